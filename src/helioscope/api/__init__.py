@@ -1,0 +1,10 @@
+"""The REST API: Helicone's routes over the store, each router thin."""
+
+from fastapi import APIRouter
+
+from helioscope.api import request
+from helioscope.api.envelope import install_error_handlers
+
+ROUTERS: tuple[APIRouter, ...] = (request.router,)
+
+__all__ = ["ROUTERS", "install_error_handlers"]

@@ -1,0 +1,127 @@
+"""Helicone's ``HeliconeRequest``: the shape in which the API returns one logged request."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+
+NANO_USD = 1_000_000_000
+
+
+class HeliconeRequest(BaseModel):
+    """One logged request, field for field as Helicone's API returns it."""
+
+    response_id: str | None
+    response_created_at: str | None
+    response_body: Any = None
+    response_status: float
+    response_model: str | None
+    request_id: str
+    request_created_at: str
+    request_body: Any
+    request_path: str
+    request_user_id: str | None
+    request_properties: dict[str, str] | None
+    request_model: str | None
+    model_override: str | None
+    helicone_user: str | None
+    provider: str
+    delay_ms: float | None
+    time_to_first_token: float | None
+    total_tokens: float | None
+    prompt_tokens: float | None
+    prompt_cache_write_tokens: float | None
+    prompt_cache_read_tokens: float | None
+    completion_tokens: float | None
+    reasoning_tokens: float | None = None
+    prompt_id: str | None
+    prompt_version: str | None = None
+    feedback_created_at: str | None = None
+    feedback_id: str | None = None
+    feedback_rating: bool | None = None
+    signed_body_url: str | None = None
+    llmSchema: Any = None
+    country_code: str | None
+    asset_ids: list[str] | None
+    asset_urls: dict[str, str] | None
+    scores: dict[str, float] | None
+    costUSD: float | None = None
+    properties: dict[str, str]
+    assets: list[str]
+    target_url: str
+    model: str
+    cache_reference_id: str | None = None
+    cache_enabled: bool = False
+    threat: bool | None = None
+    is_stream: bool = False
+    error: str | None = None
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """``2026-11-25T06:33:23.123Z``: UTC with milliseconds, as Helicone's API formats times."""
+    if value is None:
+        return None
+    return (
+        value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{value.microsecond // 1000:03d}Z"
+    )
+
+
+def _body(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+
+
+def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> HeliconeRequest:
+    """Shape a stored row as a ``HeliconeRequest``."""
+    has_response = row["status"] > 0 or row["response_body"] is not None
+    properties = dict(row["properties"] or {})
+    cost = row["cost"]
+    return HeliconeRequest(
+        response_id=row["request_id"] if has_response else None,
+        response_created_at=iso(row["response_created_at"]),
+        response_body=_body(row["response_body"]) if include_body else None,
+        response_status=row["status"],
+        response_model=row["response_model"],
+        request_id=row["request_id"],
+        request_created_at=iso(row["request_created_at"]) or "",
+        request_body=_body(row["request_body"]) if include_body else None,
+        request_path=row["path"] or "",
+        request_user_id=row["user_id"],
+        request_properties=properties,
+        request_model=row["request_model"],
+        model_override=row["model_override"],
+        helicone_user=None,
+        provider=row["provider"],
+        delay_ms=row["latency"],
+        time_to_first_token=row["time_to_first_token"],
+        total_tokens=row["total_tokens"],
+        prompt_tokens=row["prompt_tokens"],
+        prompt_cache_write_tokens=row["prompt_cache_write_tokens"],
+        prompt_cache_read_tokens=row["prompt_cache_read_tokens"],
+        completion_tokens=row["completion_tokens"],
+        reasoning_tokens=row["reasoning_tokens"],
+        prompt_id=row["prompt_id"],
+        prompt_version=row["prompt_version"],
+        country_code=row["country_code"],
+        asset_ids=None,
+        asset_urls=None,
+        scores=dict(row["scores"] or {}),
+        costUSD=None if cost is None else cost / NANO_USD,
+        properties=properties,
+        assets=[],
+        target_url=row["target_url"] or "",
+        model=row["model"],
+        cache_reference_id=row["cache_reference_id"],
+        cache_enabled=row["cache_enabled"],
+        threat=row["threat"],
+        is_stream=row["is_stream"],
+        error=row["error"],
+    )

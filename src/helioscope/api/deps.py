@@ -1,0 +1,38 @@
+"""Typed dependencies: every router handler reads as parse, call the store, wrap."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+
+from helioscope.auth import KeyCache, split_authorization
+from helioscope.store import ApiKey, Store
+
+
+def _services(request: Request) -> Any:
+    return request.app.state.services
+
+
+def get_store(request: Request) -> Store:
+    """The store of the running app."""
+    store: Store = _services(request).store
+    return store
+
+
+async def get_api_key(
+    request: Request,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    helicone_auth: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> ApiKey:
+    """The caller's key, from ``Authorization: Bearer <key>`` (or ``Helicone-Auth``)."""
+    keys: KeyCache = _services(request).keys
+    key, _ = split_authorization(helicone_auth, None)
+    if key is None and authorization:
+        key = authorization.strip()
+        key = key[7:].strip() if key[:7].lower() == "bearer " else key
+    return await keys.resolve(key)
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+ApiKeyDep = Annotated[ApiKey, Depends(get_api_key)]

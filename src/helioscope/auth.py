@@ -1,0 +1,116 @@
+"""Helicone keys: parsed from headers, resolved through an in-memory cache over the store.
+
+A known key costs no database round trip. An unknown key is looked up once (so a key created by
+``helioscope keys create`` in another process works at once) and a miss is remembered briefly,
+so a client hammering with a bad key does not hammer the store. Known keys are re-checked in the
+background after ``ttl`` seconds, so a revoked key stops working without slowing any call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from helioscope.errors import ServiceUnavailable, Unauthorized
+from helioscope.store import ApiKey, hash_api_key
+
+_NEGATIVE_TTL_SECONDS = 1.0
+
+logger = logging.getLogger("helioscope.gateway")
+
+Lookup = Callable[[str], Awaitable[ApiKey | None]]
+
+
+def _bearer(value: str) -> str:
+    value = value.strip()
+    if value[:7].lower() == "bearer ":
+        return value[7:].strip()
+    return value
+
+
+def split_authorization(
+    helicone_auth: str | None, authorization: str | None
+) -> tuple[str | None, str | None]:
+    """Return ``(helicone key, Authorization to forward)``.
+
+    ``Helicone-Auth: Bearer <key>`` is the usual form. Without it Helicone also accepts its key
+    inside ``Authorization``, alone or next to the provider key as ``Bearer a, Bearer b``; the
+    Helicone key is then taken out of what is forwarded.
+    """
+    if helicone_auth:
+        return _bearer(helicone_auth) or None, authorization
+    if not authorization:
+        return None, authorization
+    parts = [p.strip() for p in authorization.split(",")]
+    for index, part in enumerate(parts):
+        token = _bearer(part)
+        if token.startswith(("sk-helicone-", "pk-helicone-")):
+            rest = parts[:index] + parts[index + 1 :]
+            return token, ", ".join(rest) or None
+    return None, authorization
+
+
+class KeyCache:
+    """Maps key hashes to keys, backed by the store."""
+
+    def __init__(self, lookup: Lookup, *, ttl: float = 30.0) -> None:
+        self._lookup = lookup
+        self._ttl = ttl
+        self._known: dict[str, tuple[ApiKey, float]] = {}
+        self._missing: dict[str, float] = {}
+        self._refreshing: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def resolve(self, key: str | None) -> ApiKey:
+        """The API key for a clear key, or ``Unauthorized``."""
+        if not key:
+            raise Unauthorized(
+                "Helicone authorization is missing: send the header "
+                "'Helicone-Auth: Bearer <your Helioscope API key>'"
+            )
+        key_hash = hash_api_key(key)
+        now = time.monotonic()
+        entry = self._known.get(key_hash)
+        if entry is not None:
+            if now - entry[1] > self._ttl and key_hash not in self._refreshing:
+                self._refresh_later(key_hash)
+            return entry[0]
+        if now - self._missing.get(key_hash, -1e9) < _NEGATIVE_TTL_SECONDS:
+            raise Unauthorized("Helicone API key is not valid")
+        try:
+            found = await self._lookup(key_hash)
+        except Exception as exc:
+            logger.warning("could not look up an API key: %r", exc)
+            raise ServiceUnavailable(
+                "the key store is unavailable, so this key cannot be verified; retry shortly"
+            ) from exc
+        if found is None:
+            self._missing[key_hash] = now
+            raise Unauthorized("Helicone API key is not valid")
+        self._known[key_hash] = (found, now)
+        return found
+
+    def invalidate(self) -> None:
+        """Forget everything (call after a key is created, renamed or revoked in-process)."""
+        self._known.clear()
+        self._missing.clear()
+
+    def _refresh_later(self, key_hash: str) -> None:
+        self._refreshing.add(key_hash)
+        task = asyncio.get_running_loop().create_task(self._refresh(key_hash))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _refresh(self, key_hash: str) -> None:
+        try:
+            found = await self._lookup(key_hash)
+            if found is None:
+                self._known.pop(key_hash, None)
+            else:
+                self._known[key_hash] = (found, time.monotonic())
+        except Exception as exc:  # the store is down: keep serving the cached key
+            logger.warning("could not re-check an API key, keeping it: %r", exc)
+        finally:
+            self._refreshing.discard(key_hash)

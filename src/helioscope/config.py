@@ -1,0 +1,86 @@
+"""Settings: declared once, typed and documented, read from ``HELIOSCOPE_*`` environment variables.
+
+No other module reads ``os.environ``. ``create_app(settings)`` receives a ``Settings`` instance;
+there is no module-global one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything Helioscope can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="HELIOSCOPE_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///helioscope.db",
+        description=(
+            "Where all state lives. `sqlite:///path.db` (the default, relative to the working "
+            "directory) or `postgresql://user:pass@host:5432/db`."
+        ),
+    )
+    host: str = Field(default="127.0.0.1", description="Interface the server listens on.")
+    port: int = Field(default=8585, ge=0, le=65535, description="Port the server listens on.")
+    openai_base_url: str = Field(
+        default="https://api.openai.com",
+        description="Upstream origin for the `/oai` and `/openai` routes.",
+    )
+    anthropic_base_url: str = Field(
+        default="https://api.anthropic.com",
+        description="Upstream origin for the `/anthropic` route.",
+    )
+    upstream_timeout_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        description="Time allowed for one upstream call, streams included (Helicone: 30 min).",
+    )
+    log_queue_size: int = Field(
+        default=10_000,
+        ge=1,
+        description="Log records held in memory before new ones are spooled to disk.",
+    )
+    log_batch_size: int = Field(
+        default=500, ge=1, description="Most log records written in one transaction."
+    )
+    log_spool_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory for log records that overflow the in-memory queue or outlive a shutdown "
+            "while the store is down. Defaults to `<database file>.spool` for SQLite and "
+            "`./helioscope-spool` otherwise."
+        ),
+    )
+    log_retry_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="First wait before retrying a failed log write; doubles up to 30 s.",
+    )
+    shutdown_drain_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long shutdown waits for queued log records to reach the store.",
+    )
+    max_request_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1,
+        description="Largest request body the gateway accepts (Helicone: 10 MB).",
+    )
+    raise_internal_errors: bool = Field(
+        default=False,
+        description=(
+            "Re-raise errors inside logging instead of reporting them. Tests turn this on so "
+            "that no bug hides behind the guard that protects the proxied call."
+        ),
+    )
+    bootstrap_default_org: bool = Field(
+        default=True,
+        description=(
+            "On first start with an empty store, create a `default` organization and print "
+            "one API key."
+        ),
+    )

@@ -1,0 +1,52 @@
+"""Small raw-ASGI helpers for the gateway's hot path (no framework objects per call)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.types import Message, Receive, Scope, Send
+
+from helioscope.errors import PayloadTooLarge
+
+__all__ = ["Message", "Receive", "Scope", "Send", "read_body", "send_error", "send_json"]
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body, or ``PayloadTooLarge`` past ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        body = message.get("body", b"")
+        if body:
+            size += len(body)
+            if size > limit:
+                raise PayloadTooLarge(f"request body is larger than the limit of {limit} bytes")
+            chunks.append(body)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def send_json(
+    send: Send, status: int, payload: Any, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Send a complete JSON response."""
+    body = orjson.dumps(payload)
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *(headers or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def send_error(
+    send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Send Helicone's error envelope ``{"data": null, "error": message}``."""
+    await send_json(send, status, {"data": None, "error": message}, headers)

@@ -1,0 +1,298 @@
+"""The proxy: one raw ASGI app per route prefix, relaying calls and capturing them for the log.
+
+The hot path per call: one pass over the headers, one cached key lookup, the upstream request,
+and a relay loop that forwards each upstream chunk to the client as-is (no copy, no re-encoding)
+while keeping a reference to it for the log. Parsing and pricing happen later, in the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+
+from helioscope.auth import KeyCache, split_authorization
+from helioscope.errors import BadRequest, HelioscopeError
+from helioscope.gateway._asgi import Message, Receive, Scope, Send, read_body, send_error
+from helioscope.ingest import (
+    STATUS_CLIENT_CANCELLED,
+    STATUS_TIMEOUT,
+    CallCapture,
+    HeliconeHeaders,
+    LogWriter,
+)
+from helioscope.providers import ProviderFormat, provider_for_target
+
+# Never forwarded upstream: connection-level headers, and those the HTTP client sets itself.
+_DROP_REQUEST = frozenset(
+    {
+        b"host",
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"te",
+        b"trailer",
+        b"upgrade",
+        b"content-length",
+        b"proxy-authorization",
+    }
+)
+_DROP_RESPONSE = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"trailer",
+        b"upgrade",
+    }
+)
+# Paths under the gateway prefixes that are Helicone API endpoints, not provider calls.
+_RESERVED_SUBPATHS = frozenset({"/v1/log", "/v1/feedback"})
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """How a path prefix maps to an upstream."""
+
+    prefix: str  # "/oai", "/openai", "/anthropic", "/gateway"
+    provider: ProviderFormat | None  # None: inferred from Helicone-Target-URL
+    base_url: str | None  # None: taken from Helicone-Target-URL
+
+
+@dataclass(slots=True)
+class _Incoming:
+    """The parts of the client's request the proxy needs, read in one pass over the headers."""
+
+    forward: list[tuple[str, str]]
+    helicone: list[tuple[str, str]]
+    helicone_auth: str | None = None
+    authorization: str | None = None
+    target_url: str | None = None
+
+
+def _read_headers(raw: list[tuple[bytes, bytes]]) -> _Incoming:
+    incoming = _Incoming(forward=[], helicone=[])
+    for name, value in raw:
+        if name.startswith(b"helicone-"):
+            pair = (name.decode("latin-1"), value.decode("latin-1"))
+            incoming.helicone.append(pair)
+            if name == b"helicone-auth":
+                incoming.helicone_auth = pair[1]
+            elif name == b"helicone-target-url":
+                incoming.target_url = pair[1]
+        elif name == b"authorization":
+            incoming.authorization = value.decode("latin-1")
+        elif name not in _DROP_REQUEST:
+            incoming.forward.append((name.decode("latin-1"), value.decode("latin-1")))
+    return incoming
+
+
+def _origin(target_url: str | None) -> str:
+    if not target_url:
+        raise BadRequest("Helicone-Target-URL header is required on the /gateway route")
+    parts = urlsplit(target_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadRequest(f"Helicone-Target-URL must be an http(s) origin, got {target_url!r}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _inject_stream_usage(body: bytes) -> tuple[bytes, Any]:
+    """Add ``stream_options.include_usage`` to a streaming JSON body (Helicone-Stream-Usage)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body, None
+    if isinstance(data, dict) and data.get("stream") is True:
+        options = data.get("stream_options")
+        data["stream_options"] = {
+            **(options if isinstance(options, dict) else {}),
+            "include_usage": True,
+        }
+        return orjson.dumps(data), data
+    return body, data
+
+
+class Gateway:
+    """Relays calls to providers and hands a capture of each to the log writer."""
+
+    def __init__(
+        self,
+        *,
+        keys: KeyCache,
+        writer: LogWriter,
+        session: aiohttp.ClientSession,
+        max_body_bytes: int,
+    ) -> None:
+        self.keys = keys
+        self.writer = writer
+        self.session = session
+        self.max_body_bytes = max_body_bytes
+
+    def app(self, route: Route) -> Any:
+        """The ASGI app serving ``route``."""
+
+        async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+            await self.handle(route, scope, receive, send)
+
+        return asgi
+
+    async def handle(self, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one call end to end; errors before the upstream call become envelopes."""
+        started_at = dt.datetime.now(dt.UTC)
+        started = time.perf_counter()
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        subpath = raw_path[len(route.prefix) :].decode("latin-1") or "/"
+        if subpath in _RESERVED_SUBPATHS:
+            await send_error(send, 404, f"{scope['path']} is not a provider route")
+            return
+        try:
+            incoming = _read_headers(scope["headers"])
+            helicone_key, authorization = split_authorization(
+                incoming.helicone_auth, incoming.authorization
+            )
+            api_key = await self.keys.resolve(helicone_key)
+            base = route.base_url or _origin(incoming.target_url)
+            provider = route.provider or provider_for_target(base)
+            body = await read_body(receive, self.max_body_bytes)
+        except HelioscopeError as exc:
+            await send_error(send, exc.status, exc.message)
+            return
+        if authorization is not None:
+            incoming.forward.append(("authorization", authorization))
+        helicone = HeliconeHeaders.parse(incoming.helicone)
+        request_json = None
+        if helicone.stream_usage and body:
+            body, request_json = _inject_stream_usage(body)
+        query = scope.get("query_string") or b""
+        url = base + subpath + ("?" + query.decode("latin-1") if query else "")
+        capture = CallCapture(
+            request_id=helicone.request_id or str(uuid.uuid4()),
+            organization_id=api_key.organization_id,
+            api_key_id=api_key.id,
+            provider=provider,
+            target_url=url,
+            path=subpath,
+            helicone=helicone,
+            request_body=body,
+            request_json=request_json,
+            started_at=started_at,
+            started=started,
+        )
+        try:
+            await self._forward(scope["method"], url, incoming.forward, capture, receive, send)
+        finally:
+            capture.ended = capture.ended or time.perf_counter()
+            self.writer.enqueue(capture)
+
+    async def _forward(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        capture: CallCapture,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        id_header = (b"helicone-id", capture.request_id.encode())
+        try:
+            response = await self.session.request(
+                method,
+                url,
+                data=capture.request_body or None,
+                headers=headers,
+                allow_redirects=False,
+            )
+        except TimeoutError:
+            capture.status, capture.error = STATUS_TIMEOUT, "upstream timed out"
+            await send_error(send, 504, f"upstream {url} timed out", [id_header])
+            return
+        except (aiohttp.ClientError, OSError) as exc:
+            capture.status = 502
+            capture.error = f"could not reach upstream {url}: {exc}"
+            await send_error(send, 502, capture.error, [id_header])
+            return
+        try:
+            await self._relay(response, capture, receive, send, id_header)
+        finally:
+            response.release()
+
+    async def _relay(
+        self,
+        response: aiohttp.ClientResponse,
+        capture: CallCapture,
+        receive: Receive,
+        send: Send,
+        id_header: tuple[bytes, bytes],
+    ) -> None:
+        capture.status = response.status
+        headers = [
+            (k.lower(), v) for k, v in response.raw_headers if k.lower() not in _DROP_RESPONSE
+        ]
+        headers.append(id_header)
+        capture.content_encoding = response.headers.get("content-encoding")
+        capture.is_stream = response.content_type == "text/event-stream"
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        watcher = _DisconnectWatcher(receive)
+        try:
+            async for chunk in response.content.iter_any():
+                if capture.first_chunk is None:
+                    capture.first_chunk = time.perf_counter()
+                capture.chunks.append(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            capture.ended = time.perf_counter()
+            watcher.finished = True
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except asyncio.CancelledError:
+            if not watcher.client_gone:
+                raise
+            watcher.absorb_cancel()
+            capture.ended = time.perf_counter()
+            capture.completed, capture.status = False, STATUS_CLIENT_CANCELLED
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            capture.ended = time.perf_counter()
+            capture.completed = False
+            capture.error = f"upstream response broke off: {exc!r}"
+            if isinstance(exc, TimeoutError):
+                capture.status = STATUS_TIMEOUT
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            watcher.stop()
+
+
+class _DisconnectWatcher:
+    """Cancels the relaying task when the client goes away, so the relay can log status -3.
+
+    (uvicorn silently drops writes to a closed connection, so only ``receive`` tells.)
+    """
+
+    def __init__(self, receive: Receive) -> None:
+        self.client_gone = False
+        self.finished = False
+        self._relay_task = asyncio.current_task()
+        self._task = asyncio.get_running_loop().create_task(self._watch(receive))
+
+    async def _watch(self, receive: Receive) -> None:
+        message: Message = await receive()
+        while message["type"] != "http.disconnect":
+            message = await receive()
+        if not self.finished and self._relay_task is not None:
+            self.client_gone = True
+            self._relay_task.cancel()
+
+    def absorb_cancel(self) -> None:
+        """Consume our own cancellation so the task can carry on to logging."""
+        if self._relay_task is not None:
+            self._relay_task.uncancel()
+
+    def stop(self) -> None:
+        """Stop watching (the response is complete or abandoned)."""
+        self._task.cancel()

@@ -1,0 +1,22 @@
+"""From a finished call to a stored log row: usage, cost, properties, and the batch writer."""
+
+from helioscope.ingest._writer import LogWriter
+from helioscope.ingest.capture import (
+    STATUS_CLIENT_CANCELLED,
+    STATUS_THREAT,
+    STATUS_TIMEOUT,
+    CallCapture,
+    build_log_row,
+)
+from helioscope.ingest.headers import HeliconeHeaders, is_valid_request_id
+
+__all__ = [
+    "STATUS_CLIENT_CANCELLED",
+    "STATUS_THREAT",
+    "STATUS_TIMEOUT",
+    "CallCapture",
+    "HeliconeHeaders",
+    "LogWriter",
+    "build_log_row",
+    "is_valid_request_id",
+]

@@ -1,0 +1,185 @@
+"""The background log writer: a bounded queue drained in batches into the store.
+
+The gateway calls ``enqueue`` with the capture of a finished call (never blocks, never raises
+into the proxied call). One task takes captures off the queue, builds their rows (parsing bodies
+and streams, pricing: none of that runs on the request's task), and writes them in batches of up
+to ``batch_size`` rows, one transaction each. When the store is locked or down the batch is
+retried with backoff, and new rows keep queueing; past ``queue_size`` they are spooled to disk.
+Shutdown waits up to ``drain_seconds`` for the queue to empty and spools whatever is left, so no
+record is lost across a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from types import TracebackType
+
+from helioscope._guard import InternalErrorGuard
+from helioscope.ingest._spool import Spool
+from helioscope.ingest.capture import CallCapture, build_log_row, minimal_log_row
+from helioscope.store import LogRow, Store, is_transient
+
+logger = logging.getLogger("helioscope.ingest")
+
+_MAX_BACKOFF_SECONDS = 30.0
+
+
+class LogWriter:
+    """Batches log rows into the store; use as ``async with LogWriter(...) as writer``."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        spool_dir: Path,
+        guard: InternalErrorGuard,
+        queue_size: int = 10_000,
+        batch_size: int = 500,
+        retry_seconds: float = 1.0,
+        drain_seconds: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.spool = Spool(spool_dir)
+        self.guard = guard
+        self.batch_size = batch_size
+        self.retry_seconds = retry_seconds
+        self.drain_seconds = drain_seconds
+        self._queue: asyncio.Queue[LogRow | CallCapture] = asyncio.Queue(maxsize=queue_size)
+        self._task: asyncio.Task[None] | None = None
+        self._pending = 0  # enqueued (or spooled) and not yet stored
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._in_flight: list[LogRow] = []
+        self._in_flight_items: list[LogRow | CallCapture] = []
+        self.written = 0
+        self.spooled = 0
+
+    async def __aenter__(self) -> LogWriter:
+        self._pending += self.spool.pending_rows()  # left over from an earlier run
+        if self._pending:
+            self._idle.clear()
+        self._task = asyncio.create_task(self._run(), name="helioscope-log-writer")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout=self.drain_seconds)
+        except TimeoutError:
+            logger.warning("log store still unavailable at shutdown; spooling queued records")
+        assert self._task is not None
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        leftover: list[LogRow] = []
+        while not self._queue.empty():
+            leftover.append(self._to_row(self._queue.get_nowait()))
+        leftover.extend(self._in_flight or [self._to_row(i) for i in self._in_flight_items])
+        if leftover:
+            self.spool.append(leftover)
+            logger.warning("spooled %d log records to %s", len(leftover), self.spool.directory)
+
+    def enqueue(self, item: LogRow | CallCapture) -> None:
+        """Hand a finished call (or a ready row) to the writer.
+
+        Never blocks; past ``queue_size`` the row is built at once and spooled to disk.
+        """
+        self._pending += 1
+        self._idle.clear()
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.spooled += self.spool.append([self._to_row(item)])
+
+    def _to_row(self, item: LogRow | CallCapture) -> LogRow:
+        if isinstance(item, LogRow):
+            return item
+        try:
+            return build_log_row(item)
+        except Exception as exc:
+            # Never lose the record: keep what needs no parsing, and report the bug.
+            row = minimal_log_row(item, f"could not parse the call for logging: {exc!r}")
+            with self.guard.internal_errors("building a log row"):
+                raise
+            return row
+
+    async def flush(self) -> None:
+        """Wait until every row enqueued so far is in the store (tests, benchmarks, CLI)."""
+        while not self._idle.is_set():
+            if self._task is not None and self._task.done():
+                self._task.result()  # re-raise what killed the writer
+                raise RuntimeError("log writer stopped")
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout=0.5)
+            except TimeoutError:
+                continue
+
+    @property
+    def pending(self) -> int:
+        """Rows accepted and not yet stored."""
+        return self._pending
+
+    async def _run(self) -> None:
+        while True:
+            if self._queue.empty():
+                claimed = self.spool.claim_oldest()
+                if claimed is not None:
+                    path, rows = claimed
+                    for start in range(0, len(rows), self.batch_size):
+                        await self._write(rows[start : start + self.batch_size])
+                    path.unlink()
+                    continue
+            first = await self._queue.get()
+            items = [first]
+            while len(items) < self.batch_size and not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            self._in_flight_items = items
+            batch = [self._to_row(item) for item in items]
+            await self._write(batch)
+
+    async def _write(self, batch: list[LogRow]) -> None:
+        self._in_flight = batch
+        delay = self.retry_seconds
+        remaining = batch
+        while remaining:
+            try:
+                await self.store.insert_log_rows(remaining)
+                remaining = []
+            except Exception as exc:
+                if is_transient(exc):
+                    logger.warning("log store unavailable (%s); retrying in %.1fs", exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+                else:
+                    remaining = await self._isolate_bad_rows(remaining)
+        self._in_flight = []
+        self._in_flight_items = []
+        self.written += len(batch)
+        self._pending = max(0, self._pending - len(batch))
+        if self._pending == 0:
+            self._idle.set()
+
+    async def _isolate_bad_rows(self, batch: list[LogRow]) -> list[LogRow]:
+        """Write rows one at a time so a bad row cannot block the rest; return unwritten rows.
+
+        A row the store rejects for its content goes to the dead-letter file. If the store
+        becomes unavailable part way, the rows not yet written are returned for a retry.
+        """
+        for index, row in enumerate(batch):
+            try:
+                await self.store.insert_log_rows([row])
+            except Exception as exc:
+                if is_transient(exc):
+                    return batch[index:]
+                self.spool.dead_letter(row, repr(exc))
+                with self.guard.internal_errors("writing a log row"):
+                    raise
+        return []

@@ -1,0 +1,169 @@
+"""What the gateway saw of one call, and how it becomes a log row.
+
+The gateway fills a ``CallCapture`` while it relays the call (timings, status, a copy of the
+response chunks) and hands it over when the call ends. Everything costly — decompressing,
+parsing the stream, pricing — happens here, after the client has its response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import brotli
+import orjson
+
+from helioscope.ingest.headers import HeliconeHeaders
+from helioscope.ingest.pricing import cost_nano_usd
+from helioscope.providers import ParsedResponse, ProviderFormat, Usage, parse_sse
+from helioscope.store import LogRow
+
+# Helicone's status codes for calls that did not finish normally.
+STATUS_CLIENT_CANCELLED = -3
+STATUS_TIMEOUT = -2
+STATUS_THREAT = -4
+
+
+@dataclass(slots=True)
+class CallCapture:
+    """Everything logging needs from one proxied call."""
+
+    request_id: str
+    organization_id: str
+    provider: ProviderFormat
+    target_url: str
+    path: str
+    helicone: HeliconeHeaders
+    request_body: bytes
+    started_at: dt.datetime
+    started: float  # perf_counter() when the request arrived
+    api_key_id: int | None = None
+    status: int = 0
+    first_chunk: float | None = None
+    ended: float | None = None
+    is_stream: bool = False
+    content_encoding: str | None = None
+    chunks: list[bytes] = field(default_factory=list)
+    completed: bool = True
+    error: str | None = None
+    request_json: Any = None  # set when the gateway already parsed the body; else parsed here
+
+
+def _decode_body(data: bytes, encoding: str | None) -> bytes:
+    """Undo the response's Content-Encoding; a cut-short stream yields what arrived."""
+    encoding = (encoding or "").lower().strip()
+    try:
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            wbits = zlib.MAX_WBITS | 32 if encoding != "deflate" else zlib.MAX_WBITS
+            return zlib.decompressobj(wbits).decompress(data)
+        if encoding == "br":
+            result: bytes = brotli.Decompressor().process(data)
+            return result
+    except (zlib.error, brotli.error):
+        return b""
+    return data
+
+
+def _parse_response(capture: CallCapture, raw: bytes) -> tuple[ParsedResponse, str | None]:
+    """The parsed response and the text to store as its body."""
+    text = raw.decode("utf-8", errors="replace")
+    if capture.is_stream:
+        parsed = capture.provider.parse_stream(parse_sse(text, complete=capture.completed))
+        return parsed, orjson.dumps(parsed.body).decode()
+    try:
+        body = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        return ParsedResponse(model=None, usage=Usage(), body=None), text
+    return capture.provider.parse_body(body), text
+
+
+def _ms(start: float, end: float | None) -> int | None:
+    return None if end is None else max(0, round((end - start) * 1000))
+
+
+def build_log_row(capture: CallCapture) -> LogRow:
+    """Turn a finished capture into the row the writer stores."""
+    raw = _decode_body(b"".join(capture.chunks), capture.content_encoding)
+    parsed, response_text = _parse_response(capture, raw)
+    request_json = capture.request_json
+    if request_json is None and capture.request_body:
+        try:
+            request_json = orjson.loads(capture.request_body)
+        except orjson.JSONDecodeError:
+            request_json = None
+    if not isinstance(request_json, dict):
+        request_json = {}
+    request_model = request_json.get("model")
+    request_model = request_model if isinstance(request_model, str) else None
+    h = capture.helicone
+    model = h.model_override or parsed.model or request_model or ""
+    user = h.user_id
+    if user is None and isinstance(request_json.get("user"), str):
+        user = request_json["user"]
+    usage = parsed.usage
+    latency = _ms(capture.started, capture.ended)
+    return LogRow(
+        request_id=capture.request_id,
+        organization_id=capture.organization_id,
+        request_created_at=capture.started_at,
+        response_created_at=(
+            capture.started_at + dt.timedelta(milliseconds=latency) if latency is not None else None
+        ),
+        latency=latency,
+        time_to_first_token=_ms(capture.started, capture.first_chunk)
+        if capture.is_stream
+        else None,
+        status=capture.status,
+        provider=capture.provider.name,
+        model=model,
+        request_model=request_model,
+        response_model=parsed.model,
+        model_override=h.model_override,
+        user_id=user,
+        target_url=capture.target_url,
+        path=capture.path,
+        is_stream=capture.is_stream,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+        prompt_cache_read_tokens=usage.prompt_cache_read_tokens,
+        prompt_cache_write_tokens=usage.prompt_cache_write_tokens,
+        reasoning_tokens=usage.reasoning_tokens,
+        prompt_audio_tokens=usage.prompt_audio_tokens,
+        completion_audio_tokens=usage.completion_audio_tokens,
+        cost=cost_nano_usd(capture.provider, model, usage),
+        properties=dict(h.properties),
+        prompt_id=h.prompt_id,
+        prompt_version=h.prompt_version,
+        request_body=None if h.omit_request else capture.request_body.decode("utf-8", "replace"),
+        response_body=None if h.omit_response else response_text,
+        request_body_size=len(capture.request_body),
+        response_body_size=len(raw),
+        helicone_api_key_id=capture.api_key_id,
+        error=capture.error,
+    )
+
+
+def minimal_log_row(capture: CallCapture, error: str) -> LogRow:
+    """A row with only what needs no parsing: used when ``build_log_row`` fails."""
+    raw = b"".join(capture.chunks)
+    h = capture.helicone
+    return LogRow(
+        request_id=capture.request_id,
+        organization_id=capture.organization_id,
+        request_created_at=capture.started_at,
+        latency=_ms(capture.started, capture.ended),
+        status=capture.status,
+        provider=capture.provider.name,
+        target_url=capture.target_url,
+        path=capture.path,
+        is_stream=capture.is_stream,
+        user_id=h.user_id,
+        properties=dict(h.properties),
+        request_body=None if h.omit_request else capture.request_body.decode("utf-8", "replace"),
+        response_body=None if h.omit_response else raw.decode("utf-8", "replace"),
+        helicone_api_key_id=capture.api_key_id,
+        error=error,
+    )

@@ -1,0 +1,125 @@
+"""OpenAI wire format: chat completions, completions, embeddings and the Responses API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helioscope.providers.sse import SseEvent, json_events
+from helioscope.providers.usage import ParsedResponse, Usage, as_int, sub
+
+
+def read_usage(usage: Any) -> Usage:
+    """Usage from an OpenAI ``usage`` object of any endpoint."""
+    if not isinstance(usage, dict):
+        return Usage()
+    if "input_tokens" in usage:  # Responses API
+        prompt = as_int(usage.get("input_tokens"))
+        completion = as_int(usage.get("output_tokens"))
+        return Usage(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            total_tokens=as_int(usage.get("total_tokens")) or _sum(prompt, completion),
+            prompt_cache_read_tokens=as_int(sub(usage, "input_tokens_details", "cached_tokens")),
+            reasoning_tokens=as_int(sub(usage, "output_tokens_details", "reasoning_tokens")),
+        )
+    prompt = as_int(usage.get("prompt_tokens"))
+    completion = as_int(usage.get("completion_tokens"))
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=as_int(usage.get("total_tokens")) or _sum(prompt, completion),
+        prompt_cache_read_tokens=as_int(sub(usage, "prompt_tokens_details", "cached_tokens")),
+        prompt_audio_tokens=as_int(sub(usage, "prompt_tokens_details", "audio_tokens")),
+        reasoning_tokens=as_int(sub(usage, "completion_tokens_details", "reasoning_tokens")),
+        completion_audio_tokens=as_int(sub(usage, "completion_tokens_details", "audio_tokens")),
+    )
+
+
+def _sum(a: int | None, b: int | None) -> int | None:
+    if a is None and b is None:
+        return None
+    return (a or 0) + (b or 0)
+
+
+def parse_body(body: Any) -> ParsedResponse:
+    """Model and usage of a non-streamed response body."""
+    if not isinstance(body, dict):
+        return ParsedResponse(model=None, usage=Usage(), body=body)
+    model = body.get("model")
+    return ParsedResponse(
+        model=model if isinstance(model, str) else None,
+        usage=read_usage(body.get("usage")),
+        body=body,
+    )
+
+
+def parse_stream(events: list[SseEvent]) -> ParsedResponse:
+    """Rebuild one response from a stream's events and read its usage."""
+    chunks = json_events(events)
+    for chunk in reversed(chunks):  # Responses API: the final event carries the whole response
+        if chunk.get("type") in ("response.completed", "response.incomplete", "response.failed"):
+            return parse_body(chunk.get("response"))
+    merged = merge_chunks(chunks)
+    return ParsedResponse(
+        model=merged.get("model") if isinstance(merged.get("model"), str) else None,
+        usage=read_usage(merged.get("usage")),
+        body=merged,
+    )
+
+
+def merge_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fold ``chat.completion.chunk`` / ``text_completion`` chunks into one response object."""
+    merged: dict[str, Any] = {}
+    choices: dict[int, dict[str, Any]] = {}
+    for chunk in chunks:
+        for key in ("id", "model", "created", "system_fingerprint", "service_tier"):
+            if chunk.get(key) is not None:
+                merged[key] = chunk[key]
+        if chunk.get("object") == "chat.completion.chunk":
+            merged["object"] = "chat.completion"
+        elif chunk.get("object"):
+            merged["object"] = chunk["object"]
+        if chunk.get("usage"):
+            merged["usage"] = chunk["usage"]
+        for choice in chunk.get("choices") or []:
+            if isinstance(choice, dict):
+                _merge_choice(choices.setdefault(as_int(choice.get("index")) or 0, {}), choice)
+    merged["choices"] = [choices[i] for i in sorted(choices)]
+    return merged
+
+
+def _merge_choice(into: dict[str, Any], choice: dict[str, Any]) -> None:
+    into["index"] = choice.get("index", 0)
+    if choice.get("finish_reason") is not None:
+        into["finish_reason"] = choice["finish_reason"]
+    if "text" in choice:  # legacy completions
+        into["text"] = into.get("text", "") + (choice.get("text") or "")
+    delta = choice.get("delta")
+    if isinstance(delta, dict):
+        _merge_delta(into.setdefault("message", {"role": "assistant", "content": None}), delta)
+
+
+def _merge_delta(message: dict[str, Any], delta: dict[str, Any]) -> None:
+    for key, value in delta.items():
+        if value is None:
+            continue
+        if key == "tool_calls" and isinstance(value, list):
+            _merge_tool_calls(message.setdefault("tool_calls", []), value)
+        elif key == "role":
+            message["role"] = value
+        elif isinstance(value, str):
+            message[key] = (message.get(key) or "") + value
+        elif isinstance(value, dict):
+            _merge_delta(message.setdefault(key, {}), value)
+        else:
+            message[key] = value
+
+
+def _merge_tool_calls(calls: list[dict[str, Any]], deltas: list[Any]) -> None:
+    for delta in deltas:
+        if not isinstance(delta, dict):
+            continue
+        index = as_int(delta.get("index")) or 0
+        while len(calls) <= index:
+            calls.append({})
+        _merge_delta(calls[index], {k: v for k, v in delta.items() if k != "index"})

@@ -1,0 +1,56 @@
+"""Which provider a call goes to, and how to read its responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from helioscope.providers import anthropic, openai
+from helioscope.providers.sse import SseEvent
+from helioscope.providers.usage import ParsedResponse
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderFormat:
+    """A provider family: the name Helicone logs and the parsers for its wire format."""
+
+    name: str  # Helicone's provider name: OPENAI, ANTHROPIC, …
+    price_id: str | None  # genai-prices provider id; None lets it match on the model alone
+    parse_body: Callable[[Any], ParsedResponse]
+    parse_stream: Callable[[list[SseEvent]], ParsedResponse]
+
+
+OPENAI = ProviderFormat("OPENAI", "openai", openai.parse_body, openai.parse_stream)
+ANTHROPIC = ProviderFormat("ANTHROPIC", "anthropic", anthropic.parse_body, anthropic.parse_stream)
+
+# Helicone infers the provider of a gateway target from its host; most third-party hosts speak
+# the OpenAI format, so that is the parser for anything we do not recognise.
+_HOST_HINTS: tuple[tuple[str, str, str | None], ...] = (
+    ("anthropic", "ANTHROPIC", "anthropic"),
+    ("openai.azure", "AZURE", "azure"),
+    ("azure", "AZURE", "azure"),
+    ("openai", "OPENAI", "openai"),
+    ("googleapis", "GOOGLE", "google"),
+    ("groq", "GROQ", "groq"),
+    ("together", "TOGETHER", "together"),
+    ("openrouter", "OPENROUTER", "openrouter"),
+    ("fireworks", "FIREWORKS", "fireworks"),
+    ("deepseek", "DEEPSEEK", "deepseek"),
+    ("mistral", "MISTRAL", "mistral"),
+    ("x.ai", "X", "x-ai"),
+    ("perplexity", "PERPLEXITY", "perplexity"),
+    ("cohere", "COHERE", "cohere"),
+)
+
+
+def provider_for_target(target_url: str) -> ProviderFormat:
+    """The provider behind a ``Helicone-Target-URL`` origin."""
+    host = (urlsplit(target_url).hostname or "").lower()
+    for hint, name, price_id in _HOST_HINTS:
+        if hint in host:
+            if name == "ANTHROPIC":
+                return ANTHROPIC
+            return ProviderFormat(name, price_id, openai.parse_body, openai.parse_stream)
+    return ProviderFormat("CUSTOM", None, openai.parse_body, openai.parse_stream)

@@ -1,0 +1,116 @@
+"""The objects one running Helioscope is made of, built from ``Settings`` and owned by the app.
+
+There is no module-level state: ``create_app`` builds one ``Services`` and keeps it on
+``app.state.services``; tests build their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+
+from helioscope._guard import InternalErrorGuard
+from helioscope.auth import KeyCache
+from helioscope.config import Settings
+from helioscope.gateway import Gateway
+from helioscope.ingest import LogWriter
+from helioscope.store import NewApiKey, Store
+
+logger = logging.getLogger("helioscope")
+
+
+class Services:
+    """Store, key cache, log writer and gateway of one running server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
+        self.store = Store.open(settings.database_url)
+        self.keys = KeyCache(self.store.find_api_key)
+        self._writer: LogWriter | None = None
+        self._gateway: Gateway | None = None
+        self.bootstrap_key: NewApiKey | None = None
+
+    @property
+    def writer(self) -> LogWriter:
+        """The running log writer."""
+        if self._writer is None:
+            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
+        return self._writer
+
+    @property
+    def gateway(self) -> Gateway:
+        """The running gateway."""
+        if self._gateway is None:
+            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
+        return self._gateway
+
+    def spool_dir(self) -> Path:
+        """Where overflowing log records are kept on disk."""
+        if self.settings.log_spool_dir is not None:
+            return self.settings.log_spool_dir
+        db_file = self.store.sqlite_file
+        if db_file is not None:
+            return db_file.with_name(db_file.name + ".spool")
+        return Path("helioscope-spool")
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[Services]:
+        """Migrate, bootstrap, start the writer and the upstream client; undo it all on exit."""
+        settings = self.settings
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(self.store.close)
+            await self.store.migrate()
+            await self._bootstrap()
+            self._writer = await stack.enter_async_context(
+                LogWriter(
+                    self.store,
+                    spool_dir=self.spool_dir(),
+                    guard=self.guard,
+                    queue_size=settings.log_queue_size,
+                    batch_size=settings.log_batch_size,
+                    retry_seconds=settings.log_retry_seconds,
+                    drain_seconds=settings.shutdown_drain_seconds,
+                )
+            )
+            session = await stack.enter_async_context(_upstream_session(settings))
+            self._gateway = Gateway(
+                keys=self.keys,
+                writer=self._writer,
+                session=session,
+                max_body_bytes=settings.max_request_body_bytes,
+            )
+            try:
+                yield self
+            finally:
+                self._gateway = None
+
+    async def _bootstrap(self) -> None:
+        if not self.settings.bootstrap_default_org or await self.store.count_orgs() > 0:
+            return
+        org = await self.store.get_or_create_org("default")
+        self.bootstrap_key = await self.store.create_api_key(org.id, name="bootstrap")
+        # Printed once, on stdout, so that `helioscope serve` shows it to the person starting it.
+        print(
+            "Helioscope created organization 'default' and this API key (shown only once):\n"
+            f"  {self.bootstrap_key.key}",
+            file=sys.stdout,
+            flush=True,
+        )
+
+
+def _upstream_session(settings: Settings) -> aiohttp.ClientSession:
+    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=60)
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=settings.upstream_timeout_seconds, connect=30),
+        # Pass bodies through byte for byte: no decompression, no headers the client did not send.
+        auto_decompress=False,
+        skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type", "Accept"),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )

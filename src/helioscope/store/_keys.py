@@ -1,0 +1,81 @@
+"""Organizations and API keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from helioscope.store._schema import api_key, organization
+from helioscope.store.records import ApiKey, NewApiKey, Organization
+
+KEY_PREFIX = "sk-helicone-"
+
+
+def hash_api_key(key: str) -> str:
+    """SHA-256 hex digest of a clear API key: the only form the store keeps."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def generate_api_key() -> str:
+    """A new key in Helicone's ``sk-helicone-xxxxxxx-xxxxxxx-xxxxxxx-xxxxxxx`` shape."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+    groups = ("".join(secrets.choice(alphabet) for _ in range(7)) for _ in range(4))
+    return KEY_PREFIX + "-".join(groups)
+
+
+async def get_or_create_org(conn: AsyncConnection, name: str) -> Organization:
+    """The organization called ``name``, created if it does not exist."""
+    row = (await conn.execute(select(organization).where(organization.c.name == name))).first()
+    if row is not None:
+        return Organization(id=row.id, name=row.name, created_at=row.created_at)
+    org = Organization(id=str(uuid.uuid4()), name=name, created_at=dt.datetime.now(dt.UTC))
+    await conn.execute(
+        organization.insert().values(id=org.id, name=org.name, created_at=org.created_at)
+    )
+    return org
+
+
+async def count_orgs(conn: AsyncConnection) -> int:
+    """How many organizations exist."""
+    return int((await conn.execute(select(func.count()).select_from(organization))).scalar_one())
+
+
+async def create_api_key(
+    conn: AsyncConnection, org_id: str, name: str, permissions: str
+) -> NewApiKey:
+    """Store the hash of a fresh key and return the clear key (the only time it exists)."""
+    key = generate_api_key()
+    result = await conn.execute(
+        api_key.insert()
+        .values(
+            api_key_hash=hash_api_key(key),
+            api_key_name=name,
+            organization_id=org_id,
+            key_permissions=permissions,
+            created_at=dt.datetime.now(dt.UTC),
+        )
+        .returning(api_key.c.id)
+    )
+    return NewApiKey(id=int(result.scalar_one()), organization_id=org_id, key=key)
+
+
+async def find_api_key(conn: AsyncConnection, key_hash: str) -> ApiKey | None:
+    """The live key with this hash, or None."""
+    row = (
+        await conn.execute(
+            select(api_key).where(api_key.c.api_key_hash == key_hash, ~api_key.c.soft_delete)
+        )
+    ).first()
+    if row is None:
+        return None
+    return ApiKey(
+        id=row.id,
+        organization_id=row.organization_id,
+        name=row.api_key_name,
+        permissions=row.key_permissions,
+    )

@@ -1,0 +1,111 @@
+"""Table definitions (SQLAlchemy Core). Migrations in ``migrations/`` must produce exactly these.
+
+See ``README.md`` in this package for the diagram.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from helioscope.store._dialects import JsonDoc, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+organization = Table(
+    "organization",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+api_key = Table(
+    "helicone_api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # SHA-256 hex of the clear key; the clear key is shown once and never stored.
+    Column("api_key_hash", String(64), nullable=False, unique=True),
+    Column("api_key_name", String(200), nullable=False),
+    Column(
+        "organization_id",
+        String(36),
+        ForeignKey("organization.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    # "rw" (everything), "w" (proxy and log only), "r" (read the API only).
+    Column("key_permissions", String(2), nullable=False, server_default="rw"),
+    Column("soft_delete", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+# The request log: one wide row per call, close to Helicone's ClickHouse `request_response_rmt`.
+request_response = Table(
+    "request_response",
+    metadata,
+    Column("organization_id", String(36), primary_key=True),
+    # Unique per organization only: a client-chosen Helicone-Request-Id can never touch
+    # another organization's row.
+    Column("request_id", String(36), primary_key=True),
+    Column("request_created_at", UtcDateTime(), nullable=False),
+    Column("response_created_at", UtcDateTime()),
+    Column("latency", BigInteger),  # ms, request start to last byte
+    Column("time_to_first_token", BigInteger),  # ms, streams only
+    Column("status", Integer, nullable=False),  # upstream status, or Helicone's negative codes
+    Column("provider", String(), nullable=False),
+    Column("model", String(), nullable=False, server_default=""),
+    Column("request_model", String()),
+    Column("response_model", String()),
+    Column("model_override", String()),
+    Column("user_id", String()),
+    Column("target_url", Text),
+    Column("path", Text),
+    Column("is_stream", Boolean, nullable=False, server_default=text("false")),
+    Column("prompt_tokens", BigInteger),
+    Column("completion_tokens", BigInteger),
+    Column("total_tokens", BigInteger),
+    Column("prompt_cache_read_tokens", BigInteger),
+    Column("prompt_cache_write_tokens", BigInteger),
+    Column("reasoning_tokens", BigInteger),
+    Column("prompt_audio_tokens", BigInteger),
+    Column("completion_audio_tokens", BigInteger),
+    Column("cost", BigInteger),  # USD x 1e9, as Helicone stores it; NULL when the price is unknown
+    Column("cache_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("cache_reference_id", String(36)),
+    Column("threat", Boolean),
+    Column("country_code", String()),
+    Column("properties", JsonDoc, nullable=False),
+    Column("scores", JsonDoc, nullable=False),
+    Column("prompt_id", String()),
+    Column("prompt_version", String()),
+    Column("request_body", Text),
+    Column("response_body", Text),
+    Column("request_body_size", BigInteger),
+    Column("response_body_size", BigInteger),
+    Column("request_referrer", String()),
+    Column("helicone_api_key_id", Integer),
+    Column("error", Text),  # what went wrong when there is no upstream response
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_request_response_org_created", "organization_id", "request_created_at"),
+    Index("ix_request_response_org_user", "organization_id", "user_id"),
+    Index("ix_request_response_org_model", "organization_id", "model"),
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from anthropic import AsyncAnthropic
@@ -30,8 +31,14 @@ def anthropic_client(hs: Running, **headers: str) -> AsyncAnthropic:
     )
 
 
-async def stored(hs: Running, request_id: str) -> dict[str, Any]:
-    await hs.flush()
-    row = await hs.services.store.get_request(hs.org_id, request_id)
-    assert row is not None, f"request {request_id} was not logged"
-    return row
+async def stored(hs: Running, request_id: str, *, within: float = 5.0) -> dict[str, Any]:
+    """The logged row of ``request_id``, waiting for the server to finish the call if need be
+    (a call whose client hung up ends on the server a moment after the client stops)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        await hs.flush()
+        row = await hs.services.store.get_request(hs.org_id, request_id)
+        if row is not None:
+            return row
+        assert asyncio.get_running_loop().time() < deadline, f"{request_id} was not logged"
+        await asyncio.sleep(0.02)

@@ -23,7 +23,12 @@ from helioscope.store import LogRow, Store, is_transient
 
 logger = logging.getLogger("helioscope.ingest")
 
-_MAX_BACKOFF_SECONDS = 30.0
+
+def _describe(exc: BaseException) -> str:
+    # The driver's message only: SQLAlchemy's own text repeats the statement and its parameters,
+    # which hold request bodies that have no business in the server's log.
+    orig = getattr(exc, "orig", None)
+    return f"{type(orig or exc).__name__}: {orig or exc}"
 
 
 class LogWriter:
@@ -38,6 +43,7 @@ class LogWriter:
         queue_size: int = 10_000,
         batch_size: int = 500,
         retry_seconds: float = 1.0,
+        max_retry_seconds: float = 30.0,
         drain_seconds: float = 30.0,
     ) -> None:
         self.store = store
@@ -45,6 +51,7 @@ class LogWriter:
         self.guard = guard
         self.batch_size = batch_size
         self.retry_seconds = retry_seconds
+        self.max_retry_seconds = max_retry_seconds
         self.drain_seconds = drain_seconds
         self._queue: asyncio.Queue[LogRow | CallCapture] = asyncio.Queue(maxsize=queue_size)
         self._task: asyncio.Task[None] | None = None
@@ -69,16 +76,20 @@ class LogWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout=self.drain_seconds)
-        except TimeoutError:
-            logger.warning("log store still unavailable at shutdown; spooling queued records")
         assert self._task is not None
+        if not self._task.done():
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout=self.drain_seconds)
+            except TimeoutError:
+                logger.warning("log store still unavailable at shutdown; spooling queued records")
         self._task.cancel()
+        died: BaseException | None = None
         try:
             await self._task
         except asyncio.CancelledError:
             pass
+        except Exception as error:  # the writer died (only under tests: see InternalErrorGuard)
+            died = error
         leftover: list[LogRow] = []
         while not self._queue.empty():
             leftover.append(self._to_row(self._queue.get_nowait()))
@@ -86,6 +97,8 @@ class LogWriter:
         if leftover:
             self.spool.append(leftover)
             logger.warning("spooled %d log records to %s", len(leftover), self.spool.directory)
+        if died is not None and exc is None:
+            raise died
 
     def enqueue(self, item: LogRow | CallCapture) -> None:
         """Hand a finished call (or a ready row) to the writer.
@@ -155,9 +168,11 @@ class LogWriter:
                 remaining = []
             except Exception as exc:
                 if is_transient(exc):
-                    logger.warning("log store unavailable (%s); retrying in %.1fs", exc, delay)
+                    logger.warning(
+                        "log store unavailable (%s); retrying in %.1fs", _describe(exc), delay
+                    )
                     await asyncio.sleep(delay)
-                    delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+                    delay = min(delay * 2, self.max_retry_seconds)
                 else:
                     remaining = await self._isolate_bad_rows(remaining)
         self._in_flight = []
@@ -179,7 +194,7 @@ class LogWriter:
             except Exception as exc:
                 if is_transient(exc):
                     return batch[index:]
-                self.spool.dead_letter(row, repr(exc))
+                self.spool.dead_letter(row, _describe(exc))
                 with self.guard.internal_errors("writing a log row"):
                     raise
         return []

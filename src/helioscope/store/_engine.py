@@ -41,9 +41,6 @@ def create_engine(raw_url: str) -> AsyncEngine:
     """Create the async engine, with WAL and a busy timeout on SQLite."""
     url = normalize_url(raw_url)
     if url.get_backend_name() == "sqlite":
-        path = sqlite_path(url)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         return engine

@@ -36,7 +36,9 @@ class Store:
         return sqlite_path(normalize_url(self.engine.url.render_as_string(hide_password=False)))
 
     async def migrate(self) -> None:
-        """Bring the schema up to the newest migration."""
+        """Create the SQLite file's directory if need be, and bring the schema up to date."""
+        if self.sqlite_file is not None:
+            self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         await _migrate.upgrade(self.engine)
 
     async def close(self) -> None:

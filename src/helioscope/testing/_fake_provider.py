@@ -37,6 +37,7 @@ class ReceivedCall:
 
     method: str
     path: str
+    query: str
     headers: dict[str, str]
     body: bytes
 
@@ -86,7 +87,9 @@ class FakeProvider:
     async def _receive(self, request: Request) -> tuple[dict[str, Any], _Knobs]:
         body = await request.body()
         self.calls.append(
-            ReceivedCall(request.method, request.url.path, dict(request.headers), body)
+            ReceivedCall(
+                request.method, request.url.path, request.url.query, dict(request.headers), body
+            )
         )
         data = orjson.loads(body) if body else {}
         return data, _Knobs.from_request(request)

@@ -1,0 +1,64 @@
+"""Every API route answers bad input with a 4xx in Helicone's envelope, never a 500."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from helioscope import Settings, create_app
+from tests.conftest import Running
+
+BAD_BODIES: list[object] = ["not json", {"filter": {"nope": 1}}, [1, 2], {"limit": "many"}]
+
+
+def api_routes() -> list[tuple[str, str]]:
+    """Every route of the REST API, read from the app's own OpenAPI document."""
+    app = create_app(Settings(database_url="sqlite:///:memory:"))
+    paths: dict[str, dict[str, object]] = app.openapi()["paths"]
+    return [
+        (method.upper(), path)
+        for path, operations in sorted(paths.items())
+        for method in sorted(operations)
+        if path.startswith("/v1/")
+    ]
+
+
+def fill(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000000", path)
+
+
+def assert_envelope(response: httpx.Response) -> None:
+    assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    body = response.json()
+    assert body["data"] is None
+    assert isinstance(body["error"], str) and body["error"]
+
+
+@pytest.mark.parametrize(("method", "path"), api_routes())
+async def test_bad_input_gets_an_envelope(helioscope: Running, method: str, path: str) -> None:
+    headers = {"authorization": f"Bearer {helioscope.key}", "content-type": "application/json"}
+    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+        unauthenticated = await http.request(method, fill(path))
+        assert_envelope(unauthenticated)
+        for body in BAD_BODIES:
+            content = (
+                body if isinstance(body, str) else httpx.Request("POST", "/", json=body).content
+            )
+            response = await http.request(method, fill(path), content=content, headers=headers)
+            if response.status_code < 400:
+                continue  # this route ignores bodies; the unauthenticated call covered it
+            assert_envelope(response)
+        bad_query = await http.request(
+            method, fill(path), params={"includeBody": "maybe", "limit": "-x"}, headers=headers
+        )
+        if bad_query.status_code >= 400:
+            assert_envelope(bad_query)
+
+
+async def test_unknown_route_is_an_envelope(helioscope: Running) -> None:
+    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+        response = await http.get("/v1/does-not-exist")
+    assert response.status_code == 404
+    assert response.json() == {"data": None, "error": "Not Found"}

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     log_batch_size: int = Field(
         default=500, ge=1, description="Most log records written in one transaction."
     )
+    log_flush_interval_seconds: float = Field(
+        default=0.05,
+        ge=0,
+        description=(
+            "How long the writer lets log records gather before writing a batch. Longer means "
+            "fewer, larger transactions; records reach the store at most this much later."
+        ),
+    )
     log_spool_dir: Path | None = Field(
         default=None,
         description=(

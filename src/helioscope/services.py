@@ -76,6 +76,7 @@ class Services:
                     batch_size=settings.log_batch_size,
                     retry_seconds=settings.log_retry_seconds,
                     drain_seconds=settings.shutdown_drain_seconds,
+                    linger_seconds=settings.log_flush_interval_seconds,
                 )
             )
             session = await stack.enter_async_context(_upstream_session(settings))

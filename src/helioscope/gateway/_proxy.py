@@ -241,7 +241,9 @@ class Gateway:
         capture.content_encoding = response.headers.get("content-encoding")
         capture.is_stream = response.content_type == "text/event-stream"
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        watcher = _DisconnectWatcher(receive)
+        # Only a stream can outlive its client for long; a JSON body is relayed in one go and
+        # needs no watcher task (uvicorn drops writes to a closed connection).
+        watcher = _DisconnectWatcher(receive) if capture.is_stream else None
         try:
             async for chunk in response.content.iter_any():
                 if capture.first_chunk is None:
@@ -249,10 +251,11 @@ class Gateway:
                 capture.chunks.append(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             capture.ended = time.perf_counter()
-            watcher.finished = True
+            if watcher is not None:
+                watcher.finished = True
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
-            if not watcher.client_gone:
+            if watcher is None or not watcher.client_gone:
                 raise
             watcher.absorb_cancel()
             capture.ended = time.perf_counter()
@@ -265,7 +268,8 @@ class Gateway:
                 capture.status = STATUS_TIMEOUT
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
-            watcher.stop()
+            if watcher is not None:
+                watcher.stop()
 
 
 class _DisconnectWatcher:

@@ -45,6 +45,7 @@ class LogWriter:
         retry_seconds: float = 1.0,
         max_retry_seconds: float = 30.0,
         drain_seconds: float = 30.0,
+        linger_seconds: float = 0.05,
     ) -> None:
         self.store = store
         self.spool = Spool(spool_dir)
@@ -52,6 +53,7 @@ class LogWriter:
         self.batch_size = batch_size
         self.retry_seconds = retry_seconds
         self.max_retry_seconds = max_retry_seconds
+        self.linger_seconds = linger_seconds
         self.drain_seconds = drain_seconds
         self._queue: asyncio.Queue[LogRow | CallCapture] = asyncio.Queue(maxsize=queue_size)
         self._task: asyncio.Task[None] | None = None
@@ -151,11 +153,20 @@ class LogWriter:
                     path.unlink()
                     continue
             first = await self._queue.get()
+            if self._queue.qsize() + 1 < self.batch_size and self.linger_seconds:
+                # Let a batch gather: one transaction per interval instead of one per call
+                # keeps the writer's share of the event loop (and the GIL) small.
+                await asyncio.sleep(self.linger_seconds)
             items = [first]
             while len(items) < self.batch_size and not self._queue.empty():
                 items.append(self._queue.get_nowait())
             self._in_flight_items = items
-            batch = [self._to_row(item) for item in items]
+            batch = []
+            for item in items:
+                batch.append(self._to_row(item))
+                # Building a row parses bodies; yield between rows so a large batch never
+                # holds the event loop (and the calls it is relaying) for long.
+                await asyncio.sleep(0)
             await self._write(batch)
 
     async def _write(self, batch: list[LogRow]) -> None:

@@ -2,11 +2,18 @@
 
 genai-prices ships its price table inside the package, so pricing works offline. A model it does
 not know costs ``None`` (unknown), never 0.
+
+Pricing runs for every logged call, and genai-prices' general calculation costs ~80 µs. Most
+models are priced linearly (a price per token of each kind, maybe a price per call), so for each
+model we derive those per-unit prices once from genai-prices itself, check them against its own
+answer on probe usages, and from then on price a call with a handful of multiplications. Models
+whose prices are not linear (tiers by prompt length, …) keep the general calculation.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
@@ -18,35 +25,116 @@ from helioscope.providers import ProviderFormat, Usage
 logger = logging.getLogger("helioscope.pricing")
 
 NANO_USD = Decimal(1_000_000_000)
+_M = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class _LinearPrice:
+    """USD per unit of each kind of token, and per call."""
+
+    per_call: Decimal
+    uncached_input: Decimal
+    cache_read: Decimal
+    cache_write: Decimal
+    input_audio: Decimal
+    output: Decimal
+    output_audio: Decimal
+
+    def total(self, u: _Counts) -> Decimal:
+        uncached = u.input - u.cache_read - u.cache_write - u.input_audio
+        return (
+            self.per_call
+            + uncached * self.uncached_input
+            + u.cache_read * self.cache_read
+            + u.cache_write * self.cache_write
+            + u.input_audio * self.input_audio
+            + (u.output - u.output_audio) * self.output
+            + u.output_audio * self.output_audio
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Counts:
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    input_audio: int = 0
+    output_audio: int = 0
+
+    def as_price_usage(self) -> PriceUsage:
+        return PriceUsage(
+            input_tokens=self.input,
+            output_tokens=self.output,
+            cache_read_tokens=self.cache_read or None,
+            cache_write_tokens=self.cache_write or None,
+            input_audio_tokens=self.input_audio or None,
+            output_audio_tokens=self.output_audio or None,
+        )
+
+
+def _exact(counts: _Counts, model: str, price_id: str | None) -> Decimal:
+    return calc_price(counts.as_price_usage(), model, provider_id=price_id).total_price
+
+
+_PROBES = (
+    _Counts(input=1234, output=567, cache_read=200, cache_write=30, input_audio=4, output_audio=5),
+    _Counts(input=987_654, output=43_210, cache_read=500_000),
+)
 
 
 @lru_cache(maxsize=4096)
-def _is_unknown(model: str, price_id: str | None) -> bool:
+def _linear_price(model: str, price_id: str | None) -> _LinearPrice | None | bool:
+    """Per-unit prices of a model; None if unknown to genai-prices; False if not linear."""
     try:
-        calc_price(PriceUsage(input_tokens=0, output_tokens=0), model, provider_id=price_id)
+        base = _exact(_Counts(), model, price_id)
     except LookupError:
-        return True
-    return False
+        return None
+    try:
+
+        def unit(counts: _Counts) -> Decimal:
+            return (_exact(counts, model, price_id) - base) / _M
+
+        linear = _LinearPrice(
+            per_call=base,
+            uncached_input=unit(_Counts(input=_M)),
+            cache_read=unit(_Counts(input=_M, cache_read=_M)),
+            cache_write=unit(_Counts(input=_M, cache_write=_M)),
+            input_audio=unit(_Counts(input=_M, input_audio=_M)),
+            output=unit(_Counts(output=_M)),
+            output_audio=unit(_Counts(output=_M, output_audio=_M)),
+        )
+        for probe in _PROBES:
+            if abs(linear.total(probe) - _exact(probe, model, price_id)) > Decimal("1e-9"):
+                return False
+    except (LookupError, ValueError) as exc:  # a unit this model cannot price alone
+        logger.debug("general pricing for %s: %s", model, exc)
+        return False
+    return linear
 
 
 def cost_nano_usd(provider: ProviderFormat, model: str, usage: Usage) -> int | None:
     """The call's cost in USD x 1e9, or None when the model's price is unknown."""
     if not model or (usage.prompt_tokens is None and usage.completion_tokens is None):
         return None
-    if _is_unknown(model, provider.price_id):
-        return None
     # genai-prices counts cache reads and writes inside input_tokens, as our prompt_tokens does.
-    price_usage = PriceUsage(
-        input_tokens=max(usage.prompt_tokens or 0, 0),
-        output_tokens=max(usage.completion_tokens or 0, 0),
-        cache_read_tokens=usage.prompt_cache_read_tokens or None,
-        cache_write_tokens=usage.prompt_cache_write_tokens or None,
-        input_audio_tokens=usage.prompt_audio_tokens or None,
-        output_audio_tokens=usage.completion_audio_tokens or None,
+    counts = _Counts(
+        input=max(usage.prompt_tokens or 0, 0),
+        output=max(usage.completion_tokens or 0, 0),
+        cache_read=max(usage.prompt_cache_read_tokens or 0, 0),
+        cache_write=max(usage.prompt_cache_write_tokens or 0, 0),
+        input_audio=max(usage.prompt_audio_tokens or 0, 0),
+        output_audio=max(usage.completion_audio_tokens or 0, 0),
     )
+    linear = _linear_price(model, provider.price_id)
+    if linear is None:
+        return None
     try:
-        price = calc_price(price_usage, model, provider_id=provider.price_id)
+        if isinstance(linear, _LinearPrice):
+            total = linear.total(counts)
+        else:
+            total = _exact(counts, model, provider.price_id)
     except (LookupError, ValueError) as exc:
         logger.debug("no price for %s/%s: %s", provider.name, model, exc)
         return None
-    return max(0, int((price.total_price * NANO_USD).to_integral_value()))
+    return max(0, int((total * NANO_USD).to_integral_value()))

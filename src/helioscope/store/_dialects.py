@@ -7,6 +7,7 @@ the difference did not exist.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect, Insert, Table, TypeDecorator
@@ -51,7 +52,8 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
-def upsert(table: Table, dialect_name: str, key: list[str]) -> Insert:
+@lru_cache(maxsize=64)
+def upsert(table: Table, dialect_name: str, key: tuple[str, ...]) -> Insert:
     """INSERT … ON CONFLICT (key) DO UPDATE every other column: last write wins.
 
     Execute it with a list of row dicts (executemany; SQLAlchemy batches the values). Helicone

@@ -13,7 +13,7 @@ from helioscope.store._dialects import upsert
 from helioscope.store._schema import request_response
 from helioscope.store.records import LogRow
 
-_KEY = ["organization_id", "request_id"]
+_KEY = ("organization_id", "request_id")
 
 
 def _row_dict(row: LogRow, now: dt.datetime) -> dict[str, Any]:

@@ -60,6 +60,7 @@ class FakeProvider:
 
     def __init__(self) -> None:
         self.calls: list[ReceivedCall] = []
+        self.record = True  # benchmarks turn this off so memory stays flat
         self.url = ""
         self.app = Starlette(
             routes=[
@@ -86,11 +87,12 @@ class FakeProvider:
 
     async def _receive(self, request: Request) -> tuple[dict[str, Any], _Knobs]:
         body = await request.body()
-        self.calls.append(
-            ReceivedCall(
-                request.method, request.url.path, request.url.query, dict(request.headers), body
+        if self.record:
+            self.calls.append(
+                ReceivedCall(
+                    request.method, request.url.path, request.url.query, dict(request.headers), body
+                )
             )
-        )
         data = orjson.loads(body) if body else {}
         return data, _Knobs.from_request(request)
 

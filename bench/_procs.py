@@ -1,0 +1,111 @@
+"""Start the fake provider and a Helioscope server as separate processes, on free ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_listening(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+@contextmanager
+def fake_provider() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "helioscope.testing", "--port", str(port)])
+    try:
+        wait_listening(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@dataclass
+class Server:
+    url: str
+    key: str
+    database_url: str
+
+
+@contextmanager
+def helioscope(upstream: str, workdir: Path, database_url: str | None = None) -> Iterator[Server]:
+    port = free_port()
+    database_url = database_url or f"sqlite:///{workdir / 'bench.db'}"
+    env = {
+        **os.environ,
+        "HELIOSCOPE_DATABASE_URL": database_url,
+        "HELIOSCOPE_PORT": str(port),
+        "HELIOSCOPE_OPENAI_BASE_URL": upstream,
+        "HELIOSCOPE_ANTHROPIC_BASE_URL": upstream,
+        "HELIOSCOPE_LOG_SPOOL_DIR": str(workdir / "spool"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helioscope", "serve"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        key = ""
+        for line in proc.stdout:
+            if line.strip().startswith("sk-helicone-"):
+                key = line.strip()
+                break
+        if not key:  # an existing store: make a key with the CLI
+            out = subprocess.run(
+                [sys.executable, "-m", "helioscope", "keys", "create", "--org", "bench"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            key = out.stdout.strip().splitlines()[-1]
+        wait_listening(port)
+        yield Server(f"http://127.0.0.1:{port}", key, database_url)
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
+def count_rows(server: Server) -> int:
+    """Rows in the request log, read through the store (after the server has drained)."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from helioscope.store import Store
+
+    async def count() -> int:
+        store = Store.open(server.database_url)
+        async with store.engine.connect() as conn:
+            n = (await conn.execute(text("SELECT count(*) FROM request_response"))).scalar_one()
+        await store.close()
+        return int(n)
+
+    return asyncio.run(count())
+
+
+def get_json(url: str) -> object:
+    return httpx.get(url).json()

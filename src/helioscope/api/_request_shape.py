@@ -36,7 +36,10 @@ class HeliconeRequest(BaseModel):
     prompt_cache_write_tokens: float | None
     prompt_cache_read_tokens: float | None
     completion_tokens: float | None
+    prompt_audio_tokens: float | None
+    completion_audio_tokens: float | None
     reasoning_tokens: float | None = None
+    cost: float | None
     prompt_id: str | None
     prompt_version: str | None = None
     feedback_created_at: str | None = None
@@ -55,6 +58,7 @@ class HeliconeRequest(BaseModel):
     model: str
     cache_reference_id: str | None = None
     cache_enabled: bool = False
+    updated_at: str | None = None
     threat: bool | None = None
     is_stream: bool = False
     error: str | None = None
@@ -81,18 +85,18 @@ def _body(text: str | None) -> Any:
 
 def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> HeliconeRequest:
     """Shape a stored row as a ``HeliconeRequest``."""
-    has_response = row["status"] > 0 or row["response_body"] is not None
+    has_response = row["status"] > 0
     properties = dict(row["properties"] or {})
-    cost = row["cost"]
+    cost_usd = None if row["cost"] is None else row["cost"] / NANO_USD
     return HeliconeRequest(
         response_id=row["request_id"] if has_response else None,
         response_created_at=iso(row["response_created_at"]),
-        response_body=_body(row["response_body"]) if include_body else None,
+        response_body=_body(row.get("response_body")) if include_body else None,
         response_status=row["status"],
         response_model=row["response_model"],
         request_id=row["request_id"],
         request_created_at=iso(row["request_created_at"]) or "",
-        request_body=_body(row["request_body"]) if include_body else None,
+        request_body=_body(row.get("request_body")) if include_body else None,
         request_path=row["path"] or "",
         request_user_id=row["user_id"],
         request_properties=properties,
@@ -107,20 +111,27 @@ def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> He
         prompt_cache_write_tokens=row["prompt_cache_write_tokens"],
         prompt_cache_read_tokens=row["prompt_cache_read_tokens"],
         completion_tokens=row["completion_tokens"],
+        prompt_audio_tokens=row["prompt_audio_tokens"],
+        completion_audio_tokens=row["completion_audio_tokens"],
         reasoning_tokens=row["reasoning_tokens"],
+        cost=cost_usd,
         prompt_id=row["prompt_id"],
         prompt_version=row["prompt_version"],
         country_code=row["country_code"],
         asset_ids=None,
         asset_urls=None,
         scores=dict(row["scores"] or {}),
-        costUSD=None if cost is None else cost / NANO_USD,
+        costUSD=cost_usd,
+        feedback_id=None if row.get("feedback_id") is None else str(row["feedback_id"]),
+        feedback_rating=row.get("feedback_rating"),
+        feedback_created_at=iso(row.get("feedback_created_at")),
         properties=properties,
         assets=[],
         target_url=row["target_url"] or "",
         model=row["model"],
         cache_reference_id=row["cache_reference_id"],
         cache_enabled=row["cache_enabled"],
+        updated_at=iso(row.get("updated_at")),
         threat=row["threat"],
         is_stream=row["is_stream"],
         error=row["error"],

@@ -1,14 +1,20 @@
 """The storage seam. Nothing outside this package imports SQLAlchemy or builds SQL."""
 
 from helioscope.store._keys import hash_api_key
+from helioscope.store._requests import MAX_PAGE, RequestQuery
+from helioscope.store._sessions import SESSION_LIMIT, SessionQuery
 from helioscope.store._store import Store, is_transient
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
 
 __all__ = [
+    "MAX_PAGE",
+    "SESSION_LIMIT",
     "ApiKey",
     "LogRow",
     "NewApiKey",
     "Organization",
+    "RequestQuery",
+    "SessionQuery",
     "Store",
     "hash_api_key",
     "is_transient",

@@ -10,7 +10,21 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Insert, Table, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Dialect,
+    Float,
+    Insert,
+    String,
+    Table,
+    TypeDecorator,
+    cast,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -64,3 +78,91 @@ def upsert(table: Table, dialect_name: str, key: tuple[str, ...]) -> Insert:
     updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
     result: Insert = stmt.on_conflict_do_update(index_elements=key, set_=updates)
     return result
+
+
+def _like_to_glob(pattern: str) -> str:
+    """A LIKE pattern as the equivalent SQLite GLOB pattern (GLOB is case-sensitive).
+
+    A backslash escapes the next character, as in PostgreSQL's LIKE, so that a pattern means
+    the same on both engines.
+    """
+    out = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            char = next(chars, "\\")
+            out.append(f"[{char}]" if char in "*?[" else char)
+        elif char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        elif char in "*?[":
+            out.append(f"[{char}]")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SqlDialect:
+    """Expressions whose SQL differs between SQLite and PostgreSQL, built for one engine.
+
+    Query code asks this object for "a case-sensitive LIKE" or "property ``key`` as text" and
+    never looks at which engine it is talking to.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._pg = name == "postgresql"
+
+    def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
+        """Case-sensitive LIKE (SQLite's LIKE ignores ASCII case, so it gets GLOB)."""
+        if self._pg:
+            return col.like(pattern)
+        return col.op("GLOB")(literal(_like_to_glob(pattern)))
+
+    def ilike(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
+        """Case-insensitive LIKE; the caller supplies the wildcards."""
+        if self._pg:
+            return col.ilike(pattern)
+        # SQLite's LIKE ignores case (ASCII letters); the escape makes '\' mean what it does
+        # in PostgreSQL.
+        return col.like(pattern, escape="\\")
+
+    def contains(self, col: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+        """Case-insensitive substring match; ``text`` is literal (its % and _ match themselves)."""
+        pattern = f"%{_escape_like(text)}%"
+        if self._pg:
+            return col.ilike(pattern, escape="\\")
+        return col.like(pattern, escape="\\")
+
+    def json_text(self, doc: ColumnElement[Any], key: str) -> ColumnElement[str]:
+        """The value under ``key`` of a JSON object column, as text (NULL when absent)."""
+        if self._pg:
+            return doc.op("->>", return_type=String())(literal(key, String()))
+        if '"' not in key:
+            return func.json_extract(doc, literal(f'$."{key}"'), type_=String())
+        # SQLite's JSON paths cannot quote a '"'; look the key up among the object's entries.
+        each = func.json_each(doc).table_valued("key", "value")
+        return (
+            select(cast(each.c.value, String())).where(each.c.key == literal(key)).scalar_subquery()
+        )
+
+    def json_number(self, doc: ColumnElement[Any], key: str) -> ColumnElement[float]:
+        """The value under ``key`` of a JSON object column, as a number (NULL when absent)."""
+        return cast(self.json_text(doc, key), Float())
+
+    def json_has_key(self, doc: ColumnElement[Any], key: str) -> ColumnElement[bool]:
+        """True when the JSON object column has ``key``."""
+        if self._pg:
+            return doc.op("?", is_comparison=True)(literal(key, String()))
+        return self.json_text(doc, key).is_not(None)
+
+    def json_keys(self, doc: ColumnElement[Any]) -> Any:
+        """A table of the object's keys (column ``key``), for EXISTS subqueries."""
+        if self._pg:
+            return func.jsonb_object_keys(doc).table_valued("key")
+        return func.json_each(doc).table_valued("key")

@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.store._dialects import upsert
@@ -16,9 +15,16 @@ from helioscope.store.records import LogRow
 _KEY = ("organization_id", "request_id")
 
 
+_FIELDS = tuple(f.name for f in dataclasses.fields(LogRow))
+
+
 def _row_dict(row: LogRow, now: dt.datetime) -> dict[str, Any]:
-    values = {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
+    values = {name: getattr(row, name) for name in _FIELDS}
     values["updated_at"] = now
+    properties = row.properties
+    values["session_id"] = properties.get("Helicone-Session-Id")
+    values["session_name"] = properties.get("Helicone-Session-Name")
+    values["session_path"] = properties.get("Helicone-Session-Path")
     return values
 
 
@@ -32,13 +38,3 @@ async def insert_log_rows(conn: AsyncConnection, rows: list[LogRow]) -> None:
     for row in rows:
         latest[(row.organization_id, row.request_id)] = _row_dict(row, now)
     await conn.execute(upsert(request_response, conn.dialect.name, _KEY), list(latest.values()))
-
-
-async def get_request(conn: AsyncConnection, org_id: str, request_id: str) -> dict[str, Any] | None:
-    """One logged request of ``org_id`` as a column → value mapping, or None."""
-    stmt = select(request_response).where(
-        request_response.c.organization_id == org_id,
-        request_response.c.request_id == request_id,
-    )
-    row = (await conn.execute(stmt)).mappings().first()
-    return dict(row) if row is not None else None

@@ -105,7 +105,36 @@ request_response = Table(
     Column("helicone_api_key_id", Integer),
     Column("error", Text),  # what went wrong when there is no upstream response
     Column("updated_at", UtcDateTime(), nullable=False),
+    # Copies of the Helicone-Session-* properties, so that session queries group and filter on
+    # indexed columns instead of parsing JSON on every row. Written with the row, never apart.
+    Column("session_id", String()),
+    Column("session_name", String()),
+    Column("session_path", String()),
+    Column("prompt_inputs", JsonDoc),  # the inputs of a prompt-templated call ("values" filters)
     Index("ix_request_response_org_created", "organization_id", "request_created_at"),
     Index("ix_request_response_org_user", "organization_id", "user_id"),
     Index("ix_request_response_org_model", "organization_id", "model"),
+    Index("ix_request_response_org_session", "organization_id", "session_id", "request_created_at"),
+)
+
+# Feedback on a request: Helicone's `feedback` table (one rating per request).
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organization_id", String(36), nullable=False),
+    Column("request_id", String(36), nullable=False),
+    Column("rating", Boolean, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_feedback_org_request", "organization_id", "request_id", unique=True),
+)
+
+# A tag on a session (Helicone's `tags` table with entity_type 'session'): one per session.
+session_tag = Table(
+    "session_tag",
+    metadata,
+    Column("organization_id", String(36), primary_key=True),
+    Column("session_id", String(), primary_key=True),
+    Column("tag", String(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )

@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from helioscope.store import _keys, _log, _migrate
+from helioscope.store import _keys, _log, _migrate, _requests, _sessions
 from helioscope.store._engine import create_engine, normalize_url, sqlite_path
+from helioscope.store._requests import RequestQuery
+from helioscope.store._sessions import SessionQuery
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
 
 # Errors caused by the rows themselves: writing the same rows again fails the same way.
@@ -77,9 +79,87 @@ class Store:
             await _log.insert_log_rows(conn, rows)
 
     async def get_request(self, org_id: str, request_id: str) -> dict[str, Any] | None:
-        """One logged request of ``org_id``, or None."""
+        """One logged request of ``org_id`` (with its feedback), or None."""
         async with self.engine.connect() as conn:
-            return await _log.get_request(conn, org_id, request_id)
+            return await _requests.get_request(conn, org_id, request_id)
+
+    async def query_requests(self, org_id: str, query: RequestQuery) -> list[dict[str, Any]]:
+        """A page of ``org_id``'s requests matching a Helicone filter tree."""
+        async with self.engine.connect() as conn:
+            return await _requests.query_requests(conn, org_id, query)
+
+    async def count_requests(self, org_id: str, node: Any, is_cached: bool | None) -> int:
+        """How many of ``org_id``'s requests match a filter tree."""
+        async with self.engine.connect() as conn:
+            return await _requests.count_requests(conn, org_id, node, is_cached)
+
+    async def requests_by_ids(self, org_id: str, ids: list[str]) -> list[dict[str, Any]]:
+        """``org_id``'s requests with these ids."""
+        async with self.engine.connect() as conn:
+            return await _requests.requests_by_ids(conn, org_id, ids)
+
+    async def set_property(self, org_id: str, request_id: str, key: str, value: str) -> None:
+        """Add or replace a property of a logged request."""
+        async with self.engine.begin() as conn:
+            await _requests.set_property(conn, org_id, request_id, key, value)
+
+    async def add_scores(self, org_id: str, request_id: str, scores: dict[str, float]) -> None:
+        """Merge scores into a logged request."""
+        async with self.engine.begin() as conn:
+            await _requests.add_scores(conn, org_id, request_id, scores)
+
+    async def set_feedback(self, org_id: str, request_id: str, rating: bool) -> None:
+        """Rate a logged request."""
+        async with self.engine.begin() as conn:
+            await _requests.set_feedback(conn, org_id, request_id, rating)
+
+    # Sessions
+
+    async def query_sessions(self, org_id: str, query: SessionQuery) -> list[dict[str, Any]]:
+        """``org_id``'s sessions with totals, newest first, and each session's users."""
+        async with self.engine.connect() as conn:
+            sessions = await _sessions.query_sessions(conn, org_id, query)
+            users = await _sessions.session_users(conn, org_id, [s["session_id"] for s in sessions])
+        for session in sessions:
+            session["user_ids"] = users.get(session["session_id"], [])
+        return sessions
+
+    async def session_names(
+        self, org_id: str, name_contains: str, node: Any, start: Any, end: Any
+    ) -> list[dict[str, Any]]:
+        """Session names and how they are used."""
+        async with self.engine.connect() as conn:
+            return await _sessions.session_names(conn, org_id, name_contains, node, start, end)
+
+    async def session_rows(self, org_id: str, query: SessionQuery) -> list[dict[str, Any]]:
+        """Per-session count, duration and cost, for the metrics histograms."""
+        async with self.engine.connect() as conn:
+            return await _sessions.session_rows(conn, org_id, query)
+
+    async def has_session(self, org_id: str) -> bool:
+        """True when ``org_id`` logged any request with a session id."""
+        async with self.engine.connect() as conn:
+            return await _sessions.has_session(conn, org_id)
+
+    async def session_trace(self, org_id: str, session_id: str) -> list[dict[str, Any]]:
+        """A session's requests ordered by trace path and time."""
+        async with self.engine.connect() as conn:
+            return await _sessions.session_trace(conn, org_id, session_id)
+
+    async def set_session_feedback(self, org_id: str, session_id: str, rating: bool) -> None:
+        """Rate a session (on its earliest request, as Helicone does)."""
+        async with self.engine.begin() as conn:
+            await _sessions.set_session_feedback(conn, org_id, session_id, rating)
+
+    async def get_session_tag(self, org_id: str, session_id: str) -> str | None:
+        """A session's tag."""
+        async with self.engine.connect() as conn:
+            return await _sessions.get_session_tag(conn, org_id, session_id)
+
+    async def set_session_tag(self, org_id: str, session_id: str, tag: str) -> None:
+        """Tag a session."""
+        async with self.engine.begin() as conn:
+            await _sessions.set_session_tag(conn, org_id, session_id, tag)
 
 
 def is_transient(exc: BaseException) -> bool:

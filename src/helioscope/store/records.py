@@ -79,3 +79,4 @@ class LogRow:
     request_referrer: str | None = None
     helicone_api_key_id: int | None = None
     error: str | None = None
+    prompt_inputs: dict[str, Any] | None = None

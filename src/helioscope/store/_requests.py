@@ -1,0 +1,237 @@
+"""Request queries: filtered pages, counts, lookups by id, and per-request updates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, not_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from helioscope.errors import BadRequest, NotFound
+from helioscope.store._dialects import SqlDialect, upsert
+from helioscope.store._schema import feedback
+from helioscope.store._schema import request_response as rr
+from helioscope.store.filters import compile_filter, property_value, where_or_true
+
+MAX_PAGE = 1000
+
+_SORTABLE: dict[str, ColumnElement[Any]] = {
+    "created_at": rr.c.request_created_at,
+    "cache_created_at": rr.c.request_created_at,
+    "latency": rr.c.latency,
+    "time_to_first_token": rr.c.time_to_first_token,
+    "total_tokens": func.coalesce(rr.c.prompt_tokens, 0) + func.coalesce(rr.c.completion_tokens, 0),
+    "completion_tokens": rr.c.completion_tokens,
+    "prompt_tokens": rr.c.prompt_tokens,
+    "user_id": rr.c.user_id,
+    "body_model": rr.c.response_model,
+    "model": rr.c.model,
+    "is_cached": rr.c.cache_reference_id,
+    "cost": rr.c.cost,
+    "cost_usd": rr.c.cost,
+    "last_active": rr.c.request_created_at,
+    "status": rr.c.status,
+    "request_prompt": rr.c.request_body,
+    "response_text": rr.c.response_body,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestQuery:
+    """What ``POST /v1/request/query`` asks for, already validated for type."""
+
+    filter: Any = "all"
+    offset: int = 0
+    limit: int = 100
+    sort: Mapping[str, Any] = field(default_factory=dict)
+    is_cached: bool | None = None
+    part_of_experiment: bool | None = None
+    is_scored: bool | None = None
+    include_bodies: bool = True
+
+
+def _direction(value: Any, path: str) -> str:
+    if value not in ("asc", "desc"):
+        raise BadRequest(f'{path}: expected "asc" or "desc", got {value!r}')
+    return str(value)
+
+
+def _order_by(d: SqlDialect, sort: Mapping[str, Any]) -> list[ColumnElement[Any]]:
+    order: list[ColumnElement[Any]] = []
+    for key, value in sort.items():
+        if key == "random":
+            if value:
+                order.append(func.random())
+            continue
+        if key in ("properties", "values"):
+            if not isinstance(value, dict):
+                raise BadRequest(f"sort.{key}: expected {{name: 'asc' | 'desc'}}")
+            for name, direction in value.items():
+                keyed = (
+                    property_value(d, name)
+                    if key == "properties"
+                    else d.json_text(rr.c.prompt_inputs, name)
+                )
+                path = f"sort.{key}.{name}"
+                order.append(keyed.asc() if _direction(direction, path) == "asc" else keyed.desc())
+            continue
+        col = _SORTABLE.get(key)
+        if col is None:
+            raise BadRequest(f"sort.{key}: cannot sort by {key!r} (known: {', '.join(_SORTABLE)})")
+        order.append(col.asc() if _direction(value, f"sort.{key}") == "asc" else col.desc())
+    # A stable tie-break, so pages never overlap.
+    order += [rr.c.request_created_at.desc(), rr.c.request_id.desc()]
+    return order
+
+
+def _with_feedback(stmt: Select[Any]) -> Select[Any]:
+    joined = rr.outerjoin(
+        feedback,
+        (feedback.c.organization_id == rr.c.organization_id)
+        & (feedback.c.request_id == rr.c.request_id),
+    )
+    return stmt.select_from(joined).add_columns(
+        feedback.c.id.label("feedback_id"),
+        feedback.c.rating.label("feedback_rating"),
+        feedback.c.created_at.label("feedback_created_at"),
+    )
+
+
+def _flag(condition: ColumnElement[bool], wanted: bool | None) -> ColumnElement[bool]:
+    if wanted is None:
+        return true()
+    return condition if wanted else not_(condition)
+
+
+def _scoped(
+    d: SqlDialect, org_id: str, node: Any, is_cached: bool | None, query: RequestQuery | None = None
+) -> ColumnElement[bool]:
+    # The organization is ANDed in here, for every request query: callers cannot forget it.
+    condition = and_(
+        rr.c.organization_id == org_id,
+        where_or_true(compile_filter(node, d)),
+        _flag(rr.c.cache_reference_id.is_not(None), is_cached),
+    )
+    if query is not None:
+        in_experiment = property_value(d, "Helicone-Experiment-Id") != ""
+        scored = cast(rr.c.scores, String()).not_in(["{}", ""])
+        condition = and_(
+            condition,
+            _flag(in_experiment, query.part_of_experiment),
+            _flag(scored, query.is_scored),
+        )
+    return condition
+
+
+async def query_requests(
+    conn: AsyncConnection, org_id: str, query: RequestQuery
+) -> list[dict[str, Any]]:
+    """A page of the organization's requests matching the filter."""
+    d = SqlDialect(conn.dialect.name)
+    if not 0 <= query.offset or not 0 < query.limit <= MAX_PAGE:
+        raise BadRequest(f"limit must be 1 to {MAX_PAGE} and offset at least 0")
+    columns = [
+        c for c in rr.c if query.include_bodies or c.name not in ("request_body", "response_body")
+    ]
+    stmt = (
+        _with_feedback(select(*columns))
+        .where(_scoped(d, org_id, query.filter, query.is_cached, query))
+        .order_by(*_order_by(d, query.sort))
+        .offset(query.offset)
+        .limit(query.limit)
+    )
+    return [dict(row) for row in (await conn.execute(stmt)).mappings()]
+
+
+async def count_requests(
+    conn: AsyncConnection, org_id: str, node: Any, is_cached: bool | None = None
+) -> int:
+    """How many of the organization's requests match the filter."""
+    d = SqlDialect(conn.dialect.name)
+    stmt = select(func.count()).select_from(rr).where(_scoped(d, org_id, node, is_cached))
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def requests_by_ids(
+    conn: AsyncConnection, org_id: str, request_ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The organization's requests with these ids (unknown ids are left out)."""
+    if not request_ids:
+        return []
+    stmt = (
+        _with_feedback(select(*rr.c))
+        .where(rr.c.organization_id == org_id, rr.c.request_id.in_(list(request_ids)))
+        .order_by(rr.c.request_created_at.desc())
+    )
+    return [dict(row) for row in (await conn.execute(stmt)).mappings()]
+
+
+async def get_request(conn: AsyncConnection, org_id: str, request_id: str) -> dict[str, Any] | None:
+    """One request of the organization, with its feedback, or None."""
+    rows = await requests_by_ids(conn, org_id, [request_id])
+    return rows[0] if rows else None
+
+
+async def _locked_row(conn: AsyncConnection, org_id: str, request_id: str) -> Any:
+    stmt = select(rr.c.properties, rr.c.scores).where(
+        rr.c.organization_id == org_id, rr.c.request_id == request_id
+    )
+    stmt = stmt.with_for_update()  # SQLite has no row locks; its write lock serialises updates
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        raise NotFound(f"request {request_id} not found")
+    return row
+
+
+async def set_property(
+    conn: AsyncConnection, org_id: str, request_id: str, key: str, value: str
+) -> None:
+    """Add or replace one property of a logged request."""
+    row = await _locked_row(conn, org_id, request_id)
+    properties = {**(row.properties or {}), key: value}
+    values: dict[str, Any] = {"properties": properties, "updated_at": dt.datetime.now(dt.UTC)}
+    for column, name in (
+        ("session_id", "Helicone-Session-Id"),
+        ("session_name", "Helicone-Session-Name"),
+        ("session_path", "Helicone-Session-Path"),
+    ):
+        if key == name:
+            values[column] = value
+    await conn.execute(
+        update(rr)
+        .where(rr.c.organization_id == org_id, rr.c.request_id == request_id)
+        .values(**values)
+    )
+
+
+async def add_scores(
+    conn: AsyncConnection, org_id: str, request_id: str, scores: Mapping[str, float]
+) -> None:
+    """Merge scores into a logged request's scores (the caller has named boolean keys)."""
+    row = await _locked_row(conn, org_id, request_id)
+    merged = {**(row.scores or {}), **scores}
+    await conn.execute(
+        update(rr)
+        .where(rr.c.organization_id == org_id, rr.c.request_id == request_id)
+        .values(scores=merged, updated_at=dt.datetime.now(dt.UTC))
+    )
+
+
+async def set_feedback(conn: AsyncConnection, org_id: str, request_id: str, rating: bool) -> None:
+    """Record (or replace) the rating of a logged request."""
+    await _locked_row(conn, org_id, request_id)
+    stmt = upsert(feedback, conn.dialect.name, ("organization_id", "request_id"))
+    await conn.execute(
+        stmt,
+        [
+            {
+                "organization_id": org_id,
+                "request_id": request_id,
+                "rating": rating,
+                "created_at": dt.datetime.now(dt.UTC),
+            }
+        ],
+    )

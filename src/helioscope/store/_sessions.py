@@ -1,0 +1,241 @@
+"""Sessions: requests grouped by their ``Helicone-Session-Id``, computed on the fly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from helioscope.errors import NotFound
+from helioscope.store._dialects import SqlDialect, upsert
+from helioscope.store._requests import set_property
+from helioscope.store._schema import request_response as rr
+from helioscope.store._schema import session_tag
+from helioscope.store.filters import Compiled, compile_filter
+
+SESSION_LIMIT = 50
+
+_TOTAL_TOKENS = func.coalesce(rr.c.prompt_tokens, 0) + func.coalesce(rr.c.completion_tokens, 0)
+
+# The per-session values the filter language's session columns compare against (in HAVING).
+AGGREGATES: dict[str, ColumnElement[Any]] = {
+    "total_cost": func.coalesce(func.sum(rr.c.cost), 0),
+    "total_tokens": func.sum(_TOTAL_TOKENS),
+    "prompt_tokens": func.sum(func.coalesce(rr.c.prompt_tokens, 0)),
+    "completion_tokens": func.sum(func.coalesce(rr.c.completion_tokens, 0)),
+    "total_requests": func.count(),
+    "created_at": func.min(rr.c.request_created_at),
+    "latest_request_created_at": func.max(rr.c.request_created_at),
+    "session_id": rr.c.session_id,
+    "session_name": func.coalesce(rr.c.session_name, ""),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SessionQuery:
+    """``POST /v1/session/query``."""
+
+    filter: Any = "all"
+    search: str = ""
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    name_equals: str | None = None
+    limit: int = SESSION_LIMIT
+    offset: int = 0
+
+
+def _scope(org_id: str, query: SessionQuery, compiled: Compiled, d: SqlDialect) -> Any:
+    conditions: list[ColumnElement[bool]] = [
+        rr.c.organization_id == org_id,
+        rr.c.session_id.is_not(None),
+    ]
+    if query.start is not None:
+        conditions.append(rr.c.request_created_at > query.start)
+    if query.end is not None:
+        conditions.append(rr.c.request_created_at < query.end)
+    if compiled.where is not None:
+        conditions.append(compiled.where)
+    if query.name_equals is not None:
+        conditions.append(rr.c.session_name == query.name_equals)
+    if query.search:
+        conditions.append(
+            or_(
+                d.contains(rr.c.session_id, query.search),
+                d.contains(rr.c.session_name, query.search),
+            )
+        )
+    return and_(*conditions)
+
+
+async def query_sessions(
+    conn: AsyncConnection, org_id: str, query: SessionQuery
+) -> list[dict[str, Any]]:
+    """The organization's sessions (newest first) with their totals."""
+    d = SqlDialect(conn.dialect.name)
+    compiled = compile_filter(query.filter, d, AGGREGATES)
+    a = AGGREGATES
+    stmt = (
+        select(
+            rr.c.session_id,
+            a["session_name"].label("session_name"),
+            a["created_at"].label("created_at"),
+            a["latest_request_created_at"].label("latest_request_created_at"),
+            a["total_cost"].label("total_cost"),
+            a["total_requests"].label("total_requests"),
+            a["prompt_tokens"].label("prompt_tokens"),
+            a["completion_tokens"].label("completion_tokens"),
+            a["total_tokens"].label("total_tokens"),
+            func.avg(rr.c.latency).label("avg_latency"),
+        )
+        .where(_scope(org_id, query, compiled, d))
+        .group_by(rr.c.session_id, a["session_name"])
+        .having(compiled.having if compiled.having is not None else true())
+        .order_by(a["created_at"].desc(), rr.c.session_id)
+        .offset(query.offset)
+        .limit(query.limit)
+    )
+    return [dict(row) for row in (await conn.execute(stmt)).mappings()]
+
+
+async def session_users(
+    conn: AsyncConnection, org_id: str, session_ids: list[str]
+) -> dict[str, list[str]]:
+    """The distinct users of each session."""
+    if not session_ids:
+        return {}
+    stmt = (
+        select(rr.c.session_id, rr.c.user_id)
+        .where(
+            rr.c.organization_id == org_id,
+            rr.c.session_id.in_(session_ids),
+            rr.c.user_id.is_not(None),
+        )
+        .distinct()
+    )
+    users: dict[str, list[str]] = {}
+    for session_id, user_id in (await conn.execute(stmt)).all():
+        users.setdefault(session_id, []).append(user_id)
+    return {k: sorted(v) for k, v in users.items()}
+
+
+async def session_names(
+    conn: AsyncConnection,
+    org_id: str,
+    name_contains: str,
+    filter_node: Any,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> list[dict[str, Any]]:
+    """Session names with how many sessions carry each, and when they were used."""
+    d = SqlDialect(conn.dialect.name)
+    compiled = compile_filter(filter_node, d, AGGREGATES)
+    query = SessionQuery(filter=filter_node, start=start, end=end)
+    name = func.coalesce(rr.c.session_name, "")
+    conditions = [_scope(org_id, query, compiled, d)]
+    if name_contains:
+        conditions.append(d.contains(name, name_contains))
+    stmt = (
+        select(
+            name.label("name"),
+            func.min(rr.c.request_created_at).label("first_used"),
+            func.max(rr.c.request_created_at).label("last_used"),
+            func.count(rr.c.session_id.distinct()).label("session_count"),
+            func.avg(rr.c.latency).label("avg_latency"),
+            func.coalesce(func.sum(rr.c.cost), 0).label("total_cost"),
+        )
+        .where(*conditions)
+        .group_by(name)
+        .order_by(func.max(rr.c.request_created_at).desc())
+        .limit(100)
+    )
+    return [dict(row) for row in (await conn.execute(stmt)).mappings()]
+
+
+METRICS_SESSION_LIMIT = 100_000
+
+
+async def session_rows(
+    conn: AsyncConnection, org_id: str, query: SessionQuery
+) -> list[dict[str, Any]]:
+    """Per-session request count, duration (s) and cost (USD x 1e9), for histograms."""
+    query = SessionQuery(
+        filter=query.filter, start=query.start, end=query.end, limit=METRICS_SESSION_LIMIT
+    )
+    sessions = await query_sessions(conn, org_id, query)
+    out = []
+    for s in sessions:
+        duration = (s["latest_request_created_at"] - s["created_at"]).total_seconds()
+        out.append({"count": s["total_requests"], "duration": duration, "cost": s["total_cost"]})
+    return out
+
+
+async def has_session(conn: AsyncConnection, org_id: str) -> bool:
+    """True when the organization logged at least one request with a session id."""
+    stmt = select(rr.c.request_id).where(
+        rr.c.organization_id == org_id, rr.c.session_id.is_not(None)
+    )
+    return (await conn.execute(stmt.limit(1))).first() is not None
+
+
+async def session_trace(
+    conn: AsyncConnection, org_id: str, session_id: str
+) -> list[dict[str, Any]]:
+    """Every request of a session, ordered by trace path and time (the session's tree)."""
+    stmt = (
+        select(*rr.c)
+        .where(rr.c.organization_id == org_id, rr.c.session_id == session_id)
+        .order_by(func.coalesce(rr.c.session_path, "/"), rr.c.request_created_at, rr.c.request_id)
+    )
+    return [dict(row) for row in (await conn.execute(stmt)).mappings()]
+
+
+async def set_session_feedback(
+    conn: AsyncConnection, org_id: str, session_id: str, rating: bool
+) -> None:
+    """Rate a session as Helicone does.
+
+    The rating is the property ``Helicone-Session-Feedback`` (1 or 0) on the session's earliest
+    request.
+    """
+    stmt = (
+        select(rr.c.request_id)
+        .where(rr.c.organization_id == org_id, rr.c.session_id == session_id)
+        .order_by(rr.c.request_created_at, rr.c.request_id)
+        .limit(1)
+    )
+    first = (await conn.execute(stmt)).scalar_one_or_none()
+    if first is None:
+        raise NotFound(f"session {session_id} not found")
+    await set_property(conn, org_id, first, "Helicone-Session-Feedback", "1" if rating else "0")
+
+
+async def get_session_tag(conn: AsyncConnection, org_id: str, session_id: str) -> str | None:
+    """The session's tag, or None."""
+    stmt = select(session_tag.c.tag).where(
+        session_tag.c.organization_id == org_id, session_tag.c.session_id == session_id
+    )
+    result: str | None = (await conn.execute(stmt)).scalar_one_or_none()
+    return result
+
+
+async def set_session_tag(conn: AsyncConnection, org_id: str, session_id: str, tag: str) -> None:
+    """Set (or replace) the session's tag."""
+    if not await has_rows(conn, org_id, session_id):
+        raise NotFound(f"session {session_id} not found")
+    stmt = upsert(session_tag, conn.dialect.name, ("organization_id", "session_id"))
+    now = dt.datetime.now(dt.UTC)
+    await conn.execute(
+        stmt,
+        [{"organization_id": org_id, "session_id": session_id, "tag": tag, "created_at": now}],
+    )
+
+
+async def has_rows(conn: AsyncConnection, org_id: str, session_id: str) -> bool:
+    """True when the session has at least one request in the organization."""
+    stmt = select(rr.c.request_id).where(
+        rr.c.organization_id == org_id, rr.c.session_id == session_id
+    )
+    return (await conn.execute(stmt.limit(1))).first() is not None

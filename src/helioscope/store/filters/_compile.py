@@ -1,0 +1,163 @@
+"""The filter compiler: a Helicone filter tree to a WHERE and a HAVING condition.
+
+The tree is ``"all"``, a leaf ``{table: {column: {operator: value}}}``, or a branch
+``{left, operator: "and" | "or", right}``. Columns come from the allowlist in ``_fields``,
+operators from the table in ``_operators``; values are always bound parameters, and nothing the
+client sends reaches SQL text. A bad node is a 400 naming its path (``filter.left.…``).
+
+Like Helicone, one tree compiles twice: plain columns go to WHERE (aggregates read TRUE
+there), and per-group aggregates, which only grouped queries supply, go to HAVING (plain
+columns read TRUE there). A query that supplies no aggregates ignores aggregate leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, true
+
+from helioscope.errors import InvalidFilter
+from helioscope.store._dialects import SqlDialect
+from helioscope.store.filters._fields import MAP_TABLES, TABLES, Field, MapField
+from helioscope.store.filters._operators import all_of, compile_condition
+
+Cond = ColumnElement[bool]
+MAX_DEPTH = 64
+_BRANCH_KEYS = frozenset({"left", "operator", "right"})
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A compiled filter: conditions for WHERE and for HAVING (None means no condition)."""
+
+    where: Cond | None
+    having: Cond | None
+
+
+def _combine(op: str, left: Cond | None, right: Cond | None) -> Cond | None:
+    if left is None or right is None:
+        # A side with no condition is TRUE: AND keeps the other side, OR becomes TRUE.
+        if op == "and":
+            return left if right is None else right
+        return None
+    return and_(left, right) if op == "and" else or_(left, right)
+
+
+class FilterCompiler:
+    """Compiles filter trees for one engine, with the aggregates of one kind of query."""
+
+    def __init__(
+        self, dialect: SqlDialect, aggregates: Mapping[str, ColumnElement[Any]] | None = None
+    ) -> None:
+        self.d = dialect
+        self.aggregates = aggregates or {}
+
+    def compile(self, node: Any, path: str = "filter") -> Compiled:
+        """Compile a tree; raises ``InvalidFilter`` naming the first bad node."""
+        return self._node(node, path, 0)
+
+    def _node(self, node: Any, path: str, depth: int) -> Compiled:
+        if depth > MAX_DEPTH:
+            raise InvalidFilter(f"{path}: the filter is nested more than {MAX_DEPTH} levels deep")
+        if node == "all":
+            return Compiled(None, None)
+        if not isinstance(node, dict):
+            raise InvalidFilter(
+                f'{path}: expected "all", a leaf {{table: {{column: {{operator: value}}}}}} '
+                f"or a branch {{left, operator, right}}, got {node!r:.80}"
+            )
+        if _BRANCH_KEYS & node.keys():
+            return self._branch(node, path, depth)
+        return self._leaf(node, path)
+
+    def _branch(self, node: dict[str, Any], path: str, depth: int) -> Compiled:
+        missing = _BRANCH_KEYS - node.keys()
+        extra = node.keys() - _BRANCH_KEYS
+        if missing or extra:
+            wrong = sorted(missing) if missing else sorted(extra)
+            what = "is missing" if missing else "has unexpected keys"
+            raise InvalidFilter(
+                f"{path}: a branch needs left, operator and right; it {what} {wrong}"
+            )
+        op = node["operator"]
+        if op not in ("and", "or"):
+            raise InvalidFilter(f'{path}.operator: expected "and" or "or", got {op!r}')
+        left = self._node(node["left"], f"{path}.left", depth + 1)
+        right = self._node(node["right"], f"{path}.right", depth + 1)
+        return Compiled(
+            _combine(op, left.where, right.where), _combine(op, left.having, right.having)
+        )
+
+    def _leaf(self, leaf: dict[str, Any], path: str) -> Compiled:
+        where: list[Cond] = []
+        having: list[Cond] = []
+        for table, columns in leaf.items():
+            table_path = f"{path}.{table}"
+            if not isinstance(columns, dict):
+                raise InvalidFilter(f"{table_path}: expected an object of columns")
+            if table in MAP_TABLES:
+                where += self._map(MAP_TABLES[table], columns, table_path)
+                continue
+            fields = TABLES.get(table)
+            if fields is None:
+                raise InvalidFilter(f"{table_path}: unknown table (known: {', '.join(TABLES)})")
+            for name, operators in columns.items():
+                field = fields.get(name)
+                column_path = f"{table_path}.{name}"
+                if field is None:
+                    raise InvalidFilter(f"{column_path}: unknown column of {table}")
+                if isinstance(field, MapField):
+                    if not isinstance(operators, dict):
+                        raise InvalidFilter(f"{column_path}: expected an object of keys")
+                    where += self._map(field, operators, column_path)
+                elif field.aggregate is not None:
+                    having += self._aggregate(field, operators, column_path)
+                else:
+                    assert field.build is not None
+                    where += self._conditions(field, field.build(self.d), operators, column_path)
+        return Compiled(all_of(where), all_of(having))
+
+    def _conditions(
+        self, field: Field | MapField, col: ColumnElement[Any], operators: Any, path: str
+    ) -> list[Cond]:
+        if not isinstance(operators, dict):
+            raise InvalidFilter(f"{path}: expected an object of {{operator: value}}")
+        scale = field.scale if isinstance(field, Field) else 1
+        return [
+            compile_condition(self.d, op, col, field.kind, value, scale, f"{path}.{op}")
+            for op, value in operators.items()
+        ]
+
+    def _map(self, field: MapField, keys: dict[str, Any], path: str) -> list[Cond]:
+        out: list[Cond] = []
+        for key, operators in keys.items():
+            conditions = self._conditions(
+                field, field.build(self.d, key), operators, f"{path}.{key}"
+            )
+            if conditions and field.guard is not None:
+                conditions = [and_(field.guard(self.d, key), *conditions)]
+            out += conditions
+        return out
+
+    def _aggregate(self, field: Field, operators: Any, path: str) -> list[Cond]:
+        assert field.aggregate is not None
+        col = self.aggregates.get(field.aggregate)
+        conditions = self._conditions(field, col if col is not None else true(), operators, path)
+        return conditions if col is not None else []
+
+
+def compile_filter(
+    node: Any,
+    dialect: SqlDialect,
+    aggregates: Mapping[str, ColumnElement[Any]] | None = None,
+    path: str = "filter",
+) -> Compiled:
+    """Compile a Helicone filter tree (see the module docstring)."""
+    return FilterCompiler(dialect, aggregates).compile(node, path)
+
+
+def where_or_true(compiled: Compiled) -> Cond:
+    """The WHERE condition, TRUE when there is none."""
+    return compiled.where if compiled.where is not None else true()

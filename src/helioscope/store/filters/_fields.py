@@ -1,0 +1,240 @@
+"""The column allowlist: every table and column of Helicone's filter language, mapped to ours.
+
+A leaf names ``{table: {column: {operator: value}}}``. Only the pairs listed here compile; any
+other name is a 400. Map columns (``properties``, ``scores``, ``values``) take one more level,
+the key, which is only ever a bound parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, case, cast, func, literal, select
+
+from helioscope.store._dialects import SqlDialect
+from helioscope.store._schema import api_key, feedback, session_tag
+from helioscope.store._schema import request_response as rr
+from helioscope.store.filters._values import Kind
+
+Expr = ColumnElement[Any]
+Build = Callable[[SqlDialect], Expr]
+NANO_USD = 1_000_000_000
+
+# Property keys with a column of their own (indexed, no JSON parsing).
+PROPERTY_COLUMNS: dict[str, Expr] = {
+    "Helicone-Session-Id": rr.c.session_id,
+    "Helicone-Session-Name": rr.c.session_name,
+    "Helicone-Session-Path": rr.c.session_path,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One filterable column: its kind and the expression it compiles to.
+
+    ``aggregate`` names a per-group value that only a grouped query (sessions, users) supplies;
+    such a field compiles into HAVING, and to TRUE in WHERE, as in Helicone.
+    """
+
+    kind: Kind
+    build: Build | None = None
+    aggregate: str | None = None
+    scale: int = 1  # numeric filter values are multiplied by this (cost: USD -> USD x 1e9)
+
+
+@dataclass(frozen=True, slots=True)
+class MapField:
+    """A column keyed by a user-chosen name: properties, scores, prompt input values."""
+
+    kind: Kind
+    build: Callable[[SqlDialect, str], Expr]
+    guard: Callable[[SqlDialect, str], ColumnElement[bool]] | None = None
+
+
+def column(expr: Expr) -> Build:
+    """A field that is a plain column."""
+    return lambda _d: expr
+
+
+def text_or_empty(expr: Expr) -> Build:
+    """A nullable text column read as '' when NULL (ClickHouse's non-nullable strings)."""
+    return lambda _d: func.coalesce(expr, "")
+
+
+def property_value(d: SqlDialect, key: str) -> Expr:
+    """A property as text; a missing property reads as '' (as in Helicone's ClickHouse map)."""
+    if key in PROPERTY_COLUMNS:
+        return func.coalesce(PROPERTY_COLUMNS[key], "")
+    return func.coalesce(d.json_text(rr.c.properties, key), "")
+
+
+def _property(key: str) -> Build:
+    return lambda d: property_value(d, key)
+
+
+def _score(d: SqlDialect, key: str) -> Expr:
+    return d.json_number(rr.c.scores, key)
+
+
+def _score_present(d: SqlDialect, key: str) -> ColumnElement[bool]:
+    return d.json_has_key(rr.c.scores, key)
+
+
+def _prompt_input(d: SqlDialect, key: str) -> Expr:
+    return func.coalesce(d.json_text(rr.c.prompt_inputs, key), "")
+
+
+def _feedback(name: str) -> Build:
+    def build(_d: SqlDialect) -> Expr:
+        return (
+            select(feedback.c[name])
+            .where(
+                feedback.c.organization_id == rr.c.organization_id,
+                feedback.c.request_id == rr.c.request_id,
+            )
+            .scalar_subquery()
+        )
+
+    return build
+
+
+def _auth_hash(_d: SqlDialect) -> Expr:
+    return (
+        select(api_key.c.api_key_hash)
+        .where(api_key.c.id == rr.c.helicone_api_key_id)
+        .scalar_subquery()
+    )
+
+
+def _cache_hit(expr: Expr) -> Build:
+    # Helicone's `cache_hits` holds one row per cache hit; ours are the log rows that reference
+    # a cached request. Outside a hit the column reads NULL, so no condition on it matches.
+    return lambda _d: case((rr.c.cache_reference_id.is_not(None), expr), else_=None)
+
+
+def _total_tokens(_d: SqlDialect) -> Expr:
+    return func.coalesce(rr.c.prompt_tokens, 0) + func.coalesce(rr.c.completion_tokens, 0)
+
+
+def _session_tag(_d: SqlDialect) -> Expr:
+    return (
+        select(session_tag.c.tag)
+        .where(
+            session_tag.c.organization_id == rr.c.organization_id,
+            session_tag.c.session_id == rr.c.session_id,
+        )
+        .scalar_subquery()
+    )
+
+
+TEXT, NUMBER, TIME, BOOL, VECTOR = Kind.TEXT, Kind.NUMBER, Kind.TIMESTAMP, Kind.BOOL, Kind.VECTOR
+
+_PROPERTIES = MapField(TEXT, property_value)
+
+REQUEST_RESPONSE_RMT: dict[str, Field | MapField] = {
+    "latency": Field(NUMBER, column(rr.c.latency)),
+    "time_to_first_token": Field(NUMBER, column(rr.c.time_to_first_token)),
+    "status": Field(NUMBER, column(rr.c.status)),
+    "request_created_at": Field(TIME, column(rr.c.request_created_at)),
+    "response_created_at": Field(TIME, column(rr.c.response_created_at)),
+    "model": Field(TEXT, column(rr.c.model)),
+    "provider": Field(TEXT, column(rr.c.provider)),
+    "user_id": Field(TEXT, text_or_empty(rr.c.user_id)),
+    "organization_id": Field(TEXT, column(rr.c.organization_id)),
+    "node_id": Field(TEXT, _property("Helicone-Node-Id")),
+    "job_id": Field(TEXT, _property("Helicone-Job-Id")),
+    "threat": Field(BOOL, column(rr.c.threat)),
+    "request_id": Field(TEXT, column(rr.c.request_id)),
+    "prompt_tokens": Field(NUMBER, column(rr.c.prompt_tokens)),
+    "completion_tokens": Field(NUMBER, column(rr.c.completion_tokens)),
+    "prompt_cache_read_tokens": Field(NUMBER, column(rr.c.prompt_cache_read_tokens)),
+    "prompt_cache_write_tokens": Field(NUMBER, column(rr.c.prompt_cache_write_tokens)),
+    "total_tokens": Field(NUMBER, _total_tokens),
+    "cost": Field(NUMBER, column(rr.c.cost), scale=NANO_USD),
+    "target_url": Field(TEXT, column(rr.c.target_url)),
+    "country_code": Field(TEXT, column(rr.c.country_code)),
+    "prompt_id": Field(TEXT, text_or_empty(rr.c.prompt_id)),
+    "prompt_version": Field(TEXT, text_or_empty(rr.c.prompt_version)),
+    "request_referrer": Field(TEXT, text_or_empty(rr.c.request_referrer)),
+    "cache_enabled": Field(BOOL, column(rr.c.cache_enabled)),
+    "cache_reference_id": Field(TEXT, column(rr.c.cache_reference_id)),
+    # Helicone matches this against the scores map's keys; the JSON text holds every key.
+    "scores_column": Field(TEXT, lambda _d: cast(rr.c.scores, String())),
+    "request_body": Field(VECTOR, column(rr.c.request_body)),
+    "response_body": Field(VECTOR, column(rr.c.response_body)),
+    "assets": Field(TEXT, lambda _d: literal("")),  # no assets are stored yet
+    "helicone-score-feedback": Field(BOOL, _feedback("rating")),
+    "properties": _PROPERTIES,
+    "search_properties": _PROPERTIES,
+    "scores": MapField(NUMBER, _score, guard=_score_present),
+}
+
+SESSION_AGGREGATES: dict[str, Field | MapField] = {
+    name: Field(kind, aggregate=aggregate, scale=scale)
+    for name, kind, aggregate, scale in (
+        ("total_cost", NUMBER, "total_cost", NANO_USD),
+        ("total_tokens", NUMBER, "total_tokens", 1),
+        ("session_total_cost", NUMBER, "total_cost", NANO_USD),
+        ("session_total_tokens", NUMBER, "total_tokens", 1),
+        ("session_prompt_tokens", NUMBER, "prompt_tokens", 1),
+        ("session_completion_tokens", NUMBER, "completion_tokens", 1),
+        ("session_total_requests", NUMBER, "total_requests", 1),
+        ("session_created_at", TIME, "created_at", 1),
+        ("session_latest_request_created_at", TIME, "latest_request_created_at", 1),
+        ("session_session_id", TEXT, "session_id", 1),
+        ("session_session_name", TEXT, "session_name", 1),
+    )
+}
+# A session's tag is the same on each of its rows, so it filters rows (WHERE), not groups.
+SESSION_AGGREGATES["session_tag"] = Field(TEXT, _session_tag)
+
+TABLES: dict[str, dict[str, Field | MapField]] = {
+    "request_response_rmt": REQUEST_RESPONSE_RMT,
+    "request": {
+        "prompt": Field(VECTOR, column(rr.c.request_body)),
+        "created_at": Field(TIME, column(rr.c.request_created_at)),
+        "user_id": Field(TEXT, text_or_empty(rr.c.user_id)),
+        "auth_hash": Field(TEXT, _auth_hash),
+        "org_id": Field(TEXT, column(rr.c.organization_id)),
+        "id": Field(TEXT, column(rr.c.request_id)),
+        "node_id": Field(TEXT, _property("Helicone-Node-Id")),
+        "model": Field(TEXT, text_or_empty(rr.c.request_model)),
+        "modelOverride": Field(TEXT, text_or_empty(rr.c.model_override)),
+        "path": Field(TEXT, text_or_empty(rr.c.path)),
+        "prompt_id": Field(TEXT, text_or_empty(rr.c.prompt_id)),
+    },
+    "response": {
+        "body_tokens": Field(NUMBER, _total_tokens),
+        "body_model": Field(TEXT, text_or_empty(rr.c.response_model)),
+        "body_completion": Field(VECTOR, column(rr.c.response_body)),
+        "status": Field(NUMBER, column(rr.c.status)),
+        "model": Field(TEXT, text_or_empty(rr.c.response_model)),
+    },
+    "feedback": {
+        "id": Field(NUMBER, _feedback("id")),
+        "created_at": Field(TIME, _feedback("created_at")),
+        "rating": Field(BOOL, _feedback("rating")),
+        "response_id": Field(TEXT, _feedback("request_id")),
+    },
+    "request_response_search": {
+        "request_body_vector": Field(VECTOR, column(rr.c.request_body)),
+        "response_body_vector": Field(VECTOR, column(rr.c.response_body)),
+    },
+    "cache_hits": {
+        "organization_id": Field(TEXT, _cache_hit(rr.c.organization_id)),
+        "request_id": Field(TEXT, _cache_hit(rr.c.cache_reference_id)),
+        "latency": Field(NUMBER, _cache_hit(rr.c.latency)),
+        "completion_tokens": Field(NUMBER, _cache_hit(rr.c.completion_tokens)),
+        "prompt_tokens": Field(NUMBER, _cache_hit(rr.c.prompt_tokens)),
+        "created_at": Field(TIME, _cache_hit(rr.c.request_created_at)),
+    },
+    "sessions_request_response_rmt": SESSION_AGGREGATES,
+}
+
+# Tables that are a map themselves: {properties: {key: {op: value}}}.
+MAP_TABLES: dict[str, MapField] = {
+    "properties": _PROPERTIES,
+    "values": MapField(TEXT, _prompt_input),
+}

@@ -1,0 +1,103 @@
+"""The operator table: each Helicone operator, the kinds of column it applies to, and its SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, literal, not_, or_
+
+from helioscope.errors import InvalidFilter
+from helioscope.store._dialects import SqlDialect, UtcDateTime
+from helioscope.store.filters._values import Kind, as_bool, as_number, as_text, as_timestamp
+
+Expr = ColumnElement[Any]
+Cond = ColumnElement[bool]
+
+TEXT, NUMBER, TIME, BOOL, VECTOR = Kind.TEXT, Kind.NUMBER, Kind.TIMESTAMP, Kind.BOOL, Kind.VECTOR
+
+NULL_VALUE = "null"  # `equals: "null"` means IS NULL, `not-equals: "null"` IS NOT NULL
+EMPTY_VALUE = "__empty__"  # `equals: "__empty__"` means NULL or ''
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """An operator: the column kinds it accepts and how it compiles."""
+
+    kinds: frozenset[Kind]
+    build: Callable[[SqlDialect, Expr, Any], Cond]
+
+
+def _kinds(*kinds: Kind) -> frozenset[Kind]:
+    return frozenset(kinds)
+
+
+def _bind(value: Any) -> Any:
+    # Times get our UTC type, so SQLite compares them in the exact text format it stores.
+    return literal(value, UtcDateTime()) if isinstance(value, dt.datetime) else literal(value)
+
+
+# Builders receive the converted Python value; comparisons bind it, text matches let the
+# dialect bind the pattern it needs. Either way the value is a parameter, never SQL text.
+OPERATORS: dict[str, Operator] = {
+    "equals": Operator(_kinds(TEXT, NUMBER, TIME, BOOL), lambda _d, c, v: c == _bind(v)),
+    "not-equals": Operator(_kinds(TEXT, NUMBER, TIME, BOOL), lambda _d, c, v: c != _bind(v)),
+    "like": Operator(_kinds(TEXT), lambda d, c, v: d.like(c, v)),
+    "ilike": Operator(_kinds(TEXT), lambda d, c, v: d.ilike(c, v)),
+    "contains": Operator(_kinds(TEXT, VECTOR), lambda d, c, v: d.contains(c, v)),
+    "not-contains": Operator(_kinds(TEXT), lambda d, c, v: not_(d.contains(c, v))),
+    "gt": Operator(_kinds(NUMBER, TIME), lambda _d, c, v: c > _bind(v)),
+    "gte": Operator(_kinds(NUMBER, TIME), lambda _d, c, v: c >= _bind(v)),
+    "lt": Operator(_kinds(NUMBER, TIME), lambda _d, c, v: c < _bind(v)),
+    "lte": Operator(_kinds(NUMBER, TIME), lambda _d, c, v: c <= _bind(v)),
+}
+
+
+def _special(op: str, col: Expr, value: Any, kind: Kind) -> Cond | None:
+    """Helicone's special values, or None when ``value`` is an ordinary value."""
+    if value == NULL_VALUE and op in ("equals", "not-equals"):
+        return col.is_(None) if op == "equals" else col.is_not(None)
+    if value == EMPTY_VALUE and op in ("equals", "not-equals"):
+        empty = or_(col.is_(None), col == "") if kind is TEXT else col.is_(None)
+        return empty if op == "equals" else not_(empty)
+    return None
+
+
+def _converted(kind: Kind, value: Any, scale: int, path: str) -> Any:
+    """The value checked and converted for its column's kind."""
+    if kind in (TEXT, VECTOR):
+        return as_text(value, path)
+    if kind is NUMBER:
+        number = as_number(value, path) * scale
+        if scale != 1:
+            return math.floor(number)  # Helicone floors cost x 1e9
+        return int(number) if number.is_integer() else number
+    if kind is TIME:
+        return as_timestamp(value, path)
+    return as_bool(value, path)
+
+
+def compile_condition(
+    d: SqlDialect, op: str, col: Expr, kind: Kind, value: Any, scale: int, path: str
+) -> Cond:
+    """One ``{operator: value}`` against a column of ``kind``."""
+    operator = OPERATORS.get(op)
+    if operator is None:
+        known = ", ".join(OPERATORS)
+        raise InvalidFilter(f"{path}: unknown operator {op!r} (known: {known})")
+    if kind not in operator.kinds:
+        raise InvalidFilter(f"{path}: operator {op!r} does not apply to a {kind.value} column")
+    special = _special(op, col, value, kind)
+    if special is not None:
+        return special
+    return operator.build(d, col, _converted(kind, value, scale, path))
+
+
+def all_of(conditions: list[Cond]) -> Cond | None:
+    """AND of the conditions, or None when there are none."""
+    if not conditions:
+        return None
+    return conditions[0] if len(conditions) == 1 else and_(*conditions)

@@ -1,0 +1,72 @@
+"""Filter values: checked against the kind of column they are compared with."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from enum import Enum
+from typing import Any
+
+from helioscope.errors import InvalidFilter
+
+
+class Kind(Enum):
+    """What a filterable column holds, and so which operators and values it takes."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    TIMESTAMP = "timestamp"
+    BOOL = "boolean"
+    VECTOR = "vector"  # body search: only `contains`
+
+
+def as_text(value: Any, path: str) -> str:
+    """A string value (numbers are accepted and written as text, as Helicone's UI sends them)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise InvalidFilter(f"{path}: expected a string, got {value!r}")
+
+
+def as_number(value: Any, path: str) -> float:
+    """A finite number; numeric strings are accepted."""
+    if isinstance(value, bool):
+        raise InvalidFilter(f"{path}: expected a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            raise InvalidFilter(f"{path}: expected a number, got {value!r}") from None
+    else:
+        raise InvalidFilter(f"{path}: expected a number, got {value!r}")
+    if not math.isfinite(number):
+        raise InvalidFilter(f"{path}: expected a finite number, got {value!r}")
+    return number
+
+
+def as_timestamp(value: Any, path: str) -> dt.datetime:
+    """An ISO 8601 time (``Z`` or offset; no offset means UTC) or epoch milliseconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidFilter(f"{path}: {value!r} is not a valid epoch time in ms") from None
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidFilter(f"{path}: expected an ISO 8601 time, got {value!r}") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    raise InvalidFilter(f"{path}: expected an ISO 8601 time, got {value!r}")
+
+
+def as_bool(value: Any, path: str) -> bool:
+    """A boolean; the strings ``"true"`` and ``"false"`` are accepted."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise InvalidFilter(f"{path}: expected true or false, got {value!r}")

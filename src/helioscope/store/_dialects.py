@@ -7,6 +7,7 @@ the difference did not exist.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -80,6 +81,9 @@ def upsert(table: Table, dialect_name: str, key: tuple[str, ...]) -> Insert:
     return result
 
 
+_PLAIN_KEY = re.compile(r"^[\w\- .:/@#+=,;!?()\[\]{}<>|~*&^%$']+$")
+
+
 def _like_to_glob(pattern: str) -> str:
     """A LIKE pattern as the equivalent SQLite GLOB pattern (GLOB is case-sensitive).
 
@@ -103,6 +107,14 @@ def _like_to_glob(pattern: str) -> str:
     return "".join(out)
 
 
+def _complete_escapes(pattern: str) -> str:
+    """A pattern ending in an unpaired backslash gets it doubled: a literal backslash, on both
+    engines, instead of PostgreSQL's "pattern must not end with escape character".
+    """
+    trailing = len(pattern) - len(pattern.rstrip("\\"))
+    return pattern + "\\" if trailing % 2 else pattern
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -120,12 +132,14 @@ class SqlDialect:
 
     def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
         """Case-sensitive LIKE (SQLite's LIKE ignores ASCII case, so it gets GLOB)."""
+        pattern = _complete_escapes(pattern)
         if self._pg:
             return col.like(pattern)
         return col.op("GLOB")(literal(_like_to_glob(pattern)))
 
     def ilike(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
         """Case-insensitive LIKE; the caller supplies the wildcards."""
+        pattern = _complete_escapes(pattern)
         if self._pg:
             return col.ilike(pattern)
         # SQLite's LIKE ignores case (ASCII letters); the escape makes '\' mean what it does
@@ -143,9 +157,10 @@ class SqlDialect:
         """The value under ``key`` of a JSON object column, as text (NULL when absent)."""
         if self._pg:
             return doc.op("->>", return_type=String())(literal(key, String()))
-        if '"' not in key:
+        if _PLAIN_KEY.match(key):
             return func.json_extract(doc, literal(f'$."{key}"'), type_=String())
-        # SQLite's JSON paths cannot quote a '"'; look the key up among the object's entries.
+        # SQLite's JSON paths cannot quote every character ('"', '\\', control characters);
+        # such keys are looked up among the object's entries instead.
         each = func.json_each(doc).table_valued("key", "value")
         return (
             select(cast(each.c.value, String())).where(each.c.key == literal(key)).scalar_subquery()

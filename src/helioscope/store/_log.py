@@ -18,10 +18,21 @@ _KEY = ("organization_id", "request_id")
 _FIELDS = tuple(f.name for f in dataclasses.fields(LogRow))
 
 
+def _clean(value: Any) -> Any:
+    # PostgreSQL text and JSONB cannot hold NUL; a log record must not be refused for one.
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
 def _row_dict(row: LogRow, now: dt.datetime) -> dict[str, Any]:
-    values = {name: getattr(row, name) for name in _FIELDS}
+    values = {name: _clean(getattr(row, name)) for name in _FIELDS}
     values["updated_at"] = now
-    properties = row.properties
+    properties = values["properties"]
     values["session_id"] = properties.get("Helicone-Session-Id")
     values["session_name"] = properties.get("Helicone-Session-Name")
     values["session_path"] = properties.get("Helicone-Session-Path")

@@ -15,6 +15,7 @@ from helioscope.store._dialects import SqlDialect, upsert
 from helioscope.store._schema import feedback
 from helioscope.store._schema import request_response as rr
 from helioscope.store.filters import compile_filter, property_value, where_or_true
+from helioscope.store.filters._values import check_text
 
 MAX_PAGE = 1000
 
@@ -70,6 +71,7 @@ def _order_by(d: SqlDialect, sort: Mapping[str, Any]) -> list[ColumnElement[Any]
             if not isinstance(value, dict):
                 raise BadRequest(f"sort.{key}: expected {{name: 'asc' | 'desc'}}")
             for name, direction in value.items():
+                check_text(name, f"sort.{key}.{name}")
                 keyed = (
                     property_value(d, name)
                     if key == "properties"

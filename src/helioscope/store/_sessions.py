@@ -15,6 +15,7 @@ from helioscope.store._requests import set_property
 from helioscope.store._schema import request_response as rr
 from helioscope.store._schema import session_tag
 from helioscope.store.filters import Compiled, compile_filter
+from helioscope.store.filters._values import check_text
 
 SESSION_LIMIT = 50
 
@@ -61,6 +62,7 @@ def _scope(org_id: str, query: SessionQuery, compiled: Compiled, d: SqlDialect) 
     if query.name_equals is not None:
         conditions.append(rr.c.session_name == query.name_equals)
     if query.search:
+        check_text(query.search, "search")
         conditions.append(
             or_(
                 d.contains(rr.c.session_id, query.search),
@@ -136,6 +138,7 @@ async def session_names(
     name = func.coalesce(rr.c.session_name, "")
     conditions = [_scope(org_id, query, compiled, d)]
     if name_contains:
+        check_text(name_contains, "nameContains")
         conditions.append(d.contains(name, name_contains))
     stmt = (
         select(

@@ -21,7 +21,8 @@ from sqlalchemy import ColumnElement, and_, or_, true
 from helioscope.errors import InvalidFilter
 from helioscope.store._dialects import SqlDialect
 from helioscope.store.filters._fields import MAP_TABLES, TABLES, Field, MapField
-from helioscope.store.filters._operators import all_of, compile_condition
+from helioscope.store.filters._operators import all_of, compile_condition, null_of
+from helioscope.store.filters._values import check_text
 
 Cond = ColumnElement[bool]
 MAX_DEPTH = 64
@@ -133,6 +134,7 @@ class FilterCompiler:
     def _map(self, field: MapField, keys: dict[str, Any], path: str) -> list[Cond]:
         out: list[Cond] = []
         for key, operators in keys.items():
+            check_text(key, f"{path}.{key}")
             conditions = self._conditions(
                 field, field.build(self.d, key), operators, f"{path}.{key}"
             )
@@ -144,8 +146,11 @@ class FilterCompiler:
     def _aggregate(self, field: Field, operators: Any, path: str) -> list[Cond]:
         assert field.aggregate is not None
         col = self.aggregates.get(field.aggregate)
-        conditions = self._conditions(field, col if col is not None else true(), operators, path)
-        return conditions if col is not None else []
+        if col is None:
+            # This query has no groups: the leaf reads TRUE, but its values are still checked.
+            self._conditions(field, null_of(field.kind), operators, path)
+            return []
+        return self._conditions(field, col, operators, path)
 
 
 def compile_filter(

@@ -193,8 +193,8 @@ SESSION_AGGREGATES["session_tag"] = Field(TEXT, _session_tag)
 TABLES: dict[str, dict[str, Field | MapField]] = {
     "request_response_rmt": REQUEST_RESPONSE_RMT,
     "request": {
-        "prompt": Field(VECTOR, column(rr.c.request_body)),
-        "created_at": Field(TIME, column(rr.c.request_created_at)),
+        "prompt": Field(TEXT, column(rr.c.request_body)),
+        "created_at": Field(Kind.TIMESTAMP_TEXT, column(rr.c.request_created_at)),
         "user_id": Field(TEXT, text_or_empty(rr.c.user_id)),
         "auth_hash": Field(TEXT, _auth_hash),
         "org_id": Field(TEXT, column(rr.c.organization_id)),
@@ -208,13 +208,13 @@ TABLES: dict[str, dict[str, Field | MapField]] = {
     "response": {
         "body_tokens": Field(NUMBER, _total_tokens),
         "body_model": Field(TEXT, text_or_empty(rr.c.response_model)),
-        "body_completion": Field(VECTOR, column(rr.c.response_body)),
+        "body_completion": Field(TEXT, column(rr.c.response_body)),
         "status": Field(NUMBER, column(rr.c.status)),
         "model": Field(TEXT, text_or_empty(rr.c.response_model)),
     },
     "feedback": {
         "id": Field(NUMBER, _feedback("id")),
-        "created_at": Field(TIME, _feedback("created_at")),
+        "created_at": Field(Kind.TIMESTAMP_TEXT, _feedback("created_at")),
         "rating": Field(BOOL, _feedback("rating")),
         "response_id": Field(TEXT, _feedback("request_id")),
     },

@@ -8,7 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal, not_, or_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    String,
+    and_,
+    cast,
+    false,
+    literal,
+    not_,
+    null,
+    or_,
+)
 
 from helioscope.errors import InvalidFilter
 from helioscope.store._dialects import SqlDialect, UtcDateTime
@@ -18,6 +30,7 @@ Expr = ColumnElement[Any]
 Cond = ColumnElement[bool]
 
 TEXT, NUMBER, TIME, BOOL, VECTOR = Kind.TEXT, Kind.NUMBER, Kind.TIMESTAMP, Kind.BOOL, Kind.VECTOR
+TIME_TEXT = Kind.TIMESTAMP_TEXT
 
 NULL_VALUE = "null"  # `equals: "null"` means IS NULL, `not-equals: "null"` IS NOT NULL
 EMPTY_VALUE = "__empty__"  # `equals: "__empty__"` means NULL or ''
@@ -49,10 +62,10 @@ OPERATORS: dict[str, Operator] = {
     "ilike": Operator(_kinds(TEXT), lambda d, c, v: d.ilike(c, v)),
     "contains": Operator(_kinds(TEXT, VECTOR), lambda d, c, v: d.contains(c, v)),
     "not-contains": Operator(_kinds(TEXT), lambda d, c, v: not_(d.contains(c, v))),
-    "gt": Operator(_kinds(NUMBER, TIME), lambda _d, c, v: c > _bind(v)),
-    "gte": Operator(_kinds(NUMBER, TIME), lambda _d, c, v: c >= _bind(v)),
-    "lt": Operator(_kinds(NUMBER, TIME), lambda _d, c, v: c < _bind(v)),
-    "lte": Operator(_kinds(NUMBER, TIME), lambda _d, c, v: c <= _bind(v)),
+    "gt": Operator(_kinds(NUMBER, TIME, TIME_TEXT), lambda _d, c, v: c > _bind(v)),
+    "gte": Operator(_kinds(NUMBER, TIME, TIME_TEXT), lambda _d, c, v: c >= _bind(v)),
+    "lt": Operator(_kinds(NUMBER, TIME, TIME_TEXT), lambda _d, c, v: c < _bind(v)),
+    "lte": Operator(_kinds(NUMBER, TIME, TIME_TEXT), lambda _d, c, v: c <= _bind(v)),
 }
 
 
@@ -75,7 +88,7 @@ def _converted(kind: Kind, value: Any, scale: int, path: str) -> Any:
         if scale != 1:
             return math.floor(number)  # Helicone floors cost x 1e9
         return int(number) if number.is_integer() else number
-    if kind is TIME:
+    if kind in (TIME, TIME_TEXT):
         return as_timestamp(value, path)
     return as_bool(value, path)
 
@@ -93,6 +106,12 @@ def compile_condition(
     special = _special(op, col, value, kind)
     if special is not None:
         return special
+    if kind is TIME_TEXT:
+        try:
+            converted = _converted(kind, as_text(value, path), scale, path)
+        except InvalidFilter:
+            return false()  # a string that names no time: no row is before or after it
+        return operator.build(d, col, converted)
     return operator.build(d, col, _converted(kind, value, scale, path))
 
 
@@ -101,3 +120,18 @@ def all_of(conditions: list[Cond]) -> Cond | None:
     if not conditions:
         return None
     return conditions[0] if len(conditions) == 1 else and_(*conditions)
+
+
+_SQL_TYPES: dict[Kind, Any] = {
+    TEXT: String(),
+    VECTOR: String(),
+    NUMBER: Float(),
+    TIME: UtcDateTime(),
+    TIME_TEXT: UtcDateTime(),
+    BOOL: Boolean(),
+}
+
+
+def null_of(kind: Kind) -> Expr:
+    """A typed NULL, to check a condition's operator and value without a real column."""
+    return cast(null(), _SQL_TYPES[kind])

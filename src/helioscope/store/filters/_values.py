@@ -16,14 +16,24 @@ class Kind(Enum):
     TEXT = "text"
     NUMBER = "number"
     TIMESTAMP = "timestamp"
+    # Helicone types `request.created_at` and `feedback.created_at` as plain strings: a value
+    # that is not a time is accepted and matches nothing, rather than failing the query.
+    TIMESTAMP_TEXT = "timestamp (string)"
     BOOL = "boolean"
     VECTOR = "vector"  # body search: only `contains`
+
+
+def check_text(value: str, path: str) -> str:
+    """A string the database can hold (PostgreSQL text cannot hold a NUL character)."""
+    if "\x00" in value:
+        raise InvalidFilter(f"{path}: a NUL character is not allowed")
+    return value
 
 
 def as_text(value: Any, path: str) -> str:
     """A string value (numbers are accepted and written as text, as Helicone's UI sends them)."""
     if isinstance(value, str):
-        return value
+        return check_text(value, path)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     raise InvalidFilter(f"{path}: expected a string, got {value!r}")

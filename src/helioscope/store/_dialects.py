@@ -108,8 +108,9 @@ def _like_to_glob(pattern: str) -> str:
 
 
 def _complete_escapes(pattern: str) -> str:
-    """A pattern ending in an unpaired backslash gets it doubled: a literal backslash, on both
-    engines, instead of PostgreSQL's "pattern must not end with escape character".
+    """Double a trailing unpaired backslash, making it a literal backslash on both engines.
+
+    (PostgreSQL otherwise fails with "LIKE pattern must not end with escape character".)
     """
     trailing = len(pattern) - len(pattern.rstrip("\\"))
     return pattern + "\\" if trailing % 2 else pattern

@@ -27,10 +27,11 @@ def seed_filter() -> Any:
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_every_table_and_column_of_the_seed_compiles(dialect: str) -> None:
-    compiled = compile_filter(
-        seed_filter(), SqlDialect(dialect), {"total_cost": 1, "total_tokens": 1}
-    )  # type: ignore[dict-item]
+    from helioscope.store._sessions import AGGREGATES
+
+    compiled = compile_filter(seed_filter(), SqlDialect(dialect), AGGREGATES)
     assert compiled.where is not None
+    assert compiled.having is not None
 
 
 @pytest.mark.parametrize(

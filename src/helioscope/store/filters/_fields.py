@@ -86,13 +86,18 @@ def _prompt_input(d: SqlDialect, key: str) -> Expr:
     return func.coalesce(d.json_text(rr.c.prompt_inputs, key), "")
 
 
+# An alias: request queries also join `feedback` to return it, and a subquery on the same
+# name would be correlated away.
+_fb = feedback.alias("feedback_filter")
+
+
 def _feedback(name: str) -> Build:
     def build(_d: SqlDialect) -> Expr:
         return (
-            select(feedback.c[name])
+            select(_fb.c[name])
             .where(
-                feedback.c.organization_id == rr.c.organization_id,
-                feedback.c.request_id == rr.c.request_id,
+                _fb.c.organization_id == rr.c.organization_id,
+                _fb.c.request_id == rr.c.request_id,
             )
             .scalar_subquery()
         )

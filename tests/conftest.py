@@ -27,7 +27,14 @@ from helioscope.store import Store
 from helioscope.testing import FakeProvider, serve
 
 POSTGRES_ENV = "HELIOSCOPE_TEST_POSTGRES_URL"
-TABLES = ("request_response", "feedback", "session_tag", "helicone_api_keys", "organization")
+TABLES = (
+    "request_response",
+    "request_body",
+    "feedback",
+    "session_tag",
+    "helicone_api_keys",
+    "organization",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.store._dialects import upsert
-from helioscope.store._schema import request_response
+from helioscope.store._schema import request_body, request_response
 from helioscope.store.records import LogRow
 
 _KEY = ("organization_id", "request_id")
 
 
-_FIELDS = tuple(f.name for f in dataclasses.fields(LogRow))
+_BODIES = ("request_body", "response_body")
+_FIELDS = tuple(f.name for f in dataclasses.fields(LogRow) if f.name not in _BODIES)
 
 
 def _clean(value: Any) -> Any:
@@ -45,7 +46,22 @@ async def insert_log_rows(conn: AsyncConnection, rows: list[LogRow]) -> None:
         return
     now = dt.datetime.now(dt.UTC)
     # One statement per distinct key: a multi-row upsert may not touch the same key twice.
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    latest: dict[tuple[str, str], LogRow] = {}
     for row in rows:
-        latest[(row.organization_id, row.request_id)] = _row_dict(row, now)
-    await conn.execute(upsert(request_response, conn.dialect.name, _KEY), list(latest.values()))
+        latest[(row.organization_id, row.request_id)] = row
+    await conn.execute(
+        upsert(request_response, conn.dialect.name, _KEY),
+        [_row_dict(row, now) for row in latest.values()],
+    )
+    bodies = [
+        {
+            "organization_id": row.organization_id,
+            "request_id": row.request_id,
+            "request_body": _clean(row.request_body),
+            "response_body": _clean(row.response_body),
+        }
+        for row in latest.values()
+        if row.request_body is not None or row.response_body is not None
+    ]
+    if bodies:
+        await conn.execute(upsert(request_body, conn.dialect.name, _KEY), bodies)

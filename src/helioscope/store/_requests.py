@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.errors import BadRequest, NotFound
 from helioscope.store._dialects import SqlDialect, upsert
-from helioscope.store._schema import feedback
+from helioscope.store._schema import feedback, request_body
 from helioscope.store._schema import request_response as rr
 from helioscope.store.filters import compile_filter, property_value, where_or_true
 from helioscope.store.filters._values import check_text
@@ -35,8 +35,8 @@ _SORTABLE: dict[str, ColumnElement[Any]] = {
     "cost_usd": rr.c.cost,
     "last_active": rr.c.request_created_at,
     "status": rr.c.status,
-    "request_prompt": rr.c.request_body,
-    "response_text": rr.c.response_body,
+    "request_prompt": request_body.c.request_body,
+    "response_text": request_body.c.response_body,
 }
 
 
@@ -89,17 +89,25 @@ def _order_by(d: SqlDialect, sort: Mapping[str, Any]) -> list[ColumnElement[Any]
     return order
 
 
-def _with_feedback(stmt: Select[Any]) -> Select[Any]:
-    joined = rr.outerjoin(
-        feedback,
-        (feedback.c.organization_id == rr.c.organization_id)
-        & (feedback.c.request_id == rr.c.request_id),
+def _same_request(table: Any) -> ColumnElement[bool]:
+    return and_(
+        table.c.organization_id == rr.c.organization_id, table.c.request_id == rr.c.request_id
     )
-    return stmt.select_from(joined).add_columns(
+
+
+def rows_with_bodies(include_bodies: bool = True) -> Select[Any]:
+    """The log rows, with their feedback and (if asked) their bodies, joined in."""
+    joined = rr.outerjoin(feedback, _same_request(feedback))
+    columns: list[Any] = [
+        *rr.c,
         feedback.c.id.label("feedback_id"),
         feedback.c.rating.label("feedback_rating"),
         feedback.c.created_at.label("feedback_created_at"),
-    )
+    ]
+    if include_bodies:
+        joined = joined.outerjoin(request_body, _same_request(request_body))
+        columns += [request_body.c.request_body, request_body.c.response_body]
+    return select(*columns).select_from(joined)
 
 
 def _flag(condition: ColumnElement[bool], wanted: bool | None) -> ColumnElement[bool]:
@@ -135,11 +143,10 @@ async def query_requests(
     d = SqlDialect(conn.dialect.name)
     if not 0 <= query.offset or not 0 < query.limit <= MAX_PAGE:
         raise BadRequest(f"limit must be 1 to {MAX_PAGE} and offset at least 0")
-    columns = [
-        c for c in rr.c if query.include_bodies or c.name not in ("request_body", "response_body")
-    ]
+    # Sorting by a body needs the bodies joined, even when they are not returned.
+    bodies = query.include_bodies or bool({"request_prompt", "response_text"} & query.sort.keys())
     stmt = (
-        _with_feedback(select(*columns))
+        rows_with_bodies(bodies)
         .where(_scoped(d, org_id, query.filter, query.is_cached, query))
         .order_by(*_order_by(d, query.sort))
         .offset(query.offset)
@@ -164,7 +171,7 @@ async def requests_by_ids(
     if not request_ids:
         return []
     stmt = (
-        _with_feedback(select(*rr.c))
+        rows_with_bodies()
         .where(rr.c.organization_id == org_id, rr.c.request_id.in_(list(request_ids)))
         .order_by(rr.c.request_created_at.desc())
     )

@@ -97,8 +97,6 @@ request_response = Table(
     Column("scores", JsonDoc, nullable=False),
     Column("prompt_id", String()),
     Column("prompt_version", String()),
-    Column("request_body", Text),
-    Column("response_body", Text),
     Column("request_body_size", BigInteger),
     Column("response_body_size", BigInteger),
     Column("request_referrer", String()),
@@ -115,6 +113,32 @@ request_response = Table(
     Index("ix_request_response_org_user", "organization_id", "user_id"),
     Index("ix_request_response_org_model", "organization_id", "model"),
     Index("ix_request_response_org_session", "organization_id", "session_id", "request_created_at"),
+    # Everything a session query reads, in the order it groups: the aggregation streams through
+    # this index alone, one session after another, and never touches the table.
+    Index(
+        "ix_request_response_sessions",
+        "organization_id",
+        "session_id",
+        "session_name",
+        "request_created_at",
+        "cost",
+        "prompt_tokens",
+        "completion_tokens",
+        "latency",
+        sqlite_where=text("session_id IS NOT NULL"),
+        postgresql_where=text("session_id IS NOT NULL"),
+    ),
+)
+
+# Bodies live apart from the log row: they are most of its bytes, and every aggregate query
+# (sessions, dashboards, counts) would otherwise read them from disk for nothing.
+request_body = Table(
+    "request_body",
+    metadata,
+    Column("organization_id", String(36), primary_key=True),
+    Column("request_id", String(36), primary_key=True),
+    Column("request_body", Text),
+    Column("response_body", Text),
 )
 
 # Feedback on a request: Helicone's `feedback` table (one rating per request).

@@ -21,7 +21,13 @@ from sqlalchemy import ColumnElement, and_, or_, true
 from helioscope.errors import InvalidFilter
 from helioscope.store._dialects import SqlDialect
 from helioscope.store.filters._fields import MAP_TABLES, TABLES, Field, MapField
-from helioscope.store.filters._operators import all_of, compile_condition, null_of
+from helioscope.store.filters._operators import (
+    EMPTY_VALUE,
+    NULL_VALUE,
+    all_of,
+    compile_condition,
+    null_of,
+)
 from helioscope.store.filters._values import check_text
 
 Cond = ColumnElement[bool]
@@ -117,17 +123,27 @@ class FilterCompiler:
                     having += self._aggregate(field, operators, column_path)
                 else:
                     assert field.build is not None
-                    where += self._conditions(field, field.build(self.d), operators, column_path)
+                    raw = field.raw(self.d) if field.raw is not None else None
+                    where += self._conditions(
+                        field, field.build(self.d), operators, column_path, raw
+                    )
         return Compiled(all_of(where), all_of(having))
 
     def _conditions(
-        self, field: Field | MapField, col: ColumnElement[Any], operators: Any, path: str
+        self,
+        field: Field | MapField,
+        col: ColumnElement[Any],
+        operators: Any,
+        path: str,
+        raw: ColumnElement[Any] | None = None,
     ) -> list[Cond]:
         if not isinstance(operators, dict):
             raise InvalidFilter(f"{path}: expected an object of {{operator: value}}")
         scale = field.scale if isinstance(field, Field) else 1
         return [
-            compile_condition(self.d, op, col, field.kind, value, scale, f"{path}.{op}")
+            compile_condition(
+                self.d, op, indexed(op, value, col, raw), field.kind, value, scale, f"{path}.{op}"
+            )
             for op, value in operators.items()
         ]
 
@@ -135,9 +151,9 @@ class FilterCompiler:
         out: list[Cond] = []
         for key, operators in keys.items():
             check_text(key, f"{path}.{key}")
-            conditions = self._conditions(
-                field, field.build(self.d, key), operators, f"{path}.{key}"
-            )
+            raw = field.raw(self.d, key) if field.raw is not None else None
+            col = field.build(self.d, key)
+            conditions = self._conditions(field, col, operators, f"{path}.{key}", raw)
             if conditions and field.guard is not None:
                 conditions = [and_(field.guard(self.d, key), *conditions)]
             out += conditions
@@ -151,6 +167,20 @@ class FilterCompiler:
             self._conditions(field, null_of(field.kind), operators, path)
             return []
         return self._conditions(field, col, operators, path)
+
+
+def indexed(
+    op: str, value: Any, col: ColumnElement[Any], raw: ColumnElement[Any] | None
+) -> ColumnElement[Any]:
+    """The column to compare: the bare indexed column when that cannot change the answer.
+
+    ``coalesce(col, '') = 'x'`` and ``col = 'x'`` agree for any non-empty ``'x'``, but only the
+    second can use an index on ``col``.
+    """
+    if raw is not None and op == "equals" and isinstance(value, str):
+        if value not in ("", NULL_VALUE, EMPTY_VALUE):
+            return raw
+    return col
 
 
 def compile_filter(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, case, cast, func, literal, select
 
 from helioscope.store._dialects import SqlDialect
-from helioscope.store._schema import api_key, feedback, session_tag
+from helioscope.store._schema import api_key, feedback, request_body, session_tag
 from helioscope.store._schema import request_response as rr
 from helioscope.store.filters._values import Kind
 
@@ -42,6 +42,7 @@ class Field:
     build: Build | None = None
     aggregate: str | None = None
     scale: int = 1  # numeric filter values are multiplied by this (cost: USD -> USD x 1e9)
+    raw: Build | None = None  # the column without its NULL-as-'' wrapper (see `indexed`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class MapField:
     kind: Kind
     build: Callable[[SqlDialect, str], Expr]
     guard: Callable[[SqlDialect, str], ColumnElement[bool]] | None = None
+    raw: Callable[[SqlDialect, str], Expr | None] | None = None
 
 
 def column(expr: Expr) -> Build:
@@ -61,6 +63,16 @@ def column(expr: Expr) -> Build:
 def text_or_empty(expr: Expr) -> Build:
     """A nullable text column read as '' when NULL (ClickHouse's non-nullable strings)."""
     return lambda _d: func.coalesce(expr, "")
+
+
+def nullable_text(expr: Expr) -> Field:
+    """A text field over a nullable column: reads '' for NULL, and `equals` uses the index."""
+    return Field(Kind.TEXT, text_or_empty(expr), raw=column(expr))
+
+
+def property_column(_d: SqlDialect, key: str) -> Expr | None:
+    """The indexed column holding property ``key``, if it has one."""
+    return PROPERTY_COLUMNS.get(key)
 
 
 def property_value(d: SqlDialect, key: str) -> Expr:
@@ -105,6 +117,22 @@ def _feedback(name: str) -> Build:
     return build
 
 
+_rb = request_body.alias("body_filter")
+
+
+def _body(name: str) -> Build:
+    def build(_d: SqlDialect) -> Expr:
+        return (
+            select(_rb.c[name])
+            .where(
+                _rb.c.organization_id == rr.c.organization_id, _rb.c.request_id == rr.c.request_id
+            )
+            .scalar_subquery()
+        )
+
+    return build
+
+
 def _auth_hash(_d: SqlDialect) -> Expr:
     return (
         select(api_key.c.api_key_hash)
@@ -136,7 +164,7 @@ def _session_tag(_d: SqlDialect) -> Expr:
 
 TEXT, NUMBER, TIME, BOOL, VECTOR = Kind.TEXT, Kind.NUMBER, Kind.TIMESTAMP, Kind.BOOL, Kind.VECTOR
 
-_PROPERTIES = MapField(TEXT, property_value)
+_PROPERTIES = MapField(TEXT, property_value, raw=property_column)
 
 REQUEST_RESPONSE_RMT: dict[str, Field | MapField] = {
     "latency": Field(NUMBER, column(rr.c.latency)),
@@ -146,7 +174,7 @@ REQUEST_RESPONSE_RMT: dict[str, Field | MapField] = {
     "response_created_at": Field(TIME, column(rr.c.response_created_at)),
     "model": Field(TEXT, column(rr.c.model)),
     "provider": Field(TEXT, column(rr.c.provider)),
-    "user_id": Field(TEXT, text_or_empty(rr.c.user_id)),
+    "user_id": nullable_text(rr.c.user_id),
     "organization_id": Field(TEXT, column(rr.c.organization_id)),
     "node_id": Field(TEXT, _property("Helicone-Node-Id")),
     "job_id": Field(TEXT, _property("Helicone-Job-Id")),
@@ -167,8 +195,8 @@ REQUEST_RESPONSE_RMT: dict[str, Field | MapField] = {
     "cache_reference_id": Field(TEXT, column(rr.c.cache_reference_id)),
     # Helicone matches this against the scores map's keys; the JSON text holds every key.
     "scores_column": Field(TEXT, lambda _d: cast(rr.c.scores, String())),
-    "request_body": Field(VECTOR, column(rr.c.request_body)),
-    "response_body": Field(VECTOR, column(rr.c.response_body)),
+    "request_body": Field(VECTOR, _body("request_body")),
+    "response_body": Field(VECTOR, _body("response_body")),
     "assets": Field(TEXT, lambda _d: literal("")),  # no assets are stored yet
     "helicone-score-feedback": Field(BOOL, _feedback("rating")),
     "properties": _PROPERTIES,
@@ -198,7 +226,7 @@ SESSION_AGGREGATES["session_tag"] = Field(TEXT, _session_tag)
 TABLES: dict[str, dict[str, Field | MapField]] = {
     "request_response_rmt": REQUEST_RESPONSE_RMT,
     "request": {
-        "prompt": Field(TEXT, column(rr.c.request_body)),
+        "prompt": Field(TEXT, _body("request_body")),
         "created_at": Field(Kind.TIMESTAMP_TEXT, column(rr.c.request_created_at)),
         "user_id": Field(TEXT, text_or_empty(rr.c.user_id)),
         "auth_hash": Field(TEXT, _auth_hash),
@@ -213,7 +241,7 @@ TABLES: dict[str, dict[str, Field | MapField]] = {
     "response": {
         "body_tokens": Field(NUMBER, _total_tokens),
         "body_model": Field(TEXT, text_or_empty(rr.c.response_model)),
-        "body_completion": Field(TEXT, column(rr.c.response_body)),
+        "body_completion": Field(TEXT, _body("response_body")),
         "status": Field(NUMBER, column(rr.c.status)),
         "model": Field(TEXT, text_or_empty(rr.c.response_model)),
     },
@@ -224,8 +252,8 @@ TABLES: dict[str, dict[str, Field | MapField]] = {
         "response_id": Field(TEXT, _feedback("request_id")),
     },
     "request_response_search": {
-        "request_body_vector": Field(VECTOR, column(rr.c.request_body)),
-        "response_body_vector": Field(VECTOR, column(rr.c.response_body)),
+        "request_body_vector": Field(VECTOR, _body("request_body")),
+        "response_body_vector": Field(VECTOR, _body("response_body")),
     },
     "cache_hits": {
         "organization_id": Field(TEXT, _cache_hit(rr.c.organization_id)),

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from helioscope.store import LogRow, RequestQuery, SessionQuery, Store
 
-ORG = "00000000-0000-4000-8000-00000000bench"
+ORG = "00000000-0000-4000-8000-0000000bench"
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 MODELS = ["gpt-4o-mini", "gpt-4o", "claude-3-5-sonnet-20241022", "o3-mini"]
 ENVS = ["prod", "staging", "dev"]

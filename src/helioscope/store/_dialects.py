@@ -31,7 +31,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 # JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
-JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+# None is SQL NULL, not the JSON document `null`.
+JsonDoc = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):

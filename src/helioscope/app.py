@@ -26,6 +26,10 @@ def gateway_routes(settings: Settings) -> list[Route]:
     ]
 
 
+# Paths under the provider prefixes that are Helicone API routes, not provider calls.
+_API_SUFFIXES = ("/v1/log", "/v1/feedback")
+
+
 class HelioscopeApp(FastAPI):
     """FastAPI for the REST API, with provider calls dispatched before its middleware stack.
 
@@ -39,6 +43,9 @@ class HelioscopeApp(FastAPI):
         """Serve provider routes directly; everything else through FastAPI."""
         if scope["type"] == "http":
             path: str = scope["path"]
+            if path.endswith(_API_SUFFIXES):  # Helicone's log and feedback routes
+                await super().__call__(scope, receive, send)
+                return
             for prefix, route in self.gateway_prefixes:
                 if path.startswith(prefix):
                     services: Services = self.state.services

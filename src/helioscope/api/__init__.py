@@ -2,9 +2,9 @@
 
 from fastapi import APIRouter
 
-from helioscope.api import request, session
+from helioscope.api import asynclog, request, session
 from helioscope.api.envelope import install_error_handlers
 
-ROUTERS: tuple[APIRouter, ...] = (request.router, session.router)
+ROUTERS: tuple[APIRouter, ...] = (request.router, session.router, asynclog.router)
 
 __all__ = ["ROUTERS", "install_error_handlers"]

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 
 from helioscope.auth import KeyCache, split_authorization
+from helioscope.ingest import LogWriter
 from helioscope.store import ApiKey, Store
 
 
@@ -18,6 +19,12 @@ def get_store(request: Request) -> Store:
     """The store of the running app."""
     store: Store = _services(request).store
     return store
+
+
+def get_writer(request: Request) -> LogWriter:
+    """The log writer of the running app."""
+    writer: LogWriter = _services(request).writer
+    return writer
 
 
 async def get_api_key(
@@ -36,3 +43,4 @@ async def get_api_key(
 
 StoreDep = Annotated[Store, Depends(get_store)]
 ApiKeyDep = Annotated[ApiKey, Depends(get_api_key)]
+WriterDep = Annotated[LogWriter, Depends(get_writer)]

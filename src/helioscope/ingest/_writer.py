@@ -137,6 +137,13 @@ class LogWriter:
             except TimeoutError:
                 continue
 
+    async def flush_within(self, seconds: float) -> None:
+        """``flush``, giving up quietly after ``seconds``."""
+        try:
+            await asyncio.wait_for(self.flush(), timeout=seconds)
+        except TimeoutError:
+            pass
+
     @property
     def pending(self) -> int:
         """Rows accepted and not yet stored."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from helioscope.providers import anthropic, openai
+from helioscope.providers import anthropic, google, openai
 from helioscope.providers.sse import SseEvent
 from helioscope.providers.usage import ParsedResponse
 
@@ -24,6 +24,11 @@ class ProviderFormat:
 
 OPENAI = ProviderFormat("OPENAI", "openai", openai.parse_body, openai.parse_stream)
 ANTHROPIC = ProviderFormat("ANTHROPIC", "anthropic", anthropic.parse_body, anthropic.parse_stream)
+GOOGLE = ProviderFormat("GOOGLE", "google", google.parse_body, google.parse_stream)
+CUSTOM = ProviderFormat("CUSTOM", None, openai.parse_body, openai.parse_stream)
+
+# Provider names a client may give (the async log API's `provider`), to their formats.
+BY_NAME: dict[str, ProviderFormat] = {"OPENAI": OPENAI, "ANTHROPIC": ANTHROPIC, "GOOGLE": GOOGLE}
 
 # Helicone infers the provider of a gateway target from its host; most third-party hosts speak
 # the OpenAI format, so that is the parser for anything we do not recognise.
@@ -50,7 +55,43 @@ def provider_for_target(target_url: str) -> ProviderFormat:
     host = (urlsplit(target_url).hostname or "").lower()
     for hint, name, price_id in _HOST_HINTS:
         if hint in host:
-            if name == "ANTHROPIC":
-                return ANTHROPIC
+            if name in BY_NAME:
+                return BY_NAME[name]
             return ProviderFormat(name, price_id, openai.parse_body, openai.parse_stream)
-    return ProviderFormat("CUSTOM", None, openai.parse_body, openai.parse_stream)
+    return CUSTOM
+
+
+# Helicone's `ProviderName` values (its OpenAPI document), plus CUSTOM.
+KNOWN_PROVIDERS = frozenset(
+    "OPENAI ANTHROPIC AZURE LOCAL HELICONE AMDBARTEK ANYSCALE CLOUDFLARE 2YFV TOGETHER LEMONFOX "
+    "FIREWORKS PERPLEXITY GOOGLE OPENROUTER WISDOMINANUTSHELL GROQ COHERE MISTRAL DEEPINFRA "
+    "QSTASH FIRECRAWL AWS DEEPSEEK X AVIAN NEBIUS NOVITA CUSTOM".split()
+)
+_PRICE_IDS = {
+    "AZURE": "azure",
+    "GROQ": "groq",
+    "TOGETHER": "together",
+    "MISTRAL": "mistral",
+    "DEEPSEEK": "deepseek",
+    "X": "x-ai",
+    "COHERE": "cohere",
+    "FIREWORKS": "fireworks",
+    "OPENROUTER": "openrouter",
+    "PERPLEXITY": "perplexity",
+    "AWS": "aws",
+}
+
+
+def provider_named(name: str) -> ProviderFormat | None:
+    """The format for one of Helicone's provider names, or None for an unknown name.
+
+    The many OpenAI-compatible providers are read with OpenAI's wire format.
+    """
+    upper = name.strip().upper()
+    if upper in BY_NAME:
+        return BY_NAME[upper]
+    if upper not in KNOWN_PROVIDERS:
+        return None
+    if upper == "CUSTOM":
+        return CUSTOM
+    return ProviderFormat(upper, _PRICE_IDS.get(upper), openai.parse_body, openai.parse_stream)

@@ -1,0 +1,204 @@
+"""OpenTelemetry spans (OTLP, JSON or protobuf) with GenAI attributes, into log rows.
+
+OpenLLMetry and other GenAI instrumentations describe an LLM call as a span whose attributes
+follow the ``gen_ai.*`` conventions; OpenLLMetry carries Helicone's user, session and properties
+in ``traceloop.association.properties.Helicone-*``. Spans without GenAI attributes (HTTP, DB…)
+are not LLM calls and are skipped. A span's log id is derived from its trace and span ids, so a
+span sent twice is logged once.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+import orjson
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from helioscope.errors import BadRequest
+from helioscope.ingest.pricing import cost_nano_usd
+from helioscope.providers import Usage, provider_named
+from helioscope.providers.registry import provider_for_target
+from helioscope.store import LogRow
+
+_NAMESPACE = uuid.UUID("5f0c7d2e-6a43-4c1b-9a55-2f1d0e3b8c71")
+_ASSOCIATION = "traceloop.association.properties."
+_INDEXED = re.compile(r"^gen_ai\.(prompt|completion)\.(\d+)\.(\w+)$")
+
+
+def decode_protobuf(data: bytes) -> dict[str, Any]:
+    """An OTLP ``ExportTraceServiceRequest`` in protobuf, as the OTLP/JSON dictionary."""
+    message = ExportTraceServiceRequest()
+    try:
+        message.ParseFromString(data)
+    except DecodeError as exc:
+        raise BadRequest(f"body: not an OTLP protobuf ExportTraceServiceRequest ({exc})") from exc
+    result: dict[str, Any] = MessageToDict(message)
+    return result
+
+
+def _value(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    for key in ("stringValue", "boolValue", "doubleValue"):
+        if key in value:
+            return value[key]
+    if "intValue" in value:
+        return int(value["intValue"])  # OTLP/JSON writes 64-bit integers as strings
+    if "arrayValue" in value:
+        return [_value(v) for v in value["arrayValue"].get("values", [])]
+    return None
+
+
+def attributes(span: dict[str, Any]) -> dict[str, Any]:
+    """A span's attribute list as a plain dictionary."""
+    return {a["key"]: _value(a.get("value")) for a in span.get("attributes") or [] if "key" in a}
+
+
+def _indexed(attrs: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    items: dict[int, dict[str, Any]] = {}
+    for key, value in attrs.items():
+        match = _INDEXED.match(key)
+        if match and match.group(1) == kind:
+            items.setdefault(int(match.group(2)), {})[match.group(3)] = value
+    return [items[i] for i in sorted(items)]
+
+
+def _int(attrs: dict[str, Any], *keys: str) -> int | None:
+    for key in keys:
+        value = attrs.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return int(value)
+    return None
+
+
+def _nanos(span: dict[str, Any], key: str) -> dt.datetime | None:
+    raw = span.get(key)
+    if raw in (None, "", "0", 0):
+        return None
+    return dt.datetime.fromtimestamp(int(raw) / 1e9, dt.UTC)
+
+
+def _hex_id(value: Any) -> str:
+    # OTLP/JSON carries ids as hex; protobuf's JSON form as base64.
+    if not isinstance(value, str):
+        return ""
+    if re.fullmatch(r"[0-9a-fA-F]+", value):
+        return value.lower()
+    try:
+        return base64.b64decode(value).hex()
+    except ValueError:
+        return value
+
+
+def _helicone(attrs: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
+    user = attrs.get(f"{_ASSOCIATION}Helicone-User-Id") or attrs.get("llm.user")
+    properties: dict[str, str] = {}
+    for key, value in attrs.items():
+        if not key.startswith(f"{_ASSOCIATION}Helicone-"):
+            continue
+        name = key[len(_ASSOCIATION) :]
+        if name.startswith("Helicone-Property-"):
+            properties[name[len("Helicone-Property-") :]] = str(value)
+        elif name != "Helicone-User-Id":
+            properties[name] = str(value)
+    return (str(user) if user is not None else None), properties
+
+
+def span_to_row(span: dict[str, Any], org_id: str, api_key_id: int | None) -> LogRow | None:
+    """One GenAI span as a log row, or None for a span that is not an LLM call."""
+    attrs = attributes(span)
+    if not any(k.startswith(("gen_ai.", "llm.")) for k in attrs):
+        return None
+    system = str(attrs.get("gen_ai.system") or attrs.get("gen_ai.provider.name") or "")
+    provider = provider_named(system) or provider_for_target(f"https://{system.lower()}")
+    request_model = attrs.get("gen_ai.request.model")
+    model = str(attrs.get("gen_ai.response.model") or request_model or "")
+    prompt = _int(attrs, "gen_ai.usage.prompt_tokens", "gen_ai.usage.input_tokens")
+    completion = _int(attrs, "gen_ai.usage.completion_tokens", "gen_ai.usage.output_tokens")
+    total = _int(attrs, "llm.usage.total_tokens", "gen_ai.usage.total_tokens")
+    usage = Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=total if total is not None else (prompt or 0) + (completion or 0),
+        prompt_cache_read_tokens=_int(attrs, "gen_ai.usage.cache_read_input_tokens"),
+    )
+    user, properties = _helicone(attrs)
+    start = _nanos(span, "startTimeUnixNano") or dt.datetime.now(dt.UTC)
+    end = _nanos(span, "endTimeUnixNano") or start
+    choices = [
+        {
+            "index": i,
+            "message": {"role": c.get("role", "assistant"), "content": c.get("content")},
+            "finish_reason": c.get("finish_reason"),
+        }
+        for i, c in enumerate(_indexed(attrs, "completion"))
+    ]
+    request_body = {"model": request_model, "messages": _indexed(attrs, "prompt")}
+    response_body = {
+        "model": model,
+        "choices": choices,
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": usage.total_tokens,
+        },
+    }
+    failed = (span.get("status") or {}).get("code") in (2, "STATUS_CODE_ERROR")
+    span_key = f"{_hex_id(span.get('traceId'))}:{_hex_id(span.get('spanId'))}"
+    return LogRow(
+        request_id=str(uuid.uuid5(_NAMESPACE, f"{org_id}:{span_key}")),
+        organization_id=org_id,
+        request_created_at=start,
+        response_created_at=end,
+        latency=max(0, round((end - start).total_seconds() * 1000)),
+        status=500 if failed else 200,
+        provider=provider.name,
+        model=model,
+        request_model=str(request_model) if request_model else None,
+        response_model=str(attrs["gen_ai.response.model"])
+        if attrs.get("gen_ai.response.model")
+        else None,
+        user_id=user,
+        target_url=str(attrs.get("server.address") or span.get("name") or ""),
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=usage.total_tokens,
+        prompt_cache_read_tokens=usage.prompt_cache_read_tokens,
+        cost=cost_nano_usd(provider, model, usage),
+        properties=properties,
+        request_body=orjson.dumps(request_body).decode(),
+        response_body=orjson.dumps(response_body).decode(),
+        helicone_api_key_id=api_key_id,
+    )
+
+
+def spans(payload: Any) -> list[dict[str, Any]]:
+    """Every span of an OTLP/JSON ``ExportTraceServiceRequest``; 400 for a malformed one."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("resourceSpans", []), list):
+        raise BadRequest("body: expected an OTLP trace export with resourceSpans")
+    out: list[dict[str, Any]] = []
+    for r, resource in enumerate(payload.get("resourceSpans", [])):
+        for s, scope in enumerate((resource or {}).get("scopeSpans") or []):
+            found = (scope or {}).get("spans") or []
+            if not isinstance(found, list) or not all(isinstance(x, dict) for x in found):
+                raise BadRequest(
+                    f"resourceSpans[{r}].scopeSpans[{s}].spans: expected a list of spans"
+                )
+            out += found
+    return out
+
+
+def trace_rows(payload: Any, org_id: str, api_key_id: int | None) -> list[LogRow]:
+    """The log rows of every GenAI span in an OTLP export."""
+    rows = []
+    for span in spans(payload):
+        row = span_to_row(span, org_id, api_key_id)
+        if row is not None:
+            rows.append(row)
+    return rows

@@ -10,6 +10,7 @@ from starlette.types import Receive, Scope, Send
 
 from helioscope import __version__
 from helioscope.api import ROUTERS, install_error_handlers
+from helioscope.api._fastlog import WORKER_LOG_ROUTES, serve_worker_log
 from helioscope.config import Settings
 from helioscope.gateway import Route
 from helioscope.providers import ANTHROPIC, OPENAI
@@ -43,13 +44,23 @@ class HelioscopeApp(FastAPI):
         """Serve provider routes directly; everything else through FastAPI."""
         if scope["type"] == "http":
             path: str = scope["path"]
+            if path in WORKER_LOG_ROUTES and scope["method"] == "POST":
+                services: Services = self.state.services
+                await serve_worker_log(
+                    scope,
+                    receive,
+                    send,
+                    keys=services.keys,
+                    writer=services.writer,
+                    limit=services.settings.max_request_body_bytes,
+                )
+                return
             if path.endswith(_API_SUFFIXES):  # Helicone's log and feedback routes
                 await super().__call__(scope, receive, send)
                 return
             for prefix, route in self.gateway_prefixes:
                 if path.startswith(prefix):
-                    services: Services = self.state.services
-                    await services.gateway.handle(route, scope, receive, send)
+                    await self.state.services.gateway.handle(route, scope, receive, send)
                     return
         await super().__call__(scope, receive, send)
 

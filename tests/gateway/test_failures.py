@@ -85,7 +85,7 @@ async def test_body_over_the_limit_is_413(helioscope: Running, fake: FakeProvide
     assert response.status_code == 413
     assert response.json() == {
         "data": None,
-        "error": "request body is larger than the limit of 1000 bytes",
+        "error": "body is larger than the limit of 1000 bytes",
     }
     assert fake.calls == []
 

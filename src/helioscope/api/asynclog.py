@@ -12,13 +12,14 @@ import orjson
 from fastapi import APIRouter, Header, Request, Response
 from starlette.responses import PlainTextResponse
 
+from helioscope.api._fastlog import WORKER_LOG_ROUTES, ingest_async_log
 from helioscope.api.deps import ApiKeyDep, StoreDep, WriterDep
 from helioscope.api.envelope import ERROR_RESPONSES, JsonResponse
 from helioscope.errors import BadRequest, NotFound, PayloadTooLarge
 from helioscope.ingest import LogWriter
-from helioscope.ingest.asynclog import AsyncLogInvalid, build_async_row, read_async_log
+from helioscope.ingest.asynclog import AsyncLogInvalid
 from helioscope.ingest.otel import decode_protobuf, trace_rows
-from helioscope.providers import ANTHROPIC, CUSTOM, GOOGLE, OPENAI, ProviderFormat
+from helioscope.providers import ProviderFormat
 from helioscope.store import ApiKey
 
 router = APIRouter(tags=["Trace"], responses=ERROR_RESPONSES)
@@ -52,11 +53,8 @@ async def read_json(request: Request) -> Any:
 async def _log(
     request: Request, key: ApiKey, writer: LogWriter, provider: ProviderFormat | None, timing: bool
 ) -> str:
-    log = read_async_log(await read_json(request), route_provider=provider, timing_required=timing)
     headers = [(k, v) for k, v in request.headers.items() if k.lower().startswith("helicone-")]
-    row = build_async_row(log, headers, key.organization_id, key.id)
-    writer.enqueue(row)
-    return row.request_id
+    return ingest_async_log(await read_body(request), headers, key, writer, provider, timing)
 
 
 def _worker_route(path: str, provider: ProviderFormat) -> None:
@@ -68,13 +66,9 @@ def _worker_route(path: str, provider: ProviderFormat) -> None:
     router.add_api_route(path, log, methods=["POST"], name=f"log_{path.strip('/')}")
 
 
-for _path, _provider in (
-    ("/custom/v1/log", CUSTOM),
-    ("/oai/v1/log", OPENAI),
-    ("/openai/v1/log", OPENAI),
-    ("/anthropic/v1/log", ANTHROPIC),
-    ("/googleapis/v1/log", GOOGLE),
-):
+# At run time HelioscopeApp serves these paths with api._fastlog (same steps, raw ASGI);
+# these routes document them and serve any app built without that dispatch.
+for _path, _provider in WORKER_LOG_ROUTES.items():
     _worker_route(_path, _provider)
 
 

@@ -15,13 +15,15 @@ def _services(request: Request) -> Any:
     return request.app.state.services
 
 
-def get_store(request: Request) -> Store:
+# Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in a thread
+# pool, which costs more than everything these functions do.
+async def get_store(request: Request) -> Store:
     """The store of the running app."""
     store: Store = _services(request).store
     return store
 
 
-def get_writer(request: Request) -> LogWriter:
+async def get_writer(request: Request) -> LogWriter:
     """The log writer of the running app."""
     writer: LogWriter = _services(request).writer
     return writer

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
+from helioscope._asgi import Message, Receive, Scope, Send, read_body, send_error
 from helioscope.auth import KeyCache, split_authorization
 from helioscope.errors import BadRequest, HelioscopeError
-from helioscope.gateway._asgi import Message, Receive, Scope, Send, read_body, send_error
 from helioscope.ingest import (
     STATUS_CLIENT_CANCELLED,
     STATUS_TIMEOUT,

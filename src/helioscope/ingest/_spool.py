@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -42,19 +42,33 @@ class Spool:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._current: Path | None = None
+        self._file: BinaryIO | None = None  # the open segment, kept open while overflowing
 
-    def append(self, rows: Iterable[LogRow]) -> int:
-        """Write rows to the open segment; return how many were written."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        if self._current is None:
+    def append(self, rows: Iterable[LogRow], *, sync: bool = False) -> int:
+        """Write rows to the open segment; return how many were written.
+
+        ``sync`` forces them to disk (at shutdown). Overflow under load does not: one fsync per
+        row would slow the server exactly when it is busiest, and the page cache already
+        survives a crash of the process.
+        """
+        if self._file is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
             name = f"segment-{time.time_ns():020d}-{os.getpid()}.jsonl"
             self._current = self.directory / name
+            self._file = self._current.open("ab")
         data = b"".join(_encode(r) for r in rows)
-        with self._current.open("ab") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        self._file.write(data)
+        if sync:
+            self._file.flush()
+            os.fsync(self._file.fileno())
         return data.count(b"\n")
+
+    def close_segment(self) -> None:
+        """Close the open segment (it is complete; later overflow starts a new one)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            self._current = None
 
     def dead_letter(self, row: LogRow, reason: str) -> None:
         """Keep a row the store refused, with the reason, for a human to look at."""
@@ -76,7 +90,7 @@ class Spool:
             return None
         oldest = segments[0]
         if oldest == self._current:
-            self._current = None  # later overflow goes to a new segment
+            self.close_segment()  # later overflow goes to a new segment
         rows = [_decode(line) for line in oldest.read_bytes().splitlines() if line.strip()]
         return oldest, rows
 

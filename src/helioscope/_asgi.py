@@ -1,4 +1,4 @@
-"""Small raw-ASGI helpers for the gateway's hot path (no framework objects per call)."""
+"""Small raw-ASGI helpers for hot paths (the gateway, the async log API): no framework objects."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from starlette.types import Message, Receive, Scope, Send
 
 from helioscope.errors import PayloadTooLarge
 
-__all__ = ["Message", "Receive", "Scope", "Send", "read_body", "send_error", "send_json"]
+__all__ = [
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+    "read_body",
+    "send_error",
+    "send_json",
+    "send_text",
+]
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:
@@ -24,7 +33,7 @@ async def read_body(receive: Receive, limit: int) -> bytes:
         if body:
             size += len(body)
             if size > limit:
-                raise PayloadTooLarge(f"request body is larger than the limit of {limit} bytes")
+                raise PayloadTooLarge(f"body is larger than the limit of {limit} bytes")
             chunks.append(body)
         if not message.get("more_body", False):
             break
@@ -38,6 +47,20 @@ async def send_json(
     body = orjson.dumps(payload)
     raw_headers = [
         (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *(headers or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def send_text(
+    send: Send, status: int, text: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Send a complete plain-text response."""
+    body = text.encode()
+    raw_headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),
         *(headers or []),
     ]

@@ -1,0 +1,102 @@
+"""Sustained async-log ingestion: how many logs per second Helioscope takes, and whether any
+accepted log is lost.
+
+A Helioscope server runs as its own process; this process posts Helicone async-log bodies to
+``/custom/v1/log`` from many connections for a fixed time, then stops the server (which drains
+its queue) and counts the stored rows.
+
+    python bench/ingest.py [--seconds 30] [--body-kb 1] [--concurrency 32] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._procs import count_rows, helioscope
+
+
+def body(kb: int, i: int) -> bytes:
+    content = ("lorem ipsum dolor sit amet " * (kb * 1024 // 27 + 1))[: kb * 1024 - 300]
+    now = time.time()
+    payload = {
+        "providerRequest": {
+            "url": "https://api.openai.com/v1/chat/completions",
+            "json": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}]},
+            "meta": {"Helicone-Property-Bench": "ingest", "Helicone-Session-Id": f"s-{i % 500}"},
+        },
+        "providerResponse": {
+            "status": 200,
+            "json": {
+                "model": "gpt-4o-mini",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}}],
+                "usage": {
+                    "prompt_tokens": kb * 200,
+                    "completion_tokens": 1,
+                    "total_tokens": kb * 200 + 1,
+                },
+            },
+        },
+        "timing": {"startTime": now - 0.5, "endTime": now},
+        "provider": "OPENAI",
+    }
+    return orjson.dumps(payload)
+
+
+async def load(url: str, key: str, args: argparse.Namespace) -> tuple[int, int]:
+    accepted = failed = 0
+    deadline = time.monotonic() + args.seconds
+    bodies = [body(args.body_kb, i) for i in range(64)]
+    headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+
+    async def worker(n: int) -> None:
+        nonlocal accepted, failed
+        i = n
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as session:
+            while time.monotonic() < deadline:
+                async with session.post(
+                    f"{url}/custom/v1/log", data=bodies[i % 64], headers=headers
+                ) as r:
+                    await r.read()
+                    if r.status == 200:
+                        accepted += 1
+                    else:
+                        failed += 1
+                i += args.concurrency
+
+    await asyncio.gather(*(worker(n) for n in range(args.concurrency)))
+    return accepted, failed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--body-kb", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        with helioscope("http://127.0.0.1:9", Path(tmp), args.database_url) as server:
+            before = count_rows(server)
+            started = time.perf_counter()
+            accepted, failed = asyncio.run(load(server.url, server.key, args))
+            elapsed = time.perf_counter() - started
+        stored = count_rows(server) - before  # the server has stopped: its queue is drained
+    print(
+        f"{args.body_kb} KB bodies, {args.concurrency} connections, {elapsed:.0f} s: "
+        f"{accepted / elapsed:,.0f} logs/s accepted, {failed} refused, "
+        f"{stored:,} stored of {accepted:,} accepted, lost: {accepted - stored}"
+    )
+
+
+if __name__ == "__main__":
+    main()

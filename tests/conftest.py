@@ -32,6 +32,7 @@ TABLES = (
     "request_body",
     "feedback",
     "session_tag",
+    "session_summary",
     "helicone_api_keys",
     "organization",
 )

@@ -68,6 +68,11 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+def insert_statement(table: Table, dialect_name: str) -> Any:
+    """An INSERT that supports ``on_conflict_do_update`` on this engine."""
+    return pg_insert(table) if dialect_name == "postgresql" else sqlite_insert(table)
+
+
 @lru_cache(maxsize=64)
 def upsert(table: Table, dialect_name: str, key: tuple[str, ...]) -> Insert:
     """INSERT … ON CONFLICT (key) DO UPDATE every other column: last write wins.
@@ -76,7 +81,7 @@ def upsert(table: Table, dialect_name: str, key: tuple[str, ...]) -> Insert:
     re-inserts a request row to update it (ReplacingMergeTree); we do the same, so a client that
     sends the same ``Helicone-Request-Id`` twice gets one row, not a failed batch.
     """
-    stmt: Any = pg_insert(table) if dialect_name == "postgresql" else sqlite_insert(table)
+    stmt: Any = insert_statement(table, dialect_name)
     updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
     result: Insert = stmt.on_conflict_do_update(index_elements=key, set_=updates)
     return result
@@ -177,6 +182,14 @@ class SqlDialect:
         if self._pg:
             return doc.op("?", is_comparison=True)(literal(key, String()))
         return self.json_text(doc, key).is_not(None)
+
+    def least(self, a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
+        """The smaller of two values (SQLite's two-argument min, PostgreSQL's LEAST)."""
+        return func.least(a, b) if self._pg else func.min(a, b)
+
+    def greatest(self, a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
+        """The larger of two values."""
+        return func.greatest(a, b) if self._pg else func.max(a, b)
 
     def json_keys(self, doc: ColumnElement[Any]) -> Any:
         """A table of the object's keys (column ``key``), for EXISTS subqueries."""

@@ -6,8 +6,10 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from helioscope.store import _session_summary as session_summary
 from helioscope.store._dialects import upsert
 from helioscope.store._schema import request_body, request_response
 from helioscope.store.records import LogRow
@@ -35,9 +37,30 @@ def _row_dict(row: LogRow, now: dt.datetime) -> dict[str, Any]:
     values["updated_at"] = now
     properties = values["properties"]
     values["session_id"] = properties.get("Helicone-Session-Id")
-    values["session_name"] = properties.get("Helicone-Session-Name")
+    # A session without a name has name '' (so it groups with itself on both engines).
+    session_name = properties.get("Helicone-Session-Name")
+    values["session_name"] = "" if session_name is None and values["session_id"] else session_name
     values["session_path"] = properties.get("Helicone-Session-Path")
     return values
+
+
+async def _existing_sessions(
+    conn: AsyncConnection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], str | None]:
+    """For the rows of this batch already in the log: their current session id."""
+    found: dict[tuple[str, str], str | None] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        stmt = select(
+            request_response.c.organization_id,
+            request_response.c.request_id,
+            request_response.c.session_id,
+        ).where(
+            tuple_(request_response.c.organization_id, request_response.c.request_id).in_(chunk)
+        )
+        for org, request_id, session_id in (await conn.execute(stmt)).all():
+            found[(org, request_id)] = session_id
+    return found
 
 
 async def insert_log_rows(conn: AsyncConnection, rows: list[LogRow]) -> None:
@@ -49,10 +72,22 @@ async def insert_log_rows(conn: AsyncConnection, rows: list[LogRow]) -> None:
     latest: dict[tuple[str, str], LogRow] = {}
     for row in rows:
         latest[(row.organization_id, row.request_id)] = row
-    await conn.execute(
-        upsert(request_response, conn.dialect.name, _KEY),
-        [_row_dict(row, now) for row in latest.values()],
+    replaced = await _existing_sessions(conn, list(latest))
+    values = [_row_dict(row, now) for row in latest.values()]
+    await conn.execute(upsert(request_response, conn.dialect.name, _KEY), values)
+    # Session totals: new rows are added in; a row that replaced another (a replay, a reused
+    # Helicone-Request-Id) has its old and new sessions recomputed from the log.
+    await session_summary.add_new_rows(
+        conn, (v for v in values if (v["organization_id"], v["request_id"]) not in replaced)
     )
+    stale = {(org, sid) for (org, _), sid in replaced.items() if sid is not None}
+    stale |= {
+        (v["organization_id"], v["session_id"])
+        for v in values
+        if (v["organization_id"], v["request_id"]) in replaced and v["session_id"] is not None
+    }
+    if stale:
+        await session_summary.refresh(conn, stale)
     bodies = [
         {
             "organization_id": row.organization_id,

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, cast, func, not_, se
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.errors import BadRequest, NotFound
+from helioscope.store import _session_summary as session_summary
 from helioscope.store._dialects import SqlDialect, upsert
 from helioscope.store._schema import feedback, request_body
 from helioscope.store._schema import request_response as rr
@@ -200,6 +201,7 @@ async def set_property(
 ) -> None:
     """Add or replace one property of a logged request."""
     row = await _locked_row(conn, org_id, request_id)
+    old_session = (row.properties or {}).get("Helicone-Session-Id")
     properties = {**(row.properties or {}), key: value}
     values: dict[str, Any] = {"properties": properties, "updated_at": dt.datetime.now(dt.UTC)}
     for column, name in (
@@ -209,11 +211,16 @@ async def set_property(
     ):
         if key == name:
             values[column] = value
+    if key == "Helicone-Session-Id" and "Helicone-Session-Name" not in properties:
+        values["session_name"] = ""  # as the writer stores a session without a name
     await conn.execute(
         update(rr)
         .where(rr.c.organization_id == org_id, rr.c.request_id == request_id)
         .values(**values)
     )
+    if key.startswith("Helicone-Session-"):
+        sessions = {s for s in (old_session, properties.get("Helicone-Session-Id")) if s}
+        await session_summary.refresh(conn, [(org_id, s) for s in sessions])
 
 
 async def add_scores(

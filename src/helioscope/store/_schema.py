@@ -162,3 +162,24 @@ session_tag = Table(
     Column("tag", String(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
 )
+
+# One row per session, kept by the log writer in the same transaction as the rows it sums, so
+# the session list reads 20,000 sessions instead of aggregating 1,000,000 requests.
+# `session_name` is '' for a session without a name (a key column cannot be NULL).
+session_summary = Table(
+    "session_summary",
+    metadata,
+    Column("organization_id", String(36), primary_key=True),
+    Column("session_id", String(), primary_key=True),
+    Column("session_name", String(), primary_key=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("latest_request_created_at", UtcDateTime(), nullable=False),
+    Column("total_cost", BigInteger, nullable=False),
+    Column("total_requests", BigInteger, nullable=False),
+    Column("prompt_tokens", BigInteger, nullable=False),
+    Column("completion_tokens", BigInteger, nullable=False),
+    Column("total_tokens", BigInteger, nullable=False),
+    Column("latency_sum", BigInteger, nullable=False),
+    Column("latency_count", BigInteger, nullable=False),
+    Index("ix_session_summary_org_created", "organization_id", "created_at"),
+)

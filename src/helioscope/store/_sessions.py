@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Float, and_, cast, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.errors import NotFound
+from helioscope.store import _session_summary as summary
 from helioscope.store._dialects import SqlDialect, upsert
 from helioscope.store._requests import rows_with_bodies as session_rows_with_bodies
 from helioscope.store._requests import set_property
 from helioscope.store._schema import request_response as rr
+from helioscope.store._schema import session_summary as ss
 from helioscope.store._schema import session_tag
 from helioscope.store.filters import Compiled, compile_filter
 from helioscope.store.filters._values import check_text
@@ -47,13 +50,22 @@ class SessionQuery:
     name_equals: str | None = None
     limit: int = SESSION_LIMIT
     offset: int = 0
+    use_summary: bool = True  # False forces aggregation over the log (tests compare the two)
 
 
-def _scope(org_id: str, query: SessionQuery, compiled: Compiled, d: SqlDialect) -> Any:
+def _scope(
+    org_id: str,
+    query: SessionQuery,
+    compiled: Compiled,
+    d: SqlDialect,
+    session_ids: list[str] | None = None,
+) -> Any:
     conditions: list[ColumnElement[bool]] = [
         rr.c.organization_id == org_id,
         rr.c.session_id.is_not(None),
     ]
+    if session_ids is not None:
+        conditions.append(rr.c.session_id.in_(session_ids))
     if query.start is not None:
         conditions.append(rr.c.request_created_at > query.start)
     if query.end is not None:
@@ -76,9 +88,100 @@ def _scope(org_id: str, query: SessionQuery, compiled: Compiled, d: SqlDialect) 
 async def query_sessions(
     conn: AsyncConnection, org_id: str, query: SessionQuery
 ) -> list[dict[str, Any]]:
-    """The organization's sessions (newest first) with their totals."""
+    """The organization's sessions (newest first) with their totals.
+
+    When the filter has no conditions on individual requests, the answer comes from the session
+    summary: exact for every session wholly inside the time window, and the few sessions that
+    straddle its edges are aggregated from the log. Otherwise the log is aggregated directly.
+    """
     d = SqlDialect(conn.dialect.name)
     compiled = compile_filter(query.filter, d, AGGREGATES)
+    if query.use_summary and compiled.where is None:
+        straddlers = await _straddling_sessions(conn, org_id, query)
+        if straddlers is not None and len(straddlers) <= MAX_STRADDLING:
+            return await _from_summary(conn, org_id, query, d, straddlers)
+    return await _aggregate(conn, org_id, query, d, compiled)
+
+
+MAX_STRADDLING = 2000
+
+
+async def _straddling_sessions(
+    conn: AsyncConnection, org_id: str, query: SessionQuery
+) -> list[str] | None:
+    edge = summary.straddling(query.start, query.end)
+    if edge is None:
+        return []
+    stmt = (
+        select(ss.c.session_id)
+        .where(ss.c.organization_id == org_id, edge)
+        .distinct()
+        .limit(MAX_STRADDLING + 1)
+    )
+    return list((await conn.execute(stmt)).scalars())
+
+
+def _summary_conditions(
+    org_id: str, query: SessionQuery, d: SqlDialect
+) -> list[ColumnElement[bool]]:
+    having = compile_filter(query.filter, d, summary.SUMMARY_AGGREGATES).having
+    conditions = [ss.c.organization_id == org_id, summary.within(query.start, query.end)]
+    if having is not None:
+        conditions.append(having)
+    if query.name_equals is not None:
+        conditions.append(ss.c.session_name == query.name_equals)
+    if query.search:
+        check_text(query.search, "search")
+        conditions.append(
+            or_(
+                d.contains(ss.c.session_id, query.search),
+                d.contains(ss.c.session_name, query.search),
+            )
+        )
+    return conditions
+
+
+async def _from_summary(
+    conn: AsyncConnection, org_id: str, query: SessionQuery, d: SqlDialect, straddlers: list[str]
+) -> list[dict[str, Any]]:
+    wanted = query.offset + query.limit
+    stmt = (
+        select(
+            ss.c.session_id,
+            ss.c.session_name,
+            ss.c.created_at,
+            ss.c.latest_request_created_at,
+            ss.c.total_cost,
+            ss.c.total_requests,
+            ss.c.prompt_tokens,
+            ss.c.completion_tokens,
+            ss.c.total_tokens,
+            (cast(ss.c.latency_sum, Float()) / func.nullif(ss.c.latency_count, 0)).label(
+                "avg_latency"
+            ),
+        )
+        .where(*_summary_conditions(org_id, query, d))
+        .order_by(ss.c.created_at.desc(), ss.c.session_id)
+        .limit(wanted)
+    )
+    rows = [dict(row) for row in (await conn.execute(stmt)).mappings()]
+    if straddlers:
+        edge_query = dataclasses.replace(query, offset=0, limit=wanted)
+        compiled = compile_filter(query.filter, d, AGGREGATES)
+        rows += await _aggregate(conn, org_id, edge_query, d, compiled, straddlers)
+    rows.sort(key=lambda r: r["session_id"])
+    rows.sort(key=lambda r: r["created_at"], reverse=True)
+    return rows[query.offset : wanted]
+
+
+async def _aggregate(
+    conn: AsyncConnection,
+    org_id: str,
+    query: SessionQuery,
+    d: SqlDialect,
+    compiled: Compiled,
+    session_ids: list[str] | None = None,
+) -> list[dict[str, Any]]:
     a = AGGREGATES
     stmt = (
         select(
@@ -93,7 +196,7 @@ async def query_sessions(
             a["total_tokens"].label("total_tokens"),
             func.avg(rr.c.latency).label("avg_latency"),
         )
-        .where(_scope(org_id, query, compiled, d))
+        .where(_scope(org_id, query, compiled, d, session_ids))
         # Grouping by the bare columns lets the covering index deliver rows already grouped.
         .group_by(rr.c.session_id, rr.c.session_name)
         .having(compiled.having if compiled.having is not None else true())

@@ -44,14 +44,16 @@ RESPONSE = (
 
 
 def make_rows(
-    start: int, count: int, sessions: int, span_s: int, rng: random.Random
+    start: int, count: int, sessions: int, total: int, span_s: int, rng: random.Random
 ) -> list[LogRow]:
     rows = []
     for i in range(start, start + count):
-        session = i % sessions
+        # Sessions are runs of consecutive requests (50 each for 1M in 20k), as real ones are:
+        # a conversation or an agent run lasts minutes, not the whole month.
+        session = i * sessions // total
         model = MODELS[i % len(MODELS)]
         prompt, completion = rng.randint(50, 2000), rng.randint(10, 800)
-        created = NOW - dt.timedelta(seconds=span_s * (1 - i / (start + count + 1)) + session % 97)
+        created = NOW - dt.timedelta(seconds=span_s * (1 - i / total))
         rows.append(
             LogRow(
                 request_id=f"{i:08d}-0000-4000-8000-000000000000",
@@ -86,7 +88,7 @@ async def fill(store: Store, total: int, sessions: int) -> None:
     started = time.perf_counter()
     for start in range(0, total, batch):
         await store.insert_log_rows(
-            make_rows(start, min(batch, total - start), sessions, 30 * 86400, rng)
+            make_rows(start, min(batch, total - start), sessions, total, 30 * 86400, rng)
         )
         if start and start % 100_000 == 0:
             rate = start / (time.perf_counter() - started)

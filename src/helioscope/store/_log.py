@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.store import _session_summary as session_summary
@@ -44,22 +44,31 @@ def _row_dict(row: LogRow, now: dt.datetime) -> dict[str, Any]:
     return values
 
 
+def by_org(keys: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Keys grouped by organization.
+
+    An ``org = ? AND id IN (…)`` lookup uses the index on both engines; a row-value
+    ``(org, id) IN (…)`` list does not on SQLite, which then scans the table.
+    """
+    grouped: dict[str, list[str]] = {}
+    for org, key in keys:
+        grouped.setdefault(org, []).append(key)
+    return grouped
+
+
 async def _existing_sessions(
     conn: AsyncConnection, keys: list[tuple[str, str]]
 ) -> dict[tuple[str, str], str | None]:
     """For the rows of this batch already in the log: their current session id."""
+    rr = request_response
     found: dict[tuple[str, str], str | None] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        stmt = select(
-            request_response.c.organization_id,
-            request_response.c.request_id,
-            request_response.c.session_id,
-        ).where(
-            tuple_(request_response.c.organization_id, request_response.c.request_id).in_(chunk)
-        )
-        for org, request_id, session_id in (await conn.execute(stmt)).all():
-            found[(org, request_id)] = session_id
+    for org, ids in by_org(keys).items():
+        for start in range(0, len(ids), 500):
+            stmt = select(rr.c.request_id, rr.c.session_id).where(
+                rr.c.organization_id == org, rr.c.request_id.in_(ids[start : start + 500])
+            )
+            for request_id, session_id in (await conn.execute(stmt)).all():
+                found[(org, request_id)] = session_id
     return found
 
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -112,35 +111,40 @@ async def add_new_rows(conn: AsyncConnection, rows: Iterable[dict[str, Any]]) ->
 
 async def refresh(conn: AsyncConnection, keys: Iterable[tuple[str, str]]) -> None:
     """Recompute the summaries of these ``(organization_id, session_id)`` sessions."""
-    wanted = sorted(set(keys))
     # Inline '' (not a bound parameter), so that PostgreSQL sees the SELECT and GROUP BY
     # expressions as the same one.
     name = func.coalesce(rr.c.session_name, literal_column("''"))
-    for start in range(0, len(wanted), 200):
-        chunk = wanted[start : start + 200]
-        match = tuple_(ss.c.organization_id, ss.c.session_id).in_(chunk)
-        await conn.execute(delete(ss).where(match))
-        totals = (
-            select(
-                rr.c.organization_id,
-                rr.c.session_id,
-                name,
-                func.min(rr.c.request_created_at),
-                func.max(rr.c.request_created_at),
-                func.coalesce(func.sum(rr.c.cost), 0),
-                func.count(),
-                func.sum(func.coalesce(rr.c.prompt_tokens, 0)),
-                func.sum(func.coalesce(rr.c.completion_tokens, 0)),
-                func.sum(
-                    func.coalesce(rr.c.prompt_tokens, 0) + func.coalesce(rr.c.completion_tokens, 0)
-                ),
-                func.coalesce(func.sum(rr.c.latency), 0),
-                func.count(rr.c.latency),
+    grouped: dict[str, list[str]] = {}
+    for org, session_id in sorted(set(keys)):
+        grouped.setdefault(org, []).append(session_id)
+    for org, sessions in grouped.items():
+        for start in range(0, len(sessions), 200):
+            chunk = sessions[start : start + 200]
+            await conn.execute(
+                delete(ss).where(ss.c.organization_id == org, ss.c.session_id.in_(chunk))
             )
-            .where(tuple_(rr.c.organization_id, rr.c.session_id).in_(chunk))
-            .group_by(rr.c.organization_id, rr.c.session_id, name)
-        )
-        await conn.execute(insert(ss).from_select([c.name for c in ss.c], totals))
+            totals = (
+                select(
+                    rr.c.organization_id,
+                    rr.c.session_id,
+                    name,
+                    func.min(rr.c.request_created_at),
+                    func.max(rr.c.request_created_at),
+                    func.coalesce(func.sum(rr.c.cost), 0),
+                    func.count(),
+                    func.sum(func.coalesce(rr.c.prompt_tokens, 0)),
+                    func.sum(func.coalesce(rr.c.completion_tokens, 0)),
+                    func.sum(
+                        func.coalesce(rr.c.prompt_tokens, 0)
+                        + func.coalesce(rr.c.completion_tokens, 0)
+                    ),
+                    func.coalesce(func.sum(rr.c.latency), 0),
+                    func.count(rr.c.latency),
+                )
+                .where(rr.c.organization_id == org, rr.c.session_id.in_(chunk))
+                .group_by(rr.c.organization_id, rr.c.session_id, name)
+            )
+            await conn.execute(insert(ss).from_select([c.name for c in ss.c], totals))
 
 
 def within(start: dt.datetime | None, end: dt.datetime | None) -> ColumnElement[bool]:

@@ -52,7 +52,9 @@ class Server:
 
 
 @contextmanager
-def helioscope(upstream: str, workdir: Path, database_url: str | None = None) -> Iterator[Server]:
+def helioscope(
+    upstream: str, workdir: Path, database_url: str | None = None, **settings: str
+) -> Iterator[Server]:
     port = free_port()
     database_url = database_url or f"sqlite:///{workdir / 'bench.db'}"
     env = {
@@ -62,6 +64,7 @@ def helioscope(upstream: str, workdir: Path, database_url: str | None = None) ->
         "HELIOSCOPE_OPENAI_BASE_URL": upstream,
         "HELIOSCOPE_ANTHROPIC_BASE_URL": upstream,
         "HELIOSCOPE_LOG_SPOOL_DIR": str(workdir / "spool"),
+        **{f"HELIOSCOPE_{k.upper()}": v for k, v in settings.items()},
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "helioscope", "serve"], env=env, stdout=subprocess.PIPE, text=True
@@ -86,7 +89,7 @@ def helioscope(upstream: str, workdir: Path, database_url: str | None = None) ->
         yield Server(f"http://127.0.0.1:{port}", key, database_url)
     finally:
         proc.terminate()
-        proc.wait(60)
+        proc.wait(900)  # shutdown drains the log queue first
 
 
 def count_rows(server: Server) -> int:

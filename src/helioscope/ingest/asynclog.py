@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from helioscope.errors import BadRequest
+from helioscope.ingest.capture import usage_columns
 from helioscope.ingest.headers import HeliconeHeaders
 from helioscope.ingest.pricing import cost_nano_usd
 from helioscope.providers import (
@@ -268,14 +269,7 @@ def build_async_row(
         target_url=log.url,
         path=urlsplit(log.url).path or None,
         is_stream=is_stream,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-        total_tokens=usage.total_tokens,
-        prompt_cache_read_tokens=usage.prompt_cache_read_tokens,
-        prompt_cache_write_tokens=usage.prompt_cache_write_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-        prompt_audio_tokens=usage.prompt_audio_tokens,
-        completion_audio_tokens=usage.completion_audio_tokens,
+        **usage_columns(usage),
         cost=cost_nano_usd(log.provider, model, usage),
         properties=dict(helicone.properties),
         prompt_id=helicone.prompt_id,

@@ -79,6 +79,20 @@ def _parse_response(capture: CallCapture, raw: bytes) -> tuple[ParsedResponse, s
     return capture.provider.parse_body(body), text
 
 
+def usage_columns(usage: Usage) -> dict[str, Any]:
+    """The log row's token columns for a usage."""
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "prompt_cache_read_tokens": usage.prompt_cache_read_tokens,
+        "prompt_cache_write_tokens": usage.prompt_cache_write_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "prompt_audio_tokens": usage.prompt_audio_tokens,
+        "completion_audio_tokens": usage.completion_audio_tokens,
+    }
+
+
 def _ms(start: float, end: float | None) -> int | None:
     return None if end is None else max(0, round((end - start) * 1000))
 
@@ -125,14 +139,7 @@ def build_log_row(capture: CallCapture) -> LogRow:
         target_url=capture.target_url,
         path=capture.path,
         is_stream=capture.is_stream,
-        prompt_tokens=usage.prompt_tokens,
-        completion_tokens=usage.completion_tokens,
-        total_tokens=usage.total_tokens,
-        prompt_cache_read_tokens=usage.prompt_cache_read_tokens,
-        prompt_cache_write_tokens=usage.prompt_cache_write_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-        prompt_audio_tokens=usage.prompt_audio_tokens,
-        completion_audio_tokens=usage.completion_audio_tokens,
+        **usage_columns(usage),
         cost=cost_nano_usd(capture.provider, model, usage),
         properties=dict(h.properties),
         prompt_id=h.prompt_id,

@@ -52,6 +52,10 @@ def create_engine(raw_url: str) -> AsyncEngine:
         return engine
     return create_async_engine(
         url,
+        # asyncpg prepares every statement; PostgreSQL then plans it once for all parameter
+        # values, and a plan made while a table was small (a seq scan) outlives its growth.
+        # Custom plans cost a little planning per query and keep the indexes in use.
+        connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,

@@ -53,6 +53,20 @@ class SessionQuery:
     use_summary: bool = True  # False forces aggregation over the log (tests compare the two)
 
 
+def _matching(
+    query: SessionQuery, d: SqlDialect, session_id: Any, session_name: Any
+) -> list[ColumnElement[bool]]:
+    """``nameEquals`` and ``search``, against the log's or the summary's columns."""
+    conditions: list[ColumnElement[bool]] = []
+    if query.name_equals is not None:
+        conditions.append(session_name == query.name_equals)
+    if query.search:
+        check_text(query.search, "search")
+        search = query.search
+        conditions.append(or_(d.contains(session_id, search), d.contains(session_name, search)))
+    return conditions
+
+
 def _scope(
     org_id: str,
     query: SessionQuery,
@@ -72,16 +86,7 @@ def _scope(
         conditions.append(rr.c.request_created_at < query.end)
     if compiled.where is not None:
         conditions.append(compiled.where)
-    if query.name_equals is not None:
-        conditions.append(rr.c.session_name == query.name_equals)
-    if query.search:
-        check_text(query.search, "search")
-        conditions.append(
-            or_(
-                d.contains(rr.c.session_id, query.search),
-                d.contains(rr.c.session_name, query.search),
-            )
-        )
+    conditions += _matching(query, d, rr.c.session_id, rr.c.session_name)
     return and_(*conditions)
 
 
@@ -128,16 +133,7 @@ def _summary_conditions(
     conditions = [ss.c.organization_id == org_id, summary.within(query.start, query.end)]
     if having is not None:
         conditions.append(having)
-    if query.name_equals is not None:
-        conditions.append(ss.c.session_name == query.name_equals)
-    if query.search:
-        check_text(query.search, "search")
-        conditions.append(
-            or_(
-                d.contains(ss.c.session_id, query.search),
-                d.contains(ss.c.session_name, query.search),
-            )
-        )
+    conditions += _matching(query, d, ss.c.session_id, ss.c.session_name)
     return conditions
 
 

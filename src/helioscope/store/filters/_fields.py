@@ -98,39 +98,34 @@ def _prompt_input(d: SqlDialect, key: str) -> Expr:
     return func.coalesce(d.json_text(rr.c.prompt_inputs, key), "")
 
 
-# An alias: request queries also join `feedback` to return it, and a subquery on the same
-# name would be correlated away.
+def _related(table: Any, column: str, key: str = "request_id") -> Build:
+    """A column of the row that ``table`` keeps for this request (or this session).
+
+    ``table`` is an alias: request queries also join ``feedback`` and ``request_body`` to return
+    them, and a subquery on the same name would be correlated away.
+    """
+
+    def build(_d: SqlDialect) -> Expr:
+        return (
+            select(table.c[column])
+            .where(table.c.organization_id == rr.c.organization_id, table.c[key] == rr.c[key])
+            .scalar_subquery()
+        )
+
+    return build
+
+
 _fb = feedback.alias("feedback_filter")
+_rb = request_body.alias("body_filter")
+_tag = session_tag.alias("tag_filter")
 
 
 def _feedback(name: str) -> Build:
-    def build(_d: SqlDialect) -> Expr:
-        return (
-            select(_fb.c[name])
-            .where(
-                _fb.c.organization_id == rr.c.organization_id,
-                _fb.c.request_id == rr.c.request_id,
-            )
-            .scalar_subquery()
-        )
-
-    return build
-
-
-_rb = request_body.alias("body_filter")
+    return _related(_fb, name)
 
 
 def _body(name: str) -> Build:
-    def build(_d: SqlDialect) -> Expr:
-        return (
-            select(_rb.c[name])
-            .where(
-                _rb.c.organization_id == rr.c.organization_id, _rb.c.request_id == rr.c.request_id
-            )
-            .scalar_subquery()
-        )
-
-    return build
+    return _related(_rb, name)
 
 
 def _auth_hash(_d: SqlDialect) -> Expr:
@@ -149,17 +144,6 @@ def _cache_hit(expr: Expr) -> Build:
 
 def _total_tokens(_d: SqlDialect) -> Expr:
     return func.coalesce(rr.c.prompt_tokens, 0) + func.coalesce(rr.c.completion_tokens, 0)
-
-
-def _session_tag(_d: SqlDialect) -> Expr:
-    return (
-        select(session_tag.c.tag)
-        .where(
-            session_tag.c.organization_id == rr.c.organization_id,
-            session_tag.c.session_id == rr.c.session_id,
-        )
-        .scalar_subquery()
-    )
 
 
 TEXT, NUMBER, TIME, BOOL, VECTOR = Kind.TEXT, Kind.NUMBER, Kind.TIMESTAMP, Kind.BOOL, Kind.VECTOR
@@ -221,7 +205,7 @@ SESSION_AGGREGATES: dict[str, Field | MapField] = {
     )
 }
 # A session's tag is the same on each of its rows, so it filters rows (WHERE), not groups.
-SESSION_AGGREGATES["session_tag"] = Field(TEXT, _session_tag)
+SESSION_AGGREGATES["session_tag"] = Field(TEXT, _related(_tag, "tag", key="session_id"))
 
 TABLES: dict[str, dict[str, Field | MapField]] = {
     "request_response_rmt": REQUEST_RESPONSE_RMT,

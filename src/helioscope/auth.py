@@ -59,6 +59,7 @@ class KeyCache:
         self._lookup = lookup
         self._ttl = ttl
         self._known: dict[str, tuple[ApiKey, float]] = {}
+        self._by_key: dict[str, tuple[ApiKey, float]] = {}
         self._missing: dict[str, float] = {}
         self._refreshing: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -70,12 +71,17 @@ class KeyCache:
                 "Helicone authorization is missing: send the header "
                 "'Helicone-Auth: Bearer <your Helioscope API key>'"
             )
-        key_hash = hash_api_key(key)
+        known = self._by_key.get(key)  # the hot path: no hashing for a key seen before
         now = time.monotonic()
+        if known is not None and now - known[1] <= self._ttl:
+            return known[0]
+        key_hash = hash_api_key(key)
         entry = self._known.get(key_hash)
         if entry is not None:
             if now - entry[1] > self._ttl and key_hash not in self._refreshing:
                 self._refresh_later(key_hash)
+            else:
+                self._remember(key, entry[0], entry[1])
             return entry[0]
         if now - self._missing.get(key_hash, -1e9) < _NEGATIVE_TTL_SECONDS:
             raise Unauthorized("Helicone API key is not valid")
@@ -90,11 +96,18 @@ class KeyCache:
             self._missing[key_hash] = now
             raise Unauthorized("Helicone API key is not valid")
         self._known[key_hash] = (found, now)
+        self._remember(key, found, now)
         return found
+
+    def _remember(self, key: str, api_key: ApiKey, since: float) -> None:
+        if len(self._by_key) > 10_000:  # bounded: a flood of distinct keys cannot grow it
+            self._by_key.clear()
+        self._by_key[key] = (api_key, since)
 
     def invalidate(self) -> None:
         """Forget everything (call after a key is created, renamed or revoked in-process)."""
         self._known.clear()
+        self._by_key.clear()
         self._missing.clear()
 
     def _refresh_later(self, key_hash: str) -> None:
@@ -106,6 +119,7 @@ class KeyCache:
     async def _refresh(self, key_hash: str) -> None:
         try:
             found = await self._lookup(key_hash)
+            self._by_key.clear()  # re-learnt from `_known` on the next call of each key
             if found is None:
                 self._known.pop(key_hash, None)
             else:

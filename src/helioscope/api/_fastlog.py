@@ -31,7 +31,7 @@ WORKER_LOG_ROUTES: dict[str, ProviderFormat] = {
 }
 
 
-def ingest_async_log(
+async def ingest_async_log(
     body: bytes,
     helicone_headers: list[tuple[str, str]],
     key: ApiKey,
@@ -46,7 +46,7 @@ def ingest_async_log(
         raise BadRequest(f"body: malformed JSON ({exc})") from exc
     log = read_async_log(payload, route_provider=provider, timing_required=timing_required)
     row = build_async_row(log, helicone_headers, key.organization_id, key.id)
-    writer.enqueue(row)
+    await writer.put(row)
     return row.request_id
 
 
@@ -80,7 +80,7 @@ async def serve_worker_log(
         key = await keys.resolve(key_text)
         body = await read_body(receive, limit)
         provider = WORKER_LOG_ROUTES[scope["path"]]
-        request_id = ingest_async_log(body, helicone, key, writer, provider, True)
+        request_id = await ingest_async_log(body, helicone, key, writer, provider, True)
     except HelioscopeError as exc:
         await send_error(send, exc.status, exc.message)
         return

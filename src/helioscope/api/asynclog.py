@@ -54,7 +54,7 @@ async def _log(
     request: Request, key: ApiKey, writer: LogWriter, provider: ProviderFormat | None, timing: bool
 ) -> str:
     headers = [(k, v) for k, v in request.headers.items() if k.lower().startswith("helicone-")]
-    return ingest_async_log(await read_body(request), headers, key, writer, provider, timing)
+    return await ingest_async_log(await read_body(request), headers, key, writer, provider, timing)
 
 
 def _worker_route(path: str, provider: ProviderFormat) -> None:
@@ -106,7 +106,7 @@ async def _traces(request: Request, key: ApiKey, writer: LogWriter) -> int:
             raise BadRequest(f"body: malformed JSON ({exc})") from exc
     rows = trace_rows(payload, key.organization_id, key.id)
     for row in rows:
-        writer.enqueue(row)
+        await writer.put(row)
     return len(rows)
 
 

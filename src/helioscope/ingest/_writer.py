@@ -116,6 +116,23 @@ class LogWriter:
         except asyncio.QueueFull:
             self.spooled += self.spool.append([self._to_row(item)])
 
+    async def put(self, item: LogRow | CallCapture, *, wait: float = 5.0) -> None:
+        """Hand over a row, waiting up to ``wait`` seconds for room in the queue.
+
+        For callers that may be slowed down (the async log API): back-pressure makes a client
+        that logs faster than the store can write slow down, instead of every row taking the
+        longer road through the disk spool. After ``wait`` the row is spooled; it is never lost.
+        """
+        if not self._queue.full():
+            self.enqueue(item)
+            return
+        self._pending += 1
+        self._idle.clear()
+        try:
+            await asyncio.wait_for(self._queue.put(item), timeout=wait)
+        except TimeoutError:
+            self.spooled += self.spool.append([self._to_row(item)])
+
     def _to_row(self, item: LogRow | CallCapture) -> LogRow:
         if isinstance(item, LogRow):
             return item

@@ -112,7 +112,6 @@ request_response = Table(
     Index("ix_request_response_org_created", "organization_id", "request_created_at"),
     Index("ix_request_response_org_user", "organization_id", "user_id"),
     Index("ix_request_response_org_model", "organization_id", "model"),
-    Index("ix_request_response_org_session", "organization_id", "session_id", "request_created_at"),
     # Everything a session query reads, in the order it groups: the aggregation streams through
     # this index alone, one session after another, and never touches the table.
     Index(

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, Statemen
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.store import _keys, _log, _migrate, _requests, _sessions
-from helioscope.store._engine import create_engine, normalize_url, sqlite_path
+from helioscope.store._engine import WRITE, create_engine, normalize_url, sqlite_path
 from helioscope.store._requests import RequestQuery
 from helioscope.store._sessions import SessionQuery
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
@@ -26,6 +26,8 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # Transactions that write go through this view of the engine (see _engine.WRITE).
+        self.writer_engine = engine.execution_options(**{WRITE: True})
 
     @classmethod
     def open(cls, database_url: str) -> Store:
@@ -41,7 +43,7 @@ class Store:
         """Create the SQLite file's directory if need be, and bring the schema up to date."""
         if self.sqlite_file is not None:
             self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-        await _migrate.upgrade(self.engine)
+        await _migrate.upgrade(self.writer_engine)
 
     async def close(self) -> None:
         """Release every connection."""
@@ -51,7 +53,7 @@ class Store:
 
     async def get_or_create_org(self, name: str) -> Organization:
         """The organization called ``name``, created if it does not exist."""
-        async with self.engine.begin() as conn:
+        async with self.writer_engine.begin() as conn:
             return await _keys.get_or_create_org(conn, name)
 
     async def count_orgs(self) -> int:
@@ -63,7 +65,7 @@ class Store:
         self, org_id: str, name: str = "default", permissions: str = "rw"
     ) -> NewApiKey:
         """Create a key for ``org_id``; the clear key is in the result and nowhere else."""
-        async with self.engine.begin() as conn:
+        async with self.writer_engine.begin() as conn:
             return await _keys.create_api_key(conn, org_id, name, permissions)
 
     async def find_api_key(self, key_hash: str) -> ApiKey | None:
@@ -75,7 +77,7 @@ class Store:
 
     async def insert_log_rows(self, rows: list[LogRow]) -> None:
         """Write a batch of log rows in one transaction (all or nothing)."""
-        async with self.engine.begin() as conn:
+        async with self.writer_engine.begin() as conn:
             await _log.insert_log_rows(conn, rows)
 
     async def get_request(self, org_id: str, request_id: str) -> dict[str, Any] | None:
@@ -100,17 +102,17 @@ class Store:
 
     async def set_property(self, org_id: str, request_id: str, key: str, value: str) -> None:
         """Add or replace a property of a logged request."""
-        async with self.engine.begin() as conn:
+        async with self.writer_engine.begin() as conn:
             await _requests.set_property(conn, org_id, request_id, key, value)
 
     async def add_scores(self, org_id: str, request_id: str, scores: dict[str, float]) -> None:
         """Merge scores into a logged request."""
-        async with self.engine.begin() as conn:
+        async with self.writer_engine.begin() as conn:
             await _requests.add_scores(conn, org_id, request_id, scores)
 
     async def set_feedback(self, org_id: str, request_id: str, rating: bool) -> None:
         """Rate a logged request."""
-        async with self.engine.begin() as conn:
+        async with self.writer_engine.begin() as conn:
             await _requests.set_feedback(conn, org_id, request_id, rating)
 
     # Sessions
@@ -148,7 +150,7 @@ class Store:
 
     async def set_session_feedback(self, org_id: str, session_id: str, rating: bool) -> None:
         """Rate a session (on its earliest request, as Helicone does)."""
-        async with self.engine.begin() as conn:
+        async with self.writer_engine.begin() as conn:
             await _sessions.set_session_feedback(conn, org_id, session_id, rating)
 
     async def get_session_tag(self, org_id: str, session_id: str) -> str | None:
@@ -158,7 +160,7 @@ class Store:
 
     async def set_session_tag(self, org_id: str, session_id: str, tag: str) -> None:
         """Tag a session."""
-        async with self.engine.begin() as conn:
+        async with self.writer_engine.begin() as conn:
             await _sessions.set_session_tag(conn, org_id, session_id, tag)
 
 

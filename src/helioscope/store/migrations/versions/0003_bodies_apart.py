@@ -53,6 +53,8 @@ def upgrade() -> None:
         sqlite_where=sa.text("session_id IS NOT NULL"),
         postgresql_where=sa.text("session_id IS NOT NULL"),
     )
+    # Its (organization_id, session_id) prefix serves every lookup the narrower index did.
+    op.drop_index("ix_request_response_org_session", table_name="request_response")
     op.execute(
         "UPDATE request_response SET session_name = '' "
         "WHERE session_id IS NOT NULL AND session_name IS NULL"
@@ -92,6 +94,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_session_summary_org_created", table_name="session_summary")
     op.drop_table("session_summary")
+    op.create_index(
+        "ix_request_response_org_session",
+        "request_response",
+        ["organization_id", "session_id", "request_created_at"],
+    )
     op.drop_index("ix_request_response_sessions", table_name="request_response")
     with op.batch_alter_table("request_response") as batch:
         batch.add_column(sa.Column("request_body", sa.Text(), nullable=True))

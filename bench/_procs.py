@@ -66,25 +66,17 @@ def helioscope(
         "HELIOSCOPE_LOG_SPOOL_DIR": str(workdir / "spool"),
         **{f"HELIOSCOPE_{k.upper()}": v for k, v in settings.items()},
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "helioscope", "serve"], env=env, stdout=subprocess.PIPE, text=True
+    env["HELIOSCOPE_BOOTSTRAP_DEFAULT_ORG"] = "false"
+    created = subprocess.run(
+        [sys.executable, "-m", "helioscope", "keys", "create", "--org", "bench"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
+    key = created.stdout.strip().splitlines()[-1]
+    proc = subprocess.Popen([sys.executable, "-m", "helioscope", "serve"], env=env)
     try:
-        assert proc.stdout is not None
-        key = ""
-        for line in proc.stdout:
-            if line.strip().startswith("sk-helicone-"):
-                key = line.strip()
-                break
-        if not key:  # an existing store: make a key with the CLI
-            out = subprocess.run(
-                [sys.executable, "-m", "helioscope", "keys", "create", "--org", "bench"],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            key = out.stdout.strip().splitlines()[-1]
         wait_listening(port)
         yield Server(f"http://127.0.0.1:{port}", key, database_url)
     finally:

@@ -240,6 +240,9 @@ class Gateway:
         headers.append(id_header)
         capture.content_encoding = response.headers.get("content-encoding")
         capture.is_stream = response.content_type == "text/event-stream"
+        if not capture.is_stream and response.content_length is not None:
+            await _relay_whole(response, capture, send, headers)
+            return
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         # Only a stream can outlive its client for long; a JSON body is relayed in one go and
         # needs no watcher task (uvicorn drops writes to a closed connection).
@@ -270,6 +273,33 @@ class Gateway:
         finally:
             if watcher is not None:
                 watcher.stop()
+
+
+async def _relay_whole(
+    response: aiohttp.ClientResponse,
+    capture: CallCapture,
+    send: Send,
+    headers: list[tuple[bytes, bytes]],
+) -> None:
+    """Relay a body of known length that is not a stream in one message.
+
+    One write to the client instead of one per network read, and no extra loop turns: this is
+    most calls, and a measurable share of the gateway's added latency.
+    """
+    try:
+        body = await response.read()
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        capture.ended = time.perf_counter()
+        capture.completed = False
+        capture.error = f"upstream response broke off: {exc!r}"
+        if isinstance(exc, TimeoutError):
+            capture.status = STATUS_TIMEOUT
+        await send_error(send, 502, capture.error)
+        return
+    capture.first_chunk = capture.ended = time.perf_counter()
+    capture.chunks.append(body)
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 class _DisconnectWatcher:

@@ -200,3 +200,22 @@ async def test_injection_in_keys_values_and_sort_is_data_or_a_400(
             ),
         )
         assert [r["request_id"] for r in found] == ["mine"]
+
+
+async def test_nul_characters_are_stored_not_refused(store: Store) -> None:
+    await store.insert_log_rows(
+        [
+            row(
+                "nul",
+                "org-n",
+                user_id="a\x00b",
+                properties={"k\x00": "v\x00"},
+                request_body='{"x": "\x00"}',
+            )
+        ]
+    )
+    stored = await store.get_request("org-n", "nul")
+    assert stored is not None
+    assert stored["user_id"] == "a\ufffdb"
+    assert stored["properties"] == {"k\ufffd": "v\ufffd"}
+    assert stored["request_body"] == '{"x": "\ufffd"}'

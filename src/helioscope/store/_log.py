@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,8 +33,25 @@ def _clean(value: Any) -> Any:
     return value
 
 
+_JSON_FIELDS = ("properties", "scores", "prompt_inputs")
+_TEXT_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(LogRow)
+    if f.name in _FIELDS and f.name not in _JSON_FIELDS and "str" in str(f.type)
+)
+
+
 def _row_dict(row: LogRow, now: dt.datetime) -> dict[str, Any]:
-    values = {name: _clean(getattr(row, name)) for name in _FIELDS}
+    # NUL is rare: look for it with C-speed scans, and clean only what contains one.
+    values = {name: getattr(row, name) for name in _FIELDS}
+    for name in _TEXT_FIELDS:
+        text = values[name]
+        if text and "\x00" in text:
+            values[name] = _clean(text)
+    for name in _JSON_FIELDS:
+        doc = values[name]
+        if doc and b"\\u0000" in orjson.dumps(doc):
+            values[name] = _clean(doc)
     values["updated_at"] = now
     properties = values["properties"]
     values["session_id"] = properties.get("Helicone-Session-Id")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.store import _session_summary as session_summary
-from helioscope.store._dialects import upsert
+from helioscope.store._dialects import bulk_upsert
 from helioscope.store._schema import request_body, request_response
 from helioscope.store.records import LogRow
 
@@ -101,7 +101,8 @@ async def insert_log_rows(conn: AsyncConnection, rows: list[LogRow]) -> None:
         latest[(row.organization_id, row.request_id)] = row
     replaced = await _existing_sessions(conn, list(latest))
     values = [_row_dict(row, now) for row in latest.values()]
-    await conn.execute(upsert(request_response, conn.dialect.name, _KEY), values)
+    rows_upsert = bulk_upsert(request_response, _KEY, conn.dialect.name)
+    await conn.exec_driver_sql(rows_upsert.sql, rows_upsert.rows(values))
     # Session totals: new rows are added in; a row that replaced another (a replay, a reused
     # Helicone-Request-Id) has its old and new sessions recomputed from the log.
     await session_summary.add_new_rows(
@@ -126,4 +127,5 @@ async def insert_log_rows(conn: AsyncConnection, rows: list[LogRow]) -> None:
         if row.request_body is not None or row.response_body is not None
     ]
     if bodies:
-        await conn.execute(upsert(request_body, conn.dialect.name, _KEY), bodies)
+        bodies_upsert = bulk_upsert(request_body, _KEY, conn.dialect.name)
+        await conn.exec_driver_sql(bodies_upsert.sql, bodies_upsert.rows(bodies))

@@ -52,6 +52,14 @@ def split_authorization(
     return None, authorization
 
 
+def api_key_text(helicone_auth: str | None, authorization: str | None) -> str | None:
+    """The Helicone key of an API call: ``Helicone-Auth``, else ``Authorization: Bearer``."""
+    key, _ = split_authorization(helicone_auth, None)
+    if key is None and authorization:
+        key = _bearer(authorization) or None
+    return key
+
+
 class KeyCache:
     """Maps key hashes to keys, backed by the store."""
 

@@ -9,7 +9,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from helioscope.api._request_shape import NANO_USD, iso
-from helioscope.errors import BadRequest
 
 MAX_TZ_MINUTES = 24 * 60
 
@@ -194,9 +193,3 @@ def metrics(rows: list[dict[str, Any]], p_size: str | None, interquartile: bool)
         **{name: histogram(values, p_size, interquartile) for name, values in series.items()},
         average=SessionMetricsAverages(**{k: average(v) for k, v in series.items()}),
     )
-
-
-def check_tz(tz_minutes: float) -> None:
-    """A time-zone offset in minutes, as JavaScript's ``getTimezoneOffset`` returns."""
-    if not math.isfinite(tz_minutes) or abs(tz_minutes) > MAX_TZ_MINUTES:
-        raise BadRequest(f"timezoneDifference: {tz_minutes!r} is not an offset in minutes")

@@ -12,6 +12,7 @@ import orjson
 from fastapi import APIRouter, Header, Request, Response
 from starlette.responses import PlainTextResponse
 
+from helioscope._asgi import read_body as read_asgi_body
 from helioscope.api._fastlog import WORKER_LOG_ROUTES, ingest_async_log
 from helioscope.api.deps import ApiKeyDep, StoreDep, WriterDep
 from helioscope.api.envelope import ERROR_RESPONSES, JsonResponse
@@ -31,14 +32,9 @@ async def read_body(request: Request) -> bytes:
     """The raw body, refused past the configured limit (Helicone: 10 MB)."""
     limit: int = request.app.state.services.settings.max_request_body_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdigit() and int(declared) > limit:  # refuse before reading a byte
         raise PayloadTooLarge(f"body is larger than the limit of {limit} bytes")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"body is larger than the limit of {limit} bytes")
-    return body
+    return await read_asgi_body(request.receive, limit)
 
 
 async def read_json(request: Request) -> Any:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
-from helioscope.auth import KeyCache, split_authorization
+from helioscope.auth import KeyCache, api_key_text
 from helioscope.ingest import LogWriter
 from helioscope.store import ApiKey, Store
 
@@ -36,11 +36,7 @@ async def get_api_key(
 ) -> ApiKey:
     """The caller's key, from ``Authorization: Bearer <key>`` (or ``Helicone-Auth``)."""
     keys: KeyCache = _services(request).keys
-    key, _ = split_authorization(helicone_auth, None)
-    if key is None and authorization:
-        key = authorization.strip()
-        key = key[7:].strip() if key[:7].lower() == "bearer " else key
-    return await keys.resolve(key)
+    return await keys.resolve(api_key_text(helicone_auth, authorization))
 
 
 StoreDep = Annotated[Store, Depends(get_store)]

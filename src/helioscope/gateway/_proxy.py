@@ -55,8 +55,6 @@ _DROP_RESPONSE = frozenset(
         b"upgrade",
     }
 )
-# Paths under the gateway prefixes that are Helicone API endpoints, not provider calls.
-_RESERVED_SUBPATHS = frozenset({"/v1/log", "/v1/feedback"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +149,6 @@ class Gateway:
         started = time.perf_counter()
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         subpath = raw_path[len(route.prefix) :].decode("latin-1") or "/"
-        if subpath in _RESERVED_SUBPATHS:
-            await send_error(send, 404, f"{scope['path']} is not a provider route")
-            return
         try:
             incoming = _read_headers(scope["headers"])
             helicone_key, authorization = split_authorization(
@@ -264,15 +259,20 @@ class Gateway:
             capture.ended = time.perf_counter()
             capture.completed, capture.status = False, STATUS_CLIENT_CANCELLED
         except (TimeoutError, aiohttp.ClientError) as exc:
-            capture.ended = time.perf_counter()
-            capture.completed = False
-            capture.error = f"upstream response broke off: {exc!r}"
-            if isinstance(exc, TimeoutError):
-                capture.status = STATUS_TIMEOUT
+            _broke_off(capture, exc)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             if watcher is not None:
                 watcher.stop()
+
+
+def _broke_off(capture: CallCapture, exc: Exception) -> None:
+    """Record an upstream response that ended early (a timeout logs Helicone's -2)."""
+    capture.ended = time.perf_counter()
+    capture.completed = False
+    capture.error = f"upstream response broke off: {exc!r}"
+    if isinstance(exc, TimeoutError):
+        capture.status = STATUS_TIMEOUT
 
 
 async def _relay_whole(
@@ -289,12 +289,8 @@ async def _relay_whole(
     try:
         body = await response.read()
     except (TimeoutError, aiohttp.ClientError) as exc:
-        capture.ended = time.perf_counter()
-        capture.completed = False
-        capture.error = f"upstream response broke off: {exc!r}"
-        if isinstance(exc, TimeoutError):
-            capture.status = STATUS_TIMEOUT
-        await send_error(send, 502, capture.error)
+        _broke_off(capture, exc)
+        await send_error(send, 502, f"upstream response broke off: {exc!r}")
         return
     capture.first_chunk = capture.ended = time.perf_counter()
     capture.chunks.append(body)

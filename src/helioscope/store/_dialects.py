@@ -193,12 +193,6 @@ class SqlDialect:
         """The larger of two values."""
         return func.greatest(a, b) if self._pg else func.max(a, b)
 
-    def json_keys(self, doc: ColumnElement[Any]) -> Any:
-        """A table of the object's keys (column ``key``), for EXISTS subqueries."""
-        if self._pg:
-            return func.jsonb_object_keys(doc).table_valued("key")
-        return func.json_each(doc).table_valued("key")
-
 
 def _sqlite_time(value: dt.datetime | None) -> str | None:
     # Exactly the text SQLAlchemy's SQLite DATETIME writes (after UtcDateTime's UTC step), so
@@ -236,7 +230,7 @@ class BulkUpsert:
             kind = column.type
             if isinstance(kind, UtcDateTime):
                 self.converters.append(_aware_utc if pg else _sqlite_time)
-            elif isinstance(kind, (JSON, JSONB)) or column.name in ("properties", "scores"):
+            elif isinstance(kind, (JSON, JSONB)):
                 self.converters.append(_json_text)
             elif isinstance(kind, Boolean) and not pg:
                 self.converters.append(lambda v: None if v is None else int(v))

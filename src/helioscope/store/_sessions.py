@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from helioscope.errors import NotFound
 from helioscope.store import _session_summary as summary
 from helioscope.store._dialects import SqlDialect, upsert
-from helioscope.store._requests import rows_with_bodies as session_rows_with_bodies
-from helioscope.store._requests import set_property
+from helioscope.store._requests import rows_with_bodies, set_property
 from helioscope.store._schema import request_response as rr
 from helioscope.store._schema import session_summary as ss
 from helioscope.store._schema import session_tag
@@ -276,11 +275,10 @@ async def session_rows(
     return out
 
 
-async def has_session(conn: AsyncConnection, org_id: str) -> bool:
-    """True when the organization logged at least one request with a session id."""
-    stmt = select(rr.c.request_id).where(
-        rr.c.organization_id == org_id, rr.c.session_id.is_not(None)
-    )
+async def has_session(conn: AsyncConnection, org_id: str, session_id: str | None = None) -> bool:
+    """True when the organization logged a request in a session (in ``session_id``, if given)."""
+    match = rr.c.session_id.is_not(None) if session_id is None else rr.c.session_id == session_id
+    stmt = select(rr.c.request_id).where(rr.c.organization_id == org_id, match)
     return (await conn.execute(stmt.limit(1))).first() is not None
 
 
@@ -289,7 +287,7 @@ async def session_trace(
 ) -> list[dict[str, Any]]:
     """Every request of a session, ordered by trace path and time (the session's tree)."""
     stmt = (
-        session_rows_with_bodies()
+        rows_with_bodies()
         .where(rr.c.organization_id == org_id, rr.c.session_id == session_id)
         .order_by(func.coalesce(rr.c.session_path, "/"), rr.c.request_created_at, rr.c.request_id)
     )
@@ -327,7 +325,7 @@ async def get_session_tag(conn: AsyncConnection, org_id: str, session_id: str) -
 
 async def set_session_tag(conn: AsyncConnection, org_id: str, session_id: str, tag: str) -> None:
     """Set (or replace) the session's tag."""
-    if not await has_rows(conn, org_id, session_id):
+    if not await has_session(conn, org_id, session_id):
         raise NotFound(f"session {session_id} not found")
     stmt = upsert(session_tag, conn.dialect.name, ("organization_id", "session_id"))
     now = dt.datetime.now(dt.UTC)
@@ -335,11 +333,3 @@ async def set_session_tag(conn: AsyncConnection, org_id: str, session_id: str, t
         stmt,
         [{"organization_id": org_id, "session_id": session_id, "tag": tag, "created_at": now}],
     )
-
-
-async def has_rows(conn: AsyncConnection, org_id: str, session_id: str) -> bool:
-    """True when the session has at least one request in the organization."""
-    stmt = select(rr.c.request_id).where(
-        rr.c.organization_id == org_id, rr.c.session_id == session_id
-    )
-    return (await conn.execute(stmt.limit(1))).first() is not None

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, Statemen
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.store import _keys, _log, _migrate, _requests, _sessions
-from helioscope.store._engine import WRITE, create_engine, normalize_url, sqlite_path
+from helioscope.store._engine import WRITE, create_engine, sqlite_path
 from helioscope.store._requests import RequestQuery
 from helioscope.store._sessions import SessionQuery
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
@@ -37,7 +37,7 @@ class Store:
     @property
     def sqlite_file(self) -> Path | None:
         """The SQLite database file, or None on PostgreSQL."""
-        return sqlite_path(normalize_url(self.engine.url.render_as_string(hide_password=False)))
+        return sqlite_path(self.engine.url)
 
     async def migrate(self) -> None:
         """Create the SQLite file's directory if need be, and bring the schema up to date."""

@@ -24,18 +24,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from helioscope import Settings, create_app
 from helioscope.services import Services
 from helioscope.store import Store
+from helioscope.store._all_tables import metadata
 from helioscope.testing import FakeProvider, serve
 
 POSTGRES_ENV = "HELIOSCOPE_TEST_POSTGRES_URL"
-TABLES = (
-    "request_response",
-    "request_body",
-    "feedback",
-    "session_tag",
-    "session_summary",
-    "helicone_api_keys",
-    "organization",
-)
+# Every table, children first, so one TRUNCATE empties the database between tests.
+TABLES = tuple(table.name for table in reversed(metadata.sorted_tables))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from helioscope.store._schema import metadata
+from helioscope.store._all_tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -1,0 +1,10 @@
+"""Every table module, imported so that ``metadata`` knows every table.
+
+Alembic's environment, the migration test and the tests' truncation read ``metadata`` from here.
+Each feature area defines its tables in its own ``_schema_<area>.py`` on the shared ``metadata``
+and adds one import below.
+"""
+
+from helioscope.store._schema import metadata
+
+__all__ = ["metadata"]

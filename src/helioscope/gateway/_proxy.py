@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from helioscope.ingest import (
     CallCapture,
     HeliconeHeaders,
     LogWriter,
+    new_request_id,
 )
 from helioscope.providers import ProviderFormat, provider_for_target
 
@@ -170,7 +170,7 @@ class Gateway:
         query = scope.get("query_string") or b""
         url = base + subpath + ("?" + query.decode("latin-1") if query else "")
         capture = CallCapture(
-            request_id=helicone.request_id or str(uuid.uuid4()),
+            request_id=helicone.request_id or new_request_id(),
             organization_id=api_key.organization_id,
             api_key_id=api_key.id,
             provider=provider,

@@ -1,5 +1,6 @@
 """From a finished call to a stored log row: usage, cost, properties, and the batch writer."""
 
+from helioscope.ingest._ids import new_request_id
 from helioscope.ingest._writer import LogWriter
 from helioscope.ingest.capture import (
     STATUS_CLIENT_CANCELLED,
@@ -19,4 +20,5 @@ __all__ = [
     "LogWriter",
     "build_log_row",
     "is_valid_request_id",
+    "new_request_id",
 ]

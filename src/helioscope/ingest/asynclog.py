@@ -15,7 +15,6 @@ record is never half-written.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from helioscope.errors import BadRequest
+from helioscope.ingest._ids import new_request_id
 from helioscope.ingest.capture import usage_columns
 from helioscope.ingest.headers import HeliconeHeaders
 from helioscope.ingest.pricing import cost_nano_usd
@@ -253,7 +253,7 @@ def build_async_row(
     started = dt.datetime.fromtimestamp(log.start, dt.UTC)
     request_text = orjson.dumps(log.request_json).decode()
     return LogRow(
-        request_id=helicone.request_id or str(uuid.uuid4()),
+        request_id=helicone.request_id or new_request_id(),
         organization_id=organization_id,
         request_created_at=started,
         response_created_at=dt.datetime.fromtimestamp(log.end, dt.UTC),

@@ -197,11 +197,12 @@ class SqlDialect:
 def _sqlite_time(value: dt.datetime | None) -> str | None:
     # Exactly the text SQLAlchemy's SQLite DATETIME writes (after UtcDateTime's UTC step), so
     # rows written either way compare and sort alike.
+    # isoformat is C-speed and, with timespec given, always writes the six fraction digits.
     if value is None:
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value.tzinfo is not None and value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _json_text(value: Any) -> str | None:

@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from helioscope.api import asynclog, dashboard, metrics, property, request, session, user
+from helioscope.api import (
+    asynclog,
+    dashboard,
+    metrics,
+    property,
+    request,
+    session,
+    settings,
+    user,
+)
 from helioscope.api.envelope import install_error_handlers
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -13,6 +22,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     dashboard.router,
     property.router,
     user.router,
+    settings.settings_router,
+    settings.keys_router,
 )
 
 __all__ = ["ROUTERS", "install_error_handlers"]

@@ -11,6 +11,7 @@ from helioscope.api import (
     session,
     settings,
     user,
+    webhooks,
 )
 from helioscope.api.envelope import install_error_handlers
 
@@ -24,6 +25,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     user.router,
     settings.settings_router,
     settings.keys_router,
+    webhooks.webhooks_router,
+    webhooks.alerts_router,
 )
 
 __all__ = ["ROUTERS", "install_error_handlers"]

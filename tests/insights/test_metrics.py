@@ -309,3 +309,24 @@ async def test_unknown_key_is_a_401(helioscope: Running) -> None:
     )
     assert response.status_code == 401
     assert response.json()["data"] is None
+
+
+async def test_scores_over_time_average_each_score(helioscope: Running, rows: list[LogRow]) -> None:
+    body = {
+        "userFilter": "all",
+        "timeFilter": window(),
+        "dbIncrement": "day",
+        "timeZoneDifference": 0,
+    }
+    got = data(await post(helioscope, "/v1/dashboard/scores/query", body))
+    sums: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in rows:
+        for name, value in r.scores.items():
+            sums[(iso(local_bucket(r.request_created_at, "day", 0)), name)].append(value)
+    assert {(g["created_at_trunc"], g["score_key"]): g["score_sum"] for g in got} == {
+        k: pytest.approx(sum(v) / len(v)) for k, v in sums.items()
+    }
+    _, lonely_key = await helioscope.add_org("lonely")
+    assert data(await post(helioscope, "/v1/dashboard/scores/query", body, lonely_key)) == []
+    bad = await post(helioscope, "/v1/dashboard/scores/query", {**body, "dbIncrement": "eon"})
+    assert bad.status_code == 400 and "dbIncrement" in bad.json()["error"]

@@ -281,6 +281,14 @@ async def test_other_organization_sees_only_its_rows(
         ),
         ("/v1/metrics/totalCost", {"timeFilter": {"start": "yesterday", "end": "x"}}, "timeFilter"),
         ("/v1/metrics/quantiles", {"metric": "mood"}, "metric"),
+        (
+            "/v1/metrics/costOverTime",
+            {
+                "dbIncrement": "min",
+                "timeFilter": {"start": "2025-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"},
+            },
+            "dbIncrement",
+        ),
         ("/v1/metrics/requestOverTime", {"timeZoneDifference": 99999}, "timeZoneDifference"),
         ("/v1/metrics/totalRequests", {"filter": {"request_response_rmt": {"nope": {}}}}, "nope"),
         ("/v1/metrics/models", {"limit": 0}, "limit"),

@@ -1,6 +1,7 @@
 """The ``Webhook`` and ``Alert`` tags: where logged calls are POSTed, and threshold alerts.
 
-Managing them needs a key with every scope (``rw``); listing needs read.
+Managing them, and listing webhooks (which shows their signing keys), needs a key with every
+scope (``rw``); listing alerts needs read.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     settings.keys_router,
     webhooks.webhooks_router,
     webhooks.alerts_router,
+    webhooks.score_router,
 )
 
 __all__ = ["ROUTERS", "install_error_handlers"]

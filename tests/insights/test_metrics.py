@@ -85,7 +85,10 @@ async def test_filter_and_window_narrow_the_totals(helioscope: Running, rows: li
     assert count == len(rows)
 
 
-@pytest.mark.parametrize(("unit", "tz"), [("hour", 0), ("day", 300), ("day", -330), ("week", 60)])
+@pytest.mark.parametrize(
+    ("unit", "tz"),
+    [("min", 0), ("hour", 0), ("day", 300), ("day", -330), ("week", 60), ("month", 720)],
+)
 async def test_requests_over_time_fill_every_bucket(
     helioscope: Running, rows: list[LogRow], unit: str, tz: int
 ) -> None:
@@ -105,14 +108,9 @@ async def test_requests_over_time_fill_every_bucket(
     current = first
     while current <= last:
         expected.append({"time": iso(current), "count": counts.get(current, 0), "status": None})
-        current = local_bucket(
-            current
-            + dt.timedelta(days=7 if unit == "week" else 0)
-            + dt.timedelta(hours=1 if unit == "hour" else 0)
-            + dt.timedelta(days=1 if unit == "day" else 0),
-            unit,
-            tz,
-        )
+        # Any instant inside the next bucket, truncated, is the next bucket's start.
+        step = {"min": 1, "hour": 60, "day": 1440, "week": 10080, "month": 32 * 1440}[unit]
+        current = local_bucket(current + dt.timedelta(minutes=step), unit, tz)
     assert got == expected
     if unit == "hour":
         assert any(item["count"] == 0 for item in got)  # the gaps really are filled

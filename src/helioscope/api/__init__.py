@@ -2,9 +2,32 @@
 
 from fastapi import APIRouter
 
-from helioscope.api import asynclog, request, session
+from helioscope.api import (
+    asynclog,
+    dashboard,
+    metrics,
+    property,
+    request,
+    session,
+    settings,
+    user,
+    webhooks,
+)
 from helioscope.api.envelope import install_error_handlers
 
-ROUTERS: tuple[APIRouter, ...] = (request.router, session.router, asynclog.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    request.router,
+    session.router,
+    asynclog.router,
+    metrics.router,
+    dashboard.router,
+    property.router,
+    user.router,
+    settings.settings_router,
+    settings.keys_router,
+    webhooks.webhooks_router,
+    webhooks.alerts_router,
+    webhooks.score_router,
+)
 
 __all__ = ["ROUTERS", "install_error_handlers"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -65,6 +66,9 @@ class LogWriter:
         self._in_flight_items: list[LogRow | CallCapture] = []
         self.written = 0
         self.spooled = 0
+        # Called with each batch once it is stored (webhooks); each must return at once.
+        self.listeners: list[Callable[[list[LogRow]], None]] = []
+        self._rejected: set[int] = set()  # ids of rows of this batch sent to the dead letters
 
     async def __aenter__(self) -> LogWriter:
         self._pending += self.spool.pending_rows()  # left over from an earlier run
@@ -201,6 +205,7 @@ class LogWriter:
 
     async def _write(self, batch: list[LogRow]) -> None:
         self._in_flight = batch
+        self._rejected.clear()
         delay = self.retry_seconds
         remaining = batch
         while remaining:
@@ -218,6 +223,11 @@ class LogWriter:
                     remaining = await self._isolate_bad_rows(remaining)
         self._in_flight = []
         self._in_flight_items = []
+        stored = [r for r in batch if id(r) not in self._rejected] if self._rejected else batch
+        self._rejected.clear()
+        for listener in self.listeners:
+            with self.guard.internal_errors("handing written rows to a listener"):
+                listener(stored)
         self.written += len(batch)
         self._pending = max(0, self._pending - len(batch))
         if self._pending == 0:
@@ -236,6 +246,7 @@ class LogWriter:
                 if is_transient(exc):
                     return batch[index:]
                 self.spool.dead_letter(row, _describe(exc))
+                self._rejected.add(id(row))
                 with self.guard.internal_errors("writing a log row"):
                     raise
         return []

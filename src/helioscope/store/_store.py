@@ -12,6 +12,7 @@ from helioscope.store import _keys, _log, _migrate, _requests, _sessions
 from helioscope.store._engine import WRITE, create_engine, sqlite_path
 from helioscope.store._requests import RequestQuery
 from helioscope.store._sessions import SessionQuery
+from helioscope.store.prompts import PromptStore
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
 
 # Errors caused by the rows themselves: writing the same rows again fails the same way.
@@ -28,6 +29,8 @@ class Store:
         self.engine = engine
         # Transactions that write go through this view of the engine (see _engine.WRITE).
         self.writer_engine = engine.execution_options(**{WRITE: True})
+        # Prompts: legacy and 2025 templates, versions and the gateway's cache of them.
+        self.prompts = PromptStore(self.engine, self.writer_engine)
 
     @classmethod
     def open(cls, database_url: str) -> Store:

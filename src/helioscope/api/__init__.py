@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from helioscope.api import asynclog, request, session
+from helioscope.api import asynclog, prompt, prompt_2025, request, session
 from helioscope.api.envelope import install_error_handlers
 
 ROUTERS: tuple[APIRouter, ...] = (request.router, session.router, asynclog.router)
+ROUTERS += (prompt.router, prompt_2025.router)
 
 __all__ = ["ROUTERS", "install_error_handlers"]

@@ -51,6 +51,13 @@ class LegacyPromptStore:
             last = await inputs_db.last_used(conn, org_id, prompt.user_defined_id)
         return {"prompt": prompt, "versions": versions, "last_used": last}
 
+    async def set_user_defined_id(self, org_id: str, prompt_id: str, new_id: str) -> None:
+        """Rename the Helicone-Prompt-Id a prompt answers to."""
+        async with self.writer_engine.begin() as conn:
+            prompt = await db.find_prompt(conn, org_id, prompt_id)
+            await db.set_user_defined_id(conn, prompt, new_id)
+        self._changed()
+
     async def delete_prompt(self, org_id: str, prompt_id: str) -> None:
         """Delete a prompt and its versions."""
         async with self.writer_engine.begin() as conn:

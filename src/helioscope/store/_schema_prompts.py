@@ -99,6 +99,8 @@ prompts_2025_versions = Table(
     Column("model", String(), nullable=False, server_default=""),
     Column("environments", JsonDoc, nullable=False),  # a JSON array of environment names
     Column("prompt_body", JsonDoc, nullable=False),  # the OpenAI chat body (S3 in Helicone)
+    # A random secret in the body's URL (Helicone's SDKs fetch `s3_url` without credentials).
+    Column("body_token", String(64), nullable=False),
     Column("soft_delete", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_prompts_2025_versions_org_prompt", "organization_id", "prompt_id"),

@@ -107,6 +107,7 @@ def upgrade() -> None:
         sa.Column("model", sa.String(), nullable=False, server_default=""),
         sa.Column("environments", JsonDoc, nullable=False),
         sa.Column("prompt_body", JsonDoc, nullable=False),
+        sa.Column("body_token", sa.String(64), nullable=False),
         _soft_delete(),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(

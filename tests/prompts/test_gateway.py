@@ -256,3 +256,24 @@ async def test_legacy_tags_are_stripped_and_the_template_versioned(
     assert {i["source_request"] for i in inputs} == {rows[0]["request_id"], rows[1]["request_id"]}
     compiled = await api.call("POST", "/v1/prompt/essay/compile", {"inputs": {"topic": "bees"}})
     assert compiled["id"] == rows[2]["prompt_version"]
+
+
+async def test_a_responses_call_gets_the_prompt_too(
+    helioscope: Running, fake: FakeProvider, api: Api
+) -> None:
+    prompt_id, version_id = await _create(api)
+    async with openai_client(helioscope) as client:
+        raw = await client.responses.with_raw_response.create(
+            model="gpt-4o-mini",
+            input="Where is my order?",
+            extra_body={"prompt_id": prompt_id, "inputs": {"customer": "Bo", "age": 30}},
+        )
+    sent = fake.last
+    assert sent.path == "/v1/responses"
+    assert sent.json()["input"] == [
+        {"role": "system", "content": "You help Bo, aged 30."},
+        {"role": "user", "content": "Where is my order?"},
+    ]
+    assert sent.json()["tools"] == [{"type": "function", "name": "lookup", "parameters": {}}]
+    row = await stored(helioscope, raw.headers["helicone-id"])
+    assert row["prompt_version"] == version_id

@@ -6,6 +6,7 @@ Two flows, both free for calls that use neither (one substring test on the body)
   ``inputs``) is expanded from the stored version: its messages first, the call's after, tools
   merged, the call's parameters winning, the model from the prompt when the call has none.
   An unknown prompt is a 404 and a wrong input type a 400, before anything is sent upstream.
+  A Responses API body is converted to chat form for the merge and back.
 - Legacy: a call with ``Helicone-Prompt-Id`` is forwarded with its
   ``<helicone-prompt-input key="…">`` tags stripped; its template is recorded (a new major
   version when it changed) and its inputs go on the log row.
@@ -27,9 +28,12 @@ from helioscope.errors import BadRequest, HelioscopeError
 from helioscope.ingest import HeliconeHeaders
 from helioscope.prompts import (
     TAG_MARKER,
+    chat_to_responses,
     extract_legacy,
     extract_partials,
+    is_responses_body,
     merge_prompt_body,
+    responses_to_chat,
 )
 from helioscope.store.prompts import Prompt2025Version, PromptStore
 
@@ -88,7 +92,11 @@ class PromptApplier:
             org_id, prompt_id, version_id or None, environment or None
         )
         partials = await self._partials(org_id, version)
-        merged = merge_prompt_body(version.prompt_body, data, inputs, partials)
+        if is_responses_body(data):
+            chat = merge_prompt_body(version.prompt_body, responses_to_chat(data), inputs, partials)
+            merged = chat_to_responses(chat, data)
+        else:
+            merged = merge_prompt_body(version.prompt_body, data, inputs, partials)
         helicone.prompt_id = prompt_id
         helicone.prompt_version = version.id
         helicone.prompt_inputs = dict(inputs)

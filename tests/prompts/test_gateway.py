@@ -72,6 +72,8 @@ async def test_a_2025_prompt_is_expanded_before_forwarding_and_logged(
         "GET", f"/v1/prompt-2025/id/{prompt_id}/{version_id}/inputs?requestId={request_id}"
     )
     assert got == {"request_id": request_id, "version_id": version_id, "inputs": inputs}
+    records = await api.call("POST", f"/v1/prompt/version/{version_id}/inputs/query", {"limit": 10})
+    assert [(r["source_request"], r["inputs"]) for r in records] == [(request_id, inputs)]
     matching = await api.call(
         "POST",
         "/v1/request/query",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anthropic
 import openai
 import orjson
 import pytest
@@ -12,7 +13,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
-from tests.gateway.clients import openai_client, stored
+from tests.gateway.clients import anthropic_client, openai_client, stored
 from tests.prompts.api import Api
 
 STORED = {
@@ -279,3 +280,20 @@ async def test_a_responses_call_gets_the_prompt_too(
     assert sent.json()["tools"] == [{"type": "function", "name": "lookup", "parameters": {}}]
     row = await stored(helioscope, raw.headers["helicone-id"])
     assert row["prompt_version"] == version_id
+
+
+async def test_an_anthropic_call_cannot_name_a_stored_prompt(
+    helioscope: Running, fake: FakeProvider, api: Api
+) -> None:
+    prompt_id, _ = await _create(api)
+    before = len(fake.calls)
+    async with anthropic_client(helioscope) as client:
+        with pytest.raises(anthropic.BadRequestError) as refused:
+            await client.messages.create(
+                model="claude-3-5-haiku-latest",
+                max_tokens=10,
+                messages=[{"role": "user", "content": "hi"}],
+                extra_body={"prompt_id": prompt_id},
+            )
+    assert "OpenAI-format" in refused.value.response.json()["error"]
+    assert len(fake.calls) == before

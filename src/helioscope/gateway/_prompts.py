@@ -35,11 +35,13 @@ from helioscope.prompts import (
     merge_prompt_body,
     responses_to_chat,
 )
+from helioscope.providers import ProviderFormat
 from helioscope.store.prompts import Prompt2025Version, PromptStore
 
 logger = logging.getLogger("helioscope.gateway")
 
 _PROMPT_ID_MARKER = b'"prompt_id"'
+_NOT_OPENAI_FORMAT = frozenset({"ANTHROPIC", "GOOGLE"})
 
 
 def _message_text(message: Any) -> str:
@@ -61,7 +63,9 @@ class PromptApplier:
         self.prompts = prompts
         self.guard = guard
 
-    async def apply(self, org_id: str, helicone: HeliconeHeaders, body: bytes) -> tuple[bytes, Any]:
+    async def apply(
+        self, org_id: str, helicone: HeliconeHeaders, body: bytes, provider: ProviderFormat
+    ) -> tuple[bytes, Any]:
         """The body to forward and its parsed form (None when the body is unchanged).
 
         Sets ``helicone.prompt_id``, ``prompt_version`` and ``prompt_inputs`` for the log.
@@ -70,6 +74,13 @@ class PromptApplier:
         if _PROMPT_ID_MARKER in body:
             data = _json_object(body)
             if data is not None and isinstance(data.get("prompt_id"), str):
+                if provider.name in _NOT_OPENAI_FORMAT:
+                    # Stored prompts are OpenAI chat bodies; merged into another wire format
+                    # they would make a body the provider rejects, or worse, misreads.
+                    raise BadRequest(
+                        f"prompt_id applies to OpenAI-format calls; {provider.name} calls "
+                        "cannot use a stored prompt"
+                    )
                 return await self._expand(org_id, helicone, data)
         if helicone.prompt_id and TAG_MARKER in body:
             data = _json_object(body)

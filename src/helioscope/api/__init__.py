@@ -6,6 +6,8 @@ from helioscope.api import (
     asynclog,
     dashboard,
     metrics,
+    prompt,
+    prompt_2025,
     property,
     request,
     session,
@@ -28,6 +30,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     webhooks.webhooks_router,
     webhooks.alerts_router,
     webhooks.score_router,
+    prompt.router,
+    prompt_2025.router,
 )
 
 __all__ = ["ROUTERS", "install_error_handlers"]

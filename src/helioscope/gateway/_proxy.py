@@ -21,6 +21,7 @@ import orjson
 from helioscope._asgi import Message, Receive, Scope, Send, read_body, send_error
 from helioscope.auth import KeyCache, split_authorization
 from helioscope.errors import BadRequest, HelioscopeError
+from helioscope.gateway.controls import ControlledCall, GatewayControls, parse_controls
 from helioscope.ingest import (
     STATUS_CLIENT_CANCELLED,
     STATUS_TIMEOUT,
@@ -129,7 +130,9 @@ class Gateway:
         writer: LogWriter,
         session: aiohttp.ClientSession,
         max_body_bytes: int,
+        controls: GatewayControls | None = None,
     ) -> None:
+        self.controls = controls
         self.keys = keys
         self.writer = writer
         self.session = session
@@ -158,6 +161,8 @@ class Gateway:
             base = route.base_url or _origin(incoming.target_url)
             provider = route.provider or provider_for_target(base)
             body = await read_body(receive, self.max_body_bytes)
+            # None unless a control header is present: a plain call pays one prefix scan.
+            controls = parse_controls(incoming.helicone, incoming.forward, incoming.authorization)
         except HelioscopeError as exc:
             await send_error(send, exc.status, exc.message)
             return
@@ -183,10 +188,32 @@ class Gateway:
             started=started,
         )
         try:
-            await self._forward(scope["method"], url, incoming.forward, capture, receive, send)
+            if controls is None or self.controls is None:
+                await self._forward(scope["method"], url, incoming.forward, capture, receive, send)
+            else:
+                tail = url[len(base) :]
+                call = ControlledCall(scope["method"], url, base, tail, incoming.forward, capture)
+                await self.controls.run(
+                    controls, call, self._forward_controlled(call), receive, send
+                )
         finally:
             capture.ended = capture.ended or time.perf_counter()
             self.writer.enqueue(capture)
+
+    def _forward_controlled(self, call: ControlledCall) -> Any:
+        async def forward(
+            headers: list[tuple[str, str]],
+            capture: CallCapture,
+            receive: Receive,
+            send: Send,
+            opener: Any,
+            extra: list[tuple[bytes, bytes]],
+        ) -> None:
+            await self._forward(
+                call.method, call.url, headers, capture, receive, send, opener, extra
+            )
+
+        return forward
 
     async def _forward(
         self,
@@ -196,27 +223,34 @@ class Gateway:
         capture: CallCapture,
         receive: Receive,
         send: Send,
+        opener: Any = None,
+        extra: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        id_header = (b"helicone-id", capture.request_id.encode())
+        # Gateway controls pass an ``opener`` (retries, fallbacks) and ``extra`` response headers.
+        if extra is None:
+            extra = [(b"helicone-id", capture.request_id.encode())]
         try:
-            response = await self.session.request(
-                method,
-                url,
-                data=capture.request_body or None,
-                headers=headers,
-                allow_redirects=False,
-            )
+            if opener is None:
+                response = await self.session.request(
+                    method,
+                    url,
+                    data=capture.request_body or None,
+                    headers=headers,
+                    allow_redirects=False,
+                )
+            else:
+                response = await opener()
         except TimeoutError:
             capture.status, capture.error = STATUS_TIMEOUT, "upstream timed out"
-            await send_error(send, 504, f"upstream {url} timed out", [id_header])
+            await send_error(send, 504, f"upstream {url} timed out", extra)
             return
         except (aiohttp.ClientError, OSError) as exc:
             capture.status = 502
             capture.error = f"could not reach upstream {url}: {exc}"
-            await send_error(send, 502, capture.error, [id_header])
+            await send_error(send, 502, capture.error, extra)
             return
         try:
-            await self._relay(response, capture, receive, send, id_header)
+            await self._relay(response, capture, receive, send, extra)
         finally:
             response.release()
 
@@ -226,13 +260,13 @@ class Gateway:
         capture: CallCapture,
         receive: Receive,
         send: Send,
-        id_header: tuple[bytes, bytes],
+        extra: list[tuple[bytes, bytes]],
     ) -> None:
         capture.status = response.status
         headers = [
             (k.lower(), v) for k, v in response.raw_headers if k.lower() not in _DROP_RESPONSE
         ]
-        headers.append(id_header)
+        headers.extend(extra)
         capture.content_encoding = response.headers.get("content-encoding")
         capture.is_stream = response.content_type == "text/event-stream"
         if not capture.is_stream and response.content_length is not None:

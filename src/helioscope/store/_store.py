@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.store import _keys, _log, _migrate, _requests, _sessions
 from helioscope.store._engine import WRITE, create_engine, sqlite_path
+from helioscope.store._gateway_cache import GatewayCacheStore
 from helioscope.store._requests import RequestQuery
 from helioscope.store._sessions import SessionQuery
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
@@ -28,6 +29,8 @@ class Store:
         self.engine = engine
         # Transactions that write go through this view of the engine (see _engine.WRITE).
         self.writer_engine = engine.execution_options(**{WRITE: True})
+        # Gateway controls: the embedded response cache.
+        self.gateway_cache = GatewayCacheStore(engine, self.writer_engine)
 
     @classmethod
     def open(cls, database_url: str) -> Store:

@@ -1,0 +1,115 @@
+"""The response cache: Helicone's key, the stored entry, and the embedded backend.
+
+A stored entry is the upstream status, headers and body chunks exactly as relayed, so a hit
+replays a stream as a stream, chunk for chunk. Entries are stored as opaque bytes so the embedded
+store and Redis keep the same values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Protocol
+
+import orjson
+
+from helioscope.gateway.controls._options import CacheSettings
+from helioscope.store import Store
+
+
+def _body_for_key(body: bytes, ignore_keys: tuple[str, ...]) -> str:
+    text = body.decode("utf-8", "replace")
+    if not ignore_keys:
+        return text
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return text  # a non-JSON body enters the key as is
+    if not isinstance(data, dict):
+        return text
+    for key in ignore_keys:  # top-level keys only, as Helicone does
+        data.pop(key, None)
+    return orjson.dumps(data).decode()
+
+
+def cache_keys(settings: CacheSettings, url: str, body: bytes) -> list[str]:
+    """The key of each bucket index, computed as Helicone's ``kvKeyFromRequest`` does.
+
+    SHA-256 hex of: seed, the request URL, the body (minus ignored keys), the JSON of the
+    ``helicone-cache*``/``helicone-auth``/``authorization`` headers, and the index when >= 1.
+    """
+    base = (
+        (settings.seed or "")
+        + url
+        + _body_for_key(body, settings.ignore_keys)
+        + orjson.dumps([list(pair) for pair in settings.key_headers]).decode()
+    )
+    return [
+        hashlib.sha256((base + (str(i) if i >= 1 else "")).encode()).hexdigest()
+        for i in range(settings.bucket_size)
+    ]
+
+
+@dataclass(slots=True)
+class CachedResponse:
+    """A response as relayed: enough to replay it byte for byte."""
+
+    request_id: str  # the Helicone-Id of the call that produced it: hits reference it
+    status: int
+    headers: list[tuple[str, str]]
+    chunks: list[bytes]
+    latency_ms: int
+    is_stream: bool
+
+    def encode(self) -> bytes:
+        """Bytes to store (latin-1 keeps every chunk byte intact inside JSON)."""
+        return orjson.dumps(
+            {
+                "id": self.request_id,
+                "status": self.status,
+                "headers": self.headers,
+                "body": [c.decode("latin-1") for c in self.chunks],
+                "latency": self.latency_ms,
+                "stream": self.is_stream,
+            }
+        )
+
+    @classmethod
+    def decode(cls, raw: bytes) -> CachedResponse:
+        """The entry stored as ``raw``."""
+        data = orjson.loads(raw)
+        return cls(
+            request_id=data["id"],
+            status=data["status"],
+            headers=[(k, v) for k, v in data["headers"]],
+            chunks=[c.encode("latin-1") for c in data["body"]],
+            latency_ms=data["latency"],
+            is_stream=data["stream"],
+        )
+
+
+class CacheBackend(Protocol):
+    """Where entries live: the embedded store, or Redis when replicas share one cache."""
+
+    async def get_many(self, org_id: str, keys: list[str]) -> dict[str, bytes]:
+        """The stored values among ``keys``."""
+        ...
+
+    async def put(self, org_id: str, key: str, value: bytes, ttl_seconds: int) -> None:
+        """Store ``value`` for ``ttl_seconds``."""
+        ...
+
+
+class StoreCache:
+    """The embedded cache: the ``gateway_cache`` table (SQLite or PostgreSQL; survives restarts)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def get_many(self, org_id: str, keys: list[str]) -> dict[str, bytes]:
+        """The live values among ``keys``."""
+        return await self._store.gateway_cache.get_many(org_id, keys)
+
+    async def put(self, org_id: str, key: str, value: bytes, ttl_seconds: int) -> None:
+        """Store ``value`` under ``key``."""
+        await self._store.gateway_cache.put(org_id, key, value, ttl_seconds)

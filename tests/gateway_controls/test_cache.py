@@ -5,6 +5,7 @@ import hashlib
 
 import httpx
 import orjson
+from openai.types.chat import ChatCompletionMessageParam
 
 from helioscope import create_app
 from helioscope.gateway.controls import cache_keys, parse_controls
@@ -15,7 +16,9 @@ from tests.gateway.clients import PROVIDER_KEY, openai_client, stored
 from tests.gateway_controls.conftest import settle
 
 CACHE = {"Helicone-Cache-Enabled": "true"}
-MESSAGES = [{"role": "user", "content": "what is the capital of France"}]
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "what is the capital of France"}
+]
 
 
 def chat_calls(fake: FakeProvider) -> int:

@@ -236,3 +236,16 @@ def test_the_key_is_computed_as_helicone_computes_it() -> None:
 def test_a_call_without_control_headers_has_no_controls() -> None:
     plain = [("helicone-auth", "Bearer k"), ("helicone-property-x", "1"), ("helicone-user-id", "u")]
     assert parse_controls(plain, [("cache-control", "max-age=5")], "Bearer p") is None
+
+
+async def test_omitted_bodies_stay_out_of_the_log_for_hits_too(helioscope: Running) -> None:
+    omit = {**CACHE, "Helicone-Omit-Request": "true", "Helicone-Omit-Response": "true"}
+    async with openai_client(helioscope, **omit) as client:
+        await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+        await settle(helioscope)
+        hit = await client.chat.completions.with_raw_response.create(
+            model="gpt-4o-mini", messages=MESSAGES
+        )
+    assert hit.headers["helicone-cache"] == "HIT"
+    row = await stored(helioscope, hit.headers["helicone-id"])
+    assert (row["request_body"], row["response_body"]) == (None, None)

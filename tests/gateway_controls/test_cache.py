@@ -249,3 +249,14 @@ async def test_omitted_bodies_stay_out_of_the_log_for_hits_too(helioscope: Runni
     assert hit.headers["helicone-cache"] == "HIT"
     row = await stored(helioscope, hit.headers["helicone-id"])
     assert (row["request_body"], row["response_body"]) == (None, None)
+
+
+async def test_expired_rows_are_purged_from_the_store(helioscope: Running) -> None:
+    store = helioscope.services.store
+    await store.gateway_cache.put_many([(helioscope.org_id, "k-old", b"v", -1)])
+    await store.gateway_cache.put_many([(helioscope.org_id, "k-new", b"v", 60)])
+    assert await store.gateway_cache.purge_expired() == 1
+    assert list(await store.gateway_cache.get_many(helioscope.org_id, ["k-old", "k-new"])) == [
+        "k-new"
+    ]
+    assert await store.gateway_cache.get_many("another-org", ["k-new"]) == {}

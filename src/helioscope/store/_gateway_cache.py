@@ -22,34 +22,32 @@ class GatewayCacheStore:
         self._engine = engine
         self._writer = writer_engine
 
-    async def get_many(self, org_id: str, keys: list[str]) -> dict[str, bytes]:
-        """The live values among ``keys`` (absent and expired keys are left out)."""
+    async def get_many(self, org_id: str, keys: list[str]) -> dict[str, tuple[bytes, float]]:
+        """The live values among ``keys`` with their expiry (a POSIX time); others left out."""
         now = dt.datetime.now(dt.UTC)
-        stmt = select(gc.c.cache_key, gc.c.value).where(
+        stmt = select(gc.c.cache_key, gc.c.value, gc.c.expires_at).where(
             gc.c.organization_id == org_id,
             gc.c.cache_key.in_(keys),
             gc.c.expires_at > now,
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
-        return {row.cache_key: bytes(row.value) for row in rows}
+        return {row.cache_key: (bytes(row.value), row.expires_at.timestamp()) for row in rows}
 
-    async def put(self, org_id: str, key: str, value: bytes, ttl_seconds: int) -> None:
-        """Store ``value`` under ``key`` for ``ttl_seconds`` (replacing an older value)."""
-        expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl_seconds)
+    async def put_many(self, entries: list[tuple[str, str, bytes, int]]) -> None:
+        """Store ``(org_id, key, value, ttl_seconds)`` entries in one transaction."""
+        now = dt.datetime.now(dt.UTC)
+        rows = [
+            {
+                "cache_key": key,
+                "organization_id": org_id,
+                "value": value,
+                "expires_at": now + dt.timedelta(seconds=ttl),
+            }
+            for org_id, key, value, ttl in entries
+        ]
         async with self._writer.begin() as conn:
-            stmt = upsert(gc, conn.dialect.name, ("cache_key",))
-            await conn.execute(
-                stmt,
-                [
-                    {
-                        "cache_key": key,
-                        "organization_id": org_id,
-                        "value": value,
-                        "expires_at": expires,
-                    }
-                ],
-            )
+            await conn.execute(upsert(gc, conn.dialect.name, ("cache_key",)), rows)
 
     async def purge_expired(self) -> int:
         """Delete expired entries; returns how many."""

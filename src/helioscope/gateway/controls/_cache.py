@@ -7,7 +7,10 @@ store and Redis keep the same values.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -100,16 +103,60 @@ class CacheBackend(Protocol):
         ...
 
 
-class StoreCache:
-    """The embedded cache: the ``gateway_cache`` table (SQLite or PostgreSQL; survives restarts)."""
+PURGE_EVERY_SECONDS = 3600  # expired rows read as absent; deleting them only reclaims space
 
-    def __init__(self, store: Store) -> None:
+
+class StoreCache:
+    """The embedded cache: the ``gateway_cache`` table (SQLite or PostgreSQL; survives restarts).
+
+    Entries this process has written or read are also kept in memory, so a hit costs no
+    database round trip. An entry never changes once written, so a remembered one cannot go
+    stale before it expires; absence is never remembered, because another process on the same
+    database may fill the key at any time.
+    """
+
+    def __init__(self, store: Store, memory_entries: int = 4096) -> None:
         self._store = store
+        self._memory: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._limit = memory_entries
+        self._pending: list[tuple[str, str, bytes, int]] = []
+        self._lock = asyncio.Lock()
+        self._purged = time.monotonic()
+
+    def _remember(self, key: str, value: bytes, expires: float) -> None:
+        self._memory[key] = (expires, value)
+        self._memory.move_to_end(key)
+        while len(self._memory) > self._limit:
+            self._memory.popitem(last=False)
 
     async def get_many(self, org_id: str, keys: list[str]) -> dict[str, bytes]:
-        """The live values among ``keys``."""
-        return await self._store.gateway_cache.get_many(org_id, keys)
+        """The live values among ``keys``: from memory when all are there, else the store."""
+        now = time.time()
+        found: dict[str, bytes] = {}
+        for key in keys:
+            remembered = self._memory.get(key)
+            if remembered is not None and remembered[0] > now:
+                found[key] = remembered[1]
+        if len(found) == len(keys):
+            return found
+        stored = await self._store.gateway_cache.get_many(org_id, keys)
+        for key, (value, expires) in stored.items():
+            self._remember(key, value, expires)
+        return {key: value for key, (value, _) in stored.items()}
 
     async def put(self, org_id: str, key: str, value: bytes, ttl_seconds: int) -> None:
-        """Store ``value`` under ``key``."""
-        await self._store.gateway_cache.put(org_id, key, value, ttl_seconds)
+        """Store ``value`` under ``key``: served from memory at once, written in group commits.
+
+        Whoever takes the lock writes every entry queued so far in one transaction, so a burst
+        of misses costs a few transactions instead of one each (SQLite has a single writer).
+        """
+        self._remember(key, value, time.time() + ttl_seconds)
+        self._pending.append((org_id, key, value, ttl_seconds))
+        async with self._lock:
+            if not self._pending:
+                return  # an earlier holder of the lock wrote this entry with its batch
+            batch, self._pending = self._pending, []
+            await self._store.gateway_cache.put_many(batch)
+            if time.monotonic() - self._purged > PURGE_EVERY_SECONDS:
+                self._purged = time.monotonic()
+                await self._store.gateway_cache.purge_expired()

@@ -12,7 +12,7 @@ from helioscope.gateway.controls import cache_keys, parse_controls
 from helioscope.services import Services
 from helioscope.testing import FakeProvider, serve
 from tests.conftest import Running
-from tests.gateway.clients import PROVIDER_KEY, openai_client, stored
+from tests.gateway.clients import PROVIDER_KEY, anthropic_client, openai_client, stored
 from tests.gateway_controls.conftest import settle
 
 CACHE = {"Helicone-Cache-Enabled": "true"}
@@ -260,3 +260,25 @@ async def test_expired_rows_are_purged_from_the_store(helioscope: Running) -> No
         "k-new"
     ]
     assert await store.gateway_cache.get_many("another-org", ["k-new"]) == {}
+
+
+async def test_anthropic_streams_are_cached_too(helioscope: Running, fake: FakeProvider) -> None:
+    async def stream() -> tuple[str, str]:
+        async with anthropic_client(helioscope, **CACHE) as client:
+            raw = await client.messages.with_raw_response.create(
+                model="claude-3-5-sonnet-20241022",
+                max_tokens=50,
+                messages=[{"role": "user", "content": "hello there"}],
+                stream=True,
+            )
+            text = ""
+            async for event in await raw.parse():
+                if event.type == "content_block_delta" and event.delta.type == "text_delta":
+                    text += event.delta.text
+        return text, raw.headers["helicone-cache"]
+
+    first, status = await stream()
+    assert status == "MISS" and first
+    await settle(helioscope)
+    assert await stream() == (first, "HIT")
+    assert sum(1 for c in fake.calls if c.path == "/v1/messages") == 1

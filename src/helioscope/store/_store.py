@@ -50,6 +50,7 @@ class Store:
 
     async def close(self) -> None:
         """Release every connection."""
+        self.gateway_cache.close()
         await self.engine.dispose()
 
     # Organizations and keys

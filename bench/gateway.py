@@ -131,6 +131,17 @@ def control_targets(url: str, auth: dict[str, str]) -> dict[str, tuple[str, Head
     }
 
 
+def drop_keys(url: str, prefix: str) -> None:
+    """Delete this run's keys from the shared Redis."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+    client.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -148,6 +159,8 @@ def main() -> None:
         ) as server:
             asyncio.run(bench(direct, server.url, server.key, args))
         logged = count_rows(server)
+        if args.redis:
+            drop_keys(args.redis, extra["redis_key_prefix"])
         gateway_targets = 5 if args.controls else 1
         expected = (args.rounds * args.per_round + 100) * gateway_targets
         print(

@@ -21,7 +21,12 @@ import orjson
 from helioscope._asgi import Message, Receive, Scope, Send, read_body, send_error
 from helioscope.auth import KeyCache, split_authorization
 from helioscope.errors import BadRequest, HelioscopeError
-from helioscope.gateway.controls import ControlledCall, GatewayControls, parse_controls
+from helioscope.gateway.controls import (
+    CONTROL_PREFIXES_RAW,
+    ControlledCall,
+    GatewayControls,
+    parse_controls,
+)
 from helioscope.ingest import (
     STATUS_CLIENT_CANCELLED,
     STATUS_TIMEOUT,
@@ -76,6 +81,7 @@ class _Incoming:
     helicone_auth: str | None = None
     authorization: str | None = None
     target_url: str | None = None
+    has_controls: bool = False  # a gateway-control header is present (cache, rate limit, ...)
 
 
 def _read_headers(raw: list[tuple[bytes, bytes]]) -> _Incoming:
@@ -88,6 +94,8 @@ def _read_headers(raw: list[tuple[bytes, bytes]]) -> _Incoming:
                 incoming.helicone_auth = pair[1]
             elif name == b"helicone-target-url":
                 incoming.target_url = pair[1]
+            elif name.startswith(CONTROL_PREFIXES_RAW):
+                incoming.has_controls = True
         elif name == b"authorization":
             incoming.authorization = value.decode("latin-1")
         elif name not in _DROP_REQUEST:
@@ -161,8 +169,11 @@ class Gateway:
             base = route.base_url or _origin(incoming.target_url)
             provider = route.provider or provider_for_target(base)
             body = await read_body(receive, self.max_body_bytes)
-            # None unless a control header is present: a plain call pays one prefix scan.
-            controls = parse_controls(incoming.helicone, incoming.forward, incoming.authorization)
+            controls = (
+                parse_controls(incoming.helicone, incoming.forward, incoming.authorization)
+                if incoming.has_controls
+                else None
+            )
         except HelioscopeError as exc:
             await send_error(send, exc.status, exc.message)
             return

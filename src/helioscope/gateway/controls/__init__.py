@@ -15,7 +15,11 @@ import aiohttp
 
 from helioscope._guard import InternalErrorGuard
 from helioscope.gateway.controls._cache import CacheBackend, CachedResponse, StoreCache, cache_keys
-from helioscope.gateway.controls._options import Controls, parse_controls
+from helioscope.gateway.controls._options import (
+    CONTROL_PREFIXES_RAW,
+    Controls,
+    parse_controls,
+)
 from helioscope.gateway.controls._ratelimit import Buckets, MemoryBuckets, RatePolicy, parse_policy
 from helioscope.gateway.controls._runner import ControlledCall, Forwarder, GatewayControls
 from helioscope.gateway.controls._security import (
@@ -27,6 +31,7 @@ from helioscope.gateway.controls._security import (
 from helioscope.store import Store
 
 __all__ = [
+    "CONTROL_PREFIXES_RAW",
     "CacheBackend",
     "CachedResponse",
     "ControlledCall",

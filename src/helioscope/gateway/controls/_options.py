@@ -13,7 +13,7 @@ from helioscope.errors import BadRequest
 from helioscope.gateway.controls._fallbacks import Fallback, parse_fallbacks
 from helioscope.gateway.controls._ratelimit import RatePolicy, parse_policy
 
-_PREFIXES = (
+CONTROL_PREFIXES = (
     "helicone-cache",
     "helicone-ratelimit-policy",
     "helicone-retry",
@@ -23,6 +23,8 @@ _PREFIXES = (
     "helicone-prompt-security",
     "helicone-token-limit-exception-handler",
 )
+# The same names as bytes, for the proxy's single pass over the raw headers.
+CONTROL_PREFIXES_RAW = tuple(p.encode() for p in CONTROL_PREFIXES)
 DEFAULT_MAX_AGE = 7 * 24 * 3600  # Helicone's default cache TTL
 MAX_MAX_AGE = 365 * 24 * 3600
 MAX_BUCKET_SIZE = 20
@@ -164,7 +166,7 @@ def parse_controls(
     ``helicone`` are the call's ``Helicone-*`` headers (lower-case names), ``forward`` the others.
     Raises ``BadRequest`` with Helicone's wording for a malformed control header.
     """
-    if not any(name.startswith(_PREFIXES) for name, _ in helicone):
+    if not any(name.startswith(CONTROL_PREFIXES) for name, _ in helicone):
         return None
     raw = {name: value for name, value in helicone}
     cache_control = next((v for k, v in forward if k == "cache-control"), None)

@@ -139,15 +139,25 @@ class Buckets(Protocol):
 class MemoryBuckets:
     """Buckets in this process, for a single server (one event loop makes each step atomic)."""
 
-    def __init__(self) -> None:
-        self._state: dict[str, tuple[float, float]] = {}
+    def __init__(self, max_buckets: int = 100_000) -> None:
+        # key -> (tokens, last step, capacity, window)
+        self._state: dict[str, tuple[float, float, int, int]] = {}
+        self._max = max_buckets
 
     async def step(
         self, key: str, capacity: int, window: int, mode: Mode, amount: float
     ) -> tuple[bool, float]:
         """Refill and apply one step; no await inside, so no other call interleaves."""
         now = time.monotonic()
-        tokens, last = self._state.get(key, (float(capacity), now))
+        tokens, last, _, _ = self._state.get(key, (float(capacity), now, capacity, window))
         allowed, tokens = apply(refill(tokens, now - last, capacity, window), mode, amount)
-        self._state[key] = (tokens, now)
+        if key not in self._state and len(self._state) >= self._max:
+            self._forget_full(now)
+        self._state[key] = (tokens, now, capacity, window)
         return allowed, tokens
+
+    def _forget_full(self, now: float) -> None:
+        """Drop buckets that have refilled: a full bucket is the same as one never used."""
+        for key, (tokens, last, capacity, window) in list(self._state.items()):
+            if refill(tokens, now - last, capacity, window) >= capacity:
+                del self._state[key]

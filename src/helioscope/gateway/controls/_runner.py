@@ -234,20 +234,28 @@ class GatewayControls:
         if text is None:
             return False
         details = f"See your Helicone request page for more info. request id {capture.request_id}"
-        if controls.security:
-            detection = await self.detector.detect(text)
-            capture.threat = detection.is_threat
-            if detection.is_threat:
-                message = "Prompt threat detected. Your request cannot be processed."
-                body = threat_body("PROMPT_THREAT_DETECTED", message, details)
-                await send_threat(send, capture, body, extra)
-                return True
+        if controls.security and await self._threat(capture, text):
+            message = "Prompt threat detected. Your request cannot be processed."
+            body = threat_body("PROMPT_THREAT_DETECTED", message, details)
+            await send_threat(send, capture, body, extra)
+            return True
         if controls.moderation and await self._flagged(call, text):
             message = "The given prompt was flagged by the OpenAI Moderation endpoint."
             body = threat_body("PROMPT_FLAGGED_FOR_MODERATION", message, details)
             await send_threat(send, capture, body, extra)
             return True
         return False
+
+    async def _threat(self, capture: CallCapture, text: str) -> bool:
+        """The detector's verdict.
+
+        A detector that fails lets the call through (and is reported), like every control whose
+        own machinery breaks.
+        """
+        with self.guard.internal_errors("running the prompt-injection detector"):
+            detection = await self.detector.detect(text)
+            capture.threat = bool(detection.is_threat)
+        return bool(capture.threat)
 
     async def _flagged(self, call: ControlledCall, text: str) -> bool:
         """Ask the provider's moderation endpoint about ``text``."""

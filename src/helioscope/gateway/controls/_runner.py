@@ -28,6 +28,7 @@ from helioscope.gateway.controls._ratelimit import (
     RATE_LIMITED_MESSAGE,
     Buckets,
     BucketState,
+    Mode,
     RatePolicy,
 )
 from helioscope.gateway.controls._responses import replay, send_body, send_threat, threat_body
@@ -137,41 +138,16 @@ class GatewayControls:
         extra: list[tuple[bytes, bytes]],
     ) -> None:
         capture = call.capture
-        free: list[str] = []
-        if controls.cache is not None:
-            capture.cache_enabled = True
-            self._cache_properties(controls, capture)
-            keys = cache_keys(controls.cache, call.url, capture.request_body)
-            if controls.cache.read:
-                hit, free = await self._lookup(capture.organization_id, keys)
-                if hit is not None:
-                    index, entry = hit
-                    extra += [
-                        (b"helicone-cache", b"HIT"),
-                        (b"helicone-cache-bucket-idx", b"%d" % index),
-                    ]
-                    await replay(send, capture, entry, extra)
-                    return
-                extra.append((b"helicone-cache", b"MISS"))
-            else:
-                free = keys
+        free = await self._from_cache(controls, call, send, extra)
+        if free is None:
+            return
         policy, bucket = controls.rate_limit, None
         if policy is not None:
             bucket = policy.bucket_key(
                 capture.organization_id, capture.helicone.user_id, capture.helicone.properties
             )
-            state = await self._step(
-                policy, bucket, "check" if policy.unit == "cents" else "take", 1
-            )
-            if state is not None:
-                extra += _rate_headers(policy, state)
-                if not state.allowed:
-                    capture.helicone.properties["Helicone-Rate-Limit-Status"] = (
-                        "bucket_rate_limited"
-                    )
-                    body = orjson.dumps({"message": RATE_LIMITED_MESSAGE})
-                    await send_body(send, capture, 429, body, extra)
-                    return
+            if await self._rate_limited(policy, bucket, capture, send, extra):
+                return
         if await self._refused(controls, call, send, extra):
             return
         if controls.token_limit is not None:
@@ -180,6 +156,47 @@ class GatewayControls:
             call.headers, capture, receive, send, self._opener(controls, call, extra), extra
         )
         self._after(controls, call, free, policy, bucket)
+
+    async def _from_cache(
+        self, controls: Controls, call: ControlledCall, send: Send, extra: list[tuple[bytes, bytes]]
+    ) -> list[str] | None:
+        """Answer from the cache when every bucket is filled (None); else the free keys."""
+        settings, capture = controls.cache, call.capture
+        if settings is None:
+            return []
+        capture.cache_enabled = True
+        self._cache_properties(controls, capture)
+        keys = cache_keys(settings, call.url, capture.request_body)
+        if not settings.read:
+            return keys
+        hit, free = await self._lookup(capture.organization_id, keys)
+        if hit is None:
+            extra.append((b"helicone-cache", b"MISS"))
+            return free
+        index, entry = hit
+        extra += [(b"helicone-cache", b"HIT"), (b"helicone-cache-bucket-idx", b"%d" % index)]
+        await replay(send, capture, entry, extra)
+        return None
+
+    async def _rate_limited(
+        self,
+        policy: RatePolicy,
+        bucket: str,
+        capture: CallCapture,
+        send: Send,
+        extra: list[tuple[bytes, bytes]],
+    ) -> bool:
+        """Draw from the bucket; True when the call was refused with Helicone's 429."""
+        # u=cents only checks before the call; the real cost is charged after it (_charge).
+        state = await self._step(policy, bucket, "check" if policy.unit == "cents" else "take", 1)
+        if state is None:
+            return False
+        extra += _rate_headers(policy, state)
+        if state.allowed:
+            return False
+        capture.helicone.properties["Helicone-Rate-Limit-Status"] = "bucket_rate_limited"
+        await send_body(send, capture, 429, orjson.dumps({"message": RATE_LIMITED_MESSAGE}), extra)
+        return True
 
     def _cache_properties(self, controls: Controls, capture: CallCapture) -> None:
         props = capture.helicone.properties
@@ -211,7 +228,7 @@ class GatewayControls:
         return (index, CachedResponse.decode(found[keys[index]])), []
 
     async def _step(
-        self, policy: RatePolicy, bucket: str, mode: Any, amount: float
+        self, policy: RatePolicy, bucket: str, mode: Mode, amount: float
     ) -> BucketState | None:
         """One bucket step; None when the backend failed (rate limits fail open)."""
         with self.guard.internal_errors("checking a rate-limit bucket"):

@@ -5,6 +5,7 @@ import hashlib
 
 import httpx
 import orjson
+import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
 from helioscope import create_app
@@ -282,3 +283,18 @@ async def test_anthropic_streams_are_cached_too(helioscope: Running, fake: FakeP
     await settle(helioscope)
     assert await stream() == (first, "HIT")
     assert sum(1 for c in fake.calls if c.path == "/v1/messages") == 1
+
+
+async def test_a_plain_call_never_reaches_the_controls(
+    helioscope: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_args: object) -> None:
+        raise AssertionError("the controls' parser ran for a call without control headers")
+
+    monkeypatch.setattr("helioscope.gateway._proxy.parse_controls", refuse)
+    async with openai_client(helioscope, **{"Helicone-Property-Team": "a"}) as client:
+        raw = await client.chat.completions.with_raw_response.create(
+            model="gpt-4o-mini", messages=MESSAGES
+        )
+    assert "helicone-cache" not in raw.headers
+    assert (await stored(helioscope, raw.headers["helicone-id"]))["cache_enabled"] is False

@@ -61,7 +61,9 @@ class ControlledCall:
     """The parts of a call the controls need."""
 
     method: str
-    url: str  # the upstream URL (also the URL in the cache key; see ``cache_keys``)
+    # The upstream URL. It is also the URL in the cache key where Helicone uses its own URL:
+    # replicas reached under different host names then still share one cache.
+    url: str
     base: str  # the upstream origin, for the moderation endpoint
     tail: str  # path and query after the route prefix, appended to fallback targets
     headers: list[tuple[str, str]]

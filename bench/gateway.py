@@ -88,8 +88,12 @@ async def bench(direct: str, gateway: str, key: str, args: argparse.Namespace) -
     async with aiohttp.ClientSession(connector=connector) as session:
         for url, headers, _ in targets.values():  # warm up connections, caches and buckets
             await run_round(session, url, headers, 100, args.concurrency, body, None)
-        for _ in range(args.rounds):
-            for name, (url, headers, status) in targets.items():
+        order = list(targets.items())
+        for round_index in range(args.rounds):
+            # Rotate the order each round: background work one target leaves behind (log
+            # writes, cache writes) then slows each of the others alike.
+            shift = round_index % len(order)
+            for name, (url, headers, status) in order[shift:] + order[:shift]:
                 lat, rate = await run_round(
                     session, url, headers, args.per_round, args.concurrency, body, status
                 )

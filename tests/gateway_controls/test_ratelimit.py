@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Any
 
 import httpx
 import pytest
@@ -163,3 +164,24 @@ async def test_memory_buckets_forget_full_buckets_past_their_limit() -> None:
     assert set(buckets._state) == {"a", "c"}
     allowed, tokens = await buckets.step("a", 5, 60, "take", 1)
     assert allowed and 3.0 <= tokens < 3.1  # "a" kept its state
+
+
+async def test_redis_buckets_live_until_they_are_full_again(
+    backend: str, redis_prefix: str
+) -> None:
+    if backend != "redis":
+        pytest.skip("Redis only")
+    import redis.asyncio as aioredis
+
+    from helioscope.gateway.controls._redis import RedisBuckets
+
+    client: Any = aioredis.Redis.from_url(os.environ[REDIS_ENV])
+    try:
+        buckets = RedisBuckets(client, redis_prefix)
+        assert await buckets.step("b", 10, 60, "take", 1) == (True, 9.0)
+        assert 6 <= await client.ttl(redis_prefix + "b") <= 7  # 1 token at 10 per minute: 6 s
+        allowed, tokens = await buckets.step("b", 10, 60, "charge", 25)  # cents may go negative
+        assert allowed and -16.1 < tokens < -15.9
+        assert 155 <= await client.ttl(redis_prefix + "b") <= 157  # 26 tokens to refill: 156 s
+    finally:
+        await client.aclose()

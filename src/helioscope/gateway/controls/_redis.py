@@ -39,7 +39,8 @@ else
   tokens = tokens - amount
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
-redis.call('EXPIRE', KEYS[1], window * 2)
+-- Keep the bucket until it would be full again: from then on it is the same as a new one.
+redis.call('EXPIRE', KEYS[1], math.ceil((capacity - tokens) * window / capacity) + 1)
 return {allowed, tostring(tokens)}
 """
 

@@ -89,6 +89,7 @@ class Services:
                 redis_client=await _redis(stack, settings.redis_url),
                 redis_prefix=settings.redis_key_prefix,
                 detector=settings.prompt_injection_detector,
+                enqueue=self._writer.enqueue,
             )
             stack.push_async_callback(controls.settle)
             self._gateway = Gateway(

@@ -6,6 +6,7 @@ import pytest
 
 from helioscope import Settings
 from helioscope.gateway.controls import HeuristicDetector
+from helioscope.store import RequestQuery
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY, openai_client, stored
@@ -84,7 +85,9 @@ async def test_security_checks_only_the_last_user_message(helioscope: Running) -
 async def test_moderation_flags_reach_the_client_as_helicones_400(
     helioscope: Running, fake: FakeProvider
 ) -> None:
-    response = await post(helioscope, MODERATION, "this is forbidden talk")
+    response = await post(
+        helioscope, {**MODERATION, "Helicone-Property-Team": "safety"}, "this is forbidden talk"
+    )
     assert response.status_code == 400
     assert response.headers["helicone-status"] == "failed"
     assert response.json()["error"]["code"] == "PROMPT_FLAGGED_FOR_MODERATION"
@@ -96,6 +99,14 @@ async def test_moderation_flags_reach_the_client_as_helicones_400(
     assert fake.last.headers["authorization"] == f"Bearer {PROVIDER_KEY}"
     row = await stored(helioscope, response.headers["helicone-id"])
     assert (row["status"], row["threat"]) == (-4, True)
+    # The moderation call is logged as a request of its own, as Helicone logs it.
+    await helioscope.flush()
+    rows = await helioscope.services.store.query_requests(
+        helioscope.org_id, RequestQuery(filter={"request": {"path": {"equals": "/v1/moderations"}}})
+    )
+    assert len(rows) == 1
+    assert rows[0]["status"] == 200
+    assert rows[0]["properties"] == {"team": "safety"}
 
     passed = await post(helioscope, MODERATION, "this is fine talk")
     assert passed.status_code == 200
@@ -158,3 +169,15 @@ def test_the_built_in_detector_catches_known_injections(text: str) -> None:
 )
 def test_the_built_in_detector_lets_ordinary_prompts_through(text: str) -> None:
     assert not HeuristicDetector().check(text).is_threat, text
+
+
+async def test_a_failing_moderation_endpoint_is_a_502_and_the_call_is_not_sent(
+    helioscope: Running, fake: FakeProvider
+) -> None:
+    fake.moderation_status = 500
+    response = await post(helioscope, MODERATION, "hello")
+    assert response.status_code == 502
+    assert "the moderation endpoint answered 500" in response.json()["error"]
+    assert [c.path for c in fake.calls] == ["/v1/moderations"]
+    row = await stored(helioscope, response.headers["helicone-id"])
+    assert row["status"] == 502

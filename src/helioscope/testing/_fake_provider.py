@@ -9,7 +9,8 @@ it with headers (which a gateway forwards like any other header):
 - ``x-fake-gzip: 1``: gzip a non-streamed JSON body.
 
 Tests may also queue failures (``fail_next``: the next N calls answer a status, optionally with
-``Retry-After``) and choose the words its moderation endpoint flags (``flagged_words``).
+``Retry-After``), and choose the words its moderation endpoint flags (``flagged_words``) or the
+status it answers (``moderation_status``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class FakeProvider:
         self.url = ""
         self.failures: list[tuple[int, str | None]] = []  # (status, Retry-After) per next call
         self.flagged_words: set[str] = {"forbidden"}
+        self.moderation_status = 200
         self.app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
@@ -178,6 +180,8 @@ class FakeProvider:
 
     async def _moderations(self, request: Request) -> Response:
         data, _ = await self._receive(request)
+        if self.moderation_status >= 400:
+            return _json(wire.openai_error(self.moderation_status), self.moderation_status)
         inputs = data.get("input")
         texts = inputs if isinstance(inputs, list) else [inputs]
         results = []

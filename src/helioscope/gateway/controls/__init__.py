@@ -9,6 +9,7 @@ URL is configured, so that replicas share one cache and one set of buckets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -28,6 +29,7 @@ from helioscope.gateway.controls._security import (
     PromptInjectionDetector,
     load_detector,
 )
+from helioscope.ingest import CallCapture
 from helioscope.store import Store
 
 __all__ = [
@@ -57,6 +59,7 @@ def build_controls(
     redis_client: Any | None,
     redis_prefix: str,
     detector: str | None,
+    enqueue: Callable[[CallCapture], None],
 ) -> GatewayControls:
     """The controls with Redis backends when ``redis_client`` is given, else embedded ones."""
     cache: CacheBackend
@@ -74,4 +77,5 @@ def build_controls(
         detector=load_detector(detector),
         session=session,
         guard=guard,
+        enqueue=enqueue,
     )

@@ -10,8 +10,12 @@ here is off the path of a plain call.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import logging
 import random
+import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -91,7 +95,9 @@ class GatewayControls:
         detector: PromptInjectionDetector,
         session: aiohttp.ClientSession,
         guard: InternalErrorGuard,
+        enqueue: Callable[[CallCapture], None],
     ) -> None:
+        self.enqueue = enqueue  # the log writer's: calls the controls make are logged too
         self.cache = cache
         self.buckets = buckets
         self.detector = detector
@@ -277,17 +283,26 @@ class GatewayControls:
         return bool(capture.threat)
 
     async def _flagged(self, call: ControlledCall, text: str) -> bool:
-        """Ask the provider's moderation endpoint about ``text``."""
+        """Ask the provider's moderation endpoint about ``text``; the ask is logged too."""
         headers = [(k, v) for k, v in call.headers if k in ("authorization", "openai-organization")]
         headers.append(("content-type", "application/json"))
+        log = moderation_capture(call.capture, call.base, orjson.dumps({"input": text}))
         try:
             async with self.session.post(
-                call.base + "/v1/moderations", data=orjson.dumps({"input": text}), headers=headers
-            ) as response:
-                payload = orjson.loads(await response.read())
-                status = response.status
+                log.target_url, data=log.request_body, headers=headers
+            ) as r:
+                log.status, raw = r.status, await r.read()
+                log.chunks.append(raw)
+                log.first_chunk = log.ended = time.perf_counter()
+                payload = orjson.loads(raw)
+                status = r.status
         except (aiohttp.ClientError, OSError, TimeoutError, orjson.JSONDecodeError) as exc:
-            raise UpstreamUnavailable(f"the moderation call failed: {exc!r}") from exc
+            log.status = log.status or 502
+            log.error = f"the moderation call failed: {exc!r}"
+            raise UpstreamUnavailable(log.error) from exc
+        finally:
+            log.ended = log.ended or time.perf_counter()
+            self.enqueue(log)
         if status >= 400 or not isinstance(payload, dict) or not payload.get("results"):
             raise UpstreamUnavailable(f"the moderation endpoint answered {status}: {payload!r}")
         return bool(payload["results"][0].get("flagged"))
@@ -358,6 +373,25 @@ _HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
+
+
+def moderation_capture(parent: CallCapture, base: str, body: bytes) -> CallCapture:
+    """A capture for the moderation call made on behalf of ``parent``.
+
+    Helicone logs that call as a request of its own, with the parent's user and properties.
+    """
+    return CallCapture(
+        request_id=str(uuid.uuid4()),
+        organization_id=parent.organization_id,
+        api_key_id=parent.api_key_id,
+        provider=parent.provider,
+        target_url=base + "/v1/moderations",
+        path="/v1/moderations",
+        helicone=dataclasses.replace(parent.helicone, properties=dict(parent.helicone.properties)),
+        request_body=body,
+        started_at=dt.datetime.now(dt.UTC),
+        started=time.perf_counter(),
+    )
 
 
 def _cacheable(capture: CallCapture) -> bool:

@@ -26,10 +26,10 @@ def settings(settings: Settings) -> Settings:
 
 async def test_calls_go_through_when_redis_is_down(helioscope: Running, fake: FakeProvider) -> None:
     async with httpx.AsyncClient(base_url=helioscope.url) as http:
-        for _ in range(3):
+        for n in range(3):
             response = await http.post(
                 "/oai/v1/chat/completions",
-                json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+                json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"hi {n}"}]},
                 headers={
                     "authorization": f"Bearer {PROVIDER_KEY}",
                     "helicone-auth": f"Bearer {helioscope.key}",
@@ -38,7 +38,8 @@ async def test_calls_go_through_when_redis_is_down(helioscope: Running, fake: Fa
                 },
             )
             await settle(helioscope)
-            # The cache reads as a miss and the bucket fails open: no rate-limit headers.
+            # The cache reads as a miss and the bucket fails open (a quota of 1 lets all three
+            # through, with no rate-limit headers).
             assert response.status_code == 200
             assert response.headers["helicone-cache"] == "MISS"
             assert "helicone-ratelimit-remaining" not in response.headers

@@ -15,7 +15,13 @@ from typing import Any
 import aiohttp
 
 from helioscope._guard import InternalErrorGuard
-from helioscope.gateway.controls._cache import CacheBackend, CachedResponse, StoreCache, cache_keys
+from helioscope.gateway.controls._cache import (
+    CacheBackend,
+    CachedResponse,
+    RememberingCache,
+    StoreCache,
+    cache_keys,
+)
 from helioscope.gateway.controls._options import (
     CONTROL_PREFIXES_RAW,
     Controls,
@@ -72,7 +78,7 @@ def build_controls(
     else:
         cache, buckets = StoreCache(store), MemoryBuckets()
     return GatewayControls(
-        cache=cache,
+        cache=RememberingCache(cache),
         buckets=buckets,
         detector=load_detector(detector),
         session=session,

@@ -91,11 +91,14 @@ class CachedResponse:
         )
 
 
+Found = dict[str, tuple[bytes, float]]  # key -> (value, expiry as a POSIX time)
+
+
 class CacheBackend(Protocol):
     """Where entries live: the embedded store, or Redis when replicas share one cache."""
 
-    async def get_many(self, org_id: str, keys: list[str]) -> dict[str, bytes]:
-        """The stored values among ``keys``."""
+    async def get_many(self, org_id: str, keys: list[str]) -> Found:
+        """The live values among ``keys``, with their expiry."""
         ...
 
     async def put(self, org_id: str, key: str, value: bytes, ttl_seconds: int) -> None:
@@ -103,25 +106,18 @@ class CacheBackend(Protocol):
         ...
 
 
-PURGE_EVERY_SECONDS = 3600  # expired rows read as absent; deleting them only reclaims space
+class RememberingCache:
+    """A backend with the entries this process has written or read kept in memory.
 
-
-class StoreCache:
-    """The embedded cache: the ``gateway_cache`` table (SQLite or PostgreSQL; survives restarts).
-
-    Entries this process has written or read are also kept in memory, so a hit costs no
-    database round trip. An entry never changes once written, so a remembered one cannot go
-    stale before it expires; absence is never remembered, because another process on the same
-    database may fill the key at any time.
+    A hit then costs no round trip to the database or Redis. An entry never changes once
+    written, so a remembered one cannot go stale before it expires; absence is never
+    remembered, because another process may fill the key at any time.
     """
 
-    def __init__(self, store: Store, memory_entries: int = 4096) -> None:
-        self._store = store
+    def __init__(self, backend: CacheBackend, memory_entries: int = 4096) -> None:
+        self.backend = backend
         self._memory: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._limit = memory_entries
-        self._pending: list[tuple[str, str, bytes, int]] = []
-        self._lock = asyncio.Lock()
-        self._purged = time.monotonic()
 
     def _remember(self, key: str, value: bytes, expires: float) -> None:
         self._memory[key] = (expires, value)
@@ -130,7 +126,7 @@ class StoreCache:
             self._memory.popitem(last=False)
 
     async def get_many(self, org_id: str, keys: list[str]) -> dict[str, bytes]:
-        """The live values among ``keys``: from memory when all are there, else the store."""
+        """The live values among ``keys``: from memory when all are there, else the backend."""
         now = time.time()
         found: dict[str, bytes] = {}
         for key in keys:
@@ -139,18 +135,39 @@ class StoreCache:
                 found[key] = remembered[1]
         if len(found) == len(keys):
             return found
-        stored = await self._store.gateway_cache.get_many(org_id, keys)
+        stored = await self.backend.get_many(org_id, keys)
         for key, (value, expires) in stored.items():
             self._remember(key, value, expires)
         return {key: value for key, (value, _) in stored.items()}
 
     async def put(self, org_id: str, key: str, value: bytes, ttl_seconds: int) -> None:
-        """Store ``value`` under ``key``: served from memory at once, written in group commits.
+        """Remember ``value`` at once and store it in the backend."""
+        self._remember(key, value, time.time() + ttl_seconds)
+        await self.backend.put(org_id, key, value, ttl_seconds)
+
+
+PURGE_EVERY_SECONDS = 3600  # expired rows read as absent; deleting them only reclaims space
+
+
+class StoreCache:
+    """The embedded cache: the ``gateway_cache`` table (SQLite or PostgreSQL; survives restarts)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._pending: list[tuple[str, str, bytes, int]] = []
+        self._lock = asyncio.Lock()
+        self._purged = time.monotonic()
+
+    async def get_many(self, org_id: str, keys: list[str]) -> Found:
+        """The live values among ``keys``, with their expiry."""
+        return await self._store.gateway_cache.get_many(org_id, keys)
+
+    async def put(self, org_id: str, key: str, value: bytes, ttl_seconds: int) -> None:
+        """Store ``value`` under ``key``, in group commits.
 
         Whoever takes the lock writes every entry queued so far in one transaction, so a burst
         of misses costs a few transactions instead of one each (SQLite has a single writer).
         """
-        self._remember(key, value, time.time() + ttl_seconds)
         self._pending.append((org_id, key, value, ttl_seconds))
         async with self._lock:
             if not self._pending:

@@ -7,10 +7,12 @@ drifting clocks still agree.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import redis.asyncio as aioredis
 
+from helioscope.gateway.controls._cache import Found
 from helioscope.gateway.controls._ratelimit import Mode
 
 # KEYS[1]: bucket. ARGV: capacity, window seconds, mode, amount.
@@ -51,20 +53,31 @@ def connect(url: str) -> Any:
 
 
 class RedisCache:
-    """Cache entries as Redis strings with a TTL."""
+    """Cache entries as Redis strings with a TTL.
+
+    Each value starts with its expiry (POSIX seconds and a newline), so that a replica reading
+    it knows how long it may keep it in memory without asking Redis for the TTL.
+    """
 
     def __init__(self, client: Any, prefix: str) -> None:
         self._client = client
         self._prefix = prefix + "cache:"
 
-    async def get_many(self, org_id: str, keys: list[str]) -> dict[str, bytes]:
-        """The stored values among ``keys`` (one MGET)."""
+    async def get_many(self, org_id: str, keys: list[str]) -> Found:
+        """The stored values among ``keys`` (one MGET), with their expiry."""
         values = await self._client.mget([self._prefix + k for k in keys])
-        return {k: bytes(v) for k, v in zip(keys, values, strict=True) if v is not None}
+        found: Found = {}
+        for key, raw in zip(keys, values, strict=True):
+            if raw is not None:
+                expires, _, value = bytes(raw).partition(b"\n")
+                found[key] = (value, float(expires))
+        return found
 
     async def put(self, org_id: str, key: str, value: bytes, ttl_seconds: int) -> None:
         """Store ``value`` for ``ttl_seconds``."""
-        await self._client.set(self._prefix + key, value, ex=max(1, ttl_seconds))
+        ttl = max(1, ttl_seconds)
+        header = b"%.3f\n" % (time.time() + ttl)
+        await self._client.set(self._prefix + key, header + value, ex=ttl)
 
 
 class RedisBuckets:

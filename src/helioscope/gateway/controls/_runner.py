@@ -26,7 +26,7 @@ import orjson
 from helioscope._asgi import Receive, Send, send_error
 from helioscope._guard import InternalErrorGuard
 from helioscope.errors import HelioscopeError, UpstreamUnavailable
-from helioscope.gateway.controls._cache import CacheBackend, CachedResponse, cache_keys
+from helioscope.gateway.controls._cache import CachedResponse, RememberingCache, cache_keys
 from helioscope.gateway.controls._options import Controls
 from helioscope.gateway.controls._ratelimit import (
     RATE_LIMITED_MESSAGE,
@@ -90,7 +90,7 @@ class GatewayControls:
     def __init__(
         self,
         *,
-        cache: CacheBackend,
+        cache: RememberingCache,
         buckets: Buckets,
         detector: PromptInjectionDetector,
         session: aiohttp.ClientSession,

@@ -298,3 +298,23 @@ async def test_a_plain_call_never_reaches_the_controls(
         )
     assert "helicone-cache" not in raw.headers
     assert (await stored(helioscope, raw.headers["helicone-id"]))["cache_enabled"] is False
+
+
+async def test_legacy_save_and_read_headers(helioscope: Running, fake: FakeProvider) -> None:
+    async def call(**headers: str) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=helioscope.url) as http:
+            response = await http.post(
+                "/oai/v1/chat/completions",
+                json={"model": "gpt-4o-mini", "messages": MESSAGES},
+                headers={"helicone-auth": f"Bearer {helioscope.key}", **headers},
+            )
+        await settle(helioscope)
+        return response
+
+    saved = await call(**{"helicone-cache-save": "true"})
+    assert "helicone-cache" not in saved.headers  # MISS is sent only when reading is on
+    # The key covers every helicone-cache* header, so reading needs the same set of headers.
+    both = {"helicone-cache-save": "true", "helicone-cache-read": "true"}
+    assert (await call(**both)).headers["helicone-cache"] == "MISS"
+    assert (await call(**both)).headers["helicone-cache"] == "HIT"
+    assert chat_calls(fake) == 2

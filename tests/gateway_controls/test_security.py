@@ -66,6 +66,14 @@ async def test_a_benign_prompt_passes_and_is_marked_safe(
     assert len(fake.calls) == 1
 
 
+async def test_the_prompt_security_alias_turns_it_on_too(
+    helioscope: Running, fake: FakeProvider
+) -> None:
+    response = await post(helioscope, {"Helicone-Prompt-Security-Enabled": "true"}, ATTACK)
+    assert response.status_code == 400
+    assert fake.calls == []
+
+
 async def test_security_checks_only_the_last_user_message(helioscope: Running) -> None:
     async with httpx.AsyncClient(base_url=helioscope.url) as http:
         response = await http.post(

@@ -10,22 +10,18 @@ here is off the path of a plain call.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import datetime as dt
 import logging
 import random
-import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiohttp
 import orjson
 
 from helioscope._asgi import Receive, Send, send_error
 from helioscope._guard import InternalErrorGuard
-from helioscope.errors import HelioscopeError, UpstreamUnavailable
+from helioscope.errors import HelioscopeError
 from helioscope.gateway.controls._cache import CachedResponse, RememberingCache, cache_keys
 from helioscope.gateway.controls._options import Controls
 from helioscope.gateway.controls._ratelimit import (
@@ -35,8 +31,9 @@ from helioscope.gateway.controls._ratelimit import (
     Mode,
     RatePolicy,
 )
-from helioscope.gateway.controls._responses import replay, send_body, send_threat, threat_body
-from helioscope.gateway.controls._security import PromptInjectionDetector, last_user_text
+from helioscope.gateway.controls._responses import replay, send_body
+from helioscope.gateway.controls._screening import Screening, json_body
+from helioscope.gateway.controls._security import PromptInjectionDetector
 from helioscope.gateway.controls._tokens import fit_to_context
 from helioscope.gateway.controls._upstream import Attempt, open_controlled, response_headers
 from helioscope.ingest import CallCapture, build_log_row
@@ -97,12 +94,11 @@ class GatewayControls:
         guard: InternalErrorGuard,
         enqueue: Callable[[CallCapture], None],
     ) -> None:
-        self.enqueue = enqueue  # the log writer's: calls the controls make are logged too
         self.cache = cache
         self.buckets = buckets
-        self.detector = detector
         self.session = session
         self.guard = guard
+        self.screening = Screening(detector, session, guard, enqueue)
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def settle(self) -> None:
@@ -156,7 +152,9 @@ class GatewayControls:
             )
             if await self._rate_limited(policy, bucket, capture, send, extra):
                 return
-        if await self._refused(controls, call, send, extra):
+        if await self.screening.refused(
+            controls, call.capture, call.base, call.headers, send, extra
+        ):
             return
         if controls.token_limit is not None:
             self._fit(controls.token_limit, capture)
@@ -246,69 +244,8 @@ class GatewayControls:
             return BucketState(allowed, tokens, policy.quota, policy.window)
         return None
 
-    async def _refused(
-        self, controls: Controls, call: ControlledCall, send: Send, extra: list[tuple[bytes, bytes]]
-    ) -> bool:
-        """Run LLM security and moderation; True when the prompt was refused (and answered)."""
-        capture = call.capture
-        if not (controls.security or controls.moderation):
-            return False
-        if capture.provider.name != "OPENAI" or "chat/completions" not in capture.path:
-            return False
-        text = last_user_text(_json(capture.request_body))
-        if text is None:
-            return False
-        details = f"See your Helicone request page for more info. request id {capture.request_id}"
-        if controls.security and await self._threat(capture, text):
-            message = "Prompt threat detected. Your request cannot be processed."
-            body = threat_body("PROMPT_THREAT_DETECTED", message, details)
-            await send_threat(send, capture, body, extra)
-            return True
-        if controls.moderation and await self._flagged(call, text):
-            message = "The given prompt was flagged by the OpenAI Moderation endpoint."
-            body = threat_body("PROMPT_FLAGGED_FOR_MODERATION", message, details)
-            await send_threat(send, capture, body, extra)
-            return True
-        return False
-
-    async def _threat(self, capture: CallCapture, text: str) -> bool:
-        """The detector's verdict.
-
-        A detector that fails lets the call through (and is reported), like every control whose
-        own machinery breaks.
-        """
-        with self.guard.internal_errors("running the prompt-injection detector"):
-            detection = await self.detector.detect(text)
-            capture.threat = bool(detection.is_threat)
-        return bool(capture.threat)
-
-    async def _flagged(self, call: ControlledCall, text: str) -> bool:
-        """Ask the provider's moderation endpoint about ``text``; the ask is logged too."""
-        headers = [(k, v) for k, v in call.headers if k in ("authorization", "openai-organization")]
-        headers.append(("content-type", "application/json"))
-        log = moderation_capture(call.capture, call.base, orjson.dumps({"input": text}))
-        try:
-            async with self.session.post(
-                log.target_url, data=log.request_body, headers=headers
-            ) as r:
-                log.status, raw = r.status, await r.read()
-                log.chunks.append(raw)
-                log.first_chunk = log.ended = time.perf_counter()
-                payload = orjson.loads(raw)
-                status = r.status
-        except (aiohttp.ClientError, OSError, TimeoutError, orjson.JSONDecodeError) as exc:
-            log.status = log.status or 502
-            log.error = f"the moderation call failed: {exc!r}"
-            raise UpstreamUnavailable(log.error) from exc
-        finally:
-            log.ended = log.ended or time.perf_counter()
-            self.enqueue(log)
-        if status >= 400 or not isinstance(payload, dict) or not payload.get("results"):
-            raise UpstreamUnavailable(f"the moderation endpoint answered {status}: {payload!r}")
-        return bool(payload["results"][0].get("flagged"))
-
     def _fit(self, handler: str, capture: CallCapture) -> None:
-        body = _json(capture.request_body)
+        body = json_body(capture.request_body)
         if isinstance(body, dict):
             fitted = fit_to_context(body, handler)
             capture.request_body = orjson.dumps(fitted)
@@ -375,31 +312,5 @@ _HOP_BY_HOP = frozenset(
 )
 
 
-def moderation_capture(parent: CallCapture, base: str, body: bytes) -> CallCapture:
-    """A capture for the moderation call made on behalf of ``parent``.
-
-    Helicone logs that call as a request of its own, with the parent's user and properties.
-    """
-    return CallCapture(
-        request_id=str(uuid.uuid4()),
-        organization_id=parent.organization_id,
-        api_key_id=parent.api_key_id,
-        provider=parent.provider,
-        target_url=base + "/v1/moderations",
-        path="/v1/moderations",
-        helicone=dataclasses.replace(parent.helicone, properties=dict(parent.helicone.properties)),
-        request_body=body,
-        started_at=dt.datetime.now(dt.UTC),
-        started=time.perf_counter(),
-    )
-
-
 def _cacheable(capture: CallCapture) -> bool:
     return 200 <= capture.status < 300 and capture.completed and bool(capture.chunks)
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return orjson.loads(body) if body else None
-    except orjson.JSONDecodeError:
-        return None

@@ -24,7 +24,9 @@ from helioscope.errors import BadRequest, HelioscopeError
 from helioscope.gateway.controls import (
     CONTROL_PREFIXES_RAW,
     ControlledCall,
+    Forwarder,
     GatewayControls,
+    Opener,
     parse_controls,
 )
 from helioscope.ingest import (
@@ -211,13 +213,13 @@ class Gateway:
             capture.ended = capture.ended or time.perf_counter()
             self.writer.enqueue(capture)
 
-    def _forward_controlled(self, call: ControlledCall) -> Any:
+    def _forward_controlled(self, call: ControlledCall) -> Forwarder:
         async def forward(
             headers: list[tuple[str, str]],
             capture: CallCapture,
             receive: Receive,
             send: Send,
-            opener: Any,
+            opener: Opener,
             extra: list[tuple[bytes, bytes]],
         ) -> None:
             await self._forward(
@@ -234,7 +236,7 @@ class Gateway:
         capture: CallCapture,
         receive: Receive,
         send: Send,
-        opener: Any = None,
+        opener: Opener | None = None,
         extra: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         # Gateway controls pass an ``opener`` (retries, fallbacks) and ``extra`` response headers.

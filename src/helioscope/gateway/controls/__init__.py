@@ -28,7 +28,12 @@ from helioscope.gateway.controls._options import (
     parse_controls,
 )
 from helioscope.gateway.controls._ratelimit import Buckets, MemoryBuckets, RatePolicy, parse_policy
-from helioscope.gateway.controls._runner import ControlledCall, Forwarder, GatewayControls
+from helioscope.gateway.controls._runner import (
+    ControlledCall,
+    Forwarder,
+    GatewayControls,
+    Opener,
+)
 from helioscope.gateway.controls._security import (
     Detection,
     HeuristicDetector,
@@ -48,6 +53,7 @@ __all__ = [
     "Forwarder",
     "GatewayControls",
     "HeuristicDetector",
+    "Opener",
     "PromptInjectionDetector",
     "RatePolicy",
     "build_controls",

@@ -4,6 +4,11 @@ Both targets run as separate processes; this process is the client. Rounds alter
 direct and gateway so that drift on the machine hits both alike. Logging is on (SQLite).
 
     python bench/gateway.py [--concurrency 8] [--rounds 10] [--per-round 400] [--stream]
+    python bench/gateway.py --controls [--redis redis://127.0.0.1:6379/0]
+
+``--controls`` adds gateway-control targets to the same alternating rounds: a cache miss (a new
+seed per call, so every call goes upstream and writes an entry), a cache hit, a call under a
+rate-limit policy it stays within, and a rate-limited call (answered 429 by the gateway).
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
+from itertools import count
 from pathlib import Path
 
 import aiohttp
@@ -29,23 +37,28 @@ BODY = (
 STREAM_BODY = BODY[:-1] + b',"stream":true,"stream_options":{"include_usage":true}}'
 
 
+Headers = dict[str, str] | Callable[[], dict[str, str]]
+
+
 async def run_round(
     session: aiohttp.ClientSession,
     url: str,
-    headers: dict[str, str],
+    headers: Headers,
     n: int,
     conc: int,
     body: bytes,
+    status: int | None = 200,
 ) -> tuple[list[float], float]:
     latencies: list[float] = []
     queue = iter(range(n))
 
     async def worker() -> None:
         for _ in queue:
+            sent = headers() if callable(headers) else headers
             start = time.perf_counter()
-            async with session.post(url, data=body, headers=headers) as response:
+            async with session.post(url, data=body, headers=sent) as response:
                 await response.read()
-                assert response.status == 200, await response.text()
+                assert status in (None, response.status), await response.text()
             latencies.append((time.perf_counter() - start) * 1000)
 
     started = time.perf_counter()
@@ -61,32 +74,38 @@ def pct(values: list[float], p: float) -> float:
 async def bench(direct: str, gateway: str, key: str, args: argparse.Namespace) -> None:
     body = STREAM_BODY if args.stream else BODY
     base = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
-    targets = {
-        "direct": (f"{direct}/v1/chat/completions", base),
-        "gateway": (
-            f"{gateway}/oai/v1/chat/completions",
-            {**base, "helicone-auth": f"Bearer {key}"},
-        ),
+    gw = f"{gateway}/oai/v1/chat/completions"
+    auth = {**base, "helicone-auth": f"Bearer {key}"}
+    targets: dict[str, tuple[str, Headers, int]] = {
+        "direct": (f"{direct}/v1/chat/completions", base, 200),
+        "gateway": (gw, auth, 200),
     }
-    results: dict[str, list[float]] = {"direct": [], "gateway": []}
-    rates: dict[str, list[float]] = {"direct": [], "gateway": []}
+    if args.controls:
+        targets.update(control_targets(gw, auth))
+    results: dict[str, list[float]] = {name: [] for name in targets}
+    rates: dict[str, list[float]] = {name: [] for name in targets}
     connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
     async with aiohttp.ClientSession(connector=connector) as session:
-        for url, headers in targets.values():  # warm up connections and caches
-            await run_round(session, url, headers, 100, args.concurrency, body)
-        for _ in range(args.rounds):
-            for name, (url, headers) in targets.items():
+        for url, headers, _ in targets.values():  # warm up connections, caches and buckets
+            await run_round(session, url, headers, 100, args.concurrency, body, None)
+        order = list(targets.items())
+        for round_index in range(args.rounds):
+            # Rotate the order each round: background work one target leaves behind (log
+            # writes, cache writes) then slows each of the others alike.
+            shift = round_index % len(order)
+            for name, (url, headers, status) in order[shift:] + order[:shift]:
                 lat, rate = await run_round(
-                    session, url, headers, args.per_round, args.concurrency, body
+                    session, url, headers, args.per_round, args.concurrency, body, status
                 )
                 results[name] += lat
                 rates[name].append(rate)
     d, g = results["direct"], results["gateway"]
-    print(f"\n{'':10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'req/s':>10}")
+    print(f"\n{'':14}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'req/s':>10}{'+p50':>9}{'+p99':>9}")
     for name, values in results.items():
         print(
-            f"{name:10}{pct(values, 50):10.3f}{pct(values, 90):10.3f}{pct(values, 99):10.3f}"
+            f"{name:14}{pct(values, 50):10.3f}{pct(values, 90):10.3f}{pct(values, 99):10.3f}"
             f"{statistics.median(rates[name]):10.0f}"
+            f"{pct(values, 50) - pct(d, 50):9.3f}{pct(values, 99) - pct(d, 99):9.3f}"
         )
     print(
         f"\nadded latency: p50 {pct(g, 50) - pct(d, 50):.3f} ms,"
@@ -98,6 +117,35 @@ async def bench(direct: str, gateway: str, key: str, args: argparse.Namespace) -
     )
 
 
+def control_targets(url: str, auth: dict[str, str]) -> dict[str, tuple[str, Headers, int]]:
+    """Gateway-control targets; +p50/+p99 in the table are each one's added latency vs direct."""
+    seeds = count()
+    run = uuid.uuid4().hex  # a fresh namespace per run: hits are primed by the warm-up round
+    cache = {**auth, "helicone-cache-enabled": "true"}
+    return {
+        "cache-miss": (url, lambda: {**cache, "helicone-cache-seed": f"{run}-{next(seeds)}"}, 200),
+        "cache-hit": (url, {**cache, "helicone-cache-seed": f"{run}-hit"}, 200),
+        "ratelimit-ok": (url, {**auth, "helicone-ratelimit-policy": "100000000;w=60"}, 200),
+        # One allowed call per run is spent by the first call of the warm-up; the rest are 429.
+        "ratelimited": (
+            url,
+            {**auth, "helicone-ratelimit-policy": "1;w=31536000;s=user", "helicone-user-id": run},
+            429,
+        ),
+    }
+
+
+def drop_keys(url: str, prefix: str) -> None:
+    """Delete this run's keys from the shared Redis."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+    client.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -105,12 +153,20 @@ def main() -> None:
     parser.add_argument("--per-round", type=int, default=400)
     parser.add_argument("--stream", action="store_true")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--controls", action="store_true", help="add cache and rate-limit targets")
+    parser.add_argument("--redis", default=None, help="Redis URL for the controls' backends")
     args = parser.parse_args()
+    extra = {"redis_url": args.redis, "redis_key_prefix": f"bench-{uuid.uuid4().hex}:"}
     with tempfile.TemporaryDirectory() as tmp, fake_provider() as direct:
-        with helioscope(direct, Path(tmp), args.database_url) as server:
+        with helioscope(
+            direct, Path(tmp), args.database_url, **(extra if args.redis else {})
+        ) as server:
             asyncio.run(bench(direct, server.url, server.key, args))
         logged = count_rows(server)
-        expected = args.rounds * args.per_round + 100
+        if args.redis:
+            drop_keys(args.redis, extra["redis_key_prefix"])
+        gateway_targets = 5 if args.controls else 1
+        expected = (args.rounds * args.per_round + 100) * gateway_targets
         print(
             f"logged rows: {logged} (gateway calls: {expected}; lost: {max(0, expected - logged)})"
         )

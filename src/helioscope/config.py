@@ -85,6 +85,25 @@ class Settings(BaseSettings):
             "that no bug hides behind the guard that protects the proxied call."
         ),
     )
+    # Gateway controls
+    redis_url: str | None = Field(
+        default=None,
+        description=(
+            "Redis for the gateway's cache and rate-limit buckets, shared by every replica "
+            "(`redis://host:6379/0`). Unset: the cache lives in the database and buckets in "
+            "the process."
+        ),
+    )
+    redis_key_prefix: str = Field(
+        default="helioscope:", description="Prefix of every Redis key Helioscope writes."
+    )
+    prompt_injection_detector: str | None = Field(
+        default=None,
+        description=(
+            "`package.module:factory` returning the detector behind Helicone-LLM-Security-"
+            "Enabled (an object with `async detect(text)`). Unset: the built-in local one."
+        ),
+    )
     bootstrap_default_org: bool = Field(
         default=True,
         description=(

@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -18,6 +19,7 @@ from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
 from helioscope.config import Settings
 from helioscope.gateway import Gateway, PromptApplier
+from helioscope.gateway.controls import build_controls
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
 from helioscope.store import NewApiKey, Store
 
@@ -98,12 +100,23 @@ class Services:
             )
             self._writer.listeners.append(self.webhooks.offer)
             session = await stack.enter_async_context(_upstream_session(settings))
+            controls = build_controls(
+                store=self.store,
+                session=session,
+                guard=self.guard,
+                redis_client=await _redis(stack, settings.redis_url),
+                redis_prefix=settings.redis_key_prefix,
+                detector=settings.prompt_injection_detector,
+                enqueue=self._writer.enqueue,
+            )
+            stack.push_async_callback(controls.settle)
             self._gateway = Gateway(
                 keys=self.keys,
                 writer=self._writer,
                 session=session,
                 max_body_bytes=settings.max_request_body_bytes,
                 prompts=PromptApplier(self.store.prompts, self.guard),
+                controls=controls,
             )
             try:
                 yield self
@@ -142,6 +155,17 @@ class Services:
             file=sys.stdout,
             flush=True,
         )
+
+
+async def _redis(stack: AsyncExitStack, url: str | None) -> Any:
+    """A Redis client for the gateway controls (closed with the services), or None."""
+    if url is None:
+        return None
+    from helioscope.gateway.controls._redis import connect
+
+    client = connect(url)
+    stack.push_async_callback(client.aclose)
+    return client
 
 
 def _upstream_session(settings: Settings) -> aiohttp.ClientSession:

@@ -21,6 +21,14 @@ from helioscope._asgi import Message, Receive, Scope, Send, read_body, send_erro
 from helioscope.auth import WRITE, KeyCache, split_authorization
 from helioscope.errors import BadRequest, HelioscopeError
 from helioscope.gateway._prompts import PromptApplier
+from helioscope.gateway.controls import (
+    CONTROL_PREFIXES_RAW,
+    ControlledCall,
+    Forwarder,
+    GatewayControls,
+    Opener,
+    parse_controls,
+)
 from helioscope.ingest import (
     STATUS_CLIENT_CANCELLED,
     STATUS_TIMEOUT,
@@ -76,6 +84,7 @@ class _Incoming:
     helicone_auth: str | None = None
     authorization: str | None = None
     target_url: str | None = None
+    has_controls: bool = False  # a gateway-control header is present (cache, rate limit, ...)
 
 
 def _read_headers(raw: list[tuple[bytes, bytes]]) -> _Incoming:
@@ -88,6 +97,8 @@ def _read_headers(raw: list[tuple[bytes, bytes]]) -> _Incoming:
                 incoming.helicone_auth = pair[1]
             elif name == b"helicone-target-url":
                 incoming.target_url = pair[1]
+            elif name.startswith(CONTROL_PREFIXES_RAW):
+                incoming.has_controls = True
         elif name == b"authorization":
             incoming.authorization = value.decode("latin-1")
         elif name not in _DROP_REQUEST:
@@ -131,7 +142,9 @@ class Gateway:
         session: aiohttp.ClientSession,
         max_body_bytes: int,
         prompts: PromptApplier | None = None,
+        controls: GatewayControls | None = None,
     ) -> None:
+        self.controls = controls
         self.keys = keys
         self.writer = writer
         self.session = session
@@ -161,6 +174,11 @@ class Gateway:
             base = route.base_url or _origin(incoming.target_url)
             provider = route.provider or provider_for_target(base)
             body = await read_body(receive, self.max_body_bytes)
+            controls = (
+                parse_controls(incoming.helicone, incoming.forward, incoming.authorization)
+                if incoming.has_controls
+                else None
+            )
         except HelioscopeError as exc:
             await send_error(send, exc.status, exc.message)
             return
@@ -194,10 +212,32 @@ class Gateway:
             started=started,
         )
         try:
-            await self._forward(scope["method"], url, incoming.forward, capture, receive, send)
+            if controls is None or self.controls is None:
+                await self._forward(scope["method"], url, incoming.forward, capture, receive, send)
+            else:
+                tail = url[len(base) :]
+                call = ControlledCall(scope["method"], url, base, tail, incoming.forward, capture)
+                await self.controls.run(
+                    controls, call, self._forward_controlled(call), receive, send
+                )
         finally:
             capture.ended = capture.ended or time.perf_counter()
             self.writer.enqueue(capture)
+
+    def _forward_controlled(self, call: ControlledCall) -> Forwarder:
+        async def forward(
+            headers: list[tuple[str, str]],
+            capture: CallCapture,
+            receive: Receive,
+            send: Send,
+            opener: Opener,
+            extra: list[tuple[bytes, bytes]],
+        ) -> None:
+            await self._forward(
+                call.method, call.url, headers, capture, receive, send, opener, extra
+            )
+
+        return forward
 
     async def _forward(
         self,
@@ -207,27 +247,34 @@ class Gateway:
         capture: CallCapture,
         receive: Receive,
         send: Send,
+        opener: Opener | None = None,
+        extra: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        id_header = (b"helicone-id", capture.request_id.encode())
+        # Gateway controls pass an ``opener`` (retries, fallbacks) and ``extra`` response headers.
+        if extra is None:
+            extra = [(b"helicone-id", capture.request_id.encode())]
         try:
-            response = await self.session.request(
-                method,
-                url,
-                data=capture.request_body or None,
-                headers=headers,
-                allow_redirects=False,
-            )
+            if opener is None:
+                response = await self.session.request(
+                    method,
+                    url,
+                    data=capture.request_body or None,
+                    headers=headers,
+                    allow_redirects=False,
+                )
+            else:
+                response = await opener()
         except TimeoutError:
             capture.status, capture.error = STATUS_TIMEOUT, "upstream timed out"
-            await send_error(send, 504, f"upstream {url} timed out", [id_header])
+            await send_error(send, 504, f"upstream {url} timed out", extra)
             return
         except (aiohttp.ClientError, OSError) as exc:
             capture.status = 502
             capture.error = f"could not reach upstream {url}: {exc}"
-            await send_error(send, 502, capture.error, [id_header])
+            await send_error(send, 502, capture.error, extra)
             return
         try:
-            await self._relay(response, capture, receive, send, id_header)
+            await self._relay(response, capture, receive, send, extra)
         finally:
             response.release()
 
@@ -237,13 +284,13 @@ class Gateway:
         capture: CallCapture,
         receive: Receive,
         send: Send,
-        id_header: tuple[bytes, bytes],
+        extra: list[tuple[bytes, bytes]],
     ) -> None:
         capture.status = response.status
         headers = [
             (k.lower(), v) for k, v in response.raw_headers if k.lower() not in _DROP_RESPONSE
         ]
-        headers.append(id_header)
+        headers.extend(extra)
         capture.content_encoding = response.headers.get("content-encoding")
         capture.is_stream = response.content_type == "text/event-stream"
         if not capture.is_stream and response.content_length is not None:

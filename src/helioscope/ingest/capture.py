@@ -25,6 +25,17 @@ STATUS_CLIENT_CANCELLED = -3
 STATUS_TIMEOUT = -2
 STATUS_THREAT = -4
 
+_ZERO_USAGE = Usage(
+    prompt_tokens=0,
+    completion_tokens=0,
+    total_tokens=0,
+    prompt_cache_read_tokens=0,
+    prompt_cache_write_tokens=0,
+    reasoning_tokens=0,
+    prompt_audio_tokens=0,
+    completion_audio_tokens=0,
+)
+
 
 @dataclass(slots=True)
 class CallCapture:
@@ -49,6 +60,10 @@ class CallCapture:
     completed: bool = True
     error: str | None = None
     request_json: Any = None  # set when the gateway already parsed the body; else parsed here
+    # Gateway controls (gateway/controls): a cache hit names the request it replays.
+    cache_enabled: bool = False
+    cache_reference_id: str | None = None
+    threat: bool | None = None
 
 
 def _decode_body(data: bytes, encoding: str | None) -> bytes:
@@ -117,6 +132,9 @@ def build_log_row(capture: CallCapture) -> LogRow:
     if user is None and isinstance(request_json.get("user"), str):
         user = request_json["user"]
     usage = parsed.usage
+    if capture.cache_reference_id is not None:
+        # A cache hit cost nothing and used no tokens; the request it replays counted them.
+        usage = _ZERO_USAGE
     latency = _ms(capture.started, capture.ended)
     return LogRow(
         request_id=capture.request_id,
@@ -140,7 +158,10 @@ def build_log_row(capture: CallCapture) -> LogRow:
         path=capture.path,
         is_stream=capture.is_stream,
         **usage_columns(usage),
-        cost=cost_nano_usd(capture.provider, model, usage),
+        cost=0 if capture.cache_reference_id else cost_nano_usd(capture.provider, model, usage),
+        cache_enabled=capture.cache_enabled,
+        cache_reference_id=capture.cache_reference_id,
+        threat=capture.threat,
         properties=dict(h.properties),
         prompt_id=h.prompt_id,
         prompt_version=h.prompt_version,
@@ -168,6 +189,9 @@ def minimal_log_row(capture: CallCapture, error: str) -> LogRow:
         target_url=capture.target_url,
         path=capture.path,
         is_stream=capture.is_stream,
+        cache_enabled=capture.cache_enabled,
+        cache_reference_id=capture.cache_reference_id,
+        threat=capture.threat,
         user_id=h.user_id,
         properties=dict(h.properties),
         request_body=None if h.omit_request else capture.request_body.decode("utf-8", "replace"),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.store import _keys, _log, _migrate, _requests, _sessions
 from helioscope.store._engine import WRITE, create_engine, sqlite_path
+from helioscope.store._gateway_cache import GatewayCacheStore
 from helioscope.store._hooks_facade import HooksStore
 from helioscope.store._metrics_facade import MetricsStore
 from helioscope.store._requests import RequestQuery
@@ -36,6 +37,8 @@ class Store:
         self.hooks = HooksStore(engine, self.writer_engine)
         # Prompts: legacy and 2025 templates, versions and the gateway's cache of them.
         self.prompts = PromptStore(self.engine, self.writer_engine)
+        # Gateway controls: the embedded response cache.
+        self.gateway_cache = GatewayCacheStore(engine, self.writer_engine)
 
     @classmethod
     def open(cls, database_url: str) -> Store:
@@ -55,6 +58,7 @@ class Store:
 
     async def close(self) -> None:
         """Release every connection."""
+        self.gateway_cache.close()
         await self.engine.dispose()
 
     # Organizations and keys

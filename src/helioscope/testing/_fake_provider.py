@@ -7,6 +7,10 @@ it with headers (which a gateway forwards like any other header):
 - ``x-fake-first-token-delay-ms`` / ``x-fake-chunk-delay-ms``: slow the first byte / each chunk;
 - ``x-fake-cache-read-tokens: N``: report N prompt tokens as read from the prompt cache;
 - ``x-fake-gzip: 1``: gzip a non-streamed JSON body.
+
+Tests may also queue failures (``fail_next``: the next N calls answer a status, optionally with
+``Retry-After``), and choose the words its moderation endpoint flags (``flagged_words``) or the
+status it answers (``moderation_status``).
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ class FakeProvider:
         self.calls: list[ReceivedCall] = []
         self.record = True  # benchmarks turn this off so memory stays flat
         self.url = ""
+        self.failures: list[tuple[int, str | None]] = []  # (status, Retry-After) per next call
+        self.flagged_words: set[str] = {"forbidden"}
+        self.moderation_status = 200
         self.app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
@@ -70,6 +77,7 @@ class FakeProvider:
                 Route("/v1/responses", self._responses, methods=["POST"]),
                 Route("/v1/messages", self._messages, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
+                Route("/v1/moderations", self._moderations, methods=["POST"]),
             ]
         )
 
@@ -79,6 +87,10 @@ class FakeProvider:
         async with serve(self.app) as url:
             self.url = url
             yield url
+
+    def fail_next(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
+        """Answer the next ``times`` completion calls with ``status`` (and ``Retry-After``)."""
+        self.failures.extend([(status, retry_after)] * times)
 
     @property
     def last(self) -> ReceivedCall:
@@ -94,12 +106,15 @@ class FakeProvider:
                 )
             )
         data = orjson.loads(body) if body else {}
-        return data, _Knobs.from_request(request)
+        knobs = _Knobs.from_request(request)
+        if self.failures and request.url.path != "/v1/moderations":
+            knobs.status, knobs.retry_after = self.failures.pop(0)
+        return data, knobs
 
     async def _chat(self, request: Request) -> Response:
         data, knobs = await self._receive(request)
         if knobs.status >= 400:
-            return _json(wire.openai_error(knobs.status), knobs.status)
+            return knobs.error(wire.openai_error(knobs.status))
         model = str(data.get("model", "gpt-4o-mini"))
         prompt = wire.count_words(data.get("messages"))
         if data.get("stream"):
@@ -111,7 +126,7 @@ class FakeProvider:
     async def _completions(self, request: Request) -> Response:
         data, knobs = await self._receive(request)
         if knobs.status >= 400:
-            return _json(wire.openai_error(knobs.status), knobs.status)
+            return knobs.error(wire.openai_error(knobs.status))
         model = str(data.get("model", "gpt-3.5-turbo-instruct"))
         prompt = wire.count_words(data.get("prompt"))
         if data.get("stream"):
@@ -123,7 +138,7 @@ class FakeProvider:
     async def _embeddings(self, request: Request) -> Response:
         data, knobs = await self._receive(request)
         if knobs.status >= 400:
-            return _json(wire.openai_error(knobs.status), knobs.status)
+            return knobs.error(wire.openai_error(knobs.status))
         inputs = data.get("input")
         items = inputs if isinstance(inputs, list) else [inputs]
         vector = [0.1, 0.2, 0.3, 0.4]
@@ -146,7 +161,7 @@ class FakeProvider:
     async def _responses(self, request: Request) -> Response:
         data, knobs = await self._receive(request)
         if knobs.status >= 400:
-            return _json(wire.openai_error(knobs.status), knobs.status)
+            return knobs.error(wire.openai_error(knobs.status))
         model = str(data.get("model", "gpt-4o-mini"))
         prompt = wire.count_words(data.get("input"))
         if data.get("stream"):
@@ -156,12 +171,31 @@ class FakeProvider:
     async def _messages(self, request: Request) -> Response:
         data, knobs = await self._receive(request)
         if knobs.status >= 400:
-            return _json(wire.anthropic_error(knobs.status), knobs.status)
+            return knobs.error(wire.anthropic_error(knobs.status))
         model = str(data.get("model", "claude-3-5-sonnet-20241022"))
         prompt = wire.count_words(data.get("messages")) + wire.count_words(data.get("system"))
         if data.get("stream"):
             return knobs.stream(_sse(wire.anthropic_stream(model, prompt, knobs.cache_read)))
         return await knobs.json(wire.anthropic_message(model, prompt, knobs.cache_read))
+
+    async def _moderations(self, request: Request) -> Response:
+        data, _ = await self._receive(request)
+        if self.moderation_status >= 400:
+            return _json(wire.openai_error(self.moderation_status), self.moderation_status)
+        inputs = data.get("input")
+        texts = inputs if isinstance(inputs, list) else [inputs]
+        results = []
+        for text in texts:
+            words = set(str(text).lower().split())
+            flagged = bool(words & self.flagged_words)
+            results.append(
+                {
+                    "flagged": flagged,
+                    "categories": {"violence": flagged},
+                    "category_scores": {"violence": 0.99 if flagged else 0.01},
+                }
+            )
+        return _json({"id": "modr-fake", "model": "omni-moderation-latest", "results": results})
 
     async def _models(self, request: Request) -> Response:
         await self._receive(request)
@@ -179,6 +213,7 @@ class _Knobs:
     chunk_delay: float
     cache_read: int
     gzip: bool
+    retry_after: str | None = None
 
     @classmethod
     def from_request(cls, request: Request) -> _Knobs:
@@ -190,6 +225,12 @@ class _Knobs:
             cache_read=int(h.get("x-fake-cache-read-tokens", "0")),
             gzip=h.get("x-fake-gzip") == "1",
         )
+
+    def error(self, payload: Any) -> Response:
+        response = _json(payload, self.status)
+        if self.retry_after is not None:
+            response.headers["retry-after"] = self.retry_after
+        return response
 
     async def json(self, payload: Any) -> Response:
         if self.first_delay:

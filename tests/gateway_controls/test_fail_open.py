@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from helioscope import Settings
+from helioscope.testing import FakeProvider
+from tests.conftest import Running
+from tests.gateway.clients import PROVIDER_KEY, stored
+from tests.gateway_controls.conftest import settle
+
+
+@pytest.fixture
+def backend() -> str:
+    return "embedded"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Nothing listens on port 1: every Redis command fails. Internal errors are reported, not
+    # raised, as in production.
+    return settings.model_copy(
+        update={"redis_url": "redis://127.0.0.1:1/0", "raise_internal_errors": False}
+    )
+
+
+async def test_calls_go_through_when_redis_is_down(helioscope: Running, fake: FakeProvider) -> None:
+    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+        for n in range(3):
+            response = await http.post(
+                "/oai/v1/chat/completions",
+                json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"hi {n}"}]},
+                headers={
+                    "authorization": f"Bearer {PROVIDER_KEY}",
+                    "helicone-auth": f"Bearer {helioscope.key}",
+                    "helicone-cache-enabled": "true",
+                    "helicone-ratelimit-policy": "1;w=60",
+                },
+            )
+            await settle(helioscope)
+            # The cache reads as a miss and the bucket fails open (a quota of 1 lets all three
+            # through, with no rate-limit headers).
+            assert response.status_code == 200
+            assert response.headers["helicone-cache"] == "MISS"
+            assert "helicone-ratelimit-remaining" not in response.headers
+    assert len(fake.calls) == 3
+    assert helioscope.services.guard.count >= 6  # each failure was reported
+    await stored(helioscope, response.headers["helicone-id"])

@@ -2,9 +2,11 @@
 
 from fastapi import APIRouter
 
-from helioscope.api import asynclog, request, session
+from helioscope.api import asynclog, dataset, dataset_legacy, request, session
 from helioscope.api.envelope import install_error_handlers
 
 ROUTERS: tuple[APIRouter, ...] = (request.router, session.router, asynclog.router)
+# Datasets, evaluators, evals and experiments
+ROUTERS += (dataset.router, dataset_legacy.router)
 
 __all__ = ["ROUTERS", "install_error_handlers"]

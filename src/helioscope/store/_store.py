@@ -8,9 +8,13 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from helioscope.store import _keys, _log, _migrate, _requests, _sessions
+from helioscope.store import _keys, _log, _migrate, _requests, _sessions, _temp_keys
+from helioscope.store._datasets import DatasetStore
 from helioscope.store._engine import WRITE, create_engine, sqlite_path
+from helioscope.store._evaluators import EvaluatorStore
+from helioscope.store._experiments import ExperimentStore
 from helioscope.store._requests import RequestQuery
+from helioscope.store._scores import ScoreStore
 from helioscope.store._sessions import SessionQuery
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
 
@@ -28,6 +32,11 @@ class Store:
         self.engine = engine
         # Transactions that write go through this view of the engine (see _engine.WRITE).
         self.writer_engine = engine.execution_options(**{WRITE: True})
+        # Datasets, evaluators, scores and experiments: one sub-store each (``store.datasets``…)
+        self.datasets = DatasetStore(engine, self.writer_engine)
+        self.evaluators = EvaluatorStore(engine, self.writer_engine)
+        self.experiments = ExperimentStore(engine, self.writer_engine)
+        self.scores = ScoreStore(engine)
 
     @classmethod
     def open(cls, database_url: str) -> Store:
@@ -67,6 +76,11 @@ class Store:
         """Create a key for ``org_id``; the clear key is in the result and nowhere else."""
         async with self.writer_engine.begin() as conn:
             return await _keys.create_api_key(conn, org_id, name, permissions)
+
+    async def delete_api_key(self, org_id: str, key_id: int) -> None:
+        """Remove a key (the temporary keys experiments use for their gateway calls)."""
+        async with self.writer_engine.begin() as conn:
+            await _temp_keys.delete_api_key(conn, org_id, key_id)
 
     async def find_api_key(self, key_hash: str) -> ApiKey | None:
         """The live key with this SHA-256 hash, or None."""

@@ -16,6 +16,7 @@ from helioscope.store._experiments import ExperimentStore
 from helioscope.store._requests import RequestQuery
 from helioscope.store._scores import ScoreStore
 from helioscope.store._sessions import SessionQuery
+from helioscope.store.prompts import PromptStore
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
 
 # Errors caused by the rows themselves: writing the same rows again fails the same way.
@@ -32,6 +33,8 @@ class Store:
         self.engine = engine
         # Transactions that write go through this view of the engine (see _engine.WRITE).
         self.writer_engine = engine.execution_options(**{WRITE: True})
+        # Prompts: legacy and 2025 templates, versions and the gateway's cache of them.
+        self.prompts = PromptStore(self.engine, self.writer_engine)
         # Datasets, evaluators, scores and experiments: one sub-store each (``store.datasets``…)
         self.datasets = DatasetStore(engine, self.writer_engine)
         self.evaluators = EvaluatorStore(engine, self.writer_engine)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -65,6 +66,9 @@ class LogWriter:
         self._in_flight_items: list[LogRow | CallCapture] = []
         self.written = 0
         self.spooled = 0
+        # Called with each batch once it is stored (online evaluators watch the log this way).
+        # Hooks must return at once; they schedule their own work.
+        self.on_written: list[Callable[[list[LogRow]], None]] = []
 
     async def __aenter__(self) -> LogWriter:
         self._pending += self.spool.pending_rows()  # left over from an earlier run
@@ -219,6 +223,9 @@ class LogWriter:
         self._in_flight = []
         self._in_flight_items = []
         self.written += len(batch)
+        for hook in self.on_written:
+            with self.guard.internal_errors("telling a hook about written log rows"):
+                hook(batch)
         self._pending = max(0, self._pending - len(batch))
         if self._pending == 0:
             self._idle.set()

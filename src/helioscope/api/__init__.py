@@ -2,11 +2,21 @@
 
 from fastapi import APIRouter
 
-from helioscope.api import asynclog, dataset, dataset_legacy, request, session
+from helioscope.api import (
+    asynclog,
+    dataset,
+    dataset_legacy,
+    evals,
+    evaluator,
+    experiment,
+    request,
+    session,
+)
 from helioscope.api.envelope import install_error_handlers
 
 ROUTERS: tuple[APIRouter, ...] = (request.router, session.router, asynclog.router)
 # Datasets, evaluators, evals and experiments
-ROUTERS += (dataset.router, dataset_legacy.router)
+ROUTERS += (dataset.router, dataset_legacy.router, evaluator.router, evals.router)
+ROUTERS += experiment.ROUTERS
 
 __all__ = ["ROUTERS", "install_error_handlers"]

@@ -12,6 +12,7 @@ The score is that argument of the first tool call in the answer.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ def judge_body(
     """The chat body that asks the judge, with its one forced tool."""
     if scoring_type not in SCORING_TYPES:
         raise BadRequest(f"scoring_type must be one of {', '.join(SCORING_TYPES)}")
-    body = parse_template(template)
+    body = copy.deepcopy(parse_template(template))  # the evaluator's own stays as it is
     config = {k: body.pop(k) for k in _CONFIG_KEYS if k in body}
     variables = seen.variables()
     body = _fill(fill_legacy_template(body, variables), variables)

@@ -15,6 +15,14 @@ from helioscope.api._experiment_deps import (
     shape_evaluator,
     shape_version,
 )
+from helioscope.api._experiment_shapes import (
+    ExperimentV2,
+    ExperimentV2PromptVersion,
+    ExperimentV2Row,
+    ExtendedExperimentData,
+    experiment_fields,
+    shape_output,
+)
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
@@ -39,50 +47,6 @@ class NewExperiment(BaseModel):
     originalPromptVersion: str
 
 
-class ExperimentV2(BaseModel):
-    """One experiment."""
-
-    id: str
-    name: str
-    original_prompt_version: str
-    copied_original_prompt_version: str | None
-    input_keys: list[str] | None
-    created_at: str
-
-
-class ExperimentV2Output(BaseModel):
-    """One cell: the request that ran a row with a prompt version.
-
-    ``status`` (``pending``, ``running``, ``success``, ``failed``) and ``error`` are Helioscope
-    additions.
-    """
-
-    id: str
-    request_id: str
-    is_original: bool
-    prompt_version_id: str
-    created_at: str
-    input_record_id: str
-    status: str
-    error: str | None = None
-
-
-class ExperimentV2Row(BaseModel):
-    """One row with its cells."""
-
-    id: str
-    inputs: dict[str, Any]
-    prompt_version: str
-    requests: list[ExperimentV2Output]
-    auto_prompt_inputs: list[Any]
-
-
-class ExtendedExperimentData(ExperimentV2):
-    """An experiment with its rows."""
-
-    rows: list[ExperimentV2Row]
-
-
 class NewVersion(BaseModel):
     """Body of ``POST /v2/experiment/{experimentId}/prompt-version``."""
 
@@ -92,22 +56,6 @@ class NewVersion(BaseModel):
     metadata: dict[str, Any] | None = None
     experimentId: str | None = None
     bumpForMajorPromptVersionId: str | None = None
-
-
-class ExperimentV2PromptVersion(BaseModel):
-    """A prompt version the experiment runs."""
-
-    created_at: str | None
-    experiment_id: str | None
-    helicone_template: Any
-    id: str
-    major_version: int
-    metadata: Any
-    minor_version: int
-    model: str | None
-    organization: str
-    prompt_v2: str
-    soft_delete: bool | None
 
 
 class ManualRow(BaseModel):
@@ -162,30 +110,6 @@ class EvaluatorId(BaseModel):
     evaluatorId: str
 
 
-def _experiment(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "original_prompt_version": row["original_prompt_version"] or "",
-        "copied_original_prompt_version": row["copied_original_prompt_version"],
-        "input_keys": row["input_keys"],
-        "created_at": iso(row["created_at"]) or "",
-    }
-
-
-def _output(cell: dict[str, Any]) -> ExperimentV2Output:
-    return ExperimentV2Output(
-        id=cell["id"],
-        request_id=cell["request_id"] or "",
-        is_original=cell["is_original"],
-        prompt_version_id=cell["prompt_version_id"],
-        created_at=iso(cell["created_at"]) or "",
-        input_record_id=cell["input_record_id"],
-        status=cell["status"],
-        error=cell["error"],
-    )
-
-
 @router.post("/create/empty", response_model=Result[ExperimentId])
 async def create_empty_experiment(key: ApiKeyDep, store: StoreDep) -> Result[ExperimentId]:
     """An experiment with a new empty prompt."""
@@ -217,7 +141,7 @@ async def create_new_experiment(
 async def get_experiments(key: ApiKeyDep, store: StoreDep) -> Result[list[ExperimentV2]]:
     """Your experiments, newest first."""
     rows = await store.experiments.list_experiments(key.organization_id)
-    return Result(data=[ExperimentV2(**_experiment(r)) for r in rows])
+    return Result(data=[ExperimentV2(**experiment_fields(r)) for r in rows])
 
 
 @router.get("/{experimentId}", response_model=Result[ExtendedExperimentData])
@@ -233,12 +157,12 @@ async def get_experiment_by_id(
             id=r["id"],
             inputs=r["inputs"] or {},
             prompt_version=r["prompt_version_id"] or found["original_prompt_version"] or "",
-            requests=[_output(c) for c in cells if c["input_record_id"] == r["id"]],
+            requests=[shape_output(c) for c in cells if c["input_record_id"] == r["id"]],
             auto_prompt_inputs=r["auto_prompt_inputs"] or [],
         )
         for r in await store.experiments.rows(org, experimentId)
     ]
-    return Result(data=ExtendedExperimentData(**_experiment(found), rows=rows))
+    return Result(data=ExtendedExperimentData(**experiment_fields(found), rows=rows))
 
 
 @router.delete("/{experimentId}", response_model=Result[None])

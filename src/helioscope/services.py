@@ -18,7 +18,7 @@ from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
 from helioscope.config import Settings
 from helioscope.experiments import ExperimentService, SandboxLimits
-from helioscope.gateway import Gateway
+from helioscope.gateway import Gateway, PromptApplier
 from helioscope.ingest import LogWriter
 from helioscope.store import NewApiKey, Store
 
@@ -94,6 +94,7 @@ class Services:
                 writer=self._writer,
                 session=session,
                 max_body_bytes=settings.max_request_body_bytes,
+                prompts=PromptApplier(self.store.prompts, self.guard),
             )
             self._experiments = _experiments(settings, self.store, self._writer, session)
             stack.push_async_callback(self._experiments.close)

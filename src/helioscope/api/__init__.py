@@ -9,12 +9,15 @@ from helioscope.api import (
     evals,
     evaluator,
     experiment,
+    prompt,
+    prompt_2025,
     request,
     session,
 )
 from helioscope.api.envelope import install_error_handlers
 
 ROUTERS: tuple[APIRouter, ...] = (request.router, session.router, asynclog.router)
+ROUTERS += (prompt.router, prompt_2025.router)
 # Datasets, evaluators, evals and experiments
 ROUTERS += (dataset.router, dataset_legacy.router, evaluator.router, evals.router)
 ROUTERS += experiment.ROUTERS

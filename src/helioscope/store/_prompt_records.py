@@ -74,6 +74,7 @@ class Prompt2025Version:
     prompt_body: dict[str, Any]
     created_at: dt.datetime
     created_by: str | None = None
+    body_token: str = ""  # the secret of the body's credential-free URL
 
 
 @dataclass(slots=True)

@@ -119,6 +119,14 @@ class Prompt2025Store:
         async with self.engine.connect() as conn:
             return await db.must_get_version(conn, org_id, version_id)
 
+    async def version_by_token_2025(self, version_id: str, token: str) -> Prompt2025Version:
+        """The version whose body URL carries ``token``, or ``NotFound``."""
+        async with self.engine.connect() as conn:
+            version = await db.version_by_token(conn, version_id, token)
+        if version is None:
+            raise NotFound(f"prompt version {version_id} not found")
+        return version
+
     async def versions_2025(
         self, org_id: str, prompt_id: str, major: int | None = None
     ) -> list[Prompt2025Version]:

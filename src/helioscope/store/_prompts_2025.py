@@ -58,6 +58,7 @@ def _version(row: Any) -> Prompt2025Version:
         prompt_body=dict(row.prompt_body or {}),
         created_at=row.created_at,
         created_by=row.created_by,
+        body_token=row.body_token,
     )
 
 
@@ -116,6 +117,7 @@ async def insert_version(
         environments=environments,
         prompt_body=dict(body),
         created_at=_now(),
+        body_token=secrets.token_urlsafe(24),
     )
     await conn.execute(
         v25.insert().values(
@@ -128,6 +130,7 @@ async def insert_version(
             model=version.model,
             environments=environments,
             prompt_body=version.prompt_body,
+            body_token=version.body_token,
             created_at=version.created_at,
         )
     )
@@ -219,6 +222,18 @@ async def must_get_version(
     if version is None or (prompt_id is not None and version.prompt_id != prompt_id):
         raise NotFound(f"prompt version {version_id} not found")
     return version
+
+
+async def version_by_token(
+    conn: AsyncConnection, version_id: str, token: str
+) -> Prompt2025Version | None:
+    """A live version whose body URL secret is ``token`` (the URL is the credential)."""
+    row = (
+        await conn.execute(select(v25).where(v25.c.id == version_id, ~v25.c.soft_delete))
+    ).first()
+    if row is None or not secrets.compare_digest(row.body_token, token):
+        return None
+    return _version(row)
 
 
 async def versions(

@@ -327,3 +327,15 @@ async def soft_delete_prompt(conn: AsyncConnection, prompt: LegacyPrompt) -> Non
         .where(pv.c.prompt_v2 == prompt.id, pv.c.organization_id == org)
         .values(soft_delete=True, updated_at=_now())
     )
+
+
+async def set_user_defined_id(conn: AsyncConnection, prompt: LegacyPrompt, new_id: str) -> None:
+    """Rename a prompt's Helicone-Prompt-Id; another live prompt of that name is a 400."""
+    existing = await find_by_user_defined_id(conn, prompt.organization_id, new_id)
+    if existing is not None and existing.id != prompt.id:
+        raise BadRequest(f"a prompt with userDefinedId {new_id!r} already exists")
+    await conn.execute(
+        update(prompt_v2)
+        .where(prompt_v2.c.id == prompt.id, prompt_v2.c.organization_id == prompt.organization_id)
+        .values(user_defined_id=new_id)
+    )

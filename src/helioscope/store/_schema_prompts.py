@@ -29,7 +29,15 @@ prompt_v2 = Table(
     Column("metadata", JsonDoc, nullable=False),
     Column("soft_delete", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UtcDateTime(), nullable=False),
-    Index("ix_prompt_v2_org_user_defined", "organization_id", "user_defined_id"),
+    # One live prompt per Helicone-Prompt-Id: two first calls racing cannot make two prompts.
+    Index(
+        "ix_prompt_v2_org_user_defined",
+        "organization_id",
+        "user_defined_id",
+        unique=True,
+        sqlite_where=text("NOT soft_delete"),
+        postgresql_where=text("NOT soft_delete"),
+    ),
 )
 
 prompts_versions = Table(
@@ -99,6 +107,8 @@ prompts_2025_versions = Table(
     Column("model", String(), nullable=False, server_default=""),
     Column("environments", JsonDoc, nullable=False),  # a JSON array of environment names
     Column("prompt_body", JsonDoc, nullable=False),  # the OpenAI chat body (S3 in Helicone)
+    # A random secret in the body's URL (Helicone's SDKs fetch `s3_url` without credentials).
+    Column("body_token", String(64), nullable=False),
     Column("soft_delete", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_prompts_2025_versions_org_prompt", "organization_id", "prompt_id"),

@@ -36,7 +36,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_prompt_v2"),
     )
     op.create_index(
-        "ix_prompt_v2_org_user_defined", "prompt_v2", ["organization_id", "user_defined_id"]
+        "ix_prompt_v2_org_user_defined",
+        "prompt_v2",
+        ["organization_id", "user_defined_id"],
+        unique=True,
+        sqlite_where=sa.text("NOT soft_delete"),
+        postgresql_where=sa.text("NOT soft_delete"),
     )
     op.create_table(
         "prompts_versions",
@@ -107,6 +112,7 @@ def upgrade() -> None:
         sa.Column("model", sa.String(), nullable=False, server_default=""),
         sa.Column("environments", JsonDoc, nullable=False),
         sa.Column("prompt_body", JsonDoc, nullable=False),
+        sa.Column("body_token", sa.String(64), nullable=False),
         _soft_delete(),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(

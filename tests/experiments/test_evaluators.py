@@ -14,6 +14,7 @@ CODE = {
     "scoring_type": "BOOLEAN",
     "code_template": "print('hello' in response_body.lower())",
 }
+JUDGE_TEXT = '{"messages": [{"role": "user", "content": "{{outputs}}"}]}'
 JUDGE = {
     "name": "Quality",
     "scoring_type": "LLM-CHOICE",
@@ -79,7 +80,7 @@ async def test_python_and_llm_tests(helioscope: Running) -> None:
                 "testInput": test_input,
                 "evaluatorConfig": {
                     "evaluator_scoring_type": "LLM-BOOLEAN",
-                    "evaluator_llm_template": '{"messages": [{"role": "user", "content": "{{outputs}}"}]}',
+                    "evaluator_llm_template": JUDGE_TEXT,
                 },
             },
         )
@@ -148,7 +149,7 @@ async def test_evals_and_score_filters(helioscope: Running) -> None:
         await api.post(f"/v1/evals/{a}", {"name": "accuracy", "score": 0.5})
         await api.post(f"/v1/evals/{b}", {"name": "accuracy", "score": 1.0})
         await api.post(f"/v1/request/{a}/score", {"scores": {"safe": True}})
-        await api.post(f"/v1/evals/missing", {"name": "accuracy", "score": 1}, status=404)
+        await api.post("/v1/evals/missing", {"name": "accuracy", "score": 1}, status=404)
         assert await api.get("/v1/evals/scores") == ["accuracy", "safe-hcone-bool"]
 
         now = dt.datetime.now(dt.UTC)

@@ -153,7 +153,7 @@ async def test_experiment_from_production_requests_to_scores(
         # Each call went through the gateway with its row's question under the new prompt.
         bodies = [c.json() for c in fake.calls]
         sent = [b for b in bodies if b["messages"][0]["content"].startswith("Be concise")]
-        assert [m["messages"][1]["content"] for m in sent] == QUESTIONS
+        assert sorted(m["messages"][1]["content"] for m in sent) == sorted(QUESTIONS)
         assert all(c.headers["authorization"] == f"Bearer {EXPERIMENT_KEY}" for c in fake.calls[3:])
         logged = await api.get(f"/v1/request/{first}")
         assert logged["properties"]["Helicone-Experiment-Id"] == experiment_id

@@ -8,7 +8,7 @@ it with headers (which a gateway forwards like any other header):
 - ``x-fake-cache-read-tokens: N``: report N prompt tokens as read from the prompt cache;
 - ``x-fake-gzip: 1``: gzip a non-streamed JSON body.
 
-A chat call with ``tools`` gets a tool call back (see ``_tools``). A call whose model is
+A chat call that forces a tool (``tool_choice``) gets a tool call back (see ``_tools``). A call whose model is
 ``fake-error-<status>`` answers that status, for callers that cannot set headers.
 """
 

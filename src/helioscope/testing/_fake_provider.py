@@ -8,8 +8,9 @@ it with headers (which a gateway forwards like any other header):
 - ``x-fake-cache-read-tokens: N``: report N prompt tokens as read from the prompt cache;
 - ``x-fake-gzip: 1``: gzip a non-streamed JSON body.
 
-A chat call that forces a tool (``tool_choice``) gets a tool call back (see ``_tools``). A call whose model is
-``fake-error-<status>`` answers that status, for callers that cannot set headers.
+A chat call that forces a tool (``tool_choice``) gets a tool call back (see ``_tools``). A
+call whose model is ``fake-error-<status>`` answers that status, for callers that cannot set
+headers.
 """
 
 from __future__ import annotations

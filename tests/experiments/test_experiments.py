@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import Running
@@ -158,3 +159,46 @@ async def test_new_experiments_and_isolation(helioscope: Running) -> None:
             "/v2/experiment/new", {"name": "x", "originalPromptVersion": version}, status=404
         )
         await other.post(f"/v2/experiment/{empty}/add-manual-row", {"inputs": {}}, status=404)
+
+
+async def test_hostile_code_evaluators_are_stopped_and_reported(
+    helioscope: Running, tmp_path: Path
+) -> None:
+    db_file = helioscope.services.store.sqlite_file
+    if db_file is None:  # PostgreSQL: any file the server can read stands in for the database
+        db_file = tmp_path / "secret.db"
+        db_file.write_text("secret")
+    hostile = {
+        "Loops": "while True:\n    pass",
+        "Hogs": "blob = bytearray(1024 * 1024 * 1024)\nprint(1)",
+        "Snoops": f"print(len(open({str(db_file)!r}, 'rb').read()))",
+    }
+    async with Api(helioscope) as api:
+        version = await new_prompt(api)
+        experiment_id = (
+            await api.post("/v2/experiment/new", {"name": "h", "originalPromptVersion": version})
+        )["experimentId"]
+        row = await api.post(
+            f"/v2/experiment/{experiment_id}/add-manual-row", {"inputs": {"city": "Paris"}}
+        )
+        details = await api.get(f"/v2/experiment/{experiment_id}")
+        request_id = await api.post(
+            f"/v2/experiment/{experiment_id}/run-hypothesis",
+            {"inputRecordId": row, "promptVersionId": details["copied_original_prompt_version"]},
+        )
+        for name, code in hostile.items():
+            created = await api.post(
+                "/v1/evaluator", {"name": name, "scoring_type": "NUMERIC", "code_template": code}
+            )
+            await api.post(
+                f"/v2/experiment/{experiment_id}/evaluators", {"evaluatorId": created["id"]}
+            )
+        await api.post(f"/v2/experiment/{experiment_id}/evaluators/run")
+        status = await api.get(f"/v2/experiment/{experiment_id}/run/status")
+        errors = sorted(status["evaluatorErrors"])
+        assert len(errors) == 3, errors
+        assert errors[0].startswith("Hogs") and "memory limit of 128 MB exceeded" in errors[0]
+        assert errors[1].startswith("Loops") and "time limit of 3 s exceeded" in errors[1]
+        assert errors[2].startswith("Snoops") and "PermissionError" in errors[2]
+        assert (await api.get(f"/v1/request/{request_id}"))["scores"] == {}
+        assert status["unscoredOutputs"] == 3  # still unscored: nothing was made up

@@ -54,6 +54,7 @@ class ExperimentService:
         if self.gateway.base_url is None and server is not None:
             host, port = server
             host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+            host = f"[{host}]" if ":" in host else host  # an IPv6 address
             self.gateway.base_url = f"http://{host}:{port}"
 
     async def run_hypothesis(

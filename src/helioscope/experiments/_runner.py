@@ -69,7 +69,9 @@ class Runner:
         row = await cells.row(org_id, experiment_id, record_id)
         version = await self.store.prompts.must_get_version(org_id, version_id)
         body = compile_version(version.helicone_template, version.model, row)
-        await cells.set_cell(org_id, experiment_id, record_id, version_id, status="running")
+        await cells.set_cell(
+            org_id, experiment_id, record_id, version_id, status="running", is_original=False
+        )
         headers = {
             "helicone-experiment-id": experiment_id,
             "helicone-property-helicone-experiment-row-id": record_id,

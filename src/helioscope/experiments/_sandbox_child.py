@@ -173,7 +173,10 @@ def main() -> None:
     out = os.fdopen(os.dup(1), "w")  # kept before the code can touch fd 1
     roots = readable_roots()
     _limit(int(job["memory_bytes"]), int(job["cpu_seconds"]))
-    abi = _landlock(roots)
+    try:
+        abi, isolation = _landlock(roots), ""
+    except OSError as exc:  # e.g. a container whose seccomp profile refuses the syscalls
+        abi, isolation = 0, f"audit-hook (landlock unavailable: {exc})"
     _forget_ctypes()
     _audit_hook(roots)
     result: dict[str, Any] = {"output": None, "traces": [], "error": None}
@@ -184,7 +187,7 @@ def main() -> None:
     except BaseException as exc:  # anything the evaluator raises, SystemExit too, is its result
         result["error"] = f"{type(exc).__name__}: {exc}"
         result["traces"] = traceback.format_exception_only(type(exc), exc)
-    result["isolation"] = f"landlock-abi-{abi}" if abi else "audit-hook"
+    result["isolation"] = f"landlock-abi-{abi}" if abi else isolation or "audit-hook"
     out.write(json.dumps(result) + "\n")
     out.flush()
 

@@ -13,7 +13,8 @@ What is guaranteed (see ``_sandbox_child`` for how):
   files or start processes. On Linux with Landlock (5.13+, ABI reported in each result as
   ``isolation``) the kernel lets it read nothing but the Python standard library, so the
   database file and everything else on disk is out of reach even to ``ctypes`` or native code;
-  Landlock ABI 4+ also blocks TCP. Without Landlock, an audit hook refuses the same opens,
+  Landlock ABI 4+ also blocks TCP. Without Landlock (an old kernel, or a container whose
+  seccomp profile refuses its system calls), an audit hook refuses the same opens,
   sockets and subprocesses: a real barrier against ordinary code, but only best effort against
   code written to defeat the interpreter, so deploy on a kernel with Landlock.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from fastapi import APIRouter
@@ -19,6 +20,7 @@ from helioscope.api._experiment_shapes import (
     EvaluatorId,
     ExperimentId,
     ExperimentV2,
+    ExperimentV2Output,
     ExperimentV2PromptVersion,
     ExperimentV2Row,
     ExtendedExperimentData,
@@ -141,13 +143,15 @@ async def get_experiment_by_id(
     """An experiment with its rows and each row's cells."""
     org = key.organization_id
     found = await store.experiments.get(org, experimentId)
-    cells = await store.experiments.cells(org, experimentId)
+    by_row: dict[str, list[ExperimentV2Output]] = defaultdict(list)
+    for cell in await store.experiments.cells(org, experimentId):
+        by_row[cell["input_record_id"]].append(shape_output(cell))
     rows = [
         ExperimentV2Row(
             id=r["id"],
             inputs=r["inputs"] or {},
             prompt_version=r["prompt_version_id"] or found["original_prompt_version"] or "",
-            requests=[shape_output(c) for c in cells if c["input_record_id"] == r["id"]],
+            requests=by_row[r["id"]],
             auto_prompt_inputs=r["auto_prompt_inputs"] or [],
         )
         for r in await store.experiments.rows(org, experimentId)

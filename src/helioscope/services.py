@@ -18,6 +18,7 @@ import aiohttp
 from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
 from helioscope.config import Settings
+from helioscope.experiments import ExperimentService, SandboxLimits
 from helioscope.gateway import Gateway, PromptApplier
 from helioscope.gateway.controls import build_controls
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
@@ -38,6 +39,7 @@ class Services:
         self._gateway: Gateway | None = None
         self._webhooks: WebhookDispatcher | None = None
         self._alerts: AlertEvaluator | None = None
+        self._experiments: ExperimentService | None = None
         self.bootstrap_key: NewApiKey | None = None
 
     @property
@@ -67,6 +69,13 @@ class Services:
         if self._gateway is None:
             raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
         return self._gateway
+
+    @property
+    def experiments(self) -> ExperimentService:
+        """The running experiments machinery."""
+        if self._experiments is None:
+            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
+        return self._experiments
 
     def spool_dir(self) -> Path:
         """Where overflowing log records are kept on disk."""
@@ -118,6 +127,8 @@ class Services:
                 prompts=PromptApplier(self.store.prompts, self.guard),
                 controls=controls,
             )
+            self._experiments = _experiments(settings, self.store, self._writer, session)
+            stack.push_async_callback(self._experiments.close)
             try:
                 yield self
             finally:
@@ -166,6 +177,22 @@ async def _redis(stack: AsyncExitStack, url: str | None) -> Any:
     client = connect(url)
     stack.push_async_callback(client.aclose)
     return client
+
+
+def _experiments(
+    settings: Settings, store: Store, writer: LogWriter, session: aiohttp.ClientSession
+) -> ExperimentService:
+    key = settings.experiment_openai_api_key
+    return ExperimentService(
+        store,
+        writer,
+        session,
+        self_url=settings.self_url.rstrip("/") if settings.self_url else None,
+        provider_key=key.get_secret_value() if key is not None else None,
+        concurrency=settings.experiment_concurrency,
+        limits=SandboxLimits(settings.evaluator_timeout_seconds, settings.evaluator_memory_mb),
+        judge_model=settings.evaluator_model,
+    )
 
 
 def _upstream_session(settings: Settings) -> aiohttp.ClientSession:

@@ -127,7 +127,7 @@ async def test_versions_labels_templates_promote_and_delete(api: Api) -> None:
     assert len(only_major_0) == 2
     assert await api.call("DELETE", base) is None
     await api.call("GET", base, status=404)
-    assert await api.call("GET", f"/v1/prompt/{created['id']}/experiments") == []
+    assert await api.call("GET", f"/v1/prompt/{created['id']}/experiments") == []  # none yet
     await api.call("DELETE", f"/v1/prompt/{created['id']}", status=204)
     await api.call("POST", f"/v1/prompt/{created['id']}/query", {}, status=404)
 

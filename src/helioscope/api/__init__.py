@@ -5,6 +5,11 @@ from fastapi import APIRouter
 from helioscope.api import (
     asynclog,
     dashboard,
+    dataset,
+    dataset_legacy,
+    evals,
+    evaluator,
+    experiment,
     metrics,
     prompt,
     prompt_2025,
@@ -32,6 +37,11 @@ ROUTERS: tuple[APIRouter, ...] = (
     webhooks.score_router,
     prompt.router,
     prompt_2025.router,
+    dataset.router,
+    dataset_legacy.router,
+    evaluator.router,
+    evals.router,
+    *experiment.ROUTERS,
 )
 
 __all__ = ["ROUTERS", "install_error_handlers"]

@@ -251,9 +251,21 @@ async def query_inputs(
 async def prompt_experiments(
     promptId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PromptExperiment]]:
-    """Experiments run on this prompt's versions (none: experiments are not built yet)."""
+    """Experiments that started from, or test, one of this prompt's versions, newest first."""
     await store.prompts.get_prompt(key.organization_id, promptId)
-    return Result(data=[])
+    found = await store.experiments.for_prompt(key.organization_id, promptId)
+    return Result(
+        data=[
+            PromptExperiment(
+                id=e["id"],
+                created_at=e["created_at"].isoformat(),
+                num_hypotheses=e["num_hypotheses"],
+                dataset=e["dataset_id"] or "",
+                meta=e["meta"] or {},
+            )
+            for e in found
+        ]
+    )
 
 
 @router.post("/{promptId}/versions/query", operation_id="GetPromptVersions")

@@ -66,7 +66,8 @@ class LogWriter:
         self._in_flight_items: list[LogRow | CallCapture] = []
         self.written = 0
         self.spooled = 0
-        # Called with each batch once it is stored (webhooks); each must return at once.
+        # Called with each batch once it is stored (webhooks, online evaluators); each must
+        # return at once and schedule its own work.
         self.listeners: list[Callable[[list[LogRow]], None]] = []
         self._rejected: set[int] = set()  # ids of rows of this batch sent to the dead letters
 

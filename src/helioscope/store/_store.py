@@ -8,12 +8,17 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from helioscope.store import _keys, _log, _migrate, _requests, _sessions
+from helioscope.store import _keys, _log, _migrate, _requests, _sessions, _temp_keys
+from helioscope.store._datasets import DatasetStore
 from helioscope.store._engine import WRITE, create_engine, sqlite_path
+from helioscope.store._evaluators import EvaluatorStore
+from helioscope.store._experiment_tables import ExperimentTableStore
+from helioscope.store._experiments import ExperimentStore
 from helioscope.store._gateway_cache import GatewayCacheStore
 from helioscope.store._hooks_facade import HooksStore
 from helioscope.store._metrics_facade import MetricsStore
 from helioscope.store._requests import RequestQuery
+from helioscope.store._scores import ScoreStore
 from helioscope.store._sessions import SessionQuery
 from helioscope.store.prompts import PromptStore
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
@@ -39,6 +44,12 @@ class Store:
         self.prompts = PromptStore(self.engine, self.writer_engine)
         # Gateway controls: the embedded response cache.
         self.gateway_cache = GatewayCacheStore(engine, self.writer_engine)
+        # Datasets, evaluators, scores and experiments: one sub-store each (``store.datasets``…)
+        self.datasets = DatasetStore(engine, self.writer_engine)
+        self.evaluators = EvaluatorStore(engine, self.writer_engine)
+        self.experiments = ExperimentStore(engine, self.writer_engine)
+        self.experiment_tables = ExperimentTableStore(engine, self.writer_engine)
+        self.scores = ScoreStore(engine)
 
     @classmethod
     def open(cls, database_url: str) -> Store:
@@ -79,6 +90,11 @@ class Store:
         """Create a key for ``org_id``; the clear key is in the result and nowhere else."""
         async with self.writer_engine.begin() as conn:
             return await _keys.create_api_key(conn, org_id, name, permissions)
+
+    async def purge_api_key(self, org_id: str, key_id: int) -> None:
+        """Remove a key for good (the temporary keys experiments use for their gateway calls)."""
+        async with self.writer_engine.begin() as conn:
+            await _temp_keys.purge_api_key(conn, org_id, key_id)
 
     async def find_api_key(self, key_hash: str) -> ApiKey | None:
         """The live key with this SHA-256 hash, or None."""

@@ -11,6 +11,11 @@ it with headers (which a gateway forwards like any other header):
 Tests may also queue failures (``fail_next``: the next N calls answer a status, optionally with
 ``Retry-After``), and choose the words its moderation endpoint flags (``flagged_words``) or the
 status it answers (``moderation_status``).
+
+A chat call that forces a tool (``tool_choice``) gets a tool call back (see ``_tools``). A
+call whose model is ``fake-error-<status>`` answers that status, and ``fake-delay-<ms>`` answers
+after that long, for callers that cannot set headers. ``peak_chat_calls`` is the most chat
+calls it has had in flight at once.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from starlette.routing import Route
 
 from helioscope.testing import _wire as wire
 from helioscope.testing._server import serve
+from helioscope.testing._tools import chosen_function, openai_tool_call
 
 
 @dataclass(slots=True)
@@ -65,6 +71,8 @@ class FakeProvider:
     def __init__(self) -> None:
         self.calls: list[ReceivedCall] = []
         self.record = True  # benchmarks turn this off so memory stays flat
+        self.peak_chat_calls = 0
+        self._chat_calls = 0
         self.url = ""
         self.failures: list[tuple[int, str | None]] = []  # (status, Retry-After) per next call
         self.flagged_words: set[str] = {"forbidden"}
@@ -112,11 +120,27 @@ class FakeProvider:
         return data, knobs
 
     async def _chat(self, request: Request) -> Response:
+        self._chat_calls += 1
+        self.peak_chat_calls = max(self.peak_chat_calls, self._chat_calls)
+        try:
+            return await self._answer_chat(request)
+        finally:
+            self._chat_calls -= 1
+
+    async def _answer_chat(self, request: Request) -> Response:
         data, knobs = await self._receive(request)
         if knobs.status >= 400:
             return knobs.error(wire.openai_error(knobs.status))
         model = str(data.get("model", "gpt-4o-mini"))
+        if model.startswith("fake-error-") and model[11:].isdigit():
+            return _json(wire.openai_error(int(model[11:])), int(model[11:]))
+        if model.startswith("fake-delay-") and model[11:].isdigit():
+            await asyncio.sleep(int(model[11:]) / 1000)
         prompt = wire.count_words(data.get("messages"))
+        function = chosen_function(data)
+        if function is not None and not data.get("stream"):
+            override = request.headers.get("x-fake-tool-arguments")
+            return await knobs.json(openai_tool_call(model, prompt, function, override))
         if data.get("stream"):
             include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
             events = wire.openai_chat_stream(model, prompt, knobs.cache_read, include_usage)

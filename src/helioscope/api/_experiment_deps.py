@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import Depends, Request
 from pydantic import BaseModel
 
 from helioscope.api._request_shape import iso
 from helioscope.experiments import ExperimentService
-from helioscope.store.prompts import PromptVersion
 
 
 async def get_experiments(request: Request) -> ExperimentService:
@@ -49,37 +47,4 @@ def shape_evaluator(row: dict[str, Any]) -> EvaluatorResult:
         name=row["name"],
         code_template=row["code_template"],
         last_mile_config=row["last_mile_config"],
-    )
-
-
-class PromptVersionResult(BaseModel):
-    """Helicone's ``PromptVersionResult`` (the template as JSON text)."""
-
-    id: str
-    minor_version: int
-    major_version: int
-    prompt_v2: str
-    model: str
-    helicone_template: str
-    created_at: str
-    metadata: dict[str, Any]
-    parent_prompt_version: str | None = None
-    experiment_id: str | None = None
-    updated_at: str | None = None
-
-
-def shape_version(version: PromptVersion) -> PromptVersionResult:
-    """A legacy prompt version in Helicone's shape."""
-    return PromptVersionResult(
-        id=version.id,
-        minor_version=version.minor_version,
-        major_version=version.major_version,
-        prompt_v2=version.prompt_id,
-        model=version.model,
-        helicone_template=orjson.dumps(version.helicone_template).decode(),
-        created_at=iso(version.created_at) or "",
-        metadata=version.metadata,
-        parent_prompt_version=version.parent_prompt_version,
-        experiment_id=version.experiment_id,
-        updated_at=iso(version.updated_at),
     )

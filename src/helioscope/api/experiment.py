@@ -10,14 +10,10 @@ from pydantic import BaseModel, Field
 
 from helioscope.api import experiment_legacy, experiment_scores, experiment_table
 from helioscope.api._experiment_deps import (
-    EvaluatorResult,
     ExperimentsDep,
-    PromptVersionResult,
-    shape_evaluator,
-    shape_version,
 )
+from helioscope.api._experiment_evaluators import add_evaluator_routes
 from helioscope.api._experiment_shapes import (
-    EvaluatorId,
     ExperimentId,
     ExperimentV2,
     ExperimentV2Output,
@@ -27,6 +23,7 @@ from helioscope.api._experiment_shapes import (
     experiment_fields,
     shape_output,
 )
+from helioscope.api._prompt_shape import PromptVersionResult, version_result
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
@@ -35,6 +32,7 @@ from helioscope.prompts import legacy_input_keys
 from helioscope.store import MAX_PAGE
 
 router = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
+add_evaluator_routes(router)
 Inputs = dict[str, str]
 
 
@@ -186,7 +184,7 @@ async def create_new_prompt_version_for_experiment(
     await store.experiments.add_input_keys(
         org, experimentId, legacy_input_keys(version.helicone_template)
     )
-    return Result(data=shape_version(version))
+    return Result(data=version_result(version))
 
 
 @router.delete("/{experimentId}/prompt-version/{promptVersionId}", response_model=Result[None])
@@ -313,45 +311,6 @@ async def run_hypothesis(
         org, experimentId, body.inputRecordId, body.promptVersionId
     )
     return Result(data=request_id)
-
-
-@router.get("/{experimentId}/evaluators", response_model=Result[list[EvaluatorResult]])
-async def get_experiment_evaluators(
-    experimentId: str, key: ApiKeyDep, store: StoreDep
-) -> Result[list[EvaluatorResult]]:
-    """The evaluators attached to the experiment."""
-    await store.experiments.get(key.organization_id, experimentId)
-    rows = await store.evaluators.for_experiment(key.organization_id, experimentId)
-    return Result(data=[shape_evaluator(r) for r in rows])
-
-
-@router.post("/{experimentId}/evaluators", response_model=Result[None])
-async def create_experiment_evaluator(
-    experimentId: str, body: EvaluatorId, key: ApiKeyDep, store: StoreDep
-) -> Result[None]:
-    """Attach an evaluator."""
-    await store.experiments.get(key.organization_id, experimentId)
-    await store.evaluators.attach(key.organization_id, experimentId, body.evaluatorId)
-    return Result(data=None)
-
-
-@router.delete("/{experimentId}/evaluators/{evaluatorId}", response_model=Result[None])
-async def delete_experiment_evaluator(
-    experimentId: str, evaluatorId: str, key: ApiKeyDep, store: StoreDep
-) -> Result[None]:
-    """Detach an evaluator."""
-    await store.evaluators.detach(key.organization_id, experimentId, evaluatorId)
-    return Result(data=None)
-
-
-@router.post("/{experimentId}/evaluators/run", response_model=Result[None])
-async def run_experiment_evaluators(
-    experimentId: str, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
-) -> Result[None]:
-    """Score every output that lacks a score of each attached evaluator (waits for them)."""
-    await store.experiments.get(key.organization_id, experimentId)
-    await service.run_evaluators(key.organization_id, experimentId)
-    return Result(data=None)
 
 
 @router.get("/{experimentId}/should-run-evaluators", response_model=Result[bool])

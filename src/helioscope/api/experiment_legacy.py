@@ -12,13 +12,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from helioscope.api import experiment_query
-from helioscope.api._experiment_deps import EvaluatorResult, ExperimentsDep, shape_evaluator
-from helioscope.api._experiment_shapes import EvaluatorId, ExperimentId
+from helioscope.api._experiment_evaluators import add_evaluator_routes
+from helioscope.api._experiment_shapes import ExperimentId
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.experiments import legacy
 
 router = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
+add_evaluator_routes(router)
 
 
 class NewEmptyExperiment(BaseModel):
@@ -132,45 +133,6 @@ async def get_experiment_hypothesis_scores(
     aggregates = await store.scores.aggregate(org, runs)
     scores = {k: Score(valueType="number", value=v["mean"]) for k, v in aggregates.items()}
     return Result(data=HypothesisScores(runsCount=len(runs), scores=scores))
-
-
-@router.get("/{experimentId}/evaluators", response_model=Result[list[EvaluatorResult]])
-async def get_experiment_evaluators_old(
-    experimentId: str, key: ApiKeyDep, store: StoreDep
-) -> Result[list[EvaluatorResult]]:
-    """The evaluators attached to the experiment."""
-    await store.experiments.get(key.organization_id, experimentId)
-    rows = await store.evaluators.for_experiment(key.organization_id, experimentId)
-    return Result(data=[shape_evaluator(r) for r in rows])
-
-
-@router.post("/{experimentId}/evaluators", response_model=Result[None])
-async def create_experiment_evaluator_old(
-    experimentId: str, body: EvaluatorId, key: ApiKeyDep, store: StoreDep
-) -> Result[None]:
-    """Attach an evaluator."""
-    await store.experiments.get(key.organization_id, experimentId)
-    await store.evaluators.attach(key.organization_id, experimentId, body.evaluatorId)
-    return Result(data=None)
-
-
-@router.post("/{experimentId}/evaluators/run", response_model=Result[None])
-async def run_experiment_evaluators_old(
-    experimentId: str, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
-) -> Result[None]:
-    """Score every unscored output with the attached evaluators."""
-    await store.experiments.get(key.organization_id, experimentId)
-    await service.run_evaluators(key.organization_id, experimentId)
-    return Result(data=None)
-
-
-@router.delete("/{experimentId}/evaluators/{evaluatorId}", response_model=Result[None])
-async def delete_experiment_evaluator_old(
-    experimentId: str, evaluatorId: str, key: ApiKeyDep, store: StoreDep
-) -> Result[None]:
-    """Detach an evaluator."""
-    await store.evaluators.detach(key.organization_id, experimentId, evaluatorId)
-    return Result(data=None)
 
 
 @router.post("/update-meta", response_model=Result[dict[str, Any]])

@@ -1,0 +1,175 @@
+// The Requests page: the filtered, sorted, server-paged log of the signed-in organization.
+import { post } from "./api.js";
+import { columnChooser, chosenColumns } from "./columns.js";
+import { clear, h, toast } from "./dom.js";
+import { openDrawer } from "./drawer.js";
+import { exportRequests } from "./export.js";
+import { countConditions, emptyGroup, renderFilterBuilder, toTree } from "./filters.js";
+import { time } from "./format.js";
+import { currentKey } from "./auth.js";
+import { dataTable, pager } from "./table.js";
+
+// Page state survives navigation within the tab, per organization key.
+const states = new Map();
+
+function stateFor(key) {
+  if (!states.has(key)) {
+    states.set(key, { filter: emptyGroup(), applied: "all", offset: 0, limit: 50, sort: { created_at: "desc" }, keyHints: { properties: new Set(), scores: new Set() } });
+  }
+  return states.get(key);
+}
+
+export async function renderRequests(main, { params }) {
+  const state = stateFor(currentKey().key);
+  // A link such as #/requests?property=env:prod starts with that condition.
+  const prop = params.get("property");
+  if (prop && prop.includes(":")) {
+    const [k, ...v] = prop.split(":");
+    state.filter = emptyGroup();
+    state.filter.items.push({ type: "leaf", field: "properties", key: k, operator: "equals", value: v.join(":") });
+    state.applied = toTree(state.filter);
+    state.offset = 0;
+  }
+  const countEl = h("span", { class: "count muted", "aria-live": "polite" });
+  const results = h("div", { class: "results", "aria-busy": "true" });
+  const filterBox = h("div", { class: "filter-panel", id: "filter-panel" });
+  const filterBadge = h("span", { class: "badge" });
+  const filterToggle = h("button", { type: "button", class: "ghost", "aria-expanded": "false", "aria-controls": "filter-panel" }, "Filters ", filterBadge);
+  const applyBtn = h("button", { type: "submit", class: "primary" }, "Apply filters");
+  const filterForm = h(
+    "form",
+    {
+      onsubmit: (e) => {
+        e.preventDefault();
+        state.applied = toTree(state.filter);
+        state.offset = 0;
+        load();
+      },
+    },
+    filterBox,
+    h(
+      "div",
+      { class: "row" },
+      applyBtn,
+      h("button", { type: "button", class: "ghost", onclick: () => { state.filter = emptyGroup(); state.applied = "all"; state.offset = 0; drawFilters(); load(); } }, "Clear"),
+      h("details", { class: "tree-preview" }, h("summary", {}, "Filter tree (as sent to the API)"), h("pre", { id: "tree-json" })),
+    ),
+  );
+  const filterSection = h("section", { class: "card filters", hidden: true, "aria-label": "Filters" }, filterForm);
+  filterToggle.addEventListener("click", () => {
+    filterSection.hidden = !filterSection.hidden;
+    filterToggle.setAttribute("aria-expanded", String(!filterSection.hidden));
+    if (!filterSection.hidden) filterSection.querySelector("select, input, button")?.focus();
+  });
+
+  function drawFilters() {
+    clear(filterBox);
+    renderFilterBuilder(filterBox, state.filter, {
+      keyHints: state.keyHints,
+      onChange: () => {
+        const n = countConditions(state.filter);
+        filterBadge.textContent = n ? String(n) : "";
+        const pre = document.getElementById("tree-json");
+        if (pre) pre.textContent = JSON.stringify(toTree(state.filter), null, 2);
+      },
+    });
+  }
+
+  let controller = null;
+  async function load() {
+    controller?.abort();
+    controller = new AbortController();
+    results.setAttribute("aria-busy", "true");
+    const body = { filter: state.applied, offset: state.offset, limit: state.limit, sort: state.sort };
+    try {
+      const [rows, total] = await Promise.all([
+        post("/v1/request/query", body, { signal: controller.signal }),
+        post("/v1/request/count/query", { filter: state.applied }, { signal: controller.signal }),
+      ]);
+      for (const r of rows) {
+        Object.keys(r.properties || {}).forEach((k) => state.keyHints.properties.add(k));
+        Object.keys(r.scores || {}).forEach((k) => state.keyHints.scores.add(k));
+      }
+      countEl.textContent = `${total.toLocaleString()} request${total === 1 ? "" : "s"}`;
+      drawTable(rows, total);
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      clear(results).append(h("p", { class: "form-error", role: "alert" }, err.message));
+    } finally {
+      results.setAttribute("aria-busy", "false");
+    }
+  }
+
+  function drawTable(rows, total) {
+    clear(results);
+    if (!rows.length) {
+      results.append(h("p", { class: "empty" }, state.applied === "all" ? "No requests logged yet. Send a call through the gateway to see it here." : "No request matches these filters."));
+    } else {
+      results.append(
+        dataTable({
+          caption: "Requests",
+          columns: chosenColumns(),
+          rows,
+          sort: state.sort,
+          onSort: (key, dir) => {
+            state.sort = { [key]: dir };
+            state.offset = 0;
+            load();
+          },
+          onOpen: (row) => openDrawer(row.request_id, { preloaded: row }),
+          rowLabel: (row) => `Request ${row.request_id}, ${row.model}, ${time(row.request_created_at)}`,
+        }),
+      );
+    }
+    results.append(
+      pager({
+        offset: state.offset,
+        limit: state.limit,
+        shown: rows.length,
+        total,
+        onPage: (offset) => {
+          state.offset = offset;
+          load();
+        },
+        onLimit: (limit) => {
+          state.limit = limit;
+          state.offset = 0;
+          load();
+        },
+      }),
+    );
+  }
+
+  const doExport = (format) => async () => {
+    try {
+      await exportRequests(state.applied, format, state.sort);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  };
+  main.append(
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", {}, "Requests"),
+      countEl,
+      h(
+        "div",
+        { class: "toolbar" },
+        filterToggle,
+        columnChooser(() => load()),
+        h("button", { type: "button", class: "ghost", onclick: doExport("csv") }, "Export CSV"),
+        h("button", { type: "button", class: "ghost", onclick: doExport("jsonl") }, "Export JSONL"),
+        h("button", { type: "button", class: "ghost", onclick: () => load() }, "Refresh"),
+      ),
+    ),
+    filterSection,
+    results,
+  );
+  drawFilters();
+  if (countConditions(state.filter)) {
+    filterSection.hidden = false;
+    filterToggle.setAttribute("aria-expanded", "true");
+  }
+  await load();
+}

@@ -1,0 +1,80 @@
+// A server-paged table: sortable headers, keyboard-openable rows, and a pager.
+import { h } from "./dom.js";
+
+export function dataTable({ caption, columns, rows, sort, onSort, onOpen, rowLabel }) {
+  const head = h(
+    "tr",
+    {},
+    columns.map((c) => {
+      const dir = sort && sort[c.sort];
+      const th = h("th", { scope: "col", class: c.num ? "num" : "", "aria-sort": dir ? (dir === "asc" ? "ascending" : "descending") : undefined });
+      if (c.sort && onSort) {
+        th.append(
+          h(
+            "button",
+            { type: "button", class: "sort", onclick: () => onSort(c.sort, dir === "desc" ? "asc" : "desc") },
+            c.title,
+            h("span", { "aria-hidden": "true", class: "arrow" }, dir === "asc" ? " ▲" : dir === "desc" ? " ▼" : ""),
+          ),
+        );
+      } else {
+        th.textContent = c.title;
+      }
+      return th;
+    }),
+  );
+  const body = h(
+    "tbody",
+    {},
+    rows.map((row) => {
+      const tr = h(
+        "tr",
+        {
+          tabindex: "0",
+          class: "clickable",
+          "aria-label": rowLabel ? rowLabel(row) : undefined,
+          onclick: () => onOpen(row),
+          onkeydown: (e) => {
+            if (e.key === "Enter" || e.key === " ") {
+              e.preventDefault();
+              onOpen(row);
+            } else if (e.key === "ArrowDown") {
+              e.preventDefault();
+              tr.nextElementSibling?.focus();
+            } else if (e.key === "ArrowUp") {
+              e.preventDefault();
+              tr.previousElementSibling?.focus();
+            }
+          },
+        },
+        columns.map((c) => h("td", { class: c.num ? "num" : "" }, c.cell(row))),
+      );
+      return tr;
+    }),
+  );
+  return h("div", { class: "table-wrap" }, h("table", { class: "data" }, h("caption", { class: "visually-hidden" }, caption), h("thead", {}, head), body));
+}
+
+export function pager({ offset, limit, shown, total, onPage, onLimit }) {
+  const from = shown ? offset + 1 : 0;
+  const to = offset + shown;
+  const hasNext = total === null || total === undefined ? shown === limit : to < total;
+  const summary = total === null || total === undefined ? `${from}–${to}` : `${from.toLocaleString()}–${to.toLocaleString()} of ${total.toLocaleString()}`;
+  return h(
+    "nav",
+    { class: "pager", "aria-label": "Pages" },
+    h("span", { class: "muted", "aria-live": "polite" }, summary),
+    h(
+      "label",
+      {},
+      "Rows per page ",
+      h(
+        "select",
+        { onchange: (e) => onLimit(Number(e.target.value)) },
+        [25, 50, 100, 250].map((n) => h("option", { value: String(n), selected: n === limit }, String(n))),
+      ),
+    ),
+    h("button", { type: "button", class: "ghost", disabled: offset === 0, onclick: () => onPage(Math.max(0, offset - limit)) }, "← Previous"),
+    h("button", { type: "button", class: "ghost", disabled: !hasNext, onclick: () => onPage(offset + limit) }, "Next →"),
+  );
+}

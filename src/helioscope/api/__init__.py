@@ -2,9 +2,14 @@
 
 from fastapi import APIRouter
 
-from helioscope.api import asynclog, request, session
+from helioscope.api import asynclog, metrics, request, session
 from helioscope.api.envelope import install_error_handlers
 
-ROUTERS: tuple[APIRouter, ...] = (request.router, session.router, asynclog.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    request.router,
+    session.router,
+    asynclog.router,
+    metrics.router,
+)
 
 __all__ = ["ROUTERS", "install_error_handlers"]

@@ -5,6 +5,7 @@ Each feature area defines its tables in its own ``_schema_<area>.py`` on the sha
 and adds one import below.
 """
 
+from helioscope.store import _schema_insights  # noqa: F401  (registers its tables)
 from helioscope.store._schema import metadata
 
 __all__ = ["metadata"]

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     Insert,
+    Integer,
     String,
     Table,
     TypeDecorator,
@@ -88,6 +89,19 @@ def upsert(table: Table, dialect_name: str, key: tuple[str, ...]) -> Insert:
     result: Insert = stmt.on_conflict_do_update(index_elements=key, set_=updates)
     return result
 
+
+BUCKET_UNITS = ("minute", "hour", "day", "week", "month", "year")
+
+# strftime format and extra modifiers per unit. 'weekday 0' moves forward to Sunday (or stays),
+# then '-6 days' lands on that week's Monday.
+_SQLITE_BUCKETS: dict[str, tuple[str, ...]] = {
+    "minute": ("%Y-%m-%d %H:%M:00",),
+    "hour": ("%Y-%m-%d %H:00:00",),
+    "day": ("%Y-%m-%d 00:00:00",),
+    "week": ("%Y-%m-%d 00:00:00", "weekday 0", "-6 days"),
+    "month": ("%Y-%m-01 00:00:00",),
+    "year": ("%Y-01-01 00:00:00",),
+}
 
 _PLAIN_KEY = re.compile(r"^[\w\- .:/@#+=,;!?()\[\]{}<>|~*&^%$']+$")
 
@@ -192,6 +206,33 @@ class SqlDialect:
     def greatest(self, a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
         """The larger of two values."""
         return func.greatest(a, b) if self._pg else func.max(a, b)
+
+    def time_bucket(
+        self, col: ColumnElement[Any], unit: str, shift_minutes: int
+    ) -> ColumnElement[str]:
+        """The start of the ``unit`` holding ``col - shift_minutes``, as ``YYYY-MM-DD HH:MM:SS``.
+
+        ``unit`` is one of ``BUCKET_UNITS`` (weeks start on Monday, as ClickHouse's and
+        PostgreSQL's ``date_trunc`` do). Shifting first truncates in the client's wall-clock time
+        (Helicone's ``timeZoneDifference``); the text is that local start, the same on both
+        engines, for the caller to shift back.
+        """
+        if unit not in BUCKET_UNITS:
+            raise ValueError(f"unknown time bucket unit {unit!r}")
+        if self._pg:
+            local = func.timezone("UTC", col) - func.make_interval(
+                0, 0, 0, 0, 0, literal(int(shift_minutes), Integer())
+            )
+            truncated = func.date_trunc(literal(unit, String()), local)
+            return func.to_char(truncated, "YYYY-MM-DD HH24:MI:SS", type_=String())
+        fmt, *extra = _SQLITE_BUCKETS[unit]
+        return func.strftime(fmt, col, f"{-int(shift_minutes):+d} minutes", *extra, type_=String())
+
+    def json_keys(self, doc: ColumnElement[Any]) -> Any:
+        """A table-valued expansion of a JSON object column's keys: select its ``.c.key``."""
+        if self._pg:
+            return func.jsonb_object_keys(doc).table_valued("key").render_derived()
+        return func.json_each(doc).table_valued("key", "value")
 
 
 def _sqlite_time(value: dt.datetime | None) -> str | None:

@@ -6,8 +6,9 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.store._schema import api_key, organization
@@ -79,3 +80,39 @@ async def find_api_key(conn: AsyncConnection, key_hash: str) -> ApiKey | None:
         name=row.api_key_name,
         permissions=row.key_permissions,
     )
+
+
+async def list_api_keys(conn: AsyncConnection, org_id: str) -> list[dict[str, Any]]:
+    """The organization's live keys (never their hashes), oldest first."""
+    stmt = (
+        select(
+            api_key.c.id,
+            api_key.c.api_key_name,
+            api_key.c.key_permissions,
+            api_key.c.created_at,
+            api_key.c.organization_id,
+        )
+        .where(api_key.c.organization_id == org_id, ~api_key.c.soft_delete)
+        .order_by(api_key.c.id)
+    )
+    return [dict(row._mapping) for row in await conn.execute(stmt)]
+
+
+async def rename_api_key(conn: AsyncConnection, org_id: str, key_id: int, name: str) -> bool:
+    """Rename a live key of the organization; False when there is none with that id."""
+    result = await conn.execute(
+        update(api_key)
+        .where(api_key.c.id == key_id, api_key.c.organization_id == org_id, ~api_key.c.soft_delete)
+        .values(api_key_name=name)
+    )
+    return result.rowcount > 0
+
+
+async def delete_api_key(conn: AsyncConnection, org_id: str, key_id: int) -> bool:
+    """Revoke (soft-delete) a key of the organization; False when there is none with that id."""
+    result = await conn.execute(
+        update(api_key)
+        .where(api_key.c.id == key_id, api_key.c.organization_id == org_id, ~api_key.c.soft_delete)
+        .values(soft_delete=True)
+    )
+    return result.rowcount > 0

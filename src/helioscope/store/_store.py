@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.store import _keys, _log, _migrate, _requests, _sessions
 from helioscope.store._engine import WRITE, create_engine, sqlite_path
+from helioscope.store._hooks_facade import HooksStore
+from helioscope.store._metrics_facade import MetricsStore
 from helioscope.store._requests import RequestQuery
 from helioscope.store._sessions import SessionQuery
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
@@ -28,6 +30,9 @@ class Store:
         self.engine = engine
         # Transactions that write go through this view of the engine (see _engine.WRITE).
         self.writer_engine = engine.execution_options(**{WRITE: True})
+        # Insights: dashboard metrics, users and properties; webhooks and alerts.
+        self.metrics = MetricsStore(engine, self.writer_engine)
+        self.hooks = HooksStore(engine, self.writer_engine)
 
     @classmethod
     def open(cls, database_url: str) -> Store:
@@ -72,6 +77,23 @@ class Store:
         """The live key with this SHA-256 hash, or None."""
         async with self.engine.connect() as conn:
             return await _keys.find_api_key(conn, key_hash)
+
+    # Key management
+
+    async def list_api_keys(self, org_id: str) -> list[dict[str, Any]]:
+        """The organization's live keys (names, scopes, dates; never hashes)."""
+        async with self.engine.connect() as conn:
+            return await _keys.list_api_keys(conn, org_id)
+
+    async def rename_api_key(self, org_id: str, key_id: int, name: str) -> bool:
+        """Rename a key; False when the organization has no live key with that id."""
+        async with self.writer_engine.begin() as conn:
+            return await _keys.rename_api_key(conn, org_id, key_id, name)
+
+    async def delete_api_key(self, org_id: str, key_id: int) -> bool:
+        """Revoke a key; False when the organization has no live key with that id."""
+        async with self.writer_engine.begin() as conn:
+            return await _keys.delete_api_key(conn, org_id, key_id)
 
     # The request log
 

@@ -207,6 +207,24 @@ SESSION_AGGREGATES: dict[str, Field | MapField] = {
 # A session's tag is the same on each of its rows, so it filters rows (WHERE), not groups.
 SESSION_AGGREGATES["session_tag"] = Field(TEXT, _related(_tag, "tag", key="session_id"))
 
+# Per-user aggregates (users_view): only the user queries supply them; they compile to HAVING.
+USER_AGGREGATES: dict[str, Field | MapField] = {
+    f"user_{name}": Field(kind, aggregate=name, scale=scale)
+    for name, kind, scale in (
+        ("user_id", TEXT, 1),
+        ("active_for", NUMBER, 1),
+        ("first_active", TIME, 1),
+        ("last_active", TIME, 1),
+        ("total_requests", NUMBER, 1),
+        ("average_requests_per_day_active", NUMBER, 1),
+        ("average_tokens_per_request", NUMBER, 1),
+        ("total_completion_tokens", NUMBER, 1),
+        ("total_prompt_tokens", NUMBER, 1),
+        ("cost", NUMBER, NANO_USD),
+        ("rate_limited_count", NUMBER, 1),
+    )
+}
+
 TABLES: dict[str, dict[str, Field | MapField]] = {
     "request_response_rmt": REQUEST_RESPONSE_RMT,
     "request": {
@@ -248,6 +266,7 @@ TABLES: dict[str, dict[str, Field | MapField]] = {
         "created_at": Field(TIME, _cache_hit(rr.c.request_created_at)),
     },
     "sessions_request_response_rmt": SESSION_AGGREGATES,
+    "users_view": USER_AGGREGATES,
 }
 
 # Tables that are a map themselves: {properties: {key: {op: value}}}.

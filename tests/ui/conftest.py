@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=30)
 PIXEL = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAE"
     "hQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -235,4 +235,10 @@ async def sign_in(page: Any, url: str | None, key: str, label: str = "Acme") -> 
     await page.get_by_label("API key").fill(key)
     await page.get_by_label("Organization name").fill(label)
     await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("heading", name="Dashboard").wait_for()
+
+
+async def open_requests(page: Any) -> None:
+    """Go to the Requests page through the navigation."""
+    await page.get_by_role("link", name="Requests").click()
     await page.get_by_role("heading", name="Requests").wait_for()

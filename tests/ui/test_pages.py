@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.ui.conftest import World, shot, sign_in
+from tests.ui.conftest import World, open_requests, shot, sign_in
 
 
 async def api_count(world: World, body: dict[str, Any], key: str | None = None) -> int:
@@ -30,6 +30,7 @@ async def test_sign_in_refuses_a_bad_key_then_lists_requests(world: World, page:
     await page.get_by_role("alert").filter(has_text="not valid").wait_for()
     await shot(page, "signin-error")
     await sign_in(page, world.hs.url, world.hs.key)
+    await open_requests(page)
     total = await api_count(world, {"filter": "all"})
     assert total == 12
     await page.get_by_text("12 requests").wait_for()
@@ -41,6 +42,7 @@ async def test_sign_in_refuses_a_bad_key_then_lists_requests(world: World, page:
 
 async def test_filter_by_property_matches_the_api(world: World, page: Any) -> None:
     await sign_in(page, world.hs.url, world.hs.key)
+    await open_requests(page)
     await page.get_by_role("button", name="Filters").click()
     await page.get_by_role("button", name="+ Condition").click()
     await page.get_by_label("Property name").fill("env")
@@ -72,6 +74,7 @@ async def test_filter_by_property_matches_the_api(world: World, page: Any) -> No
 
 async def test_drawer_renders_chat_with_tool_call_and_image(world: World, page: Any) -> None:
     await sign_in(page, world.hs.url, world.hs.key)
+    await open_requests(page)
     await page.get_by_role("row", name=re.compile("req-trip-hotel")).click()
     drawer = page.get_by_role("dialog")
     await drawer.get_by_text("lookup_city").wait_for()
@@ -91,6 +94,7 @@ async def test_drawer_renders_chat_with_tool_call_and_image(world: World, page: 
 
 async def test_export_csv_pages_through_the_filtered_set(world: World, page: Any) -> None:
     await sign_in(page, world.hs.url, world.hs.key)
+    await open_requests(page)
     await page.get_by_role("button", name="Filters").click()
     await page.get_by_role("button", name="+ Condition").click()
     await page.get_by_label("Property name").fill("env")
@@ -111,6 +115,7 @@ async def test_organization_switcher_scopes_every_page(world: World, page: Any) 
     await sign_in(page, world.hs.url, world.hs.key, "Acme")
     await page.get_by_role("button", name="Add key").click()
     await sign_in(page, None, world.other_key, "Rival")
+    await open_requests(page)
     await page.get_by_text("1 request", exact=True).wait_for()
     assert await page.get_by_text("req-trip-root").count() == 0
     await page.get_by_label("Organization").select_option(label="Acme")

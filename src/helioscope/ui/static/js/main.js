@@ -1,12 +1,14 @@
 // The shell: hash routes, the navigation, the organization switcher, and sign-in.
 import { addKey, currentKey, keys, select, signOut } from "./auth.js";
 import { clear, h } from "./dom.js";
+import { renderDashboard } from "./dashboard.js";
 import { renderSignIn } from "./signin.js";
 import { renderRequests } from "./requests.js";
 import { renderSession, renderSessions } from "./sessions.js";
 
 // Each page: its hash route, its name in the navigation, and how to render it.
 const PAGES = [
+  { path: "dashboard", title: "Dashboard", render: renderDashboard },
   { path: "requests", title: "Requests", render: renderRequests },
   { path: "sessions", title: "Sessions", render: renderSessions },
 ];
@@ -62,14 +64,14 @@ async function route() {
     renderSignIn(main, {
       onSignedIn: (key, label) => {
         addKey(key, label);
-        location.hash = "#/requests";
+        location.hash = "#/dashboard";
       },
     });
     return;
   }
   topbar.hidden = false;
   renderOrgSwitch();
-  const name = parts[0] || "requests";
+  const name = parts[0] || "dashboard";
   const page = PAGES.find((p) => p.path === name) || PAGES[0];
   renderNav(page.path);
   document.title = `${page.title} · Helioscope`;

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from helioscope.api import asynclog, metrics, request, session
+from helioscope.api import asynclog, dashboard, metrics, property, request, session, user
 from helioscope.api.envelope import install_error_handlers
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -10,6 +10,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     session.router,
     asynclog.router,
     metrics.router,
+    dashboard.router,
+    property.router,
+    user.router,
 )
 
 __all__ = ["ROUTERS", "install_error_handlers"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Float, and_, cast, delete, func, select
+from sqlalchemy import Float, and_, cast, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.store._dialects import SqlDialect, insert_statement
@@ -23,7 +23,13 @@ async def property_keys(conn: AsyncConnection, org_id: str, include_hidden: bool
     """Distinct keys of the organization's request properties, sorted."""
     d = SqlDialect(conn.dialect.name)
     keys = d.json_keys(rr.c.properties)
-    stmt = select(keys.c.key).where(rr.c.organization_id == org_id).distinct()
+    # Joined ON TRUE: the expansion reads each row's own properties (a lateral join).
+    stmt = (
+        select(keys.c.key)
+        .select_from(rr.join(keys, true()))
+        .where(rr.c.organization_id == org_id)
+        .distinct()
+    )
     if not include_hidden:
         hidden_keys = select(hidden.c.key).where(hidden.c.organization_id == org_id)
         stmt = stmt.where(keys.c.key.not_in(hidden_keys))

@@ -23,8 +23,11 @@ function axisText(v, format) {
   return format(Number(v.toPrecision(6)));
 }
 
-function tickLabel(date, unit) {
-  const opts = unit === "min" || unit === "hour" ? { hour: "2-digit", minute: "2-digit" } : { month: "short", day: "numeric" };
+function tickLabel(date, unit, spanMs) {
+  const clock = { hour: "2-digit", minute: "2-digit" };
+  const day = { month: "short", day: "numeric" };
+  // Hours over several days need the day too; days need no clock.
+  const opts = unit === "min" || (unit === "hour" && spanMs <= 36 * 3600e3) ? clock : unit === "hour" ? { ...day, hour: "2-digit" } : day;
   return new Intl.DateTimeFormat(undefined, opts).format(date);
 }
 
@@ -46,8 +49,9 @@ export function timeChart({ title, points, series, kind = "line", format = Strin
     chart.append(svg("line", { x1: PAD.l, x2: W - PAD.r, y1: y(v), y2: y(v), class: "grid" }), svg("text", { x: PAD.l - 6, y: y(v) + 4, class: "axis", "text-anchor": "end" }, axisText(v, axis || format)));
   }
   const step = Math.max(1, Math.ceil(points.length / 6));
+  const spanMs = points.length ? new Date(points[points.length - 1].time) - new Date(points[0].time) : 0;
   points.forEach((p, i) => {
-    if (i % step === 0) chart.append(svg("text", { x: x(i), y: H - 8, class: "axis", "text-anchor": "middle" }, tickLabel(new Date(p.time), unit)));
+    if (i % step === 0) chart.append(svg("text", { x: x(i), y: H - 8, class: "axis", "text-anchor": "middle" }, tickLabel(new Date(p.time), unit, spanMs)));
   });
   if (kind === "bar") {
     const bw = Math.max(1, (plotW / Math.max(points.length, 1)) * 0.7);
@@ -74,12 +78,17 @@ export function timeChart({ title, points, series, kind = "line", format = Strin
     }
   }
   const legend = series.length > 1 ? h("div", { class: "legend" }, series.map((se) => h("span", {}, h("span", { class: `swatch ${se.cls || ""}`, "aria-hidden": "true" }), se.label))) : "";
+  // Wrapped: a table ignores height and overflow, so it cannot be hidden by its own box.
   const table = h(
-    "table",
+    "div",
     { class: "visually-hidden" },
+    h(
+    "table",
+    {},
     h("caption", {}, title),
     h("thead", {}, h("tr", {}, h("th", {}, "Time"), series.map((se) => h("th", {}, se.label)))),
     h("tbody", {}, points.map((p) => h("tr", {}, h("td", {}, new Date(p.time).toLocaleString()), series.map((se) => h("td", {}, format(p.values[se.name] || 0)))))),
+    ),
   );
   return h("figure", { class: "card chart-card" }, h("figcaption", {}, h("span", {}, title), total ? h("span", { class: "muted" }, format(sum)) : ""), chart, legend, table);
 }

@@ -2,7 +2,9 @@
 import { addKey, currentKey, keys, select, signOut } from "./auth.js";
 import { clear, h } from "./dom.js";
 import { renderDashboard } from "./dashboard.js";
+import { renderProperties } from "./properties.js";
 import { renderSignIn } from "./signin.js";
+import { renderUsers } from "./users.js";
 import { renderRequests } from "./requests.js";
 import { renderSession, renderSessions } from "./sessions.js";
 
@@ -11,6 +13,8 @@ const PAGES = [
   { path: "dashboard", title: "Dashboard", render: renderDashboard },
   { path: "requests", title: "Requests", render: renderRequests },
   { path: "sessions", title: "Sessions", render: renderSessions },
+  { path: "users", title: "Users", render: renderUsers },
+  { path: "properties", title: "Properties", render: renderProperties },
 ];
 
 let teardown = null;

@@ -21,12 +21,16 @@ function stateFor(key) {
 
 export async function renderRequests(main, { params }) {
   const state = stateFor(currentKey().key);
-  // A link such as #/requests?property=env:prod starts with that condition.
+  // Links such as #/requests?property=env:prod or ?user=alice start with that condition.
   const prop = params.get("property");
-  if (prop && prop.includes(":")) {
-    const [k, ...v] = prop.split(":");
+  const user = params.get("user");
+  if ((prop && prop.includes(":")) || user) {
     state.filter = emptyGroup();
-    state.filter.items.push({ type: "leaf", field: "properties", key: k, operator: "equals", value: v.join(":") });
+    if (user) state.filter.items.push({ type: "leaf", field: "user_id", key: "", operator: "equals", value: user });
+    else {
+      const [k, ...v] = prop.split(":");
+      state.filter.items.push({ type: "leaf", field: "properties", key: k, operator: "equals", value: v.join(":") });
+    }
     state.applied = toTree(state.filter);
     state.offset = 0;
   }

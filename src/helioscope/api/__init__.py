@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from helioscope.api import asynclog, dashboard, metrics, property, request, session, user
+from helioscope.api import (
+    asynclog,
+    dashboard,
+    metrics,
+    prompt,
+    prompt_2025,
+    property,
+    request,
+    session,
+    user,
+)
 from helioscope.api.envelope import install_error_handlers
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -14,5 +24,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     property.router,
     user.router,
 )
+ROUTERS += (prompt.router, prompt_2025.router)
 
 __all__ = ["ROUTERS", "install_error_handlers"]

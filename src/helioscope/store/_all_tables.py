@@ -5,7 +5,10 @@ Each feature area defines its tables in its own ``_schema_<area>.py`` on the sha
 and adds one import below.
 """
 
-from helioscope.store import _schema_insights  # noqa: F401  (registers its tables)
+from helioscope.store import (
+    _schema_insights,  # noqa: F401  (registers its tables)
+    _schema_prompts,  # noqa: F401
+)
 from helioscope.store._schema import metadata
 
 __all__ = ["metadata"]

@@ -14,6 +14,7 @@ from helioscope.store._hooks_facade import HooksStore
 from helioscope.store._metrics_facade import MetricsStore
 from helioscope.store._requests import RequestQuery
 from helioscope.store._sessions import SessionQuery
+from helioscope.store.prompts import PromptStore
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
 
 # Errors caused by the rows themselves: writing the same rows again fails the same way.
@@ -33,6 +34,8 @@ class Store:
         # Insights: dashboard metrics, users and properties; webhooks and alerts.
         self.metrics = MetricsStore(engine, self.writer_engine)
         self.hooks = HooksStore(engine, self.writer_engine)
+        # Prompts: legacy and 2025 templates, versions and the gateway's cache of them.
+        self.prompts = PromptStore(self.engine, self.writer_engine)
 
     @classmethod
     def open(cls, database_url: str) -> Store:

@@ -56,10 +56,16 @@ class FilterCompiler:
     """Compiles filter trees for one engine, with the aggregates of one kind of query."""
 
     def __init__(
-        self, dialect: SqlDialect, aggregates: Mapping[str, ColumnElement[Any]] | None = None
+        self,
+        dialect: SqlDialect,
+        aggregates: Mapping[str, ColumnElement[Any]] | None = None,
+        tables: Mapping[str, Mapping[str, Field | MapField]] | None = None,
     ) -> None:
         self.d = dialect
         self.aggregates = aggregates or {}
+        # Another allowlist (e.g. prompts) replaces the request log's, map tables included.
+        self.tables = TABLES if tables is None else tables
+        self.map_tables: Mapping[str, MapField] = MAP_TABLES if tables is None else {}
 
     def compile(self, node: Any, path: str = "filter") -> Compiled:
         """Compile a tree; raises ``InvalidFilter`` naming the first bad node."""
@@ -104,12 +110,13 @@ class FilterCompiler:
             table_path = f"{path}.{table}"
             if not isinstance(columns, dict):
                 raise InvalidFilter(f"{table_path}: expected an object of columns")
-            if table in MAP_TABLES:
-                where += self._map(MAP_TABLES[table], columns, table_path)
+            if table in self.map_tables:
+                where += self._map(self.map_tables[table], columns, table_path)
                 continue
-            fields = TABLES.get(table)
+            fields = self.tables.get(table)
             if fields is None:
-                raise InvalidFilter(f"{table_path}: unknown table (known: {', '.join(TABLES)})")
+                known = ", ".join(self.tables)
+                raise InvalidFilter(f"{table_path}: unknown table (known: {known})")
             for name, operators in columns.items():
                 field = fields.get(name)
                 column_path = f"{table_path}.{name}"
@@ -188,9 +195,10 @@ def compile_filter(
     dialect: SqlDialect,
     aggregates: Mapping[str, ColumnElement[Any]] | None = None,
     path: str = "filter",
+    tables: Mapping[str, Mapping[str, Field | MapField]] | None = None,
 ) -> Compiled:
-    """Compile a Helicone filter tree (see the module docstring)."""
-    return FilterCompiler(dialect, aggregates).compile(node, path)
+    """Compile a Helicone filter tree (see the module docstring) over ``tables``' allowlist."""
+    return FilterCompiler(dialect, aggregates, tables).compile(node, path)
 
 
 def where_or_true(compiled: Compiled) -> Cond:

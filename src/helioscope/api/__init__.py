@@ -5,6 +5,8 @@ from fastapi import APIRouter
 from helioscope.api import (
     asynclog,
     dashboard,
+    dataset,
+    dataset_legacy,
     metrics,
     prompt,
     prompt_2025,
@@ -25,5 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     user.router,
 )
 ROUTERS += (prompt.router, prompt_2025.router)
+# Datasets, evaluators, evals and experiments
+ROUTERS += (dataset.router, dataset_legacy.router)
 
 __all__ = ["ROUTERS", "install_error_handlers"]

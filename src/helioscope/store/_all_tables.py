@@ -6,6 +6,7 @@ and adds one import below.
 """
 
 from helioscope.store import (
+    _schema_experiments,  # noqa: F401
     _schema_insights,  # noqa: F401  (registers its tables)
     _schema_prompts,  # noqa: F401
 )

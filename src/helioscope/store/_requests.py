@@ -15,6 +15,7 @@ from helioscope.store import _session_summary as session_summary
 from helioscope.store._dialects import SqlDialect, upsert
 from helioscope.store._schema import feedback, request_body
 from helioscope.store._schema import request_response as rr
+from helioscope.store._scores import put_scores
 from helioscope.store.filters import compile_filter, property_value, where_or_true
 from helioscope.store.filters._values import check_text
 
@@ -234,6 +235,7 @@ async def add_scores(
         .where(rr.c.organization_id == org_id, rr.c.request_id == request_id)
         .values(scores=merged, updated_at=dt.datetime.now(dt.UTC))
     )
+    await put_scores(conn, org_id, request_id, scores)
 
 
 async def set_feedback(conn: AsyncConnection, org_id: str, request_id: str, rating: bool) -> None:

@@ -9,10 +9,14 @@ from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, Statemen
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.store import _keys, _log, _migrate, _requests, _sessions
+from helioscope.store._datasets import DatasetStore
 from helioscope.store._engine import WRITE, create_engine, sqlite_path
+from helioscope.store._evaluators import EvaluatorStore
+from helioscope.store._experiments import ExperimentStore
 from helioscope.store._hooks_facade import HooksStore
 from helioscope.store._metrics_facade import MetricsStore
 from helioscope.store._requests import RequestQuery
+from helioscope.store._scores import ScoreStore
 from helioscope.store._sessions import SessionQuery
 from helioscope.store.prompts import PromptStore
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
@@ -36,6 +40,11 @@ class Store:
         self.hooks = HooksStore(engine, self.writer_engine)
         # Prompts: legacy and 2025 templates, versions and the gateway's cache of them.
         self.prompts = PromptStore(self.engine, self.writer_engine)
+        # Datasets, evaluators, scores and experiments: one sub-store each (``store.datasets``…)
+        self.datasets = DatasetStore(engine, self.writer_engine)
+        self.evaluators = EvaluatorStore(engine, self.writer_engine)
+        self.experiments = ExperimentStore(engine, self.writer_engine)
+        self.scores = ScoreStore(engine)
 
     @classmethod
     def open(cls, database_url: str) -> Store:

@@ -1,0 +1,312 @@
+"""Experiments: rows of inputs, prompt versions (hypotheses) and one output cell per pair."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from helioscope.errors import NotFound
+from helioscope.store._dialects import upsert
+from helioscope.store._schema_experiments import experiment as exp
+from helioscope.store._schema_experiments import experiment_hypothesis as hyp
+from helioscope.store._schema_experiments import experiment_input_record as rec
+from helioscope.store._schema_experiments import experiment_output as out
+
+CELL_STATUSES = ("pending", "running", "success", "failed")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def get_experiment(conn: AsyncConnection, org_id: str, experiment_id: str) -> dict[str, Any]:
+    """One experiment of the organization, or NotFound."""
+    stmt = select(exp).where(exp.c.organization_id == org_id, exp.c.id == experiment_id)
+    found = (await conn.execute(stmt)).mappings().first()
+    if found is None:
+        raise NotFound(f"experiment {experiment_id} not found")
+    return dict(found)
+
+
+def _record(org_id: str, experiment_id: str | None, row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row.get("id") or str(uuid.uuid4()),
+        "organization_id": org_id,
+        "experiment_id": experiment_id,
+        "prompt_version_id": row.get("prompt_version_id"),
+        "inputs": row.get("inputs") or {},
+        "auto_prompt_inputs": row.get("auto_prompt_inputs") or [],
+        "source_request": row.get("source_request"),
+        "created_at": row.get("created_at") or _now(),
+    }
+
+
+class ExperimentStore:
+    """Experiment reads and writes (``store.experiments``)."""
+
+    def __init__(self, engine: AsyncEngine, writer_engine: AsyncEngine) -> None:
+        self._read = engine
+        self._write = writer_engine
+
+    async def create(self, org_id: str, name: str, **fields: Any) -> str:
+        """A new experiment; ``fields`` are columns of ``experiment`` (prompt versions, keys)."""
+        experiment_id = str(uuid.uuid4())
+        async with self._write.begin() as conn:
+            await conn.execute(
+                exp.insert().values(
+                    id=experiment_id, organization_id=org_id, name=name, created_at=_now(), **fields
+                )
+            )
+        return experiment_id
+
+    async def get(self, org_id: str, experiment_id: str) -> dict[str, Any]:
+        """One experiment."""
+        async with self._read.connect() as conn:
+            return await get_experiment(conn, org_id, experiment_id)
+
+    async def list_experiments(self, org_id: str) -> list[dict[str, Any]]:
+        """The organization's experiments, newest first."""
+        stmt = (
+            select(exp)
+            .where(exp.c.organization_id == org_id)
+            .order_by(exp.c.created_at.desc(), exp.c.id)
+        )
+        async with self._read.connect() as conn:
+            return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+    async def update(self, org_id: str, experiment_id: str, **fields: Any) -> None:
+        """Change columns of an experiment (name, meta, input keys, prompt versions)."""
+        async with self._write.begin() as conn:
+            await get_experiment(conn, org_id, experiment_id)
+            await conn.execute(update(exp).where(exp.c.id == experiment_id).values(**fields))
+
+    async def add_input_keys(self, org_id: str, experiment_id: str, keys: Sequence[str]) -> None:
+        """Merge new input keys into the experiment's list, keeping their first order."""
+        async with self._write.begin() as conn:
+            found = await get_experiment(conn, org_id, experiment_id)
+            merged = list(dict.fromkeys([*(found["input_keys"] or []), *keys]))
+            await conn.execute(
+                update(exp).where(exp.c.id == experiment_id).values(input_keys=merged)
+            )
+
+    async def delete(self, org_id: str, experiment_id: str) -> None:
+        """Delete an experiment with its rows, cells, hypotheses and tables."""
+        async with self._write.begin() as conn:
+            await get_experiment(conn, org_id, experiment_id)
+            # Rows, cells, hypotheses and tables go with it (ON DELETE CASCADE, on both engines).
+            await conn.execute(delete(exp).where(exp.c.id == experiment_id))
+
+    # Rows (input records)
+
+    async def add_rows(
+        self, org_id: str, experiment_id: str, rows: Sequence[dict[str, Any]]
+    ) -> list[str]:
+        """Add input records to an experiment; returns their ids, in order."""
+        records = [_record(org_id, experiment_id, r) for r in rows]
+        async with self._write.begin() as conn:
+            await get_experiment(conn, org_id, experiment_id)
+            if records:
+                await conn.execute(rec.insert(), records)
+        return [r["id"] for r in records]
+
+    async def update_row(
+        self, org_id: str, experiment_id: str, record_id: str, inputs: dict[str, str]
+    ) -> None:
+        """Replace a row's inputs."""
+        async with self._write.begin() as conn:
+            result = await conn.execute(
+                update(rec)
+                .where(
+                    rec.c.organization_id == org_id,
+                    rec.c.experiment_id == experiment_id,
+                    rec.c.id == record_id,
+                )
+                .values(inputs=inputs)
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"row {record_id} not found in experiment {experiment_id}")
+
+    async def delete_rows(self, org_id: str, experiment_id: str, record_ids: Sequence[str]) -> None:
+        """Delete rows and their output cells."""
+        async with self._write.begin() as conn:
+            await get_experiment(conn, org_id, experiment_id)
+            ids = list(record_ids)
+            await conn.execute(
+                delete(out).where(
+                    out.c.experiment_id == experiment_id, out.c.input_record_id.in_(ids)
+                )
+            )
+            await conn.execute(
+                delete(rec).where(rec.c.experiment_id == experiment_id, rec.c.id.in_(ids))
+            )
+
+    async def rows(self, org_id: str, experiment_id: str) -> list[dict[str, Any]]:
+        """The experiment's rows in the order they were added."""
+        stmt = (
+            select(rec)
+            .where(rec.c.organization_id == org_id, rec.c.experiment_id == experiment_id)
+            .order_by(rec.c.created_at, rec.c.id)
+        )
+        async with self._read.connect() as conn:
+            return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+    async def row(self, org_id: str, experiment_id: str, record_id: str) -> dict[str, Any]:
+        """One row, or NotFound."""
+        stmt = select(rec).where(
+            rec.c.organization_id == org_id,
+            rec.c.experiment_id == experiment_id,
+            rec.c.id == record_id,
+        )
+        async with self._read.connect() as conn:
+            found = (await conn.execute(stmt)).mappings().first()
+        if found is None:
+            raise NotFound(f"row {record_id} not found in experiment {experiment_id}")
+        return dict(found)
+
+    # Output cells
+
+    async def set_cell(
+        self,
+        org_id: str,
+        experiment_id: str,
+        record_id: str,
+        prompt_version_id: str,
+        **fields: Any,
+    ) -> None:
+        """Create or update the cell of (row, prompt version): status, request id, error."""
+        now = _now()
+        async with self._write.begin() as conn:
+            key = ("experiment_id", "input_record_id", "prompt_version_id")
+            existing = (
+                await conn.execute(
+                    select(out.c.id, out.c.created_at, out.c.request_id, out.c.is_original).where(
+                        out.c.experiment_id == experiment_id,
+                        out.c.input_record_id == record_id,
+                        out.c.prompt_version_id == prompt_version_id,
+                    )
+                )
+            ).first()
+            row = {
+                "id": existing.id if existing else str(uuid.uuid4()),
+                "organization_id": org_id,
+                "experiment_id": experiment_id,
+                "input_record_id": record_id,
+                "prompt_version_id": prompt_version_id,
+                "request_id": existing.request_id if existing else None,
+                "is_original": existing.is_original if existing else False,
+                "status": "pending",
+                "error": None,
+                "created_at": existing.created_at if existing else now,
+                "updated_at": now,
+                **fields,
+            }
+            await conn.execute(upsert(out, conn.dialect.name, key), [row])
+
+    async def cells(
+        self, org_id: str, experiment_id: str, prompt_version_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The experiment's output cells (of one prompt version, if given)."""
+        stmt = (
+            select(out)
+            .where(out.c.organization_id == org_id, out.c.experiment_id == experiment_id)
+            .order_by(out.c.created_at, out.c.id)
+        )
+        if prompt_version_id is not None:
+            stmt = stmt.where(out.c.prompt_version_id == prompt_version_id)
+        async with self._read.connect() as conn:
+            return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+    async def cell_counts(self, org_id: str, experiment_id: str) -> dict[str, int]:
+        """How many cells are in each status."""
+        stmt = (
+            select(out.c.status, func.count())
+            .where(out.c.organization_id == org_id, out.c.experiment_id == experiment_id)
+            .group_by(out.c.status)
+        )
+        async with self._read.connect() as conn:
+            counts = {status: 0 for status in CELL_STATUSES}
+            counts.update({s: int(n) for s, n in await conn.execute(stmt)})
+            return counts
+
+    # Hypotheses: the prompt versions an experiment runs
+
+    async def add_hypothesis(
+        self,
+        org_id: str,
+        experiment_id: str,
+        prompt_version_id: str,
+        model: str = "",
+        status: str = "PENDING",
+        provider_key_id: str | None = None,
+    ) -> str:
+        """Record that the experiment runs this prompt version; returns the hypothesis id."""
+        hypothesis_id = str(uuid.uuid4())
+        async with self._write.begin() as conn:
+            await get_experiment(conn, org_id, experiment_id)
+            await conn.execute(
+                hyp.insert().values(
+                    id=hypothesis_id,
+                    organization_id=org_id,
+                    experiment_id=experiment_id,
+                    prompt_version_id=prompt_version_id,
+                    model=model,
+                    status=status,
+                    provider_key_id=provider_key_id,
+                    created_at=_now(),
+                )
+            )
+        return hypothesis_id
+
+    async def hypotheses(self, org_id: str, experiment_id: str) -> list[dict[str, Any]]:
+        """The experiment's hypotheses, oldest first."""
+        stmt = (
+            select(hyp)
+            .where(hyp.c.organization_id == org_id, hyp.c.experiment_id == experiment_id)
+            .order_by(hyp.c.created_at, hyp.c.id)
+        )
+        async with self._read.connect() as conn:
+            return [dict(r) for r in (await conn.execute(stmt)).mappings()]
+
+    async def hypothesis(self, org_id: str, hypothesis_id: str) -> dict[str, Any]:
+        """One hypothesis, or NotFound."""
+        stmt = select(hyp).where(hyp.c.organization_id == org_id, hyp.c.id == hypothesis_id)
+        async with self._read.connect() as conn:
+            found = (await conn.execute(stmt)).mappings().first()
+        if found is None:
+            raise NotFound(f"hypothesis {hypothesis_id} not found")
+        return dict(found)
+
+    async def remove_hypothesis(
+        self, org_id: str, experiment_id: str, prompt_version_id: str
+    ) -> None:
+        """Stop running a prompt version in the experiment, and drop its cells."""
+        async with self._write.begin() as conn:
+            result = await conn.execute(
+                delete(hyp).where(
+                    hyp.c.organization_id == org_id,
+                    hyp.c.experiment_id == experiment_id,
+                    hyp.c.prompt_version_id == prompt_version_id,
+                )
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"prompt version {prompt_version_id} is not in {experiment_id}")
+            await conn.execute(
+                delete(out).where(
+                    out.c.experiment_id == experiment_id,
+                    out.c.prompt_version_id == prompt_version_id,
+                )
+            )
+
+    async def set_hypothesis_status(self, org_id: str, hypothesis_id: str, status: str) -> None:
+        """Move a hypothesis to PENDING, RUNNING, COMPLETED or FAILED."""
+        async with self._write.begin() as conn:
+            await conn.execute(
+                update(hyp)
+                .where(hyp.c.organization_id == org_id, hyp.c.id == hypothesis_id)
+                .values(status=status)
+            )

@@ -17,7 +17,7 @@ import aiohttp
 from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
 from helioscope.config import Settings
-from helioscope.gateway import Gateway
+from helioscope.gateway import Gateway, PromptApplier
 from helioscope.ingest import LogWriter
 from helioscope.store import NewApiKey, Store
 
@@ -85,6 +85,7 @@ class Services:
                 writer=self._writer,
                 session=session,
                 max_body_bytes=settings.max_request_body_bytes,
+                prompts=PromptApplier(self.store.prompts, self.guard),
             )
             try:
                 yield self

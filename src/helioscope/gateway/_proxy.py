@@ -21,6 +21,7 @@ import orjson
 from helioscope._asgi import Message, Receive, Scope, Send, read_body, send_error
 from helioscope.auth import KeyCache, split_authorization
 from helioscope.errors import BadRequest, HelioscopeError
+from helioscope.gateway._prompts import PromptApplier
 from helioscope.ingest import (
     STATUS_CLIENT_CANCELLED,
     STATUS_TIMEOUT,
@@ -129,11 +130,13 @@ class Gateway:
         writer: LogWriter,
         session: aiohttp.ClientSession,
         max_body_bytes: int,
+        prompts: PromptApplier | None = None,
     ) -> None:
         self.keys = keys
         self.writer = writer
         self.session = session
         self.max_body_bytes = max_body_bytes
+        self.prompts = prompts
 
     def app(self, route: Route) -> Any:
         """The ASGI app serving ``route``."""
@@ -165,6 +168,14 @@ class Gateway:
             incoming.forward.append(("authorization", authorization))
         helicone = HeliconeHeaders.parse(incoming.helicone)
         request_json = None
+        if self.prompts is not None:
+            try:
+                body, request_json = await self.prompts.apply(
+                    api_key.organization_id, helicone, body
+                )
+            except HelioscopeError as exc:
+                await send_error(send, exc.status, exc.message)
+                return
         if helicone.stream_usage and body:
             body, request_json = _inject_stream_usage(body)
         query = scope.get("query_string") or b""

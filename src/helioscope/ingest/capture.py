@@ -144,6 +144,7 @@ def build_log_row(capture: CallCapture) -> LogRow:
         properties=dict(h.properties),
         prompt_id=h.prompt_id,
         prompt_version=h.prompt_version,
+        prompt_inputs=h.prompt_inputs,
         request_body=None if h.omit_request else capture.request_body.decode("utf-8", "replace"),
         response_body=None if h.omit_response else response_text,
         request_body_size=len(capture.request_body),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 _UUID = re.compile(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.IGNORECASE
@@ -46,6 +47,7 @@ class HeliconeHeaders:
     stream_usage: bool = False
     prompt_id: str | None = None
     prompt_version: str | None = None
+    prompt_inputs: dict[str, Any] | None = None  # set by the gateway when it applies a prompt
 
     @classmethod
     def parse(cls, headers: Iterable[tuple[str, str]]) -> HeliconeHeaders:

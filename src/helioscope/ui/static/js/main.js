@@ -2,6 +2,7 @@
 import { addKey, currentKey, keys, select, signOut } from "./auth.js";
 import { clear, h } from "./dom.js";
 import { renderDashboard } from "./dashboard.js";
+import { renderPrompt, renderPrompts } from "./prompts.js";
 import { renderProperties } from "./properties.js";
 import { renderSignIn } from "./signin.js";
 import { renderUsers } from "./users.js";
@@ -12,9 +13,10 @@ import { renderSession, renderSessions } from "./sessions.js";
 const PAGES = [
   { path: "dashboard", title: "Dashboard", render: renderDashboard },
   { path: "requests", title: "Requests", render: renderRequests },
-  { path: "sessions", title: "Sessions", render: renderSessions },
+  { path: "sessions", title: "Sessions", render: renderSessions, detail: renderSession },
   { path: "users", title: "Users", render: renderUsers },
   { path: "properties", title: "Properties", render: renderProperties },
+  { path: "prompts", title: "Prompts", render: renderPrompts, detail: renderPrompt },
 ];
 
 let teardown = null;
@@ -80,9 +82,8 @@ async function route() {
   renderNav(page.path);
   document.title = `${page.title} · Helioscope`;
   const ctx = { parts: parts.slice(1), params };
-  if (page.path === "sessions" && ctx.parts.length) {
-    document.title = `Session · Helioscope`;
-    teardown = (await renderSession(main, ctx)) || null;
+  if (page.detail && ctx.parts.length) {
+    teardown = (await page.detail(main, ctx)) || null;
   } else {
     teardown = (await page.render(main, ctx)) || null;
   }

@@ -13,10 +13,17 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from helioscope.errors import ServiceUnavailable, Unauthorized
+from helioscope.errors import Forbidden, ServiceUnavailable, Unauthorized
 from helioscope.store import ApiKey, hash_api_key
 
 _NEGATIVE_TTL_SECONDS = 1.0
+
+# Key scopes, as Helicone stores them in key_permissions: "rw" may do everything, "w" may proxy
+# and log but not read the API, "r" may read the API but not proxy or log.
+READ = "r"
+WRITE = "w"
+ALL = "rw"
+_SCOPE_WORDS = {READ: "read the API", WRITE: "proxy or log calls", ALL: "manage keys"}
 
 logger = logging.getLogger("helioscope.gateway")
 
@@ -72,8 +79,22 @@ class KeyCache:
         self._refreshing: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def resolve(self, key: str | None) -> ApiKey:
-        """The API key for a clear key, or ``Unauthorized``."""
+    async def resolve(self, key: str | None, need: str | None = None) -> ApiKey:
+        """The API key for a clear key, or ``Unauthorized``.
+
+        ``need`` is the scope the operation requires (``READ``, ``WRITE`` or ``ALL``): a key
+        without it is ``Forbidden``. The check is in memory, so the hot path stays free of
+        database round trips.
+        """
+        found = await self._resolve(key)
+        if need is not None and not all(letter in found.permissions for letter in need):
+            raise Forbidden(
+                f"this API key's scope ({found.permissions!r}) does not allow it to "
+                f"{_SCOPE_WORDS.get(need, need)}"
+            )
+        return found
+
+    async def _resolve(self, key: str | None) -> ApiKey:
         if not key:
             raise Unauthorized(
                 "Helicone authorization is missing: send the header "

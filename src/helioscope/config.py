@@ -92,3 +92,26 @@ class Settings(BaseSettings):
             "one API key."
         ),
     )
+    webhook_allow_http_loopback: bool = Field(
+        default=False,
+        description=(
+            "Let webhooks use plain `http://` to a loopback host (local receivers and tests). "
+            "Otherwise destinations must be `https://`."
+        ),
+    )
+    webhook_max_attempts: int = Field(
+        default=5, ge=1, description="Deliveries tried per webhook call before giving up."
+    )
+    webhook_retry_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="First wait before retrying a failed webhook delivery; doubles each time.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="Time allowed for one webhook delivery (Helicone: 2 min)."
+    )
+    alert_check_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often alerts are evaluated; 0 turns the background check off.",
+    )

@@ -18,7 +18,7 @@ from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
 from helioscope.config import Settings
 from helioscope.gateway import Gateway, PromptApplier
-from helioscope.ingest import LogWriter
+from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
 from helioscope.store import NewApiKey, Store
 
 logger = logging.getLogger("helioscope")
@@ -34,6 +34,8 @@ class Services:
         self.keys = KeyCache(self.store.find_api_key)
         self._writer: LogWriter | None = None
         self._gateway: Gateway | None = None
+        self._webhooks: WebhookDispatcher | None = None
+        self._alerts: AlertEvaluator | None = None
         self.bootstrap_key: NewApiKey | None = None
 
     @property
@@ -42,6 +44,20 @@ class Services:
         if self._writer is None:
             raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
         return self._writer
+
+    @property
+    def webhooks(self) -> WebhookDispatcher:
+        """The running webhook dispatcher."""
+        if self._webhooks is None:
+            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
+        return self._webhooks
+
+    @property
+    def alerts(self) -> AlertEvaluator:
+        """The running alert evaluator."""
+        if self._alerts is None:
+            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
+        return self._alerts
 
     @property
     def gateway(self) -> Gateway:
@@ -67,6 +83,7 @@ class Services:
             stack.push_async_callback(self.store.close)
             await self.store.migrate()
             await self._bootstrap()
+            await self._start_notifications(stack)
             self._writer = await stack.enter_async_context(
                 LogWriter(
                     self.store,
@@ -79,6 +96,7 @@ class Services:
                     linger_seconds=settings.log_flush_interval_seconds,
                 )
             )
+            self._writer.listeners.append(self.webhooks.offer)
             session = await stack.enter_async_context(_upstream_session(settings))
             self._gateway = Gateway(
                 keys=self.keys,
@@ -91,6 +109,26 @@ class Services:
                 yield self
             finally:
                 self._gateway = None
+
+    async def _start_notifications(self, stack: AsyncExitStack) -> None:
+        # Entered before the writer, so they stop after it: the writer's last batches still
+        # reach the dispatcher on shutdown.
+        settings = self.settings
+        self._webhooks = await stack.enter_async_context(
+            WebhookDispatcher(
+                self.store,
+                self.guard,
+                allow_http_loopback=settings.webhook_allow_http_loopback,
+                max_attempts=settings.webhook_max_attempts,
+                retry_seconds=settings.webhook_retry_seconds,
+                timeout_seconds=settings.webhook_timeout_seconds,
+            )
+        )
+        self._alerts = await stack.enter_async_context(
+            AlertEvaluator(
+                self.store, self._webhooks, self.guard, interval=settings.alert_check_seconds
+            )
+        )
 
     async def _bootstrap(self) -> None:
         if not self.settings.bootstrap_default_org or await self.store.count_orgs() > 0:

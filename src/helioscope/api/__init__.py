@@ -13,7 +13,9 @@ from helioscope.api import (
     property,
     request,
     session,
+    settings,
     user,
+    webhooks,
 )
 from helioscope.api.envelope import install_error_handlers
 
@@ -25,6 +27,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     dashboard.router,
     property.router,
     user.router,
+    settings.settings_router,
+    settings.keys_router,
+    webhooks.webhooks_router,
+    webhooks.alerts_router,
 )
 ROUTERS += (prompt.router, prompt_2025.router)
 # Datasets, evaluators, evals and experiments

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from helioscope._asgi import Receive, Scope, Send, read_body, send_error, send_text
-from helioscope.auth import KeyCache, api_key_text
+from helioscope.auth import WRITE, KeyCache, api_key_text
 from helioscope.errors import BadRequest, HelioscopeError
 from helioscope.ingest import LogWriter
 from helioscope.ingest.asynclog import build_async_row, read_async_log
@@ -70,7 +70,7 @@ async def serve_worker_log(
         elif name == b"authorization":
             authorization = value.decode("latin-1")
     try:
-        key = await keys.resolve(api_key_text(helicone_auth, authorization))
+        key = await keys.resolve(api_key_text(helicone_auth, authorization), WRITE)
         body = await read_body(receive, limit)
         provider = WORKER_LOG_ROUTES[scope["path"]]
         request_id = await ingest_async_log(body, helicone, key, writer, provider, True)

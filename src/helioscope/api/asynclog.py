@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse
 
 from helioscope._asgi import read_body as read_asgi_body
 from helioscope.api._fastlog import WORKER_LOG_ROUTES, ingest_async_log
-from helioscope.api.deps import ApiKeyDep, StoreDep, WriterDep
+from helioscope.api.deps import LogKeyDep, StoreDep, WriterDep
 from helioscope.api.envelope import ERROR_RESPONSES, JsonResponse
 from helioscope.errors import BadRequest, NotFound, PayloadTooLarge
 from helioscope.ingest import LogWriter
@@ -54,7 +54,7 @@ async def _log(
 
 
 def _worker_route(path: str, provider: ProviderFormat) -> None:
-    async def log(request: Request, key: ApiKeyDep, writer: WriterDep) -> PlainTextResponse:
+    async def log(request: Request, key: LogKeyDep, writer: WriterDep) -> PlainTextResponse:
         request_id = await _log(request, key, writer, provider, timing=True)
         return PlainTextResponse("ok", headers={"helicone-id": request_id})
 
@@ -70,14 +70,14 @@ for _path, _provider in WORKER_LOG_ROUTES.items():
 
 @router.post("/v1/trace/custom/log", status_code=204)
 @router.post("/v1/trace/custom/v1/log", status_code=204)
-async def log_custom_trace(request: Request, key: ApiKeyDep, writer: WriterDep) -> Response:
+async def log_custom_trace(request: Request, key: LogKeyDep, writer: WriterDep) -> Response:
     """Log a call; ``timing`` may be left out (then the call is logged as of now)."""
     request_id = await _log(request, key, writer, None, timing=False)
     return Response(status_code=204, headers={"helicone-id": request_id})
 
 
 @router.post("/v1/trace/custom/log/typed")
-async def log_custom_trace_typed(request: Request, key: ApiKeyDep, writer: WriterDep) -> Response:
+async def log_custom_trace_typed(request: Request, key: LogKeyDep, writer: WriterDep) -> Response:
     """Validate, then log; problems come back as ``{isValid, errors: [{field, message}]}``."""
     try:
         request_id = await _log(request, key, writer, None, timing=False)
@@ -108,14 +108,14 @@ async def _traces(request: Request, key: ApiKey, writer: LogWriter) -> int:
 
 @router.post("/v1/trace/log", status_code=204)
 @router.post("/v1/trace/log-python", status_code=204)
-async def log_trace(request: Request, key: ApiKeyDep, writer: WriterDep) -> Response:
+async def log_trace(request: Request, key: LogKeyDep, writer: WriterDep) -> Response:
     """OpenTelemetry spans: OTLP/JSON, or protobuf (``Content-Type: application/x-protobuf``)."""
     await _traces(request, key, writer)
     return Response(status_code=204)
 
 
 @router.post("/v1/traces", tags=["OpenTelemetry"])
-async def otlp_traces(request: Request, key: ApiKeyDep, writer: WriterDep) -> Response:
+async def otlp_traces(request: Request, key: LogKeyDep, writer: WriterDep) -> Response:
     """The standard OTLP/HTTP trace endpoint: point any OTLP exporter here."""
     await _traces(request, key, writer)
     if request.headers.get("content-type", "").startswith(PROTOBUF):
@@ -126,7 +126,7 @@ async def otlp_traces(request: Request, key: ApiKeyDep, writer: WriterDep) -> Re
 def _feedback_route(path: str) -> None:
     async def feedback(
         request: Request,
-        key: ApiKeyDep,
+        key: LogKeyDep,
         store: StoreDep,
         writer: WriterDep,
         helicone_id: Annotated[str | None, Header(alias="helicone-id")] = None,

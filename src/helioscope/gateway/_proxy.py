@@ -19,7 +19,7 @@ import aiohttp
 import orjson
 
 from helioscope._asgi import Message, Receive, Scope, Send, read_body, send_error
-from helioscope.auth import KeyCache, split_authorization
+from helioscope.auth import WRITE, KeyCache, split_authorization
 from helioscope.errors import BadRequest, HelioscopeError
 from helioscope.gateway._prompts import PromptApplier
 from helioscope.ingest import (
@@ -157,7 +157,7 @@ class Gateway:
             helicone_key, authorization = split_authorization(
                 incoming.helicone_auth, incoming.authorization
             )
-            api_key = await self.keys.resolve(helicone_key)
+            api_key = await self.keys.resolve(helicone_key, WRITE)
             base = route.base_url or _origin(incoming.target_url)
             provider = route.provider or provider_for_target(base)
             body = await read_body(receive, self.max_body_bytes)

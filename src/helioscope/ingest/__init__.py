@@ -1,6 +1,7 @@
 """From a finished call to a stored log row: usage, cost, properties, and the batch writer."""
 
 from helioscope.ingest._writer import LogWriter
+from helioscope.ingest.alerts import AlertEvaluator
 from helioscope.ingest.capture import (
     STATUS_CLIENT_CANCELLED,
     STATUS_THREAT,
@@ -9,14 +10,18 @@ from helioscope.ingest.capture import (
     build_log_row,
 )
 from helioscope.ingest.headers import HeliconeHeaders, is_valid_request_id
+from helioscope.ingest.webhooks import WebhookDispatcher, check_destination
 
 __all__ = [
     "STATUS_CLIENT_CANCELLED",
     "STATUS_THREAT",
     "STATUS_TIMEOUT",
+    "AlertEvaluator",
     "CallCapture",
     "HeliconeHeaders",
     "LogWriter",
+    "WebhookDispatcher",
     "build_log_row",
+    "check_destination",
     "is_valid_request_id",
 ]

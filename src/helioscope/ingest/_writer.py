@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -65,6 +66,8 @@ class LogWriter:
         self._in_flight_items: list[LogRow | CallCapture] = []
         self.written = 0
         self.spooled = 0
+        # Called with each batch once it is stored (webhooks); each must return at once.
+        self.listeners: list[Callable[[list[LogRow]], None]] = []
 
     async def __aenter__(self) -> LogWriter:
         self._pending += self.spool.pending_rows()  # left over from an earlier run
@@ -218,6 +221,9 @@ class LogWriter:
                     remaining = await self._isolate_bad_rows(remaining)
         self._in_flight = []
         self._in_flight_items = []
+        for listener in self.listeners:
+            with self.guard.internal_errors("handing written rows to a listener"):
+                listener(batch)
         self.written += len(batch)
         self._pending = max(0, self._pending - len(batch))
         if self._pending == 0:

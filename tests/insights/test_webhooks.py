@@ -1,0 +1,151 @@
+"""Webhooks over HTTP, delivered to a real receiver on loopback that checks the signature."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from tests.conftest import Running
+from tests.gateway.clients import openai_client
+from tests.insights.receiver import Receiver, receiving
+from tests.insights.seed import call, data, post
+from tests.insights.test_keys import create
+
+
+async def add_webhook(hs: Running, receiver: Receiver, config: dict[str, Any] | None = None) -> str:
+    body: dict[str, Any] = {"destination": receiver.url, "config": config or {}}
+    webhook_id: str = data(await post(hs, "/v1/webhooks", body))["id"]
+    listed = data(await call(hs, "GET", "/v1/webhooks"))
+    receiver.secret = next(w["hmac_key"] for w in listed if w["id"] == webhook_id)
+    return webhook_id
+
+
+async def chat(hs: Running, team: str = "search") -> str:
+    async with openai_client(hs, **{"Helicone-Property-Team": team, "Helicone-User-Id": "u1"}) as c:
+        raw = await c.chat.completions.with_raw_response.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "one two three"}]
+        )
+    return raw.headers["helicone-id"]
+
+
+async def settle(hs: Running) -> None:
+    await hs.flush()
+    await asyncio.wait_for(hs.services.webhooks.idle(), 10)
+
+
+async def test_a_logged_call_is_posted_signed(helioscope: Running) -> None:
+    async with receiving() as receiver:
+        await add_webhook(helioscope, receiver)
+        request_id = await chat(helioscope)
+        [body] = await receiver.wait_for(1)
+    assert receiver.bad_signatures == 0
+    assert body["request_id"] == request_id
+    assert body["request_body"]["messages"][0]["content"] == "one two three"
+    assert body["response_body"]["choices"][0]["message"]["content"]
+    assert body["model"] == "gpt-4o-mini" and body["provider"] == "OPENAI"
+    assert body["user_id"] == "u1" and body["properties"] == {"team": "search"}
+    assert body["metadata"]["promptTokens"] == 3
+    assert (
+        body["metadata"]["totalTokens"]
+        == body["metadata"]["promptTokens"] + (body["metadata"]["completionTokens"])
+    )
+    assert body["metadata"]["cost"] > 0 and body["metadata"]["latencyMs"] >= 0
+
+
+async def test_property_filters_sample_rate_and_include_data(helioscope: Running) -> None:
+    async with receiving("/a") as only_search, receiving("/b") as never, receiving("/c") as bare:
+        await add_webhook(
+            helioscope, only_search, {"propertyFilters": [{"key": "team", "value": "search"}]}
+        )
+        await add_webhook(helioscope, never, {"sampleRate": 0})
+        await add_webhook(helioscope, bare, {"includeData": False})
+        searched = await chat(helioscope, "search")
+        await chat(helioscope, "ads")
+        await settle(helioscope)
+    assert [b["request_id"] for b in only_search.bodies] == [searched]
+    assert never.attempts == []
+    assert len(bare.bodies) == 2
+    assert set(bare.bodies[0]) == {"request_id", "request_body", "response_body"}
+
+
+async def test_failed_deliveries_are_retried_with_the_same_signed_body(
+    helioscope: Running,
+) -> None:
+    async with receiving() as receiver:
+        receiver.statuses = [500, 503]
+        await add_webhook(helioscope, receiver)
+        await chat(helioscope)
+        await receiver.wait_for(1)
+    assert len(receiver.attempts) == 3
+    assert receiver.attempts[0] == receiver.attempts[1] == receiver.attempts[2]
+    assert receiver.bad_signatures == 0
+    assert helioscope.services.webhooks.delivered == 1
+
+
+async def test_a_slow_destination_never_blocks_logging(helioscope: Running) -> None:
+    async with receiving() as receiver:
+        receiver.delay = 2.0
+        await add_webhook(helioscope, receiver)
+        ids = [await chat(helioscope) for _ in range(3)]
+        started = asyncio.get_running_loop().time()
+        await helioscope.flush()
+        assert asyncio.get_running_loop().time() - started < 1.0
+        for request_id in ids:
+            assert await helioscope.services.store.get_request(helioscope.org_id, request_id)
+        assert receiver.bodies == []  # still being delivered
+        await receiver.wait_for(3)
+
+
+async def test_organizations_are_apart(helioscope: Running) -> None:
+    async with receiving() as receiver:
+        webhook_id = await add_webhook(helioscope, receiver)
+        other_org, other_key = await helioscope.add_org("other")
+        assert data(await call(helioscope, "GET", "/v1/webhooks", key=other_key)) == []
+        path = f"/v1/webhooks/{webhook_id}"
+        assert (await call(helioscope, "DELETE", path, key=other_key)).status_code == 404
+        assert (await post(helioscope, f"{path}/test", {}, other_key)).status_code == 404
+        async with openai_client(helioscope, **{"Helicone-Auth": f"Bearer {other_key}"}) as c:
+            await c.chat.completions.create(model="gpt-4o-mini", messages=[])
+        await settle(helioscope)
+        assert receiver.attempts == []
+        assert data(await post(helioscope, f"{path}/test", {})) is None
+        [sample] = await receiver.wait_for(1)
+        assert sample["test"] is True and receiver.bad_signatures == 0
+        assert data(await call(helioscope, "DELETE", path)) is None
+        await chat(helioscope)
+        await settle(helioscope)
+        assert len(receiver.bodies) == 1
+    assert other_org
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"destination": "http://example.com/hook"}, "destination"),
+        ({"destination": "http://10.1.2.3/hook"}, "destination"),
+        ({"destination": "ftp://127.0.0.1/hook"}, "destination"),
+        ({"destination": "https://example.com/h", "config": {"sampleRate": 150}}, "sampleRate"),
+        (
+            {"destination": "https://example.com/h", "config": {"propertyFilters": [{"key": ""}]}},
+            "propertyFilters",
+        ),
+    ],
+)
+async def test_bad_webhooks_are_400_naming_the_field(
+    helioscope: Running, body: dict[str, Any], named: str
+) -> None:
+    response = await post(helioscope, "/v1/webhooks", body)
+    assert response.status_code == 400, response.text
+    assert response.json()["data"] is None and named in response.json()["error"]
+
+
+async def test_https_destinations_and_scopes(helioscope: Running) -> None:
+    created = data(await post(helioscope, "/v1/webhooks", {"destination": "https://example.com/h"}))
+    read_only = (await create(helioscope, "r"))["apiKey"]
+    denied = await post(helioscope, "/v1/webhooks", {"destination": "https://e.com"}, read_only)
+    assert denied.status_code == 403
+    missing = await call(helioscope, "DELETE", "/v1/webhooks/nope")
+    assert missing.status_code == 404 and "nope" in missing.json()["error"]
+    assert data(await call(helioscope, "DELETE", f"/v1/webhooks/{created['id']}")) is None

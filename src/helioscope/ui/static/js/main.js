@@ -4,6 +4,7 @@ import { clear, h } from "./dom.js";
 import { renderDashboard } from "./dashboard.js";
 import { renderPrompt, renderPrompts } from "./prompts.js";
 import { renderProperties } from "./properties.js";
+import { renderSettings } from "./settings.js";
 import { renderSignIn } from "./signin.js";
 import { renderUsers } from "./users.js";
 import { renderRequests } from "./requests.js";
@@ -17,6 +18,7 @@ const PAGES = [
   { path: "users", title: "Users", render: renderUsers },
   { path: "properties", title: "Properties", render: renderProperties },
   { path: "prompts", title: "Prompts", render: renderPrompts, detail: renderPrompt },
+  { path: "settings", title: "Settings", render: renderSettings },
 ];
 
 let teardown = null;

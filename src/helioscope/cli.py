@@ -30,6 +30,9 @@ def serve(
     settings = Settings()
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)
+    if settings.self_url is None:  # experiments call the gateway on this same port
+        loopback = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+        settings = settings.model_copy(update={"self_url": f"http://{loopback}:{settings.port}"})
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -114,4 +114,32 @@ class Settings(BaseSettings):
         default=60.0,
         ge=0,
         description="How often alerts are evaluated; 0 turns the background check off.",
+    )
+    # Experiments and evaluators
+    self_url: str | None = Field(
+        default=None,
+        description=(
+            "Base URL at which Helioscope reaches its own gateway for experiment and evaluator "
+            "calls (so they are logged like any call). Defaults to `http://127.0.0.1:<port>`."
+        ),
+    )
+    experiment_openai_api_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Provider key that experiment runs and LLM-as-judge evaluators send upstream "
+            "(OpenAI-compatible route). Forwarded per call; never stored or logged."
+        ),
+    )
+    experiment_concurrency: int = Field(
+        default=8, ge=1, description="Most experiment cells or evaluations running at once."
+    )
+    evaluator_model: str = Field(
+        default="gpt-4o-mini",
+        description="Model of LLM-as-judge evaluators whose template names none.",
+    )
+    evaluator_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Wall-clock and CPU time allowed to one code evaluation."
+    )
+    evaluator_memory_mb: int = Field(
+        default=256, ge=32, description="Address space allowed to one code evaluation, in MB."
     )

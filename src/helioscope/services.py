@@ -17,6 +17,7 @@ import aiohttp
 from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
 from helioscope.config import Settings
+from helioscope.experiments import ExperimentService, SandboxLimits
 from helioscope.gateway import Gateway, PromptApplier
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
 from helioscope.store import NewApiKey, Store
@@ -36,6 +37,7 @@ class Services:
         self._gateway: Gateway | None = None
         self._webhooks: WebhookDispatcher | None = None
         self._alerts: AlertEvaluator | None = None
+        self._experiments: ExperimentService | None = None
         self.bootstrap_key: NewApiKey | None = None
 
     @property
@@ -65,6 +67,13 @@ class Services:
         if self._gateway is None:
             raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
         return self._gateway
+
+    @property
+    def experiments(self) -> ExperimentService:
+        """The running experiments machinery."""
+        if self._experiments is None:
+            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
+        return self._experiments
 
     def spool_dir(self) -> Path:
         """Where overflowing log records are kept on disk."""
@@ -105,6 +114,8 @@ class Services:
                 max_body_bytes=settings.max_request_body_bytes,
                 prompts=PromptApplier(self.store.prompts, self.guard),
             )
+            self._experiments = _experiments(settings, self.store, self._writer, session)
+            stack.push_async_callback(self._experiments.close)
             try:
                 yield self
             finally:
@@ -142,6 +153,22 @@ class Services:
             file=sys.stdout,
             flush=True,
         )
+
+
+def _experiments(
+    settings: Settings, store: Store, writer: LogWriter, session: aiohttp.ClientSession
+) -> ExperimentService:
+    key = settings.experiment_openai_api_key
+    return ExperimentService(
+        store,
+        writer,
+        session,
+        self_url=settings.self_url.rstrip("/") if settings.self_url else None,
+        provider_key=key.get_secret_value() if key is not None else None,
+        concurrency=settings.experiment_concurrency,
+        limits=SandboxLimits(settings.evaluator_timeout_seconds, settings.evaluator_memory_mb),
+        judge_model=settings.evaluator_model,
+    )
 
 
 def _upstream_session(settings: Settings) -> aiohttp.ClientSession:

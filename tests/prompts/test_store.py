@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from helioscope.errors import BadRequest, NotFound
@@ -89,3 +91,22 @@ async def test_2025_versions_and_environments(store: Store) -> None:
     assert await prompts.environments_2025(org) == ["production", "staging"]
     with pytest.raises(NotFound):
         await prompts.select_version_2025(org, prompt.id, environment="nope")
+
+
+async def test_racing_first_calls_make_one_prompt(store: Store) -> None:
+    org = (await store.get_or_create_org("acme")).id
+    versions = await asyncio.gather(
+        *(store.prompts.record_call_template(org, "hot", _template("x")) for _ in range(5))
+    )
+    assert len({v.id for v in versions}) == 1
+    assert len(await store.prompts.query_prompts(org, "all")) == 1
+
+
+async def test_a_prompt_made_through_the_api_is_not_rewritten_by_calls(store: Store) -> None:
+    org = (await store.get_or_create_org("acme")).id
+    prompts = store.prompts
+    _, v0 = await prompts.create_prompt(org, "ui", _template("a"), {"createdFromUi": True})
+    used = await prompts.record_call_template(org, "ui", _template("something else"))
+    assert used.id == v0.id
+    with pytest.raises(BadRequest, match="already exists"):
+        await prompts.create_prompt(org, "ui", _template("b"), {})

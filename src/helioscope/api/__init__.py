@@ -7,6 +7,9 @@ from helioscope.api import (
     dashboard,
     dataset,
     dataset_legacy,
+    evals,
+    evaluator,
+    experiment,
     metrics,
     prompt,
     prompt_2025,
@@ -34,6 +37,7 @@ ROUTERS: tuple[APIRouter, ...] = (
 )
 ROUTERS += (prompt.router, prompt_2025.router)
 # Datasets, evaluators, evals and experiments
-ROUTERS += (dataset.router, dataset_legacy.router)
+ROUTERS += (dataset.router, dataset_legacy.router, evaluator.router, evals.router)
+ROUTERS += experiment.ROUTERS
 
 __all__ = ["ROUTERS", "install_error_handlers"]

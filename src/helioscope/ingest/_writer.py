@@ -68,6 +68,9 @@ class LogWriter:
         self.spooled = 0
         # Called with each batch once it is stored (webhooks); each must return at once.
         self.listeners: list[Callable[[list[LogRow]], None]] = []
+        # Called with each batch once it is stored (online evaluators watch the log this way).
+        # Hooks must return at once; they schedule their own work.
+        self.on_written: list[Callable[[list[LogRow]], None]] = []
 
     async def __aenter__(self) -> LogWriter:
         self._pending += self.spool.pending_rows()  # left over from an earlier run
@@ -225,6 +228,9 @@ class LogWriter:
             with self.guard.internal_errors("handing written rows to a listener"):
                 listener(batch)
         self.written += len(batch)
+        for hook in self.on_written:
+            with self.guard.internal_errors("telling a hook about written log rows"):
+                hook(batch)
         self._pending = max(0, self._pending - len(batch))
         if self._pending == 0:
             self._idle.set()

@@ -2,6 +2,7 @@
 
 from helioscope.store._keys import hash_api_key
 from helioscope.store._requests import MAX_PAGE, RequestQuery
+from helioscope.store._scores import EvalQuery
 from helioscope.store._sessions import SESSION_LIMIT, SessionQuery
 from helioscope.store._store import Store, is_transient
 from helioscope.store._timeseries import Buckets, TimeWindow
@@ -14,6 +15,7 @@ __all__ = [
     "SESSION_LIMIT",
     "ApiKey",
     "Buckets",
+    "EvalQuery",
     "LogRow",
     "NewApiKey",
     "Organization",

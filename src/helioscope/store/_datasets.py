@@ -77,9 +77,10 @@ async def _add_rows(
                     "organization_id": org_id,
                     "dataset_id": dataset_id,
                     "origin_request_id": request_id,
-                    "created_at": now,
+                    # One microsecond apart: rows list in the order they were given.
+                    "created_at": now + dt.timedelta(microseconds=i),
                 }
-                for request_id in new
+                for i, request_id in enumerate(new)
             ],
         )
 
@@ -240,7 +241,8 @@ class DatasetStore:
         async with self._write.begin() as conn:
             await live_dataset(conn, org_id, dataset_id)
             ids = []
-            for record in records:
+            for i, record in enumerate(records):
+                at = now + dt.timedelta(microseconds=i)  # rows list in the order given
                 record_id = record.get("id") or str(uuid.uuid4())
                 owner = (
                     await conn.execute(
@@ -260,7 +262,7 @@ class DatasetStore:
                             inputs=record.get("inputs") or {},
                             auto_prompt_inputs=record.get("auto_prompt_inputs") or [],
                             source_request=record.get("source_request"),
-                            created_at=now,
+                            created_at=at,
                         )
                     )
                 await conn.execute(
@@ -269,7 +271,7 @@ class DatasetStore:
                         organization_id=org_id,
                         dataset_id=dataset_id,
                         input_record_id=record_id,
-                        created_at=now,
+                        created_at=at,
                     )
                 )
                 ids.append(record_id)

@@ -107,7 +107,12 @@ class ExperimentStore:
         self, org_id: str, experiment_id: str, rows: Sequence[dict[str, Any]]
     ) -> list[str]:
         """Add input records to an experiment; returns their ids, in order."""
-        records = [_record(org_id, experiment_id, r) for r in rows]
+        now = _now()
+        # One microsecond apart: rows list in the order they were given.
+        records = [
+            _record(org_id, experiment_id, {"created_at": now + dt.timedelta(microseconds=i), **r})
+            for i, r in enumerate(rows)
+        ]
         async with self._write.begin() as conn:
             await get_experiment(conn, org_id, experiment_id)
             if records:

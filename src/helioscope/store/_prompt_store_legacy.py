@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.errors import BadRequest, NotFound
@@ -25,6 +27,7 @@ class LegacyPromptStore:
     writer_engine: AsyncEngine
     # (org, user_defined_id) -> (template as JSON bytes, its version): the gateway's hot path.
     recorded: TtlCache[tuple[bytes, PromptVersion]]
+    record_lock: asyncio.Lock
 
     def _changed(self) -> None:
         raise NotImplementedError
@@ -33,8 +36,13 @@ class LegacyPromptStore:
         self, org_id: str, user_defined_id: str, template: Any, metadata: Mapping[str, Any]
     ) -> tuple[LegacyPrompt, PromptVersion]:
         """A new prompt with version 0.0 in production."""
-        async with self.writer_engine.begin() as conn:
-            created = await db.create_prompt(conn, org_id, user_defined_id, template, metadata)
+        try:
+            async with self.writer_engine.begin() as conn:
+                created = await db.create_prompt(conn, org_id, user_defined_id, template, metadata)
+        except IntegrityError as exc:  # a concurrent create of the same id won the race
+            raise BadRequest(
+                f"a prompt with userDefinedId {user_defined_id!r} already exists"
+            ) from exc
         self._changed()
         return created
 
@@ -53,9 +61,12 @@ class LegacyPromptStore:
 
     async def set_user_defined_id(self, org_id: str, prompt_id: str, new_id: str) -> None:
         """Rename the Helicone-Prompt-Id a prompt answers to."""
-        async with self.writer_engine.begin() as conn:
-            prompt = await db.find_prompt(conn, org_id, prompt_id)
-            await db.set_user_defined_id(conn, prompt, new_id)
+        try:
+            async with self.writer_engine.begin() as conn:
+                prompt = await db.find_prompt(conn, org_id, prompt_id)
+                await db.set_user_defined_id(conn, prompt, new_id)
+        except IntegrityError as exc:
+            raise BadRequest(f"a prompt with userDefinedId {new_id!r} already exists") from exc
         self._changed()
 
     async def delete_prompt(self, org_id: str, prompt_id: str) -> None:
@@ -221,8 +232,15 @@ class LegacyPromptStore:
         if cached is not None and cached[0] == template_bytes:
             return cached[1]
         self.recorded.misses += 1
-        async with self.writer_engine.begin() as conn:
-            version = await _record(conn, org_id, user_defined_id, template)
+        # Calls of one prompt in this process record one at a time; another process racing to
+        # create the same prompt loses on the unique index, and then finds the winner's.
+        async with self.record_lock:
+            try:
+                async with self.writer_engine.begin() as conn:
+                    version = await _record(conn, org_id, user_defined_id, template)
+            except IntegrityError:
+                async with self.writer_engine.begin() as conn:
+                    version = await _record(conn, org_id, user_defined_id, template)
         # Keyed by the call's own bytes: PostgreSQL's JSONB reorders keys when read back.
         self.recorded.put(key, (template_bytes, version))
         return version

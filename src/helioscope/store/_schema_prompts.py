@@ -29,7 +29,15 @@ prompt_v2 = Table(
     Column("metadata", JsonDoc, nullable=False),
     Column("soft_delete", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UtcDateTime(), nullable=False),
-    Index("ix_prompt_v2_org_user_defined", "organization_id", "user_defined_id"),
+    # One live prompt per Helicone-Prompt-Id: two first calls racing cannot make two prompts.
+    Index(
+        "ix_prompt_v2_org_user_defined",
+        "organization_id",
+        "user_defined_id",
+        unique=True,
+        sqlite_where=text("NOT soft_delete"),
+        postgresql_where=text("NOT soft_delete"),
+    ),
 )
 
 prompts_versions = Table(

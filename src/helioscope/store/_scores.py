@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from helioscope.store._dialects import SqlDialect, upsert
@@ -178,6 +178,30 @@ class ScoreStore:
             for request_id, key, value in await conn.execute(stmt):
                 out[request_id][key] = float(value)
         return out
+
+    async def aggregate(
+        self, org_id: str, request_ids: Sequence[str]
+    ) -> dict[str, dict[str, float]]:
+        """Per score key over these requests: mean, min, max and count (booleans are 0/1)."""
+        if not request_ids:
+            return {}
+        stmt = (
+            select(
+                sv.c.score_key,
+                func.avg(sv.c.value),
+                func.min(sv.c.value),
+                func.max(sv.c.value),
+                func.count(),
+            )
+            .where(sv.c.organization_id == org_id, sv.c.request_id.in_(list(set(request_ids))))
+            .group_by(sv.c.score_key)
+            .order_by(sv.c.score_key)
+        )
+        async with self._read.connect() as conn:
+            return {
+                key: {"mean": float(mean), "min": float(low), "max": float(high), "count": n}
+                for key, mean, low, high, n in await conn.execute(stmt)
+            }
 
     async def by_key(self, org_id: str, key: str) -> list[tuple[float, dt.datetime]]:
         """Every value of one score key with its time (for an evaluator's statistics)."""

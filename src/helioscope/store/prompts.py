@@ -13,6 +13,8 @@ Compiling a template with inputs is pure and lives in ``helioscope.prompts``.
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.store._prompt_cache import TtlCache
@@ -48,6 +50,8 @@ class PromptStore(LegacyPromptStore, Prompt2025Store):
         self.engine = engine
         self.writer_engine = writer_engine
         self.recorded = TtlCache(CACHE_TTL_SECONDS)
+        # Serialises recording call templates (rare: only a template not seen before records).
+        self.record_lock = asyncio.Lock()
         self.selected = TtlCache(CACHE_TTL_SECONDS)
 
     def _changed(self) -> None:

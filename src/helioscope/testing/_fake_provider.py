@@ -7,6 +7,9 @@ it with headers (which a gateway forwards like any other header):
 - ``x-fake-first-token-delay-ms`` / ``x-fake-chunk-delay-ms``: slow the first byte / each chunk;
 - ``x-fake-cache-read-tokens: N``: report N prompt tokens as read from the prompt cache;
 - ``x-fake-gzip: 1``: gzip a non-streamed JSON body.
+
+A chat call with ``tools`` gets a tool call back (see ``_tools``). A call whose model is
+``fake-error-<status>`` answers that status, for callers that cannot set headers.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from starlette.routing import Route
 
 from helioscope.testing import _wire as wire
 from helioscope.testing._server import serve
+from helioscope.testing._tools import chosen_function, openai_tool_call
 
 
 @dataclass(slots=True)
@@ -101,7 +105,13 @@ class FakeProvider:
         if knobs.status >= 400:
             return _json(wire.openai_error(knobs.status), knobs.status)
         model = str(data.get("model", "gpt-4o-mini"))
+        if model.startswith("fake-error-") and model[11:].isdigit():
+            return _json(wire.openai_error(int(model[11:])), int(model[11:]))
         prompt = wire.count_words(data.get("messages"))
+        function = chosen_function(data)
+        if function is not None and not data.get("stream"):
+            override = request.headers.get("x-fake-tool-arguments")
+            return await knobs.json(openai_tool_call(model, prompt, function, override))
         if data.get("stream"):
             include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
             events = wire.openai_chat_stream(model, prompt, knobs.cache_read, include_usage)

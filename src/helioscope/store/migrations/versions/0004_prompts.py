@@ -36,7 +36,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_prompt_v2"),
     )
     op.create_index(
-        "ix_prompt_v2_org_user_defined", "prompt_v2", ["organization_id", "user_defined_id"]
+        "ix_prompt_v2_org_user_defined",
+        "prompt_v2",
+        ["organization_id", "user_defined_id"],
+        unique=True,
+        sqlite_where=sa.text("NOT soft_delete"),
+        postgresql_where=sa.text("NOT soft_delete"),
     )
     op.create_table(
         "prompts_versions",

@@ -192,8 +192,31 @@ export async function openDrawer(requestId, { preloaded } = {}) {
     }
   }
   title.textContent = `${req.model || "Request"} · ${time(req.request_created_at)}`;
+  const actions = h(
+    "div",
+    { class: "row" },
+    h(
+      "button",
+      {
+        type: "button",
+        class: "ghost small",
+        onclick: async () => {
+          // Imported on demand: the drawer stays usable on pages that never need experiments.
+          const { experimentFromRequest } = await import("./experiments.js");
+          try {
+            await experimentFromRequest(req.request_id);
+            closeDrawer();
+          } catch (err) {
+            toast(err.message, "error");
+          }
+        },
+      },
+      "Experiment from this request",
+    ),
+  );
   clear(content).append(
     summary(req),
+    actions,
     tabs([
       ["Chat", () => renderChat(req.request_body, req.response_body)],
       ["Details", () => metadata(req)],

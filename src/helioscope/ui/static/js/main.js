@@ -4,6 +4,8 @@ import { clear, h } from "./dom.js";
 import { renderDashboard } from "./dashboard.js";
 import { renderPrompt, renderPrompts } from "./prompts.js";
 import { renderProperties } from "./properties.js";
+import { renderDataset, renderDatasets } from "./datasets.js";
+import { renderExperiment, renderExperiments } from "./experiments.js";
 import { renderSettings } from "./settings.js";
 import { renderSignIn } from "./signin.js";
 import { renderUsers } from "./users.js";
@@ -18,6 +20,8 @@ const PAGES = [
   { path: "users", title: "Users", render: renderUsers },
   { path: "properties", title: "Properties", render: renderProperties },
   { path: "prompts", title: "Prompts", render: renderPrompts, detail: renderPrompt },
+  { path: "experiments", title: "Experiments", render: renderExperiments, detail: renderExperiment },
+  { path: "datasets", title: "Datasets", render: renderDatasets, detail: renderDataset },
   { path: "settings", title: "Settings", render: renderSettings },
 ];
 

@@ -8,13 +8,14 @@ import { countConditions, emptyGroup, renderFilterBuilder, toTree } from "./filt
 import { time } from "./format.js";
 import { currentKey } from "./auth.js";
 import { dataTable, pager } from "./table.js";
+import { datasetForm } from "./datasets.js";
 
 // Page state survives navigation within the tab, per organization key.
 const states = new Map();
 
 function stateFor(key) {
   if (!states.has(key)) {
-    states.set(key, { filter: emptyGroup(), applied: "all", offset: 0, limit: 50, sort: { created_at: "desc" }, keyHints: { properties: new Set(), scores: new Set() } });
+    states.set(key, { filter: emptyGroup(), applied: "all", offset: 0, limit: 50, sort: { created_at: "desc" }, selected: new Set(), keyHints: { properties: new Set(), scores: new Set() } });
   }
   return states.get(key);
 }
@@ -122,6 +123,7 @@ export async function renderRequests(main, { params }) {
           },
           onOpen: (row) => openDrawer(row.request_id, { preloaded: row }),
           rowLabel: (row) => `Request ${row.request_id}, ${row.model}, ${time(row.request_created_at)}`,
+          selection: { ids: state.selected, idOf: (row) => row.request_id, onChange: showSelection },
         }),
       );
     }
@@ -141,6 +143,23 @@ export async function renderRequests(main, { params }) {
           load();
         },
       }),
+    );
+  }
+
+  const selectionBar = h("div", { class: "selection-bar card row", hidden: true, role: "region", "aria-label": "Selected requests" });
+  function showSelection() {
+    const n = state.selected.size;
+    selectionBar.hidden = n === 0;
+    clear(selectionBar);
+    if (!n) return;
+    selectionBar.append(
+      h("strong", {}, `${n} selected`),
+      datasetForm([...state.selected], () => {
+        state.selected.clear();
+        showSelection();
+        load();
+      }),
+      h("button", { type: "button", class: "ghost small", onclick: () => { state.selected.clear(); showSelection(); load(); } }, "Clear selection"),
     );
   }
 
@@ -168,8 +187,10 @@ export async function renderRequests(main, { params }) {
       ),
     ),
     filterSection,
+    selectionBar,
     results,
   );
+  showSelection();
   drawFilters();
   if (countConditions(state.filter)) {
     filterSection.hidden = false;

@@ -1,10 +1,32 @@
 // A server-paged table: sortable headers, keyboard-openable rows, and a pager.
 import { h } from "./dom.js";
 
-export function dataTable({ caption, columns, rows, sort, onSort, onOpen, rowLabel }) {
+// `selection` (optional): {ids: Set, idOf(row), onChange()} adds a checkbox column.
+export function dataTable({ caption, columns, rows, sort, onSort, onOpen, rowLabel, selection }) {
   const head = h(
     "tr",
     {},
+    selection
+      ? h(
+          "th",
+          { scope: "col", class: "select" },
+          h("input", {
+            type: "checkbox",
+            "aria-label": "Select every row on this page",
+            checked: rows.length > 0 && rows.every((r) => selection.ids.has(selection.idOf(r))),
+            onchange: (e) => {
+              for (const r of rows) {
+                if (e.target.checked) selection.ids.add(selection.idOf(r));
+                else selection.ids.delete(selection.idOf(r));
+              }
+              e.target.closest("table").querySelectorAll("tbody input[type=checkbox]").forEach((box) => {
+                box.checked = e.target.checked;
+              });
+              selection.onChange();
+            },
+          }),
+        )
+      : null,
     columns.map((c) => {
       const dir = sort && sort[c.sort];
       const th = h("th", { scope: "col", class: c.num ? "num" : "", "aria-sort": dir ? (dir === "asc" ? "ascending" : "descending") : undefined });
@@ -47,6 +69,23 @@ export function dataTable({ caption, columns, rows, sort, onSort, onOpen, rowLab
             }
           },
         },
+        selection
+          ? h(
+              "td",
+              { class: "select", onclick: (e) => e.stopPropagation() },
+              h("input", {
+                type: "checkbox",
+                "aria-label": `Select ${rowLabel ? rowLabel(row) : "row"}`,
+                checked: selection.ids.has(selection.idOf(row)),
+                onkeydown: (e) => e.stopPropagation(),
+                onchange: (e) => {
+                  if (e.target.checked) selection.ids.add(selection.idOf(row));
+                  else selection.ids.delete(selection.idOf(row));
+                  selection.onChange();
+                },
+              }),
+            )
+          : null,
         columns.map((c) => h("td", { class: c.num ? "num" : "" }, c.cell(row))),
       );
       return tr;

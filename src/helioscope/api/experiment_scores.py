@@ -1,0 +1,137 @@
+"""The ``Experiment`` tag, v2: running many cells, run status, and score aggregates.
+
+``POST /v2/experiment/{id}/run`` and ``GET /v2/experiment/{id}/run/status`` are Helioscope
+additions: Helicone's UI runs one cell per call (``run-hypothesis``); these run a whole grid in
+the background, a bounded number of cells at a time, and report progress.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from helioscope.api._experiment_deps import ExperimentsDep
+from helioscope.api.deps import ApiKeyDep, StoreDep
+from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.store import MAX_PAGE
+
+router = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
+
+
+class RunCells(BaseModel):
+    """Which cells to run: every row with every prompt version, unless narrowed."""
+
+    promptVersionIds: list[str] | None = Field(None, max_length=MAX_PAGE)
+    inputRecordIds: list[str] | None = Field(None, max_length=MAX_PAGE)
+
+
+class RunStarted(BaseModel):
+    """How many cells the run covers."""
+
+    cells: int
+
+
+class RunStatus(BaseModel):
+    """Progress of the experiment's cells, and of its evaluators."""
+
+    running: bool
+    total: int
+    pending: int
+    inProgress: int
+    succeeded: int
+    failed: int
+    unscoredOutputs: int
+    evaluatorErrors: list[str]
+
+
+class ScoreV2(BaseModel):
+    """An aggregate score: the mean as ``value``, with ``min``, ``max`` and ``count``."""
+
+    valueType: str
+    value: float
+    max: float
+    min: float
+    count: int
+
+
+@router.post("/{experimentId}/run", response_model=Result[RunStarted])
+async def run_experiment(
+    experimentId: str, body: RunCells, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
+) -> Result[RunStarted]:
+    """Run the chosen cells in the background; follow them with ``run/status``."""
+    org = key.organization_id
+    await store.experiments.get(org, experimentId)
+    versions = body.promptVersionIds or [
+        h["prompt_version_id"] for h in await store.experiments.hypotheses(org, experimentId)
+    ]
+    for version_id in versions:
+        await store.prompts.must_get_version(org, version_id)
+    rows = body.inputRecordIds or [r["id"] for r in await store.experiments.rows(org, experimentId)]
+    for record_id in rows:
+        await store.experiments.row(org, experimentId, record_id)
+    cells = [(r, v) for r in rows for v in versions]
+    service.start_run(org, experimentId, cells)
+    return Result(data=RunStarted(cells=len(cells)))
+
+
+@router.get("/{experimentId}/run/status", response_model=Result[RunStatus])
+async def experiment_run_status(
+    experimentId: str, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
+) -> Result[RunStatus]:
+    """Cells by status, and outputs still waiting for an evaluator."""
+    org = key.organization_id
+    await store.experiments.get(org, experimentId)
+    counts = await store.experiments.cell_counts(org, experimentId)
+    state = service.status(experimentId)
+    return Result(
+        data=RunStatus(
+            running=state["running"],
+            total=sum(counts.values()),
+            pending=counts["pending"],
+            inProgress=counts["running"],
+            succeeded=counts["success"],
+            failed=counts["failed"],
+            unscoredOutputs=len(await service.runner.unscored(org, experimentId)),
+            evaluatorErrors=state["evaluatorErrors"],
+        )
+    )
+
+
+def _score(aggregate: dict[str, Any]) -> ScoreV2:
+    return ScoreV2(
+        valueType="number",
+        value=aggregate["mean"],
+        max=aggregate["max"],
+        min=aggregate["min"],
+        count=aggregate["count"],
+    )
+
+
+@router.get("/{experimentId}/{promptVersionId}/scores", response_model=Result[dict[str, ScoreV2]])
+async def get_experiment_prompt_version_scores(
+    experimentId: str, promptVersionId: str, key: ApiKeyDep, store: StoreDep
+) -> Result[dict[str, ScoreV2]]:
+    """Each score over the prompt version's outputs: mean, min, max and count.
+
+    Boolean scores are stored as 1 or 0, so their mean is a pass rate.
+    """
+    org = key.organization_id
+    await store.experiments.get(org, experimentId)
+    cells = await store.experiments.cells(org, experimentId, promptVersionId)
+    ids = [c["request_id"] for c in cells if c["request_id"] and c["status"] == "success"]
+    aggregates = await store.scores.aggregate(org, ids)
+    return Result(data={k: _score(v) for k, v in aggregates.items()})
+
+
+@router.get("/{experimentId}/{requestId}/{scoreKey}", response_model=Result[ScoreV2 | None])
+async def get_experiment_score(
+    experimentId: str, requestId: str, scoreKey: str, key: ApiKeyDep, store: StoreDep
+) -> Result[ScoreV2 | None]:
+    """One score of one output of the experiment, or null when it has none."""
+    org = key.organization_id
+    await store.experiments.get(org, experimentId)
+    aggregates = await store.scores.aggregate(org, [requestId])
+    found = aggregates.get(scoreKey)
+    return Result(data=_score(found) if found is not None else None)

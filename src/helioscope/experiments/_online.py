@@ -1,0 +1,116 @@
+"""Online evaluators: score incoming logs that match a filter, for a sample of them.
+
+A configuration is ``{"sampleRate": 0..100 (percent, default 100), "filter": <filter tree>,
+"propertyFilters": [{"key", "value"}]}``. The log writer tells us about each stored batch; each
+row is drawn against the sample rate, checked against the filter (by the store, with the one
+filter compiler), and scored in the background. Calls made by evaluators themselves are never
+evaluated again (that would loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from typing import Any
+
+from helioscope.errors import BadRequest, HelioscopeError
+from helioscope.experiments._evaluate import EvaluationFailed, Evaluations
+from helioscope.store import LogRow, Store
+
+logger = logging.getLogger("helioscope.experiments")
+
+_CACHE_SECONDS = 5.0
+_EVALUATOR_PROPERTY = "helicone-evaluator"
+
+
+def check_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A 400 unless the configuration's sample rate and property filters are well formed."""
+    rate = config.get("sampleRate", 100)
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 100:
+        raise BadRequest("config.sampleRate must be a number from 0 to 100")
+    filters = config.get("propertyFilters", [])
+    if not isinstance(filters, list) or not all(
+        isinstance(f, dict) and isinstance(f.get("key"), str) and isinstance(f.get("value"), str)
+        for f in filters
+    ):
+        raise BadRequest("config.propertyFilters must be a list of {key, value} strings")
+    return config
+
+
+def _matches_properties(config: dict[str, Any], row: LogRow) -> bool:
+    properties = row.properties or {}
+    return all(properties.get(f["key"]) == f["value"] for f in config.get("propertyFilters", []))
+
+
+class OnlineEvaluators:
+    """Watches the log and schedules evaluations; owns the tasks it starts."""
+
+    def __init__(
+        self, store: Store, evaluations: Evaluations, semaphore: asyncio.Semaphore
+    ) -> None:
+        self.store = store
+        self.evaluations = evaluations
+        self.limit = semaphore
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._configs: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self.draw = random.random  # replaced in tests for a deterministic sample
+
+    def forget(self, org_id: str) -> None:
+        """Drop the cached configurations of an organization (after a change)."""
+        self._configs.pop(org_id, None)
+
+    def observe(self, rows: list[LogRow]) -> None:
+        """The writer's hook: schedule the work for a stored batch, return at once."""
+        candidates = [
+            r for r in rows if _EVALUATOR_PROPERTY not in (r.properties or {}) and r.status > 0
+        ]
+        if candidates:
+            task = asyncio.get_running_loop().create_task(self._consider(candidates))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _configs_of(self, org_id: str) -> list[dict[str, Any]]:
+        cached = self._configs.get(org_id)
+        if cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS:
+            return cached[1]
+        configs = await self.store.evaluators.online_for_org(org_id)
+        self._configs[org_id] = (time.monotonic(), configs)
+        return configs
+
+    async def _consider(self, rows: list[LogRow]) -> None:
+        for row in rows:
+            for online in await self._configs_of(row.organization_id):
+                config = online["config"] or {}
+                if self.draw() * 100 >= float(config.get("sampleRate", 100)):
+                    continue
+                if not _matches_properties(config, row) or not await self._matches(row, config):
+                    continue
+                await self._evaluate(row, online)
+
+    async def _matches(self, row: LogRow, config: dict[str, Any]) -> bool:
+        node = config.get("filter") or "all"
+        this = {"request_response_rmt": {"request_id": {"equals": row.request_id}}}
+        both = this if node == "all" else {"left": node, "operator": "and", "right": this}
+        try:
+            return await self.store.count_requests(row.organization_id, both, None) > 0
+        except HelioscopeError as exc:
+            logger.warning("online evaluator %s has a bad filter: %s", config, exc)
+            return False
+
+    async def _evaluate(self, row: LogRow, online: dict[str, Any]) -> None:
+        async with self.limit:
+            try:
+                await self.evaluations.on_request(row.organization_id, online, row.request_id)
+            except (EvaluationFailed, HelioscopeError) as exc:
+                logger.warning(
+                    "online evaluator %s failed on %s: %s", online["name"], row.request_id, exc
+                )
+
+    async def close(self) -> None:
+        """Wait briefly for evaluations in flight, then cancel the rest."""
+        if self.tasks:
+            _, pending = await asyncio.wait(set(self.tasks), timeout=5)
+            for task in pending:
+                task.cancel()

@@ -40,7 +40,14 @@ async def test_dashboard_numbers_match_the_api(world: World, page: Any) -> None:
     requests_chart = page.locator("figure", has_text="Requests").first
     assert (await requests_chart.locator("figcaption .muted").inner_text()) == "12"
     await page.get_by_role("cell", name="gpt-4o-mini").wait_for()
+    top_users = page.locator("section", has_text="Top users")
+    assert (await top_users.locator("tbody tr").first.inner_text()).split("\t")[:2] == ["dave", "6"]
+    top_props = page.locator("section", has_text="Top properties")
+    assert (await top_props.locator("tbody tr").first.inner_text()).split("\t") == ["env", "dev", "7"]
     await shot(page, "dashboard")
+    await page.emulate_media(color_scheme="dark")
+    await shot(page, "dashboard-dark")
+    await page.emulate_media(color_scheme="light")
     await page.get_by_label("Time range").select_option("1h")
     await page.locator('#dash-body[aria-busy="false"]').wait_for()
     assert await card("requests").inner_text() == "12"

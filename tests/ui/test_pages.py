@@ -82,6 +82,9 @@ async def test_drawer_renders_chat_with_tool_call_and_image(world: World, page: 
     assert await drawer.get_by_text("You are a travel agent.").count() == 1
     assert await drawer.get_by_text("accuracy").count() == 1
     await shot(page, "request-drawer")
+    await page.emulate_media(color_scheme="dark")
+    await shot(page, "request-drawer-dark")
+    await page.emulate_media(color_scheme="light")
     await drawer.get_by_role("button", name="Rate good").click()
     await drawer.get_by_text("Rated good").wait_for()
     stored = await world.hs.services.store.get_request(world.hs.org_id, "req-trip-hotel")

@@ -22,7 +22,7 @@ function card(label, value, id) {
   return h("div", { class: "stat", "data-metric": id }, h("div", { class: "stat-label" }, label), h("div", { class: "stat-value" }, value));
 }
 
-function topTable(caption, head, rows) {
+function topTable(caption, head, rows, textColumns = 1) {
   return h(
     "section",
     { class: "card" },
@@ -31,8 +31,8 @@ function topTable(caption, head, rows) {
       ? h(
           "table",
           { class: "data compact" },
-          h("thead", {}, h("tr", {}, head.map((t, i) => h("th", { scope: "col", class: i ? "num" : "" }, t)))),
-          h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => h("td", { class: i ? "num" : "" }, c))))),
+          h("thead", {}, h("tr", {}, head.map((t, i) => h("th", { scope: "col", class: i >= textColumns ? "num" : "" }, t)))),
+          h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => h("td", { class: i >= textColumns ? "num" : "" }, c))))),
         )
       : h("p", { class: "muted" }, "Nothing in this range."),
   );
@@ -60,7 +60,8 @@ export async function renderDashboard(main) {
     const over = { filter: "all", timeFilter, dbIncrement: unit, timeZoneDifference: end.getTimezoneOffset() };
     body.setAttribute("aria-busy", "true");
     try {
-      const [totals, requests, errors, cost, latency, ttft, tokens, users, models, providers] = await Promise.all([
+      const nowS = end.getTime() / 1000;
+      const [totals, requests, errors, cost, latency, ttft, tokens, users, models, providers, topUsers, propKeys] = await Promise.all([
         post("/v1/metrics/totals", { filter: "all", timeFilter }),
         post("/v1/metrics/requestOverTime", over),
         post("/v1/metrics/errorOverTime", over),
@@ -71,7 +72,13 @@ export async function renderDashboard(main) {
         post("/v1/metrics/usersOverTime", over),
         post("/v1/metrics/models", { filter: "all", timeFilter, limit: 5 }),
         post("/v1/metrics/providers", { filter: "all", timeFilter, limit: 5 }),
+        post("/v1/user/metrics/query", { filter: "all", limit: 5, sort: { total_requests: "desc" }, timeFilter: { startTimeUnixSeconds: nowS - span / 1000, endTimeUnixSeconds: nowS } }),
+        post("/v1/property/query", {}),
       ]);
+      // The busiest values of the first few property keys (session keys are shown on Sessions).
+      const keys = propKeys.map((p) => p.property).filter((k) => !k.startsWith("Helicone-")).slice(0, 3);
+      const topValues = await Promise.all(keys.map((k) => post(`/v1/property/${encodeURIComponent(k)}/top-requests/query`, { timeFilter })));
+      const propRows = keys.flatMap((k, i) => topValues[i].filter((v) => v.value !== "Other").slice(0, 3).map((v) => [k, v.value || "(empty)", num(v.count)]));
       const pts = (rows, pick) => rows.map((r) => ({ time: r.time, values: pick(r) }));
       clear(body).append(
         h(
@@ -114,6 +121,8 @@ export async function renderDashboard(main) {
           { class: "chart-grid" },
           topTable("Top models", ["Model", "Requests", "Tokens", "Cost"], models.map((m) => [m.model || "(none)", num(m.total_requests), num(m.total_tokens), usd(m.cost)])),
           topTable("Providers", ["Provider", "Requests", "Errors", "Cost"], providers.map((p) => [p.key, num(p.total_requests), num(p.errors), usd(p.cost)])),
+          topTable("Top users", ["User", "Requests", "Tokens", "Cost"], topUsers.users.map((u) => [u.user_id, num(u.total_requests), num(u.total_prompt_tokens + u.total_completion_tokens), usd(u.cost)])),
+          topTable("Top properties", ["Property", "Value", "Requests"], propRows, 2),
         ),
       );
     } catch (err) {

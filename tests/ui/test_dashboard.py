@@ -43,7 +43,11 @@ async def test_dashboard_numbers_match_the_api(world: World, page: Any) -> None:
     top_users = page.locator("section", has_text="Top users")
     assert (await top_users.locator("tbody tr").first.inner_text()).split("\t")[:2] == ["dave", "6"]
     top_props = page.locator("section", has_text="Top properties")
-    assert (await top_props.locator("tbody tr").first.inner_text()).split("\t") == ["env", "dev", "7"]
+    assert (await top_props.locator("tbody tr").first.inner_text()).split("\t") == [
+        "env",
+        "dev",
+        "7",
+    ]
     await shot(page, "dashboard")
     await page.emulate_media(color_scheme="dark")
     await shot(page, "dashboard-dark")

@@ -147,3 +147,32 @@ async def test_session_list_and_trace_tree(world: World, page: Any) -> None:
     await page.locator("svg.waterfall g.bar").nth(2).click()
     await page.get_by_role("dialog").get_by_text("lookup_city").wait_for()
     await shot(page, "session-drawer")
+
+
+async def test_keyboard_opens_and_closes_the_drawer_and_columns_change(
+    world: World, page: Any
+) -> None:
+    await sign_in(page, world.hs.url, world.hs.key)
+    await open_requests(page)
+    row = page.get_by_role("row", name=re.compile("req-trip-hotel"))
+    await row.focus()
+    await page.keyboard.press("Enter")
+    drawer = page.get_by_role("dialog")
+    await drawer.get_by_text("lookup_city").wait_for()
+    assert await page.evaluate("document.activeElement.getAttribute('aria-label')") == (
+        "Close details"
+    )
+    # Focus stays in the dialog: Shift+Tab from its first control wraps to its last.
+    await page.keyboard.press("Shift+Tab")
+    assert await page.evaluate("!!document.activeElement.closest('.drawer')")
+    await page.keyboard.press("Escape")
+    assert await drawer.count() == 0
+    assert "req-trip-hotel" in (await page.evaluate("document.activeElement.ariaLabel"))
+
+    await page.get_by_text("Columns", exact=True).click()
+    await page.get_by_role("checkbox", name="Response").uncheck()
+    await page.get_by_role("checkbox", name="Session").check()
+    await page.keyboard.press("Escape")
+    headers = await page.locator("table.data thead th").all_inner_texts()
+    assert "Response" not in headers and "Session" in headers
+    assert await page.get_by_role("cell", name="trip-1", exact=True).count() == 4

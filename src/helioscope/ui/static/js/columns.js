@@ -76,5 +76,18 @@ export function columnChooser(onChange) {
       ),
     ),
   );
-  return h("details", { class: "popover" }, h("summary", { class: "button ghost" }, "Columns"), box);
+  const popover = h("details", { class: "popover" }, h("summary", { class: "button ghost" }, "Columns"), box);
+  // Closes like a menu: Escape (focus back on its button) or a click elsewhere.
+  popover.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && popover.open) {
+      popover.open = false;
+      popover.querySelector("summary").focus();
+    }
+  });
+  const onDocumentClick = (e) => {
+    if (!popover.isConnected) document.removeEventListener("click", onDocumentClick);
+    else if (popover.open && !popover.contains(e.target)) popover.open = false;
+  };
+  document.addEventListener("click", onDocumentClick);
+  return popover;
 }

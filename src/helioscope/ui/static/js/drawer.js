@@ -15,7 +15,25 @@ export function closeDrawer() {
 }
 
 function onKey(event) {
-  if (event.key === "Escape") closeDrawer();
+  if (event.key === "Escape") {
+    closeDrawer();
+    return;
+  }
+  if (event.key !== "Tab") return;
+  // A modal dialog keeps focus inside until it is closed.
+  const panel = document.querySelector("#drawer-root .drawer");
+  if (!panel) return;
+  const focusable = [...panel.querySelectorAll("button, a[href], input, select, textarea, [tabindex]:not([tabindex='-1'])")].filter((el) => !el.disabled && el.offsetParent !== null);
+  if (!focusable.length) return;
+  const first = focusable[0];
+  const last = focusable[focusable.length - 1];
+  if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && (document.activeElement === last || !panel.contains(document.activeElement))) {
+    event.preventDefault();
+    first.focus();
+  }
 }
 
 function kv(rows) {
@@ -213,6 +231,9 @@ export async function openDrawer(requestId, { preloaded } = {}) {
       },
       "Experiment from this request",
     ),
+    req.properties?.["Helicone-Session-Id"]
+      ? h("a", { class: "button ghost small", href: `#/sessions/${encodeURIComponent(req.properties["Helicone-Session-Id"])}`, onclick: () => closeDrawer() }, "Open its session")
+      : "",
   );
   clear(content).append(
     summary(req),

@@ -41,9 +41,11 @@ export function renderSignIn(main, { onSignedIn }) {
     h(
       "p",
       { id: "signin-help", class: "muted" },
-      "Use a Helioscope API key (create one with ",
+      "Use a Helioscope API key: the one ",
+      h("code", {}, "helioscope serve"),
+      " printed at first start, or a new one from ",
       h("code", {}, "helioscope keys create"),
-      "). It stays in this tab only.",
+      ". It stays in this tab only.",
     ),
     h("label", { for: "signin-key" }, "API key"),
     keyInput,

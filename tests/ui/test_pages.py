@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from typing import Any
 
 import httpx
 
-from tests.ui.conftest import World, open_requests, shot, sign_in
+from tests.ui.conftest import T0, World, open_requests, row, shot, sign_in
 
 
 async def api_count(world: World, body: dict[str, Any], key: str | None = None) -> int:
@@ -38,6 +39,14 @@ async def test_sign_in_refuses_a_bad_key_then_lists_requests(world: World, page:
     assert await rows.count() == 12
     assert await page.get_by_text("req-rival-secret").count() == 0
     await shot(page, "requests")
+    # A request from two days ago: in "All time", not in "Last 24 hours".
+    await world.hs.services.store.insert_log_rows(
+        [row(world.hs.org_id, "req-old", 0, request_created_at=T0 - dt.timedelta(days=2))]
+    )
+    await page.get_by_role("button", name="Refresh").click()
+    await page.get_by_text("13 requests").wait_for()
+    await page.get_by_label("Time range").select_option("24h")
+    await page.get_by_text("12 requests").wait_for()
 
 
 async def test_filter_by_property_matches_the_api(world: World, page: Any) -> None:
@@ -130,6 +139,8 @@ async def test_session_list_and_trace_tree(world: World, page: Any) -> None:
     await page.get_by_role("link", name="Sessions").click()
     await page.get_by_role("row", name=re.compile("trip-1")).wait_for()
     assert await page.locator("table.data tbody tr").count() == 2
+    # Two sessions of 4 and 1 requests: the histogram's average is 2.5.
+    await page.locator("#session-metrics").get_by_text("average 2.5").wait_for()
     await shot(page, "sessions")
     await page.get_by_label("Search sessions").fill("support")
     await page.get_by_role("button", name="Search").click()

@@ -92,3 +92,33 @@ export function timeChart({ title, points, series, kind = "line", format = Strin
   );
   return h("figure", { class: "card chart-card" }, h("figcaption", {}, h("span", {}, title), total ? h("span", { class: "muted" }, format(sum)) : ""), chart, legend, table);
 }
+
+/** A histogram of {range_start, range_end, value} buckets, with its average in the caption. */
+export function histogram({ title, buckets, average, format = String }) {
+  const w = 360;
+  const hgt = 120;
+  const pad = { l: 8, r: 8, t: 8, b: 22 };
+  const max = Math.max(1, ...buckets.map((b) => b.value));
+  const bw = (w - pad.l - pad.r) / Math.max(buckets.length, 1);
+  const chart = svg("svg", { viewBox: `0 0 ${w} ${hgt}`, class: "chart histogram", role: "img", "aria-label": `${title}: ${buckets.length} buckets` });
+  buckets.forEach((b, i) => {
+    const bh = ((hgt - pad.t - pad.b) * b.value) / max;
+    const x = pad.l + i * bw;
+    chart.append(
+      svg("rect", { x: x + 1, y: hgt - pad.b - bh, width: Math.max(1, bw - 2), height: Math.max(b.value ? 1 : 0, bh), class: "series" },
+        svg("title", {}, `${format(Number(b.range_start))} – ${format(Number(b.range_end))}: ${b.value}`)),
+    );
+  });
+  if (buckets.length) {
+    chart.append(
+      svg("text", { x: pad.l, y: hgt - 6, class: "axis" }, format(Number(buckets[0].range_start))),
+      svg("text", { x: w - pad.r, y: hgt - 6, class: "axis", "text-anchor": "end" }, format(Number(buckets[buckets.length - 1].range_end))),
+    );
+  }
+  return h(
+    "figure",
+    { class: "card chart-card" },
+    h("figcaption", {}, h("span", {}, title), h("span", { class: "muted" }, `average ${format(average)}`)),
+    buckets.length ? chart : h("p", { class: "muted" }, "No sessions."),
+  );
+}

@@ -4,18 +4,27 @@ import { columnChooser, chosenColumns } from "./columns.js";
 import { clear, h, toast } from "./dom.js";
 import { openDrawer } from "./drawer.js";
 import { exportRequests } from "./export.js";
-import { countConditions, emptyGroup, renderFilterBuilder, toTree } from "./filters.js";
+import { and, countConditions, emptyGroup, renderFilterBuilder, toTree } from "./filters.js";
 import { time } from "./format.js";
 import { currentKey } from "./auth.js";
 import { dataTable, pager } from "./table.js";
 import { datasetForm } from "./datasets.js";
+
+const RANGES = [
+  ["all", "All time"],
+  ["1h", "Last hour"],
+  ["24h", "Last 24 hours"],
+  ["7d", "Last 7 days"],
+  ["30d", "Last 30 days"],
+];
+const RANGE_MS = { "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3 };
 
 // Page state survives navigation within the tab, per organization key.
 const states = new Map();
 
 function stateFor(key) {
   if (!states.has(key)) {
-    states.set(key, { filter: emptyGroup(), applied: "all", offset: 0, limit: 50, sort: { created_at: "desc" }, selected: new Set(), keyHints: { properties: new Set(), scores: new Set() } });
+    states.set(key, { filter: emptyGroup(), applied: "all", offset: 0, limit: 50, sort: { created_at: "desc" }, selected: new Set(), range: "all", keyHints: { properties: new Set(), scores: new Set() } });
   }
   return states.get(key);
 }
@@ -80,16 +89,25 @@ export async function renderRequests(main, { params }) {
     });
   }
 
+  // The filter tree as sent: the builder's tree, within the chosen time range.
+  function effective() {
+    const span = RANGE_MS[state.range];
+    if (!span) return state.applied;
+    const since = new Date(Date.now() - span).toISOString();
+    return and(state.applied, { request_response_rmt: { request_created_at: { gte: since } } });
+  }
+
   let controller = null;
   async function load() {
     controller?.abort();
     controller = new AbortController();
     results.setAttribute("aria-busy", "true");
-    const body = { filter: state.applied, offset: state.offset, limit: state.limit, sort: state.sort };
+    const filter = effective();
+    const body = { filter, offset: state.offset, limit: state.limit, sort: state.sort };
     try {
       const [rows, total] = await Promise.all([
         post("/v1/request/query", body, { signal: controller.signal }),
-        post("/v1/request/count/query", { filter: state.applied }, { signal: controller.signal }),
+        post("/v1/request/count/query", { filter }, { signal: controller.signal }),
       ]);
       for (const r of rows) {
         Object.keys(r.properties || {}).forEach((k) => state.keyHints.properties.add(k));
@@ -108,7 +126,7 @@ export async function renderRequests(main, { params }) {
   function drawTable(rows, total) {
     clear(results);
     if (!rows.length) {
-      results.append(h("p", { class: "empty" }, state.applied === "all" ? "No requests logged yet. Send a call through the gateway to see it here." : "No request matches these filters."));
+      results.append(h("p", { class: "empty" }, state.applied === "all" && state.range === "all" ? "No requests logged yet. Send a call through the gateway to see it here." : "No request matches these filters and time range."));
     } else {
       results.append(
         dataTable({
@@ -165,7 +183,7 @@ export async function renderRequests(main, { params }) {
 
   const doExport = (format) => async () => {
     try {
-      await exportRequests(state.applied, format, state.sort);
+      await exportRequests(effective(), format, state.sort);
     } catch (err) {
       toast(err.message, "error");
     }
@@ -179,6 +197,12 @@ export async function renderRequests(main, { params }) {
       h(
         "div",
         { class: "toolbar" },
+        h("label", { for: "req-range", class: "visually-hidden" }, "Time range"),
+        h(
+          "select",
+          { id: "req-range", onchange: (e) => { state.range = e.target.value; state.offset = 0; load(); } },
+          RANGES.map(([v, text]) => h("option", { value: v, selected: v === state.range }, text)),
+        ),
         filterToggle,
         columnChooser(() => load()),
         h("button", { type: "button", class: "ghost", onclick: doExport("csv") }, "Export CSV"),

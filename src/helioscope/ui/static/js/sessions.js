@@ -5,6 +5,7 @@ import { clear, h, svg } from "./dom.js";
 import { openDrawer } from "./drawer.js";
 import { ms, num, statusClass, time, usd } from "./format.js";
 import { dataTable, pager } from "./table.js";
+import { histogram } from "./charts.js";
 
 const RANGES = [
   ["all", "All time", null],
@@ -33,6 +34,7 @@ export async function renderSessions(main) {
   if (!states.has(key)) states.set(key, { search: "", range: "all", offset: 0, limit: 50 });
   const state = states.get(key);
   const results = h("div", { class: "results", "aria-busy": "true" });
+  const charts = h("div", { class: "chart-grid", id: "session-metrics" });
   const search = h("input", { type: "search", id: "session-search", value: state.search, placeholder: "name or id" });
   const range = h("select", { id: "session-range" }, RANGES.map(([v, label]) => h("option", { value: v, selected: v === state.range }, label)));
 
@@ -49,6 +51,17 @@ export async function renderSessions(main) {
       timezoneDifference: 0,
       ...(span ? { timeFilter: { startTimeUnixMs: now - span, endTimeUnixMs: now } } : {}),
     };
+    // The histograms are a summary; a failure there should not hide the list.
+    post("/v1/session/metrics/query", { nameContains: state.search, filter: "all", timezoneDifference: 0, ...(body.timeFilter ? { timeFilter: body.timeFilter } : {}) })
+      .then((m) => {
+        const count = (v) => num(Math.round(v * 10) / 10);
+        clear(charts).append(
+          histogram({ title: "Requests per session", buckets: m.session_count, average: m.average.session_count[0]?.average ?? 0, format: count }),
+          histogram({ title: "Session duration", buckets: m.session_duration, average: m.average.session_duration[0]?.average ?? 0, format: (v) => ms(v * 1000) }),
+          histogram({ title: "Session cost", buckets: m.session_cost, average: m.average.session_cost[0]?.average ?? 0, format: usd }),
+        );
+      })
+      .catch(() => clear(charts));
     try {
       const rows = await post("/v1/session/query", body);
       clear(results);
@@ -112,6 +125,7 @@ export async function renderSessions(main) {
       range,
       h("button", { type: "submit", class: "primary" }, "Search"),
     ),
+    charts,
     results,
   );
   await load();

@@ -55,15 +55,6 @@ export const REQUEST_FIELDS = [
   { id: "response_body", label: "Response body", kind: "vector" },
 ];
 
-export const SESSION_FIELDS = [
-  { id: "session_total_cost", label: "Session cost (USD)", kind: "number", table: "sessions_request_response_rmt" },
-  { id: "session_total_tokens", label: "Session tokens", kind: "number", table: "sessions_request_response_rmt" },
-  { id: "session_total_requests", label: "Session requests", kind: "number", table: "sessions_request_response_rmt" },
-  { id: "session_session_name", label: "Session name", kind: "text", table: "sessions_request_response_rmt" },
-  { id: "session_tag", label: "Session tag", kind: "text", table: "sessions_request_response_rmt" },
-  ...REQUEST_FIELDS.filter((f) => !["request_body", "response_body"].includes(f.id)),
-];
-
 export const emptyGroup = (op = "and") => ({ type: "group", op, items: [] });
 
 export function newCondition(fields) {

@@ -203,13 +203,15 @@ function playground(prompt, versions) {
   const fields = new Map();
   async function showVersion() {
     const body = await bodyOf(select.value);
+    // Values typed so far carry over to a version that has the same variables.
+    const typed = new Map([...fields].map(([name, [input]]) => [name, input.value]));
     clear(inputs);
     fields.clear();
     const vars = variablesOf(body);
     if (!vars.length) inputs.append(h("p", { class: "muted" }, "This version has no variables."));
     for (const [name, type] of vars) {
       const id = `var-${name}`;
-      const input = h("input", { id, type: type === "number" ? "number" : "text", step: "any" });
+      const input = h("input", { id, type: type === "number" ? "number" : "text", step: "any", value: typed.get(name) ?? "" });
       fields.set(name, [input, type]);
       inputs.append(h("div", { class: "field" }, h("label", { for: id }, `${name} `, h("span", { class: "muted" }, type)), input));
     }

@@ -123,7 +123,9 @@ export async function renderRequests(main, { params }) {
     }
   }
 
+  let shown = null; // the page on screen, redrawn when the columns change
   function drawTable(rows, total) {
+    shown = [rows, total];
     clear(results);
     if (!rows.length) {
       results.append(h("p", { class: "empty" }, state.applied === "all" && state.range === "all" ? "No requests logged yet. Send a call through the gateway to see it here." : "No request matches these filters and time range."));
@@ -204,7 +206,7 @@ export async function renderRequests(main, { params }) {
           RANGES.map(([v, text]) => h("option", { value: v, selected: v === state.range }, text)),
         ),
         filterToggle,
-        columnChooser(() => load()),
+        columnChooser(() => (shown ? drawTable(...shown) : load())),
         h("button", { type: "button", class: "ghost", onclick: doExport("csv") }, "Export CSV"),
         h("button", { type: "button", class: "ghost", onclick: doExport("jsonl") }, "Export JSONL"),
         h("button", { type: "button", class: "ghost", onclick: () => load() }, "Refresh"),

@@ -219,6 +219,12 @@ async function webhooksSection(section, onChange) {
   return hooks;
 }
 
+// Refilled in place when webhooks change, so a half-filled alert form is never wiped.
+function setHookOptions(select, hooks) {
+  const chosen = select.value;
+  clear(select).append(h("option", { value: "" }, "none"), ...hooks.map((w) => h("option", { value: w.id, selected: w.id === chosen }, w.destination)));
+}
+
 async function alertsSection(section, hooks) {
   const { alerts, history } = await get("/v1/alert/query");
   const name = h("input", { id: "alert-name", type: "text", required: true });
@@ -226,7 +232,8 @@ async function alertsSection(section, hooks) {
   const threshold = h("input", { id: "alert-threshold", type: "number", min: "0", step: "any", required: true });
   const windowMin = h("input", { id: "alert-window", type: "number", min: "1", value: "60", required: true });
   const minReq = h("input", { id: "alert-min", type: "number", min: "0", value: "0" });
-  const hook = h("select", { id: "alert-hook" }, h("option", { value: "" }, "none"), hooks.map((w) => h("option", { value: w.id }, w.destination)));
+  const hook = h("select", { id: "alert-hook" });
+  setHookOptions(hook, hooks);
   const reload = () => alertsSection(section, hooks);
   const rows = alerts.map((a) =>
     h(
@@ -299,10 +306,13 @@ export async function renderSettings(main) {
     clear(section).append(h("p", { class: "form-error", role: "alert" }, err.message));
   };
   await keysSection(keys).catch(guard(keys));
-  const refreshAlerts = async (list) => alertsSection(alerts, list).catch(guard(alerts));
-  const list = await webhooksSection(hooks, async () => refreshAlerts(await get("/v1/webhooks"))).catch((err) => {
+  const onHooksChanged = async () => {
+    const select = alerts.querySelector("#alert-hook");
+    if (select) setHookOptions(select, await get("/v1/webhooks"));
+  };
+  const list = await webhooksSection(hooks, () => onHooksChanged().catch(() => {})).catch((err) => {
     guard(hooks)(err);
     return [];
   });
-  await refreshAlerts(list);
+  await alertsSection(alerts, list).catch(guard(alerts));
 }

@@ -203,14 +203,23 @@ async def _admin(database_url: str, sql: str) -> None:
 
 
 async def _bring_up(url: str, database_url: str, tmp_path: Path) -> None:
+    # Built under another name and renamed when complete: the writer, retrying meanwhile, must
+    # never see a half-migrated store (a missing table is the rows' fault, not a transient).
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        (tmp_path / "not-yet").mkdir()
-    else:
-        await _admin(database_url, f'CREATE DATABASE "{parsed.database}"')
-    store = Store.open(url)
+        building = tmp_path / "building"
+        building.mkdir()
+        store = Store.open(f"sqlite:///{building / 'helioscope.db'}")
+        await store.migrate()
+        await store.close()
+        building.rename(tmp_path / "not-yet")
+        return
+    staging = f"{parsed.database}_building"
+    await _admin(database_url, f'CREATE DATABASE "{staging}"')
+    store = Store.open(parsed.set(database=staging).render_as_string(False))
     await store.migrate()
     await store.close()
+    await _admin(database_url, f'ALTER DATABASE "{staging}" RENAME TO "{parsed.database}"')
 
 
 async def _tear_down(url: str, database_url: str) -> None:

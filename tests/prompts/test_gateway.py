@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anthropic
 import openai
 import orjson
 import pytest
@@ -12,7 +13,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
-from tests.gateway.clients import openai_client, stored
+from tests.gateway.clients import anthropic_client, openai_client, stored
 from tests.prompts.api import Api
 
 STORED = {
@@ -72,6 +73,8 @@ async def test_a_2025_prompt_is_expanded_before_forwarding_and_logged(
         "GET", f"/v1/prompt-2025/id/{prompt_id}/{version_id}/inputs?requestId={request_id}"
     )
     assert got == {"request_id": request_id, "version_id": version_id, "inputs": inputs}
+    records = await api.call("POST", f"/v1/prompt/version/{version_id}/inputs/query", {"limit": 10})
+    assert [(r["source_request"], r["inputs"]) for r in records] == [(request_id, inputs)]
     matching = await api.call(
         "POST",
         "/v1/request/query",
@@ -256,3 +259,41 @@ async def test_legacy_tags_are_stripped_and_the_template_versioned(
     assert {i["source_request"] for i in inputs} == {rows[0]["request_id"], rows[1]["request_id"]}
     compiled = await api.call("POST", "/v1/prompt/essay/compile", {"inputs": {"topic": "bees"}})
     assert compiled["id"] == rows[2]["prompt_version"]
+
+
+async def test_a_responses_call_gets_the_prompt_too(
+    helioscope: Running, fake: FakeProvider, api: Api
+) -> None:
+    prompt_id, version_id = await _create(api)
+    async with openai_client(helioscope) as client:
+        raw = await client.responses.with_raw_response.create(
+            model="gpt-4o-mini",
+            input="Where is my order?",
+            extra_body={"prompt_id": prompt_id, "inputs": {"customer": "Bo", "age": 30}},
+        )
+    sent = fake.last
+    assert sent.path == "/v1/responses"
+    assert sent.json()["input"] == [
+        {"role": "system", "content": "You help Bo, aged 30."},
+        {"role": "user", "content": "Where is my order?"},
+    ]
+    assert sent.json()["tools"] == [{"type": "function", "name": "lookup", "parameters": {}}]
+    row = await stored(helioscope, raw.headers["helicone-id"])
+    assert row["prompt_version"] == version_id
+
+
+async def test_an_anthropic_call_cannot_name_a_stored_prompt(
+    helioscope: Running, fake: FakeProvider, api: Api
+) -> None:
+    prompt_id, _ = await _create(api)
+    before = len(fake.calls)
+    async with anthropic_client(helioscope) as client:
+        with pytest.raises(anthropic.BadRequestError) as refused:
+            await client.messages.create(
+                model="claude-3-5-haiku-latest",
+                max_tokens=10,
+                messages=[{"role": "user", "content": "hi"}],
+                extra_body={"prompt_id": prompt_id},
+            )
+    assert "OpenAI-format" in refused.value.response.json()["error"]
+    assert len(fake.calls) == before

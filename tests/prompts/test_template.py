@@ -8,13 +8,16 @@ import pytest
 
 from helioscope.prompts import (
     InvalidPromptInput,
+    chat_to_responses,
     compile_prompt_body,
     extract_legacy,
     extract_partials,
     extract_variables,
     fill_legacy_template,
+    is_responses_body,
     legacy_input_keys,
     merge_prompt_body,
+    responses_to_chat,
     substitute_json,
     substitute_text,
 )
@@ -172,3 +175,38 @@ def test_legacy_auto_inputs_fill_whole_messages_or_drop_them() -> None:
     }
     filled = fill_legacy_template(template, {}, [{"role": "user", "content": "hi"}])
     assert filled == {"messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_a_responses_body_is_merged_through_chat_form() -> None:
+    stored = {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "system", "content": "Answer as {{hc:role:string}}."}],
+        "tools": [{"type": "function", "function": {"name": "stored", "parameters": {}}}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "s", "schema": {}}},
+    }
+    call = {
+        "prompt_id": "abc123",
+        "instructions": "Be brief.",
+        "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": "hi {{hc:role:string}}"}]},
+            {"type": "function_call_output", "call_id": "c1", "output": "42"},
+        ],
+        "tools": [{"type": "function", "name": "call", "parameters": {}}],
+        "text": {"verbosity": "low"},
+    }
+    assert is_responses_body(call) and not is_responses_body(stored)
+    chat = merge_prompt_body(stored, responses_to_chat(call), {"role": "a pirate"})
+    body = chat_to_responses(chat, call)
+    assert body["input"] == [
+        {"role": "system", "content": "Answer as a pirate."},
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "input_text", "text": "hi a pirate"}]},
+        {"type": "function_call_output", "call_id": "c1", "output": "42"},
+    ]
+    assert [t["name"] for t in body["tools"]] == ["stored", "call"]
+    assert body["text"] == {
+        "verbosity": "low",
+        "format": {"type": "json_schema", "name": "s", "schema": {}},
+    }
+    assert body["model"] == "gpt-4o-mini"
+    assert not {"messages", "response_format", "prompt_id", "instructions"} & body.keys()

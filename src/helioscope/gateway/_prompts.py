@@ -6,6 +6,7 @@ Two flows, both free for calls that use neither (one substring test on the body)
   ``inputs``) is expanded from the stored version: its messages first, the call's after, tools
   merged, the call's parameters winning, the model from the prompt when the call has none.
   An unknown prompt is a 404 and a wrong input type a 400, before anything is sent upstream.
+  A Responses API body is converted to chat form for the merge and back.
 - Legacy: a call with ``Helicone-Prompt-Id`` is forwarded with its
   ``<helicone-prompt-input key="…">`` tags stripped; its template is recorded (a new major
   version when it changed) and its inputs go on the log row.
@@ -27,15 +28,20 @@ from helioscope.errors import BadRequest, HelioscopeError
 from helioscope.ingest import HeliconeHeaders
 from helioscope.prompts import (
     TAG_MARKER,
+    chat_to_responses,
     extract_legacy,
     extract_partials,
+    is_responses_body,
     merge_prompt_body,
+    responses_to_chat,
 )
+from helioscope.providers import ProviderFormat
 from helioscope.store.prompts import Prompt2025Version, PromptStore
 
 logger = logging.getLogger("helioscope.gateway")
 
 _PROMPT_ID_MARKER = b'"prompt_id"'
+_NOT_OPENAI_FORMAT = frozenset({"ANTHROPIC", "GOOGLE"})
 
 
 def _message_text(message: Any) -> str:
@@ -57,7 +63,9 @@ class PromptApplier:
         self.prompts = prompts
         self.guard = guard
 
-    async def apply(self, org_id: str, helicone: HeliconeHeaders, body: bytes) -> tuple[bytes, Any]:
+    async def apply(
+        self, org_id: str, helicone: HeliconeHeaders, body: bytes, provider: ProviderFormat
+    ) -> tuple[bytes, Any]:
         """The body to forward and its parsed form (None when the body is unchanged).
 
         Sets ``helicone.prompt_id``, ``prompt_version`` and ``prompt_inputs`` for the log.
@@ -66,6 +74,13 @@ class PromptApplier:
         if _PROMPT_ID_MARKER in body:
             data = _json_object(body)
             if data is not None and isinstance(data.get("prompt_id"), str):
+                if provider.name in _NOT_OPENAI_FORMAT:
+                    # Stored prompts are OpenAI chat bodies; merged into another wire format
+                    # they would make a body the provider rejects, or worse, misreads.
+                    raise BadRequest(
+                        f"prompt_id applies to OpenAI-format calls; {provider.name} calls "
+                        "cannot use a stored prompt"
+                    )
                 return await self._expand(org_id, helicone, data)
         if helicone.prompt_id and TAG_MARKER in body:
             data = _json_object(body)
@@ -88,7 +103,11 @@ class PromptApplier:
             org_id, prompt_id, version_id or None, environment or None
         )
         partials = await self._partials(org_id, version)
-        merged = merge_prompt_body(version.prompt_body, data, inputs, partials)
+        if is_responses_body(data):
+            chat = merge_prompt_body(version.prompt_body, responses_to_chat(data), inputs, partials)
+            merged = chat_to_responses(chat, data)
+        else:
+            merged = merge_prompt_body(version.prompt_body, data, inputs, partials)
         helicone.prompt_id = prompt_id
         helicone.prompt_version = version.id
         helicone.prompt_inputs = dict(inputs)

@@ -171,7 +171,7 @@ class Gateway:
         if self.prompts is not None:
             try:
                 body, request_json = await self.prompts.apply(
-                    api_key.organization_id, helicone, body
+                    api_key.organization_id, helicone, body, provider
                 )
             except HelioscopeError as exc:
                 await send_error(send, exc.status, exc.message)

@@ -22,6 +22,11 @@ from helioscope.prompts._legacy import (
     legacy_input_keys,
     template_tag,
 )
+from helioscope.prompts._responses import (
+    chat_to_responses,
+    is_responses_body,
+    responses_to_chat,
+)
 from helioscope.prompts._variables import (
     InvalidPromptInput,
     PromptPartial,
@@ -44,6 +49,7 @@ __all__ = [
     "PromptPartial",
     "TemplateVariable",
     "as_text",
+    "chat_to_responses",
     "check_value",
     "compile_messages",
     "compile_prompt_body",
@@ -51,8 +57,10 @@ __all__ = [
     "extract_partials",
     "extract_variables",
     "fill_legacy_template",
+    "is_responses_body",
     "legacy_input_keys",
     "merge_prompt_body",
+    "responses_to_chat",
     "substitute_json",
     "substitute_text",
     "template_tag",

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.errors import BadRequest, NotFound
 from helioscope.store import _prompt_inputs as inputs_db
+from helioscope.store import _prompts_2025 as db_2025
 from helioscope.store import _prompts_legacy as db
 from helioscope.store._prompt_cache import TtlCache
 from helioscope.store._prompt_records import InputRecord, LegacyPrompt, PromptVersion
@@ -190,9 +191,13 @@ class LegacyPromptStore:
     async def version_inputs(
         self, org_id: str, version_id: str, limit: int, random: bool = False
     ) -> list[InputRecord]:
-        """Inputs of a version: its logged calls' and its stored records', newest first."""
+        """Inputs of a version: its logged calls' and its stored records', newest first.
+
+        The version may be a legacy or a 2025 one: calls of both carry it on their log rows.
+        """
         async with self.engine.connect() as conn:
-            await db.must_get_version(conn, org_id, version_id)
+            if await db.get_version(conn, org_id, version_id) is None:
+                await db_2025.must_get_version(conn, org_id, version_id)
             logged = await inputs_db.log_inputs(conn, org_id, version_id, limit, random)
             kept = await inputs_db.stored_inputs(conn, org_id, version_id, limit, random)
         records = logged + kept

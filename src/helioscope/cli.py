@@ -32,6 +32,7 @@ def serve(
     settings = settings.model_copy(update=updates)
     if settings.self_url is None:  # experiments call the gateway on this same port
         loopback = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+        loopback = f"[{loopback}]" if ":" in loopback else loopback
         settings = settings.model_copy(update={"self_url": f"http://{loopback}:{settings.port}"})
     uvicorn.run(
         create_app(settings),

@@ -153,7 +153,7 @@ async def test_experiment_from_production_requests_to_scores(
         # Each call went through the gateway with its row's question under the new prompt.
         bodies = [c.json() for c in fake.calls]
         sent = [b for b in bodies if b["messages"][0]["content"].startswith("Be concise")]
-        assert [m["messages"][1]["content"] for m in sent] == QUESTIONS
+        assert sorted(m["messages"][1]["content"] for m in sent) == sorted(QUESTIONS)
         assert all(c.headers["authorization"] == f"Bearer {EXPERIMENT_KEY}" for c in fake.calls[3:])
         logged = await api.get(f"/v1/request/{first}")
         assert logged["properties"]["Helicone-Experiment-Id"] == experiment_id
@@ -186,3 +186,76 @@ async def test_experiment_from_production_requests_to_scores(
         # The provider key went upstream and nowhere else.
         everything = await api.post("/v1/request/query", {"filter": "all", "limit": 100})
         assert EXPERIMENT_KEY not in orjson.dumps(everything).decode()
+
+
+async def test_experiment_over_calls_made_with_a_legacy_prompt(helioscope: Running) -> None:
+    """Production calls tagged with Helicone-Prompt-Id: the experiment reuses their prompt
+    version and each row gets the call's recorded inputs."""
+    cities = ["Paris", "Rome", "Oslo"]
+    requests = []
+    async with Api(helioscope) as api:
+        for city in cities:
+            response = await api.http.post(
+                f"{helioscope.url}/oai/v1/chat/completions",
+                headers={
+                    "helicone-auth": f"Bearer {helioscope.key}",
+                    "helicone-prompt-id": "city-guide",
+                },
+                json={
+                    "model": "gpt-4o-mini",
+                    "messages": [
+                        {
+                            "role": "user",
+                            "content": "Describe "
+                            f'<helicone-prompt-input key="city">{city}</helicone-prompt-input>.',
+                        }
+                    ],
+                },
+            )
+            assert response.status_code == 200
+            requests.append(response.headers["helicone-id"])
+        await helioscope.flush()
+        experiment_id = (await api.post(f"/v2/experiment/create/from-request/{requests[0]}"))[
+            "experimentId"
+        ]
+        dataset_id = (
+            await api.post("/v1/helicone-dataset", {"datasetName": "d", "requestIds": requests[1:]})
+        )["datasetId"]
+        await api.post(f"/v2/experiment/{experiment_id}/row/insert/dataset/{dataset_id}")
+        details = await api.get(f"/v2/experiment/{experiment_id}")
+        assert [r["inputs"] for r in details["rows"]] == [{"city": c} for c in cities]
+        assert await api.get(f"/v2/experiment/{experiment_id}/input-keys") == ["city"]
+        original = details["copied_original_prompt_version"]
+        shout = await api.post(
+            f"/v2/experiment/{experiment_id}/prompt-version",
+            {
+                "parentPromptVersionId": original,
+                "newHeliconeTemplate": {
+                    "model": "gpt-4o-mini",
+                    "messages": [
+                        {"role": "system", "content": "Be concise."},
+                        {
+                            "role": "user",
+                            "content": 'Describe <helicone-prompt-input key="city" />.',
+                        },
+                    ],
+                },
+            },
+        )
+        evaluator = await api.post("/v1/evaluator", CONCISE)
+        await api.post(
+            f"/v2/experiment/{experiment_id}/evaluators", {"evaluatorId": evaluator["id"]}
+        )
+        await api.post(f"/v2/experiment/{experiment_id}/run", {"promptVersionIds": [shout["id"]]})
+        status = await wait_for_run(api, experiment_id)
+        assert (status["succeeded"], status["failed"]) == (6, 0)
+        await api.post(f"/v2/experiment/{experiment_id}/evaluators/run")
+        scores = await api.get(f"/v2/experiment/{experiment_id}/{shout['id']}/scores")
+        assert scores["concise-hcone-bool"]["count"] == 3
+        assert scores["concise-hcone-bool"]["value"] == 1.0
+        rows = (await api.get(f"/v2/experiment/{experiment_id}"))["rows"]
+        outputs = [c for r in rows for c in r["requests"] if c["prompt_version_id"] == shout["id"]]
+        sent = [await api.get(f"/v1/request/{c['request_id']}") for c in outputs]
+        assert sorted(s["request_body"]["messages"][1]["content"] for s in sent) == sorted(
+            f"Describe {c}." for c in cities
+        )

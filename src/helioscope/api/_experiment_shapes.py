@@ -91,3 +91,15 @@ def shape_output(cell: dict[str, Any]) -> ExperimentV2Output:
         status=cell["status"],
         error=cell["error"],
     )
+
+
+class ExperimentId(BaseModel):
+    """``{experimentId}``."""
+
+    experimentId: str
+
+
+class EvaluatorId(BaseModel):
+    """``{evaluatorId}``."""
+
+    evaluatorId: str

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from helioscope.api import experiment_scores
+from helioscope.api import experiment_legacy, experiment_scores, experiment_table
 from helioscope.api._experiment_deps import (
     EvaluatorResult,
     ExperimentsDep,
@@ -16,6 +16,8 @@ from helioscope.api._experiment_deps import (
     shape_version,
 )
 from helioscope.api._experiment_shapes import (
+    EvaluatorId,
+    ExperimentId,
     ExperimentV2,
     ExperimentV2PromptVersion,
     ExperimentV2Row,
@@ -32,12 +34,6 @@ from helioscope.store import MAX_PAGE
 
 router = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
 Inputs = dict[str, str]
-
-
-class ExperimentId(BaseModel):
-    """``{experimentId}``."""
-
-    experimentId: str
 
 
 class NewExperiment(BaseModel):
@@ -102,12 +98,6 @@ class RunCell(BaseModel):
 
     inputRecordId: str
     promptVersionId: str
-
-
-class EvaluatorId(BaseModel):
-    """``{evaluatorId}``."""
-
-    evaluatorId: str
 
 
 @router.post("/create/empty", response_model=Result[ExperimentId])
@@ -369,4 +359,9 @@ async def should_run_evaluators(
     return Result(data=bool(await service.runner.unscored(key.organization_id, experimentId)))
 
 
-ROUTERS = (router, experiment_scores.router)
+ROUTERS = (
+    router,
+    experiment_scores.router,
+    *experiment_legacy.ROUTERS,
+    experiment_table.router,
+)

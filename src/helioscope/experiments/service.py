@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +16,8 @@ from helioscope.experiments._runner import Cell, Runner
 from helioscope.experiments.sandbox import SandboxLimits
 from helioscope.ingest import LogWriter
 from helioscope.store import Store
+
+logger = logging.getLogger("helioscope.experiments")
 
 
 class ExperimentService:
@@ -51,6 +54,7 @@ class ExperimentService:
         if self.gateway.base_url is None and server is not None:
             host, port = server
             host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+            host = f"[{host}]" if ":" in host else host  # an IPv6 address
             self.gateway.base_url = f"http://{host}:{port}"
 
     async def run_hypothesis(
@@ -67,11 +71,18 @@ class ExperimentService:
     def start_run(self, org_id: str, experiment_id: str, cells: Iterable[Cell]) -> None:
         """Run cells in the background (progress: the cells' statuses)."""
         task = asyncio.get_running_loop().create_task(
-            self.runner.run_cells(org_id, experiment_id, list(cells))
+            self._run_logged(org_id, experiment_id, list(cells))
         )
         self._runs[experiment_id] = task
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def _run_logged(self, org_id: str, experiment_id: str, cells: list[Cell]) -> None:
+        # Nobody awaits a background run: its failure is reported here, not lost.
+        try:
+            await self.runner.run_cells(org_id, experiment_id, cells)
+        except Exception:
+            logger.exception("experiment %s: the run stopped", experiment_id)
 
     def is_running(self, experiment_id: str) -> bool:
         """True while a background run of the experiment is going on."""

@@ -12,6 +12,7 @@ from helioscope.store import _keys, _log, _migrate, _requests, _sessions
 from helioscope.store._datasets import DatasetStore
 from helioscope.store._engine import WRITE, create_engine, sqlite_path
 from helioscope.store._evaluators import EvaluatorStore
+from helioscope.store._experiment_tables import ExperimentTableStore
 from helioscope.store._experiments import ExperimentStore
 from helioscope.store._hooks_facade import HooksStore
 from helioscope.store._metrics_facade import MetricsStore
@@ -44,6 +45,7 @@ class Store:
         self.datasets = DatasetStore(engine, self.writer_engine)
         self.evaluators = EvaluatorStore(engine, self.writer_engine)
         self.experiments = ExperimentStore(engine, self.writer_engine)
+        self.experiment_tables = ExperimentTableStore(engine, self.writer_engine)
         self.scores = ScoreStore(engine)
 
     @classmethod

@@ -8,8 +8,10 @@ it with headers (which a gateway forwards like any other header):
 - ``x-fake-cache-read-tokens: N``: report N prompt tokens as read from the prompt cache;
 - ``x-fake-gzip: 1``: gzip a non-streamed JSON body.
 
-A chat call with ``tools`` gets a tool call back (see ``_tools``). A call whose model is
-``fake-error-<status>`` answers that status, for callers that cannot set headers.
+A chat call that forces a tool (``tool_choice``) gets a tool call back (see ``_tools``). A
+call whose model is ``fake-error-<status>`` answers that status, and ``fake-delay-<ms>`` answers
+after that long, for callers that cannot set headers. ``peak_chat_calls`` is the most chat
+calls it has had in flight at once.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class FakeProvider:
     def __init__(self) -> None:
         self.calls: list[ReceivedCall] = []
         self.record = True  # benchmarks turn this off so memory stays flat
+        self.peak_chat_calls = 0
+        self._chat_calls = 0
         self.url = ""
         self.app = Starlette(
             routes=[
@@ -101,12 +105,22 @@ class FakeProvider:
         return data, _Knobs.from_request(request)
 
     async def _chat(self, request: Request) -> Response:
+        self._chat_calls += 1
+        self.peak_chat_calls = max(self.peak_chat_calls, self._chat_calls)
+        try:
+            return await self._answer_chat(request)
+        finally:
+            self._chat_calls -= 1
+
+    async def _answer_chat(self, request: Request) -> Response:
         data, knobs = await self._receive(request)
         if knobs.status >= 400:
             return _json(wire.openai_error(knobs.status), knobs.status)
         model = str(data.get("model", "gpt-4o-mini"))
         if model.startswith("fake-error-") and model[11:].isdigit():
             return _json(wire.openai_error(int(model[11:])), int(model[11:]))
+        if model.startswith("fake-delay-") and model[11:].isdigit():
+            await asyncio.sleep(int(model[11:]) / 1000)
         prompt = wire.count_words(data.get("messages"))
         function = chosen_function(data)
         if function is not None and not data.get("stream"):

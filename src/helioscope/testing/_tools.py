@@ -1,4 +1,4 @@
-"""The fake provider's answer to a chat call with tools: one call of the chosen function.
+"""The fake provider's answer to a chat call that forces a tool: one call of that function.
 
 Arguments follow the function's JSON schema and are deterministic in the prompt's word count
 ``n``: a boolean is ``n`` even, an enum picks item ``n mod len``, a number between ``minimum``
@@ -28,15 +28,19 @@ def _value(schema: dict[str, Any], n: int) -> Any:
 
 
 def chosen_function(data: dict[str, Any]) -> dict[str, Any] | None:
-    """The function a call asks for: the one ``tool_choice`` forces, else the first tool."""
+    """The function a call forces: ``tool_choice`` naming one, or ``"required"`` (the first).
+
+    With tools offered but not forced (``"auto"``, the default) the fake answers in text, as a
+    model may.
+    """
     tools = [t.get("function") or {} for t in data.get("tools") or [] if isinstance(t, dict)]
     choice = data.get("tool_choice")
-    if not tools or choice == "none":
+    if not tools:
         return None
     if isinstance(choice, dict):
         name = (choice.get("function") or {}).get("name")
         return next((t for t in tools if t.get("name") == name), tools[0])
-    return tools[0]
+    return tools[0] if choice == "required" else None
 
 
 def openai_tool_call(

@@ -1,0 +1,188 @@
+"""The ``Experiment`` tag's older routes: experiments over datasets, hypotheses, evaluators.
+
+They share the experiments of the v2 API: a hypothesis is a prompt version the experiment runs,
+its runs are that version's output cells.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from helioscope.api import experiment_query
+from helioscope.api._experiment_deps import EvaluatorResult, ExperimentsDep, shape_evaluator
+from helioscope.api._experiment_shapes import EvaluatorId, ExperimentId
+from helioscope.api.deps import ApiKeyDep, StoreDep
+from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.experiments import legacy
+
+router = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
+
+
+class NewEmptyExperiment(BaseModel):
+    """Body of ``POST /v1/experiment/new-empty``."""
+
+    datasetId: str
+    metadata: dict[str, str]
+
+
+class NewExperimentParams(BaseModel):
+    """Body of ``POST /v1/experiment``."""
+
+    datasetId: str
+    promptVersion: str
+    model: str = Field(max_length=200)
+    providerKeyId: str
+    meta: Any = None
+
+
+class NewHypothesis(BaseModel):
+    """Body of ``POST /v1/experiment/hypothesis``."""
+
+    experimentId: str
+    promptVersion: str
+    model: str = Field(max_length=200)
+    providerKeyId: str
+    status: str = Field(pattern="^(PENDING|RUNNING|COMPLETED|FAILED)$")
+
+
+class HypothesisId(BaseModel):
+    """``{hypothesisId}``."""
+
+    hypothesisId: str
+
+
+class Score(BaseModel):
+    """A score: its type and the mean value."""
+
+    valueType: str
+    value: float
+
+
+class HypothesisScores(BaseModel):
+    """A hypothesis's runs and the mean of each score over them."""
+
+    runsCount: int
+    scores: dict[str, Score]
+
+
+class UpdateMeta(BaseModel):
+    """Body of ``POST /v1/experiment/update-meta``."""
+
+    experimentId: str
+    meta: dict[str, str]
+
+
+@router.post("/new-empty", response_model=Result[ExperimentId])
+async def create_new_empty_experiment(
+    body: NewEmptyExperiment, key: ApiKeyDep, store: StoreDep
+) -> Result[ExperimentId]:
+    """An experiment over a dataset, with no hypothesis yet."""
+    experiment_id = await legacy.dataset_experiment(
+        store, key.organization_id, body.datasetId, dict(body.metadata)
+    )
+    return Result(data=ExperimentId(experimentId=experiment_id))
+
+
+@router.post("", response_model=Result[ExperimentId])
+async def create_new_experiment_old(
+    body: NewExperimentParams, key: ApiKeyDep, store: StoreDep
+) -> Result[ExperimentId]:
+    """An experiment over a dataset with one hypothesis."""
+    org = key.organization_id
+    await store.prompts.must_get_version(org, body.promptVersion)
+    meta = body.meta if isinstance(body.meta, dict) else {}
+    experiment_id = await legacy.dataset_experiment(store, org, body.datasetId, meta)
+    await legacy.add_hypothesis(
+        store, org, experiment_id, body.promptVersion, body.model, "PENDING", body.providerKeyId
+    )
+    return Result(data=ExperimentId(experimentId=experiment_id))
+
+
+@router.post("/hypothesis", response_model=Result[HypothesisId])
+async def create_new_experiment_hypothesis(
+    body: NewHypothesis, key: ApiKeyDep, store: StoreDep
+) -> Result[HypothesisId]:
+    """Add a hypothesis (a prompt version and model) to an experiment."""
+    hypothesis_id = await legacy.add_hypothesis(
+        store,
+        key.organization_id,
+        body.experimentId,
+        body.promptVersion,
+        body.model,
+        body.status,
+        body.providerKeyId,
+    )
+    return Result(data=HypothesisId(hypothesisId=hypothesis_id))
+
+
+@router.post("/hypothesis/{hypothesisId}/scores/query", response_model=Result[HypothesisScores])
+async def get_experiment_hypothesis_scores(
+    hypothesisId: str, key: ApiKeyDep, store: StoreDep
+) -> Result[HypothesisScores]:
+    """The mean of each score over the hypothesis's successful runs."""
+    org = key.organization_id
+    hypothesis = await store.experiments.hypothesis(org, hypothesisId)
+    cells = await store.experiments.cells(
+        org, hypothesis["experiment_id"], hypothesis["prompt_version_id"]
+    )
+    runs = [c["request_id"] for c in cells if c["request_id"] and c["status"] == "success"]
+    aggregates = await store.scores.aggregate(org, runs)
+    scores = {k: Score(valueType="number", value=v["mean"]) for k, v in aggregates.items()}
+    return Result(data=HypothesisScores(runsCount=len(runs), scores=scores))
+
+
+@router.get("/{experimentId}/evaluators", response_model=Result[list[EvaluatorResult]])
+async def get_experiment_evaluators_old(
+    experimentId: str, key: ApiKeyDep, store: StoreDep
+) -> Result[list[EvaluatorResult]]:
+    """The evaluators attached to the experiment."""
+    await store.experiments.get(key.organization_id, experimentId)
+    rows = await store.evaluators.for_experiment(key.organization_id, experimentId)
+    return Result(data=[shape_evaluator(r) for r in rows])
+
+
+@router.post("/{experimentId}/evaluators", response_model=Result[None])
+async def create_experiment_evaluator_old(
+    experimentId: str, body: EvaluatorId, key: ApiKeyDep, store: StoreDep
+) -> Result[None]:
+    """Attach an evaluator."""
+    await store.experiments.get(key.organization_id, experimentId)
+    await store.evaluators.attach(key.organization_id, experimentId, body.evaluatorId)
+    return Result(data=None)
+
+
+@router.post("/{experimentId}/evaluators/run", response_model=Result[None])
+async def run_experiment_evaluators_old(
+    experimentId: str, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
+) -> Result[None]:
+    """Score every unscored output with the attached evaluators."""
+    await store.experiments.get(key.organization_id, experimentId)
+    await service.run_evaluators(key.organization_id, experimentId)
+    return Result(data=None)
+
+
+@router.delete("/{experimentId}/evaluators/{evaluatorId}", response_model=Result[None])
+async def delete_experiment_evaluator_old(
+    experimentId: str, evaluatorId: str, key: ApiKeyDep, store: StoreDep
+) -> Result[None]:
+    """Detach an evaluator."""
+    await store.evaluators.detach(key.organization_id, experimentId, evaluatorId)
+    return Result(data=None)
+
+
+@router.post("/update-meta", response_model=Result[dict[str, Any]])
+async def update_experiment_meta(
+    body: UpdateMeta, key: ApiKeyDep, store: StoreDep
+) -> Result[dict[str, Any]]:
+    """Merge keys into an experiment's metadata; returns the result."""
+    org = key.organization_id
+    found = await store.experiments.get(org, body.experimentId)
+    meta = {**(found["meta"] or {}), **body.meta}
+    await store.experiments.update(org, body.experimentId, meta=meta)
+    return Result(data=meta)
+
+
+ROUTERS = (router, experiment_query.router)

@@ -85,7 +85,10 @@ async def test_filter_and_window_narrow_the_totals(helioscope: Running, rows: li
     assert count == len(rows)
 
 
-@pytest.mark.parametrize(("unit", "tz"), [("hour", 0), ("day", 300), ("day", -330), ("week", 60)])
+@pytest.mark.parametrize(
+    ("unit", "tz"),
+    [("min", 0), ("hour", 0), ("day", 300), ("day", -330), ("week", 60), ("month", 720)],
+)
 async def test_requests_over_time_fill_every_bucket(
     helioscope: Running, rows: list[LogRow], unit: str, tz: int
 ) -> None:
@@ -105,14 +108,9 @@ async def test_requests_over_time_fill_every_bucket(
     current = first
     while current <= last:
         expected.append({"time": iso(current), "count": counts.get(current, 0), "status": None})
-        current = local_bucket(
-            current
-            + dt.timedelta(days=7 if unit == "week" else 0)
-            + dt.timedelta(hours=1 if unit == "hour" else 0)
-            + dt.timedelta(days=1 if unit == "day" else 0),
-            unit,
-            tz,
-        )
+        # Any instant inside the next bucket, truncated, is the next bucket's start.
+        step = {"min": 1, "hour": 60, "day": 1440, "week": 10080, "month": 32 * 1440}[unit]
+        current = local_bucket(current + dt.timedelta(minutes=step), unit, tz)
     assert got == expected
     if unit == "hour":
         assert any(item["count"] == 0 for item in got)  # the gaps really are filled
@@ -281,6 +279,14 @@ async def test_other_organization_sees_only_its_rows(
         ),
         ("/v1/metrics/totalCost", {"timeFilter": {"start": "yesterday", "end": "x"}}, "timeFilter"),
         ("/v1/metrics/quantiles", {"metric": "mood"}, "metric"),
+        (
+            "/v1/metrics/costOverTime",
+            {
+                "dbIncrement": "min",
+                "timeFilter": {"start": "2025-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"},
+            },
+            "dbIncrement",
+        ),
         ("/v1/metrics/requestOverTime", {"timeZoneDifference": 99999}, "timeZoneDifference"),
         ("/v1/metrics/totalRequests", {"filter": {"request_response_rmt": {"nope": {}}}}, "nope"),
         ("/v1/metrics/models", {"limit": 0}, "limit"),
@@ -309,3 +315,24 @@ async def test_unknown_key_is_a_401(helioscope: Running) -> None:
     )
     assert response.status_code == 401
     assert response.json()["data"] is None
+
+
+async def test_scores_over_time_average_each_score(helioscope: Running, rows: list[LogRow]) -> None:
+    body = {
+        "userFilter": "all",
+        "timeFilter": window(),
+        "dbIncrement": "day",
+        "timeZoneDifference": 0,
+    }
+    got = data(await post(helioscope, "/v1/dashboard/scores/query", body))
+    sums: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in rows:
+        for name, value in r.scores.items():
+            sums[(iso(local_bucket(r.request_created_at, "day", 0)), name)].append(value)
+    assert {(g["created_at_trunc"], g["score_key"]): g["score_sum"] for g in got} == {
+        k: pytest.approx(sum(v) / len(v)) for k, v in sums.items()
+    }
+    _, lonely_key = await helioscope.add_org("lonely")
+    assert data(await post(helioscope, "/v1/dashboard/scores/query", body, lonely_key)) == []
+    bad = await post(helioscope, "/v1/dashboard/scores/query", {**body, "dbIncrement": "eon"})
+    assert bad.status_code == 400 and "dbIncrement" in bad.json()["error"]

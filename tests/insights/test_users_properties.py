@@ -20,7 +20,7 @@ async def rows(helioscope: Running) -> list[LogRow]:
     theirs = make_rows(other_org, n=20, seed=5)
     for r in theirs:
         r.user_id = "mallory"
-        r.properties = {"secret-key": "secret-value"}
+        r.properties = {"secret-key": "secret-value", "team": "search", "env": "theirs"}
     await seed(helioscope, mine + theirs)
     return mine
 

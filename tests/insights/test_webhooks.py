@@ -149,3 +149,18 @@ async def test_https_destinations_and_scopes(helioscope: Running) -> None:
     missing = await call(helioscope, "DELETE", "/v1/webhooks/nope")
     assert missing.status_code == 404 and "nope" in missing.json()["error"]
     assert data(await call(helioscope, "DELETE", f"/v1/webhooks/{created['id']}")) is None
+
+
+async def test_a_receiver_posts_scores_back(helioscope: Running) -> None:
+    async with receiving() as receiver:
+        await add_webhook(helioscope, receiver)
+        request_id = await chat(helioscope)
+        [body] = await receiver.wait_for(1)
+    path = f"/v1/webhook/request/{body['request_id']}/score"
+    response = await post(helioscope, path, {"scores": {"quality": 7, "safe": True}})
+    assert response.status_code == 201 and response.json() == {"data": None, "error": None}
+    row = await helioscope.services.store.get_request(helioscope.org_id, request_id)
+    assert row is not None and row["scores"] == {"quality": 7, "safe-hcone-bool": 1}
+    _, other_key = await helioscope.add_org("other")
+    stolen = await post(helioscope, path, {"scores": {"quality": 0}}, other_key)
+    assert stolen.status_code == 404

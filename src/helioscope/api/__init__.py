@@ -34,6 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     settings.keys_router,
     webhooks.webhooks_router,
     webhooks.alerts_router,
+    webhooks.score_router,
 )
 ROUTERS += (prompt.router, prompt_2025.router)
 # Datasets, evaluators, evals and experiments

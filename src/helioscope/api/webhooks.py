@@ -1,6 +1,7 @@
 """The ``Webhook`` and ``Alert`` tags: where logged calls are POSTed, and threshold alerts.
 
-Managing them needs a key with every scope (``rw``); listing needs read.
+Managing them, and listing webhooks (which shows their signing keys), needs a key with every
+scope (``rw``); listing alerts needs read.
 """
 
 from __future__ import annotations
@@ -12,13 +13,25 @@ import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from helioscope.api.deps import AdminKeyDep, ApiKeyDep, StoreDep
+from helioscope.api.deps import AdminKeyDep, ApiKeyDep, LogKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.request import ScoreRequest, score_values
 from helioscope.errors import NotFound
 from helioscope.ingest import WebhookDispatcher, check_destination
 
 webhooks_router = APIRouter(prefix="/v1/webhooks", tags=["Webhook"], responses=ERROR_RESPONSES)
 alerts_router = APIRouter(prefix="/v1/alert", tags=["Alert"], responses=ERROR_RESPONSES)
+# Helicone's public `Webhook` tag: where an evaluating webhook receiver posts scores back.
+score_router = APIRouter(prefix="/v1/webhook", tags=["Webhook"], responses=ERROR_RESPONSES)
+
+
+@score_router.post("/request/{requestId}/score", status_code=201, response_model=Result[None])
+async def add_webhook_scores(
+    requestId: str, body: ScoreRequest, key: LogKeyDep, store: StoreDep
+) -> Result[None]:
+    """Attach scores to a request, as ``POST /v1/request/{requestId}/score`` does."""
+    await store.add_scores(key.organization_id, requestId, score_values(body.scores))
+    return Result(data=None)
 
 
 def _dispatcher(request: Request) -> WebhookDispatcher:

@@ -71,6 +71,7 @@ class LogWriter:
         # Called with each batch once it is stored (online evaluators watch the log this way).
         # Hooks must return at once; they schedule their own work.
         self.on_written: list[Callable[[list[LogRow]], None]] = []
+        self._rejected: set[int] = set()  # ids of rows of this batch sent to the dead letters
 
     async def __aenter__(self) -> LogWriter:
         self._pending += self.spool.pending_rows()  # left over from an earlier run
@@ -207,6 +208,7 @@ class LogWriter:
 
     async def _write(self, batch: list[LogRow]) -> None:
         self._in_flight = batch
+        self._rejected.clear()
         delay = self.retry_seconds
         remaining = batch
         while remaining:
@@ -224,9 +226,11 @@ class LogWriter:
                     remaining = await self._isolate_bad_rows(remaining)
         self._in_flight = []
         self._in_flight_items = []
+        stored = [r for r in batch if id(r) not in self._rejected] if self._rejected else batch
+        self._rejected.clear()
         for listener in self.listeners:
             with self.guard.internal_errors("handing written rows to a listener"):
-                listener(batch)
+                listener(stored)
         self.written += len(batch)
         for hook in self.on_written:
             with self.guard.internal_errors("telling a hook about written log rows"):
@@ -248,6 +252,7 @@ class LogWriter:
                 if is_transient(exc):
                     return batch[index:]
                 self.spool.dead_letter(row, _describe(exc))
+                self._rejected.add(id(row))
                 with self.guard.internal_errors("writing a log row"):
                     raise
         return []

@@ -127,6 +127,7 @@ class WebhookDispatcher:
         timeout_seconds: float = 120.0,
         queue_size: int = 10_000,
         concurrency: int = 32,
+        drain_seconds: float = 5.0,
     ) -> None:
         self.store = store
         self.guard = guard
@@ -134,6 +135,7 @@ class WebhookDispatcher:
         self.max_attempts = max_attempts
         self.retry_seconds = retry_seconds
         self.timeout_seconds = timeout_seconds
+        self.drain_seconds = drain_seconds
         self._queue: asyncio.Queue[list[LogRow]] = asyncio.Queue(maxsize=queue_size)
         self._slots = asyncio.Semaphore(concurrency)
         self._hooks: dict[str, list[dict[str, Any]]] = {}
@@ -153,6 +155,11 @@ class WebhookDispatcher:
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        # Shutdown: give queued calls and deliveries in flight a moment, then stop.
+        try:
+            await asyncio.wait_for(self.idle(), self.drain_seconds)
+        except TimeoutError:
+            logger.warning("webhooks: shutting down with deliveries still pending")
         if self._runner is not None:
             self._runner.cancel()
         for task in list(self._tasks):

@@ -127,6 +127,7 @@ async def over_time(
     fill: bool = True,
 ) -> list[dict[str, Any]]:
     """Named measures per bucket (and per group), oldest first, empty buckets filled."""
+    buckets.check(window)
     d = SqlDialect(conn.dialect.name)
     bucket = d.time_bucket(rr.c.request_created_at, buckets.unit, buckets.tz_minutes)
     columns: list[Any] = [bucket.label("bucket")]
@@ -171,6 +172,7 @@ async def quantiles(
     value = QUANTILE_VALUES.get(metric)
     if value is None:
         raise BadRequest(f"metric: unknown metric {metric!r} (known: {', '.join(QUANTILE_VALUES)})")
+    buckets.check(window)
     d = SqlDialect(conn.dialect.name)
     bucket = d.time_bucket(rr.c.request_created_at, buckets.unit, buckets.tz_minutes)
     ranked = (
@@ -230,6 +232,7 @@ async def scored_rows(
     conn: AsyncConnection, org_id: str, node: Any, window: TimeWindow, buckets: Buckets
 ) -> list[tuple[str, dict[str, Any]]]:
     """(bucket, scores) of every scored request in the window, for per-score averages."""
+    buckets.check(window)
     d = SqlDialect(conn.dialect.name)
     bucket = d.time_bucket(rr.c.request_created_at, buckets.unit, buckets.tz_minutes)
     scored = cast(rr.c.scores, String()).not_in(["{}", ""])

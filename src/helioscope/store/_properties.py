@@ -103,6 +103,7 @@ async def over_time(
 ) -> list[dict[str, Any]]:
     """Cost and request count per value of ``key`` per bucket, empty buckets filled."""
     check_text(key, "propertyKey")
+    buckets.check(window)
     d = SqlDialect(conn.dialect.name)
     value = d.json_text(rr.c.properties, key)
     bucket = d.time_bucket(rr.c.request_created_at, buckets.unit, buckets.tz_minutes)

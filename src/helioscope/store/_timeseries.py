@@ -89,6 +89,16 @@ class Buckets:
         """The database's bucket text as a naive wall-clock time."""
         return dt.datetime.strptime(text, _BUCKET_FORMAT)
 
+    def check(self, window: TimeWindow) -> None:
+        """A 400 naming ``dbIncrement`` when the window holds too many buckets to return."""
+        approx = {"minute": 1, "hour": 60, "day": 1440, "week": 10080, "month": 40320}
+        minutes = (window.end - window.start).total_seconds() / 60
+        if minutes / approx.get(self.unit, 525600) > MAX_BUCKETS:
+            raise BadRequest(
+                f"dbIncrement: more than {MAX_BUCKETS} {self.unit} buckets in this window; "
+                "use a larger unit"
+            )
+
     def starts(self, window: TimeWindow) -> Iterator[dt.datetime]:
         """Every bucket start (wall clock) from the window's first bucket to its last."""
         current = self.truncate(self.local(window.start))

@@ -187,3 +187,5 @@ async def test_keyboard_opens_and_closes_the_drawer_and_columns_change(
     headers = await page.locator("table.data thead th").all_inner_texts()
     assert "Response" not in headers and "Session" in headers
     assert await page.get_by_role("cell", name="trip-1", exact=True).count() == 4
+    await page.set_viewport_size({"width": 760, "height": 900})
+    await shot(page, "requests-narrow")

@@ -186,7 +186,7 @@ export async function renderExperiment(main, { parts }) {
         );
         return h(
           "td",
-          { class: `cell ${c ? c.status : "empty"}`, "data-version": label(v) },
+          { class: `cell ${c ? c.status : "not-run"}`, "data-version": label(v) },
           c && c.status === "success" && out
             ? h("button", { type: "button", class: "link output", onclick: () => openDrawer(c.request_id) }, truncate(textPreview(out.response_body, "response"), 200) || "(empty output)")
             : c

@@ -15,6 +15,7 @@ from helioscope.config import Settings
 from helioscope.gateway import Route
 from helioscope.providers import ANTHROPIC, OPENAI
 from helioscope.services import Services
+from helioscope.ui import install_ui
 
 
 def gateway_routes(settings: Settings) -> list[Route]:
@@ -85,5 +86,6 @@ def create_app(settings: Settings | None = None) -> HelioscopeApp:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_ui(app)
     app.gateway_prefixes = tuple((route.prefix + "/", route) for route in gateway_routes(settings))
     return app

@@ -45,7 +45,12 @@ class Settings(BaseSettings):
         description="Log records held in memory before new ones are spooled to disk.",
     )
     log_batch_size: int = Field(
-        default=500, ge=1, description="Most log records written in one transaction."
+        default=2000,
+        ge=1,
+        # Batches only grow this large under load (the linger decides otherwise); then larger
+        # transactions cut per-batch work (session totals, commits): bench/ingest.py measured
+        # 4.99k logs/s stored at 500 and 5.88k at 2000 on SQLite, 4.99k and 5.60k on PostgreSQL.
+        description="Most log records written in one transaction.",
     )
     log_flush_interval_seconds: float = Field(
         default=0.05,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +17,7 @@ from helioscope.store._prompt_records import Prompt2025, Prompt2025Version
 PRODUCTION = db.PRODUCTION
 
 
-class Prompt2025Store:
+class Prompt2025Store(ABC):
     """Prompts 2025 and versions; each method is one transaction scoped to ``org_id``."""
 
     engine: AsyncEngine
@@ -24,8 +25,9 @@ class Prompt2025Store:
     # (org, prompt id, version id, environment) -> the version a call with those fields uses.
     selected: TtlCache[Prompt2025Version]
 
+    @abstractmethod
     def _changed(self) -> None:
-        raise NotImplementedError
+        """Forget cached versions after a change (``PromptStore`` owns the caches)."""
 
     async def create_prompt_2025(
         self, org_id: str, name: str, tags: list[str], body: Mapping[str, Any]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ from helioscope.store._prompt_records import InputRecord, LegacyPrompt, PromptVe
 _EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
-class LegacyPromptStore:
+class LegacyPromptStore(ABC):
     """Legacy prompts and versions; each method is one transaction scoped to ``org_id``."""
 
     engine: AsyncEngine
@@ -30,8 +31,9 @@ class LegacyPromptStore:
     recorded: TtlCache[tuple[bytes, PromptVersion]]
     record_lock: asyncio.Lock
 
+    @abstractmethod
     def _changed(self) -> None:
-        raise NotImplementedError
+        """Forget cached versions after a change (``PromptStore`` owns the caches)."""
 
     async def create_prompt(
         self, org_id: str, user_defined_id: str, template: Any, metadata: Mapping[str, Any]

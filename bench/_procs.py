@@ -32,13 +32,25 @@ def wait_listening(port: int, timeout: float = 30) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux, from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Upstream:
+    url: str
+    pid: int
+
+
 @contextmanager
-def fake_provider() -> Iterator[str]:
+def fake_provider() -> Iterator[Upstream]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "helioscope.testing", "--port", str(port)])
     try:
         wait_listening(port)
-        yield f"http://127.0.0.1:{port}"
+        yield Upstream(f"http://127.0.0.1:{port}", proc.pid)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -49,6 +61,7 @@ class Server:
     url: str
     key: str
     database_url: str
+    pid: int
 
 
 @contextmanager
@@ -78,7 +91,7 @@ def helioscope(
     proc = subprocess.Popen([sys.executable, "-m", "helioscope", "serve"], env=env)
     try:
         wait_listening(port)
-        yield Server(f"http://127.0.0.1:{port}", key, database_url)
+        yield Server(f"http://127.0.0.1:{port}", key, database_url, proc.pid)
     finally:
         proc.terminate()
         proc.wait(900)  # shutdown drains the log queue first

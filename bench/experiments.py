@@ -94,7 +94,9 @@ def main() -> None:
         for concurrency in (1, args.concurrency):
             with (
                 tempfile.TemporaryDirectory() as tmp,
-                helioscope(upstream, Path(tmp), experiment_concurrency=str(concurrency)) as server,
+                helioscope(
+                    upstream.url, Path(tmp), experiment_concurrency=str(concurrency)
+                ) as server,
             ):
                 headers = {"authorization": f"Bearer {server.key}"}
                 with httpx.Client(base_url=server.url, headers=headers, timeout=600) as http:

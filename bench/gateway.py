@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -28,7 +29,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._procs import count_rows, fake_provider, helioscope
+from bench._procs import count_rows, cpu_seconds, fake_provider, helioscope
 
 BODY = (
     b'{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},'
@@ -71,7 +72,36 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
-async def bench(direct: str, gateway: str, key: str, args: argparse.Namespace) -> None:
+class CpuMeter:
+    """CPU time each process spends per call of a target: the client (this process), the fake
+    provider and the gateway. The machine's cores are shared by all three, so on a small machine
+    the gateway's CPU per call, not its wall time, decides the latency it adds under load."""
+
+    def __init__(self, provider_pid: int, gateway_pid: int) -> None:
+        self.pids = {"client": os.getpid(), "provider": provider_pid, "gateway": gateway_pid}
+        self.used: dict[str, dict[str, float]] = {}
+        self.calls: dict[str, int] = {}
+
+    def sample(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def add(self, target: str, before: dict[str, float], calls: int) -> None:
+        after = self.sample()
+        used = self.used.setdefault(target, dict.fromkeys(self.pids, 0.0))
+        for name in self.pids:
+            used[name] += after[name] - before[name]
+        self.calls[target] = self.calls.get(target, 0) + calls
+
+    def report(self) -> None:
+        print(f"\nCPU per call, us{'':5}" + "".join(f"{name:>10}" for name in self.pids))
+        for target, used in self.used.items():
+            per = [used[name] / self.calls[target] * 1e6 for name in self.pids]
+            print(f"{target:21}" + "".join(f"{value:10.0f}" for value in per))
+
+
+async def bench(
+    direct: str, gateway: str, key: str, args: argparse.Namespace, meter: CpuMeter
+) -> None:
     body = STREAM_BODY if args.stream else BODY
     base = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
     gw = f"{gateway}/oai/v1/chat/completions"
@@ -94,11 +124,14 @@ async def bench(direct: str, gateway: str, key: str, args: argparse.Namespace) -
             # writes, cache writes) then slows each of the others alike.
             shift = round_index % len(order)
             for name, (url, headers, status) in order[shift:] + order[:shift]:
+                before = meter.sample()
                 lat, rate = await run_round(
                     session, url, headers, args.per_round, args.concurrency, body, status
                 )
+                meter.add(name, before, args.per_round)
                 results[name] += lat
                 rates[name].append(rate)
+    meter.report()
     d, g = results["direct"], results["gateway"]
     print(f"\n{'':14}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'req/s':>10}{'+p50':>9}{'+p99':>9}")
     for name, values in results.items():
@@ -159,9 +192,10 @@ def main() -> None:
     extra = {"redis_url": args.redis, "redis_key_prefix": f"bench-{uuid.uuid4().hex}:"}
     with tempfile.TemporaryDirectory() as tmp, fake_provider() as direct:
         with helioscope(
-            direct, Path(tmp), args.database_url, **(extra if args.redis else {})
+            direct.url, Path(tmp), args.database_url, **(extra if args.redis else {})
         ) as server:
-            asyncio.run(bench(direct, server.url, server.key, args))
+            meter = CpuMeter(direct.pid, server.pid)
+            asyncio.run(bench(direct.url, server.url, server.key, args, meter))
         logged = count_rows(server)
         if args.redis:
             drop_keys(args.redis, extra["redis_key_prefix"])

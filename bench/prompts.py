@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--per-round", type=int, default=400)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, fake_provider() as upstream:
-        with helioscope(upstream, Path(tmp)) as server:
+        with helioscope(upstream.url, Path(tmp)) as server:
             prompt_id = create_prompt(server.url, server.key)
             asyncio.run(bench(server.url, server.key, prompt_id, args))
 

@@ -21,6 +21,7 @@ from helioscope.config import Settings
 from helioscope.experiments import ExperimentService, SandboxLimits
 from helioscope.gateway import Gateway, PromptApplier
 from helioscope.gateway.controls import build_controls
+from helioscope.gateway.upstream import UpstreamClient
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
 from helioscope.store import NewApiKey, Store
 
@@ -109,9 +110,12 @@ class Services:
             )
             self._writer.listeners.append(self.webhooks.offer)
             session = await stack.enter_async_context(_upstream_session(settings))
+            upstream = UpstreamClient(timeout=settings.upstream_timeout_seconds)
+            stack.push_async_callback(upstream.close)
             controls = build_controls(
                 store=self.store,
                 session=session,
+                upstream=upstream,
                 guard=self.guard,
                 redis_client=await _redis(stack, settings.redis_url),
                 redis_prefix=settings.redis_key_prefix,
@@ -122,7 +126,7 @@ class Services:
             self._gateway = Gateway(
                 keys=self.keys,
                 writer=self._writer,
-                session=session,
+                upstream=upstream,
                 max_body_bytes=settings.max_request_body_bytes,
                 prompts=PromptApplier(self.store.prompts, self.guard),
                 controls=controls,

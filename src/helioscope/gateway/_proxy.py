@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 import orjson
 
 from helioscope._asgi import Message, Receive, Scope, Send, read_body, send_error
@@ -29,6 +28,7 @@ from helioscope.gateway.controls import (
     Opener,
     parse_controls,
 )
+from helioscope.gateway.upstream import UpstreamClient, UpstreamError, UpstreamResponse
 from helioscope.ingest import (
     STATUS_CLIENT_CANCELLED,
     STATUS_TIMEOUT,
@@ -139,7 +139,7 @@ class Gateway:
         *,
         keys: KeyCache,
         writer: LogWriter,
-        session: aiohttp.ClientSession,
+        upstream: UpstreamClient,
         max_body_bytes: int,
         prompts: PromptApplier | None = None,
         controls: GatewayControls | None = None,
@@ -147,7 +147,7 @@ class Gateway:
         self.controls = controls
         self.keys = keys
         self.writer = writer
-        self.session = session
+        self.upstream = upstream
         self.max_body_bytes = max_body_bytes
         self.prompts = prompts
 
@@ -255,12 +255,8 @@ class Gateway:
             extra = [(b"helicone-id", capture.request_id.encode())]
         try:
             if opener is None:
-                response = await self.session.request(
-                    method,
-                    url,
-                    data=capture.request_body or None,
-                    headers=headers,
-                    allow_redirects=False,
+                response = await self.upstream.request(
+                    method, url, headers, capture.request_body or None
                 )
             else:
                 response = await opener()
@@ -268,7 +264,7 @@ class Gateway:
             capture.status, capture.error = STATUS_TIMEOUT, "upstream timed out"
             await send_error(send, 504, f"upstream {url} timed out", extra)
             return
-        except (aiohttp.ClientError, OSError) as exc:
+        except (UpstreamError, OSError) as exc:
             capture.status = 502
             capture.error = f"could not reach upstream {url}: {exc}"
             await send_error(send, 502, capture.error, extra)
@@ -280,7 +276,7 @@ class Gateway:
 
     async def _relay(
         self,
-        response: aiohttp.ClientResponse,
+        response: UpstreamResponse,
         capture: CallCapture,
         receive: Receive,
         send: Send,
@@ -291,7 +287,7 @@ class Gateway:
             (k.lower(), v) for k, v in response.raw_headers if k.lower() not in _DROP_RESPONSE
         ]
         headers.extend(extra)
-        capture.content_encoding = response.headers.get("content-encoding")
+        capture.content_encoding = response.header("content-encoding")
         capture.is_stream = response.content_type == "text/event-stream"
         if not capture.is_stream and response.content_length is not None:
             await _relay_whole(response, capture, send, headers)
@@ -301,7 +297,7 @@ class Gateway:
         # needs no watcher task (uvicorn drops writes to a closed connection).
         watcher = _DisconnectWatcher(receive) if capture.is_stream else None
         try:
-            async for chunk in response.content.iter_any():
+            while (chunk := await response.next_chunk()) is not None:
                 if capture.first_chunk is None:
                     capture.first_chunk = time.perf_counter()
                 capture.chunks.append(chunk)
@@ -316,7 +312,7 @@ class Gateway:
             watcher.absorb_cancel()
             capture.ended = time.perf_counter()
             capture.completed, capture.status = False, STATUS_CLIENT_CANCELLED
-        except (TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, UpstreamError) as exc:
             _broke_off(capture, exc)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
@@ -334,7 +330,7 @@ def _broke_off(capture: CallCapture, exc: Exception) -> None:
 
 
 async def _relay_whole(
-    response: aiohttp.ClientResponse,
+    response: UpstreamResponse,
     capture: CallCapture,
     send: Send,
     headers: list[tuple[bytes, bytes]],
@@ -346,7 +342,7 @@ async def _relay_whole(
     """
     try:
         body = await response.read()
-    except (TimeoutError, aiohttp.ClientError) as exc:
+    except (TimeoutError, UpstreamError) as exc:
         _broke_off(capture, exc)
         await send_error(send, 502, f"upstream response broke off: {exc!r}")
         return

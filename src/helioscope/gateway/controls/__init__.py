@@ -40,6 +40,7 @@ from helioscope.gateway.controls._security import (
     PromptInjectionDetector,
     load_detector,
 )
+from helioscope.gateway.upstream import UpstreamClient
 from helioscope.ingest import CallCapture
 from helioscope.store import Store
 
@@ -67,6 +68,7 @@ def build_controls(
     *,
     store: Store,
     session: aiohttp.ClientSession,
+    upstream: UpstreamClient,
     guard: InternalErrorGuard,
     redis_client: Any | None,
     redis_prefix: str,
@@ -88,6 +90,7 @@ def build_controls(
         buckets=buckets,
         detector=load_detector(detector),
         session=session,
+        upstream=upstream,
         guard=guard,
         enqueue=enqueue,
     )

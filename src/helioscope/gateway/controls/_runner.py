@@ -36,11 +36,12 @@ from helioscope.gateway.controls._screening import Screening, json_body
 from helioscope.gateway.controls._security import PromptInjectionDetector
 from helioscope.gateway.controls._tokens import fit_to_context
 from helioscope.gateway.controls._upstream import Attempt, open_controlled, response_headers
+from helioscope.gateway.upstream import UpstreamClient, UpstreamResponse
 from helioscope.ingest import CallCapture, build_log_row
 
 logger = logging.getLogger("helioscope.gateway")
 CACHE_READ_TIMEOUT = 2.0  # Helicone gives up on the cache after 2 s and calls the provider
-Opener = Callable[[], Awaitable[aiohttp.ClientResponse]]
+Opener = Callable[[], Awaitable[UpstreamResponse]]
 
 
 class Forwarder(Protocol):
@@ -91,12 +92,13 @@ class GatewayControls:
         buckets: Buckets,
         detector: PromptInjectionDetector,
         session: aiohttp.ClientSession,
+        upstream: UpstreamClient,
         guard: InternalErrorGuard,
         enqueue: Callable[[CallCapture], None],
     ) -> None:
         self.cache = cache
         self.buckets = buckets
-        self.session = session
+        self.upstream = upstream
         self.guard = guard
         self.screening = Screening(detector, session, guard, enqueue)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -254,10 +256,10 @@ class GatewayControls:
     def _opener(
         self, controls: Controls, call: ControlledCall, extra: list[tuple[bytes, bytes]]
     ) -> Opener:
-        async def open_upstream() -> aiohttp.ClientResponse:
+        async def open_upstream() -> UpstreamResponse:
             base = Attempt(call.method, call.url, call.headers, call.capture.request_body)
             outcome = await open_controlled(
-                self.session, base, call.tail, controls.retry, controls.fallbacks
+                self.upstream, base, call.tail, controls.retry, controls.fallbacks
             )
             call.capture.target_url = outcome.url
             if outcome.fallback_index is not None:

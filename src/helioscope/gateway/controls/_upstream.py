@@ -14,13 +14,13 @@ import email.utils
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import orjson
 
 from helioscope.gateway.controls._fallbacks import Fallback, merge_override
 from helioscope.gateway.controls._options import RetrySettings
+from helioscope.gateway.upstream import UpstreamClient, UpstreamError, UpstreamResponse
 
-_NETWORK_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
+_NETWORK_ERRORS = (UpstreamError, OSError, TimeoutError)
 
 
 def _retryable(status: int) -> bool:
@@ -59,7 +59,7 @@ class Attempt:
 class Outcome:
     """What the controlled request ended with: the response, where it came from, and how."""
 
-    response: aiohttp.ClientResponse
+    response: UpstreamResponse
     url: str
     fallback_index: int | None = None
     retries: int = 0
@@ -67,18 +67,14 @@ class Outcome:
 
 
 async def send_with_retries(
-    session: aiohttp.ClientSession, attempt: Attempt, retry: RetrySettings | None
-) -> tuple[aiohttp.ClientResponse, int]:
+    upstream: UpstreamClient, attempt: Attempt, retry: RetrySettings | None
+) -> tuple[UpstreamResponse, int]:
     """The upstream response after retries (and how many were made); network errors re-raise."""
     tries = 0
     while True:
         try:
-            response = await session.request(
-                attempt.method,
-                attempt.url,
-                data=attempt.body or None,
-                headers=attempt.headers,
-                allow_redirects=False,
+            response = await upstream.request(
+                attempt.method, attempt.url, attempt.headers, attempt.body or None
             )
         except _NETWORK_ERRORS:
             if retry is None or tries >= retry.retries:
@@ -88,7 +84,7 @@ async def send_with_retries(
             continue
         if retry is None or tries >= retry.retries or not _retryable(response.status):
             return response, tries
-        wait = retry_after_seconds(response.headers.get("retry-after"))
+        wait = retry_after_seconds(response.header("retry-after"))
         if wait is not None and wait * 1000 > retry.max_timeout_ms:
             return response, tries  # the provider asks for longer than the caller allows
         response.release()
@@ -110,7 +106,7 @@ def _fallback_attempt(base: Attempt, entry: Fallback, tail: str) -> Attempt:
 
 
 async def open_controlled(
-    session: aiohttp.ClientSession,
+    upstream: UpstreamClient,
     base: Attempt,
     tail: str,
     retry: RetrySettings | None,
@@ -118,13 +114,13 @@ async def open_controlled(
 ) -> Outcome:
     """Send ``base`` (or, with fallbacks, each entry in turn) with retries."""
     if not fallbacks:
-        response, tries = await send_with_retries(session, base, retry)
+        response, tries = await send_with_retries(upstream, base, retry)
         return Outcome(response, base.url, retries=tries)
     last = len(fallbacks) - 1
     for index, entry in enumerate(fallbacks):
         attempt = _fallback_attempt(base, entry, tail)
         try:
-            response, tries = await send_with_retries(session, attempt, retry)
+            response, tries = await send_with_retries(upstream, attempt, retry)
         except _NETWORK_ERRORS:
             if index == last:
                 raise
@@ -141,7 +137,7 @@ def as_headers(pairs: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
 
 
-def response_headers(response: aiohttp.ClientResponse, drop: Any) -> list[tuple[str, str]]:
+def response_headers(response: UpstreamResponse, drop: Any) -> list[tuple[str, str]]:
     """The upstream headers as relayed to the client (connection-level ones dropped)."""
     return [
         (k.decode("latin-1").lower(), v.decode("latin-1"))

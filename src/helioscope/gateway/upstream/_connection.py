@@ -1,0 +1,232 @@
+"""One keep-alive HTTP/1.1 connection to an upstream, parsing responses as the bytes arrive.
+
+The protocol object is the whole state of an exchange: httptools calls back into it as the
+response is parsed, and the coroutine waiting on the exchange is woken with a bare future whose
+result carries nothing (results and errors live on the connection), so no exception is ever
+left unretrieved on a future nobody awaits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import cast
+
+import httptools
+
+# Body bytes held for a slow reader before the socket stops being read (back-pressure).
+_HIGH_WATER = 1 << 20
+
+
+class UpstreamError(Exception):
+    """The upstream could not be reached, or broke the HTTP/1.1 exchange off."""
+
+
+class StaleConnection(UpstreamError):
+    """A reused keep-alive connection was closed before any byte of the response came back.
+
+    The upstream closed it while it sat idle; the request can be sent again on a new one.
+    """
+
+
+class Connection(asyncio.Protocol):
+    """An upstream connection; one exchange at a time, reused while both sides keep it alive."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.reused = False
+        self.idle_since = 0.0
+        self._parser = httptools.HttpResponseParser(self)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.active = False
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.headers_done = False
+        self.complete = False
+        self.keep_alive = False
+        self.error: BaseException | None = None
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._paused = False
+        self._received = False
+        self._informational = False
+        self._eof_body = False
+        self._head_only = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    # -- the exchange, driven by the client ----------------------------------------------------
+
+    async def exchange(self, head: bytes, body: bytes, deadline: float, head_only: bool) -> None:
+        """Send one request and wait for the response's status line and headers."""
+        self._reset()
+        self.active = True
+        self._head_only = head_only
+        self._timer = self.loop.call_at(deadline, self._timed_out)
+        transport = self.transport
+        assert transport is not None
+        if body:
+            transport.writelines((head, body))
+        else:
+            transport.write(head)
+        try:
+            while not self.headers_done and self.error is None:
+                await self._wait()
+        except BaseException:
+            self.abort()
+            raise
+        if self.error is not None:
+            raise self.error
+
+    async def next_chunk(self) -> bytes | None:
+        """The body bytes received since the last call (at least one), or None at the end."""
+        while True:
+            chunks = self._chunks
+            if chunks:
+                data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+                chunks.clear()
+                self._buffered = 0
+                if self._paused and self.transport is not None:
+                    self._paused = False
+                    self.transport.resume_reading()
+                return data
+            if self.complete:
+                return None
+            if self.error is not None:
+                raise self.error
+            await self._wait()
+
+    def finish(self) -> bool:
+        """End the exchange; True when the connection can carry another one."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        reusable = self.complete and self.keep_alive and not self.closed and self.error is None
+        self.active = False
+        if not reusable:
+            self.abort()
+        return reusable
+
+    def abort(self) -> None:
+        """Drop the connection at once (mid-exchange, or no longer wanted)."""
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.transport is not None:
+            self.transport.abort()
+
+    async def _wait(self) -> None:
+        waiter = self.loop.create_future()
+        self._waiter = waiter
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _fail(self, error: BaseException) -> None:
+        if self.error is None and not self.complete:
+            self.error = error
+        self._wake()
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        self._fail(TimeoutError("the upstream did not answer in time"))
+        self.abort()
+
+    # -- asyncio.Protocol ----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.active:  # bytes nobody asked for: the connection cannot be trusted again
+            self.abort()
+            return
+        self._received = True
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(UpstreamError("the upstream switched protocols, which is not relayed"))
+            self.abort()
+            return
+        except httptools.HttpParserError as exc:
+            self._fail(UpstreamError(f"the upstream sent an invalid HTTP response: {exc}"))
+            self.abort()
+            return
+        self._wake()
+
+    def eof_received(self) -> bool | None:
+        return None  # close our side too; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self.active or self.complete:
+            return
+        if self.headers_done and self._eof_body and exc is None:
+            self.complete = True  # a body delimited by the end of the connection
+        elif self.reused and not self._received:
+            self._fail(StaleConnection("the upstream closed an idle keep-alive connection"))
+        else:
+            reason = f": {exc}" if exc is not None else ""
+            self._fail(UpstreamError(f"the upstream closed the connection mid-response{reason}"))
+        self._wake()
+
+    # -- httptools callbacks -------------------------------------------------------------------
+
+    def on_header(self, name: bytes, value: bytes | None) -> None:
+        self.headers.append((name, value or b""))
+
+    def on_headers_complete(self) -> None:
+        status = self._parser.get_status_code()
+        if 100 <= status < 200:  # informational (100 Continue, 103 Early Hints): the answer follows
+            self._informational = True
+            self.headers = []
+            return
+        self.status = status
+        self.headers_done = True
+        if self._head_only:
+            # No body follows a HEAD answer whatever its headers say; rather than teach the
+            # parser that, end here and do not reuse the connection.
+            self.complete = True
+            self.keep_alive = False
+            return
+        framed = False
+        for name, value in self.headers:
+            lowered = name.lower()
+            if lowered == b"content-length" or (
+                lowered == b"transfer-encoding" and b"chunked" in value.lower()
+            ):
+                framed = True
+                break
+        self._eof_body = not framed and status not in (204, 304)
+
+    def on_body(self, body: bytes) -> None:
+        self._chunks.append(body)
+        self._buffered += len(body)
+        if self._buffered > _HIGH_WATER and not self._paused and self.transport is not None:
+            self._paused = True
+            self.transport.pause_reading()
+
+    def on_message_complete(self) -> None:
+        if self._informational:
+            self._informational = False
+            return
+        self.complete = True
+        self.keep_alive = self._parser.should_keep_alive()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

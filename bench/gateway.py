@@ -2,8 +2,12 @@
 
 Both targets run as separate processes; this process is the client. Rounds alternate between
 direct and gateway so that drift on the machine hits both alike. Logging is on (SQLite).
+Besides latency and throughput it prints the CPU time each process spends per call: on a
+machine with few cores, the three share them, and the gateway's CPU per call is what decides
+the latency it adds under load.
 
     python bench/gateway.py [--concurrency 8] [--rounds 10] [--per-round 400] [--stream]
+    python bench/gateway.py --client aiohttp   # the load from aiohttp's client instead
     python bench/gateway.py --controls [--redis redis://127.0.0.1:6379/0]
 
 ``--controls`` adds gateway-control targets to the same alternating rounds: a cache miss (a new
@@ -21,14 +25,17 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from itertools import count
 from pathlib import Path
 
 import aiohttp
+import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._load import LoadClient
 from bench._procs import count_rows, cpu_seconds, fake_provider, helioscope
 
 BODY = (
@@ -99,6 +106,30 @@ class CpuMeter:
             print(f"{target:21}" + "".join(f"{value:10.0f}" for value in per))
 
 
+Round = Callable[[str, Headers, int, bytes, "int | None"], Awaitable[tuple[list[float], float]]]
+
+
+@asynccontextmanager
+async def load_client(args: argparse.Namespace) -> AsyncIterator[Round]:
+    """The load generator: the lean one (default), or aiohttp's client for comparison."""
+    if args.client == "lean":
+        client = LoadClient(args.concurrency)
+        try:
+            yield client.run_round
+        finally:
+            client.close()
+        return
+    connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def run(
+            url: str, headers: Headers, n: int, body: bytes, status: int | None
+        ) -> tuple[list[float], float]:
+            return await run_round(session, url, headers, n, args.concurrency, body, status)
+
+        yield run
+
+
 async def bench(
     direct: str, gateway: str, key: str, args: argparse.Namespace, meter: CpuMeter
 ) -> None:
@@ -114,10 +145,9 @@ async def bench(
         targets.update(control_targets(gw, auth))
     results: dict[str, list[float]] = {name: [] for name in targets}
     rates: dict[str, list[float]] = {name: [] for name in targets}
-    connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with load_client(args) as run:
         for url, headers, _ in targets.values():  # warm up connections, caches and buckets
-            await run_round(session, url, headers, 100, args.concurrency, body, None)
+            await run(url, headers, 100, body, None)
         order = list(targets.items())
         for round_index in range(args.rounds):
             # Rotate the order each round: background work one target leaves behind (log
@@ -125,9 +155,7 @@ async def bench(
             shift = round_index % len(order)
             for name, (url, headers, status) in order[shift:] + order[:shift]:
                 before = meter.sample()
-                lat, rate = await run_round(
-                    session, url, headers, args.per_round, args.concurrency, body, status
-                )
+                lat, rate = await run(url, headers, args.per_round, body, status)
                 meter.add(name, before, args.per_round)
                 results[name] += lat
                 rates[name].append(rate)
@@ -146,6 +174,7 @@ async def bench(
         f"; throughput ratio gateway/direct "
         f"{statistics.median(rates['gateway']) / statistics.median(rates['direct']):.2f}"
         f" ({'stream' if args.stream else 'json'}, {args.concurrency} connections,"
+        f" {args.client} client,"
         f" {len(g)} calls each way)"
     )
 
@@ -185,6 +214,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--per-round", type=int, default=400)
     parser.add_argument("--stream", action="store_true")
+    parser.add_argument(
+        "--client",
+        choices=("lean", "aiohttp"),
+        default="lean",
+        help="load generator (aiohttp's costs ~4x the CPU per call, which the gateway then lacks)",
+    )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--controls", action="store_true", help="add cache and rate-limit targets")
     parser.add_argument("--redis", default=None, help="Redis URL for the controls' backends")
@@ -195,7 +230,7 @@ def main() -> None:
             direct.url, Path(tmp), args.database_url, **(extra if args.redis else {})
         ) as server:
             meter = CpuMeter(direct.pid, server.pid)
-            asyncio.run(bench(direct.url, server.url, server.key, args, meter))
+            uvloop.run(bench(direct.url, server.url, server.key, args, meter))
         logged = count_rows(server)
         if args.redis:
             drop_keys(args.redis, extra["redis_key_prefix"])

@@ -7,7 +7,9 @@ the difference did not exist.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -246,8 +248,18 @@ def _sqlite_time(value: dt.datetime | None) -> str | None:
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+class JsonText(str):
+    """A JSON document already serialised (and checked): written as is, not dumped again."""
+
+    __slots__ = ()
+
+
 def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+    if value is None:
+        return None
+    if value.__class__ is JsonText:
+        return value  # type: ignore[no-any-return]
+    return orjson.dumps(value).decode()
 
 
 class BulkUpsert:
@@ -256,36 +268,48 @@ class BulkUpsert:
     The log writer's hot path: SQLAlchemy's per-row parameter processing was the largest part
     of the writer's time on the event loop. This converts each column once, with the same
     results as the column types (timestamps, JSON, booleans), and hands the driver tuples.
+    The statement lists the columns that need no conversion first, so most of each tuple is
+    one C-level ``itemgetter`` call.
     """
 
     def __init__(self, table: Table, key: tuple[str, ...], dialect_name: str) -> None:
         pg = dialect_name == "postgresql"
-        self.columns = [c.name for c in table.columns]
+        plain: list[str] = []
+        converted: list[tuple[str, Callable[[Any], Any]]] = []
+        for column in table.columns:
+            kind = column.type
+            if isinstance(kind, UtcDateTime):
+                converted.append((column.name, _aware_utc if pg else _sqlite_time))
+            elif isinstance(kind, (JSON, JSONB)):
+                converted.append((column.name, _json_text))
+            elif isinstance(kind, Boolean) and not pg:
+                converted.append((column.name, _sqlite_bool))
+            else:
+                plain.append(column.name)
+        self.columns = plain + [name for name, _ in converted]
+        self._converted = converted
+        getter = operator.itemgetter(*plain)
+        # itemgetter returns a bare value for one name, a tuple for several.
+        self._plain: Callable[[dict[str, Any]], tuple[Any, ...]] = (
+            getter if len(plain) > 1 else lambda row: (getter(row),)
+        )
         marks = [f"${i}" if pg else "?" for i in range(1, len(self.columns) + 1)]
         updates = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c not in key)
         self.sql = (
             f"INSERT INTO {table.name} ({', '.join(self.columns)}) VALUES ({', '.join(marks)}) "
             f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
         )
-        self.converters: list[Any] = []
-        for column in table.columns:
-            kind = column.type
-            if isinstance(kind, UtcDateTime):
-                self.converters.append(_aware_utc if pg else _sqlite_time)
-            elif isinstance(kind, (JSON, JSONB)):
-                self.converters.append(_json_text)
-            elif isinstance(kind, Boolean) and not pg:
-                self.converters.append(lambda v: None if v is None else int(v))
-            else:
-                self.converters.append(None)
 
     def rows(self, values: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        """The rows as tuples in column order, converted for the driver."""
-        pairs = list(zip(self.columns, self.converters, strict=True))
+        """The rows as tuples in the statement's column order, converted for the driver."""
+        plain, converted = self._plain, self._converted
         return [
-            tuple(row[name] if conv is None else conv(row[name]) for name, conv in pairs)
-            for row in values
+            plain(row) + tuple([conv(row[name]) for name, conv in converted]) for row in values
         ]
+
+
+def _sqlite_bool(value: bool | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def _aware_utc(value: dt.datetime | None) -> dt.datetime | None:

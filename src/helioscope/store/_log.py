@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 from typing import Any
 
 import orjson
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.store import _session_summary as session_summary
-from helioscope.store._dialects import bulk_upsert
+from helioscope.store._dialects import JsonText, bulk_upsert
 from helioscope.store._schema import request_body, request_response
 from helioscope.store.records import LogRow
 
@@ -33,6 +34,16 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _json_document(value: Any) -> JsonText | None:
+    """``value`` serialised once, for the store (a NUL escape cleaned out first)."""
+    if value is None:
+        return None
+    text = orjson.dumps(value)
+    if b"\\u0000" in text:
+        text = orjson.dumps(_clean(value))
+    return JsonText(text.decode())
+
+
 _JSON_FIELDS = ("properties", "scores", "prompt_inputs")
 _TEXT_FIELDS = tuple(
     f.name
@@ -41,19 +52,22 @@ _TEXT_FIELDS = tuple(
 )
 
 
+_get_fields = operator.attrgetter(*_FIELDS)
+
+
 def _row_dict(row: LogRow, now: dt.datetime) -> dict[str, Any]:
+    values = dict(zip(_FIELDS, _get_fields(row), strict=True))
     # NUL is rare: look for it with C-speed scans, and clean only what contains one.
-    values = {name: getattr(row, name) for name in _FIELDS}
     for name in _TEXT_FIELDS:
         text = values[name]
         if text and "\x00" in text:
             values[name] = _clean(text)
     for name in _JSON_FIELDS:
         doc = values[name]
-        if doc and b"\\u0000" in orjson.dumps(doc):
-            values[name] = _clean(doc)
+        if doc:
+            values[name] = _json_document(doc)
     values["updated_at"] = now
-    properties = values["properties"]
+    properties = row.properties
     values["session_id"] = properties.get("Helicone-Session-Id")
     # A session without a name has name '' (so it groups with itself on both engines).
     session_name = properties.get("Helicone-Session-Name")

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from helioscope import Settings, create_app
+from helioscope.app import SERVER_OPTIONS
 from helioscope.services import Services
 from helioscope.store import Store
 from helioscope.store._all_tables import metadata
@@ -169,7 +170,7 @@ async def helioscope(settings: Settings) -> AsyncIterator[Running]:
     """Helioscope on a real port, over the test database, proxying to the fake provider."""
     app = create_app(settings)
     services: Services = app.state.services
-    async with serve(app) as url:
+    async with serve(app, **SERVER_OPTIONS) as url:
         org = await services.store.get_or_create_org("acme")
         key = await services.store.create_api_key(org.id)
         yield Running(url=url, services=services, org_id=org.id, key=key.key)

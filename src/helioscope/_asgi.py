@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email.utils
+import time
 from typing import Any
 
 import orjson
@@ -14,10 +16,12 @@ __all__ = [
     "Receive",
     "Scope",
     "Send",
+    "http_date",
     "read_body",
     "send_error",
     "send_json",
     "send_text",
+    "with_date",
 ]
 
 
@@ -40,12 +44,41 @@ async def read_body(receive: Receive, limit: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+_date: tuple[int, bytes] = (0, b"")
+
+
+def http_date() -> bytes:
+    """The ``Date`` header value for now (formatted once per second).
+
+    The server runs without uvicorn's own ``date`` and ``server`` headers: a relayed response
+    carries the provider's, as a direct call would, instead of two of each. Responses that
+    Helioscope writes itself take their ``date`` from here.
+    """
+    global _date
+    now = int(time.time())
+    if _date[0] != now:
+        _date = (now, email.utils.formatdate(now, usegmt=True).encode())
+    return _date[1]
+
+
+def with_date(send: Send) -> Send:
+    """``send``, adding a ``date`` header to the response start."""
+
+    async def sender(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), (b"date", http_date())]
+        await send(message)
+
+    return sender
+
+
 async def _send(
     send: Send, status: int, content_type: bytes, body: bytes, headers: list[tuple[bytes, bytes]]
 ) -> None:
     raw_headers = [
         (b"content-type", content_type),
         (b"content-length", str(len(body)).encode()),
+        (b"date", http_date()),
         *headers,
     ]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})

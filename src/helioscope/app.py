@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from helioscope import __version__
+from helioscope._asgi import with_date
 from helioscope.api import ROUTERS, install_error_handlers
 from helioscope.api._fastlog import WORKER_LOG_ROUTES, serve_worker_log
 from helioscope.config import Settings
@@ -30,6 +31,11 @@ def gateway_routes(settings: Settings) -> list[Route]:
 
 # Paths under the provider prefixes that are Helicone API routes, not provider calls.
 _API_SUFFIXES = ("/v1/log", "/v1/feedback")
+
+# How uvicorn must run the app (``helioscope serve`` and the tests alike): without its own
+# ``server`` and ``date`` headers, which a relayed response would otherwise carry twice (the
+# provider's and uvicorn's). Helioscope dates the responses it writes itself.
+SERVER_OPTIONS: dict[str, bool] = {"server_header": False, "date_header": False}
 
 
 class HelioscopeApp(FastAPI):
@@ -56,13 +62,12 @@ class HelioscopeApp(FastAPI):
                     limit=services.settings.max_request_body_bytes,
                 )
                 return
-            if path.endswith(_API_SUFFIXES):  # Helicone's log and feedback routes
-                await super().__call__(scope, receive, send)
-                return
-            for prefix, route in self.gateway_prefixes:
-                if path.startswith(prefix):
-                    await self.state.services.gateway.handle(route, scope, receive, send)
-                    return
+            if not path.endswith(_API_SUFFIXES):  # Helicone's log and feedback routes
+                for prefix, route in self.gateway_prefixes:
+                    if path.startswith(prefix):
+                        await self.state.services.gateway.handle(route, scope, receive, send)
+                        return
+            send = with_date(send)
         await super().__call__(scope, receive, send)
 
 

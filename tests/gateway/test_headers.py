@@ -107,6 +107,34 @@ async def test_response_headers_and_status_are_relayed(helioscope: Running) -> N
     assert orjson.loads(row["response_body"])["error"]["code"] == "rate_limit_exceeded"
 
 
+async def test_a_relayed_response_has_the_providers_headers_once(
+    helioscope: Running, fake: FakeProvider
+) -> None:
+    async with httpx.AsyncClient() as http:
+        direct = await http.post(
+            f"{fake.url}/v1/chat/completions",
+            content=orjson.dumps(CHAT),
+            headers={"authorization": f"Bearer {PROVIDER_KEY}"},
+        )
+    relayed = await post_chat(helioscope, {})
+    names = [name for name, _ in relayed.headers.raw]
+    expected = [name for name, _ in direct.headers.raw] + [b"helicone-id"]
+    assert names == expected  # one date, the provider's server, nothing of the gateway's own
+    assert relayed.headers["server"] == direct.headers["server"]
+
+
+async def test_responses_helioscope_writes_itself_are_dated(helioscope: Running) -> None:
+    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+        refused = await http.post("/oai/v1/chat/completions", content=b"{}")  # no Helicone key
+        api = await http.get(
+            "/v1/request/not-a-request", headers={"authorization": f"Bearer {helioscope.key}"}
+        )
+    for response in (refused, api):
+        assert len(response.headers.get_list("date")) == 1
+        assert "server" not in response.headers
+    assert refused.status_code == 401
+
+
 async def test_gzip_response_passes_through_and_is_logged(helioscope: Running) -> None:
     async with httpx.AsyncClient(base_url=helioscope.url) as http:
         response = await http.post(

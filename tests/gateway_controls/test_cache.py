@@ -9,6 +9,7 @@ import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
 from helioscope import create_app
+from helioscope.app import SERVER_OPTIONS
 from helioscope.gateway.controls import cache_keys, parse_controls
 from helioscope.services import Services
 from helioscope.testing import FakeProvider, serve
@@ -195,7 +196,7 @@ async def test_the_cache_survives_a_restart(helioscope: Running, fake: FakeProvi
     await settle(helioscope)
     # A second server on the same store (and Redis, if any): a restarted or another replica.
     app = create_app(helioscope.services.settings)
-    async with serve(app) as url:
+    async with serve(app, **SERVER_OPTIONS) as url:
         other = Running(url, app.state.services, helioscope.org_id, helioscope.key)
         async with openai_client(other, **CACHE) as client:
             raw = await client.chat.completions.with_raw_response.create(

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from helioscope._asgi import Message, Receive, Scope, Send, read_body, send_error
+from helioscope._asgi import Message, Receive, Scope, Send, http_date, read_body, send_error
 from helioscope.auth import WRITE, KeyCache, split_authorization
 from helioscope.errors import BadRequest, HelioscopeError
 from helioscope.gateway._prompts import PromptApplier
@@ -283,9 +283,9 @@ class Gateway:
         extra: list[tuple[bytes, bytes]],
     ) -> None:
         capture.status = response.status
-        headers = [
-            (k.lower(), v) for k, v in response.raw_headers if k.lower() not in _DROP_RESPONSE
-        ]
+        headers = [(k, v) for k, v in response.raw_headers if k not in _DROP_RESPONSE]
+        if response.header("date") is None:  # a forwarded response carries one (RFC 9110)
+            headers.append((b"date", http_date()))
         headers.extend(extra)
         capture.content_encoding = response.header("content-encoding")
         capture.is_stream = response.content_type == "text/event-stream"

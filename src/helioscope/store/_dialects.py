@@ -303,9 +303,7 @@ class BulkUpsert:
     def rows(self, values: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         """The rows as tuples in the statement's column order, converted for the driver."""
         plain, converted = self._plain, self._converted
-        return [
-            plain(row) + tuple([conv(row[name]) for name, conv in converted]) for row in values
-        ]
+        return [plain(row) + tuple([conv(row[name]) for name, conv in converted]) for row in values]
 
 
 def _sqlite_bool(value: bool | None) -> int | None:

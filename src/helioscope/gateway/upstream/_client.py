@@ -94,7 +94,9 @@ def request_head(
 
 
 class UpstreamResponse:
-    """A response whose headers have arrived; the body is read with ``read`` or ``chunks``.
+    """A response whose headers have arrived; the body is read with ``read`` or ``next_chunk``.
+
+    ``raw_headers`` are the upstream's, in order, with names lower-cased.
 
     ``release`` must be called when done: it returns the connection to its pool when the
     exchange completed, and drops it otherwise.
@@ -112,8 +114,8 @@ class UpstreamResponse:
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
         wanted = name.lower().encode("latin-1")
-        for key, value in self.raw_headers:
-            if key.lower() == wanted:
+        for key, value in self.raw_headers:  # names are lower-cased as they arrive
+            if key == wanted:
                 return value.decode("latin-1")
         return None
 

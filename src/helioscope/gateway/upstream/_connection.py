@@ -188,7 +188,8 @@ class Connection(asyncio.Protocol):
     # -- httptools callbacks -------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes | None) -> None:
-        self.headers.append((name, value or b""))
+        # Lower-cased once here (names are case-insensitive; HTTP/2 sends them so anyway).
+        self.headers.append((name.lower(), value or b""))
 
     def on_headers_complete(self) -> None:
         status = self._parser.get_status_code()
@@ -206,9 +207,8 @@ class Connection(asyncio.Protocol):
             return
         framed = False
         for name, value in self.headers:
-            lowered = name.lower()
-            if lowered == b"content-length" or (
-                lowered == b"transfer-encoding" and b"chunked" in value.lower()
+            if name == b"content-length" or (
+                name == b"transfer-encoding" and b"chunked" in value.lower()
             ):
                 framed = True
                 break

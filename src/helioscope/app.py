@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TypedDict
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
@@ -32,10 +33,18 @@ def gateway_routes(settings: Settings) -> list[Route]:
 # Paths under the provider prefixes that are Helicone API routes, not provider calls.
 _API_SUFFIXES = ("/v1/log", "/v1/feedback")
 
+
 # How uvicorn must run the app (``helioscope serve`` and the tests alike): without its own
 # ``server`` and ``date`` headers, which a relayed response would otherwise carry twice (the
 # provider's and uvicorn's). Helioscope dates the responses it writes itself.
-SERVER_OPTIONS: dict[str, bool] = {"server_header": False, "date_header": False}
+class ServerOptions(TypedDict):
+    """Keyword arguments for ``uvicorn.run`` / ``uvicorn.Config``."""
+
+    server_header: bool
+    date_header: bool
+
+
+SERVER_OPTIONS = ServerOptions(server_header=False, date_header=False)
 
 
 class HelioscopeApp(FastAPI):

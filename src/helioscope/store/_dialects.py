@@ -258,7 +258,7 @@ def _json_text(value: Any) -> str | None:
     if value is None:
         return None
     if value.__class__ is JsonText:
-        return value  # type: ignore[no-any-return]
+        return value
     return orjson.dumps(value).decode()
 
 

@@ -155,6 +155,25 @@ def test_keep_alive_connections_are_reused(run: Any) -> None:
     run(lambda n: [ok(b"x%d" % n, b"x-seq: %d" % n)], scenario)
 
 
+def test_idle_connections_past_the_cap_are_closed(run: Any) -> None:
+    async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
+        client.max_idle_per_origin = 2
+        burst = [client.request("GET", upstream.url + "/", [], None) for _ in range(5)]
+        responses = await asyncio.gather(*burst)
+        for response in responses:
+            await response.read()
+            response.release()
+        assert upstream.connections == 5
+        again = await asyncio.gather(
+            *[client.request("GET", upstream.url + "/", [], None) for _ in range(3)]
+        )
+        for response in again:
+            response.release()
+        assert upstream.connections == 6  # two kept from the burst, one new
+
+    run(always(ok(b"x")), scenario)
+
+
 def test_chunked_bodies_arrive_piece_by_piece(run: Any) -> None:
     def answer(_: int) -> Script:
         return [

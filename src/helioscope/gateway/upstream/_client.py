@@ -102,11 +102,12 @@ class UpstreamResponse:
     exchange completed, and drops it otherwise.
     """
 
-    __slots__ = ("_conn", "_pool", "_released", "raw_headers", "status")
+    __slots__ = ("_conn", "_max_idle", "_pool", "_released", "raw_headers", "status")
 
-    def __init__(self, conn: Connection, pool: list[Connection]) -> None:
+    def __init__(self, conn: Connection, pool: list[Connection], max_idle: int) -> None:
         self._conn = conn
         self._pool = pool
+        self._max_idle = max_idle
         self._released = False
         self.status = conn.status
         self.raw_headers = conn.headers
@@ -151,6 +152,9 @@ class UpstreamResponse:
         self._released = True
         conn = self._conn
         if conn.finish():
+            if len(self._pool) >= self._max_idle:  # a burst is over: keep what a steady load uses
+                conn.abort()
+                return
             conn.idle_since = time.monotonic()
             self._pool.append(conn)
 
@@ -164,9 +168,11 @@ class UpstreamClient:
         timeout: float,
         connect_timeout: float = 30.0,
         keepalive_seconds: float = 60.0,
+        max_idle_per_origin: int = 256,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.timeout = timeout
+        self.max_idle_per_origin = max_idle_per_origin
         self.connect_timeout = connect_timeout
         self.keepalive_seconds = keepalive_seconds
         self._ssl = ssl_context
@@ -210,7 +216,7 @@ class UpstreamClient:
                 # again on a new connection; the other idle ones are as old, so drop them.
                 self._drop(pool)
                 continue  # only reused connections go stale, so this ends on a new one
-            return UpstreamResponse(conn, pool)
+            return UpstreamResponse(conn, pool, self.max_idle_per_origin)
 
     def _take(self, pool: list[Connection]) -> Connection | None:
         expired = time.monotonic() - self.keepalive_seconds

@@ -41,6 +41,7 @@ class ScriptedUpstream:
     answer: Callable[[int], Script]
     requests: list[Received] = field(default_factory=list)
     connections: int = 0
+    ended: int = 0  # connections closed, by either side
     url: str = ""
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -67,6 +68,7 @@ class ScriptedUpstream:
                         writer.write(step)
                         await writer.drain()
         finally:
+            self.ended += 1
             writer.close()
 
 
@@ -231,15 +233,29 @@ def test_an_idle_connection_closed_by_the_upstream_is_skipped(run: Any) -> None:
     run(always(ok(b"one"), CLOSE), scenario)
 
 
-def test_a_request_on_a_connection_the_upstream_closed_meanwhile_is_sent_again(run: Any) -> None:
+@pytest.mark.parametrize(("method", "resent"), [("GET", True), ("POST", False)])
+def test_a_request_on_a_connection_the_upstream_closed_meanwhile(
+    run: Any, method: str, resent: bool
+) -> None:
     # The upstream drops the kept-alive connection as the second request arrives on it, with
-    # not a byte of answer: the request goes out again on a new connection, once.
+    # not a byte of answer. A GET goes out again on a new connection; a POST is not sent twice
+    # (the upstream may have taken it up): the caller gets the error (a 502 from the gateway).
     async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
-        for body in (b"1", b"2"):
-            response = await client.request("POST", upstream.url + "/a", [], body)
-            assert await response.read() == b"one"
-            response.release()
-        assert [r.body for r in upstream.requests] == [b"1", b"2", b"2"]
+        first = await client.request(method, upstream.url + "/a", [], b"1")
+        assert await first.read() == b"one"
+        first.release()
+        if resent:
+            second = await client.request(method, upstream.url + "/a", [], b"2")
+            assert await second.read() == b"one"
+            second.release()
+            assert [r.body for r in upstream.requests] == [b"1", b"2", b"2"]
+        else:
+            with pytest.raises(UpstreamError, match="idle keep-alive"):
+                await client.request(method, upstream.url + "/a", [], b"2")
+            assert [r.body for r in upstream.requests] == [b"1", b"2"]
+            third = await client.request(method, upstream.url + "/a", [], b"3")
+            assert await third.read() == b"one"  # and the next call goes on a new connection
+            third.release()
         assert upstream.connections == 2
 
     run(lambda n: [CLOSE] if n == 1 else [ok(b"one")], scenario)
@@ -321,7 +337,9 @@ def test_header_values_that_would_break_the_framing_are_refused(
     run(always(ok(b"")), scenario)
 
 
-@pytest.mark.parametrize("url", ["ftp://host/x", "http:///x", "http://h:99999/", "//h/x"])
+@pytest.mark.parametrize(
+    "url", ["ftp://host/x", "http:///x", "http://h:99999/", "//h/x", "http://[::1/x"]
+)
 def test_urls_that_are_not_http_origins_are_refused(run: Any, url: str) -> None:
     async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
         with pytest.raises(UpstreamError):
@@ -343,6 +361,114 @@ def test_a_response_released_before_its_end_drops_the_connection(run: Any) -> No
         assert upstream.connections == 2
 
     run(always(ok(big)), scenario)
+
+
+def test_a_large_answer_released_unread_leaves_a_working_connection(run: Any) -> None:
+    # Reading pauses once 1 MiB waits unread; the answer may end in that same read, and its
+    # connection then goes back to the pool: the next call must find it reading again.
+    big = b"z" * (1 << 20) + b"tail"
+
+    async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
+        response = await client.request("GET", upstream.url + "/big", [], None)
+        await asyncio.sleep(0.2)  # the whole answer arrives and waits, unread
+        response.release()
+        again = await client.request("GET", upstream.url + "/small", [], None)
+        assert await again.read() == b"small"
+        again.release()
+
+    run(lambda n: [ok(big)] if n == 0 else [ok(b"small")], scenario, timeout=2.0)
+
+
+def test_a_close_delimited_answer_cut_by_the_timeout_is_not_complete(run: Any) -> None:
+    answer = always(b"HTTP/1.1 200 OK\r\n\r\n", b"piece", 10.0)
+
+    async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
+        response = await client.request("GET", upstream.url + "/", [], None)
+        assert await response.next_chunk() == b"piece"
+        await asyncio.sleep(0.4)  # the deadline passes while the reader is busy elsewhere
+        with pytest.raises(TimeoutError):
+            await response.next_chunk()
+        response.release()
+
+    run(answer, scenario, timeout=0.2)
+
+
+@pytest.mark.parametrize("pause", [None, 0.05], ids=["same-read", "later"])
+def test_bytes_after_the_answer_are_not_relayed_and_the_connection_is_dropped(
+    run: Any, pause: float | None
+) -> None:
+    stray = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 7\r\n\r\ntimeout"
+    steps: Script = [ok(b"ok") + stray] if pause is None else [ok(b"ok"), pause, stray]
+
+    async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
+        response = await client.request("GET", upstream.url + "/", [], None)
+        assert (response.status, await response.read()) == (200, b"ok")
+        await asyncio.sleep(0.1)
+        assert [name for name, _ in response.raw_headers] == [b"content-length"]
+        response.release()
+        again = await client.request("GET", upstream.url + "/", [], None)
+        assert await again.read() == b"ok"
+        again.release()
+        assert upstream.connections == 2
+
+    run(lambda n: steps if n == 0 else [ok(b"ok")], scenario)
+
+
+def test_head_answers_have_no_body_whatever_their_length_says(run: Any) -> None:
+    async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
+        for _ in range(2):
+            response = await client.request("HEAD", upstream.url + "/", [], None)
+            assert (response.status, response.content_length) == (200, 5)
+            assert await response.read() == b""
+            response.release()
+        assert upstream.connections == 2  # not reused: its framing is not trusted
+
+    run(always(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n"), scenario)
+
+
+def test_bodiless_statuses_keep_the_connection(run: Any) -> None:
+    answers = [
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+        b"HTTP/1.1 304 Not Modified\r\ncontent-length: 10\r\n\r\n",
+        b"HTTP/1.1 103 Early Hints\r\nlink: </a>; rel=preload\r\n\r\n" + ok(b"done"),
+    ]
+
+    async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
+        seen = []
+        for _ in answers:
+            response = await client.request("GET", upstream.url + "/", [], None)
+            seen.append((response.status, await response.read(), response.header("link")))
+            response.release()
+        assert seen == [(204, b"", None), (304, b"", None), (200, b"done", None)]
+        assert upstream.connections == 1
+
+    run(lambda n: [answers[n]], scenario)
+
+
+def test_trailers_are_not_taken_for_headers(run: Any) -> None:
+    answer = always(
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nx-trailer: t\r\n\r\n"
+    )
+
+    async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
+        response = await client.request("GET", upstream.url + "/", [], None)
+        assert await response.read() == b"hi"
+        assert response.header("x-trailer") is None
+        response.release()
+
+    run(answer, scenario)
+
+
+def test_a_response_released_after_the_client_closed_closes_its_connection(run: Any) -> None:
+    async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
+        response = await client.request("GET", upstream.url + "/", [], None)
+        await client.close()
+        assert await response.read() == b"x"
+        response.release()
+        await asyncio.sleep(0.05)
+        assert upstream.ended == 1
+
+    run(always(ok(b"x")), scenario)
 
 
 @pytest.fixture(scope="module")

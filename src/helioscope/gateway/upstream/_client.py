@@ -16,8 +16,26 @@ from dataclasses import dataclass
 
 from helioscope.gateway.upstream._connection import Connection, StaleConnection, UpstreamError
 
-# Never sent as given: the client frames the request itself.
-_FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+# Never sent as given: the client frames the request itself, and connection-level headers
+# (from fallback options, say) would change what the connection is.
+_FRAMING = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "upgrade",
+    }
+)
+# Sent again on a new connection when a reused one was closed before any answer. Not POST:
+# the upstream may have taken the call up before it went away, and a second one is billed
+# twice; the 502 lets the caller decide (the OpenAI and Anthropic SDKs retry it).
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_MAX_ORIGINS = 1024  # parsed origins remembered (Helicone-Target-URL is the caller's choice)
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -56,6 +74,8 @@ def parse_origin(origin: str) -> Origin:
     default = 443 if scheme == "https" else 80
     if authority.startswith("["):  # an IPv6 literal
         end = authority.find("]")
+        if end < 0:
+            raise UpstreamError(f"not a valid host in {origin!r}")
         host, rest = authority[1:end], authority[end + 1 :]
         port_text = rest[1:] if rest.startswith(":") else ""
     else:
@@ -102,12 +122,12 @@ class UpstreamResponse:
     exchange completed, and drops it otherwise.
     """
 
-    __slots__ = ("_conn", "_max_idle", "_pool", "_released", "raw_headers", "status")
+    __slots__ = ("_client", "_conn", "_origin", "_released", "raw_headers", "status")
 
-    def __init__(self, conn: Connection, pool: list[Connection], max_idle: int) -> None:
+    def __init__(self, conn: Connection, origin: Origin, client: UpstreamClient) -> None:
         self._conn = conn
-        self._pool = pool
-        self._max_idle = max_idle
+        self._origin = origin
+        self._client = client
         self._released = False
         self.status = conn.status
         self.raw_headers = conn.headers
@@ -150,13 +170,8 @@ class UpstreamResponse:
         if self._released:
             return
         self._released = True
-        conn = self._conn
-        if conn.finish():
-            if len(self._pool) >= self._max_idle:  # a burst is over: keep what a steady load uses
-                conn.abort()
-                return
-            conn.idle_since = time.monotonic()
-            self._pool.append(conn)
+        if self._conn.finish():
+            self._client._park(self._conn, self._origin)
 
 
 class UpstreamClient:
@@ -178,6 +193,7 @@ class UpstreamClient:
         self._ssl = ssl_context
         self._origins: dict[str, Origin] = {}
         self._idle: dict[Origin, list[Connection]] = {}
+        self._swept = time.monotonic()
         self._closed = False
 
     def _ssl_context(self) -> ssl.SSLContext:
@@ -198,11 +214,15 @@ class UpstreamClient:
         origin_text, target = split_url(url)
         origin = self._origins.get(origin_text)
         if origin is None:
+            if len(self._origins) >= _MAX_ORIGINS:
+                self._origins.clear()
             origin = self._origins[origin_text] = parse_origin(origin_text)
         payload = body or b""
         head = request_head(method, target, origin.host_header, headers, len(payload))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
+        if time.monotonic() - self._swept > self.keepalive_seconds:
+            self._sweep()
         pool = self._idle.setdefault(origin, [])
         while True:
             conn = self._take(pool)
@@ -211,12 +231,13 @@ class UpstreamClient:
             try:
                 await conn.exchange(head, payload, deadline, method == "HEAD")
             except StaleConnection:
-                # The upstream closed the connection as idle, not a byte of answer came back:
-                # it did not take the request up (a server answers what it works on). Send it
-                # again on a new connection; the other idle ones are as old, so drop them.
+                # Closed as idle just as the request went out, and not a byte of answer: the
+                # other idle connections are as old, so drop them; send again if that is safe.
                 self._drop(pool)
+                if method not in _IDEMPOTENT:
+                    raise
                 continue  # only reused connections go stale, so this ends on a new one
-            return UpstreamResponse(conn, pool, self.max_idle_per_origin)
+            return UpstreamResponse(conn, origin, self)
 
     def _take(self, pool: list[Connection]) -> Connection | None:
         expired = time.monotonic() - self.keepalive_seconds
@@ -248,6 +269,31 @@ class UpstreamClient:
         except TimeoutError:
             raise TimeoutError(f"connecting to {origin.host_header} timed out") from None
         return conn
+
+    def _park(self, conn: Connection, origin: Origin) -> None:
+        """Keep a connection whose exchange ended cleanly for the next request."""
+        pool = self._idle.setdefault(origin, [])
+        if self._closed or len(pool) >= self.max_idle_per_origin:
+            conn.abort()  # shut down, or a burst is over: keep what a steady load uses
+            return
+        conn.idle_since = time.monotonic()
+        pool.append(conn)
+
+    def _sweep(self) -> None:
+        """Close connections idle past the keep-alive time, and forget origins left empty."""
+        self._swept = now = time.monotonic()
+        expired = now - self.keepalive_seconds
+        for origin, pool in list(self._idle.items()):
+            keep = []
+            for conn in pool:
+                if conn.closed or conn.idle_since < expired:
+                    conn.abort()
+                else:
+                    keep.append(conn)
+            if keep:
+                pool[:] = keep
+            else:
+                del self._idle[origin]
 
     @staticmethod
     def _drop(pool: list[Connection]) -> None:

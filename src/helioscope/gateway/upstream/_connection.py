@@ -36,6 +36,7 @@ class Connection(asyncio.Protocol):
         self.loop = loop
         self.transport: asyncio.Transport | None = None
         self.closed = False
+        self._aborted = False
         self.reused = False
         self.idle_since = 0.0
         self._parser = httptools.HttpResponseParser(self)
@@ -53,6 +54,7 @@ class Connection(asyncio.Protocol):
         self._buffered = 0
         self._paused = False
         self._received = False
+        self._dirty = False  # bytes came after the answer: the connection is not reused
         self._informational = False
         self._eof_body = False
         self._head_only = False
@@ -66,13 +68,17 @@ class Connection(asyncio.Protocol):
         self._reset()
         self.active = True
         self._head_only = head_only
-        self._timer = self.loop.call_at(deadline, self._timed_out)
         transport = self.transport
         assert transport is not None
-        if body:
-            transport.writelines((head, body))
-        else:
-            transport.write(head)
+        try:
+            if body:
+                transport.writelines((head, body))
+            else:
+                transport.write(head)
+        except (RuntimeError, OSError) as exc:  # uvloop raises RuntimeError on a dead handle
+            self.abort()
+            raise UpstreamError(f"could not send the request: {exc}") from exc
+        self._timer = self.loop.call_at(deadline, self._timed_out)
         try:
             while not self.headers_done and self.error is None:
                 await self._wait()
@@ -94,10 +100,10 @@ class Connection(asyncio.Protocol):
                     self._paused = False
                     self.transport.resume_reading()
                 return data
-            if self.complete:
-                return None
             if self.error is not None:
                 raise self.error
+            if self.complete:
+                return None
             await self._wait()
 
     def finish(self) -> bool:
@@ -105,15 +111,25 @@ class Connection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        reusable = self.complete and self.keep_alive and not self.closed and self.error is None
+        reusable = (
+            self.complete
+            and self.keep_alive
+            and not self._dirty
+            and not self.closed
+            and self.error is None
+        )
         self.active = False
         if not reusable:
             self.abort()
+        elif self._paused and self.transport is not None:
+            # Reading paused on a full buffer as the answer ended: the next exchange reads.
+            self._paused = False
+            self.transport.resume_reading()
         return reusable
 
     def abort(self) -> None:
         """Drop the connection at once (mid-exchange, or no longer wanted)."""
-        self.closed = True
+        self.closed = self._aborted = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -150,7 +166,10 @@ class Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
-        if not self.active:  # bytes nobody asked for: the connection cannot be trusted again
+        if not self.active or self.complete:
+            # Bytes nobody asked for (an idle-timeout 408, say): the answer already in hand
+            # stands, and the connection is not trusted again.
+            self._dirty = True
             self.abort()
             return
         self._received = True
@@ -176,7 +195,8 @@ class Connection(asyncio.Protocol):
             self._timer = None
         if not self.active or self.complete:
             return
-        if self.headers_done and self._eof_body and exc is None:
+        ended_by_peer = exc is None and not self._aborted and self.error is None
+        if self.headers_done and self._eof_body and ended_by_peer:
             self.complete = True  # a body delimited by the end of the connection
         elif self.reused and not self._received:
             self._fail(StaleConnection("the upstream closed an idle keep-alive connection"))
@@ -187,11 +207,19 @@ class Connection(asyncio.Protocol):
 
     # -- httptools callbacks -------------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        if self.complete:  # a second message in the bytes that ended the first
+            self._dirty = True
+
     def on_header(self, name: bytes, value: bytes | None) -> None:
+        if self.headers_done or self._dirty:
+            return  # trailers (after a chunked body) or a stray message: not relayed
         # Lower-cased once here (names are case-insensitive; HTTP/2 sends them so anyway).
         self.headers.append((name.lower(), value or b""))
 
     def on_headers_complete(self) -> None:
+        if self._dirty:
+            return
         status = self._parser.get_status_code()
         if 100 <= status < 200:  # informational (100 Continue, 103 Early Hints): the answer follows
             self._informational = True
@@ -207,14 +235,17 @@ class Connection(asyncio.Protocol):
             return
         framed = False
         for name, value in self.headers:
+            # llhttp's framing: a length, or a transfer coding that ends in chunked.
             if name == b"content-length" or (
-                name == b"transfer-encoding" and b"chunked" in value.lower()
+                name == b"transfer-encoding" and value.lower().rstrip().endswith(b"chunked")
             ):
                 framed = True
                 break
         self._eof_body = not framed and status not in (204, 304)
 
     def on_body(self, body: bytes) -> None:
+        if self._dirty:
+            return
         self._chunks.append(body)
         self._buffered += len(body)
         if self._buffered > _HIGH_WATER and not self._paused and self.transport is not None:
@@ -222,6 +253,8 @@ class Connection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def on_message_complete(self) -> None:
+        if self._dirty:
+            return
         if self._informational:
             self._informational = False
             return

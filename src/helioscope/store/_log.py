@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import operator
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import select
@@ -17,6 +19,8 @@ from helioscope.store._schema import request_body, request_response
 from helioscope.store.records import LogRow
 
 _KEY = ("organization_id", "request_id")
+_T = TypeVar("_T")
+_U = TypeVar("_U")
 
 
 _BODIES = ("request_body", "response_body")
@@ -104,6 +108,24 @@ async def _existing_sessions(
     return found
 
 
+_SLICE = 100
+
+
+async def _in_slices(items: list[_T], convert: Callable[[list[_T]], list[_U]]) -> list[_U]:
+    """``convert(items)``, a slice at a time, letting the event loop run between slices.
+
+    The store shares its event loop with the gateway: a batch of 2,000 rows converted in one
+    go would hold every call in flight for ~20 ms.
+    """
+    if len(items) <= _SLICE:
+        return convert(items)
+    out: list[_U] = []
+    for start in range(0, len(items), _SLICE):
+        out.extend(convert(items[start : start + _SLICE]))
+        await asyncio.sleep(0)
+    return out
+
+
 async def insert_log_rows(conn: AsyncConnection, rows: list[LogRow]) -> None:
     """Insert (or replace, by organization and request id) a batch of rows."""
     if not rows:
@@ -114,9 +136,9 @@ async def insert_log_rows(conn: AsyncConnection, rows: list[LogRow]) -> None:
     for row in rows:
         latest[(row.organization_id, row.request_id)] = row
     replaced = await _existing_sessions(conn, list(latest))
-    values = [_row_dict(row, now) for row in latest.values()]
+    values = await _in_slices(list(latest.values()), lambda part: [_row_dict(r, now) for r in part])
     rows_upsert = bulk_upsert(request_response, _KEY, conn.dialect.name)
-    await conn.exec_driver_sql(rows_upsert.sql, rows_upsert.rows(values))
+    await conn.exec_driver_sql(rows_upsert.sql, await _in_slices(values, rows_upsert.rows))
     # Session totals: new rows are added in; a row that replaced another (a replay, a reused
     # Helicone-Request-Id) has its old and new sessions recomputed from the log.
     await session_summary.add_new_rows(

@@ -22,6 +22,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.done: asyncio.Future[int] | None = None
         self.body: list[bytes] = []
+        self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -37,6 +38,7 @@ class _Connection(asyncio.Protocol):
             self.done.set_result(self.parser.get_status_code())
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
         if self.done is not None and not self.done.done():
             self.done.set_exception(ConnectionError(f"the server closed the connection: {exc}"))
 
@@ -66,17 +68,18 @@ class LoadClient:
         self._pools: dict[str, list[_Connection]] = {}
 
     async def _pool(self, url: str) -> list[_Connection]:
+        """The origin's connections, reopening any the server closed while they sat idle
+        (uvicorn closes a keep-alive connection after 5 s; other targets' rounds take longer).
+        """
         parts = urlsplit(url)
-        pool = self._pools.get(parts.netloc)
-        if pool is None:
-            loop = asyncio.get_running_loop()
-            pool = []
-            for _ in range(self.concurrency):
-                _, conn = await loop.create_connection(
-                    _Connection, parts.hostname or "127.0.0.1", parts.port or 80
-                )
-                pool.append(conn)
-            self._pools[parts.netloc] = pool
+        pool = self._pools.setdefault(parts.netloc, [])
+        pool[:] = [conn for conn in pool if not conn.closed]
+        loop = asyncio.get_running_loop()
+        while len(pool) < self.concurrency:
+            _, conn = await loop.create_connection(
+                _Connection, parts.hostname or "127.0.0.1", parts.port or 80
+            )
+            pool.append(conn)
         return pool
 
     async def run_round(

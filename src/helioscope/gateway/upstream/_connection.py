@@ -25,7 +25,8 @@ class UpstreamError(Exception):
 class StaleConnection(UpstreamError):
     """A reused keep-alive connection was closed before any byte of the response came back.
 
-    The upstream closed it while it sat idle; the request can be sent again on a new one.
+    The upstream closed it as idle, most likely before reading the request; an idempotent
+    request is sent again on a new connection (see ``UpstreamClient.request``).
     """
 
 

@@ -360,3 +360,48 @@ async def test_session_query_bad_input(helioscope: Running, body: dict[str, Any]
     )
     assert response.status_code == 400
     assert response.json()["data"] is None
+
+
+async def test_whole_numbers_are_written_as_javascript_writes_them(
+    helioscope: Running, data: Any
+) -> None:
+    # Helicone's server writes 200 and 15, not 200.0 and 15.0; clients that read JSON into typed
+    # values (Python's json, Go's) see the difference.
+    window = {
+        "startTimeUnixMs": (T0 - dt.timedelta(hours=1)).timestamp() * 1000,
+        "endTimeUnixMs": (T0 + dt.timedelta(hours=1)).timestamp() * 1000,
+    }
+    metrics_window = {
+        "start": (T0 - dt.timedelta(hours=1)).isoformat(),
+        "end": (T0 + dt.timedelta(hours=1)).isoformat(),
+    }
+    request = (await post(helioscope, "/v1/request/query", {"filter": "all"})).json()["data"][0]
+    sessions = await post(
+        helioscope,
+        "/v1/session/query",
+        {"search": "", "timeFilter": window, "timezoneDifference": 0, "filter": "all"},
+    )
+    latency = await post(
+        helioscope, "/v1/metrics/averageLatency", {"filter": "all", "timeFilter": metrics_window}
+    )
+    cost = await post(
+        helioscope, "/v1/metrics/totalCost", {"filter": "all", "timeFilter": metrics_window}
+    )
+    session = sessions.json()["data"][0]
+    for value in (
+        request["response_status"],
+        request["prompt_tokens"],
+        request["total_tokens"],
+        request["delay_ms"],
+        session["total_requests"],
+        session["total_tokens"],
+        latency.json()["data"],
+    ):
+        assert type(value) is int, (value, request, session, latency.text)
+    assert (
+        '"response_status":200,'
+        in (await post(helioscope, "/v1/request/query", {"filter": "all", "limit": 1})).text
+    )
+    # Fractions stay fractions.
+    assert request["request_id"] == "r5" and request["cost"] == 1e-05
+    assert type(cost.json()["data"]) is float

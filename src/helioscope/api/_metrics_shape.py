@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from helioscope.api.envelope import Number
 from helioscope.store import Buckets, TimeWindow
 from helioscope.store._timeseries import MAX_TZ_MINUTES
 
@@ -88,18 +89,18 @@ class DataOverTimeRequest(BaseModel):
 class TokensPerRequest(BaseModel):
     """Average tokens per request."""
 
-    average_prompt_tokens_per_response: float
-    average_completion_tokens_per_response: float
-    average_total_tokens_per_response: float
+    average_prompt_tokens_per_response: Number
+    average_completion_tokens_per_response: Number
+    average_total_tokens_per_response: Number
 
 
 class DashboardTotals(BaseModel):
     """Every dashboard total at once (Helioscope's addition: one query instead of eight)."""
 
     total_requests: int
-    total_cost: float
-    average_latency: float
-    average_time_to_first_token: float
+    total_cost: Number
+    average_latency: Number
+    average_time_to_first_token: Number
     average_tokens_per_request: TokensPerRequest
     total_threats: int
     active_users: int
@@ -114,7 +115,7 @@ class ModelMetric(BaseModel):
     total_completion_tokens: int
     total_prompt_token: int
     total_tokens: int
-    cost: float
+    cost: Number
 
 
 class CountryData(BaseModel):
@@ -132,7 +133,7 @@ class Breakdown(BaseModel):
     total_prompt_tokens: int
     total_completion_tokens: int
     total_tokens: int
-    cost: float
+    cost: Number
     errors: int
 
 
@@ -140,15 +141,15 @@ class Quantiles(BaseModel):
     """Quantiles of one bucket."""
 
     time: str
-    p75: float
-    p90: float
-    p95: float
-    p99: float
+    p75: Number
+    p90: Number
+    p95: Number
+    p99: Number
 
 
 class ScoreOverTime(BaseModel):
     """Average of one score in one bucket."""
 
     score_key: str
-    score_sum: float
+    score_sum: Number
     created_at_trunc: str

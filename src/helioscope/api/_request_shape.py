@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
+from helioscope.api.envelope import Number
+
 NANO_USD = 1_000_000_000
 
 
@@ -17,7 +19,7 @@ class HeliconeRequest(BaseModel):
     response_id: str | None
     response_created_at: str | None
     response_body: Any = None
-    response_status: float
+    response_status: Number
     response_model: str | None
     request_id: str
     request_created_at: str
@@ -29,17 +31,17 @@ class HeliconeRequest(BaseModel):
     model_override: str | None
     helicone_user: str | None
     provider: str
-    delay_ms: float | None
-    time_to_first_token: float | None
-    total_tokens: float | None
-    prompt_tokens: float | None
-    prompt_cache_write_tokens: float | None
-    prompt_cache_read_tokens: float | None
-    completion_tokens: float | None
-    prompt_audio_tokens: float | None
-    completion_audio_tokens: float | None
-    reasoning_tokens: float | None = None
-    cost: float | None
+    delay_ms: Number | None
+    time_to_first_token: Number | None
+    total_tokens: Number | None
+    prompt_tokens: Number | None
+    prompt_cache_write_tokens: Number | None
+    prompt_cache_read_tokens: Number | None
+    completion_tokens: Number | None
+    prompt_audio_tokens: Number | None
+    completion_audio_tokens: Number | None
+    reasoning_tokens: Number | None = None
+    cost: Number | None
     prompt_id: str | None
     prompt_version: str | None = None
     feedback_created_at: str | None = None
@@ -50,8 +52,8 @@ class HeliconeRequest(BaseModel):
     country_code: str | None
     asset_ids: list[str] | None
     asset_urls: dict[str, str] | None
-    scores: dict[str, float] | None
-    costUSD: float | None = None
+    scores: dict[str, Number] | None
+    costUSD: Number | None = None
     properties: dict[str, str]
     assets: list[str]
     target_url: str

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from helioscope.api._request_shape import NANO_USD, iso
+from helioscope.api.envelope import Number
 
 MAX_TZ_MINUTES = 24 * 60
 
@@ -16,8 +17,8 @@ MAX_TZ_MINUTES = 24 * 60
 class TimeFilterMs(BaseModel):
     """A time window in epoch milliseconds."""
 
-    startTimeUnixMs: float
-    endTimeUnixMs: float
+    startTimeUnixMs: Number
+    endTimeUnixMs: Number
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeFilterMs:
@@ -66,12 +67,12 @@ class SessionResult(BaseModel):
     latest_request_created_at: str
     session_id: str
     session_name: str
-    total_cost: float
-    total_requests: float
-    prompt_tokens: float
-    completion_tokens: float
-    total_tokens: float
-    avg_latency: float
+    total_cost: Number
+    total_requests: Number
+    prompt_tokens: Number
+    completion_tokens: Number
+    total_tokens: Number
+    avg_latency: Number
     user_ids: list[str] = []
 
 
@@ -82,8 +83,8 @@ class SessionNameResult(BaseModel):
     created_at: str
     last_used: str
     first_used: str
-    session_count: float
-    avg_latency: float
+    session_count: Number
+    avg_latency: Number
 
 
 class HistogramRow(BaseModel):
@@ -91,13 +92,13 @@ class HistogramRow(BaseModel):
 
     range_start: str
     range_end: str
-    value: float
+    value: Number
 
 
 class AverageRow(BaseModel):
     """An average."""
 
-    average: float
+    average: Number
 
 
 class SessionMetricsAverages(BaseModel):

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from helioscope.api._request_shape import _body, iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
 from helioscope.store import MAX_PAGE
 
 router = APIRouter(tags=["Dataset"], responses=ERROR_RESPONSES)
@@ -77,7 +77,7 @@ class HeliconeDataset(BaseModel):
     meta: Any
     name: str | None
     organization: str
-    requests_count: float
+    requests_count: Number
 
 
 class SignedUrl(BaseModel):

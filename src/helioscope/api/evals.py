@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
 from helioscope.store import MAX_PAGE, EvalQuery
 
 router = APIRouter(prefix="/v1/evals", tags=["Evals"], responses=ERROR_RESPONSES)
@@ -58,16 +58,16 @@ class AverageOverTime(BaseModel):
     """The average score of a day."""
 
     date: str
-    value: float
+    value: Number
 
 
 class Eval(BaseModel):
     """One score name's aggregates."""
 
     name: str
-    averageScore: float
-    minScore: float
-    maxScore: float
+    averageScore: Number
+    minScore: Number
+    maxScore: Number
     count: int
     overTime: list[OverTime]
     averageOverTime: list[AverageOverTime]
@@ -76,9 +76,9 @@ class Eval(BaseModel):
 class Bucket(BaseModel):
     """How many scores fall in [lower, upper]."""
 
-    lower: float
-    upper: float
-    value: float
+    lower: Number
+    upper: Number
+    value: Number
 
 
 class ScoreDistribution(BaseModel):
@@ -92,7 +92,7 @@ class NewEval(BaseModel):
     """Body of ``POST /v1/evals/{requestId}``."""
 
     name: str = Field(min_length=1, max_length=200)
-    score: float
+    score: Number
 
 
 @router.post("/query", response_model=Result[list[Eval]])

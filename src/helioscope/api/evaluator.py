@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from helioscope.api._experiment_deps import EvaluatorResult, ExperimentsDep, shape_evaluator
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
 from helioscope.errors import BadRequest
 from helioscope.experiments import (
     BOOL_SUFFIX,
@@ -128,7 +128,7 @@ class LlmTest(BaseModel):
 class EvaluatorScore(BaseModel):
     """A test score."""
 
-    score: float | bool
+    score: Number | bool
 
 
 class LastMileTest(BaseModel):
@@ -141,7 +141,7 @@ class LastMileTest(BaseModel):
 class EvaluatorStats(BaseModel):
     """How an evaluator has scored."""
 
-    averageScore: float
+    averageScore: Number
     totalUses: int
     recentTrend: Literal["up", "down", "stable"]
     scoreDistribution: list[dict[str, Any]]

@@ -15,7 +15,7 @@ from helioscope.api import experiment_query
 from helioscope.api._experiment_evaluators import add_evaluator_routes
 from helioscope.api._experiment_shapes import ExperimentId
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
 from helioscope.experiments import legacy
 
 router = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
@@ -59,7 +59,7 @@ class Score(BaseModel):
     """A score: its type and the mean value."""
 
     valueType: str
-    value: float
+    value: Number
 
 
 class HypothesisScores(BaseModel):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from helioscope.api._experiment_deps import ExperimentsDep
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
 from helioscope.store import MAX_PAGE
 
 router = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
@@ -50,9 +50,9 @@ class ScoreV2(BaseModel):
     """An aggregate score: the mean as ``value``, with ``min``, ``max`` and ``count``."""
 
     valueType: str
-    value: float
-    max: float
-    min: float
+    value: Number
+    max: Number
+    min: Number
     count: int
 
 

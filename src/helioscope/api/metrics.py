@@ -26,7 +26,7 @@ from helioscope.api._metrics_shape import (
 )
 from helioscope.api._request_shape import NANO_USD, iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
 from helioscope.store import Store
 
 router = APIRouter(prefix="/v1/metrics", tags=["Metrics"], responses=ERROR_RESPONSES)
@@ -36,7 +36,7 @@ class CountOverTime(BaseModel):
     """A count in one bucket (requests, users, threats, errors)."""
 
     time: str
-    count: float
+    count: Number
     status: int | None = None
 
 
@@ -44,23 +44,23 @@ class CostOverTime(BaseModel):
     """Cost (USD) in one bucket."""
 
     time: str
-    cost: float
+    cost: Number
 
 
 class TokensOverTime(BaseModel):
     """Tokens in one bucket."""
 
     time: str
-    prompt_tokens: float
-    completion_tokens: float
+    prompt_tokens: Number
+    completion_tokens: Number
 
 
 class DetailedTokensOverTime(TokensOverTime):
     """Tokens in one bucket, with reasoning and cache tokens."""
 
-    reasoning_tokens: float
-    prompt_cache_read_tokens: float
-    prompt_cache_write_tokens: float
+    reasoning_tokens: Number
+    prompt_cache_read_tokens: Number
+    prompt_cache_write_tokens: Number
 
 
 class ModelUsageOverTime(BaseModel):
@@ -68,22 +68,22 @@ class ModelUsageOverTime(BaseModel):
 
     time: str
     model: str
-    request_count: float
-    total_tokens: float
+    request_count: Number
+    total_tokens: Number
 
 
 class LatencyOverTime(BaseModel):
     """Average latency (ms) in one bucket."""
 
     time: str
-    duration: float
+    duration: Number
 
 
 class TimeToFirstTokenOverTime(BaseModel):
     """Average time to first token (ms) in one bucket."""
 
     time: str
-    ttft: float
+    ttft: Number
 
 
 def _and(left: Any, right: Any) -> Any:
@@ -162,13 +162,17 @@ async def get_total_requests(
     return Result(data=(await _totals(body, key, store))["requests"])
 
 
-@router.post("/totalCost", response_model=Result[float])
+class NumberResult(Result[Number]):
+    """``{"data": <number>, "error": null}`` (a named schema for the single-number metrics)."""
+
+
+@router.post("/totalCost", response_model=NumberResult)
 async def get_total_cost(body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """Total cost in USD."""
     return Result(data=(await _totals(body, key, store))["cost"] / NANO_USD)
 
 
-@router.post("/averageLatency", response_model=Result[float])
+@router.post("/averageLatency", response_model=NumberResult)
 async def get_average_latency(
     body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -177,7 +181,7 @@ async def get_average_latency(
     return Result(data=_average(t["latency_sum"], t["requests"]))
 
 
-@router.post("/averageTimeToFirstToken", response_model=Result[float])
+@router.post("/averageTimeToFirstToken", response_model=NumberResult)
 async def get_average_time_to_first_token(
     body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from helioscope.api._metrics_shape import DataOverTimeRequest, TimeFilter
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
 
 router = APIRouter(prefix="/v1/property", tags=["Property"], responses=ERROR_RESPONSES)
 
@@ -49,7 +49,7 @@ class TopCost(BaseModel):
     """Cost (USD) of one property value."""
 
     value: str
-    cost: float
+    cost: Number
 
 
 class TopCount(BaseModel):
@@ -69,7 +69,7 @@ class PropertyOverTime(BaseModel):
     """Cost and requests of one property value in one bucket."""
 
     property: str
-    total_cost: float
+    total_cost: Number
     request_count: int
     created_at_trunc: str
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from helioscope.api._request_shape import NANO_USD
 from helioscope.api._session_shape import HistogramRow, histogram, shifted
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
 from helioscope.store import MAX_USERS_PAGE, TimeWindow, UserQuery
 from helioscope.store._timeseries import MAX_TZ_MINUTES
 
@@ -56,16 +56,16 @@ class UserMetricsResult(BaseModel):
 
     id: str
     user_id: str
-    active_for: float
+    active_for: Number
     first_active: str
     last_active: str
-    total_requests: float
-    average_requests_per_day_active: float
-    average_tokens_per_request: float
-    total_completion_tokens: float
-    total_prompt_tokens: float
-    cost: float
-    rate_limited_count: float
+    total_requests: Number
+    average_requests_per_day_active: Number
+    average_tokens_per_request: Number
+    total_completion_tokens: Number
+    total_prompt_tokens: Number
+    cost: Number
+    rate_limited_count: Number
 
 
 class UserMetrics(BaseModel):
@@ -90,7 +90,7 @@ class UserTotals(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     user_id: str
-    cost: float
+    cost: Number
 
 
 class UserOverviewParams(BaseModel):

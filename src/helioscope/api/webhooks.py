@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from helioscope.api.deps import AdminKeyDep, ApiKeyDep, LogKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
 from helioscope.api.request import ScoreRequest, score_values
 from helioscope.errors import NotFound
 from helioscope.ingest import WebhookDispatcher, check_destination
@@ -166,7 +166,7 @@ class Alert(BaseModel):
     org_id: str
     name: str
     metric: str
-    threshold: float
+    threshold: Number
     time_window: int
     minimum_request_count: int
     cooldown: int
@@ -186,7 +186,7 @@ class AlertHistory(BaseModel):
     alert_id: str
     alert_name: str
     alert_metric: str
-    triggered_value: float
+    triggered_value: Number
     requests: int
     status: str
     alert_start_time: dt.datetime

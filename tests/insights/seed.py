@@ -30,7 +30,10 @@ def make_rows(org_id: str, n: int = 60, seed: int = 7, span_hours: int = 72) -> 
         if rng.random() < 0.3:
             properties["env"] = rng.choice(["prod", "dev"])
         if user == "bob" and rng.random() < 0.5:
-            properties["Helicone-Rate-Limit-Status"] = "rate_limited"
+            # Helicone's gateway writes the second; its user metrics counted only the first.
+            properties["Helicone-Rate-Limit-Status"] = ("rate_limited", "bucket_rate_limited")[
+                i % 2
+            ]
         prompt, completion = rng.randint(1, 500), rng.randint(0, 300)
         created = T0 + dt.timedelta(minutes=rng.randint(0, span_hours * 60 - 1))
         rows.append(

@@ -43,7 +43,10 @@ def per_user(rows: list[LogRow]) -> dict[str, dict[str, Any]]:
             "total_completion_tokens": sum(r.completion_tokens or 0 for r in mine),
             "cost": sum(r.cost or 0 for r in mine) / NANO,
             "rate_limited_count": sum(
-                1 for r in mine if r.properties.get("Helicone-Rate-Limit-Status") == "rate_limited"
+                1
+                for r in mine
+                if r.properties.get("Helicone-Rate-Limit-Status")
+                in ("rate_limited", "bucket_rate_limited")
             ),
             "first_active": min(r.request_created_at for r in mine),
             "last_active": max(r.request_created_at for r in mine),
@@ -102,6 +105,37 @@ async def test_user_having_filters_sort_and_paging(helioscope: Running, rows: li
     by_cost = sorted(expected, key=lambda k: -expected[k]["cost"])
     assert [u["user_id"] for u in got["users"]] == [by_cost[1]]
     assert got["count"] == len(expected)
+
+
+async def test_rate_limited_calls_count_in_both_spellings(
+    helioscope: Running, rows: list[LogRow]
+) -> None:
+    bob = per_user(rows)["bob"]
+    spellings = {r.properties.get("Helicone-Rate-Limit-Status") for r in rows if r.user_id == "bob"}
+    assert {"rate_limited", "bucket_rate_limited"} <= spellings  # the seed has both
+    having = {"users_view": {"user_user_id": {"equals": "bob"}}}
+    got = data(await post(helioscope, "/v1/user/metrics/query", {"filter": having}))
+    assert got["users"][0]["rate_limited_count"] == bob["rate_limited_count"]
+
+
+async def test_earlier_unprefixed_users_view_columns_still_filter(
+    helioscope: Running, rows: list[LogRow]
+) -> None:
+    expected = per_user(rows)
+    busiest = max(v["total_requests"] for v in expected.values())
+    for old, new in (
+        ("total_requests", "user_total_requests"),
+        ("user_id", "user_user_id"),
+        ("total_prompt_token", "user_total_prompt_tokens"),
+    ):
+        value: Any = "alice" if old == "user_id" else busiest
+        op = "equals" if old == "user_id" else "gte"
+        results = []
+        for name in (old, new):
+            body = {"filter": {"users_view": {name: {op: value}}}, "limit": 10}
+            got = data(await post(helioscope, "/v1/user/metrics/query", body))
+            results.append(sorted(u["user_id"] for u in got["users"]))
+        assert results[0] == results[1] and results[0], (old, results)
 
 
 async def test_user_totals_and_overview(helioscope: Running, rows: list[LogRow]) -> None:
@@ -183,6 +217,12 @@ async def test_property_top_and_over_time(helioscope: Running, rows: list[LogRow
         ("/v1/user/metrics/query", {"limit": 5000}, "limit"),
         ("/v1/user/metrics/query", {"sort": {"mood": "asc"}}, "mood"),
         ("/v1/user/metrics/query", {"filter": {"users_view": {"user_nope": {}}}}, "user_nope"),
+        (
+            "/v1/user/metrics/query",
+            {"filter": {"users_view": {"user_total_requests": {"gt": 1e30}}}},
+            "user_total_requests.gt",
+        ),
+        ("/v1/user/metrics/query", {"offset": 2**63}, "offset"),
         (
             "/v1/user/query",
             {"timeFilter": {"startTimeUnixSeconds": 10, "endTimeUnixSeconds": 1}},

@@ -17,7 +17,9 @@ from helioscope.store._timeseries import TimeWindow
 from helioscope.store.filters import compile_filter, where_or_true
 
 MAX_USERS_PAGE = 1000
-RATE_LIMITED = "rate_limited"
+# Helicone's user metrics count "rate_limited", while its gateway (and ours) writes
+# "bucket_rate_limited" on a refused call, so its count stayed 0; both values count here.
+RATE_LIMITED = ("rate_limited", "bucket_rate_limited")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,7 @@ def aggregates(d: SqlDialect) -> dict[str, ColumnElement[Any]]:
     tokens = func.coalesce(func.sum(rr.c.prompt_tokens), 0) + func.coalesce(
         func.sum(rr.c.completion_tokens), 0
     )
-    limited = d.json_text(rr.c.properties, "Helicone-Rate-Limit-Status") == RATE_LIMITED
+    limited = d.json_text(rr.c.properties, "Helicone-Rate-Limit-Status").in_(RATE_LIMITED)
     return {
         "user_id": rr.c.user_id,
         "active_for": days,

@@ -224,6 +224,12 @@ USER_AGGREGATES: dict[str, Field | MapField] = {
         ("rate_limited_count", NUMBER, 1),
     )
 }
+# Helicone's earlier users_view names, without the prefix (``total_prompt_token`` as it was
+# spelt then): filters saved against those versions keep working.
+USER_AGGREGATES.update(
+    {name.removeprefix("user_"): field for name, field in list(USER_AGGREGATES.items())}
+)
+USER_AGGREGATES["total_prompt_token"] = USER_AGGREGATES["total_prompt_tokens"]
 
 TABLES: dict[str, dict[str, Field | MapField]] = {
     "request_response_rmt": REQUEST_RESPONSE_RMT,

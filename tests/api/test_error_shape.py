@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from helioscope import Settings, create_app
+from helioscope.app import SERVER_OPTIONS
+from helioscope.testing import serve
 from tests.conftest import Running
 
 BAD_BODIES: list[object] = ["not json", {"filter": {"nope": 1}}, [1, 2], {"limit": "many"}]
@@ -65,3 +67,23 @@ async def test_unknown_route_is_an_envelope(helioscope: Running) -> None:
         response = await http.get("/v1/does-not-exist")
     assert response.status_code == 404
     assert response.json() == {"data": None, "error": "Not Found"}
+
+
+async def test_an_unexpected_error_is_a_500_envelope_that_closes_the_connection(
+    settings: Settings,
+) -> None:
+    # The server drops the connection after an unhandled error; without "connection: close" a
+    # keep-alive client sends its next request into the reset.
+    app = create_app(settings)
+
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/v1/boom", boom, methods=["POST"])
+    async with serve(app, **SERVER_OPTIONS) as url, httpx.AsyncClient(base_url=url) as http:
+        response = await http.post("/v1/boom")
+        assert response.status_code == 500
+        assert response.json() == {"data": None, "error": "internal error"}
+        assert response.headers["connection"] == "close"
+        for _ in range(3):  # the next calls on the same client are unaffected
+            assert (await http.get("/v1/request/nope")).status_code == 401

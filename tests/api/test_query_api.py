@@ -112,14 +112,15 @@ async def test_request_query_rejects_bad_input(helioscope: Running, data: Any) -
         {"filter": {"request_response_rmt": {"latnecy": {"gt": 1}}}},
     )
     assert bad.status_code == 400
-    assert bad.json() == {
-        "data": None,
-        "error": "filter.request_response_rmt.latnecy: unknown column of request_response_rmt",
-    }
+    assert bad.json()["data"] is None
+    assert bad.json()["error"].startswith(
+        "filter.request_response_rmt.latnecy: unknown column of request_response_rmt"
+    )
     for body in (
         {"filter": "all", "limit": 0},
         {"filter": "all", "limit": 5000},
         {"filter": "all", "offset": -1},
+        {"filter": "all", "offset": 2**63},
         {"filter": "all", "sort": {"latency": "sideways"}},
         {"filter": "all", "sort": {"password": "asc"}},
         {},
@@ -127,6 +128,35 @@ async def test_request_query_rejects_bad_input(helioscope: Running, data: Any) -
         response = await post(helioscope, "/v1/request/query", body)
         assert response.status_code == 400, (body, response.text)
         assert response.json()["data"] is None
+
+
+@pytest.mark.parametrize(
+    ("leaf", "node"),
+    [
+        ({"latency": {"gt": 1e19}}, "latency.gt"),
+        ({"prompt_tokens": {"equals": 2**63 - 1}}, "prompt_tokens.equals"),
+        ({"cost": {"gt": 1e10}}, "cost.gt"),  # nano-USD past 64 bits
+        ({"latency": {"lt": -1e19}}, "latency.lt"),
+    ],
+)
+async def test_numbers_past_64_bits_are_a_400_naming_the_node(
+    helioscope: Running, leaf: dict[str, Any], node: str
+) -> None:
+    for path in ("/v1/request/query", "/v1/request/count/query"):
+        response = await post(helioscope, path, {"filter": {"request_response_rmt": leaf}})
+        assert response.status_code == 400, response.text
+        assert response.json()["error"].startswith(f"filter.request_response_rmt.{node}: ")
+        assert "out of range" in response.json()["error"]
+    # The largest value that fits still compiles.
+    fits = {"request_response_rmt": {"latency": {"lt": 9e18}}}
+    assert (await post(helioscope, "/v1/request/query", {"filter": fits})).status_code == 200
+
+
+async def test_an_unknown_column_error_lists_the_known_ones(helioscope: Running) -> None:
+    body = {"filter": {"request_response_rmt": {"latnecy": {"gt": 1}}}}
+    error = (await post(helioscope, "/v1/request/count/query", body)).json()["error"]
+    assert error.startswith("filter.request_response_rmt.latnecy: unknown column of ")
+    assert "(known: " in error and "latency" in error
 
 
 async def test_query_ids_only_finds_own_requests(helioscope: Running, data: Any) -> None:

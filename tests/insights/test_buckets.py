@@ -67,3 +67,15 @@ def test_bucket_arithmetic() -> None:
         TimeWindow(at(2026, 2, 1), at(2026, 1, 1))
     with pytest.raises(BadRequest, match="dbIncrement"):
         Buckets("minute", 0).check(TimeWindow(at(2025, 1, 1), at(2026, 1, 1)))
+
+
+@pytest.mark.parametrize("tz", [-600, 600])
+@pytest.mark.parametrize("unit", ["week", "month", "year"])
+def test_windows_at_the_ends_of_the_calendar_have_buckets(tz: int, unit: str) -> None:
+    # Shifted to the client's clock, or stepped to the next month, these left Python's years.
+    for start, end in (
+        (dt.datetime.min.replace(tzinfo=dt.UTC), at(3, 1, 1)),
+        (at(9997, 6, 1), dt.datetime.max.replace(tzinfo=dt.UTC)),
+    ):
+        starts = list(Buckets(unit, tz).starts(TimeWindow(start, end)))
+        assert starts and starts == sorted(starts)

@@ -336,3 +336,15 @@ async def test_scores_over_time_average_each_score(helioscope: Running, rows: li
     assert data(await post(helioscope, "/v1/dashboard/scores/query", body, lonely_key)) == []
     bad = await post(helioscope, "/v1/dashboard/scores/query", {**body, "dbIncrement": "eon"})
     assert bad.status_code == 400 and "dbIncrement" in bad.json()["error"]
+
+
+async def test_a_window_at_the_start_of_the_calendar_is_answered(helioscope: Running) -> None:
+    body = {
+        "filter": "all",
+        "timeFilter": {"start": "0001-01-01T00:00:00Z", "end": "0002-01-01T00:00:00Z"},
+        "timeZoneDifference": 600,
+        "dbIncrement": "month",
+    }
+    response = await post(helioscope, "/v1/metrics/requestOverTime", body)
+    assert response.status_code == 200, response.text
+    assert all(point["count"] == 0 for point in response.json()["data"])

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from helioscope.api._request_shape import NANO_USD, iso
 from helioscope.api.envelope import Number
+from helioscope.store import MAX_OFFSET
 
 MAX_TZ_MINUTES = 24 * 60
 
@@ -45,7 +46,7 @@ class SessionQueryParams(BaseModel):
     nameEquals: str | None = None
     timezoneDifference: float = Field(0, ge=-MAX_TZ_MINUTES, le=MAX_TZ_MINUTES)
     filter: Any = "all"
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
     limit: int = Field(50, ge=1, le=1000)
 
 

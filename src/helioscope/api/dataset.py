@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from helioscope.api._request_shape import _body, iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
-from helioscope.store import MAX_PAGE
+from helioscope.store import MAX_OFFSET, MAX_PAGE
 
 router = APIRouter(tags=["Dataset"], responses=ERROR_RESPONSES)
 
@@ -45,7 +45,7 @@ class MutateParams(BaseModel):
 class RowsQuery(BaseModel):
     """Body of ``POST /v1/helicone-dataset/{datasetId}/query``."""
 
-    offset: int = Field(ge=0)
+    offset: int = Field(ge=0, le=MAX_OFFSET)
     limit: int = Field(ge=1, le=MAX_PAGE)
 
 

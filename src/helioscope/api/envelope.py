@@ -103,7 +103,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> JsonResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal error")
+        # Starlette re-raises after this response, and uvicorn then drops the connection: say
+        # so, or a client would send its next request on a connection about to be reset.
+        response = error_response(500, "internal error")
+        response.headers["connection"] = "close"
+        return response
 
     app.add_exception_handler(HelioscopeError, on_helioscope_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

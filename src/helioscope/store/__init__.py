@@ -1,7 +1,7 @@
 """The storage seam. Nothing outside this package imports SQLAlchemy or builds SQL."""
 
 from helioscope.store._keys import hash_api_key
-from helioscope.store._requests import MAX_PAGE, RequestQuery
+from helioscope.store._requests import MAX_OFFSET, MAX_PAGE, RequestQuery
 from helioscope.store._scores import EvalQuery
 from helioscope.store._sessions import SESSION_LIMIT, SessionQuery
 from helioscope.store._store import Store, is_transient
@@ -10,6 +10,7 @@ from helioscope.store._users import MAX_USERS_PAGE, UserQuery
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
 
 __all__ = [
+    "MAX_OFFSET",
     "MAX_PAGE",
     "MAX_USERS_PAGE",
     "SESSION_LIMIT",

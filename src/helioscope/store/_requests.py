@@ -20,6 +20,7 @@ from helioscope.store.filters import compile_filter, property_value, where_or_tr
 from helioscope.store.filters._values import check_text
 
 MAX_PAGE = 1000
+MAX_OFFSET = 2**63 - 1  # OFFSET is a 64-bit integer on both engines
 
 _SORTABLE: dict[str, ColumnElement[Any]] = {
     "created_at": rr.c.request_created_at,
@@ -143,7 +144,7 @@ async def query_requests(
 ) -> list[dict[str, Any]]:
     """A page of the organization's requests matching the filter."""
     d = SqlDialect(conn.dialect.name)
-    if not 0 <= query.offset or not 0 < query.limit <= MAX_PAGE:
+    if not 0 <= query.offset <= MAX_OFFSET or not 0 < query.limit <= MAX_PAGE:
         raise BadRequest(f"limit must be 1 to {MAX_PAGE} and offset at least 0")
     # Sorting by a body needs the bodies joined, even when they are not returned.
     bodies = query.include_bodies or bool({"request_prompt", "response_text"} & query.sort.keys())

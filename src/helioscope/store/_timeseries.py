@@ -20,6 +20,8 @@ UNIT_NAMES = {"min": "minute", **{u: u for u in BUCKET_UNITS}}
 MAX_TZ_MINUTES = 24 * 60
 MAX_BUCKETS = 10_000
 _BUCKET_FORMAT = "%Y-%m-%d %H:%M:%S"
+_EARLIEST = dt.datetime(2, 1, 1, tzinfo=dt.UTC)
+_LATEST = dt.datetime(9998, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,10 @@ class TimeWindow:
     end: dt.datetime
 
     def __post_init__(self) -> None:
+        # Clamped so that shifting to the client's clock and stepping to the next month or
+        # year stay within Python's years 1 to 9999; no log row lies outside these anyway.
+        object.__setattr__(self, "start", max(self.start, _EARLIEST))
+        object.__setattr__(self, "end", min(self.end, _LATEST))
         if self.start > self.end:
             raise BadRequest("timeFilter: start is after end")
 

@@ -121,7 +121,10 @@ class FilterCompiler:
                 field = fields.get(name)
                 column_path = f"{table_path}.{name}"
                 if field is None:
-                    raise InvalidFilter(f"{column_path}: unknown column of {table}")
+                    known = ", ".join(fields)
+                    raise InvalidFilter(
+                        f"{column_path}: unknown column of {table} (known: {known})"
+                    )
                 if isinstance(field, MapField):
                     if not isinstance(operators, dict):
                         raise InvalidFilter(f"{column_path}: expected an object of keys")

@@ -79,12 +79,19 @@ def _special(op: str, col: Expr, value: Any, kind: Kind) -> Cond | None:
     return None
 
 
+_INT64 = float(2**63)
+
+
 def _converted(kind: Kind, value: Any, scale: int, path: str) -> Any:
     """The value checked and converted for its column's kind."""
     if kind in (TEXT, VECTOR):
         return as_text(value, path)
     if kind is NUMBER:
         number = as_number(value, path) * scale
+        if not -_INT64 <= number < _INT64:
+            # Columns are 64-bit integers (cost in nano-USD): past that the driver cannot bind
+            # the value, and no row could match it anyway.
+            raise InvalidFilter(f"{path}: {value!r} is out of range")
         if scale != 1:
             return math.floor(number)  # Helicone floors cost x 1e9
         return int(number) if number.is_integer() else number

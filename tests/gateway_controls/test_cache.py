@@ -140,6 +140,32 @@ async def test_bucket_fills_before_it_hits(helioscope: Running, fake: FakeProvid
     assert int(raw.headers["helicone-cache-bucket-idx"]) in (0, 1, 2)
 
 
+async def test_back_to_back_calls_fill_each_bucket_once(
+    helioscope: Running, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The store's write of a new entry may wait (a busy SQLite writer, a slow Redis): the next
+    # identical call must still see that bucket filled, not pay the provider to fill it again.
+    backend = helioscope.services.gateway.controls.cache.backend  # type: ignore[union-attr]
+    write = backend.put
+
+    async def slow_put(org_id: str, key: str, value: bytes, ttl_seconds: int) -> None:
+        await asyncio.sleep(0.3)
+        await write(org_id, key, value, ttl_seconds)
+
+    monkeypatch.setattr(backend, "put", slow_put)
+    headers = {**CACHE, "Helicone-Cache-Bucket-Max-Size": "2"}
+    seen = []
+    async with openai_client(helioscope, **headers) as client:
+        for _ in range(4):
+            raw = await client.chat.completions.with_raw_response.create(
+                model="gpt-4o-mini", messages=MESSAGES
+            )
+            seen.append(raw.headers["helicone-cache"])
+    assert seen == ["MISS", "MISS", "HIT", "HIT"]
+    assert chat_calls(fake) == 2
+    await settle(helioscope)
+
+
 async def test_bad_bucket_size_is_a_400(helioscope: Running, fake: FakeProvider) -> None:
     async with httpx.AsyncClient(base_url=helioscope.url) as http:
         response = await http.post(

@@ -11,8 +11,9 @@ import asyncio
 import hashlib
 import time
 from collections import OrderedDict
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -138,12 +139,21 @@ class RememberingCache:
         stored = await self.backend.get_many(org_id, keys)
         for key, (value, expires) in stored.items():
             self._remember(key, value, expires)
-        return {key: value for key, (value, _) in stored.items()}
+            found[key] = value
+        # What memory holds counts too: the backend write of an entry made a moment ago may
+        # still be queued, and a bucket read as empty would be filled, and paid for, twice.
+        return found
 
-    async def put(self, org_id: str, key: str, value: bytes, ttl_seconds: int) -> None:
-        """Remember ``value`` at once and store it in the backend."""
+    def put(
+        self, org_id: str, key: str, value: bytes, ttl_seconds: int
+    ) -> Coroutine[Any, Any, None]:
+        """Remember ``value`` now; return the backend write, to await or run in the background.
+
+        Not a coroutine function: the entry must be readable before the next call's lookup,
+        even while the write waits for its turn.
+        """
         self._remember(key, value, time.time() + ttl_seconds)
-        await self.backend.put(org_id, key, value, ttl_seconds)
+        return self.backend.put(org_id, key, value, ttl_seconds)
 
 
 PURGE_EVERY_SECONDS = 3600  # expired rows read as absent; deleting them only reclaims space

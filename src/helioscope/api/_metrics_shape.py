@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from helioscope.api.envelope import Number
-from helioscope.store import MAX_OFFSET, Buckets, TimeWindow
+from helioscope.api._fields import Number, Offset
+from helioscope.store import Buckets, TimeWindow
 from helioscope.store._timeseries import MAX_TZ_MINUTES
 
 MAX_BREAKDOWN = 10_000
@@ -69,7 +69,7 @@ class RequestCountBody(BaseModel):
 class BreakdownBody(MetricsFilterBody):
     """Body of the breakdown routes (models, countries, providers, statuses)."""
 
-    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    offset: Offset = 0
     limit: int = Field(100, ge=1, le=MAX_BREAKDOWN)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
-from helioscope.api.envelope import Number
+from helioscope.api._fields import Number
 
 NANO_USD = 1_000_000_000
 

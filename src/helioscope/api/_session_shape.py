@@ -8,9 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from helioscope.api._fields import Number, Offset
 from helioscope.api._request_shape import NANO_USD, iso
-from helioscope.api.envelope import Number
-from helioscope.store import MAX_OFFSET
 
 MAX_TZ_MINUTES = 24 * 60
 
@@ -46,7 +45,7 @@ class SessionQueryParams(BaseModel):
     nameEquals: str | None = None
     timezoneDifference: float = Field(0, ge=-MAX_TZ_MINUTES, le=MAX_TZ_MINUTES)
     filter: Any = "all"
-    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    offset: Offset = 0
     limit: int = Field(50, ge=1, le=1000)
 
 

@@ -10,10 +10,11 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from helioscope.api._fields import Number, Offset
 from helioscope.api._request_shape import _body, iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
-from helioscope.store import MAX_OFFSET, MAX_PAGE
+from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.store import MAX_PAGE
 
 router = APIRouter(tags=["Dataset"], responses=ERROR_RESPONSES)
 
@@ -45,7 +46,7 @@ class MutateParams(BaseModel):
 class RowsQuery(BaseModel):
     """Body of ``POST /v1/helicone-dataset/{datasetId}/query``."""
 
-    offset: int = Field(ge=0, le=MAX_OFFSET)
+    offset: Offset
     limit: int = Field(ge=1, le=MAX_PAGE)
 
 

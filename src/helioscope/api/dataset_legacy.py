@@ -11,11 +11,12 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from helioscope.api._fields import Offset
 from helioscope.api._request_shape import _body, iso
 from helioscope.api.dataset import DatasetId, DatasetMetadata, MutateParams
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
-from helioscope.store import MAX_OFFSET, MAX_PAGE, RequestQuery, Store
+from helioscope.store import MAX_PAGE, RequestQuery, Store
 
 router = APIRouter(prefix="/v1/experiment/dataset", tags=["Dataset"], responses=ERROR_RESPONSES)
 
@@ -34,7 +35,7 @@ class RandomDatasetParams(BaseModel):
 
     datasetName: str = Field(min_length=1, max_length=400)
     filter: Any
-    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    offset: Offset = 0
     limit: int = Field(10, ge=1, le=MAX_PAGE)
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -27,24 +27,6 @@ class JsonResponse(Response):
     def render(self, content: Any) -> bytes:
         """Serialise ``content``."""
         return orjson.dumps(content)
-
-
-def _as_javascript_number(value: float) -> float | int:
-    # JSON.stringify writes 200, not 200.0: a whole number below 1e21 has no fraction.
-    return int(value) if -1e21 < value < 1e21 and value.is_integer() else value
-
-
-Number = Annotated[
-    float,
-    PlainSerializer(_as_javascript_number, return_type=Any, when_used="json"),
-    WithJsonSchema({"type": "number"}),
-]
-"""A number in a response, rendered as Helicone's (JavaScript) server renders it.
-
-Helicone's API types its counts, statuses and tokens as ``number``, and its server writes a
-whole one as ``200``; pydantic would write a ``float`` field as ``200.0``, which clients that
-format or compare types (Python's ``json`` gives them a float) see as different.
-"""
 
 
 class Result(BaseModel, Generic[T]):

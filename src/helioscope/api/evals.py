@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from helioscope.api._fields import Number, Offset
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
-from helioscope.store import MAX_OFFSET, MAX_PAGE, EvalQuery
+from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.store import MAX_PAGE, EvalQuery
 
 router = APIRouter(prefix="/v1/evals", tags=["Evals"], responses=ERROR_RESPONSES)
 
@@ -27,7 +28,7 @@ class EvalQueryParams(BaseModel):
 
     filter: Any
     timeFilter: TimeFilter
-    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    offset: Offset = 0
     limit: int = Field(100, ge=1, le=MAX_PAGE)
     timeZoneDifference: float = Field(0, ge=-24 * 60, le=24 * 60)
 

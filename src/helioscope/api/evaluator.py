@@ -10,9 +10,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from helioscope.api._experiment_deps import EvaluatorResult, ExperimentsDep, shape_evaluator
+from helioscope.api._fields import Number
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import BadRequest
 from helioscope.experiments import (
     BOOL_SUFFIX,

@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 from helioscope.api import experiment_query
 from helioscope.api._experiment_evaluators import add_evaluator_routes
 from helioscope.api._experiment_shapes import ExperimentId
+from helioscope.api._fields import Number
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.experiments import legacy
 
 router = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)

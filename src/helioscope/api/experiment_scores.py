@@ -13,8 +13,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from helioscope.api._experiment_deps import ExperimentsDep
+from helioscope.api._fields import Number
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import MAX_PAGE
 
 router = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from helioscope.api._fields import Number
 from helioscope.api._metrics_shape import (
     Breakdown,
     BreakdownBody,
@@ -26,7 +27,7 @@ from helioscope.api._metrics_shape import (
 )
 from helioscope.api._request_shape import NANO_USD, iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import Store
 
 router = APIRouter(prefix="/v1/metrics", tags=["Metrics"], responses=ERROR_RESPONSES)

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from helioscope.api._fields import Number
 from helioscope.api._metrics_shape import DataOverTimeRequest, TimeFilter
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Result
 
 router = APIRouter(prefix="/v1/property", tags=["Property"], responses=ERROR_RESPONSES)
 

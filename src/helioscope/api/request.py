@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from helioscope.api._fields import Offset
 from helioscope.api._request_shape import HeliconeRequest, to_helicone_request
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import BadRequest, NotFound
-from helioscope.store import MAX_OFFSET, MAX_PAGE, RequestQuery
+from helioscope.store import MAX_PAGE, RequestQuery
 
 router = APIRouter(prefix="/v1/request", tags=["Request"], responses=ERROR_RESPONSES)
 
@@ -20,7 +21,7 @@ class RequestQueryParams(BaseModel):
     """Body of ``POST /v1/request/query`` (Helicone's ``RequestQueryParams``)."""
 
     filter: Any = Field(description="A filter tree: 'all', a leaf, or {left, operator, right}.")
-    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    offset: Offset = 0
     limit: int = Field(100, ge=1, le=MAX_PAGE)
     sort: dict[str, Any] = Field(default_factory=lambda: {"created_at": "desc"})
     isCached: bool | None = None

@@ -8,11 +8,12 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
+from helioscope.api._fields import Number, Offset
 from helioscope.api._request_shape import NANO_USD
 from helioscope.api._session_shape import HistogramRow, histogram, shifted
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
-from helioscope.store import MAX_OFFSET, MAX_USERS_PAGE, TimeWindow, UserQuery
+from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.store import MAX_USERS_PAGE, TimeWindow, UserQuery
 from helioscope.store._timeseries import MAX_TZ_MINUTES
 
 router = APIRouter(prefix="/v1/user", tags=["User"], responses=ERROR_RESPONSES)
@@ -44,7 +45,7 @@ class UserMetricsQueryParams(BaseModel):
     """Body of ``POST /v1/user/metrics/query``."""
 
     filter: Any = "all"
-    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    offset: Offset = 0
     limit: int = Field(100, ge=1, le=MAX_USERS_PAGE)
     timeFilter: TimeFilterSeconds | None = None
     timeZoneDifferenceMinutes: float = Field(0, ge=-MAX_TZ_MINUTES, le=MAX_TZ_MINUTES)

@@ -13,8 +13,9 @@ import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from helioscope.api._fields import Number
 from helioscope.api.deps import AdminKeyDep, ApiKeyDep, LogKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Number, Result
+from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.api.request import ScoreRequest, score_values
 from helioscope.errors import NotFound
 from helioscope.ingest import WebhookDispatcher, check_destination

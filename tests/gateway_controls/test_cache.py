@@ -125,19 +125,30 @@ async def test_seed_and_ignore_keys_shape_the_key(helioscope: Running, fake: Fak
     assert chat_calls(fake) == 3
 
 
-async def test_bucket_fills_before_it_hits(helioscope: Running, fake: FakeProvider) -> None:
-    headers = {**CACHE, "Helicone-Cache-Bucket-Max-Size": "3"}
+async def bucket_calls(
+    helioscope: Running, bucket_size: int, calls: int, *, settled: bool
+) -> list[tuple[str, str | None]]:
+    """``(Helicone-Cache, its bucket index)`` of ``calls`` identical calls, settled if asked."""
+    headers = {**CACHE, "Helicone-Cache-Bucket-Max-Size": str(bucket_size)}
     seen = []
     async with openai_client(helioscope, **headers) as client:
-        for _ in range(5):
+        for _ in range(calls):
             raw = await client.chat.completions.with_raw_response.create(
                 model="gpt-4o-mini", messages=MESSAGES
             )
-            seen.append(raw.headers["helicone-cache"])
-            await settle(helioscope)
-    assert seen == ["MISS", "MISS", "MISS", "HIT", "HIT"]
+            seen.append(
+                (raw.headers["helicone-cache"], raw.headers.get("helicone-cache-bucket-idx"))
+            )
+            if settled:
+                await settle(helioscope)
+    return seen
+
+
+async def test_bucket_fills_before_it_hits(helioscope: Running, fake: FakeProvider) -> None:
+    seen = await bucket_calls(helioscope, 3, 5, settled=True)
+    assert [status for status, _ in seen] == ["MISS", "MISS", "MISS", "HIT", "HIT"]
     assert chat_calls(fake) == 3
-    assert int(raw.headers["helicone-cache-bucket-idx"]) in (0, 1, 2)
+    assert seen[-1][1] in ("0", "1", "2")
 
 
 async def test_back_to_back_calls_fill_each_bucket_once(
@@ -153,15 +164,8 @@ async def test_back_to_back_calls_fill_each_bucket_once(
         await write(org_id, key, value, ttl_seconds)
 
     monkeypatch.setattr(backend, "put", slow_put)
-    headers = {**CACHE, "Helicone-Cache-Bucket-Max-Size": "2"}
-    seen = []
-    async with openai_client(helioscope, **headers) as client:
-        for _ in range(4):
-            raw = await client.chat.completions.with_raw_response.create(
-                model="gpt-4o-mini", messages=MESSAGES
-            )
-            seen.append(raw.headers["helicone-cache"])
-    assert seen == ["MISS", "MISS", "HIT", "HIT"]
+    seen = await bucket_calls(helioscope, 2, 4, settled=False)
+    assert [status for status, _ in seen] == ["MISS", "MISS", "HIT", "HIT"]
     assert chat_calls(fake) == 2
     await settle(helioscope)
 

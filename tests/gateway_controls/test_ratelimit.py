@@ -129,11 +129,11 @@ def test_bucket_state_reports_remaining_and_reset() -> None:
     assert parse_policy("5;W=120;U=CENTS;S=user").normalized == "5;w=120;u=cents;s=user"
 
 
+# Replicas share buckets only through Redis: the embedded backend has nothing to share.
+@pytest.mark.parametrize("backend", ["redis"])
 async def test_two_gateways_sharing_redis_enforce_one_bucket(
     helioscope: Running, backend: str
 ) -> None:
-    if backend != "redis":
-        pytest.skip("replicas share buckets only through Redis")
     assert os.environ.get(REDIS_ENV)
     app = create_app(helioscope.services.settings)
     async with serve(app, **SERVER_OPTIONS) as url:
@@ -167,11 +167,10 @@ async def test_memory_buckets_forget_full_buckets_past_their_limit() -> None:
     assert allowed and 3.0 <= tokens < 3.1  # "a" kept its state
 
 
+@pytest.mark.parametrize("backend", ["redis"])
 async def test_redis_buckets_live_until_they_are_full_again(
     backend: str, redis_prefix: str
 ) -> None:
-    if backend != "redis":
-        pytest.skip("Redis only")
     import redis.asyncio as aioredis
 
     from helioscope.gateway.controls._redis import RedisBuckets

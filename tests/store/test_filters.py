@@ -15,14 +15,13 @@ from helioscope.store import LogRow, RequestQuery, SessionQuery, Store
 from helioscope.store._dialects import SqlDialect
 from helioscope.store.filters import TABLES, compile_filter
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seed-session-query.json"
+# Helicone's documented example body of /v1/session/query: every table and column it filters on.
+SEED = Path(__file__).parents[1] / "fixtures" / "seed-session-query.json"
 NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
 
 
 def seed_filter() -> Any:
-    if SEED.exists():
-        return json.loads(SEED.read_text())["filter"]
-    pytest.skip("the seed body is in ../shared/reference (not shipped with the repository)")
+    return json.loads(SEED.read_text())["filter"]
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])

@@ -7,6 +7,7 @@ import concurrent.futures
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
@@ -67,14 +68,22 @@ class Running:
 
     @property
     def client(self) -> httpx.AsyncClient:
-        """An httpx client for this Helioscope, in process when the app runs here."""
+        """A shared httpx client for this Helioscope (in process when the app runs here)."""
         if self._client is None:
-            if self.app is not None:
-                transport = httpx.ASGITransport(app=self.app)
-                self._client = httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL)
-            else:
-                self._client = httpx.AsyncClient(base_url=self.url)
+            self._client = self.http()
         return self._client
+
+    def http(self, **options: Any) -> httpx.AsyncClient:
+        """A new httpx client for this Helioscope, in process when the app runs here; the caller
+        closes it. ``options`` go to ``httpx.AsyncClient`` (headers, timeout...)."""
+        if self.app is None:
+            return httpx.AsyncClient(base_url=self.url, **options)
+        transport = httpx.ASGITransport(app=self.app)
+        return httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL, **options)
+
+    def on_socket(self) -> Running:
+        """This Helioscope as seen through its real socket: clients made from it use ``url``."""
+        return Running(self.url, self.services, self.org_id, self.key)
 
     def auth(self, key: str | None = None) -> dict[str, str]:
         """The Authorization header of this organization's key (or of ``key``)."""

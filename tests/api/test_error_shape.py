@@ -44,7 +44,7 @@ def assert_envelope(response: httpx.Response) -> None:
 @pytest.mark.parametrize(("method", "path"), api_routes())
 async def test_bad_input_gets_an_envelope(helioscope: Running, method: str, path: str) -> None:
     headers = {"authorization": f"Bearer {helioscope.key}", "content-type": "application/json"}
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         unauthenticated = await http.request(method, fill(path))
         assert_envelope(unauthenticated)
         for body in BAD_BODIES:
@@ -63,7 +63,7 @@ async def test_bad_input_gets_an_envelope(helioscope: Running, method: str, path
 
 
 async def test_unknown_route_is_an_envelope(helioscope: Running) -> None:
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         response = await http.get("/v1/does-not-exist")
     assert response.status_code == 404
     assert response.json() == {"data": None, "error": "Not Found"}

@@ -73,7 +73,7 @@ async def data(helioscope: Running) -> tuple[str, str]:
 
 
 async def post(hs: Running, path: str, body: Any, key: str | None = None) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=hs.url) as http:
+    async with hs.http() as http:
         return await http.post(
             path, json=body, headers={"authorization": f"Bearer {key or hs.key}"}
         )
@@ -167,7 +167,7 @@ async def test_query_ids_only_finds_own_requests(helioscope: Running, data: Any)
 
 async def test_feedback_property_and_scores(helioscope: Running, data: Any) -> None:
     assert (await post(helioscope, "/v1/request/r2/feedback", {"rating": True})).status_code == 200
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         auth = {"authorization": f"Bearer {helioscope.key}"}
         put = await http.put(
             "/v1/request/r2/property", json={"key": "reviewed", "value": "yes"}, headers=auth
@@ -313,7 +313,7 @@ async def test_session_names_metrics_feedback_tags_and_trace(
     assert metrics["average"]["session_count"] == [{"average": 2.0}]
     assert metrics["average"]["session_duration"] == [{"average": 60.0}]
 
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         auth = {"authorization": f"Bearer {helioscope.key}"}
         assert (await http.get("/v1/session/has-session", headers=auth)).json() == {
             "data": True,

@@ -68,7 +68,7 @@ async def test_cache_hits_are_queryable(helioscope: Running) -> None:
         )
     await stored(helioscope, hit.headers["helicone-id"])
     auth = {"authorization": f"Bearer {helioscope.key}"}
-    async with httpx.AsyncClient(base_url=helioscope.url, headers=auth) as http:
+    async with helioscope.http(headers=auth) as http:
         by_filter = await http.post(
             "/v1/request/query",
             json={
@@ -171,7 +171,7 @@ async def test_back_to_back_calls_fill_each_bucket_once(
 
 
 async def test_bad_bucket_size_is_a_400(helioscope: Running, fake: FakeProvider) -> None:
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         response = await http.post(
             "/oai/v1/chat/completions",
             json={"model": "gpt-4o-mini", "messages": MESSAGES},
@@ -207,7 +207,7 @@ async def test_max_age_expires_entries(helioscope: Running, fake: FakeProvider) 
 
 async def test_errors_are_not_cached(helioscope: Running, fake: FakeProvider) -> None:
     fake.fail_next(500)
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         for expected in (500, 200, 200):
             response = await http.post(
                 "/oai/v1/chat/completions",
@@ -333,7 +333,7 @@ async def test_a_plain_call_never_reaches_the_controls(
 
 async def test_legacy_save_and_read_headers(helioscope: Running, fake: FakeProvider) -> None:
     async def call(**headers: str) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=helioscope.url) as http:
+        async with helioscope.http() as http:
             response = await http.post(
                 "/oai/v1/chat/completions",
                 json={"model": "gpt-4o-mini", "messages": MESSAGES},

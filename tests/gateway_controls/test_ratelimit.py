@@ -21,7 +21,7 @@ BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"
 
 
 async def call(hs: Running, policy: str, body: object = BODY, **headers: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=hs.url) as http:
+    async with hs.http() as http:
         return await http.post(
             "/oai/v1/chat/completions",
             json=body,

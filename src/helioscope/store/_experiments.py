@@ -332,12 +332,3 @@ class ExperimentStore:
                     out.c.prompt_version_id == prompt_version_id,
                 )
             )
-
-    async def set_hypothesis_status(self, org_id: str, hypothesis_id: str, status: str) -> None:
-        """Move a hypothesis to PENDING, RUNNING, COMPLETED or FAILED."""
-        async with self._write.begin() as conn:
-            await conn.execute(
-                update(hyp)
-                .where(hyp.c.organization_id == org_id, hyp.c.id == hypothesis_id)
-                .values(status=status)
-            )

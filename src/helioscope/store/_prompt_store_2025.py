@@ -108,16 +108,8 @@ class Prompt2025Store(ABC):
         async with self.engine.connect() as conn:
             return await db.all_environments(conn, org_id)
 
-    async def get_version_2025(self, org_id: str, version_id: str) -> Prompt2025Version | None:
-        """One 2025 prompt version of ``org_id`` by id, or None.
-
-        The record has the prompt id, numbering, model and body. A stable entry point.
-        """
-        async with self.engine.connect() as conn:
-            return await db.get_version(conn, org_id, version_id)
-
     async def must_get_version_2025(self, org_id: str, version_id: str) -> Prompt2025Version:
-        """Like ``get_version_2025``, but ``NotFound`` instead of None."""
+        """One 2025 version by id (prompt id, numbering, model and body), or ``NotFound``."""
         async with self.engine.connect() as conn:
             return await db.must_get_version(conn, org_id, version_id)
 

@@ -4,8 +4,8 @@ Stable entry points (other areas build on them):
 
 - ``get_version(org_id, version_id)``: one legacy version (``PromptVersion``: ``prompt_id``,
   ``major_version``, ``minor_version``, ``model``, ``helicone_template``), or None;
-- ``get_version_2025(org_id, version_id)``: one 2025 version (``Prompt2025Version``, whose
-  ``prompt_body`` is the chat body), or None;
+- ``must_get_version_2025(org_id, version_id)``: one 2025 version (``Prompt2025Version``, whose
+  ``prompt_body`` is the chat body), or ``NotFound``;
 - ``create_subversion(...)`` and ``add_input_record(...)``: new versions and input rows.
 
 Compiling a template with inputs is pure and lives in ``helioscope.prompts``.

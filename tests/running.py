@@ -91,7 +91,7 @@ class Running:
 
     async def flush(self) -> None:
         """Wait until every call so far is in the store."""
-        await self.services.writer.flush()
+        await self.services.started.writer.flush()
 
     async def add_org(self, name: str) -> tuple[str, str]:
         """Create another organization; return its id and a key."""

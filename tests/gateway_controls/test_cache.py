@@ -156,7 +156,7 @@ async def test_back_to_back_calls_fill_each_bucket_once(
 ) -> None:
     # The store's write of a new entry may wait (a busy SQLite writer, a slow Redis): the next
     # identical call must still see that bucket filled, not pay the provider to fill it again.
-    backend = helioscope.services.gateway.controls.cache.backend  # type: ignore[union-attr]
+    backend = helioscope.services.started.gateway.controls.cache.backend  # type: ignore[union-attr]
     write = backend.put
 
     async def slow_put(org_id: str, key: str, value: bytes, ttl_seconds: int) -> None:
@@ -234,7 +234,7 @@ async def test_the_cache_survives_a_restart(helioscope: Running, fake: FakeProvi
             )
         assert raw.headers["helicone-cache"] == "HIT"
         services: Services = app.state.services
-        await services.writer.flush()
+        await services.started.writer.flush()
     assert chat_calls(fake) == 1
 
 

@@ -150,7 +150,7 @@ async def test_two_gateways_sharing_redis_enforce_one_bucket(
             )
         )
         services: Services = app.state.services
-        await services.writer.flush()
+        await services.started.writer.flush()
     assert statuses == [200, 200, 200, 429, 429]
     assert sorted(r.status_code for r in burst) == [200] * 5 + [429] * 11
 

@@ -20,8 +20,6 @@ from helioscope.store import Store
 logger = logging.getLogger("helioscope.alerts")
 
 ERROR_RATE = "response.status"
-COST = "cost"
-METRICS = (ERROR_RATE, COST)
 
 
 def metric_value(metric: str, stats: dict[str, int]) -> float:

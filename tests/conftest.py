@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from helioscope import Settings
 from helioscope.store import Store
@@ -39,7 +40,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "engine_name" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("--db")
         engines = ["sqlite", "postgresql"] if chosen == "all" else [chosen]
-        metafunc.parametrize("engine_name", engines)
+        # Module scope, so that a module may share one app per engine (read-only sweeps).
+        metafunc.parametrize("engine_name", engines, scope="module")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -128,5 +130,40 @@ def settings(database_url: str, fake: FakeProvider, tmp_path: Path) -> Settings:
 async def helioscope(settings: Settings) -> AsyncIterator[Running]:
     """Helioscope in process over the test database, proxying to the fake provider; organization
     ``acme`` and its key. ``helioscope.url`` adds a real loopback server when a test needs one."""
+    async with running(settings) as hs:
+        yield hs
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_helioscope(
+    engine_name: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    _provider_host: ProviderHost,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Running]:
+    """One Helioscope for a whole module on each engine, for sweeps that only read or refuse.
+
+    Tests that use it run in the module's event loop (``pytest.mark.asyncio(loop_scope=
+    "module")``) and each makes an organization of its own (``add_org``), so none sees
+    another's data. Anything that writes shared state keeps the per-test ``helioscope``.
+    """
+    directory = tmp_path_factory.mktemp("shared")
+    if engine_name == "sqlite":
+        url = copy_sqlite(request.getfixturevalue("_sqlite_template"), directory)
+    else:
+        postgres: PostgresDatabase = request.getfixturevalue("_postgres")
+        await postgres.empty()
+        url = postgres.url
+    fake = _provider_host.serving(FakeProvider())
+    settings = Settings(
+        database_url=url,
+        openai_base_url=fake.url,
+        anthropic_base_url=fake.url,
+        raise_internal_errors=True,
+        bootstrap_default_org=False,
+        log_spool_dir=directory / "spool",
+        log_retry_seconds=0.05,
+        shutdown_drain_seconds=5,
+    )
     async with running(settings) as hs:
         yield hs

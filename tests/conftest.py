@@ -114,13 +114,18 @@ def fake(_provider_host: ProviderHost) -> Iterator[FakeProvider]:
 @pytest.fixture
 def settings(database_url: str, fake: FakeProvider, tmp_path: Path) -> Settings:
     """Settings pointing at the test database and the fake provider, strict about errors."""
+    return settings_for(database_url, fake, tmp_path)
+
+
+def settings_for(database_url: str, fake: FakeProvider, directory: Path) -> Settings:
+    """The tests' settings: strict about internal errors, quick to retry, no bootstrap key."""
     return Settings(
         database_url=database_url,
         openai_base_url=fake.url,
         anthropic_base_url=fake.url,
         raise_internal_errors=True,
         bootstrap_default_org=False,
-        log_spool_dir=tmp_path / "spool",
+        log_spool_dir=directory / "spool",
         log_retry_seconds=0.05,
         shutdown_drain_seconds=5,
     )
@@ -155,15 +160,5 @@ async def shared_helioscope(
         await postgres.empty()
         url = postgres.url
     fake = _provider_host.serving(FakeProvider())
-    settings = Settings(
-        database_url=url,
-        openai_base_url=fake.url,
-        anthropic_base_url=fake.url,
-        raise_internal_errors=True,
-        bootstrap_default_org=False,
-        log_spool_dir=directory / "spool",
-        log_retry_seconds=0.05,
-        shutdown_drain_seconds=5,
-    )
-    async with running(settings) as hs:
+    async with running(settings_for(url, fake, directory)) as hs:
         yield hs

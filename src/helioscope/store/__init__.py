@@ -1,6 +1,8 @@
 """The storage seam. Nothing outside this package imports SQLAlchemy or builds SQL."""
 
+from helioscope.store._imports import ImportedDataset, ImportedDatasetRow
 from helioscope.store._keys import hash_api_key
+from helioscope.store._log_pages import LogCursor, LogPageQuery, cursor_after
 from helioscope.store._requests import MAX_OFFSET, MAX_PAGE, RequestQuery
 from helioscope.store._scores import EvalQuery
 from helioscope.store._sessions import SESSION_LIMIT, SessionQuery
@@ -17,6 +19,10 @@ __all__ = [
     "ApiKey",
     "Buckets",
     "EvalQuery",
+    "ImportedDataset",
+    "ImportedDatasetRow",
+    "LogCursor",
+    "LogPageQuery",
     "LogRow",
     "NewApiKey",
     "Organization",
@@ -25,6 +31,7 @@ __all__ = [
     "Store",
     "TimeWindow",
     "UserQuery",
+    "cursor_after",
     "hash_api_key",
     "is_transient",
 ]

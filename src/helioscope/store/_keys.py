@@ -41,6 +41,15 @@ async def get_or_create_org(conn: AsyncConnection, name: str) -> Organization:
     return org
 
 
+async def list_orgs(conn: AsyncConnection) -> list[Organization]:
+    """Every organization, oldest first."""
+    stmt = select(organization).order_by(organization.c.created_at, organization.c.id)
+    return [
+        Organization(id=row.id, name=row.name, created_at=row.created_at)
+        for row in (await conn.execute(stmt)).all()
+    ]
+
+
 async def count_orgs(conn: AsyncConnection) -> int:
     """How many organizations exist."""
     return int((await conn.execute(select(func.count()).select_from(organization))).scalar_one())

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from helioscope.store import _keys, _log, _migrate, _requests, _sessions, _temp_keys
+from helioscope.store import _keys, _log, _log_pages, _migrate, _requests, _sessions, _temp_keys
 from helioscope.store._datasets import DatasetStore
 from helioscope.store._engine import WRITE, create_engine, sqlite_path
 from helioscope.store._evaluators import EvaluatorStore
@@ -16,6 +16,9 @@ from helioscope.store._experiment_tables import ExperimentTableStore
 from helioscope.store._experiments import ExperimentStore
 from helioscope.store._gateway_cache import GatewayCacheStore
 from helioscope.store._hooks_facade import HooksStore
+from helioscope.store._imports import ImportStore
+from helioscope.store._location import describe_url
+from helioscope.store._log_pages import LogPageQuery
 from helioscope.store._metrics_facade import MetricsStore
 from helioscope.store._requests import RequestQuery
 from helioscope.store._scores import ScoreStore
@@ -50,6 +53,8 @@ class Store:
         self.experiments = ExperimentStore(engine, self.writer_engine)
         self.experiment_tables = ExperimentTableStore(engine, self.writer_engine)
         self.scores = ScoreStore(engine)
+        # Prompts and datasets copied in from another Helicone-compatible server.
+        self.imports = ImportStore(self.writer_engine, self.prompts._changed)
 
     @classmethod
     def open(cls, database_url: str) -> Store:
@@ -60,6 +65,20 @@ class Store:
     def sqlite_file(self) -> Path | None:
         """The SQLite database file, or None on PostgreSQL."""
         return sqlite_path(self.engine.url)
+
+    @property
+    def location(self) -> str:
+        """Where this store keeps its data: the SQLite file, or the URL without its password."""
+        return describe_url(self.engine.url)
+
+    async def is_initialised(self) -> bool:
+        """True when the database holds Helioscope's tables (False: migrating creates them).
+
+        A missing SQLite file is not created by asking.
+        """
+        if self.sqlite_file is not None and not self.sqlite_file.exists():
+            return False
+        return await _migrate.current_revision(self.engine) is not None
 
     async def migrate(self) -> None:
         """Create the SQLite file's directory if need be, and bring the schema up to date."""
@@ -78,6 +97,11 @@ class Store:
         """The organization called ``name``, created if it does not exist."""
         async with self.writer_engine.begin() as conn:
             return await _keys.get_or_create_org(conn, name)
+
+    async def organizations(self) -> list[Organization]:
+        """Every organization, oldest first."""
+        async with self.engine.connect() as conn:
+            return await _keys.list_orgs(conn)
 
     async def count_orgs(self) -> int:
         """How many organizations exist."""
@@ -124,6 +148,11 @@ class Store:
         """Write a batch of log rows in one transaction (all or nothing)."""
         async with self.writer_engine.begin() as conn:
             await _log.insert_log_rows(conn, rows)
+
+    async def log_page(self, org_id: str, query: LogPageQuery) -> list[dict[str, Any]]:
+        """A keyset page of ``org_id``'s log in time order (exports: memory flat at any size)."""
+        async with self.engine.connect() as conn:
+            return await _log_pages.log_page(conn, org_id, query)
 
     async def get_request(self, org_id: str, request_id: str) -> dict[str, Any] | None:
         """One logged request of ``org_id`` (with its feedback), or None."""

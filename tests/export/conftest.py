@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -43,14 +44,18 @@ async def exported_org(store: Store) -> str:
 
 
 @pytest.fixture
-async def sqlite_log(tmp_path: Path) -> str:
-    """The URL of a SQLite store ``fill`` filled (commands run in a process of their own:
-    one engine is enough to check their wiring)."""
+def sqlite_log(tmp_path: Path) -> str:
+    """The URL of a SQLite store ``fill`` filled, for the command's tests (plain functions:
+    the command runs its own event loop; one engine is enough to check its wiring)."""
     url = f"sqlite:///{tmp_path / 'exported.db'}"
-    store = Store.open(url)
-    await store.migrate()
-    await fill(store)
-    await store.close()
+
+    async def make() -> None:
+        store = Store.open(url)
+        await store.migrate()
+        await fill(store)
+        await store.close()
+
+    asyncio.run(make())
     return url
 
 

@@ -32,16 +32,3 @@ async def test_import_reports_what_it_did_and_a_rerun_adds_nothing(
         assert len(await store.query_requests(org.id, RequestQuery(limit=100))) == 13
     finally:
         await store.close()
-
-
-async def test_a_refused_key_stops_the_import_with_a_clear_message(
-    helicone: FakeHelicone,
-    tmp_path: Path,
-) -> None:
-    code, _, err = await run_cli(
-        "import", "helicone", "--api-key", "sk-wrong", "--base-url", helicone.url,
-        "--checkpoint", str(tmp_path / "cp.json"),
-        env={"HELIOSCOPE_DATABASE_URL": f"sqlite:///{tmp_path / 'moved.db'}"},
-    )  # fmt: skip
-    assert code == 1
-    assert "refused the API key (HTTP 401)" in err and "run the same command again" in err

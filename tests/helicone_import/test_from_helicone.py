@@ -114,6 +114,16 @@ async def test_an_interrupted_import_resumes_from_its_checkpoint(
     assert again.tally.requests == 0 and len(await stored(store, org.id)) == 12
 
 
+async def test_a_refused_key_stops_the_import_at_once(
+    helicone: FakeHelicone, store: Store, tmp_path: Path
+) -> None:
+    org = await store.get_or_create_org("moved-in")
+    refused = ImportOptions(api_key="sk-wrong", base_url=helicone.url, checkpoint=tmp_path / "c")
+    with pytest.raises(SourceError, match=r"refused the API key \(HTTP 401\)"):
+        await run_import(store, org.id, org.name, refused)
+    assert helicone.throttled == 0 and not await stored(store, org.id)
+
+
 def test_retry_after_is_read_as_seconds_or_an_http_date() -> None:
     assert retry_after_seconds("7") == 7
     assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None

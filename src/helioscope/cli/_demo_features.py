@@ -105,19 +105,17 @@ async def prompt_calls(client: DemoClient, rng: random.Random, calls: int) -> li
 async def rate_and_score(client: DemoClient, rng: random.Random, request_ids: list[str]) -> int:
     """Thumbs up or down on some requests, and accuracy scores on others; how many."""
     await client.stored(request_ids)
-    touched = 0
+    calls = []
     for request_id in request_ids:
         draw = rng.random()
         if draw < 0.15:
             rating = {"rating": rng.random() < 0.75}
-            await client.api("POST", f"/v1/request/{request_id}/feedback", rating)
+            calls.append(client.api("POST", f"/v1/request/{request_id}/feedback", rating))
         elif draw < 0.35:
             scores = {"accuracy": rng.randint(55, 100), "on-topic": rng.random() < 0.85}
-            await client.api("POST", f"/v1/request/{request_id}/score", {"scores": scores})
-        else:
-            continue
-        touched += 1
-    return touched
+            calls.append(client.api("POST", f"/v1/request/{request_id}/score", {"scores": scores}))
+    await asyncio.gather(*calls)
+    return len(calls)
 
 
 async def _city_calls(client: DemoClient) -> list[str]:

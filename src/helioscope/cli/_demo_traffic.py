@@ -87,7 +87,10 @@ def _call(rng: random.Random, latency_scale: float, extra: dict[str, str]) -> Ca
         "helicone-property-feature": rng.choice(FEATURES),
         "helicone-property-plan": PLANS[USERS.index(user) % len(PLANS)],
         "helicone-property-app-version": rng.choice(("1.4.2", "1.5.0")),
-        "x-fake-first-token-delay-ms": str(int(rng.uniform(40, 900) * latency_scale)),
+        # Log-normal latency, median 200 ms with a long tail, as real providers answer.
+        "x-fake-first-token-delay-ms": str(
+            int(min(rng.lognormvariate(5.3, 0.6), 2500) * latency_scale)
+        ),
         **extra,
     }
     if rng.random() < 0.06:

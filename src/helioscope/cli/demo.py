@@ -43,7 +43,7 @@ class DemoOptions:
     port: int = 8585  # taken: the OS picks a free one
     calls: int = 300
     latency_scale: float = 1.0  # 0 answers at once (tests)
-    concurrency: int = 16
+    concurrency: int = 32
 
 
 @dataclass(frozen=True, slots=True)

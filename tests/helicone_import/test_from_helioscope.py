@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
 from helioscope.cli.demo import DemoOptions, DemoServer, demo_server, seed
+from helioscope.export.records import body_value
 from helioscope.helicone_import import ImportOptions, run_import
 from helioscope.store import RequestQuery, SessionQuery, Store
 
@@ -43,15 +43,6 @@ async def source() -> AsyncIterator[DemoServer]:
         yield server
 
 
-def _body(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
-
-
 def comparable(row: dict[str, Any]) -> dict[str, Any]:
     keep = (
         "status", "provider", "model", "user_id", "properties", "scores", "cost", "latency",
@@ -64,8 +55,8 @@ def comparable(row: dict[str, Any]) -> dict[str, Any]:
         .astimezone(dt.UTC)
         .replace(microsecond=row["request_created_at"].microsecond // 1000 * 1000)
     )
-    out["request_body"] = _body(row["request_body"])
-    out["response_body"] = _body(row["response_body"])
+    out["request_body"] = body_value(row["request_body"])
+    out["response_body"] = body_value(row["response_body"])
     return out
 
 
@@ -102,7 +93,7 @@ async def datasets(store: Store, org_id: str) -> dict[str, Any]:
         rows = await store.datasets.rows(org_id, dataset["id"])
         found[dataset["id"]] = (
             dataset["name"],
-            sorted((r["origin_request_id"], str(_body(r["request_body"]))) for r in rows),
+            sorted((r["origin_request_id"], str(body_value(r["request_body"]))) for r in rows),
         )
     return found
 

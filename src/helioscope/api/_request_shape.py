@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import orjson
 from pydantic import BaseModel
 
 from helioscope.api._fields import Number
+from helioscope.export.records import body_value
 
 NANO_USD = 1_000_000_000
+_body = body_value  # one reader of logged bodies for the API and the exports
 
 
 class HeliconeRequest(BaseModel):
@@ -74,15 +75,6 @@ def iso(value: dt.datetime | None) -> str | None:
         value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.")
         + f"{value.microsecond // 1000:03d}Z"
     )
-
-
-def _body(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
 
 
 def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> HeliconeRequest:

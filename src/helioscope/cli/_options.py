@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import typer
 
 from helioscope.cli._store import note
 from helioscope.store import Organization, Store
+
+# ``--since`` and ``--until`` of the commands that read a window of the log.
+Since = Annotated[
+    str | None, typer.Option(help="Only requests made at or after this time (ISO 8601).")
+]
+Until = Annotated[str | None, typer.Option(help="Only requests made before this time (ISO 8601).")]
 
 
 def parse_time(value: str | None) -> dt.datetime | None:

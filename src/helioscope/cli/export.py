@@ -11,7 +11,7 @@ from typing import Annotated, Any, BinaryIO
 import orjson
 import typer
 
-from helioscope.cli._options import existing_org, parse_time
+from helioscope.cli._options import Since, Until, existing_org, parse_time
 from helioscope.cli._progress import ProgressBar
 from helioscope.cli._store import note, open_store
 from helioscope.config import Settings
@@ -81,12 +81,8 @@ def export(
             help="JSON file with a Helicone filter tree, or a request query body with 'filter'.",
         ),
     ] = None,
-    since: Annotated[
-        str | None, typer.Option(help="Only requests made at or after this time (ISO 8601).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Only requests made before this time (ISO 8601).")
-    ] = None,
+    since: Since = None,
+    until: Until = None,
     org: Annotated[
         str | None, typer.Option(help="Organization to export (default: the only one).")
     ] = None,

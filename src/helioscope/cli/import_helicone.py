@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from helioscope.cli._options import parse_time
+from helioscope.cli._options import Since, Until, parse_time
 from helioscope.cli._progress import ProgressBar
 from helioscope.cli._store import note, open_store
 from helioscope.config import Settings
@@ -56,12 +56,8 @@ def import_helicone(
         str, typer.Option(help="A Helicone API key (read access).", envvar="HELICONE_API_KEY")
     ],
     base_url: Annotated[str, typer.Option(help="The Helicone API to read.")] = DEFAULT_BASE_URL,
-    since: Annotated[
-        str | None, typer.Option(help="Only requests made at or after this time (ISO 8601).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Only requests made before this time (ISO 8601).")
-    ] = None,
+    since: Since = None,
+    until: Until = None,
     org: Annotated[
         str, typer.Option(help="Local organization to import into; created if need be.")
     ] = "default",

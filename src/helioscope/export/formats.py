@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 import orjson
 
 from helioscope.errors import BadRequest
-from helioscope.export.records import COLUMN_NAMES, COLUMNS, Kind, iso
+from helioscope.export.records import COLUMN_NAMES, COLUMNS, Kind, body_value, iso
 
 ExportFormat = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv", "parquet")
@@ -50,15 +50,6 @@ class Encoder(Protocol):
         ...
 
 
-def _body(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
-
-
 class JsonlEncoder:
     """One JSON object per line."""
 
@@ -72,7 +63,7 @@ class JsonlEncoder:
         for record in records:
             line = dict(record)
             for name in _BODIES:
-                line[name] = _body(line[name])
+                line[name] = body_value(line[name])
             for name in _TIMES:
                 if line[name] is not None:
                     line[name] = iso(line[name])

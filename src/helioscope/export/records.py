@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-NANO_USD = 1_000_000_000  # the store keeps cost as USD x 1e9; exports say USD
+import orjson
+
+from helioscope.store import NANO_USD  # exports say USD; the store keeps USD x NANO_USD
 
 
 class Kind(Enum):
@@ -91,3 +93,13 @@ def to_record(row: dict[str, Any]) -> dict[str, Any]:
 def iso(value: dt.datetime) -> str:
     """``2026-11-25T06:33:23.123456Z``: UTC, to the microsecond the store keeps."""
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def body_value(text: str | None) -> Any:
+    """A logged body as a value: parsed JSON, or the text itself when it is not JSON."""
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text

@@ -7,9 +7,7 @@ from typing import Any
 
 import orjson
 
-from helioscope.store import LogRow
-
-NANO_USD = 1_000_000_000
+from helioscope.store import NANO_USD, LogRow
 
 
 def parse_time(value: Any) -> dt.datetime | None:

@@ -9,12 +9,13 @@ from helioscope.store._sessions import SESSION_LIMIT, SessionQuery
 from helioscope.store._store import Store, is_transient
 from helioscope.store._timeseries import Buckets, TimeWindow
 from helioscope.store._users import MAX_USERS_PAGE, UserQuery
-from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
+from helioscope.store.records import NANO_USD, ApiKey, LogRow, NewApiKey, Organization
 
 __all__ = [
     "MAX_OFFSET",
     "MAX_PAGE",
     "MAX_USERS_PAGE",
+    "NANO_USD",
     "SESSION_LIMIT",
     "ApiKey",
     "Buckets",

@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+# The log keeps cost as an integer of USD x 1e9 (Helicone's unit); this is the one factor.
+NANO_USD = 1_000_000_000
+
 
 @dataclass(slots=True)
 class Organization:
@@ -63,7 +66,7 @@ class LogRow:
     reasoning_tokens: int | None = None
     prompt_audio_tokens: int | None = None
     completion_audio_tokens: int | None = None
-    cost: int | None = None  # USD x 1e9
+    cost: int | None = None  # USD x NANO_USD
     cache_enabled: bool = False
     cache_reference_id: str | None = None
     threat: bool | None = None

@@ -59,7 +59,7 @@ class _SqliteReader:
             self._conn = None
 
 
-async def _get_many(db: OrgDb, keys: list[str], now: dt.datetime) -> Found:
+async def _live_entries(db: OrgDb, keys: list[str], now: dt.datetime) -> Found:
     stmt = select(gc.c.cache_key, gc.c.value, gc.c.expires_at).where(
         db.in_org(gc), gc.c.cache_key.in_(keys), gc.c.expires_at > now
     )
@@ -68,19 +68,32 @@ async def _get_many(db: OrgDb, keys: list[str], now: dt.datetime) -> Found:
     }
 
 
-async def _put_many(db: Db, rows: list[dict[str, object]]) -> None:
+async def put_many(db: Db, entries: list[tuple[str, str, bytes, int]]) -> None:
+    """Store ``(org_id, key, value, ttl_seconds)`` entries (a write: one transaction)."""
+    now = dt.datetime.now(dt.UTC)
+    rows = [
+        {
+            "cache_key": key,
+            "organization_id": org_id,
+            "value": value,
+            "expires_at": now + dt.timedelta(seconds=ttl),
+        }
+        for org_id, key, value, ttl in entries
+    ]
     await db.execute(db.dialect.upsert(gc, ("cache_key",)), rows)
 
 
-async def _purge_expired(db: Db, now: dt.datetime) -> int:
-    return await db.execute(delete(gc).where(gc.c.expires_at <= now))
+async def purge_expired(db: Db) -> int:
+    """Delete every organization's expired entries; returns how many."""
+    return await db.execute(delete(gc).where(gc.c.expires_at <= dt.datetime.now(dt.UTC)))
 
 
 class GatewayCache:
-    """The gateway's response cache (``store.gateway_cache``); expired entries read as absent.
+    """The gateway's reads of its response cache (``store.gateway_cache``).
 
-    An object rather than query functions because it owns state: on SQLite, the synchronous
-    read connection of the gateway's hot path.
+    An object because it owns state: on SQLite, the synchronous read connection of the gateway's
+    hot path. Writes are query functions (``put_many``, ``purge_expired``) run through
+    ``store.write``.
     """
 
     def __init__(self, runner: Runner) -> None:
@@ -93,25 +106,7 @@ class GatewayCache:
         now = dt.datetime.now(dt.UTC)
         if self._sqlite is not None:
             return self._sqlite.get_many(org_id, keys, now)
-        return await self._runner.org(org_id).read(_get_many, keys, now)
-
-    async def put_many(self, entries: list[tuple[str, str, bytes, int]]) -> None:
-        """Store ``(org_id, key, value, ttl_seconds)`` entries in one transaction."""
-        now = dt.datetime.now(dt.UTC)
-        rows: list[dict[str, object]] = [
-            {
-                "cache_key": key,
-                "organization_id": org_id,
-                "value": value,
-                "expires_at": now + dt.timedelta(seconds=ttl),
-            }
-            for org_id, key, value, ttl in entries
-        ]
-        await self._runner.write(_put_many, rows)
-
-    async def purge_expired(self) -> int:
-        """Delete expired entries; returns how many."""
-        return await self._runner.write(_purge_expired, dt.datetime.now(dt.UTC))
+        return await self._runner.org(org_id).read(_live_entries, keys, now)
 
     def close(self) -> None:
         """Close the SQLite read connection, if any."""

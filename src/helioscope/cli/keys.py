@@ -9,6 +9,7 @@ import typer
 
 from helioscope.cli._store import open_store
 from helioscope.config import Settings
+from helioscope.store import keys
 
 keys_app = typer.Typer(help="Manage API keys.")
 
@@ -29,8 +30,10 @@ def keys_create(
 
     async def run() -> str:
         async with open_store(Settings()) as store:
-            organization = await store.get_or_create_org(org.strip())
-            new = await store.create_api_key(organization.id, name=name, permissions=_SCOPES[scope])
+            organization = await store.write(keys.get_or_create_org, org.strip())
+            new = await store.org(organization.id).write(
+                keys.create_api_key, name=name, permissions=_SCOPES[scope]
+            )
             typer.echo(f"organization: {organization.name} ({organization.id})")
             return new.key
 

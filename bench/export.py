@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from helioscope.export import ExportQuery, export_chunks, open_encoder, record_pages
-from helioscope.store import LogRow, Store
+from helioscope.store import LogRow, Store, keys
 
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
@@ -52,7 +52,7 @@ async def fill(store: Store, org_id: str, rows: int, body_kb: int) -> None:
             )
             for i in range(start, min(rows, start + 2000))
         ]
-        await store.insert_log_rows(batch)
+        await store.log.write_batch(batch)
 
 
 async def streamed(store: Store, org_id: str, fmt: str) -> int:
@@ -80,8 +80,8 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="helioscope-bench-export-") as tmp:
         store = Store.open(f"sqlite:///{Path(tmp) / 'export.db'}")
         await store.migrate()
-        small = await store.get_or_create_org("small")
-        large = await store.get_or_create_org("large")
+        small = await store.write(keys.get_or_create_org, "small")
+        large = await store.write(keys.get_or_create_org, "large")
         started = time.perf_counter()
         await fill(store, small.id, args.small, args.body_kb)
         await fill(store, large.id, args.large, args.body_kb)

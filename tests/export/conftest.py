@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from helioscope.store import LogRow, Store
+from helioscope.store import LogRow, Store, keys
+from helioscope.store.log import requests
 
 T0 = dt.datetime(2025, 5, 1, 9, 30, tzinfo=dt.UTC)
 
@@ -61,8 +62,8 @@ def sqlite_log(tmp_path: Path) -> str:
 
 async def fill(store: Store) -> str:
     """An organization with 30 ordinary rows and a few awkward ones (the last four)."""
-    org = await store.get_or_create_org("acme")
-    other = await store.get_or_create_org("other")
+    org = await store.write(keys.get_or_create_org, "acme")
+    other = await store.write(keys.get_or_create_org, "other")
     rows = [logged(org.id, i) for i in range(30)]
     rows += [
         # A spreadsheet would run these as formulas.
@@ -73,6 +74,6 @@ async def fill(store: Store) -> str:
         logged(org.id, 33, model="claude-3-5-haiku", provider="ANTHROPIC", is_stream=True),
     ]
     rows += [logged(other.id, i) for i in range(5)]  # never exported with acme's
-    await store.insert_log_rows(rows)
-    await store.set_feedback(org.id, "req-0003", True)
+    await store.log.write_batch(rows)
+    await store.log.org(org.id).write(requests.set_feedback, "req-0003", True)
     return org.id

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helioscope.store import RequestQuery, Store
+from helioscope.store import RequestQuery, Store, keys
+from helioscope.store.log import requests
 from tests.helicone_import.fake_helicone import KEY, FakeHelicone
 from tests.test_cli import run_cli
 
@@ -28,7 +29,8 @@ async def test_import_reports_what_it_did_and_a_rerun_adds_nothing(
 
     store = Store.open(url)
     try:
-        [org] = await store.organizations()
-        assert len(await store.query_requests(org.id, RequestQuery(limit=100))) == 13
+        [org] = await store.read(keys.list_orgs)
+        logged = await store.log.org(org.id).read(requests.query_requests, RequestQuery(limit=100))
+        assert len(logged) == 13
     finally:
         await store.close()

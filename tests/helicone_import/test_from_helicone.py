@@ -16,7 +16,10 @@ from helioscope.helicone_import import (
     retry_after_seconds,
     run_import,
 )
-from helioscope.store import RequestQuery, Store
+from helioscope.store import RequestQuery, Store, keys
+from helioscope.store.experiments import datasets
+from helioscope.store.log import requests
+from helioscope.store.prompts import prompts_2025
 from tests.helicone_import.fake_helicone import (
     DATASET_ID,
     KEY,
@@ -43,14 +46,14 @@ def options(helicone: FakeHelicone, tmp_path: Path) -> ImportOptions:
 
 
 async def stored(store: Store, org_id: str) -> dict[str, dict[str, object]]:
-    rows = await store.query_requests(org_id, RequestQuery(limit=1000))
+    rows = await store.log.org(org_id).read(requests.query_requests, RequestQuery(limit=1000))
     return {r["request_id"]: r for r in rows}
 
 
 async def test_bodies_come_from_signed_urls_and_429s_are_waited_out(
     helicone: FakeHelicone, store: Store, tmp_path: Path
 ) -> None:
-    org = await store.get_or_create_org("moved-in")
+    org = await store.write(keys.get_or_create_org, "moved-in")
     result = await run_import(store, org.id, org.name, options(helicone, tmp_path))
 
     rows = await stored(store, org.id)
@@ -66,19 +69,19 @@ async def test_bodies_come_from_signed_urls_and_429s_are_waited_out(
     four = rows[helicone.rows[4]["request_id"]]
     assert orjson.loads(str(four["request_body"])) == bodies(4)["request"]
     assert orjson.loads(str(four["response_body"])) == bodies(4)["response"]
-    assert four["cost"] == 21_000 and four["scores"] == {"quality": 4}
+    assert four["cost"] == pytest.approx(0.000021) and four["scores"] == {"quality": 4}
     assert four["session_path"] == "/step/4" and four["user_id"] == "user-1"
     assert rows[helicone.rows[3]["request_id"]]["feedback_rating"] is True
     assert rows[helicone.rows[5]["request_id"]]["status"] == 500
 
-    version = await store.prompts.get_version_2025(org.id, VERSION_ID)
+    run = store.prompts.org(org.id)
+    version = await run.read(prompts_2025.get_version, VERSION_ID)
     assert version is not None and version.prompt_id == PROMPT_ID
     assert (version.major_version, version.minor_version) == (1, 2)
     assert version.prompt_body["messages"][0]["content"] == "Hi"
-    assert (await store.prompts.get_prompt_2025(org.id, PROMPT_ID)).production_version == VERSION_ID
-    dataset_rows = {
-        r["origin_request_id"]: r for r in await store.datasets.rows(org.id, DATASET_ID)
-    }
+    assert (await run.read(prompts_2025.get_prompt, PROMPT_ID)).production_version == VERSION_ID
+    in_dataset = await store.org(org.id).read(datasets.dataset_rows, DATASET_ID)
+    dataset_rows = {r["origin_request_id"]: r for r in in_dataset}
     assert orjson.loads(dataset_rows[helicone.rows[4]["request_id"]]["request_body"]) == {
         "edited": True
     }
@@ -92,7 +95,7 @@ async def test_bodies_come_from_signed_urls_and_429s_are_waited_out(
 async def test_an_interrupted_import_resumes_from_its_checkpoint(
     helicone: FakeHelicone, store: Store, tmp_path: Path
 ) -> None:
-    org = await store.get_or_create_org("moved-in")
+    org = await store.write(keys.get_or_create_org, "moved-in")
     helicone.fail_from_query = 3  # pages one and two arrive, then the source breaks
     with pytest.raises(SourceError, match="HTTP 500"):
         await run_import(store, org.id, org.name, options(helicone, tmp_path))
@@ -117,7 +120,7 @@ async def test_an_interrupted_import_resumes_from_its_checkpoint(
 async def test_a_refused_key_stops_the_import_at_once(
     helicone: FakeHelicone, store: Store, tmp_path: Path
 ) -> None:
-    org = await store.get_or_create_org("moved-in")
+    org = await store.write(keys.get_or_create_org, "moved-in")
     refused = ImportOptions(api_key="sk-wrong", base_url=helicone.url, checkpoint=tmp_path / "c")
     with pytest.raises(SourceError, match=r"refused the API key \(HTTP 401\)"):
         await run_import(store, org.id, org.name, refused)

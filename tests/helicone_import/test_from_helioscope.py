@@ -18,7 +18,10 @@ import pytest
 from helioscope.cli.demo import DemoOptions, DemoServer, demo_server, seed
 from helioscope.export.records import body_value
 from helioscope.helicone_import import ImportOptions, run_import
-from helioscope.store import RequestQuery, SessionQuery, Store
+from helioscope.store import RequestQuery, SessionQuery, Store, keys
+from helioscope.store.experiments import datasets as dataset_queries
+from helioscope.store.log import requests, scores, sessions
+from helioscope.store.prompts import legacy_prompts, legacy_versions, prompts_2025, versions_2025
 
 
 @pytest.fixture
@@ -61,14 +64,15 @@ def comparable(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def everything(store: Store, org_id: str) -> dict[str, dict[str, Any]]:
-    rows = await store.query_requests(org_id, RequestQuery(limit=1000))
+    rows = await store.log.org(org_id).read(requests.query_requests, RequestQuery(limit=1000))
     return {r["request_id"]: comparable(r) for r in rows}
 
 
 async def prompts(store: Store, org_id: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    for prompt in await store.prompts.query_prompts_2025(org_id, "", [], 0, 100):
-        versions = await store.prompts.versions_2025(org_id, prompt.id)
+    run = store.prompts.org(org_id)
+    for prompt in await run.read(prompts_2025.query_prompts, "", [], 0, 100):
+        versions = await run.read(versions_2025.versions, prompt.id)
         found[prompt.id] = (
             prompt.name,
             prompt.production_version,
@@ -77,20 +81,20 @@ async def prompts(store: Store, org_id: str) -> dict[str, Any]:
                 for v in versions
             ),
         )
-    for legacy in await store.prompts.query_prompts(org_id, "all"):
+    for legacy in await run.read(legacy_prompts.query_prompts, "all"):
         prompt_id = legacy["prompt"].id
-        legacy_versions = await store.prompts.query_versions(org_id, prompt_id, "all", True)
+        old = await run.read(legacy_versions.query_versions, prompt_id, "all", True)
         found[prompt_id] = sorted(
-            (v.id, v.major_version, v.minor_version, str(v.helicone_template))
-            for v in legacy_versions
+            (v.id, v.major_version, v.minor_version, str(v.helicone_template)) for v in old
         )
     return found
 
 
 async def datasets(store: Store, org_id: str) -> dict[str, Any]:
     found = {}
-    for dataset in await store.datasets.list_datasets(org_id):
-        rows = await store.datasets.rows(org_id, dataset["id"])
+    run = store.org(org_id)
+    for dataset in await run.read(dataset_queries.list_datasets):
+        rows = await run.read(dataset_queries.dataset_rows, dataset["id"])
         found[dataset["id"]] = (
             dataset["name"],
             sorted((r["origin_request_id"], str(body_value(r["request_body"]))) for r in rows),
@@ -102,8 +106,8 @@ async def test_everything_arrives_once_however_often_it_is_imported(
     source: DemoServer, store: Store, tmp_path: Path
 ) -> None:
     src = source.services.store
-    [src_org] = await src.organizations()
-    org = await store.get_or_create_org("moved-in")
+    [src_org] = await src.read(keys.list_orgs)
+    org = await store.write(keys.get_or_create_org, "moved-in")
     options = ImportOptions(
         api_key=source.key, base_url=source.url, checkpoint=tmp_path / "cp.json", page_size=25
     )
@@ -117,14 +121,15 @@ async def test_everything_arrives_once_however_often_it_is_imported(
     assert first.tally.prompts == 2 and first.tally.prompt_versions >= 5
     assert await datasets(store, org.id) == await datasets(src, src_org.id)
     assert "'edited': True" in str(await datasets(store, org.id))
-    for session in await src.query_sessions(src_org.id, SessionQuery()):
+    here, there = store.log.org(org.id), src.log.org(src_org.id)
+    for session in await there.read(sessions.query_sessions, SessionQuery()):
         sid = session["session_id"]
-        assert await store.get_session_tag(org.id, sid) == await src.get_session_tag(
-            src_org.id, sid
+        assert await here.read(sessions.get_session_tag, sid) == await there.read(
+            sessions.get_session_tag, sid
         )
     assert first.tally.session_tags == 1
     # Scores are indexed for the evals routes too, as when they were given here.
-    assert await store.scores.names(org.id) == await src.scores.names(src_org.id)
+    assert await here.read(scores.names) == await there.read(scores.names)
 
     # Again: nothing new at the source, nothing doubled here.
     second = await run_import(store, org.id, org.name, options)
@@ -132,4 +137,4 @@ async def test_everything_arrives_once_however_often_it_is_imported(
     assert await everything(store, org.id) == expected
     assert await prompts(store, org.id) == await prompts(src, src_org.id)
     assert await datasets(store, org.id) == await datasets(src, src_org.id)
-    assert await store.count_requests(org.id, "all", None) == len(expected)
+    assert await here.read(requests.count_requests, "all") == len(expected)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from helioscope.cli._store import note
-from helioscope.store import Organization, Store
+from helioscope.store import Organization, Store, keys
 
 # ``--since`` and ``--until`` of the commands that read a window of the log.
 Since = Annotated[
@@ -33,7 +33,7 @@ def parse_time(value: str | None) -> dt.datetime | None:
 
 async def existing_org(store: Store, name: str | None) -> Organization:
     """The organization called ``name``; without a name, the only one there is."""
-    organizations = await store.organizations()
+    organizations = await store.read(keys.list_orgs)
     names = ", ".join(sorted(o.name for o in organizations)) or "none"
     if name is None and len(organizations) == 1:
         return organizations[0]

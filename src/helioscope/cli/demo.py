@@ -32,6 +32,7 @@ from helioscope.cli._demo_traffic import plan, send
 from helioscope.cli._store import note
 from helioscope.config import Settings
 from helioscope.services import Services
+from helioscope.store import keys
 from helioscope.testing import FakeProvider
 
 
@@ -128,8 +129,9 @@ async def demo_server(options: DemoOptions) -> AsyncIterator[DemoServer]:
             try:
                 await _started(server, task)
                 services: Services = app.state.services
-                org = await services.store.get_or_create_org("demo")
-                key = await services.store.create_api_key(org.id, name="demo")
+                store = services.store
+                org = await store.write(keys.get_or_create_org, "demo")
+                key = await store.org(org.id).write(keys.create_api_key, name="demo")
                 url = f"http://{options.host}:{port}"
                 yield DemoServer(url, key.key, services, Path(tmp))
             finally:

@@ -20,6 +20,7 @@ from helioscope.helicone_import import (
     SourceError,
     run_import,
 )
+from helioscope.store import keys
 
 import_app = typer.Typer(help="Import history from another service.")
 
@@ -41,8 +42,8 @@ def _report(result: ImportResult) -> None:
 
 async def _import(settings: Settings, org: str, options: ImportOptions) -> ImportResult:
     async with open_store(settings) as store:
-        known = {o.name for o in await store.organizations()}
-        organization = await store.get_or_create_org(org)
+        known = {o.name for o in await store.read(keys.list_orgs)}
+        organization = await store.write(keys.get_or_create_org, org)
         if organization.name not in known:
             note(f"created organization {organization.name!r} ({organization.id})")
         note(f"importing from {options.base_url} into organization {organization.name!r}")

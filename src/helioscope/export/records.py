@@ -14,8 +14,6 @@ from typing import Any
 
 import orjson
 
-from helioscope.store import NANO_USD  # exports say USD; the store keeps USD x NANO_USD
-
 
 class Kind(Enum):
     """What a column holds, which decides its cell in each format."""
@@ -73,7 +71,7 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def to_record(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored log row (``Store.log_page``, ``Store.query_requests``) as an export record.
+    """A log row as the store returns it (``log.pages.log_page``) as an export record.
 
     Rows read without bodies export them as None.
     """
@@ -84,9 +82,7 @@ def to_record(row: dict[str, Any]) -> dict[str, Any]:
             value = _utc(value)
         elif column.kind is Kind.JSON:
             value = dict(value) if value else ({} if column.field != "prompt_inputs" else None)
-        record[column.name] = value
-    cost = row.get("cost")
-    record["cost_usd"] = None if cost is None else cost / NANO_USD
+        record[column.name] = value  # cost comes out of the store in USD, as exports say it
     return record
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from helioscope.export.formats import Encoder
 from helioscope.export.records import iso, to_record
-from helioscope.store import LogCursor, LogPageQuery, Store, cursor_after
+from helioscope.store import LogCursor, LogPageQuery, Store
+from helioscope.store.log import pages, requests
 
 PAGE_SIZE = 500
 
@@ -56,18 +57,18 @@ class ExportChunk:
 
 async def count(store: Store, org_id: str, query: ExportQuery) -> int:
     """How many records the export holds (also checks the filter before anything is written)."""
-    return await store.count_requests(org_id, query.tree(), None)
+    return await store.log.org(org_id).read(requests.count_requests, query.tree())
 
 
 async def record_pages(
     store: Store, org_id: str, query: ExportQuery, page_size: int = PAGE_SIZE
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Pages of export records, oldest first."""
-    tree = query.tree()
+    tree, log = query.tree(), store.log.org(org_id)
     after: LogCursor | None = None
     while True:
-        rows = await store.log_page(
-            org_id,
+        rows = await log.read(
+            pages.log_page,
             LogPageQuery(
                 filter=tree, after=after, limit=page_size, include_bodies=query.include_bodies
             ),
@@ -76,7 +77,7 @@ async def record_pages(
             yield [to_record(row) for row in rows]
         if len(rows) < page_size:
             return
-        after = cursor_after(rows)
+        after = pages.cursor_after(rows)
 
 
 async def export_chunks(

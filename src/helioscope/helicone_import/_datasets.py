@@ -16,6 +16,8 @@ from helioscope.helicone_import._context import Context
 from helioscope.helicone_import._requests import store_items
 from helioscope.helicone_import._rows import body_text, parse_time
 from helioscope.store import ImportedDataset, ImportedDatasetRow
+from helioscope.store.experiments import dataset_imports
+from helioscope.store.log import requests
 
 PAGE_SIZE = 100
 
@@ -34,9 +36,9 @@ async def _rows(ctx: Context, dataset_id: str) -> list[dict[str, Any]]:
 async def _fetch_missing(ctx: Context, request_ids: list[str]) -> None:
     """Import the rows' requests the local log lacks (made outside the import's window)."""
     present: set[str] = set()
+    log = ctx.store.log.org(ctx.org_id)
     for start in range(0, len(request_ids), 500):
-        found = await ctx.store.requests_by_ids(ctx.org_id, request_ids[start : start + 500])
-        present |= {r["request_id"] for r in found}
+        present |= await log.read(requests.existing_ids, request_ids[start : start + 500])
     missing = [i for i in request_ids if i not in present]
     for start in range(0, len(missing), PAGE_SIZE):
         found = await ctx.client.post(
@@ -69,7 +71,7 @@ async def _row(ctx: Context, item: dict[str, Any]) -> ImportedDatasetRow:
         return plain
     if not isinstance(document, dict):
         return plain
-    logged = await ctx.store.get_request(ctx.org_id, request_id)
+    logged = await ctx.store.log.org(ctx.org_id).read(requests.get_request, request_id)
     request, response = document.get("request"), document.get("response")
     if logged is not None and _same(logged.get("request_body"), request):
         if _same(logged.get("response_body"), response):
@@ -91,7 +93,8 @@ async def _import_dataset(ctx: Context, item: dict[str, Any]) -> None:
         meta=item.get("meta"),
         created_at=parse_time(item.get("created_at")) or dt.datetime.now(dt.UTC),
     )
-    stored = await ctx.store.imports.put_dataset(ctx.org_id, dataset, rows)
+    put = dataset_imports.put_dataset
+    stored = await ctx.store.org(ctx.org_id).write(put, dataset, rows)
     if stored is None:
         ctx.tally.skipped.append(f"dataset {dataset_id}: its id belongs to another organization")
         return

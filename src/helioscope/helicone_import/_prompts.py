@@ -1,4 +1,4 @@
-"""Prompts, stored under their source ids (``store.imports``).
+"""Prompts, stored under their source ids (``store.prompts.imports``).
 
 2025 prompts with their versions (bodies from their signed ``s3_url``), and legacy prompts with
 their versions.
@@ -14,7 +14,8 @@ import orjson
 from helioscope.helicone_import._client import SourceError
 from helioscope.helicone_import._context import Context
 from helioscope.helicone_import._rows import parse_time
-from helioscope.store.prompts import LegacyPrompt, Prompt2025, Prompt2025Version, PromptVersion
+from helioscope.store import LegacyPrompt, Prompt2025, Prompt2025Version, PromptVersion
+from helioscope.store.prompts import imports
 
 PAGE_SIZE = 100
 
@@ -77,7 +78,8 @@ async def _import_2025(ctx: Context, item: dict[str, Any]) -> None:
         production_version=production,
         created_at=_time(item.get("created_at")),
     )
-    if await ctx.store.imports.put_prompt_2025(prompt, versions):
+    prompts = ctx.store.prompts.org(ctx.org_id)
+    if await prompts.write(imports.put_prompt_2025, prompt, versions):
         ctx.tally.prompts += 1
         ctx.tally.prompt_versions += len(versions)
     else:
@@ -132,7 +134,8 @@ async def _import_legacy(ctx: Context, item: dict[str, Any]) -> None:
         metadata=dict(item.get("metadata") or {}),
         created_at=_time(item.get("created_at")),
     )
-    if await ctx.store.imports.put_legacy_prompt(prompt, versions):
+    prompts = ctx.store.prompts.org(ctx.org_id)
+    if await prompts.write(imports.put_legacy_prompt, prompt, versions):
         ctx.tally.prompts += 1
         ctx.tally.prompt_versions += len(versions)
     else:

@@ -1,7 +1,7 @@
 """Requests, with their bodies, feedback and scores.
 
 Paged from ``/v1/request/query`` oldest first, bodies from their signed URLs, stored through the
-log writer's own write path (``Store.insert_log_rows``), then feedback and scores.
+log writer's own write path (``store.log.write_batch``), then feedback and scores.
 
 Paging follows a time cursor rather than a growing offset: each page asks for rows created at or
 after the newest one imported, skipping those already seen at exactly that time. Rows the
@@ -17,6 +17,7 @@ from helioscope.helicone_import._checkpoint import RequestCursor
 from helioscope.helicone_import._client import SourceError
 from helioscope.helicone_import._context import Context, both, created
 from helioscope.helicone_import._rows import log_row, scores_of
+from helioscope.store.log import requests
 
 PAGE_SIZE = 200
 
@@ -42,16 +43,17 @@ async def store_items(ctx: Context, items: list[dict[str, Any]]) -> None:
     items = [i for i in items if isinstance(i, dict) and i.get("request_id")]
     bodies = await ctx.each(items, lambda item: _bodies(ctx, item))
     rows = [log_row(ctx.org_id, item, *pair) for item, pair in zip(items, bodies, strict=True)]
-    await ctx.store.insert_log_rows(rows)
+    await ctx.store.log.write_batch(rows)
+    log = ctx.store.log.org(ctx.org_id)
     for item in items:
         request_id = str(item["request_id"])
         rating = item.get("feedback_rating")
         if isinstance(rating, bool):
-            await ctx.store.set_feedback(ctx.org_id, request_id, rating)
+            await log.write(requests.set_feedback, request_id, rating)
             ctx.tally.feedback += 1
         scores = scores_of(item)
         if scores:  # the row holds them already; this also indexes them for the evals routes
-            await ctx.store.add_scores(ctx.org_id, request_id, scores)
+            await log.write(requests.add_scores, request_id, scores)
             ctx.tally.scored += 1
     ctx.tally.requests += len(rows)
 

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from helioscope.helicone_import._context import Context
+from helioscope.store.log import sessions
 
 PAGE_SIZE = 500
 _FAR_FUTURE = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
@@ -46,13 +47,13 @@ async def _sessions(ctx: Context) -> list[str]:
 async def _tag(ctx: Context, session_id: str) -> None:
     tag: Any = await ctx.client.get(f"/v1/session/{quote(session_id, safe='')}/tag")
     if isinstance(tag, str) and tag:
-        await ctx.store.set_session_tag(ctx.org_id, session_id, tag)
+        await ctx.store.log.org(ctx.org_id).write(sessions.set_session_tag, session_id, tag)
         ctx.tally.session_tags += 1
     ctx.progress.advance(1)
 
 
 async def import_session_tags(ctx: Context) -> None:
     """The tag of every session of the window."""
-    sessions = await _sessions(ctx)
-    ctx.progress.phase("session tags", len(sessions))
-    await ctx.each(sessions, lambda session_id: _tag(ctx, session_id))
+    session_ids = await _sessions(ctx)
+    ctx.progress.phase("session tags", len(session_ids))
+    await ctx.each(session_ids, lambda session_id: _tag(ctx, session_id))

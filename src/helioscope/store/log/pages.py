@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.errors import BadRequest
-from helioscope.store._dialects import SqlDialect
-
-# The organization rule lives in _requests._scoped; pages reuse it rather than repeat it.
-from helioscope.store._requests import MAX_PAGE, _scoped, rows_with_bodies
-from helioscope.store._schema import request_response as rr
+from helioscope.store._runner import OrgDb
+from helioscope.store.filters import compile_filter, where_or_true
+from helioscope.store.log.requests import MAX_PAGE, rows_with_bodies
+from helioscope.store.tables.log import request_response as rr
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +38,12 @@ class LogPageQuery:
     include_bodies: bool = True
 
 
-async def log_page(conn: AsyncConnection, org_id: str, query: LogPageQuery) -> list[dict[str, Any]]:
+async def log_page(db: OrgDb, query: LogPageQuery) -> list[dict[str, Any]]:
     """The next page of rows (with feedback, and bodies if asked) after ``query.after``."""
     if not 0 < query.limit <= MAX_PAGE:
         raise BadRequest(f"limit must be 1 to {MAX_PAGE}")
     created = rr.c.request_created_at
-    condition = _scoped(SqlDialect(conn.dialect.name), org_id, query.filter, None)
+    condition = and_(db.in_org(rr), where_or_true(compile_filter(query.filter, db.dialect)))
     if query.after is not None:
         at = query.after.created_at
         condition = and_(
@@ -58,7 +56,7 @@ async def log_page(conn: AsyncConnection, org_id: str, query: LogPageQuery) -> l
         .order_by(created, rr.c.request_id)
         .limit(query.limit)
     )
-    return [dict(row) for row in (await conn.execute(stmt)).mappings()]
+    return await db.rows(stmt)
 
 
 def cursor_after(rows: list[dict[str, Any]]) -> LogCursor | None:

@@ -128,6 +128,8 @@ async def test_serve_bootstraps_a_key_and_drains_the_log_on_sigterm(
         # uvicorn shuts down gracefully (lifespan, log drain), then re-raises the signal so the
         # exit status says how the process ended, as a process manager expects.
         assert await asyncio.wait_for(proc.wait(), 30) in (0, -signal.SIGTERM)
+        assert proc.stderr is not None
+        assert "helioscope: store: " in (await proc.stderr.read()).decode()  # which store
     finally:
         if proc.returncode is None:
             proc.kill()

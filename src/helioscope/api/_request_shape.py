@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import orjson
 from pydantic import BaseModel
 
 from helioscope.api._fields import Number
+from helioscope.export.records import body_value
+
+_body = body_value  # one reader of logged bodies for the API and the exports
 
 
 class HeliconeRequest(BaseModel):
@@ -72,15 +74,6 @@ def iso(value: dt.datetime | None) -> str | None:
         value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.")
         + f"{value.microsecond // 1000:03d}Z"
     )
-
-
-def _body(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
 
 
 def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> HeliconeRequest:

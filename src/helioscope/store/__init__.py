@@ -9,6 +9,7 @@ from helioscope.store._runner import Db, OrgDb, OrgRunner, Runner
 from helioscope.store._store import Store, is_transient
 from helioscope.store.cost import NANO_USD
 from helioscope.store.keys import hash_api_key
+from helioscope.store.log.pages import LogCursor, LogPageQuery
 from helioscope.store.log.requests import MAX_OFFSET, MAX_PAGE, RequestQuery
 from helioscope.store.log.scores import EvalQuery
 from helioscope.store.log.sessions import SESSION_LIMIT, SessionQuery
@@ -16,6 +17,8 @@ from helioscope.store.log.timeseries import MAX_TZ_MINUTES, Buckets, TimeWindow
 from helioscope.store.log.users import MAX_USERS_PAGE, UserQuery
 from helioscope.store.records import (
     ApiKey,
+    ImportedDataset,
+    ImportedDatasetRow,
     InputRecord,
     LegacyPrompt,
     LogRow,
@@ -37,8 +40,12 @@ __all__ = [
     "Buckets",
     "Db",
     "EvalQuery",
+    "ImportedDataset",
+    "ImportedDatasetRow",
     "InputRecord",
     "LegacyPrompt",
+    "LogCursor",
+    "LogPageQuery",
     "LogRow",
     "NewApiKey",
     "OrgDb",

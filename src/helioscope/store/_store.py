@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.store import _migrate
 from helioscope.store._engine import create_engine, sqlite_path
+from helioscope.store._location import describe_url
 from helioscope.store._runner import Runner
 from helioscope.store.gateway_cache import GatewayCache
 from helioscope.store.log import LogStore
@@ -48,6 +49,20 @@ class Store(Runner):
     def sqlite_file(self) -> Path | None:
         """The SQLite database file, or None on PostgreSQL."""
         return sqlite_path(self.engine.url)
+
+    @property
+    def location(self) -> str:
+        """Where this store keeps its data: the SQLite file, or the URL without its password."""
+        return describe_url(self.engine.url)
+
+    async def is_initialised(self) -> bool:
+        """True when the database holds Helioscope's tables (False: migrating creates them).
+
+        A missing SQLite file is not created by asking.
+        """
+        if self.sqlite_file is not None and not self.sqlite_file.exists():
+            return False
+        return await _migrate.current_revision(self.engine) is not None
 
     async def migrate(self) -> None:
         """Create the SQLite file's directory if need be, and bring the schema up to date."""

@@ -41,6 +41,15 @@ async def get_or_create_org(db: Db, name: str) -> Organization:
     return org
 
 
+async def list_orgs(db: Db) -> list[Organization]:
+    """Every organization, oldest first."""
+    stmt = select(organization).order_by(organization.c.created_at, organization.c.id)
+    return [
+        Organization(id=row["id"], name=row["name"], created_at=row["created_at"])
+        for row in await db.rows(stmt)
+    ]
+
+
 async def count_orgs(db: Db) -> int:
     """How many organizations exist."""
     return int(await db.scalar(select(func.count()).select_from(organization)))

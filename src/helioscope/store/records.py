@@ -167,3 +167,28 @@ class InputRecord:
     created_at: dt.datetime | None = None
     request_body: str | None = None
     response_body: str | None = None
+
+
+# Datasets copied in from another Helicone-compatible server
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedDataset:
+    """A dataset as its source lists it."""
+
+    id: str
+    name: str | None
+    dataset_type: str
+    meta: Any
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedDatasetRow:
+    """One row of a dataset: a logged request, with edited bodies when the source has them."""
+
+    id: str
+    origin_request_id: str
+    created_at: dt.datetime
+    request_body: str | None = None
+    response_body: str | None = None

@@ -21,6 +21,7 @@ CALLED_BY_NAME: dict[str, str] = {
     "process_result_value": "sqlalchemy.types.TypeDecorator",
     "main_loop": "uvicorn.Server",
     "capture_signals": "uvicorn.Server",
+    "tell": "a file object's protocol (pyarrow's Parquet writer calls it)",
     # imported for their side effect: each registers its tables on the shared metadata
     "_schema_*": "helioscope.store._all_tables",
     # named in a string: HELIOSCOPE_PROMPT_INJECTION_DETECTOR=tests.gateway_controls.detectors:...

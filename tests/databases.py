@@ -22,7 +22,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from helioscope.store import Store
-from helioscope.store._all_tables import metadata
+from helioscope.store.tables import metadata
 
 # Every table, children first, so deleting in this order never trips a foreign key.
 TABLES = tuple(table.name for table in reversed(metadata.sorted_tables))

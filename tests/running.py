@@ -15,6 +15,7 @@ from asgi_lifespan import LifespanManager
 from helioscope import Settings, create_app
 from helioscope.app import SERVER_OPTIONS, HelioscopeApp
 from helioscope.services import Services
+from helioscope.store import keys
 from helioscope.testing._server import loopback_socket, serve
 
 # Where the in-process client's requests say they go (the Host header); nothing listens there.
@@ -95,8 +96,8 @@ class Running:
 
     async def add_org(self, name: str) -> tuple[str, str]:
         """Create another organization; return its id and a key."""
-        org = await self.services.store.get_or_create_org(name)
-        new = await self.services.store.create_api_key(org.id)
+        org = await self.services.store.write(keys.get_or_create_org, name)
+        new = await self.services.store.org(org.id).write(keys.create_api_key)
         return org.id, new.key
 
     async def aclose(self) -> None:
@@ -115,8 +116,8 @@ async def running(settings: Settings, org_name: str = "acme") -> AsyncIterator[R
     services: Services = app.state.services
     # No time limits: the lifespan's shutdown drains the log writer on its own deadline.
     async with LifespanManager(app, startup_timeout=None, shutdown_timeout=None):
-        org = await services.store.get_or_create_org(org_name)
-        key = await services.store.create_api_key(org.id)
+        org = await services.store.write(keys.get_or_create_org, org_name)
+        key = await services.store.org(org.id).write(keys.create_api_key)
         hs = Running(None, services, org.id, key.key, app=app)
         try:
             yield hs

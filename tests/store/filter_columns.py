@@ -175,7 +175,7 @@ def _group(rows: list[LogRow], key: Callable[[LogRow], str | None]) -> dict[str,
     return groups
 
 
-def sessions(rows: list[LogRow]) -> dict[str, dict[str, Any]]:
+def session_values(rows: list[LogRow]) -> dict[str, dict[str, Any]]:
     """Each session's values, by the names the session columns compare against."""
     out = {}
     for sid, group in _group(rows, lambda r: r.properties.get("Helicone-Session-Id")).items():
@@ -194,7 +194,7 @@ def sessions(rows: list[LogRow]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def users(rows: list[LogRow]) -> dict[str, dict[str, Any]]:
+def user_values(rows: list[LogRow]) -> dict[str, dict[str, Any]]:
     """Each user's values, by the names the ``users_view`` columns compare against."""
     out = {}
     for user, group in _group(rows, lambda r: r.user_id).items():

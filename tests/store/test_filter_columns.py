@@ -7,11 +7,26 @@ import datetime as dt
 import math
 from typing import Any
 
-from helioscope.store import LogRow, RequestQuery, SessionQuery, Store, hash_api_key
-from helioscope.store._users import UserQuery
+from helioscope.store import (
+    LogRow,
+    RequestQuery,
+    SessionQuery,
+    Store,
+    UserQuery,
+    hash_api_key,
+    keys,
+)
 from helioscope.store.filters import MAP_TABLES, OPERATORS, TABLES, Kind
 from helioscope.store.filters._fields import SESSION_AGGREGATES, USER_AGGREGATES, Field, MapField
-from tests.store.filter_columns import MAP_FIELDS, ROW_FIELDS, SAMPLES, Related, sessions, users
+from helioscope.store.log import requests, sessions, users
+from tests.store.filter_columns import (
+    MAP_FIELDS,
+    ROW_FIELDS,
+    SAMPLES,
+    Related,
+    session_values,
+    user_values,
+)
 from tests.store.filter_reference import compare
 
 T0 = dt.datetime(2026, 2, 3, 10, 0, tzinfo=dt.UTC)
@@ -128,20 +143,21 @@ def seed_rows(org: str, key_id: int | None) -> list[LogRow]:
 
 async def seed(store: Store) -> tuple[str, list[LogRow], Related]:
     """The sweep's organization, its rows and what is kept beside them."""
-    org = (await store.get_or_create_org("sweep")).id
-    other = (await store.get_or_create_org("other")).id
-    key = await store.create_api_key(org)
-    other_key = await store.create_api_key(other)
+    org = (await store.write(keys.get_or_create_org, "sweep")).id
+    other = (await store.write(keys.get_or_create_org, "other")).id
+    key = await store.org(org).write(keys.create_api_key)
+    other_key = await store.org(other).write(keys.create_api_key)
     rows = seed_rows(org, key.id)
     # Another organization with the same values: no answer may include its rows.
-    await store.insert_log_rows(rows + seed_rows(other, other_key.id))
+    await store.log.write_batch(rows + seed_rows(other, other_key.id))
     related = Related(key_hashes={key.id: hash_api_key(key.key)}, session_tags={"s1": "vip"})
     for each in (org, other):
-        await store.set_feedback(each, f"r0-{each[:8]}", True)
-        await store.set_feedback(each, f"r1-{each[:8]}", False)
-        await store.set_session_tag(each, "s1", "vip")
+        log = store.log.org(each)
+        await log.write(requests.set_feedback, f"r0-{each[:8]}", True)
+        await log.write(requests.set_feedback, f"r1-{each[:8]}", False)
+        await log.write(sessions.set_session_tag, "s1", "vip")
     for row in rows[:2]:
-        stored = await store.get_request(org, row.request_id)
+        stored = await store.log.org(org).read(requests.get_request, row.request_id)
         assert stored is not None
         related.feedback[row.request_id] = (
             stored["feedback_id"],
@@ -190,7 +206,7 @@ def _ops(kind: Kind) -> list[str]:
 
 async def _request_ids(store: Store, org: str, node: Any) -> set[str]:
     query = RequestQuery(filter=node, limit=1000, include_bodies=False)
-    return {r["request_id"] for r in await store.query_requests(org, query)}
+    return {r["request_id"] for r in await store.log.org(org).read(requests.query_requests, query)}
 
 
 def _leaves() -> list[tuple[str, str, Field | MapField]]:
@@ -245,7 +261,7 @@ async def test_every_allowlisted_column_compiles_with_each_operator_it_takes(
 
 async def test_every_session_column_matches_the_reference(store: Store) -> None:
     org, rows, _ = await seed(store)
-    per_session = sessions(rows)
+    per_session = session_values(rows)
     for column, found in SESSION_AGGREGATES.items():
         if not isinstance(found, Field) or found.aggregate is None:
             continue
@@ -259,13 +275,14 @@ async def test_every_session_column_matches_the_reference(store: Store) -> None:
             want = {s for s, a in actual.items() if expected(op, value, a, kind, found.scale)}
             for use_summary in (True, False):
                 query = SessionQuery(filter=node, use_summary=use_summary)
-                got = {s["session_id"] for s in await store.query_sessions(org, query)}
+                answered = await store.log.org(org).read(sessions.query_sessions, query)
+                got = {s["session_id"] for s in answered}
                 assert got == want, (node, use_summary)
 
 
 async def test_every_user_column_matches_the_reference(store: Store) -> None:
     org, rows, _ = await seed(store)
-    per_user = users(rows)
+    per_user = user_values(rows)
     for column, found in USER_AGGREGATES.items():
         assert isinstance(found, Field) and found.aggregate is not None
         actual = {user: values[found.aggregate] for user, values in per_user.items()}
@@ -276,5 +293,5 @@ async def test_every_user_column_matches_the_reference(store: Store) -> None:
             node = {"users_view": {column: {op: value}}}
             kind = KINDS[found.kind]
             want = {u for u, a in actual.items() if expected(op, value, a, kind, found.scale)}
-            got, _count = await store.metrics.user_metrics(org, UserQuery(filter=node))
+            got, _count = await store.log.org(org).read(users.user_metrics, UserQuery(filter=node))
             assert {u["user_id"] for u in got} == want, node

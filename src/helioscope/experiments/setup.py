@@ -116,7 +116,10 @@ async def experiment_from_request(store: Store, org_id: str, request_id: str) ->
     if version is None or version.minor_version != 0:
         template, _ = split_conversation(_body(request.get("request_body")))
         _, version = await store.prompts.create_prompt(
-            org_id, f"request-{request_id[:8]}", template, {"promptFromRequest": True}
+            org_id,
+            f"request-{request_id[:8]}",
+            template,
+            {"promptFromRequest": True, "provider": request["provider"]},
         )
     experiment_id = await new_experiment(
         store, org_id, f"Experiment from request {request_id[:8]}", version.id

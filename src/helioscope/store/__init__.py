@@ -1,5 +1,6 @@
 """The storage seam. Nothing outside this package imports SQLAlchemy or builds SQL."""
 
+from helioscope.store._explore import SessionPage
 from helioscope.store._keys import hash_api_key
 from helioscope.store._requests import MAX_OFFSET, MAX_PAGE, RequestQuery
 from helioscope.store._scores import EvalQuery
@@ -21,6 +22,7 @@ __all__ = [
     "NewApiKey",
     "Organization",
     "RequestQuery",
+    "SessionPage",
     "SessionQuery",
     "Store",
     "TimeWindow",

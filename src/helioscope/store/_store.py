@@ -14,6 +14,7 @@ from helioscope.store._engine import WRITE, create_engine, sqlite_path
 from helioscope.store._evaluators import EvaluatorStore
 from helioscope.store._experiment_tables import ExperimentTableStore
 from helioscope.store._experiments import ExperimentStore
+from helioscope.store._explore import ExploreStore
 from helioscope.store._gateway_cache import GatewayCacheStore
 from helioscope.store._hooks_facade import HooksStore
 from helioscope.store._metrics_facade import MetricsStore
@@ -50,6 +51,8 @@ class Store:
         self.experiments = ExperimentStore(engine, self.writer_engine)
         self.experiment_tables = ExperimentTableStore(engine, self.writer_engine)
         self.scores = ScoreStore(engine)
+        # The UI's own reads: live-tail news, the sortable session list, traces.
+        self.explore = ExploreStore(engine)
 
     @classmethod
     def open(cls, database_url: str) -> Store:

@@ -43,7 +43,8 @@ def log_row(org: str, rid: str, minute: int, **fields: Any) -> LogRow:
     values: dict[str, Any] = {
         "request_id": rid,
         "organization_id": org,
-        "request_created_at": T0 + dt.timedelta(minutes=minute),
+        # Microseconds, as the gateway records them: news must not round them away.
+        "request_created_at": T0 + dt.timedelta(minutes=minute, microseconds=123_456),
         "status": 200,
         "provider": "ANTHROPIC",
         "model": "claude-3-5-haiku",
@@ -141,9 +142,12 @@ async def test_one_request_and_by_ids_stay_in_the_organization(api: Api) -> None
 
 
 async def test_news_counts_what_arrived_after_a_moment(api: Api) -> None:
-    since = (T0 + dt.timedelta(minutes=1)).isoformat()
+    since = (T0 + dt.timedelta(minutes=1, microseconds=123_456)).isoformat()
     news = await api.data("POST", "/v1/helioscope/requests/news", {"since": since})
-    assert news == {"count": 2, "capped": False, "latest": "2026-03-01T12:09:00.000Z"}
+    assert news == {"count": 2, "capped": False, "latest": "2026-03-01T12:09:00.123456+00:00"}
+    # The latest is exact: asking again from it finds nothing new.
+    again = await api.data("POST", "/v1/helioscope/requests/news", {"since": news["latest"]})
+    assert again["count"] == 0
     sessions_only = {
         "request_response_rmt": {"properties": {"Helicone-Session-Id": {"equals": "s-b"}}}
     }
@@ -155,12 +159,12 @@ async def test_news_counts_what_arrived_after_a_moment(api: Api) -> None:
     assert (await api.data("POST", "/v1/helioscope/requests/news", {"since": later}))[
         "latest"
     ] is None
-    # Each organization counts its own rows only: ours at minutes 1, 5, 9; theirs at 3.
+    # Each organization counts its own rows only: ours at minutes 0, 1, 5, 9; theirs at 3.
     ours = await api.data("POST", "/v1/helioscope/requests/news", {"since": T0.isoformat()})
     theirs = await api.data(
         "POST", "/v1/helioscope/requests/news", {"since": T0.isoformat()}, key=api.other_key
     )
-    assert (ours["count"], theirs["count"]) == (3, 1)
+    assert (ours["count"], theirs["count"]) == (4, 1)
 
 
 async def test_sessions_sort_by_totals_with_error_counts(api: Api) -> None:

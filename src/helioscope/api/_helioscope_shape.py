@@ -60,7 +60,10 @@ class RequestPage(BaseModel):
 
 
 class News(BaseModel):
-    """What was logged after a moment: how many (at most 1000, ``capped`` past it), the latest."""
+    """What was logged after a moment: how many (at most 1000, ``capped`` past it), the latest.
+
+    ``latest`` keeps microseconds: send it back as ``since`` to ask what came after it.
+    """
 
     count: int
     capped: bool

@@ -20,7 +20,6 @@ from helioscope.api._helioscope_shape import (
     RequestPage,
     to_helioscope_request,
 )
-from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import NotFound
@@ -79,7 +78,10 @@ async def news(body: NewsQuery, key: ApiKeyDep, store: StoreDep) -> Result[News]
     """How many matching requests were created after ``since`` (at most 1000), and the latest."""
     found = await store.explore.news(key.organization_id, body.filter, body.since)
     latest: dt.datetime | None = found["latest"]
-    return Result(data=News(count=found["count"], capped=found["capped"], latest=iso(latest)))
+    # Full precision: the next poll sends it back as ``since``, and a time cut to milliseconds
+    # would count the latest request as new again.
+    exact = None if latest is None else latest.astimezone(dt.UTC).isoformat()
+    return Result(data=News(count=found["count"], capped=found["capped"], latest=exact))
 
 
 @router.post("/by-ids", response_model=Result[list[HelioscopeRequest]])

@@ -266,6 +266,7 @@ export function columnChooser(chosen, propertyKeys, onChange) {
   };
   draw();
   const popover = h("details", { class: "popover" }, h("summary", { class: "button ghost" }, "Columns"), box);
+  popover.addEventListener("toggle", () => popover.open && draw()); // property keys arrive later
   // Closes like a menu: Escape (focus back on its button) or a click elsewhere.
   popover.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && popover.open) {
@@ -276,7 +277,8 @@ export function columnChooser(chosen, propertyKeys, onChange) {
   });
   const onDocumentClick = (e) => {
     if (!popover.isConnected) document.removeEventListener("click", onDocumentClick);
-    else if (popover.open && !popover.contains(e.target)) popover.open = false;
+    // The path as dispatched: a button the menu redrew is detached, but was inside it.
+    else if (popover.open && !e.composedPath().includes(popover)) popover.open = false;
   };
   document.addEventListener("click", onDocumentClick);
   return popover;

@@ -84,6 +84,7 @@ export function toBody(draft) {
 function messageEditor(draft, i, redraw) {
   const m = draft.messages[i];
   const id = `pg-msg-${i}`;
+  const label = h("label", { for: id, class: "visually-hidden" }, `Message ${i + 1} (${m.role})`);
   return h(
     "div",
     { class: "pg-message", role: "group", "aria-label": `Message ${i + 1}` },
@@ -96,6 +97,7 @@ function messageEditor(draft, i, redraw) {
           "aria-label": `Role of message ${i + 1}`,
           onchange: (e) => {
             m.role = e.target.value;
+            label.textContent = `Message ${i + 1} (${m.role})`;
           },
         },
         [...new Set([...ROLES, m.role])].map((r) => h("option", { value: r, selected: r === m.role }, r)),
@@ -115,7 +117,7 @@ function messageEditor(draft, i, redraw) {
         "Remove",
       ),
     ),
-    h("label", { for: id, class: "visually-hidden" }, `Message ${i + 1} (${m.role})`),
+    label,
     h(
       "textarea",
       {

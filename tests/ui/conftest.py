@@ -181,7 +181,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
             yield Server(url, app.state.services, fake)
 
 
-async def new_org(server: Server, name: str = "acme") -> Running:
+async def new_org(server: Server | Running, name: str = "acme") -> Running:
     """A fresh organization (unique name) on the shared server, with an all-scope key."""
     store = server.services.store
     org = await store.get_or_create_org(f"{name}-{uuid.uuid4().hex[:8]}")

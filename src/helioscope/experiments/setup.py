@@ -119,7 +119,12 @@ async def experiment_from_request(store: Store, org_id: str, request_id: str) ->
             org_id,
             f"request-{request_id[:8]}",
             template,
-            {"promptFromRequest": True, "provider": request["provider"]},
+            # createdForExperiment: the UI lists prompts that calls named, not these.
+            {
+                "promptFromRequest": True,
+                "createdForExperiment": True,
+                "provider": request["provider"],
+            },
         )
     experiment_id = await new_experiment(
         store, org_id, f"Experiment from request {request_id[:8]}", version.id

@@ -315,7 +315,7 @@ export async function renderExperiment(main, { parts }) {
           {
             type: "button",
             class: "ghost small",
-            "aria-label": `Run row ${exp.rows.indexOf(row) + 1} with ${label(v)}`,
+            "aria-label": `${c ? "Re-run" : "Run"} row ${exp.rows.indexOf(row) + 1} with ${label(v)}`,
             onclick: async (e) => {
               e.target.disabled = true;
               e.target.textContent = "Running…";

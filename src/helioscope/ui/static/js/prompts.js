@@ -17,7 +17,7 @@ const label = (v) => `v${v.major_version}.${v.minor_version}`;
 
 function legacyList(rows) {
   // Prompts experiments make for themselves are plumbing; the ones calls named are the user's.
-  const named = rows.filter((p) => !p.metadata?.promptFromRequest && !p.metadata?.emptyPrompt);
+  const named = rows.filter((p) => !p.metadata?.createdForExperiment && !p.metadata?.emptyPrompt);
   if (!named.length) return "";
   return h(
     "section",

@@ -168,6 +168,7 @@ export async function renderProperties(main, { params }) {
         .filter((k) => state.internal || !isInternalKey(k));
     } catch (err) {
       list.replaceChildren(errorState(err, loadKeys));
+      list.setAttribute("aria-busy", "false");
       return;
     }
     list.setAttribute("aria-busy", "false");

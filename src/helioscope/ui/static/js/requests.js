@@ -289,6 +289,7 @@ export async function renderRequests(main, ctx) {
           errorState(err, showPane),
         );
     }
+    pane.setAttribute("aria-busy", "false");
     pane.querySelector("#pane-title")?.focus({ preventScroll: true });
   }
 

@@ -266,6 +266,7 @@ export async function renderSession(main, { parts, params }) {
   try {
     data = await get(`/v1/helioscope/sessions/${encodeURIComponent(id)}`);
   } catch (err) {
+    body.setAttribute("aria-busy", "false");
     body.replaceChildren(errorState(err, () => renderSession(main.replaceChildren() || main, { parts, params })));
     return undefined;
   }
@@ -312,6 +313,7 @@ export async function renderSession(main, { parts, params }) {
     else if (e.key === "Escape") close();
   };
   document.addEventListener("keydown", onKey);
+  body.setAttribute("aria-busy", "false");
   body.replaceChildren(
     sessionStats(data, requests, t0, t1),
     data.truncated ? h("p", { class: "muted" }, `Showing the first ${num(requests.length)} requests.`) : "",

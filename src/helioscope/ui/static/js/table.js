@@ -14,17 +14,24 @@ function sortButton(c, sort, onSort) {
 
 // Drag the handle, or focus it and press ←/→; the width is reported once the drag ends.
 function resizeHandle(c, col, onResize) {
+  // A focusable separator is a control: it says its value (the width in pixels).
   const handle = h("span", {
     class: "col-resize",
     role: "separator",
     tabindex: "0",
     "aria-orientation": "vertical",
     "aria-label": `Resize column ${c.title}`,
+    "aria-valuemin": "48",
+    "aria-valuemax": "2000",
+    "aria-valuenow": "140",
   });
   const width = () => col.getBoundingClientRect().width;
   const set = (px) => {
-    col.style.width = `${Math.max(48, Math.round(px))}px`;
+    const value = Math.max(48, Math.round(px));
+    col.style.width = `${value}px`;
+    handle.setAttribute("aria-valuenow", String(value));
   };
+  requestAnimationFrame(() => handle.setAttribute("aria-valuenow", String(Math.round(width()) || 140)));
   handle.addEventListener("pointerdown", (e) => {
     e.preventDefault();
     e.stopPropagation();

@@ -12,6 +12,7 @@ from tests.ui.conftest import SESSION_LOOP, World, api, open_requests, shot, sig
 
 pytestmark = SESSION_LOOP
 
+TAGGED_NAME = '<helicone-prompt-input key="name">Ann</helicone-prompt-input>'
 SHOUTY = {
     "name": "Shouty",
     "scoring_type": "BOOLEAN",
@@ -113,7 +114,7 @@ async def test_legacy_prompts_are_listed(world: World, page: Any) -> None:
                 "messages": [
                     {
                         "role": "user",
-                        "content": 'Reply to <helicone-prompt-input key="name">Ann</helicone-prompt-input>',
+                        "content": f"Reply to {TAGGED_NAME}",
                     }
                 ],
             },

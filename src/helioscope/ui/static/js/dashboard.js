@@ -73,45 +73,32 @@ async function fetchAll(range) {
   const timeFilter = { start: from.toISOString(), end: end.toISOString() };
   const over = { filter: "all", timeFilter, dbIncrement: unit, timeZoneDifference: end.getTimezoneOffset() };
   const nowS = end.getTime() / 1000;
-  const [
-    totals,
-    requests,
-    errors,
-    cost,
-    latency,
-    ttft,
-    tokens,
-    users,
-    quantiles,
-    models,
-    providers,
-    topUsers,
-    propKeys,
-    news,
-  ] = await Promise.all([
-    post("/v1/metrics/totals", { filter: "all", timeFilter }),
-    post("/v1/metrics/requestOverTime", over),
-    post("/v1/metrics/errorOverTime", over),
-    post("/v1/metrics/costOverTime", over),
-    post("/v1/metrics/latencyOverTime", over),
-    post("/v1/metrics/timeToFirstToken", over),
-    post("/v1/metrics/tokensOverTime", over),
-    post("/v1/metrics/usersOverTime", over),
-    post("/v1/metrics/quantiles", { ...over, metric: "latency" }),
-    post("/v1/metrics/models", { filter: "all", timeFilter, limit: 5 }),
-    post("/v1/metrics/providers", { filter: "all", timeFilter, limit: 5 }),
-    post("/v1/user/metrics/query", {
+  // Every call at once, by name: the answer is an object with the same keys.
+  const calls = {
+    totals: post("/v1/metrics/totals", { filter: "all", timeFilter }),
+    requests: post("/v1/metrics/requestOverTime", over),
+    errors: post("/v1/metrics/errorOverTime", over),
+    cost: post("/v1/metrics/costOverTime", over),
+    latency: post("/v1/metrics/latencyOverTime", over),
+    ttft: post("/v1/metrics/timeToFirstToken", over),
+    tokens: post("/v1/metrics/tokensOverTime", over),
+    users: post("/v1/metrics/usersOverTime", over),
+    quantiles: post("/v1/metrics/quantiles", { ...over, metric: "latency" }),
+    models: post("/v1/metrics/models", { filter: "all", timeFilter, limit: 5 }),
+    providers: post("/v1/metrics/providers", { filter: "all", timeFilter, limit: 5 }),
+    topUsers: post("/v1/user/metrics/query", {
       filter: "all",
       limit: 5,
       sort: { total_requests: "desc" },
       timeFilter: { startTimeUnixSeconds: from.getTime() / 1000, endTimeUnixSeconds: nowS },
     }),
-    post("/v1/property/query", {}),
+    propKeys: post("/v1/property/query", {}),
     // Anything logged ever? An empty organization gets the getting-started snippet, not zeros.
-    post("/v1/helioscope/requests/news", { since: "1970-01-01T00:00:00Z" }),
-  ]);
+    news: post("/v1/helioscope/requests/news", { since: "1970-01-01T00:00:00Z" }),
+  };
+  const d = Object.fromEntries(await Promise.all(Object.entries(calls).map(async ([k, p]) => [k, await p])));
   // The busiest values of the first few user property keys (Helicone's own keys are plumbing).
-  const keys = propKeys
+  const keys = d.propKeys
     .map((p) => p.property)
     .filter((k) => !isInternalKey(k))
     .slice(0, 3);
@@ -124,23 +111,7 @@ async function fetchAll(range) {
       .slice(0, 3)
       .map((v) => [k, v.value || "(empty)", num(v.count)]),
   );
-  return {
-    unit,
-    totals,
-    requests,
-    errors,
-    cost,
-    latency,
-    ttft,
-    tokens,
-    users,
-    quantiles,
-    models,
-    providers,
-    topUsers,
-    propRows,
-    empty: news.count === 0,
-  };
+  return { ...d, unit, propRows, empty: d.news.count === 0 };
 }
 
 function charts(d) {

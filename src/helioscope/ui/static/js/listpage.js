@@ -3,7 +3,7 @@
 import { h } from "./dom.js";
 import { rangeFromParams, rangeParams, rangePicker } from "./ranges.js";
 import { emptyState, loadInto } from "./states.js";
-import { dataTable, pager } from "./table.js";
+import { dataTable, statePager } from "./table.js";
 import { intParam, parseSort, setParams, sortText } from "./url.js";
 
 /**
@@ -52,23 +52,7 @@ export function listPage(main, params, spec) {
             }),
           );
         }
-        results.append(
-          pager({
-            offset: state.offset,
-            limit: state.limit,
-            shown: rows.length,
-            total,
-            onPage: (o) => {
-              state.offset = o;
-              load();
-            },
-            onLimit: (l) => {
-              state.limit = l;
-              state.offset = 0;
-              load();
-            },
-          }),
-        );
+        results.append(statePager(state, rows.length, total, load));
       },
       { quiet },
     );

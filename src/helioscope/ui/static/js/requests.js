@@ -22,7 +22,7 @@ import { liveControl } from "./live.js";
 import { gettingStarted } from "./onboarding.js";
 import { rangeFromParams, rangeParams, rangePicker, windowOf } from "./ranges.js";
 import { emptyState, errorState, failure, loading } from "./states.js";
-import { dataTable, pager } from "./table.js";
+import { dataTable, statePager } from "./table.js";
 import { decodeFilter, encodeFilter, go, hashOf, intParam, parseSort, sortText } from "./url.js";
 import { viewsMenu } from "./views.js";
 
@@ -224,22 +224,9 @@ export async function renderRequests(main, ctx) {
       if (wrap) wrap.scrollTop = scrollTop;
     }
     results.append(
-      pager({
-        offset: state.offset,
-        limit: state.limit,
-        shown: rows.length,
-        total,
-        onPage: (offset) => {
-          state.offset = offset;
-          save();
-          load();
-        },
-        onLimit: (limit) => {
-          state.limit = limit;
-          state.offset = 0;
-          save();
-          load();
-        },
+      statePager(state, rows.length, total, () => {
+        save();
+        load();
       }),
     );
   }

@@ -200,6 +200,25 @@ export function dataTable(options) {
   return h("div", { class: `table-wrap${layout ? " scroll" : ""}` }, table);
 }
 
+/** The pager of a page whose state has {offset, limit}: changes it, then calls reload(). */
+export function statePager(state, shown, total, reload) {
+  return pager({
+    offset: state.offset,
+    limit: state.limit,
+    shown,
+    total,
+    onPage: (offset) => {
+      state.offset = offset;
+      reload();
+    },
+    onLimit: (limit) => {
+      state.limit = limit;
+      state.offset = 0;
+      reload();
+    },
+  });
+}
+
 export function pager({ offset, limit, shown, total, onPage, onLimit }) {
   const from = shown ? offset + 1 : 0;
   const to = offset + shown;

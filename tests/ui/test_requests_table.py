@@ -96,7 +96,9 @@ async def test_custom_time_range_and_saved_views(world: World, page: Any) -> Non
     await page.get_by_role("button", name="Save view").click()
     await page.goto(f"{world.hs.url}/ui/#/requests")
     await page.get_by_text("13 requests").wait_for()
+    await page.locator(".results[aria-busy=false] tbody tr").first.wait_for()
     await page.get_by_text("Views", exact=True).click()
+    await page.get_by_role("group", name="Saved views").wait_for()
     await page.get_by_role("link", name="last week").click()
     await page.get_by_text("1 request", exact=True).wait_for()
 

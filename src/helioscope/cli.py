@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from helioscope.config import Settings
-from helioscope.store import Store
+from helioscope.store import Store, keys
 
 app = typer.Typer(help="Helioscope: LLM observability and gateway, wire-compatible with Helicone.")
 keys_app = typer.Typer(help="Manage API keys.")
@@ -76,8 +76,10 @@ def keys_create(
         store = Store.open(Settings().database_url)
         try:
             await store.migrate()
-            organization = await store.get_or_create_org(org.strip())
-            new = await store.create_api_key(organization.id, name=name, permissions=_SCOPES[scope])
+            organization = await store.write(keys.get_or_create_org, org.strip())
+            new = await store.org(organization.id).write(
+                keys.create_api_key, name=name, permissions=_SCOPES[scope]
+            )
             typer.echo(f"organization: {organization.name} ({organization.id})")
             return new.key
         finally:

@@ -36,7 +36,7 @@ async def test_sign_in_refuses_a_bad_key_then_lists_requests(world: World, page:
     assert await page.locator("table.data tbody tr").count() == 12
     assert await page.get_by_text("req-rival").count() == 0
     # A request from two days ago: in "All time", not in "Last 24 hours".
-    await world.hs.services.store.insert_log_rows(
+    await world.hs.services.store.log.write_batch(
         [row(world.hs.org_id, "req-old", 0, request_created_at=T0 - dt.timedelta(days=2))]
     )
     await page.get_by_role("button", name="Refresh").click()

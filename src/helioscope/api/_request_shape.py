@@ -10,8 +10,6 @@ from pydantic import BaseModel
 
 from helioscope.api._fields import Number
 
-NANO_USD = 1_000_000_000
-
 
 class HeliconeRequest(BaseModel):
     """One logged request, field for field as Helicone's API returns it."""
@@ -89,7 +87,7 @@ def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> He
     """Shape a stored row as a ``HeliconeRequest``."""
     has_response = row["status"] > 0
     properties = dict(row["properties"] or {})
-    cost_usd = None if row["cost"] is None else row["cost"] / NANO_USD
+    cost_usd = row["cost"]  # the store returns USD
     return HeliconeRequest(
         response_id=row["request_id"] if has_response else None,
         response_created_at=iso(row["response_created_at"]),

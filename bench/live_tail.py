@@ -25,7 +25,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from helioscope import Settings, create_app
-from helioscope.store import LogRow
+from helioscope.store import LogRow, keys
 
 POLL_SECONDS = 2.0  # the UI's interval (src/helioscope/ui/static/js/live.js)
 
@@ -79,12 +79,12 @@ async def main(args: argparse.Namespace) -> None:
     app = create_app(Settings(database_url=url, bootstrap_default_org=False, log_spool_dir=tmp))
     async with app.router.lifespan_context(app):
         store = app.state.services.store
-        org = await store.get_or_create_org(f"bench-{time.time_ns()}")
-        key = (await store.create_api_key(org.id)).key
+        org = await store.write(keys.get_or_create_org, f"bench-{time.time_ns()}")
+        key = (await store.org(org.id).write(keys.create_api_key)).key
         start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=args.rows + 60)
         all_rows = rows(org.id, args.rows, start)
         for i in range(0, len(all_rows), 5000):
-            await store.insert_log_rows(all_rows[i : i + 5000])
+            await store.log.write_batch(all_rows[i : i + 5000])
         latest = (start + dt.timedelta(seconds=args.rows - 1)).isoformat()
         transport = httpx.ASGITransport(app=app)
         headers = {"authorization": f"Bearer {key}"}

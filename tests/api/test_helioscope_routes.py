@@ -12,7 +12,8 @@ import pytest
 
 from helioscope import Settings, create_app
 from helioscope.services import Services
-from helioscope.store import LogRow
+from helioscope.store import LogRow, keys
+from helioscope.store.experiments import experiments
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -78,10 +79,14 @@ async def api(settings: Settings) -> AsyncIterator[Api]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hs") as http:
             client = Api(http, services)
-            org = await services.store.get_or_create_org("acme")
-            client.org, client.key = org.id, (await services.store.create_api_key(org.id)).key
-            other = await services.store.get_or_create_org("rival")
-            client.other_key = (await services.store.create_api_key(other.id)).key
+            store = services.store
+            org = await store.write(keys.get_or_create_org, "acme")
+            client.org, client.key = (
+                org.id,
+                (await store.org(org.id).write(keys.create_api_key)).key,
+            )
+            other = await store.write(keys.get_or_create_org, "rival")
+            client.other_key = (await store.org(other.id).write(keys.create_api_key)).key
             rows = [
                 log_row(org.id, "a-root", 0, properties=sessioned("s-a", "Agent", "/")),
                 log_row(
@@ -103,7 +108,7 @@ async def api(settings: Settings) -> AsyncIterator[Api]:
                 log_row(org.id, "plain", 9),
                 log_row(other.id, "secret", 3, properties=sessioned("s-x", "Theirs", "/")),
             ]
-            await services.store.insert_log_rows(rows)
+            await store.log.write_batch(rows)
             yield client
 
 
@@ -229,8 +234,9 @@ async def test_rename_an_experiment_needs_write_scope(api: Api) -> None:
     created = await api.data("POST", "/v2/experiment/create/empty")
     experiment_id = created["experimentId"]
     await api.data("PATCH", f"/v1/helioscope/experiments/{experiment_id}", {"name": "  Tone  "})
-    assert (await store.experiments.get(api.org, experiment_id))["name"] == "Tone"
-    reader = await store.create_api_key(api.org, "reader", "r")
+    found = await store.org(api.org).read(experiments.get_experiment, experiment_id)
+    assert found["name"] == "Tone"
+    reader = await store.org(api.org).write(keys.create_api_key, "reader", "r")
     refused = await api.call(
         "PATCH", f"/v1/helioscope/experiments/{experiment_id}", {"name": "x"}, key=reader.key
     )

@@ -25,7 +25,7 @@ from pydantic import SecretStr
 from helioscope import Settings, create_app
 from helioscope.app import SERVER_OPTIONS
 from helioscope.services import Services
-from helioscope.store import LogRow
+from helioscope.store import LogRow, keys
 from helioscope.testing import FakeProvider, serve
 from tests.conftest import Running
 from tests.gateway.clients import openai_client
@@ -184,8 +184,8 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
 async def new_org(server: Server | Running, name: str = "acme") -> Running:
     """A fresh organization (unique name) on the shared server, with an all-scope key."""
     store = server.services.store
-    org = await store.get_or_create_org(f"{name}-{uuid.uuid4().hex[:8]}")
-    key = await store.create_api_key(org.id)
+    org = await store.write(keys.get_or_create_org, f"{name}-{uuid.uuid4().hex[:8]}")
+    key = await store.org(org.id).write(keys.create_api_key)
     return Running(url=server.url, services=server.services, org_id=org.id, key=key.key)
 
 
@@ -246,7 +246,7 @@ async def world(server: Server) -> World:
     hs = await new_org(server)
     rival = await new_org(server, "rival")
     store = server.services.store
-    await store.insert_log_rows(
+    await store.log.write_batch(
         [
             *seeded_rows(hs.org_id),
             row(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from helioscope.store import notifications
 from tests.gateway.clients import openai_client
 from tests.ui.conftest import SESSION_LOOP, World, api, open_requests, shot, sign_in
 
@@ -97,9 +98,11 @@ async def test_alert_history_numbers_are_formatted(world: World, page: Any) -> N
             "minimum_request_count": 1,
         },
     )
-    [alert] = await store.hooks.list_alerts(world.hs.org_id)
+    [alert] = await store.org(world.hs.org_id).read(notifications.list_alerts)
     # What the alert checker records when the error rate crosses the threshold.
-    await store.hooks.trigger_alert(alert, 2.644230769230769, 104, dt.datetime.now(dt.UTC))
+    await store.write(
+        notifications.trigger_alert, alert, 2.644230769230769, 104, dt.datetime.now(dt.UTC)
+    )
     await sign_in(page, world.hs.url, world.hs.key)
     await page.get_by_role("link", name="Settings").click()
     history = page.locator("#alerts table").last

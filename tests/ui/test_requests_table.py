@@ -19,7 +19,7 @@ async def headers(page: Any) -> list[str]:
 
 async def test_dense_rows_property_columns_resize_and_reorder(world: World, page: Any) -> None:
     long = "a very long property value " * 12
-    await world.hs.services.store.insert_log_rows(
+    await world.hs.services.store.log.write_batch(
         [
             row(
                 world.hs.org_id,
@@ -76,7 +76,7 @@ async def test_dense_rows_property_columns_resize_and_reorder(world: World, page
 
 
 async def test_custom_time_range_and_saved_views(world: World, page: Any) -> None:
-    await world.hs.services.store.insert_log_rows(
+    await world.hs.services.store.log.write_batch(
         [row(world.hs.org_id, "req-last-week", 0, request_created_at=T0 - dt.timedelta(days=6))]
     )
     await sign_in(page, world.hs.url, world.hs.key)
@@ -105,7 +105,7 @@ async def test_custom_time_range_and_saved_views(world: World, page: Any) -> Non
 
 async def test_j_and_k_walk_requests_and_long_values_wrap(world: World, page: Any) -> None:
     long = "x" * 400
-    await world.hs.services.store.insert_log_rows(
+    await world.hs.services.store.log.write_batch(
         [row(world.hs.org_id, "req-long-prop", 29, properties={"trace": long})]
     )
     await sign_in(page, world.hs.url, world.hs.key)

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from helioscope.api._fields import Number
-from helioscope.api._request_shape import NANO_USD, HeliconeRequest, iso, to_helicone_request
+from helioscope.api._request_shape import HeliconeRequest, iso, to_helicone_request
 
 
 class HelioscopeRequest(HeliconeRequest):
@@ -37,7 +37,7 @@ def to_helioscope_request(row: dict[str, Any], *, include_body: bool = True) -> 
     return HelioscopeRequest(
         **{
             **base,
-            "cost": None if row["cost"] is None else row["cost"] / NANO_USD,
+            "cost": row["cost"],  # the store returns USD
             "is_stream": bool(row["is_stream"]),
             "threat": row["threat"],
             "error": row["error"],
@@ -88,7 +88,7 @@ class SessionRow(BaseModel):
 
 
 def to_session_row(row: dict[str, Any]) -> SessionRow:
-    """Shape a summary row (cost in USD)."""
+    """Shape a summary row (the store returns its cost in USD)."""
     return SessionRow(
         session_id=row["session_id"],
         session_name=row["session_name"] or "",
@@ -99,7 +99,7 @@ def to_session_row(row: dict[str, Any]) -> SessionRow:
         prompt_tokens=row["prompt_tokens"],
         completion_tokens=row["completion_tokens"],
         total_tokens=row["total_tokens"],
-        total_cost=row["total_cost"] / NANO_USD,
+        total_cost=row["total_cost"],
         avg_latency=row["avg_latency"],
         user_ids=row["user_ids"],
     )

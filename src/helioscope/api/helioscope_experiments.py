@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from helioscope.api.deps import LogKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.store.experiments import experiments
 
 router = APIRouter(
     prefix="/v1/helioscope/experiments", tags=["Helioscope UI"], responses=ERROR_RESPONSES
@@ -31,5 +32,7 @@ async def rename_experiment(
     experimentId: str, body: ExperimentRename, key: LogKeyDep, store: StoreDep
 ) -> Result[None]:
     """Rename an experiment of the caller's organization."""
-    await store.experiments.update(key.organization_id, experimentId, name=body.name)
+    await store.org(key.organization_id).write(
+        experiments.update_experiment, experimentId, name=body.name
+    )
     return Result(data=None)

@@ -24,6 +24,7 @@ from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import NotFound
 from helioscope.store import MAX_PAGE, RequestQuery
+from helioscope.store.log import requests
 
 router = APIRouter(
     prefix="/v1/helioscope/requests", tags=["Helioscope UI"], responses=ERROR_RESPONSES
@@ -59,7 +60,6 @@ class NewsQuery(BaseModel):
 @router.post("/query", response_model=Result[RequestPage])
 async def query_requests(body: RequestPageQuery, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """A page of the organization's requests, with every stored field (and the count if asked)."""
-    org = key.organization_id
     query = RequestQuery(
         filter=body.filter,
         offset=body.offset,
@@ -67,8 +67,9 @@ async def query_requests(body: RequestPageQuery, key: ApiKeyDep, store: StoreDep
         sort=body.sort,
         include_bodies=body.includeBodies,
     )
-    rows = await store.query_requests(org, query)
-    total = await store.count_requests(org, body.filter, None) if body.count else None
+    log = store.log.org(key.organization_id)
+    rows = await log.read(requests.query_requests, query)
+    total = await log.read(requests.count_requests, body.filter) if body.count else None
     shaped = [to_helioscope_request(r, include_body=body.includeBodies) for r in rows]
     return Result(data=RequestPage(requests=shaped, total=total))
 
@@ -76,7 +77,7 @@ async def query_requests(body: RequestPageQuery, key: ApiKeyDep, store: StoreDep
 @router.post("/news", response_model=Result[News])
 async def news(body: NewsQuery, key: ApiKeyDep, store: StoreDep) -> Result[News]:
     """How many matching requests were created after ``since`` (at most 1000), and the latest."""
-    found = await store.explore.news(key.organization_id, body.filter, body.since)
+    found = await store.log.org(key.organization_id).read(requests.news, body.filter, body.since)
     latest: dt.datetime | None = found["latest"]
     # Full precision: the next poll sends it back as ``since``, and a time cut to milliseconds
     # would count the latest request as new again.
@@ -87,7 +88,7 @@ async def news(body: NewsQuery, key: ApiKeyDep, store: StoreDep) -> Result[News]
 @router.post("/by-ids", response_model=Result[list[HelioscopeRequest]])
 async def requests_by_ids(body: RequestIds, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """The organization's requests with these ids (others are left out), newest first."""
-    rows = await store.requests_by_ids(key.organization_id, body.requestIds)
+    rows = await store.log.org(key.organization_id).read(requests.requests_by_ids, body.requestIds)
     return Result(data=[to_helioscope_request(r) for r in rows])
 
 
@@ -99,7 +100,7 @@ async def get_request(
     includeBody: Annotated[bool, Query()] = True,
 ) -> Result[Any]:
     """One logged request of the caller's organization, with every stored field."""
-    row = await store.get_request(key.organization_id, requestId)
+    row = await store.log.org(key.organization_id).read(requests.get_request, requestId)
     if row is None:
         raise NotFound(f"request {requestId} not found")
     return Result(data=to_helioscope_request(row, include_body=includeBody))

@@ -22,6 +22,7 @@ from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import NotFound
 from helioscope.store import SessionPage
+from helioscope.store.log import session_list, sessions
 
 router = APIRouter(
     prefix="/v1/helioscope/sessions", tags=["Helioscope UI"], responses=ERROR_RESPONSES
@@ -75,7 +76,7 @@ async def query_sessions(body: SessionPageQuery, key: ApiKeyDep, store: StoreDep
         offset=body.offset,
         limit=body.limit,
     )
-    found = await store.explore.session_page(key.organization_id, page)
+    found = await store.log.org(key.organization_id).read(session_list.session_page, page)
     sessions = [to_session_row(r) for r in found["sessions"]]
     return Result(data=SessionPageResult(sessions=sessions, total=found["total"]))
 
@@ -83,7 +84,7 @@ async def query_sessions(body: SessionPageQuery, key: ApiKeyDep, store: StoreDep
 @router.get("/{sessionId}", response_model=Result[SessionTrace])
 async def get_session(sessionId: str, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """A session's requests in time order (the UI lays out the tree from their paths)."""
-    rows = await store.explore.trace(key.organization_id, sessionId)
+    rows = await store.log.org(key.organization_id).read(sessions.session_timeline, sessionId)
     if not rows:
         raise NotFound(f"session {sessionId} not found")
     names = sorted({r["session_name"] for r in rows if r["session_name"]})
@@ -92,6 +93,6 @@ async def get_session(sessionId: str, key: ApiKeyDep, store: StoreDep) -> Result
             session_id=sessionId,
             session_names=names,
             requests=[to_helioscope_request(r) for r in rows],
-            truncated=len(rows) >= store.explore.trace_max,
+            truncated=len(rows) >= sessions.TIMELINE_MAX,
         )
     )

@@ -110,8 +110,10 @@ class Runner:
         """
         provider = version.metadata.get("provider")
         if not provider:
-            found = await self.store.prompts.get_prompt(org_id, version.prompt_id)
-            provider = found["prompt"].metadata.get("provider")
+            prompt = await self.store.prompts.org(org_id).read(
+                legacy_prompts.find_prompt, version.prompt_id
+            )
+            provider = prompt.metadata.get("provider")
         return str(provider) if provider else None
 
     async def run_cells(self, org_id: str, experiment_id: str, cells: Iterable[Cell]) -> None:

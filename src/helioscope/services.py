@@ -168,13 +168,20 @@ async def _redis(stack: AsyncExitStack, url: str | None) -> Any:
 def _experiments(
     settings: Settings, store: Store, writer: LogWriter, session: aiohttp.ClientSession
 ) -> ExperimentService:
-    key = settings.experiment_openai_api_key
+    keys = {
+        provider: key.get_secret_value()
+        for provider, key in (
+            ("OPENAI", settings.experiment_openai_api_key),
+            ("ANTHROPIC", settings.experiment_anthropic_api_key),
+        )
+        if key is not None
+    }
     return ExperimentService(
         store,
         writer,
         session,
         self_url=settings.self_url.rstrip("/") if settings.self_url else None,
-        provider_key=key.get_secret_value() if key is not None else None,
+        provider_keys=keys,
         concurrency=settings.experiment_concurrency,
         limits=SandboxLimits(settings.evaluator_timeout_seconds, settings.evaluator_memory_mb),
         judge_model=settings.evaluator_model,

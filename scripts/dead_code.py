@@ -20,7 +20,7 @@ from dead_code_allowlist import CALLED_BY_NAME
 PATHS = ["src", "tests", "bench"]
 EXCLUDE = ["*/migrations/versions/*"]  # Alembic reads each revision's variables by name
 IGNORE_DECORATORS = ["@*router.*", "@*.command", "@pytest.fixture", "@model_validator"]
-IGNORE_NAMES = ["pytest_*", *CALLED_BY_NAME]
+IGNORE_NAMES = ["pytest_*", "pytestmark", *CALLED_BY_NAME]
 
 
 def _indented(path: Path, line: int) -> bool:

@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,55 +29,34 @@ from helioscope.store import NewApiKey, Store, keys
 logger = logging.getLogger("helioscope")
 
 
+@dataclass(frozen=True, slots=True)
+class Started:
+    """The parts of a Helioscope that run while its lifespan does."""
+
+    writer: LogWriter
+    webhooks: WebhookDispatcher
+    alerts: AlertEvaluator
+    gateway: Gateway
+    experiments: ExperimentService
+
+
 class Services:
-    """Store, key cache, log writer and gateway of one running server."""
+    """Store, key cache and, while running, the parts that ``running()`` starts."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
         self.store = Store.open(settings.database_url)
         self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
-        self._writer: LogWriter | None = None
-        self._gateway: Gateway | None = None
-        self._webhooks: WebhookDispatcher | None = None
-        self._alerts: AlertEvaluator | None = None
-        self._experiments: ExperimentService | None = None
+        self._started: Started | None = None
         self.bootstrap_key: NewApiKey | None = None
 
     @property
-    def writer(self) -> LogWriter:
-        """The running log writer."""
-        if self._writer is None:
+    def started(self) -> Started:
+        """The running writer, webhooks, alerts, gateway and experiments."""
+        if self._started is None:
             raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
-        return self._writer
-
-    @property
-    def webhooks(self) -> WebhookDispatcher:
-        """The running webhook dispatcher."""
-        if self._webhooks is None:
-            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
-        return self._webhooks
-
-    @property
-    def alerts(self) -> AlertEvaluator:
-        """The running alert evaluator."""
-        if self._alerts is None:
-            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
-        return self._alerts
-
-    @property
-    def gateway(self) -> Gateway:
-        """The running gateway."""
-        if self._gateway is None:
-            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
-        return self._gateway
-
-    @property
-    def experiments(self) -> ExperimentService:
-        """The running experiments machinery."""
-        if self._experiments is None:
-            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
-        return self._experiments
+        return self._started
 
     def spool_dir(self) -> Path:
         """Where overflowing log records are kept on disk."""
@@ -95,8 +75,8 @@ class Services:
             stack.push_async_callback(self.store.close)
             await self.store.migrate()
             await self._bootstrap()
-            await self._start_notifications(stack)
-            self._writer = await stack.enter_async_context(
+            webhooks, alerts = await self._start_notifications(stack)
+            writer = await stack.enter_async_context(
                 LogWriter(
                     self.store,
                     spool_dir=self.spool_dir(),
@@ -108,7 +88,7 @@ class Services:
                     linger_seconds=settings.log_flush_interval_seconds,
                 )
             )
-            self._writer.listeners.append(self.webhooks.offer)
+            writer.listeners.append(webhooks.offer)
             session = await stack.enter_async_context(_upstream_session(settings))
             upstream = UpstreamClient(timeout=settings.upstream_timeout_seconds)
             stack.push_async_callback(upstream.close)
@@ -120,29 +100,32 @@ class Services:
                 redis_client=await _redis(stack, settings.redis_url),
                 redis_prefix=settings.redis_key_prefix,
                 detector=settings.prompt_injection_detector,
-                enqueue=self._writer.enqueue,
+                enqueue=writer.enqueue,
             )
             stack.push_async_callback(controls.settle)
-            self._gateway = Gateway(
+            gateway = Gateway(
                 keys=self.keys,
-                writer=self._writer,
+                writer=writer,
                 upstream=upstream,
                 max_body_bytes=settings.max_request_body_bytes,
                 prompts=PromptApplier(self.store.prompts, self.guard),
                 controls=controls,
             )
-            self._experiments = _experiments(settings, self.store, self._writer, session)
-            stack.push_async_callback(self._experiments.close)
+            experiments = _experiments(settings, self.store, writer, session)
+            stack.push_async_callback(experiments.close)
+            self._started = Started(writer, webhooks, alerts, gateway, experiments)
             try:
                 yield self
             finally:
-                self._gateway = None
+                self._started = None
 
-    async def _start_notifications(self, stack: AsyncExitStack) -> None:
+    async def _start_notifications(
+        self, stack: AsyncExitStack
+    ) -> tuple[WebhookDispatcher, AlertEvaluator]:
         # Entered before the writer, so they stop after it: the writer's last batches still
         # reach the dispatcher on shutdown.
         settings = self.settings
-        self._webhooks = await stack.enter_async_context(
+        webhooks = await stack.enter_async_context(
             WebhookDispatcher(
                 self.store,
                 self.guard,
@@ -152,11 +135,10 @@ class Services:
                 timeout_seconds=settings.webhook_timeout_seconds,
             )
         )
-        self._alerts = await stack.enter_async_context(
-            AlertEvaluator(
-                self.store, self._webhooks, self.guard, interval=settings.alert_check_seconds
-            )
+        alerts = await stack.enter_async_context(
+            AlertEvaluator(self.store, webhooks, self.guard, interval=settings.alert_check_seconds)
         )
+        return webhooks, alerts
 
     async def _bootstrap(self) -> None:
         if not self.settings.bootstrap_default_org or await self.store.read(keys.count_orgs) > 0:

@@ -68,6 +68,6 @@ def settings(settings: Settings, redis_prefix: str | None) -> Settings:
 
 async def settle(hs: Running) -> None:
     """Wait until background cache writes and cents charges are done."""
-    controls = hs.services.gateway.controls
+    controls = hs.services.started.gateway.controls
     assert controls is not None
     await controls.settle()

@@ -151,14 +151,6 @@ class Gateway:
         self.max_body_bytes = max_body_bytes
         self.prompts = prompts
 
-    def app(self, route: Route) -> Any:
-        """The ASGI app serving ``route``."""
-
-        async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
-            await self.handle(route, scope, receive, send)
-
-        return asgi
-
     async def handle(self, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one call end to end; errors before the upstream call become envelopes."""
         started_at = dt.datetime.now(dt.UTC)

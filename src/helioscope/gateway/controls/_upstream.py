@@ -132,11 +132,6 @@ async def open_controlled(
     raise AssertionError("unreachable: the last fallback always returns or raises")
 
 
-def as_headers(pairs: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    """ASGI header pairs."""
-    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
-
-
 def response_headers(response: UpstreamResponse, drop: Any) -> list[tuple[str, str]]:
     """The upstream headers as relayed to the client (connection-level ones dropped)."""
     return [

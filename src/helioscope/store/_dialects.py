@@ -11,7 +11,7 @@ import operator
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from sqlalchemy import (
@@ -150,6 +150,16 @@ class SqlDialect:
     Query code asks this object for "a case-sensitive LIKE" or "property ``key`` as text" and
     never looks at which engine it is talking to.
     """
+
+    # Engines defined outside this module (ClickHouse) register a subclass by name, so that
+    # ``SqlDialect(conn.dialect.name)`` builds theirs.
+    engines: ClassVar[dict[str, type[SqlDialect]]] = {}
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> SqlDialect:
+        """``SqlDialect(name)``: the subclass registered for ``name``, else this class."""
+        name = str(args[0] if args else kwargs.get("name"))
+        chosen = SqlDialect.engines.get(name, cls) if cls is SqlDialect else cls
+        return super().__new__(chosen)
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -1,0 +1,197 @@
+"""The log's tables in ClickHouse, for one server or a cluster (the choices: ``README.md``).
+
+Each table is a ReplacingMergeTree: a row is never updated in place, it is inserted again with
+a newer version column, and reads use FINAL (``_sql.REPLACING_TABLES``) to see only the newest
+version. A replayed batch therefore leaves one row per key, as ``ON CONFLICT DO UPDATE`` does
+on SQLite and PostgreSQL.
+
+With ``cluster`` set (``HELIOSCOPE_CLICKHOUSE_CLUSTER``), every statement runs ``ON CLUSTER``,
+each table is a Replicated table named ``<table>_local`` on every node, and ``<table>`` is a
+Distributed table over them, sharded by the row's key so that a row's versions meet on one
+shard (where FINAL can merge them). Queries name ``<table>`` either way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# (name, type, codec). Hot columns (what filters and aggregates read) keep ClickHouse's
+# default LZ4: the fastest to decompress. Timestamps are delta-coded (they arrive nearly
+# sorted); bodies, most of the bytes, take ZSTD, which halves them again (README: numbers).
+LOG_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
+    ("organization_id", "LowCardinality(String)", None),
+    ("request_id", "String", None),
+    ("request_created_at", "DateTime64(6, 'UTC')", "Delta, ZSTD(1)"),
+    ("response_created_at", "Nullable(DateTime64(6, 'UTC'))", "Delta, ZSTD(1)"),
+    ("latency", "Nullable(Int64)", None),
+    ("time_to_first_token", "Nullable(Int64)", None),
+    ("status", "Int32", None),
+    ("provider", "LowCardinality(String)", None),
+    ("model", "LowCardinality(String)", None),
+    ("request_model", "LowCardinality(Nullable(String))", None),
+    ("response_model", "LowCardinality(Nullable(String))", None),
+    ("model_override", "LowCardinality(Nullable(String))", None),
+    ("user_id", "Nullable(String)", None),
+    ("target_url", "LowCardinality(Nullable(String))", None),
+    ("path", "LowCardinality(Nullable(String))", None),
+    ("is_stream", "Bool", None),
+    ("prompt_tokens", "Nullable(Int64)", None),
+    ("completion_tokens", "Nullable(Int64)", None),
+    ("total_tokens", "Nullable(Int64)", None),
+    ("prompt_cache_read_tokens", "Nullable(Int64)", None),
+    ("prompt_cache_write_tokens", "Nullable(Int64)", None),
+    ("reasoning_tokens", "Nullable(Int64)", None),
+    ("prompt_audio_tokens", "Nullable(Int64)", None),
+    ("completion_audio_tokens", "Nullable(Int64)", None),
+    ("cost", "Nullable(Int64)", None),  # USD x 1e9, as on SQLite/PostgreSQL and in Helicone
+    ("cache_enabled", "Bool", None),
+    ("cache_reference_id", "Nullable(String)", None),
+    ("threat", "Nullable(Bool)", None),
+    ("country_code", "LowCardinality(Nullable(String))", None),
+    ("properties", "Map(LowCardinality(String), String)", None),
+    ("scores", "Map(LowCardinality(String), Float64)", None),
+    ("prompt_id", "Nullable(String)", None),
+    ("prompt_version", "Nullable(String)", None),
+    ("request_body_size", "Nullable(Int64)", None),
+    ("response_body_size", "Nullable(Int64)", None),
+    ("request_referrer", "Nullable(String)", None),
+    ("helicone_api_key_id", "Nullable(Int64)", None),
+    ("error", "Nullable(String)", "ZSTD(3)"),
+    ("updated_at", "DateTime64(6, 'UTC')", None),
+    ("session_id", "Nullable(String)", None),
+    ("session_name", "Nullable(String)", None),
+    ("session_path", "Nullable(String)", None),
+    ("prompt_inputs", "Nullable(String)", "ZSTD(3)"),  # a JSON object, as text
+    ("request_body", "Nullable(String)", "ZSTD(3)"),
+    ("response_body", "Nullable(String)", "ZSTD(3)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LogTable:
+    """One table: columns, the version column FINAL keeps the newest of, keys, retention."""
+
+    name: str
+    columns: tuple[tuple[str, str, str | None], ...]
+    version: str
+    order_by: tuple[str, ...]
+    shard_by: tuple[str, ...]
+    partition_by: str | None = None
+    ttl_column: str | None = None  # retention counts from this column's time
+
+
+TABLES: tuple[LogTable, ...] = (
+    LogTable(
+        "request_response",
+        LOG_COLUMNS,
+        version="updated_at",
+        # Every query names one organization and most a time range: both lead the key, so a
+        # dashboard reads only its org's granules of its window. The request id ends the key,
+        # making (org, created_at, id) the row's identity for ReplacingMergeTree.
+        order_by=("organization_id", "request_created_at", "request_id"),
+        shard_by=("organization_id", "request_id"),
+        partition_by="toYYYYMM(request_created_at)",
+        ttl_column="request_created_at",
+    ),
+    LogTable(
+        "feedback",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("request_id", "String", None),
+            ("id", "Int64", None),
+            ("rating", "Bool", None),
+            ("created_at", "DateTime64(6, 'UTC')", None),
+        ),
+        version="created_at",
+        order_by=("organization_id", "request_id"),
+        shard_by=("organization_id", "request_id"),
+        ttl_column="created_at",
+    ),
+    LogTable(
+        "session_tag",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("session_id", "String", None),
+            ("tag", "String", None),
+            ("created_at", "DateTime64(6, 'UTC')", None),
+        ),
+        version="created_at",
+        order_by=("organization_id", "session_id"),
+        shard_by=("organization_id", "session_id"),
+    ),
+    LogTable(
+        "score_value",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("request_id", "String", None),
+            ("score_key", "LowCardinality(String)", None),
+            ("value", "Float64", None),
+            ("created_at", "DateTime64(6, 'UTC')", None),
+        ),
+        version="created_at",
+        order_by=("organization_id", "score_key", "request_id"),
+        shard_by=("organization_id", "request_id"),
+        ttl_column="created_at",
+    ),
+)
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
+
+
+def ttl_clause(table: LogTable, retention_days: int | None) -> str | None:
+    """The TTL expression for ``retention_days`` (None: keep rows for ever)."""
+    if retention_days is None or table.ttl_column is None:
+        return None
+    return f"toDateTime({table.ttl_column}) + toIntervalDay({int(retention_days)})"
+
+
+def _columns(table: LogTable) -> str:
+    lines = []
+    for name, kind, codec in table.columns:
+        lines.append(f"    `{name}` {kind}" + (f" CODEC({codec})" if codec else ""))
+    return ",\n".join(lines)
+
+
+def create_table(
+    table: LogTable, database: str, cluster: str | None = None, retention_days: int | None = None
+) -> list[str]:
+    """The CREATE statements of one table (two on a cluster: local and Distributed)."""
+    if cluster is not None and not _IDENTIFIER.match(cluster):
+        raise ValueError(f"HELIOSCOPE_CLICKHOUSE_CLUSTER: {cluster!r} is not a cluster name")
+    local = f"{table.name}_local" if cluster else table.name
+    on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+    engine = "ReplicatedReplacingMergeTree" if cluster else "ReplacingMergeTree"
+    parts = [
+        f"CREATE TABLE IF NOT EXISTS `{database}`.`{local}`{on_cluster} (\n{_columns(table)}\n)",
+        f"ENGINE = {engine}({table.version})",
+    ]
+    if table.partition_by:
+        parts.append(f"PARTITION BY {table.partition_by}")
+    parts.append(f"ORDER BY ({', '.join(table.order_by)})")
+    ttl = ttl_clause(table, retention_days)
+    if ttl:
+        parts.append(f"TTL {ttl}")
+    # ttl_only_drop_parts: expired data leaves a whole part (a month) at a time, by unlinking
+    # files instead of rewriting parts row by row.
+    parts.append("SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1")
+    statements = ["\n".join(parts)]
+    if cluster:
+        shard = f"cityHash64({', '.join(table.shard_by)})"
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS `{database}`.`{table.name}`{on_cluster} "
+            f"AS `{database}`.`{local}` "
+            f"ENGINE = Distributed(`{cluster}`, `{database}`, `{local}`, {shard})"
+        )
+    return statements
+
+
+def schema(
+    database: str, cluster: str | None = None, retention_days: int | None = None
+) -> list[str]:
+    """Every statement that creates the log's database and tables, in order."""
+    on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+    statements = [f"CREATE DATABASE IF NOT EXISTS `{database}`{on_cluster}"]
+    for table in TABLES:
+        statements += create_table(table, database, cluster, retention_days)
+    return statements

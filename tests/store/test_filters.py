@@ -34,58 +34,58 @@ def test_every_table_and_column_of_the_seed_compiles(dialect: str) -> None:
     assert compiled.having is not None
 
 
-@pytest.mark.parametrize(
-    ("node", "message"),
-    [
-        (
-            {"request_response_rmt": {"latnecy": {"gt": 1}}},
-            "filter.request_response_rmt.latnecy: unknown column",
-        ),
-        ({"nope": {}}, "filter.nope: unknown table"),
-        (
-            {"request_response_rmt": {"latency": {"bigger": 1}}},
-            "filter.request_response_rmt.latency.bigger: unknown operator",
-        ),
-        (
-            {"request_response_rmt": {"latency": {"gt": "fast"}}},
-            "filter.request_response_rmt.latency.gt: expected a number",
-        ),
-        (
-            {"request_response_rmt": {"latency": {"like": "1%"}}},
-            "does not apply to a number column",
-        ),
-        ({"request_response_rmt": {"threat": {"equals": "maybe"}}}, "expected true or false"),
-        (
-            {"request_response_rmt": {"request_created_at": {"gt": "yesterday"}}},
-            "expected an ISO 8601 time",
-        ),
-        ({"request_response_rmt": {"model": {"equals": {"$ne": 1}}}}, "expected a string"),
-        ({"request_response_rmt": {"model": "gpt"}}, "expected an object of {operator: value}"),
-        (
-            {"left": "all", "operator": "xor", "right": "all"},
-            'filter.operator: expected "and" or "or"',
-        ),
-        ({"left": "all", "operator": "and"}, "a branch needs left, operator and right"),
-        (
-            {"left": "all", "operator": "and", "right": {"request": {"id": {"equals": 5j}}}},
-            "filter.right.request.id.equals",
-        ),
-        (
-            {
-                "left": {"left": "all", "operator": "or", "right": 42},
-                "operator": "and",
-                "right": "all",
-            },
-            "filter.left.right: expected",
-        ),
-        ("everything", 'filter: expected "all"'),
-        ({"request_response_rmt": {"latency": {"gt": float("inf")}}}, "finite"),
-        (
-            {"request_response_rmt": {"properties": {"k": "v"}}},
-            "filter.request_response_rmt.properties.k: expected an object",
-        ),
-    ],
-)
+BAD_NODES: list[tuple[Any, str]] = [
+    (
+        {"request_response_rmt": {"latnecy": {"gt": 1}}},
+        "filter.request_response_rmt.latnecy: unknown column",
+    ),
+    ({"nope": {}}, "filter.nope: unknown table"),
+    (
+        {"request_response_rmt": {"latency": {"bigger": 1}}},
+        "filter.request_response_rmt.latency.bigger: unknown operator",
+    ),
+    (
+        {"request_response_rmt": {"latency": {"gt": "fast"}}},
+        "filter.request_response_rmt.latency.gt: expected a number",
+    ),
+    (
+        {"request_response_rmt": {"latency": {"like": "1%"}}},
+        "does not apply to a number column",
+    ),
+    ({"request_response_rmt": {"threat": {"equals": "maybe"}}}, "expected true or false"),
+    (
+        {"request_response_rmt": {"request_created_at": {"gt": "yesterday"}}},
+        "expected an ISO 8601 time",
+    ),
+    ({"request_response_rmt": {"model": {"equals": {"$ne": 1}}}}, "expected a string"),
+    ({"request_response_rmt": {"model": "gpt"}}, "expected an object of {operator: value}"),
+    (
+        {"left": "all", "operator": "xor", "right": "all"},
+        'filter.operator: expected "and" or "or"',
+    ),
+    ({"left": "all", "operator": "and"}, "a branch needs left, operator and right"),
+    (
+        {"left": "all", "operator": "and", "right": {"request": {"id": {"equals": 5j}}}},
+        "filter.right.request.id.equals",
+    ),
+    (
+        {
+            "left": {"left": "all", "operator": "or", "right": 42},
+            "operator": "and",
+            "right": "all",
+        },
+        "filter.left.right: expected",
+    ),
+    ("everything", 'filter: expected "all"'),
+    ({"request_response_rmt": {"latency": {"gt": float("inf")}}}, "finite"),
+    (
+        {"request_response_rmt": {"properties": {"k": "v"}}},
+        "filter.request_response_rmt.properties.k: expected an object",
+    ),
+]
+
+
+@pytest.mark.parametrize(("node", "message"), BAD_NODES)
 def test_bad_nodes_name_their_path(node: Any, message: str) -> None:
     with pytest.raises(InvalidFilter) as caught:
         compile_filter(node, SqlDialect("sqlite"))

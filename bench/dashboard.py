@@ -1,10 +1,15 @@
-"""Dashboard, user and property query latency over a large log.
+"""Dashboard, user and property query latency over a large log, on SQLite and on ClickHouse.
 
 Fills a fresh store (SQLite by default, or --database-url postgresql://…) with the same rows as
 ``bench/query.py`` (30 days, 3,000 users, 40 features), then times the dashboard's queries
-in-process against the store and prints p50/p95 for each.
+in-process and prints p50/p95 for each.
+
+With ``--clickhouse URL`` (``chdb:///dir`` or ``http://…``) the same query functions also run
+on ClickHouse over ``--rows`` generated rows, and SQLite, over ``--sqlite-rows``, is the
+baseline printed beside them:
 
     python bench/dashboard.py [--rows 200000] [--database-url URL] [--runs 10]
+    python bench/dashboard.py --clickhouse chdb:///tmp/helioscope-ch --rows 10000000
 """
 
 from __future__ import annotations
@@ -14,71 +19,100 @@ import asyncio
 import datetime as dt
 import sys
 import tempfile
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.query import NOW, ORG, fill, timed
+from bench._clickhouse import prepared
+from bench._compare import Query, Timing, print_one, print_table, sqlite_connect, time_queries
+from bench._compare import clickhouse_connect as ch_connect
+from bench.query import NOW, ORG, fill
 from helioscope.store import Buckets, Store, TimeWindow, UserQuery
+from helioscope.store import _metrics as metrics
+from helioscope.store import _properties as properties
+from helioscope.store import _users as users
+from helioscope.store.clickhouse import _reads as ch_reads
 
 
-async def as_list(result: Awaitable[Any]) -> list[Any]:
-    """A result as a list, so that ``timed`` prints its length rather than its content."""
-    value = await result
-    if isinstance(value, tuple):
-        value = value[0]
-    return value if isinstance(value, list) else [value]
+def queries() -> list[Query]:
+    month = TimeWindow(NOW - dt.timedelta(days=30), NOW)
+    week = TimeWindow(NOW - dt.timedelta(days=7), NOW)
+    day, hour = Buckets("day", 300), Buckets("hour", 300)
+    prod = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
+    by_cost = UserQuery(limit=100, sort={"cost": "desc"})
+    return [
+        Query("totals (30 days)", lambda c: metrics.totals(c, ORG, "all", month)),
+        Query("totals (30 days, env=prod)", lambda c: metrics.totals(c, ORG, prod, month)),
+        Query(
+            "requests per day (30 days)",
+            lambda c: metrics.over_time(c, ORG, "all", month, day, ["count", "cost", "errors"]),
+        ),
+        Query(
+            "requests per hour (7 days)",
+            lambda c: metrics.over_time(c, ORG, "all", week, hour, ["count"]),
+        ),
+        Query(
+            "status per day (30 days)",
+            lambda c: metrics.over_time(c, ORG, "all", month, day, ["count"], "status"),
+        ),
+        Query(
+            "latency quantiles per day (30 days)",
+            lambda c: metrics.quantiles(c, ORG, "all", month, day, "latency"),
+            lambda c: ch_reads.quantiles(c, ORG, "all", month, day, "latency"),
+            "sorts each bucket once instead of window functions",
+        ),
+        Query(
+            "models breakdown (30 days)",
+            lambda c: metrics.breakdown(c, ORG, "all", month, "model", 0, 100),
+        ),
+        Query("user metrics page (100, by cost)", lambda c: users.user_metrics(c, ORG, by_cost)),
+        Query("users overview (every user)", lambda c: users.per_user_values(c, ORG, "all")),
+        Query(
+            "property keys",
+            lambda c: properties.property_keys(c, ORG, False),
+            lambda c: ch_reads.property_keys(c, ORG, ()),
+            "hidden keys are passed in from SQL",
+        ),
+        Query("property values search", lambda c: properties.search_values(c, ORG, "feature", "1")),
+        Query(
+            "property top values (feature, 30 days)",
+            lambda c: properties.top_values(c, ORG, "feature", month, "cost"),
+        ),
+        Query(
+            "property over time (feature, 30 days)",
+            lambda c: properties.over_time(c, ORG, "feature", "all", month, day),
+        ),
+    ]
+
+
+async def on_sql(url: str, rows: int, runs: int) -> dict[str, Timing]:
+    store = Store.open(url)
+    await store.migrate()
+    await fill(store, rows, max(1, rows // 50))
+    timings = {}
+    async for query, timing in time_queries(queries(), sqlite_connect(store), runs, False):
+        print_one(query, timing)
+        timings[query.name] = timing
+    await store.close()
+    return timings
 
 
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        store = Store.open(url)
-        await store.migrate()
-        await fill(store, args.rows, max(1, args.rows // 50))
-        m, r = store.metrics, args.runs
-        month = TimeWindow(NOW - dt.timedelta(days=30), NOW)
-        week = TimeWindow(NOW - dt.timedelta(days=7), NOW)
-        day, hour = Buckets("day", 300), Buckets("hour", 300)
-        prod = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
-        await timed("totals (30 days)", r, lambda: as_list(m.totals(ORG, "all", month)))
-        await timed("totals (30 days, env=prod)", r, lambda: as_list(m.totals(ORG, prod, month)))
-        await timed(
-            "requests per day (30 days)",
-            r,
-            lambda: m.over_time(ORG, "all", month, day, ["count", "cost", "errors"]),
-        )
-        await timed(
-            "requests per hour (7 days)", r, lambda: m.over_time(ORG, "all", week, hour, ["count"])
-        )
-        await timed(
-            "status per day (30 days)",
-            r,
-            lambda: m.over_time(ORG, "all", month, day, ["count"], "status"),
-        )
-        await timed(
-            "latency quantiles per day (30 days)",
-            r,
-            lambda: m.quantiles(ORG, "all", month, day, "latency"),
-        )
-        await timed(
-            "models breakdown (30 days)", r, lambda: m.breakdown(ORG, "all", month, "model", 0, 100)
-        )
-        await timed(
-            "user metrics page (100, by cost)",
-            r,
-            lambda: as_list(m.user_metrics(ORG, UserQuery(limit=100, sort={"cost": "desc"}))),
-        )
-        await timed("property keys", r, lambda: m.property_keys(ORG))
-        await timed("property values search", r, lambda: m.property_values(ORG, "feature", "1"))
-        await timed(
-            "property over time (feature, 30 days)",
-            r,
-            lambda: m.property_over_time(ORG, "feature", "all", month, day),
-        )
-        await store.close()
+        sql_rows = args.rows if args.clickhouse is None else args.sqlite_rows
+        print(f"SQL store ({url.split(':')[0]}), {sql_rows:,} rows", flush=True)
+        baseline = await on_sql(url, sql_rows, args.runs)
+    if args.clickhouse is None:
+        return
+    print(f"ClickHouse ({args.clickhouse}), {args.rows:,} rows", flush=True)
+    ch = await prepared(args.clickhouse, ORG, args.rows, max(1, args.rows // 50), NOW)
+    timings = {}
+    async for query, timing in time_queries(queries(), ch_connect(ch), args.runs, True):
+        print_one(query, timing)
+        timings[query.name] = timing
+    await ch.close()
+    print_table(baseline, timings, queries(), f"@{sql_rows:,} / @{args.rows:,} rows")
 
 
 if __name__ == "__main__":
@@ -86,4 +120,6 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--clickhouse", default=None, help="chdb:///dir or http(s)://… URL")
+    parser.add_argument("--sqlite-rows", type=int, default=1_000_000)
     asyncio.run(main(parser.parse_args()))

@@ -265,7 +265,11 @@ async def session_rows(
 ) -> list[dict[str, Any]]:
     """Per-session request count, duration (s) and cost (USD x 1e9), for histograms."""
     query = SessionQuery(
-        filter=query.filter, start=query.start, end=query.end, limit=METRICS_SESSION_LIMIT
+        filter=query.filter,
+        start=query.start,
+        end=query.end,
+        limit=METRICS_SESSION_LIMIT,
+        use_summary=query.use_summary,
     )
     sessions = await query_sessions(conn, org_id, query)
     out = []

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 # (name, type, codec). Hot columns (what filters and aggregates read) keep ClickHouse's
 # default LZ4: the fastest to decompress. Timestamps are delta-coded (they arrive nearly
-# sorted); bodies, most of the bytes, take ZSTD, which halves them again (README: numbers).
+# sorted). Bodies, most of the bytes, take ZSTD(1): 39% smaller than LZ4 over the benchmark's
+# bodies, as small as ZSTD(3), and cheaper to write than ZSTD(3) (README: numbers).
 LOG_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("organization_id", "LowCardinality(String)", None),
     ("request_id", "String", None),
@@ -57,14 +58,14 @@ LOG_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("response_body_size", "Nullable(Int64)", None),
     ("request_referrer", "Nullable(String)", None),
     ("helicone_api_key_id", "Nullable(Int64)", None),
-    ("error", "Nullable(String)", "ZSTD(3)"),
+    ("error", "Nullable(String)", "ZSTD(1)"),
     ("updated_at", "DateTime64(6, 'UTC')", None),
     ("session_id", "Nullable(String)", None),
     ("session_name", "Nullable(String)", None),
     ("session_path", "Nullable(String)", None),
-    ("prompt_inputs", "Nullable(String)", "ZSTD(3)"),  # a JSON object, as text
-    ("request_body", "Nullable(String)", "ZSTD(3)"),
-    ("response_body", "Nullable(String)", "ZSTD(3)"),
+    ("prompt_inputs", "Nullable(String)", "ZSTD(1)"),  # a JSON object, as text
+    ("request_body", "Nullable(String)", "ZSTD(1)"),
+    ("response_body", "Nullable(String)", "ZSTD(1)"),
 )
 
 
@@ -79,6 +80,7 @@ class LogTable:
     shard_by: tuple[str, ...]
     partition_by: str | None = None
     ttl_column: str | None = None  # retention counts from this column's time
+    indexes: tuple[tuple[str, str], ...] = ()  # (column, skip index type)
 
 
 TABLES: tuple[LogTable, ...] = (
@@ -93,6 +95,14 @@ TABLES: tuple[LogTable, ...] = (
         shard_by=("organization_id", "request_id"),
         partition_by="toYYYYMM(request_created_at)",
         ttl_column="request_created_at",
+        # Lookups by id, session or user cannot use the key (time comes first): a bloom filter
+        # per granule lets them skip almost every granule. At 1M rows, a request by id read
+        # FINAL took 1,495 ms without it and 59 ms with it (README).
+        indexes=(
+            ("request_id", "bloom_filter(0.001)"),
+            ("session_id", "bloom_filter(0.001)"),
+            ("user_id", "bloom_filter(0.001)"),
+        ),
     ),
     LogTable(
         "feedback",
@@ -150,6 +160,8 @@ def _columns(table: LogTable) -> str:
     lines = []
     for name, kind, codec in table.columns:
         lines.append(f"    `{name}` {kind}" + (f" CODEC({codec})" if codec else ""))
+    for column, kind in table.indexes:
+        lines.append(f"    INDEX ix_{column} {column} TYPE {kind} GRANULARITY 1")
     return ",\n".join(lines)
 
 

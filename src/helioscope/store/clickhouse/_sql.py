@@ -26,9 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import FunctionElement, Table, types
+from sqlalchemy import Table, types
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.sql import compiler, elements, sqltypes
+from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.sql.selectable import Select, TableValuedAlias
 
 from helioscope.store._dialects import UtcDateTime
@@ -42,11 +43,12 @@ LOG_TABLE = "request_response"
 BODY_TABLE = "request_body"
 
 
-class MapKeys(FunctionElement[Any]):
+class MapKeys(GenericFunction[Any]):
     """The keys of a Map column, one row each; select ``.table_valued("key").c.key``."""
 
     name = "mapKeys"
     inherit_cache = True
+    _register = False
 
 
 def clickhouse_type(type_: types.TypeEngine[Any], nullable: bool = False) -> str:

@@ -21,8 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import chdb
-import lz4.frame
-from clickhouse_connect.driver.compression import _zstd_decompress
+from clickhouse_connect.driver.compression import _require_lz4, _zstd_decompress
 
 # URL parameters the HTTP layer consumes itself (not server settings).
 _TRANSPORT = {
@@ -49,7 +48,7 @@ _SETTING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def _decoded(body: bytes, encoding: str | None) -> bytes:
     if encoding == "lz4":
-        decompressed: bytes = lz4.frame.decompress(body)
+        decompressed: bytes = _require_lz4().decompress(body)  # lz4.frame, as the client sends
         return decompressed
     if encoding == "zstd":
         return bytes(_zstd_decompress(body))
@@ -154,8 +153,13 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def clickhouse_http(path: Path) -> Iterator[int]:
     """Serve ClickHouse's HTTP interface over the chdb engine at ``path``; yields the port."""
-    handler = type("Handler", (_Handler,), {"engine": _Engine(path)})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    engine = _Engine(path)
+
+    class Handler(_Handler):
+        pass
+
+    Handler.engine = engine
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -163,4 +167,4 @@ def clickhouse_http(path: Path) -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
-        handler.engine.conn.close()
+        engine.conn.close()

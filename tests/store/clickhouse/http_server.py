@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import chdb
-from clickhouse_connect.driver.compression import _require_lz4, _zstd_decompress
+from clickhouse_connect.driver import compression
 
 # URL parameters the HTTP layer consumes itself (not server settings).
 _TRANSPORT = {
@@ -48,10 +48,12 @@ _SETTING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def _decoded(body: bytes, encoding: str | None) -> bytes:
     if encoding == "lz4":
-        decompressed: bytes = _require_lz4().decompress(body)  # lz4.frame, as the client sends
+        # lz4.frame, as the client compresses (its module is untyped: reached through Any).
+        lz4: Any = compression
+        decompressed: bytes = lz4._require_lz4().decompress(body)
         return decompressed
     if encoding == "zstd":
-        return bytes(_zstd_decompress(body))
+        return bytes(compression._zstd_decompress(body))
     return body
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
 from helioscope.errors import BadRequest, InvalidFilter
 from helioscope.store import LogRow, RequestQuery, SessionQuery, Store
 from helioscope.store._dialects import SqlDialect
-from helioscope.store.filters import TABLES, compile_filter
+from helioscope.store.filters import OPERATORS, TABLES, compile_filter
+from helioscope.store.filters._fields import MapField
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seed-session-query.json"
 NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
@@ -100,28 +102,32 @@ def test_deep_nesting_is_refused_not_a_crash() -> None:
         compile_filter(node, SqlDialect("postgresql"))
 
 
-def test_every_allowlisted_column_compiles_with_each_operator_it_takes() -> None:
-    samples = {
-        "text": "x",
-        "number": 1,
-        "timestamp": "2026-01-01T00:00:00Z",
-        "timestamp (string)": "2026-01-01",
-        "boolean": True,
-        "vector": "x",
-    }
-    from helioscope.store.filters import OPERATORS
-    from helioscope.store.filters._fields import MapField
+SAMPLES: dict[str, Any] = {
+    "text": "x",
+    "number": 1,
+    "timestamp": "2026-01-01T00:00:00Z",
+    "timestamp (string)": "2026-01-01",
+    "boolean": True,
+    "vector": "x",
+}
 
+
+def every_column_leaf() -> Iterator[tuple[str, Any]]:
+    """(``table.column``, a filter) for every allowlisted column with each operator it takes."""
     for table, columns in TABLES.items():
         for name, field in columns.items():
             for op, operator in OPERATORS.items():
                 if field.kind not in operator.kinds:
                     continue
-                leaf: Any = {name: {op: samples[field.kind.value]}}
-                if isinstance(field, MapField):
-                    leaf = {name: {"some key": {op: samples[field.kind.value]}}}
-                for dialect in ("sqlite", "postgresql"):
-                    compile_filter({table: leaf}, SqlDialect(dialect), {})
+                condition = {op: SAMPLES[field.kind.value]}
+                leaf = {"some key": condition} if isinstance(field, MapField) else condition
+                yield f"{table}.{name}", {table: {name: leaf}}
+
+
+def test_every_allowlisted_column_compiles_with_each_operator_it_takes() -> None:
+    for _, node in every_column_leaf():
+        for dialect in ("sqlite", "postgresql"):
+            compile_filter(node, SqlDialect(dialect), {})
 
 
 def row(request_id: str, org: str, **fields: Any) -> LogRow:
@@ -148,20 +154,27 @@ INJECTIONS = [
 ]
 
 
-@pytest.mark.parametrize("payload", INJECTIONS)
-async def test_injection_in_keys_values_and_sort_is_data_or_a_400(
-    store: Store, payload: str
-) -> None:
-    await store.insert_log_rows(
-        [
-            row(
-                "mine",
-                "org-a",
-                properties={payload.replace("\x00", ""): "v", "env": payload.replace("\x00", "")},
-            ),
-            row("theirs", "org-b", properties={"env": "x"}),
-        ]
-    )
+class Reads(Protocol):
+    """The store's request and session reads (``Store``, or the same over ClickHouse)."""
+
+    async def query_requests(self, org_id: str, query: RequestQuery) -> list[dict[str, Any]]: ...
+
+    async def query_sessions(self, org_id: str, query: SessionQuery) -> list[dict[str, Any]]: ...
+
+    async def count_requests(self, org_id: str, node: Any, is_cached: bool | None) -> int: ...
+
+
+def injection_rows(payload: str) -> list[LogRow]:
+    """A row whose property key and value are the payload, and another organization's row."""
+    clean = payload.replace("\x00", "")
+    return [
+        row("mine", "org-a", properties={clean: "v", "env": clean}),
+        row("theirs", "org-b", properties={"env": "x"}),
+    ]
+
+
+async def check_injection(reads: Reads, payload: str) -> None:
+    """The payload as a filter key, value, pattern or sort key is data or a 400, nothing else."""
     filters: list[Any] = [
         {"request_response_rmt": {"properties": {payload: {"equals": "v"}}}},
         {"request_response_rmt": {"properties": {"env": {"equals": payload}}}},
@@ -177,29 +190,37 @@ async def test_injection_in_keys_values_and_sort_is_data_or_a_400(
     ]
     for node in filters:
         try:
-            rows = await store.query_requests("org-a", RequestQuery(filter=node))
+            rows = await reads.query_requests("org-a", RequestQuery(filter=node))
         except InvalidFilter:
             continue
         assert all(r["organization_id"] == "org-a" for r in rows)
     for sort in ({"properties": {payload: "asc"}}, {payload: "asc"}):
         try:
-            await store.query_requests("org-a", RequestQuery(sort=sort))
+            await reads.query_requests("org-a", RequestQuery(sort=sort))
         except Exception as exc:  # only our own 400 is acceptable, never a database error
             assert isinstance(exc, BadRequest), exc
     try:
-        assert await store.query_sessions("org-a", SessionQuery(search=payload)) == []
+        assert await reads.query_sessions("org-a", SessionQuery(search=payload)) == []
     except BadRequest:
         assert "\x00" in payload
     # The table is still there, and so is the other organization's row.
-    assert await store.count_requests("org-b", "all", None) == 1
+    assert await reads.count_requests("org-b", "all", None) == 1
     if "\x00" not in payload:
-        found = await store.query_requests(
+        found = await reads.query_requests(
             "org-a",
             RequestQuery(
                 filter={"request_response_rmt": {"properties": {payload: {"equals": "v"}}}}
             ),
         )
         assert [r["request_id"] for r in found] == ["mine"]
+
+
+@pytest.mark.parametrize("payload", INJECTIONS)
+async def test_injection_in_keys_values_and_sort_is_data_or_a_400(
+    store: Store, payload: str
+) -> None:
+    await store.insert_log_rows(injection_rows(payload))
+    await check_injection(store, payload)
 
 
 async def test_nul_characters_are_stored_not_refused(store: Store) -> None:

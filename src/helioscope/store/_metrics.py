@@ -6,11 +6,13 @@ filter tree, ANDed in one place.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Select,
     String,
     and_,
     case,
@@ -157,6 +159,29 @@ async def over_time(
     return filled(rows, window, buckets, empty)
 
 
+def window_ranks(bucket: Expr, value: Expr, scope: ColumnElement[bool]) -> Select[Any]:
+    """Nearest ranks per bucket with window functions, so that SQLite needs no percentile."""
+    ranked = (
+        select(
+            bucket.label("bucket"),
+            value.label("value"),
+            func.row_number().over(partition_by=bucket, order_by=value).label("rank"),
+            func.count().over(partition_by=bucket).label("n"),
+        )
+        .where(scope, value.is_not(None))
+        .subquery()
+    )
+    # rank >= ceil(p/100 * n)  <=>  100 * rank >= p * n, for whole ranks: no ceil() needed.
+    picks = [
+        func.min(case((ranked.c.rank * 100 >= literal(p) * ranked.c.n, ranked.c.value))).label(name)
+        for name, p in QUANTILES.items()
+    ]
+    return select(ranked.c.bucket, *picks).group_by(ranked.c.bucket).order_by(ranked.c.bucket)
+
+
+Ranks = Callable[[Expr, Expr, ColumnElement[bool]], Select[Any]]
+
+
 async def quantiles(
     conn: AsyncConnection,
     org_id: str,
@@ -164,8 +189,9 @@ async def quantiles(
     window: TimeWindow,
     buckets: Buckets,
     metric: str,
+    ranks: Ranks = window_ranks,
 ) -> list[dict[str, Any]]:
-    """p75/p90/p95/p99 of a value per bucket, with window functions on both engines.
+    """p75/p90/p95/p99 of a value per bucket (``ranks`` builds the query; see ``window_ranks``).
 
     Nearest rank: the smallest value with at least p% of the bucket's values at or below it.
     """
@@ -175,22 +201,7 @@ async def quantiles(
     buckets.check(window)
     d = SqlDialect(conn.dialect.name)
     bucket = d.time_bucket(rr.c.request_created_at, buckets.unit, buckets.tz_minutes)
-    ranked = (
-        select(
-            bucket.label("bucket"),
-            value.label("value"),
-            func.row_number().over(partition_by=bucket, order_by=value).label("rank"),
-            func.count().over(partition_by=bucket).label("n"),
-        )
-        .where(_scope(d, org_id, node, window), value.is_not(None))
-        .subquery()
-    )
-    # rank >= ceil(p/100 * n)  <=>  100 * rank >= p * n, for whole ranks: no ceil() needed.
-    picks = [
-        func.min(case((ranked.c.rank * 100 >= literal(p) * ranked.c.n, ranked.c.value))).label(name)
-        for name, p in QUANTILES.items()
-    ]
-    stmt = select(ranked.c.bucket, *picks).group_by(ranked.c.bucket).order_by(ranked.c.bucket)
+    stmt = ranks(bucket, value, _scope(d, org_id, node, window))
     rows = [dict(r._mapping) for r in await conn.execute(stmt)]
     for row in rows:
         for name in QUANTILES:

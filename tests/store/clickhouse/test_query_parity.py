@@ -107,6 +107,7 @@ CALLS: dict[str, Call] = {
     "user_totals": lambda c: _users.user_totals(c, ORG, None, WINDOW),
     "per_user_values": lambda c: _users.per_user_values(c, ORG, "all"),
     "property_keys": lambda c: _properties.property_keys(c, ORG, False),
+    "property_keys (hidden too)": lambda c: _properties.property_keys(c, ORG, True),
     "property search_values": lambda c: _properties.search_values(c, ORG, "feature", "F-"),
     "property top_values": lambda c: _properties.top_values(c, ORG, "env", WINDOW, "cost"),
     "property over_time": lambda c: _properties.over_time(c, ORG, "env", "all", WINDOW, DAY),

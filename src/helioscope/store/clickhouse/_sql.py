@@ -191,22 +191,17 @@ class ClickHouseCompiler(compiler.SQLCompiler):
 
     def visit_is_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
         """``x IS true`` as a NULL-safe comparison; ``x IS NULL`` unchanged."""
-        if isinstance(binary.right, elements.True_ | elements.False_):
-            return (
-                f"isNotDistinctFrom({self.process(binary.left, **kw)}, "
-                f"{self.process(binary.right, **kw)})"
-            )
-        text: str = self._generate_generic_binary(binary, " IS ", **kw)
-        return text
+        return self._is(binary, "isNotDistinctFrom", " IS ", **kw)
 
     def visit_is_not_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
         """``x IS NOT true`` as a NULL-safe comparison; ``x IS NOT NULL`` unchanged."""
+        return self._is(binary, "isDistinctFrom", " IS NOT ", **kw)
+
+    def _is(self, binary: Any, function: str, keyword: str, **kw: Any) -> str:
         if isinstance(binary.right, elements.True_ | elements.False_):
-            return (
-                f"isDistinctFrom({self.process(binary.left, **kw)}, "
-                f"{self.process(binary.right, **kw)})"
-            )
-        text: str = self._generate_generic_binary(binary, " IS NOT ", **kw)
+            left, right = self.process(binary.left, **kw), self.process(binary.right, **kw)
+            return f"{function}({left}, {right})"
+        text: str = self._generate_generic_binary(binary, keyword, **kw)
         return text
 
     def visit_asc_op_unary_modifier(self, unary: Any, modifier: Any, **kw: Any) -> str:

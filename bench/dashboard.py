@@ -71,7 +71,7 @@ def queries() -> list[Query]:
             "property keys",
             lambda c: properties.property_keys(c, ORG, False),
             lambda c: ch_reads.property_keys(c, ORG, ()),
-            "hidden keys are passed in from SQL",
+            "a table of keys a view keeps (hidden keys from SQL)",
         ),
         Query("property values search", lambda c: properties.search_values(c, ORG, "feature", "1")),
         Query(

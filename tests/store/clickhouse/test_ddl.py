@@ -18,7 +18,12 @@ async def _count(clickhouse: ClickHouse) -> int:
 async def test_migrate_is_idempotent_and_follows_retention(clickhouse: ClickHouse) -> None:
     assert await migrate(clickhouse) == []  # the fixture migrated already: nothing to do
     altered = await migrate(clickhouse, retention_days=30)
-    assert [a.split("`")[3] for a in altered] == ["request_response", "feedback", "score_value"]
+    assert [a.split("`")[3] for a in altered] == [
+        "request_response",
+        "feedback",
+        "score_value",
+        "property_key",
+    ]
     assert all("MODIFY TTL" in a for a in altered)
     assert await migrate(clickhouse, retention_days=30) == []
     assert "toIntervalDay(7)" in (await migrate(clickhouse, retention_days=7))[0]
@@ -41,7 +46,7 @@ async def test_retention_drops_expired_months(clickhouse: ClickHouse) -> None:
 
 async def test_cluster_ddl_is_valid_clickhouse(clickhouse: ClickHouse) -> None:
     statements = schema("helioscope", cluster="logs", retention_days=30)
-    assert len(statements) == 1 + 2 * len(TABLES)
+    assert len(statements) == 1 + 2 * len(TABLES) + 1  # the database, tables, the view
     for statement in statements:
         # formatQuery parses the statement as the server would (no cluster needed).
         await clickhouse.query("SELECT formatQuery({q:String})", {"q": statement})
@@ -53,6 +58,26 @@ async def test_cluster_ddl_is_valid_clickhouse(clickhouse: ClickHouse) -> None:
     assert "AS `helioscope`.`request_response_local`" in distributed
     assert "Distributed(`logs`, `helioscope`, `request_response_local`, " in distributed
     assert "cityHash64(organization_id, request_id)" in distributed
+
+
+async def test_property_keys_follow_inserts_and_survive_a_late_view(
+    clickhouse: ClickHouse,
+) -> None:
+    async def keys() -> list[tuple[object, ...]]:
+        found = await clickhouse.query(
+            "SELECT organization_id, key FROM property_key FINAL ORDER BY organization_id, key"
+        )
+        return [tuple(r) for r in found.rows]
+
+    await insert_log_rows(clickhouse, [row("a", "org", properties={"env": "x", "team": "y"})])
+    await insert_log_rows(clickhouse, [row("a", "org", properties={"env": "x", "team": "y"})])
+    await insert_log_rows(clickhouse, [row("b", "org2", properties={"env": "z"})])
+    assert await keys() == [("org", "env"), ("org", "team"), ("org2", "env")]
+    # A log that predates the view: migrate creates it and copies the keys already logged.
+    await clickhouse.command("DROP VIEW property_key_view")
+    await clickhouse.command("TRUNCATE TABLE property_key")
+    await migrate(clickhouse)
+    assert await keys() == [("org", "env"), ("org", "team"), ("org2", "env")]
 
 
 def test_a_bad_cluster_name_is_refused() -> None:

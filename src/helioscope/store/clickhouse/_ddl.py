@@ -81,6 +81,8 @@ class LogTable:
     partition_by: str | None = None
     ttl_column: str | None = None  # retention counts from this column's time
     indexes: tuple[tuple[str, str], ...] = ()  # (column, skip index type)
+    # Drop whole parts once all their rows expired (the log: a month at a time), or rows.
+    ttl_drops_parts: bool = True
 
 
 TABLES: tuple[LogTable, ...] = (
@@ -144,6 +146,22 @@ TABLES: tuple[LogTable, ...] = (
         shard_by=("organization_id", "request_id"),
         ttl_column="created_at",
     ),
+    # The property keys an organization has logged, kept by PROPERTY_KEYS_VIEW from every
+    # insert into the log. A set is what a replay cannot spoil (a key seen twice is one key),
+    # which is why this one aggregate is a view while sums are computed at query time.
+    LogTable(
+        "property_key",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("key", "String", None),
+            ("last_seen", "DateTime64(6, 'UTC')", None),
+        ),
+        version="last_seen",
+        order_by=("organization_id", "key"),
+        shard_by=("organization_id", "key"),
+        ttl_column="last_seen",
+        ttl_drops_parts=False,
+    ),
 )
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
@@ -186,7 +204,9 @@ def create_table(
         parts.append(f"TTL {ttl}")
     # ttl_only_drop_parts: expired data leaves a whole part (a month) at a time, by unlinking
     # files instead of rewriting parts row by row.
-    parts.append("SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1")
+    parts.append(
+        f"SETTINGS index_granularity = 8192, ttl_only_drop_parts = {int(table.ttl_drops_parts)}"
+    )
     statements = ["\n".join(parts)]
     if cluster:
         shard = f"cityHash64({', '.join(table.shard_by)})"
@@ -198,12 +218,35 @@ def create_table(
     return statements
 
 
+PROPERTY_KEYS_VIEW = "property_key_view"
+
+
+def property_keys_view(database: str, cluster: str | None = None) -> tuple[str, str]:
+    """The view keeping ``property_key``, and the INSERT that fills it from earlier rows.
+
+    The view adds each inserted block's keys; the INSERT copies the keys of rows logged
+    before the view existed.
+    """
+    suffix = "_local" if cluster else ""
+    on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+    select = (
+        "SELECT organization_id, arrayJoin(mapKeys(properties)) AS key, "
+        "max(request_created_at) AS last_seen "
+        f"FROM `{database}`.`request_response{suffix}` GROUP BY organization_id, key"
+    )
+    view = (
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{PROPERTY_KEYS_VIEW}`"
+        f"{on_cluster} TO `{database}`.`property_key{suffix}` AS {select}"
+    )
+    return view, f"INSERT INTO `{database}`.`property_key{suffix}` {select}"
+
+
 def schema(
     database: str, cluster: str | None = None, retention_days: int | None = None
 ) -> list[str]:
-    """Every statement that creates the log's database and tables, in order."""
+    """Every statement that creates the log's database, tables and view, in order."""
     on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
     statements = [f"CREATE DATABASE IF NOT EXISTS `{database}`{on_cluster}"]
     for table in TABLES:
         statements += create_table(table, database, cluster, retention_days)
-    return statements
+    return [*statements, property_keys_view(database, cluster)[0]]

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from helioscope.store.clickhouse._client import ClickHouse
-from helioscope.store.clickhouse._ddl import TABLES, schema, ttl_clause
+from helioscope.store.clickhouse._ddl import (
+    PROPERTY_KEYS_VIEW,
+    TABLES,
+    property_keys_view,
+    schema,
+    ttl_clause,
+)
 
 
 async def migrate(
@@ -15,8 +21,12 @@ async def migrate(
     applied with ALTER … MODIFY TTL (or REMOVE TTL), only when it differs from the table's.
     """
     database = clickhouse.url.database
+    had_view = await _exists(clickhouse, database, PROPERTY_KEYS_VIEW)
     for statement in schema(database, cluster, retention_days):
         await clickhouse.command(statement)
+    if not had_view:
+        # A view sees only what is inserted after it: the keys already logged are copied once.
+        await clickhouse.command(property_keys_view(database, cluster)[1])
     altered: list[str] = []
     on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
     for table in TABLES:
@@ -32,6 +42,14 @@ async def migrate(
         await clickhouse.command(statement)
         altered.append(statement)
     return altered
+
+
+async def _exists(clickhouse: ClickHouse, database: str, table: str) -> bool:
+    rows = await clickhouse.query(
+        "SELECT 1 FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+        {"db": database, "t": table},
+    )
+    return bool(rows.rows)
 
 
 async def _ttl_of(clickhouse: ClickHouse, database: str, table: str) -> str | None:

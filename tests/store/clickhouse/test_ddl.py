@@ -22,6 +22,7 @@ async def test_migrate_is_idempotent_and_follows_retention(clickhouse: ClickHous
         "request_response",
         "feedback",
         "score_value",
+        "session_summary",
         "property_key",
     ]
     assert all("MODIFY TTL" in a for a in altered)

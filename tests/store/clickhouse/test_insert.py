@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.errors import NotFound
-from helioscope.store import _requests
+from helioscope.store import LogRow, _requests
 from helioscope.store.clickhouse import ClickHouse, ClickHouseConnection, insert_log_rows
 from helioscope.store.clickhouse import _edits as edits
 from tests.store.test_filters import NOW, row
@@ -83,3 +83,24 @@ async def test_edits_of_a_missing_request_are_not_found(clickhouse: ClickHouse) 
         await edits.set_feedback(clickhouse, "org", "nope", True)
     with pytest.raises(NotFound):
         await edits.set_session_tag(clickhouse, "org", "no-session", "t")
+
+
+async def test_session_totals_survive_replays_and_moves(clickhouse: ClickHouse) -> None:
+    async def summary() -> list[tuple[object, ...]]:
+        found = await clickhouse.query(
+            "SELECT session_id, session_name, total_requests, total_cost "
+            "FROM session_summary FINAL ORDER BY session_id, session_name"
+        )
+        return [tuple(r) for r in found.rows]
+
+    def in_session(request_id: str, session: str, cost: int) -> LogRow:
+        return row(request_id, "org", cost=cost, properties={"Helicone-Session-Id": session})
+
+    batch = [in_session("a", "s1", 10), in_session("b", "s1", 5), in_session("c", "s2", 1)]
+    await insert_log_rows(clickhouse, batch)
+    await insert_log_rows(clickhouse, batch)  # a replay counts nothing twice
+    assert await summary() == [("s1", "", 2, 15), ("s2", "", 1, 1)]
+    await edits.set_property(clickhouse, "org", "c", "Helicone-Session-Id", "s1")
+    assert await summary() == [("s1", "", 3, 16)]  # s2 lost its only request
+    await edits.set_property(clickhouse, "org", "a", "Helicone-Session-Name", "named")
+    assert await summary() == [("s1", "", 2, 6), ("s1", "named", 1, 10)]

@@ -119,11 +119,9 @@ CALLS: dict[str, Call] = {
     "prompt last_used": lambda c: _prompt_inputs.last_used(c, ORG, "greeter"),
 }
 
-# Calls that read a table only SQLite/PostgreSQL keep (metadata, or a summary the SQL writer
-# maintains): on ClickHouse they need a form of their own (FORMS below).
+# Calls that read a table only SQLite/PostgreSQL keep (metadata): on ClickHouse they need a
+# form of their own (FORMS below).
 NEEDS_CLICKHOUSE_FORM = {
-    "query_sessions (summary)": "session_summary is kept by the SQL writer",
-    "session_rows": "reads the session summary",
     "property_keys": "hidden keys (hidden_property_key) are metadata, kept in SQL",
 }
 HIDDEN = ["feature"]

@@ -146,6 +146,34 @@ TABLES: tuple[LogTable, ...] = (
         shard_by=("organization_id", "request_id"),
         ttl_column="created_at",
     ),
+    # Per-session totals, as the SQL store keeps them (see store/README.md), recomputed from
+    # the log by every write that touches a session: a replay recomputes the same totals, so
+    # the newest version is always right. A session that lost its rows (an edit moved them)
+    # is a tombstone (is_deleted), which FINAL leaves out.
+    LogTable(
+        "session_summary",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("session_id", "String", None),
+            ("session_name", "String", None),
+            ("created_at", "DateTime64(6, 'UTC')", None),
+            ("latest_request_created_at", "DateTime64(6, 'UTC')", None),
+            ("total_cost", "Int64", None),
+            ("total_requests", "Int64", None),
+            ("prompt_tokens", "Int64", None),
+            ("completion_tokens", "Int64", None),
+            ("total_tokens", "Int64", None),
+            ("latency_sum", "Int64", None),
+            ("latency_count", "Int64", None),
+            ("version", "DateTime64(6, 'UTC')", None),
+            ("is_deleted", "UInt8", None),
+        ),
+        version="version, is_deleted",
+        order_by=("organization_id", "session_id", "session_name"),
+        shard_by=("organization_id", "session_id"),
+        ttl_column="latest_request_created_at",
+        ttl_drops_parts=False,
+    ),
     # The property keys an organization has logged, kept by PROPERTY_KEYS_VIEW from every
     # insert into the log. A set is what a replay cannot spoil (a key seen twice is one key),
     # which is why this one aggregate is a view while sums are computed at query time.

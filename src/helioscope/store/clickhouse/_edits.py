@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from helioscope.errors import NotFound
+from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._insert import COLUMN_NAMES
 
@@ -39,6 +40,7 @@ async def set_property(
 ) -> None:
     """Add or replace one property of a logged request (session columns follow)."""
     row = await _row(clickhouse, org_id, request_id)
+    old_session = row["session_id"]
     properties = {**row["properties"], key: value}
     row["properties"] = properties
     row["session_id"] = properties.get("Helicone-Session-Id")
@@ -46,6 +48,8 @@ async def set_property(
     row["session_name"] = "" if name is None and row["session_id"] else name
     row["session_path"] = properties.get("Helicone-Session-Path")
     await _put_row(clickhouse, row)
+    if key.startswith("Helicone-Session-"):
+        await sessions.refresh(clickhouse, [(org_id, old_session), (org_id, row["session_id"])])
 
 
 async def add_scores(

@@ -5,7 +5,8 @@ per INSERT would bury it in parts. The writer hands over whole batches; each bec
 built column-wise (one list per column), which is what the native format sends anyway.
 
 A batch written twice (a replay from the journal) leaves one row per (organization, request
-id) when read: the table is a ReplacingMergeTree on ``updated_at`` and reads use FINAL.
+id) when read: the table is a ReplacingMergeTree on ``updated_at`` and reads use FINAL. The
+sessions a batch touches are then recomputed (``_sessions``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import orjson
 
 from helioscope.store._log import _clean
+from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._ddl import LOG_COLUMNS
 from helioscope.store.records import LogRow
@@ -77,11 +79,14 @@ def _prompt_inputs(rows: list[LogRow]) -> list[str | None]:
     ]
 
 
-def _sessions(rows: list[LogRow]) -> dict[str, list[Any]]:
+SESSION_ID = "Helicone-Session-Id"
+
+
+def _session_columns(rows: list[LogRow]) -> dict[str, list[Any]]:
     ids, names, paths = [], [], []
     for r in rows:
         props = r.properties
-        session = props.get("Helicone-Session-Id")
+        session = props.get(SESSION_ID)
         name = props.get("Helicone-Session-Name")
         ids.append(session)
         # A session without a name is named '' (it groups with itself), as the SQL writer does.
@@ -101,7 +106,7 @@ def log_columns(rows: list[LogRow], now: dt.datetime) -> list[Sequence[Any]]:
         "scores": _scores(latest),
         "prompt_inputs": _prompt_inputs(latest),
         "updated_at": [now] * len(latest),
-        **_sessions(latest),
+        **_session_columns(latest),
     }
     columns: list[Sequence[Any]] = []
     for name in COLUMN_NAMES:
@@ -120,3 +125,7 @@ async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
         return
     columns = log_columns(rows, dt.datetime.now(dt.UTC))
     await clickhouse.insert("request_response", COLUMN_NAMES, columns)
+    # The sessions these rows belong to, recomputed from the log (a replay gives the same).
+    await sessions.refresh(
+        clickhouse, {(r.organization_id, r.properties.get(SESSION_ID)) for r in rows}
+    )

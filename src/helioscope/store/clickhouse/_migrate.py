@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._ddl import (
     PROPERTY_KEYS_VIEW,
@@ -22,11 +23,14 @@ async def migrate(
     """
     database = clickhouse.url.database
     had_view = await _exists(clickhouse, database, PROPERTY_KEYS_VIEW)
+    had_summary = await _exists(clickhouse, database, "session_summary")
     for statement in schema(database, cluster, retention_days):
         await clickhouse.command(statement)
+    # What existed before a view or summary did: copied or computed once.
     if not had_view:
-        # A view sees only what is inserted after it: the keys already logged are copied once.
         await clickhouse.command(property_keys_view(database, cluster)[1])
+    if not had_summary:
+        await sessions.rebuild(clickhouse)
     altered: list[str] = []
     on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
     for table in TABLES:

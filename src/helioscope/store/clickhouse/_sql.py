@@ -36,7 +36,14 @@ from helioscope.store._dialects import UtcDateTime
 
 # Tables whose rows are versions of one row (ReplacingMergeTree): always read FINAL.
 REPLACING_TABLES = frozenset(
-    {"request_response", "feedback", "session_tag", "score_value", "property_key"}
+    {
+        "request_response",
+        "feedback",
+        "session_tag",
+        "score_value",
+        "property_key",
+        "session_summary",
+    }
 )
 # On ClickHouse the bodies are (ZSTD) columns of the log row itself: a column store reads only
 # the columns a query names, so they cost aggregates nothing, and a page of requests reads its

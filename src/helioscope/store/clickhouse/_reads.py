@@ -10,8 +10,6 @@ test_query_parity.py`` says which and proves the answers equal SQLite's). These 
 - ``property_keys``: read from the ``property_key`` table a materialized view keeps (listing
   the keys of every row's map took seconds at 10,000,000 rows); the hidden keys are metadata
   in SQLite/PostgreSQL, so the caller passes them.
-- sessions: ``SessionQuery(use_summary=False)``: the session summary is a SQL table the SQL
-  writer keeps; ClickHouse aggregates the log directly (``bench/query.py``: the numbers).
 """
 
 from __future__ import annotations

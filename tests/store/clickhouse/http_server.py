@@ -2,8 +2,9 @@
 
 No ClickHouse server can be installed here, so this stands in for one: enough of the
 interface for clickhouse-connect's ``http://`` client (queries with ``param_*`` values and
-settings as URL parameters, results in the format the query names, INSERT … FORMAT Native
-bodies, lz4/zstd request bodies, errors as HTTP 500 with ``X-ClickHouse-Exception-Code``).
+settings as URL parameters or form fields, results in the format the query names, INSERT …
+FORMAT Native bodies, lz4/zstd request bodies, errors as HTTP 500 with
+``X-ClickHouse-Exception-Code``).
 Every statement runs on the test session's chdb engine.
 """
 
@@ -15,6 +16,8 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email import policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -55,6 +58,19 @@ def _decoded(body: bytes, encoding: str | None) -> bytes:
     if encoding == "zstd":
         return bytes(compression._zstd_decompress(body))
     return body
+
+
+def _form_fields(content_type: str, body: bytes) -> dict[str, str]:
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    fields = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            fields[name] = payload.decode()
+    return fields
 
 
 class _Engine:
@@ -121,6 +137,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
         body = _decoded(self._body(), self.headers.get("Content-Encoding"))
+        if self.headers.get_content_type() == "multipart/form-data":
+            # Queries with long parameters (an IN list) arrive as form fields.
+            params.update(_form_fields(self.headers.get("Content-Type", ""), body))
+            body = b""
         query, data = params.get("query", ""), b""
         if query:
             data = body

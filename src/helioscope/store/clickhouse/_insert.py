@@ -123,9 +123,11 @@ async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
     """Write a batch of log rows as one INSERT (a replayed batch replaces its rows)."""
     if not rows:
         return
-    columns = log_columns(rows, dt.datetime.now(dt.UTC))
-    await clickhouse.insert("request_response", COLUMN_NAMES, columns)
-    # The sessions these rows belong to, recomputed from the log (a replay gives the same).
-    await sessions.refresh(
-        clickhouse, {(r.organization_id, r.properties.get(SESSION_ID)) for r in rows}
+    latest = list({(r.organization_id, r.request_id): r for r in rows}.values())
+    # Which rows replace others decides how their sessions' totals change (``_sessions``).
+    replaced = await sessions.existing(
+        clickhouse, [(r.organization_id, r.request_id) for r in latest]
     )
+    columns = log_columns(latest, dt.datetime.now(dt.UTC))
+    await clickhouse.insert("request_response", COLUMN_NAMES, columns)
+    await sessions.after_insert(clickhouse, latest, replaced)

@@ -1,18 +1,22 @@
-"""The session summary on ClickHouse: recomputed from the log for every session a write touches.
+"""The session summary on ClickHouse, kept as the SQL writer keeps its own.
 
-The SQL writer adds new rows to their sessions' totals and recomputes replaced ones; here every
-touched session is recomputed, one INSERT … SELECT per organization, run by the server (no rows
-travel). A replay recomputes the same totals, so the newest version of a summary row is right
-whatever was written twice. Pairs of (session, name) that no longer have rows get a tombstone
-first, which the fresh totals then replace wherever the pair still exists.
+Rows new to the log are added to their sessions' totals (read, added, written back as a newer
+version); sessions of rows that replaced others (a replay, a reused id, an edit) are recomputed
+from the log with one INSERT … SELECT per organization, run by the server. Work per batch thus
+follows the batch, not the sessions' length. Pairs of (session, name) left without rows get a
+tombstone first, which the fresh totals replace wherever the pair still exists.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
+from helioscope.store._log import by_org
+from helioscope.store._session_summary import _increments
 from helioscope.store.clickhouse._client import ClickHouse
+from helioscope.store.records import LogRow
 
 _CHUNK = 1000
 
@@ -59,3 +63,107 @@ async def refresh(clickhouse: ClickHouse, keys: Iterable[tuple[str, str | None]]
 async def rebuild(clickhouse: ClickHouse) -> None:
     """Recompute every session of the log (for a log that predates the summary)."""
     await clickhouse.command(_ALL_TOTALS, {"v": dt.datetime.now(dt.UTC)})
+
+
+_SUMMED = (
+    "total_cost",
+    "total_requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "latency_sum",
+    "latency_count",
+)
+_COLUMNS = (
+    "organization_id",
+    "session_id",
+    "session_name",
+    "created_at",
+    "latest_request_created_at",
+    *_SUMMED,
+)
+_EXISTING = (
+    "SELECT request_id, session_id FROM request_response FINAL "
+    "WHERE organization_id = {org:String} AND request_id IN {ids:Array(String)}"
+)
+_CURRENT = (
+    f"SELECT {', '.join(_COLUMNS)} FROM session_summary FINAL "
+    "WHERE organization_id = {org:String} AND session_id IN {ids:Array(String)}"
+)
+
+
+async def existing(
+    clickhouse: ClickHouse, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str | None]:
+    """Of these (organization, request id) keys, those already logged, with their session."""
+    found: dict[tuple[str, str], str | None] = {}
+    for org, ids in by_org(list(keys)).items():
+        for start in range(0, len(ids), _CHUNK):
+            rows = await clickhouse.query(
+                _EXISTING, {"org": org, "ids": ids[start : start + _CHUNK]}
+            )
+            found.update({(org, request_id): session for request_id, session in rows.rows})
+    return found
+
+
+def _as_summary_input(row: LogRow) -> dict[str, Any]:
+    session = row.properties.get("Helicone-Session-Id")
+    return {
+        "organization_id": row.organization_id,
+        "session_id": session,
+        "session_name": row.properties.get("Helicone-Session-Name") or "",
+        "request_created_at": row.request_created_at,
+        "cost": row.cost,
+        "prompt_tokens": row.prompt_tokens,
+        "completion_tokens": row.completion_tokens,
+        "latency": row.latency,
+    }
+
+
+async def add_new_rows(clickhouse: ClickHouse, rows: Iterable[LogRow]) -> None:
+    """Add rows that were not in the log before to their sessions' totals."""
+    increments = _increments(_as_summary_input(r) for r in rows)
+    by_session: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    for inc in increments:
+        by_session.setdefault(inc["organization_id"], {})[
+            (inc["session_id"], inc["session_name"])
+        ] = inc
+    now = dt.datetime.now(dt.UTC)
+    for org, totals in by_session.items():
+        ids = sorted({sid for sid, _ in totals})
+        for start in range(0, len(ids), _CHUNK):
+            current = await clickhouse.query(
+                _CURRENT, {"org": org, "ids": ids[start : start + _CHUNK]}
+            )
+            for values in current.rows:
+                old = dict(zip(_COLUMNS, values, strict=True))
+                inc = totals.get((old["session_id"], old["session_name"]))
+                if inc is not None:
+                    inc["created_at"] = min(inc["created_at"], old["created_at"])
+                    inc["latest_request_created_at"] = max(
+                        inc["latest_request_created_at"], old["latest_request_created_at"]
+                    )
+                    for name in _SUMMED:
+                        inc[name] += old[name]
+        merged = list(totals.values())
+        columns = [[t[c] for t in merged] for c in _COLUMNS]
+        columns += [[now] * len(merged), [0] * len(merged)]
+        await clickhouse.insert("session_summary", (*_COLUMNS, "version", "is_deleted"), columns)
+
+
+async def after_insert(
+    clickhouse: ClickHouse, rows: list[LogRow], replaced: dict[tuple[str, str], str | None]
+) -> None:
+    """Bring the summary up to date with a written batch (``replaced``: rows it overwrote)."""
+    await add_new_rows(
+        clickhouse, (r for r in rows if (r.organization_id, r.request_id) not in replaced)
+    )
+    stale: set[tuple[str, str | None]] = {
+        (org, sid) for (org, _), sid in replaced.items() if sid is not None
+    }
+    stale |= {
+        (r.organization_id, r.properties.get("Helicone-Session-Id"))
+        for r in rows
+        if (r.organization_id, r.request_id) in replaced
+    }
+    await refresh(clickhouse, stale)

@@ -120,6 +120,16 @@ def _as_summary_input(row: LogRow) -> dict[str, Any]:
     }
 
 
+def _add(totals: dict[str, Any], earlier: dict[str, Any]) -> None:
+    """Fold a session's stored totals into the new rows' totals."""
+    totals["created_at"] = min(totals["created_at"], earlier["created_at"])
+    totals["latest_request_created_at"] = max(
+        totals["latest_request_created_at"], earlier["latest_request_created_at"]
+    )
+    for name in _SUMMED:
+        totals[name] += earlier[name]
+
+
 async def add_new_rows(clickhouse: ClickHouse, rows: Iterable[LogRow]) -> None:
     """Add rows that were not in the log before to their sessions' totals."""
     increments = _increments(_as_summary_input(r) for r in rows)
@@ -137,14 +147,9 @@ async def add_new_rows(clickhouse: ClickHouse, rows: Iterable[LogRow]) -> None:
             )
             for values in current.rows:
                 old = dict(zip(_COLUMNS, values, strict=True))
-                inc = totals.get((old["session_id"], old["session_name"]))
-                if inc is not None:
-                    inc["created_at"] = min(inc["created_at"], old["created_at"])
-                    inc["latest_request_created_at"] = max(
-                        inc["latest_request_created_at"], old["latest_request_created_at"]
-                    )
-                    for name in _SUMMED:
-                        inc[name] += old[name]
+                new = totals.get((old["session_id"], old["session_name"]))
+                if new is not None:
+                    _add(new, old)
         merged = list(totals.values())
         columns = [[t[c] for t in merged] for c in _COLUMNS]
         columns += [[now] * len(merged), [0] * len(merged)]

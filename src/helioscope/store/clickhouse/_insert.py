@@ -125,9 +125,7 @@ async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
         return
     latest = list({(r.organization_id, r.request_id): r for r in rows}.values())
     # Which rows replace others decides how their sessions' totals change (``_sessions``).
-    replaced = await sessions.existing(
-        clickhouse, [(r.organization_id, r.request_id) for r in latest]
-    )
+    replaced = await sessions.existing(clickhouse, latest)
     columns = log_columns(latest, dt.datetime.now(dt.UTC))
     await clickhouse.insert("request_response", COLUMN_NAMES, columns)
     await sessions.after_insert(clickhouse, latest, replaced)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from helioscope.store._log import by_org
+from helioscope.store._schema import session_summary
 from helioscope.store._session_summary import _increments
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.records import LogRow
@@ -65,25 +66,9 @@ async def rebuild(clickhouse: ClickHouse) -> None:
     await clickhouse.command(_ALL_TOTALS, {"v": dt.datetime.now(dt.UTC)})
 
 
-_SUMMED = (
-    "total_cost",
-    "total_requests",
-    "prompt_tokens",
-    "completion_tokens",
-    "total_tokens",
-    "latency_sum",
-    "latency_count",
-)
-_COLUMNS = (
-    "organization_id",
-    "session_id",
-    "session_name",
-    "created_at",
-    "latest_request_created_at",
-    *_SUMMED,
-)
-# A row's versions share its sorting key (organization, created_at, id): the batch's time
-# range lets the primary key skip every granule outside it, whatever the table's size.
+# The SQL summary's columns, in its order: keys and times, then the sums.
+_COLUMNS = tuple(c.name for c in session_summary.c)
+_SUMMED = _COLUMNS[5:]
 _EXISTING = (
     "SELECT request_id, session_id FROM request_response FINAL "
     "WHERE organization_id = {org:String} "

@@ -1,9 +1,9 @@
 """The same store queries timed on two engines in one run, printed side by side.
 
-A query is a function of a connection (``conn -> awaitable``): the store's read functions take
-one. SQLite gets connections from its engine; ClickHouse gets a ``ClickHouseConnection``, so
-the very same function runs on both. Where ClickHouse needs a form of its own, the query names
-it (``Query.clickhouse``) and the table says so.
+A query is a log query function of one organization (``db -> awaitable``), run through a log
+runner: ``store.log.org(org)`` on SQLite, ``ClickHouseLog.org(org)`` on ClickHouse, so the very
+same function runs on both. Where ClickHouse has a form of its own, the query names it
+(``Query.clickhouse``) and the table says so.
 """
 
 from __future__ import annotations
@@ -11,17 +11,20 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from helioscope.store import OrgDb
 
-from helioscope.store import Store
-from helioscope.store.clickhouse import ClickHouse, ClickHouseConnection
+Call = Callable[[OrgDb], Awaitable[Any]]
 
-Call = Callable[[AsyncConnection], Awaitable[Any]]
-Connect = Callable[[], AbstractAsyncContextManager[AsyncConnection]]
+
+class OrgReads(Protocol):
+    """An organization's log runner: ``store.log.org(org)`` or ``ClickHouseLog.org(org)``."""
+
+    async def read(self, fn: Call) -> Any: ...
+
+
 TARGET_MS = 150.0
 
 
@@ -64,35 +67,15 @@ async def measure(runs: int, fn: Callable[[], Awaitable[Any]]) -> Timing:
     return Timing(statistics.median(samples), p95, _size(result))
 
 
-def sqlite_connect(store: Store) -> Connect:
-    """Connections of a SQLite/PostgreSQL store, one per run, as its methods open them."""
-    return lambda: cast(AbstractAsyncContextManager[AsyncConnection], store.engine.connect())
-
-
-def clickhouse_connect(clickhouse: ClickHouse) -> Connect:
-    """The ClickHouse client as the store's functions see a connection."""
-    conn = cast(AsyncConnection, ClickHouseConnection(clickhouse))
-
-    class _Open:
-        async def __aenter__(self) -> AsyncConnection:
-            return conn
-
-        async def __aexit__(self, *exc: object) -> None:
-            return None
-
-    return lambda: _Open()
-
-
 async def time_queries(
-    queries: list[Query], connect: Connect, runs: int, on_clickhouse: bool
+    queries: list[Query], log: OrgReads, runs: int, on_clickhouse: bool
 ) -> AsyncIterator[tuple[Query, Timing]]:
     """Each query's timing on one engine (ClickHouse forms used where a query has one)."""
     for query in queries:
         call = query.clickhouse if on_clickhouse and query.clickhouse else query.call
 
         async def run(call: Call = call) -> Any:
-            async with connect() as conn:
-                return await call(conn)
+            return await log.read(call)
 
         yield query, await measure(runs, run)
 

@@ -20,37 +20,40 @@ from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.store.clickhouse.parity_data import log_rows
+from tests.store.clickhouse.parity_data import ORG, log_rows
 from tests.store.clickhouse.test_query_parity import CALLS
 
+from helioscope.store import OrgDb
 from helioscope.store.clickhouse import (
     ClickHouse,
-    ClickHouseConnection,
+    ClickHouseDb,
+    ClickHouseSqlDialect,
     compile_statement,
     insert_log_rows,
     migrate,
 )
 
 
-class _Recorder:
-    """A connection that keeps each statement instead of running it."""
+class _Recorder(ClickHouseDb):
+    """A ClickHouse ``Db`` that keeps each statement instead of running it."""
 
-    dialect = ClickHouseConnection.dialect
+    __slots__ = ("statements",)
 
-    def __init__(self) -> None:
+    def __init__(self, clickhouse: ClickHouse) -> None:
+        super().__init__(clickhouse, ClickHouseSqlDialect(), ORG)
         self.statements: list[Any] = []
 
-    async def execute(self, statement: Any) -> Any:
-        self.statements.append(statement)
+    async def _result(self, stmt: Any) -> Any:
+        self.statements.append(stmt)
         raise LookupError("recorded")  # the caller stops at its first statement
 
 
-async def statements() -> list[tuple[str, Any]]:
+async def statements(clickhouse: ClickHouse) -> list[tuple[str, Any]]:
     out = []
     for name, call in CALLS.items():
-        recorder = _Recorder()
+        recorder = _Recorder(clickhouse)
         try:
-            await call(cast(Any, recorder))
+            await call(cast(OrgDb, recorder))
         except LookupError:
             pass
         out += [(name, s) for s in recorder.statements]
@@ -67,7 +70,7 @@ async def main() -> None:
         clickhouse = await ClickHouse.connect(f"chdb://{tmp}?database=dialects")
         await migrate(clickhouse)
         await insert_log_rows(clickhouse, log_rows())
-        recorded = await statements()
+        recorded = await statements(clickhouse)
         results = {"ours": [0, 0.0], "clickhouse-connect": [0, 0.0]}
         failures: dict[str, list[str]] = {"ours": [], "clickhouse-connect": []}
         for name, statement in recorded:

@@ -92,7 +92,7 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{Path(tmp) / 'ingest.db'}")
         await store.migrate()
-        _, sqlite_rate = await run("SQLite", store.insert_log_rows, args)
+        _, sqlite_rate = await run("SQLite", store.log.write_batch, args)
         await store.close()
 
         url = args.clickhouse or f"chdb://{Path(tmp) / 'ch'}?database=ingest"

@@ -24,14 +24,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._clickhouse import prepared
-from bench._compare import Query, Timing, print_one, print_table, sqlite_connect, time_queries
-from bench._compare import clickhouse_connect as ch_connect
+from bench._compare import Query, Timing, print_one, print_table, time_queries
 from bench.query import NOW, ORG, fill
 from helioscope.store import Buckets, Store, TimeWindow, UserQuery
-from helioscope.store import _metrics as metrics
-from helioscope.store import _properties as properties
-from helioscope.store import _users as users
+from helioscope.store.clickhouse import ClickHouseLog
 from helioscope.store.clickhouse import _reads as ch_reads
+from helioscope.store.log import metrics, properties, users
 
 
 def queries() -> list[Query]:
@@ -41,46 +39,44 @@ def queries() -> list[Query]:
     prod = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
     by_cost = UserQuery(limit=100, sort={"cost": "desc"})
     return [
-        Query("totals (30 days)", lambda c: metrics.totals(c, ORG, "all", month)),
-        Query("totals (30 days, env=prod)", lambda c: metrics.totals(c, ORG, prod, month)),
+        Query("totals (30 days)", lambda db: metrics.totals(db, "all", month)),
+        Query("totals (30 days, env=prod)", lambda db: metrics.totals(db, prod, month)),
         Query(
             "requests per day (30 days)",
-            lambda c: metrics.over_time(c, ORG, "all", month, day, ["count", "cost", "errors"]),
+            lambda db: metrics.over_time(db, "all", month, day, ["count", "cost", "errors"]),
         ),
         Query(
             "requests per hour (7 days)",
-            lambda c: metrics.over_time(c, ORG, "all", week, hour, ["count"]),
+            lambda db: metrics.over_time(db, "all", week, hour, ["count"]),
         ),
         Query(
             "status per day (30 days)",
-            lambda c: metrics.over_time(c, ORG, "all", month, day, ["count"], "status"),
+            lambda db: metrics.over_time(db, "all", month, day, ["count"], "status"),
         ),
         Query(
             "latency quantiles per day (30 days)",
-            lambda c: metrics.quantiles(c, ORG, "all", month, day, "latency"),
-            lambda c: ch_reads.quantiles(c, ORG, "all", month, day, "latency"),
-            "sorts each bucket once instead of window functions",
+            lambda db: metrics.quantiles(db, "all", month, day, "latency"),
         ),
         Query(
             "models breakdown (30 days)",
-            lambda c: metrics.breakdown(c, ORG, "all", month, "model", 0, 100),
+            lambda db: metrics.breakdown(db, "all", month, "model", 0, 100),
         ),
-        Query("user metrics page (100, by cost)", lambda c: users.user_metrics(c, ORG, by_cost)),
-        Query("users overview (every user)", lambda c: users.per_user_values(c, ORG, "all")),
+        Query("user metrics page (100, by cost)", lambda db: users.user_metrics(db, by_cost)),
+        Query("users overview (every user)", lambda db: users.per_user_values(db, "all")),
         Query(
             "property keys",
-            lambda c: properties.property_keys(c, ORG, False),
-            lambda c: ch_reads.property_keys(c, ORG, ()),
-            "a table of keys a view keeps (hidden keys from SQL)",
+            lambda db: properties.property_keys(db),
+            lambda db: ch_reads.property_keys(db),
+            "a table of keys a view keeps",
         ),
-        Query("property values search", lambda c: properties.search_values(c, ORG, "feature", "1")),
+        Query("property values search", lambda db: properties.search_values(db, "feature", "1")),
         Query(
             "property top values (feature, 30 days)",
-            lambda c: properties.top_values(c, ORG, "feature", month, "cost"),
+            lambda db: properties.top_values(db, "feature", month, "cost"),
         ),
         Query(
             "property over time (feature, 30 days)",
-            lambda c: properties.over_time(c, ORG, "feature", "all", month, day),
+            lambda db: properties.over_time(db, "feature", "all", month, day),
         ),
     ]
 
@@ -90,7 +86,7 @@ async def on_sql(url: str, rows: int, runs: int) -> dict[str, Timing]:
     await store.migrate()
     await fill(store, rows, max(1, rows // 50))
     timings = {}
-    async for query, timing in time_queries(queries(), sqlite_connect(store), runs, False):
+    async for query, timing in time_queries(queries(), store.log.org(ORG), runs, False):
         print_one(query, timing)
         timings[query.name] = timing
     await store.close()
@@ -108,7 +104,7 @@ async def main(args: argparse.Namespace) -> None:
     print(f"ClickHouse ({args.clickhouse}), {args.rows:,} rows", flush=True)
     ch = await prepared(args.clickhouse, ORG, args.rows, max(1, args.rows // 50), NOW)
     timings = {}
-    async for query, timing in time_queries(queries(), ch_connect(ch), args.runs, True):
+    async for query, timing in time_queries(queries(), ClickHouseLog(ch).org(ORG), args.runs, True):
         print_one(query, timing)
         timings[query.name] = timing
     await ch.close()

@@ -24,16 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._clickhouse import prepared
-from bench._compare import Query, Timing, print_one, print_table, sqlite_connect, time_queries
-from bench._compare import clickhouse_connect as ch_connect
-from helioscope.store import LogRow, RequestQuery, SessionQuery, Store
-from helioscope.store import _requests as requests
-from helioscope.store import _sessions as sessions_
+from bench._compare import Query, Timing, print_one, print_table, time_queries
+from helioscope.store import LogRow, OrgDb, RequestQuery, SessionQuery, Store
+from helioscope.store.clickhouse import ClickHouseLog
+from helioscope.store.log import requests
+from helioscope.store.log import sessions as sessions_
 
 ORG = "00000000-0000-4000-8000-0000000bench"
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -97,7 +96,7 @@ async def fill(store: Store, total: int, sessions: int) -> None:
     batch = 5000
     started = time.perf_counter()
     for start in range(0, total, batch):
-        await store.insert_log_rows(
+        await store.log.write_batch(
             make_rows(start, min(batch, total - start), sessions, total, 30 * 86400, rng)
         )
         if start and start % 100_000 == 0:
@@ -119,14 +118,12 @@ def queries(sessions: int) -> list[Query]:
 
     def session_query(name: str, query: SessionQuery) -> Query:
         # Both engines answer from their session summary, kept by their writer.
-        return Query(name, lambda c: with_users(c, query))
+        return Query(name, lambda db: with_users(db, query))
 
     def page(node: Any) -> Query:
         return Query(
             "request page, property filter env=staging" if node else "request page (100, newest)",
-            lambda c: requests.query_requests(
-                c, ORG, RequestQuery(filter=node or "all", limit=100)
-            ),
+            lambda db: requests.query_requests(db, RequestQuery(filter=node or "all", limit=100)),
         )
 
     session_filter = {
@@ -137,34 +134,30 @@ def queries(sessions: int) -> list[Query]:
         session_query("session query (7 days, all)", week),
         session_query("session query (30 days, env=prod, cost>$0.05)", filtered),
         session_query("session search 'session-0123'", search),
-        Query(
-            "session trace (one session)", lambda c: sessions_.session_trace(c, ORG, one_session)
-        ),
+        Query("session trace (one session)", lambda db: sessions_.session_trace(db, one_session)),
         page(None),
         page({"request_response_rmt": {"properties": {"env": {"equals": "staging"}}}}),
         Query(
             "request page, session id filter",
-            lambda c: requests.query_requests(
-                c, ORG, RequestQuery(filter=session_filter, limit=100)
-            ),
+            lambda db: requests.query_requests(db, RequestQuery(filter=session_filter, limit=100)),
         ),
         Query(
             "request by id",
-            lambda c: requests.get_request(c, ORG, "00012345-0000-4000-8000-000000000000"),
+            lambda db: requests.get_request(db, "00012345-0000-4000-8000-000000000000"),
         ),
         Query(
             "request count, model=gpt-4o",
-            lambda c: requests.count_requests(
-                c, ORG, {"request_response_rmt": {"model": {"equals": "gpt-4o"}}}, None
+            lambda db: requests.count_requests(
+                db, {"request_response_rmt": {"model": {"equals": "gpt-4o"}}}, None
             ),
         ),
     ]
 
 
-async def with_users(conn: AsyncConnection, query: SessionQuery) -> list[dict[str, Any]]:
-    """A session page with each session's users, as ``Store.query_sessions`` answers it."""
-    found = await sessions_.query_sessions(conn, ORG, query)
-    users = await sessions_.session_users(conn, ORG, [s["session_id"] for s in found])
+async def with_users(db: OrgDb, query: SessionQuery) -> list[dict[str, Any]]:
+    """A session page with each session's users, as the session API answers it."""
+    found = await sessions_.query_sessions(db, query)
+    users = await sessions_.session_users(db, [s["session_id"] for s in found])
     for session in found:
         session["user_ids"] = users.get(session["session_id"], [])
     return found
@@ -178,7 +171,7 @@ async def on_sql(url: str, rows: int, sessions: int, runs: int) -> dict[str, Tim
     if existing < rows:
         await fill(store, rows, sessions)
     timings = {}
-    async for query, timing in time_queries(queries(sessions), sqlite_connect(store), runs, False):
+    async for query, timing in time_queries(queries(sessions), store.log.org(ORG), runs, False):
         print_one(query, timing)
         timings[query.name] = timing
     await store.close()
@@ -198,7 +191,7 @@ async def main(args: argparse.Namespace) -> None:
     ch = await prepared(args.clickhouse, ORG, args.rows, args.sessions, NOW)
     timings = {}
     async for query, timing in time_queries(
-        queries(args.sessions), ch_connect(ch), args.runs, True
+        queries(args.sessions), ClickHouseLog(ch).org(ORG), args.runs, True
     ):
         print_one(query, timing)
         timings[query.name] = timing

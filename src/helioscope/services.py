@@ -23,7 +23,7 @@ from helioscope.gateway import Gateway, PromptApplier
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
-from helioscope.store import NewApiKey, Store
+from helioscope.store import NewApiKey, Store, keys
 
 logger = logging.getLogger("helioscope")
 
@@ -35,7 +35,7 @@ class Services:
         self.settings = settings
         self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
         self.store = Store.open(settings.database_url)
-        self.keys = KeyCache(self.store.find_api_key)
+        self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
         self._writer: LogWriter | None = None
         self._gateway: Gateway | None = None
         self._webhooks: WebhookDispatcher | None = None
@@ -159,10 +159,10 @@ class Services:
         )
 
     async def _bootstrap(self) -> None:
-        if not self.settings.bootstrap_default_org or await self.store.count_orgs() > 0:
+        if not self.settings.bootstrap_default_org or await self.store.read(keys.count_orgs) > 0:
             return
-        org = await self.store.get_or_create_org("default")
-        self.bootstrap_key = await self.store.create_api_key(org.id, name="bootstrap")
+        org = await self.store.write(keys.get_or_create_org, "default")
+        self.bootstrap_key = await self.store.org(org.id).write(keys.create_api_key, "bootstrap")
         # Printed once, on stdout, so that `helioscope serve` shows it to the person starting it.
         print(
             "Helioscope created organization 'default' and this API key (shown only once):\n"
@@ -186,13 +186,20 @@ async def _redis(stack: AsyncExitStack, url: str | None) -> Any:
 def _experiments(
     settings: Settings, store: Store, writer: LogWriter, session: aiohttp.ClientSession
 ) -> ExperimentService:
-    key = settings.experiment_openai_api_key
+    keys = {
+        provider: key.get_secret_value()
+        for provider, key in (
+            ("OPENAI", settings.experiment_openai_api_key),
+            ("ANTHROPIC", settings.experiment_anthropic_api_key),
+        )
+        if key is not None
+    }
     return ExperimentService(
         store,
         writer,
         session,
         self_url=settings.self_url.rstrip("/") if settings.self_url else None,
-        provider_key=key.get_secret_value() if key is not None else None,
+        provider_keys=keys,
         concurrency=settings.experiment_concurrency,
         limits=SandboxLimits(settings.evaluator_timeout_seconds, settings.evaluator_memory_mb),
         judge_model=settings.evaluator_model,

@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helioscope.store import LogRow, RequestQuery, Store
+from helioscope.store.log import requests
 from tests.store.filter_reference import COLUMNS, evaluate
 
 BASE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -149,13 +149,11 @@ def reference_rows() -> tuple[list[LogRow], list[LogRow]]:
     return make_rows("org-mine", rng, 80), make_rows("org-theirs", rng, 30)
 
 
-RunQuery = Callable[[RequestQuery], Awaitable[list[dict[str, Any]]]]
-
-
-def check_against_reference(
-    loop: asyncio.AbstractEventLoop, run: RunQuery, mine: list[LogRow]
-) -> None:
-    """250 random trees: ``run`` must select exactly the rows of ``mine`` the reference does."""
+def check_against_reference(loop: asyncio.AbstractEventLoop, log: Any) -> None:
+    """Write the reference rows to ``log`` (a log runner: ``store.log``, or ClickHouse's);
+    250 random trees must then select exactly the rows the reference does."""
+    mine, theirs = reference_rows()
+    loop.run_until_complete(log.write_batch(mine + theirs))
 
     @settings(
         max_examples=250,
@@ -165,7 +163,7 @@ def check_against_reference(
     @given(tree=trees)
     def check(tree: Any) -> None:
         query = RequestQuery(filter=tree, limit=1000, include_bodies=False)
-        rows = loop.run_until_complete(run(query))
+        rows = loop.run_until_complete(log.org("org-mine").read(requests.query_requests, query))
         got = {row["request_id"] for row in rows}
         expected = {row.request_id for row in mine if evaluate(tree, row)}
         assert got == expected, tree
@@ -176,11 +174,9 @@ def check_against_reference(
 def test_sql_matches_the_reference(database_url: str) -> None:
     loop = asyncio.new_event_loop()
     store = Store.open(database_url)
-    mine, theirs = reference_rows()
     loop.run_until_complete(store.migrate())
-    loop.run_until_complete(store.insert_log_rows(mine + theirs))
     try:
-        check_against_reference(loop, lambda q: store.query_requests("org-mine", q), mine)
+        check_against_reference(loop, store.log)
     finally:
         loop.run_until_complete(store.close())
         loop.close()

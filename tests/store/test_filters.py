@@ -16,6 +16,7 @@ from helioscope.store import LogRow, RequestQuery, SessionQuery, Store
 from helioscope.store._dialects import SqlDialect
 from helioscope.store.filters import OPERATORS, TABLES, compile_filter
 from helioscope.store.filters._fields import MapField
+from helioscope.store.log import requests, sessions
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seed-session-query.json"
 NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
@@ -29,7 +30,7 @@ def seed_filter() -> Any:
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_every_table_and_column_of_the_seed_compiles(dialect: str) -> None:
-    from helioscope.store._sessions import AGGREGATES
+    from helioscope.store.log.sessions import AGGREGATES
 
     compiled = compile_filter(seed_filter(), SqlDialect(dialect), AGGREGATES)
     assert compiled.where is not None
@@ -154,14 +155,12 @@ INJECTIONS = [
 ]
 
 
-class Reads(Protocol):
-    """The store's request and session reads (``Store``, or the same over ClickHouse)."""
+class Log(Protocol):
+    """The request log's runner: ``store.log``, or the same over ClickHouse."""
 
-    async def query_requests(self, org_id: str, query: RequestQuery) -> list[dict[str, Any]]: ...
+    async def write_batch(self, rows: list[LogRow]) -> None: ...
 
-    async def query_sessions(self, org_id: str, query: SessionQuery) -> list[dict[str, Any]]: ...
-
-    async def count_requests(self, org_id: str, node: Any, is_cached: bool | None) -> int: ...
+    def org(self, org_id: str) -> Any: ...
 
 
 def injection_rows(payload: str) -> list[LogRow]:
@@ -173,8 +172,10 @@ def injection_rows(payload: str) -> list[LogRow]:
     ]
 
 
-async def check_injection(reads: Reads, payload: str) -> None:
+async def check_injection(log: Log, payload: str) -> None:
     """The payload as a filter key, value, pattern or sort key is data or a 400, nothing else."""
+    await log.write_batch(injection_rows(payload))
+    mine = log.org("org-a")
     filters: list[Any] = [
         {"request_response_rmt": {"properties": {payload: {"equals": "v"}}}},
         {"request_response_rmt": {"properties": {"env": {"equals": payload}}}},
@@ -190,24 +191,24 @@ async def check_injection(reads: Reads, payload: str) -> None:
     ]
     for node in filters:
         try:
-            rows = await reads.query_requests("org-a", RequestQuery(filter=node))
+            rows = await mine.read(requests.query_requests, RequestQuery(filter=node))
         except InvalidFilter:
             continue
         assert all(r["organization_id"] == "org-a" for r in rows)
     for sort in ({"properties": {payload: "asc"}}, {payload: "asc"}):
         try:
-            await reads.query_requests("org-a", RequestQuery(sort=sort))
+            await mine.read(requests.query_requests, RequestQuery(sort=sort))
         except Exception as exc:  # only our own 400 is acceptable, never a database error
             assert isinstance(exc, BadRequest), exc
     try:
-        assert await reads.query_sessions("org-a", SessionQuery(search=payload)) == []
+        assert await mine.read(sessions.query_sessions, SessionQuery(search=payload)) == []
     except BadRequest:
         assert "\x00" in payload
     # The table is still there, and so is the other organization's row.
-    assert await reads.count_requests("org-b", "all", None) == 1
+    assert await log.org("org-b").read(requests.count_requests, "all", None) == 1
     if "\x00" not in payload:
-        found = await reads.query_requests(
-            "org-a",
+        found = await mine.read(
+            requests.query_requests,
             RequestQuery(
                 filter={"request_response_rmt": {"properties": {payload: {"equals": "v"}}}}
             ),
@@ -219,12 +220,11 @@ async def check_injection(reads: Reads, payload: str) -> None:
 async def test_injection_in_keys_values_and_sort_is_data_or_a_400(
     store: Store, payload: str
 ) -> None:
-    await store.insert_log_rows(injection_rows(payload))
-    await check_injection(store, payload)
+    await check_injection(store.log, payload)
 
 
 async def test_nul_characters_are_stored_not_refused(store: Store) -> None:
-    await store.insert_log_rows(
+    await store.log.write_batch(
         [
             row(
                 "nul",
@@ -235,7 +235,7 @@ async def test_nul_characters_are_stored_not_refused(store: Store) -> None:
             )
         ]
     )
-    stored = await store.get_request("org-n", "nul")
+    stored = await store.log.org("org-n").read(requests.get_request, "nul")
     assert stored is not None
     assert stored["user_id"] == "a\ufffdb"
     assert stored["properties"] == {"k\ufffd": "v\ufffd"}

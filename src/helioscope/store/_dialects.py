@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any
 
 import orjson
 from sqlalchemy import (
@@ -23,9 +23,11 @@ from sqlalchemy import (
     Float,
     Insert,
     Integer,
+    Select,
     String,
     Table,
     TypeDecorator,
+    case,
     cast,
     func,
     literal,
@@ -73,20 +75,13 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
-def insert_statement(table: Table, dialect_name: str) -> Any:
-    """An INSERT that supports ``on_conflict_do_update`` on this engine."""
+def _insert(table: Table, dialect_name: str) -> Any:
     return pg_insert(table) if dialect_name == "postgresql" else sqlite_insert(table)
 
 
 @lru_cache(maxsize=64)
-def upsert(table: Table, dialect_name: str, key: tuple[str, ...]) -> Insert:
-    """INSERT … ON CONFLICT (key) DO UPDATE every other column: last write wins.
-
-    Execute it with a list of row dicts (executemany; SQLAlchemy batches the values). Helicone
-    re-inserts a request row to update it (ReplacingMergeTree); we do the same, so a client that
-    sends the same ``Helicone-Request-Id`` twice gets one row, not a failed batch.
-    """
-    stmt: Any = insert_statement(table, dialect_name)
+def _upsert(table: Table, dialect_name: str, key: tuple[str, ...]) -> Insert:
+    stmt: Any = _insert(table, dialect_name)
     updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
     result: Insert = stmt.on_conflict_do_update(index_elements=key, set_=updates)
     return result
@@ -151,19 +146,26 @@ class SqlDialect:
     never looks at which engine it is talking to.
     """
 
-    # Engines defined outside this module (ClickHouse) register a subclass by name, so that
-    # ``SqlDialect(conn.dialect.name)`` builds theirs.
-    engines: ClassVar[dict[str, type[SqlDialect]]] = {}
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> SqlDialect:
-        """``SqlDialect(name)``: the subclass registered for ``name``, else this class."""
-        name = str(args[0] if args else kwargs.get("name"))
-        chosen = SqlDialect.engines.get(name, cls) if cls is SqlDialect else cls
-        return super().__new__(chosen)
-
     def __init__(self, name: str) -> None:
         self.name = name
         self._pg = name == "postgresql"
+
+    def insert(self, table: Table) -> Any:
+        """An INSERT that supports ``on_conflict_do_update`` / ``on_conflict_do_nothing``."""
+        return _insert(table, self.name)
+
+    def upsert(self, table: Table, key: tuple[str, ...]) -> Insert:
+        """INSERT … ON CONFLICT (key) DO UPDATE every other column: last write wins.
+
+        Execute it with a list of row dicts (executemany; SQLAlchemy batches the values).
+        Helicone re-inserts a request row to update it (ReplacingMergeTree); we do the same, so a
+        client that sends the same ``Helicone-Request-Id`` twice gets one row, not a failed batch.
+        """
+        return _upsert(table, self.name, key)
+
+    def bulk_upsert(self, table: Table, key: tuple[str, ...]) -> BulkUpsert:
+        """The log writer's upsert of ``table``, run on the driver's executemany (built once)."""
+        return _bulk_upsert(table, key, self.name)
 
     def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
         """Case-sensitive LIKE (SQLite's LIKE ignores ASCII case, so it gets GLOB)."""
@@ -246,6 +248,37 @@ class SqlDialect:
             return func.jsonb_object_keys(doc).table_valued("key").render_derived()
         return func.json_each(doc).table_valued("key", "value")
 
+    def nearest_ranks(
+        self,
+        bucket: ColumnElement[Any],
+        value: ColumnElement[Any],
+        scope: ColumnElement[bool],
+        percents: Mapping[str, int],
+    ) -> Select[Any]:
+        """Per bucket, the nearest rank of each of ``percents`` (columns ``bucket``, then names).
+
+        The nearest rank is the smallest value with at least p% of the bucket's values at or
+        below it. Window functions, so that SQLite needs no percentile function.
+        """
+        ranked = (
+            select(
+                bucket.label("bucket"),
+                value.label("value"),
+                func.row_number().over(partition_by=bucket, order_by=value).label("rank"),
+                func.count().over(partition_by=bucket).label("n"),
+            )
+            .where(scope, value.is_not(None))
+            .subquery()
+        )
+        # rank >= ceil(p/100 * n)  <=>  100 * rank >= p * n, for whole ranks: no ceil() needed.
+        picks = [
+            func.min(case((ranked.c.rank * 100 >= literal(p) * ranked.c.n, ranked.c.value))).label(
+                name
+            )
+            for name, p in percents.items()
+        ]
+        return select(ranked.c.bucket, *picks).group_by(ranked.c.bucket).order_by(ranked.c.bucket)
+
 
 def _sqlite_time(value: dt.datetime | None) -> str | None:
     # Exactly the text SQLAlchemy's SQLite DATETIME writes (after UtcDateTime's UTC step), so
@@ -327,6 +360,5 @@ def _aware_utc(value: dt.datetime | None) -> dt.datetime | None:
 
 
 @lru_cache(maxsize=16)
-def bulk_upsert(table: Table, key: tuple[str, ...], dialect_name: str) -> BulkUpsert:
-    """The bulk upsert of ``table`` for one engine (built once)."""
+def _bulk_upsert(table: Table, key: tuple[str, ...], dialect_name: str) -> BulkUpsert:
     return BulkUpsert(table, key, dialect_name)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helioscope.store.clickhouse import ClickHouse, ClickHouseConnection, migrate
+from helioscope.store.clickhouse import ClickHouse, ClickHouseLog, migrate
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +38,6 @@ async def clickhouse(chdb_path: Path) -> AsyncIterator[ClickHouse]:
 
 
 @pytest.fixture
-def ch_conn(clickhouse: ClickHouse) -> ClickHouseConnection:
-    """The test database as the store's query functions see a connection."""
-    return ClickHouseConnection(clickhouse)
+def ch_log(clickhouse: ClickHouse) -> ClickHouseLog:
+    """The test database as the request log's runner (``store.log`` on ClickHouse)."""
+    return ClickHouseLog(clickhouse)

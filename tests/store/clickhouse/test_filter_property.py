@@ -6,26 +6,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import cast
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from helioscope.store import _requests
-from helioscope.store.clickhouse import ClickHouse, ClickHouseConnection, insert_log_rows, migrate
-from tests.store.test_filter_property import check_against_reference, reference_rows
+from helioscope.store.clickhouse import ClickHouseLog
+from tests.store.test_filter_property import check_against_reference
 
 
 def test_clickhouse_matches_the_reference(chdb_path: Path) -> None:
     loop = asyncio.new_event_loop()
     name = f"test_{uuid.uuid4().hex[:12]}"
-    ch = loop.run_until_complete(ClickHouse.connect(f"chdb://{chdb_path}?database={name}"))
-    conn = cast(AsyncConnection, ClickHouseConnection(ch))
-    mine, theirs = reference_rows()
-    loop.run_until_complete(migrate(ch))
-    loop.run_until_complete(insert_log_rows(ch, mine + theirs))
+    log = loop.run_until_complete(ClickHouseLog.open(f"chdb://{chdb_path}?database={name}"))
+    loop.run_until_complete(log.migrate())
     try:
-        check_against_reference(loop, lambda q: _requests.query_requests(conn, "org-mine", q), mine)
+        check_against_reference(loop, log)
     finally:
-        loop.run_until_complete(ch.command(f"DROP DATABASE `{name}`"))
-        loop.run_until_complete(ch.close())
+        loop.run_until_complete(log.clickhouse.command(f"DROP DATABASE `{name}`"))
+        loop.run_until_complete(log.close())
         loop.close()

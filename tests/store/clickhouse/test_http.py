@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import cast
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from helioscope.store import RequestQuery, _metrics, _requests
+from helioscope.store import RequestQuery
 from helioscope.store.clickhouse import (
     ClickHouse,
-    ClickHouseConnection,
+    ClickHouseLog,
     ClickHouseRejected,
     ClickHouseUnavailable,
     insert_log_rows,
     migrate,
 )
 from helioscope.store.clickhouse import _edits as edits
+from helioscope.store.log import metrics, requests
 from tests.store.clickhouse.http_server import clickhouse_http
 from tests.store.clickhouse.parity_data import ORG, log_rows
 
@@ -38,9 +37,9 @@ async def test_writes_reads_and_errors_over_http(chdb_path: Path) -> None:
             await edits.set_property(remote, ORG, log_rows()[2].request_id, "env", "prod")
             answers = []
             for ch in (remote, local):
-                conn = cast(AsyncConnection, ClickHouseConnection(ch))
-                page = await _requests.query_requests(conn, ORG, RequestQuery(filter=PROD))
-                totals = await _metrics.totals(conn, ORG, "all", None)
+                log = ClickHouseLog(ch).org(ORG)
+                page = await log.read(requests.query_requests, RequestQuery(filter=PROD))
+                totals = await log.read(metrics.totals, "all", None)
                 answers.append((page, totals))
             assert answers[0] == answers[1]
             page, totals = answers[0]

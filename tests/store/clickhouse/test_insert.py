@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.errors import NotFound
-from helioscope.store import LogRow, _requests
-from helioscope.store.clickhouse import ClickHouse, ClickHouseConnection, insert_log_rows
+from helioscope.store import LogRow
+from helioscope.store.clickhouse import ClickHouse, ClickHouseLog, insert_log_rows
 from helioscope.store.clickhouse import _edits as edits
+from helioscope.store.log import requests
 from tests.store.test_filters import NOW, row
 
 
@@ -63,8 +62,7 @@ async def test_rows_read_back_as_written(clickhouse: ClickHouse) -> None:
         response_created_at=NOW + dt.timedelta(microseconds=1),
     )
     await insert_log_rows(clickhouse, [written])
-    conn = cast(AsyncConnection, ClickHouseConnection(clickhouse))
-    stored = await _requests.get_request(conn, "org", "full")
+    stored = await ClickHouseLog(clickhouse).org("org").read(requests.get_request, "full")
     assert stored is not None
     assert stored["user_id"] == "a\ufffdb"  # NUL cleaned, as SQLite/PostgreSQL store it
     assert stored["properties"] == {"Helicone-Session-Id": "s1", "k\ufffd": "v"}

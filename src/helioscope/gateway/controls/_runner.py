@@ -38,6 +38,7 @@ from helioscope.gateway.controls._tokens import fit_to_context
 from helioscope.gateway.controls._upstream import Attempt, open_controlled, response_headers
 from helioscope.gateway.upstream import UpstreamClient, UpstreamResponse
 from helioscope.ingest import CallCapture, build_log_row
+from helioscope.store import NANO_USD
 
 logger = logging.getLogger("helioscope.gateway")
 CACHE_READ_TIMEOUT = 2.0  # Helicone gives up on the cache after 2 s and calls the provider
@@ -297,7 +298,7 @@ class GatewayControls:
 
     async def _charge(self, policy: RatePolicy, bucket: str, capture: CallCapture) -> None:
         cost = build_log_row(capture).cost or 0
-        cents = cost / 10_000_000  # the log's cost is USD x 1e9
+        cents = cost * 100 / NANO_USD  # the log row's cost is in the store's unit
         if cents > 0:
             await self.buckets.step(bucket, policy.quota, policy.window, "charge", cents)
 

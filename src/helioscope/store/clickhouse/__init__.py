@@ -10,10 +10,10 @@ from helioscope.store.clickhouse._client import (
     ClickHouseUnavailable,
     Rows,
 )
-from helioscope.store.clickhouse._connection import ClickHouseConnection
 from helioscope.store.clickhouse._ddl import TABLES, schema
 from helioscope.store.clickhouse._dialect import ClickHouseSqlDialect
 from helioscope.store.clickhouse._insert import insert_log_rows
+from helioscope.store.clickhouse._log import ClickHouseDb, ClickHouseLog
 from helioscope.store.clickhouse._migrate import migrate
 from helioscope.store.clickhouse._sql import DIALECT, compile_statement
 from helioscope.store.clickhouse._url import ClickHouseUrl
@@ -22,7 +22,8 @@ __all__ = [
     "DIALECT",
     "TABLES",
     "ClickHouse",
-    "ClickHouseConnection",
+    "ClickHouseDb",
+    "ClickHouseLog",
     "ClickHouseRejected",
     "ClickHouseSqlDialect",
     "ClickHouseUnavailable",

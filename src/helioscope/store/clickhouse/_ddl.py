@@ -174,6 +174,19 @@ TABLES: tuple[LogTable, ...] = (
         ttl_column="latest_request_created_at",
         ttl_drops_parts=False,
     ),
+    # Keys hidden from the property lists; restoring one writes a tombstone (is_deleted).
+    LogTable(
+        "hidden_property_key",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("key", "String", None),
+            ("created_at", "DateTime64(6, 'UTC')", None),
+            ("is_deleted", "UInt8", None),
+        ),
+        version="created_at, is_deleted",
+        order_by=("organization_id", "key"),
+        shard_by=("organization_id", "key"),
+    ),
     # The property keys an organization has logged, kept by PROPERTY_KEYS_VIEW from every
     # insert into the log. A set is what a replay cannot spoil (a key seen twice is one key),
     # which is why this one aggregate is a view while sums are computed at query time.

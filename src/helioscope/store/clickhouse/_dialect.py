@@ -8,9 +8,22 @@ already case-sensitive, ILIKE exists, and time buckets are ``toStartOf…`` func
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Float, Integer, String, case, func, literal, null
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    String,
+    case,
+    func,
+    literal,
+    null,
+    select,
+)
 
 from helioscope.store._dialects import BUCKET_UNITS, SqlDialect
 from helioscope.store.clickhouse._sql import MapKeys
@@ -116,3 +129,29 @@ class ClickHouseSqlDialect(SqlDialect):
     def json_keys(self, doc: ColumnElement[Any]) -> Any:
         """The keys of a Map column as an ARRAY JOIN: select ``.c.key``."""
         return MapKeys(doc).table_valued("key")
+
+    def nearest_ranks(
+        self,
+        bucket: ColumnElement[Any],
+        value: ColumnElement[Any],
+        scope: ColumnElement[bool],
+        percents: Mapping[str, int],
+    ) -> Select[Any]:
+        """The same nearest ranks, from each bucket's values sorted once.
+
+        Window functions rank every row, which over 10,000,000 rows costs ClickHouse seconds;
+        ``arraySort(groupArray(v))`` sorts each bucket once, and the ``ceil(p * n / 100)``-th
+        value is ``intDiv(p * n + 99, 100)`` (arrays count from 1).
+        """
+        ordered = func.arraySort(func.groupArray(value))
+        size = func.length(ordered)
+        picks = [
+            func.arrayElement(ordered, func.intDiv(p * size + 99, 100)).label(name)
+            for name, p in percents.items()
+        ]
+        return (
+            select(bucket.label("bucket"), *picks)
+            .where(scope, value.is_not(None))
+            .group_by(bucket)
+            .order_by(bucket)
+        )

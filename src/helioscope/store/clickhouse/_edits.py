@@ -16,6 +16,7 @@ from helioscope.errors import NotFound
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._insert import COLUMN_NAMES
+from helioscope.store.filters._values import check_text
 
 _SELECT_ROW = (
     f"SELECT {', '.join(COLUMN_NAMES)} FROM request_response FINAL "
@@ -100,4 +101,14 @@ async def set_session_tag(clickhouse: ClickHouse, org_id: str, session_id: str, 
         "session_tag",
         ("organization_id", "session_id", "tag", "created_at"),
         [[org_id], [session_id], [tag], [dt.datetime.now(dt.UTC)]],
+    )
+
+
+async def set_hidden(clickhouse: ClickHouse, org_id: str, key: str, is_hidden: bool) -> None:
+    """Hide a property key, or restore it (a tombstone the table's FINAL leaves out)."""
+    check_text(key, "key")
+    await clickhouse.insert(
+        "hidden_property_key",
+        ("organization_id", "key", "created_at", "is_deleted"),
+        [[org_id], [key], [dt.datetime.now(dt.UTC)], [0 if is_hidden else 1]],
     )

@@ -18,10 +18,10 @@ from typing import Any
 
 import orjson
 
-from helioscope.store._log import _clean
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._ddl import LOG_COLUMNS
+from helioscope.store.log.write import _clean
 from helioscope.store.records import LogRow
 
 COLUMN_NAMES = tuple(name for name, _, _ in LOG_COLUMNS)

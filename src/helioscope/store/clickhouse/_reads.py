@@ -1,55 +1,20 @@
-"""The read functions that need a ClickHouse form of their own, and why.
+"""A ClickHouse form of a read that runs unchanged but slowly, and why.
 
-Everything else the store reads runs unchanged on ClickHouse (``tests/store/clickhouse/
-test_query_parity.py`` says which and proves the answers equal SQLite's). These differ:
+Every log read runs unchanged on ClickHouse (``tests/store/clickhouse/test_query_parity.py``
+proves the answers equal SQLite's). One is given a faster form:
 
-- ``quantiles``: the SQL form ranks every row with window functions so that SQLite needs no
-  percentile function; over 10,000,000 rows ClickHouse spends seconds sorting for the window.
-  Here each bucket sorts its values once (``arraySort(groupArray(v))``) and picks the same
-  nearest ranks, with integer arithmetic as the SQL form does.
-- ``property_keys``: read from the ``property_key`` table a materialized view keeps (listing
-  the keys of every row's map took seconds at 10,000,000 rows); the hidden keys are metadata
-  in SQLite/PostgreSQL, so the caller passes them.
+- ``property_keys``: the store's function expands every row's properties (an ARRAY JOIN of
+  each Map's keys), which took 3.9 s at 10,000,000 rows; this reads the ``property_key`` table
+  a materialized view keeps (one row per key), minus the hidden keys, with the same answer.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Collection
-from typing import Any
+from sqlalchemy import Column, MetaData, String, Table, select
 
-from sqlalchemy import Column, ColumnElement, MetaData, Select, String, Table, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from helioscope.store import _metrics
 from helioscope.store._dialects import UtcDateTime
-from helioscope.store._metrics import QUANTILES
-
-
-def sorted_ranks(
-    bucket: ColumnElement[Any], value: ColumnElement[Any], scope: ColumnElement[bool]
-) -> Select[Any]:
-    """Nearest ranks per bucket from the bucket's values sorted once (1-based arrays).
-
-    The ``ceil(p * n / 100)``-th value, in integers: ``intDiv(p * n + 99, 100)``.
-    """
-    ordered = func.arraySort(func.groupArray(value))
-    size = func.length(ordered)
-    picks = [
-        func.arrayElement(ordered, func.intDiv(p * size + 99, 100)).label(name)
-        for name, p in QUANTILES.items()
-    ]
-    return (
-        select(bucket.label("bucket"), *picks)
-        .where(scope, value.is_not(None))
-        .group_by(bucket)
-        .order_by(bucket)
-    )
-
-
-# p75/p90/p95/p99 per bucket: the answers of ``_metrics.quantiles``, each bucket sorted once.
-quantiles = functools.partial(_metrics.quantiles, ranks=sorted_ranks)
-
+from helioscope.store._runner import OrgDb
+from helioscope.store.tables.log import hidden_property_key as hidden
 
 # Kept by the materialized view of ``_ddl.property_keys_view`` (a set: replays cannot spoil it).
 property_key = Table(
@@ -61,11 +26,9 @@ property_key = Table(
 )
 
 
-async def property_keys(conn: AsyncConnection, org_id: str, hidden: Collection[str]) -> list[str]:
-    """Distinct property keys of the organization's requests, sorted, ``hidden`` left out.
-
-    From the table of keys, not the log: listing the keys of 10,000,000 rows' maps took
-    seconds (``bench/dashboard.py``), the table holds one row per key.
-    """
-    stmt = select(property_key.c.key).where(property_key.c.organization_id == org_id).distinct()
-    return sorted(str(key) for (key,) in await conn.execute(stmt) if key not in hidden)
+async def property_keys(db: OrgDb, include_hidden: bool = False) -> list[str]:
+    """Distinct keys of the organization's request properties, sorted (hidden ones left out)."""
+    stmt = select(property_key.c.key).where(db.in_org(property_key)).distinct()
+    if not include_hidden:
+        stmt = stmt.where(property_key.c.key.not_in(select(hidden.c.key).where(db.in_org(hidden))))
+    return sorted(str(key) for key in await db.scalars(stmt))

@@ -13,11 +13,11 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from helioscope.store._log import by_org
-from helioscope.store._schema import session_summary
-from helioscope.store._session_summary import _increments
 from helioscope.store.clickhouse._client import ClickHouse
+from helioscope.store.log._session_summary import _increments
+from helioscope.store.log.write import by_org
 from helioscope.store.records import LogRow
+from helioscope.store.tables.log import session_summary
 
 _CHUNK = 1000
 

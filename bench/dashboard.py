@@ -1,10 +1,15 @@
-"""Dashboard, user and property query latency over a large log.
+"""Dashboard, user and property query latency over a large log, on SQLite and on ClickHouse.
 
 Fills a fresh store (SQLite by default, or --database-url postgresql://…) with the same rows as
 ``bench/query.py`` (30 days, 3,000 users, 40 features), then times the dashboard's queries
-in-process against the store and prints p50/p95 for each.
+in-process and prints p50/p95 for each.
+
+With ``--clickhouse URL`` (``chdb:///dir`` or ``http://…``) the same query functions also run
+on ClickHouse over ``--rows`` generated rows, and SQLite, over ``--sqlite-rows``, is the
+baseline printed beside them:
 
     python bench/dashboard.py [--rows 200000] [--database-url URL] [--runs 10]
+    python bench/dashboard.py --clickhouse chdb:///tmp/helioscope-ch --rows 10000000
 """
 
 from __future__ import annotations
@@ -14,82 +19,96 @@ import asyncio
 import datetime as dt
 import sys
 import tempfile
-from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.query import NOW, ORG, fill, timed
+from bench._clickhouse import prepared
+from bench._compare import Query, Timing, print_one, print_table, time_queries
+from bench.query import NOW, ORG, fill
 from helioscope.store import Buckets, Store, TimeWindow, UserQuery
+from helioscope.store.clickhouse import ClickHouseLog
+from helioscope.store.clickhouse import _reads as ch_reads
 from helioscope.store.log import metrics, properties, users
 
 
-async def as_list(result: Awaitable[Any]) -> list[Any]:
-    """A result as a list, so that ``timed`` prints its length rather than its content."""
-    value = await result
-    if isinstance(value, tuple):
-        value = value[0]
-    return value if isinstance(value, list) else [value]
+def queries() -> list[Query]:
+    month = TimeWindow(NOW - dt.timedelta(days=30), NOW)
+    week = TimeWindow(NOW - dt.timedelta(days=7), NOW)
+    day, hour = Buckets("day", 300), Buckets("hour", 300)
+    prod = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
+    by_cost = UserQuery(limit=100, sort={"cost": "desc"})
+    return [
+        Query("totals (30 days)", lambda db: metrics.totals(db, "all", month)),
+        Query("totals (30 days, env=prod)", lambda db: metrics.totals(db, prod, month)),
+        Query(
+            "requests per day (30 days)",
+            lambda db: metrics.over_time(db, "all", month, day, ["count", "cost", "errors"]),
+        ),
+        Query(
+            "requests per hour (7 days)",
+            lambda db: metrics.over_time(db, "all", week, hour, ["count"]),
+        ),
+        Query(
+            "status per day (30 days)",
+            lambda db: metrics.over_time(db, "all", month, day, ["count"], "status"),
+        ),
+        Query(
+            "latency quantiles per day (30 days)",
+            lambda db: metrics.quantiles(db, "all", month, day, "latency"),
+        ),
+        Query(
+            "models breakdown (30 days)",
+            lambda db: metrics.breakdown(db, "all", month, "model", 0, 100),
+        ),
+        Query("user metrics page (100, by cost)", lambda db: users.user_metrics(db, by_cost)),
+        Query("users overview (every user)", lambda db: users.per_user_values(db, "all")),
+        Query(
+            "property keys",
+            lambda db: properties.property_keys(db),
+            lambda db: ch_reads.property_keys(db),
+            "a table of keys a view keeps",
+        ),
+        Query("property values search", lambda db: properties.search_values(db, "feature", "1")),
+        Query(
+            "property top values (feature, 30 days)",
+            lambda db: properties.top_values(db, "feature", month, "cost"),
+        ),
+        Query(
+            "property over time (feature, 30 days)",
+            lambda db: properties.over_time(db, "feature", "all", month, day),
+        ),
+    ]
+
+
+async def on_sql(url: str, rows: int, runs: int) -> dict[str, Timing]:
+    store = Store.open(url)
+    await store.migrate()
+    await fill(store, rows, max(1, rows // 50))
+    timings = {}
+    async for query, timing in time_queries(queries(), store.log.org(ORG), runs, False):
+        print_one(query, timing)
+        timings[query.name] = timing
+    await store.close()
+    return timings
 
 
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        store = Store.open(url)
-        await store.migrate()
-        await fill(store, args.rows, max(1, args.rows // 50))
-        log, r = store.log.org(ORG), args.runs
-        month = TimeWindow(NOW - dt.timedelta(days=30), NOW)
-        week = TimeWindow(NOW - dt.timedelta(days=7), NOW)
-        day, hour = Buckets("day", 300), Buckets("hour", 300)
-        prod = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
-        await timed("totals (30 days)", r, lambda: as_list(log.read(metrics.totals, "all", month)))
-        await timed(
-            "totals (30 days, env=prod)", r, lambda: as_list(log.read(metrics.totals, prod, month))
-        )
-        await timed(
-            "requests per day (30 days)",
-            r,
-            lambda: log.read(metrics.over_time, "all", month, day, ["count", "cost", "errors"]),
-        )
-        await timed(
-            "requests per hour (7 days)",
-            r,
-            lambda: log.read(metrics.over_time, "all", week, hour, ["count"]),
-        )
-        await timed(
-            "status per day (30 days)",
-            r,
-            lambda: log.read(metrics.over_time, "all", month, day, ["count"], "status"),
-        )
-        await timed(
-            "latency quantiles per day (30 days)",
-            r,
-            lambda: log.read(metrics.quantiles, "all", month, day, "latency"),
-        )
-        await timed(
-            "models breakdown (30 days)",
-            r,
-            lambda: log.read(metrics.breakdown, "all", month, "model", 0, 100),
-        )
-        await timed(
-            "user metrics page (100, by cost)",
-            r,
-            lambda: as_list(
-                log.read(users.user_metrics, UserQuery(limit=100, sort={"cost": "desc"}))
-            ),
-        )
-        await timed("property keys", r, lambda: log.read(properties.property_keys))
-        await timed(
-            "property values search", r, lambda: log.read(properties.search_values, "feature", "1")
-        )
-        await timed(
-            "property over time (feature, 30 days)",
-            r,
-            lambda: log.read(properties.over_time, "feature", "all", month, day),
-        )
-        await store.close()
+        sql_rows = args.rows if args.clickhouse is None else args.sqlite_rows
+        print(f"SQL store ({url.split(':')[0]}), {sql_rows:,} rows", flush=True)
+        baseline = await on_sql(url, sql_rows, args.runs)
+    if args.clickhouse is None:
+        return
+    print(f"ClickHouse ({args.clickhouse}), {args.rows:,} rows", flush=True)
+    ch = await prepared(args.clickhouse, ORG, args.rows, max(1, args.rows // 50), NOW)
+    timings = {}
+    async for query, timing in time_queries(queries(), ClickHouseLog(ch).org(ORG), args.runs, True):
+        print_one(query, timing)
+        timings[query.name] = timing
+    await ch.close()
+    print_table(baseline, timings, queries(), f"@{sql_rows:,} / @{args.rows:,} rows")
 
 
 if __name__ == "__main__":
@@ -97,4 +116,6 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--clickhouse", default=None, help="chdb:///dir or http(s)://… URL")
+    parser.add_argument("--sqlite-rows", type=int, default=1_000_000)
     asyncio.run(main(parser.parse_args()))

@@ -4,7 +4,11 @@ Fills a fresh store (SQLite by default, or --database-url postgresql://…) thro
 insert the log writer uses, then times the API's queries in-process against the store and
 prints p50/p95 for each.
 
+With ``--clickhouse URL`` the same query functions also run on ClickHouse over ``--rows``
+generated rows (sessions scale with them), beside SQLite over ``--sqlite-rows``:
+
     python bench/query.py [--rows 1000000] [--sessions 20000] [--database-url URL] [--runs 20]
+    python bench/query.py --clickhouse chdb:///tmp/helioscope-ch --rows 10000000 --sessions 200000
 """
 
 from __future__ import annotations
@@ -13,18 +17,22 @@ import argparse
 import asyncio
 import datetime as dt
 import random
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helioscope.store import LogRow, RequestQuery, SessionQuery, Store
-from helioscope.store.log import requests, sessions
+from bench._clickhouse import prepared
+from bench._compare import Query, Timing, print_one, print_table, time_queries
+from helioscope.store import LogRow, OrgDb, RequestQuery, SessionQuery, Store
+from helioscope.store.clickhouse import ClickHouseLog
+from helioscope.store.log import requests
+from helioscope.store.log import sessions as sessions_
 
 ORG = "00000000-0000-4000-8000-0000000bench"
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -97,107 +105,98 @@ async def fill(store: Store, total: int, sessions: int) -> None:
     print(f"filled {total:,} rows in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-async def timed(name: str, runs: int, fn: Callable[[], Awaitable[Any]]) -> None:
-    await fn()  # warm the cache
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = await fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    size = len(result) if isinstance(result, list) else result
-    p95 = samples[min(len(samples) - 1, int(0.95 * len(samples)))]
-    print(f"{name:42} p50 {statistics.median(samples):8.1f} ms   p95 {p95:8.1f} ms   ({size} rows)")
+def queries(sessions: int) -> list[Query]:
+    month = SessionQuery(start=NOW - dt.timedelta(days=31), end=NOW + dt.timedelta(days=1))
+    week = SessionQuery(start=NOW - dt.timedelta(days=7), end=NOW + dt.timedelta(days=1))
+    prod = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
+    costly = {"sessions_request_response_rmt": {"session_total_cost": {"gt": 0.05}}}
+    filtered = SessionQuery(
+        filter={"left": prod, "operator": "and", "right": costly}, start=month.start, end=month.end
+    )
+    search = SessionQuery(search="session-0123")
+    one_session = f"session-{min(42, sessions - 1):06d}"
+
+    def session_query(name: str, query: SessionQuery) -> Query:
+        # Both engines answer from their session summary, kept by their writer.
+        return Query(name, lambda db: with_users(db, query))
+
+    def page(node: Any) -> Query:
+        return Query(
+            "request page, property filter env=staging" if node else "request page (100, newest)",
+            lambda db: requests.query_requests(db, RequestQuery(filter=node or "all", limit=100)),
+        )
+
+    session_filter = {
+        "request_response_rmt": {"properties": {"Helicone-Session-Id": {"equals": one_session}}}
+    }
+    return [
+        session_query("session query (30 days, all)", month),
+        session_query("session query (7 days, all)", week),
+        session_query("session query (30 days, env=prod, cost>$0.05)", filtered),
+        session_query("session search 'session-0123'", search),
+        Query("session trace (one session)", lambda db: sessions_.session_trace(db, one_session)),
+        page(None),
+        page({"request_response_rmt": {"properties": {"env": {"equals": "staging"}}}}),
+        Query(
+            "request page, session id filter",
+            lambda db: requests.query_requests(db, RequestQuery(filter=session_filter, limit=100)),
+        ),
+        Query(
+            "request by id",
+            lambda db: requests.get_request(db, "00012345-0000-4000-8000-000000000000"),
+        ),
+        Query(
+            "request count, model=gpt-4o",
+            lambda db: requests.count_requests(
+                db, {"request_response_rmt": {"model": {"equals": "gpt-4o"}}}, None
+            ),
+        ),
+    ]
+
+
+async def with_users(db: OrgDb, query: SessionQuery) -> list[dict[str, Any]]:
+    """A session page with each session's users, as the session API answers it."""
+    found = await sessions_.query_sessions(db, query)
+    users = await sessions_.session_users(db, [s["session_id"] for s in found])
+    for session in found:
+        session["user_ids"] = users.get(session["session_id"], [])
+    return found
+
+
+async def on_sql(url: str, rows: int, sessions: int, runs: int) -> dict[str, Timing]:
+    store = Store.open(url)
+    await store.migrate()
+    async with store.engine.connect() as conn:
+        existing = (await conn.execute(text("SELECT count(*) FROM request_response"))).scalar_one()
+    if existing < rows:
+        await fill(store, rows, sessions)
+    timings = {}
+    async for query, timing in time_queries(queries(sessions), store.log.org(ORG), runs, False):
+        print_one(query, timing)
+        timings[query.name] = timing
+    await store.close()
+    return timings
 
 
 async def main(args: argparse.Namespace) -> None:
+    sql_rows = args.rows if args.clickhouse is None else args.sqlite_rows
+    sql_sessions = max(1, args.sessions * sql_rows // args.rows)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        store = Store.open(url)
-        await store.migrate()
-        async with store.engine.connect() as conn:
-            from sqlalchemy import text
-
-            existing = (
-                await conn.execute(text("SELECT count(*) FROM request_response"))
-            ).scalar_one()
-        if existing < args.rows:
-            await fill(store, args.rows, args.sessions)
-        month = SessionQuery(start=NOW - dt.timedelta(days=31), end=NOW + dt.timedelta(days=1))
-        week = SessionQuery(start=NOW - dt.timedelta(days=7), end=NOW + dt.timedelta(days=1))
-        prod = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
-        costly = {"sessions_request_response_rmt": {"session_total_cost": {"gt": 0.05}}}
-        r = args.runs
-        await timed(
-            "session query (30 days, all)",
-            r,
-            lambda: store.log.org(ORG).read(sessions.query_sessions, month),
-        )
-        await timed(
-            "session query (7 days, all)",
-            r,
-            lambda: store.log.org(ORG).read(sessions.query_sessions, week),
-        )
-        await timed(
-            "session query (30 days, env=prod, cost>$0.05)",
-            r,
-            lambda: store.log.org(ORG).read(
-                sessions.query_sessions,
-                SessionQuery(
-                    filter={"left": prod, "operator": "and", "right": costly},
-                    start=month.start,
-                    end=month.end,
-                ),
-            ),
-        )
-        await timed(
-            "session search 'session-0123'",
-            r,
-            lambda: store.log.org(ORG).read(
-                sessions.query_sessions, SessionQuery(search="session-0123")
-            ),
-        )
-        await timed(
-            "request page (100, newest, with bodies)",
-            r,
-            lambda: store.log.org(ORG).read(requests.query_requests, RequestQuery(limit=100)),
-        )
-        await timed(
-            "request page, property filter env=staging",
-            r,
-            lambda: store.log.org(ORG).read(
-                requests.query_requests,
-                RequestQuery(
-                    filter={"request_response_rmt": {"properties": {"env": {"equals": "staging"}}}},
-                    limit=100,
-                ),
-            ),
-        )
-        await timed(
-            "request page, session id filter",
-            r,
-            lambda: store.log.org(ORG).read(
-                requests.query_requests,
-                RequestQuery(
-                    filter={
-                        "request_response_rmt": {
-                            "properties": {"Helicone-Session-Id": {"equals": "session-000042"}}
-                        }
-                    },
-                    limit=100,
-                ),
-            ),
-        )
-        await timed(
-            "request count, model=gpt-4o",
-            r,
-            lambda: store.log.org(ORG).read(
-                requests.count_requests,
-                {"request_response_rmt": {"model": {"equals": "gpt-4o"}}},
-                None,
-            ),
-        )
-        await store.close()
+        print(f"SQL store ({url.split(':')[0]}), {sql_rows:,} rows", flush=True)
+        baseline = await on_sql(url, sql_rows, sql_sessions, args.runs)
+    if args.clickhouse is None:
+        return
+    print(f"ClickHouse ({args.clickhouse}), {args.rows:,} rows", flush=True)
+    ch = await prepared(args.clickhouse, ORG, args.rows, args.sessions, NOW)
+    timings = {}
+    async for query, timing in time_queries(
+        queries(args.sessions), ClickHouseLog(ch).org(ORG), args.runs, True
+    ):
+        print_one(query, timing)
+        timings[query.name] = timing
+    await ch.close()
+    print_table(baseline, timings, queries(args.sessions), f"@{sql_rows:,} / @{args.rows:,} rows")
 
 
 if __name__ == "__main__":
@@ -206,4 +205,6 @@ if __name__ == "__main__":
     parser.add_argument("--sessions", type=int, default=20_000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--clickhouse", default=None, help="chdb:///dir or http(s)://… URL")
+    parser.add_argument("--sqlite-rows", type=int, default=1_000_000)
     asyncio.run(main(parser.parse_args()))

@@ -20,6 +20,14 @@ CALLED_BY_NAME: dict[str, str] = {
     "process_bind_param": "sqlalchemy.types.TypeDecorator",
     "process_result_value": "sqlalchemy.types.TypeDecorator",
     "main_loop": "uvicorn.Server",
+    # SQLAlchemy's compiler dispatches visit_<name> by the construct's name (our ClickHouse SQL)
+    "visit_*": "sqlalchemy.sql.compiler.SQLCompiler",
+    "limit_clause": "sqlalchemy.sql.compiler.SQLCompiler",
+    "for_update_clause": "sqlalchemy.sql.compiler.SQLCompiler",
+    "server_side_params": "clickhouse_connect's SQLAlchemy dialect (bench/clickhouse_dialects.py)",
+    # http.server.BaseHTTPRequestHandler dispatches do_<METHOD> (the test ClickHouse HTTP server)
+    "do_*": "http.server.BaseHTTPRequestHandler",
+    "log_message": "http.server.BaseHTTPRequestHandler",
     "capture_signals": "uvicorn.Server",
     "tell": "a file object's protocol (pyarrow's Parquet writer calls it)",
     # imported for their side effect: each registers its tables on the shared metadata

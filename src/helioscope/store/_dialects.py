@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -23,9 +23,11 @@ from sqlalchemy import (
     Float,
     Insert,
     Integer,
+    Select,
     String,
     Table,
     TypeDecorator,
+    case,
     cast,
     func,
     literal,
@@ -245,6 +247,37 @@ class SqlDialect:
         if self._pg:
             return func.jsonb_object_keys(doc).table_valued("key").render_derived()
         return func.json_each(doc).table_valued("key", "value")
+
+    def nearest_ranks(
+        self,
+        bucket: ColumnElement[Any],
+        value: ColumnElement[Any],
+        scope: ColumnElement[bool],
+        percents: Mapping[str, int],
+    ) -> Select[Any]:
+        """Per bucket, the nearest rank of each of ``percents`` (columns ``bucket``, then names).
+
+        The nearest rank is the smallest value with at least p% of the bucket's values at or
+        below it. Window functions, so that SQLite needs no percentile function.
+        """
+        ranked = (
+            select(
+                bucket.label("bucket"),
+                value.label("value"),
+                func.row_number().over(partition_by=bucket, order_by=value).label("rank"),
+                func.count().over(partition_by=bucket).label("n"),
+            )
+            .where(scope, value.is_not(None))
+            .subquery()
+        )
+        # rank >= ceil(p/100 * n)  <=>  100 * rank >= p * n, for whole ranks: no ceil() needed.
+        picks = [
+            func.min(case((ranked.c.rank * 100 >= literal(p) * ranked.c.n, ranked.c.value))).label(
+                name
+            )
+            for name, p in percents.items()
+        ]
+        return select(ranked.c.bucket, *picks).group_by(ranked.c.bucket).order_by(ranked.c.bucket)
 
 
 def _sqlite_time(value: dt.datetime | None) -> str | None:

@@ -19,7 +19,6 @@ from sqlalchemy import (
     cast,
     distinct,
     func,
-    literal,
     select,
 )
 
@@ -155,7 +154,7 @@ async def quantiles(
     buckets: Buckets,
     metric: str,
 ) -> list[dict[str, Any]]:
-    """p75/p90/p95/p99 of a value per bucket, with window functions on both engines.
+    """p75/p90/p95/p99 of a value per bucket (``SqlDialect.nearest_ranks``).
 
     Nearest rank: the smallest value with at least p% of the bucket's values at or below it.
     """
@@ -164,22 +163,8 @@ async def quantiles(
         raise BadRequest(f"metric: unknown metric {metric!r} (known: {', '.join(QUANTILE_VALUES)})")
     buckets.check(window)
     bucket = db.dialect.time_bucket(rr.c.request_created_at, buckets.unit, buckets.tz_minutes)
-    ranked = (
-        select(
-            bucket.label("bucket"),
-            value.label("value"),
-            func.row_number().over(partition_by=bucket, order_by=value).label("rank"),
-            func.count().over(partition_by=bucket).label("n"),
-        )
-        .where(_scope(db, node, window), value.is_not(None))
-        .subquery()
-    )
-    # rank >= ceil(p/100 * n)  <=>  100 * rank >= p * n, for whole ranks: no ceil() needed.
-    picks = [
-        func.min(case((ranked.c.rank * 100 >= literal(p) * ranked.c.n, ranked.c.value))).label(name)
-        for name, p in QUANTILES.items()
-    ]
-    stmt = select(ranked.c.bucket, *picks).group_by(ranked.c.bucket).order_by(ranked.c.bucket)
+    scope = _scope(db, node, window)
+    stmt = db.dialect.nearest_ranks(bucket, value, scope, QUANTILES)
     rows = await db.rows(stmt)
     for row in rows:
         for name in QUANTILES:

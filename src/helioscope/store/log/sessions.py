@@ -243,7 +243,11 @@ METRICS_SESSION_LIMIT = 100_000
 async def session_rows(db: OrgDb, query: SessionQuery) -> list[dict[str, Any]]:
     """Per-session request count, duration (s) and cost (USD), for histograms."""
     query = SessionQuery(
-        filter=query.filter, start=query.start, end=query.end, limit=METRICS_SESSION_LIMIT
+        filter=query.filter,
+        start=query.start,
+        end=query.end,
+        limit=METRICS_SESSION_LIMIT,
+        use_summary=query.use_summary,
     )
     sessions = await _sessions(db, query)
     out = []

@@ -1,0 +1,36 @@
+"""ClickHouse as the request log's engine: connection, schema, batched inserts, SQL dialect.
+
+Nothing here is wired into ``Store`` yet: a later step makes the log replaceable and plugs this
+in behind ``HELIOSCOPE_CLICKHOUSE_URL``. See the ClickHouse section of ``store/README.md``.
+"""
+
+from helioscope.store.clickhouse._client import (
+    ClickHouse,
+    ClickHouseRejected,
+    ClickHouseUnavailable,
+    Rows,
+)
+from helioscope.store.clickhouse._ddl import TABLES, schema
+from helioscope.store.clickhouse._dialect import ClickHouseSqlDialect
+from helioscope.store.clickhouse._insert import insert_log_rows
+from helioscope.store.clickhouse._log import ClickHouseDb, ClickHouseLog
+from helioscope.store.clickhouse._migrate import migrate
+from helioscope.store.clickhouse._sql import DIALECT, compile_statement
+from helioscope.store.clickhouse._url import ClickHouseUrl
+
+__all__ = [
+    "DIALECT",
+    "TABLES",
+    "ClickHouse",
+    "ClickHouseDb",
+    "ClickHouseLog",
+    "ClickHouseRejected",
+    "ClickHouseSqlDialect",
+    "ClickHouseUnavailable",
+    "ClickHouseUrl",
+    "Rows",
+    "compile_statement",
+    "insert_log_rows",
+    "migrate",
+    "schema",
+]

@@ -1,0 +1,191 @@
+"""One ClickHouse client, driven off the event loop, with errors sorted for the log writer.
+
+clickhouse-connect's client is synchronous, and chdb's has no async twin at all (1.12). Every
+call therefore runs on a small thread pool owned by this object: one thread for chdb (its
+connection handle serialises calls anyway, and one engine serves the whole process), a few for
+HTTP, whose client is thread-safe once it stops sending a session id.
+
+Errors come out as one of two kinds, the split the writer retries on (``store.is_transient``):
+``ClickHouseUnavailable`` (a ``ConnectionError``: the server, the network or a limit; retry
+later) and ``ClickHouseRejected`` (a ``ValueError``: the statement or its rows are at fault).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import clickhouse_connect
+from clickhouse_connect.datatypes.base import ClickHouseType
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError, OperationalError
+
+from helioscope.store.clickhouse._url import ClickHouseUrl
+
+_T = TypeVar("_T")
+
+# Server codes that say "not now" rather than "never": limits, timeouts, replicas, Keeper, and
+# a schema that is not there yet (the writer keeps its rows until a migration creates it).
+TRANSIENT_CODES = frozenset(
+    {
+        3,  # UNEXPECTED_END_OF_FILE
+        32,  # ATTEMPT_TO_READ_AFTER_EOF
+        60,  # UNKNOWN_TABLE
+        81,  # UNKNOWN_DATABASE
+        159,  # TIMEOUT_EXCEEDED
+        164,  # READONLY
+        202,  # TOO_MANY_SIMULTANEOUS_QUERIES
+        203,  # NO_FREE_CONNECTION
+        209,  # SOCKET_TIMEOUT
+        210,  # NETWORK_ERROR
+        236,  # ABORTED
+        241,  # MEMORY_LIMIT_EXCEEDED
+        242,  # TABLE_IS_READ_ONLY
+        252,  # TOO_MANY_PARTS
+        285,  # TOO_FEW_LIVE_REPLICAS
+        319,  # UNKNOWN_STATUS_OF_INSERT
+        394,  # QUERY_WAS_CANCELLED
+        425,  # SYSTEM_ERROR
+        473,  # DEADLOCK_AVOIDED
+        999,  # KEEPER_EXCEPTION
+    }
+)
+
+# Session settings every query runs with:
+# - join_use_nulls: a LEFT JOIN's missing side reads NULL, as in SQL (not the type's default);
+# - cast_keep_nullable: CAST(NULL AS Float64) stays NULL instead of failing the query;
+# - union_default_mode: UNION means UNION DISTINCT, as in SQL;
+# - optimize_or_like_chain off: on chdb 26.9 it rewrites `x ILIKE '%a%' OR … OR x ILIKE '%%'`
+#   (four alternatives) into one multi-pattern match that drops the empty pattern's rows (44
+#   of 80 instead of 80; found by the filter reference test).
+SESSION_SETTINGS: dict[str, Any] = {
+    "join_use_nulls": 1,
+    "cast_keep_nullable": 1,
+    "union_default_mode": "DISTINCT",
+    "optimize_or_like_chain": 0,
+}
+
+
+class ClickHouseUnavailable(ConnectionError):
+    """ClickHouse cannot take the call now (down, unreachable, over a limit): retry later."""
+
+
+class ClickHouseRejected(ValueError):
+    """ClickHouse refused the statement or its data: the same call fails the same way again."""
+
+
+def _sorted_error(exc: Exception) -> Exception:
+    if isinstance(exc, OperationalError) or isinstance(exc, OSError):
+        return ClickHouseUnavailable(str(exc))
+    if isinstance(exc, DatabaseError) and exc.code in TRANSIENT_CODES:
+        return ClickHouseUnavailable(str(exc))
+    return ClickHouseRejected(str(exc))
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A query's answer: column names and rows of Python values."""
+
+    columns: tuple[str, ...]
+    rows: Sequence[Sequence[Any]]
+
+
+class ClickHouse:
+    """The request log's ClickHouse: one client, its database, and the threads that call it."""
+
+    def __init__(self, url: ClickHouseUrl, client: Client, pool: ThreadPoolExecutor) -> None:
+        self.url = url
+        self._client = client
+        self._pool = pool
+        self._insert_types: dict[tuple[str, tuple[str, ...]], Sequence[ClickHouseType]] = {}
+
+    @classmethod
+    async def connect(cls, url: ClickHouseUrl | str, threads: int = 4) -> ClickHouse:
+        """Open the client (for chdb: start the engine) and create the database if need be."""
+        parsed = ClickHouseUrl.parse(url) if isinstance(url, str) else url
+        pool = ThreadPoolExecutor(
+            max_workers=1 if parsed.kind == "chdb" else threads,
+            thread_name_prefix="clickhouse",
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            client = await loop.run_in_executor(pool, _open_client, parsed)
+        except ClickHouseError as exc:
+            pool.shutdown(wait=False)
+            raise _sorted_error(exc) from exc
+        except BaseException:
+            pool.shutdown(wait=False)
+            raise
+        return cls(parsed, client, pool)
+
+    async def _call(self, fn: Callable[[], _T]) -> _T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, fn)
+        except (ClickHouseError, OSError) as exc:
+            raise _sorted_error(exc) from exc
+
+    async def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Rows:
+        """Run a SELECT; ``{name:Type}`` placeholders are bound by the server."""
+
+        def run() -> Rows:
+            result = self._client.query(sql, parameters=dict(parameters or {}))
+            return Rows(tuple(result.column_names), result.result_rows)
+
+        return await self._call(run)
+
+    async def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
+        """Run a statement that returns nothing (DDL, ALTER, OPTIMIZE)."""
+        await self._call(
+            functools.partial(self._client.command, sql, parameters=dict(parameters or {}))
+        )
+
+    async def insert(
+        self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert column-oriented ``data`` (one sequence per column) as one block."""
+        key = (table, tuple(columns))
+
+        def run() -> None:
+            types = self._insert_types.get(key)
+            if types is None:
+                # The table's column types, asked once (an insert otherwise asks every time).
+                types = self._client.create_insert_context(table, list(columns)).column_types
+                self._insert_types[key] = types
+            self._client.insert(
+                table, data, list(columns), column_types=types, column_oriented=True
+            )
+
+        await self._call(run)
+
+    async def close(self) -> None:
+        """Close the client and stop its threads."""
+        await self._call(self._client.close)
+        self._pool.shutdown(wait=True)
+
+
+def _open_client(url: ClickHouseUrl) -> Client:
+    if url.kind == "chdb":
+        client = clickhouse_connect.get_client(
+            dsn=f"chdb://{url.path}", settings=SESSION_SETTINGS, tz_mode="aware"
+        )
+    else:
+        client = clickhouse_connect.get_client(
+            host=url.host,
+            port=url.port,
+            username=url.username,
+            password=url.password,
+            secure=url.secure,
+            # Queries run concurrently from several threads: a shared session would make the
+            # server refuse all but one ("session is locked").
+            autogenerate_session_id=False,
+            settings=SESSION_SETTINGS,
+            tz_mode="aware",
+        )
+    client.command(f"CREATE DATABASE IF NOT EXISTS `{url.database}`")
+    client.database = url.database
+    return client

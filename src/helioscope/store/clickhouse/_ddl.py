@@ -1,0 +1,293 @@
+"""The log's tables in ClickHouse, for one server or a cluster (the choices: ``README.md``).
+
+Each table is a ReplacingMergeTree: a row is never updated in place, it is inserted again with
+a newer version column, and reads use FINAL (``_sql.REPLACING_TABLES``) to see only the newest
+version. A replayed batch therefore leaves one row per key, as ``ON CONFLICT DO UPDATE`` does
+on SQLite and PostgreSQL.
+
+With ``cluster`` set (``HELIOSCOPE_CLICKHOUSE_CLUSTER``), every statement runs ``ON CLUSTER``,
+each table is a Replicated table named ``<table>_local`` on every node, and ``<table>`` is a
+Distributed table over them, sharded by the row's key so that a row's versions meet on one
+shard (where FINAL can merge them). Queries name ``<table>`` either way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# (name, type, codec). Hot columns (what filters and aggregates read) keep ClickHouse's
+# default LZ4: the fastest to decompress. Timestamps are delta-coded (they arrive nearly
+# sorted). Bodies, most of the bytes, take ZSTD(1): 39% smaller than LZ4 over the benchmark's
+# bodies, as small as ZSTD(3), and cheaper to write than ZSTD(3) (README: numbers).
+LOG_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
+    ("organization_id", "LowCardinality(String)", None),
+    ("request_id", "String", None),
+    ("request_created_at", "DateTime64(6, 'UTC')", "Delta, ZSTD(1)"),
+    ("response_created_at", "Nullable(DateTime64(6, 'UTC'))", "Delta, ZSTD(1)"),
+    ("latency", "Nullable(Int64)", None),
+    ("time_to_first_token", "Nullable(Int64)", None),
+    ("status", "Int32", None),
+    ("provider", "LowCardinality(String)", None),
+    ("model", "LowCardinality(String)", None),
+    ("request_model", "LowCardinality(Nullable(String))", None),
+    ("response_model", "LowCardinality(Nullable(String))", None),
+    ("model_override", "LowCardinality(Nullable(String))", None),
+    ("user_id", "Nullable(String)", None),
+    ("target_url", "LowCardinality(Nullable(String))", None),
+    ("path", "LowCardinality(Nullable(String))", None),
+    ("is_stream", "Bool", None),
+    ("prompt_tokens", "Nullable(Int64)", None),
+    ("completion_tokens", "Nullable(Int64)", None),
+    ("total_tokens", "Nullable(Int64)", None),
+    ("prompt_cache_read_tokens", "Nullable(Int64)", None),
+    ("prompt_cache_write_tokens", "Nullable(Int64)", None),
+    ("reasoning_tokens", "Nullable(Int64)", None),
+    ("prompt_audio_tokens", "Nullable(Int64)", None),
+    ("completion_audio_tokens", "Nullable(Int64)", None),
+    ("cost", "Nullable(Int64)", None),  # USD x 1e9, as on SQLite/PostgreSQL and in Helicone
+    ("cache_enabled", "Bool", None),
+    ("cache_reference_id", "Nullable(String)", None),
+    ("threat", "Nullable(Bool)", None),
+    ("country_code", "LowCardinality(Nullable(String))", None),
+    ("properties", "Map(LowCardinality(String), String)", None),
+    ("scores", "Map(LowCardinality(String), Float64)", None),
+    ("prompt_id", "Nullable(String)", None),
+    ("prompt_version", "Nullable(String)", None),
+    ("request_body_size", "Nullable(Int64)", None),
+    ("response_body_size", "Nullable(Int64)", None),
+    ("request_referrer", "Nullable(String)", None),
+    ("helicone_api_key_id", "Nullable(Int64)", None),
+    ("error", "Nullable(String)", "ZSTD(1)"),
+    ("updated_at", "DateTime64(6, 'UTC')", None),
+    ("session_id", "Nullable(String)", None),
+    ("session_name", "Nullable(String)", None),
+    ("session_path", "Nullable(String)", None),
+    ("prompt_inputs", "Nullable(String)", "ZSTD(1)"),  # a JSON object, as text
+    ("request_body", "Nullable(String)", "ZSTD(1)"),
+    ("response_body", "Nullable(String)", "ZSTD(1)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LogTable:
+    """One table: columns, the version column FINAL keeps the newest of, keys, retention."""
+
+    name: str
+    columns: tuple[tuple[str, str, str | None], ...]
+    version: str
+    order_by: tuple[str, ...]
+    shard_by: tuple[str, ...]
+    partition_by: str | None = None
+    ttl_column: str | None = None  # retention counts from this column's time
+    indexes: tuple[tuple[str, str], ...] = ()  # (column, skip index type)
+    # Drop whole parts once all their rows expired (the log: a month at a time), or rows.
+    ttl_drops_parts: bool = True
+
+
+TABLES: tuple[LogTable, ...] = (
+    LogTable(
+        "request_response",
+        LOG_COLUMNS,
+        version="updated_at",
+        # Every query names one organization and most a time range: both lead the key, so a
+        # dashboard reads only its org's granules of its window. The request id ends the key,
+        # making (org, created_at, id) the row's identity for ReplacingMergeTree.
+        order_by=("organization_id", "request_created_at", "request_id"),
+        shard_by=("organization_id", "request_id"),
+        partition_by="toYYYYMM(request_created_at)",
+        ttl_column="request_created_at",
+        # Lookups by id, session or user cannot use the key (time comes first): a bloom filter
+        # per granule lets them skip almost every granule. At 1M rows, a request by id read
+        # FINAL took 1,495 ms without it and 59 ms with it (README).
+        indexes=(
+            ("request_id", "bloom_filter(0.001)"),
+            ("session_id", "bloom_filter(0.001)"),
+            ("user_id", "bloom_filter(0.001)"),
+        ),
+    ),
+    LogTable(
+        "feedback",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("request_id", "String", None),
+            ("id", "Int64", None),
+            ("rating", "Bool", None),
+            ("created_at", "DateTime64(6, 'UTC')", None),
+        ),
+        version="created_at",
+        order_by=("organization_id", "request_id"),
+        shard_by=("organization_id", "request_id"),
+        ttl_column="created_at",
+    ),
+    LogTable(
+        "session_tag",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("session_id", "String", None),
+            ("tag", "String", None),
+            ("created_at", "DateTime64(6, 'UTC')", None),
+        ),
+        version="created_at",
+        order_by=("organization_id", "session_id"),
+        shard_by=("organization_id", "session_id"),
+    ),
+    LogTable(
+        "score_value",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("request_id", "String", None),
+            ("score_key", "LowCardinality(String)", None),
+            ("value", "Float64", None),
+            ("created_at", "DateTime64(6, 'UTC')", None),
+        ),
+        version="created_at",
+        order_by=("organization_id", "score_key", "request_id"),
+        shard_by=("organization_id", "request_id"),
+        ttl_column="created_at",
+    ),
+    # Per-session totals, as the SQL store keeps them (see store/README.md), recomputed from
+    # the log by every write that touches a session: a replay recomputes the same totals, so
+    # the newest version is always right. A session that lost its rows (an edit moved them)
+    # is a tombstone (is_deleted), which FINAL leaves out.
+    LogTable(
+        "session_summary",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("session_id", "String", None),
+            ("session_name", "String", None),
+            ("created_at", "DateTime64(6, 'UTC')", None),
+            ("latest_request_created_at", "DateTime64(6, 'UTC')", None),
+            ("total_cost", "Int64", None),
+            ("total_requests", "Int64", None),
+            ("prompt_tokens", "Int64", None),
+            ("completion_tokens", "Int64", None),
+            ("total_tokens", "Int64", None),
+            ("latency_sum", "Int64", None),
+            ("latency_count", "Int64", None),
+            ("version", "DateTime64(6, 'UTC')", None),
+            ("is_deleted", "UInt8", None),
+        ),
+        version="version, is_deleted",
+        order_by=("organization_id", "session_id", "session_name"),
+        shard_by=("organization_id", "session_id"),
+        ttl_column="latest_request_created_at",
+        ttl_drops_parts=False,
+    ),
+    # Keys hidden from the property lists; restoring one writes a tombstone (is_deleted).
+    LogTable(
+        "hidden_property_key",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("key", "String", None),
+            ("created_at", "DateTime64(6, 'UTC')", None),
+            ("is_deleted", "UInt8", None),
+        ),
+        version="created_at, is_deleted",
+        order_by=("organization_id", "key"),
+        shard_by=("organization_id", "key"),
+    ),
+    # The property keys an organization has logged, kept by PROPERTY_KEYS_VIEW from every
+    # insert into the log. A set is what a replay cannot spoil (a key seen twice is one key),
+    # which is why this one aggregate is a view while sums are computed at query time.
+    LogTable(
+        "property_key",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("key", "String", None),
+            ("last_seen", "DateTime64(6, 'UTC')", None),
+        ),
+        version="last_seen",
+        order_by=("organization_id", "key"),
+        shard_by=("organization_id", "key"),
+        ttl_column="last_seen",
+        ttl_drops_parts=False,
+    ),
+)
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
+
+
+def ttl_clause(table: LogTable, retention_days: int | None) -> str | None:
+    """The TTL expression for ``retention_days`` (None: keep rows for ever)."""
+    if retention_days is None or table.ttl_column is None:
+        return None
+    return f"toDateTime({table.ttl_column}) + toIntervalDay({int(retention_days)})"
+
+
+def _columns(table: LogTable) -> str:
+    lines = []
+    for name, kind, codec in table.columns:
+        lines.append(f"    `{name}` {kind}" + (f" CODEC({codec})" if codec else ""))
+    for column, kind in table.indexes:
+        lines.append(f"    INDEX ix_{column} {column} TYPE {kind} GRANULARITY 1")
+    return ",\n".join(lines)
+
+
+def create_table(
+    table: LogTable, database: str, cluster: str | None = None, retention_days: int | None = None
+) -> list[str]:
+    """The CREATE statements of one table (two on a cluster: local and Distributed)."""
+    if cluster is not None and not _IDENTIFIER.match(cluster):
+        raise ValueError(f"HELIOSCOPE_CLICKHOUSE_CLUSTER: {cluster!r} is not a cluster name")
+    local = f"{table.name}_local" if cluster else table.name
+    on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+    engine = "ReplicatedReplacingMergeTree" if cluster else "ReplacingMergeTree"
+    parts = [
+        f"CREATE TABLE IF NOT EXISTS `{database}`.`{local}`{on_cluster} (\n{_columns(table)}\n)",
+        f"ENGINE = {engine}({table.version})",
+    ]
+    if table.partition_by:
+        parts.append(f"PARTITION BY {table.partition_by}")
+    parts.append(f"ORDER BY ({', '.join(table.order_by)})")
+    ttl = ttl_clause(table, retention_days)
+    if ttl:
+        parts.append(f"TTL {ttl}")
+    # ttl_only_drop_parts: expired data leaves a whole part (a month) at a time, by unlinking
+    # files instead of rewriting parts row by row.
+    parts.append(
+        f"SETTINGS index_granularity = 8192, ttl_only_drop_parts = {int(table.ttl_drops_parts)}"
+    )
+    statements = ["\n".join(parts)]
+    if cluster:
+        shard = f"cityHash64({', '.join(table.shard_by)})"
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS `{database}`.`{table.name}`{on_cluster} "
+            f"AS `{database}`.`{local}` "
+            f"ENGINE = Distributed(`{cluster}`, `{database}`, `{local}`, {shard})"
+        )
+    return statements
+
+
+PROPERTY_KEYS_VIEW = "property_key_view"
+
+
+def property_keys_view(database: str, cluster: str | None = None) -> tuple[str, str]:
+    """The view keeping ``property_key``, and the INSERT that fills it from earlier rows.
+
+    The view adds each inserted block's keys; the INSERT copies the keys of rows logged
+    before the view existed.
+    """
+    suffix = "_local" if cluster else ""
+    on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+    select = (
+        "SELECT organization_id, arrayJoin(mapKeys(properties)) AS key, "
+        "max(request_created_at) AS last_seen "
+        f"FROM `{database}`.`request_response{suffix}` GROUP BY organization_id, key"
+    )
+    view = (
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{PROPERTY_KEYS_VIEW}`"
+        f"{on_cluster} TO `{database}`.`property_key{suffix}` AS {select}"
+    )
+    return view, f"INSERT INTO `{database}`.`property_key{suffix}` {select}"
+
+
+def schema(
+    database: str, cluster: str | None = None, retention_days: int | None = None
+) -> list[str]:
+    """Every statement that creates the log's database, tables and view, in order."""
+    on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+    statements = [f"CREATE DATABASE IF NOT EXISTS `{database}`{on_cluster}"]
+    for table in TABLES:
+        statements += create_table(table, database, cluster, retention_days)
+    return [*statements, property_keys_view(database, cluster)[0]]

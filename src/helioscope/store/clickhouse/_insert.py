@@ -1,0 +1,131 @@
+"""Batches of ``LogRow`` into ClickHouse: one INSERT per batch, column by column.
+
+ClickHouse writes every INSERT as a new part on disk and merges parts in the background: a row
+per INSERT would bury it in parts. The writer hands over whole batches; each becomes one block,
+built column-wise (one list per column), which is what the native format sends anyway.
+
+A batch written twice (a replay from the journal) leaves one row per (organization, request
+id) when read: the table is a ReplacingMergeTree on ``updated_at`` and reads use FINAL. The
+sessions a batch touches are then recomputed (``_sessions``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from helioscope.store.clickhouse import _sessions as sessions
+from helioscope.store.clickhouse._client import ClickHouse
+from helioscope.store.clickhouse._ddl import LOG_COLUMNS
+from helioscope.store.log.write import _clean
+from helioscope.store.records import LogRow
+
+COLUMN_NAMES = tuple(name for name, _, _ in LOG_COLUMNS)
+_TIMES = frozenset(name for name, kind, _ in LOG_COLUMNS if "DateTime64" in kind)
+_TEXT = frozenset(
+    name for name, kind, _ in LOG_COLUMNS if "String" in kind and not kind.startswith("Map")
+)
+_DERIVED = frozenset(
+    {"properties", "scores", "prompt_inputs", "updated_at", "session_id", "session_name"}
+    | {"session_path"}
+)
+_DIRECT = tuple(name for name in COLUMN_NAMES if name not in _DERIVED)
+_get_direct = operator.attrgetter(*_DIRECT)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _ticks(value: dt.datetime | None) -> int | None:
+    # Microseconds since the epoch: what a DateTime64(6) holds. Handing clickhouse-connect
+    # integers skips its per-value datetime conversion, the slowest part of building a block.
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def _has_nul(values: Sequence[Any]) -> bool:
+    return "\x00" in "".join(v for v in values if v)
+
+
+def _text(values: Sequence[Any]) -> Sequence[Any]:
+    # Text with NUL is cleaned as on SQLite/PostgreSQL (which cannot store it), so the log
+    # reads back the same whichever engine keeps it. One C-speed scan finds the rare NUL.
+    if not _has_nul(values):
+        return values
+    return [_clean(v) if v and "\x00" in v else v for v in values]
+
+
+def _properties(rows: list[LogRow]) -> list[dict[str, str]]:
+    maps = [r.properties for r in rows]
+    if not _has_nul([k + v for p in maps for k, v in p.items()]):
+        return maps
+    return [_clean(p) for p in maps]
+
+
+def _scores(rows: list[LogRow]) -> list[dict[str, float]]:
+    return [{_clean(k): float(v) for k, v in r.scores.items()} for r in rows]
+
+
+def _prompt_inputs(rows: list[LogRow]) -> list[str | None]:
+    return [
+        None if r.prompt_inputs is None else orjson.dumps(_clean(r.prompt_inputs)).decode()
+        for r in rows
+    ]
+
+
+SESSION_ID = "Helicone-Session-Id"
+
+
+def _session_columns(rows: list[LogRow]) -> dict[str, list[Any]]:
+    ids, names, paths = [], [], []
+    for r in rows:
+        props = r.properties
+        session = props.get(SESSION_ID)
+        name = props.get("Helicone-Session-Name")
+        ids.append(session)
+        # A session without a name is named '' (it groups with itself), as the SQL writer does.
+        names.append("" if name is None and session else name)
+        paths.append(props.get("Helicone-Session-Path"))
+    return {"session_id": ids, "session_name": names, "session_path": paths}
+
+
+def log_columns(rows: list[LogRow], now: dt.datetime) -> list[Sequence[Any]]:
+    """The rows as one sequence per column of ``COLUMN_NAMES`` (the last of a key wins)."""
+    latest = list({(r.organization_id, r.request_id): r for r in rows}.values())
+    if not latest:
+        return [[] for _ in COLUMN_NAMES]
+    direct = dict(zip(_DIRECT, zip(*map(_get_direct, latest), strict=True), strict=True))
+    derived: dict[str, Sequence[Any]] = {
+        "properties": _properties(latest),
+        "scores": _scores(latest),
+        "prompt_inputs": _prompt_inputs(latest),
+        "updated_at": [now] * len(latest),
+        **_session_columns(latest),
+    }
+    columns: list[Sequence[Any]] = []
+    for name in COLUMN_NAMES:
+        values = direct[name] if name in direct else derived[name]
+        if name in _TIMES:
+            values = [_ticks(v) for v in values]
+        elif name in _TEXT:
+            values = _text(values)
+        columns.append(values)
+    return columns
+
+
+async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
+    """Write a batch of log rows as one INSERT (a replayed batch replaces its rows)."""
+    if not rows:
+        return
+    latest = list({(r.organization_id, r.request_id): r for r in rows}.values())
+    # Which rows replace others decides how their sessions' totals change (``_sessions``).
+    replaced = await sessions.existing(clickhouse, latest)
+    columns = log_columns(latest, dt.datetime.now(dt.UTC))
+    await clickhouse.insert("request_response", COLUMN_NAMES, columns)
+    await sessions.after_insert(clickhouse, latest, replaced)

@@ -1,0 +1,152 @@
+"""The request log on ClickHouse, as the store's query functions see a log: ``Db`` and a runner.
+
+A log query function is ``async def fn(db: OrgDb, …)`` that builds SQLAlchemy Core and reads it
+through ``db.rows``/``row``/``tuples``/``scalar``/``scalars`` (``store/_runner.py``).
+``ClickHouseDb`` offers those five over a ``ClickHouse`` client: the statement is compiled by the
+ClickHouse dialect (``_sql``), run with server-side parameters, and answered with the same
+conversions the column types apply on SQLite and PostgreSQL (aware UTC times; JSON text parsed).
+``ClickHouseLog.org(org_id).read(fn, *args)`` runs such a function, as ``store.log`` does.
+
+Functions that change rows in place (``db.execute``: UPDATE, upsert) have ClickHouse forms of
+their own (``_edits``): ClickHouse replaces a row by inserting it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+
+import orjson
+from sqlalchemy import JSON, Executable
+from sqlalchemy.engine import Result
+from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from helioscope.store._runner import OrgDb
+from helioscope.store.clickhouse._client import ClickHouse, ClickHouseRejected
+from helioscope.store.clickhouse._dialect import ClickHouseSqlDialect
+from helioscope.store.clickhouse._insert import insert_log_rows
+from helioscope.store.clickhouse._migrate import migrate
+from helioscope.store.clickhouse._sql import DIALECT, compile_statement
+from helioscope.store.records import LogRow
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _json_value(value: Any) -> Any:
+    # Maps arrive as dicts already; JSON text columns (prompt inputs) arrive as text.
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _processor(type_: Any) -> Callable[[Any], Any] | None:
+    if isinstance(type_, JSON) or isinstance(getattr(type_, "impl", None), JSON):
+        return _json_value
+    processor: Callable[[Any], Any] | None = type_._cached_result_processor(DIALECT, None)
+    return processor
+
+
+class ClickHouseDb(OrgDb):
+    """An ``OrgDb`` whose statements run on ClickHouse (there is no SQLAlchemy connection)."""
+
+    __slots__ = ("clickhouse",)
+
+    def __init__(self, clickhouse: ClickHouse, dialect: ClickHouseSqlDialect, org_id: str) -> None:
+        super().__init__(cast(AsyncConnection, None), dialect, org_id)
+        self.clickhouse = clickhouse
+
+    def for_org(self, org_id: str) -> ClickHouseDb:
+        """This ClickHouse, scoped to another organization."""
+        return ClickHouseDb(self.clickhouse, cast(ClickHouseSqlDialect, self.dialect), org_id)
+
+    async def _result(self, stmt: Executable) -> Result[Any]:
+        query = compile_statement(stmt)
+        answer = await self.clickhouse.query(query.sql, query.parameters)
+        processors = [_processor(t) for t in query.result_types]
+        rows = answer.rows
+        if any(processors):
+            rows = [
+                tuple(p(v) if p is not None else v for p, v in zip(processors, row, strict=True))
+                for row in rows
+            ]
+        keys = query.result_keys or list(answer.columns)
+        return IteratorResult(SimpleResultMetaData(keys), iter(rows))
+
+    async def rows(self, stmt: Executable) -> list[dict[str, Any]]:
+        """Every row, as a dict by column name."""
+        return [dict(row) for row in (await self._result(stmt)).mappings()]
+
+    async def row(self, stmt: Executable) -> dict[str, Any] | None:
+        """The first row as a dict, or None."""
+        found = (await self._result(stmt)).mappings().first()
+        return None if found is None else dict(found)
+
+    async def tuples(self, stmt: Executable) -> list[tuple[Any, ...]]:
+        """Every row, as a tuple in the statement's column order."""
+        return [tuple(row) for row in await self._result(stmt)]
+
+    async def scalar(self, stmt: Executable) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        return (await self._result(stmt)).scalar()
+
+    async def scalars(self, stmt: Executable) -> list[Any]:
+        """The first column of every row."""
+        return list((await self._result(stmt)).scalars())
+
+    async def execute(
+        self, stmt: Executable, rows: Sequence[Mapping[str, Any]] | None = None
+    ) -> int:
+        """Refused: rows change on ClickHouse by being inserted again (``_edits``)."""
+        raise ClickHouseRejected(
+            f"{type(stmt).__name__} statements do not run on ClickHouse; "
+            "the change has a ClickHouse form in store/clickhouse/_edits.py"
+        )
+
+
+class ClickHouseOrgRunner:
+    """Runs one organization's log query functions on ClickHouse."""
+
+    __slots__ = ("_log", "_org_id")
+
+    def __init__(self, log: ClickHouseLog, org_id: str) -> None:
+        self._log = log
+        self._org_id = org_id
+
+    async def read(
+        self,
+        fn: Callable[Concatenate[OrgDb, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """``fn(db, *args, **kwargs)`` for this organization, on ClickHouse."""
+        db = ClickHouseDb(self._log.clickhouse, self._log.dialect, self._org_id)
+        return await fn(db, *args, **kwargs)
+
+
+class ClickHouseLog:
+    """The request log kept in ClickHouse: ``org(org_id).read(fn, …)`` and ``write_batch``."""
+
+    def __init__(self, clickhouse: ClickHouse) -> None:
+        self.clickhouse = clickhouse
+        self.dialect = ClickHouseSqlDialect()
+
+    @classmethod
+    async def open(cls, url: str) -> ClickHouseLog:
+        """Connect to ``HELIOSCOPE_CLICKHOUSE_URL`` (chdb:///dir or http(s)://…)."""
+        return cls(await ClickHouse.connect(url))
+
+    def org(self, org_id: str) -> ClickHouseOrgRunner:
+        """A runner for one organization's log functions."""
+        return ClickHouseOrgRunner(self, org_id)
+
+    async def write_batch(self, rows: list[LogRow]) -> None:
+        """Write a batch of log rows as one INSERT; replays are harmless."""
+        await insert_log_rows(self.clickhouse, rows)
+
+    async def migrate(self, cluster: str | None = None, retention_days: int | None = None) -> None:
+        """Create the log's tables and set their retention."""
+        await migrate(self.clickhouse, cluster, retention_days)
+
+    async def close(self) -> None:
+        """Close the client."""
+        await self.clickhouse.close()

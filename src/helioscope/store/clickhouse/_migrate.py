@@ -1,0 +1,68 @@
+"""Creating the log's tables, and keeping their retention in step with the setting."""
+
+from __future__ import annotations
+
+from helioscope.store.clickhouse import _sessions as sessions
+from helioscope.store.clickhouse._client import ClickHouse
+from helioscope.store.clickhouse._ddl import (
+    PROPERTY_KEYS_VIEW,
+    TABLES,
+    property_keys_view,
+    schema,
+    ttl_clause,
+)
+
+
+async def migrate(
+    clickhouse: ClickHouse, cluster: str | None = None, retention_days: int | None = None
+) -> list[str]:
+    """Create what is missing and set each table's TTL; return the ALTERs it had to run.
+
+    CREATE … IF NOT EXISTS leaves an existing table as it is, so a changed retention is
+    applied with ALTER … MODIFY TTL (or REMOVE TTL), only when it differs from the table's.
+    """
+    database = clickhouse.url.database
+    had_view = await _exists(clickhouse, database, PROPERTY_KEYS_VIEW)
+    had_summary = await _exists(clickhouse, database, "session_summary")
+    for statement in schema(database, cluster, retention_days):
+        await clickhouse.command(statement)
+    # What existed before a view or summary did: copied or computed once.
+    if not had_view:
+        await clickhouse.command(property_keys_view(database, cluster)[1])
+    if not had_summary:
+        await sessions.rebuild(clickhouse)
+    altered: list[str] = []
+    on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+    for table in TABLES:
+        if table.ttl_column is None:
+            continue
+        name = f"{table.name}_local" if cluster else table.name
+        current = await _ttl_of(clickhouse, database, name)
+        wanted = ttl_clause(table, retention_days)
+        if current == wanted:
+            continue
+        action = f"MODIFY TTL {wanted}" if wanted else "REMOVE TTL"
+        statement = f"ALTER TABLE `{database}`.`{name}`{on_cluster} {action}"
+        await clickhouse.command(statement)
+        altered.append(statement)
+    return altered
+
+
+async def _exists(clickhouse: ClickHouse, database: str, table: str) -> bool:
+    rows = await clickhouse.query(
+        "SELECT 1 FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+        {"db": database, "t": table},
+    )
+    return bool(rows.rows)
+
+
+async def _ttl_of(clickhouse: ClickHouse, database: str, table: str) -> str | None:
+    """The table's TTL expression as ClickHouse prints it, or None."""
+    rows = await clickhouse.query(
+        "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+        {"db": database, "t": table},
+    )
+    engine = str(rows.rows[0][0]) if rows.rows else ""
+    if " TTL " not in engine:
+        return None
+    return engine.split(" TTL ", 1)[1].split(" SETTINGS ", 1)[0].strip()

@@ -1,0 +1,86 @@
+"""The log's tables: created once, retention kept in step, and the cluster DDL well formed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from helioscope.store.clickhouse import TABLES, ClickHouse, insert_log_rows, migrate, schema
+from tests.store.test_filters import row
+
+
+async def _count(clickhouse: ClickHouse) -> int:
+    rows = await clickhouse.query("SELECT count() FROM request_response FINAL")
+    return int(rows.rows[0][0])
+
+
+async def test_migrate_is_idempotent_and_follows_retention(clickhouse: ClickHouse) -> None:
+    assert await migrate(clickhouse) == []  # the fixture migrated already: nothing to do
+    altered = await migrate(clickhouse, retention_days=30)
+    assert [a.split("`")[3] for a in altered] == [
+        "request_response",
+        "feedback",
+        "score_value",
+        "session_summary",
+        "property_key",
+    ]
+    assert all("MODIFY TTL" in a for a in altered)
+    assert await migrate(clickhouse, retention_days=30) == []
+    assert "toIntervalDay(7)" in (await migrate(clickhouse, retention_days=7))[0]
+    assert all("REMOVE TTL" in a for a in await migrate(clickhouse, retention_days=None))
+    assert await migrate(clickhouse) == []
+
+
+async def test_retention_drops_expired_months(clickhouse: ClickHouse) -> None:
+    now = dt.datetime.now(dt.UTC)
+    await insert_log_rows(
+        clickhouse, [row("old", "org", request_created_at=now - dt.timedelta(days=90))]
+    )
+    await insert_log_rows(clickhouse, [row("new", "org", request_created_at=now)])
+    assert await _count(clickhouse) == 2
+    await migrate(clickhouse, retention_days=40)
+    await clickhouse.command("OPTIMIZE TABLE request_response FINAL")
+    rows = await clickhouse.query("SELECT request_id FROM request_response FINAL")
+    assert rows.rows == [("new",)]
+
+
+async def test_cluster_ddl_is_valid_clickhouse(clickhouse: ClickHouse) -> None:
+    statements = schema("helioscope", cluster="logs", retention_days=30)
+    assert len(statements) == 1 + 2 * len(TABLES) + 1  # the database, tables, the view
+    for statement in statements:
+        # formatQuery parses the statement as the server would (no cluster needed).
+        await clickhouse.query("SELECT formatQuery({q:String})", {"q": statement})
+        assert "ON CLUSTER `logs`" in statement
+    local, distributed = statements[1], statements[2]
+    assert "`helioscope`.`request_response_local`" in local
+    assert "ENGINE = ReplicatedReplacingMergeTree(updated_at)" in local
+    assert "TTL toDateTime(request_created_at) + toIntervalDay(30)" in local
+    assert "AS `helioscope`.`request_response_local`" in distributed
+    assert "Distributed(`logs`, `helioscope`, `request_response_local`, " in distributed
+    assert "cityHash64(organization_id, request_id)" in distributed
+
+
+async def test_property_keys_follow_inserts_and_survive_a_late_view(
+    clickhouse: ClickHouse,
+) -> None:
+    async def keys() -> list[tuple[object, ...]]:
+        found = await clickhouse.query(
+            "SELECT organization_id, key FROM property_key FINAL ORDER BY organization_id, key"
+        )
+        return [tuple(r) for r in found.rows]
+
+    await insert_log_rows(clickhouse, [row("a", "org", properties={"env": "x", "team": "y"})])
+    await insert_log_rows(clickhouse, [row("a", "org", properties={"env": "x", "team": "y"})])
+    await insert_log_rows(clickhouse, [row("b", "org2", properties={"env": "z"})])
+    assert await keys() == [("org", "env"), ("org", "team"), ("org2", "env")]
+    # A log that predates the view: migrate creates it and copies the keys already logged.
+    await clickhouse.command("DROP VIEW property_key_view")
+    await clickhouse.command("TRUNCATE TABLE property_key")
+    await migrate(clickhouse)
+    assert await keys() == [("org", "env"), ("org", "team"), ("org2", "env")]
+
+
+def test_a_bad_cluster_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="HELIOSCOPE_CLICKHOUSE_CLUSTER"):
+        schema("helioscope", cluster="x`; DROP DATABASE y")

@@ -1,0 +1,55 @@
+"""The http:// path, once: the same client code over ClickHouse's HTTP interface (a loopback
+server in front of chdb) writes, reads and fails exactly as it does in-process."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from helioscope.store import RequestQuery
+from helioscope.store.clickhouse import (
+    ClickHouse,
+    ClickHouseLog,
+    ClickHouseRejected,
+    ClickHouseUnavailable,
+    insert_log_rows,
+    migrate,
+)
+from helioscope.store.clickhouse import _edits as edits
+from helioscope.store.log import metrics, requests
+from tests.store.clickhouse.http_server import clickhouse_http
+from tests.store.clickhouse.parity_data import ORG, log_rows
+
+PROD = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
+
+
+async def test_writes_reads_and_errors_over_http(chdb_path: Path) -> None:
+    name = f"http_{uuid.uuid4().hex[:12]}"
+    with clickhouse_http(chdb_path) as port:
+        remote = await ClickHouse.connect(f"http://default:@127.0.0.1:{port}/{name}")
+        local = await ClickHouse.connect(f"chdb://{chdb_path}?database={name}")
+        try:
+            assert remote.url.kind == "http"
+            await migrate(remote, retention_days=3650)
+            await insert_log_rows(remote, log_rows())
+            await edits.set_property(remote, ORG, log_rows()[2].request_id, "env", "prod")
+            answers = []
+            for ch in (remote, local):
+                log = ClickHouseLog(ch).org(ORG)
+                page = await log.read(requests.query_requests, RequestQuery(filter=PROD))
+                totals = await log.read(metrics.totals, "all", None)
+                answers.append((page, totals))
+            assert answers[0] == answers[1]
+            page, totals = answers[0]
+            assert totals["requests"] == len(log_rows())
+            assert log_rows()[2].request_id in {r["request_id"] for r in page}
+            with pytest.raises(ClickHouseRejected):
+                await remote.query("SELEC 1")
+            with pytest.raises(ClickHouseUnavailable):
+                await remote.query("SELECT 1 FROM no_such_table")
+        finally:
+            await local.command(f"DROP DATABASE IF EXISTS `{name}`")
+            await local.close()
+            await remote.close()

@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 from helioscope import __version__
 from helioscope._asgi import with_date
 from helioscope.api import ROUTERS, install_error_handlers
-from helioscope.api._fastlog import WORKER_LOG_ROUTES, serve_worker_log
+from helioscope.api.log.worker import WORKER_LOG_ROUTES, serve_worker_log
 from helioscope.config import Settings
 from helioscope.gateway import Route
 from helioscope.providers import ANTHROPIC, OPENAI

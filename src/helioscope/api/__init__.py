@@ -3,19 +3,10 @@
 from fastapi import APIRouter
 
 from helioscope.api import (
-    asynclog,
     dashboard,
-    dataset,
-    dataset_legacy,
     evals,
     evaluator,
-    experiment,
-    helioscope_experiments,
-    helioscope_requests,
-    helioscope_sessions,
     metrics,
-    prompt,
-    prompt_2025,
     property,
     request,
     session,
@@ -23,7 +14,16 @@ from helioscope.api import (
     user,
     webhooks,
 )
+from helioscope.api.dataset import experiment_dataset as dataset_legacy
+from helioscope.api.dataset import helicone_dataset as dataset
 from helioscope.api.envelope import install_error_handlers
+from helioscope.api.experiment import v2 as experiment
+from helioscope.api.helioscope import experiments as helioscope_experiments
+from helioscope.api.helioscope import requests as helioscope_requests
+from helioscope.api.helioscope import sessions as helioscope_sessions
+from helioscope.api.log import trace as asynclog
+from helioscope.api.prompt import legacy as prompt
+from helioscope.api.prompt import prompt_2025
 
 ROUTERS: tuple[APIRouter, ...] = (
     request.router,

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Header, Request, Response
 from starlette.responses import PlainTextResponse
 
 from helioscope._asgi import read_body as read_asgi_body
-from helioscope.api._fastlog import WORKER_LOG_ROUTES, ingest_async_log
 from helioscope.api.deps import LogKeyDep, StoreDep, WriterDep
 from helioscope.api.envelope import ERROR_RESPONSES, JsonResponse
+from helioscope.api.log.worker import WORKER_LOG_ROUTES, ingest_async_log
 from helioscope.errors import BadRequest, NotFound, PayloadTooLarge
 from helioscope.ingest import LogWriter
 from helioscope.ingest.asynclog import AsyncLogInvalid

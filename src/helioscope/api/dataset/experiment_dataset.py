@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from helioscope.api._fields import Offset
 from helioscope.api._request_shape import _body, iso
-from helioscope.api.dataset import DatasetId, DatasetMetadata, MutateParams
+from helioscope.api.dataset.helicone_dataset import DatasetId, DatasetMetadata, MutateParams
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import MAX_PAGE, RequestQuery, Store

@@ -8,11 +8,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from helioscope.api import experiment_legacy, experiment_scores, experiment_table
 from helioscope.api._experiment_deps import (
     ExperimentsDep,
 )
-from helioscope.api._experiment_evaluators import add_evaluator_routes
 from helioscope.api._experiment_shapes import (
     ExperimentId,
     ExperimentV2,
@@ -27,6 +25,10 @@ from helioscope.api._prompt_shape import PromptVersionResult, version_result
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.experiment import v1 as experiment_legacy
+from helioscope.api.experiment import v1_table as experiment_table
+from helioscope.api.experiment import v2_runs as experiment_scores
+from helioscope.api.experiment.evaluators import add_evaluator_routes
 from helioscope.experiments import setup
 from helioscope.prompts import legacy_input_keys
 from helioscope.store import MAX_PAGE

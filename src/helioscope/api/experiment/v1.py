@@ -11,12 +11,12 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from helioscope.api import experiment_query
-from helioscope.api._experiment_evaluators import add_evaluator_routes
 from helioscope.api._experiment_shapes import ExperimentId
 from helioscope.api._fields import Number
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.experiment import v1_query as experiment_query
+from helioscope.api.experiment.evaluators import add_evaluator_routes
 from helioscope.experiments import legacy
 from helioscope.store.experiments import experiments
 from helioscope.store.log import scores

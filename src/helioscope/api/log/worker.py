@@ -1,10 +1,11 @@
-"""The async log endpoints' hot path, as raw ASGI.
+"""Helicone's worker-style async log routes: ``POST /{custom,oai,openai,anthropic,…}/v1/log``.
 
 Ingestion is the busiest route there is: a client logging every call sends thousands of bodies a
-second. FastAPI's routing and dependency machinery cost as much as the work itself, so
-``HelioscopeApp`` sends ``POST /{custom,oai,openai,anthropic,googleapis}/v1/log`` here. The
-FastAPI routes in ``asynclog`` describe the same endpoints in the OpenAPI document and share
-every step below (``ingest_async_log``); only the HTTP plumbing differs.
+second, and FastAPI's routing and dependency machinery cost as much as the work itself. So these
+are raw routes (``RawRoutes``): ``HelioscopeApp`` dispatches their paths straight here, after
+the same check as every operation (``access.admit``), and the OpenAPI document describes them
+from the same declaration. The trace routes (``trace``) share every step after the HTTP
+plumbing (``ingest_async_log``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette.types import ASGIApp
 
 from helioscope._asgi import Receive, Scope, Send, read_body, send_error, send_text
-from helioscope.auth import WRITE, KeyCache, api_key_text
+from helioscope.api.access import RawRoute, RawRoutes, caller
 from helioscope.errors import BadRequest, HelioscopeError
 from helioscope.ingest import LogWriter
 from helioscope.ingest.asynclog import build_async_row, read_async_log
@@ -50,31 +52,42 @@ async def ingest_async_log(
     return row.request_id
 
 
-async def serve_worker_log(
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-    *,
-    keys: KeyCache,
-    writer: LogWriter,
-    limit: int,
-) -> None:
-    """Serve one ``POST …/v1/log``: 200 ``ok`` with the ``helicone-id`` header, or an envelope."""
-    helicone: list[tuple[str, str]] = []
-    helicone_auth = authorization = None
-    for name, value in scope["headers"]:
-        if name.startswith(b"helicone-"):
-            helicone.append((name.decode("latin-1"), value.decode("latin-1")))
-            if name == b"helicone-auth":
-                helicone_auth = helicone[-1][1]
-        elif name == b"authorization":
-            authorization = value.decode("latin-1")
-    try:
-        key = await keys.resolve(api_key_text(helicone_auth, authorization), WRITE)
-        body = await read_body(receive, limit)
-        provider = WORKER_LOG_ROUTES[scope["path"]]
-        request_id = await ingest_async_log(body, helicone, key, writer, provider, True)
-    except HelioscopeError as exc:
-        await send_error(send, exc.status, exc.message)
-        return
-    await send_text(send, 200, "ok", [(b"helicone-id", request_id.encode())])
+def _serve(provider: ProviderFormat) -> ASGIApp:
+    async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 200 ``ok`` with the ``helicone-id`` header, or an envelope."""
+        services = scope["app"].state.services
+        helicone = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in scope["headers"]
+            if name.startswith(b"helicone-")
+        ]
+        try:
+            body = await read_body(receive, services.settings.max_request_body_bytes)
+            request_id = await ingest_async_log(
+                body, helicone, caller(scope), services.writer, provider, True
+            )
+        except HelioscopeError as exc:
+            await send_error(send, exc.status, exc.message)
+            return
+        await send_text(send, 200, "ok", [(b"helicone-id", request_id.encode())])
+
+    return serve
+
+
+ROUTES = RawRoutes(
+    tag="Trace",
+    routes=tuple(
+        RawRoute(
+            path=path,
+            method="POST",
+            app=_serve(provider),
+            operation_id=f"log_{path.strip('/').replace('/', '_')}",
+            summary=f"Log a {provider.name} call made without the proxy",
+            description=(
+                "Helicone's async log (`AsyncLogModel`: `providerRequest`, `providerResponse`, "
+                "`timing`), as its worker takes it: `timing` is required."
+            ),
+        )
+        for path, provider in WORKER_LOG_ROUTES.items()
+    ),
+)

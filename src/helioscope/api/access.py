@@ -31,6 +31,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from helioscope._asgi import send_error
+from helioscope.api.envelope import ERROR_RESPONSES
 from helioscope.auth import ALL, READ, WRITE, api_key_text
 from helioscope.errors import HelioscopeError, PayloadTooLarge
 from helioscope.store import ApiKey
@@ -164,16 +165,15 @@ class RawRoute:
 
     These are the async log routes, the busiest there are, where FastAPI's routing and
     dependency machinery cost as much as the work. ``app`` runs after ``admit``: it reads
-    ``caller(scope)`` and the bounded body, and renders its own errors. The OpenAPI document
-    describes it like any other operation.
+    ``caller(scope)`` and the bounded body, and renders its own errors. ``operation`` is its
+    OpenAPI operation object (``operationId``, ``summary``, ``description``, ``requestBody``
+    and its success ``responses``); the table adds its need and the errors every operation has.
     """
 
     path: str
     method: str
     app: ASGIApp
-    operation_id: str
-    summary: str
-    description: str
+    operation: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -264,32 +264,16 @@ def declare(table: tuple[tuple[Operations, Need], ...]) -> Declared:
 
 
 def _raw_operation(route: RawRoute, tag: str, need: Need) -> dict[str, Any]:
-    error = {
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    errors = {
+        str(status): {"description": response["description"], "content": error_body}
+        for status, response in ERROR_RESPONSES.items()
     }
+    operation = route.operation
     return {
+        **operation,
         "tags": [tag],
-        "summary": route.summary,
-        "description": f"{route.description}\n\n{need.sentence}",
-        "operationId": route.operation_id,
+        "description": f"{operation['description']}\n\n{need.sentence}",
         SCOPE_EXTENSION: need.value,
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        },
-        "responses": {
-            "200": {
-                "description": "Logged: `ok`, with the request's id in the `helicone-id` header.",
-                "content": {"text/plain": {"schema": {"type": "string"}}},
-            },
-            **{
-                str(status): {"description": description, **error}
-                for status, description in (
-                    (400, "The body is malformed; the message names the field."),
-                    (401, "Missing or unknown API key."),
-                    (403, "The key's scope does not allow it."),
-                    (413, "The body is over the limit."),
-                )
-            },
-        },
+        "responses": {**errors, **operation["responses"]},
     }

@@ -74,20 +74,31 @@ def _serve(provider: ProviderFormat) -> ASGIApp:
     return serve
 
 
+def _operation(path: str, provider: ProviderFormat) -> dict[str, Any]:
+    return {
+        "operationId": f"log_{path.strip('/').replace('/', '_')}",
+        "summary": f"Log a {provider.name} call made without the proxy",
+        "description": (
+            "Helicone's async log (`AsyncLogModel`: `providerRequest`, `providerResponse`, "
+            "`timing`), as its worker takes it: `timing` is required."
+        ),
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        "responses": {
+            "200": {
+                "description": "Logged: `ok`, with the request's id in the `helicone-id` header.",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+    }
+
+
 ROUTES = RawRoutes(
     tag="Trace",
     routes=tuple(
-        RawRoute(
-            path=path,
-            method="POST",
-            app=_serve(provider),
-            operation_id=f"log_{path.strip('/').replace('/', '_')}",
-            summary=f"Log a {provider.name} call made without the proxy",
-            description=(
-                "Helicone's async log (`AsyncLogModel`: `providerRequest`, `providerResponse`, "
-                "`timing`), as its worker takes it: `timing` is required."
-            ),
-        )
+        RawRoute(path, "POST", _serve(provider), _operation(path, provider))
         for path, provider in WORKER_LOG_ROUTES.items()
     ),
 )

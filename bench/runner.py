@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._alternate import Call, alternate
 from bench.query import ORG, fill
 from helioscope.store import OrgDb, RequestQuery, Store
 from helioscope.store.log import requests
 from helioscope.store.tables.log import request_response as rr
-
-Call = Callable[[], Awaitable[Any]]
 
 
 def _by_hand(store: Store, stmt: Any) -> Call:
@@ -42,24 +38,9 @@ async def _rows(db: OrgDb, stmt: Any) -> list[dict[str, Any]]:
     return await db.rows(stmt)
 
 
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    samples = sorted(samples)
-    return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]
-
-
 async def compare(name: str, rounds: int, baseline: Call, runner: Call) -> None:
     """Alternate the two calls ``rounds`` times; print p50/p95 (µs) and the runner's ratio."""
-    times: dict[str, list[float]] = {"by hand": [], "runner": []}
-    for _ in range(20):  # warm both
-        await baseline()
-        await runner()
-    for i in range(rounds):
-        order = [("by hand", baseline), ("runner", runner)]
-        for label, call in order if i % 2 else reversed(order):
-            start = time.perf_counter()
-            await call()
-            times[label].append((time.perf_counter() - start) * 1e6)
-    (b50, b95), (r50, r95) = _percentiles(times["by hand"]), _percentiles(times["runner"])
+    (b50, b95), (r50, r95) = await alternate(rounds, baseline, runner)
     print(
         f"{name:34} by hand p50 {b50:7.0f} µs p95 {b95:7.0f} µs | runner p50 {r50:7.0f} µs "
         f"p95 {r95:7.0f} µs | ratio p50 {r50 / b50:.3f}"

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import TypedDict
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from helioscope import __version__
 from helioscope._asgi import with_date
-from helioscope.api import ROUTERS, install_error_handlers
-from helioscope.api._fastlog import WORKER_LOG_ROUTES, serve_worker_log
+from helioscope.api import DECLARED, install_api
 from helioscope.config import Settings
 from helioscope.gateway import Route
 from helioscope.providers import ANTHROPIC, OPENAI
@@ -30,8 +30,58 @@ def gateway_routes(settings: Settings) -> list[Route]:
     ]
 
 
-# Paths under the provider prefixes that are Helicone API routes, not provider calls.
-_API_SUFFIXES = ("/v1/log", "/v1/feedback")
+@dataclass(frozen=True)
+class Dispatch:
+    """Where a request goes before FastAPI's middleware and routing: one table, in order.
+
+    1. ``exact`` paths: the async log routes (raw ASGI, each behind its declared check), and
+       the API's routes that live under a provider prefix (``/oai/v1/feedback``: the API).
+    2. ``prefixes``: the gateway's provider routes, ``/oai/…``, ``/anthropic/…``; the gateway
+       checks the key itself (the write scope), reading it apart from the provider's key.
+    3. everything else: ``api``, FastAPI (the REST routes, the UI, the docs).
+    """
+
+    exact: Mapping[str, ASGIApp]
+    prefixes: tuple[tuple[str, ASGIApp], ...]
+    api: ASGIApp
+
+    def target(self, path: str) -> ASGIApp:
+        """The app serving ``path``."""
+        app = self.exact.get(path)
+        if app is not None:
+            return app
+        for prefix, gateway in self.prefixes:
+            if path.startswith(prefix):
+                return gateway
+        return self.api
+
+
+def _proxy(services: Services, route: Route) -> ASGIApp:
+    async def proxy(scope: Scope, receive: Receive, send: Send) -> None:
+        await services.started.gateway.handle(route, scope, receive, send)
+
+    return proxy
+
+
+def dispatch_table(app: HelioscopeApp, services: Services) -> Dispatch:
+    """The app's dispatch table: raw log routes, then provider prefixes, then the API."""
+    prefixes = tuple(
+        (route.prefix + "/", _proxy(services, route)) for route in gateway_routes(services.settings)
+    )
+    under_a_prefix = [
+        route.path
+        for route in DECLARED.routes
+        if route.path.startswith(tuple(prefix for prefix, _ in prefixes))
+    ]
+    if any("{" in path for path in under_a_prefix):
+        raise ValueError(
+            f"API routes under a provider prefix must have fixed paths: {under_a_prefix}"
+        )
+    return Dispatch(
+        exact={**DECLARED.raw, **dict.fromkeys(under_a_prefix, app.serve_api)},
+        prefixes=prefixes,
+        api=app.serve_api,
+    )
 
 
 # How uvicorn must run the app (``helioscope serve`` and the tests alike): without its own
@@ -48,38 +98,33 @@ SERVER_OPTIONS = ServerOptions(server_header=False, date_header=False)
 
 
 class HelioscopeApp(FastAPI):
-    """FastAPI for the REST API, with provider calls dispatched before its middleware stack.
+    """FastAPI for the REST API, behind a dispatch table that serves provider calls first.
 
-    A proxied call needs none of FastAPI's machinery (the gateway renders its own errors), and
-    skipping five middleware layers is a measurable share of the gateway's overhead.
+    The async log routes go first too. A proxied call needs none of FastAPI's machinery (the
+    gateway renders its own errors), and skipping five middleware layers is a measurable share
+    of the gateway's overhead.
     """
 
-    gateway_prefixes: tuple[tuple[str, Route], ...] = ()
+    dispatch: Dispatch | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve provider routes directly; everything else through FastAPI."""
-        if scope["type"] == "http":
-            path: str = scope["path"]
-            if path in WORKER_LOG_ROUTES and scope["method"] == "POST":
-                services: Services = self.state.services
-                await serve_worker_log(
-                    scope,
-                    receive,
-                    send,
-                    keys=services.keys,
-                    writer=services.started.writer,
-                    limit=services.settings.max_request_body_bytes,
-                )
-                return
-            if not path.endswith(_API_SUFFIXES):  # Helicone's log and feedback routes
-                for prefix, route in self.gateway_prefixes:
-                    if path.startswith(prefix):
-                        await self.state.services.started.gateway.handle(
-                            route, scope, receive, send
-                        )
-                        return
-            send = with_date(send)
+        """Serve each request from the dispatch table (lifespan and the rest: FastAPI)."""
+        if scope["type"] == "http" and self.dispatch is not None:
+            scope["app"] = self  # as Starlette sets it: the raw routes find the services here
+            await self.dispatch.target(scope["path"])(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+    async def serve_api(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The REST API, the UI and the docs: FastAPI, with a ``date`` on every response."""
+        await super().__call__(scope, receive, with_date(send))
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document, with the raw routes described from their declaration."""
+        schema = super().openapi()
+        for path, operations in DECLARED.raw_operations.items():
+            schema["paths"].setdefault(path, operations)
+        return schema
 
 
 def create_app(settings: Settings | None = None) -> HelioscopeApp:
@@ -99,9 +144,7 @@ def create_app(settings: Settings | None = None) -> HelioscopeApp:
         lifespan=lifespan,
     )
     app.state.services = services
-    install_error_handlers(app)
-    for router in ROUTERS:
-        app.include_router(router)
+    install_api(app)
     install_ui(app)
-    app.gateway_prefixes = tuple((route.prefix + "/", route) for route in gateway_routes(settings))
+    app.dispatch = dispatch_table(app, services)
     return app

@@ -18,12 +18,18 @@ from helioscope.store import ApiKey, hash_api_key
 
 _NEGATIVE_TTL_SECONDS = 1.0
 
-# Key scopes, as Helicone stores them in key_permissions: "rw" may do everything, "w" may proxy
-# and log but not read the API, "r" may read the API but not proxy or log.
+# Key scopes, as Helicone stores them in key_permissions: "r" may read the API; "w" may proxy,
+# log and change the API's state, but not read it; "rw" may do all of that and manage keys,
+# webhooks and alerts. Which operation needs which is declared in helioscope.api's table.
 READ = "r"
 WRITE = "w"
 ALL = "rw"
-_SCOPE_WORDS = {READ: "read the API", WRITE: "proxy or log calls", ALL: "manage keys"}
+# What each scope allows, to say in a 403 what the operation needed.
+_SCOPES = {
+    READ: "the read scope ('r' or 'rw' keys): it reads the API",
+    WRITE: "the write scope ('w' or 'rw' keys): it proxies, logs or changes something",
+    ALL: "every scope (an 'rw' key): it manages keys, webhooks or alerts",
+}
 
 logger = logging.getLogger("helioscope.gateway")
 
@@ -90,8 +96,8 @@ class KeyCache:
         # Permissions are "rw", "r" or "w", so a substring test answers "has every letter".
         if need is not None and need not in found.permissions:
             raise Forbidden(
-                f"this API key's scope ({found.permissions!r}) does not allow it to "
-                f"{_SCOPE_WORDS.get(need, need)}"
+                f"this API key's scope is {found.permissions!r}, and this needs "
+                f"{_SCOPES.get(need, repr(need))}"
             )
         return found
 

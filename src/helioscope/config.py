@@ -81,7 +81,18 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = Field(
         default=10 * 1024 * 1024,
         ge=1,
-        description="Largest request body the gateway accepts (Helicone: 10 MB).",
+        description=(
+            "Largest request body the gateway accepts (Helicone: 10 MB); the async log routes "
+            "take the same."
+        ),
+    )
+    max_api_body_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1,
+        description=(
+            "Largest request body the REST API accepts (the async log routes excepted). A "
+            "larger body is refused with 413 before a byte of it is read."
+        ),
     )
     raise_internal_errors: bool = Field(
         default=False,

@@ -12,10 +12,10 @@ from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store.log import metrics
 
-router = APIRouter(prefix="/v1/dashboard", tags=["Dashboard"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/dashboard", tags=["Dashboard"], responses=ERROR_RESPONSES)
 
 
-@router.post("/scores/query", response_model=Result[list[ScoreOverTime]])
+@reads.post("/scores/query", response_model=Result[list[ScoreOverTime]])
 async def get_scores_over_time(
     body: DataOverTimeRequest, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[ScoreOverTime]]:

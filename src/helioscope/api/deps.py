@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
-from helioscope.auth import ALL, READ, WRITE, KeyCache, api_key_text
+from helioscope.api.access import caller
+from helioscope.auth import KeyCache
 from helioscope.ingest import LogWriter
 from helioscope.store import ApiKey, Store
 
@@ -35,45 +36,16 @@ async def get_key_cache(request: Request) -> KeyCache:
     return keys
 
 
-async def get_api_key(
-    request: Request,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    helicone_auth: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> ApiKey:
-    """The caller's key, from ``Authorization: Bearer <key>`` (or ``Helicone-Auth``).
+async def get_api_key(request: Request) -> ApiKey:
+    """The caller's key, as the route table's check admitted it for this operation.
 
-    Reading the API needs the read scope.
+    The scope it needed is declared in the table of ``helioscope.api``, nowhere else; by the
+    time a handler runs, the key fits it.
     """
-    keys: KeyCache = _services(request).keys
-    return await keys.resolve(api_key_text(helicone_auth, authorization), READ)
-
-
-async def get_log_key(
-    request: Request,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    helicone_auth: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> ApiKey:
-    """The caller's key for the log routes, which need the write scope."""
-    keys: KeyCache = _services(request).keys
-    return await keys.resolve(api_key_text(helicone_auth, authorization), WRITE)
-
-
-async def get_admin_key(
-    request: Request,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    helicone_auth: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> ApiKey:
-    """The caller's key for managing keys, webhooks and alerts: it needs every scope.
-
-    A read-only or write-only key cannot mint a key wider than itself.
-    """
-    keys: KeyCache = _services(request).keys
-    return await keys.resolve(api_key_text(helicone_auth, authorization), ALL)
+    return caller(request.scope)
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
 ApiKeyDep = Annotated[ApiKey, Depends(get_api_key)]
 WriterDep = Annotated[LogWriter, Depends(get_writer)]
-LogKeyDep = Annotated[ApiKey, Depends(get_log_key)]
-AdminKeyDep = Annotated[ApiKey, Depends(get_admin_key)]
 KeyCacheDep = Annotated[KeyCache, Depends(get_key_cache)]

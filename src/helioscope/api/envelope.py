@@ -49,7 +49,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in (
         (400, "The request is malformed; the message names the field."),
         (401, "Missing or unknown API key."),
+        (403, "The key's scope does not allow this operation; the message names the scope."),
         (404, "No such object in your organization."),
+        (413, "The body is over the limit for this route."),
     )
 }
 

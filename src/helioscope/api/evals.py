@@ -14,7 +14,8 @@ from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import MAX_PAGE, EvalQuery
 from helioscope.store.log import requests, scores
 
-router = APIRouter(prefix="/v1/evals", tags=["Evals"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/evals", tags=["Evals"], responses=ERROR_RESPONSES)
+writes = APIRouter(prefix="/v1/evals", tags=["Evals"], responses=ERROR_RESPONSES)
 
 
 class TimeFilter(BaseModel):
@@ -97,20 +98,20 @@ class NewEval(BaseModel):
     score: Number
 
 
-@router.post("/query", response_model=Result[list[Eval]])
+@reads.post("/query", response_model=Result[list[Eval]])
 async def query_evals(body: EvalQueryParams, key: ApiKeyDep, store: StoreDep) -> Result[list[Eval]]:
     """Per score name: average, min, max and count, and per day count and average."""
     rows = await store.log.org(key.organization_id).read(scores.evals, body.to_query())
     return Result(data=[Eval(**r) for r in rows])
 
 
-@router.get("/scores", response_model=Result[list[str]])
+@reads.get("/scores", response_model=Result[list[str]])
 async def get_eval_scores(key: ApiKeyDep, store: StoreDep) -> Result[list[str]]:
     """Every score name in use."""
     return Result(data=await store.log.org(key.organization_id).read(scores.names))
 
 
-@router.post("/score-distributions/query", response_model=Result[list[ScoreDistribution]])
+@reads.post("/score-distributions/query", response_model=Result[list[ScoreDistribution]])
 async def query_score_distributions(
     body: EvalQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[ScoreDistribution]]:
@@ -119,7 +120,7 @@ async def query_score_distributions(
     return Result(data=[ScoreDistribution(**r) for r in rows])
 
 
-@router.post("/{requestId}", response_model=Result[None])
+@writes.post("/{requestId}", response_model=Result[None])
 async def add_eval(requestId: str, body: NewEval, key: ApiKeyDep, store: StoreDep) -> Result[None]:
     """Attach a numeric score to a request."""
     await store.log.org(key.organization_id).write(

@@ -28,7 +28,8 @@ from helioscope.experiments import (
 from helioscope.store.experiments import evaluators
 from helioscope.store.log import requests, scores
 
-router = APIRouter(prefix="/v1/evaluator", tags=["Evaluator"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/evaluator", tags=["Evaluator"], responses=ERROR_RESPONSES)
+writes = APIRouter(prefix="/v1/evaluator", tags=["Evaluator"], responses=ERROR_RESPONSES)
 
 
 class CreateEvaluatorParams(BaseModel):
@@ -158,7 +159,7 @@ def _fields(body: BaseModel) -> dict[str, Any]:
     return fields
 
 
-@router.post("", response_model=Result[EvaluatorResult])
+@writes.post("", response_model=Result[EvaluatorResult])
 async def create_evaluator(
     body: CreateEvaluatorParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[EvaluatorResult]:
@@ -172,14 +173,14 @@ async def create_evaluator(
     )
 
 
-@router.post("/query", response_model=Result[list[EvaluatorResult]])
+@reads.post("/query", response_model=Result[list[EvaluatorResult]])
 async def query_evaluators(key: ApiKeyDep, store: StoreDep) -> Result[list[EvaluatorResult]]:
     """Your evaluators."""
     rows = await store.org(key.organization_id).read(evaluators.list_evaluators)
     return Result(data=[shape_evaluator(r) for r in rows])
 
 
-@router.get("/{evaluatorId}", response_model=Result[EvaluatorResult])
+@reads.get("/{evaluatorId}", response_model=Result[EvaluatorResult])
 async def get_evaluator(
     evaluatorId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[EvaluatorResult]:
@@ -191,7 +192,7 @@ async def get_evaluator(
     )
 
 
-@router.put("/{evaluatorId}", response_model=Result[EvaluatorResult])
+@writes.put("/{evaluatorId}", response_model=Result[EvaluatorResult])
 async def update_evaluator(
     evaluatorId: str,
     body: UpdateEvaluatorParams,
@@ -208,7 +209,7 @@ async def update_evaluator(
     return Result(data=shape_evaluator(updated))
 
 
-@router.delete("/{evaluatorId}", response_model=Result[None])
+@writes.delete("/{evaluatorId}", response_model=Result[None])
 async def delete_evaluator(
     evaluatorId: str, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
 ) -> Result[None]:
@@ -218,7 +219,7 @@ async def delete_evaluator(
     return Result(data=None)
 
 
-@router.get("/{evaluatorId}/experiments", response_model=Result[list[EvaluatorExperiment]])
+@reads.get("/{evaluatorId}/experiments", response_model=Result[list[EvaluatorExperiment]])
 async def get_experiments_for_evaluator(
     evaluatorId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[EvaluatorExperiment]]:
@@ -236,7 +237,7 @@ async def get_experiments_for_evaluator(
     )
 
 
-@router.get("/{evaluatorId}/onlineEvaluators", response_model=Result[list[OnlineEvaluator]])
+@reads.get("/{evaluatorId}/onlineEvaluators", response_model=Result[list[OnlineEvaluator]])
 async def get_online_evaluators(
     evaluatorId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[OnlineEvaluator]]:
@@ -245,7 +246,7 @@ async def get_online_evaluators(
     return Result(data=[OnlineEvaluator(id=r["id"], config=r["config"]) for r in rows])
 
 
-@router.post("/{evaluatorId}/onlineEvaluators", response_model=Result[None])
+@writes.post("/{evaluatorId}/onlineEvaluators", response_model=Result[None])
 async def create_online_evaluator(
     evaluatorId: str,
     body: CreateOnlineEvaluatorParams,
@@ -264,7 +265,7 @@ async def create_online_evaluator(
     return Result(data=None)
 
 
-@router.delete("/{evaluatorId}/onlineEvaluators/{onlineEvaluatorId}", response_model=Result[None])
+@writes.delete("/{evaluatorId}/onlineEvaluators/{onlineEvaluatorId}", response_model=Result[None])
 async def delete_online_evaluator(
     evaluatorId: str,
     onlineEvaluatorId: str,
@@ -280,7 +281,7 @@ async def delete_online_evaluator(
     return Result(data=None)
 
 
-@router.post("/python/test", response_model=Result[PythonTestResult])
+@writes.post("/python/test", response_model=Result[PythonTestResult])
 async def test_python_evaluator(
     body: PythonTest, key: ApiKeyDep, service: ExperimentsDep
 ) -> Result[PythonTestResult]:
@@ -303,7 +304,7 @@ async def test_python_evaluator(
     )
 
 
-@router.post("/llm/test", response_model=Result[EvaluatorScore])
+@writes.post("/llm/test", response_model=Result[EvaluatorScore])
 async def test_llm_evaluator(
     body: LlmTest, key: ApiKeyDep, service: ExperimentsDep
 ) -> Result[EvaluatorScore]:
@@ -324,7 +325,7 @@ async def test_llm_evaluator(
     return Result(data=EvaluatorScore(score=score))
 
 
-@router.post("/lastmile/test", response_model=Result[EvaluatorScore])
+@writes.post("/lastmile/test", response_model=Result[EvaluatorScore])
 async def test_last_mile_evaluator(body: LastMileTest, key: ApiKeyDep) -> Result[EvaluatorScore]:
     """LastMile evaluators run on LastMile's hosted service, which Helioscope does not call."""
     raise BadRequest("LastMile evaluators are not supported: they need LastMile's hosted service")
@@ -341,7 +342,7 @@ def _trend(values: list[tuple[float, dt.datetime]]) -> Literal["up", "down", "st
     return "up" if newer > older else "down"
 
 
-@router.get("/{evaluatorId}/stats", response_model=Result[EvaluatorStats])
+@reads.get("/{evaluatorId}/stats", response_model=Result[EvaluatorStats])
 async def get_evaluator_stats(
     evaluatorId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[EvaluatorStats]:

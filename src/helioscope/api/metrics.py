@@ -31,7 +31,7 @@ from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import Store
 from helioscope.store.log import metrics
 
-router = APIRouter(prefix="/v1/metrics", tags=["Metrics"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/metrics", tags=["Metrics"], responses=ERROR_RESPONSES)
 
 
 class CountOverTime(BaseModel):
@@ -130,7 +130,7 @@ def _average(total: int, count: int) -> float:
     return total / count if count else 0.0
 
 
-@router.post("/totals", response_model=Result[DashboardTotals])
+@reads.post("/totals", response_model=Result[DashboardTotals])
 async def get_totals(body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """Every dashboard total in one call."""
     t = await _totals(body, key, store)
@@ -158,7 +158,7 @@ def _tokens_per_request(t: dict[str, Any]) -> TokensPerRequest:
     )
 
 
-@router.post("/totalRequests", response_model=Result[int])
+@reads.post("/totalRequests", response_model=Result[int])
 async def get_total_requests(
     body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -170,13 +170,13 @@ class NumberResult(Result[Number]):
     """``{"data": <number>, "error": null}`` (a named schema for the single-number metrics)."""
 
 
-@router.post("/totalCost", response_model=NumberResult)
+@reads.post("/totalCost", response_model=NumberResult)
 async def get_total_cost(body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """Total cost in USD."""
     return Result(data=(await _totals(body, key, store))["cost"])
 
 
-@router.post("/averageLatency", response_model=NumberResult)
+@reads.post("/averageLatency", response_model=NumberResult)
 async def get_average_latency(
     body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -185,7 +185,7 @@ async def get_average_latency(
     return Result(data=_average(t["latency_sum"], t["requests"]))
 
 
-@router.post("/averageTimeToFirstToken", response_model=NumberResult)
+@reads.post("/averageTimeToFirstToken", response_model=NumberResult)
 async def get_average_time_to_first_token(
     body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -194,7 +194,7 @@ async def get_average_time_to_first_token(
     return Result(data=_average(t["ttft_sum"], t["ttft_count"]))
 
 
-@router.post("/averageTokensPerRequest", response_model=Result[TokensPerRequest])
+@reads.post("/averageTokensPerRequest", response_model=Result[TokensPerRequest])
 async def get_average_tokens_per_request(
     body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -202,7 +202,7 @@ async def get_average_tokens_per_request(
     return Result(data=_tokens_per_request(await _totals(body, key, store)))
 
 
-@router.post("/totalThreats", response_model=Result[int])
+@reads.post("/totalThreats", response_model=Result[int])
 async def get_total_threats(
     body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -210,13 +210,13 @@ async def get_total_threats(
     return Result(data=(await _totals(body, key, store))["threats"])
 
 
-@router.post("/activeUsers", response_model=Result[int])
+@reads.post("/activeUsers", response_model=Result[int])
 async def get_active_users(body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """How many distinct users."""
     return Result(data=(await _totals(body, key, store))["users"])
 
 
-@router.post("/requestOverTime", response_model=Result[list[CountOverTime]])
+@reads.post("/requestOverTime", response_model=Result[list[CountOverTime]])
 async def get_requests_over_time(
     body: MetricsOverTimeBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -224,7 +224,7 @@ async def get_requests_over_time(
     return Result(data=await _series(body, key, store, {"count": "count"}))
 
 
-@router.post("/requestStatusOverTime", response_model=Result[list[CountOverTime]])
+@reads.post("/requestStatusOverTime", response_model=Result[list[CountOverTime]])
 async def get_request_status_over_time(
     body: MetricsOverTimeBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -232,7 +232,7 @@ async def get_request_status_over_time(
     return Result(data=await _series(body, key, store, {"count": "count"}, group_by="status"))
 
 
-@router.post("/costOverTime", response_model=Result[list[CostOverTime]])
+@reads.post("/costOverTime", response_model=Result[list[CostOverTime]])
 async def get_cost_over_time(
     body: MetricsOverTimeBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -240,7 +240,7 @@ async def get_cost_over_time(
     return Result(data=await _series(body, key, store, {"cost": "cost"}))
 
 
-@router.post("/tokensOverTime", response_model=Result[list[TokensOverTime]])
+@reads.post("/tokensOverTime", response_model=Result[list[TokensOverTime]])
 async def get_tokens_over_time(
     body: MetricsOverTimeBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -249,7 +249,7 @@ async def get_tokens_over_time(
     return Result(data=await _series(body, key, store, names))
 
 
-@router.post("/detailedTokensOverTime", response_model=Result[list[DetailedTokensOverTime]])
+@reads.post("/detailedTokensOverTime", response_model=Result[list[DetailedTokensOverTime]])
 async def get_detailed_tokens_over_time(
     body: MetricsOverTimeBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -264,7 +264,7 @@ async def get_detailed_tokens_over_time(
     return Result(data=await _series(body, key, store, {n: n for n in names}))
 
 
-@router.post("/modelUsageOverTime", response_model=Result[list[ModelUsageOverTime]])
+@reads.post("/modelUsageOverTime", response_model=Result[list[ModelUsageOverTime]])
 async def get_model_usage_over_time(
     body: MetricsOverTimeBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -291,7 +291,7 @@ async def get_model_usage_over_time(
     )
 
 
-@router.post("/latencyOverTime", response_model=Result[list[LatencyOverTime]])
+@reads.post("/latencyOverTime", response_model=Result[list[LatencyOverTime]])
 async def get_latency_over_time(
     body: MetricsOverTimeBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -300,7 +300,7 @@ async def get_latency_over_time(
     return Result(data=await _series(body, key, store, {"duration": "latency"}, batch))
 
 
-@router.post("/timeToFirstToken", response_model=Result[list[TimeToFirstTokenOverTime]])
+@reads.post("/timeToFirstToken", response_model=Result[list[TimeToFirstTokenOverTime]])
 async def get_time_to_first_token_over_time(
     body: MetricsOverTimeBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -308,7 +308,7 @@ async def get_time_to_first_token_over_time(
     return Result(data=await _series(body, key, store, {"ttft": "ttft"}))
 
 
-@router.post("/usersOverTime", response_model=Result[list[CountOverTime]])
+@reads.post("/usersOverTime", response_model=Result[list[CountOverTime]])
 async def get_users_over_time(
     body: MetricsOverTimeBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -316,7 +316,7 @@ async def get_users_over_time(
     return Result(data=await _series(body, key, store, {"count": "users"}))
 
 
-@router.post("/threatsOverTime", response_model=Result[list[CountOverTime]])
+@reads.post("/threatsOverTime", response_model=Result[list[CountOverTime]])
 async def get_threats_over_time(
     body: MetricsOverTimeBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -324,7 +324,7 @@ async def get_threats_over_time(
     return Result(data=await _series(body, key, store, {"count": "threats"}))
 
 
-@router.post("/errorOverTime", response_model=Result[list[CountOverTime]])
+@reads.post("/errorOverTime", response_model=Result[list[CountOverTime]])
 async def get_errors_over_time(
     body: MetricsOverTimeBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
@@ -332,14 +332,14 @@ async def get_errors_over_time(
     return Result(data=await _series(body, key, store, {"count": "errors"}))
 
 
-@router.post("/requestCount", response_model=Result[int])
+@reads.post("/requestCount", response_model=Result[int])
 async def get_request_count(body: RequestCountBody, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """How many requests match the filter (all time); ``isCached`` counts cache-enabled ones."""
     t = await store.log.org(key.organization_id).read(metrics.totals, body.filter, None)
     return Result(data=t["cache_enabled"] if body.isCached else t["requests"])
 
 
-@router.post("/models", response_model=Result[list[ModelMetric]])
+@reads.post("/models", response_model=Result[list[ModelMetric]])
 async def get_model_metrics(body: BreakdownBody, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """Requests, tokens and cost per model, busiest first."""
     rows = await _breakdown(body, key, store, "model")
@@ -358,7 +358,7 @@ async def get_model_metrics(body: BreakdownBody, key: ApiKeyDep, store: StoreDep
     )
 
 
-@router.post("/country", response_model=Result[list[CountryData]])
+@reads.post("/country", response_model=Result[list[CountryData]])
 async def get_country_metrics(body: BreakdownBody, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """Requests per country, busiest first."""
     rows = await _breakdown(body, key, store, "country")
@@ -390,19 +390,19 @@ def _breakdown_rows(rows: list[dict[str, Any]]) -> list[Breakdown]:
     ]
 
 
-@router.post("/providers", response_model=Result[list[Breakdown]])
+@reads.post("/providers", response_model=Result[list[Breakdown]])
 async def get_provider_metrics(body: BreakdownBody, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """Requests, tokens, cost and errors per provider (Helioscope's addition)."""
     return Result(data=_breakdown_rows(await _breakdown(body, key, store, "provider")))
 
 
-@router.post("/status", response_model=Result[list[Breakdown]])
+@reads.post("/status", response_model=Result[list[Breakdown]])
 async def get_status_metrics(body: BreakdownBody, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """Requests, tokens and cost per response status (Helioscope's addition)."""
     return Result(data=_breakdown_rows(await _breakdown(body, key, store, "status")))
 
 
-@router.post("/quantiles", response_model=Result[list[Quantiles]])
+@reads.post("/quantiles", response_model=Result[list[Quantiles]])
 async def get_quantiles(body: QuantilesBody, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """p75, p90, p95 and p99 of a value per bucket.
 

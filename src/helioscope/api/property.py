@@ -14,7 +14,8 @@ from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store.log import properties
 
-router = APIRouter(prefix="/v1/property", tags=["Property"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/property", tags=["Property"], responses=ERROR_RESPONSES)
+writes = APIRouter(prefix="/v1/property", tags=["Property"], responses=ERROR_RESPONSES)
 
 
 class Property(BaseModel):
@@ -76,7 +77,7 @@ class PropertyOverTime(BaseModel):
     created_at_trunc: str
 
 
-@router.post("/query", response_model=Result[list[Property]])
+@reads.post("/query", response_model=Result[list[Property]])
 async def get_properties(
     key: ApiKeyDep, store: StoreDep, body: dict[str, Any] | None = None
 ) -> Result[list[Property]]:
@@ -85,28 +86,28 @@ async def get_properties(
     return Result(data=[Property(property=k) for k in keys])
 
 
-@router.post("/hidden/query", response_model=Result[list[Property]])
+@reads.post("/hidden/query", response_model=Result[list[Property]])
 async def get_hidden_properties(key: ApiKeyDep, store: StoreDep) -> Result[list[Property]]:
     """The keys the organization hid."""
     keys = await store.log.org(key.organization_id).read(properties.hidden_keys)
     return Result(data=[Property(property=k) for k in keys])
 
 
-@router.post("/hide", response_model=Result[Ok])
+@writes.post("/hide", response_model=Result[Ok])
 async def hide_property(body: KeyBody, key: ApiKeyDep, store: StoreDep) -> Result[Ok]:
     """Hide a key from the property list (its values stay logged and filterable)."""
     await store.log.org(key.organization_id).write(properties.set_hidden, body.key, True)
     return Result(data=Ok())
 
 
-@router.post("/restore", response_model=Result[Ok])
+@writes.post("/restore", response_model=Result[Ok])
 async def restore_property(body: KeyBody, key: ApiKeyDep, store: StoreDep) -> Result[Ok]:
     """Show a hidden key again."""
     await store.log.org(key.organization_id).write(properties.set_hidden, body.key, False)
     return Result(data=Ok())
 
 
-@router.post("/properties/over-time", response_model=Result[list[PropertyOverTime]])
+@reads.post("/properties/over-time", response_model=Result[list[PropertyOverTime]])
 async def get_properties_over_time(
     body: PropertyOverTimeRequest, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PropertyOverTime]]:
@@ -131,7 +132,7 @@ async def get_properties_over_time(
     )
 
 
-@router.post("/{propertyKey}/search", response_model=Result[list[str]])
+@reads.post("/{propertyKey}/search", response_model=Result[list[str]])
 async def search_properties(
     propertyKey: str, body: SearchBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[str]]:
@@ -143,7 +144,7 @@ async def search_properties(
     )
 
 
-@router.post("/{propertyKey}/top-costs/query", response_model=Result[list[TopCost]])
+@reads.post("/{propertyKey}/top-costs/query", response_model=Result[list[TopCost]])
 async def get_top_costs(
     propertyKey: str, body: TimeFilterRequest, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[TopCost]]:
@@ -158,7 +159,7 @@ async def get_top_costs(
     return Result(data=top)
 
 
-@router.post("/{propertyKey}/top-requests/query", response_model=Result[list[TopCount]])
+@reads.post("/{propertyKey}/top-requests/query", response_model=Result[list[TopCount]])
 async def get_top_requests(
     propertyKey: str, body: TimeFilterRequest, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[TopCount]]:

@@ -15,7 +15,8 @@ from helioscope.errors import BadRequest, NotFound
 from helioscope.store import MAX_PAGE, RequestQuery
 from helioscope.store.log import requests
 
-router = APIRouter(prefix="/v1/request", tags=["Request"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/request", tags=["Request"], responses=ERROR_RESPONSES)
+writes = APIRouter(prefix="/v1/request", tags=["Request"], responses=ERROR_RESPONSES)
 
 
 class RequestQueryParams(BaseModel):
@@ -99,7 +100,7 @@ async def _query(
     return Result(data=[to_helicone_request(row) for row in rows])
 
 
-@router.post("/query", response_model=Result[list[HeliconeRequest]])
+@reads.post("/query", response_model=Result[list[HeliconeRequest]])
 async def get_requests(
     params: RequestQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[HeliconeRequest]]:
@@ -107,7 +108,7 @@ async def get_requests(
     return await _query(params, key, store)
 
 
-@router.post("/query-clickhouse", response_model=Result[list[HeliconeRequest]])
+@reads.post("/query-clickhouse", response_model=Result[list[HeliconeRequest]])
 async def get_requests_clickhouse(
     params: RequestQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[HeliconeRequest]]:
@@ -115,7 +116,7 @@ async def get_requests_clickhouse(
     return await _query(params, key, store)
 
 
-@router.post("/count/query", response_model=Result[int])
+@reads.post("/count/query", response_model=Result[int])
 async def get_request_count(
     params: RequestQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[int]:
@@ -127,7 +128,7 @@ async def get_request_count(
     )
 
 
-@router.post("/query-ids", response_model=Result[list[HeliconeRequest]])
+@reads.post("/query-ids", response_model=Result[list[HeliconeRequest]])
 async def get_requests_by_ids(
     body: RequestIds, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[HeliconeRequest]]:
@@ -136,7 +137,7 @@ async def get_requests_by_ids(
     return Result(data=[to_helicone_request(row) for row in rows])
 
 
-@router.get("/{requestId}", response_model=Result[HeliconeRequest])
+@reads.get("/{requestId}", response_model=Result[HeliconeRequest])
 async def get_request_by_id(
     requestId: str,
     key: ApiKeyDep,
@@ -150,7 +151,7 @@ async def get_request_by_id(
     return Result(data=to_helicone_request(row, include_body=includeBody))
 
 
-@router.post("/{requestId}/feedback", response_model=Result[None])
+@writes.post("/{requestId}/feedback", response_model=Result[None])
 async def feedback_request(
     requestId: str,
     body: Rating,
@@ -162,7 +163,7 @@ async def feedback_request(
     return Result(data=None)
 
 
-@router.put("/{requestId}/property", response_model=Result[None])
+@writes.put("/{requestId}/property", response_model=Result[None])
 async def put_property(
     requestId: str,
     body: PropertyBody,
@@ -176,7 +177,7 @@ async def put_property(
     return Result(data=None)
 
 
-@router.post("/{requestId}/score", response_model=Result[None])
+@writes.post("/{requestId}/score", response_model=Result[None])
 async def add_scores(
     requestId: str,
     body: ScoreRequest,
@@ -190,7 +191,7 @@ async def add_scores(
     return Result(data=None)
 
 
-@router.post("/{requestId}/assets/{assetId}", response_model=Result[HeliconeRequestAsset])
+@reads.post("/{requestId}/assets/{assetId}", response_model=Result[HeliconeRequestAsset])
 async def get_request_asset_by_id(
     requestId: str,
     assetId: str,

@@ -23,7 +23,8 @@ from helioscope.errors import NotFound
 from helioscope.store import SessionQuery
 from helioscope.store.log import sessions
 
-router = APIRouter(prefix="/v1/session", tags=["Session"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/session", tags=["Session"], responses=ERROR_RESPONSES)
+writes = APIRouter(prefix="/v1/session", tags=["Session"], responses=ERROR_RESPONSES)
 
 
 def _session_query(params: SessionQueryParams | SessionNameQueryParams) -> SessionQuery:
@@ -41,7 +42,7 @@ def _session_query(params: SessionQueryParams | SessionNameQueryParams) -> Sessi
     return SessionQuery(filter=params.filter, start=start, end=end)
 
 
-@router.post("/query", response_model=Result[list[SessionResult]])
+@reads.post("/query", response_model=Result[list[SessionResult]])
 async def get_sessions(
     params: SessionQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[SessionResult]]:
@@ -52,7 +53,7 @@ async def get_sessions(
     return Result(data=[session_result(row, params.timezoneDifference) for row in rows])
 
 
-@router.post("/name/query", response_model=Result[list[SessionNameResult]])
+@reads.post("/name/query", response_model=Result[list[SessionNameResult]])
 async def get_names(
     params: SessionNameQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[SessionNameResult]]:
@@ -77,7 +78,7 @@ async def get_names(
     )
 
 
-@router.post("/metrics/query", response_model=Result[SessionMetrics])
+@reads.post("/metrics/query", response_model=Result[SessionMetrics])
 async def get_metrics(
     params: SessionNameQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[SessionMetrics]:
@@ -101,13 +102,13 @@ async def get_metrics(
     return Result(data=metrics(rows, params.pSize, params.useInterquartile))
 
 
-@router.get("/has-session", response_model=Result[bool])
+@reads.get("/has-session", response_model=Result[bool])
 async def has_session(key: ApiKeyDep, store: StoreDep) -> Result[bool]:
     """Whether the organization has logged any session."""
     return Result(data=await store.log.org(key.organization_id).read(sessions.has_session))
 
 
-@router.post("/{sessionId}/feedback", response_model=Result[None])
+@writes.post("/{sessionId}/feedback", response_model=Result[None])
 async def update_session_feedback(
     sessionId: str,
     body: Rating,
@@ -121,7 +122,7 @@ async def update_session_feedback(
     return Result(data=None)
 
 
-@router.get("/{sessionId}/tag", response_model=Result[str | None])
+@reads.get("/{sessionId}/tag", response_model=Result[str | None])
 async def get_session_tag(
     sessionId: str,
     key: ApiKeyDep,
@@ -133,7 +134,7 @@ async def get_session_tag(
     )
 
 
-@router.post("/{sessionId}/tag", response_model=Result[None])
+@writes.post("/{sessionId}/tag", response_model=Result[None])
 async def update_session_tag(
     sessionId: str,
     body: Tag,
@@ -145,7 +146,7 @@ async def update_session_tag(
     return Result(data=None)
 
 
-@router.get("/{sessionId}/trace", response_model=Result[list[HeliconeRequest]])
+@reads.get("/{sessionId}/trace", response_model=Result[list[HeliconeRequest]])
 async def get_session_trace(
     sessionId: str,
     key: ApiKeyDep,

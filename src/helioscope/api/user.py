@@ -15,7 +15,7 @@ from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import MAX_TZ_MINUTES, MAX_USERS_PAGE, TimeWindow, UserQuery
 from helioscope.store.log import users
 
-router = APIRouter(prefix="/v1/user", tags=["User"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/user", tags=["User"], responses=ERROR_RESPONSES)
 
 _MAX_SECONDS = 253402300799  # 9999-12-31
 
@@ -125,7 +125,7 @@ def _user(row: dict[str, Any], tz: float) -> UserMetricsResult:
     )
 
 
-@router.post("/metrics/query", response_model=Result[UserMetrics])
+@reads.post("/metrics/query", response_model=Result[UserMetrics])
 async def get_user_metrics(
     params: UserMetricsQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[UserMetrics]:
@@ -153,7 +153,7 @@ async def get_user_metrics(
     )
 
 
-@router.post("/query", response_model=Result[list[UserTotals]])
+@reads.post("/query", response_model=Result[list[UserTotals]])
 async def get_users(
     params: UserQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[UserTotals]]:
@@ -167,7 +167,7 @@ async def get_users(
     return Result(data=[UserTotals(**row) for row in rows])
 
 
-@router.post("/metrics-overview/query", response_model=Result[UserOverview])
+@reads.post("/metrics-overview/query", response_model=Result[UserOverview])
 async def get_user_metrics_overview(
     params: UserOverviewParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[UserOverview]:

@@ -5,10 +5,11 @@ import { clear, h, toast } from "./dom.js";
 import { decimal, time, usd } from "./format.js";
 import { errorState } from "./states.js";
 
+// The scopes as the API enforces them (helioscope.api.access): w changes state but reads nothing.
 const SCOPES = [
-  ["rw", "Read and write"],
+  ["rw", "All: read, write, and manage keys, webhooks and alerts"],
   ["r", "Read only"],
-  ["w", "Write only (logging)"],
+  ["w", "Write only: proxy, log and change, without reading"],
 ];
 
 // A destructive button asks once more in place (no window.confirm, which blocks the page).

@@ -8,11 +8,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from helioscope.api import experiment_legacy, experiment_scores, experiment_table
 from helioscope.api._experiment_deps import (
     ExperimentsDep,
 )
-from helioscope.api._experiment_evaluators import add_evaluator_routes
 from helioscope.api._experiment_shapes import (
     ExperimentId,
     ExperimentV2,
@@ -33,8 +31,8 @@ from helioscope.store import MAX_PAGE
 from helioscope.store.experiments import experiments
 from helioscope.store.prompts import legacy_prompts, legacy_versions
 
-router = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
-add_evaluator_routes(router)
+reads = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
+writes = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
 Inputs = dict[str, str]
 
 
@@ -102,14 +100,14 @@ class RunCell(BaseModel):
     promptVersionId: str
 
 
-@router.post("/create/empty", response_model=Result[ExperimentId])
+@writes.post("/create/empty", response_model=Result[ExperimentId])
 async def create_empty_experiment(key: ApiKeyDep, store: StoreDep) -> Result[ExperimentId]:
     """An experiment with a new empty prompt."""
     experiment_id = await setup.empty_experiment(store, key.organization_id)
     return Result(data=ExperimentId(experimentId=experiment_id))
 
 
-@router.post("/create/from-request/{requestId}", response_model=Result[ExperimentId])
+@writes.post("/create/from-request/{requestId}", response_model=Result[ExperimentId])
 async def create_experiment_from_request(
     requestId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[ExperimentId]:
@@ -118,7 +116,7 @@ async def create_experiment_from_request(
     return Result(data=ExperimentId(experimentId=experiment_id))
 
 
-@router.post("/new", response_model=Result[ExperimentId])
+@writes.post("/new", response_model=Result[ExperimentId])
 async def create_new_experiment(
     body: NewExperiment, key: ApiKeyDep, store: StoreDep
 ) -> Result[ExperimentId]:
@@ -129,14 +127,14 @@ async def create_new_experiment(
     return Result(data=ExperimentId(experimentId=experiment_id))
 
 
-@router.get("", response_model=Result[list[ExperimentV2]])
+@reads.get("", response_model=Result[list[ExperimentV2]])
 async def get_experiments(key: ApiKeyDep, store: StoreDep) -> Result[list[ExperimentV2]]:
     """Your experiments, newest first."""
     rows = await store.org(key.organization_id).read(experiments.list_experiments)
     return Result(data=[ExperimentV2(**experiment_fields(r)) for r in rows])
 
 
-@router.get("/{experimentId}", response_model=Result[ExtendedExperimentData])
+@reads.get("/{experimentId}", response_model=Result[ExtendedExperimentData])
 async def get_experiment_by_id(
     experimentId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[ExtendedExperimentData]:
@@ -159,14 +157,14 @@ async def get_experiment_by_id(
     return Result(data=ExtendedExperimentData(**experiment_fields(found), rows=rows))
 
 
-@router.delete("/{experimentId}", response_model=Result[None])
+@writes.delete("/{experimentId}", response_model=Result[None])
 async def delete_experiment(experimentId: str, key: ApiKeyDep, store: StoreDep) -> Result[None]:
     """Delete an experiment with its rows and cells."""
     await store.org(key.organization_id).write(experiments.delete_experiment, experimentId)
     return Result(data=None)
 
 
-@router.post("/{experimentId}/prompt-version", response_model=Result[PromptVersionResult])
+@writes.post("/{experimentId}/prompt-version", response_model=Result[PromptVersionResult])
 async def create_new_prompt_version_for_experiment(
     experimentId: str, body: NewVersion, key: ApiKeyDep, store: StoreDep
 ) -> Result[PromptVersionResult]:
@@ -189,7 +187,7 @@ async def create_new_prompt_version_for_experiment(
     return Result(data=version_result(version))
 
 
-@router.delete("/{experimentId}/prompt-version/{promptVersionId}", response_model=Result[None])
+@writes.delete("/{experimentId}/prompt-version/{promptVersionId}", response_model=Result[None])
 async def delete_prompt_version(
     experimentId: str, promptVersionId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -200,7 +198,7 @@ async def delete_prompt_version(
     return Result(data=None)
 
 
-@router.get(
+@reads.get(
     "/{experimentId}/prompt-versions", response_model=Result[list[ExperimentV2PromptVersion]]
 )
 async def get_prompt_versions_for_experiment(
@@ -234,7 +232,7 @@ async def get_prompt_versions_for_experiment(
     return Result(data=out)
 
 
-@router.get("/{experimentId}/input-keys", response_model=Result[list[str]])
+@reads.get("/{experimentId}/input-keys", response_model=Result[list[str]])
 async def get_input_keys_for_experiment(
     experimentId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[str]]:
@@ -243,7 +241,7 @@ async def get_input_keys_for_experiment(
     return Result(data=list(found["input_keys"] or []))
 
 
-@router.post("/{experimentId}/add-manual-row", response_model=Result[str])
+@writes.post("/{experimentId}/add-manual-row", response_model=Result[str])
 async def add_manual_row_to_experiment(
     experimentId: str, body: ManualRow, key: ApiKeyDep, store: StoreDep
 ) -> Result[str]:
@@ -254,7 +252,7 @@ async def add_manual_row_to_experiment(
     return Result(data=ids[0])
 
 
-@router.post("/{experimentId}/add-manual-rows-batch", response_model=Result[None])
+@writes.post("/{experimentId}/add-manual-rows-batch", response_model=Result[None])
 async def add_manual_rows_to_experiment_batch(
     experimentId: str, body: ManualRows, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -264,7 +262,7 @@ async def add_manual_rows_to_experiment_batch(
     return Result(data=None)
 
 
-@router.delete("/{experimentId}/rows", response_model=Result[None])
+@writes.delete("/{experimentId}/rows", response_model=Result[None])
 async def delete_experiment_table_rows(
     experimentId: str, body: RowIds, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -275,7 +273,7 @@ async def delete_experiment_table_rows(
     return Result(data=None)
 
 
-@router.post("/{experimentId}/row/insert/batch", response_model=Result[None])
+@writes.post("/{experimentId}/row/insert/batch", response_model=Result[None])
 async def create_experiment_table_row_batch(
     experimentId: str, body: BatchRows, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -285,7 +283,7 @@ async def create_experiment_table_row_batch(
     return Result(data=None)
 
 
-@router.post("/{experimentId}/row/insert/dataset/{datasetId}", response_model=Result[None])
+@writes.post("/{experimentId}/row/insert/dataset/{datasetId}", response_model=Result[None])
 async def create_experiment_table_row_from_dataset(
     experimentId: str, datasetId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -295,7 +293,7 @@ async def create_experiment_table_row_from_dataset(
     return Result(data=None)
 
 
-@router.post("/{experimentId}/row/update", response_model=Result[None])
+@writes.post("/{experimentId}/row/update", response_model=Result[None])
 async def update_experiment_table_row(
     experimentId: str, body: RowUpdate, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -306,7 +304,7 @@ async def update_experiment_table_row(
     return Result(data=None)
 
 
-@router.post("/{experimentId}/run-hypothesis", response_model=Result[str])
+@writes.post("/{experimentId}/run-hypothesis", response_model=Result[str])
 async def run_hypothesis(
     experimentId: str, body: RunCell, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
 ) -> Result[str]:
@@ -321,18 +319,10 @@ async def run_hypothesis(
     return Result(data=request_id)
 
 
-@router.get("/{experimentId}/should-run-evaluators", response_model=Result[bool])
+@reads.get("/{experimentId}/should-run-evaluators", response_model=Result[bool])
 async def should_run_evaluators(
     experimentId: str, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
 ) -> Result[bool]:
     """True while some output still lacks a score of an attached evaluator."""
     await store.org(key.organization_id).read(experiments.get_experiment, experimentId)
     return Result(data=bool(await service.runner.unscored(key.organization_id, experimentId)))
-
-
-ROUTERS = (
-    router,
-    experiment_scores.router,
-    *experiment_legacy.ROUTERS,
-    experiment_table.router,
-)

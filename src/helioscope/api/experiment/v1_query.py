@@ -23,7 +23,7 @@ from helioscope.store.experiments import datasets, experiment_tables, experiment
 from helioscope.store.log import requests, scores
 from helioscope.store.prompts import legacy_prompts
 
-router = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
 
 _TEXT_OPS: dict[str, Callable[[str, str], bool]] = {
     "equals": lambda a, b: a == b,
@@ -217,7 +217,7 @@ async def _experiment(
     }
 
 
-@router.post("/query", response_model=Result[list[dict[str, Any]]])
+@reads.post("/query", response_model=Result[list[dict[str, Any]]])
 async def get_experiments_old(
     body: ExperimentsQuery, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[dict[str, Any]]]:

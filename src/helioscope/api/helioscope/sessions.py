@@ -1,7 +1,7 @@
 """``/v1/helioscope/sessions``: the session list sorted by any total, and one session's trace.
 
-Read-only (read scope). Totals come from the per-session summary, so sorting by cost or size is
-as cheap as sorting by time; each page adds its sessions' error counts and users.
+Totals come from the per-session summary, so sorting by cost or size is as cheap as sorting by
+time; each page adds its sessions' error counts and users.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from helioscope.errors import NotFound
 from helioscope.store import SessionPage
 from helioscope.store.log import session_list, sessions
 
-router = APIRouter(
+reads = APIRouter(
     prefix="/v1/helioscope/sessions", tags=["Helioscope UI"], responses=ERROR_RESPONSES
 )
 
@@ -65,7 +65,7 @@ class SessionPageQuery(BaseModel):
         return self
 
 
-@router.post("/query", response_model=Result[SessionPageResult])
+@reads.post("/query", response_model=Result[SessionPageResult])
 async def query_sessions(body: SessionPageQuery, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """A page of sessions with totals, error counts and users, and how many match."""
     page = SessionPage(
@@ -81,7 +81,7 @@ async def query_sessions(body: SessionPageQuery, key: ApiKeyDep, store: StoreDep
     return Result(data=SessionPageResult(sessions=sessions, total=found["total"]))
 
 
-@router.get("/{sessionId}", response_model=Result[SessionTrace])
+@reads.get("/{sessionId}", response_model=Result[SessionTrace])
 async def get_session(sessionId: str, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """A session's requests in time order (the UI lays out the tree from their paths)."""
     rows = await store.log.org(key.organization_id).read(sessions.session_timeline, sessionId)

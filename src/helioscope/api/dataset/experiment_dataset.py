@@ -13,14 +13,15 @@ from pydantic import BaseModel, Field
 
 from helioscope.api._fields import Offset
 from helioscope.api._request_shape import _body, iso
-from helioscope.api.dataset import DatasetId, DatasetMetadata, MutateParams
+from helioscope.api.dataset.helicone_dataset import DatasetId, DatasetMetadata, MutateParams
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import MAX_PAGE, RequestQuery, Store
 from helioscope.store.experiments import datasets
 from helioscope.store.log import requests
 
-router = APIRouter(prefix="/v1/experiment/dataset", tags=["Dataset"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/experiment/dataset", tags=["Dataset"], responses=ERROR_RESPONSES)
+writes = APIRouter(prefix="/v1/experiment/dataset", tags=["Dataset"], responses=ERROR_RESPONSES)
 
 
 class NewDatasetParams(BaseModel):
@@ -116,7 +117,7 @@ async def _new_dataset(
     return dataset_id
 
 
-@router.post("", response_model=Result[DatasetId])
+@writes.post("", response_model=Result[DatasetId])
 async def add_dataset(body: NewDatasetParams, key: ApiKeyDep, store: StoreDep) -> Result[DatasetId]:
     """Create a dataset from logged requests, of either type."""
     org = key.organization_id
@@ -130,7 +131,7 @@ async def add_dataset(body: NewDatasetParams, key: ApiKeyDep, store: StoreDep) -
     return Result(data=DatasetId(datasetId=dataset_id))
 
 
-@router.post("/random", response_model=Result[DatasetId])
+@writes.post("/random", response_model=Result[DatasetId])
 async def add_random_dataset(
     body: RandomDatasetParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[DatasetId]:
@@ -148,7 +149,7 @@ async def add_random_dataset(
     return Result(data=DatasetId(datasetId=dataset_id))
 
 
-@router.post("/query", response_model=Result[list[DatasetResult]])
+@reads.post("/query", response_model=Result[list[DatasetResult]])
 async def get_datasets(
     body: DatasetsByPrompt, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[DatasetResult]]:
@@ -171,7 +172,7 @@ async def get_datasets(
     )
 
 
-@router.post("/{datasetId}/row/insert", response_model=Result[str])
+@writes.post("/{datasetId}/row/insert", response_model=Result[str])
 async def insert_dataset_row(
     datasetId: str, body: InsertRow, key: ApiKeyDep, store: StoreDep
 ) -> Result[str]:
@@ -183,7 +184,7 @@ async def insert_dataset_row(
     return Result(data=ids[0])
 
 
-@router.post("/{datasetId}/version/{promptVersionId}/row/new", response_model=Result[str])
+@writes.post("/{datasetId}/version/{promptVersionId}/row/new", response_model=Result[str])
 async def create_dataset_row(
     datasetId: str, promptVersionId: str, body: NewRow, key: ApiKeyDep, store: StoreDep
 ) -> Result[str]:
@@ -199,7 +200,7 @@ async def create_dataset_row(
     return Result(data=ids[0])
 
 
-@router.post("/{datasetId}/inputs/query", response_model=Result[list[PromptInputRecord]])
+@reads.post("/{datasetId}/inputs/query", response_model=Result[list[PromptInputRecord]])
 async def get_dataset(
     datasetId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PromptInputRecord]]:
@@ -223,7 +224,7 @@ async def get_dataset(
     )
 
 
-@router.post("/{datasetId}/mutate", response_model=Result[list[Any]])
+@writes.post("/{datasetId}/mutate", response_model=Result[list[Any]])
 async def mutate_dataset(
     datasetId: str, body: MutateParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[Any]]:

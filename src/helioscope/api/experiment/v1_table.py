@@ -17,7 +17,8 @@ from helioscope.store import MAX_PAGE, Store
 from helioscope.store.experiments import experiment_tables, experiments
 from helioscope.store.prompts import legacy_prompts
 
-router = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
+writes = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
 
 
 class CreateExperimentTableParams(BaseModel):
@@ -174,7 +175,7 @@ async def _add_row(
     )
 
 
-@router.post("/table/new", response_model=Result[TableCreated])
+@writes.post("/table/new", response_model=Result[TableCreated])
 async def create_new_experiment_table(
     body: CreateExperimentTableParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[TableCreated]:
@@ -185,7 +186,7 @@ async def create_new_experiment_table(
     return Result(data=TableCreated(tableId=table_id, experimentId=experiment_id))
 
 
-@router.post("/table/{experimentTableId}/query", response_model=Result[ExperimentTable])
+@reads.post("/table/{experimentTableId}/query", response_model=Result[ExperimentTable])
 async def get_experiment_table_by_id(
     experimentTableId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[ExperimentTable]:
@@ -224,7 +225,7 @@ async def get_experiment_table_by_id(
     )
 
 
-@router.post(
+@reads.post(
     "/table/{experimentTableId}/metadata/query", response_model=Result[ExperimentTableSimplified]
 )
 async def get_experiment_table_metadata(
@@ -237,7 +238,7 @@ async def get_experiment_table_metadata(
     return Result(data=_simplified(table))
 
 
-@router.post("/tables/query", response_model=Result[list[ExperimentTableSimplified]])
+@reads.post("/tables/query", response_model=Result[list[ExperimentTableSimplified]])
 async def get_experiment_tables(
     key: ApiKeyDep, store: StoreDep
 ) -> Result[list[ExperimentTableSimplified]]:
@@ -246,7 +247,7 @@ async def get_experiment_tables(
     return Result(data=[_simplified(t) for t in tables])
 
 
-@router.post("/table/{experimentTableId}/cell", response_model=Result[None])
+@writes.post("/table/{experimentTableId}/cell", response_model=Result[None])
 async def create_experiment_cell(
     experimentTableId: str, body: NewCell, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -258,7 +259,7 @@ async def create_experiment_cell(
     return Result(data=None)
 
 
-@router.patch("/table/{experimentTableId}/cell", response_model=Result[None])
+@writes.patch("/table/{experimentTableId}/cell", response_model=Result[None])
 async def update_experiment_cell(
     experimentTableId: str, body: CellUpdate, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -279,7 +280,7 @@ async def update_experiment_cell(
     return Result(data=None)
 
 
-@router.post("/table/{experimentTableId}/column", response_model=Result[None])
+@writes.post("/table/{experimentTableId}/column", response_model=Result[None])
 async def create_experiment_column(
     experimentTableId: str, body: NewColumn, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -296,7 +297,7 @@ async def create_experiment_column(
     return Result(data=None)
 
 
-@router.post("/table/{experimentTableId}/row/new", response_model=Result[None])
+@writes.post("/table/{experimentTableId}/row/new", response_model=Result[None])
 async def create_experiment_table_row(
     experimentTableId: str, body: NewRow, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -316,7 +317,7 @@ async def create_experiment_table_row(
     return Result(data=None)
 
 
-@router.delete("/table/{experimentTableId}/row/{rowIndex}", response_model=Result[None])
+@writes.delete("/table/{experimentTableId}/row/{rowIndex}", response_model=Result[None])
 async def delete_experiment_table_row(
     experimentTableId: str, rowIndex: int, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -327,7 +328,7 @@ async def delete_experiment_table_row(
     return Result(data=None)
 
 
-@router.post("/table/{experimentTableId}/row/insert/batch", response_model=Result[None])
+@writes.post("/table/{experimentTableId}/row/insert/batch", response_model=Result[None])
 async def create_experiment_table_row_with_cells_batch(
     experimentTableId: str, body: BatchRows, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:

@@ -1,4 +1,4 @@
-"""An experiment's evaluator routes, served alike under ``/v1/experiment`` and ``/v2``."""
+"""An experiment's evaluators (``…/{experimentId}/evaluators``), alike under ``/v1`` and ``/v2``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from fastapi import APIRouter
 from helioscope.api._experiment_deps import EvaluatorResult, ExperimentsDep, shape_evaluator
 from helioscope.api._experiment_shapes import EvaluatorId
 from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import Result
+from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store.experiments import evaluators, experiments
+
+reads = APIRouter(tags=["Experiment"], responses=ERROR_RESPONSES)
+writes = APIRouter(tags=["Experiment"], responses=ERROR_RESPONSES)
 
 
 async def get_experiment_evaluators(
@@ -46,24 +49,23 @@ async def run_experiment_evaluators(
     return Result(data=None)
 
 
-def add_evaluator_routes(router: APIRouter) -> None:
-    """Register the four evaluator routes on ``router`` (an experiment router)."""
-    path = "/{experimentId}/evaluators"
-    router.add_api_route(
-        path,
+for _prefix in ("/v1/experiment", "/v2/experiment"):
+    _path = _prefix + "/{experimentId}/evaluators"
+    reads.add_api_route(
+        _path,
         get_experiment_evaluators,
         methods=["GET"],
         response_model=Result[list[EvaluatorResult]],
     )
-    router.add_api_route(
-        path, create_experiment_evaluator, methods=["POST"], response_model=Result[None]
+    writes.add_api_route(
+        _path, create_experiment_evaluator, methods=["POST"], response_model=Result[None]
     )
-    router.add_api_route(
-        path + "/{evaluatorId}",
+    writes.add_api_route(
+        _path + "/{evaluatorId}",
         delete_experiment_evaluator,
         methods=["DELETE"],
         response_model=Result[None],
     )
-    router.add_api_route(
-        path + "/run", run_experiment_evaluators, methods=["POST"], response_model=Result[None]
+    writes.add_api_route(
+        _path + "/run", run_experiment_evaluators, methods=["POST"], response_model=Result[None]
     )

@@ -24,7 +24,9 @@ from helioscope.prompts import extract_variables, validate_inputs
 from helioscope.store.log import prompt_calls
 from helioscope.store.prompts import prompts_2025, versions_2025
 
-router = APIRouter(tags=["Prompt2025"], responses=ERROR_RESPONSES)
+reads = APIRouter(tags=["Prompt2025"], responses=ERROR_RESPONSES)
+writes = APIRouter(tags=["Prompt2025"], responses=ERROR_RESPONSES)
+public = APIRouter(tags=["Prompt2025"], responses=ERROR_RESPONSES)
 _V1 = "/v1/prompt-2025"
 _NAME = Field(min_length=1, max_length=400)
 
@@ -145,7 +147,7 @@ def _body(body: PromptBody) -> dict[str, Any]:
     return data
 
 
-@router.get(_V1 + "/id/{promptId}", operation_id="GetPrompt2025")
+@reads.get(_V1 + "/id/{promptId}", operation_id="GetPrompt2025")
 async def get_prompt(promptId: str, key: ApiKeyDep, store: StoreDep) -> Result[Prompt2025Out]:
     """One prompt."""
     return Result(
@@ -155,7 +157,7 @@ async def get_prompt(promptId: str, key: ApiKeyDep, store: StoreDep) -> Result[P
     )
 
 
-@router.post(_V1 + "/id/{promptId}/rename", operation_id="RenamePrompt2025")
+@writes.post(_V1 + "/id/{promptId}/rename", operation_id="RenamePrompt2025")
 async def rename(
     promptId: str, body: RenameParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -164,7 +166,7 @@ async def rename(
     return Result(data=None)
 
 
-@router.patch(_V1 + "/id/{promptId}/tags", operation_id="UpdatePrompt2025Tags")
+@writes.patch(_V1 + "/id/{promptId}/tags", operation_id="UpdatePrompt2025Tags")
 async def set_tags(
     promptId: str, body: TagsParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[str]]:
@@ -176,14 +178,14 @@ async def set_tags(
     )
 
 
-@router.delete(_V1 + "/{promptId}", operation_id="DeletePrompt2025")
+@writes.delete(_V1 + "/{promptId}", operation_id="DeletePrompt2025")
 async def delete_prompt(promptId: str, key: ApiKeyDep, store: StoreDep) -> Result[None]:
     """Delete a prompt and its versions."""
     await store.prompts.org(key.organization_id).write(prompts_2025.delete_prompt, promptId)
     return Result(data=None)
 
 
-@router.delete(_V1 + "/{promptId}/{versionId}", operation_id="DeletePrompt2025Version")
+@writes.delete(_V1 + "/{promptId}/{versionId}", operation_id="DeletePrompt2025Version")
 async def delete_version(
     promptId: str, versionId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -194,7 +196,7 @@ async def delete_version(
     return Result(data=None)
 
 
-@router.get(_V1 + "/id/{promptId}/{versionId}/inputs", operation_id="GetPrompt2025Inputs")
+@reads.get(_V1 + "/id/{promptId}/{versionId}/inputs", operation_id="GetPrompt2025Inputs")
 async def call_inputs(
     promptId: str,
     versionId: str,
@@ -211,13 +213,13 @@ async def call_inputs(
     return Result(data=Prompt2025Input(request_id=requestId, version_id=versionId, inputs=inputs))
 
 
-@router.get(_V1 + "/tags", operation_id="GetPrompt2025Tags")
+@reads.get(_V1 + "/tags", operation_id="GetPrompt2025Tags")
 async def tags(key: ApiKeyDep, store: StoreDep) -> Result[list[str]]:
     """Every tag in use."""
     return Result(data=await store.prompts.org(key.organization_id).read(prompts_2025.all_tags))
 
 
-@router.get(_V1 + "/environments", operation_id="GetPrompt2025Environments")
+@reads.get(_V1 + "/environments", operation_id="GetPrompt2025Environments")
 async def environments(key: ApiKeyDep, store: StoreDep) -> Result[list[str]]:
     """Every environment in use."""
     return Result(
@@ -225,7 +227,7 @@ async def environments(key: ApiKeyDep, store: StoreDep) -> Result[list[str]]:
     )
 
 
-@router.post(_V1, operation_id="CreatePrompt2025", status_code=201)
+@writes.post(_V1, operation_id="CreatePrompt2025", status_code=201)
 async def create(body: CreateParams, key: ApiKeyDep, store: StoreDep) -> Result[CreateResponse]:
     """Create a prompt; its first version (0.0) is in production."""
     prompt, version = await store.prompts.org(key.organization_id).write(
@@ -237,7 +239,7 @@ async def create(body: CreateParams, key: ApiKeyDep, store: StoreDep) -> Result[
     return Result(data=CreateResponse(id=prompt.id, versionId=version.id))
 
 
-@router.post(_V1 + "/update", operation_id="UpdatePrompt2025")
+@writes.post(_V1 + "/update", operation_id="UpdatePrompt2025")
 async def update(body: UpdateParams, key: ApiKeyDep, store: StoreDep) -> Result[IdResult]:
     """A new version (minor, or major with ``newMajorVersion``), optionally in an environment."""
     version = await store.prompts.org(key.organization_id).write(
@@ -252,7 +254,7 @@ async def update(body: UpdateParams, key: ApiKeyDep, store: StoreDep) -> Result[
     return Result(data=IdResult(id=version.id))
 
 
-@router.post(_V1 + "/update/environment", operation_id="SetPromptVersionEnvironment")
+@writes.post(_V1 + "/update/environment", operation_id="SetPromptVersionEnvironment")
 async def set_environment(body: EnvironmentParams, key: ApiKeyDep, store: StoreDep) -> Result[None]:
     """Move an environment to this version (``production`` promotes it)."""
     await store.prompts.org(key.organization_id).write(
@@ -261,7 +263,7 @@ async def set_environment(body: EnvironmentParams, key: ApiKeyDep, store: StoreD
     return Result(data=None)
 
 
-@router.post(_V1 + "/remove/environment", operation_id="RemoveEnvironmentFromVersion")
+@writes.post(_V1 + "/remove/environment", operation_id="RemoveEnvironmentFromVersion")
 async def remove_environment(
     body: EnvironmentParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -272,7 +274,7 @@ async def remove_environment(
     return Result(data=None)
 
 
-@router.get(_V1 + "/count", operation_id="GetPrompt2025Count")
+@reads.get(_V1 + "/count", operation_id="GetPrompt2025Count")
 async def count(key: ApiKeyDep, store: StoreDep) -> Result[int]:
     """How many prompts the organization has."""
     return Result(
@@ -280,7 +282,7 @@ async def count(key: ApiKeyDep, store: StoreDep) -> Result[int]:
     )
 
 
-@router.post(_V1 + "/query", operation_id="GetPrompts2025")
+@reads.post(_V1 + "/query", operation_id="GetPrompts2025")
 async def query(body: QueryParams, key: ApiKeyDep, store: StoreDep) -> Result[list[Prompt2025Out]]:
     """A page of prompts by name (or id) and tags, newest first."""
     prompts = await store.prompts.org(key.organization_id).read(
@@ -293,7 +295,7 @@ def _versions_routes(prefix: str, include_body: bool) -> None:
     """The three version queries the SDKs call (v2 answers with the body inline)."""
     shape = Prompt2025VersionWithBody if include_body else Prompt2025VersionOut
 
-    @router.post(
+    @reads.post(
         prefix + "/query/version",
         operation_id=f"GetPrompt2025Version{prefix[2]}",
         response_model=Result[shape],  # type: ignore[valid-type]
@@ -307,7 +309,7 @@ def _versions_routes(prefix: str, include_body: bool) -> None:
         )
         return Result(data=version_2025(version, str(request.base_url), include_body))
 
-    @router.post(
+    @reads.post(
         prefix + "/query/environment-version",
         operation_id=f"GetPrompt2025EnvironmentVersion{prefix[2]}",
         response_model=Result[shape],  # type: ignore[valid-type]
@@ -321,7 +323,7 @@ def _versions_routes(prefix: str, include_body: bool) -> None:
         )
         return Result(data=version_2025(version, str(request.base_url), include_body))
 
-    @router.post(
+    @reads.post(
         prefix + "/query/production-version",
         operation_id=f"GetPrompt2025ProductionVersion{prefix[2]}",
         response_model=Result[shape],  # type: ignore[valid-type]
@@ -340,7 +342,7 @@ _versions_routes(_V1, include_body=False)
 _versions_routes("/v2/prompt-2025", include_body=True)
 
 
-@router.post(_V1 + "/query/versions", operation_id="GetPrompt2025Versions")
+@reads.post(_V1 + "/query/versions", operation_id="GetPrompt2025Versions")
 async def query_versions(
     body: VersionsParams, request: Request, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[Prompt2025VersionOut]]:
@@ -351,7 +353,7 @@ async def query_versions(
     return Result(data=[version_2025(v, str(request.base_url)) for v in versions])
 
 
-@router.post(_V1 + "/query/total-versions", operation_id="GetPrompt2025TotalVersions")
+@reads.post(_V1 + "/query/total-versions", operation_id="GetPrompt2025TotalVersions")
 async def total_versions(
     body: PromptIdParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[VersionCounts]:
@@ -363,7 +365,7 @@ async def total_versions(
     return Result(data=VersionCounts(totalVersions=len(versions), majorVersions=len(majors)))
 
 
-@router.get(_V1 + "/{promptVersionId}/prompt-body", operation_id="GetPrompt2025VersionBody")
+@reads.get(_V1 + "/{promptVersionId}/prompt-body", operation_id="GetPrompt2025VersionBody")
 async def prompt_body(
     promptVersionId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[dict[str, Any]]:
@@ -374,7 +376,7 @@ async def prompt_body(
     return Result(data=version.prompt_body)
 
 
-@router.get(_V1 + "/body/{promptVersionId}/{token}", operation_id="GetPrompt2025SignedBody")
+@public.get(_V1 + "/body/{promptVersionId}/{token}", operation_id="GetPrompt2025SignedBody")
 async def signed_body(promptVersionId: str, token: str, store: StoreDep) -> JsonResponse:
     """A version's body, bare, at the credential-free URL given as ``s3_url``.
 

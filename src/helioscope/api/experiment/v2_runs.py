@@ -21,7 +21,8 @@ from helioscope.store.experiments import experiments
 from helioscope.store.log import scores
 from helioscope.store.prompts import legacy_prompts
 
-router = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
+writes = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
 
 
 class RunCells(BaseModel):
@@ -60,7 +61,7 @@ class ScoreV2(BaseModel):
     count: int
 
 
-@router.post("/{experimentId}/run", response_model=Result[RunStarted])
+@writes.post("/{experimentId}/run", response_model=Result[RunStarted])
 async def run_experiment(
     experimentId: str, body: RunCells, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
 ) -> Result[RunStarted]:
@@ -83,7 +84,7 @@ async def run_experiment(
     return Result(data=RunStarted(cells=len(cells)))
 
 
-@router.get("/{experimentId}/run/status", response_model=Result[RunStatus])
+@reads.get("/{experimentId}/run/status", response_model=Result[RunStatus])
 async def experiment_run_status(
     experimentId: str, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
 ) -> Result[RunStatus]:
@@ -116,7 +117,7 @@ def _score(aggregate: dict[str, Any]) -> ScoreV2:
     )
 
 
-@router.get("/{experimentId}/{promptVersionId}/scores", response_model=Result[dict[str, ScoreV2]])
+@reads.get("/{experimentId}/{promptVersionId}/scores", response_model=Result[dict[str, ScoreV2]])
 async def get_experiment_prompt_version_scores(
     experimentId: str, promptVersionId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[dict[str, ScoreV2]]:
@@ -132,7 +133,7 @@ async def get_experiment_prompt_version_scores(
     return Result(data={k: _score(v) for k, v in aggregates.items()})
 
 
-@router.get("/{experimentId}/{requestId}/{scoreKey}", response_model=Result[ScoreV2 | None])
+@reads.get("/{experimentId}/{requestId}/{scoreKey}", response_model=Result[ScoreV2 | None])
 async def get_experiment_score(
     experimentId: str, requestId: str, scoreKey: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[ScoreV2 | None]:

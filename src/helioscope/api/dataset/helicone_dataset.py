@@ -17,7 +17,8 @@ from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import MAX_PAGE
 from helioscope.store.experiments import datasets
 
-router = APIRouter(tags=["Dataset"], responses=ERROR_RESPONSES)
+reads = APIRouter(tags=["Dataset"], responses=ERROR_RESPONSES)
+writes = APIRouter(tags=["Dataset"], responses=ERROR_RESPONSES)
 
 Ids = list[str]
 
@@ -135,7 +136,7 @@ def shape_row(row: dict[str, Any]) -> HeliconeDatasetRow:
     )
 
 
-@router.post("/v1/helicone-dataset", response_model=Result[DatasetId])
+@writes.post("/v1/helicone-dataset", response_model=Result[DatasetId])
 async def add_helicone_dataset(
     body: NewHeliconeDatasetParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[DatasetId]:
@@ -147,7 +148,7 @@ async def add_helicone_dataset(
     return Result(data=DatasetId(datasetId=dataset_id))
 
 
-@router.post("/v1/helicone-dataset/query", response_model=Result[list[HeliconeDataset]])
+@reads.post("/v1/helicone-dataset/query", response_model=Result[list[HeliconeDataset]])
 async def query_helicone_dataset(
     body: DatasetsQuery, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[HeliconeDataset]]:
@@ -156,7 +157,7 @@ async def query_helicone_dataset(
     return Result(data=[shape_dataset(r) for r in rows])
 
 
-@router.post("/v1/helicone-dataset/{datasetId}/mutate", response_model=Result[None])
+@writes.post("/v1/helicone-dataset/{datasetId}/mutate", response_model=Result[None])
 async def mutate_helicone_dataset(
     datasetId: str, body: MutateParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -167,7 +168,7 @@ async def mutate_helicone_dataset(
     return Result(data=None)
 
 
-@router.post(
+@reads.post(
     "/v1/helicone-dataset/{datasetId}/query", response_model=Result[list[HeliconeDatasetRow]]
 )
 async def query_helicone_dataset_rows(
@@ -180,7 +181,7 @@ async def query_helicone_dataset_rows(
     return Result(data=[shape_row(r) for r in rows])
 
 
-@router.post("/v1/helicone-dataset/{datasetId}/count", response_model=Result[int])
+@reads.post("/v1/helicone-dataset/{datasetId}/count", response_model=Result[int])
 async def count_helicone_dataset_rows(
     datasetId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[int]:
@@ -188,7 +189,7 @@ async def count_helicone_dataset_rows(
     return Result(data=await store.org(key.organization_id).read(datasets.count, datasetId))
 
 
-@router.post("/v1/helicone-dataset/{datasetId}/request/{requestId}", response_model=Result[None])
+@writes.post("/v1/helicone-dataset/{datasetId}/request/{requestId}", response_model=Result[None])
 async def update_helicone_dataset_request(
     datasetId: str, requestId: str, body: EditedBodies, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -203,7 +204,7 @@ async def update_helicone_dataset_request(
     return Result(data=None)
 
 
-@router.post("/v1/helicone-dataset/{datasetId}/delete", response_model=Result[None])
+@writes.post("/v1/helicone-dataset/{datasetId}/delete", response_model=Result[None])
 async def delete_helicone_dataset(datasetId: str, key: ApiKeyDep, store: StoreDep) -> Result[None]:
     """Delete a dataset."""
     await store.org(key.organization_id).write(datasets.delete_dataset, datasetId)
@@ -230,7 +231,7 @@ def _jsonl_line(row: dict[str, Any], fmt: str) -> bytes:
     return orjson.dumps(line) + b"\n"
 
 
-@router.get("/v1/helicone-dataset/{datasetId}/export", response_class=StreamingResponse)
+@reads.get("/v1/helicone-dataset/{datasetId}/export", response_class=StreamingResponse)
 async def export_helicone_dataset(
     datasetId: str, key: ApiKeyDep, store: StoreDep, format: Literal["chat", "raw"] = "chat"
 ) -> StreamingResponse:

@@ -1,7 +1,7 @@
 """``/v1/helioscope/requests``: the request log in Helioscope's full shape, for the UI.
 
-Read-only (read scope). Filters, sorting and paging are Helicone's (``POST /v1/request/query``);
-the answer adds every stored field, and optionally the matching count, in one round trip.
+Filters, sorting and paging are Helicone's (``POST /v1/request/query``); the answer adds every
+stored field, and optionally the matching count, in one round trip.
 ``/news`` is the live tail's cheap question: "how many new since this moment?".
 """
 
@@ -26,7 +26,7 @@ from helioscope.errors import NotFound
 from helioscope.store import MAX_PAGE, RequestQuery
 from helioscope.store.log import requests
 
-router = APIRouter(
+reads = APIRouter(
     prefix="/v1/helioscope/requests", tags=["Helioscope UI"], responses=ERROR_RESPONSES
 )
 
@@ -57,7 +57,7 @@ class NewsQuery(BaseModel):
     since: AwareDatetime = Field(description="Count requests created after this moment.")
 
 
-@router.post("/query", response_model=Result[RequestPage])
+@reads.post("/query", response_model=Result[RequestPage])
 async def query_requests(body: RequestPageQuery, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """A page of the organization's requests, with every stored field (and the count if asked)."""
     query = RequestQuery(
@@ -74,7 +74,7 @@ async def query_requests(body: RequestPageQuery, key: ApiKeyDep, store: StoreDep
     return Result(data=RequestPage(requests=shaped, total=total))
 
 
-@router.post("/news", response_model=Result[News])
+@reads.post("/news", response_model=Result[News])
 async def news(body: NewsQuery, key: ApiKeyDep, store: StoreDep) -> Result[News]:
     """How many matching requests were created after ``since`` (at most 1000), and the latest."""
     found = await store.log.org(key.organization_id).read(requests.news, body.filter, body.since)
@@ -85,14 +85,14 @@ async def news(body: NewsQuery, key: ApiKeyDep, store: StoreDep) -> Result[News]
     return Result(data=News(count=found["count"], capped=found["capped"], latest=exact))
 
 
-@router.post("/by-ids", response_model=Result[list[HelioscopeRequest]])
+@reads.post("/by-ids", response_model=Result[list[HelioscopeRequest]])
 async def requests_by_ids(body: RequestIds, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """The organization's requests with these ids (others are left out), newest first."""
     rows = await store.log.org(key.organization_id).read(requests.requests_by_ids, body.requestIds)
     return Result(data=[to_helioscope_request(r) for r in rows])
 
 
-@router.get("/{requestId}", response_model=Result[HelioscopeRequest])
+@reads.get("/{requestId}", response_model=Result[HelioscopeRequest])
 async def get_request(
     requestId: str,
     key: ApiKeyDep,

@@ -27,7 +27,8 @@ from helioscope.store import PromptVersion, Store
 from helioscope.store.experiments import experiments
 from helioscope.store.prompts import legacy_prompts, legacy_versions
 
-router = APIRouter(prefix="/v1/prompt", tags=["Prompt"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/prompt", tags=["Prompt"], responses=ERROR_RESPONSES)
+writes = APIRouter(prefix="/v1/prompt", tags=["Prompt"], responses=ERROR_RESPONSES)
 
 _FILTER = "A filter tree: 'all', a leaf, or {left, operator, right}."
 
@@ -130,7 +131,7 @@ class MetadataResult(BaseModel):
     metadata: dict[str, Any]
 
 
-@router.post("/query", operation_id="GetPrompts")
+@reads.post("/query", operation_id="GetPrompts")
 async def query_prompts(
     body: PromptsQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PromptsResult]]:
@@ -141,7 +142,7 @@ async def query_prompts(
     return Result(data=[prompts_result(r["prompt"], r["major_version"]) for r in rows])
 
 
-@router.post("/create", operation_id="CreatePrompt")
+@writes.post("/create", operation_id="CreatePrompt")
 async def create_prompt(
     body: CreatePromptParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[CreatePromptResponse]:
@@ -153,7 +154,7 @@ async def create_prompt(
     return Result(data=CreatePromptResponse(id=prompt.id, prompt_version_id=version.id))
 
 
-@router.post("/{promptId}/query", operation_id="GetPrompt")
+@reads.post("/{promptId}/query", operation_id="GetPrompt")
 async def get_prompt(
     promptId: str, body: PromptQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[PromptResult]:
@@ -162,14 +163,14 @@ async def get_prompt(
     return Result(data=prompt_result(found["prompt"], found["versions"], found["last_used"]))
 
 
-@router.delete("/{promptId}", operation_id="DeletePrompt", status_code=204)
+@writes.delete("/{promptId}", operation_id="DeletePrompt", status_code=204)
 async def delete_prompt(promptId: str, key: ApiKeyDep, store: StoreDep) -> Response:
     """Delete a prompt and all its versions."""
     await store.prompts.org(key.organization_id).write(legacy_prompts.delete_prompt, promptId)
     return Response(status_code=204)
 
 
-@router.patch("/{promptId}/user-defined-id", operation_id="UpdatePromptUserDefinedId")
+@writes.patch("/{promptId}/user-defined-id", operation_id="UpdatePromptUserDefinedId")
 async def set_user_defined_id(
     promptId: str, body: UserDefinedIdParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
@@ -180,7 +181,7 @@ async def set_user_defined_id(
     return Result(data=None)
 
 
-@router.post("/version/{promptVersionId}/edit-label", operation_id="EditPromptVersionLabel")
+@writes.post("/version/{promptVersionId}/edit-label", operation_id="EditPromptVersionLabel")
 async def edit_label(
     promptVersionId: str, body: PromptEditSubversionLabelParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[MetadataResult]:
@@ -191,7 +192,7 @@ async def edit_label(
     return Result(data=MetadataResult(metadata=metadata))
 
 
-@router.post("/version/{promptVersionId}/edit-template", operation_id="EditPromptVersionTemplate")
+@writes.post("/version/{promptVersionId}/edit-template", operation_id="EditPromptVersionTemplate")
 async def edit_template(
     promptVersionId: str,
     body: PromptEditSubversionTemplateParams,
@@ -220,7 +221,7 @@ async def _subversion(
     return Result(data=version_result(version))
 
 
-@router.post("/version/{promptVersionId}/subversion", operation_id="CreateSubversion")
+@writes.post("/version/{promptVersionId}/subversion", operation_id="CreateSubversion")
 async def create_subversion(
     promptVersionId: str, body: PromptCreateSubversionParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[PromptVersionResult]:
@@ -228,7 +229,7 @@ async def create_subversion(
     return await _subversion(promptVersionId, body, key.organization_id, store)
 
 
-@router.post("/version/{promptVersionId}/subversion-from-ui", operation_id="CreateSubversionFromUi")
+@writes.post("/version/{promptVersionId}/subversion-from-ui", operation_id="CreateSubversionFromUi")
 async def create_subversion_from_ui(
     promptVersionId: str, body: PromptCreateSubversionParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[PromptVersionResult]:
@@ -236,7 +237,7 @@ async def create_subversion_from_ui(
     return await _subversion(promptVersionId, body, key.organization_id, store)
 
 
-@router.post("/version/{promptVersionId}/promote", operation_id="PromotePromptVersionToProduction")
+@writes.post("/version/{promptVersionId}/promote", operation_id="PromotePromptVersionToProduction")
 async def promote(
     promptVersionId: str, body: PromoteParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[PromptVersionResult]:
@@ -247,7 +248,7 @@ async def promote(
     return Result(data=version_result(version))
 
 
-@router.post("/version/{promptVersionId}/inputs/query", operation_id="GetInputs")
+@reads.post("/version/{promptVersionId}/inputs/query", operation_id="GetInputs")
 async def query_inputs(
     promptVersionId: str, body: InputsQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PromptInputRecord]]:
@@ -258,7 +259,7 @@ async def query_inputs(
     return Result(data=[input_record(r) for r in records])
 
 
-@router.get("/{promptId}/experiments", operation_id="GetPromptExperiments")
+@reads.get("/{promptId}/experiments", operation_id="GetPromptExperiments")
 async def prompt_experiments(
     promptId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PromptExperiment]]:
@@ -279,7 +280,7 @@ async def prompt_experiments(
     )
 
 
-@router.post("/{promptId}/versions/query", operation_id="GetPromptVersions")
+@reads.post("/{promptId}/versions/query", operation_id="GetPromptVersions")
 async def query_versions(
     promptId: str, body: PromptVersionsQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PromptVersionResult]]:
@@ -290,7 +291,7 @@ async def query_versions(
     return Result(data=[version_result(v) for v in versions])
 
 
-@router.get("/version/{promptVersionId}", operation_id="GetPromptVersion")
+@reads.get("/version/{promptVersionId}", operation_id="GetPromptVersion")
 async def get_version(
     promptVersionId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[PromptVersionResult]:
@@ -301,7 +302,7 @@ async def get_version(
     return Result(data=version_result(version))
 
 
-@router.delete("/version/{promptVersionId}", operation_id="DeletePromptVersion")
+@writes.delete("/version/{promptVersionId}", operation_id="DeletePromptVersion")
 async def delete_version(promptVersionId: str, key: ApiKeyDep, store: StoreDep) -> Result[None]:
     """Delete a version; the production version cannot be deleted (400)."""
     await store.prompts.org(key.organization_id).write(
@@ -310,7 +311,7 @@ async def delete_version(promptVersionId: str, key: ApiKeyDep, store: StoreDep) 
     return Result(data=None)
 
 
-@router.post("/{user_defined_id}/compile", operation_id="GetPromptVersionsCompiled")
+@reads.post("/{user_defined_id}/compile", operation_id="GetPromptVersionsCompiled")
 async def compile_prompt(
     user_defined_id: str,
     body: PromptVersiosQueryParamsCompiled,
@@ -336,7 +337,7 @@ async def compile_prompt(
     )
 
 
-@router.post("/{user_defined_id}/template", operation_id="GetPromptVersionTemplates")
+@reads.post("/{user_defined_id}/template", operation_id="GetPromptVersionTemplates")
 async def fill_template(
     user_defined_id: str,
     body: PromptVersiosQueryParamsCompiled,

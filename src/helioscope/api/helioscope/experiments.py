@@ -1,7 +1,4 @@
-"""``/v1/helioscope/experiments``: an experiment's name, which Helicone's API cannot change.
-
-Changing state, it needs the write scope.
-"""
+"""``/v1/helioscope/experiments``: an experiment's name, which Helicone's API cannot change."""
 
 from __future__ import annotations
 
@@ -10,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
 
-from helioscope.api.deps import LogKeyDep, StoreDep
+from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store.experiments import experiments
 
-router = APIRouter(
+writes = APIRouter(
     prefix="/v1/helioscope/experiments", tags=["Helioscope UI"], responses=ERROR_RESPONSES
 )
 
@@ -27,9 +24,9 @@ class ExperimentRename(BaseModel):
     )
 
 
-@router.patch("/{experimentId}", response_model=Result[None])
+@writes.patch("/{experimentId}", response_model=Result[None])
 async def rename_experiment(
-    experimentId: str, body: ExperimentRename, key: LogKeyDep, store: StoreDep
+    experimentId: str, body: ExperimentRename, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Rename an experiment of the caller's organization."""
     await store.org(key.organization_id).write(

@@ -11,8 +11,6 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from helioscope.api import experiment_query
-from helioscope.api._experiment_evaluators import add_evaluator_routes
 from helioscope.api._experiment_shapes import ExperimentId
 from helioscope.api._fields import Number
 from helioscope.api.deps import ApiKeyDep, StoreDep
@@ -22,8 +20,8 @@ from helioscope.store.experiments import experiments
 from helioscope.store.log import scores
 from helioscope.store.prompts import legacy_prompts
 
-router = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
-add_evaluator_routes(router)
+reads = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
+writes = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
 
 
 class NewEmptyExperiment(BaseModel):
@@ -80,7 +78,7 @@ class UpdateMeta(BaseModel):
     meta: dict[str, str]
 
 
-@router.post("/new-empty", response_model=Result[ExperimentId])
+@writes.post("/new-empty", response_model=Result[ExperimentId])
 async def create_new_empty_experiment(
     body: NewEmptyExperiment, key: ApiKeyDep, store: StoreDep
 ) -> Result[ExperimentId]:
@@ -91,7 +89,7 @@ async def create_new_empty_experiment(
     return Result(data=ExperimentId(experimentId=experiment_id))
 
 
-@router.post("", response_model=Result[ExperimentId])
+@writes.post("", response_model=Result[ExperimentId])
 async def create_new_experiment_old(
     body: NewExperimentParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[ExperimentId]:
@@ -106,7 +104,7 @@ async def create_new_experiment_old(
     return Result(data=ExperimentId(experimentId=experiment_id))
 
 
-@router.post("/hypothesis", response_model=Result[HypothesisId])
+@writes.post("/hypothesis", response_model=Result[HypothesisId])
 async def create_new_experiment_hypothesis(
     body: NewHypothesis, key: ApiKeyDep, store: StoreDep
 ) -> Result[HypothesisId]:
@@ -123,7 +121,7 @@ async def create_new_experiment_hypothesis(
     return Result(data=HypothesisId(hypothesisId=hypothesis_id))
 
 
-@router.post("/hypothesis/{hypothesisId}/scores/query", response_model=Result[HypothesisScores])
+@reads.post("/hypothesis/{hypothesisId}/scores/query", response_model=Result[HypothesisScores])
 async def get_experiment_hypothesis_scores(
     hypothesisId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[HypothesisScores]:
@@ -139,7 +137,7 @@ async def get_experiment_hypothesis_scores(
     return Result(data=HypothesisScores(runsCount=len(runs), scores=means))
 
 
-@router.post("/update-meta", response_model=Result[dict[str, Any]])
+@writes.post("/update-meta", response_model=Result[dict[str, Any]])
 async def update_experiment_meta(
     body: UpdateMeta, key: ApiKeyDep, store: StoreDep
 ) -> Result[dict[str, Any]]:
@@ -149,6 +147,3 @@ async def update_experiment_meta(
     meta = {**(found["meta"] or {}), **body.meta}
     await store.org(org).write(experiments.update_experiment, body.experimentId, meta=meta)
     return Result(data=meta)
-
-
-ROUTERS = (router, experiment_query.router)

@@ -1,0 +1,96 @@
+"""The ``API Key`` tag: the organization's keys, listed, created, renamed and revoked.
+
+A key's scope is Helicone's ``key_permissions``, ``rw`` (the default), ``r`` or ``w``: what each
+allows is in ``helioscope.api.access``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from helioscope.api.deps import ApiKeyDep, KeyCacheDep, StoreDep
+from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.errors import NotFound
+from helioscope.store import keys
+
+admin = APIRouter(prefix="/v1/api-keys", tags=["API Key"], responses=ERROR_RESPONSES)
+
+
+class CreateKeyBody(BaseModel):
+    """Body of ``POST /v1/api-keys``."""
+
+    api_key_name: str = Field(min_length=1, max_length=200)
+    key_permissions: Literal["rw", "r", "w"] = "rw"
+
+
+class RenameKeyBody(BaseModel):
+    """Body of ``PATCH /v1/api-keys/{apiKeyId}``."""
+
+    api_key_name: str = Field(min_length=1, max_length=200)
+
+
+class CreatedKey(BaseModel):
+    """A key just created: the clear key appears here once and is never stored."""
+
+    id: str
+    apiKey: str
+
+
+class ApiKeyRow(BaseModel):
+    """A key as listed (its hash is never returned)."""
+
+    id: int
+    api_key_name: str
+    key_permissions: str
+    created_at: dt.datetime
+    organization_id: str
+    soft_delete: bool = False
+
+
+@admin.get("", response_model=Result[list[ApiKeyRow]])
+@admin.get("/", response_model=Result[list[ApiKeyRow]], include_in_schema=False)
+async def get_api_keys(key: ApiKeyDep, store: StoreDep) -> Result[list[ApiKeyRow]]:
+    """The organization's live keys."""
+    rows = await store.org(key.organization_id).read(keys.list_api_keys)
+    return Result(data=[ApiKeyRow(**row) for row in rows])
+
+
+@admin.post("", response_model=CreatedKey)
+@admin.post("/", response_model=CreatedKey, include_in_schema=False)
+async def create_api_key(
+    body: CreateKeyBody, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
+) -> CreatedKey:
+    """Create a key with a scope; Helicone answers ``{id, apiKey}`` without an envelope."""
+    new = await store.org(key.organization_id).write(
+        keys.create_api_key, body.api_key_name, body.key_permissions
+    )
+    key_cache.invalidate()
+    return CreatedKey(id=str(new.id), apiKey=new.key)
+
+
+@admin.patch("/{apiKeyId}", response_model=Result[None])
+async def update_api_key(
+    apiKeyId: int, body: RenameKeyBody, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
+) -> Result[None]:
+    """Rename a key."""
+    if not await store.org(key.organization_id).write(
+        keys.rename_api_key, apiKeyId, body.api_key_name
+    ):
+        raise NotFound(f"API key {apiKeyId} not found")
+    key_cache.invalidate()
+    return Result(data=None)
+
+
+@admin.delete("/{apiKeyId}", response_model=Result[None])
+async def delete_api_key(
+    apiKeyId: int, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
+) -> Result[None]:
+    """Revoke a key: it stops working at once in this process (within 30 s in others)."""
+    if not await store.org(key.organization_id).write(keys.delete_api_key, apiKeyId):
+        raise NotFound(f"API key {apiKeyId} not found")
+    key_cache.invalidate()
+    return Result(data=None)

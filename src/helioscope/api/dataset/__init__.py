@@ -1,0 +1,1 @@
+"""``/v1/helicone-dataset`` and the older ``/v1/experiment/dataset``."""

@@ -1,0 +1,1 @@
+"""Logging without the proxy: the async log routes, traces (OTLP) and feedback."""

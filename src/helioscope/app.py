@@ -14,7 +14,7 @@ from helioscope._asgi import with_date
 from helioscope.api import ROUTERS, install_error_handlers
 from helioscope.api._fastlog import WORKER_LOG_ROUTES, serve_worker_log
 from helioscope.config import Settings
-from helioscope.gateway import Route
+from helioscope.gateway import AI_ROUTES, AiRoute, Route
 from helioscope.providers import ANTHROPIC, OPENAI
 from helioscope.services import Services
 from helioscope.ui import install_ui
@@ -55,6 +55,7 @@ class HelioscopeApp(FastAPI):
     """
 
     gateway_prefixes: tuple[tuple[str, Route], ...] = ()
+    ai_routes: dict[str, AiRoute] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve provider routes directly; everything else through FastAPI."""
@@ -70,6 +71,10 @@ class HelioscopeApp(FastAPI):
                     writer=services.writer,
                     limit=services.settings.max_request_body_bytes,
                 )
+                return
+            ai_route = self.ai_routes.get(path)
+            if ai_route is not None and scope["method"] == "POST":
+                await self.state.services.gateway.handle(ai_route, scope, receive, send)
                 return
             if not path.endswith(_API_SUFFIXES):  # Helicone's log and feedback routes
                 for prefix, route in self.gateway_prefixes:
@@ -102,4 +107,5 @@ def create_app(settings: Settings | None = None) -> HelioscopeApp:
         app.include_router(router)
     install_ui(app)
     app.gateway_prefixes = tuple((route.prefix + "/", route) for route in gateway_routes(settings))
+    app.ai_routes = {route.path: route for route in AI_ROUTES}
     return app

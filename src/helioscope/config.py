@@ -34,6 +34,19 @@ class Settings(BaseSettings):
         default="https://api.anthropic.com",
         description="Upstream origin for the `/anthropic` route.",
     )
+    google_base_url: str = Field(
+        default="https://generativelanguage.googleapis.com",
+        description="Upstream origin of Google Gemini calls made through the AI Gateway.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description=(
+            "Server secret that encrypts stored provider keys (AES-GCM, key derived with "
+            "HKDF); for example the output of `openssl rand -base64 32`. Unset: the vault "
+            "refuses to store keys. Changing it makes stored keys unreadable."
+        ),
+    )
     upstream_timeout_seconds: float = Field(
         default=1800.0,
         gt=0,

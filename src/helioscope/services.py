@@ -19,11 +19,13 @@ from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
 from helioscope.config import Settings
 from helioscope.experiments import ExperimentService, SandboxLimits
-from helioscope.gateway import Gateway, PromptApplier
+from helioscope.gateway import AiGateway, Gateway, PromptApplier
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
+from helioscope.providers.catalog import Catalog
 from helioscope.store import NewApiKey, Store
+from helioscope.vault import Vault
 
 logger = logging.getLogger("helioscope")
 
@@ -36,6 +38,8 @@ class Services:
         self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
         self.store = Store.open(settings.database_url)
         self.keys = KeyCache(self.store.find_api_key)
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+        self.vault = Vault(self.store, secret)
         self._writer: LogWriter | None = None
         self._gateway: Gateway | None = None
         self._webhooks: WebhookDispatcher | None = None
@@ -115,7 +119,6 @@ class Services:
             controls = build_controls(
                 store=self.store,
                 session=session,
-                upstream=upstream,
                 guard=self.guard,
                 redis_client=await _redis(stack, settings.redis_url),
                 redis_prefix=settings.redis_key_prefix,
@@ -123,13 +126,17 @@ class Services:
                 enqueue=self._writer.enqueue,
             )
             stack.push_async_callback(controls.settle)
+            self._writer.listeners.append(controls.cents.on_rows)  # u=cents, from the row's cost
+            prompts = PromptApplier(self.store.prompts, self.guard)
             self._gateway = Gateway(
                 keys=self.keys,
                 writer=self._writer,
                 upstream=upstream,
                 max_body_bytes=settings.max_request_body_bytes,
-                prompts=PromptApplier(self.store.prompts, self.guard),
+                prompts=prompts,
                 controls=controls,
+                vault=self.vault,
+                ai=self._ai_gateway(prompts),
             )
             self._experiments = _experiments(settings, self.store, self._writer, session)
             stack.push_async_callback(self._experiments.close)
@@ -137,6 +144,23 @@ class Services:
                 yield self
             finally:
                 self._gateway = None
+
+    def _ai_gateway(self, prompts: PromptApplier) -> AiGateway:
+        settings = self.settings
+        catalog = Catalog(
+            {
+                "openai": settings.openai_base_url,
+                "anthropic": settings.anthropic_base_url,
+                "google": settings.google_base_url,
+            }
+        )
+        return AiGateway(
+            keys=self.keys,
+            vault=self.vault,
+            catalog=catalog,
+            max_body_bytes=settings.max_request_body_bytes,
+            prompts=prompts,
+        )
 
     async def _start_notifications(self, stack: AsyncExitStack) -> None:
         # Entered before the writer, so they stop after it: the writer's last batches still

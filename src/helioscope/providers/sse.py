@@ -52,3 +52,42 @@ def json_events(events: list[SseEvent]) -> list[dict[str, Any]]:
         if isinstance(value, dict):
             out.append(value)
     return out
+
+
+class SseDecoder:
+    """Splits a stream of bytes into events as they arrive, whatever the network's chunking.
+
+    Translation reads a provider's stream event by event: a chunk may end mid-event (kept for
+    the next one) or hold several.
+    """
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> list[SseEvent]:
+        """The events completed by ``data``."""
+        buffer = self._buffer + data
+        if b"\r" in buffer:
+            buffer = buffer.replace(b"\r\n", b"\n")
+        end = buffer.rfind(b"\n\n")
+        if end < 0:
+            self._buffer = buffer
+            return []
+        self._buffer = buffer[end + 2 :]
+        return parse_sse(buffer[: end + 2].decode("utf-8", "replace"))
+
+    def close(self) -> list[SseEvent]:
+        """The last event, when the stream ended without its blank line."""
+        rest, self._buffer = self._buffer, b""
+        return parse_sse(rest.decode("utf-8", "replace")) if rest.strip() else []
+
+
+def sse_data(payload: Any, event: str | None = None) -> bytes:
+    """One event as bytes: ``event:`` when named, then ``data:`` holding ``payload`` as JSON."""
+    data = b"data: " + orjson.dumps(payload) + b"\n\n"
+    return b"event: " + event.encode() + b"\n" + data if event else data
+
+
+SSE_DONE = b"data: [DONE]\n\n"

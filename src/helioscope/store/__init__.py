@@ -7,6 +7,7 @@ from helioscope.store._sessions import SESSION_LIMIT, SessionQuery
 from helioscope.store._store import Store, is_transient
 from helioscope.store._timeseries import Buckets, TimeWindow
 from helioscope.store._users import MAX_USERS_PAGE, UserQuery
+from helioscope.store._vault import KeyChange, StoredProviderKey
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
 
 __all__ = [
@@ -17,11 +18,13 @@ __all__ = [
     "ApiKey",
     "Buckets",
     "EvalQuery",
+    "KeyChange",
     "LogRow",
     "NewApiKey",
     "Organization",
     "RequestQuery",
     "SessionQuery",
+    "StoredProviderKey",
     "Store",
     "TimeWindow",
     "UserQuery",

@@ -10,6 +10,7 @@ from helioscope.store import (
     _schema_gateway,  # noqa: F401  (gateway controls: response cache)
     _schema_insights,  # noqa: F401  (registers its tables)
     _schema_prompts,  # noqa: F401
+    _schema_vault,  # noqa: F401  (provider keys, proxy keys)
 )
 from helioscope.store._schema import metadata
 

@@ -20,6 +20,7 @@ from helioscope.store._metrics_facade import MetricsStore
 from helioscope.store._requests import RequestQuery
 from helioscope.store._scores import ScoreStore
 from helioscope.store._sessions import SessionQuery
+from helioscope.store._vault import VaultStore
 from helioscope.store.prompts import PromptStore
 from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
 
@@ -50,6 +51,8 @@ class Store:
         self.experiments = ExperimentStore(engine, self.writer_engine)
         self.experiment_tables = ExperimentTableStore(engine, self.writer_engine)
         self.scores = ScoreStore(engine)
+        # The vault: provider keys (ciphertext only) and proxy keys.
+        self.vault = VaultStore(engine, self.writer_engine)
 
     @classmethod
     def open(cls, database_url: str) -> Store:

@@ -7,6 +7,8 @@ server's base-URL settings), other providers at a ``config.baseUrl`` given with 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -14,7 +16,8 @@ import pytest
 from openai import AsyncOpenAI
 from pydantic import SecretStr
 
-from helioscope import Settings
+from helioscope import Settings, create_app
+from helioscope.services import Services
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
 
@@ -81,3 +84,37 @@ async def other_fake() -> AsyncIterator[FakeProvider]:
 def json_of(value: Any) -> Any:
     """A pydantic model (SDK object) as plain JSON data."""
     return value.model_dump(mode="json", exclude_none=True)
+
+
+@dataclass
+class InProcess:
+    """The app in this process (no socket), its services, one organization and an rw key."""
+
+    http: httpx.AsyncClient
+    services: Services
+    org_id: str
+    key: str
+
+    def auth(self, key: str | None = None) -> dict[str, str]:
+        """The Authorization header for ``key`` (default: the rw key)."""
+        return {"authorization": f"Bearer {key or self.key}"}
+
+
+@asynccontextmanager
+async def in_process(settings: Settings) -> AsyncIterator[InProcess]:
+    """The app with its lifespan running, reached through httpx's ASGI transport."""
+    app = create_app(settings)
+    services: Services = app.state.services
+    async with app.router.lifespan_context(app):
+        org = await services.store.get_or_create_org("acme")
+        key = await services.store.create_api_key(org.id)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://helioscope") as http:
+            yield InProcess(http, services, org.id, key.key)
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[InProcess]:
+    """The app in this process, with a vault secret."""
+    async with in_process(settings) as running:
+        yield running

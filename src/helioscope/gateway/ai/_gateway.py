@@ -21,7 +21,7 @@ import orjson
 
 from helioscope._asgi import Receive, Scope, read_body
 from helioscope.auth import WRITE, KeyCache, api_key_text
-from helioscope.errors import BadRequest
+from helioscope.errors import BadRequest, Unauthorized
 from helioscope.gateway._call import (
     AnthropicErrors,
     Attempt,
@@ -40,7 +40,7 @@ from helioscope.providers import ANTHROPIC, OPENAI
 from helioscope.providers.catalog import Auth, Catalog, find_provider
 from helioscope.providers.chat_parts import MappingError
 from helioscope.providers.mapping import Api, Mapping
-from helioscope.vault import OrgKeys, Vault
+from helioscope.vault import PROXY_KEY_PREFIX, OrgKeys, Vault
 
 _BODY_MAPPINGS = {"OPENAI": Api.CHAT, "RESPONSES": Api.RESPONSES, "NO_MAPPING": None}
 _FORWARDED_ANTHROPIC = ("anthropic-version", "anthropic-beta")
@@ -134,6 +134,8 @@ class AiGateway:
             body = expanded if expanded is not None else body
         check_body(route.api, body)
         keys = await self.vault.keys(api_key.organization_id)
+        if key_text is not None and key_text.startswith(PROXY_KEY_PREFIX):
+            keys = _bound(keys, api_key.id)
         targets = self.router.resolve(body.get("model"), keys)
         first = targets[0]
         capture = CallCapture(
@@ -223,6 +225,15 @@ class _Plan:
             request_json=provider_body,
             label=target.spec.id,
         )
+
+
+def _bound(keys: OrgKeys, api_key_id: int) -> OrgKeys:
+    """The keys a proxy key's calls use: its bound key stands for its provider."""
+    credential = keys.by_id.get(keys.bindings.get(api_key_id, ""))
+    if credential is None:
+        raise Unauthorized("this proxy key's provider key was deleted")
+    by_provider = {**keys.by_provider, credential.provider: credential}
+    return OrgKeys(keys.by_id, by_provider, keys.bindings, keys.loaded)
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,10 @@ class Services:
             await self.store.migrate()
             await self._bootstrap()
             await self._start_notifications(stack)
+            # Writer listeners start tasks for each stored batch, the last ones while the writer
+            # drains at shutdown: they are waited for after it, before the store closes.
+            after_writer: list[Callable[[], Awaitable[None]]] = []
+            stack.push_async_callback(_settle, after_writer)
             self._writer = await stack.enter_async_context(
                 LogWriter(
                     self.store,
@@ -125,7 +129,7 @@ class Services:
                 detector=settings.prompt_injection_detector,
                 enqueue=self._writer.enqueue,
             )
-            stack.push_async_callback(controls.settle)
+            after_writer.append(controls.settle)  # cache writes, and cents charged by the writer
             self._writer.listeners.append(controls.cents.on_rows)  # u=cents, from the row's cost
             prompts = PromptApplier(self.store.prompts, self.guard)
             self._gateway = Gateway(
@@ -140,6 +144,7 @@ class Services:
             )
             self._experiments = _experiments(settings, self.store, self._writer, session)
             stack.push_async_callback(self._experiments.close)
+            after_writer.append(self._experiments.online.close)
             try:
                 yield self
             finally:
@@ -194,6 +199,12 @@ class Services:
             file=sys.stdout,
             flush=True,
         )
+
+
+async def _settle(waits: list[Callable[[], Awaitable[None]]]) -> None:
+    """Wait for the work the writer's listeners started (the writer has stopped)."""
+    for wait in waits:
+        await wait()
 
 
 async def _redis(stack: AsyncExitStack, url: str | None) -> Any:

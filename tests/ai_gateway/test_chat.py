@@ -194,3 +194,23 @@ async def test_a_known_compatible_provider_at_its_configured_address(
     assert other_fake.last.headers["authorization"] == "Bearer gsk-groq"
     row = await stored(keyed, raw.headers["helicone-id"])
     assert row["provider"] == "GROQ"
+
+
+async def test_an_azure_deployment(keyed: Running, other_fake: FakeProvider) -> None:
+    from tests.ai_gateway.conftest import store_key
+
+    config = {"baseUri": other_fake.url, "deploymentName": "prod-4o", "apiVersion": "2024-10-21"}
+    await store_key(keyed, "azure", "az-key", config)
+    async with ai_client(keyed) as client:
+        raw = await client.chat.completions.with_raw_response.create(
+            model="gpt-4o/azure", messages=HELLO
+        )
+    assert raw.parse().choices[0].message.content == "Hello from the fake provider."
+    sent = other_fake.last
+    assert (sent.path, sent.query) == (
+        "/openai/deployments/prod-4o/chat/completions",
+        "api-version=2024-10-21",
+    )
+    assert sent.headers["api-key"] == "az-key" and "authorization" not in sent.headers
+    row = await stored(keyed, raw.headers["helicone-id"])
+    assert row["provider"] == "AZURE"

@@ -19,9 +19,12 @@ import orjson
 from helioscope.providers.chat_parts import (
     ChatChunks,
     MappingError,
+    Turn,
     chat_usage,
+    fold_turns,
     image_source,
     text_of,
+    tool_calls,
 )
 from helioscope.providers.errors import from_anthropic
 
@@ -65,50 +68,22 @@ def _assistant_blocks(message: dict[str, Any], where: str) -> list[dict[str, Any
     text = text_of(message.get("content"))
     if text:
         blocks.append({"type": "text", "text": text})
-    for call in message.get("tool_calls") or []:
-        function = call.get("function") if isinstance(call, dict) else None
-        if not isinstance(function, dict):
-            raise MappingError(f"{where}.tool_calls: each call needs a function")
-        try:
-            arguments = orjson.loads(function.get("arguments") or "{}")
-        except orjson.JSONDecodeError:
-            raise MappingError(f"{where}.tool_calls: arguments must be JSON") from None
-        blocks.append(
-            {
-                "type": "tool_use",
-                "id": call.get("id"),
-                "name": function.get("name"),
-                "input": arguments,
-            }
-        )
+    for call_id, name, arguments in tool_calls(message, where):
+        blocks.append({"type": "tool_use", "id": call_id, "name": name, "input": arguments})
     return blocks
 
 
-def _turns(messages: list[Any]) -> tuple[list[str], list[dict[str, Any]]]:
-    """The system texts and the alternating turns of a chat's messages."""
-    system: list[str] = []
-    turns: list[dict[str, Any]] = []
-    for index, message in enumerate(messages):
-        where = f"messages[{index}]"
-        role = message.get("role")
-        if role in ("system", "developer"):
-            system.append(text_of(message.get("content")))
-            continue
-        if role == "user":
-            role, blocks = "user", _user_blocks(message.get("content"), where)
-        elif role == "assistant":
-            blocks = _assistant_blocks(message, where)
-        elif role == "tool":
-            result = {"type": "tool_result", "tool_use_id": message.get("tool_call_id")}
-            blocks = [{**result, "content": text_of(message.get("content"))}]
-            role = "user"
-        else:
-            raise MappingError(f"{where}.role {role!r} cannot go to Anthropic")
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"].extend(blocks)
-        else:
-            turns.append({"role": role, "content": blocks})
-    return system, turns
+def _turn(message: dict[str, Any], where: str) -> Turn:
+    """One chat message as an Anthropic turn: its role and content blocks."""
+    role = message.get("role")
+    if role == "user":
+        return "user", _user_blocks(message.get("content"), where)
+    if role == "assistant":
+        return "assistant", _assistant_blocks(message, where)
+    if role == "tool":
+        result = {"type": "tool_result", "tool_use_id": message.get("tool_call_id")}
+        return "user", [{**result, "content": text_of(message.get("content"))}]
+    raise MappingError(f"{where}.role {role!r} cannot go to Anthropic")
 
 
 def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
@@ -126,7 +101,7 @@ def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
 
 def chat_to_anthropic(chat: dict[str, Any], model: str) -> dict[str, Any]:
     """A chat completion request as a Messages API request for ``model``."""
-    system, turns = _turns(chat["messages"])
+    system, turns = fold_turns(chat["messages"], "content", _turn)
     body: dict[str, Any] = {
         "model": model,
         "messages": turns,

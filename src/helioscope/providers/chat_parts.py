@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 
 class MappingError(ValueError):
@@ -44,6 +47,47 @@ def image_source(url: Any, where: str) -> tuple[str, str | None]:
     extension = url.rsplit("?", 1)[0].rsplit(".", 1)[-1].lower()
     media = {"png": "image/png", "gif": "image/gif", "webp": "image/webp"}.get(extension)
     return media or "image/jpeg", None
+
+
+def tool_calls(message: dict[str, Any], where: str) -> list[tuple[Any, Any, Any]]:
+    """An assistant message's tool calls: ``(id, function name, parsed arguments)``."""
+    calls = []
+    for call in message.get("tool_calls") or []:
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict):
+            raise MappingError(f"{where}.tool_calls: each call needs a function")
+        try:
+            arguments = orjson.loads(function.get("arguments") or "{}")
+        except orjson.JSONDecodeError:
+            raise MappingError(f"{where}.tool_calls: arguments must be JSON") from None
+        calls.append((call.get("id"), function.get("name"), arguments))
+    return calls
+
+
+Turn = tuple[str, list[dict[str, Any]]]  # a provider role, and the pieces of its content
+
+
+def fold_turns(
+    messages: list[Any], key: str, turn: Callable[[dict[str, Any], str], Turn]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """A chat's system texts, and its other messages as alternating turns.
+
+    ``turn`` maps one message (not a system or developer one) to its provider role and pieces;
+    consecutive messages of one role merge into one turn (under ``key``), as Anthropic and
+    Gemini both want the roles to alternate (tool results follow as the user's).
+    """
+    system: list[str] = []
+    turns: list[dict[str, Any]] = []
+    for index, message in enumerate(messages):
+        if message.get("role") in ("system", "developer"):
+            system.append(text_of(message.get("content")))
+            continue
+        role, pieces = turn(message, f"messages[{index}]")
+        if turns and turns[-1]["role"] == role:
+            turns[-1][key].extend(pieces)
+        else:
+            turns.append({"role": role, key: pieces})
+    return system, turns
 
 
 def chat_usage(

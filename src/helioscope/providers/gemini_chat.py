@@ -20,9 +20,12 @@ import orjson
 from helioscope.providers.chat_parts import (
     ChatChunks,
     MappingError,
+    Turn,
     chat_usage,
+    fold_turns,
     image_source,
     text_of,
+    tool_calls,
 )
 from helioscope.providers.errors import from_gemini
 
@@ -74,16 +77,9 @@ def _model_parts(message: dict[str, Any], names: dict[str, str], where: str) -> 
     text = text_of(message.get("content"))
     if text:
         parts.append({"text": text})
-    for call in message.get("tool_calls") or []:
-        function = call.get("function") if isinstance(call, dict) else None
-        if not isinstance(function, dict):
-            raise MappingError(f"{where}.tool_calls: each call needs a function")
-        try:
-            args = orjson.loads(function.get("arguments") or "{}")
-        except orjson.JSONDecodeError:
-            raise MappingError(f"{where}.tool_calls: arguments must be JSON") from None
-        names[str(call.get("id"))] = str(function.get("name"))
-        parts.append({"functionCall": {"name": function.get("name"), "args": args}})
+    for call_id, name, arguments in tool_calls(message, where):
+        names[str(call_id)] = str(name)
+        parts.append({"functionCall": {"name": name, "args": arguments}})
     return parts
 
 
@@ -101,28 +97,19 @@ def _tool_result(message: dict[str, Any], names: dict[str, str], where: str) -> 
 
 
 def _contents(messages: list[Any]) -> tuple[list[str], list[dict[str, Any]]]:
-    system: list[str] = []
-    contents: list[dict[str, Any]] = []
-    names: dict[str, str] = {}  # tool call id -> function name
-    for index, message in enumerate(messages):
-        where = f"messages[{index}]"
+    names: dict[str, str] = {}  # tool call id -> function name, for the results that follow
+
+    def turn(message: dict[str, Any], where: str) -> Turn:
         role = message.get("role")
-        if role in ("system", "developer"):
-            system.append(text_of(message.get("content")))
-            continue
         if role == "user":
-            role, parts = "user", _user_parts(message.get("content"), where)
-        elif role == "assistant":
-            role, parts = "model", _model_parts(message, names, where)
-        elif role == "tool":
-            role, parts = "user", [_tool_result(message, names, where)]
-        else:
-            raise MappingError(f"{where}.role {role!r} cannot go to Gemini")
-        if contents and contents[-1]["role"] == role:
-            contents[-1]["parts"].extend(parts)
-        else:
-            contents.append({"role": role, "parts": parts})
-    return system, contents
+            return "user", _user_parts(message.get("content"), where)
+        if role == "assistant":
+            return "model", _model_parts(message, names, where)
+        if role == "tool":
+            return "user", [_tool_result(message, names, where)]
+        raise MappingError(f"{where}.role {role!r} cannot go to Gemini")
+
+    return fold_turns(messages, "parts", turn)
 
 
 def _tool_config(choice: Any) -> dict[str, Any] | None:

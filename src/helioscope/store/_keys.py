@@ -46,11 +46,10 @@ async def count_orgs(conn: AsyncConnection) -> int:
     return int((await conn.execute(select(func.count()).select_from(organization))).scalar_one())
 
 
-async def create_api_key(
-    conn: AsyncConnection, org_id: str, name: str, permissions: str
-) -> NewApiKey:
-    """Store the hash of a fresh key and return the clear key (the only time it exists)."""
-    key = generate_api_key()
+async def insert_api_key(
+    conn: AsyncConnection, org_id: str, name: str, permissions: str, key: str
+) -> int:
+    """Store the hash of ``key``; its id."""
     result = await conn.execute(
         api_key.insert()
         .values(
@@ -62,7 +61,16 @@ async def create_api_key(
         )
         .returning(api_key.c.id)
     )
-    return NewApiKey(id=int(result.scalar_one()), organization_id=org_id, key=key)
+    return int(result.scalar_one())
+
+
+async def create_api_key(
+    conn: AsyncConnection, org_id: str, name: str, permissions: str
+) -> NewApiKey:
+    """Store the hash of a fresh key and return the clear key (the only time it exists)."""
+    key = generate_api_key()
+    key_id = await insert_api_key(conn, org_id, name, permissions, key)
+    return NewApiKey(id=key_id, organization_id=org_id, key=key)
 
 
 async def find_api_key(conn: AsyncConnection, key_hash: str) -> ApiKey | None:

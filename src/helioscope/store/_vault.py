@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from helioscope.store._keys import hash_api_key
+from helioscope.store._keys import insert_api_key
 from helioscope.store._schema import api_key
 from helioscope.store._schema_vault import provider_key as pk
 from helioscope.store._schema_vault import proxy_key
@@ -146,20 +146,8 @@ class VaultStore:
 
         Returns the id of its ``helicone_api_keys`` row. Only the key's hash is stored.
         """
-        now = dt.datetime.now(dt.UTC)
         async with self._writer.begin() as conn:
-            result = await conn.execute(
-                api_key.insert()
-                .values(
-                    api_key_hash=hash_api_key(clear_key),
-                    api_key_name=name,
-                    organization_id=org_id,
-                    key_permissions="w",
-                    created_at=now,
-                )
-                .returning(api_key.c.id)
-            )
-            key_id = int(result.scalar_one())
+            key_id = await insert_api_key(conn, org_id, name, "w", clear_key)
             await conn.execute(
                 proxy_key.insert().values(
                     id=proxy_id,
@@ -167,7 +155,7 @@ class VaultStore:
                     api_key_id=key_id,
                     provider_key_id=provider_key_id,
                     proxy_key_name=name,
-                    created_at=now,
+                    created_at=dt.datetime.now(dt.UTC),
                 )
             )
         return key_id

@@ -4,7 +4,8 @@ OpenAI chat completions (JSON and SSE, tool calls), completions, embeddings and 
 API; Anthropic Messages (JSON and SSE, ``tool_use``); Google Gemini ``generateContent`` and
 ``streamGenerateContent``. It answers deterministically, so tests can assert exact tokens and
 bodies, and refuses malformed Anthropic and Gemini bodies as those providers do (``_checks``).
-Any OpenAI-compatible provider is the same fake under another URL.
+Any OpenAI-compatible provider is the same fake under another URL (Azure OpenAI's deployment
+paths included).
 
 Each request may steer it with headers (which a gateway forwards like any other header):
 
@@ -97,6 +98,12 @@ class FakeProvider:
                 Route("/v1/models", self._models, methods=["GET"]),
                 Route("/v1/moderations", self._moderations, methods=["POST"]),
                 Route("/v1beta/models/{target}", self._gemini, methods=["POST"]),
+                # Azure OpenAI: the deployment in the path, the API version in the query.
+                Route(
+                    "/openai/deployments/{deployment}/chat/completions",
+                    self._chat,
+                    methods=["POST"],
+                ),
             ]
         )
 

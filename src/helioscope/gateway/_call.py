@@ -8,7 +8,7 @@ after the controls have run, because they may change the body (token limits).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -100,9 +100,10 @@ class Call:
     screenable: bool = False  # an OpenAI chat body: LLM security and moderation apply
     extra: Headers = field(default_factory=list)  # response headers the gateway adds
     # Set by the controls before the call, read by them after it.
-    free_cache_keys: list[str] = field(default_factory=list)
+    # (Empty tuples, not lists, as defaults: a plain call builds no list it will not use.)
+    free_cache_keys: Sequence[str] = ()
     bucket: str | None = None  # the rate-limit bucket the call drew from
-    stored_headers: list[tuple[str, str]] = field(default_factory=list)  # for the cache entry
+    stored_headers: Sequence[tuple[str, str]] = ()  # for the cache entry
     client_chunks: list[bytes] | None = None  # what the client got, when it was mapped
 
     def answered_chunks(self) -> list[bytes]:

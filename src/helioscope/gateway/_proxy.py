@@ -98,7 +98,7 @@ class Gateway:
     async def handle(
         self, route: Route | AiRoute, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        """Serve one call end to end; errors before the call is accepted are answered unlogged."""
+        """Serve one call end to end and hand it to the log (unless it could not be accepted)."""
         started_at, started = dt.datetime.now(dt.UTC), time.perf_counter()
         try:
             if isinstance(route, AiRoute):
@@ -109,27 +109,23 @@ class Gateway:
         except HelioscopeError as exc:
             await route.errors.send(send, exc.status, exc.message, [])
             return
-        try:
-            await self.serve(call, receive, send)
-        finally:
-            call.capture.ended = call.capture.ended or time.perf_counter()
-            self.writer.enqueue(call.capture)
-
-    async def serve(self, call: Call, receive: Receive, send: Send) -> None:
-        """Controls before; the upstream attempt(s) with fallback; the relay; controls after."""
+        # The sequence: controls before; the upstream attempt(s), with retries and fallback;
+        # the relay; controls after. (In one function: each coroutine layer costs the hot path.)
         controls = self.controls if call.controls is not None else None
         try:
             if controls is not None and await controls.before(call, send):
                 return  # answered by the controls: a cache hit, a 429, a refused prompt
             opened = await self._open(call, send)
-        except HelioscopeError as exc:
+            if opened is not None:
+                await relay(opened.response, opened.attempt.mapping, call, receive, send)
+            if controls is not None:
+                controls.after(call)
+        except HelioscopeError as exc:  # before a byte was sent: from the controls or the plan
             call.capture.status, call.capture.error = exc.status, exc.message
             await call.errors.send(send, exc.status, exc.message, call.extra)
-            return
-        if opened is not None:
-            await relay(opened.response, opened.attempt.mapping, call, receive, send)
-        if controls is not None:
-            controls.after(call)
+        finally:
+            call.capture.ended = call.capture.ended or time.perf_counter()
+            self.writer.enqueue(call.capture)
 
     async def _open(self, call: Call, send: Send) -> Opened | None:
         """The upstream response the call goes on with; None when none could be had (answered)."""
@@ -240,8 +236,8 @@ def _proxy_plan(
 ) -> Callable[[], list[Attempt]]:
     """The attempts of a provider-route call: its upstream, or its Helicone-Fallbacks entries."""
 
-    def plan() -> list[Attempt]:
-        attempt = Attempt(
+    def attempt() -> Attempt:
+        return Attempt(
             method,
             url,
             headers,
@@ -249,9 +245,14 @@ def _proxy_plan(
             capture.provider,
             request_json=capture.request_json,
         )
+
+    if controls is None:  # the body is final: one attempt, made now (the hot path)
+        return [attempt()].copy
+
+    def plan() -> list[Attempt]:
         if controls is not None and controls.fallbacks:
-            return fallback_attempts(attempt, controls.fallbacks, url[base_length:])
-        return [attempt]
+            return fallback_attempts(attempt(), controls.fallbacks, url[base_length:])
+        return [attempt()]
 
     return plan
 
@@ -264,6 +265,6 @@ def _answered_by(call: Call, opened: Opened, count: int) -> None:
     if attempt.body is not capture.request_body:
         capture.request_body, capture.request_json = attempt.body, attempt.request_json
     if count > 1 or (call.controls is not None and call.controls.fallbacks):
-        call.extra.append((b"helicone-fallback-index", str(opened.index).encode()))
+        call.extra.append((b"helicone-fallback-index", str(opened.position).encode()))
     if attempt.label:
         call.extra.append((b"helicone-provider", attempt.label.encode()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 
 from helioscope._asgi import Message, Receive, Send, http_date
 from helioscope.gateway._call import Call
@@ -44,17 +45,16 @@ def _headers(response: UpstreamResponse, drop: frozenset[bytes], call: Call) -> 
     return headers
 
 
-async def relay(
+def relay(
     response: UpstreamResponse, mapping: Mapping | None, call: Call, receive: Receive, send: Send
-) -> None:
-    """Relay ``response`` to the client (mapped when ``mapping`` says so); then release it."""
-    try:
-        if mapping is None or mapping.native:
-            await _relay_as_is(response, call, receive, send)
-        else:
-            await _relay_mapped(response, mapping, call, receive, send)
-    finally:
-        response.release()
+) -> Awaitable[None]:
+    """Relay ``response`` to the client (mapped when ``mapping`` says so), then release it.
+
+    (A plain function returning the relay to await: one coroutine layer less on the hot path.)
+    """
+    if mapping is None or mapping.native:
+        return _relay_as_is(response, call, receive, send)
+    return _relay_mapped(response, mapping, call, receive, send)
 
 
 async def _relay_as_is(
@@ -66,11 +66,14 @@ async def _relay_as_is(
     headers.extend(call.extra)
     capture.content_encoding = response.header("content-encoding")
     capture.is_stream = response.content_type == "text/event-stream"
-    if not capture.is_stream and response.content_length is not None:
-        await _relay_whole(response, call, send, headers)
-        return
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await _stream(response, capture, receive, send, None, [])
+    try:
+        if not capture.is_stream and response.content_length is not None:
+            await _relay_whole(response, call, send, headers)
+            return
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await _stream(response, capture, receive, send, None, [])
+    finally:
+        response.release()
 
 
 async def _stream(
@@ -129,6 +132,15 @@ async def _pump(
 
 
 async def _relay_mapped(
+    response: UpstreamResponse, mapping: Mapping, call: Call, receive: Receive, send: Send
+) -> None:
+    try:
+        await _map(response, mapping, call, receive, send)
+    finally:
+        response.release()
+
+
+async def _map(
     response: UpstreamResponse, mapping: Mapping, call: Call, receive: Receive, send: Send
 ) -> None:
     capture = call.capture

@@ -118,7 +118,7 @@ class GatewayControls:
             entry = CachedResponse(
                 request_id=capture.request_id,
                 status=capture.status,
-                headers=call.stored_headers,
+                headers=list(call.stored_headers),
                 chunks=list(call.answered_chunks()),
                 latency_ms=round(((capture.ended or capture.started) - capture.started) * 1000),
                 is_stream=capture.is_stream,

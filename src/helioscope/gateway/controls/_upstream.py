@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 import orjson
 
@@ -42,13 +43,12 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
-@dataclass(slots=True)
-class Opened:
+class Opened(NamedTuple):
     """The upstream response a call goes on with, the attempt that gave it, and how."""
 
     response: UpstreamResponse
     attempt: Attempt
-    index: int  # of the attempt in the plan
+    position: int  # of the attempt in the plan
     retries: int = 0
 
 

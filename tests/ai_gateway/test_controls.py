@@ -135,3 +135,14 @@ async def test_llm_security_and_moderation_screen_ai_gateway_calls(
     # Moderation asks OpenAI with the organization's stored OpenAI key; nothing reached Anthropic.
     assert [c.path for c in fake.calls] == ["/v1/moderations"]
     assert fake.last.headers["authorization"] == "Bearer sk-openai-stored-ABC123"
+
+
+async def test_the_token_limit_fallback_picks_the_chains_second_entry(
+    keyed: Running, fake: FakeProvider
+) -> None:
+    long = [{"role": "user", "content": "word " * 9000}]  # ~11k tokens: past gpt-4's 8k
+    body = {"model": "gpt-4/openai,gpt-4o/openai", "messages": long}
+    response = await _chat(keyed, body, **{"Helicone-Token-Limit-Exception-Handler": "fallback"})
+    assert response.status_code == 200
+    assert fake.last.json()["model"] == "gpt-4o"
+    assert len(fake.calls) == 1

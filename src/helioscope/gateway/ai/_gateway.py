@@ -152,7 +152,7 @@ class AiGateway:
             started=started[1],
             request_referrer=REFERRER,
         )
-        plan = _Plan(self.router, route.api, native_only, capture, keys, incoming)
+        plan = _Plan(self.router, route.api, native_only, capture, keys, incoming, targets)
         call = Call(
             "POST", capture, plan, controls, route.errors, cache_url=f"{REFERRER}:{route.path}"
         )
@@ -182,6 +182,7 @@ class _Plan:
         capture: CallCapture,
         keys: OrgKeys,
         incoming: Incoming,
+        targets: list[Target],
     ) -> None:
         self.router = router
         self.api = api
@@ -189,14 +190,16 @@ class _Plan:
         self.capture = capture
         self.keys = keys
         self.forward = [(k, v) for k, v in incoming.forward if k in _FORWARDED_ANTHROPIC]
+        self.model = capture.request_json.get("model")
+        self.targets = targets  # resolved from ``model`` when the call was accepted
 
     def __call__(self) -> list[Attempt]:
         body = self.capture.request_json
         created = int(time.time())
-        return [
-            self._attempt(t, body, created)
-            for t in self.router.resolve(body.get("model"), self.keys)
-        ]
+        targets = self.targets
+        if body.get("model") != self.model:  # a control changed it (token-limit fallback)
+            targets = self.router.resolve(body.get("model"), self.keys)
+        return [self._attempt(t, body, created) for t in targets]
 
     def _attempt(self, target: Target, body: dict[str, Any], created: int) -> Attempt:
         mapping = Mapping(self.api, target.spec, {**body, "model": target.model}, created)

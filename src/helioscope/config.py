@@ -15,7 +15,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Everything Helioscope can be configured with."""
 
-    model_config = SettingsConfigDict(env_prefix="HELIOSCOPE_", extra="ignore")
+    # Errors name the setting, never its value: values hold secrets (HELIOSCOPE_SECRET_KEY,
+    # passwords in database URLs).
+    model_config = SettingsConfigDict(
+        env_prefix="HELIOSCOPE_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         default="sqlite:///helioscope.db",

@@ -47,8 +47,15 @@ async def test_a_stored_key_reaches_the_provider_and_nothing_else(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    for provider, key in SECRET_KEYS.items():
-        await store_key(helioscope, provider, key)
+    # One through Helicone's Vault route, one through its provider-key route.
+    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+        added = await http.post(
+            "/v1/vault/add",
+            json={"key": SECRET_KEYS["openai"], "provider": "openai"},
+            headers={"authorization": f"Bearer {helioscope.key}"},
+        )
+        assert added.status_code == 200
+    await store_key(helioscope, "anthropic", SECRET_KEYS["anthropic"])
     async with ai_client(helioscope) as client:
         await client.chat.completions.create(model="gpt-4o-mini", messages=HELLO)
         assert fake.last.headers["authorization"] == f"Bearer {SECRET_KEYS['openai']}"

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.query import NOW, ORG, fill, timed
 from helioscope.store import Buckets, Store, TimeWindow, UserQuery
+from helioscope.store.log import metrics, properties, users
 
 
 async def as_list(result: Awaitable[Any]) -> list[Any]:
@@ -38,45 +39,55 @@ async def main(args: argparse.Namespace) -> None:
         store = Store.open(url)
         await store.migrate()
         await fill(store, args.rows, max(1, args.rows // 50))
-        m, r = store.metrics, args.runs
+        log, r = store.log.org(ORG), args.runs
         month = TimeWindow(NOW - dt.timedelta(days=30), NOW)
         week = TimeWindow(NOW - dt.timedelta(days=7), NOW)
         day, hour = Buckets("day", 300), Buckets("hour", 300)
         prod = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
-        await timed("totals (30 days)", r, lambda: as_list(m.totals(ORG, "all", month)))
-        await timed("totals (30 days, env=prod)", r, lambda: as_list(m.totals(ORG, prod, month)))
+        await timed("totals (30 days)", r, lambda: as_list(log.read(metrics.totals, "all", month)))
+        await timed(
+            "totals (30 days, env=prod)", r, lambda: as_list(log.read(metrics.totals, prod, month))
+        )
         await timed(
             "requests per day (30 days)",
             r,
-            lambda: m.over_time(ORG, "all", month, day, ["count", "cost", "errors"]),
+            lambda: log.read(metrics.over_time, "all", month, day, ["count", "cost", "errors"]),
         )
         await timed(
-            "requests per hour (7 days)", r, lambda: m.over_time(ORG, "all", week, hour, ["count"])
+            "requests per hour (7 days)",
+            r,
+            lambda: log.read(metrics.over_time, "all", week, hour, ["count"]),
         )
         await timed(
             "status per day (30 days)",
             r,
-            lambda: m.over_time(ORG, "all", month, day, ["count"], "status"),
+            lambda: log.read(metrics.over_time, "all", month, day, ["count"], "status"),
         )
         await timed(
             "latency quantiles per day (30 days)",
             r,
-            lambda: m.quantiles(ORG, "all", month, day, "latency"),
+            lambda: log.read(metrics.quantiles, "all", month, day, "latency"),
         )
         await timed(
-            "models breakdown (30 days)", r, lambda: m.breakdown(ORG, "all", month, "model", 0, 100)
+            "models breakdown (30 days)",
+            r,
+            lambda: log.read(metrics.breakdown, "all", month, "model", 0, 100),
         )
         await timed(
             "user metrics page (100, by cost)",
             r,
-            lambda: as_list(m.user_metrics(ORG, UserQuery(limit=100, sort={"cost": "desc"}))),
+            lambda: as_list(
+                log.read(users.user_metrics, UserQuery(limit=100, sort={"cost": "desc"}))
+            ),
         )
-        await timed("property keys", r, lambda: m.property_keys(ORG))
-        await timed("property values search", r, lambda: m.property_values(ORG, "feature", "1"))
+        await timed("property keys", r, lambda: log.read(properties.property_keys))
+        await timed(
+            "property values search", r, lambda: log.read(properties.search_values, "feature", "1")
+        )
         await timed(
             "property over time (feature, 30 days)",
             r,
-            lambda: m.property_over_time(ORG, "feature", "all", month, day),
+            lambda: log.read(properties.over_time, "feature", "all", month, day),
         )
         await store.close()
 

@@ -24,6 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from helioscope.store import LogRow, RequestQuery, SessionQuery, Store
+from helioscope.store.log import requests, sessions
 
 ORG = "00000000-0000-4000-8000-0000000bench"
 NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -87,7 +88,7 @@ async def fill(store: Store, total: int, sessions: int) -> None:
     batch = 5000
     started = time.perf_counter()
     for start in range(0, total, batch):
-        await store.insert_log_rows(
+        await store.log.write_batch(
             make_rows(start, min(batch, total - start), sessions, total, 30 * 86400, rng)
         )
         if start and start % 100_000 == 0:
@@ -127,13 +128,21 @@ async def main(args: argparse.Namespace) -> None:
         prod = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
         costly = {"sessions_request_response_rmt": {"session_total_cost": {"gt": 0.05}}}
         r = args.runs
-        await timed("session query (30 days, all)", r, lambda: store.query_sessions(ORG, month))
-        await timed("session query (7 days, all)", r, lambda: store.query_sessions(ORG, week))
+        await timed(
+            "session query (30 days, all)",
+            r,
+            lambda: store.log.org(ORG).read(sessions.query_sessions, month),
+        )
+        await timed(
+            "session query (7 days, all)",
+            r,
+            lambda: store.log.org(ORG).read(sessions.query_sessions, week),
+        )
         await timed(
             "session query (30 days, env=prod, cost>$0.05)",
             r,
-            lambda: store.query_sessions(
-                ORG,
+            lambda: store.log.org(ORG).read(
+                sessions.query_sessions,
                 SessionQuery(
                     filter={"left": prod, "operator": "and", "right": costly},
                     start=month.start,
@@ -144,18 +153,20 @@ async def main(args: argparse.Namespace) -> None:
         await timed(
             "session search 'session-0123'",
             r,
-            lambda: store.query_sessions(ORG, SessionQuery(search="session-0123")),
+            lambda: store.log.org(ORG).read(
+                sessions.query_sessions, SessionQuery(search="session-0123")
+            ),
         )
         await timed(
             "request page (100, newest, with bodies)",
             r,
-            lambda: store.query_requests(ORG, RequestQuery(limit=100)),
+            lambda: store.log.org(ORG).read(requests.query_requests, RequestQuery(limit=100)),
         )
         await timed(
             "request page, property filter env=staging",
             r,
-            lambda: store.query_requests(
-                ORG,
+            lambda: store.log.org(ORG).read(
+                requests.query_requests,
                 RequestQuery(
                     filter={"request_response_rmt": {"properties": {"env": {"equals": "staging"}}}},
                     limit=100,
@@ -165,8 +176,8 @@ async def main(args: argparse.Namespace) -> None:
         await timed(
             "request page, session id filter",
             r,
-            lambda: store.query_requests(
-                ORG,
+            lambda: store.log.org(ORG).read(
+                requests.query_requests,
                 RequestQuery(
                     filter={
                         "request_response_rmt": {
@@ -180,8 +191,10 @@ async def main(args: argparse.Namespace) -> None:
         await timed(
             "request count, model=gpt-4o",
             r,
-            lambda: store.count_requests(
-                ORG, {"request_response_rmt": {"model": {"equals": "gpt-4o"}}}, None
+            lambda: store.log.org(ORG).read(
+                requests.count_requests,
+                {"request_response_rmt": {"model": {"equals": "gpt-4o"}}},
+                None,
             ),
         )
         await store.close()

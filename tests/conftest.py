@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from helioscope import Settings, create_app
 from helioscope.app import SERVER_OPTIONS
 from helioscope.services import Services
-from helioscope.store import Store
-from helioscope.store._all_tables import metadata
+from helioscope.store import Store, keys
+from helioscope.store.tables import metadata
 from helioscope.testing import FakeProvider, serve
 
 POSTGRES_ENV = "HELIOSCOPE_TEST_POSTGRES_URL"
@@ -160,8 +160,8 @@ class Running:
 
     async def add_org(self, name: str) -> tuple[str, str]:
         """Create another organization; return its id and a key."""
-        org = await self.services.store.get_or_create_org(name)
-        new = await self.services.store.create_api_key(org.id)
+        org = await self.services.store.write(keys.get_or_create_org, name)
+        new = await self.services.store.org(org.id).write(keys.create_api_key)
         return org.id, new.key
 
 
@@ -171,6 +171,6 @@ async def helioscope(settings: Settings) -> AsyncIterator[Running]:
     app = create_app(settings)
     services: Services = app.state.services
     async with serve(app, **SERVER_OPTIONS) as url:
-        org = await services.store.get_or_create_org("acme")
-        key = await services.store.create_api_key(org.id)
+        org = await services.store.write(keys.get_or_create_org, "acme")
+        key = await services.store.org(org.id).write(keys.create_api_key)
         yield Running(url=url, services=services, org_id=org.id, key=key.key)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from helioscope.store import Store, hash_api_key
+from helioscope.store import Store, hash_api_key, keys
+from helioscope.store.log import requests
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY, openai_client
@@ -42,7 +43,7 @@ async def test_keys_create_works_at_once_on_a_running_server(
     key = out.strip().splitlines()[-1]
     assert key.startswith("sk-helicone-")
     # Stored hashed, never in clear.
-    found = await helioscope.services.store.find_api_key(hash_api_key(key))
+    found = await helioscope.services.store.read(keys.find_api_key, hash_api_key(key))
     assert found is not None
     async with helioscope.services.store.engine.connect() as conn:
         dump = str((await conn.exec_driver_sql("SELECT * FROM helicone_api_keys")).all())
@@ -56,8 +57,8 @@ async def test_keys_create_works_at_once_on_a_running_server(
         )
     assert response.status_code == 200
     await helioscope.flush()
-    row = await helioscope.services.store.get_request(
-        found.organization_id, response.headers["helicone-id"]
+    row = await helioscope.services.store.log.org(found.organization_id).read(
+        requests.get_request, response.headers["helicone-id"]
     )
     assert row is not None
 
@@ -127,15 +128,19 @@ async def test_serve_bootstraps_a_key_and_drains_the_log_on_sigterm(
         # uvicorn shuts down gracefully (lifespan, log drain), then re-raises the signal so the
         # exit status says how the process ended, as a process manager expects.
         assert await asyncio.wait_for(proc.wait(), 30) in (0, -signal.SIGTERM)
+        assert proc.stderr is not None
+        assert "helioscope: store: " in (await proc.stderr.read()).decode()  # which store
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
     store = Store.open(database_url)
     try:
-        found = await store.find_api_key(hash_api_key(key))
+        found = await store.read(keys.find_api_key, hash_api_key(key))
         assert found is not None
-        row = await store.get_request(found.organization_id, response.headers["helicone-id"])
+        row = await store.log.org(found.organization_id).read(
+            requests.get_request, response.headers["helicone-id"]
+        )
         assert row is not None and row["status"] == 200
     finally:
         await store.close()
@@ -148,4 +153,4 @@ async def test_second_start_does_not_create_another_key(
     async with openai_client(helioscope) as client:
         await client.chat.completions.create(model="gpt-4o-mini", messages=[])
     assert helioscope.services.bootstrap_key is None
-    assert await helioscope.services.store.count_orgs() == 1
+    assert await helioscope.services.store.read(keys.count_orgs) == 1

@@ -24,7 +24,7 @@ from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
 from helioscope.providers.catalog import Catalog
-from helioscope.store import NewApiKey, Store
+from helioscope.store import NewApiKey, Store, keys
 from helioscope.vault import Vault
 
 logger = logging.getLogger("helioscope")
@@ -37,7 +37,7 @@ class Services:
         self.settings = settings
         self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
         self.store = Store.open(settings.database_url)
-        self.keys = KeyCache(self.store.find_api_key)
+        self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
         self._writer: LogWriter | None = None
@@ -188,10 +188,10 @@ class Services:
         )
 
     async def _bootstrap(self) -> None:
-        if not self.settings.bootstrap_default_org or await self.store.count_orgs() > 0:
+        if not self.settings.bootstrap_default_org or await self.store.read(keys.count_orgs) > 0:
             return
-        org = await self.store.get_or_create_org("default")
-        self.bootstrap_key = await self.store.create_api_key(org.id, name="bootstrap")
+        org = await self.store.write(keys.get_or_create_org, "default")
+        self.bootstrap_key = await self.store.org(org.id).write(keys.create_api_key, "bootstrap")
         # Printed once, on stdout, so that `helioscope serve` shows it to the person starting it.
         print(
             "Helioscope created organization 'default' and this API key (shown only once):\n"

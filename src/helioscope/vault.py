@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from helioscope.errors import BadRequest, NotFound, ServiceUnavailable
 from helioscope.providers.catalog import PROVIDER_IDS, canonical_name, find_provider
-from helioscope.store import KeyChange, Store, StoredProviderKey
+from helioscope.store import KeyChange, Store, StoredProviderKey, provider_keys
 
 logger = logging.getLogger("helioscope.vault")
 
@@ -130,19 +130,18 @@ class Vault:
         canonical = check_provider(provider, config)
         key_id = str(uuid.uuid4())
         sealed = cipher.seal(key, org_id, key_id)
-        await self.store.vault.add(
-            StoredProviderKey(key_id, org_id, canonical, name, sealed, dict(config))
-        )
+        record = StoredProviderKey(key_id, org_id, canonical, name, sealed, dict(config))
+        await self.store.org(org_id).write(provider_keys.add_key, record)
         self.invalidate(org_id)
         return key_id
 
     async def stored(self, org_id: str) -> list[StoredProviderKey]:
         """The organization's keys as stored (ciphertext)."""
-        return await self.store.vault.list(org_id)
+        return await self.store.org(org_id).read(provider_keys.list_keys)
 
     async def get(self, org_id: str, key_id: str) -> StoredProviderKey:
         """One key as stored; ``NotFound`` for another organization's or an unknown id."""
-        found = await self.store.vault.get(org_id, key_id)
+        found = await self.store.org(org_id).read(provider_keys.get_key, key_id)
         if found is None:
             raise NotFound("Provider key not found")
         return found
@@ -158,13 +157,13 @@ class Vault:
         if clear_key is not None:
             sealed = self._sealer().seal(clear_key, org_id, key_id)
             change = KeyChange(change.name, sealed, change.config, change.active)
-        if not await self.store.vault.update(org_id, key_id, change):
+        if not await self.store.org(org_id).write(provider_keys.update_key, key_id, change):
             raise NotFound("Provider key not found")
         self.invalidate(org_id)
 
     async def delete(self, org_id: str, key_id: str) -> str:
         """Delete a key and revoke its proxy keys; returns its provider name."""
-        provider = await self.store.vault.delete(org_id, key_id)
+        provider = await self.store.org(org_id).write(provider_keys.delete_key, key_id)
         if provider is None:
             raise NotFound("Provider key not found")
         self.invalidate(org_id)
@@ -177,7 +176,9 @@ class Vault:
         alphabet = "abcdefghijklmnopqrstuvwxyz234567"
         groups = ("".join(secrets.choice(alphabet) for _ in range(7)) for _ in range(4))
         clear = f"{PROXY_KEY_PREFIX}{'-'.join(groups)}-{proxy_id}"
-        await self.store.vault.add_proxy_key(org_id, proxy_id, key_id, name, clear)
+        await self.store.org(org_id).write(
+            provider_keys.add_proxy_key, proxy_id, key_id, name, clear
+        )
         self.invalidate(org_id)
         return proxy_id, clear
 
@@ -201,8 +202,9 @@ class Vault:
             ) from exc
 
     async def _load(self, org_id: str) -> OrgKeys:
-        stored = await self.store.vault.list(org_id)  # newest first
-        keys = OrgKeys(bindings=await self.store.vault.proxy_bindings(org_id))
+        org = self.store.org(org_id)
+        stored = await org.read(provider_keys.list_keys)  # newest first
+        keys = OrgKeys(bindings=await org.read(provider_keys.proxy_bindings))
         for row in stored:
             credential = Credential(
                 row.id, row.provider_name, row.name, self.clear_key(row), row.config, row.active

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from helioscope import Settings, create_app
 from helioscope.services import Services
+from helioscope.store import keys
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
 
@@ -106,8 +107,8 @@ async def in_process(settings: Settings) -> AsyncIterator[InProcess]:
     app = create_app(settings)
     services: Services = app.state.services
     async with app.router.lifespan_context(app):
-        org = await services.store.get_or_create_org("acme")
-        key = await services.store.create_api_key(org.id)
+        org = await services.store.write(keys.get_or_create_org, "acme")
+        key = await services.store.org(org.id).write(keys.create_api_key)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://helioscope") as http:
             yield InProcess(http, services, org.id, key.key)

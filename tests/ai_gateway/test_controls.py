@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import orjson
 
+from helioscope.store.prompts import prompts_2025
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
 from tests.gateway.clients import stored
@@ -87,7 +88,7 @@ async def test_cents_are_charged_from_the_cost_the_writer_computed(
     first = await _chat(keyed, body, **policy)
     assert first.status_code == 200
     row = await stored(keyed, first.headers["helicone-id"])
-    assert row["cost"] > 10_000_000  # more than a cent, priced by the writer
+    assert row["cost"] > 0.01  # more than a cent (USD), priced by the writer
     await settle(keyed)
     second = await _chat(keyed, body, **policy)
     assert second.status_code == 429
@@ -95,9 +96,8 @@ async def test_cents_are_charged_from_the_cost_the_writer_computed(
 
 
 async def test_a_stored_prompt_fills_the_body(keyed: Running, fake: FakeProvider) -> None:
-    prompts = keyed.services.store.prompts
-    prompt, _ = await prompts.create_prompt_2025(
-        keyed.org_id,
+    prompt, _ = await keyed.services.store.prompts.org(keyed.org_id).write(
+        prompts_2025.create_prompt,
         "greeter",
         [],
         {

@@ -8,6 +8,7 @@ import httpx
 import openai
 import pytest
 
+from helioscope.store import keys
 from helioscope.testing import FakeProvider
 from tests.ai_gateway.conftest import ai_client
 from tests.conftest import Running
@@ -129,7 +130,8 @@ async def test_keys_and_scopes(keyed: Running, fake: FakeProvider) -> None:
         )
     assert "Helicone authorization is missing" in _openai_error(missing, 401)
     assert _openai_error(wrong, 401) == "Helicone API key is not valid"
-    read_only = await keyed.services.store.create_api_key(keyed.org_id, "reader", "r")
+    store = keyed.services.store
+    read_only = await store.org(keyed.org_id).write(keys.create_api_key, "reader", "r")
     refused = await _post(Running(keyed.url, keyed.services, keyed.org_id, read_only.key), body)
     assert "does not allow it to proxy" in _openai_error(refused, 403)
     assert fake.calls == []

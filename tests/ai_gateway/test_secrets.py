@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from helioscope.store._all_tables import metadata
+from helioscope.store.tables import metadata
 from helioscope.testing import FakeProvider
 from tests.ai_gateway.conftest import ai_client, store_key
 from tests.conftest import Running, _asyncpg_url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from helioscope import Settings
+from helioscope.store import keys
 from helioscope.testing import FakeProvider
 from helioscope.vault import Cipher
 from tests.ai_gateway.conftest import InProcess, in_process
@@ -91,8 +92,8 @@ async def test_provider_key_routes_in_helicones_shapes(api: InProcess) -> None:
 
 async def test_only_an_all_scopes_key_may_manage_or_read_provider_keys(api: InProcess) -> None:
     store = api.services.store
-    reader = (await store.create_api_key(api.org_id, "r", "r")).key
-    writer = (await store.create_api_key(api.org_id, "w", "w")).key
+    reader = (await store.org(api.org_id).write(keys.create_api_key, "r", "r")).key
+    writer = (await store.org(api.org_id).write(keys.create_api_key, "w", "w")).key
     key_id = (
         await api.http.post(
             "/v1/vault/add", json={"key": "sk-x", "provider": "openai"}, headers=api.auth()
@@ -123,8 +124,8 @@ async def test_another_organizations_keys_are_not_found(api: InProcess) -> None:
             "/v1/vault/add", json={"key": "sk-a", "provider": "openai"}, headers=api.auth()
         )
     ).json()["data"]["id"]
-    other = await api.services.store.get_or_create_org("globex")
-    other_key = (await api.services.store.create_api_key(other.id)).key
+    other = await api.services.store.write(keys.get_or_create_org, "globex")
+    other_key = (await api.services.store.org(other.id).write(keys.create_api_key)).key
     for path in (f"/v1/vault/key/{key_id}", f"/v1/api-keys/provider-key/{key_id}"):
         response = await api.http.get(path, headers=api.auth(other_key))
         assert response.status_code == 404

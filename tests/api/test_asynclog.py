@@ -22,6 +22,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 
+from helioscope.store.log import requests
 from tests.conftest import Running
 from tests.gateway.clients import openai_client, stored
 
@@ -39,7 +40,9 @@ async def all_rows(hs: Running) -> list[dict[str, Any]]:
     await hs.flush()
     from helioscope.store import RequestQuery
 
-    return await hs.services.store.query_requests(hs.org_id, RequestQuery(limit=1000))
+    return await hs.services.store.log.org(hs.org_id).read(
+        requests.query_requests, RequestQuery(limit=1000)
+    )
 
 
 async def test_helicone_helpers_manual_logger(helioscope: Running) -> None:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from helioscope.store import LogRow
+from helioscope.store.log import requests
 from tests.conftest import Running
 
 T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
@@ -67,7 +68,7 @@ async def data(helioscope: Running) -> tuple[str, str]:
             properties={"env": "prod", **session("s1", "Trip", "/")},
         ),
     ]
-    await helioscope.services.store.insert_log_rows(rows)
+    await helioscope.services.store.log.write_batch(rows)
     return other_org, other_key
 
 
@@ -179,7 +180,9 @@ async def test_feedback_property_and_scores(helioscope: Running, data: Any) -> N
         helioscope, "/v1/request/r2/score", {"scores": {"accuracy": 7, "helpful": True}}
     )
     assert score.status_code == 200
-    row = await helioscope.services.store.get_request(helioscope.org_id, "r2")
+    row = await helioscope.services.store.log.org(helioscope.org_id).read(
+        requests.get_request, "r2"
+    )
     assert row is not None and row["scores"] == {"accuracy": 7, "helpful-hcone-bool": 1}
 
     for node in (
@@ -340,7 +343,9 @@ async def test_session_names_metrics_feedback_tags_and_trace(
     ] == ["s1"]
 
     assert (await post(helioscope, "/v1/session/s1/feedback", {"rating": True})).status_code == 200
-    first = await helioscope.services.store.get_request(helioscope.org_id, "r1")
+    first = await helioscope.services.store.log.org(helioscope.org_id).read(
+        requests.get_request, "r1"
+    )
     assert first is not None and first["properties"]["Helicone-Session-Feedback"] == "1"
     assert (
         await post(helioscope, "/v1/session/nope/feedback", {"rating": True})

@@ -8,6 +8,7 @@ from typing import Any
 from anthropic import AsyncAnthropic
 from openai import AsyncOpenAI
 
+from helioscope.store.log import requests
 from tests.conftest import Running
 
 PROVIDER_KEY = "sk-provider-secret-123"
@@ -37,7 +38,7 @@ async def stored(hs: Running, request_id: str, *, within: float = 5.0) -> dict[s
     deadline = asyncio.get_running_loop().time() + within
     while True:
         await hs.flush()
-        row = await hs.services.store.get_request(hs.org_id, request_id)
+        row = await hs.services.store.log.org(hs.org_id).read(requests.get_request, request_id)
         if row is not None:
             return row
         assert asyncio.get_running_loop().time() < deadline, f"{request_id} was not logged"

@@ -12,6 +12,7 @@ from helioscope import create_app
 from helioscope.app import SERVER_OPTIONS
 from helioscope.gateway.controls import cache_keys, parse_controls
 from helioscope.services import Services
+from helioscope.store import gateway_cache
 from helioscope.testing import FakeProvider, serve
 from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY, anthropic_client, openai_client, stored
@@ -285,9 +286,9 @@ async def test_omitted_bodies_stay_out_of_the_log_for_hits_too(helioscope: Runni
 
 async def test_expired_rows_are_purged_from_the_store(helioscope: Running) -> None:
     store = helioscope.services.store
-    await store.gateway_cache.put_many([(helioscope.org_id, "k-old", b"v", -1)])
-    await store.gateway_cache.put_many([(helioscope.org_id, "k-new", b"v", 60)])
-    assert await store.gateway_cache.purge_expired() == 1
+    await store.write(gateway_cache.put_many, [(helioscope.org_id, "k-old", b"v", -1)])
+    await store.write(gateway_cache.put_many, [(helioscope.org_id, "k-new", b"v", 60)])
+    assert await store.write(gateway_cache.purge_expired) == 1
     assert list(await store.gateway_cache.get_many(helioscope.org_id, ["k-old", "k-new"])) == [
         "k-new"
     ]

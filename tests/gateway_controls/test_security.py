@@ -7,6 +7,7 @@ import pytest
 from helioscope import Settings
 from helioscope.gateway.controls import HeuristicDetector
 from helioscope.store import RequestQuery
+from helioscope.store.log import requests
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY, openai_client, stored
@@ -109,8 +110,9 @@ async def test_moderation_flags_reach_the_client_as_helicones_400(
     assert (row["status"], row["threat"]) == (-4, True)
     # The moderation call is logged as a request of its own, as Helicone logs it.
     await helioscope.flush()
-    rows = await helioscope.services.store.query_requests(
-        helioscope.org_id, RequestQuery(filter={"request": {"path": {"equals": "/v1/moderations"}}})
+    rows = await helioscope.services.store.log.org(helioscope.org_id).read(
+        requests.query_requests,
+        RequestQuery(filter={"request": {"path": {"equals": "/v1/moderations"}}}),
     )
     assert len(rows) == 1
     assert rows[0]["status"] == 200

@@ -9,8 +9,9 @@ from genai_prices import calc_price
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helioscope.ingest.pricing import NANO_USD, cost_nano_usd
+from helioscope.ingest.pricing import cost_nano_usd
 from helioscope.providers import ANTHROPIC, OPENAI, ProviderFormat, Usage
+from helioscope.store import NANO_USD
 
 MODELS = [
     (OPENAI, "gpt-4o-mini"),

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from helioscope._guard import InternalErrorGuard
 from helioscope.ingest import LogWriter
-from helioscope.store import LogRow, Store
+from helioscope.store import LogRow, Store, keys
+from helioscope.store.log import requests
 from tests.conftest import Running
 from tests.gateway.clients import openai_client, stored
 
@@ -90,7 +91,7 @@ async def test_locked_store_does_not_fail_the_call(helioscope: Running) -> None:
 async def test_overflow_spools_to_disk_and_is_written_later(
     store: Store, database_url: str, tmp_path: Path
 ) -> None:
-    org = (await store.get_or_create_org("acme")).id
+    org = (await store.write(keys.get_or_create_org, "acme")).id
     guard = InternalErrorGuard(reraise=True)
     writer = LogWriter(
         store,
@@ -138,7 +139,7 @@ async def test_store_down_at_shutdown_keeps_records_for_the_next_start(
     async with LogWriter(up, spool_dir=spool, guard=guard) as writer:
         await writer.flush()
     assert await count_rows(up, "org-1") == 5
-    stored_row = await up.get_request("org-1", rows[0].request_id)
+    stored_row = await up.log.org("org-1").read(requests.get_request, rows[0].request_id)
     assert stored_row is not None and stored_row["model"] == "gpt-4o-mini"
     await up.close()
 

@@ -68,7 +68,7 @@ def make_rows(org_id: str, n: int = 60, seed: int = 7, span_hours: int = 72) -> 
 
 async def seed(hs: Running, rows: list[LogRow]) -> None:
     """Write rows as the log writer does."""
-    await hs.services.store.insert_log_rows(rows)
+    await hs.services.store.log.write_batch(rows)
 
 
 def window(start: dt.datetime = T0, hours: int = 72) -> dict[str, str]:

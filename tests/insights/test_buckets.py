@@ -9,6 +9,7 @@ import pytest
 
 from helioscope.errors import BadRequest
 from helioscope.store import Buckets, LogRow, Store, TimeWindow
+from helioscope.store.log import metrics
 
 ORG = "00000000-0000-4000-8000-00000000b0c7"
 
@@ -47,9 +48,11 @@ def row(created: dt.datetime) -> LogRow:
 async def test_rows_fall_in_the_local_bucket(
     store: Store, unit: str, tz: int, created: dt.datetime, bucket: dt.datetime
 ) -> None:
-    await store.insert_log_rows([row(created)])
+    await store.log.write_batch([row(created)])
     window = TimeWindow(created - dt.timedelta(seconds=1), created + dt.timedelta(seconds=1))
-    got = await store.metrics.over_time(ORG, "all", window, Buckets(unit, tz), ["count"])
+    got = await store.log.org(ORG).read(
+        metrics.over_time, "all", window, Buckets(unit, tz), ["count"]
+    )
     assert [(r["time"], r["count"]) for r in got] == [(bucket, 1.0)]
 
 

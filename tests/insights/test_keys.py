@@ -8,7 +8,7 @@ import httpx
 import openai
 import pytest
 
-from helioscope.store import hash_api_key
+from helioscope.store import hash_api_key, keys
 from tests.api.test_asynclog import log_body
 from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY, openai_client
@@ -175,7 +175,7 @@ async def test_cli_creates_scoped_keys(
     )
     assert code == 0, err
     key = out.strip().splitlines()[-1]
-    found = await helioscope.services.store.find_api_key(hash_api_key(key))
+    found = await helioscope.services.store.read(keys.find_api_key, hash_api_key(key))
     assert found is not None and found.permissions == stored
     assert found.organization_id == helioscope.org_id
     assert (await can_proxy(helioscope, key) == 200) == ("w" in stored)

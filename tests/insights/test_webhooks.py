@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from helioscope.store.log import requests
 from tests.conftest import Running
 from tests.gateway.clients import openai_client
 from tests.insights.receiver import Receiver, receiving
@@ -93,7 +94,9 @@ async def test_a_slow_destination_never_blocks_logging(helioscope: Running) -> N
         await helioscope.flush()
         assert asyncio.get_running_loop().time() - started < 1.0
         for request_id in ids:
-            assert await helioscope.services.store.get_request(helioscope.org_id, request_id)
+            assert await helioscope.services.store.log.org(helioscope.org_id).read(
+                requests.get_request, request_id
+            )
         assert receiver.bodies == []  # still being delivered
         await receiver.wait_for(3)
 
@@ -159,7 +162,9 @@ async def test_a_receiver_posts_scores_back(helioscope: Running) -> None:
     path = f"/v1/webhook/request/{body['request_id']}/score"
     response = await post(helioscope, path, {"scores": {"quality": 7, "safe": True}})
     assert response.status_code == 201 and response.json() == {"data": None, "error": None}
-    row = await helioscope.services.store.get_request(helioscope.org_id, request_id)
+    row = await helioscope.services.store.log.org(helioscope.org_id).read(
+        requests.get_request, request_id
+    )
     assert row is not None and row["scores"] == {"quality": 7, "safe-hcone-bool": 1}
     _, other_key = await helioscope.add_org("other")
     stolen = await post(helioscope, path, {"scores": {"quality": 0}}, other_key)

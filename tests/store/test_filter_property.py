@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helioscope.store import LogRow, RequestQuery, Store
+from helioscope.store.log import requests
 from tests.store.filter_reference import COLUMNS, evaluate
 
 BASE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -149,7 +150,7 @@ def test_sql_matches_the_reference(database_url: str) -> None:
     mine = make_rows("org-mine", rng, 80)
     theirs = make_rows("org-theirs", rng, 30)
     loop.run_until_complete(store.migrate())
-    loop.run_until_complete(store.insert_log_rows(mine + theirs))
+    loop.run_until_complete(store.log.write_batch(mine + theirs))
 
     @settings(
         max_examples=250,
@@ -159,7 +160,9 @@ def test_sql_matches_the_reference(database_url: str) -> None:
     @given(tree=trees)
     def check(tree: Any) -> None:
         query = RequestQuery(filter=tree, limit=1000, include_bodies=False)
-        rows = loop.run_until_complete(store.query_requests("org-mine", query))
+        rows = loop.run_until_complete(
+            store.log.org("org-mine").read(requests.query_requests, query)
+        )
         got = {row["request_id"] for row in rows}
         expected = {row.request_id for row in mine if evaluate(tree, row)}
         assert got == expected, tree

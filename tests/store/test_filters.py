@@ -14,6 +14,7 @@ from helioscope.errors import BadRequest, InvalidFilter
 from helioscope.store import LogRow, RequestQuery, SessionQuery, Store
 from helioscope.store._dialects import SqlDialect
 from helioscope.store.filters import TABLES, compile_filter
+from helioscope.store.log import requests, sessions
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seed-session-query.json"
 NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
@@ -27,7 +28,7 @@ def seed_filter() -> Any:
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_every_table_and_column_of_the_seed_compiles(dialect: str) -> None:
-    from helioscope.store._sessions import AGGREGATES
+    from helioscope.store.log.sessions import AGGREGATES
 
     compiled = compile_filter(seed_filter(), SqlDialect(dialect), AGGREGATES)
     assert compiled.where is not None
@@ -152,7 +153,7 @@ INJECTIONS = [
 async def test_injection_in_keys_values_and_sort_is_data_or_a_400(
     store: Store, payload: str
 ) -> None:
-    await store.insert_log_rows(
+    await store.log.write_batch(
         [
             row(
                 "mine",
@@ -177,24 +178,29 @@ async def test_injection_in_keys_values_and_sort_is_data_or_a_400(
     ]
     for node in filters:
         try:
-            rows = await store.query_requests("org-a", RequestQuery(filter=node))
+            rows = await store.log.org("org-a").read(
+                requests.query_requests, RequestQuery(filter=node)
+            )
         except InvalidFilter:
             continue
         assert all(r["organization_id"] == "org-a" for r in rows)
     for sort in ({"properties": {payload: "asc"}}, {payload: "asc"}):
         try:
-            await store.query_requests("org-a", RequestQuery(sort=sort))
+            await store.log.org("org-a").read(requests.query_requests, RequestQuery(sort=sort))
         except Exception as exc:  # only our own 400 is acceptable, never a database error
             assert isinstance(exc, BadRequest), exc
     try:
-        assert await store.query_sessions("org-a", SessionQuery(search=payload)) == []
+        assert (
+            await store.log.org("org-a").read(sessions.query_sessions, SessionQuery(search=payload))
+            == []
+        )
     except BadRequest:
         assert "\x00" in payload
     # The table is still there, and so is the other organization's row.
-    assert await store.count_requests("org-b", "all", None) == 1
+    assert await store.log.org("org-b").read(requests.count_requests, "all", None) == 1
     if "\x00" not in payload:
-        found = await store.query_requests(
-            "org-a",
+        found = await store.log.org("org-a").read(
+            requests.query_requests,
             RequestQuery(
                 filter={"request_response_rmt": {"properties": {payload: {"equals": "v"}}}}
             ),
@@ -203,7 +209,7 @@ async def test_injection_in_keys_values_and_sort_is_data_or_a_400(
 
 
 async def test_nul_characters_are_stored_not_refused(store: Store) -> None:
-    await store.insert_log_rows(
+    await store.log.write_batch(
         [
             row(
                 "nul",
@@ -214,7 +220,7 @@ async def test_nul_characters_are_stored_not_refused(store: Store) -> None:
             )
         ]
     )
-    stored = await store.get_request("org-n", "nul")
+    stored = await store.log.org("org-n").read(requests.get_request, "nul")
     assert stored is not None
     assert stored["user_id"] == "a\ufffdb"
     assert stored["properties"] == {"k\ufffd": "v\ufffd"}

@@ -8,8 +8,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from helioscope.store import Store
-from helioscope.store._all_tables import metadata
 from helioscope.store._migrate import alembic_config, current_revision, downgrade, upgrade
+from helioscope.store.tables import metadata
 
 
 def revisions() -> list[str]:

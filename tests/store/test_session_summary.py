@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helioscope.store import LogRow, SessionQuery, Store
+from helioscope.store.log import requests, sessions
 
 BASE = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
 
@@ -87,12 +88,14 @@ def test_summary_equals_aggregation(database_url: str) -> None:
     loop.run_until_complete(store.migrate())
     data = rows("org-s", rng, 150)
     # Written in several batches, with some rows sent again and some moved to another session.
-    loop.run_until_complete(store.insert_log_rows(data[:60]))
-    loop.run_until_complete(store.insert_log_rows(data[40:120]))
+    loop.run_until_complete(store.log.write_batch(data[:60]))
+    loop.run_until_complete(store.log.write_batch(data[40:120]))
     moved = [dataclasses.replace(r, properties={"Helicone-Session-Id": "s99"}) for r in data[:5]]
-    loop.run_until_complete(store.insert_log_rows(moved + data[120:]))
+    loop.run_until_complete(store.log.write_batch(moved + data[120:]))
     loop.run_until_complete(
-        store.set_property("org-s", data[6].request_id, "Helicone-Session-Id", "s42")
+        store.log.org("org-s").write(
+            requests.set_property, data[6].request_id, "Helicone-Session-Id", "s42"
+        )
     )
 
     @settings(
@@ -116,9 +119,11 @@ def test_summary_equals_aggregation(database_url: str) -> None:
         query = SessionQuery(
             filter=node, start=begin, end=end, search=search, limit=limit, offset=offset
         )
-        fast = loop.run_until_complete(store.query_sessions("org-s", query))
+        fast = loop.run_until_complete(store.log.org("org-s").read(sessions.query_sessions, query))
         slow = loop.run_until_complete(
-            store.query_sessions("org-s", dataclasses.replace(query, use_summary=False))
+            store.log.org("org-s").read(
+                sessions.query_sessions, dataclasses.replace(query, use_summary=False)
+            )
         )
         assert canonical(fast) == canonical(slow)
 

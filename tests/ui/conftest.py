@@ -184,7 +184,7 @@ async def world(helioscope: Running) -> World:
     rows.append(
         row(other_org, "req-rival-secret", 0, user_id="mallory", properties={"env": "prod"})
     )
-    await helioscope.services.store.insert_log_rows(rows)
+    await helioscope.services.store.log.write_batch(rows)
     # One real call through the gateway with the official SDK, as a user would make it.
     async with openai_client(helioscope, **{"Helicone-Property-Env": "prod"}) as client:
         raw = await client.chat.completions.with_raw_response.create(

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from helioscope.store.log import requests
 from tests.ui.conftest import T0, World, open_requests, row, shot, sign_in
 
 
@@ -40,7 +41,7 @@ async def test_sign_in_refuses_a_bad_key_then_lists_requests(world: World, page:
     assert await page.get_by_text("req-rival-secret").count() == 0
     await shot(page, "requests")
     # A request from two days ago: in "All time", not in "Last 24 hours".
-    await world.hs.services.store.insert_log_rows(
+    await world.hs.services.store.log.write_batch(
         [row(world.hs.org_id, "req-old", 0, request_created_at=T0 - dt.timedelta(days=2))]
     )
     await page.get_by_role("button", name="Refresh").click()
@@ -96,7 +97,9 @@ async def test_drawer_renders_chat_with_tool_call_and_image(world: World, page: 
     await page.emulate_media(color_scheme="light")
     await drawer.get_by_role("button", name="Rate good").click()
     await drawer.get_by_text("Rated good").wait_for()
-    stored = await world.hs.services.store.get_request(world.hs.org_id, "req-trip-hotel")
+    stored = await world.hs.services.store.log.org(world.hs.org_id).read(
+        requests.get_request, "req-trip-hotel"
+    )
     assert stored is not None and stored["feedback_rating"] is True
     await drawer.get_by_role("tab", name="Response JSON").click()
     await drawer.get_by_text('"lookup_city"', exact=False).first.wait_for()

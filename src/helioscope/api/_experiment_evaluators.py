@@ -8,14 +8,15 @@ from helioscope.api._experiment_deps import EvaluatorResult, ExperimentsDep, sha
 from helioscope.api._experiment_shapes import EvaluatorId
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import Result
+from helioscope.store.experiments import evaluators, experiments
 
 
 async def get_experiment_evaluators(
     experimentId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[EvaluatorResult]]:
     """The evaluators attached to the experiment."""
-    await store.experiments.get(key.organization_id, experimentId)
-    rows = await store.evaluators.for_experiment(key.organization_id, experimentId)
+    await store.org(key.organization_id).read(experiments.get_experiment, experimentId)
+    rows = await store.org(key.organization_id).read(evaluators.for_experiment, experimentId)
     return Result(data=[shape_evaluator(r) for r in rows])
 
 
@@ -23,8 +24,8 @@ async def create_experiment_evaluator(
     experimentId: str, body: EvaluatorId, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Attach an evaluator."""
-    await store.experiments.get(key.organization_id, experimentId)
-    await store.evaluators.attach(key.organization_id, experimentId, body.evaluatorId)
+    await store.org(key.organization_id).read(experiments.get_experiment, experimentId)
+    await store.org(key.organization_id).write(evaluators.attach, experimentId, body.evaluatorId)
     return Result(data=None)
 
 
@@ -32,7 +33,7 @@ async def delete_experiment_evaluator(
     experimentId: str, evaluatorId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Detach an evaluator."""
-    await store.evaluators.detach(key.organization_id, experimentId, evaluatorId)
+    await store.org(key.organization_id).write(evaluators.detach, experimentId, evaluatorId)
     return Result(data=None)
 
 
@@ -40,7 +41,7 @@ async def run_experiment_evaluators(
     experimentId: str, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
 ) -> Result[None]:
     """Score every output that lacks a score of each attached evaluator (waits for them)."""
-    await store.experiments.get(key.organization_id, experimentId)
+    await store.org(key.organization_id).read(experiments.get_experiment, experimentId)
     await service.run_evaluators(key.organization_id, experimentId)
     return Result(data=None)
 

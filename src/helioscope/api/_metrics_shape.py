@@ -8,8 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from helioscope.api._fields import Number, Offset
-from helioscope.store import Buckets, TimeWindow
-from helioscope.store._timeseries import MAX_TZ_MINUTES
+from helioscope.store import MAX_TZ_MINUTES, Buckets, TimeWindow
 
 MAX_BREAKDOWN = 10_000
 

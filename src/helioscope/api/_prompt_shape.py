@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
-from helioscope.store.prompts import (
+from helioscope.store import (
     InputRecord,
     LegacyPrompt,
     Prompt2025,

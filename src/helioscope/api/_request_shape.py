@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import orjson
 from pydantic import BaseModel
 
 from helioscope.api._fields import Number
+from helioscope.export.records import body_value
 
-NANO_USD = 1_000_000_000
+_body = body_value  # one reader of logged bodies for the API and the exports
 
 
 class HeliconeRequest(BaseModel):
@@ -76,20 +76,11 @@ def iso(value: dt.datetime | None) -> str | None:
     )
 
 
-def _body(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
-
-
 def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> HeliconeRequest:
     """Shape a stored row as a ``HeliconeRequest``."""
     has_response = row["status"] > 0
     properties = dict(row["properties"] or {})
-    cost_usd = None if row["cost"] is None else row["cost"] / NANO_USD
+    cost_usd = row["cost"]  # the store returns USD
     return HeliconeRequest(
         response_id=row["request_id"] if has_response else None,
         response_created_at=iso(row["response_created_at"]),

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from helioscope.api._fields import Number, Offset
-from helioscope.api._request_shape import NANO_USD, iso
+from helioscope.api._request_shape import iso
 
 MAX_TZ_MINUTES = 24 * 60
 
@@ -136,7 +136,7 @@ def session_result(row: dict[str, Any], tz_minutes: float) -> SessionResult:
         latest_request_created_at=shifted(row["latest_request_created_at"], tz_minutes),
         session_id=row["session_id"],
         session_name=row["session_name"] or "",
-        total_cost=(row["total_cost"] or 0) / NANO_USD,
+        total_cost=row["total_cost"] or 0.0,
         total_requests=row["total_requests"],
         prompt_tokens=row["prompt_tokens"] or 0,
         completion_tokens=row["completion_tokens"] or 0,
@@ -184,7 +184,7 @@ def metrics(rows: list[dict[str, Any]], p_size: str | None, interquartile: bool)
     series = {
         "session_count": [float(r["count"]) for r in rows],
         "session_duration": [float(r["duration"]) for r in rows],
-        "session_cost": [float(r["cost"] or 0) / NANO_USD for r in rows],
+        "session_cost": [float(r["cost"] or 0) for r in rows],
     }
 
     def average(values: list[float]) -> list[AverageRow]:

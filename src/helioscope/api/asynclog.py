@@ -22,6 +22,7 @@ from helioscope.ingest.asynclog import AsyncLogInvalid
 from helioscope.ingest.otel import decode_protobuf, trace_rows
 from helioscope.providers import ProviderFormat
 from helioscope.store import ApiKey
+from helioscope.store.log import requests
 
 router = APIRouter(tags=["Trace"], responses=ERROR_RESPONSES)
 
@@ -137,11 +138,12 @@ def _feedback_route(path: str) -> None:
         request_id = helicone_id or body.get("helicone-id") or body.get("heliconeId")
         if not isinstance(request_id, str) or not request_id:
             raise BadRequest("helicone-id: send the request's Helicone-Id as a header or field")
+        log = store.log.org(key.organization_id)
         try:
-            await store.set_feedback(key.organization_id, request_id, body["rating"])
+            await log.write(requests.set_feedback, request_id, body["rating"])
         except NotFound:
             await writer.flush_within(2.0)  # the call may be logged but not yet written
-            await store.set_feedback(key.organization_id, request_id, body["rating"])
+            await log.write(requests.set_feedback, request_id, body["rating"])
         return JsonResponse({"data": None, "error": None})
 
     feedback.__doc__ = "Rate a logged request by its Helicone-Id (Helicone's gateway feedback)."

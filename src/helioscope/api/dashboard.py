@@ -10,6 +10,7 @@ from helioscope.api._metrics_shape import DataOverTimeRequest, ScoreOverTime
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.store.log import metrics
 
 router = APIRouter(prefix="/v1/dashboard", tags=["Dashboard"], responses=ERROR_RESPONSES)
 
@@ -20,8 +21,8 @@ async def get_scores_over_time(
 ) -> Result[list[ScoreOverTime]]:
     """The average of each score per bucket (as Helicone, ``score_sum`` holds the average)."""
     buckets = body.buckets()
-    rows = await store.metrics.scored_rows(
-        key.organization_id, body.userFilter, body.timeFilter.window(), buckets
+    rows = await store.log.org(key.organization_id).read(
+        metrics.scored_rows, body.userFilter, body.timeFilter.window(), buckets
     )
     sums: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for bucket, scores in rows:

@@ -15,6 +15,7 @@ from helioscope.api._request_shape import _body, iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import MAX_PAGE
+from helioscope.store.experiments import datasets
 
 router = APIRouter(tags=["Dataset"], responses=ERROR_RESPONSES)
 
@@ -140,8 +141,8 @@ async def add_helicone_dataset(
 ) -> Result[DatasetId]:
     """Create a dataset from logged requests (every id must be a request of yours)."""
     meta = body.meta.model_dump(exclude_none=True) if body.meta else None
-    dataset_id = await store.datasets.create(
-        key.organization_id, body.datasetName, body.requestIds, meta
+    dataset_id = await store.org(key.organization_id).write(
+        datasets.create_dataset, body.datasetName, body.requestIds, meta
     )
     return Result(data=DatasetId(datasetId=dataset_id))
 
@@ -151,7 +152,7 @@ async def query_helicone_dataset(
     body: DatasetsQuery, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[HeliconeDataset]]:
     """List your datasets (all, or those with the given ids)."""
-    rows = await store.datasets.list_datasets(key.organization_id, body.datasetIds)
+    rows = await store.org(key.organization_id).read(datasets.list_datasets, body.datasetIds)
     return Result(data=[shape_dataset(r) for r in rows])
 
 
@@ -160,8 +161,8 @@ async def mutate_helicone_dataset(
     datasetId: str, body: MutateParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Add and remove requests."""
-    await store.datasets.mutate(
-        key.organization_id, datasetId, body.addRequests, body.removeRequests
+    await store.org(key.organization_id).write(
+        datasets.mutate, datasetId, body.addRequests, body.removeRequests
     )
     return Result(data=None)
 
@@ -173,7 +174,9 @@ async def query_helicone_dataset_rows(
     datasetId: str, body: RowsQuery, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[HeliconeDatasetRow]]:
     """A page of rows, with their bodies."""
-    rows = await store.datasets.rows(key.organization_id, datasetId, body.offset, body.limit)
+    rows = await store.org(key.organization_id).read(
+        datasets.dataset_rows, datasetId, body.offset, body.limit
+    )
     return Result(data=[shape_row(r) for r in rows])
 
 
@@ -182,7 +185,7 @@ async def count_helicone_dataset_rows(
     datasetId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[int]:
     """How many rows a dataset has."""
-    return Result(data=await store.datasets.count(key.organization_id, datasetId))
+    return Result(data=await store.org(key.organization_id).read(datasets.count, datasetId))
 
 
 @router.post("/v1/helicone-dataset/{datasetId}/request/{requestId}", response_model=Result[None])
@@ -190,8 +193,8 @@ async def update_helicone_dataset_request(
     datasetId: str, requestId: str, body: EditedBodies, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Keep edited bodies for one row (the logged request itself is not changed)."""
-    await store.datasets.edit_row(
-        key.organization_id,
+    await store.org(key.organization_id).write(
+        datasets.edit_row,
         datasetId,
         requestId,
         orjson.dumps(body.requestBody).decode(),
@@ -203,7 +206,7 @@ async def update_helicone_dataset_request(
 @router.post("/v1/helicone-dataset/{datasetId}/delete", response_model=Result[None])
 async def delete_helicone_dataset(datasetId: str, key: ApiKeyDep, store: StoreDep) -> Result[None]:
     """Delete a dataset."""
-    await store.datasets.delete(key.organization_id, datasetId)
+    await store.org(key.organization_id).write(datasets.delete_dataset, datasetId)
     return Result(data=None)
 
 
@@ -238,7 +241,9 @@ async def export_helicone_dataset(
     response}``.
     """
     org = key.organization_id
-    first = await store.datasets.rows(org, datasetId, 0, MAX_PAGE)  # 404 before streaming
+    first = await store.org(org).read(
+        datasets.dataset_rows, datasetId, 0, MAX_PAGE
+    )  # 404 before streaming
 
     async def lines() -> Any:
         page, offset = first, 0
@@ -247,7 +252,7 @@ async def export_helicone_dataset(
                 yield _jsonl_line(row, format)
             offset += len(page)
             page = (
-                await store.datasets.rows(org, datasetId, offset, MAX_PAGE)
+                await store.org(org).read(datasets.dataset_rows, datasetId, offset, MAX_PAGE)
                 if len(page) == MAX_PAGE
                 else []
             )

@@ -17,6 +17,8 @@ from helioscope.api.dataset import DatasetId, DatasetMetadata, MutateParams
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import MAX_PAGE, RequestQuery, Store
+from helioscope.store.experiments import datasets
+from helioscope.store.log import requests
 
 router = APIRouter(prefix="/v1/experiment/dataset", tags=["Dataset"], responses=ERROR_RESPONSES)
 
@@ -87,7 +89,11 @@ async def records_from_requests(
     store: Store, org_id: str, request_ids: list[str], prompt_version_id: str | None
 ) -> list[dict[str, Any]]:
     """Input records made from logged requests: their prompt inputs and prompt version."""
-    rows = await store.requests_by_ids(org_id, request_ids) if request_ids else []
+    rows = (
+        await store.log.org(org_id).read(requests.requests_by_ids, request_ids)
+        if request_ids
+        else []
+    )
     return [
         {
             "inputs": dict(row.get("prompt_inputs") or {}),
@@ -102,9 +108,11 @@ async def _new_dataset(
     store: Store, org_id: str, name: str, request_ids: list[str], meta: dict[str, Any] | None
 ) -> str:
     version = (meta or {}).get("promptVersionId")
-    dataset_id = await store.datasets.create(org_id, name, [], meta, dataset_type="experiment")
+    dataset_id = await store.org(org_id).write(
+        datasets.create_dataset, name, [], meta, dataset_type="experiment"
+    )
     records = await records_from_requests(store, org_id, request_ids, version)
-    await store.datasets.add_input_records(org_id, dataset_id, records)
+    await store.org(org_id).write(datasets.add_input_records, dataset_id, records)
     return dataset_id
 
 
@@ -114,7 +122,9 @@ async def add_dataset(body: NewDatasetParams, key: ApiKeyDep, store: StoreDep) -
     org = key.organization_id
     meta = body.meta.model_dump(exclude_none=True) if body.meta else None
     if body.datasetType == "helicone":
-        dataset_id = await store.datasets.create(org, body.datasetName, body.requestIds, meta)
+        dataset_id = await store.org(org).write(
+            datasets.create_dataset, body.datasetName, body.requestIds, meta
+        )
     else:
         dataset_id = await _new_dataset(store, org, body.datasetName, body.requestIds, meta)
     return Result(data=DatasetId(datasetId=dataset_id))
@@ -132,7 +142,7 @@ async def add_random_dataset(
         sort={"random": True},
         include_bodies=False,
     )
-    rows = await store.query_requests(key.organization_id, query)
+    rows = await store.log.org(key.organization_id).read(requests.query_requests, query)
     ids = [r["request_id"] for r in rows]
     dataset_id = await _new_dataset(store, key.organization_id, body.datasetName, ids, None)
     return Result(data=DatasetId(datasetId=dataset_id))
@@ -143,7 +153,9 @@ async def get_datasets(
     body: DatasetsByPrompt, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[DatasetResult]]:
     """Experiment datasets (those made for one prompt version, if given)."""
-    rows = await store.datasets.list_datasets(key.organization_id, dataset_type="experiment")
+    rows = await store.org(key.organization_id).read(
+        datasets.list_datasets, dataset_type="experiment"
+    )
     if body.promptVersionId is not None:
         rows = [r for r in rows if (r["meta"] or {}).get("promptVersionId") == body.promptVersionId]
     return Result(
@@ -165,7 +177,9 @@ async def insert_dataset_row(
 ) -> Result[str]:
     """Add an input record (an existing one by id, or a new one with these inputs)."""
     record = {"id": body.inputRecordId, "inputs": body.inputs}
-    ids = await store.datasets.add_input_records(key.organization_id, datasetId, [record])
+    ids = await store.org(key.organization_id).write(
+        datasets.add_input_records, datasetId, [record]
+    )
     return Result(data=ids[0])
 
 
@@ -179,7 +193,9 @@ async def create_dataset_row(
         "prompt_version_id": promptVersionId,
         "source_request": body.sourceRequest,
     }
-    ids = await store.datasets.add_input_records(key.organization_id, datasetId, [record])
+    ids = await store.org(key.organization_id).write(
+        datasets.add_input_records, datasetId, [record]
+    )
     return Result(data=ids[0])
 
 
@@ -188,7 +204,7 @@ async def get_dataset(
     datasetId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PromptInputRecord]]:
     """An experiment dataset's rows, with the bodies of the requests they came from."""
-    rows = await store.datasets.input_records(key.organization_id, datasetId)
+    rows = await store.org(key.organization_id).read(datasets.input_records, datasetId)
     return Result(
         data=[
             PromptInputRecord(
@@ -213,12 +229,14 @@ async def mutate_dataset(
 ) -> Result[list[Any]]:
     """Add and remove rows by the requests they come from."""
     org = key.organization_id
-    found = await store.datasets.list_datasets(org, [datasetId])
+    found = await store.org(org).read(datasets.list_datasets, [datasetId])
     if found and found[0]["dataset_type"] == "helicone":
-        await store.datasets.mutate(org, datasetId, body.addRequests, body.removeRequests)
+        await store.org(org).write(
+            datasets.mutate, datasetId, body.addRequests, body.removeRequests
+        )
         return Result(data=[])
-    await store.datasets.remove_sources(org, datasetId, body.removeRequests)
+    await store.org(org).write(datasets.remove_sources, datasetId, body.removeRequests)
     version = ((found[0]["meta"] if found else None) or {}).get("promptVersionId")
     records = await records_from_requests(store, org, body.addRequests, version)
-    await store.datasets.add_input_records(org, datasetId, records)
+    await store.org(org).write(datasets.add_input_records, datasetId, records)
     return Result(data=[])

@@ -12,6 +12,7 @@ from helioscope.api._fields import Number, Offset
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import MAX_PAGE, EvalQuery
+from helioscope.store.log import requests, scores
 
 router = APIRouter(prefix="/v1/evals", tags=["Evals"], responses=ERROR_RESPONSES)
 
@@ -99,14 +100,14 @@ class NewEval(BaseModel):
 @router.post("/query", response_model=Result[list[Eval]])
 async def query_evals(body: EvalQueryParams, key: ApiKeyDep, store: StoreDep) -> Result[list[Eval]]:
     """Per score name: average, min, max and count, and per day count and average."""
-    rows = await store.scores.evals(key.organization_id, body.to_query())
+    rows = await store.log.org(key.organization_id).read(scores.evals, body.to_query())
     return Result(data=[Eval(**r) for r in rows])
 
 
 @router.get("/scores", response_model=Result[list[str]])
 async def get_eval_scores(key: ApiKeyDep, store: StoreDep) -> Result[list[str]]:
     """Every score name in use."""
-    return Result(data=await store.scores.names(key.organization_id))
+    return Result(data=await store.log.org(key.organization_id).read(scores.names))
 
 
 @router.post("/score-distributions/query", response_model=Result[list[ScoreDistribution]])
@@ -114,12 +115,14 @@ async def query_score_distributions(
     body: EvalQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[ScoreDistribution]]:
     """Per score name, how the scores spread over ten equal ranges (or 0 and 1)."""
-    rows = await store.scores.distributions(key.organization_id, body.to_query())
+    rows = await store.log.org(key.organization_id).read(scores.distributions, body.to_query())
     return Result(data=[ScoreDistribution(**r) for r in rows])
 
 
 @router.post("/{requestId}", response_model=Result[None])
 async def add_eval(requestId: str, body: NewEval, key: ApiKeyDep, store: StoreDep) -> Result[None]:
     """Attach a numeric score to a request."""
-    await store.add_scores(key.organization_id, requestId, {body.name: body.score})
+    await store.log.org(key.organization_id).write(
+        requests.add_scores, requestId, {body.name: body.score}
+    )
     return Result(data=None)

@@ -25,6 +25,8 @@ from helioscope.experiments import (
     run_code,
     score_key,
 )
+from helioscope.store.experiments import evaluators
+from helioscope.store.log import requests, scores
 
 router = APIRouter(prefix="/v1/evaluator", tags=["Evaluator"], responses=ERROR_RESPONSES)
 
@@ -163,13 +165,17 @@ async def create_evaluator(
     """Create an evaluator."""
     fields = _fields(body)
     check_evaluator(fields)
-    return Result(data=shape_evaluator(await store.evaluators.create(key.organization_id, fields)))
+    return Result(
+        data=shape_evaluator(
+            await store.org(key.organization_id).write(evaluators.create_evaluator, fields)
+        )
+    )
 
 
 @router.post("/query", response_model=Result[list[EvaluatorResult]])
 async def query_evaluators(key: ApiKeyDep, store: StoreDep) -> Result[list[EvaluatorResult]]:
     """Your evaluators."""
-    rows = await store.evaluators.list_evaluators(key.organization_id)
+    rows = await store.org(key.organization_id).read(evaluators.list_evaluators)
     return Result(data=[shape_evaluator(r) for r in rows])
 
 
@@ -179,7 +185,9 @@ async def get_evaluator(
 ) -> Result[EvaluatorResult]:
     """One evaluator."""
     return Result(
-        data=shape_evaluator(await store.evaluators.get(key.organization_id, evaluatorId))
+        data=shape_evaluator(
+            await store.org(key.organization_id).read(evaluators.get_evaluator, evaluatorId)
+        )
     )
 
 
@@ -194,8 +202,8 @@ async def update_evaluator(
     """Change an evaluator."""
     org = key.organization_id
     fields = _fields(body)
-    check_evaluator({**await store.evaluators.get(org, evaluatorId), **fields})
-    updated = await store.evaluators.update(org, evaluatorId, fields)
+    check_evaluator({**await store.org(org).read(evaluators.get_evaluator, evaluatorId), **fields})
+    updated = await store.org(org).write(evaluators.update_evaluator, evaluatorId, fields)
     service.online.forget(org)
     return Result(data=shape_evaluator(updated))
 
@@ -205,7 +213,7 @@ async def delete_evaluator(
     evaluatorId: str, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
 ) -> Result[None]:
     """Delete an evaluator (and its online configurations)."""
-    await store.evaluators.delete(key.organization_id, evaluatorId)
+    await store.org(key.organization_id).write(evaluators.delete_evaluator, evaluatorId)
     service.online.forget(key.organization_id)
     return Result(data=None)
 
@@ -215,7 +223,7 @@ async def get_experiments_for_evaluator(
     evaluatorId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[EvaluatorExperiment]]:
     """The experiments using an evaluator."""
-    rows = await store.evaluators.experiments_using(key.organization_id, evaluatorId)
+    rows = await store.org(key.organization_id).read(evaluators.experiments_using, evaluatorId)
     return Result(
         data=[
             EvaluatorExperiment(
@@ -233,7 +241,7 @@ async def get_online_evaluators(
     evaluatorId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[OnlineEvaluator]]:
     """An evaluator's online configurations."""
-    rows = await store.evaluators.online_configs(key.organization_id, evaluatorId)
+    rows = await store.org(key.organization_id).read(evaluators.online_configs, evaluatorId)
     return Result(data=[OnlineEvaluator(id=r["id"], config=r["config"]) for r in rows])
 
 
@@ -248,8 +256,10 @@ async def create_online_evaluator(
     """Run the evaluator on incoming logs: ``{sampleRate: 0-100, filter, propertyFilters}``."""
     org = key.organization_id
     config = check_config(body.config)
-    await store.count_requests(org, config.get("filter") or "all", None)  # a bad filter is a 400
-    await store.evaluators.add_online(org, evaluatorId, config)
+    await store.log.org(org).read(
+        requests.count_requests, config.get("filter") or "all", None
+    )  # a bad filter is a 400
+    await store.org(org).write(evaluators.add_online, evaluatorId, config)
     service.online.forget(org)
     return Result(data=None)
 
@@ -263,7 +273,9 @@ async def delete_online_evaluator(
     service: ExperimentsDep,
 ) -> Result[None]:
     """Stop an online evaluator."""
-    await store.evaluators.delete_online(key.organization_id, evaluatorId, onlineEvaluatorId)
+    await store.org(key.organization_id).write(
+        evaluators.delete_online, evaluatorId, onlineEvaluatorId
+    )
     service.online.forget(key.organization_id)
     return Result(data=None)
 
@@ -338,10 +350,10 @@ async def get_evaluator_stats(
     The trend compares the mean of the newer half of the scores with the older half's.
     """
     org = key.organization_id
-    evaluator = await store.evaluators.get(org, evaluatorId)
+    evaluator = await store.org(org).read(evaluators.get_evaluator, evaluatorId)
     name = score_key(evaluator["name"], False)
-    values = await store.scores.by_key(org, name) + await store.scores.by_key(
-        org, name + BOOL_SUFFIX
+    values = await store.log.org(org).read(scores.by_key, name) + await store.log.org(org).read(
+        scores.by_key, name + BOOL_SUFFIX
     )
     values.sort(key=lambda v: v[1])
     numbers = [v for v, _ in values]

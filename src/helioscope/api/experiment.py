@@ -30,6 +30,8 @@ from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.experiments import setup
 from helioscope.prompts import legacy_input_keys
 from helioscope.store import MAX_PAGE
+from helioscope.store.experiments import experiments
+from helioscope.store.prompts import legacy_prompts, legacy_versions
 
 router = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
 add_evaluator_routes(router)
@@ -130,7 +132,7 @@ async def create_new_experiment(
 @router.get("", response_model=Result[list[ExperimentV2]])
 async def get_experiments(key: ApiKeyDep, store: StoreDep) -> Result[list[ExperimentV2]]:
     """Your experiments, newest first."""
-    rows = await store.experiments.list_experiments(key.organization_id)
+    rows = await store.org(key.organization_id).read(experiments.list_experiments)
     return Result(data=[ExperimentV2(**experiment_fields(r)) for r in rows])
 
 
@@ -140,9 +142,9 @@ async def get_experiment_by_id(
 ) -> Result[ExtendedExperimentData]:
     """An experiment with its rows and each row's cells."""
     org = key.organization_id
-    found = await store.experiments.get(org, experimentId)
+    found = await store.org(org).read(experiments.get_experiment, experimentId)
     by_row: dict[str, list[ExperimentV2Output]] = defaultdict(list)
-    for cell in await store.experiments.cells(org, experimentId):
+    for cell in await store.org(org).read(experiments.cells, experimentId):
         by_row[cell["input_record_id"]].append(shape_output(cell))
     rows = [
         ExperimentV2Row(
@@ -152,7 +154,7 @@ async def get_experiment_by_id(
             requests=by_row[r["id"]],
             auto_prompt_inputs=r["auto_prompt_inputs"] or [],
         )
-        for r in await store.experiments.rows(org, experimentId)
+        for r in await store.org(org).read(experiments.experiment_rows, experimentId)
     ]
     return Result(data=ExtendedExperimentData(**experiment_fields(found), rows=rows))
 
@@ -160,7 +162,7 @@ async def get_experiment_by_id(
 @router.delete("/{experimentId}", response_model=Result[None])
 async def delete_experiment(experimentId: str, key: ApiKeyDep, store: StoreDep) -> Result[None]:
     """Delete an experiment with its rows and cells."""
-    await store.experiments.delete(key.organization_id, experimentId)
+    await store.org(key.organization_id).write(experiments.delete_experiment, experimentId)
     return Result(data=None)
 
 
@@ -170,9 +172,9 @@ async def create_new_prompt_version_for_experiment(
 ) -> Result[PromptVersionResult]:
     """Add a hypothesis: a new version of the prompt, run by this experiment."""
     org = key.organization_id
-    await store.experiments.get(org, experimentId)
-    version = await store.prompts.create_subversion(
-        org,
+    await store.org(org).read(experiments.get_experiment, experimentId)
+    version = await store.prompts.org(org).write(
+        legacy_versions.create_subversion,
         body.parentPromptVersionId,
         body.newHeliconeTemplate,
         is_major=body.isMajorVersion,
@@ -180,9 +182,9 @@ async def create_new_prompt_version_for_experiment(
         experiment_id=experimentId,
         bump_for_major_id=body.bumpForMajorPromptVersionId,
     )
-    await store.experiments.add_hypothesis(org, experimentId, version.id, version.model)
-    await store.experiments.add_input_keys(
-        org, experimentId, legacy_input_keys(version.helicone_template)
+    await store.org(org).write(experiments.add_hypothesis, experimentId, version.id, version.model)
+    await store.org(org).write(
+        experiments.add_input_keys, experimentId, legacy_input_keys(version.helicone_template)
     )
     return Result(data=version_result(version))
 
@@ -192,7 +194,9 @@ async def delete_prompt_version(
     experimentId: str, promptVersionId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Stop running a prompt version in this experiment (its cells go too)."""
-    await store.experiments.remove_hypothesis(key.organization_id, experimentId, promptVersionId)
+    await store.org(key.organization_id).write(
+        experiments.remove_hypothesis, experimentId, promptVersionId
+    )
     return Result(data=None)
 
 
@@ -204,10 +208,12 @@ async def get_prompt_versions_for_experiment(
 ) -> Result[list[ExperimentV2PromptVersion]]:
     """The prompt versions the experiment runs, oldest first."""
     org = key.organization_id
-    await store.experiments.get(org, experimentId)
+    await store.org(org).read(experiments.get_experiment, experimentId)
     out = []
-    for hypothesis in await store.experiments.hypotheses(org, experimentId):
-        v = await store.prompts.get_version(org, hypothesis["prompt_version_id"])
+    for hypothesis in await store.org(org).read(experiments.hypotheses, experimentId):
+        v = await store.prompts.org(org).read(
+            legacy_prompts.get_version, hypothesis["prompt_version_id"]
+        )
         if v is None:
             continue
         out.append(
@@ -233,7 +239,7 @@ async def get_input_keys_for_experiment(
     experimentId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[str]]:
     """The input keys the experiment's prompt versions use."""
-    found = await store.experiments.get(key.organization_id, experimentId)
+    found = await store.org(key.organization_id).read(experiments.get_experiment, experimentId)
     return Result(data=list(found["input_keys"] or []))
 
 
@@ -242,8 +248,8 @@ async def add_manual_row_to_experiment(
     experimentId: str, body: ManualRow, key: ApiKeyDep, store: StoreDep
 ) -> Result[str]:
     """Add a row of inputs; returns its id."""
-    ids = await store.experiments.add_rows(
-        key.organization_id, experimentId, [{"inputs": body.inputs}]
+    ids = await store.org(key.organization_id).write(
+        experiments.add_rows, experimentId, [{"inputs": body.inputs}]
     )
     return Result(data=ids[0])
 
@@ -254,7 +260,7 @@ async def add_manual_rows_to_experiment_batch(
 ) -> Result[None]:
     """Add many rows of inputs."""
     rows = [{"inputs": inputs} for inputs in body.inputs]
-    await store.experiments.add_rows(key.organization_id, experimentId, rows)
+    await store.org(key.organization_id).write(experiments.add_rows, experimentId, rows)
     return Result(data=None)
 
 
@@ -263,7 +269,9 @@ async def delete_experiment_table_rows(
     experimentId: str, body: RowIds, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Delete rows and their cells."""
-    await store.experiments.delete_rows(key.organization_id, experimentId, body.inputRecordIds)
+    await store.org(key.organization_id).write(
+        experiments.delete_rows, experimentId, body.inputRecordIds
+    )
     return Result(data=None)
 
 
@@ -273,7 +281,7 @@ async def create_experiment_table_row_batch(
 ) -> Result[None]:
     """Add rows (copies of input records, with their auto inputs)."""
     rows = [{"inputs": r.inputs, "auto_prompt_inputs": r.autoInputs} for r in body.rows]
-    await store.experiments.add_rows(key.organization_id, experimentId, rows)
+    await store.org(key.organization_id).write(experiments.add_rows, experimentId, rows)
     return Result(data=None)
 
 
@@ -282,7 +290,7 @@ async def create_experiment_table_row_from_dataset(
     experimentId: str, datasetId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Add a row per dataset row: logged requests are replayed, input records copied."""
-    await store.experiments.get(key.organization_id, experimentId)
+    await store.org(key.organization_id).read(experiments.get_experiment, experimentId)
     await setup.rows_from_dataset(store, key.organization_id, experimentId, datasetId)
     return Result(data=None)
 
@@ -292,8 +300,8 @@ async def update_experiment_table_row(
     experimentId: str, body: RowUpdate, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Replace a row's inputs."""
-    await store.experiments.update_row(
-        key.organization_id, experimentId, body.inputRecordId, body.inputs
+    await store.org(key.organization_id).write(
+        experiments.update_row, experimentId, body.inputRecordId, body.inputs
     )
     return Result(data=None)
 
@@ -304,9 +312,9 @@ async def run_hypothesis(
 ) -> Result[str]:
     """Run one row with one prompt version through the gateway; returns the request id."""
     org = key.organization_id
-    await store.experiments.get(org, experimentId)
-    await store.experiments.row(org, experimentId, body.inputRecordId)
-    await store.prompts.must_get_version(org, body.promptVersionId)
+    await store.org(org).read(experiments.get_experiment, experimentId)
+    await store.org(org).read(experiments.experiment_row, experimentId, body.inputRecordId)
+    await store.prompts.org(org).read(legacy_prompts.must_get_version, body.promptVersionId)
     request_id = await service.run_hypothesis(
         org, experimentId, body.inputRecordId, body.promptVersionId
     )
@@ -318,7 +326,7 @@ async def should_run_evaluators(
     experimentId: str, key: ApiKeyDep, store: StoreDep, service: ExperimentsDep
 ) -> Result[bool]:
     """True while some output still lacks a score of an attached evaluator."""
-    await store.experiments.get(key.organization_id, experimentId)
+    await store.org(key.organization_id).read(experiments.get_experiment, experimentId)
     return Result(data=bool(await service.runner.unscored(key.organization_id, experimentId)))
 
 

@@ -18,6 +18,9 @@ from helioscope.api._fields import Number
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.experiments import legacy
+from helioscope.store.experiments import experiments
+from helioscope.store.log import scores
+from helioscope.store.prompts import legacy_prompts
 
 router = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
 add_evaluator_routes(router)
@@ -94,7 +97,7 @@ async def create_new_experiment_old(
 ) -> Result[ExperimentId]:
     """An experiment over a dataset with one hypothesis."""
     org = key.organization_id
-    await store.prompts.must_get_version(org, body.promptVersion)
+    await store.prompts.org(org).read(legacy_prompts.must_get_version, body.promptVersion)
     meta = body.meta if isinstance(body.meta, dict) else {}
     experiment_id = await legacy.dataset_experiment(store, org, body.datasetId, meta)
     await legacy.add_hypothesis(
@@ -126,14 +129,14 @@ async def get_experiment_hypothesis_scores(
 ) -> Result[HypothesisScores]:
     """The mean of each score over the hypothesis's successful runs."""
     org = key.organization_id
-    hypothesis = await store.experiments.hypothesis(org, hypothesisId)
-    cells = await store.experiments.cells(
-        org, hypothesis["experiment_id"], hypothesis["prompt_version_id"]
+    hypothesis = await store.org(org).read(experiments.hypothesis, hypothesisId)
+    cells = await store.org(org).read(
+        experiments.cells, hypothesis["experiment_id"], hypothesis["prompt_version_id"]
     )
     runs = [c["request_id"] for c in cells if c["request_id"] and c["status"] == "success"]
-    aggregates = await store.scores.aggregate(org, runs)
-    scores = {k: Score(valueType="number", value=v["mean"]) for k, v in aggregates.items()}
-    return Result(data=HypothesisScores(runsCount=len(runs), scores=scores))
+    aggregates = await store.log.org(org).read(scores.aggregate, runs)
+    means = {k: Score(valueType="number", value=v["mean"]) for k, v in aggregates.items()}
+    return Result(data=HypothesisScores(runsCount=len(runs), scores=means))
 
 
 @router.post("/update-meta", response_model=Result[dict[str, Any]])
@@ -142,9 +145,9 @@ async def update_experiment_meta(
 ) -> Result[dict[str, Any]]:
     """Merge keys into an experiment's metadata; returns the result."""
     org = key.organization_id
-    found = await store.experiments.get(org, body.experimentId)
+    found = await store.org(org).read(experiments.get_experiment, body.experimentId)
     meta = {**(found["meta"] or {}), **body.meta}
-    await store.experiments.update(org, body.experimentId, meta=meta)
+    await store.org(org).write(experiments.update_experiment, body.experimentId, meta=meta)
     return Result(data=meta)
 
 

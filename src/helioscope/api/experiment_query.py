@@ -19,6 +19,9 @@ from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import InvalidFilter
 from helioscope.store import Store
+from helioscope.store.experiments import datasets, experiment_tables, experiments
+from helioscope.store.log import requests, scores
+from helioscope.store.prompts import legacy_prompts
 
 router = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
 
@@ -73,7 +76,11 @@ def matches(node: Any, fields: dict[str, str], path: str = "filter") -> bool:
 
 
 async def _prompt_of(store: Store, org_id: str, version_id: str | None) -> str:
-    version = await store.prompts.get_version(org_id, version_id) if version_id else None
+    version = (
+        await store.prompts.org(org_id).read(legacy_prompts.get_version, version_id)
+        if version_id
+        else None
+    )
     return version.prompt_id if version is not None else ""
 
 
@@ -127,10 +134,16 @@ async def _hypothesis(
         "runs": runs,
     }
     if include.promptVersion:
-        version = await store.prompts.get_version(org_id, h["prompt_version_id"])
+        version = await store.prompts.org(org_id).read(
+            legacy_prompts.get_version, h["prompt_version_id"]
+        )
         out["promptVersion"] = {"template": version.helicone_template if version else None}
         parent = version.parent_prompt_version if version else None
-        parent_version = await store.prompts.get_version(org_id, parent) if parent else None
+        parent_version = (
+            await store.prompts.org(org_id).read(legacy_prompts.get_version, parent)
+            if parent
+            else None
+        )
         out["parentPromptVersion"] = {
             "template": parent_version.helicone_template if parent_version else None
         }
@@ -140,7 +153,7 @@ async def _hypothesis(
 async def _dataset(store: Store, org_id: str, found: dict[str, Any], ctx: dict[str, Any]) -> Any:
     name = ""
     if found["dataset_id"]:
-        listed = await store.datasets.list_datasets(org_id, [found["dataset_id"]])
+        listed = await store.org(org_id).read(datasets.list_datasets, [found["dataset_id"]])
         name = (listed[0]["name"] or "") if listed else ""
     rows = []
     for index, row in enumerate(ctx["rows"]):
@@ -170,20 +183,25 @@ async def _dataset(store: Store, org_id: str, found: dict[str, Any], ctx: dict[s
 async def _experiment(
     store: Store, org_id: str, found: dict[str, Any], include: IncludeExperimentKeys
 ) -> dict[str, Any]:
-    cells = await store.experiments.cells(org_id, found["id"])
-    rows = await store.experiments.rows(org_id, found["id"])
+    cells = await store.org(org_id).read(experiments.cells, found["id"])
+    rows = await store.org(org_id).read(experiments.experiment_rows, found["id"])
     wanted = [c["request_id"] for c in cells if c["request_id"]]
     wanted += [r["source_request"] for r in rows if r["source_request"] and include.inputs]
-    logged = {r["request_id"]: r for r in await store.requests_by_ids(org_id, wanted)}
-    scores = await store.scores.for_requests(org_id, wanted) if include.score else {}
-    ctx = {"cells": cells, "rows": rows, "logged": logged, "scores": scores}
+    logged = {
+        r["request_id"]: r
+        for r in await store.log.org(org_id).read(requests.requests_by_ids, wanted)
+    }
+    found_scores = (
+        await store.log.org(org_id).read(scores.for_requests, wanted) if include.score else {}
+    )
+    ctx = {"cells": cells, "rows": rows, "logged": logged, "scores": found_scores}
     hypotheses = [
         await _hypothesis(store, org_id, h, ctx, include)
-        for h in await store.experiments.hypotheses(org_id, found["id"])
+        for h in await store.org(org_id).read(experiments.hypotheses, found["id"])
     ]
     tables = [
         t
-        for t in await store.experiment_tables.list_tables(org_id)
+        for t in await store.org(org_id).read(experiment_tables.list_tables)
         if t["experiment_id"] == found["id"]
     ]
     dataset = await _dataset(store, org_id, found, ctx if include.inputs else {**ctx, "rows": []})
@@ -208,7 +226,7 @@ async def get_experiments_old(
     include = body.include or IncludeExperimentKeys()
     matches(body.filter, {"id": "", "prompt_v2": ""})  # a bad filter is a 400 even with no rows
     out = []
-    for found in await store.experiments.list_experiments(org):
+    for found in await store.org(org).read(experiments.list_experiments):
         fields = {
             "id": found["id"],
             "prompt_v2": await _prompt_of(store, org, found["original_prompt_version"]),

@@ -17,6 +17,9 @@ from helioscope.api._fields import Number
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import MAX_PAGE
+from helioscope.store.experiments import experiments
+from helioscope.store.log import scores
+from helioscope.store.prompts import legacy_prompts
 
 router = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
 
@@ -63,15 +66,18 @@ async def run_experiment(
 ) -> Result[RunStarted]:
     """Run the chosen cells in the background; follow them with ``run/status``."""
     org = key.organization_id
-    await store.experiments.get(org, experimentId)
+    await store.org(org).read(experiments.get_experiment, experimentId)
     versions = body.promptVersionIds or [
-        h["prompt_version_id"] for h in await store.experiments.hypotheses(org, experimentId)
+        h["prompt_version_id"]
+        for h in await store.org(org).read(experiments.hypotheses, experimentId)
     ]
     for version_id in versions:
-        await store.prompts.must_get_version(org, version_id)
-    rows = body.inputRecordIds or [r["id"] for r in await store.experiments.rows(org, experimentId)]
+        await store.prompts.org(org).read(legacy_prompts.must_get_version, version_id)
+    rows = body.inputRecordIds or [
+        r["id"] for r in await store.org(org).read(experiments.experiment_rows, experimentId)
+    ]
     for record_id in rows:
-        await store.experiments.row(org, experimentId, record_id)
+        await store.org(org).read(experiments.experiment_row, experimentId, record_id)
     cells = [(r, v) for r in rows for v in versions]
     service.start_run(org, experimentId, cells)
     return Result(data=RunStarted(cells=len(cells)))
@@ -83,8 +89,8 @@ async def experiment_run_status(
 ) -> Result[RunStatus]:
     """Cells by status, and outputs still waiting for an evaluator."""
     org = key.organization_id
-    await store.experiments.get(org, experimentId)
-    counts = await store.experiments.cell_counts(org, experimentId)
+    await store.org(org).read(experiments.get_experiment, experimentId)
+    counts = await store.org(org).read(experiments.cell_counts, experimentId)
     state = service.status(experimentId)
     return Result(
         data=RunStatus(
@@ -119,10 +125,10 @@ async def get_experiment_prompt_version_scores(
     Boolean scores are stored as 1 or 0, so their mean is a pass rate.
     """
     org = key.organization_id
-    await store.experiments.get(org, experimentId)
-    cells = await store.experiments.cells(org, experimentId, promptVersionId)
+    await store.org(org).read(experiments.get_experiment, experimentId)
+    cells = await store.org(org).read(experiments.cells, experimentId, promptVersionId)
     ids = [c["request_id"] for c in cells if c["request_id"] and c["status"] == "success"]
-    aggregates = await store.scores.aggregate(org, ids)
+    aggregates = await store.log.org(org).read(scores.aggregate, ids)
     return Result(data={k: _score(v) for k, v in aggregates.items()})
 
 
@@ -132,7 +138,7 @@ async def get_experiment_score(
 ) -> Result[ScoreV2 | None]:
     """One score of one output of the experiment, or null when it has none."""
     org = key.organization_id
-    await store.experiments.get(org, experimentId)
-    aggregates = await store.scores.aggregate(org, [requestId])
+    await store.org(org).read(experiments.get_experiment, experimentId)
+    aggregates = await store.log.org(org).read(scores.aggregate, [requestId])
     found = aggregates.get(scoreKey)
     return Result(data=_score(found) if found is not None else None)

@@ -14,6 +14,8 @@ from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import BadRequest
 from helioscope.experiments import legacy
 from helioscope.store import MAX_PAGE, Store
+from helioscope.store.experiments import experiment_tables, experiments
+from helioscope.store.prompts import legacy_prompts
 
 router = APIRouter(prefix="/v1/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
 
@@ -164,9 +166,9 @@ def _simplified(table: dict[str, Any]) -> ExperimentTableSimplified:
 async def _add_row(
     store: Store, org_id: str, table_id: str, record_id: str, cells: list[dict[str, Any]]
 ) -> None:
-    index = await store.experiment_tables.next_row(org_id, table_id)
-    await store.experiment_tables.put_cells(
-        org_id,
+    index = await store.org(org_id).read(experiment_tables.next_row, table_id)
+    await store.org(org_id).write(
+        experiment_tables.put_cells,
         table_id,
         [{**c, "row_index": index, "metadata": {"inputRecordId": record_id}} for c in cells],
     )
@@ -188,7 +190,9 @@ async def get_experiment_table_by_id(
     experimentTableId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[ExperimentTable]:
     """A table with its columns and cells."""
-    table = await store.experiment_tables.get(key.organization_id, experimentTableId)
+    table = await store.org(key.organization_id).read(
+        experiment_tables.get_table, experimentTableId
+    )
     columns = [
         Column(
             id=c["id"],
@@ -227,7 +231,9 @@ async def get_experiment_table_metadata(
     experimentTableId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[ExperimentTableSimplified]:
     """A table's metadata and column headers."""
-    table = await store.experiment_tables.get(key.organization_id, experimentTableId)
+    table = await store.org(key.organization_id).read(
+        experiment_tables.get_table, experimentTableId
+    )
     return Result(data=_simplified(table))
 
 
@@ -236,7 +242,7 @@ async def get_experiment_tables(
     key: ApiKeyDep, store: StoreDep
 ) -> Result[list[ExperimentTableSimplified]]:
     """Every table of the organization."""
-    tables = await store.experiment_tables.list_tables(key.organization_id)
+    tables = await store.org(key.organization_id).read(experiment_tables.list_tables)
     return Result(data=[_simplified(t) for t in tables])
 
 
@@ -246,7 +252,9 @@ async def create_experiment_cell(
 ) -> Result[None]:
     """Create (or replace) the cell at a column and row."""
     cell = {"column_id": body.columnId, "row_index": body.rowIndex, "value": body.value}
-    await store.experiment_tables.put_cells(key.organization_id, experimentTableId, [cell])
+    await store.org(key.organization_id).write(
+        experiment_tables.put_cells, experimentTableId, [cell]
+    )
     return Result(data=None)
 
 
@@ -265,8 +273,8 @@ async def update_experiment_cell(
             raise BadRequest("metadata must be JSON text") from None
     if not fields:
         raise BadRequest("nothing to update: give value, status or metadata")
-    await store.experiment_tables.update_cell(
-        key.organization_id, experimentTableId, body.cellId, **fields
+    await store.org(key.organization_id).write(
+        experiment_tables.update_cell, experimentTableId, body.cellId, **fields
     )
     return Result(data=None)
 
@@ -276,8 +284,8 @@ async def create_experiment_column(
     experimentTableId: str, body: NewColumn, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Add a column after the last one."""
-    await store.experiment_tables.add_column(
-        key.organization_id,
+    await store.org(key.organization_id).write(
+        experiment_tables.add_column,
         experimentTableId,
         column_name=body.columnName,
         column_type=body.columnType,
@@ -294,11 +302,11 @@ async def create_experiment_table_row(
 ) -> Result[None]:
     """Add a row: an experiment row of inputs, and its values in the input columns."""
     org = key.organization_id
-    table = await store.experiment_tables.get(org, experimentTableId)
-    await store.prompts.must_get_version(org, body.promptVersionId)
+    table = await store.org(org).read(experiment_tables.get_table, experimentTableId)
+    await store.prompts.org(org).read(legacy_prompts.must_get_version, body.promptVersionId)
     inputs = body.inputs or {}
     row = {"inputs": inputs, "source_request": body.sourceRequest}
-    (record_id,) = await store.experiments.add_rows(org, table["experiment_id"], [row])
+    (record_id,) = await store.org(org).write(experiments.add_rows, table["experiment_id"], [row])
     cells = [
         {"column_id": c["id"], "value": inputs.get(c["column_name"], "")}
         for c in table["columns"]
@@ -313,7 +321,9 @@ async def delete_experiment_table_row(
     experimentTableId: str, rowIndex: int, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Delete a row's cells."""
-    await store.experiment_tables.delete_row(key.organization_id, experimentTableId, rowIndex)
+    await store.org(key.organization_id).write(
+        experiment_tables.delete_row, experimentTableId, rowIndex
+    )
     return Result(data=None)
 
 
@@ -323,10 +333,10 @@ async def create_experiment_table_row_with_cells_batch(
 ) -> Result[None]:
     """Add rows with their cells."""
     org = key.organization_id
-    table = await store.experiment_tables.get(org, experimentTableId)
+    table = await store.org(org).read(experiment_tables.get_table, experimentTableId)
     for row in body.rows:
-        (record_id,) = await store.experiments.add_rows(
-            org,
+        (record_id,) = await store.org(org).write(
+            experiments.add_rows,
             table["experiment_id"],
             [{"inputs": row.inputs, "source_request": row.sourceRequest}],
         )

@@ -25,10 +25,11 @@ from helioscope.api._metrics_shape import (
     RequestCountBody,
     TokensPerRequest,
 )
-from helioscope.api._request_shape import NANO_USD, iso
+from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import Store
+from helioscope.store.log import metrics
 
 router = APIRouter(prefix="/v1/metrics", tags=["Metrics"], responses=ERROR_RESPONSES)
 
@@ -92,7 +93,9 @@ def _and(left: Any, right: Any) -> Any:
 
 
 async def _totals(body: MetricsFilterBody, key: ApiKeyDep, store: Store) -> dict[str, Any]:
-    return await store.metrics.totals(key.organization_id, body.filter, body.timeFilter.window())
+    return await store.log.org(key.organization_id).read(
+        metrics.totals, body.filter, body.timeFilter.window()
+    )
 
 
 async def _series(
@@ -105,8 +108,8 @@ async def _series(
 ) -> list[dict[str, Any]]:
     """Rows ``{time, <output name>: value}`` for measures given as ``{output: measure}``."""
     node = body.filter if extra_filter is None else _and(body.filter, extra_filter)
-    rows = await store.metrics.over_time(
-        key.organization_id,
+    rows = await store.log.org(key.organization_id).read(
+        metrics.over_time,
         node,
         body.timeFilter.window(),
         body.buckets(),
@@ -135,7 +138,7 @@ async def get_totals(body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep) -
     return Result(
         data=DashboardTotals(
             total_requests=n,
-            total_cost=t["cost"] / NANO_USD,
+            total_cost=t["cost"],
             average_latency=_average(t["latency_sum"], n),
             average_time_to_first_token=_average(t["ttft_sum"], t["ttft_count"]),
             average_tokens_per_request=_tokens_per_request(t),
@@ -170,7 +173,7 @@ class NumberResult(Result[Number]):
 @router.post("/totalCost", response_model=NumberResult)
 async def get_total_cost(body: MetricsFilterBody, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """Total cost in USD."""
-    return Result(data=(await _totals(body, key, store))["cost"] / NANO_USD)
+    return Result(data=(await _totals(body, key, store))["cost"])
 
 
 @router.post("/averageLatency", response_model=NumberResult)
@@ -266,8 +269,8 @@ async def get_model_usage_over_time(
     body: MetricsOverTimeBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[Any]:
     """Requests and tokens per model per bucket (buckets without requests are left out)."""
-    rows = await store.metrics.over_time(
-        key.organization_id,
+    rows = await store.log.org(key.organization_id).read(
+        metrics.over_time,
         body.filter,
         body.timeFilter.window(),
         body.buckets(),
@@ -332,7 +335,7 @@ async def get_errors_over_time(
 @router.post("/requestCount", response_model=Result[int])
 async def get_request_count(body: RequestCountBody, key: ApiKeyDep, store: StoreDep) -> Result[Any]:
     """How many requests match the filter (all time); ``isCached`` counts cache-enabled ones."""
-    t = await store.metrics.totals(key.organization_id, body.filter, None)
+    t = await store.log.org(key.organization_id).read(metrics.totals, body.filter, None)
     return Result(data=t["cache_enabled"] if body.isCached else t["requests"])
 
 
@@ -348,7 +351,7 @@ async def get_model_metrics(body: BreakdownBody, key: ApiKeyDep, store: StoreDep
                 total_completion_tokens=r["completion_tokens"],
                 total_prompt_token=r["prompt_tokens"],
                 total_tokens=r["prompt_tokens"] + r["completion_tokens"],
-                cost=r["cost"] / NANO_USD,
+                cost=r["cost"],
             )
             for r in rows
         ]
@@ -367,8 +370,8 @@ async def get_country_metrics(body: BreakdownBody, key: ApiKeyDep, store: StoreD
 async def _breakdown(
     body: BreakdownBody, key: ApiKeyDep, store: Store, by: str
 ) -> list[dict[str, Any]]:
-    return await store.metrics.breakdown(
-        key.organization_id, body.filter, body.timeFilter.window(), by, body.offset, body.limit
+    return await store.log.org(key.organization_id).read(
+        metrics.breakdown, body.filter, body.timeFilter.window(), by, body.offset, body.limit
     )
 
 
@@ -380,7 +383,7 @@ def _breakdown_rows(rows: list[dict[str, Any]]) -> list[Breakdown]:
             total_prompt_tokens=r["prompt_tokens"],
             total_completion_tokens=r["completion_tokens"],
             total_tokens=r["prompt_tokens"] + r["completion_tokens"],
-            cost=r["cost"] / NANO_USD,
+            cost=r["cost"],
             errors=r["errors"],
         )
         for r in rows
@@ -406,7 +409,7 @@ async def get_quantiles(body: QuantilesBody, key: ApiKeyDep, store: StoreDep) ->
     The value is latency, time_to_first_token, prompt_tokens, completion_tokens, total_tokens
     or cost.
     """
-    rows = await store.metrics.quantiles(
-        key.organization_id, body.filter, body.timeFilter.window(), body.buckets(), body.metric
+    rows = await store.log.org(key.organization_id).read(
+        metrics.quantiles, body.filter, body.timeFilter.window(), body.buckets(), body.metric
     )
     return Result(data=[Quantiles(**{**r, "time": iso(r["time"]) or ""}) for r in rows])

@@ -23,8 +23,9 @@ from helioscope.api._prompt_shape import (
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.prompts import compile_prompt_body, fill_legacy_template
-from helioscope.store import Store
-from helioscope.store.prompts import PromptVersion
+from helioscope.store import PromptVersion, Store
+from helioscope.store.experiments import experiments
+from helioscope.store.prompts import legacy_prompts, legacy_versions
 
 router = APIRouter(prefix="/v1/prompt", tags=["Prompt"], responses=ERROR_RESPONSES)
 
@@ -134,7 +135,9 @@ async def query_prompts(
     body: PromptsQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PromptsResult]]:
     """Prompts matching a filter, newest first."""
-    rows = await store.prompts.query_prompts(key.organization_id, body.filter)
+    rows = await store.prompts.org(key.organization_id).read(
+        legacy_prompts.query_prompts, body.filter
+    )
     return Result(data=[prompts_result(r["prompt"], r["major_version"]) for r in rows])
 
 
@@ -144,8 +147,8 @@ async def create_prompt(
 ) -> Result[CreatePromptResponse]:
     """Create a prompt whose version 0.0 is the given template, in production."""
     metadata = {**body.metadata, "createdFromUi": True}
-    prompt, version = await store.prompts.create_prompt(
-        key.organization_id, body.userDefinedId, body.prompt, metadata
+    prompt, version = await store.prompts.org(key.organization_id).write(
+        legacy_prompts.create_prompt, body.userDefinedId, body.prompt, metadata
     )
     return Result(data=CreatePromptResponse(id=prompt.id, prompt_version_id=version.id))
 
@@ -155,14 +158,14 @@ async def get_prompt(
     promptId: str, body: PromptQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[PromptResult]:
     """A prompt with its versions and when it was last used."""
-    found = await store.prompts.get_prompt(key.organization_id, promptId)
+    found = await store.prompts.org(key.organization_id).read(legacy_prompts.get_prompt, promptId)
     return Result(data=prompt_result(found["prompt"], found["versions"], found["last_used"]))
 
 
 @router.delete("/{promptId}", operation_id="DeletePrompt", status_code=204)
 async def delete_prompt(promptId: str, key: ApiKeyDep, store: StoreDep) -> Response:
     """Delete a prompt and all its versions."""
-    await store.prompts.delete_prompt(key.organization_id, promptId)
+    await store.prompts.org(key.organization_id).write(legacy_prompts.delete_prompt, promptId)
     return Response(status_code=204)
 
 
@@ -171,7 +174,9 @@ async def set_user_defined_id(
     promptId: str, body: UserDefinedIdParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Change the Helicone-Prompt-Id a prompt answers to."""
-    await store.prompts.set_user_defined_id(key.organization_id, promptId, body.userDefinedId)
+    await store.prompts.org(key.organization_id).write(
+        legacy_prompts.set_user_defined_id, promptId, body.userDefinedId
+    )
     return Result(data=None)
 
 
@@ -180,7 +185,9 @@ async def edit_label(
     promptVersionId: str, body: PromptEditSubversionLabelParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[MetadataResult]:
     """Set a version's label."""
-    metadata = await store.prompts.edit_label(key.organization_id, promptVersionId, body.label)
+    metadata = await store.prompts.org(key.organization_id).write(
+        legacy_versions.edit_label, promptVersionId, body.label
+    )
     return Result(data=MetadataResult(metadata=metadata))
 
 
@@ -192,15 +199,17 @@ async def edit_template(
     store: StoreDep,
 ) -> Result[None]:
     """Replace a version's template in place."""
-    await store.prompts.edit_template(key.organization_id, promptVersionId, body.heliconeTemplate)
+    await store.prompts.org(key.organization_id).write(
+        legacy_versions.edit_template, promptVersionId, body.heliconeTemplate
+    )
     return Result(data=None)
 
 
 async def _subversion(
     version_id: str, body: PromptCreateSubversionParams, org_id: str, store: Store
 ) -> Result[PromptVersionResult]:
-    version: PromptVersion = await store.prompts.create_subversion(
-        org_id,
+    version: PromptVersion = await store.prompts.org(org_id).write(
+        legacy_versions.create_subversion,
         version_id,
         body.newHeliconeTemplate,
         is_major=body.isMajorVersion,
@@ -232,7 +241,9 @@ async def promote(
     promptVersionId: str, body: PromoteParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[PromptVersionResult]:
     """Make this version production (the previous one stops being it), in one transaction."""
-    version = await store.prompts.promote(key.organization_id, promptVersionId)
+    version = await store.prompts.org(key.organization_id).write(
+        legacy_versions.promote, promptVersionId
+    )
     return Result(data=version_result(version))
 
 
@@ -241,8 +252,8 @@ async def query_inputs(
     promptVersionId: str, body: InputsQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PromptInputRecord]]:
     """The inputs calls gave this version (and stored input rows), newest first."""
-    records = await store.prompts.version_inputs(
-        key.organization_id, promptVersionId, body.limit, body.random
+    records = await store.prompts.org(key.organization_id).read(
+        legacy_versions.version_inputs, promptVersionId, body.limit, body.random
     )
     return Result(data=[input_record(r) for r in records])
 
@@ -252,8 +263,8 @@ async def prompt_experiments(
     promptId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PromptExperiment]]:
     """Experiments that started from, or test, one of this prompt's versions, newest first."""
-    await store.prompts.get_prompt(key.organization_id, promptId)
-    found = await store.experiments.for_prompt(key.organization_id, promptId)
+    await store.prompts.org(key.organization_id).read(legacy_prompts.get_prompt, promptId)
+    found = await store.org(key.organization_id).read(experiments.for_prompt, promptId)
     return Result(
         data=[
             PromptExperiment(
@@ -273,8 +284,8 @@ async def query_versions(
     promptId: str, body: PromptVersionsQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PromptVersionResult]]:
     """A prompt's versions matching a filter, newest first."""
-    versions = await store.prompts.query_versions(
-        key.organization_id, promptId, body.filter, body.includeExperimentVersions
+    versions = await store.prompts.org(key.organization_id).read(
+        legacy_versions.query_versions, promptId, body.filter, body.includeExperimentVersions
     )
     return Result(data=[version_result(v) for v in versions])
 
@@ -284,14 +295,18 @@ async def get_version(
     promptVersionId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[PromptVersionResult]:
     """One version."""
-    version = await store.prompts.must_get_version(key.organization_id, promptVersionId)
+    version = await store.prompts.org(key.organization_id).read(
+        legacy_prompts.must_get_version, promptVersionId
+    )
     return Result(data=version_result(version))
 
 
 @router.delete("/version/{promptVersionId}", operation_id="DeletePromptVersion")
 async def delete_version(promptVersionId: str, key: ApiKeyDep, store: StoreDep) -> Result[None]:
     """Delete a version; the production version cannot be deleted (400)."""
-    await store.prompts.delete_version(key.organization_id, promptVersionId)
+    await store.prompts.org(key.organization_id).write(
+        legacy_versions.delete_version, promptVersionId
+    )
     return Result(data=None)
 
 
@@ -303,8 +318,8 @@ async def compile_prompt(
     store: StoreDep,
 ) -> Result[PromptVersionResultCompiled]:
     """The production version with the inputs put in (tags and ``{{hc:…}}`` variables)."""
-    version = await store.prompts.production_version(
-        key.organization_id, user_defined_id, body.filter
+    version = await store.prompts.org(key.organization_id).read(
+        legacy_versions.production_version, user_defined_id, body.filter
     )
     compiled = fill_legacy_template(version.helicone_template, body.inputs)
     if isinstance(compiled, dict):
@@ -329,8 +344,8 @@ async def fill_template(
     store: StoreDep,
 ) -> Result[PromptVersionResultFilled]:
     """The production version's template with the inputs put in its tags."""
-    version = await store.prompts.production_version(
-        key.organization_id, user_defined_id, body.filter
+    version = await store.prompts.org(key.organization_id).read(
+        legacy_versions.production_version, user_defined_id, body.filter
     )
     return Result(
         data=PromptVersionResultFilled(

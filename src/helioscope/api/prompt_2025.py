@@ -21,6 +21,8 @@ from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, JsonResponse, Result
 from helioscope.errors import NotFound
 from helioscope.prompts import extract_variables, validate_inputs
+from helioscope.store.log import prompt_calls
+from helioscope.store.prompts import prompts_2025, versions_2025
 
 router = APIRouter(tags=["Prompt2025"], responses=ERROR_RESPONSES)
 _V1 = "/v1/prompt-2025"
@@ -147,7 +149,9 @@ def _body(body: PromptBody) -> dict[str, Any]:
 async def get_prompt(promptId: str, key: ApiKeyDep, store: StoreDep) -> Result[Prompt2025Out]:
     """One prompt."""
     return Result(
-        data=prompt_2025(await store.prompts.get_prompt_2025(key.organization_id, promptId))
+        data=prompt_2025(
+            await store.prompts.org(key.organization_id).read(prompts_2025.get_prompt, promptId)
+        )
     )
 
 
@@ -156,7 +160,7 @@ async def rename(
     promptId: str, body: RenameParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Rename a prompt."""
-    await store.prompts.rename_2025(key.organization_id, promptId, body.name)
+    await store.prompts.org(key.organization_id).write(prompts_2025.rename, promptId, body.name)
     return Result(data=None)
 
 
@@ -165,13 +169,17 @@ async def set_tags(
     promptId: str, body: TagsParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[str]]:
     """Replace a prompt's tags."""
-    return Result(data=await store.prompts.set_tags_2025(key.organization_id, promptId, body.tags))
+    return Result(
+        data=await store.prompts.org(key.organization_id).write(
+            prompts_2025.set_tags, promptId, body.tags
+        )
+    )
 
 
 @router.delete(_V1 + "/{promptId}", operation_id="DeletePrompt2025")
 async def delete_prompt(promptId: str, key: ApiKeyDep, store: StoreDep) -> Result[None]:
     """Delete a prompt and its versions."""
-    await store.prompts.delete_prompt_2025(key.organization_id, promptId)
+    await store.prompts.org(key.organization_id).write(prompts_2025.delete_prompt, promptId)
     return Result(data=None)
 
 
@@ -180,7 +188,9 @@ async def delete_version(
     promptId: str, versionId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Delete a version; the production version cannot be deleted (400)."""
-    await store.prompts.delete_version_2025(key.organization_id, promptId, versionId)
+    await store.prompts.org(key.organization_id).write(
+        versions_2025.delete_version, promptId, versionId
+    )
     return Result(data=None)
 
 
@@ -193,8 +203,8 @@ async def call_inputs(
     requestId: str = Query(min_length=1),
 ) -> Result[Prompt2025Input]:
     """The inputs a logged call gave this version."""
-    inputs = await store.prompts.call_inputs_2025(
-        key.organization_id, promptId, versionId, requestId
+    inputs = await store.log.org(key.organization_id).read(
+        prompt_calls.call_inputs, promptId, versionId, requestId
     )
     if inputs is None:
         raise NotFound(f"inputs of prompt version {versionId} for request {requestId} not found")
@@ -204,20 +214,25 @@ async def call_inputs(
 @router.get(_V1 + "/tags", operation_id="GetPrompt2025Tags")
 async def tags(key: ApiKeyDep, store: StoreDep) -> Result[list[str]]:
     """Every tag in use."""
-    return Result(data=await store.prompts.tags_2025(key.organization_id))
+    return Result(data=await store.prompts.org(key.organization_id).read(prompts_2025.all_tags))
 
 
 @router.get(_V1 + "/environments", operation_id="GetPrompt2025Environments")
 async def environments(key: ApiKeyDep, store: StoreDep) -> Result[list[str]]:
     """Every environment in use."""
-    return Result(data=await store.prompts.environments_2025(key.organization_id))
+    return Result(
+        data=await store.prompts.org(key.organization_id).read(prompts_2025.all_environments)
+    )
 
 
 @router.post(_V1, operation_id="CreatePrompt2025", status_code=201)
 async def create(body: CreateParams, key: ApiKeyDep, store: StoreDep) -> Result[CreateResponse]:
     """Create a prompt; its first version (0.0) is in production."""
-    prompt, version = await store.prompts.create_prompt_2025(
-        key.organization_id, body.name, list(dict.fromkeys(body.tags)), _body(body.promptBody)
+    prompt, version = await store.prompts.org(key.organization_id).write(
+        prompts_2025.create_prompt,
+        body.name,
+        list(dict.fromkeys(body.tags)),
+        _body(body.promptBody),
     )
     return Result(data=CreateResponse(id=prompt.id, versionId=version.id))
 
@@ -225,8 +240,8 @@ async def create(body: CreateParams, key: ApiKeyDep, store: StoreDep) -> Result[
 @router.post(_V1 + "/update", operation_id="UpdatePrompt2025")
 async def update(body: UpdateParams, key: ApiKeyDep, store: StoreDep) -> Result[IdResult]:
     """A new version (minor, or major with ``newMajorVersion``), optionally in an environment."""
-    version = await store.prompts.new_version_2025(
-        key.organization_id,
+    version = await store.prompts.org(key.organization_id).write(
+        versions_2025.new_version,
         body.promptId,
         body.promptVersionId,
         new_major=body.newMajorVersion,
@@ -240,8 +255,8 @@ async def update(body: UpdateParams, key: ApiKeyDep, store: StoreDep) -> Result[
 @router.post(_V1 + "/update/environment", operation_id="SetPromptVersionEnvironment")
 async def set_environment(body: EnvironmentParams, key: ApiKeyDep, store: StoreDep) -> Result[None]:
     """Move an environment to this version (``production`` promotes it)."""
-    await store.prompts.set_environment_2025(
-        key.organization_id, body.promptId, body.promptVersionId, body.environment
+    await store.prompts.org(key.organization_id).write(
+        versions_2025.set_environment, body.promptId, body.promptVersionId, body.environment
     )
     return Result(data=None)
 
@@ -251,8 +266,8 @@ async def remove_environment(
     body: EnvironmentParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Take an environment off a version (``production`` can only be moved)."""
-    await store.prompts.remove_environment_2025(
-        key.organization_id, body.promptId, body.promptVersionId, body.environment
+    await store.prompts.org(key.organization_id).write(
+        versions_2025.remove_environment, body.promptId, body.promptVersionId, body.environment
     )
     return Result(data=None)
 
@@ -260,14 +275,16 @@ async def remove_environment(
 @router.get(_V1 + "/count", operation_id="GetPrompt2025Count")
 async def count(key: ApiKeyDep, store: StoreDep) -> Result[int]:
     """How many prompts the organization has."""
-    return Result(data=await store.prompts.count_prompts_2025(key.organization_id))
+    return Result(
+        data=await store.prompts.org(key.organization_id).read(prompts_2025.count_prompts)
+    )
 
 
 @router.post(_V1 + "/query", operation_id="GetPrompts2025")
 async def query(body: QueryParams, key: ApiKeyDep, store: StoreDep) -> Result[list[Prompt2025Out]]:
     """A page of prompts by name (or id) and tags, newest first."""
-    prompts = await store.prompts.query_prompts_2025(
-        key.organization_id, body.search, body.tagsFilter, body.page, body.pageSize
+    prompts = await store.prompts.org(key.organization_id).read(
+        prompts_2025.query_prompts, body.search, body.tagsFilter, body.page, body.pageSize
     )
     return Result(data=[prompt_2025(p) for p in prompts])
 
@@ -285,8 +302,8 @@ def _versions_routes(prefix: str, include_body: bool) -> None:
         body: VersionIdParams, request: Request, key: ApiKeyDep, store: StoreDep
     ) -> Result[Prompt2025VersionOut]:
         """One version."""
-        version = await store.prompts.must_get_version_2025(
-            key.organization_id, body.promptVersionId
+        version = await store.prompts.org(key.organization_id).read(
+            prompts_2025.must_get_version, body.promptVersionId
         )
         return Result(data=version_2025(version, str(request.base_url), include_body))
 
@@ -299,8 +316,8 @@ def _versions_routes(prefix: str, include_body: bool) -> None:
         body: EnvironmentVersionParams, request: Request, key: ApiKeyDep, store: StoreDep
     ) -> Result[Prompt2025VersionOut]:
         """The version in an environment."""
-        version = await store.prompts.environment_version_2025(
-            key.organization_id, body.promptId, body.environment
+        version = await store.prompts.org(key.organization_id).read(
+            versions_2025.environment_version, body.promptId, body.environment
         )
         return Result(data=version_2025(version, str(request.base_url), include_body))
 
@@ -313,8 +330,8 @@ def _versions_routes(prefix: str, include_body: bool) -> None:
         body: PromptIdParams, request: Request, key: ApiKeyDep, store: StoreDep
     ) -> Result[Prompt2025VersionOut]:
         """The production version."""
-        version = await store.prompts.environment_version_2025(
-            key.organization_id, body.promptId, "production"
+        version = await store.prompts.org(key.organization_id).read(
+            versions_2025.environment_version, body.promptId, "production"
         )
         return Result(data=version_2025(version, str(request.base_url), include_body))
 
@@ -328,8 +345,8 @@ async def query_versions(
     body: VersionsParams, request: Request, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[Prompt2025VersionOut]]:
     """A prompt's versions, newest first."""
-    versions = await store.prompts.versions_2025(
-        key.organization_id, body.promptId, body.majorVersion
+    versions = await store.prompts.org(key.organization_id).read(
+        versions_2025.versions, body.promptId, body.majorVersion
     )
     return Result(data=[version_2025(v, str(request.base_url)) for v in versions])
 
@@ -339,7 +356,9 @@ async def total_versions(
     body: PromptIdParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[VersionCounts]:
     """How many versions and majors a prompt has."""
-    versions = await store.prompts.versions_2025(key.organization_id, body.promptId)
+    versions = await store.prompts.org(key.organization_id).read(
+        versions_2025.versions, body.promptId
+    )
     majors = {v.major_version for v in versions}
     return Result(data=VersionCounts(totalVersions=len(versions), majorVersions=len(majors)))
 
@@ -349,7 +368,9 @@ async def prompt_body(
     promptVersionId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[dict[str, Any]]:
     """A version's full body (messages, tools, …)."""
-    version = await store.prompts.must_get_version_2025(key.organization_id, promptVersionId)
+    version = await store.prompts.org(key.organization_id).read(
+        prompts_2025.must_get_version, promptVersionId
+    )
     return Result(data=version.prompt_body)
 
 
@@ -360,5 +381,5 @@ async def signed_body(promptVersionId: str, token: str, store: StoreDep) -> Json
     The SDKs fetch it like a signed S3 URL, without an API key: the secret in the URL is the
     credential.
     """
-    version = await store.prompts.version_by_token_2025(promptVersionId, token)
+    version = await store.prompts.read(versions_2025.version_by_token, promptVersionId, token)
     return JsonResponse(version.prompt_body)

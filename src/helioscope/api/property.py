@@ -12,6 +12,7 @@ from helioscope.api._metrics_shape import DataOverTimeRequest, TimeFilter
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.store.log import properties
 
 router = APIRouter(prefix="/v1/property", tags=["Property"], responses=ERROR_RESPONSES)
 
@@ -80,28 +81,28 @@ async def get_properties(
     key: ApiKeyDep, store: StoreDep, body: dict[str, Any] | None = None
 ) -> Result[list[Property]]:
     """Every property key the organization logged, hidden keys left out."""
-    keys = await store.metrics.property_keys(key.organization_id)
+    keys = await store.log.org(key.organization_id).read(properties.property_keys)
     return Result(data=[Property(property=k) for k in keys])
 
 
 @router.post("/hidden/query", response_model=Result[list[Property]])
 async def get_hidden_properties(key: ApiKeyDep, store: StoreDep) -> Result[list[Property]]:
     """The keys the organization hid."""
-    keys = await store.metrics.hidden_property_keys(key.organization_id)
+    keys = await store.log.org(key.organization_id).read(properties.hidden_keys)
     return Result(data=[Property(property=k) for k in keys])
 
 
 @router.post("/hide", response_model=Result[Ok])
 async def hide_property(body: KeyBody, key: ApiKeyDep, store: StoreDep) -> Result[Ok]:
     """Hide a key from the property list (its values stay logged and filterable)."""
-    await store.metrics.set_property_hidden(key.organization_id, body.key, True)
+    await store.log.org(key.organization_id).write(properties.set_hidden, body.key, True)
     return Result(data=Ok())
 
 
 @router.post("/restore", response_model=Result[Ok])
 async def restore_property(body: KeyBody, key: ApiKeyDep, store: StoreDep) -> Result[Ok]:
     """Show a hidden key again."""
-    await store.metrics.set_property_hidden(key.organization_id, body.key, False)
+    await store.log.org(key.organization_id).write(properties.set_hidden, body.key, False)
     return Result(data=Ok())
 
 
@@ -110,8 +111,8 @@ async def get_properties_over_time(
     body: PropertyOverTimeRequest, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[PropertyOverTime]]:
     """Cost and requests per value of a property per bucket, empty buckets filled."""
-    rows = await store.metrics.property_over_time(
-        key.organization_id,
+    rows = await store.log.org(key.organization_id).read(
+        properties.over_time,
         body.propertyKey,
         body.userFilter,
         body.timeFilter.window(),
@@ -136,7 +137,9 @@ async def search_properties(
 ) -> Result[list[str]]:
     """Up to 25 values of a property containing the search term (any case)."""
     return Result(
-        data=await store.metrics.property_values(key.organization_id, propertyKey, body.searchTerm)
+        data=await store.log.org(key.organization_id).read(
+            properties.search_values, propertyKey, body.searchTerm
+        )
     )
 
 
@@ -145,8 +148,8 @@ async def get_top_costs(
     propertyKey: str, body: TimeFilterRequest, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[TopCost]]:
     """The ten values with most cost, and "Other" for the rest when it is positive."""
-    rows, total = await store.metrics.property_top(
-        key.organization_id, propertyKey, body.timeFilter.window(), "cost"
+    rows, total = await store.log.org(key.organization_id).read(
+        properties.top_values, propertyKey, body.timeFilter.window(), "cost"
     )
     top = [TopCost(value=r["value"], cost=float(r["cost"])) for r in rows]
     other = total - sum(t.cost for t in top)
@@ -160,8 +163,8 @@ async def get_top_requests(
     propertyKey: str, body: TimeFilterRequest, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[TopCount]]:
     """The ten values with most requests, and "Other" for the rest when there are any."""
-    rows, total = await store.metrics.property_top(
-        key.organization_id, propertyKey, body.timeFilter.window(), "count"
+    rows, total = await store.log.org(key.organization_id).read(
+        properties.top_values, propertyKey, body.timeFilter.window(), "count"
     )
     top = [TopCount(value=r["value"], count=int(r["count"])) for r in rows]
     other = int(total) - sum(t.count for t in top)

@@ -13,6 +13,7 @@ from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import BadRequest, NotFound
 from helioscope.store import MAX_PAGE, RequestQuery
+from helioscope.store.log import requests
 
 router = APIRouter(prefix="/v1/request", tags=["Request"], responses=ERROR_RESPONSES)
 
@@ -94,7 +95,7 @@ def score_values(scores: dict[str, float | bool | None]) -> dict[str, float]:
 async def _query(
     params: RequestQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[HeliconeRequest]]:
-    rows = await store.query_requests(key.organization_id, params.to_query())
+    rows = await store.log.org(key.organization_id).read(requests.query_requests, params.to_query())
     return Result(data=[to_helicone_request(row) for row in rows])
 
 
@@ -120,7 +121,9 @@ async def get_request_count(
 ) -> Result[int]:
     """How many requests match the filter."""
     return Result(
-        data=await store.count_requests(key.organization_id, params.filter, params.isCached)
+        data=await store.log.org(key.organization_id).read(
+            requests.count_requests, params.filter, params.isCached
+        )
     )
 
 
@@ -129,7 +132,7 @@ async def get_requests_by_ids(
     body: RequestIds, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[HeliconeRequest]]:
     """The requests with these ids (ids of other organizations are simply not found)."""
-    rows = await store.requests_by_ids(key.organization_id, body.requestIds)
+    rows = await store.log.org(key.organization_id).read(requests.requests_by_ids, body.requestIds)
     return Result(data=[to_helicone_request(row) for row in rows])
 
 
@@ -141,7 +144,7 @@ async def get_request_by_id(
     includeBody: Annotated[bool, Query()] = True,
 ) -> Result[HeliconeRequest]:
     """One logged request of the caller's organization."""
-    row = await store.get_request(key.organization_id, requestId)
+    row = await store.log.org(key.organization_id).read(requests.get_request, requestId)
     if row is None:
         raise NotFound(f"request {requestId} not found")
     return Result(data=to_helicone_request(row, include_body=includeBody))
@@ -155,7 +158,7 @@ async def feedback_request(
     store: StoreDep,
 ) -> Result[None]:
     """Rate a request (thumbs up or down)."""
-    await store.set_feedback(key.organization_id, requestId, body.rating)
+    await store.log.org(key.organization_id).write(requests.set_feedback, requestId, body.rating)
     return Result(data=None)
 
 
@@ -167,7 +170,9 @@ async def put_property(
     store: StoreDep,
 ) -> Result[None]:
     """Add or change one property of a logged request."""
-    await store.set_property(key.organization_id, requestId, body.key, body.value)
+    await store.log.org(key.organization_id).write(
+        requests.set_property, requestId, body.key, body.value
+    )
     return Result(data=None)
 
 
@@ -179,7 +184,9 @@ async def add_scores(
     store: StoreDep,
 ) -> Result[None]:
     """Attach scores to a request; boolean scores are stored as ``<name>-hcone-bool``."""
-    await store.add_scores(key.organization_id, requestId, score_values(body.scores))
+    await store.log.org(key.organization_id).write(
+        requests.add_scores, requestId, score_values(body.scores)
+    )
     return Result(data=None)
 
 
@@ -191,6 +198,6 @@ async def get_request_asset_by_id(
     store: StoreDep,
 ) -> Result[HeliconeRequestAsset]:
     """An asset of a request. Helioscope stores no separate assets yet, so none is found."""
-    if await store.get_request(key.organization_id, requestId) is None:
+    if await store.log.org(key.organization_id).read(requests.get_request, requestId) is None:
         raise NotFound(f"request {requestId} not found")
     raise NotFound(f"asset {assetId} not found for request {requestId}")

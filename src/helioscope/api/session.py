@@ -21,6 +21,7 @@ from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.api.request import Rating
 from helioscope.errors import NotFound
 from helioscope.store import SessionQuery
+from helioscope.store.log import sessions
 
 router = APIRouter(prefix="/v1/session", tags=["Session"], responses=ERROR_RESPONSES)
 
@@ -45,7 +46,9 @@ async def get_sessions(
     params: SessionQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[SessionResult]]:
     """Sessions with their totals, newest first (50 by default)."""
-    rows = await store.query_sessions(key.organization_id, _session_query(params))
+    rows = await store.log.org(key.organization_id).read(
+        sessions.query_sessions, _session_query(params)
+    )
     return Result(data=[session_result(row, params.timezoneDifference) for row in rows])
 
 
@@ -55,8 +58,8 @@ async def get_names(
 ) -> Result[list[SessionNameResult]]:
     """Session names, with how many sessions carry each and when they were used."""
     query = _session_query(params)
-    rows = await store.session_names(
-        key.organization_id, params.nameContains, params.filter, query.start, query.end
+    rows = await store.log.org(key.organization_id).read(
+        sessions.session_names, params.nameContains, params.filter, query.start, query.end
     )
     tz = params.timezoneDifference
     return Result(
@@ -94,14 +97,14 @@ async def get_metrics(
             start=query.start,
             end=query.end,
         )
-    rows = await store.session_rows(key.organization_id, query)
+    rows = await store.log.org(key.organization_id).read(sessions.session_rows, query)
     return Result(data=metrics(rows, params.pSize, params.useInterquartile))
 
 
 @router.get("/has-session", response_model=Result[bool])
 async def has_session(key: ApiKeyDep, store: StoreDep) -> Result[bool]:
     """Whether the organization has logged any session."""
-    return Result(data=await store.has_session(key.organization_id))
+    return Result(data=await store.log.org(key.organization_id).read(sessions.has_session))
 
 
 @router.post("/{sessionId}/feedback", response_model=Result[None])
@@ -112,7 +115,9 @@ async def update_session_feedback(
     store: StoreDep,
 ) -> Result[None]:
     """Rate a session (stored on its earliest request, as Helicone does)."""
-    await store.set_session_feedback(key.organization_id, sessionId, body.rating)
+    await store.log.org(key.organization_id).write(
+        sessions.set_session_feedback, sessionId, body.rating
+    )
     return Result(data=None)
 
 
@@ -123,7 +128,9 @@ async def get_session_tag(
     store: StoreDep,
 ) -> Result[str | None]:
     """The session's tag, or null."""
-    return Result(data=await store.get_session_tag(key.organization_id, sessionId))
+    return Result(
+        data=await store.log.org(key.organization_id).read(sessions.get_session_tag, sessionId)
+    )
 
 
 @router.post("/{sessionId}/tag", response_model=Result[None])
@@ -134,7 +141,7 @@ async def update_session_tag(
     store: StoreDep,
 ) -> Result[None]:
     """Tag a session."""
-    await store.set_session_tag(key.organization_id, sessionId, body.tag)
+    await store.log.org(key.organization_id).write(sessions.set_session_tag, sessionId, body.tag)
     return Result(data=None)
 
 
@@ -149,7 +156,7 @@ async def get_session_trace(
     This is the session's trace tree, flattened depth-first: Helioscope's addition, since
     Helicone's UI builds the same list with a request query on the session id.
     """
-    rows = await store.session_trace(key.organization_id, sessionId)
+    rows = await store.log.org(key.organization_id).read(sessions.session_trace, sessionId)
     if not rows:
         raise NotFound(f"session {sessionId} not found")
     return Result(data=[to_helicone_request(row) for row in rows])

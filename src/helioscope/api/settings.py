@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from helioscope.api.deps import AdminKeyDep, ApiKeyDep, KeyCacheDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import NotFound
+from helioscope.store import keys
 
 settings_router = APIRouter(prefix="/v1/settings", tags=["Settings"], responses=ERROR_RESPONSES)
 keys_router = APIRouter(prefix="/v1/api-keys", tags=["API Key"], responses=ERROR_RESPONSES)
@@ -67,38 +68,42 @@ class ApiKeyRow(BaseModel):
 @keys_router.get("/", response_model=Result[list[ApiKeyRow]], include_in_schema=False)
 async def get_api_keys(key: AdminKeyDep, store: StoreDep) -> Result[list[ApiKeyRow]]:
     """The organization's live keys."""
-    rows = await store.list_api_keys(key.organization_id)
+    rows = await store.org(key.organization_id).read(keys.list_api_keys)
     return Result(data=[ApiKeyRow(**row) for row in rows])
 
 
 @keys_router.post("", response_model=CreatedKey)
 @keys_router.post("/", response_model=CreatedKey, include_in_schema=False)
 async def create_api_key(
-    body: CreateKeyBody, key: AdminKeyDep, store: StoreDep, keys: KeyCacheDep
+    body: CreateKeyBody, key: AdminKeyDep, store: StoreDep, key_cache: KeyCacheDep
 ) -> CreatedKey:
     """Create a key with a scope; Helicone answers ``{id, apiKey}`` without an envelope."""
-    new = await store.create_api_key(key.organization_id, body.api_key_name, body.key_permissions)
-    keys.invalidate()
+    new = await store.org(key.organization_id).write(
+        keys.create_api_key, body.api_key_name, body.key_permissions
+    )
+    key_cache.invalidate()
     return CreatedKey(id=str(new.id), apiKey=new.key)
 
 
 @keys_router.patch("/{apiKeyId}", response_model=Result[None])
 async def update_api_key(
-    apiKeyId: int, body: RenameKeyBody, key: AdminKeyDep, store: StoreDep, keys: KeyCacheDep
+    apiKeyId: int, body: RenameKeyBody, key: AdminKeyDep, store: StoreDep, key_cache: KeyCacheDep
 ) -> Result[None]:
     """Rename a key."""
-    if not await store.rename_api_key(key.organization_id, apiKeyId, body.api_key_name):
+    if not await store.org(key.organization_id).write(
+        keys.rename_api_key, apiKeyId, body.api_key_name
+    ):
         raise NotFound(f"API key {apiKeyId} not found")
-    keys.invalidate()
+    key_cache.invalidate()
     return Result(data=None)
 
 
 @keys_router.delete("/{apiKeyId}", response_model=Result[None])
 async def delete_api_key(
-    apiKeyId: int, key: AdminKeyDep, store: StoreDep, keys: KeyCacheDep
+    apiKeyId: int, key: AdminKeyDep, store: StoreDep, key_cache: KeyCacheDep
 ) -> Result[None]:
     """Revoke a key: it stops working at once in this process (within 30 s in others)."""
-    if not await store.delete_api_key(key.organization_id, apiKeyId):
+    if not await store.org(key.organization_id).write(keys.delete_api_key, apiKeyId):
         raise NotFound(f"API key {apiKeyId} not found")
-    keys.invalidate()
+    key_cache.invalidate()
     return Result(data=None)

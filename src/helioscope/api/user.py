@@ -9,12 +9,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
 from helioscope.api._fields import Number, Offset
-from helioscope.api._request_shape import NANO_USD
 from helioscope.api._session_shape import HistogramRow, histogram, shifted
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
-from helioscope.store import MAX_USERS_PAGE, TimeWindow, UserQuery
-from helioscope.store._timeseries import MAX_TZ_MINUTES
+from helioscope.store import MAX_TZ_MINUTES, MAX_USERS_PAGE, TimeWindow, UserQuery
+from helioscope.store.log import users
 
 router = APIRouter(prefix="/v1/user", tags=["User"], responses=ERROR_RESPONSES)
 
@@ -121,7 +120,7 @@ def _user(row: dict[str, Any], tz: float) -> UserMetricsResult:
         average_tokens_per_request=float(row["average_tokens_per_request"] or 0),
         total_completion_tokens=row["total_completion_tokens"],
         total_prompt_tokens=row["total_prompt_tokens"],
-        cost=row["cost"] / NANO_USD,
+        cost=row["cost"],
         rate_limited_count=row["rate_limited_count"],
     )
 
@@ -143,13 +142,13 @@ async def get_user_metrics(
         end=window.end if window else None,
         sort=params.sort,
     )
-    rows, count = await store.metrics.user_metrics(key.organization_id, query)
+    rows, count = await store.log.org(key.organization_id).read(users.user_metrics, query)
     tz = params.timeZoneDifferenceMinutes
     return Result(
         data=UserMetrics(
             users=[_user(row, tz) for row in rows],
             count=count,
-            hasUsers=count > 0 or await store.metrics.has_users(key.organization_id),
+            hasUsers=count > 0 or await store.log.org(key.organization_id).read(users.has_users),
         )
     )
 
@@ -164,8 +163,8 @@ async def get_users(
         if params.timeFilter
         else TimeWindow(dt.datetime.fromtimestamp(0, dt.UTC), dt.datetime.now(dt.UTC))
     )
-    rows = await store.metrics.user_totals(key.organization_id, params.userIds, window)
-    return Result(data=[UserTotals(**{**row, "cost": row["cost"] / NANO_USD}) for row in rows])
+    rows = await store.log.org(key.organization_id).read(users.user_totals, params.userIds, window)
+    return Result(data=[UserTotals(**row) for row in rows])
 
 
 @router.post("/metrics-overview/query", response_model=Result[UserOverview])
@@ -173,11 +172,11 @@ async def get_user_metrics_overview(
     params: UserOverviewParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[UserOverview]:
     """Histograms of requests per user and cost (USD) per user."""
-    rows = await store.metrics.per_user_values(key.organization_id, params.filter)
+    rows = await store.log.org(key.organization_id).read(users.per_user_values, params.filter)
     p, iq = params.pSize, params.useInterquartile
     return Result(
         data=UserOverview(
             request_count=histogram([float(r["requests"]) for r in rows], p, iq),
-            user_cost=histogram([r["cost"] / NANO_USD for r in rows], p, iq),
+            user_cost=histogram([r["cost"] for r in rows], p, iq),
         )
     )

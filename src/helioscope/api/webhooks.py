@@ -19,6 +19,8 @@ from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.api.request import ScoreRequest, score_values
 from helioscope.errors import NotFound
 from helioscope.ingest import WebhookDispatcher, check_destination
+from helioscope.store import notifications
+from helioscope.store.log import requests
 
 webhooks_router = APIRouter(prefix="/v1/webhooks", tags=["Webhook"], responses=ERROR_RESPONSES)
 alerts_router = APIRouter(prefix="/v1/alert", tags=["Alert"], responses=ERROR_RESPONSES)
@@ -31,7 +33,9 @@ async def add_webhook_scores(
     requestId: str, body: ScoreRequest, key: LogKeyDep, store: StoreDep
 ) -> Result[None]:
     """Attach scores to a request, as ``POST /v1/request/{requestId}/score`` does."""
-    await store.add_scores(key.organization_id, requestId, score_values(body.scores))
+    await store.log.org(key.organization_id).write(
+        requests.add_scores, requestId, score_values(body.scores)
+    )
     return Result(data=None)
 
 
@@ -92,7 +96,9 @@ async def create_webhook(
     config = body.config.model_dump()
     if body.includeData is not None:
         config["includeData"] = body.includeData
-    row = await store.hooks.create_webhook(key.organization_id, destination, config)
+    row = await store.org(key.organization_id).write(
+        notifications.create_webhook, destination, config
+    )
     dispatcher.invalidate()
     return Result(data=Created(id=row["id"]))
 
@@ -100,7 +106,7 @@ async def create_webhook(
 @webhooks_router.get("", response_model=Result[list[WebhookRow]])
 async def get_webhooks(key: AdminKeyDep, store: StoreDep) -> Result[list[WebhookRow]]:
     """The organization's webhooks, with their signing keys."""
-    rows = await store.hooks.list_webhooks(key.organization_id)
+    rows = await store.org(key.organization_id).read(notifications.list_webhooks)
     return Result(
         data=[
             WebhookRow(
@@ -121,7 +127,7 @@ async def delete_webhook(
     webhookId: str, request: Request, key: AdminKeyDep, store: StoreDep
 ) -> Result[None]:
     """Remove a webhook."""
-    if not await store.hooks.delete_webhook(key.organization_id, webhookId):
+    if not await store.org(key.organization_id).write(notifications.delete_webhook, webhookId):
         raise NotFound(f"webhook {webhookId} not found")
     _dispatcher(request).invalidate()
     return Result(data=None)
@@ -132,7 +138,7 @@ async def test_webhook(
     webhookId: str, request: Request, key: AdminKeyDep, store: StoreDep
 ) -> Result[None]:
     """Send a signed sample call to a webhook (delivered in the background)."""
-    hooks = await store.hooks.list_webhooks(key.organization_id)
+    hooks = await store.org(key.organization_id).read(notifications.list_webhooks)
     hook = next((h for h in hooks if h["id"] == webhookId), None)
     if hook is None:
         raise NotFound(f"webhook {webhookId} not found")
@@ -209,8 +215,8 @@ def _with_org(row: dict[str, Any]) -> dict[str, Any]:
 @alerts_router.get("/query", response_model=Result[Alerts])
 async def get_alerts(key: ApiKeyDep, store: StoreDep) -> Result[Alerts]:
     """The organization's alerts and their history (newest first)."""
-    alerts = await store.hooks.list_alerts(key.organization_id)
-    history = await store.hooks.alert_history(key.organization_id)
+    alerts = await store.org(key.organization_id).read(notifications.list_alerts)
+    history = await store.org(key.organization_id).read(notifications.alert_history)
     return Result(
         data=Alerts(
             alerts=[Alert(**_with_org(a)) for a in alerts],
@@ -223,15 +229,19 @@ async def get_alerts(key: ApiKeyDep, store: StoreDep) -> Result[Alerts]:
 async def create_alert(body: AlertRequest, key: AdminKeyDep, store: StoreDep) -> Result[str]:
     """Create an alert; returns its id. Its webhook, if any, must be the organization's."""
     if body.webhook_id is not None:
-        hooks = await store.hooks.list_webhooks(key.organization_id)
+        hooks = await store.org(key.organization_id).read(notifications.list_webhooks)
         if body.webhook_id not in {h["id"] for h in hooks}:
             raise NotFound(f"webhook_id: webhook {body.webhook_id} not found")
-    return Result(data=await store.hooks.create_alert(key.organization_id, body.model_dump()))
+    return Result(
+        data=await store.org(key.organization_id).write(
+            notifications.create_alert, body.model_dump()
+        )
+    )
 
 
 @alerts_router.delete("/{alertId}", response_model=Result[None])
 async def delete_alert(alertId: str, key: AdminKeyDep, store: StoreDep) -> Result[None]:
     """Delete an alert (its history stays)."""
-    if not await store.hooks.delete_alert(key.organization_id, alertId):
+    if not await store.org(key.organization_id).write(notifications.delete_alert, alertId):
         raise NotFound(f"alert {alertId} not found")
     return Result(data=None)

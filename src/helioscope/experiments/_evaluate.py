@@ -15,6 +15,7 @@ from helioscope.experiments._judge import SCORING_TYPES, JudgeInput, answer_text
 from helioscope.experiments._judge import read_score as read_judge_score
 from helioscope.experiments.sandbox import SandboxLimits, run_code
 from helioscope.store import Store
+from helioscope.store.log import requests
 
 BOOL_SUFFIX = "-hcone-bool"
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -137,7 +138,7 @@ class Evaluations:
         key: str | None = None,
     ) -> tuple[str, float | bool]:
         """Score a logged request and store the score on it; returns ``(key, score)``."""
-        row = await self.store.get_request(org_id, request_id)
+        row = await self.store.log.org(org_id).read(requests.get_request, request_id)
         if row is None:
             raise NotFound(f"request {request_id} not found")
         seen = Evaluation(
@@ -147,7 +148,9 @@ class Evaluations:
         )
         score = await self.score(org_id, evaluator, seen, key)
         name = score_key(str(evaluator["name"]), isinstance(score, bool))
-        await self.store.add_scores(org_id, request_id, {name: stored_value(score)})
+        await self.store.log.org(org_id).write(
+            requests.add_scores, request_id, {name: stored_value(score)}
+        )
         return name, score
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from helioscope.store import Store
+from helioscope.store import Store, keys
 
 
 @dataclass(slots=True)
@@ -55,11 +55,12 @@ class SelfGateway:
     @asynccontextmanager
     async def key_for(self, org_id: str) -> AsyncIterator[str]:
         """A temporary API key of ``org_id``, deleted when the block ends."""
-        new = await self.store.create_api_key(org_id, name="experiment run (temporary)")
+        org = self.store.org(org_id)
+        new = await org.write(keys.create_api_key, name="experiment run (temporary)")
         try:
             yield new.key
         finally:
-            await self.store.purge_api_key(org_id, new.id)
+            await org.write(keys.purge_api_key, new.id)
 
     async def chat(
         self, key: str, body: Mapping[str, Any], headers: Mapping[str, str]

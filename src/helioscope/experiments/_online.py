@@ -18,6 +18,8 @@ from typing import Any
 from helioscope.errors import BadRequest, HelioscopeError
 from helioscope.experiments._evaluate import EvaluationFailed, Evaluations
 from helioscope.store import LogRow, Store
+from helioscope.store.experiments import evaluators
+from helioscope.store.log import requests
 
 logger = logging.getLogger("helioscope.experiments")
 
@@ -75,7 +77,7 @@ class OnlineEvaluators:
         cached = self._configs.get(org_id)
         if cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS:
             return cached[1]
-        configs = await self.store.evaluators.online_for_org(org_id)
+        configs = await self.store.org(org_id).read(evaluators.online_for_org)
         self._configs[org_id] = (time.monotonic(), configs)
         return configs
 
@@ -94,7 +96,8 @@ class OnlineEvaluators:
         this = {"request_response_rmt": {"request_id": {"equals": row.request_id}}}
         both = this if node == "all" else {"left": node, "operator": "and", "right": this}
         try:
-            return await self.store.count_requests(row.organization_id, both, None) > 0
+            org = self.store.log.org(row.organization_id)
+            return await org.read(requests.count_requests, both, None) > 0
         except HelioscopeError as exc:
             logger.warning("online evaluator %s has a bad filter: %s", config, exc)
             return False

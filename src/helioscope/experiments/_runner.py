@@ -22,6 +22,9 @@ from helioscope.experiments._gateway import SelfGateway
 from helioscope.ingest import LogWriter
 from helioscope.prompts import fill_legacy_template
 from helioscope.store import Store
+from helioscope.store.experiments import evaluators, experiments
+from helioscope.store.log import scores
+from helioscope.store.prompts import legacy_prompts
 
 logger = logging.getLogger("helioscope.experiments")
 
@@ -65,12 +68,19 @@ class Runner:
         A provider error marks the cell failed with the error text; the row stays.
         """
         record_id, version_id = cell
-        cells = self.store.experiments
-        row = await cells.row(org_id, experiment_id, record_id)
-        version = await self.store.prompts.must_get_version(org_id, version_id)
+        org = self.store.org(org_id)
+        row = await org.read(experiments.experiment_row, experiment_id, record_id)
+        version = await self.store.prompts.org(org_id).read(
+            legacy_prompts.must_get_version, version_id
+        )
         body = compile_version(version.helicone_template, version.model, row)
-        await cells.set_cell(
-            org_id, experiment_id, record_id, version_id, status="running", is_original=False
+        await org.write(
+            experiments.set_cell,
+            experiment_id,
+            record_id,
+            version_id,
+            status="running",
+            is_original=False,
         )
         headers = {
             "helicone-experiment-id": experiment_id,
@@ -80,8 +90,8 @@ class Runner:
         async with self.limit:
             reply = await self.gateway.chat(key, body, headers)
         status = "failed" if reply.error else "success"
-        await cells.set_cell(
-            org_id,
+        await org.write(
+            experiments.set_cell,
             experiment_id,
             record_id,
             version_id,
@@ -95,8 +105,8 @@ class Runner:
         """Run many cells concurrently (bounded), under one temporary key."""
         todo = list(cells)
         for record_id, version_id in todo:  # all pending first, so progress counts them
-            await self.store.experiments.set_cell(
-                org_id, experiment_id, record_id, version_id, status="pending"
+            await self.store.org(org_id).write(
+                experiments.set_cell, experiment_id, record_id, version_id, status="pending"
             )
         async with self.gateway.key_for(org_id) as key:
             results = await asyncio.gather(
@@ -106,25 +116,32 @@ class Runner:
         for (record_id, version_id), result in zip(todo, results, strict=True):
             if isinstance(result, BaseException):
                 message = result.message if isinstance(result, HelioscopeError) else repr(result)
-                await self.store.experiments.set_cell(
-                    org_id, experiment_id, record_id, version_id, status="failed", error=message
+                await self.store.org(org_id).write(
+                    experiments.set_cell,
+                    experiment_id,
+                    record_id,
+                    version_id,
+                    status="failed",
+                    error=message,
                 )
         await self.writer.flush()  # the outputs are in the log before anyone scores them
 
     async def unscored(self, org_id: str, experiment_id: str) -> list[tuple[dict[str, Any], Any]]:
         """(evaluator, output cell) pairs whose score is not stored yet."""
-        evaluators = await self.store.evaluators.for_experiment(org_id, experiment_id)
+        attached = await self.store.org(org_id).read(evaluators.for_experiment, experiment_id)
         outputs = [
             c
-            for c in await self.store.experiments.cells(org_id, experiment_id)
+            for c in await self.store.org(org_id).read(experiments.cells, experiment_id)
             if c["request_id"] and c["status"] == "success"
         ]
-        scores = await self.store.scores.for_requests(org_id, [c["request_id"] for c in outputs])
+        stored = await self.store.log.org(org_id).read(
+            scores.for_requests, [c["request_id"] for c in outputs]
+        )
         todo = []
-        for evaluator in evaluators:
+        for evaluator in attached:
             key = score_key(evaluator["name"], False)
             for cell in outputs:
-                have = scores.get(cell["request_id"], {})
+                have = stored.get(cell["request_id"], {})
                 if key not in have and key + BOOL_SUFFIX not in have:
                     todo.append((evaluator, cell))
         return todo
@@ -133,7 +150,10 @@ class Runner:
         """Score every output that lacks an evaluator's score; errors go to the run status."""
         await self.writer.flush()
         todo = await self.unscored(org_id, experiment_id)
-        rows = {r["id"]: r for r in await self.store.experiments.rows(org_id, experiment_id)}
+        rows = {
+            r["id"]: r
+            for r in await self.store.org(org_id).read(experiments.experiment_rows, experiment_id)
+        }
         errors: list[str] = []
 
         async def one(evaluator: dict[str, Any], cell: dict[str, Any], key: str) -> None:

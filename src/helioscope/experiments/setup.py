@@ -19,8 +19,10 @@ import orjson
 
 from helioscope.errors import BadRequest, NotFound
 from helioscope.prompts import legacy_input_keys
-from helioscope.store import Store
-from helioscope.store.prompts import PromptVersion
+from helioscope.store import PromptVersion, Store
+from helioscope.store.experiments import datasets, experiments
+from helioscope.store.log import requests
+from helioscope.store.prompts import legacy_prompts, legacy_versions
 
 DEFAULT_MODEL = "gpt-4o-mini"
 
@@ -66,30 +68,30 @@ async def copy_original(
     store: Store, org_id: str, experiment_id: str, original: PromptVersion
 ) -> str:
     """Copy the original version into the experiment and run it; returns the copy's id."""
-    copy = await store.prompts.create_subversion(
-        org_id,
+    copy = await store.prompts.org(org_id).write(
+        legacy_versions.create_subversion,
         original.id,
         original.helicone_template,
         metadata={"label": "Original", "experimentAssigned": True},
         experiment_id=experiment_id,
     )
-    await store.experiments.update(
-        org_id,
+    await store.org(org_id).write(
+        experiments.update_experiment,
         experiment_id,
         copied_original_prompt_version=copy.id,
         input_keys=legacy_input_keys(original.helicone_template),
     )
-    await store.experiments.add_hypothesis(org_id, experiment_id, copy.id, copy.model)
+    await store.org(org_id).write(experiments.add_hypothesis, experiment_id, copy.id, copy.model)
     return copy.id
 
 
 async def new_experiment(store: Store, org_id: str, name: str, version_id: str) -> str:
     """An experiment over a major prompt version (minor 0), as Helicone requires."""
-    original = await store.prompts.must_get_version(org_id, version_id)
+    original = await store.prompts.org(org_id).read(legacy_prompts.must_get_version, version_id)
     if original.minor_version != 0:
         raise BadRequest("originalPromptVersion must be a major version (minor version 0)")
-    experiment_id = await store.experiments.create(
-        org_id, name, original_prompt_version=original.id, input_keys=[]
+    experiment_id = await store.org(org_id).write(
+        experiments.create_experiment, name, original_prompt_version=original.id, input_keys=[]
     )
     await copy_original(store, org_id, experiment_id, original)
     return experiment_id
@@ -99,25 +101,35 @@ async def empty_experiment(store: Store, org_id: str) -> str:
     """An experiment with a new, empty prompt of its own."""
     short = uuid.uuid4().hex[:8]
     template = {"model": DEFAULT_MODEL, "messages": [{"role": "system", "content": ""}]}
-    _, version = await store.prompts.create_prompt(
-        org_id, f"experiment-{short}", template, {"emptyPrompt": True, "createdFromUi": True}
+    _, version = await store.prompts.org(org_id).write(
+        legacy_prompts.create_prompt,
+        f"experiment-{short}",
+        template,
+        {"emptyPrompt": True, "createdFromUi": True},
     )
     return await new_experiment(store, org_id, f"Experiment {short}", version.id)
 
 
 async def experiment_from_request(store: Store, org_id: str, request_id: str) -> str:
     """An experiment whose first row, and whose original prompt, come from a logged request."""
-    request = await store.get_request(org_id, request_id)
+    request = await store.log.org(org_id).read(requests.get_request, request_id)
     if request is None:
         raise NotFound(f"request {request_id} not found")
     version = None
     if request.get("prompt_version"):
-        version = await store.prompts.get_version(org_id, str(request["prompt_version"]))
+        version = await store.prompts.org(org_id).read(
+            legacy_prompts.get_version, str(request["prompt_version"])
+        )
     if version is None or version.minor_version != 0:
         template, _ = split_conversation(_body(request.get("request_body")))
-        _, version = await store.prompts.create_prompt(
-            org_id, f"request-{request_id[:8]}", template, {"promptFromRequest": True}
+        # Unpacked apart: mypy would infer the call's result from ``version``'s declared type.
+        created = await store.prompts.org(org_id).write(
+            legacy_prompts.create_prompt,
+            f"request-{request_id[:8]}",
+            template,
+            {"promptFromRequest": True},
         )
+        version = created[1]
     experiment_id = await new_experiment(
         store, org_id, f"Experiment from request {request_id[:8]}", version.id
     )
@@ -129,15 +141,15 @@ async def add_request_rows(
     store: Store, org_id: str, experiment_id: str, requests: list[dict[str, Any]]
 ) -> list[str]:
     """Rows replaying logged requests; each request is its row's original output."""
-    ids = await store.experiments.add_rows(
-        org_id, experiment_id, [row_from_request(r) for r in requests]
+    ids = await store.org(org_id).write(
+        experiments.add_rows, experiment_id, [row_from_request(r) for r in requests]
     )
-    found = await store.experiments.get(org_id, experiment_id)
+    found = await store.org(org_id).read(experiments.get_experiment, experiment_id)
     original = found["copied_original_prompt_version"]
     if original:
         for record_id, request in zip(ids, requests, strict=True):
-            await store.experiments.set_cell(
-                org_id,
+            await store.org(org_id).write(
+                experiments.set_cell,
                 experiment_id,
                 record_id,
                 original,
@@ -150,24 +162,26 @@ async def add_request_rows(
 
 async def rows_from_dataset(store: Store, org_id: str, experiment_id: str, dataset_id: str) -> None:
     """Copy a dataset's rows into the experiment (requests replayed, or input records)."""
-    listed = await store.datasets.list_datasets(org_id, [dataset_id])
+    listed = await store.org(org_id).read(datasets.list_datasets, [dataset_id])
     if not listed:
         raise NotFound(f"dataset {dataset_id} not found")
     if listed[0]["dataset_type"] == "experiment":
-        records = await store.datasets.input_records(org_id, dataset_id)
+        records = await store.org(org_id).read(datasets.input_records, dataset_id)
         rows = [
             {k: r[k] for k in ("inputs", "auto_prompt_inputs", "source_request")} for r in records
         ]
-        await store.experiments.add_rows(org_id, experiment_id, rows)
+        await store.org(org_id).write(experiments.add_rows, experiment_id, rows)
         return
     pages, offset = [], 0
-    while page := await store.datasets.rows(org_id, dataset_id, offset, 1000):
+    while page := await store.org(org_id).read(datasets.dataset_rows, dataset_id, offset, 1000):
         pages += page
         offset += len(page)
-    logged = await store.requests_by_ids(org_id, [r["origin_request_id"] for r in pages])
+    logged = await store.log.org(org_id).read(
+        requests.requests_by_ids, [r["origin_request_id"] for r in pages]
+    )
     inputs = {r["request_id"]: r.get("prompt_inputs") for r in logged}
     # The dataset's bodies, edited ones included, are what the rows replay.
-    requests = [
+    replayed = [
         {
             "request_id": r["origin_request_id"],
             "request_body": r["request_body"],
@@ -175,4 +189,4 @@ async def rows_from_dataset(store: Store, org_id: str, experiment_id: str, datas
         }
         for r in pages
     ]
-    await add_request_rows(store, org_id, experiment_id, requests)
+    await add_request_rows(store, org_id, experiment_id, replayed)

@@ -36,7 +36,8 @@ from helioscope.prompts import (
     responses_to_chat,
 )
 from helioscope.providers import ProviderFormat
-from helioscope.store.prompts import Prompt2025Version, PromptStore
+from helioscope.store import Prompt2025Version
+from helioscope.store.prompts import PromptStore
 
 logger = logging.getLogger("helioscope.gateway")
 
@@ -99,7 +100,7 @@ class PromptApplier:
         for name, value in (("version_id", version_id), ("environment", environment)):
             if value is not None and not isinstance(value, str):
                 raise BadRequest(f"{name} must be a string")
-        version = await self.prompts.select_version_2025(
+        version = await self.prompts.select_version(
             org_id, prompt_id, version_id or None, environment or None
         )
         partials = await self._partials(org_id, version)
@@ -118,7 +119,7 @@ class PromptApplier:
         out: dict[str, str] = {}
         for partial in extract_partials(version.prompt_body.get("messages") or []):
             try:
-                source = await self.prompts.select_version_2025(
+                source = await self.prompts.select_version(
                     org_id, partial.prompt_id, None, partial.environment
                 )
             except HelioscopeError as exc:

@@ -212,7 +212,7 @@ class LogWriter:
         remaining = batch
         while remaining:
             try:
-                await self.store.insert_log_rows(remaining)
+                await self.store.log.write_batch(remaining)
                 remaining = []
             except Exception as exc:
                 if is_transient(exc):
@@ -243,7 +243,7 @@ class LogWriter:
         """
         for index, row in enumerate(batch):
             try:
-                await self.store.insert_log_rows([row])
+                await self.store.log.write_batch([row])
             except Exception as exc:
                 if is_transient(exc):
                     return batch[index:]

@@ -14,8 +14,9 @@ import logging
 from typing import Any
 
 from helioscope._guard import InternalErrorGuard
-from helioscope.ingest.webhooks import NANO_USD, WebhookDispatcher
-from helioscope.store import Store
+from helioscope.ingest.webhooks import WebhookDispatcher
+from helioscope.store import Store, notifications
+from helioscope.store.log import metrics
 
 logger = logging.getLogger("helioscope.alerts")
 
@@ -24,11 +25,11 @@ COST = "cost"
 METRICS = (ERROR_RATE, COST)
 
 
-def metric_value(metric: str, stats: dict[str, int]) -> float:
+def metric_value(metric: str, stats: dict[str, float]) -> float:
     """The error rate in percent, or the cost in USD, of a window's stats."""
     if metric == ERROR_RATE:
         return 100.0 * stats["errors"] / stats["requests"] if stats["requests"] else 0.0
-    return stats["cost"] / NANO_USD
+    return float(stats["cost"])
 
 
 class AlertEvaluator:
@@ -69,31 +70,34 @@ class AlertEvaluator:
     async def check_once(self, now: dt.datetime | None = None) -> None:
         """Evaluate every live alert at ``now`` (default: the current time)."""
         now = now or dt.datetime.now(dt.UTC)
-        for current in await self.store.hooks.list_alerts(None):
+        for current in await self.store.read(notifications.all_alerts):
             with self.guard.internal_errors(f"checking alert {current['id']}"):
                 await self._check(current, now)
 
     async def _check(self, current: dict[str, Any], now: dt.datetime) -> None:
         since = now - dt.timedelta(milliseconds=current["time_window"])
-        stats = await self.store.hooks.window_stats(current["organization_id"], since, now)
+        org = self.store.log.org(current["organization_id"])
+        stats = await org.read(metrics.window_stats, since, now)
         value = metric_value(current["metric"], stats)
         over = value >= current["threshold"] and (
             stats["requests"] >= current["minimum_request_count"]
         )
         if current["status"] != "triggered":
             if over:
-                await self.store.hooks.trigger_alert(current, value, stats["requests"], now)
+                await self.store.write(
+                    notifications.trigger_alert, current, value, stats["requests"], now
+                )
                 await self._notify(current, "alert.triggered", value, stats, now)
             return
         if over:
             if current["below_since"] is not None:  # back above: the cooldown starts over
-                await self.store.hooks.set_below_since(current["id"], None)
+                await self.store.write(notifications.set_below_since, current["id"], None)
             return
         below_since = current["below_since"] or now
         if current["below_since"] is None:
-            await self.store.hooks.set_below_since(current["id"], now)
+            await self.store.write(notifications.set_below_since, current["id"], now)
         if now - below_since >= dt.timedelta(milliseconds=current["cooldown"]):
-            await self.store.hooks.resolve_alert(current, now)
+            await self.store.write(notifications.resolve_alert, current, now)
             await self._notify(current, "alert.resolved", value, stats, now)
 
     async def _notify(
@@ -106,7 +110,7 @@ class AlertEvaluator:
     ) -> None:
         if not current["webhook_id"]:
             return
-        hooks = await self.store.hooks.list_webhooks(current["organization_id"])
+        hooks = await self.store.org(current["organization_id"]).read(notifications.list_webhooks)
         for hook in hooks:
             if hook["id"] == current["webhook_id"]:
                 self.webhooks.send(

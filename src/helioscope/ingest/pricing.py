@@ -21,10 +21,11 @@ from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
 
 from helioscope.providers import ProviderFormat, Usage
+from helioscope.store import NANO_USD
 
 logger = logging.getLogger("helioscope.pricing")
 
-NANO_USD = Decimal(1_000_000_000)
+_NANO_USD = Decimal(NANO_USD)
 _M = 1_000_000
 
 
@@ -137,4 +138,4 @@ def cost_nano_usd(provider: ProviderFormat, model: str, usage: Usage) -> int | N
     except (LookupError, ValueError) as exc:
         logger.debug("no price for %s/%s: %s", provider.name, model, exc)
         return None
-    return max(0, int((total * NANO_USD).to_integral_value()))
+    return max(0, int((total * _NANO_USD).to_integral_value()))

@@ -24,11 +24,10 @@ import orjson
 
 from helioscope._guard import InternalErrorGuard
 from helioscope.errors import BadRequest
-from helioscope.store import LogRow, Store
+from helioscope.store import NANO_USD, LogRow, Store, notifications
 
 logger = logging.getLogger("helioscope.webhooks")
 
-NANO_USD = 1_000_000_000
 MAX_BODY_CHARS = 10_000  # Helicone replaces larger bodies with a note
 _REFRESH_SECONDS = 5.0
 
@@ -189,7 +188,7 @@ class WebhookDispatcher:
     async def _webhooks(self) -> dict[str, list[dict[str, Any]]]:
         if time.monotonic() - self._loaded_at > _REFRESH_SECONDS:
             by_org: dict[str, list[dict[str, Any]]] = {}
-            for hook in await self.store.hooks.list_webhooks(None):
+            for hook in await self.store.read(notifications.all_webhooks):
                 by_org.setdefault(hook["organization_id"], []).append(hook)
             self._hooks, self._loaded_at = by_org, time.monotonic()
         return self._hooks

@@ -1,28 +1,64 @@
-"""The storage seam. Nothing outside this package imports SQLAlchemy or builds SQL."""
+"""The storage seam. Nothing outside this package imports SQLAlchemy or builds SQL.
 
-from helioscope.store._keys import hash_api_key
-from helioscope.store._requests import MAX_OFFSET, MAX_PAGE, RequestQuery
-from helioscope.store._scores import EvalQuery
-from helioscope.store._sessions import SESSION_LIMIT, SessionQuery
+Callers run query functions through the store's runners (see ``_store.Store``):
+``await store.org(org_id).read(module.fn, *args)``. The modules are ``keys``,
+``notifications``, ``provider_keys``, ``experiments.*``, ``prompts.*`` and ``log.*``.
+"""
+
+from helioscope.store._runner import Db, OrgDb, OrgRunner, Runner
 from helioscope.store._store import Store, is_transient
-from helioscope.store._timeseries import Buckets, TimeWindow
-from helioscope.store._users import MAX_USERS_PAGE, UserQuery
-from helioscope.store._vault import KeyChange, StoredProviderKey
-from helioscope.store.records import ApiKey, LogRow, NewApiKey, Organization
+from helioscope.store.cost import NANO_USD
+from helioscope.store.keys import hash_api_key
+from helioscope.store.log.pages import LogCursor, LogPageQuery
+from helioscope.store.log.requests import MAX_OFFSET, MAX_PAGE, RequestQuery
+from helioscope.store.log.scores import EvalQuery
+from helioscope.store.log.sessions import SESSION_LIMIT, SessionQuery
+from helioscope.store.log.timeseries import MAX_TZ_MINUTES, Buckets, TimeWindow
+from helioscope.store.log.users import MAX_USERS_PAGE, UserQuery
+from helioscope.store.records import (
+    ApiKey,
+    ImportedDataset,
+    ImportedDatasetRow,
+    InputRecord,
+    KeyChange,
+    LegacyPrompt,
+    LogRow,
+    NewApiKey,
+    Organization,
+    Prompt2025,
+    Prompt2025Version,
+    PromptVersion,
+    StoredProviderKey,
+)
 
 __all__ = [
     "MAX_OFFSET",
     "MAX_PAGE",
+    "MAX_TZ_MINUTES",
     "MAX_USERS_PAGE",
+    "NANO_USD",
     "SESSION_LIMIT",
     "ApiKey",
     "Buckets",
+    "Db",
     "EvalQuery",
+    "ImportedDataset",
+    "ImportedDatasetRow",
+    "InputRecord",
     "KeyChange",
+    "LegacyPrompt",
+    "LogCursor",
+    "LogPageQuery",
     "LogRow",
     "NewApiKey",
+    "OrgDb",
+    "OrgRunner",
     "Organization",
+    "Prompt2025",
+    "Prompt2025Version",
+    "PromptVersion",
     "RequestQuery",
+    "Runner",
     "SessionQuery",
     "StoredProviderKey",
     "Store",

@@ -73,20 +73,13 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
-def insert_statement(table: Table, dialect_name: str) -> Any:
-    """An INSERT that supports ``on_conflict_do_update`` on this engine."""
+def _insert(table: Table, dialect_name: str) -> Any:
     return pg_insert(table) if dialect_name == "postgresql" else sqlite_insert(table)
 
 
 @lru_cache(maxsize=64)
-def upsert(table: Table, dialect_name: str, key: tuple[str, ...]) -> Insert:
-    """INSERT … ON CONFLICT (key) DO UPDATE every other column: last write wins.
-
-    Execute it with a list of row dicts (executemany; SQLAlchemy batches the values). Helicone
-    re-inserts a request row to update it (ReplacingMergeTree); we do the same, so a client that
-    sends the same ``Helicone-Request-Id`` twice gets one row, not a failed batch.
-    """
-    stmt: Any = insert_statement(table, dialect_name)
+def _upsert(table: Table, dialect_name: str, key: tuple[str, ...]) -> Insert:
+    stmt: Any = _insert(table, dialect_name)
     updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key}
     result: Insert = stmt.on_conflict_do_update(index_elements=key, set_=updates)
     return result
@@ -154,6 +147,23 @@ class SqlDialect:
     def __init__(self, name: str) -> None:
         self.name = name
         self._pg = name == "postgresql"
+
+    def insert(self, table: Table) -> Any:
+        """An INSERT that supports ``on_conflict_do_update`` / ``on_conflict_do_nothing``."""
+        return _insert(table, self.name)
+
+    def upsert(self, table: Table, key: tuple[str, ...]) -> Insert:
+        """INSERT … ON CONFLICT (key) DO UPDATE every other column: last write wins.
+
+        Execute it with a list of row dicts (executemany; SQLAlchemy batches the values).
+        Helicone re-inserts a request row to update it (ReplacingMergeTree); we do the same, so a
+        client that sends the same ``Helicone-Request-Id`` twice gets one row, not a failed batch.
+        """
+        return _upsert(table, self.name, key)
+
+    def bulk_upsert(self, table: Table, key: tuple[str, ...]) -> BulkUpsert:
+        """The log writer's upsert of ``table``, run on the driver's executemany (built once)."""
+        return _bulk_upsert(table, key, self.name)
 
     def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
         """Case-sensitive LIKE (SQLite's LIKE ignores ASCII case, so it gets GLOB)."""
@@ -317,6 +327,5 @@ def _aware_utc(value: dt.datetime | None) -> dt.datetime | None:
 
 
 @lru_cache(maxsize=16)
-def bulk_upsert(table: Table, key: tuple[str, ...], dialect_name: str) -> BulkUpsert:
-    """The bulk upsert of ``table`` for one engine (built once)."""
+def _bulk_upsert(table: Table, key: tuple[str, ...], dialect_name: str) -> BulkUpsert:
     return BulkUpsert(table, key, dialect_name)

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import orjson
 
 from helioscope.gateway.controls._options import CacheSettings
-from helioscope.store import Store
+from helioscope.store import Store, gateway_cache
 
 
 def _body_for_key(body: bytes, ignore_keys: tuple[str, ...]) -> str:
@@ -183,7 +183,7 @@ class StoreCache:
             if not self._pending:
                 return  # an earlier holder of the lock wrote this entry with its batch
             batch, self._pending = self._pending, []
-            await self._store.gateway_cache.put_many(batch)
+            await self._store.write(gateway_cache.put_many, batch)
             if time.monotonic() - self._purged > PURGE_EVERY_SECONDS:
                 self._purged = time.monotonic()
-                await self._store.gateway_cache.purge_expired()
+                await self._store.write(gateway_cache.purge_expired)

@@ -19,9 +19,8 @@ from collections import OrderedDict
 from helioscope._guard import InternalErrorGuard
 from helioscope.gateway.controls._ratelimit import Buckets, RatePolicy
 from helioscope.ingest import CallCapture
-from helioscope.store import LogRow
+from helioscope.store import NANO_USD, LogRow
 
-NANO_USD_PER_CENT = 10_000_000  # the log's cost is USD x 1e9
 MAX_BOOKED = 100_000  # a row that is never stored (dead-lettered) must not pin its booking
 
 
@@ -50,7 +49,7 @@ class CentsCharges:
                 continue
             policy, bucket = booked
             task = asyncio.get_running_loop().create_task(
-                self._charge(policy, bucket, row.cost / NANO_USD_PER_CENT)
+                self._charge(policy, bucket, row.cost * 100 / NANO_USD)  # the store's unit
             )
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)

@@ -1,14 +1,13 @@
 """Helicone's filter language, compiled in one place for every query (see ``_compile``)."""
 
 from helioscope.store.filters._compile import Compiled, compile_filter, where_or_true
-from helioscope.store.filters._fields import MAP_TABLES, NANO_USD, TABLES, property_value
+from helioscope.store.filters._fields import MAP_TABLES, TABLES, property_value
 from helioscope.store.filters._operators import EMPTY_VALUE, NULL_VALUE, OPERATORS
 from helioscope.store.filters._values import Kind
 
 __all__ = [
     "EMPTY_VALUE",
     "MAP_TABLES",
-    "NANO_USD",
     "NULL_VALUE",
     "OPERATORS",
     "TABLES",

@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, case, cast, func, literal, select
 
 from helioscope.store._dialects import SqlDialect
-from helioscope.store._schema import api_key, feedback, request_body, session_tag
-from helioscope.store._schema import request_response as rr
+from helioscope.store.cost import NANO_USD
 from helioscope.store.filters._values import Kind
+from helioscope.store.tables.keys import api_key
+from helioscope.store.tables.log import feedback, request_body, session_tag
+from helioscope.store.tables.log import request_response as rr
 
 Expr = ColumnElement[Any]
 Build = Callable[[SqlDialect], Expr]
-NANO_USD = 1_000_000_000
 
 # Property keys with a column of their own (indexed, no JSON parsing).
 PROPERTY_COLUMNS: dict[str, Expr] = {

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from helioscope.store._all_tables import metadata
+from helioscope.store.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

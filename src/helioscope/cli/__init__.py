@@ -1,0 +1,29 @@
+"""The ``helioscope`` command: one module per command.
+
+``serve``, ``migrate``, ``keys create``, ``demo``, ``import helicone`` and ``export``. Each
+command that opens the store says which one on stderr, and warns when it creates one.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from helioscope.cli.demo import demo
+from helioscope.cli.export import export
+from helioscope.cli.import_helicone import import_app
+from helioscope.cli.keys import keys_app
+from helioscope.cli.migrate import migrate
+from helioscope.cli.serve import serve
+
+app = typer.Typer(help="Helioscope: LLM observability and gateway, wire-compatible with Helicone.")
+app.command()(serve)
+app.command()(migrate)
+app.command()(demo)
+app.command()(export)
+app.add_typer(keys_app, name="keys")
+app.add_typer(import_app, name="import")
+
+
+def main() -> None:
+    """Entry point of the ``helioscope`` script."""
+    app()

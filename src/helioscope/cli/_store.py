@@ -1,0 +1,53 @@
+"""Every command says which store it uses, and warns before it creates one.
+
+A store created by mistake (``helioscope keys create`` run from another directory, with the
+default ``sqlite:///helioscope.db`` relative to it) holds keys no running server knows, which
+then answers 401. Saying where the store is, on stderr, makes that visible at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import typer
+
+from helioscope.config import Settings
+from helioscope.store import Store
+
+
+def note(message: str) -> None:
+    """A line for the person at the terminal (stderr: stdout may be data or a key)."""
+    typer.echo(f"helioscope: {message}", err=True)
+
+
+async def announce(store: Store, *, creating: bool = True) -> bool:
+    """Say which store this is; warn if it holds no Helioscope tables. True if initialised."""
+    note(f"store: {store.location}")
+    initialised = await store.is_initialised()
+    if not initialised and creating:
+        note(
+            f"warning: no Helioscope store at {store.location}: creating a new, empty one. "
+            "A server using another store (another HELIOSCOPE_DATABASE_URL, or started from "
+            "another directory) will not see what this command writes."
+        )
+    return initialised
+
+
+@asynccontextmanager
+async def open_store(settings: Settings, *, create: bool = True) -> AsyncIterator[Store]:
+    """The configured store, announced and migrated; closed on exit.
+
+    With ``create=False`` a store that does not exist yet is an error (exit status 1), and
+    nothing is created.
+    """
+    store = Store.open(settings.database_url)
+    try:
+        initialised = await announce(store, creating=create)
+        if not initialised and not create:
+            note(f"error: no Helioscope store at {store.location}; set HELIOSCOPE_DATABASE_URL")
+            raise typer.Exit(1)
+        await store.migrate()
+        yield store
+    finally:
+        await store.close()

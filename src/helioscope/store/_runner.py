@@ -1,0 +1,161 @@
+"""The one way a query runs: ``await runner.read(fn, *args)`` or ``await runner.write(fn, *args)``.
+
+A query function is ``async def fn(db, *args) -> T``. The runner opens a connection (``write``:
+a transaction that commits when ``fn`` returns), hands ``fn`` a ``Db`` and returns what ``fn``
+returns, as Datasette's ``execute_fn`` / ``execute_write_fn`` do. ``read`` and ``write`` are typed
+with ``ParamSpec``, so mypy checks every call's arguments against the function's signature.
+
+``runner.org(org_id)`` runs functions that belong to one organization: they get an ``OrgDb``,
+which carries the organization rule (``db.in_org(table)``) so no query writes it by hand. A
+function that takes an ``OrgDb`` cannot be run unscoped: mypy rejects ``runner.read(fn)``.
+
+``Db`` is deliberately narrow (``rows``, ``row``, ``tuples``, ``scalar``, ``scalars``,
+``execute``): a query function is a SQLAlchemy Core statement plus these calls, so another
+engine's runner can run the same function by compiling the same statement for itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import ColumnElement, Executable, FromClause
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from helioscope.store._dialects import SqlDialect
+from helioscope.store._engine import WRITE
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Db:
+    """One connection (or transaction) and the store's dialect, as a query function sees them."""
+
+    __slots__ = ("conn", "dialect")
+
+    def __init__(self, conn: AsyncConnection, dialect: SqlDialect) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    @property
+    def log(self) -> Db:
+        """Where the request log's tables are, for a function that reads them from elsewhere.
+
+        On SQLite and PostgreSQL the log shares the database, so this is the same connection and
+        transaction. A log kept in another engine hands its own connection here instead; a
+        statement therefore never joins a log table to another area's table.
+        """
+        return self
+
+    def for_org(self, org_id: str) -> OrgDb:
+        """This connection, scoped to one organization (a batch that spans several)."""
+        return OrgDb(self.conn, self.dialect, org_id)
+
+    async def rows(self, stmt: Executable) -> list[dict[str, Any]]:
+        """Every row, as a dict by column name."""
+        return [dict(row) for row in (await self.conn.execute(stmt)).mappings()]
+
+    async def row(self, stmt: Executable) -> dict[str, Any] | None:
+        """The first row as a dict, or None."""
+        found = (await self.conn.execute(stmt)).mappings().first()
+        return None if found is None else dict(found)
+
+    async def tuples(self, stmt: Executable) -> list[tuple[Any, ...]]:
+        """Every row, as a tuple in the statement's column order."""
+        return [tuple(row) for row in await self.conn.execute(stmt)]
+
+    async def scalar(self, stmt: Executable) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        return (await self.conn.execute(stmt)).scalar()
+
+    async def scalars(self, stmt: Executable) -> list[Any]:
+        """The first column of every row."""
+        return list((await self.conn.execute(stmt)).scalars())
+
+    async def execute(
+        self, stmt: Executable, rows: Sequence[Mapping[str, Any]] | None = None
+    ) -> int:
+        """Run a change (with ``rows``: once per row, batched by the driver); rows it touched."""
+        result = await self.conn.execute(stmt, list(rows) if rows is not None else None)
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class OrgDb(Db):
+    """A ``Db`` scoped to one organization: ``org_id`` and the organization rule."""
+
+    __slots__ = ("org_id",)
+
+    def __init__(self, conn: AsyncConnection, dialect: SqlDialect, org_id: str) -> None:
+        super().__init__(conn, dialect)
+        self.org_id = org_id
+
+    @property
+    def log(self) -> OrgDb:
+        """The log's tables, for the same organization (see ``Db.log``)."""
+        return self
+
+    def in_org(self, table: FromClause) -> ColumnElement[bool]:
+        """The organization rule: ``table``'s rows that belong to this organization."""
+        return table.c.organization_id == self.org_id
+
+
+class Runner:
+    """Runs query functions on one engine, with its dialect built once."""
+
+    def __init__(self, engine: AsyncEngine, dialect: SqlDialect | None = None) -> None:
+        self.engine = engine
+        self.dialect = dialect or SqlDialect(engine.dialect.name)
+        # Transactions that write go through this view of the engine (see _engine.WRITE).
+        self.writer_engine = engine.execution_options(**{WRITE: True})
+
+    async def read(
+        self, fn: Callable[Concatenate[Db, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``fn(db, *args, **kwargs)`` on a connection of its own, for reading."""
+        async with self.engine.connect() as conn:
+            return await fn(Db(conn, self.dialect), *args, **kwargs)
+
+    async def write(
+        self, fn: Callable[Concatenate[Db, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``fn(db, *args, **kwargs)`` in one transaction: all of it commits, or none."""
+        async with self.writer_engine.begin() as conn:
+            result = await fn(Db(conn, self.dialect), *args, **kwargs)
+        self.written()
+        return result
+
+    def org(self, org_id: str) -> OrgRunner:
+        """A runner for functions of one organization (they take an ``OrgDb``)."""
+        return OrgRunner(self, org_id)
+
+    def written(self) -> None:
+        """Called after every committed write; a runner that caches what it reads clears here."""
+
+
+class OrgRunner:
+    """``Runner.read``/``write`` for one organization's functions."""
+
+    __slots__ = ("_org_id", "_runner")
+
+    def __init__(self, runner: Runner, org_id: str) -> None:
+        self._runner = runner
+        self._org_id = org_id
+
+    async def read(
+        self, fn: Callable[Concatenate[OrgDb, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``fn(db, *args, **kwargs)`` for this organization, for reading."""
+        runner = self._runner
+        async with runner.engine.connect() as conn:
+            return await fn(OrgDb(conn, runner.dialect, self._org_id), *args, **kwargs)
+
+    async def write(
+        self, fn: Callable[Concatenate[OrgDb, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``fn(db, *args, **kwargs)`` for this organization, in one transaction."""
+        runner = self._runner
+        async with runner.writer_engine.begin() as conn:
+            result = await fn(OrgDb(conn, runner.dialect, self._org_id), *args, **kwargs)
+        runner.written()
+        return result

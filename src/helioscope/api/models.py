@@ -2,21 +2,22 @@
 
 ``GET /v1/models`` answers ``{"data": [{"model": …}], "error": null}`` (Helicone's
 ``Result<{model}[]>``); each entry also carries OpenAI's model fields (``id``, ``object``,
-``created``, ``owned_by``), so OpenAI's SDK pointed at the gateway lists them too. With an API
-key it adds the organization's own models (a provider key's ``config.models``).
+``created``, ``owned_by``), so OpenAI's SDK pointed at the gateway lists them too, and the
+organization's own models (a provider key's ``config.models``). Any valid key may ask.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel
 
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.api.vault import VaultDep
-from helioscope.auth import READ, KeyCache, api_key_text
+from helioscope.auth import KeyCache, api_key_text
 from helioscope.providers.models import REGISTRY
+from helioscope.store import ApiKey
 
 router = APIRouter(prefix="/v1/models", tags=["Models"], responses=ERROR_RESPONSES)
 
@@ -31,24 +32,26 @@ class ModelEntry(BaseModel):
     owned_by: str
 
 
-@router.get("", response_model=Result[list[ModelEntry]])
-async def get_models(
+async def any_key(
     request: Request,
-    vault: VaultDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     helicone_auth: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> ApiKey:
+    """The caller's key, whatever its scope: a proxy-only (``w``) key may list what it can call."""
+    keys: KeyCache = request.app.state.services.keys
+    return await keys.resolve(api_key_text(helicone_auth, authorization))
+
+
+@router.get("", response_model=Result[list[ModelEntry]])
+async def get_models(
+    key: Annotated[ApiKey, Depends(any_key)], vault: VaultDep
 ) -> Result[list[ModelEntry]]:
-    """The registry's models, and the caller's organization's own when a key is given."""
+    """The registry's models, then the organization's own (its keys' ``config.models``)."""
     entries = [
         ModelEntry(model=m.id, id=m.id, created=m.created, owned_by=m.author) for m in REGISTRY
     ]
-    text = api_key_text(helicone_auth, authorization)
-    if text is None:
-        return Result(data=entries)
-    keys: KeyCache = request.app.state.services.keys
-    api_key = await keys.resolve(text, READ)
     known = {e.id for e in entries}
-    for row in await vault.stored(api_key.organization_id):
+    for row in await vault.stored(key.organization_id):
         created = int(row.created_at.timestamp()) if row.created_at else 0
         for name in (m.strip() for m in row.config.get("models", "").split(",")):
             if name and name not in known:

@@ -27,13 +27,24 @@ def test_the_sse_decoder_survives_any_split() -> None:
     for cut in range(1, len(stream)):
         decoder = SseDecoder()
         events = decoder.feed(stream[:cut]) + decoder.feed(stream[cut:]) + decoder.close()
-        assert [(e.event, e.data) for e in events] == [("a", '{"text": "héllo"}'), ("", "[DONE]")]
+        assert events == ['{"text": "héllo"}'.encode(), b"[DONE]"]
+
+
+def test_the_sse_decoder_reads_what_providers_send() -> None:
+    decoder = SseDecoder()
+    assert decoder.feed(b'event: x\ndata: {"a":1}\n\n') == [b'{"a":1}']
+    # Several data lines join with newlines; comments, ids and events without data yield none.
+    assert decoder.feed(b"data:a\ndata: b\n\n: keep-alive\n\nid: 3\ndata: c\n\n") == [
+        b"a\nb",
+        b"c",
+    ]
+    assert decoder.feed(b"event: data:x\n\n") == []
 
 
 def test_a_stream_without_its_last_blank_line_still_gives_its_last_event() -> None:
     decoder = SseDecoder()
-    assert [e.data for e in decoder.feed(b"data: 1\n\ndata: 2")] == ["1"]
-    assert [e.data for e in decoder.close()] == ["2"]
+    assert decoder.feed(b"data: 1\n\ndata: 2") == [b"1"]
+    assert decoder.close() == [b"2"]
 
 
 def test_anthropic_usage_counts_cache_reads_and_writes_as_prompt_tokens() -> None:

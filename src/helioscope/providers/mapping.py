@@ -27,7 +27,7 @@ from helioscope.providers.chat_parts import ChatChunks, MappingError
 from helioscope.providers.gemini_chat import GeminiChunks, chat_to_gemini, gemini_to_chat
 from helioscope.providers.responses_chat import chat_to_responses, responses_to_chat
 from helioscope.providers.responses_stream import ResponsesEvents
-from helioscope.providers.sse import SSE_DONE, SseDecoder, SseEvent, sse_data
+from helioscope.providers.sse import SSE_DONE, SseDecoder, sse_data
 
 
 class Api(StrEnum):
@@ -141,13 +141,13 @@ class StreamMapper:
         """The client's bytes for what the provider sent (maybe none: an event is incomplete)."""
         return b"".join(self._events(self._decoder.feed(data)))
 
-    def _events(self, events: list[SseEvent]) -> list[bytes]:
+    def _events(self, events: list[bytes]) -> list[bytes]:
         out: list[bytes] = []
         for event in events:
-            if not event.data or event.data == "[DONE]":
+            if not event or event == b"[DONE]":
                 continue
             try:
-                payload = orjson.loads(event.data)
+                payload = orjson.loads(event)
             except orjson.JSONDecodeError:
                 continue  # keep-alive comments and the like
             if isinstance(payload, dict):

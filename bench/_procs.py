@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -114,7 +112,3 @@ def count_rows(server: Server) -> int:
         return int(n)
 
     return asyncio.run(count())
-
-
-def get_json(url: str) -> object:
-    return httpx.get(url).json()

@@ -1,5 +1,6 @@
-"""Fixtures: each test gets its own database on each engine, a fake provider, and a running
-Helioscope on a real loopback port.
+"""Fixtures: each test gets its own empty database on each engine, a fresh fake provider, and a
+Helioscope running in process (``helioscope.client``), with a real loopback socket on demand
+(``helioscope.url``).
 
 PostgreSQL runs when ``HELIOSCOPE_TEST_POSTGRES_URL`` is set (``.ci/run`` sets it); otherwise
 those cases are skipped and the summary says so. ``--db sqlite`` or ``--db postgresql`` picks one.
@@ -7,30 +8,23 @@ those cases are skipped and the summary says so. ``--db sqlite`` or ``--db postg
 
 from __future__ import annotations
 
-import asyncio
 import os
-import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+import pytest_asyncio
 
-from helioscope import Settings, create_app
-from helioscope.app import SERVER_OPTIONS
-from helioscope.services import Services
-from helioscope.store import Store, keys
-from helioscope.store.tables import metadata
-from helioscope.testing import FakeProvider, serve
+from helioscope import Settings
+from helioscope.store import Store
+from helioscope.testing import FakeProvider
+from tests.databases import PostgresDatabase, copy_sqlite, sqlite_template
+from tests.provider_host import ProviderHost
+from tests.running import Running, running
+
+__all__ = ["Running"]
 
 POSTGRES_ENV = "HELIOSCOPE_TEST_POSTGRES_URL"
-# Every table, children first, so one TRUNCATE empties the database between tests.
-TABLES = tuple(table.name for table in reversed(metadata.sorted_tables))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,7 +40,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "engine_name" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("--db")
         engines = ["sqlite", "postgresql"] if chosen == "all" else [chosen]
-        metafunc.parametrize("engine_name", engines)
+        # Module scope, so that a module may share one app per engine (read-only sweeps).
+        metafunc.parametrize("engine_name", engines, scope="module")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -59,58 +54,37 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
-def _run(coro_fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run async setup from sync code, even when an event loop is already running."""
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(lambda: asyncio.run(coro_fn())).result()
-
-
-def _asyncpg_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql+asyncpg").render_as_string(False)
-
-
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session (dropped at the end)."""
+def _postgres() -> Iterator[PostgresDatabase]:
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         pytest.skip(f"PostgreSQL tests skipped: {POSTGRES_ENV} is not set")
-    name = f"helioscope_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = _asyncpg_url(base)
+    database = PostgresDatabase(base)
+    database.create()
+    yield database
+    database.drop()
 
-    def admin_sql(sql: str) -> Callable[[], Coroutine[Any, Any, None]]:
-        async def run() -> None:
-            engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
-            async with engine.connect() as conn:
-                await conn.execute(text(sql))
-            await engine.dispose()
 
-        return run
+@pytest.fixture(scope="session")
+def postgres_url(_postgres: PostgresDatabase) -> str:
+    """A migrated PostgreSQL database of this test session (and xdist worker), dropped after."""
+    return _postgres.url
 
-    _run(admin_sql(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(False)
 
-    async def migrate() -> None:
-        store = Store.open(url)
-        await store.migrate()
-        await store.close()
-
-    _run(migrate)
-    yield url
-    _run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
 
 
 @pytest.fixture
 async def database_url(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """An empty database for one test: a new SQLite file, or the session's PostgreSQL truncated."""
+    """An empty, migrated database for one test: a copy of the SQLite template, or the
+    session's PostgreSQL database emptied."""
     if engine_name == "sqlite":
-        return f"sqlite:///{tmp_path / 'helioscope.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    engine = create_async_engine(_asyncpg_url(url))
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
-    return url
+        return copy_sqlite(request.getfixturevalue("_sqlite_template"), tmp_path)
+    postgres: PostgresDatabase = request.getfixturevalue("_postgres")
+    await postgres.empty()
+    return postgres.url
 
 
 @pytest.fixture
@@ -122,55 +96,69 @@ async def store(database_url: str) -> AsyncIterator[Store]:
     await s.close()
 
 
+@pytest.fixture(scope="session")
+def _provider_host() -> Iterator[ProviderHost]:
+    host = ProviderHost()
+    with host.running():
+        yield host
+
+
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeProvider]:
-    """The fake provider, serving on loopback (``fake.url``)."""
-    provider = FakeProvider()
-    async with provider.run():
-        yield provider
+def fake(_provider_host: ProviderHost) -> Iterator[FakeProvider]:
+    """A fresh fake provider for this test, on the session's loopback socket (``fake.url``)."""
+    provider = _provider_host.serving(FakeProvider())
+    yield provider
+    _provider_host.provider = None
 
 
 @pytest.fixture
 def settings(database_url: str, fake: FakeProvider, tmp_path: Path) -> Settings:
     """Settings pointing at the test database and the fake provider, strict about errors."""
+    return settings_for(database_url, fake, tmp_path)
+
+
+def settings_for(database_url: str, fake: FakeProvider, directory: Path) -> Settings:
+    """The tests' settings: strict about internal errors, quick to retry, no bootstrap key."""
     return Settings(
         database_url=database_url,
         openai_base_url=fake.url,
         anthropic_base_url=fake.url,
         raise_internal_errors=True,
         bootstrap_default_org=False,
-        log_spool_dir=tmp_path / "spool",
+        log_spool_dir=directory / "spool",
         log_retry_seconds=0.05,
         shutdown_drain_seconds=5,
     )
 
 
-@dataclass
-class Running:
-    """A Helioscope serving on loopback, with one organization and its API key."""
-
-    url: str
-    services: Services
-    org_id: str
-    key: str
-
-    async def flush(self) -> None:
-        """Wait until every call so far is in the store."""
-        await self.services.writer.flush()
-
-    async def add_org(self, name: str) -> tuple[str, str]:
-        """Create another organization; return its id and a key."""
-        org = await self.services.store.write(keys.get_or_create_org, name)
-        new = await self.services.store.org(org.id).write(keys.create_api_key)
-        return org.id, new.key
-
-
 @pytest.fixture
 async def helioscope(settings: Settings) -> AsyncIterator[Running]:
-    """Helioscope on a real port, over the test database, proxying to the fake provider."""
-    app = create_app(settings)
-    services: Services = app.state.services
-    async with serve(app, **SERVER_OPTIONS) as url:
-        org = await services.store.write(keys.get_or_create_org, "acme")
-        key = await services.store.org(org.id).write(keys.create_api_key)
-        yield Running(url=url, services=services, org_id=org.id, key=key.key)
+    """Helioscope in process over the test database, proxying to the fake provider; organization
+    ``acme`` and its key. ``helioscope.url`` adds a real loopback server when a test needs one."""
+    async with running(settings) as hs:
+        yield hs
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_helioscope(
+    engine_name: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    _provider_host: ProviderHost,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Running]:
+    """One Helioscope for a whole module on each engine, for sweeps that only read or refuse.
+
+    Tests that use it run in the module's event loop (``pytest.mark.asyncio(loop_scope=
+    "module")``) and each makes an organization of its own (``add_org``), so none sees
+    another's data. Anything that writes shared state keeps the per-test ``helioscope``.
+    """
+    directory = tmp_path_factory.mktemp("shared")
+    if engine_name == "sqlite":
+        url = copy_sqlite(request.getfixturevalue("_sqlite_template"), directory)
+    else:
+        postgres: PostgresDatabase = request.getfixturevalue("_postgres")
+        await postgres.empty()
+        url = postgres.url
+    fake = _provider_host.serving(FakeProvider())
+    async with running(settings_for(url, fake, directory)) as hs:
+        yield hs

@@ -49,7 +49,7 @@ async def test_keys_create_works_at_once_on_a_running_server(
         dump = str((await conn.exec_driver_sql("SELECT * FROM helicone_api_keys")).all())
     assert key not in dump
 
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         response = await http.post(
             "/oai/v1/chat/completions",
             json={"model": "gpt-4o-mini", "messages": []},

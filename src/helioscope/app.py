@@ -68,18 +68,20 @@ class HelioscopeApp(FastAPI):
                     receive,
                     send,
                     keys=services.keys,
-                    writer=services.writer,
+                    writer=services.started.writer,
                     limit=services.settings.max_request_body_bytes,
                 )
                 return
             ai_route = self.ai_routes.get(path)
             if ai_route is not None and scope["method"] == "POST":
-                await self.state.services.gateway.handle(ai_route, scope, receive, send)
+                await self.state.services.started.gateway.handle(ai_route, scope, receive, send)
                 return
             if not path.endswith(_API_SUFFIXES):  # Helicone's log and feedback routes
                 for prefix, route in self.gateway_prefixes:
                     if path.startswith(prefix):
-                        await self.state.services.gateway.handle(route, scope, receive, send)
+                        await self.state.services.started.gateway.handle(
+                            route, scope, receive, send
+                        )
                         return
             send = with_date(send)
         await super().__call__(scope, receive, send)

@@ -171,6 +171,13 @@ class Settings(BaseSettings):
             "(OpenAI-compatible route). Forwarded per call; never stored or logged."
         ),
     )
+    experiment_anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Provider key that experiment cells of Anthropic prompt versions send upstream "
+            "(Anthropic route, as `x-api-key`). Forwarded per call; never stored or logged."
+        ),
+    )
     experiment_concurrency: int = Field(
         default=8, ge=1, description="Most experiment cells or evaluations running at once."
     )

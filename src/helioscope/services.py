@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,19 @@ from helioscope.vault import Vault
 logger = logging.getLogger("helioscope")
 
 
+@dataclass(frozen=True, slots=True)
+class Started:
+    """The parts of a Helioscope that run while its lifespan does."""
+
+    writer: LogWriter
+    webhooks: WebhookDispatcher
+    alerts: AlertEvaluator
+    gateway: Gateway
+    experiments: ExperimentService
+
+
 class Services:
-    """Store, key cache, log writer and gateway of one running server."""
+    """Store, key cache and, while running, the parts that ``running()`` starts."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -40,47 +52,15 @@ class Services:
         self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
-        self._writer: LogWriter | None = None
-        self._gateway: Gateway | None = None
-        self._webhooks: WebhookDispatcher | None = None
-        self._alerts: AlertEvaluator | None = None
-        self._experiments: ExperimentService | None = None
+        self._started: Started | None = None
         self.bootstrap_key: NewApiKey | None = None
 
     @property
-    def writer(self) -> LogWriter:
-        """The running log writer."""
-        if self._writer is None:
+    def started(self) -> Started:
+        """The running writer, webhooks, alerts, gateway and experiments."""
+        if self._started is None:
             raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
-        return self._writer
-
-    @property
-    def webhooks(self) -> WebhookDispatcher:
-        """The running webhook dispatcher."""
-        if self._webhooks is None:
-            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
-        return self._webhooks
-
-    @property
-    def alerts(self) -> AlertEvaluator:
-        """The running alert evaluator."""
-        if self._alerts is None:
-            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
-        return self._alerts
-
-    @property
-    def gateway(self) -> Gateway:
-        """The running gateway."""
-        if self._gateway is None:
-            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
-        return self._gateway
-
-    @property
-    def experiments(self) -> ExperimentService:
-        """The running experiments machinery."""
-        if self._experiments is None:
-            raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
-        return self._experiments
+        return self._started
 
     def spool_dir(self) -> Path:
         """Where overflowing log records are kept on disk."""
@@ -99,12 +79,12 @@ class Services:
             stack.push_async_callback(self.store.close)
             await self.store.migrate()
             await self._bootstrap()
-            await self._start_notifications(stack)
+            webhooks, alerts = await self._start_notifications(stack)
             # Writer listeners start tasks for each stored batch, the last ones while the writer
             # drains at shutdown: they are waited for after it, before the store closes.
             after_writer: list[Callable[[], Awaitable[None]]] = []
             stack.push_async_callback(_settle, after_writer)
-            self._writer = await stack.enter_async_context(
+            writer = await stack.enter_async_context(
                 LogWriter(
                     self.store,
                     spool_dir=self.spool_dir(),
@@ -116,7 +96,7 @@ class Services:
                     linger_seconds=settings.log_flush_interval_seconds,
                 )
             )
-            self._writer.listeners.append(self.webhooks.offer)
+            writer.listeners.append(webhooks.offer)
             session = await stack.enter_async_context(_upstream_session(settings))
             upstream = UpstreamClient(timeout=settings.upstream_timeout_seconds)
             stack.push_async_callback(upstream.close)
@@ -127,14 +107,14 @@ class Services:
                 redis_client=await _redis(stack, settings.redis_url),
                 redis_prefix=settings.redis_key_prefix,
                 detector=settings.prompt_injection_detector,
-                enqueue=self._writer.enqueue,
+                enqueue=writer.enqueue,
             )
             after_writer.append(controls.settle)  # cache writes, and cents charged by the writer
-            self._writer.listeners.append(controls.cents.on_rows)  # u=cents, from the row's cost
+            writer.listeners.append(controls.cents.on_rows)  # u=cents, from the row's cost
             prompts = PromptApplier(self.store.prompts, self.guard)
-            self._gateway = Gateway(
+            gateway = Gateway(
                 keys=self.keys,
-                writer=self._writer,
+                writer=writer,
                 upstream=upstream,
                 max_body_bytes=settings.max_request_body_bytes,
                 prompts=prompts,
@@ -142,13 +122,14 @@ class Services:
                 vault=self.vault,
                 ai=self._ai_gateway(prompts),
             )
-            self._experiments = _experiments(settings, self.store, self._writer, session)
-            stack.push_async_callback(self._experiments.close)
-            after_writer.append(self._experiments.online.close)
+            experiments = _experiments(settings, self.store, writer, session)
+            stack.push_async_callback(experiments.close)
+            after_writer.append(experiments.online.close)
+            self._started = Started(writer, webhooks, alerts, gateway, experiments)
             try:
                 yield self
             finally:
-                self._gateway = None
+                self._started = None
 
     def _ai_gateway(self, prompts: PromptApplier) -> AiGateway:
         settings = self.settings
@@ -167,11 +148,13 @@ class Services:
             prompts=prompts,
         )
 
-    async def _start_notifications(self, stack: AsyncExitStack) -> None:
+    async def _start_notifications(
+        self, stack: AsyncExitStack
+    ) -> tuple[WebhookDispatcher, AlertEvaluator]:
         # Entered before the writer, so they stop after it: the writer's last batches still
         # reach the dispatcher on shutdown.
         settings = self.settings
-        self._webhooks = await stack.enter_async_context(
+        webhooks = await stack.enter_async_context(
             WebhookDispatcher(
                 self.store,
                 self.guard,
@@ -181,11 +164,10 @@ class Services:
                 timeout_seconds=settings.webhook_timeout_seconds,
             )
         )
-        self._alerts = await stack.enter_async_context(
-            AlertEvaluator(
-                self.store, self._webhooks, self.guard, interval=settings.alert_check_seconds
-            )
+        alerts = await stack.enter_async_context(
+            AlertEvaluator(self.store, webhooks, self.guard, interval=settings.alert_check_seconds)
         )
+        return webhooks, alerts
 
     async def _bootstrap(self) -> None:
         if not self.settings.bootstrap_default_org or await self.store.read(keys.count_orgs) > 0:
@@ -221,13 +203,20 @@ async def _redis(stack: AsyncExitStack, url: str | None) -> Any:
 def _experiments(
     settings: Settings, store: Store, writer: LogWriter, session: aiohttp.ClientSession
 ) -> ExperimentService:
-    key = settings.experiment_openai_api_key
+    keys = {
+        provider: key.get_secret_value()
+        for provider, key in (
+            ("OPENAI", settings.experiment_openai_api_key),
+            ("ANTHROPIC", settings.experiment_anthropic_api_key),
+        )
+        if key is not None
+    }
     return ExperimentService(
         store,
         writer,
         session,
         self_url=settings.self_url.rstrip("/") if settings.self_url else None,
-        provider_key=key.get_secret_value() if key is not None else None,
+        provider_keys=keys,
         concurrency=settings.experiment_concurrency,
         limits=SandboxLimits(settings.evaluator_timeout_seconds, settings.evaluator_memory_mb),
         judge_model=settings.evaluator_model,

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
 from openai import AsyncOpenAI
 from pydantic import SecretStr
 
-from helioscope import Settings, create_app
-from helioscope.services import Services
-from helioscope.store import keys
+from helioscope import Settings
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
+from tests.running import running
 
 SECRET = "test-secret-key-for-the-vault-0123456789"
 OPENAI_KEY = "sk-openai-stored-ABC123"
@@ -82,40 +79,15 @@ async def other_fake() -> AsyncIterator[FakeProvider]:
         yield provider
 
 
-def json_of(value: Any) -> Any:
-    """A pydantic model (SDK object) as plain JSON data."""
-    return value.model_dump(mode="json", exclude_none=True)
-
-
-@dataclass
-class InProcess:
-    """The app in this process (no socket), its services, one organization and an rw key."""
-
-    http: httpx.AsyncClient
-    services: Services
-    org_id: str
-    key: str
-
-    def auth(self, key: str | None = None) -> dict[str, str]:
-        """The Authorization header for ``key`` (default: the rw key)."""
-        return {"authorization": f"Bearer {key or self.key}"}
-
-
 @asynccontextmanager
-async def in_process(settings: Settings) -> AsyncIterator[InProcess]:
-    """The app with its lifespan running, reached through httpx's ASGI transport."""
-    app = create_app(settings)
-    services: Services = app.state.services
-    async with app.router.lifespan_context(app):
-        org = await services.store.write(keys.get_or_create_org, "acme")
-        key = await services.store.org(org.id).write(keys.create_api_key)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://helioscope") as http:
-            yield InProcess(http, services, org.id, key.key)
+async def in_process(settings: Settings) -> AsyncIterator[Running]:
+    """The app in this process (no socket): call it with ``client`` and ``auth()``."""
+    async with running(settings) as hs:
+        yield hs
 
 
 @pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[InProcess]:
+async def api(settings: Settings) -> AsyncIterator[Running]:
     """The app in this process, with a vault secret."""
-    async with in_process(settings) as running:
-        yield running
+    async with in_process(settings) as hs:
+        yield hs

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from helioscope.store.tables import metadata
 from helioscope.testing import FakeProvider
 from tests.ai_gateway.conftest import ai_client, store_key
-from tests.conftest import Running, _asyncpg_url
+from tests.conftest import Running
 
 SECRET_KEYS = {"openai": "sk-openai-GREP-ME-0001", "anthropic": "sk-ant-GREP-ME-0002"}
 HELLO: Any = [{"role": "user", "content": "hello"}]
@@ -30,7 +30,8 @@ async def _database_text(hs: Running) -> bytes:
     if sqlite is not None:
         files = [sqlite, *(Path(f"{sqlite}{suffix}") for suffix in ("-wal", "-shm", "-journal"))]
         return b"".join(f.read_bytes() for f in files if f.exists())
-    engine = create_async_engine(_asyncpg_url(hs.services.settings.database_url))
+    url = hs.services.settings.database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    engine = create_async_engine(url)
     out: list[str] = []
     async with engine.connect() as conn:
         for table in metadata.sorted_tables:

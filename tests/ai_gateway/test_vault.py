@@ -6,13 +6,14 @@ from helioscope import Settings
 from helioscope.store import keys
 from helioscope.testing import FakeProvider
 from helioscope.vault import Cipher
-from tests.ai_gateway.conftest import InProcess, in_process
+from tests.ai_gateway.conftest import in_process
+from tests.conftest import Running
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
 
 
-async def test_vault_routes_in_helicones_shapes(api: InProcess) -> None:
-    http = api.http
+async def test_vault_routes_in_helicones_shapes(api: Running) -> None:
+    http = api.client
     added = await http.post(
         "/v1/vault/add",
         json={"key": "sk-live-1", "provider": "openai", "name": "prod"},
@@ -51,8 +52,8 @@ async def test_vault_routes_in_helicones_shapes(api: InProcess) -> None:
     )
 
 
-async def test_provider_key_routes_in_helicones_shapes(api: InProcess) -> None:
-    http = api.http
+async def test_provider_key_routes_in_helicones_shapes(api: Running) -> None:
+    http = api.client
     created = await http.post(
         "/v1/api-keys/provider-key",
         json={
@@ -90,12 +91,12 @@ async def test_provider_key_routes_in_helicones_shapes(api: InProcess) -> None:
     assert gone.status_code == 404
 
 
-async def test_only_an_all_scopes_key_may_manage_or_read_provider_keys(api: InProcess) -> None:
+async def test_only_an_all_scopes_key_may_manage_or_read_provider_keys(api: Running) -> None:
     store = api.services.store
     reader = (await store.org(api.org_id).write(keys.create_api_key, "r", "r")).key
     writer = (await store.org(api.org_id).write(keys.create_api_key, "w", "w")).key
     key_id = (
-        await api.http.post(
+        await api.client.post(
             "/v1/vault/add", json={"key": "sk-x", "provider": "openai"}, headers=api.auth()
         )
     ).json()["data"]["id"]
@@ -111,29 +112,29 @@ async def test_only_an_all_scopes_key_may_manage_or_read_provider_keys(api: InPr
     ]
     for method, path, body in routes:
         for key in (reader, writer):
-            response = await api.http.request(method, path, json=body, headers=api.auth(key))
+            response = await api.client.request(method, path, json=body, headers=api.auth(key))
             assert response.status_code == 403, (method, path, response.text)
             assert "sk-x" not in response.text
-        anonymous = await api.http.request(method, path, json=body)
+        anonymous = await api.client.request(method, path, json=body)
         assert anonymous.status_code == 401
 
 
-async def test_another_organizations_keys_are_not_found(api: InProcess) -> None:
+async def test_another_organizations_keys_are_not_found(api: Running) -> None:
     key_id = (
-        await api.http.post(
+        await api.client.post(
             "/v1/vault/add", json={"key": "sk-a", "provider": "openai"}, headers=api.auth()
         )
     ).json()["data"]["id"]
     other = await api.services.store.write(keys.get_or_create_org, "globex")
     other_key = (await api.services.store.org(other.id).write(keys.create_api_key)).key
     for path in (f"/v1/vault/key/{key_id}", f"/v1/api-keys/provider-key/{key_id}"):
-        response = await api.http.get(path, headers=api.auth(other_key))
+        response = await api.client.get(path, headers=api.auth(other_key))
         assert response.status_code == 404
-    listed = await api.http.get("/v1/vault/keys", headers=api.auth(other_key))
+    listed = await api.client.get("/v1/vault/keys", headers=api.auth(other_key))
     assert listed.json()["data"] == []
 
 
-async def test_bad_provider_key_input_is_a_400(api: InProcess) -> None:
+async def test_bad_provider_key_input_is_a_400(api: Running) -> None:
     cases = [
         ("/v1/vault/add", {"key": "k", "provider": "nowhere"}, "unknown provider 'nowhere'"),
         ("/v1/vault/add", {"provider": "openai"}, "key"),
@@ -142,14 +143,14 @@ async def test_bad_provider_key_input_is_a_400(api: InProcess) -> None:
         ("/v1/api-keys/proxy-key", {"providerKeyId": "nope", "proxyKeyName": "p"}, "not found"),
     ]
     for path, body, problem in cases:
-        response = await api.http.post(path, json=body, headers=api.auth())
+        response = await api.client.post(path, json=body, headers=api.auth())
         assert 400 <= response.status_code < 500 and problem in response.json()["error"], (
             body,
             response.text,
         )
 
 
-async def test_a_custom_provider_needs_a_base_url(api: InProcess) -> None:
+async def test_a_custom_provider_needs_a_base_url(api: Running) -> None:
     body = {
         "providerName": "my-vllm",
         "providerKey": "k",
@@ -157,19 +158,19 @@ async def test_a_custom_provider_needs_a_base_url(api: InProcess) -> None:
         "config": {"baseUrl": "http://127.0.0.1:8000"},
     }
     assert (
-        await api.http.post("/v1/api-keys/provider-key", json=body, headers=api.auth())
+        await api.client.post("/v1/api-keys/provider-key", json=body, headers=api.auth())
     ).status_code == 200
 
 
-async def test_proxy_keys_stand_for_their_provider_key(api: InProcess, fake: FakeProvider) -> None:
+async def test_proxy_keys_stand_for_their_provider_key(api: Running, fake: FakeProvider) -> None:
     key_id = (
-        await api.http.post(
+        await api.client.post(
             "/v1/vault/add",
             json={"key": "sk-bound-openai", "provider": "openai"},
             headers=api.auth(),
         )
     ).json()["data"]["id"]
-    made = await api.http.post(
+    made = await api.client.post(
         "/v1/api-keys/proxy-key",
         json={"providerKeyId": key_id, "proxyKeyName": "team-a"},
         headers=api.auth(),
@@ -178,20 +179,24 @@ async def test_proxy_keys_stand_for_their_provider_key(api: InProcess, fake: Fak
     assert proxy["proxyKey"].startswith("sk-helicone-proxy-")
     assert proxy["proxyKey"].endswith(proxy["proxyKeyId"])
     # The proxy key alone, in Authorization, on the classic OpenAI route and on the AI Gateway.
-    classic = await api.http.post(
+    classic = await api.client.post(
         "/oai/v1/chat/completions", json=CHAT, headers=api.auth(proxy["proxyKey"])
     )
     assert classic.status_code == 200, classic.text
     assert fake.last.headers["authorization"] == "Bearer sk-bound-openai"
-    ai = await api.http.post("/v1/chat/completions", json=CHAT, headers=api.auth(proxy["proxyKey"]))
+    ai = await api.client.post(
+        "/v1/chat/completions", json=CHAT, headers=api.auth(proxy["proxyKey"])
+    )
     assert ai.status_code == 200, ai.text
     assert fake.last.headers["authorization"] == "Bearer sk-bound-openai"
     # It is a write-scoped key: it cannot read the API.
-    reading = await api.http.post("/v1/request/query", json={}, headers=api.auth(proxy["proxyKey"]))
+    reading = await api.client.post(
+        "/v1/request/query", json={}, headers=api.auth(proxy["proxyKey"])
+    )
     assert reading.status_code == 403
     # Deleting its provider key revokes it.
-    await api.http.delete(f"/v1/api-keys/provider-key/{key_id}", headers=api.auth())
-    after = await api.http.post(
+    await api.client.delete(f"/v1/api-keys/provider-key/{key_id}", headers=api.auth())
+    after = await api.client.post(
         "/v1/chat/completions", json=CHAT, headers=api.auth(proxy["proxyKey"])
     )
     assert after.status_code == 401
@@ -199,7 +204,7 @@ async def test_proxy_keys_stand_for_their_provider_key(api: InProcess, fake: Fak
 
 async def test_without_a_server_secret_keys_cannot_be_stored(settings: Settings) -> None:
     async with in_process(settings.model_copy(update={"secret_key": None})) as api:
-        response = await api.http.post(
+        response = await api.client.post(
             "/v1/vault/add", json={"key": "sk-x", "provider": "openai"}, headers=api.auth()
         )
     assert response.status_code == 503

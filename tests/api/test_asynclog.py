@@ -121,7 +121,7 @@ async def test_helicone_helpers_stream_builder_and_tool_logs(helioscope: Running
 
 async def post(hs: Running, path: str, body: Any, **headers: str) -> httpx.Response:
     content = body if isinstance(body, bytes) else orjson.dumps(body)
-    async with httpx.AsyncClient(base_url=hs.url) as http:
+    async with hs.http() as http:
         return await http.post(
             path,
             content=content,

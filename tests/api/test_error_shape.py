@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import httpx
 import pytest
@@ -41,10 +42,17 @@ def assert_envelope(response: httpx.Response) -> None:
     assert isinstance(body["error"], str) and body["error"]
 
 
+# One app for the whole sweep on each engine: it only refuses bad input, in an organization of
+# each test's own.
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize(("method", "path"), api_routes())
-async def test_bad_input_gets_an_envelope(helioscope: Running, method: str, path: str) -> None:
-    headers = {"authorization": f"Bearer {helioscope.key}", "content-type": "application/json"}
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+async def test_bad_input_gets_an_envelope(
+    shared_helioscope: Running, method: str, path: str
+) -> None:
+    shared = shared_helioscope
+    _, key = await shared.add_org(f"sweep-{uuid.uuid4().hex}")
+    headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+    async with shared.http() as http:
         unauthenticated = await http.request(method, fill(path))
         assert_envelope(unauthenticated)
         for body in BAD_BODIES:
@@ -63,7 +71,7 @@ async def test_bad_input_gets_an_envelope(helioscope: Running, method: str, path
 
 
 async def test_unknown_route_is_an_envelope(helioscope: Running) -> None:
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         response = await http.get("/v1/does-not-exist")
     assert response.status_code == 404
     assert response.json() == {"data": None, "error": "Not Found"}

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import httpx
-
 from tests.conftest import Running
 from tests.gateway.clients import openai_client, stored
 
@@ -20,7 +18,7 @@ async def make_call(hs: Running) -> str:
 
 async def test_get_request_returns_heliconerequest_shape(helioscope: Running) -> None:
     request_id = await make_call(helioscope)
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         response = await http.get(
             f"/v1/request/{request_id}", headers={"authorization": f"Bearer {helioscope.key}"}
         )
@@ -47,7 +45,7 @@ async def test_get_request_returns_heliconerequest_shape(helioscope: Running) ->
     for field in ("response_id", "llmSchema", "asset_ids", "scores", "country_code", "assets"):
         assert field in data
 
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         response = await http.get(
             f"/v1/request/{request_id}",
             params={"includeBody": "false"},
@@ -59,7 +57,7 @@ async def test_get_request_returns_heliconerequest_shape(helioscope: Running) ->
 async def test_another_organization_cannot_read_it(helioscope: Running) -> None:
     request_id = await make_call(helioscope)
     _, other_key = await helioscope.add_org("other")
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         response = await http.get(
             f"/v1/request/{request_id}", headers={"authorization": f"Bearer {other_key}"}
         )
@@ -68,7 +66,7 @@ async def test_another_organization_cannot_read_it(helioscope: Running) -> None:
 
 
 async def test_api_needs_a_key(helioscope: Running) -> None:
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         missing = await http.get("/v1/request/abc")
         wrong = await http.get("/v1/request/abc", headers={"authorization": "Bearer sk-nope"})
     assert missing.status_code == 401

@@ -25,6 +25,7 @@ class Api:
     """The REST API with the organization's key; every answer is checked for the envelope."""
 
     def __init__(self, hs: Running, key: str | None = None) -> None:
+        # Over the socket: experiment runs call the gateway back at the URL the API was called on.
         self.http = httpx.AsyncClient(
             base_url=hs.url,
             headers={"authorization": f"Bearer {key or hs.key}"},

@@ -42,7 +42,7 @@ CONCISE = {
 async def production_call(hs: Running, question: str) -> str:
     async with Api(hs) as api:
         response = await api.http.post(
-            f"{hs.url}/oai/v1/chat/completions",
+            "/oai/v1/chat/completions",
             headers={"helicone-auth": f"Bearer {hs.key}", "authorization": "Bearer sk-user"},
             json={
                 "model": "gpt-4o-mini",
@@ -196,7 +196,7 @@ async def test_experiment_over_calls_made_with_a_legacy_prompt(helioscope: Runni
     async with Api(helioscope) as api:
         for city in cities:
             response = await api.http.post(
-                f"{helioscope.url}/oai/v1/chat/completions",
+                "/oai/v1/chat/completions",
                 headers={
                     "helicone-auth": f"Bearer {helioscope.key}",
                     "helicone-prompt-id": "city-guide",

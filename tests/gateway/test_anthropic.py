@@ -11,7 +11,9 @@ MESSAGES: list[MessageParam] = [{"role": "user", "content": "Tell me a short sto
 
 
 async def test_message_is_relayed_and_logged(helioscope: Running, fake: FakeProvider) -> None:
-    async with anthropic_client(helioscope, **{"x-fake-cache-read-tokens": "2"}) as client:
+    async with anthropic_client(
+        helioscope.on_socket(), **{"x-fake-cache-read-tokens": "2"}
+    ) as client:
         raw = await client.messages.with_raw_response.create(
             model="claude-3-5-sonnet-20241022", max_tokens=64, messages=MESSAGES
         )
@@ -42,7 +44,7 @@ async def test_message_is_relayed_and_logged(helioscope: Running, fake: FakeProv
 
 
 async def test_stream_is_rebuilt_for_the_log(helioscope: Running, fake: FakeProvider) -> None:
-    async with anthropic_client(helioscope) as client:
+    async with anthropic_client(helioscope.on_socket()) as client:
         async with client.messages.stream(
             model="claude-3-5-sonnet-20241022", max_tokens=64, messages=MESSAGES
         ) as stream:

@@ -12,7 +12,7 @@ from tests.gateway.clients import PROVIDER_KEY, openai_client, stored
 
 
 async def test_legacy_completions(helioscope: Running) -> None:
-    async with openai_client(helioscope, prefix="/openai") as client:
+    async with openai_client(helioscope.on_socket(), prefix="/openai") as client:
         raw = await client.completions.with_raw_response.create(
             model="gpt-3.5-turbo-instruct", prompt="Once upon a time"
         )
@@ -23,7 +23,7 @@ async def test_legacy_completions(helioscope: Running) -> None:
 
 
 async def test_embeddings(helioscope: Running) -> None:
-    async with openai_client(helioscope) as client:
+    async with openai_client(helioscope.on_socket()) as client:
         raw = await client.embeddings.with_raw_response.create(
             model="text-embedding-3-small", input=["one two three", "four"]
         )
@@ -38,7 +38,7 @@ async def test_embeddings(helioscope: Running) -> None:
 
 
 async def test_responses_api(helioscope: Running) -> None:
-    async with openai_client(helioscope, **{"x-fake-cache-read-tokens": "1"}) as client:
+    async with openai_client(helioscope.on_socket(), **{"x-fake-cache-read-tokens": "1"}) as client:
         raw = await client.responses.with_raw_response.create(
             model="gpt-4o-mini", input="write a haiku"
         )
@@ -50,7 +50,7 @@ async def test_responses_api(helioscope: Running) -> None:
 
 
 async def test_responses_api_stream(helioscope: Running) -> None:
-    async with openai_client(helioscope) as client:
+    async with openai_client(helioscope.on_socket()) as client:
         raw = await client.responses.with_raw_response.create(
             model="gpt-4o-mini", input="write a haiku", stream=True
         )
@@ -88,7 +88,7 @@ async def test_generic_gateway_route(helioscope: Running, fake: FakeProvider) ->
 
 
 async def test_query_string_is_forwarded(helioscope: Running, fake: FakeProvider) -> None:
-    async with openai_client(helioscope) as client:
+    async with openai_client(helioscope.on_socket()) as client:
         await client.models.list(extra_query={"limit": "3"})
     assert fake.last.path == "/v1/models"
     assert fake.last.query == "limit=3"

@@ -80,7 +80,7 @@ async def test_bad_gateway_target_is_400(
 
 
 async def test_body_over_the_limit_is_413(helioscope: Running, fake: FakeProvider) -> None:
-    helioscope.services.gateway.max_body_bytes = 1000
+    helioscope.services.started.gateway.max_body_bytes = 1000
     response = await post_chat(helioscope, {}, {"model": "x", "pad": "a" * 2000})
     assert response.status_code == 413
     assert response.json() == {

@@ -35,7 +35,7 @@ async def test_properties_sessions_and_user(helioscope: Running, fake: FakeProvi
         "Helicone-Session-Name": "Trip planner",
         "Helicone-User-Id": "alice",
     }
-    async with openai_client(helioscope, **headers) as client:
+    async with openai_client(helioscope.on_socket(), **headers) as client:
         raw = await client.chat.completions.with_raw_response.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], user="bob"
         )

@@ -14,7 +14,7 @@ MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say h
 async def test_chat_completion_is_relayed_and_logged(
     helioscope: Running, fake: FakeProvider
 ) -> None:
-    async with openai_client(helioscope) as client:
+    async with openai_client(helioscope.on_socket()) as client:
         raw = await client.chat.completions.with_raw_response.create(
             model="gpt-4o-mini", messages=MESSAGES, user="end-user-7"
         )
@@ -49,7 +49,7 @@ async def test_chat_completion_is_relayed_and_logged(
 async def test_stream_arrives_and_is_logged_with_usage(
     helioscope: Running, fake: FakeProvider
 ) -> None:
-    async with openai_client(helioscope, **{"Helicone-Stream-Usage": "true"}) as client:
+    async with openai_client(helioscope.on_socket(), **{"Helicone-Stream-Usage": "true"}) as client:
         raw = await client.chat.completions.with_raw_response.create(
             model="gpt-4o-mini", messages=MESSAGES, stream=True
         )

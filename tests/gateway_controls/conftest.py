@@ -71,7 +71,7 @@ async def settle(hs: Running) -> None:
 
     Cents are charged once the writer has stored (and priced) the call, so flush it first.
     """
-    controls = hs.services.gateway.controls
+    controls = hs.services.started.gateway.controls
     assert controls is not None
     await hs.flush()
     await controls.settle()

@@ -69,7 +69,7 @@ async def test_cache_hits_are_queryable(helioscope: Running) -> None:
         )
     await stored(helioscope, hit.headers["helicone-id"])
     auth = {"authorization": f"Bearer {helioscope.key}"}
-    async with httpx.AsyncClient(base_url=helioscope.url, headers=auth) as http:
+    async with helioscope.http(headers=auth) as http:
         by_filter = await http.post(
             "/v1/request/query",
             json={
@@ -157,7 +157,7 @@ async def test_back_to_back_calls_fill_each_bucket_once(
 ) -> None:
     # The store's write of a new entry may wait (a busy SQLite writer, a slow Redis): the next
     # identical call must still see that bucket filled, not pay the provider to fill it again.
-    backend = helioscope.services.gateway.controls.cache.backend  # type: ignore[union-attr]
+    backend = helioscope.services.started.gateway.controls.cache.backend  # type: ignore[union-attr]
     write = backend.put
 
     async def slow_put(org_id: str, key: str, value: bytes, ttl_seconds: int) -> None:
@@ -172,7 +172,7 @@ async def test_back_to_back_calls_fill_each_bucket_once(
 
 
 async def test_bad_bucket_size_is_a_400(helioscope: Running, fake: FakeProvider) -> None:
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         response = await http.post(
             "/oai/v1/chat/completions",
             json={"model": "gpt-4o-mini", "messages": MESSAGES},
@@ -208,7 +208,7 @@ async def test_max_age_expires_entries(helioscope: Running, fake: FakeProvider) 
 
 async def test_errors_are_not_cached(helioscope: Running, fake: FakeProvider) -> None:
     fake.fail_next(500)
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         for expected in (500, 200, 200):
             response = await http.post(
                 "/oai/v1/chat/completions",
@@ -235,7 +235,7 @@ async def test_the_cache_survives_a_restart(helioscope: Running, fake: FakeProvi
             )
         assert raw.headers["helicone-cache"] == "HIT"
         services: Services = app.state.services
-        await services.writer.flush()
+        await services.started.writer.flush()
     assert chat_calls(fake) == 1
 
 
@@ -334,7 +334,7 @@ async def test_a_plain_call_never_reaches_the_controls(
 
 async def test_legacy_save_and_read_headers(helioscope: Running, fake: FakeProvider) -> None:
     async def call(**headers: str) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=helioscope.url) as http:
+        async with helioscope.http() as http:
             response = await http.post(
                 "/oai/v1/chat/completions",
                 json={"model": "gpt-4o-mini", "messages": MESSAGES},

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from helioscope import Settings
@@ -25,7 +24,7 @@ def settings(settings: Settings) -> Settings:
 
 
 async def test_calls_go_through_when_redis_is_down(helioscope: Running, fake: FakeProvider) -> None:
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         for n in range(3):
             response = await http.post(
                 "/oai/v1/chat/completions",

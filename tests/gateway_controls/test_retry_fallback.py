@@ -27,7 +27,7 @@ BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"
 
 
 async def post(hs: Running, headers: dict[str, str], prefix: str = "/oai") -> httpx.Response:
-    async with httpx.AsyncClient(base_url=hs.url) as http:
+    async with hs.http() as http:
         return await http.post(
             f"{prefix}/v1/chat/completions",
             json=BODY,

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from helioscope.gateway.controls._tokens import context_length, estimate_tokens, fit_to_context
@@ -60,7 +59,7 @@ def test_fallback_switches_to_the_second_model_only_when_needed() -> None:
 
 
 async def test_the_gateway_sends_the_fitted_body(helioscope: Running, fake: FakeProvider) -> None:
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    async with helioscope.http() as http:
         response = await http.post(
             "/oai/v1/chat/completions",
             json=chat("gpt-4,gpt-4o", "word " * 9000),

@@ -83,7 +83,7 @@ async def test_locked_store_does_not_fail_the_call(helioscope: Running) -> None:
             )
             assert raw.parse().choices[0].message.content.startswith("Hello")  # type: ignore[union-attr]
             await asyncio.sleep(0.3)
-            assert helioscope.services.writer.pending >= 1
+            assert helioscope.services.started.writer.pending >= 1
     row_ = await stored(helioscope, raw.headers["helicone-id"])
     assert row_["status"] == 200
 

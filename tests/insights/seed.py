@@ -78,7 +78,7 @@ def window(start: dt.datetime = T0, hours: int = 72) -> dict[str, str]:
 
 async def post(hs: Running, path: str, body: Any, key: str | None = None) -> httpx.Response:
     """POST as the test organization (or with ``key``)."""
-    async with httpx.AsyncClient(base_url=hs.url) as http:
+    async with hs.http() as http:
         return await http.post(
             path, json=body, headers={"authorization": f"Bearer {key or hs.key}"}
         )
@@ -88,7 +88,7 @@ async def call(
     hs: Running, method: str, path: str, body: Any = None, key: str | None = None
 ) -> httpx.Response:
     """Any method as the test organization (or with ``key``)."""
-    async with httpx.AsyncClient(base_url=hs.url) as http:
+    async with hs.http() as http:
         return await http.request(
             method, path, json=body, headers={"authorization": f"Bearer {key or hs.key}"}
         )

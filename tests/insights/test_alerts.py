@@ -53,7 +53,7 @@ async def state(hs: Running, key: str | None = None) -> dict[str, Any]:
 
 
 async def test_error_rate_alert_triggers_cools_down_and_resolves(helioscope: Running) -> None:
-    evaluator = helioscope.services.alerts
+    evaluator = helioscope.services.started.alerts
     async with receiving() as receiver:
         webhook_id = await add_webhook(helioscope, receiver)
         alert_id = data(
@@ -94,7 +94,7 @@ async def test_error_rate_alert_triggers_cools_down_and_resolves(helioscope: Run
 
 
 async def test_going_back_over_restarts_the_cooldown(helioscope: Running) -> None:
-    evaluator = helioscope.services.alerts
+    evaluator = helioscope.services.started.alerts
     alert_id = data(await post(helioscope, "/v1/alert/create", alert_body(minimum_request_count=1)))
     await seed(helioscope, calls(helioscope.org_id, [500]))
     await evaluator.check_once(NOW)
@@ -116,10 +116,10 @@ async def test_cost_alert(helioscope: Running) -> None:
     body = alert_body(name="spend", metric="cost", threshold=0.05, minimum_request_count=0)
     alert_id = data(await post(helioscope, "/v1/alert/create", body))
     await seed(helioscope, calls(helioscope.org_id, [200, 200], cost=20_000_000))  # $0.04
-    await helioscope.services.alerts.check_once(NOW)
+    await helioscope.services.started.alerts.check_once(NOW)
     assert (await state(helioscope))["alerts"][0]["status"] == "resolved"
     await seed(helioscope, calls(helioscope.org_id, [200], cost=20_000_000))  # $0.06
-    await helioscope.services.alerts.check_once(NOW)
+    await helioscope.services.started.alerts.check_once(NOW)
     current = await state(helioscope)
     assert current["alerts"][0]["status"] == "triggered"
     assert current["history"][0]["triggered_value"] == pytest.approx(0.06)

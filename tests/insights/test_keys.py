@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import openai
 import pytest
 
@@ -28,7 +27,7 @@ async def create(hs: Running, permissions: str | None, key: str | None = None) -
 
 
 async def can_proxy(hs: Running, key: str) -> int:
-    async with httpx.AsyncClient(base_url=hs.url) as http:
+    async with hs.http() as http:
         response = await http.post(
             "/oai/v1/chat/completions",
             json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},

@@ -33,7 +33,7 @@ async def chat(hs: Running, team: str = "search") -> str:
 
 async def settle(hs: Running) -> None:
     await hs.flush()
-    await asyncio.wait_for(hs.services.webhooks.idle(), 10)
+    await asyncio.wait_for(hs.services.started.webhooks.idle(), 10)
 
 
 async def test_a_logged_call_is_posted_signed(helioscope: Running) -> None:
@@ -82,7 +82,7 @@ async def test_failed_deliveries_are_retried_with_the_same_signed_body(
     assert len(receiver.attempts) == 3
     assert receiver.attempts[0] == receiver.attempts[1] == receiver.attempts[2]
     assert receiver.bad_signatures == 0
-    assert helioscope.services.webhooks.delivered == 1
+    assert helioscope.services.started.webhooks.delivered == 1
 
 
 async def test_a_slow_destination_never_blocks_logging(helioscope: Running) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from tests.conftest import Running
 
 
@@ -13,9 +11,7 @@ class Api:
     """Calls the REST API of a running Helioscope as one organization."""
 
     def __init__(self, hs: Running, key: str | None = None) -> None:
-        self.http = httpx.AsyncClient(
-            base_url=hs.url, headers={"authorization": f"Bearer {key or hs.key}"}
-        )
+        self.http = hs.http(headers={"authorization": f"Bearer {key or hs.key}"})
 
     async def call(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
         """The envelope's data, after checking the status (and the envelope on errors)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from helicone_helpers import HeliconePromptManager
 
@@ -32,7 +31,7 @@ async def _create(api: Api, name: str = "Support", tags: list[str] | None = None
     return await api.call("POST", V1, body, status=201)
 
 
-async def test_create_version_environment_and_queries(api: Api) -> None:
+async def test_create_version_environment_and_queries(api: Api, helioscope: Running) -> None:
     created = await _create(api)
     prompt_id, first = created["id"], created["versionId"]
     assert len(prompt_id) == 6 and prompt_id.isalnum()
@@ -84,7 +83,7 @@ async def test_create_version_environment_and_queries(api: Api) -> None:
     inline = await api.call("POST", "/v2/prompt-2025/query/version", {"promptVersionId": minor})
     assert inline["prompt_body"]["temperature"] == 0.9
     # The body is served bare at `s3_url`, without credentials, as Helicone's signed URLs are.
-    async with httpx.AsyncClient() as anonymous:
+    async with helioscope.http() as anonymous:
         fetched = await anonymous.get(one["s3_url"])
         assert fetched.status_code == 200 and fetched.json()["temperature"] == 0.9
         forged = await anonymous.get(one["s3_url"][:-4] + "abcd")

@@ -62,7 +62,7 @@ _OPS: dict[str, Any] = {
 }
 
 
-def _compare(op: str, actual: Any, value: Any, kind: str) -> bool:
+def compare(op: str, actual: Any, value: Any, kind: str) -> bool:
     if op in ("equals", "not-equals") and value == "null":
         return (actual is None) == (op == "equals")
     if op in ("equals", "not-equals") and value == "__empty__":
@@ -93,7 +93,7 @@ COLUMNS: dict[str, tuple[str, Any]] = {
 
 
 def _all(ops: dict[str, Any], actual: Any, kind: str) -> bool:
-    return all(_compare(op, actual, v, kind) for op, v in ops.items())
+    return all(compare(op, actual, v, kind) for op, v in ops.items())
 
 
 def _column(column: str, operators: dict[str, Any], row: LogRow) -> bool:
@@ -106,7 +106,7 @@ def _column(column: str, operators: dict[str, Any], row: LogRow) -> bool:
         )
     if column == "cost":  # compared in the stored unit, USD x 1e9, with the value floored
         return all(
-            _compare(op, row.cost, v if v == "null" else math.floor(float(v) * NANO), "number")
+            compare(op, row.cost, v if v == "null" else math.floor(float(v) * NANO), "number")
             for op, v in operators.items()
         )
     kind, read = COLUMNS[column]

@@ -13,17 +13,16 @@ import pytest
 from helioscope.errors import BadRequest, InvalidFilter
 from helioscope.store import LogRow, RequestQuery, SessionQuery, Store
 from helioscope.store._dialects import SqlDialect
-from helioscope.store.filters import TABLES, compile_filter
+from helioscope.store.filters import compile_filter
 from helioscope.store.log import requests, sessions
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seed-session-query.json"
+# Helicone's documented example body of /v1/session/query: every table and column it filters on.
+SEED = Path(__file__).parents[1] / "fixtures" / "seed-session-query.json"
 NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
 
 
 def seed_filter() -> Any:
-    if SEED.exists():
-        return json.loads(SEED.read_text())["filter"]
-    pytest.skip("the seed body is in ../shared/reference (not shipped with the repository)")
+    return json.loads(SEED.read_text())["filter"]
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
@@ -99,30 +98,6 @@ def test_deep_nesting_is_refused_not_a_crash() -> None:
         node = {"left": node, "operator": "and", "right": "all"}
     with pytest.raises(InvalidFilter, match="nested more than"):
         compile_filter(node, SqlDialect("postgresql"))
-
-
-def test_every_allowlisted_column_compiles_with_each_operator_it_takes() -> None:
-    samples = {
-        "text": "x",
-        "number": 1,
-        "timestamp": "2026-01-01T00:00:00Z",
-        "timestamp (string)": "2026-01-01",
-        "boolean": True,
-        "vector": "x",
-    }
-    from helioscope.store.filters import OPERATORS
-    from helioscope.store.filters._fields import MapField
-
-    for table, columns in TABLES.items():
-        for name, field in columns.items():
-            for op, operator in OPERATORS.items():
-                if field.kind not in operator.kinds:
-                    continue
-                leaf: Any = {name: {op: samples[field.kind.value]}}
-                if isinstance(field, MapField):
-                    leaf = {name: {"some key": {op: samples[field.kind.value]}}}
-                for dialect in ("sqlite", "postgresql"):
-                    compile_filter({table: leaf}, SqlDialect(dialect), {})
 
 
 def row(request_id: str, org: str, **fields: Any) -> LogRow:

@@ -1,28 +1,38 @@
-"""A real headless Chromium (Debian's ``chromium``) driven by Playwright, over a running
-Helioscope with a realistic log: calls through the gateway with the openai SDK, plus seeded rows
-with sessions, tool calls, images, scores and a second organization.
+"""A real headless Chromium (Debian's ``chromium``) driven by Playwright, over one running
+Helioscope shared by the UI tests, each with an organization of its own.
 
-Playwright's own browser downloads are never used. Without ``/usr/bin/chromium`` (a fresh
-machine) these tests are skipped with the reason; ``.ci/run`` installs it.
+Speed: one server, one fake provider and one browser serve the whole UI session (a test gets a
+fresh browser context and a fresh organization: isolation costs milliseconds, not a server
+start). The UI is the same over either engine, so these run over SQLite only; the API tests
+cover PostgreSQL. Playwright's own browser downloads are never used: without
+``/usr/bin/chromium`` these tests are skipped with the reason (``.ci/run`` installs it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
+from pydantic import SecretStr
 
-from helioscope.store import LogRow
+from helioscope import Settings, create_app
+from helioscope.app import SERVER_OPTIONS
+from helioscope.services import Services
+from helioscope.store import LogRow, keys
+from helioscope.testing import FakeProvider, serve
 from tests.conftest import Running
 from tests.gateway.clients import openai_client
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
+AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -33,11 +43,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
 T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=30)
 PIXEL = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAE"
     "hQGAhKmMIQAAAABJRU5ErkJggg=="
 )
+TRACKER = "https://attacker.example/track.png"
+EXPERIMENT_KEY = "sk-experiment-ui"
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -45,6 +59,9 @@ if not CHROMIUM.exists():
         "apt-get install -y chromium)",
         allow_module_level=True,
     )
+
+# Every UI test runs on the session's event loop, where the shared server and browser live.
+SESSION_LOOP = pytest.mark.asyncio(loop_scope="session")
 
 
 def chat(user: str, answer: str, **extra: Any) -> tuple[str, str]:
@@ -94,8 +111,9 @@ def tool_and_image_bodies() -> tuple[str, str]:
             {
                 "role": "user",
                 "content": [
-                    {"type": "text", "text": "What is in this picture?"},
+                    {"type": "text", "text": "What is in these pictures?"},
                     {"type": "image_url", "image_url": {"url": PIXEL}},
+                    {"type": "image_url", "image_url": {"url": TRACKER}},
                 ],
             },
         ],
@@ -122,19 +140,57 @@ def tool_and_image_bodies() -> tuple[str, str]:
 
 
 @dataclass
+class Server:
+    """The session's running Helioscope and its fake provider."""
+
+    url: str
+    services: Services
+    fake: FakeProvider
+
+
+@dataclass
 class World:
-    """The running server and what was seeded into it."""
+    """One test's organization on the shared server, and what was seeded into it."""
 
     hs: Running
     other_key: str
     gateway_request_id: str
+    fake: FakeProvider
 
 
-@pytest.fixture
-async def world(helioscope: Running) -> World:
-    """Two organizations; ours has 12 requests, two sessions, a tool call with an image."""
-    other_org, other_key = await helioscope.add_org("rival")
-    me = helioscope.org_id
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
+    """One Helioscope over SQLite, proxying to one fake provider, for every UI test."""
+    tmp = tmp_path_factory.mktemp("ui-server")
+    fake = FakeProvider()
+    async with fake.run():
+        settings = Settings(
+            database_url=f"sqlite:///{tmp / 'helioscope.db'}",
+            openai_base_url=fake.url,
+            anthropic_base_url=fake.url,
+            raise_internal_errors=True,
+            bootstrap_default_org=False,
+            log_spool_dir=tmp / "spool",
+            log_retry_seconds=0.05,
+            shutdown_drain_seconds=5,
+            experiment_openai_api_key=SecretStr(EXPERIMENT_KEY),
+            evaluator_memory_mb=128,
+        )
+        app = create_app(settings)
+        async with serve(app, **SERVER_OPTIONS) as url:
+            yield Server(url, app.state.services, fake)
+
+
+async def new_org(server: Server | Running, name: str = "acme") -> Running:
+    """A fresh organization (unique name) on the shared server, with an all-scope key."""
+    store = server.services.store
+    org = await store.write(keys.get_or_create_org, f"{name}-{uuid.uuid4().hex[:8]}")
+    key = await store.org(org.id).write(keys.create_api_key)
+    return Running(url=server.url, services=server.services, org_id=org.id, key=key.key)
+
+
+def seeded_rows(me: str) -> list[LogRow]:
+    """Eleven requests: two sessions, a tool call with images, scores, an error."""
     tool_req, tool_resp = tool_and_image_bodies()
     rows = [
         row(
@@ -159,7 +215,7 @@ async def world(helioscope: Running) -> World:
             model="gpt-4o",
             request_body=tool_req,
             response_body=tool_resp,
-            scores={"accuracy": 0.9},
+            scores={"accuracy": 0.9, "helpful-hcone-bool": 1},
             properties={"env": "dev", **session("trip-1", "Trip planner", "/plan/hotel")},
         ),
         row(
@@ -181,45 +237,76 @@ async def world(helioscope: Running) -> World:
     rows += [
         row(me, f"req-bulk-{i}", 5 + i, user_id="dave", properties={"env": "dev"}) for i in range(6)
     ]
-    rows.append(
-        row(other_org, "req-rival-secret", 0, user_id="mallory", properties={"env": "prod"})
+    return rows
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def world(server: Server) -> World:
+    """Our organization has 12 requests (11 seeded, one real gateway call); a rival has one."""
+    hs = await new_org(server)
+    rival = await new_org(server, "rival")
+    store = server.services.store
+    await store.log.write_batch(
+        [
+            *seeded_rows(hs.org_id),
+            row(
+                rival.org_id,
+                f"req-rival-{uuid.uuid4().hex[:6]}",
+                0,
+                user_id="mallory",
+                properties={"env": "prod"},
+            ),
+        ]
     )
-    await helioscope.services.store.log.write_batch(rows)
     # One real call through the gateway with the official SDK, as a user would make it.
-    async with openai_client(helioscope, **{"Helicone-Property-Env": "prod"}) as client:
+    async with openai_client(hs, **{"Helicone-Property-Env": "prod"}) as client:
         raw = await client.chat.completions.with_raw_response.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "hello through the gateway"}]
         )
-    await helioscope.flush()
-    return World(helioscope, other_key, raw.headers.get("helicone-id", ""))
+    await hs.flush()
+    return World(hs, rival.key, raw.headers.get("helicone-id", ""), server.fake)
 
 
-@pytest.fixture
-async def page(world: World, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    """A Chromium page at the UI, with console errors collected and failing the test."""
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Any]:
+    """One Chromium for the whole session."""
     from playwright.async_api import async_playwright
 
-    errors: list[str] = []
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = await browser.new_context(
-            viewport={"width": 1400, "height": 900}, accept_downloads=True
-        )
-        tab = await context.new_page()
-        # A refused key shows as a failed resource load; the page's own errors are what count.
-        tab.on(
-            "console",
-            lambda m: (
-                errors.append(m.text)
-                if m.type == "error" and "Failed to load resource" not in m.text
-                else None
-            ),
-        )
-        tab.on("pageerror", lambda e: errors.append(str(e)))
-        yield tab
-        await context.close()
-        await browser.close()
+        chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def context(browser: Any) -> AsyncIterator[Any]:
+    """A fresh browser profile (storage, cookies) per test."""
+    ctx = await browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    yield ctx
+    await ctx.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(context: Any) -> AsyncIterator[Any]:
+    """A page with console errors collected; any error fails the test."""
+    errors: list[str] = []
+    tab = await context.new_page()
+    watch(tab, errors)
+    yield tab
     assert not errors, f"browser errors: {errors}"
+
+
+def watch(tab: Any, errors: list[str]) -> None:
+    """Collect a page's own errors (a refused key shows as a failed load: that one is fine)."""
+    tab.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "Failed to load resource" not in m.text
+            else None
+        ),
+    )
+    tab.on("pageerror", lambda e: errors.append(str(e)))
 
 
 async def shot(page: Any, name: str) -> None:
@@ -228,17 +315,34 @@ async def shot(page: Any, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-async def sign_in(page: Any, url: str | None, key: str, label: str = "Acme") -> None:
+async def sign_in(
+    page: Any, url: str | None, key: str, label: str = "Acme", *, remember: bool = False
+) -> None:
     """Sign in with ``key``; from ``url`` when given, else from the page already shown."""
     if url is not None:
         await page.goto(f"{url}/")
     await page.get_by_label("API key").fill(key)
     await page.get_by_label("Organization name").fill(label)
+    if remember:
+        await page.get_by_label("Remember this key on this browser").check()
     await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_role("heading", name="Dashboard").wait_for()
+    await page.locator("#sign-out").wait_for()
 
 
 async def open_requests(page: Any) -> None:
     """Go to the Requests page through the navigation."""
     await page.get_by_role("link", name="Requests").click()
     await page.get_by_role("heading", name="Requests").wait_for()
+    await page.locator(".results[aria-busy=false]").first.wait_for()
+
+
+async def api(world: World, method: str, path: str, body: Any = None, key: str = "") -> Any:
+    """Call the REST API as the test's organization; return ``data``."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=world.hs.url, timeout=30) as http:
+        response = await http.request(
+            method, path, json=body, headers={"authorization": f"Bearer {key or world.hs.key}"}
+        )
+    assert response.status_code < 300, response.text
+    return response.json()["data"]

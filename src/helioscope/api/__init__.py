@@ -10,6 +10,9 @@ from helioscope.api import (
     evals,
     evaluator,
     experiment,
+    helioscope_experiments,
+    helioscope_requests,
+    helioscope_sessions,
     metrics,
     models,
     prompt,
@@ -48,6 +51,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     evaluator.router,
     evals.router,
     *experiment.ROUTERS,
+    helioscope_requests.router,
+    helioscope_sessions.router,
+    helioscope_experiments.router,
 )
 
 __all__ = ["ROUTERS", "install_error_handlers"]

@@ -13,7 +13,7 @@ from helioscope.experiments import ExperimentService
 
 async def get_experiments(request: Request) -> ExperimentService:
     """The running experiments machinery (told which local socket serves us, if it asks)."""
-    service: ExperimentService = request.app.state.services.experiments
+    service: ExperimentService = request.app.state.services.started.experiments
     service.learn_address(request.scope.get("server"))
     return service
 

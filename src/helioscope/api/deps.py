@@ -25,7 +25,7 @@ async def get_store(request: Request) -> Store:
 
 async def get_writer(request: Request) -> LogWriter:
     """The log writer of the running app."""
-    writer: LogWriter = _services(request).writer
+    writer: LogWriter = _services(request).started.writer
     return writer
 
 

@@ -40,7 +40,7 @@ async def add_webhook_scores(
 
 
 def _dispatcher(request: Request) -> WebhookDispatcher:
-    dispatcher: WebhookDispatcher = request.app.state.services.webhooks
+    dispatcher: WebhookDispatcher = request.app.state.services.started.webhooks
     return dispatcher
 
 

@@ -151,7 +151,7 @@ async def seed(server: DemoServer, options: DemoOptions) -> DemoSummary:
         prompt_calls = await features.prompt_calls(client, rng, max(6, options.calls // 12))
         rated = await features.rate_and_score(client, rng, traffic.succeeded + prompt_calls)
         experiment_id = await features.experiment(client)
-    await server.services.writer.flush()
+    await server.services.started.writer.flush()
     return DemoSummary(
         calls=len(traffic.succeeded) + len(traffic.failed),
         failed=len(traffic.failed),

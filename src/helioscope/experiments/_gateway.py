@@ -41,15 +41,31 @@ class GatewayReply:
         return f"provider answered {self.status}: {str(detail)[:500]}"
 
 
+# Each provider's chat route on the gateway, and the header its key travels in.
+_ROUTES: dict[str, tuple[str, str, str]] = {
+    "OPENAI": ("/oai/v1/chat/completions", "authorization", "Bearer {}"),
+    "ANTHROPIC": ("/anthropic/v1/messages", "x-api-key", "{}"),
+}
+
+
+def route_of(provider: str | None) -> str:
+    """The provider whose route a call takes: its own if the gateway has one, else OpenAI's.
+
+    OpenAI's is the OpenAI-compatible route, the one Helicone's prompts default to.
+    """
+    name = (provider or "").upper()
+    return name if name in _ROUTES else "OPENAI"
+
+
 class SelfGateway:
-    """Posts chat calls to ``{base_url}/oai/v1/chat/completions`` as the organization."""
+    """Posts chat calls to the gateway's route of their provider, as the organization."""
 
     def __init__(
-        self, store: Store, session: aiohttp.ClientSession, provider_key: str | None
+        self, store: Store, session: aiohttp.ClientSession, provider_keys: Mapping[str, str]
     ) -> None:
         self.store = store
         self.session = session
-        self.provider_key = provider_key
+        self.provider_keys = dict(provider_keys)  # provider name -> key, e.g. {"OPENAI": ...}
         self.base_url: str | None = None
 
     @asynccontextmanager
@@ -63,9 +79,16 @@ class SelfGateway:
             await org.write(keys.purge_api_key, new.id)
 
     async def chat(
-        self, key: str, body: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        key: str,
+        body: Mapping[str, Any],
+        headers: Mapping[str, str],
+        provider: str | None = None,
     ) -> GatewayReply:
-        """One chat completion through the gateway; a transport failure is a 502 reply."""
+        """One chat call through the gateway route of ``provider`` (OpenAI's by default).
+
+        A transport failure is a 502 reply.
+        """
         if self.base_url is None:
             raise RuntimeError("Helioscope does not know its own URL yet (set HELIOSCOPE_SELF_URL)")
         request_id = str(uuid.uuid4())
@@ -75,9 +98,11 @@ class SelfGateway:
             "helicone-request-id": request_id,
             **headers,
         }
-        if self.provider_key:
-            sent["authorization"] = f"Bearer {self.provider_key}"
-        url = f"{self.base_url}/oai/v1/chat/completions"
+        path, header, form = _ROUTES[route_of(provider)]
+        provider_key = self.provider_keys.get(route_of(provider))
+        if provider_key:
+            sent[header] = form.format(provider_key)
+        url = f"{self.base_url}{path}"
         try:
             async with self.session.post(url, data=orjson.dumps(body), headers=sent) as response:
                 raw = await response.read()

@@ -58,6 +58,7 @@ class OnlineEvaluators:
         self.tasks: set[asyncio.Task[None]] = set()
         self._configs: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self.draw = random.random  # replaced in tests for a deterministic sample
+        self._closed = False
 
     def forget(self, org_id: str) -> None:
         """Drop the cached configurations of an organization (after a change)."""
@@ -65,6 +66,10 @@ class OnlineEvaluators:
 
     def observe(self, rows: list[LogRow]) -> None:
         """The writer's hook: schedule the work for a stored batch, return at once."""
+        if self._closed:
+            # The writer drains its last batches after the experiments close (their runs log
+            # through it); work started now would outlive the store it reads.
+            return
         candidates = [
             r for r in rows if _EVALUATOR_PROPERTY not in (r.properties or {}) and r.status > 0
         ]
@@ -112,7 +117,8 @@ class OnlineEvaluators:
                 )
 
     async def close(self) -> None:
-        """Wait briefly for evaluations in flight, then cancel the rest."""
+        """Wait briefly for evaluations in flight, then cancel the rest; take no new batches."""
+        self._closed = True
         if self.tasks:
             _, pending = await asyncio.wait(set(self.tasks), timeout=5)
             for task in pending:

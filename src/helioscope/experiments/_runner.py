@@ -87,8 +87,9 @@ class Runner:
             "helicone-property-helicone-experiment-row-id": record_id,
             "helicone-property-helicone-experiment-prompt-version": version_id,
         }
+        provider = await self.provider_of(org_id, version)
         async with self.limit:
-            reply = await self.gateway.chat(key, body, headers)
+            reply = await self.gateway.chat(key, body, headers, provider=provider)
         status = "failed" if reply.error else "success"
         await org.write(
             experiments.set_cell,
@@ -100,6 +101,20 @@ class Runner:
             error=reply.error,
         )
         return reply.request_id
+
+    async def provider_of(self, org_id: str, version: Any) -> str | None:
+        """The provider a version's cells go to: the version's own, else its prompt's.
+
+        A prompt made from an Anthropic request records ``provider``; its experiment copies and
+        every hypothesis are versions of that prompt, so Claude never runs on the OpenAI route.
+        """
+        provider = version.metadata.get("provider")
+        if not provider:
+            prompt = await self.store.prompts.org(org_id).read(
+                legacy_prompts.find_prompt, version.prompt_id
+            )
+            provider = prompt.metadata.get("provider")
+        return str(provider) if provider else None
 
     async def run_cells(self, org_id: str, experiment_id: str, cells: Iterable[Cell]) -> None:
         """Run many cells concurrently (bounded), under one temporary key."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import aiohttp
@@ -30,13 +30,13 @@ class ExperimentService:
         session: aiohttp.ClientSession,
         *,
         self_url: str | None,
-        provider_key: str | None,
+        provider_keys: Mapping[str, str],
         concurrency: int,
         limits: SandboxLimits,
         judge_model: str,
     ) -> None:
         self.store = store
-        self.gateway = SelfGateway(store, session, provider_key)
+        self.gateway = SelfGateway(store, session, provider_keys)
         self.gateway.base_url = self_url
         self.evaluations = Evaluations(store, self.gateway, limits, judge_model)
         self.runner = Runner(store, writer, self.gateway, self.evaluations, concurrency)

@@ -127,7 +127,12 @@ async def experiment_from_request(store: Store, org_id: str, request_id: str) ->
             legacy_prompts.create_prompt,
             f"request-{request_id[:8]}",
             template,
-            {"promptFromRequest": True},
+            # createdForExperiment: the UI lists prompts that calls named, not these.
+            {
+                "promptFromRequest": True,
+                "createdForExperiment": True,
+                "provider": request["provider"],
+            },
         )
         version = created[1]
     experiment_id = await new_experiment(

@@ -18,7 +18,6 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from helioscope._asgi import Receive, Scope, Send, read_body
 from helioscope.auth import WRITE, KeyCache, split_authorization
@@ -86,14 +85,6 @@ class Gateway:
         self.prompts = prompts
         self.vault = vault
         self.ai = ai
-
-    def app(self, route: Route | AiRoute) -> Any:
-        """The ASGI app serving ``route``."""
-
-        async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
-            await self.handle(route, scope, receive, send)
-
-        return asgi
 
     async def handle(
         self, route: Route | AiRoute, scope: Scope, receive: Receive, send: Send

@@ -43,7 +43,6 @@ class Tally:
 
     requests: int = 0
     bodies_from_urls: int = 0
-    bodies_missing: int = 0
     feedback: int = 0
     scored: int = 0
     session_tags: int = 0

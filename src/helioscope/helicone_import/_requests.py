@@ -29,7 +29,6 @@ async def _bodies(ctx: Context, item: dict[str, Any]) -> tuple[Any, Any]:
     try:
         document = await ctx.client.document(str(url))
     except SourceError as exc:  # expired or unreadable: keep what the row has
-        ctx.tally.bodies_missing += 1
         ctx.tally.skipped.append(f"bodies of request {item.get('request_id')}: {exc}")
         return item.get("request_body"), item.get("response_body")
     ctx.tally.bodies_from_urls += 1

@@ -64,7 +64,6 @@ class LogWriter:
         self._idle.set()
         self._in_flight: list[LogRow] = []
         self._in_flight_items: list[LogRow | CallCapture] = []
-        self.written = 0
         self.spooled = 0
         # Called with each batch once it is stored (webhooks, online evaluators); each must
         # return at once and schedule its own work.
@@ -230,7 +229,6 @@ class LogWriter:
         for listener in self.listeners:
             with self.guard.internal_errors("handing written rows to a listener"):
                 listener(stored)
-        self.written += len(batch)
         self._pending = max(0, self._pending - len(batch))
         if self._pending == 0:
             self._idle.set()

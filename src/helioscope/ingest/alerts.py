@@ -21,8 +21,6 @@ from helioscope.store.log import metrics
 logger = logging.getLogger("helioscope.alerts")
 
 ERROR_RATE = "response.status"
-COST = "cost"
-METRICS = (ERROR_RATE, COST)
 
 
 def metric_value(metric: str, stats: dict[str, float]) -> float:

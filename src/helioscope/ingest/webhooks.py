@@ -144,7 +144,6 @@ class WebhookDispatcher:
         self._session: aiohttp.ClientSession | None = None
         self.delivered = 0
         self.failed = 0
-        self.dropped = 0
 
     async def __aenter__(self) -> WebhookDispatcher:
         self._session = aiohttp.ClientSession(
@@ -168,11 +167,10 @@ class WebhookDispatcher:
             await self._session.close()
 
     def offer(self, rows: list[LogRow]) -> None:
-        """Queue written rows for the webhooks; never blocks (a full queue drops and counts)."""
+        """Queue written rows for the webhooks; never blocks (a full queue drops them, logged)."""
         try:
             self._queue.put_nowait(rows)
         except asyncio.QueueFull:
-            self.dropped += len(rows)
             logger.warning("webhook queue full: %d calls not sent to webhooks", len(rows))
 
     def invalidate(self) -> None:

@@ -12,6 +12,7 @@ from helioscope.store.keys import hash_api_key
 from helioscope.store.log.pages import LogCursor, LogPageQuery
 from helioscope.store.log.requests import MAX_OFFSET, MAX_PAGE, RequestQuery
 from helioscope.store.log.scores import EvalQuery
+from helioscope.store.log.session_list import SessionPage
 from helioscope.store.log.sessions import SESSION_LIMIT, SessionQuery
 from helioscope.store.log.timeseries import MAX_TZ_MINUTES, Buckets, TimeWindow
 from helioscope.store.log.users import MAX_USERS_PAGE, UserQuery
@@ -59,6 +60,7 @@ __all__ = [
     "PromptVersion",
     "RequestQuery",
     "Runner",
+    "SessionPage",
     "SessionQuery",
     "StoredProviderKey",
     "Store",

@@ -19,10 +19,12 @@ STATIC_DIR = Path(__file__).parent / "static"
 UI_PREFIX = "/ui"
 
 # Every asset comes from this origin: a CDN or an external font would break offline use, and the
-# policy makes the browser refuse one if it ever slipped in.
+# policy makes the browser refuse one if it ever slipped in. Images too: logged content may
+# name remote images (a tracking pixel), which the UI offers to open in a tab of their own on
+# click and never loads itself, so img-src allows only inline (data:) and local images.
 _SECURITY_HEADERS = {
     "content-security-policy": (
-        "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self'; "
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
         "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "x-content-type-options": "nosniff",

@@ -287,10 +287,3 @@ async def remove_hypothesis(db: OrgDb, experiment_id: str, prompt_version_id: st
             out.c.experiment_id == experiment_id, out.c.prompt_version_id == prompt_version_id
         )
     )
-
-
-async def set_hypothesis_status(db: OrgDb, hypothesis_id: str, status: str) -> None:
-    """Move a hypothesis to PENDING, RUNNING, COMPLETED or FAILED."""
-    await db.execute(
-        update(hyp).where(db.in_org(hyp), hyp.c.id == hypothesis_id).values(status=status)
-    )

@@ -167,6 +167,25 @@ async def count_requests(db: OrgDb, node: Any, is_cached: bool | None = None) ->
     return int(await db.scalar(stmt))
 
 
+# News counts stop here: "1000+ new" says enough, and the scan stays bounded.
+NEWS_CAP = 1000
+
+
+async def news(db: OrgDb, node: Any, since: dt.datetime) -> dict[str, Any]:
+    """How many matching requests were created after ``since`` (up to the cap), and the latest.
+
+    The live tail's poll: a bounded range scan of the (organization, created) index.
+    """
+    newer = (
+        select(rr.c.request_created_at)
+        .where(_scoped(db, node, None), rr.c.request_created_at > since)
+        .limit(NEWS_CAP + 1)
+        .subquery()
+    )
+    count, latest = (await db.tuples(select(func.count(), func.max(newer.c.request_created_at))))[0]
+    return {"count": min(int(count), NEWS_CAP), "capped": count > NEWS_CAP, "latest": latest}
+
+
 async def requests_by_ids(db: OrgDb, request_ids: Sequence[str]) -> list[dict[str, Any]]:
     """The organization's requests with these ids (unknown ids are left out)."""
     if not request_ids:

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, cast, func, or_, select, true
+from sqlalchemy import ColumnElement, Float, Select, and_, cast, func, or_, select, true
 
 from helioscope.errors import NotFound
 from helioscope.store._dialects import SqlDialect
@@ -260,14 +260,28 @@ async def has_session(db: OrgDb, session_id: str | None = None) -> bool:
     return await db.row(stmt.limit(1)) is not None
 
 
+def _session_requests(db: OrgDb, session_id: str) -> Select[Any]:
+    return rows_with_bodies().where(db.in_org(rr), rr.c.session_id == session_id)
+
+
 async def session_trace(db: OrgDb, session_id: str) -> list[dict[str, Any]]:
     """Every request of a session, ordered by trace path and time (the session's tree)."""
-    stmt = (
-        rows_with_bodies()
-        .where(db.in_org(rr), rr.c.session_id == session_id)
-        .order_by(func.coalesce(rr.c.session_path, "/"), rr.c.request_created_at, rr.c.request_id)
+    stmt = _session_requests(db, session_id).order_by(
+        func.coalesce(rr.c.session_path, "/"), rr.c.request_created_at, rr.c.request_id
     )
     return await db.rows(stmt)
+
+
+TIMELINE_MAX = 2000
+
+
+async def session_timeline(db: OrgDb, session_id: str) -> list[dict[str, Any]]:
+    """A session's requests in time order (bodies included), at most ``TIMELINE_MAX``.
+
+    The UI lays the tree out from their paths, and aligns each span on one time axis.
+    """
+    stmt = _session_requests(db, session_id).order_by(rr.c.request_created_at, rr.c.request_id)
+    return await db.rows(stmt.limit(TIMELINE_MAX))
 
 
 async def set_session_feedback(db: OrgDb, session_id: str, rating: bool) -> None:

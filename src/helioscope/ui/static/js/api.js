@@ -31,7 +31,7 @@ export async function call(method, path, body, { key, signal } = {}) {
   } catch {
     throw new ApiError(response.status, `${method} ${path}: HTTP ${response.status}`);
   }
-  if (!response.ok || (payload && payload.error)) {
+  if (!response.ok || payload?.error) {
     // Only the signed-in key going bad signs out; a key being tried at sign-in does not.
     if (response.status === 401 && key === undefined) window.dispatchEvent(new CustomEvent("helioscope:unauthorized"));
     throw new ApiError(response.status, payload?.error || `HTTP ${response.status}`);

@@ -13,19 +13,43 @@ function pretty(value) {
   return JSON.stringify(value, null, 2);
 }
 
+// A remote image in logged content is never fetched by the UI (it could be a tracking pixel):
+// it shows as a link that opens it in a tab of its own, on click, without a referrer. The
+// CSP's img-src matches: 'self' data: blob:, no remote host.
+function remoteImage(url) {
+  let host = url;
+  try {
+    host = new URL(url).host;
+  } catch {
+    /* shown as given */
+  }
+  return h(
+    "div",
+    { class: "remote-image" },
+    h("span", { class: "muted" }, "Remote image from ", h("strong", {}, host), " (not loaded)"),
+    h("a", { class: "button ghost small", href: url, target: "_blank", rel: "noopener noreferrer" }, "Open image"),
+  );
+}
+
 function image(url, alt) {
-  // Only inline data and web URLs; anything else (a file path, javascript:) is shown as text.
-  if (typeof url === "string" && /^(data:image\/|https?:\/\/)/.test(url)) {
+  if (typeof url === "string" && /^data:image\//.test(url)) {
     return h("img", { class: "chat-image", src: url, alt: alt || "image in the message", loading: "lazy" });
   }
-  return h("code", {}, String(url));
+  if (typeof url === "string" && /^https?:\/\//.test(url)) return remoteImage(url);
+  return h("code", {}, String(url)); // a file path, javascript:, ... is shown as text
 }
 
 function toolCall(name, args, id) {
   return h(
     "div",
     { class: "tool-call" },
-    h("div", { class: "tool-head" }, h("span", { class: "badge" }, "tool call"), h("strong", {}, name || "(unnamed)"), id ? h("span", { class: "muted" }, id) : null),
+    h(
+      "div",
+      { class: "tool-head" },
+      h("span", { class: "badge" }, "tool call"),
+      h("strong", {}, name || "(unnamed)"),
+      id ? h("span", { class: "muted" }, id) : null,
+    ),
     h("pre", {}, pretty(args ?? {})),
   );
 }
@@ -53,11 +77,21 @@ function part(p) {
       return h(
         "div",
         { class: "tool-result" },
-        h("div", { class: "tool-head" }, h("span", { class: "badge" }, "tool result"), h("span", { class: "muted" }, p.tool_use_id || "")),
+        h(
+          "div",
+          { class: "tool-head" },
+          h("span", { class: "badge" }, "tool result"),
+          h("span", { class: "muted" }, p.tool_use_id || ""),
+        ),
         content(p.content),
       );
     case "thinking":
-      return h("details", { class: "thinking" }, h("summary", {}, "Thinking"), h("div", { class: "chat-text" }, p.thinking || ""));
+      return h(
+        "details",
+        { class: "thinking" },
+        h("summary", {}, "Thinking"),
+        h("div", { class: "chat-text" }, p.thinking || ""),
+      );
     default:
       return h("pre", {}, pretty(p));
   }
@@ -140,7 +174,7 @@ export function textPreview(body, which) {
   if (typeof body !== "object") return String(body);
   if (which === "request") {
     const msgs = body.messages || (Array.isArray(body.input) ? body.input : null);
-    if (msgs && msgs.length) {
+    if (msgs?.length) {
       const users = msgs.filter((m) => m.role === "user");
       return flatText((users[users.length - 1] || msgs[msgs.length - 1]).content);
     }

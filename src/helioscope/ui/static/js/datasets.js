@@ -1,18 +1,28 @@
 // Datasets of logged requests: built from selected requests, listed, browsed and exported.
 import { post } from "./api.js";
 import { currentKey } from "./auth.js";
-import { clear, h, toast } from "./dom.js";
-import { openDrawer } from "./drawer.js";
+import { h, toast } from "./dom.js";
 import { textPreview } from "./chat.js";
 import { num, time, truncate } from "./format.js";
+import { emptyState, errorState, loadInto } from "./states.js";
 import { dataTable, pager } from "./table.js";
+import { hashOf } from "./url.js";
 
 // "Add N requests to [new dataset named … | an existing one]".
 export function datasetForm(requestIds, done) {
-  const target = h("select", { id: "dataset-target", "aria-label": "Dataset" }, h("option", { value: "" }, "a new dataset named…"));
-  const name = h("input", { id: "dataset-name", type: "text", placeholder: "dataset name", "aria-label": "New dataset name" });
+  const target = h(
+    "select",
+    { id: "dataset-target", "aria-label": "Dataset" },
+    h("option", { value: "" }, "a new dataset named…"),
+  );
+  const name = h("input", {
+    id: "dataset-name",
+    type: "text",
+    placeholder: "dataset name",
+    "aria-label": "New dataset name",
+  });
   post("/v1/helicone-dataset/query", {})
-    .then((sets) => sets.forEach((d) => target.append(h("option", { value: d.id }, d.name || d.id))))
+    .then((sets) => target.append(...sets.map((d) => h("option", { value: d.id }, d.name || d.id))))
     .catch(() => {});
   target.addEventListener("change", () => {
     name.hidden = target.value !== "";
@@ -25,7 +35,10 @@ export function datasetForm(requestIds, done) {
         e.preventDefault();
         try {
           if (target.value) {
-            await post(`/v1/helicone-dataset/${encodeURIComponent(target.value)}/mutate`, { addRequests: requestIds, removeRequests: [] });
+            await post(`/v1/helicone-dataset/${encodeURIComponent(target.value)}/mutate`, {
+              addRequests: requestIds,
+              removeRequests: [],
+            });
           } else {
             if (!name.value.trim()) {
               name.focus();
@@ -51,26 +64,31 @@ export function datasetForm(requestIds, done) {
 export async function renderDatasets(main) {
   const results = h("div", { class: "results" });
   main.append(h("div", { class: "page-head" }, h("h1", {}, "Datasets")), results);
-  const sets = await post("/v1/helicone-dataset/query", {});
-  if (!sets.length) {
-    results.append(h("p", { class: "empty" }, "No datasets yet. Select requests on the Requests page and add them to a dataset."));
-    return;
-  }
-  results.append(
-    dataTable({
-      caption: "Datasets",
-      columns: [
-        { id: "name", title: "Name", cell: (d) => d.name || "(unnamed)" },
-        { id: "rows", title: "Rows", num: true, cell: (d) => num(d.requests_count) },
-        { id: "type", title: "Type", cell: (d) => d.dataset_type },
-        { id: "created", title: "Created", cell: (d) => time(d.created_at) },
-      ],
-      rows: sets,
-      onOpen: (d) => {
-        location.hash = `#/datasets/${encodeURIComponent(d.id)}`;
-      },
-      rowLabel: (d) => `Dataset ${d.name}`,
-    }),
+  await loadInto(
+    results,
+    () => post("/v1/helicone-dataset/query", {}),
+    (sets) => {
+      if (!sets.length) {
+        results.append(emptyState("No datasets yet. Select requests on the Requests page and add them to a dataset."));
+        return;
+      }
+      results.append(
+        dataTable({
+          caption: "Datasets",
+          columns: [
+            { id: "name", title: "Name", cell: (d) => d.name || "(unnamed)" },
+            { id: "rows", title: "Rows", num: true, cell: (d) => num(d.requests_count) },
+            { id: "type", title: "Type", cell: (d) => d.dataset_type },
+            { id: "created", title: "Created", cell: (d) => time(d.created_at) },
+          ],
+          rows: sets,
+          onOpen: (d) => {
+            location.hash = `#/datasets/${encodeURIComponent(d.id)}`;
+          },
+          rowLabel: (d) => `Dataset ${d.name}`,
+        }),
+      );
+    },
   );
 }
 
@@ -90,7 +108,15 @@ async function download(datasetId, name) {
 
 export async function renderDataset(main, { parts }) {
   const id = parts[0];
-  const [dataset] = await post("/v1/helicone-dataset/query", { datasetIds: [id] });
+  const head = h("div", {});
+  main.append(head);
+  let dataset;
+  try {
+    [dataset] = await post("/v1/helicone-dataset/query", { datasetIds: [id] });
+  } catch (err) {
+    head.append(errorState(err, () => renderDataset(main.replaceChildren() || main, { parts })));
+    return undefined;
+  }
   let offset = 0;
   const limit = 50;
   const results = h("div", { class: "results", id: "dataset-rows" });
@@ -101,30 +127,62 @@ export async function renderDataset(main, { parts }) {
       { class: "page-head" },
       h("h1", {}, dataset?.name || "Dataset"),
       h("span", { class: "count muted" }, `${num(dataset?.requests_count ?? 0)} rows`),
-      h("div", { class: "toolbar" }, h("button", { type: "button", class: "ghost", onclick: () => download(id, dataset?.name).catch((err) => toast(err.message, "error")) }, "Export JSONL")),
+      h(
+        "div",
+        { class: "toolbar" },
+        h(
+          "button",
+          {
+            type: "button",
+            class: "ghost",
+            onclick: () => download(id, dataset?.name).catch((err) => toast(err.message, "error")),
+          },
+          "Export JSONL",
+        ),
+      ),
     ),
     results,
   );
-  async function load() {
-    const rows = await post(`/v1/helicone-dataset/${encodeURIComponent(id)}/query`, { offset, limit });
-    clear(results).append(
-      dataTable({
-        caption: "Dataset rows",
-        columns: [
-          { id: "request", title: "Request", cell: (r) => h("span", { class: "preview" }, truncate(textPreview(r.request_body, "request"), 80)) },
-          { id: "response", title: "Response", cell: (r) => h("span", { class: "preview" }, truncate(textPreview(r.response_body, "response"), 80)) },
-          { id: "origin", title: "Origin request", cell: (r) => h("code", {}, r.origin_request_id) },
-          { id: "added", title: "Added", cell: (r) => time(r.created_at) },
-        ],
-        rows,
-        onOpen: (r) => openDrawer(r.origin_request_id),
-        rowLabel: (r) => `Row from request ${r.origin_request_id}`,
-      }),
-      pager({ offset, limit, shown: rows.length, total: dataset?.requests_count ?? null, onPage: (o) => { offset = o; load(); }, onLimit: () => {} }),
+  const load = () =>
+    loadInto(
+      results,
+      () => post(`/v1/helicone-dataset/${encodeURIComponent(id)}/query`, { offset, limit }),
+      (rows) =>
+        results.append(
+          dataTable({
+            caption: "Dataset rows",
+            columns: [
+              {
+                id: "request",
+                title: "Request",
+                cell: (r) => h("span", { class: "preview" }, truncate(textPreview(r.request_body, "request"), 80)),
+              },
+              {
+                id: "response",
+                title: "Response",
+                cell: (r) => h("span", { class: "preview" }, truncate(textPreview(r.response_body, "response"), 80)),
+              },
+              { id: "origin", title: "Origin request", cell: (r) => h("code", {}, r.origin_request_id) },
+              { id: "added", title: "Added", cell: (r) => time(r.created_at) },
+            ],
+            rows,
+            onOpen: (r) => {
+              location.hash = hashOf(["requests", r.origin_request_id]);
+            },
+            rowLabel: (r) => `Row from request ${r.origin_request_id}`,
+          }),
+          pager({
+            offset,
+            limit,
+            shown: rows.length,
+            total: dataset?.requests_count ?? null,
+            onPage: (o) => {
+              offset = o;
+              load();
+            },
+          }),
+        ),
     );
-    results.querySelector(".pager label")?.remove();
-  }
   await load();
   return undefined;
 }
-

@@ -3,41 +3,111 @@
 import { call, get, post } from "./api.js";
 import { textPreview } from "./chat.js";
 import { clear, h, toast } from "./dom.js";
-import { openDrawer } from "./drawer.js";
-import { time, truncate } from "./format.js";
+import { scoreEntries, time, truncate } from "./format.js";
+import { emptyState, errorState, loadInto, loading } from "./states.js";
 import { dataTable } from "./table.js";
+import { hashOf } from "./url.js";
 
 const label = (v) => `v${v.major_version}.${v.minor_version}`;
 
 export async function renderExperiments(main) {
   const results = h("div", { class: "results" });
   main.append(h("div", { class: "page-head" }, h("h1", {}, "Experiments")), results);
-  const list = await get("/v2/experiment");
-  if (!list.length) {
-    results.append(h("p", { class: "empty" }, "No experiments yet. Open a request and choose “Experiment from this request”."));
-    return;
-  }
-  results.append(
-    dataTable({
-      caption: "Experiments",
-      columns: [
-        { id: "name", title: "Name", cell: (x) => x.name },
-        { id: "inputs", title: "Inputs", cell: (x) => (x.input_keys || []).join(", ") || "–" },
-        { id: "created", title: "Created", cell: (x) => time(x.created_at) },
-      ],
-      rows: list,
-      onOpen: (x) => {
-        location.hash = `#/experiments/${encodeURIComponent(x.id)}`;
-      },
-      rowLabel: (x) => `Experiment ${x.name}`,
-    }),
+  await loadInto(
+    results,
+    () => get("/v2/experiment"),
+    (list) => {
+      if (!list.length) {
+        results.append(emptyState("No experiments yet. Open a request and choose “Experiment from this request”."));
+        return;
+      }
+      results.append(
+        dataTable({
+          caption: "Experiments",
+          columns: [
+            { id: "name", title: "Name", cell: (x) => x.name },
+            { id: "inputs", title: "Inputs", cell: (x) => (x.input_keys || []).join(", ") || "–" },
+            { id: "created", title: "Created", cell: (x) => time(x.created_at) },
+          ],
+          rows: list,
+          onOpen: (x) => {
+            location.hash = hashOf(["experiments", x.id]);
+          },
+          rowLabel: (x) => `Experiment ${x.name}`,
+        }),
+      );
+    },
+  );
+}
+
+function renameControl(exp, reload) {
+  const holder = h("span", { class: "rename" });
+  const show = () =>
+    holder.replaceChildren(
+      h(
+        "button",
+        { type: "button", class: "ghost small", "aria-label": `Rename experiment ${exp.name}`, onclick: edit },
+        "Rename",
+      ),
+    );
+  const edit = () => {
+    const input = h("input", {
+      type: "text",
+      id: "experiment-name",
+      value: exp.name,
+      maxlength: "200",
+      required: true,
+    });
+    holder.replaceChildren(
+      h(
+        "form",
+        {
+          class: "row inline",
+          onsubmit: async (e) => {
+            e.preventDefault();
+            try {
+              await call("PATCH", `/v1/helioscope/experiments/${encodeURIComponent(exp.id)}`, {
+                name: input.value.trim(),
+              });
+              toast("Renamed");
+              await reload();
+            } catch (err) {
+              toast(err.message, "error");
+            }
+          },
+        },
+        h("label", { for: "experiment-name", class: "visually-hidden" }, "Experiment name"),
+        input,
+        h("button", { type: "submit", class: "ghost small" }, "Save name"),
+        h("button", { type: "button", class: "ghost small", onclick: show }, "Cancel"),
+      ),
+    );
+    input.focus();
+  };
+  show();
+  return holder;
+}
+
+function cellScores(out) {
+  const entries = scoreEntries(out?.scores);
+  if (!entries.length) return "";
+  return h(
+    "span",
+    { class: "chips cell-scores" },
+    entries.map(([k, v]) => h("span", { class: "chip score" }, `${k}: ${v}`)),
   );
 }
 
 function rowInputs(row) {
-  const auto = (row.auto_prompt_inputs || []).map((m) => (typeof m === "object" ? `${m.role || "message"}: ${textPreview({ messages: [m] }, "request")}` : String(m)));
+  const auto = (row.auto_prompt_inputs || []).map((m) =>
+    typeof m === "object" ? `${m.role || "message"}: ${textPreview({ messages: [m] }, "request")}` : String(m),
+  );
   const named = Object.entries(row.inputs || {}).map(([k, v]) => `${k}: ${v}`);
-  return h("div", { class: "row-inputs" }, [...named, ...auto].map((t) => h("div", {}, truncate(t, 140))));
+  return h(
+    "div",
+    { class: "row-inputs" },
+    [...named, ...auto].map((t) => h("div", {}, truncate(t, 140))),
+  );
 }
 
 function scoreChips(scores) {
@@ -50,14 +120,23 @@ function scoreChips(scores) {
       const bool = k.endsWith("-hcone-bool");
       const name = bool ? k.slice(0, -"-hcone-bool".length) : k;
       const value = bool ? `${Math.round(s.value * 100)}%` : s.value.toFixed(2);
-      return h("span", { class: "chip score", title: `min ${s.min}, max ${s.max}, over ${s.count}` }, `${name}: ${value}`);
+      return h(
+        "span",
+        { class: "chip score", title: `min ${s.min}, max ${s.max}, over ${s.count}` },
+        `${name}: ${value}`,
+      );
     }),
   );
 }
 
 function newVersionForm(experimentId, base, reload) {
-  const template = typeof base.helicone_template === "string" ? JSON.parse(base.helicone_template) : base.helicone_template;
-  const area = h("textarea", { id: "new-version-template", rows: "10", spellcheck: false }, JSON.stringify(template, null, 2));
+  const template =
+    typeof base.helicone_template === "string" ? JSON.parse(base.helicone_template) : base.helicone_template;
+  const area = h(
+    "textarea",
+    { id: "new-version-template", rows: "10", spellcheck: false },
+    JSON.stringify(template, null, 2),
+  );
   return h(
     "details",
     { class: "card new-version" },
@@ -75,7 +154,10 @@ function newVersionForm(experimentId, base, reload) {
             return;
           }
           try {
-            await post(`/v2/experiment/${encodeURIComponent(experimentId)}/prompt-version`, { newHeliconeTemplate: parsed, parentPromptVersionId: base.id });
+            await post(`/v2/experiment/${encodeURIComponent(experimentId)}/prompt-version`, {
+              newHeliconeTemplate: parsed,
+              parentPromptVersionId: base.id,
+            });
             toast("Version added");
             await reload();
           } catch (err) {
@@ -91,9 +173,16 @@ function newVersionForm(experimentId, base, reload) {
 }
 
 async function evaluatorsPanel(experimentId, reload) {
-  const [attached, all] = await Promise.all([get(`/v2/experiment/${encodeURIComponent(experimentId)}/evaluators`), post("/v1/evaluator/query", {})]);
+  const [attached, all] = await Promise.all([
+    get(`/v2/experiment/${encodeURIComponent(experimentId)}/evaluators`),
+    post("/v1/evaluator/query", {}),
+  ]);
   const free = all.filter((e) => !attached.some((a) => a.id === e.id));
-  const pick = h("select", { id: "evaluator-pick" }, free.map((e) => h("option", { value: e.id }, `${e.name} (${e.scoring_type})`)));
+  const pick = h(
+    "select",
+    { id: "evaluator-pick" },
+    free.map((e) => h("option", { value: e.id }, `${e.name} (${e.scoring_type})`)),
+  );
   return h(
     "section",
     { class: "card", "aria-labelledby": "eval-title" },
@@ -107,7 +196,22 @@ async function evaluatorsPanel(experimentId, reload) {
               "li",
               { class: "row" },
               h("span", {}, `${e.name} · ${e.scoring_type}`),
-              h("button", { type: "button", class: "ghost small", "aria-label": `Detach ${e.name}`, onclick: async () => { await call("DELETE", `/v2/experiment/${encodeURIComponent(experimentId)}/evaluators/${encodeURIComponent(e.id)}`); await reload(); } }, "Detach"),
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "ghost small",
+                  "aria-label": `Detach ${e.name}`,
+                  onclick: async () => {
+                    await call(
+                      "DELETE",
+                      `/v2/experiment/${encodeURIComponent(experimentId)}/evaluators/${encodeURIComponent(e.id)}`,
+                    );
+                    await reload();
+                  },
+                },
+                "Detach",
+              ),
             ),
           ),
         )
@@ -115,14 +219,49 @@ async function evaluatorsPanel(experimentId, reload) {
     free.length
       ? h(
           "form",
-          { class: "row", onsubmit: async (e) => { e.preventDefault(); try { await post(`/v2/experiment/${encodeURIComponent(experimentId)}/evaluators`, { evaluatorId: pick.value }); await reload(); } catch (err) { toast(err.message, "error"); } } },
+          {
+            class: "row",
+            onsubmit: async (e) => {
+              e.preventDefault();
+              try {
+                await post(`/v2/experiment/${encodeURIComponent(experimentId)}/evaluators`, {
+                  evaluatorId: pick.value,
+                });
+                await reload();
+              } catch (err) {
+                toast(err.message, "error");
+              }
+            },
+          },
           h("label", { for: "evaluator-pick" }, "Add evaluator"),
           pick,
           h("button", { type: "submit", class: "ghost small" }, "Attach"),
         )
-      : h("p", { class: "muted" }, all.length ? "Every evaluator is attached." : "No evaluators exist yet (POST /v1/evaluator)."),
+      : h(
+          "p",
+          { class: "muted" },
+          all.length ? "Every evaluator is attached." : "No evaluators exist yet (POST /v1/evaluator).",
+        ),
     attached.length
-      ? h("button", { type: "button", class: "ghost", onclick: async (e) => { e.target.disabled = true; try { await post(`/v2/experiment/${encodeURIComponent(experimentId)}/evaluators/run`, {}); toast("Scored"); await reload(); } catch (err) { toast(err.message, "error"); e.target.disabled = false; } } }, "Run evaluators")
+      ? h(
+          "button",
+          {
+            type: "button",
+            class: "ghost",
+            onclick: async (e) => {
+              e.target.disabled = true;
+              try {
+                await post(`/v2/experiment/${encodeURIComponent(experimentId)}/evaluators/run`, {});
+                toast("Scored");
+                await reload();
+              } catch (err) {
+                toast(err.message, "error");
+                e.target.disabled = false;
+              }
+            },
+          },
+          "Run evaluators",
+        )
       : "",
   );
 }
@@ -140,18 +279,26 @@ export async function renderExperiment(main, { parts }) {
   const id = parts[0];
   const enc = encodeURIComponent(id);
   main.append(h("p", {}, h("a", { href: "#/experiments" }, "← All experiments")));
-  const body = h("div", { id: "experiment-body", "aria-busy": "true" });
+  const body = h("div", { id: "experiment-body" });
   main.append(body);
+  loading(body);
   let lastRun = ""; // survives the re-render that follows a run
   async function load() {
     body.setAttribute("aria-busy", "true");
     try {
-      const [exp, versions, datasets] = await Promise.all([get(`/v2/experiment/${enc}`), get(`/v2/experiment/${enc}/prompt-versions`), post("/v1/helicone-dataset/query", {})]);
-      const scores = await Promise.all(versions.map((v) => get(`/v2/experiment/${enc}/${encodeURIComponent(v.id)}/scores`)));
+      const [exp, versions, datasets] = await Promise.all([
+        get(`/v2/experiment/${enc}`),
+        get(`/v2/experiment/${enc}/prompt-versions`),
+        post("/v1/helicone-dataset/query", {}),
+      ]);
+      const scores = await Promise.all(
+        versions.map((v) => get(`/v2/experiment/${enc}/${encodeURIComponent(v.id)}/scores`)),
+      );
       const requestIds = exp.rows.flatMap((r) => r.requests.map((c) => c.request_id)).filter(Boolean);
       const outputs = new Map();
       for (let i = 0; i < requestIds.length; i += 1000) {
-        for (const r of await post("/v1/request/query-ids", { requestIds: requestIds.slice(i, i + 1000) })) outputs.set(r.request_id, r);
+        for (const r of await post("/v1/helioscope/requests/by-ids", { requestIds: requestIds.slice(i, i + 1000) }))
+          outputs.set(r.request_id, r);
       }
       const status = h("span", { class: "muted", "aria-live": "polite", id: "run-status" }, lastRun);
       const runCells = async (payload) => {
@@ -168,7 +315,7 @@ export async function renderExperiment(main, { parts }) {
           {
             type: "button",
             class: "ghost small",
-            "aria-label": `Run row ${exp.rows.indexOf(row) + 1} with ${label(v)}`,
+            "aria-label": `${c ? "Re-run" : "Run"} row ${exp.rows.indexOf(row) + 1} with ${label(v)}`,
             onclick: async (e) => {
               e.target.disabled = true;
               e.target.textContent = "Running…";
@@ -188,7 +335,14 @@ export async function renderExperiment(main, { parts }) {
           "td",
           { class: `cell ${c ? c.status : "not-run"}`, "data-version": label(v) },
           c && c.status === "success" && out
-            ? h("button", { type: "button", class: "link output", onclick: () => openDrawer(c.request_id) }, truncate(textPreview(out.response_body, "response"), 200) || "(empty output)")
+            ? [
+                h(
+                  "a",
+                  { class: "output", href: hashOf(["requests", c.request_id]) },
+                  truncate(textPreview(out.response_body, "response"), 200) || "(empty output)",
+                ),
+                cellScores(out),
+              ]
             : c
               ? h("span", { class: c.status === "failed" ? "status bad" : "muted" }, c.error || c.status)
               : h("span", { class: "muted" }, "not run"),
@@ -196,17 +350,38 @@ export async function renderExperiment(main, { parts }) {
         );
       };
       const original = versions.find((v) => v.id === exp.copied_original_prompt_version) || versions[0];
-      const datasetPick = h("select", { id: "rows-dataset" }, datasets.map((d) => h("option", { value: d.id }, `${d.name} (${d.requests_count})`)));
+      const datasetPick = h(
+        "select",
+        { id: "rows-dataset" },
+        datasets.map((d) => h("option", { value: d.id }, `${d.name} (${d.requests_count})`)),
+      );
       clear(body).append(
         h(
           "div",
           { class: "page-head" },
           h("h1", {}, exp.name),
+          renameControl({ ...exp, id }, load),
           h(
             "div",
             { class: "toolbar" },
             status,
-            h("button", { type: "button", class: "primary", onclick: async (e) => { e.target.disabled = true; try { await runCells({}); } catch (err) { toast(err.message, "error"); e.target.disabled = false; } } }, "Run all cells"),
+            h(
+              "button",
+              {
+                type: "button",
+                class: "primary",
+                onclick: async (e) => {
+                  e.target.disabled = true;
+                  try {
+                    await runCells({});
+                  } catch (err) {
+                    toast(err.message, "error");
+                    e.target.disabled = false;
+                  }
+                },
+              },
+              "Run all cells",
+            ),
           ),
         ),
         h(
@@ -223,10 +398,33 @@ export async function renderExperiment(main, { parts }) {
                 "tr",
                 {},
                 h("th", { scope: "col" }, "Inputs"),
-                versions.map((v, i) => h("th", { scope: "col" }, h("div", {}, `${label(v)} · ${v.model || ""}`, v.id === exp.copied_original_prompt_version ? h("span", { class: "muted" }, " (original)") : ""), scoreChips(scores[i]))),
+                versions.map((v, i) =>
+                  h(
+                    "th",
+                    { scope: "col" },
+                    h(
+                      "div",
+                      {},
+                      `${label(v)} · ${v.model || ""}`,
+                      v.id === exp.copied_original_prompt_version ? h("span", { class: "muted" }, " (original)") : "",
+                    ),
+                    scoreChips(scores[i]),
+                  ),
+                ),
               ),
             ),
-            h("tbody", {}, exp.rows.map((row, i) => h("tr", {}, h("th", { scope: "row" }, h("span", { class: "muted" }, `Row ${i + 1}`), rowInputs(row)), versions.map((v) => cell(row, v))))),
+            h(
+              "tbody",
+              {},
+              exp.rows.map((row, i) =>
+                h(
+                  "tr",
+                  {},
+                  h("th", { scope: "row" }, h("span", { class: "muted" }, `Row ${i + 1}`), rowInputs(row)),
+                  versions.map((v) => cell(row, v)),
+                ),
+              ),
+            ),
           ),
         ),
         exp.rows.length ? "" : h("p", { class: "empty" }, "No rows yet: add rows from a dataset."),
@@ -240,7 +438,22 @@ export async function renderExperiment(main, { parts }) {
             datasets.length
               ? h(
                   "form",
-                  { class: "row", onsubmit: async (e) => { e.preventDefault(); try { await post(`/v2/experiment/${enc}/row/insert/dataset/${encodeURIComponent(datasetPick.value)}`, {}); toast("Rows added"); await load(); } catch (err) { toast(err.message, "error"); } } },
+                  {
+                    class: "row",
+                    onsubmit: async (e) => {
+                      e.preventDefault();
+                      try {
+                        await post(
+                          `/v2/experiment/${enc}/row/insert/dataset/${encodeURIComponent(datasetPick.value)}`,
+                          {},
+                        );
+                        toast("Rows added");
+                        await load();
+                      } catch (err) {
+                        toast(err.message, "error");
+                      }
+                    },
+                  },
                   h("label", { for: "rows-dataset" }, "Add rows from dataset"),
                   datasetPick,
                   h("button", { type: "submit", class: "ghost small" }, "Add rows"),
@@ -252,15 +465,10 @@ export async function renderExperiment(main, { parts }) {
         ),
       );
     } catch (err) {
-      clear(body).append(h("p", { class: "form-error", role: "alert" }, err.message));
+      clear(body).append(errorState(err, load));
     } finally {
       body.setAttribute("aria-busy", "false");
     }
   }
   await load();
-}
-
-export async function experimentFromRequest(requestId) {
-  const made = await post(`/v2/experiment/create/from-request/${encodeURIComponent(requestId)}`, {});
-  location.hash = `#/experiments/${encodeURIComponent(made.experimentId)}`;
 }

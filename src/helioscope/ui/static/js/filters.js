@@ -143,7 +143,13 @@ export function renderFilterBuilder(container, state, { fields = REQUEST_FIELDS,
   for (const [mapId, values] of Object.entries(keyHints)) {
     const id = uid("keys");
     lists[mapId] = id;
-    container.append(h("datalist", { id }, [...values].map((v) => h("option", { value: v }))));
+    container.append(
+      h(
+        "datalist",
+        { id },
+        [...values].map((v) => h("option", { value: v })),
+      ),
+    );
   }
 
   function conditionRow(leaf, parent, depth) {
@@ -223,7 +229,11 @@ export function renderFilterBuilder(container, state, { fields = REQUEST_FIELDS,
   }
 
   function groupBox(group, parent, depth) {
-    const box = h("div", { class: `f-group depth-${depth % 2}`, role: "group", "aria-label": depth ? "Condition group" : "Filters" });
+    const box = h("div", {
+      class: `f-group depth-${depth % 2}`,
+      role: "group",
+      "aria-label": depth ? "Condition group" : "Filters",
+    });
     const head = h(
       "div",
       { class: "f-group-head" },

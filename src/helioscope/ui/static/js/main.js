@@ -1,98 +1,102 @@
 // The shell: hash routes, the navigation, the organization switcher, and sign-in.
 import { addKey, currentKey, keys, select, signOut } from "./auth.js";
-import { clear, h } from "./dom.js";
 import { renderDashboard } from "./dashboard.js";
+import { renderDataset, renderDatasets } from "./datasets.js";
+import { clear, h } from "./dom.js";
+import { renderExperiment, renderExperiments } from "./experiments.js";
+import { renderPlayground } from "./playground.js";
 import { renderPrompt, renderPrompts } from "./prompts.js";
 import { renderProperties } from "./properties.js";
-import { renderDataset, renderDatasets } from "./datasets.js";
-import { renderExperiment, renderExperiments } from "./experiments.js";
-import { renderSettings } from "./settings.js";
-import { renderSignIn } from "./signin.js";
-import { renderUsers } from "./users.js";
 import { renderRequests } from "./requests.js";
 import { renderSession, renderSessions } from "./sessions.js";
+import { renderSettings } from "./settings.js";
+import { renderSignIn } from "./signin.js";
+import { isNewHash, markShown, parseHash } from "./url.js";
+import { renderUsers } from "./users.js";
 
-// Each page: its hash route, its name in the navigation, and how to render it.
+// Each page: its hash route, its name in the navigation, and how to render it. A page may
+// return {teardown, update}: update(ctx) takes a change of its own URL without a re-render
+// (returning false asks for a full render instead).
 const PAGES = [
   { path: "dashboard", title: "Dashboard", render: renderDashboard },
-  { path: "requests", title: "Requests", render: renderRequests },
+  { path: "requests", title: "Requests", render: renderRequests, detail: renderRequests },
   { path: "sessions", title: "Sessions", render: renderSessions, detail: renderSession },
   { path: "users", title: "Users", render: renderUsers },
   { path: "properties", title: "Properties", render: renderProperties },
   { path: "prompts", title: "Prompts", render: renderPrompts, detail: renderPrompt },
+  { path: "playground", title: "Playground", render: renderPlayground, hidden: true },
   { path: "experiments", title: "Experiments", render: renderExperiments, detail: renderExperiment },
   { path: "datasets", title: "Datasets", render: renderDatasets, detail: renderDataset },
   { path: "settings", title: "Settings", render: renderSettings },
 ];
 
-let teardown = null;
-
-function parseHash() {
-  const raw = location.hash.replace(/^#\/?/, "");
-  const [path, query = ""] = raw.split("?");
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
-  return { parts, params: new URLSearchParams(query) };
-}
+let mounted = null; // {page, detail, handle}
 
 function renderNav(active) {
   const nav = clear(document.getElementById("nav"));
-  const list = h("ul");
-  for (const page of PAGES) {
-    list.append(
-      h(
-        "li",
-        {},
+  nav.append(
+    h(
+      "ul",
+      {},
+      PAGES.filter((p) => !p.hidden).map((page) =>
         h(
-          "a",
-          { href: `#/${page.path}`, "aria-current": page.path === active ? "page" : false },
-          page.title,
+          "li",
+          {},
+          h("a", { href: `#/${page.path}`, "aria-current": page.path === active ? "page" : false }, page.title),
         ),
       ),
-    );
-  }
-  nav.append(list);
+    ),
+  );
 }
 
 function renderOrgSwitch() {
-  const select_ = document.getElementById("org-switch");
-  clear(select_);
+  const chooser = clear(document.getElementById("org-switch"));
   const current = currentKey();
   for (const k of keys()) {
-    select_.append(h("option", { value: k.key, selected: current && k.key === current.key }, k.label));
+    chooser.append(h("option", { value: k.key, selected: current && k.key === current.key }, k.label));
   }
 }
 
-async function route() {
-  if (teardown) {
-    teardown();
-    teardown = null;
+function showSignIn(main, topbar) {
+  topbar.hidden = !currentKey();
+  document.title = "Sign in · Helioscope";
+  // After sign-in the user lands where the link pointed, not on the Dashboard.
+  const wanted = location.hash.startsWith("#/signin") ? "#/dashboard" : location.hash || "#/dashboard";
+  renderSignIn(main, {
+    onSignedIn: (key, label, remember) => {
+      addKey(key, label, remember); // re-renders the current hash (helioscope:org)
+      if (location.hash !== wanted) location.hash = wanted;
+    },
+  });
+}
+
+async function route(force = false) {
+  if (!force && !isNewHash()) return;
+  markShown();
+  const { parts, params } = parseHash();
+  const name = parts[0] || "dashboard";
+  const page = PAGES.find((p) => p.path === name) || PAGES[0];
+  const ctx = { parts: parts.slice(1), params };
+  const detail = Boolean(page.detail && ctx.parts.length && page.detail !== page.render);
+  if (!force && mounted && mounted.page === page && mounted.detail === detail && mounted.handle?.update) {
+    if (mounted.handle.update(ctx) !== false) return;
   }
+  mounted?.handle?.teardown?.();
+  mounted = null;
   const main = clear(document.getElementById("main"));
   const topbar = document.getElementById("topbar");
-  const { parts, params } = parseHash();
-  if (!currentKey() || parts[0] === "signin") {
-    topbar.hidden = !currentKey();
-    document.title = "Sign in · Helioscope";
-    renderSignIn(main, {
-      onSignedIn: (key, label) => {
-        addKey(key, label);
-        location.hash = "#/dashboard";
-      },
-    });
+  if (!currentKey() || name === "signin") {
+    showSignIn(main, topbar);
     return;
   }
   topbar.hidden = false;
   renderOrgSwitch();
-  const name = parts[0] || "dashboard";
-  const page = PAGES.find((p) => p.path === name) || PAGES[0];
   renderNav(page.path);
   document.title = `${page.title} · Helioscope`;
-  const ctx = { parts: parts.slice(1), params };
-  if (page.detail && ctx.parts.length) {
-    teardown = (await page.detail(main, ctx)) || null;
-  } else {
-    teardown = (await page.render(main, ctx)) || null;
-  }
+  const entry = { page, detail, handle: null };
+  mounted = entry;
+  const result = await (detail ? page.detail(main, ctx) : page.render(main, ctx));
+  entry.handle = typeof result === "function" ? { teardown: result } : result || null;
 }
 
 function start() {
@@ -103,16 +107,17 @@ function start() {
   document.getElementById("sign-out").addEventListener("click", () => {
     const k = currentKey();
     if (k) signOut(k.key);
-    route();
+    route(true);
   });
-  window.addEventListener("hashchange", route);
-  window.addEventListener("helioscope:org", route);
+  window.addEventListener("hashchange", () => route());
+  window.addEventListener("popstate", () => route());
+  window.addEventListener("helioscope:org", () => route(true));
   window.addEventListener("helioscope:unauthorized", () => {
     const k = currentKey();
     if (k) signOut(k.key);
     location.hash = "#/signin";
   });
-  route();
+  route(true);
 }
 
 start();

@@ -1,226 +1,434 @@
-// The Requests page: the filtered, sorted, server-paged log of the signed-in organization.
-import { post } from "./api.js";
-import { columnChooser, chosenColumns } from "./columns.js";
+// The Requests page: the filtered, sorted, server-paged log, with the open request in a split
+// pane beside it. Everything on screen is in the URL: filters, range, sort, page, columns,
+// live mode, and the open request (#/requests/<id>?...).
+import { get, post } from "./api.js";
+import {
+  columnChooser,
+  columnsFor,
+  columnsText,
+  columnWidths,
+  parseColumns,
+  rememberColumns,
+  rememberWidth,
+  savedColumns,
+} from "./columns.js";
+import { datasetForm } from "./datasets.js";
+import { requestDetail } from "./detail.js";
 import { clear, h, toast } from "./dom.js";
-import { openDrawer } from "./drawer.js";
 import { exportRequests } from "./export.js";
 import { and, countConditions, emptyGroup, renderFilterBuilder, toTree } from "./filters.js";
-import { time } from "./format.js";
-import { currentKey } from "./auth.js";
-import { dataTable, pager } from "./table.js";
-import { datasetForm } from "./datasets.js";
+import { num, time } from "./format.js";
+import { liveControl } from "./live.js";
+import { gettingStarted } from "./onboarding.js";
+import { rangeFromParams, rangeParams, rangePicker, windowOf } from "./ranges.js";
+import { emptyState, errorState, failure, loading } from "./states.js";
+import { dataTable, statePager } from "./table.js";
+import { decodeFilter, encodeFilter, go, hashOf, intParam, parseSort, sortText } from "./url.js";
+import { viewsMenu } from "./views.js";
 
-const RANGES = [
-  ["all", "All time"],
-  ["1h", "Last hour"],
-  ["24h", "Last 24 hours"],
-  ["7d", "Last 7 days"],
-  ["30d", "Last 30 days"],
-];
-const RANGE_MS = { "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3 };
+const NEWEST = { created_at: "desc" };
 
-// Page state survives navigation within the tab, per organization key.
-const states = new Map();
-
-function stateFor(key) {
-  if (!states.has(key)) {
-    states.set(key, { filter: emptyGroup(), applied: "all", offset: 0, limit: 50, sort: { created_at: "desc" }, selected: new Set(), range: "all", keyHints: { properties: new Set(), scores: new Set() } });
-  }
-  return states.get(key);
-}
-
-export async function renderRequests(main, { params }) {
-  const state = stateFor(currentKey().key);
-  // Links such as #/requests?property=env:prod or ?user=alice start with that condition.
+function stateFrom({ parts, params }) {
+  const filter = decodeFilter(params.get("f")) || emptyGroup();
+  // Links such as ?property=env:prod or ?user=alice start with that condition.
   const prop = params.get("property");
   const user = params.get("user");
-  if ((prop && prop.includes(":")) || user) {
-    state.filter = emptyGroup();
-    if (user) state.filter.items.push({ type: "leaf", field: "user_id", key: "", operator: "equals", value: user });
-    else {
-      const [k, ...v] = prop.split(":");
-      state.filter.items.push({ type: "leaf", field: "properties", key: k, operator: "equals", value: v.join(":") });
-    }
-    state.applied = toTree(state.filter);
-    state.offset = 0;
+  if (user) filter.items.push({ type: "leaf", field: "user_id", key: "", operator: "equals", value: user });
+  else if (prop?.includes(":")) {
+    const [k, ...v] = prop.split(":");
+    filter.items.push({ type: "leaf", field: "properties", key: k, operator: "equals", value: v.join(":") });
   }
+  return {
+    filter,
+    range: rangeFromParams(params, "all"),
+    sort: parseSort(params.get("s"), NEWEST),
+    offset: intParam(params, "o", 0),
+    limit: [25, 50, 100, 250].includes(intParam(params, "l", 50)) ? intParam(params, "l", 50) : 50,
+    columns: parseColumns(params.get("c")) || savedColumns(),
+    live: params.get("live") === "1",
+    open: parts[0] || null,
+  };
+}
+
+function paramsOf(state) {
+  const sortDefault = sortText(state.sort) === sortText(NEWEST);
+  return new URLSearchParams(
+    Object.entries({
+      f: encodeFilter(state.filter),
+      ...rangeParams(state.range),
+      r: state.range.range === "all" ? "" : state.range.range,
+      s: sortDefault ? "" : sortText(state.sort),
+      o: state.offset || "",
+      l: state.limit === 50 ? "" : state.limit,
+      c: columnsText(state.columns),
+      live: state.live ? "1" : "",
+    }).filter(([, v]) => v !== "" && v !== undefined),
+  );
+}
+
+// The filter tree as sent: the builder's conditions, within the chosen time range.
+function effective(state) {
+  let tree = toTree(state.filter);
+  const { start, end } = windowOf(state.range);
+  if (start) tree = and(tree, { request_response_rmt: { request_created_at: { gte: start.toISOString() } } });
+  if (state.range.range === "custom" && state.range.to) {
+    tree = and(tree, { request_response_rmt: { request_created_at: { lte: end.toISOString() } } });
+  }
+  return tree;
+}
+
+export async function renderRequests(main, ctx) {
+  const state = stateFrom(ctx);
+  let rows = [];
+  let total = null;
+  let pushedOpen = false; // whether Back (not a replace) closes the pane
+  const selected = new Set();
+  const propertyKeys = new Set();
+  const url = (open = state.open) => hashOf(["requests", ...(open ? [open] : [])], paramsOf(state));
+  const save = ({ push = false } = {}) =>
+    go(["requests", ...(state.open ? [state.open] : [])], paramsOf(state), { push });
+
   const countEl = h("span", { class: "count muted", "aria-live": "polite" });
   const results = h("div", { class: "results", "aria-busy": "true" });
+  const pane = h("aside", { class: "detail-pane", "aria-labelledby": "pane-title", hidden: true });
+  const layout = h("div", { class: "split" }, results, pane);
   const filterBox = h("div", { class: "filter-panel", id: "filter-panel" });
   const filterBadge = h("span", { class: "badge" });
-  const filterToggle = h("button", { type: "button", class: "ghost", "aria-expanded": "false", "aria-controls": "filter-panel" }, "Filters ", filterBadge);
-  const applyBtn = h("button", { type: "submit", class: "primary" }, "Apply filters");
-  const filterForm = h(
-    "form",
-    {
-      onsubmit: (e) => {
-        e.preventDefault();
-        state.applied = toTree(state.filter);
-        state.offset = 0;
-        load();
-      },
-    },
-    filterBox,
+  const filterToggle = h(
+    "button",
+    { type: "button", class: "ghost", "aria-expanded": "false", "aria-controls": "filter-panel" },
+    "Filters ",
+    filterBadge,
+  );
+  const treePre = h("pre", { id: "tree-json" });
+  const filterSection = h(
+    "section",
+    { class: "card filters", hidden: true, "aria-label": "Filters" },
     h(
-      "div",
-      { class: "row" },
-      applyBtn,
-      h("button", { type: "button", class: "ghost", onclick: () => { state.filter = emptyGroup(); state.applied = "all"; state.offset = 0; drawFilters(); load(); } }, "Clear"),
-      h("details", { class: "tree-preview" }, h("summary", {}, "Filter tree (as sent to the API)"), h("pre", { id: "tree-json" })),
+      "form",
+      {
+        onsubmit: (e) => {
+          e.preventDefault();
+          state.offset = 0;
+          save();
+          load();
+        },
+      },
+      filterBox,
+      h(
+        "div",
+        { class: "row" },
+        h("button", { type: "submit", class: "primary" }, "Apply filters"),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "ghost",
+            onclick: () => {
+              state.filter = emptyGroup();
+              state.offset = 0;
+              drawFilters();
+              save();
+              load();
+            },
+          },
+          "Clear",
+        ),
+        h("details", { class: "tree-preview" }, h("summary", {}, "Filter tree (as sent to the API)"), treePre),
+      ),
     ),
   );
-  const filterSection = h("section", { class: "card filters", hidden: true, "aria-label": "Filters" }, filterForm);
+  const showFilters = (open) => {
+    filterSection.hidden = !open;
+    filterToggle.setAttribute("aria-expanded", String(open));
+  };
   filterToggle.addEventListener("click", () => {
-    filterSection.hidden = !filterSection.hidden;
-    filterToggle.setAttribute("aria-expanded", String(!filterSection.hidden));
+    showFilters(filterSection.hidden);
     if (!filterSection.hidden) filterSection.querySelector("select, input, button")?.focus();
   });
 
   function drawFilters() {
     clear(filterBox);
     renderFilterBuilder(filterBox, state.filter, {
-      keyHints: state.keyHints,
+      keyHints: { properties: propertyKeys },
       onChange: () => {
         const n = countConditions(state.filter);
         filterBadge.textContent = n ? String(n) : "";
-        const pre = document.getElementById("tree-json");
-        if (pre) pre.textContent = JSON.stringify(toTree(state.filter), null, 2);
+        treePre.textContent = JSON.stringify(toTree(state.filter), null, 2);
       },
     });
   }
 
-  // The filter tree as sent: the builder's tree, within the chosen time range.
-  function effective() {
-    const span = RANGE_MS[state.range];
-    if (!span) return state.applied;
-    const since = new Date(Date.now() - span).toISOString();
-    return and(state.applied, { request_response_rmt: { request_created_at: { gte: since } } });
-  }
-
+  const tableWrap = () => results.querySelector(".table-wrap");
   let controller = null;
-  async function load() {
+  async function load({ quiet = false } = {}) {
     controller?.abort();
     controller = new AbortController();
-    results.setAttribute("aria-busy", "true");
-    const filter = effective();
-    const body = { filter, offset: state.offset, limit: state.limit, sort: state.sort };
+    if (!quiet) loading(results);
+    const body = { filter: effective(state), offset: state.offset, limit: state.limit, sort: state.sort, count: true };
     try {
-      const [rows, total] = await Promise.all([
-        post("/v1/request/query", body, { signal: controller.signal }),
-        post("/v1/request/count/query", { filter }, { signal: controller.signal }),
-      ]);
-      for (const r of rows) {
-        Object.keys(r.properties || {}).forEach((k) => state.keyHints.properties.add(k));
-        Object.keys(r.scores || {}).forEach((k) => state.keyHints.scores.add(k));
-      }
-      countEl.textContent = `${total.toLocaleString()} request${total === 1 ? "" : "s"}`;
-      drawTable(rows, total);
+      const page = await post("/v1/helioscope/requests/query", body, { signal: controller.signal });
+      rows = page.requests;
+      total = page.total;
+      for (const r of rows) for (const k of Object.keys(r.properties || {})) propertyKeys.add(k);
+      countEl.textContent = `${num(total)} request${total === 1 ? "" : "s"}`;
+      drawTable();
     } catch (err) {
       if (err.name === "AbortError") return;
-      clear(results).append(h("p", { class: "form-error", role: "alert" }, err.message));
+      failure(results, err, () => load());
     } finally {
       results.setAttribute("aria-busy", "false");
     }
   }
 
-  let shown = null; // the page on screen, redrawn when the columns change
-  function drawTable(rows, total) {
-    shown = [rows, total];
+  function drawTable() {
+    const scrollTop = tableWrap()?.scrollTop || 0;
     clear(results);
     if (!rows.length) {
-      results.append(h("p", { class: "empty" }, state.applied === "all" && state.range === "all" ? "No requests logged yet. Send a call through the gateway to see it here." : "No request matches these filters and time range."));
+      const unfiltered = !countConditions(state.filter) && state.range.range === "all";
+      results.append(
+        unfiltered
+          ? gettingStarted()
+          : emptyState("No request matches these filters and time range. Widen the range or clear a filter."),
+      );
     } else {
       results.append(
         dataTable({
           caption: "Requests",
-          columns: chosenColumns(),
+          columns: columnsFor(state.columns),
           rows,
           sort: state.sort,
           onSort: (key, dir) => {
             state.sort = { [key]: dir };
             state.offset = 0;
+            save();
             load();
           },
-          onOpen: (row) => openDrawer(row.request_id, { preloaded: row }),
+          onOpen: (row) => openRequest(row.request_id, { push: !state.open }),
           rowLabel: (row) => `Request ${row.request_id}, ${row.model}, ${time(row.request_created_at)}`,
-          selection: { ids: state.selected, idOf: (row) => row.request_id, onChange: showSelection },
+          idOf: (row) => row.request_id,
+          activeId: state.open,
+          selection: { ids: selected, idOf: (row) => row.request_id, onChange: showSelection },
+          layout: {
+            widths: columnWidths(),
+            onResize: rememberWidth,
+            onReorder: (from, to) => {
+              const next = state.columns.filter((c) => c !== from);
+              next.splice(next.indexOf(to), 0, from);
+              setColumns(next);
+            },
+          },
         }),
       );
+      const wrap = tableWrap();
+      if (wrap) wrap.scrollTop = scrollTop;
     }
     results.append(
-      pager({
-        offset: state.offset,
-        limit: state.limit,
-        shown: rows.length,
-        total,
-        onPage: (offset) => {
-          state.offset = offset;
-          load();
-        },
-        onLimit: (limit) => {
-          state.limit = limit;
-          state.offset = 0;
-          load();
-        },
+      statePager(state, rows.length, total, () => {
+        save();
+        load();
       }),
     );
   }
 
-  const selectionBar = h("div", { class: "selection-bar card row", hidden: true, role: "region", "aria-label": "Selected requests" });
+  function setColumns(next) {
+    state.columns = next;
+    rememberColumns(next);
+    save();
+    drawTable();
+  }
+
+  // The split pane: the open request beside the table, J/K to walk, Esc or Back to close.
+  let paneToken = 0;
+  async function showPane() {
+    const id = state.open;
+    pane.hidden = !id;
+    layout.classList.toggle("with-pane", Boolean(id));
+    for (const tr of results.querySelectorAll("tbody tr"))
+      tr.setAttribute("aria-current", String(tr.dataset.id === id));
+    if (!id) return;
+    const token = ++paneToken;
+    const preloaded = rows.find((r) => r.request_id === id);
+    const at = rows.findIndex((r) => r.request_id === id);
+    const nav = {
+      onClose: closePane,
+      onPrev: at > 0 ? () => step(-1) : null,
+      onNext: at >= 0 && at < rows.length - 1 ? () => step(1) : null,
+      position: at >= 0 ? `${state.offset + at + 1} of ${num(total)}` : "",
+    };
+    if (preloaded) pane.replaceChildren(requestDetail(preloaded, nav));
+    else loading(pane);
+    try {
+      const full = preloaded || (await get(`/v1/helioscope/requests/${encodeURIComponent(id)}`));
+      if (token === paneToken && !preloaded) pane.replaceChildren(requestDetail(full, nav));
+    } catch (err) {
+      if (token === paneToken)
+        pane.replaceChildren(
+          h(
+            "div",
+            { class: "pane-head" },
+            h(
+              "button",
+              { type: "button", class: "ghost icon", "aria-label": "Close details", onclick: closePane },
+              "✕",
+            ),
+          ),
+          errorState(err, showPane),
+        );
+    }
+    pane.setAttribute("aria-busy", "false");
+    pane.querySelector("#pane-title")?.focus({ preventScroll: true });
+  }
+
+  function openRequest(id, { push }) {
+    if (push) pushedOpen = true;
+    state.open = id;
+    save({ push });
+    showPane();
+  }
+
+  function closePane() {
+    if (pushedOpen) {
+      history.back(); // the router's update() hides the pane
+      return;
+    }
+    const id = state.open;
+    state.open = null;
+    save();
+    showPane();
+    results.querySelector(`tbody tr[data-id="${CSS.escape(id || "")}"]`)?.focus();
+  }
+
+  function step(by) {
+    const at = rows.findIndex((r) => r.request_id === state.open);
+    const next = rows[at + by];
+    if (!next) return toast(by > 0 ? "Last request on this page" : "First request on this page");
+    state.open = next.request_id;
+    save();
+    showPane();
+    results.querySelector(`tbody tr[data-id="${CSS.escape(next.request_id)}"]`)?.scrollIntoView({ block: "nearest" });
+  }
+
+  function onKey(e) {
+    if (!state.open || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.target.closest?.("input, textarea, select, [contenteditable]")) return;
+    if (e.key === "j") step(1);
+    else if (e.key === "k") step(-1);
+    else if (e.key === "Escape") closePane();
+  }
+  document.addEventListener("keydown", onKey);
+
+  const selectionBar = h("div", {
+    class: "selection-bar card row",
+    hidden: true,
+    role: "region",
+    "aria-label": "Selected requests",
+  });
   function showSelection() {
-    const n = state.selected.size;
+    const n = selected.size;
     selectionBar.hidden = n === 0;
     clear(selectionBar);
     if (!n) return;
     selectionBar.append(
       h("strong", {}, `${n} selected`),
-      datasetForm([...state.selected], () => {
-        state.selected.clear();
+      datasetForm([...selected], () => {
+        selected.clear();
         showSelection();
-        load();
+        load({ quiet: true });
       }),
-      h("button", { type: "button", class: "ghost small", onclick: () => { state.selected.clear(); showSelection(); load(); } }, "Clear selection"),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "ghost small",
+          onclick: () => {
+            selected.clear();
+            showSelection();
+            drawTable();
+          },
+        },
+        "Clear selection",
+      ),
     );
   }
 
   const doExport = (format) => async () => {
     try {
-      await exportRequests(effective(), format, state.sort);
+      await exportRequests(effective(state), format, state.sort);
     } catch (err) {
       toast(err.message, "error");
     }
   };
+  const live = liveControl({
+    on: state.live,
+    onToggle: (on) => {
+      state.live = on;
+      save();
+    },
+    filter: () => effective(state),
+    refresh: () => load({ quiet: true }),
+    // New rows wait while the user reads further down, selects rows or text, or pages on.
+    paused: () =>
+      state.offset > 0 ||
+      window.scrollY > 40 ||
+      (tableWrap()?.scrollTop || 0) > 0 ||
+      selected.size > 0 ||
+      String(getSelection()).length > 0,
+  });
+  const toolbar = h(
+    "div",
+    { class: "toolbar" },
+    rangePicker({
+      id: "req-range",
+      state: state.range,
+      onChange: (range) => {
+        state.range = range;
+        state.offset = 0;
+        save();
+        load();
+      },
+    }),
+    filterToggle,
+    columnChooser(state.columns, propertyKeys, setColumns),
+    viewsMenu(() => url(null)),
+    live.element,
+    h("button", { type: "button", class: "ghost", onclick: doExport("csv") }, "Export CSV"),
+    h("button", { type: "button", class: "ghost", onclick: doExport("jsonl") }, "Export JSONL"),
+    h("button", { type: "button", class: "ghost", onclick: () => load() }, "Refresh"),
+  );
   main.append(
-    h(
-      "div",
-      { class: "page-head" },
-      h("h1", {}, "Requests"),
-      countEl,
-      h(
-        "div",
-        { class: "toolbar" },
-        h("label", { for: "req-range", class: "visually-hidden" }, "Time range"),
-        h(
-          "select",
-          { id: "req-range", onchange: (e) => { state.range = e.target.value; state.offset = 0; load(); } },
-          RANGES.map(([v, text]) => h("option", { value: v, selected: v === state.range }, text)),
-        ),
-        filterToggle,
-        columnChooser(() => (shown ? drawTable(...shown) : load())),
-        h("button", { type: "button", class: "ghost", onclick: doExport("csv") }, "Export CSV"),
-        h("button", { type: "button", class: "ghost", onclick: doExport("jsonl") }, "Export JSONL"),
-        h("button", { type: "button", class: "ghost", onclick: () => load() }, "Refresh"),
-      ),
-    ),
+    h("div", { class: "page-head" }, h("h1", {}, "Requests"), countEl, toolbar),
     filterSection,
     selectionBar,
-    results,
+    layout,
   );
-  showSelection();
   drawFilters();
-  if (countConditions(state.filter)) {
-    filterSection.hidden = false;
-    filterToggle.setAttribute("aria-expanded", "true");
-  }
+  showFilters(countConditions(state.filter) > 0);
+  save(); // a ?property= or ?user= link becomes the page's own filter in the URL
+  post("/v1/property/query", {})
+    .then((keys) => {
+      for (const p of keys) propertyKeys.add(p.property);
+    })
+    .catch(() => {});
   await load();
+  await showPane();
+
+  return {
+    teardown: () => {
+      live.stop();
+      controller?.abort();
+      document.removeEventListener("keydown", onKey);
+    },
+    // Back, Forward or a link to this page: only the open request changed, or re-render.
+    update: (next) => {
+      const fresh = stateFrom(next);
+      if (url(null) !== hashOf(["requests"], paramsOf({ ...fresh, open: null }))) return false;
+      if (!fresh.open) pushedOpen = false;
+      const was = state.open;
+      state.open = fresh.open;
+      showPane();
+      if (was && !fresh.open) results.querySelector(`tbody tr[data-id="${CSS.escape(was)}"]`)?.focus();
+      return true;
+    },
+  };
 }

@@ -1,294 +1,332 @@
-// Sessions: the list with totals and search, and one session's trace tree and waterfall.
-import { post } from "./api.js";
-import { currentKey } from "./auth.js";
-import { clear, h, svg } from "./dom.js";
-import { openDrawer } from "./drawer.js";
-import { ms, num, statusClass, time, usd } from "./format.js";
-import { dataTable, pager } from "./table.js";
+// Sessions: the list (totals, errors, sorting, live), and one session as a trace: one row per
+// span, indented by its path, its bar on a shared timeline to the right, and the selected
+// span's detail beside it (#/sessions/<id>?span=<request id>).
+import { get, post } from "./api.js";
 import { histogram } from "./charts.js";
-
-const RANGES = [
-  ["all", "All time", null],
-  ["1h", "Last hour", 3600e3],
-  ["24h", "Last 24 hours", 86400e3],
-  ["7d", "Last 7 days", 7 * 86400e3],
-  ["30d", "Last 30 days", 30 * 86400e3],
-];
-
-const states = new Map();
+import { requestDetail } from "./detail.js";
+import { h } from "./dom.js";
+import { ms, num, statusClass, time, usd } from "./format.js";
+import { listPage } from "./listpage.js";
+import { liveControl } from "./live.js";
+import { windowOf } from "./ranges.js";
+import { errorState, loading } from "./states.js";
+import { hashOf, parseHash, setParams } from "./url.js";
 
 const COLUMNS = [
-  { id: "name", title: "Name", cell: (s) => s.session_name || h("span", { class: "muted" }, "(unnamed)") },
-  { id: "id", title: "Session id", cell: (s) => h("code", {}, s.session_id) },
-  { id: "created", title: "Started", cell: (s) => time(s.created_at) },
-  { id: "latest", title: "Last request", cell: (s) => time(s.latest_request_created_at) },
-  { id: "requests", title: "Requests", num: true, cell: (s) => num(s.total_requests) },
-  { id: "tokens", title: "Tokens", num: true, cell: (s) => num(s.total_tokens) },
-  { id: "cost", title: "Cost", num: true, cell: (s) => usd(s.total_cost) },
-  { id: "latency", title: "Avg latency", num: true, cell: (s) => ms(s.avg_latency) },
+  {
+    id: "name",
+    title: "Name",
+    sort: "session_name",
+    cell: (s) => s.session_name || h("span", { class: "muted" }, "(unnamed)"),
+  },
+  { id: "id", title: "Session id", sort: "session_id", cell: (s) => h("code", {}, s.session_id) },
+  { id: "created", title: "Started", sort: "created_at", cell: (s) => time(s.created_at) },
+  {
+    id: "latest",
+    title: "Last request",
+    sort: "latest_request_created_at",
+    cell: (s) => time(s.latest_request_created_at),
+  },
+  { id: "requests", title: "Requests", sort: "total_requests", num: true, cell: (s) => num(s.total_requests) },
+  {
+    id: "errors",
+    title: "Errors",
+    num: true,
+    cell: (s) => (s.error_count ? h("span", { class: "status bad" }, num(s.error_count)) : "0"),
+  },
+  { id: "tokens", title: "Tokens", sort: "total_tokens", num: true, cell: (s) => num(s.total_tokens) },
+  { id: "cost", title: "Cost", sort: "total_cost", num: true, cell: (s) => usd(s.total_cost) },
+  { id: "latency", title: "Avg latency", sort: "avg_latency", num: true, cell: (s) => ms(s.avg_latency) },
   { id: "users", title: "Users", cell: (s) => (s.user_ids || []).join(", ") || "–" },
 ];
 
-export async function renderSessions(main) {
-  const key = currentKey().key;
-  if (!states.has(key)) states.set(key, { search: "", range: "all", offset: 0, limit: 50 });
-  const state = states.get(key);
-  const results = h("div", { class: "results", "aria-busy": "true" });
-  const charts = h("div", { class: "chart-grid", id: "session-metrics" });
-  const search = h("input", { type: "search", id: "session-search", value: state.search, placeholder: "name or id" });
-  const range = h("select", { id: "session-range" }, RANGES.map(([v, label]) => h("option", { value: v, selected: v === state.range }, label)));
-
-  async function load() {
-    results.setAttribute("aria-busy", "true");
-    const span = RANGES.find(([v]) => v === state.range)[2];
-    const now = Date.now();
-    const body = {
-      search: state.search,
-      filter: "all",
-      offset: state.offset,
-      limit: state.limit,
-      // The API shifts times by this many minutes; the browser formats in local time itself.
-      timezoneDifference: 0,
-      ...(span ? { timeFilter: { startTimeUnixMs: now - span, endTimeUnixMs: now } } : {}),
-    };
-    // The histograms are a summary; a failure there should not hide the list.
-    post("/v1/session/metrics/query", { nameContains: state.search, filter: "all", timezoneDifference: 0, ...(body.timeFilter ? { timeFilter: body.timeFilter } : {}) })
-      .then((m) => {
-        const count = (v) => num(Math.round(v * 10) / 10);
-        clear(charts).append(
-          histogram({ title: "Requests per session", buckets: m.session_count, average: m.average.session_count[0]?.average ?? 0, format: count }),
-          histogram({ title: "Session duration", buckets: m.session_duration, average: m.average.session_duration[0]?.average ?? 0, format: (v) => ms(v * 1000) }),
-          histogram({ title: "Session cost", buckets: m.session_cost, average: m.average.session_cost[0]?.average ?? 0, format: usd }),
-        );
-      })
-      .catch(() => clear(charts));
-    try {
-      const rows = await post("/v1/session/query", body);
-      clear(results);
-      if (!rows.length) {
-        results.append(h("p", { class: "empty" }, state.search ? "No session matches this search." : "No sessions yet. Send requests with a Helicone-Session-Id header to group them."));
-      } else {
-        results.append(
-          dataTable({
-            caption: "Sessions",
-            columns: COLUMNS,
-            rows,
-            onOpen: (s) => {
-              location.hash = `#/sessions/${encodeURIComponent(s.session_id)}`;
-            },
-            rowLabel: (s) => `Session ${s.session_name || ""} ${s.session_id}`,
-          }),
-        );
-      }
-      results.append(
-        pager({
-          offset: state.offset,
-          limit: state.limit,
-          shown: rows.length,
-          total: null,
-          onPage: (o) => {
-            state.offset = o;
-            load();
-          },
-          onLimit: (l) => {
-            state.limit = l;
-            state.offset = 0;
-            load();
-          },
+function metricsCharts(charts, state) {
+  const { start, end } = windowOf(state.range);
+  const timeFilter = start ? { startTimeUnixMs: start.getTime(), endTimeUnixMs: end.getTime() } : undefined;
+  // The histograms are a summary; a failure there should not hide the list.
+  post("/v1/session/metrics/query", {
+    nameContains: state.search,
+    filter: "all",
+    timezoneDifference: 0,
+    ...(timeFilter ? { timeFilter } : {}),
+  })
+    .then((m) => {
+      const avg = (name) => (m.session_count.length ? (m.average?.[name]?.[0]?.average ?? 0) : 0);
+      charts.replaceChildren(
+        histogram({
+          title: "Requests per session",
+          buckets: m.session_count,
+          average: avg("session_count"),
+          format: (v) => num(Math.round(v * 10) / 10),
         }),
+        histogram({
+          title: "Session duration",
+          buckets: m.session_duration,
+          average: avg("session_duration"),
+          format: (v) => ms(v * 1000),
+        }),
+        histogram({ title: "Session cost", buckets: m.session_cost, average: avg("session_cost"), format: usd }),
       );
-    } catch (err) {
-      clear(results).append(h("p", { class: "form-error", role: "alert" }, err.message));
-    } finally {
-      results.setAttribute("aria-busy", "false");
-    }
-  }
-
-  main.append(
-    h("div", { class: "page-head" }, h("h1", {}, "Sessions")),
-    h(
-      "form",
-      {
-        class: "card row search-bar",
-        role: "search",
-        onsubmit: (e) => {
-          e.preventDefault();
-          state.search = search.value.trim();
-          state.range = range.value;
-          state.offset = 0;
-          load();
-        },
-      },
-      h("label", { for: "session-search" }, "Search sessions"),
-      search,
-      h("label", { for: "session-range" }, "Time range"),
-      range,
-      h("button", { type: "submit", class: "primary" }, "Search"),
-    ),
-    charts,
-    results,
-  );
-  await load();
+    })
+    .catch(() => charts.replaceChildren());
 }
 
-// --- One session ---------------------------------------------------------------------------
-
-const SESSION_PAGE = 1000;
-const SESSION_CAP = 10000;
-
-async function sessionRequests(id) {
-  const filter = { request_response_rmt: { properties: { "Helicone-Session-Id": { equals: id } } } };
-  const all = [];
-  for (let offset = 0; offset < SESSION_CAP; offset += SESSION_PAGE) {
-    const page = await post("/v1/request/query", { filter, offset, limit: SESSION_PAGE, sort: { created_at: "asc" } });
-    all.push(...page);
-    if (page.length < SESSION_PAGE) return { rows: all, capped: false };
-  }
-  return { rows: all, capped: true };
+export async function renderSessions(main, { params }) {
+  const charts = h("div", { class: "chart-grid", id: "session-metrics" });
+  let page = null;
+  const live = liveControl({
+    on: params.get("live") === "1",
+    onToggle: (on) => setParams({ live: on ? "1" : "" }),
+    filter: () => ({ request_response_rmt: { properties: { "Helicone-Session-Id": { "not-equals": "" } } } }),
+    refresh: () => page.load({ quiet: true }),
+    paused: () => page.state.offset > 0 || window.scrollY > 40 || String(getSelection()).length > 0,
+  });
+  page = listPage(main, params, {
+    id: "session",
+    title: "Sessions",
+    searchLabel: "Search sessions",
+    placeholder: "name or id",
+    columns: COLUMNS,
+    defaultSort: { created_at: "desc" },
+    defaultRange: "all",
+    toolbar: live.element,
+    above: charts,
+    fetch: async (state) => {
+      metricsCharts(charts, state);
+      const { start, end } = windowOf(state.range);
+      const body = {
+        search: state.search,
+        sort: state.sort,
+        offset: state.offset,
+        limit: state.limit,
+        ...(start ? { start: start.toISOString(), end: end.toISOString() } : {}),
+      };
+      const found = await post("/v1/helioscope/sessions/query", body);
+      const empty = state.search
+        ? "No session matches this search."
+        : "No sessions yet. Send requests with a Helicone-Session-Id header (and -Path, -Name) to group them.";
+      return { rows: found.sessions, total: found.total, empty };
+    },
+    onOpen: (s) => {
+      location.hash = hashOf(["sessions", s.session_id]);
+    },
+    rowLabel: (s) => `Session ${s.session_name || ""} ${s.session_id}`,
+  });
+  await page.load();
+  return { teardown: live.stop };
 }
 
-// Nodes by Helicone-Session-Path: "/plan/hotel" sits under "/plan", which sits under "/".
-export function buildTree(rows) {
-  const root = { name: "/", path: "/", children: new Map(), requests: [] };
-  for (const r of rows) {
+// Spans in trace order: depth-first over the path tree, each path's requests in time order;
+// a path with no request of its own still gets a row, grouping its children.
+export function traceRows(requests, sessionName) {
+  const root = { name: sessionName || "Session", path: "/", children: new Map(), requests: [] };
+  for (const r of requests) {
     const path = r.properties?.["Helicone-Session-Path"] || "/";
     let node = root;
-    let acc = "";
+    let at = "";
     for (const seg of path.split("/").filter(Boolean)) {
-      acc += `/${seg}`;
-      if (!node.children.has(seg)) node.children.set(seg, { name: seg, path: acc, children: new Map(), requests: [] });
+      at += `/${seg}`;
+      if (!node.children.has(seg)) node.children.set(seg, { name: seg, path: at, children: new Map(), requests: [] });
       node = node.children.get(seg);
     }
     node.requests.push(r);
   }
-  return root;
+  const rows = [];
+  const walk = (node, depth) => {
+    const spans = [...node.requests].sort((a, b) => a.request_created_at.localeCompare(b.request_created_at));
+    if (spans.length) for (const r of spans) rows.push({ depth, name: node.name, path: node.path, request: r });
+    else rows.push({ depth, name: node.name, path: node.path, group: node });
+    for (const child of node.children.values()) walk(child, depth + 1);
+  };
+  walk(root, 0);
+  return rows;
 }
 
-function totals(node) {
-  let count = node.requests.length;
-  let cost = node.requests.reduce((s, r) => s + (r.cost || 0), 0);
-  for (const child of node.children.values()) {
-    const t = totals(child);
-    count += t.count;
-    cost += t.cost;
-  }
-  return { count, cost };
+function extent(node) {
+  return [...node.requests, ...[...node.children.values()].flatMap(extent)];
 }
 
-function treeNode(node, onOpen) {
-  const t = totals(node);
-  const items = [
-    ...node.requests.map((r) =>
-      h(
-        "li",
-        { class: "tree-request" },
+function traceTable(rows, t0, span, selected, onSelect) {
+  const bar = (start, dur, cls) => {
+    const el = h("span", { class: `trace-bar ${cls}` });
+    el.style.left = `${((start - t0) / span) * 100}%`;
+    el.style.width = `${Math.max(0.4, (dur / span) * 100)}%`;
+    return el;
+  };
+  const body = rows.map((row) => {
+    const indent = h("span", { class: "trace-indent", "aria-hidden": "true" });
+    indent.style.width = `${row.depth * 1.1}rem`;
+    if (row.group) {
+      const inside = extent(row.group);
+      const s = Math.min(...inside.map((r) => new Date(r.request_created_at).getTime()));
+      const e = Math.max(...inside.map((r) => new Date(r.request_created_at).getTime() + (r.delay_ms || 0)));
+      return h(
+        "tr",
+        { class: "trace-group" },
         h(
-          "button",
-          { type: "button", class: "link", onclick: () => onOpen(r) },
-          h("span", { class: `dot ${statusClass(r.response_status)}`, "aria-hidden": "true" }),
-          `${r.model || "request"} · ${ms(r.delay_ms)} · ${usd(r.cost)}`,
+          "th",
+          { scope: "row" },
+          indent,
+          h("span", { class: "trace-name" }, row.name),
+          h("span", { class: "muted small" }, ` · ${inside.length} requests`),
+        ),
+        h("td", { class: "trace-cell" }, h("span", { class: "trace-track" }, bar(s, e - s, "group"))),
+        h("td", { class: "num" }, ms(e - s)),
+      );
+    }
+    const r = row.request;
+    const start = new Date(r.request_created_at).getTime();
+    const tr = h(
+      "tr",
+      {
+        class: "clickable",
+        tabindex: "0",
+        "data-id": r.request_id,
+        "aria-current": String(r.request_id === selected),
+        "aria-label": `${row.path} ${r.model}, ${ms(r.delay_ms)}, status ${r.response_status}`,
+        onclick: () => onSelect(r.request_id),
+        onkeydown: (e) => {
+          if (e.key === "Enter" || e.key === " ") {
+            e.preventDefault();
+            onSelect(r.request_id);
+          } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+            e.preventDefault();
+            const sibling = e.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling;
+            sibling?.focus();
+          }
+        },
+      },
+      h(
+        "th",
+        { scope: "row" },
+        indent,
+        h("span", { class: `dot ${statusClass(r.response_status)}`, "aria-hidden": "true" }),
+        h("span", { class: "trace-name" }, row.name),
+        h("span", { class: "muted small" }, ` ${r.model || ""}`),
+      ),
+      h(
+        "td",
+        { class: "trace-cell" },
+        h("span", { class: "trace-track" }, bar(start, r.delay_ms || 0, statusClass(r.response_status))),
+      ),
+      h("td", { class: "num" }, ms(r.delay_ms)),
+    );
+    return tr;
+  });
+  return h(
+    "div",
+    { class: "table-wrap trace-wrap" },
+    h(
+      "table",
+      { class: "data trace", id: "trace" },
+      h("caption", { class: "visually-hidden" }, "Trace: one row per span, with its time on a shared timeline"),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, "Span"),
+          h("th", { scope: "col" }, `Timeline (0 – ${ms(span)})`),
+          h("th", { scope: "col", class: "num" }, "Latency"),
         ),
       ),
-    ),
-    ...[...node.children.values()].map((c) => treeNode(c, onOpen)),
-  ];
-  return h(
-    "li",
-    { class: "tree-node" },
-    h(
-      "details",
-      { open: true },
-      h("summary", {}, h("strong", {}, node.name), h("span", { class: "muted" }, ` ${node.path} · ${t.count} request${t.count === 1 ? "" : "s"} · ${usd(t.cost)}`)),
-      h("ul", {}, items),
+      h("tbody", {}, body),
     ),
   );
 }
 
-function waterfall(rows, onOpen) {
-  const starts = rows.map((r) => new Date(r.request_created_at).getTime());
-  const ends = rows.map((r, i) => starts[i] + (r.delay_ms || 0));
-  const t0 = Math.min(...starts);
-  const span = Math.max(1, Math.max(...ends) - t0);
-  const rowH = 26;
-  const labelW = 220;
-  const width = 900;
-  const plotW = width - labelW - 70;
-  const height = rows.length * rowH + 30;
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "waterfall", role: "group", "aria-label": `Timeline of ${rows.length} requests over ${ms(span)}` });
-  for (let i = 0; i <= 4; i += 1) {
-    const x = labelW + (plotW * i) / 4;
-    chart.append(svg("line", { x1: x, x2: x, y1: 0, y2: height - 20, class: "grid" }), svg("text", { x, y: height - 6, class: "axis", "text-anchor": "middle" }, ms((span * i) / 4)));
-  }
-  rows.forEach((r, i) => {
-    const y = i * rowH + 4;
-    const x = labelW + ((starts[i] - t0) / span) * plotW;
-    const w = Math.max(2, ((r.delay_ms || 0) / span) * plotW);
-    const path = r.properties?.["Helicone-Session-Path"] || "/";
-    const g = svg(
-      "g",
-      { class: "bar", tabindex: "0", role: "button", "aria-label": `${path} ${r.model}, ${ms(r.delay_ms)}` },
-      svg("title", {}, `${path} · ${r.model} · ${ms(r.delay_ms)}`),
-      // The whole row is the click target, not only the (possibly tiny) bar.
-      svg("rect", { x: 0, y: y - 2, width, height: rowH, class: "hit" }),
-      svg("text", { x: 4, y: y + 15, class: "label" }, `${path} · ${r.model || ""}`.slice(0, 34)),
-      svg("rect", { x, y, width: w, height: rowH - 8, rx: 3, class: `bar-rect ${statusClass(r.response_status)}` }),
-      svg("text", { x: x + w + 4, y: y + 14, class: "axis" }, ms(r.delay_ms)),
-    );
-    g.addEventListener("click", () => onOpen(r));
-    g.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" || e.key === " ") {
-        e.preventDefault();
-        onOpen(r);
-      }
-    });
-    chart.append(g);
-  });
-  return h("div", { class: "waterfall-wrap" }, chart);
+function sessionStats(data, requests, t0, t1) {
+  const stat = (label, value) =>
+    h("div", { class: "stat" }, h("div", { class: "stat-label" }, label), h("div", { class: "stat-value" }, value));
+  const errors = requests.filter((r) => statusClass(r.response_status) === "bad").length;
+  return h(
+    "div",
+    { class: "stats" },
+    stat("Name", data.session_names.join(", ") || "(unnamed)"),
+    stat("Requests", num(requests.length)),
+    stat("Errors", num(errors)),
+    stat("Cost", usd(requests.reduce((s, r) => s + (r.cost || 0), 0))),
+    stat("Tokens", num(requests.reduce((s, r) => s + (r.total_tokens || 0), 0))),
+    stat("Duration", ms(t1 - t0)),
+    stat("Started", time(requests[0].request_created_at)),
+  );
 }
 
-export async function renderSession(main, { parts }) {
+export async function renderSession(main, { parts, params }) {
   const id = parts[0];
   main.append(
     h("p", {}, h("a", { href: "#/sessions" }, "← All sessions")),
     h("div", { class: "page-head" }, h("h1", {}, "Session ", h("code", {}, id))),
   );
-  const body = h("div", { "aria-busy": "true" }, h("p", { class: "muted" }, "Loading…"));
+  const body = h("div", {});
   main.append(body);
+  loading(body);
   let data;
   try {
-    data = await sessionRequests(id);
+    data = await get(`/v1/helioscope/sessions/${encodeURIComponent(id)}`);
   } catch (err) {
-    clear(body).append(h("p", { class: "form-error", role: "alert" }, err.message));
-    return;
+    body.setAttribute("aria-busy", "false");
+    body.replaceChildren(errorState(err, () => renderSession(main.replaceChildren() || main, { parts, params })));
+    return undefined;
   }
-  const { rows, capped } = data;
-  clear(body).setAttribute("aria-busy", "false");
-  if (!rows.length) {
-    body.append(h("p", { class: "empty" }, "This session has no requests in this organization."));
-    return;
+  const requests = data.requests;
+  const rows = traceRows(requests, data.session_names[0]);
+  const t0 = Math.min(...requests.map((r) => new Date(r.request_created_at).getTime()));
+  const t1 = Math.max(...requests.map((r) => new Date(r.request_created_at).getTime() + (r.delay_ms || 0)));
+  const span = Math.max(1, t1 - t0);
+  const pane = h("aside", { class: "detail-pane", "aria-labelledby": "pane-title", hidden: true });
+  const traceBox = h("section", { class: "trace-box", "aria-label": "Trace" });
+  const split = h("div", { class: "split" }, traceBox, pane);
+  const spans = rows.filter((r) => r.request);
+  let selected = params.get("span");
+  const select = (rid, { push = true } = {}) => {
+    selected = rid;
+    setParams({ span: rid }, { push: push && !parseHash().params.get("span") });
+    show();
+  };
+  const close = () => {
+    selected = null;
+    setParams({ span: "" });
+    show();
+  };
+  function show() {
+    traceBox.replaceChildren(traceTable(rows, t0, span, selected, (rid) => select(rid)));
+    const at = spans.findIndex((r) => r.request.request_id === selected);
+    pane.hidden = at < 0;
+    split.classList.toggle("with-pane", at >= 0);
+    if (at < 0) return;
+    pane.replaceChildren(
+      requestDetail(spans[at].request, {
+        onClose: close,
+        onPrev: at > 0 ? () => select(spans[at - 1].request.request_id, { push: false }) : null,
+        onNext: at < spans.length - 1 ? () => select(spans[at + 1].request.request_id, { push: false }) : null,
+        position: `${at + 1} of ${spans.length}`,
+      }),
+    );
   }
-  const open = (r) => openDrawer(r.request_id, { preloaded: r });
-  const first = new Date(rows[0].request_created_at).getTime();
-  const last = Math.max(...rows.map((r) => new Date(r.request_created_at).getTime() + (r.delay_ms || 0)));
-  const name = rows[0].properties?.["Helicone-Session-Name"];
-  const stat = (label, value) => h("div", { class: "stat" }, h("div", { class: "stat-label" }, label), h("div", { class: "stat-value" }, value));
-  body.append(
-    h(
-      "div",
-      { class: "stats" },
-      stat("Name", name || "(unnamed)"),
-      stat("Requests", num(rows.length)),
-      stat("Cost", usd(rows.reduce((s, r) => s + (r.cost || 0), 0))),
-      stat("Tokens", num(rows.reduce((s, r) => s + (r.total_tokens || 0), 0))),
-      stat("Duration", ms(last - first)),
-      stat("Started", time(rows[0].request_created_at)),
-    ),
-    capped ? h("p", { class: "muted" }, `Showing the first ${SESSION_CAP.toLocaleString()} requests.`) : "",
-    h(
-      "div",
-      { class: "session-grid" },
-      h("section", { class: "card", "aria-labelledby": "tree-title" }, h("h2", { id: "tree-title" }, "Trace tree"), h("ul", { class: "tree" }, treeNode(buildTree(rows), open))),
-      h("section", { class: "card", "aria-labelledby": "wf-title" }, h("h2", { id: "wf-title" }, "Timeline"), waterfall(rows, open)),
-    ),
+  const onKey = (e) => {
+    if (!selected || e.target.closest?.("input, textarea, select")) return;
+    const at = spans.findIndex((r) => r.request.request_id === selected);
+    if (e.key === "j" && spans[at + 1]) select(spans[at + 1].request.request_id, { push: false });
+    else if (e.key === "k" && at > 0) select(spans[at - 1].request.request_id, { push: false });
+    else if (e.key === "Escape") close();
+  };
+  document.addEventListener("keydown", onKey);
+  body.setAttribute("aria-busy", "false");
+  body.replaceChildren(
+    sessionStats(data, requests, t0, t1),
+    data.truncated ? h("p", { class: "muted" }, `Showing the first ${num(requests.length)} requests.`) : "",
+    split,
   );
+  show();
+  return {
+    teardown: () => document.removeEventListener("keydown", onKey),
+    update: (ctx) => {
+      if (ctx.parts[0] !== id) return false;
+      selected = ctx.params.get("span");
+      show();
+      return true;
+    },
+  };
 }

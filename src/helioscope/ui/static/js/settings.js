@@ -2,7 +2,8 @@
 import { call, get, post } from "./api.js";
 import { addKey, currentKey } from "./auth.js";
 import { clear, h, toast } from "./dom.js";
-import { time } from "./format.js";
+import { decimal, time, usd } from "./format.js";
+import { errorState } from "./states.js";
 
 const SCOPES = [
   ["rw", "Read and write"],
@@ -46,7 +47,15 @@ function table(caption, head, rows, empty) {
       "table",
       { class: "data compact" },
       h("caption", { class: "visually-hidden" }, caption),
-      h("thead", {}, h("tr", {}, head.map((t) => h("th", { scope: "col" }, t)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          head.map((t) => h("th", { scope: "col" }, t)),
+        ),
+      ),
       h("tbody", {}, rows),
     ),
   );
@@ -54,14 +63,30 @@ function table(caption, head, rows, empty) {
 
 async function keysSection(section) {
   const keys = await get("/v1/api-keys");
-  const name = h("input", { id: "key-name", type: "text", required: true, maxlength: "200", placeholder: "e.g. production backend" });
-  const scope = h("select", { id: "key-scope" }, SCOPES.map(([v, t]) => h("option", { value: v }, t)));
+  const name = h("input", {
+    id: "key-name",
+    type: "text",
+    required: true,
+    maxlength: "200",
+    placeholder: "e.g. production backend",
+  });
+  const scope = h(
+    "select",
+    { id: "key-scope" },
+    SCOPES.map(([v, t]) => h("option", { value: v }, t)),
+  );
   const created = h("div", { "aria-live": "polite" });
   const reload = () => keysSection(section);
   const rows = keys.map((k) => {
     const nameCell = h("td", {}, k.api_key_name);
     const rename = () => {
-      const input = h("input", { type: "text", value: k.api_key_name, "aria-label": `New name for ${k.api_key_name}`, required: true, maxlength: "200" });
+      const input = h("input", {
+        type: "text",
+        value: k.api_key_name,
+        "aria-label": `New name for ${k.api_key_name}`,
+        required: true,
+        maxlength: "200",
+      });
       clear(nameCell).append(
         h(
           "form",
@@ -95,7 +120,11 @@ async function keysSection(section) {
         h(
           "div",
           { class: "row" },
-          h("button", { type: "button", class: "ghost small", "aria-label": `Rename ${k.api_key_name}`, onclick: rename }, "Rename"),
+          h(
+            "button",
+            { type: "button", class: "ghost small", "aria-label": `Rename ${k.api_key_name}`, onclick: rename },
+            "Rename",
+          ),
           confirmButton("Revoke", "Really revoke?", `Revoke ${k.api_key_name}`, async () => {
             await call("DELETE", `/v1/api-keys/${k.id}`);
             toast(`Revoked ${k.api_key_name}`);
@@ -127,8 +156,28 @@ async function keysSection(section) {
                 h(
                   "div",
                   { class: "row" },
-                  h("button", { type: "button", class: "ghost small", onclick: () => navigator.clipboard?.writeText(made.apiKey).then(() => toast("Copied"), () => toast("Copy failed", "error")) }, "Copy"),
-                  h("button", { type: "button", class: "ghost small", onclick: () => addKey(made.apiKey, `${currentKey().label} (${name.value.trim() || "new key"})`) }, "Sign in with it too"),
+                  h(
+                    "button",
+                    {
+                      type: "button",
+                      class: "ghost small",
+                      onclick: () =>
+                        navigator.clipboard?.writeText(made.apiKey).then(
+                          () => toast("Copied"),
+                          () => toast("Copy failed", "error"),
+                        ),
+                    },
+                    "Copy",
+                  ),
+                  h(
+                    "button",
+                    {
+                      type: "button",
+                      class: "ghost small",
+                      onclick: () => addKey(made.apiKey, `${currentKey().label} (${name.value.trim() || "new key"})`),
+                    },
+                    "Sign in with it too",
+                  ),
                 ),
               ),
             );
@@ -149,7 +198,12 @@ async function keysSection(section) {
 
 async function webhooksSection(section, onChange) {
   const hooks = await get("/v1/webhooks");
-  const dest = h("input", { id: "hook-dest", type: "url", required: true, placeholder: "https://example.com/helioscope" });
+  const dest = h("input", {
+    id: "hook-dest",
+    type: "url",
+    required: true,
+    placeholder: "https://example.com/helioscope",
+  });
   const rate = h("input", { id: "hook-rate", type: "number", min: "0", max: "100", step: "any", value: "100" });
   const propKey = h("input", { id: "hook-prop-key", type: "text", placeholder: "property (optional)" });
   const propVal = h("input", { id: "hook-prop-value", type: "text", placeholder: "value" });
@@ -165,14 +219,46 @@ async function webhooksSection(section, onChange) {
       h("td", {}, `${cfg.sampleRate ?? 100}%`),
       h("td", {}, (cfg.propertyFilters || []).map((f) => `${f.key} = ${f.value}`).join(", ") || "–"),
       h("td", {}, cfg.includeData === false ? "no" : "yes"),
-      h("td", {}, h("button", { type: "button", class: "ghost small", onclick: (e) => { secret.hidden = !secret.hidden; e.target.textContent = secret.hidden ? "Show" : "Hide"; } }, "Show"), " ", secret),
+      h(
+        "td",
+        {},
+        h(
+          "button",
+          {
+            type: "button",
+            class: "ghost small",
+            onclick: (e) => {
+              secret.hidden = !secret.hidden;
+              e.target.textContent = secret.hidden ? "Show" : "Hide";
+            },
+          },
+          "Show",
+        ),
+        " ",
+        secret,
+      ),
       h(
         "td",
         {},
         h(
           "div",
           { class: "row" },
-          h("button", { type: "button", class: "ghost small", onclick: async () => { try { await post(`/v1/webhooks/${w.id}/test`, {}); toast("Test delivery sent"); } catch (err) { toast(err.message, "error"); } } }, "Test"),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "ghost small",
+              onclick: async () => {
+                try {
+                  await post(`/v1/webhooks/${w.id}/test`, {});
+                  toast("Test delivery sent");
+                } catch (err) {
+                  toast(err.message, "error");
+                }
+              },
+            },
+            "Test",
+          ),
           confirmButton("Delete", "Really delete?", `Delete webhook ${w.destination}`, async () => {
             await call("DELETE", `/v1/webhooks/${w.id}`);
             await reload();
@@ -184,8 +270,17 @@ async function webhooksSection(section, onChange) {
   });
   clear(section).append(
     h("h2", {}, "Webhooks"),
-    h("p", { class: "muted" }, "Every logged call is POSTed to these URLs, signed with HMAC-SHA256 using the signing key."),
-    table("Webhooks", ["Destination", "Sample rate", "Property filter", "Include bodies", "Signing key", "Actions"], rows, "No webhooks."),
+    h(
+      "p",
+      { class: "muted" },
+      "Every logged call is POSTed to these URLs, signed with HMAC-SHA256 using the signing key.",
+    ),
+    table(
+      "Webhooks",
+      ["Destination", "Sample rate", "Property filter", "Include bodies", "Signing key", "Actions"],
+      rows,
+      "No webhooks.",
+    ),
     h(
       "form",
       {
@@ -193,7 +288,11 @@ async function webhooksSection(section, onChange) {
         "aria-label": "Add a webhook",
         onsubmit: async (e) => {
           e.preventDefault();
-          const config = { sampleRate: Number(rate.value), includeData: data.checked, propertyFilters: propKey.value.trim() ? [{ key: propKey.value.trim(), value: propVal.value }] : [] };
+          const config = {
+            sampleRate: Number(rate.value),
+            includeData: data.checked,
+            propertyFilters: propKey.value.trim() ? [{ key: propKey.value.trim(), value: propVal.value }] : [],
+          };
           try {
             await post("/v1/webhooks", { destination: dest.value.trim(), config });
             toast("Webhook added");
@@ -222,13 +321,21 @@ async function webhooksSection(section, onChange) {
 // Refilled in place when webhooks change, so a half-filled alert form is never wiped.
 function setHookOptions(select, hooks) {
   const chosen = select.value;
-  clear(select).append(h("option", { value: "" }, "none"), ...hooks.map((w) => h("option", { value: w.id, selected: w.id === chosen }, w.destination)));
+  clear(select).append(
+    h("option", { value: "" }, "none"),
+    ...hooks.map((w) => h("option", { value: w.id, selected: w.id === chosen }, w.destination)),
+  );
 }
 
 async function alertsSection(section, hooks) {
   const { alerts, history } = await get("/v1/alert/query");
   const name = h("input", { id: "alert-name", type: "text", required: true });
-  const metric = h("select", { id: "alert-metric" }, h("option", { value: "response.status" }, "Error rate (%)"), h("option", { value: "cost" }, "Cost (USD)"));
+  const metric = h(
+    "select",
+    { id: "alert-metric" },
+    h("option", { value: "response.status" }, "Error rate (%)"),
+    h("option", { value: "cost" }, "Cost (USD)"),
+  );
   const threshold = h("input", { id: "alert-threshold", type: "number", min: "0", step: "any", required: true });
   const windowMin = h("input", { id: "alert-window", type: "number", min: "1", value: "60", required: true });
   const minReq = h("input", { id: "alert-min", type: "number", min: "0", value: "0" });
@@ -241,16 +348,36 @@ async function alertsSection(section, hooks) {
       {},
       h("td", {}, a.name),
       h("td", {}, a.metric === "cost" ? "Cost" : "Error rate"),
-      h("td", {}, a.metric === "cost" ? `$${a.threshold}` : `${a.threshold}%`),
+      h("td", {}, a.metric === "cost" ? usd(a.threshold) : `${decimal(a.threshold)}%`),
       h("td", {}, `${Math.round(a.time_window / 60000)} min`),
       h("td", {}, h("span", { class: `status ${a.status === "triggered" ? "bad" : "ok"}` }, a.status)),
-      h("td", {}, confirmButton("Delete", "Really delete?", `Delete alert ${a.name}`, async () => {
-        await call("DELETE", `/v1/alert/${a.id}`);
-        await reload();
-      })),
+      h(
+        "td",
+        {},
+        confirmButton("Delete", "Really delete?", `Delete alert ${a.name}`, async () => {
+          await call("DELETE", `/v1/alert/${a.id}`);
+          await reload();
+        }),
+      ),
     ),
   );
-  const past = history.slice(0, 20).map((x) => h("tr", {}, h("td", {}, x.alert_name), h("td", {}, String(x.triggered_value)), h("td", {}, x.status), h("td", {}, time(x.alert_start_time)), h("td", {}, time(x.alert_end_time))));
+  const past = history
+    .slice(0, 20)
+    .map((x) =>
+      h(
+        "tr",
+        {},
+        h("td", {}, x.alert_name),
+        h(
+          "td",
+          { class: "num" },
+          x.alert_metric === "cost" ? usd(x.triggered_value) : `${decimal(x.triggered_value)}%`,
+        ),
+        h("td", {}, x.status),
+        h("td", {}, time(x.alert_start_time)),
+        h("td", {}, time(x.alert_end_time)),
+      ),
+    );
   clear(section).append(
     h("h2", {}, "Alerts"),
     table("Alerts", ["Name", "Metric", "Threshold", "Window", "Status", "Actions"], rows, "No alerts."),
@@ -303,7 +430,12 @@ export async function renderSettings(main) {
   main.append(h("div", { class: "page-head" }, h("h1", {}, "Settings")), keys, hooks, alerts);
   const guard = (section) => (err) => {
     // Managing keys and hooks needs a read-and-write key; say so instead of an empty page.
-    clear(section).append(h("p", { class: "form-error", role: "alert" }, err.message));
+    clear(section).append(
+      errorState(err, () => {
+        main.replaceChildren();
+        renderSettings(main);
+      }),
+    );
   };
   await keysSection(keys).catch(guard(keys));
   const onHooksChanged = async () => {

@@ -14,6 +14,7 @@ export function renderSignIn(main, { onSignedIn }) {
     "aria-describedby": "signin-help signin-error",
   });
   const labelInput = h("input", { id: "signin-label", name: "label", type: "text", autocomplete: "organization" });
+  const remember = h("input", { id: "signin-remember", type: "checkbox", "aria-describedby": "signin-remember-help" });
   const submit = h("button", { type: "submit", class: "primary" }, "Sign in");
   const form = h(
     "form",
@@ -28,7 +29,7 @@ export function renderSignIn(main, { onSignedIn }) {
         try {
           // Any scoped read proves the key works; the API answers 401 otherwise.
           await post("/v1/request/count/query", { filter: "all" }, { key });
-          onSignedIn(key, labelInput.value.trim());
+          onSignedIn(key, labelInput.value.trim(), remember.checked);
         } catch (err) {
           error.textContent = err.status === 401 ? "This API key is not valid." : err.message;
           keyInput.focus();
@@ -45,12 +46,23 @@ export function renderSignIn(main, { onSignedIn }) {
       h("code", {}, "helioscope serve"),
       " printed at first start, or a new one from ",
       h("code", {}, "helioscope keys create"),
-      ". It stays in this tab only.",
+      ".",
     ),
     h("label", { for: "signin-key" }, "API key"),
     keyInput,
-    h("label", { for: "signin-label" }, "Organization name ", h("span", { class: "muted" }, "(optional, shown in the switcher)")),
+    h(
+      "label",
+      { for: "signin-label" },
+      "Organization name ",
+      h("span", { class: "muted" }, "(optional, shown in the switcher)"),
+    ),
     labelInput,
+    h("label", { class: "check", for: "signin-remember" }, remember, "Remember this key on this browser"),
+    h(
+      "p",
+      { id: "signin-remember-help", class: "muted small" },
+      "Off: the key stays in this tab only. On: it is kept in this browser's storage until you sign out, so links open in new tabs. Leave it off on a shared computer.",
+    ),
     error,
     submit,
   );

@@ -22,6 +22,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.done: asyncio.Future[int] | None = None
         self.body: list[bytes] = []
+        self.first_body = 0.0  # when the first bytes of the body arrived (a stream's first chunk)
         self.closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -31,6 +32,8 @@ class _Connection(asyncio.Protocol):
         self.parser.feed_data(data)
 
     def on_body(self, body: bytes) -> None:
+        if not self.body:
+            self.first_body = time.perf_counter()
         self.body.append(body)
 
     def on_message_complete(self) -> None:
@@ -66,6 +69,7 @@ class LoadClient:
     def __init__(self, concurrency: int) -> None:
         self.concurrency = concurrency
         self._pools: dict[str, list[_Connection]] = {}
+        self.first_chunk: list[float] = []  # ms to the first body bytes, per call of the last round
 
     async def _pool(self, url: str) -> list[_Connection]:
         """The origin's connections, reopening any the server closed while they sat idle
@@ -94,6 +98,7 @@ class LoadClient:
         pool = await self._pool(url)
         fixed = None if callable(headers) else prepare(url, headers, body)
         latencies: list[float] = []
+        self.first_chunk = first_chunk = []
         queue = iter(range(n))
 
         async def worker(conn: _Connection) -> None:
@@ -103,6 +108,7 @@ class LoadClient:
                 got, text = await conn.call(request)
                 assert status in (None, got), text[:500]
                 latencies.append((time.perf_counter() - start) * 1000)
+                first_chunk.append((conn.first_body - start) * 1000)
 
         started = time.perf_counter()
         await asyncio.gather(*(worker(conn) for conn in pool))

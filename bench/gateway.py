@@ -9,10 +9,17 @@ the latency it adds under load.
     python bench/gateway.py [--concurrency 8] [--rounds 10] [--per-round 2000] [--stream]
     python bench/gateway.py --client aiohttp   # the load from aiohttp's client instead
     python bench/gateway.py --controls [--redis redis://127.0.0.1:6379/0]
+    python bench/gateway.py --ai-gateway [--stream]
 
 ``--controls`` adds gateway-control targets to the same alternating rounds: a cache miss (a new
 seed per call, so every call goes upstream and writes an entry), a cache hit, a call under a
 rate-limit policy it stays within, and a rate-limited call (answered 429 by the gateway).
+
+``--ai-gateway`` adds a translated AI Gateway call (OpenAI's chat format in, Anthropic's
+Messages API upstream, the answer mapped back) and, as its baseline, the same call made directly
+to the Anthropic route of the fake provider with the body the gateway sends. The table tells
+each target's added latency against its baseline, and with ``--stream`` the time to the first
+chunk of the body too.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
@@ -35,6 +43,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._ai_gateway import SECRET, ai_targets, store_key
 from bench._load import LoadClient
 from bench._procs import count_rows, cpu_seconds, fake_provider, helioscope
 
@@ -127,15 +136,19 @@ class CpuMeter:
 
 
 Round = Callable[[str, Headers, int, bytes, "int | None"], Awaitable[tuple[list[float], float]]]
+FirstChunks = Callable[[], list[float]]
 
 
 @asynccontextmanager
-async def load_client(args: argparse.Namespace) -> AsyncIterator[Round]:
-    """The load generator: the lean one (default), or aiohttp's client for comparison."""
+async def load_client(args: argparse.Namespace) -> AsyncIterator[tuple[Round, FirstChunks]]:
+    """The load generator: the lean one (default), or aiohttp's client for comparison.
+
+    With it, the times to the first body bytes of the last round's calls (the lean one only).
+    """
     if args.client == "lean":
         client = LoadClient(args.concurrency)
         try:
-            yield client.run_round
+            yield client.run_round, lambda: client.first_chunk
         finally:
             client.close()
         return
@@ -147,7 +160,18 @@ async def load_client(args: argparse.Namespace) -> AsyncIterator[Round]:
         ) -> tuple[list[float], float]:
             return await run_round(session, url, headers, n, args.concurrency, body, status)
 
-        yield run
+        yield run, list
+
+
+@dataclass
+class Target:
+    """A load target: where to send, what, and against which target its added latency is told."""
+
+    url: str
+    headers: Headers
+    status: int
+    body: bytes
+    baseline: str = "direct"
 
 
 async def bench(
@@ -157,49 +181,88 @@ async def bench(
     base = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
     gw = f"{gateway}/oai/v1/chat/completions"
     auth = {**base, "helicone-auth": f"Bearer {key}"}
-    targets: dict[str, tuple[str, Headers, int]] = {
-        "direct": (f"{direct}/v1/chat/completions", base, 200),
-        "gateway": (gw, auth, 200),
+    targets = {
+        "direct": Target(f"{direct}/v1/chat/completions", base, 200, body),
+        "gateway": Target(gw, auth, 200, body),
     }
     if args.controls:
-        targets.update(control_targets(gw, auth))
+        targets.update({name: Target(*t, body) for name, t in control_targets(gw, auth).items()})
+    if args.ai_gateway:
+        targets.update(
+            {name: Target(*t) for name, t in ai_targets(direct, gateway, key, args.stream).items()}
+        )
+    results, firsts, rates = await run_rounds(targets, args, meter)
+    meter.report()
+    report(targets, results, firsts, rates, args)
+
+
+async def run_rounds(
+    targets: dict[str, Target], args: argparse.Namespace, meter: CpuMeter
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]]:
+    """Alternating rounds of every target: latencies, times to first chunk, rates."""
     results: dict[str, list[float]] = {name: [] for name in targets}
+    firsts: dict[str, list[float]] = {name: [] for name in targets}
     rates: dict[str, list[float]] = {name: [] for name in targets}
-    async with load_client(args) as run:
-        for url, headers, _ in targets.values():  # warm up connections, caches and buckets
-            await run(url, headers, 100, body, None)
+    async with load_client(args) as (run, first_chunk):
+        for t in targets.values():  # warm up connections, caches and buckets
+            await run(t.url, t.headers, 100, t.body, None)
         order = list(targets.items())
         for round_index in range(args.rounds):
             # Rotate the order each round, so that no target always follows another.
             shift = round_index % len(order)
-            for name, (url, headers, status) in order[shift:] + order[:shift]:
+            for name, t in order[shift:] + order[:shift]:
                 before = meter.sample()
-                lat, rate = await run(url, headers, args.per_round, body, status)
+                lat, rate = await run(t.url, t.headers, args.per_round, t.body, t.status)
                 # The log writer finishes a round's last batches after its last call: let it,
                 # and charge its CPU to this round, rather than slow the next round (the
                 # direct one, half the time, which would flatter the difference).
                 await meter.settle()
                 meter.add(name, before, args.per_round)
                 results[name] += lat
+                firsts[name] += first_chunk()
                 rates[name].append(rate)
-    meter.report()
-    d, g = results["direct"], results["gateway"]
-    print(f"\n{'':14}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'req/s':>10}{'+p50':>9}{'+p99':>9}")
+    return results, firsts, rates
+
+
+def report(
+    targets: dict[str, Target],
+    results: dict[str, list[float]],
+    firsts: dict[str, list[float]],
+    rates: dict[str, list[float]],
+    args: argparse.Namespace,
+) -> None:
+    """The table (each target against its baseline), then the headline numbers."""
+    head = f"{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'req/s':>10}{'+p50':>9}{'+p99':>9}"
+    print(f"\n{'':18}{head}{'first p50':>11}{'+first':>9}  baseline")
     for name, values in results.items():
-        print(
-            f"{name:14}{pct(values, 50):10.3f}{pct(values, 90):10.3f}{pct(values, 99):10.3f}"
-            f"{statistics.median(rates[name]):10.0f}"
-            f"{pct(values, 50) - pct(d, 50):9.3f}{pct(values, 99) - pct(d, 99):9.3f}"
+        b = targets[name].baseline
+        base, first = results[b], firsts[name]
+        added_first = (
+            f"{pct(first, 50):11.3f}{pct(first, 50) - pct(firsts[b], 50):9.3f}" if first else ""
         )
+        print(
+            f"{name:18}{pct(values, 50):10.3f}{pct(values, 90):10.3f}{pct(values, 99):10.3f}"
+            f"{statistics.median(rates[name]):10.0f}"
+            f"{pct(values, 50) - pct(base, 50):9.3f}{pct(values, 99) - pct(base, 99):9.3f}"
+            f"{added_first}  {b}"
+        )
+    d, g = results["direct"], results["gateway"]
+    kind = f"{'stream' if args.stream else 'json'}, {args.concurrency} connections"
     print(
         f"\nadded latency: p50 {pct(g, 50) - pct(d, 50):.3f} ms,"
         f" p99 {pct(g, 99) - pct(d, 99):.3f} ms"
         f"; throughput ratio gateway/direct "
         f"{statistics.median(rates['gateway']) / statistics.median(rates['direct']):.2f}"
-        f" ({'stream' if args.stream else 'json'}, {args.concurrency} connections,"
-        f" {args.client} client,"
-        f" {len(g)} calls each way)"
+        f" ({kind}, {args.client} client, {len(g)} calls each way)"
     )
+    if args.ai_gateway:
+        a, ad = results["ai-gateway"], results["anthropic-direct"]
+        fa, fad = firsts["ai-gateway"], firsts["anthropic-direct"]
+        print(
+            f"AI Gateway (OpenAI client -> Anthropic upstream, translated) added:"
+            f" p50 {pct(a, 50) - pct(ad, 50):.3f} ms, p99 {pct(a, 99) - pct(ad, 99):.3f} ms,"
+            f" first chunk p50 {pct(fa, 50) - pct(fad, 50):.3f} ms ({kind})"
+        )
 
 
 def control_targets(url: str, auth: dict[str, str]) -> dict[str, tuple[str, Headers, int]]:
@@ -248,18 +311,26 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--controls", action="store_true", help="add cache and rate-limit targets")
     parser.add_argument("--redis", default=None, help="Redis URL for the controls' backends")
+    parser.add_argument(
+        "--ai-gateway",
+        action="store_true",
+        help="add a translated AI Gateway call (OpenAI in, Anthropic upstream) and its baseline",
+    )
     args = parser.parse_args()
     extra = {"redis_url": args.redis, "redis_key_prefix": f"bench-{uuid.uuid4().hex}:"}
+    settings = extra if args.redis else {}
+    if args.ai_gateway:
+        settings = {**settings, "secret_key": SECRET}
     with tempfile.TemporaryDirectory() as tmp, fake_provider() as direct:
-        with helioscope(
-            direct.url, Path(tmp), args.database_url, **(extra if args.redis else {})
-        ) as server:
+        with helioscope(direct.url, Path(tmp), args.database_url, **settings) as server:
+            if args.ai_gateway:
+                store_key(server.url, server.key)
             meter = CpuMeter(direct.pid, server.pid)
             uvloop.run(bench(direct.url, server.url, server.key, args, meter))
         logged = count_rows(server)
         if args.redis:
             drop_keys(args.redis, extra["redis_key_prefix"])
-        gateway_targets = 5 if args.controls else 1
+        gateway_targets = (5 if args.controls else 1) + (1 if args.ai_gateway else 0)
         expected = (args.rounds * args.per_round + 100) * gateway_targets
         print(
             f"logged rows: {logged} (gateway calls: {expected}; lost: {max(0, expected - logged)})"

@@ -14,7 +14,7 @@ from helioscope import __version__
 from helioscope._asgi import with_date
 from helioscope.api import DECLARED, install_api
 from helioscope.config import Settings
-from helioscope.gateway import Route
+from helioscope.gateway import AI_ROUTES, AiRoute, Route
 from helioscope.providers import ANTHROPIC, OPENAI
 from helioscope.services import Services
 from helioscope.ui import install_ui
@@ -34,7 +34,8 @@ def gateway_routes(settings: Settings) -> list[Route]:
 class Dispatch:
     """Where a request goes before FastAPI's middleware and routing: one table, in order.
 
-    1. ``exact`` paths: the async log routes (raw ASGI, each behind its declared check), and
+    1. ``exact`` paths: the async log routes (raw ASGI, each behind its declared check), the
+       AI Gateway's endpoints (``/v1/chat/completions``, …: the gateway checks the key), and
        the API's routes that live under a provider prefix (``/oai/v1/feedback``: the API).
     2. ``prefixes``: the gateway's provider routes, ``/oai/…``, ``/anthropic/…``; the gateway
        checks the key itself (the write scope), reading it apart from the provider's key.
@@ -63,6 +64,16 @@ def _proxy(services: Services, route: Route) -> ASGIApp:
     return proxy
 
 
+def _ai_gateway(services: Services, route: AiRoute, api: ASGIApp) -> ASGIApp:
+    async def ai_gateway(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":  # the endpoints only take POST; the API answers the rest
+            await api(scope, receive, send)
+            return
+        await services.started.gateway.handle(route, scope, receive, send)
+
+    return ai_gateway
+
+
 def dispatch_table(app: HelioscopeApp, services: Services) -> Dispatch:
     """The app's dispatch table: raw log routes, then provider prefixes, then the API."""
     prefixes = tuple(
@@ -78,7 +89,11 @@ def dispatch_table(app: HelioscopeApp, services: Services) -> Dispatch:
             f"API routes under a provider prefix must have fixed paths: {under_a_prefix}"
         )
     return Dispatch(
-        exact={**DECLARED.raw, **dict.fromkeys(under_a_prefix, app.serve_api)},
+        exact={
+            **DECLARED.raw,
+            **{route.path: _ai_gateway(services, route, app.serve_api) for route in AI_ROUTES},
+            **dict.fromkeys(under_a_prefix, app.serve_api),
+        },
         prefixes=prefixes,
         api=app.serve_api,
     )

@@ -15,7 +15,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Everything Helioscope can be configured with."""
 
-    model_config = SettingsConfigDict(env_prefix="HELIOSCOPE_", extra="ignore")
+    # Errors name the setting, never its value: values hold secrets (HELIOSCOPE_SECRET_KEY,
+    # passwords in database URLs).
+    model_config = SettingsConfigDict(
+        env_prefix="HELIOSCOPE_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         default="sqlite:///helioscope.db",
@@ -33,6 +37,19 @@ class Settings(BaseSettings):
     anthropic_base_url: str = Field(
         default="https://api.anthropic.com",
         description="Upstream origin for the `/anthropic` route.",
+    )
+    google_base_url: str = Field(
+        default="https://generativelanguage.googleapis.com",
+        description="Upstream origin of Google Gemini calls made through the AI Gateway.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description=(
+            "Server secret that encrypts stored provider keys (AES-GCM, key derived with "
+            "HKDF); for example the output of `openssl rand -base64 32`. Unset: the vault "
+            "refuses to store keys. Changing it makes stored keys unreadable."
+        ),
     )
     upstream_timeout_seconds: float = Field(
         default=1800.0,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +20,13 @@ from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
 from helioscope.config import Settings
 from helioscope.experiments import ExperimentService, SandboxLimits
-from helioscope.gateway import Gateway, PromptApplier
+from helioscope.gateway import AiGateway, Gateway, PromptApplier
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
+from helioscope.providers.catalog import Catalog
 from helioscope.store import NewApiKey, Store, keys
+from helioscope.vault import Vault
 
 logger = logging.getLogger("helioscope")
 
@@ -48,6 +50,8 @@ class Services:
         self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
         self.store = Store.open(settings.database_url)
         self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+        self.vault = Vault(self.store, secret)
         self._started: Started | None = None
         self.bootstrap_key: NewApiKey | None = None
 
@@ -76,6 +80,10 @@ class Services:
             await self.store.migrate()
             await self._bootstrap()
             webhooks, alerts = await self._start_notifications(stack)
+            # Writer listeners start tasks for each stored batch, the last ones while the writer
+            # drains at shutdown: they are waited for after it, before the store closes.
+            after_writer: list[Callable[[], Awaitable[None]]] = []
+            stack.push_async_callback(_settle, after_writer)
             writer = await stack.enter_async_context(
                 LogWriter(
                     self.store,
@@ -95,29 +103,50 @@ class Services:
             controls = build_controls(
                 store=self.store,
                 session=session,
-                upstream=upstream,
                 guard=self.guard,
                 redis_client=await _redis(stack, settings.redis_url),
                 redis_prefix=settings.redis_key_prefix,
                 detector=settings.prompt_injection_detector,
                 enqueue=writer.enqueue,
             )
-            stack.push_async_callback(controls.settle)
+            after_writer.append(controls.settle)  # cache writes, and cents charged by the writer
+            writer.listeners.append(controls.cents.on_rows)  # u=cents, from the row's cost
+            prompts = PromptApplier(self.store.prompts, self.guard)
             gateway = Gateway(
                 keys=self.keys,
                 writer=writer,
                 upstream=upstream,
                 max_body_bytes=settings.max_request_body_bytes,
-                prompts=PromptApplier(self.store.prompts, self.guard),
+                prompts=prompts,
                 controls=controls,
+                vault=self.vault,
+                ai=self._ai_gateway(prompts),
             )
             experiments = _experiments(settings, self.store, writer, session)
             stack.push_async_callback(experiments.close)
+            after_writer.append(experiments.online.close)
             self._started = Started(writer, webhooks, alerts, gateway, experiments)
             try:
                 yield self
             finally:
                 self._started = None
+
+    def _ai_gateway(self, prompts: PromptApplier) -> AiGateway:
+        settings = self.settings
+        catalog = Catalog(
+            {
+                "openai": settings.openai_base_url,
+                "anthropic": settings.anthropic_base_url,
+                "google": settings.google_base_url,
+            }
+        )
+        return AiGateway(
+            keys=self.keys,
+            vault=self.vault,
+            catalog=catalog,
+            max_body_bytes=settings.max_request_body_bytes,
+            prompts=prompts,
+        )
 
     async def _start_notifications(
         self, stack: AsyncExitStack
@@ -152,6 +181,12 @@ class Services:
             file=sys.stdout,
             flush=True,
         )
+
+
+async def _settle(waits: list[Callable[[], Awaitable[None]]]) -> None:
+    """Wait for the work the writer's listeners started (the writer has stopped)."""
+    for wait in waits:
+        await wait()
 
 
 async def _redis(stack: AsyncExitStack, url: str | None) -> Any:

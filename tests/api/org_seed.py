@@ -169,7 +169,19 @@ async def _settings(api: InProcess, org: Org) -> dict[str, str]:
             "webhook_id": hook["id"],
         },
     )
-    return {"webhookId": hook["id"], "alertId": alert, "apiKeyId": str(org.key_ids["r"])}
+    vaulted = await api.data(
+        "POST",
+        "/v1/vault/add",
+        rw,
+        {"key": f"sk-{MARK}-provider-key", "provider": "openai", "name": f"{MARK}-vault"},
+    )
+    return {
+        "webhookId": hook["id"],
+        "alertId": alert,
+        "apiKeyId": str(org.key_ids["r"]),
+        "providerKeyId": vaulted["id"],
+        "id": vaulted["id"],
+    }
 
 
 async def seed(api: InProcess, org: Org) -> dict[str, str]:

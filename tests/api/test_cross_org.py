@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from helioscope import Settings
@@ -27,7 +28,9 @@ from tests.api.org_seed import MARK, seed
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"alert_check_seconds": 0})  # A's rows change by B only
+    # A's rows change by B only; a secret key, so that provider keys are stored and swept too.
+    update = {"alert_check_seconds": 0, "secret_key": SecretStr("cross-org-" + "s" * 32)}
+    return settings.model_copy(update=update)
 
 
 @pytest.fixture

@@ -67,7 +67,11 @@ def settings(settings: Settings, redis_prefix: str | None) -> Settings:
 
 
 async def settle(hs: Running) -> None:
-    """Wait until background cache writes and cents charges are done."""
+    """Wait until background cache writes and cents charges are done.
+
+    Cents are charged once the writer has stored (and priced) the call, so flush it first.
+    """
     controls = hs.services.started.gateway.controls
     assert controls is not None
+    await hs.flush()
     await controls.settle()

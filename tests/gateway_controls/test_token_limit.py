@@ -84,3 +84,8 @@ async def test_the_gateway_sends_the_fitted_body(helioscope: Running, fake: Fake
         )
     assert bad.status_code == 400
     assert "truncate, middle-out, fallback" in bad.json()["error"]
+
+
+def test_context_length_reads_ai_gateway_model_strings() -> None:
+    assert context_length("gpt-4o/openai") == context_length("openai/gpt-4o") == 128_000
+    assert context_length("claude-sonnet-4/anthropic") == 200_000

@@ -17,11 +17,14 @@ from helioscope.api import (
     evals,
     evaluator,
     metrics,
+    models,
     property,
+    provider_keys,
     request,
     session,
     settings,
     user,
+    vault,
     webhook_score,
     webhooks,
 )
@@ -33,7 +36,14 @@ from helioscope.api.helioscope import experiments, requests, sessions
 from helioscope.api.log import feedback, trace, worker
 from helioscope.api.prompt import legacy, prompt_2025
 
-PUBLIC, READ, WRITE, LOG, ALL = Need.PUBLIC, Need.READ, Need.WRITE, Need.LOG, Need.ALL
+PUBLIC, READ, WRITE, LOG, ALL, KEY = (
+    Need.PUBLIC,
+    Need.READ,
+    Need.WRITE,
+    Need.LOG,
+    Need.ALL,
+    Need.KEY,
+)
 
 API: tuple[tuple[Operations, Need], ...] = (
     # Logging without the proxy (the gateway's own routes are in app.py's dispatch table).
@@ -83,6 +93,10 @@ API: tuple[tuple[Operations, Need], ...] = (
     (webhooks.admin, ALL),  # a webhook sends the log out; the list shows its signing keys
     (alerts.reads, READ),
     (alerts.admin, ALL),  # an alert posts to a webhook
+    # Provider keys (BYOK) and the AI Gateway's models (the endpoints are in app.py's table)
+    (vault.admin, ALL),  # the vault returns decrypted keys
+    (provider_keys.admin, ALL),
+    (models.reads, KEY),  # any key: a proxy-only (w) key may list what it can call
     # Helioscope's own routes for the UI (/v1/helioscope/...)
     (requests.reads, READ),
     (sessions.reads, READ),

@@ -15,7 +15,7 @@ Key scopes are Helicone's ``key_permissions``:
 ======  =====================================================================================
 ``r``   read the API (queries, lists, exports); changes nothing
 ``w``   proxy and log calls, and change the API's state: create, edit, delete, run
-``rw``  all of that, plus managing API keys, webhooks and alerts (``Need.ALL``)
+``rw``  all of that, plus managing API keys, provider keys, webhooks and alerts (``Need.ALL``)
 ======  =====================================================================================
 """
 
@@ -49,7 +49,8 @@ class Need(StrEnum):
     READ = "read"  # r: reads, changes nothing
     WRITE = "write"  # w: changes state, or runs something that costs (a provider call, code)
     LOG = "log"  # w, like WRITE, and bodies up to the gateway's limit: the async log routes
-    ALL = "all"  # rw: API keys, webhooks and alerts
+    ALL = "all"  # rw: API keys, provider keys, webhooks and alerts
+    KEY = "key"  # any valid key, whatever its scope (an SDK lists the models it may call)
 
     @property
     def letters(self) -> str | None:
@@ -68,6 +69,7 @@ _LETTERS: dict[Need, str | None] = {
     Need.WRITE: WRITE,
     Need.LOG: WRITE,
     Need.ALL: ALL,
+    Need.KEY: "",  # every key's letters contain the empty string
 }
 _SENTENCES = {
     Need.PUBLIC: "Scope: none; no API key (the URL is the credential).",
@@ -78,6 +80,7 @@ _SENTENCES = {
         "`HELIOSCOPE_MAX_REQUEST_BODY_BYTES`, as the gateway takes."
     ),
     Need.ALL: "Scope: all: an `rw` key.",
+    Need.KEY: "Scope: any valid key (`r`, `w` or `rw`).",
 }
 
 

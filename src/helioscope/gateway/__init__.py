@@ -2,5 +2,6 @@
 
 from helioscope.gateway._prompts import PromptApplier
 from helioscope.gateway._proxy import Gateway, Route
+from helioscope.gateway.ai import AI_ROUTES, AiGateway, AiRoute
 
-__all__ = ["Gateway", "PromptApplier", "Route"]
+__all__ = ["AI_ROUTES", "AiGateway", "AiRoute", "Gateway", "PromptApplier", "Route"]

@@ -1,36 +1,42 @@
-"""The proxy: one raw ASGI app per route prefix, relaying calls and capturing them for the log.
+"""The gateway: one raw ASGI app per route, serving each call in one readable sequence.
+
+``Gateway.handle`` accepts the call (key, body, control headers; the provider routes here, the
+AI Gateway's endpoints in ``gateway.ai``), then runs one sequence for every call:
+``controls.before`` (answered, or proceed) -> the upstream attempt(s), with retries and
+fallback -> the relay to the client -> ``controls.after``; and hands the capture to the log
+writer. A plain call (no control header) skips the controls and makes one upstream request.
 
 The hot path per call: one pass over the headers, one cached key lookup, the upstream request,
-and a relay loop that forwards each upstream chunk to the client as-is (no copy, no re-encoding)
-while keeping a reference to it for the log. Parsing and pricing happen later, in the writer.
+and a relay loop that forwards each upstream chunk to the client as-is (no copy, no
+re-encoding) while keeping a reference to it for the log. Parsing and pricing happen later, in
+the writer.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
 
-import orjson
-
-from helioscope._asgi import Message, Receive, Scope, Send, http_date, read_body, send_error
+from helioscope._asgi import Receive, Scope, Send, read_body
 from helioscope.auth import WRITE, KeyCache, split_authorization
-from helioscope.errors import BadRequest, HelioscopeError
+from helioscope.errors import HelioscopeError, Unauthorized
+from helioscope.gateway._call import HELICONE_ERRORS, Attempt, Call, ErrorStyle
+from helioscope.gateway._incoming import Incoming, inject_stream_usage, read_headers, target_origin
 from helioscope.gateway._prompts import PromptApplier
+from helioscope.gateway._relay import relay
+from helioscope.gateway.ai import AiGateway, AiRoute
 from helioscope.gateway.controls import (
-    CONTROL_PREFIXES_RAW,
-    ControlledCall,
-    Forwarder,
+    Controls,
     GatewayControls,
-    Opener,
+    Opened,
+    fallback_attempts,
+    open_attempts,
     parse_controls,
 )
-from helioscope.gateway.upstream import UpstreamClient, UpstreamError, UpstreamResponse
+from helioscope.gateway.upstream import UpstreamClient, UpstreamError
 from helioscope.ingest import (
-    STATUS_CLIENT_CANCELLED,
     STATUS_TIMEOUT,
     CallCapture,
     HeliconeHeaders,
@@ -38,32 +44,8 @@ from helioscope.ingest import (
     new_request_id,
 )
 from helioscope.providers import ProviderFormat, provider_for_target
-
-# Never forwarded upstream: connection-level headers, and those the HTTP client sets itself.
-_DROP_REQUEST = frozenset(
-    {
-        b"host",
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"transfer-encoding",
-        b"te",
-        b"trailer",
-        b"upgrade",
-        b"content-length",
-        b"proxy-authorization",
-    }
-)
-_DROP_RESPONSE = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"transfer-encoding",
-        b"trailer",
-        b"upgrade",
-    }
-)
+from helioscope.store import ApiKey
+from helioscope.vault import PROXY_KEY_PREFIX, Vault
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,61 +56,10 @@ class Route:
     provider: ProviderFormat | None  # None: inferred from Helicone-Target-URL
     base_url: str | None  # None: taken from Helicone-Target-URL
 
-
-@dataclass(slots=True)
-class _Incoming:
-    """The parts of the client's request the proxy needs, read in one pass over the headers."""
-
-    forward: list[tuple[str, str]]
-    helicone: list[tuple[str, str]]
-    helicone_auth: str | None = None
-    authorization: str | None = None
-    target_url: str | None = None
-    has_controls: bool = False  # a gateway-control header is present (cache, rate limit, ...)
-
-
-def _read_headers(raw: list[tuple[bytes, bytes]]) -> _Incoming:
-    incoming = _Incoming(forward=[], helicone=[])
-    for name, value in raw:
-        if name.startswith(b"helicone-"):
-            pair = (name.decode("latin-1"), value.decode("latin-1"))
-            incoming.helicone.append(pair)
-            if name == b"helicone-auth":
-                incoming.helicone_auth = pair[1]
-            elif name == b"helicone-target-url":
-                incoming.target_url = pair[1]
-            elif name.startswith(CONTROL_PREFIXES_RAW):
-                incoming.has_controls = True
-        elif name == b"authorization":
-            incoming.authorization = value.decode("latin-1")
-        elif name not in _DROP_REQUEST:
-            incoming.forward.append((name.decode("latin-1"), value.decode("latin-1")))
-    return incoming
-
-
-def _origin(target_url: str | None) -> str:
-    if not target_url:
-        raise BadRequest("Helicone-Target-URL header is required on the /gateway route")
-    parts = urlsplit(target_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise BadRequest(f"Helicone-Target-URL must be an http(s) origin, got {target_url!r}")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-
-
-def _inject_stream_usage(body: bytes) -> tuple[bytes, Any]:
-    """Add ``stream_options.include_usage`` to a streaming JSON body (Helicone-Stream-Usage)."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return body, None
-    if isinstance(data, dict) and data.get("stream") is True:
-        options = data.get("stream_options")
-        data["stream_options"] = {
-            **(options if isinstance(options, dict) else {}),
-            "include_usage": True,
-        }
-        return orjson.dumps(data), data
-    return body, data
+    @property
+    def errors(self) -> ErrorStyle:
+        """How this route answers the gateway's own errors: Helicone's envelope."""
+        return HELICONE_ERRORS
 
 
 class Gateway:
@@ -143,6 +74,8 @@ class Gateway:
         max_body_bytes: int,
         prompts: PromptApplier | None = None,
         controls: GatewayControls | None = None,
+        vault: Vault | None = None,
+        ai: AiGateway | None = None,
     ) -> None:
         self.controls = controls
         self.keys = keys
@@ -150,44 +83,98 @@ class Gateway:
         self.upstream = upstream
         self.max_body_bytes = max_body_bytes
         self.prompts = prompts
+        self.vault = vault
+        self.ai = ai
 
-    async def handle(self, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one call end to end; errors before the upstream call become envelopes."""
-        started_at = dt.datetime.now(dt.UTC)
-        started = time.perf_counter()
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        subpath = raw_path[len(route.prefix) :].decode("latin-1") or "/"
+    async def handle(
+        self, route: Route | AiRoute, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Serve one call end to end and hand it to the log (unless it could not be accepted)."""
+        started_at, started = dt.datetime.now(dt.UTC), time.perf_counter()
         try:
-            incoming = _read_headers(scope["headers"])
-            helicone_key, authorization = split_authorization(
-                incoming.helicone_auth, incoming.authorization
-            )
-            api_key = await self.keys.resolve(helicone_key, WRITE)
-            base = route.base_url or _origin(incoming.target_url)
-            provider = route.provider or provider_for_target(base)
-            body = await read_body(receive, self.max_body_bytes)
-            controls = (
-                parse_controls(incoming.helicone, incoming.forward, incoming.authorization)
-                if incoming.has_controls
-                else None
-            )
+            if isinstance(route, AiRoute):
+                assert self.ai is not None, "the AI Gateway routes need an AiGateway"
+                call = await self.ai.accept(route, scope, receive, (started_at, started))
+            else:
+                call = await self._accept(route, scope, receive, (started_at, started))
         except HelioscopeError as exc:
-            await send_error(send, exc.status, exc.message)
+            await route.errors.send(send, exc.status, exc.message, [])
             return
+        # The sequence: controls before; the upstream attempt(s), with retries and fallback;
+        # the relay; controls after. (In one function: each coroutine layer costs the hot path.)
+        controls = self.controls if call.controls is not None else None
+        try:
+            if controls is not None and await controls.before(call, send):
+                return  # answered by the controls: a cache hit, a 429, a refused prompt
+            opened = await self._open(call, send)
+            if opened is not None:
+                await relay(opened.response, opened.attempt.mapping, call, receive, send)
+            if controls is not None:
+                controls.after(call)
+        except HelioscopeError as exc:  # before a byte was sent: from the controls or the plan
+            call.capture.status, call.capture.error = exc.status, exc.message
+            await call.errors.send(send, exc.status, exc.message, call.extra)
+        finally:
+            call.capture.ended = call.capture.ended or time.perf_counter()
+            self.writer.enqueue(call.capture)
+
+    async def _open(self, call: Call, send: Send) -> Opened | None:
+        """The upstream response the call goes on with; None when none could be had (answered)."""
+        attempts = call.plan()
+        retry = call.controls.retry if call.controls is not None else None
+        capture = call.capture
+        try:
+            if len(attempts) == 1 and retry is None:  # a plain call: one request, no loop
+                first = attempts[0]
+                response = await self.upstream.request(
+                    first.method, first.url, first.headers, first.body or None
+                )
+                opened = Opened(response, first, 0)
+            else:
+                opened = await open_attempts(self.upstream, attempts, retry)
+        except TimeoutError:
+            capture.status, capture.error = STATUS_TIMEOUT, "upstream timed out"
+            await call.errors.send(send, 504, f"upstream {attempts[-1].url} timed out", call.extra)
+            return None
+        except (UpstreamError, OSError) as exc:
+            capture.status = 502
+            capture.error = f"could not reach upstream {attempts[-1].url}: {exc}"
+            await call.errors.send(send, 502, capture.error, call.extra)
+            return None
+        _answered_by(call, opened, len(attempts))
+        return opened
+
+    async def _accept(
+        self, route: Route, scope: Scope, receive: Receive, started: tuple[dt.datetime, float]
+    ) -> Call:
+        """A call on a provider route: key, upstream, body, controls, prompts."""
+        incoming = read_headers(scope["headers"])
+        helicone_key, authorization = split_authorization(
+            incoming.helicone_auth, incoming.authorization
+        )
+        api_key = await self.keys.resolve(helicone_key, WRITE)
+        base = route.base_url or target_origin(incoming.target_url)
+        provider = route.provider or provider_for_target(base)
+        body = await read_body(receive, self.max_body_bytes)
+        controls = (
+            parse_controls(incoming.helicone, incoming.forward, incoming.authorization)
+            if incoming.has_controls
+            else None
+        )
         if authorization is not None:
             incoming.forward.append(("authorization", authorization))
+        if helicone_key is not None and helicone_key.startswith(PROXY_KEY_PREFIX):
+            await self._use_bound_key(api_key, provider, incoming)
         helicone = HeliconeHeaders.parse(incoming.helicone)
         request_json = None
         if self.prompts is not None:
-            try:
-                body, request_json = await self.prompts.apply(
-                    api_key.organization_id, helicone, body, provider
-                )
-            except HelioscopeError as exc:
-                await send_error(send, exc.status, exc.message)
-                return
+            body, request_json = await self.prompts.apply(
+                api_key.organization_id, helicone, body, provider
+            )
         if helicone.stream_usage and body:
-            body, request_json = _inject_stream_usage(body)
+            body, request_json = inject_stream_usage(body)
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        subpath = raw_path[len(route.prefix) :].decode("latin-1") or "/"
         query = scope.get("query_string") or b""
         url = base + subpath + ("?" + query.decode("latin-1") if query else "")
         capture = CallCapture(
@@ -200,175 +187,75 @@ class Gateway:
             helicone=helicone,
             request_body=body,
             request_json=request_json,
-            started_at=started_at,
-            started=started,
+            started_at=started[0],
+            started=started[1],
         )
-        try:
-            if controls is None or self.controls is None:
-                await self._forward(scope["method"], url, incoming.forward, capture, receive, send)
-            else:
-                tail = url[len(base) :]
-                call = ControlledCall(scope["method"], url, base, tail, incoming.forward, capture)
-                await self.controls.run(
-                    controls, call, self._forward_controlled(call), receive, send
-                )
-        finally:
-            capture.ended = capture.ended or time.perf_counter()
-            self.writer.enqueue(capture)
+        plan = _proxy_plan(scope["method"], capture, controls, url, len(base), incoming.forward)
+        call = Call(scope["method"], capture, plan, controls, cache_url=url)
+        call.extra.append((b"helicone-id", capture.request_id.encode()))
+        call.screenable = provider.name == "OPENAI" and "chat/completions" in subpath
+        call.moderation = (base, incoming.forward)
+        return call
 
-    def _forward_controlled(self, call: ControlledCall) -> Forwarder:
-        async def forward(
-            headers: list[tuple[str, str]],
-            capture: CallCapture,
-            receive: Receive,
-            send: Send,
-            opener: Opener,
-            extra: list[tuple[bytes, bytes]],
-        ) -> None:
-            await self._forward(
-                call.method, call.url, headers, capture, receive, send, opener, extra
-            )
-
-        return forward
-
-    async def _forward(
-        self,
-        method: str,
-        url: str,
-        headers: list[tuple[str, str]],
-        capture: CallCapture,
-        receive: Receive,
-        send: Send,
-        opener: Opener | None = None,
-        extra: list[tuple[bytes, bytes]] | None = None,
+    async def _use_bound_key(
+        self, api_key: ApiKey, provider: ProviderFormat, incoming: Incoming
     ) -> None:
-        # Gateway controls pass an ``opener`` (retries, fallbacks) and ``extra`` response headers.
-        if extra is None:
-            extra = [(b"helicone-id", capture.request_id.encode())]
-        try:
-            if opener is None:
-                response = await self.upstream.request(
-                    method, url, headers, capture.request_body or None
-                )
-            else:
-                response = await opener()
-        except TimeoutError:
-            capture.status, capture.error = STATUS_TIMEOUT, "upstream timed out"
-            await send_error(send, 504, f"upstream {url} timed out", extra)
+        """A proxy key stands for its bound provider key: forward that key instead."""
+        if self.vault is None:
             return
-        except (UpstreamError, OSError) as exc:
-            capture.status = 502
-            capture.error = f"could not reach upstream {url}: {exc}"
-            await send_error(send, 502, capture.error, extra)
-            return
-        try:
-            await self._relay(response, capture, receive, send, extra)
-        finally:
-            response.release()
-
-    async def _relay(
-        self,
-        response: UpstreamResponse,
-        capture: CallCapture,
-        receive: Receive,
-        send: Send,
-        extra: list[tuple[bytes, bytes]],
-    ) -> None:
-        capture.status = response.status
-        headers = [(k, v) for k, v in response.raw_headers if k not in _DROP_RESPONSE]
-        if response.header("date") is None:  # a forwarded response carries one (RFC 9110)
-            headers.append((b"date", http_date()))
-        headers.extend(extra)
-        capture.content_encoding = response.header("content-encoding")
-        capture.is_stream = response.content_type == "text/event-stream"
-        if not capture.is_stream and response.content_length is not None:
-            await _relay_whole(response, capture, send, headers)
-            return
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        # Only a stream can outlive its client for long; a JSON body is relayed in one go and
-        # needs no watcher task (uvicorn drops writes to a closed connection).
-        watcher = _DisconnectWatcher(receive) if capture.is_stream else None
-        try:
-            while (chunk := await response.next_chunk()) is not None:
-                if capture.first_chunk is None:
-                    capture.first_chunk = time.perf_counter()
-                capture.chunks.append(chunk)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            capture.ended = time.perf_counter()
-            if watcher is not None:
-                watcher.finished = True
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except asyncio.CancelledError:
-            if watcher is None or not watcher.client_gone:
-                raise
-            watcher.absorb_cancel()
-            capture.ended = time.perf_counter()
-            capture.completed, capture.status = False, STATUS_CLIENT_CANCELLED
-        except (TimeoutError, UpstreamError) as exc:
-            _broke_off(capture, exc)
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            if watcher is not None:
-                watcher.stop()
+        keys = await self.vault.keys(api_key.organization_id)
+        credential = keys.by_id.get(keys.bindings.get(api_key.id, ""))
+        if credential is None or credential.key is None:
+            raise Unauthorized("this proxy key's provider key was deleted or cannot be decrypted")
+        header = {"ANTHROPIC": "x-api-key", "GOOGLE": "x-goog-api-key"}.get(provider.name)
+        name, value = (
+            (header, credential.key) if header else ("authorization", f"Bearer {credential.key}")
+        )
+        incoming.forward[:] = [
+            (k, v) for k, v in incoming.forward if k not in (name, "authorization")
+        ]
+        incoming.forward.append((name, value))
 
 
-def _broke_off(capture: CallCapture, exc: Exception) -> None:
-    """Record an upstream response that ended early (a timeout logs Helicone's -2)."""
-    capture.ended = time.perf_counter()
-    capture.completed = False
-    capture.error = f"upstream response broke off: {exc!r}"
-    if isinstance(exc, TimeoutError):
-        capture.status = STATUS_TIMEOUT
-
-
-async def _relay_whole(
-    response: UpstreamResponse,
+def _proxy_plan(
+    method: str,
     capture: CallCapture,
-    send: Send,
-    headers: list[tuple[bytes, bytes]],
-) -> None:
-    """Relay a body of known length that is not a stream in one message.
+    controls: Controls | None,
+    url: str,
+    base_length: int,
+    headers: list[tuple[str, str]],
+) -> Callable[[], list[Attempt]]:
+    """The attempts of a provider-route call: its upstream, or its Helicone-Fallbacks entries."""
 
-    One write to the client instead of one per network read, and no extra loop turns: this is
-    most calls, and a measurable share of the gateway's added latency.
-    """
-    try:
-        body = await response.read()
-    except (TimeoutError, UpstreamError) as exc:
-        _broke_off(capture, exc)
-        await send_error(send, 502, f"upstream response broke off: {exc!r}")
-        return
-    capture.first_chunk = capture.ended = time.perf_counter()
-    capture.chunks.append(body)
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
+    def attempt() -> Attempt:
+        return Attempt(
+            method,
+            url,
+            headers,
+            capture.request_body,
+            capture.provider,
+            request_json=capture.request_json,
+        )
+
+    if controls is None:  # the body is final: one attempt, made now (the hot path)
+        return [attempt()].copy
+
+    def plan() -> list[Attempt]:
+        if controls is not None and controls.fallbacks:
+            return fallback_attempts(attempt(), controls.fallbacks, url[base_length:])
+        return [attempt()]
+
+    return plan
 
 
-class _DisconnectWatcher:
-    """Cancels the relaying task when the client goes away, so the relay can log status -3.
-
-    (uvicorn silently drops writes to a closed connection, so only ``receive`` tells.)
-    """
-
-    def __init__(self, receive: Receive) -> None:
-        self.client_gone = False
-        self.finished = False
-        self._relay_task = asyncio.current_task()
-        self._task = asyncio.get_running_loop().create_task(self._watch(receive))
-
-    async def _watch(self, receive: Receive) -> None:
-        message: Message = await receive()
-        while message["type"] != "http.disconnect":
-            message = await receive()
-        if not self.finished and self._relay_task is not None:
-            self.client_gone = True
-            self._relay_task.cancel()
-
-    def absorb_cancel(self) -> None:
-        """Consume our own cancellation so the task can carry on to logging."""
-        if self._relay_task is not None:
-            self._relay_task.uncancel()
-
-    def stop(self) -> None:
-        """Stop watching (the response is complete or abandoned)."""
-        self._task.cancel()
+def _answered_by(call: Call, opened: Opened, count: int) -> None:
+    """Record which attempt answered: in the log, and in response headers."""
+    attempt, capture = opened.attempt, call.capture
+    capture.target_url = attempt.url
+    capture.provider = attempt.provider
+    if attempt.body is not capture.request_body:
+        capture.request_body, capture.request_json = attempt.body, attempt.request_json
+    if count > 1 or (call.controls is not None and call.controls.fallbacks):
+        call.extra.append((b"helicone-fallback-index", str(opened.position).encode()))
+    if attempt.label:
+        call.extra.append((b"helicone-provider", attempt.label.encode()))

@@ -64,6 +64,7 @@ class CallCapture:
     cache_enabled: bool = False
     cache_reference_id: str | None = None
     threat: bool | None = None
+    request_referrer: str | None = None  # "ai-gateway" for AI Gateway calls, as in Helicone
 
 
 def _decode_body(data: bytes, encoding: str | None) -> bytes:
@@ -172,6 +173,7 @@ def build_log_row(capture: CallCapture) -> LogRow:
         response_body_size=len(raw),
         helicone_api_key_id=capture.api_key_id,
         error=capture.error,
+        request_referrer=capture.request_referrer,
     )
 
 
@@ -198,4 +200,5 @@ def minimal_log_row(capture: CallCapture, error: str) -> LogRow:
         response_body=None if h.omit_response else raw.decode("utf-8", "replace"),
         helicone_api_key_id=capture.api_key_id,
         error=error,
+        request_referrer=capture.request_referrer,
     )

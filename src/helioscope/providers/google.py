@@ -41,17 +41,19 @@ def parse_body(body: Any) -> ParsedResponse:
 
 
 def parse_stream(events: list[SseEvent]) -> ParsedResponse:
-    """streamGenerateContent: the last chunk carries the totals."""
+    """streamGenerateContent: the text joined, function calls kept; the last chunk has totals."""
     chunks = json_events(events)
     if not chunks:
         return ParsedResponse(model=None, usage=Usage(), body={})
-    text = "".join(
-        part.get("text", "")
+    parts = [
+        part
         for chunk in chunks
         for candidate in chunk.get("candidates") or []
         for part in (candidate.get("content") or {}).get("parts") or []
         if isinstance(part, dict)
-    )
+    ]
+    text = "".join(str(p.get("text", "")) for p in parts if "text" in p)
+    merged = ([{"text": text}] if text else []) + [p for p in parts if "text" not in p]
     last = chunks[-1]
-    body = {**last, "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}}]}
+    body = {**last, "candidates": [{"content": {"role": "model", "parts": merged}}]}
     return parse_body(body)

@@ -2,7 +2,7 @@
 
 Callers run query functions through the store's runners (see ``_store.Store``):
 ``await store.org(org_id).read(module.fn, *args)``. The modules are ``keys``,
-``notifications``, ``experiments.*``, ``prompts.*`` and ``log.*``.
+``notifications``, ``provider_keys``, ``experiments.*``, ``prompts.*`` and ``log.*``.
 """
 
 from helioscope.store._runner import Db, OrgDb, OrgRunner, Runner
@@ -21,6 +21,7 @@ from helioscope.store.records import (
     ImportedDataset,
     ImportedDatasetRow,
     InputRecord,
+    KeyChange,
     LegacyPrompt,
     LogRow,
     NewApiKey,
@@ -28,6 +29,7 @@ from helioscope.store.records import (
     Prompt2025,
     Prompt2025Version,
     PromptVersion,
+    StoredProviderKey,
 )
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "ImportedDataset",
     "ImportedDatasetRow",
     "InputRecord",
+    "KeyChange",
     "LegacyPrompt",
     "LogCursor",
     "LogPageQuery",
@@ -59,6 +62,7 @@ __all__ = [
     "Runner",
     "SessionPage",
     "SessionQuery",
+    "StoredProviderKey",
     "Store",
     "TimeWindow",
     "UserQuery",

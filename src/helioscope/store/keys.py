@@ -55,9 +55,8 @@ async def count_orgs(db: Db) -> int:
     return int(await db.scalar(select(func.count()).select_from(organization)))
 
 
-async def create_api_key(db: OrgDb, name: str = "default", permissions: str = "rw") -> NewApiKey:
-    """Store the hash of a fresh key; the clear key is in the result and nowhere else."""
-    key = generate_api_key()
+async def insert_api_key(db: OrgDb, name: str, permissions: str, key: str) -> int:
+    """Store the hash of ``key`` (made by the caller: a fresh key, or a proxy key); its id."""
     key_id = await db.scalar(
         api_key.insert()
         .values(
@@ -69,7 +68,14 @@ async def create_api_key(db: OrgDb, name: str = "default", permissions: str = "r
         )
         .returning(api_key.c.id)
     )
-    return NewApiKey(id=int(key_id), organization_id=db.org_id, key=key)
+    return int(key_id)
+
+
+async def create_api_key(db: OrgDb, name: str = "default", permissions: str = "rw") -> NewApiKey:
+    """Store the hash of a fresh key; the clear key is in the result and nowhere else."""
+    key = generate_api_key()
+    key_id = await insert_api_key(db, name, permissions, key)
+    return NewApiKey(id=key_id, organization_id=db.org_id, key=key)
 
 
 async def find_api_key(db: Db, key_hash: str) -> ApiKey | None:

@@ -192,3 +192,27 @@ class ImportedDatasetRow:
     created_at: dt.datetime
     request_body: str | None = None
     response_body: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredProviderKey:
+    """A provider key as stored: its ciphertext, never the key (``helioscope.vault`` seals it)."""
+
+    id: str
+    organization_id: str
+    provider_name: str
+    name: str
+    encrypted_key: bytes
+    config: dict[str, str] = field(default_factory=dict)
+    active: bool = True
+    created_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyChange:
+    """What a provider key's update changes; None leaves a field as it is."""
+
+    name: str | None = None
+    encrypted_key: bytes | None = None
+    config: dict[str, str] | None = None
+    active: bool | None = None

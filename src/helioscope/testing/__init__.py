@@ -1,7 +1,8 @@
 """Test helpers shipped with Helioscope, shared by its tests, its benchmarks and its users.
 
-- ``FakeProvider``: an LLM provider on loopback that speaks the OpenAI and Anthropic wire formats
-  (JSON and server-sent events, usage, errors, slow first tokens).
+- ``FakeProvider``: an LLM provider on loopback that speaks the OpenAI, Anthropic and Gemini
+  wire formats (JSON and server-sent events, tool calls, usage, errors, slow first tokens) and
+  fails on demand (error statuses, stalls, connections closed unanswered).
 - ``serve``: run any ASGI app under uvicorn on a port the OS picks, inside the current event loop.
 """
 

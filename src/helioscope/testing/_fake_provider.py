@@ -1,31 +1,36 @@
-"""A fake LLM provider on loopback: OpenAI and Anthropic wire formats, streaming included.
+"""A fake LLM provider on loopback that speaks each provider's wire format for real.
 
-It answers deterministically, so tests can assert exact tokens and bodies. Each request may steer
-it with headers (which a gateway forwards like any other header):
+OpenAI chat completions (JSON and SSE, tool calls), completions, embeddings and the Responses
+API; Anthropic Messages (JSON and SSE, ``tool_use``); Google Gemini ``generateContent`` and
+``streamGenerateContent``. It answers deterministically, so tests can assert exact tokens and
+bodies, and refuses malformed Anthropic and Gemini bodies as those providers do (``_checks``).
+Any OpenAI-compatible provider is the same fake under another URL (Azure OpenAI's deployment
+paths included).
+
+Each request may steer it with headers (which a gateway forwards like any other header):
 
 - ``x-fake-status: 429``: answer with that status and the provider's error body;
 - ``x-fake-first-token-delay-ms`` / ``x-fake-chunk-delay-ms``: slow the first byte / each chunk;
 - ``x-fake-cache-read-tokens: N``: report N prompt tokens as read from the prompt cache;
 - ``x-fake-gzip: 1``: gzip a non-streamed JSON body.
 
-Tests may also queue failures (``fail_next``: the next N calls answer a status, optionally with
-``Retry-After``), and choose the words its moderation endpoint flags (``flagged_words``) or the
-status it answers (``moderation_status``).
+Tests may also queue failures for the next calls, optionally only for one path: an error status
+with ``Retry-After`` (``fail_next``), a stall before answering (``stall_next``, for timeouts) or
+a connection closed unanswered (``reset_next``). They choose the words its moderation endpoint
+flags (``flagged_words``) or the status it answers (``moderation_status``).
 
-A chat call that forces a tool (``tool_choice``) gets a tool call back (see ``_tools``). A
-call whose model is ``fake-error-<status>`` answers that status, and ``fake-delay-<ms>`` answers
-after that long, for callers that cannot set headers. ``peak_chat_calls`` is the most chat
-calls it has had in flight at once.
+A call that forces a tool gets a tool call back (see ``_tools``). A chat call whose model is
+``fake-error-<status>`` answers that status, and ``fake-delay-<ms>`` answers after that long,
+for callers that cannot set headers. ``peak_chat_calls`` is the most chat calls it has had in
+flight at once. ``calls`` records every request as received: path, headers and body.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import gzip
 import struct
-import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -33,12 +38,27 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from helioscope.testing import _wire as wire
+from helioscope.testing import _wire_gemini as gemini
+from helioscope.testing import _wire_tool_use as tool_use
+from helioscope.testing._checks import anthropic_problem, gemini_problem
+from helioscope.testing._failures import Failure, Failures, reset
+from helioscope.testing._knobs import Knobs, json_response, sse
 from helioscope.testing._server import serve
-from helioscope.testing._tools import chosen_function, openai_tool_call
+from helioscope.testing._tools import (
+    chosen_anthropic_tool,
+    chosen_function,
+    chosen_gemini_function,
+    chosen_responses_function,
+    openai_tool_call,
+    openai_tool_stream,
+)
+
+_FAILURE = "helioscope.fake.failure"  # scope key: the queued failure a call takes
 
 
 @dataclass(slots=True)
@@ -56,15 +76,6 @@ class ReceivedCall:
         return orjson.loads(self.body)
 
 
-def _sse(events: Sequence[tuple[str | None, Any]]) -> list[bytes]:
-    out = []
-    for name, data in events:
-        payload = data if isinstance(data, str) else orjson.dumps(data).decode()
-        prefix = f"event: {name}\n" if name else ""
-        out.append(f"{prefix}data: {payload}\n\n".encode())
-    return out
-
-
 class FakeProvider:
     """Serve with ``async with FakeProvider().run() as url``; inspect ``calls`` afterwards."""
 
@@ -74,10 +85,10 @@ class FakeProvider:
         self.peak_chat_calls = 0
         self._chat_calls = 0
         self.url = ""
-        self.failures: list[tuple[int, str | None]] = []  # (status, Retry-After) per next call
+        self.failures = Failures()
         self.flagged_words: set[str] = {"forbidden"}
         self.moderation_status = 200
-        self.app = Starlette(
+        self._routes = Starlette(
             routes=[
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/completions", self._completions, methods=["POST"]),
@@ -86,8 +97,37 @@ class FakeProvider:
                 Route("/v1/messages", self._messages, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
                 Route("/v1/moderations", self._moderations, methods=["POST"]),
+                Route("/v1beta/models/{target}", self._gemini, methods=["POST"]),
+                # Azure OpenAI: the deployment in the path, the API version in the query.
+                Route(
+                    "/openai/deployments/{deployment}/chat/completions",
+                    self._chat,
+                    methods=["POST"],
+                ),
             ]
         )
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            await self._serve(scope, receive, send)
+
+        # A plain coroutine function: uvicorn takes a bound method for an ASGI 2 app.
+        self.app = app
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A queued reset is served here, everything else by the routes."""
+        if scope["type"] == "http" and self.failures:
+            failure = self.failures.take(scope["path"])
+            if failure is not None and failure.kind == "reset":
+                body = b""
+                while (message := await receive())["type"] == "http.request":
+                    body += message.get("body", b"")
+                    if not message.get("more_body"):
+                        break
+                self._record(scope["method"], scope["path"], scope, body)
+                await reset(send)
+                return
+            scope = {**scope, _FAILURE: failure}
+        await self._routes(scope, receive, send)
 
     @asynccontextmanager
     async def run(self) -> AsyncIterator[str]:
@@ -96,27 +136,46 @@ class FakeProvider:
             self.url = url
             yield url
 
-    def fail_next(self, status: int, times: int = 1, retry_after: str | None = None) -> None:
-        """Answer the next ``times`` completion calls with ``status`` (and ``Retry-After``)."""
-        self.failures.extend([(status, retry_after)] * times)
+    def fail_next(
+        self,
+        status: int,
+        times: int = 1,
+        retry_after: str | None = None,
+        *,
+        path: str | None = None,
+    ) -> None:
+        """Answer the next ``times`` calls (to ``path``) with ``status`` (and ``Retry-After``)."""
+        self.failures.add(Failure("status", status, retry_after, path=path), times)
+
+    def stall_next(self, seconds: float, times: int = 1, *, path: str | None = None) -> None:
+        """Wait ``seconds`` before answering the next ``times`` calls (to ``path``)."""
+        self.failures.add(Failure("stall", seconds=seconds, path=path), times)
+
+    def reset_next(self, times: int = 1, *, path: str | None = None) -> None:
+        """Close the connection of the next ``times`` calls (to ``path``) unanswered."""
+        self.failures.add(Failure("reset", path=path), times)
 
     @property
     def last(self) -> ReceivedCall:
         """The most recent request."""
         return self.calls[-1]
 
-    async def _receive(self, request: Request) -> tuple[dict[str, Any], _Knobs]:
-        body = await request.body()
+    def _record(self, method: str, path: str, scope: Scope, body: bytes) -> None:
         if self.record:
-            self.calls.append(
-                ReceivedCall(
-                    request.method, request.url.path, request.url.query, dict(request.headers), body
-                )
-            )
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            query = scope.get("query_string", b"").decode("latin-1")
+            self.calls.append(ReceivedCall(method, path, query, headers, body))
+
+    async def _receive(self, request: Request) -> tuple[dict[str, Any], Knobs]:
+        body = await request.body()
+        self._record(request.method, request.url.path, request.scope, body)
         data = orjson.loads(body) if body else {}
-        knobs = _Knobs.from_request(request)
-        if self.failures and request.url.path != "/v1/moderations":
-            knobs.status, knobs.retry_after = self.failures.pop(0)
+        knobs = Knobs.from_request(request)
+        failure: Failure | None = request.scope.get(_FAILURE)
+        if failure is not None and failure.kind == "stall":
+            await asyncio.sleep(failure.seconds)
+        elif failure is not None:
+            knobs.status, knobs.retry_after = failure.status, failure.retry_after
         return data, knobs
 
     async def _chat(self, request: Request) -> Response:
@@ -133,18 +192,22 @@ class FakeProvider:
             return knobs.error(wire.openai_error(knobs.status))
         model = str(data.get("model", "gpt-4o-mini"))
         if model.startswith("fake-error-") and model[11:].isdigit():
-            return _json(wire.openai_error(int(model[11:])), int(model[11:]))
+            return json_response(wire.openai_error(int(model[11:])), int(model[11:]))
         if model.startswith("fake-delay-") and model[11:].isdigit():
             await asyncio.sleep(int(model[11:]) / 1000)
         prompt = wire.count_words(data.get("messages"))
         function = chosen_function(data)
-        if function is not None and not data.get("stream"):
-            override = request.headers.get("x-fake-tool-arguments")
+        stream = bool(data.get("stream"))
+        include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
+        override = request.headers.get("x-fake-tool-arguments")
+        if function is not None and stream:
+            events = openai_tool_stream(model, prompt, function, override, include_usage)
+            return knobs.stream(sse([(None, e) for e in events]))
+        if function is not None:
             return await knobs.json(openai_tool_call(model, prompt, function, override))
-        if data.get("stream"):
-            include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
+        if stream:
             events = wire.openai_chat_stream(model, prompt, knobs.cache_read, include_usage)
-            return knobs.stream(_sse([(None, e) for e in events]))
+            return knobs.stream(sse([(None, e) for e in events]))
         return await knobs.json(wire.openai_chat(model, prompt, knobs.cache_read))
 
     async def _completions(self, request: Request) -> Response:
@@ -156,7 +219,7 @@ class FakeProvider:
         if data.get("stream"):
             include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
             events = wire.openai_completion_stream(model, prompt, include_usage)
-            return knobs.stream(_sse([(None, e) for e in events]))
+            return knobs.stream(sse([(None, e) for e in events]))
         return await knobs.json(wire.openai_completion(model, prompt))
 
     async def _embeddings(self, request: Request) -> Response:
@@ -187,25 +250,73 @@ class FakeProvider:
         if knobs.status >= 400:
             return knobs.error(wire.openai_error(knobs.status))
         model = str(data.get("model", "gpt-4o-mini"))
-        prompt = wire.count_words(data.get("input"))
+        prompt = wire.count_words(data.get("input")) + wire.count_words(data.get("instructions"))
+        function = chosen_responses_function(data)
+        if function is not None:
+            override = request.headers.get("x-fake-tool-arguments")
+            return await knobs.json(
+                tool_use.responses_function_call(model, prompt, function, override)
+            )
         if data.get("stream"):
-            return knobs.stream(_sse(wire.responses_stream(model, prompt, knobs.cache_read)))
+            return knobs.stream(sse(wire.responses_stream(model, prompt, knobs.cache_read)))
         return await knobs.json(wire.responses_body(model, prompt, knobs.cache_read))
 
     async def _messages(self, request: Request) -> Response:
         data, knobs = await self._receive(request)
         if knobs.status >= 400:
             return knobs.error(wire.anthropic_error(knobs.status))
-        model = str(data.get("model", "claude-3-5-sonnet-20241022"))
+        problem = anthropic_problem(data)
+        if problem is not None:
+            error = {"type": "invalid_request_error", "message": problem}
+            return json_response({"type": "error", "error": error}, 400)
+        model = str(data["model"])
         prompt = wire.count_words(data.get("messages")) + wire.count_words(data.get("system"))
+        tool = chosen_anthropic_tool(data)
+        override = request.headers.get("x-fake-tool-arguments")
+        if tool is not None and data.get("stream"):
+            return knobs.stream(sse(tool_use.anthropic_tool_stream(model, prompt, tool, override)))
+        if tool is not None:
+            return await knobs.json(tool_use.anthropic_tool_use(model, prompt, tool, override))
         if data.get("stream"):
-            return knobs.stream(_sse(wire.anthropic_stream(model, prompt, knobs.cache_read)))
+            return knobs.stream(sse(wire.anthropic_stream(model, prompt, knobs.cache_read)))
         return await knobs.json(wire.anthropic_message(model, prompt, knobs.cache_read))
+
+    async def _gemini(self, request: Request) -> Response:
+        data, knobs = await self._receive(request)
+        if knobs.status >= 400:
+            return knobs.error(gemini.gemini_error(knobs.status))
+        model, _, method = request.path_params["target"].partition(":")
+        if method not in ("generateContent", "streamGenerateContent"):
+            return json_response(gemini.gemini_error(404, f"unknown method {method!r}"), 404)
+        problem = gemini_problem(data)
+        if problem is not None:
+            return json_response(gemini.gemini_error(400, problem), 400)
+        system = (data.get("systemInstruction") or data.get("system_instruction") or {}).get(
+            "parts"
+        )
+        prompt = sum(wire.count_words(c.get("parts")) for c in data["contents"]) + wire.count_words(
+            system
+        )
+        function = chosen_gemini_function(data)
+        override = request.headers.get("x-fake-tool-arguments")
+        if function is not None:
+            answer = gemini.gemini_function_call(model, prompt, function, override)
+            chunks = [answer]
+        else:
+            answer = gemini.gemini_body(model, prompt, knobs.cache_read)
+            chunks = gemini.gemini_stream(model, prompt, knobs.cache_read)
+        if method == "streamGenerateContent":
+            if request.query_params.get("alt") != "sse":  # without it Google streams a JSON array
+                return json_response(
+                    gemini.gemini_error(400, "the fake streams with alt=sse only"), 400
+                )
+            return knobs.stream(sse([(None, c) for c in chunks]))
+        return await knobs.json(answer)
 
     async def _moderations(self, request: Request) -> Response:
         data, _ = await self._receive(request)
         if self.moderation_status >= 400:
-            return _json(wire.openai_error(self.moderation_status), self.moderation_status)
+            return json_response(wire.openai_error(self.moderation_status), self.moderation_status)
         inputs = data.get("input")
         texts = inputs if isinstance(inputs, list) else [inputs]
         results = []
@@ -219,66 +330,10 @@ class FakeProvider:
                     "category_scores": {"violence": 0.99 if flagged else 0.01},
                 }
             )
-        return _json({"id": "modr-fake", "model": "omni-moderation-latest", "results": results})
+        return json_response(
+            {"id": "modr-fake", "model": "omni-moderation-latest", "results": results}
+        )
 
     async def _models(self, request: Request) -> Response:
         await self._receive(request)
-        return _json({"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model"}]})
-
-
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
-
-
-@dataclass(slots=True)
-class _Knobs:
-    status: int
-    first_delay: float
-    chunk_delay: float
-    cache_read: int
-    gzip: bool
-    retry_after: str | None = None
-
-    @classmethod
-    def from_request(cls, request: Request) -> _Knobs:
-        h = request.headers
-        return cls(
-            status=int(h.get("x-fake-status", "200")),
-            first_delay=int(h.get("x-fake-first-token-delay-ms", "0")) / 1000,
-            chunk_delay=int(h.get("x-fake-chunk-delay-ms", "0")) / 1000,
-            cache_read=int(h.get("x-fake-cache-read-tokens", "0")),
-            gzip=h.get("x-fake-gzip") == "1",
-        )
-
-    def error(self, payload: Any) -> Response:
-        response = _json(payload, self.status)
-        if self.retry_after is not None:
-            response.headers["retry-after"] = self.retry_after
-        return response
-
-    async def json(self, payload: Any) -> Response:
-        if self.first_delay:
-            await asyncio.sleep(self.first_delay)
-        body = orjson.dumps(payload)
-        if self.gzip:
-            return Response(
-                gzip.compress(body),
-                media_type="application/json",
-                headers={"content-encoding": "gzip"},
-            )
-        return Response(body, media_type="application/json")
-
-    def stream(self, chunks: list[bytes]) -> Response:
-        async def body() -> AsyncIterator[bytes]:
-            if self.first_delay:
-                await asyncio.sleep(self.first_delay)
-            for index, chunk in enumerate(chunks):
-                if index and self.chunk_delay:
-                    await asyncio.sleep(self.chunk_delay)
-                yield chunk
-
-        return StreamingResponse(
-            body(),
-            media_type="text/event-stream",
-            headers={"cache-control": "no-cache", "x-fake-started": str(time.time())},
-        )
+        return json_response({"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model"}]})

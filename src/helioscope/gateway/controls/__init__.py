@@ -2,7 +2,8 @@
 
 Cache, rate limits, retries, fallbacks, moderation, LLM security and token-limit handling.
 
-Each control is its own module; ``GatewayControls`` runs them in Helicone's order. Backends are
+Each control is its own module; ``GatewayControls`` runs them in Helicone's order, before and
+after the upstream attempts (``open_attempts``: retries and fallbacks). Backends are
 embedded by default (the store for the cache, this process for buckets) and Redis when a Redis
 URL is configured, so that replicas share one cache and one set of buckets.
 """
@@ -28,19 +29,18 @@ from helioscope.gateway.controls._options import (
     parse_controls,
 )
 from helioscope.gateway.controls._ratelimit import Buckets, MemoryBuckets, RatePolicy, parse_policy
-from helioscope.gateway.controls._runner import (
-    ControlledCall,
-    Forwarder,
-    GatewayControls,
-    Opener,
-)
+from helioscope.gateway.controls._runner import GatewayControls
 from helioscope.gateway.controls._security import (
     Detection,
     HeuristicDetector,
     PromptInjectionDetector,
     load_detector,
 )
-from helioscope.gateway.upstream import UpstreamClient
+from helioscope.gateway.controls._upstream import (
+    Opened,
+    fallback_attempts,
+    open_attempts,
+)
 from helioscope.ingest import CallCapture
 from helioscope.store import Store
 
@@ -48,17 +48,17 @@ __all__ = [
     "CONTROL_PREFIXES_RAW",
     "CacheBackend",
     "CachedResponse",
-    "ControlledCall",
     "Controls",
     "Detection",
-    "Forwarder",
     "GatewayControls",
     "HeuristicDetector",
-    "Opener",
+    "Opened",
     "PromptInjectionDetector",
     "RatePolicy",
     "build_controls",
     "cache_keys",
+    "fallback_attempts",
+    "open_attempts",
     "parse_controls",
     "parse_policy",
 ]
@@ -68,7 +68,6 @@ def build_controls(
     *,
     store: Store,
     session: aiohttp.ClientSession,
-    upstream: UpstreamClient,
     guard: InternalErrorGuard,
     redis_client: Any | None,
     redis_prefix: str,
@@ -90,7 +89,6 @@ def build_controls(
         buckets=buckets,
         detector=load_detector(detector),
         session=session,
-        upstream=upstream,
         guard=guard,
         enqueue=enqueue,
     )

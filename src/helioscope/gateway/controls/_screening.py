@@ -1,8 +1,9 @@
 """Prompt screening before the upstream call: LLM security and moderation.
 
-Both apply, as in Helicone, to OpenAI chat calls whose last message is the user's. A refused
-prompt gets Helicone's 400 with ``Helicone-Status: failed`` and is logged with status -4 and
-``threat = true``.
+Both apply, as in Helicone, to OpenAI chat calls whose last message is the user's (the AI
+Gateway's chat calls too, whatever provider answers them; moderation then uses the
+organization's stored OpenAI key). A refused prompt gets Helicone's 400 with
+``Helicone-Status: failed`` and is logged with status -4 and ``threat = true``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import orjson
 
 from helioscope._asgi import Send
 from helioscope._guard import InternalErrorGuard
-from helioscope.errors import UpstreamUnavailable
+from helioscope.errors import BadRequest, UpstreamUnavailable
+from helioscope.gateway._call import Call
 from helioscope.gateway.controls._options import Controls
 from helioscope.gateway.controls._responses import send_threat, threat_body
 from helioscope.gateway.controls._security import PromptInjectionDetector, last_user_text
@@ -41,20 +43,11 @@ class Screening:
         self.guard = guard
         self.enqueue = enqueue  # the log writer's: the moderation call is logged too
 
-    async def refused(
-        self,
-        controls: Controls,
-        capture: CallCapture,
-        base: str,
-        headers: list[tuple[str, str]],
-        send: Send,
-        extra: list[tuple[bytes, bytes]],
-    ) -> bool:
+    async def refused(self, controls: Controls, call: Call, send: Send) -> bool:
         """Run LLM security and moderation; True when the prompt was refused (and answered)."""
-        if not (controls.security or controls.moderation):
+        if not (controls.security or controls.moderation) or not call.screenable:
             return False
-        if capture.provider.name != "OPENAI" or "chat/completions" not in capture.path:
-            return False
+        capture = call.capture
         text = last_user_text(json_body(capture.request_body))
         if text is None:
             return False
@@ -62,13 +55,20 @@ class Screening:
         if controls.security and await self._threat(capture, text):
             message = "Prompt threat detected. Your request cannot be processed."
             body = threat_body("PROMPT_THREAT_DETECTED", message, details)
-            await send_threat(send, capture, body, extra)
+            await send_threat(send, capture, body, call.extra)
             return True
-        if controls.moderation and await self._flagged(capture, base, headers, text):
-            message = "The given prompt was flagged by the OpenAI Moderation endpoint."
-            body = threat_body("PROMPT_FLAGGED_FOR_MODERATION", message, details)
-            await send_threat(send, capture, body, extra)
-            return True
+        if controls.moderation:
+            if call.moderation is None:
+                raise BadRequest(
+                    "Helicone-Moderations-Enabled needs an OpenAI key to ask OpenAI's moderation "
+                    "endpoint: store one (provider openai) with POST /v1/vault/add"
+                )
+            base, headers = call.moderation
+            if await self._flagged(capture, base, headers, text):
+                message = "The given prompt was flagged by the OpenAI Moderation endpoint."
+                body = threat_body("PROMPT_FLAGGED_FOR_MODERATION", message, details)
+                await send_threat(send, capture, body, call.extra)
+                return True
         return False
 
     async def _threat(self, capture: CallCapture, text: str) -> bool:

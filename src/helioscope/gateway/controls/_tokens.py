@@ -41,9 +41,14 @@ _WS = re.compile(r"\s+")
 
 
 def context_length(model: str) -> int | None:
-    """The context window of ``model``, or None when unknown."""
-    name = model.lower().rsplit("/", 1)[-1]
-    matches = [(len(p), n) for p, n in _CONTEXT if name.startswith(p)]
+    """The context window of ``model``, or None when unknown.
+
+    The model may carry a provider on either side of a slash: ``openai/gpt-4o`` (Helicone's
+    Rust gateway) or ``gpt-4o/openai`` (its AI Gateway).
+    """
+    matches = [
+        (len(p), n) for part in model.lower().split("/") for p, n in _CONTEXT if part.startswith(p)
+    ]
     return max(matches)[1] if matches else None
 
 

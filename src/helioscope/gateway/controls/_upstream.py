@@ -1,9 +1,10 @@
-"""Retries and fallbacks: how a controlled call reaches its upstream.
+"""Retries and fallbacks: how a call reaches its upstream through its attempts.
 
 Retries follow async-retry's exponential backoff (Helicone's library) on 429, 5xx and network
 errors, and honour ``Retry-After``: the gateway waits as long as the provider asks, and returns
 the provider's answer as is when it asks for longer than ``helicone-retry-max-timeout``.
-Fallbacks try each entry in order and move on when the status is in the entry's ``onCodes``.
+Attempts are tried in order: ``Helicone-Fallbacks`` entries move on when the status is in the
+entry's ``onCodes``; an AI Gateway model chain moves on at 429, 5xx and network errors.
 """
 
 from __future__ import annotations
@@ -11,20 +12,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import replace
+from typing import NamedTuple
 
 import orjson
 
+from helioscope.gateway._call import Attempt, retryable
 from helioscope.gateway.controls._fallbacks import Fallback, merge_override
 from helioscope.gateway.controls._options import RetrySettings
 from helioscope.gateway.upstream import UpstreamClient, UpstreamError, UpstreamResponse
 
 _NETWORK_ERRORS = (UpstreamError, OSError, TimeoutError)
-
-
-def _retryable(status: int) -> bool:
-    return status == 429 or status >= 500
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -45,25 +43,13 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
-@dataclass(slots=True)
-class Attempt:
-    """One upstream request to make."""
-
-    method: str
-    url: str
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What the controlled request ended with: the response, where it came from, and how."""
+class Opened(NamedTuple):
+    """The upstream response a call goes on with, the attempt that gave it, and how."""
 
     response: UpstreamResponse
-    url: str
-    fallback_index: int | None = None
+    attempt: Attempt
+    position: int  # of the attempt in the plan
     retries: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 async def send_with_retries(
@@ -82,7 +68,7 @@ async def send_with_retries(
             await asyncio.sleep(retry.delay(tries))
             tries += 1
             continue
-        if retry is None or tries >= retry.retries or not _retryable(response.status):
+        if retry is None or tries >= retry.retries or not retryable(response.status):
             return response, tries
         wait = retry_after_seconds(response.header("retry-after"))
         if wait is not None and wait * 1000 > retry.max_timeout_ms:
@@ -92,50 +78,51 @@ async def send_with_retries(
         tries += 1
 
 
-def _fallback_attempt(base: Attempt, entry: Fallback, tail: str) -> Attempt:
-    overrides = {k.lower(): v for k, v in entry.headers.items()}
-    headers = [(k, v) for k, v in base.headers if k.lower() not in overrides]
-    headers += list(overrides.items())
-    body = base.body
-    if entry.body_override is not None and body:
-        try:
-            body = orjson.dumps(merge_override(orjson.loads(body), entry.body_override))
-        except orjson.JSONDecodeError:
-            pass  # a non-JSON body cannot take key overrides; send it as is
-    return Attempt(base.method, entry.target_url + tail, headers, body)
+def fallback_attempts(base: Attempt, entries: list[Fallback], tail: str) -> list[Attempt]:
+    """One attempt per ``Helicone-Fallbacks`` entry: its URL, headers and body overrides."""
+    attempts = []
+    for entry in entries:
+        overrides = {k.lower(): v for k, v in entry.headers.items()}
+        headers = [(k, v) for k, v in base.headers if k.lower() not in overrides]
+        headers += list(overrides.items())
+        body, parsed = base.body, base.request_json
+        if entry.body_override is not None and body:
+            try:
+                parsed = merge_override(orjson.loads(body), entry.body_override)
+                body = orjson.dumps(parsed)
+            except orjson.JSONDecodeError:
+                pass  # a non-JSON body cannot take key overrides; send it as is
+        attempts.append(
+            replace(
+                base,
+                url=entry.target_url + tail,
+                headers=headers,
+                body=body,
+                request_json=parsed,
+                moves_on=entry.moves_on,
+            )
+        )
+    return attempts
 
 
-async def open_controlled(
-    upstream: UpstreamClient,
-    base: Attempt,
-    tail: str,
-    retry: RetrySettings | None,
-    fallbacks: list[Fallback] | None,
-) -> Outcome:
-    """Send ``base`` (or, with fallbacks, each entry in turn) with retries."""
-    if not fallbacks:
-        response, tries = await send_with_retries(upstream, base, retry)
-        return Outcome(response, base.url, retries=tries)
-    last = len(fallbacks) - 1
-    for index, entry in enumerate(fallbacks):
-        attempt = _fallback_attempt(base, entry, tail)
+async def open_attempts(
+    upstream: UpstreamClient, attempts: list[Attempt], retry: RetrySettings | None
+) -> Opened:
+    """Send each attempt in turn (with retries) until one answers with a status it keeps.
+
+    An attempt whose status it ``moves_on`` from, or that cannot reach its upstream, gives way
+    to the next; the last one answers whatever it gets, and its network errors are raised.
+    """
+    last = len(attempts) - 1
+    for index, attempt in enumerate(attempts):
         try:
             response, tries = await send_with_retries(upstream, attempt, retry)
         except _NETWORK_ERRORS:
             if index == last:
                 raise
             continue
-        if index < last and entry.moves_on(response.status):
+        if index < last and attempt.moves_on(response.status):
             response.release()
             continue
-        return Outcome(response, attempt.url, fallback_index=index, retries=tries)
-    raise AssertionError("unreachable: the last fallback always returns or raises")
-
-
-def response_headers(response: UpstreamResponse, drop: Any) -> list[tuple[str, str]]:
-    """The upstream headers as relayed to the client (connection-level ones dropped)."""
-    return [
-        (k.decode("latin-1").lower(), v.decode("latin-1"))
-        for k, v in response.raw_headers
-        if k.lower() not in drop
-    ]
+        return Opened(response, attempt, index, tries)
+    raise AssertionError("unreachable: the last attempt always returns or raises")

@@ -5,7 +5,24 @@ other modules hold what always stays in SQLite/PostgreSQL. A new area adds a mod
 import below.
 """
 
-from helioscope.store.tables import experiments, gateway, keys, log, notifications, prompts
+from helioscope.store.tables import (
+    experiments,
+    gateway,
+    keys,
+    log,
+    notifications,
+    prompts,
+    provider_keys,
+)
 from helioscope.store.tables._metadata import metadata
 
-__all__ = ["experiments", "gateway", "keys", "log", "metadata", "notifications", "prompts"]
+__all__ = [
+    "experiments",
+    "gateway",
+    "keys",
+    "log",
+    "metadata",
+    "notifications",
+    "prompts",
+    "provider_keys",
+]

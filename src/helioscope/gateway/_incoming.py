@@ -1,0 +1,89 @@
+"""The client's request as the gateway reads it: one pass over the headers, then the body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from helioscope.errors import BadRequest
+from helioscope.gateway.controls import CONTROL_PREFIXES_RAW
+
+# Never forwarded upstream: connection-level headers, and those the HTTP client sets itself.
+DROP_REQUEST = frozenset(
+    {
+        b"host",
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"te",
+        b"trailer",
+        b"upgrade",
+        b"content-length",
+        b"proxy-authorization",
+    }
+)
+
+
+@dataclass(slots=True)
+class Incoming:
+    """The parts of the client's request the gateway needs, read in one pass over the headers."""
+
+    forward: list[tuple[str, str]]
+    helicone: list[tuple[str, str]]
+    helicone_auth: str | None = None
+    authorization: str | None = None
+    x_api_key: str | None = None  # Anthropic's SDK sends its key here
+    target_url: str | None = None
+    has_controls: bool = False  # a gateway-control header is present (cache, rate limit, ...)
+
+
+def read_headers(raw: list[tuple[bytes, bytes]]) -> Incoming:
+    """Split the client's headers into Helicone's, the credentials, and those to forward."""
+    incoming = Incoming(forward=[], helicone=[])
+    for name, value in raw:
+        if name.startswith(b"helicone-"):
+            pair = (name.decode("latin-1"), value.decode("latin-1"))
+            incoming.helicone.append(pair)
+            if name == b"helicone-auth":
+                incoming.helicone_auth = pair[1]
+            elif name == b"helicone-target-url":
+                incoming.target_url = pair[1]
+            elif name.startswith(CONTROL_PREFIXES_RAW):
+                incoming.has_controls = True
+        elif name == b"authorization":
+            incoming.authorization = value.decode("latin-1")
+        elif name not in DROP_REQUEST:
+            if name == b"x-api-key":
+                incoming.x_api_key = value.decode("latin-1")
+            incoming.forward.append((name.decode("latin-1"), value.decode("latin-1")))
+    return incoming
+
+
+def target_origin(target_url: str | None) -> str:
+    """The upstream of a ``/gateway`` call: its ``Helicone-Target-URL``, validated."""
+    if not target_url:
+        raise BadRequest("Helicone-Target-URL header is required on the /gateway route")
+    parts = urlsplit(target_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadRequest(f"Helicone-Target-URL must be an http(s) origin, got {target_url!r}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def inject_stream_usage(body: bytes) -> tuple[bytes, Any]:
+    """Add ``stream_options.include_usage`` to a streaming JSON body (Helicone-Stream-Usage)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body, None
+    if isinstance(data, dict) and data.get("stream") is True:
+        options = data.get("stream_options")
+        data["stream_options"] = {
+            **(options if isinstance(options, dict) else {}),
+            "include_usage": True,
+        }
+        return orjson.dumps(data), data
+    return body, data

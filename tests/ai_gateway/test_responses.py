@@ -1,0 +1,104 @@
+"""OpenAI's Responses API through the gateway: native to OpenAI, mapped to everyone else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from helioscope.testing import FakeProvider
+from tests.ai_gateway.conftest import ai_client
+from tests.conftest import Running
+from tests.gateway.clients import stored
+
+
+async def test_responses_to_openai_pass_through(keyed: Running, fake: FakeProvider) -> None:
+    async with ai_client(keyed) as client:
+        raw = await client.responses.with_raw_response.create(
+            model="gpt-4o-mini/openai", input="Say hello", instructions="Be terse."
+        )
+    response = raw.parse()
+    assert response.output_text == "Hello from the fake provider."
+    assert fake.last.path == "/v1/responses"
+    assert fake.last.json() == {
+        "model": "gpt-4o-mini",
+        "input": "Say hello",
+        "instructions": "Be terse.",
+    }
+    row = await stored(keyed, raw.headers["helicone-id"])
+    assert (row["provider"], row["path"]) == ("OPENAI", "/v1/responses")
+    assert row["completion_tokens"] == 5
+
+
+@pytest.mark.parametrize("model", ["claude-sonnet-4/anthropic", "gemini-2.0-flash/google"])
+async def test_responses_to_a_chat_provider(keyed: Running, fake: FakeProvider, model: str) -> None:
+    async with ai_client(keyed) as client:
+        raw = await client.responses.with_raw_response.create(
+            model=model, input="Say hello", instructions="Be terse.", max_output_tokens=40
+        )
+    response = raw.parse()
+    assert response.object == "response"
+    assert response.status == "completed"
+    assert response.output_text == "Hello from the fake provider."
+    assert response.usage is not None and response.usage.output_tokens == 5
+    sent = fake.last.json()
+    if model.endswith("/anthropic"):
+        assert (sent["system"], sent["max_tokens"]) == ("Be terse.", 40)
+    else:
+        assert sent["systemInstruction"] == {"parts": [{"text": "Be terse."}]}
+    row = await stored(keyed, raw.headers["helicone-id"])
+    assert row["completion_tokens"] == 5 and row["cost"] is not None
+
+
+async def test_a_responses_stream_mapped_from_anthropic(keyed: Running) -> None:
+    async with ai_client(keyed) as client:
+        stream = await client.responses.create(
+            model="claude-sonnet-4/anthropic", input="Say hello", stream=True
+        )
+        events: list[Any] = [event async for event in stream]
+    kinds = [e.type for e in events]
+    assert kinds[:2] == ["response.created", "response.in_progress"]
+    assert kinds[-1] == "response.completed"
+    assert "response.output_item.added" in kinds and "response.output_text.done" in kinds
+    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert text == "Hello from the fake provider."
+    final = events[-1].response
+    assert final.output_text == "Hello from the fake provider."
+    assert final.usage is not None and final.usage.output_tokens == 5
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+
+
+async def test_the_sdk_stream_helper_accumulates_a_mapped_stream(keyed: Running) -> None:
+    async with ai_client(keyed) as client:
+        async with client.responses.stream(
+            model="gemini-2.0-flash/google", input="Say hello"
+        ) as stream:
+            final = await stream.get_final_response()
+    assert final.output_text == "Hello from the fake provider."
+
+
+async def test_a_function_call_through_responses(keyed: Running) -> None:
+    tool: Any = {
+        "type": "function",
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+    async with ai_client(keyed) as client:
+        response = await client.responses.create(
+            model="claude-sonnet-4/anthropic",
+            input="Weather in Paris?",
+            tools=[tool],
+            tool_choice="required",
+        )
+        call: Any = response.output[0]
+        assert call.type == "function_call" and call.name == "get_weather"
+        follow = await client.responses.create(
+            model="claude-sonnet-4/anthropic",
+            input=[
+                {"role": "user", "content": "Weather in Paris?"},
+                call.model_dump(exclude_none=True),
+                {"type": "function_call_output", "call_id": call.call_id, "output": "21C"},
+            ],
+            tools=[tool],
+        )
+    assert follow.output_text == "Hello from the fake provider."

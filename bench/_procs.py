@@ -75,7 +75,7 @@ def helioscope(
         "HELIOSCOPE_PORT": str(port),
         "HELIOSCOPE_OPENAI_BASE_URL": upstream,
         "HELIOSCOPE_ANTHROPIC_BASE_URL": upstream,
-        "HELIOSCOPE_LOG_SPOOL_DIR": str(workdir / "spool"),
+        "HELIOSCOPE_JOURNAL_DIR": str(workdir / "journal"),
         **{f"HELIOSCOPE_{k.upper()}": v for k, v in settings.items()},
     }
     env["HELIOSCOPE_BOOTSTRAP_DEFAULT_ORG"] = "false"

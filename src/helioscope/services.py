@@ -62,14 +62,14 @@ class Services:
             raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
         return self._started
 
-    def spool_dir(self) -> Path:
-        """Where overflowing log records are kept on disk."""
-        if self.settings.log_spool_dir is not None:
-            return self.settings.log_spool_dir
+    def journal_dir(self) -> Path:
+        """Where log records are journalled before they are stored."""
+        if self.settings.journal_dir is not None:
+            return self.settings.journal_dir
         db_file = self.store.sqlite_file
         if db_file is not None:
-            return db_file.with_name(db_file.name + ".spool")
-        return Path("helioscope-spool")
+            return db_file.with_name(db_file.name + ".journal")
+        return Path("helioscope-journal")
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Services]:
@@ -87,9 +87,12 @@ class Services:
             writer = await stack.enter_async_context(
                 LogWriter(
                     self.store,
-                    spool_dir=self.spool_dir(),
+                    journal_dir=self.journal_dir(),
                     guard=self.guard,
-                    queue_size=settings.log_queue_size,
+                    fsync_ms=settings.journal_fsync_ms,
+                    segment_bytes=settings.journal_segment_bytes,
+                    max_bytes=settings.journal_max_bytes,
+                    memory_bytes=settings.log_memory_bytes,
                     batch_size=settings.log_batch_size,
                     retry_seconds=settings.log_retry_seconds,
                     drain_seconds=settings.shutdown_drain_seconds,

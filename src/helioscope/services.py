@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from helioscope._guard import InternalErrorGuard
+from helioscope._outage import Outage
 from helioscope.auth import KeyCache
 from helioscope.config import Settings
 from helioscope.experiments import ExperimentService, SandboxLimits
@@ -49,7 +50,10 @@ class Services:
         self.settings = settings
         self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
         self.store = Store.open(settings.database_url)
-        self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
+        self.outage = Outage()  # the store's: logged once when it starts and once when it ends
+        self.keys = KeyCache(
+            lambda key_hash: self.store.read(keys.find_api_key, key_hash), outage=self.outage
+        )
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
         self._started: Started | None = None

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, StatementError
+from sqlalchemy.exc import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    StatementError,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.store import _migrate
@@ -74,6 +81,16 @@ class Store(Runner):
         """Release every connection."""
         self.gateway_cache.close()
         await self.engine.dispose()
+
+
+# What an unreachable or locked store raises (a caller that renders errors registers for these,
+# then asks ``is_transient``): the driver's errors wrapped by SQLAlchemy, or a refused connect.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    OSError,
+    TimeoutError,
+)
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -24,7 +24,7 @@ from helioscope.experiments import ExperimentService, SandboxLimits
 from helioscope.gateway import AiGateway, Gateway, PromptApplier
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
-from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
+from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher, adopt_old_spool
 from helioscope.providers.catalog import Catalog
 from helioscope.store import NewApiKey, Store, keys
 from helioscope.vault import Vault
@@ -75,6 +75,13 @@ class Services:
             return db_file.with_name(db_file.name + ".journal")
         return Path("helioscope-journal")
 
+    def _old_spool_dir(self) -> Path:
+        """Where the previous version spooled records (moved to the journal on start)."""
+        db_file = self.store.sqlite_file
+        if db_file is not None:
+            return db_file.with_name(db_file.name + ".spool")
+        return Path("helioscope-spool")
+
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Services]:
         """Migrate, bootstrap, start the writer and the upstream client; undo it all on exit."""
@@ -104,6 +111,7 @@ class Services:
                 )
             )
             writer.listeners.append(webhooks.offer)
+            adopt_old_spool(self._old_spool_dir(), writer.enqueue)
             session = await stack.enter_async_context(_upstream_session(settings))
             upstream = UpstreamClient(timeout=settings.upstream_timeout_seconds)
             stack.push_async_callback(upstream.close)

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -333,3 +334,26 @@ async def _tear_down(url: str, database_url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         await _admin(database_url, f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+
+
+async def test_the_previous_versions_spool_is_moved_into_the_journal(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A store from the previous version may have left records in its spool: none is lost."""
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("the old spool lived next to the SQLite file")
+    db_file = Path(make_url(settings.database_url).database or "")
+    spool = db_file.with_name(db_file.name + ".spool")
+    spool.mkdir()
+    left = [row("org-5") for _ in range(3)]
+    (spool / "segment-00000000000000000001-1.jsonl").write_bytes(
+        b"".join(orjson.dumps(r) + b"\n" for r in left)
+    )
+    async with running(settings) as hs:
+        await hs.flush()
+        stored_row = await hs.services.store.log.org("org-5").read(
+            requests.get_request, left[2].request_id
+        )
+        assert stored_row is not None
+        assert await count_rows(hs.services.store, "org-5") == 3
+    assert not list(spool.glob("segment-*.jsonl"))

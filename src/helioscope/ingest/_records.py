@@ -137,7 +137,8 @@ def _capture(header: dict[str, Any], bodies: memoryview) -> CallCapture:
     )
 
 
-def _row(data: dict[str, Any]) -> LogRow:
+def row_from_json(data: dict[str, Any]) -> LogRow:
+    """A row from its JSON form (orjson's rendering of ``LogRow``)."""
     for name in _DATETIME_FIELDS:
         if data.get(name) is not None:
             data[name] = dt.datetime.fromisoformat(data[name])
@@ -150,7 +151,7 @@ def decode(payload: bytes) -> LogRow | CallCapture:
     (size,) = _U32.unpack_from(view)
     header: dict[str, Any] = orjson.loads(view[4 : 4 + size])
     if header["t"] == "r":
-        return _row(header["row"])
+        return row_from_json(header["row"])
     return _capture(header, view[4 + size :])
 
 

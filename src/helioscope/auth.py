@@ -77,6 +77,7 @@ class KeyCache:
     def __init__(self, lookup: Lookup, *, ttl: float = 30.0, outage: Outage | None = None) -> None:
         self._lookup = lookup
         self.outage = outage or Outage()
+        self.on_change: Callable[[], None] | None = None  # tells the other workers
         self._ttl = ttl
         self._known: dict[str, tuple[ApiKey, float]] = {}
         self._by_key: dict[str, tuple[ApiKey, float]] = {}
@@ -141,7 +142,13 @@ class KeyCache:
         self._by_key[key] = (api_key, since)
 
     def invalidate(self) -> None:
-        """Forget everything (call after a key is created, renamed or revoked in-process)."""
+        """Forget everything (after a key is created, renamed or revoked); tell other workers."""
+        self.forget()
+        if self.on_change is not None:
+            self.on_change()
+
+    def forget(self) -> None:
+        """Forget everything (another worker changed a key)."""
         self._known.clear()
         self._by_key.clear()
         self._missing.clear()

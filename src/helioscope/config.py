@@ -86,6 +86,21 @@ class Settings(BaseSettings):
             "`helioscope-bodies-dropped`, counted in /health/ready); calls are never refused."
         ),
     )
+    worker_id: str = Field(
+        default="0",
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description=(
+            "This process's name among `serve --workers` (each worker has its own journal "
+            "under the journal directory). Set by `serve --workers`."
+        ),
+    )
+    log_writer: bool = Field(
+        default=True,
+        description=(
+            "Whether this process runs the log writer, which drains every worker's journal "
+            "(exactly one process does). Set by `serve --workers`."
+        ),
+    )
     log_memory_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=1024 * 1024,

@@ -6,6 +6,7 @@ There is no module-level state: ``create_app`` builds one ``Services`` and keeps
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from helioscope._changes import ChangeFeed
 from helioscope._guard import InternalErrorGuard
 from helioscope._outage import Outage
 from helioscope.auth import KeyCache
@@ -56,6 +58,11 @@ class Services:
         )
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
+        # Other workers' changes clear this one's caches within a second (and vice versa).
+        self.changes = ChangeFeed(self.store)
+        self.changes.clears += [self.keys.forget, self.vault.forget, self.store.prompts.forget]
+        self.keys.on_change = self.vault.on_change = self.changes.changed
+        self.store.prompts.on_change = self.changes.changed
         self._started: Started | None = None
         self.bootstrap_key: NewApiKey | None = None
 
@@ -90,6 +97,9 @@ class Services:
             stack.push_async_callback(self.store.close)
             await self.store.migrate()
             await self._bootstrap()
+            watching = asyncio.create_task(self.changes.watch(), name="helioscope-change-feed")
+            stack.push_async_callback(_stop, watching)
+            stack.push_async_callback(self.changes.settle)
             webhooks, alerts = await self._start_notifications(stack)
             # Writer listeners start tasks for each stored batch, the last ones while the writer
             # drains at shutdown: they are waited for after it, before the store closes.
@@ -100,6 +110,8 @@ class Services:
                     self.store,
                     journal_dir=self.journal_dir(),
                     guard=self.guard,
+                    worker=settings.worker_id,
+                    tail=settings.log_writer,
                     fsync_ms=settings.journal_fsync_ms,
                     segment_bytes=settings.journal_segment_bytes,
                     max_bytes=settings.journal_max_bytes,
@@ -196,6 +208,14 @@ class Services:
             file=sys.stdout,
             flush=True,
         )
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
 
 
 async def _settle(waits: list[Callable[[], Awaitable[None]]]) -> None:

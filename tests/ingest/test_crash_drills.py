@@ -68,7 +68,8 @@ def fake_provider() -> Iterator[str]:
 class Server:
     """``helioscope serve`` in a process of its own, restartable on the same port and journal."""
 
-    def __init__(self, database_url: str, upstream: str, workdir: Path) -> None:
+    def __init__(self, database_url: str, upstream: str, workdir: Path, *args: str) -> None:
+        self.args = args
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -85,7 +86,9 @@ class Server:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "helioscope", "serve"], env=self.env, stdout=subprocess.DEVNULL
+            [sys.executable, "-m", "helioscope", "serve", *self.args],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
         )
         _wait_listening(self.port, self.proc)
 

@@ -106,7 +106,7 @@ class LogWriter:
         if self._task is not None:
             if not self._task.done():
                 try:
-                    await asyncio.wait_for(self.flush(), timeout=self.drain_seconds)
+                    await asyncio.wait_for(self._drain(), timeout=self.drain_seconds)
                 except TimeoutError:
                     logger.warning("log store still behind at shutdown; records stay journalled")
                 except Exception:  # the writer died: reported below
@@ -185,6 +185,21 @@ class LogWriter:
             self._wake.set()
             try:
                 await asyncio.wait_for(self._committed.wait(), timeout=0.05)
+            except TimeoutError:
+                continue
+
+    async def _drain(self) -> None:
+        """Wait until every worker's journal is stored (the writer's shutdown)."""
+        await self.flush()
+        while True:
+            assert self._positions is not None
+            records, _ = await asyncio.to_thread(self._lag, self._positions)
+            if not records:
+                return
+            self._committed.clear()
+            self._wake.set()
+            try:
+                await asyncio.wait_for(self._committed.wait(), timeout=0.1)
             except TimeoutError:
                 continue
 

@@ -1,4 +1,5 @@
-"""The log journal's read positions, committed with the rows they cover.
+"""The log journal's read positions, committed with the rows they cover; the change counter
+that gateway workers poll to keep their caches in step.
 
 Revision ID: 0009
 Revises: 0008
@@ -27,7 +28,14 @@ def upgrade() -> None:
         sa.Column("updated_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("worker", name="pk_journal_position"),
     )
+    op.create_table(
+        "change_counter",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_change_counter"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("change_counter")
     op.drop_table("journal_position")

@@ -6,6 +6,10 @@ A Helioscope server runs as its own process; this process posts Helicone async-l
 its queue) and counts the stored rows.
 
     python bench/ingest.py [--seconds 30] [--body-kb 1] [--concurrency 32] [--database-url URL]
+                           [--workers N]
+
+Every log goes to the journal first; "stored end to end" is when the writer has put it in the
+store. ``--workers 2`` runs ``serve --workers 2`` (two journals, one writer).
 """
 
 from __future__ import annotations
@@ -83,11 +87,16 @@ def main() -> None:
     parser.add_argument("--body-kb", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers N")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         # A long drain: at shutdown the server writes everything it accepted before exiting.
         with helioscope(
-            "http://127.0.0.1:9", Path(tmp), args.database_url, shutdown_drain_seconds="600"
+            "http://127.0.0.1:9",
+            Path(tmp),
+            args.database_url,
+            workers=args.workers,
+            shutdown_drain_seconds="600",
         ) as server:
             before = count_rows(server)
             started = time.perf_counter()
@@ -100,7 +109,8 @@ def main() -> None:
         shutdown = time.perf_counter() - stopping
         stored = count_rows(server) - before  # the server has stopped: its queue is drained
     print(
-        f"{args.body_kb} KB bodies, {args.concurrency} connections, {elapsed:.0f} s: "
+        f"{args.workers} worker(s), {args.body_kb} KB bodies, {args.concurrency} connections, "
+        f"{elapsed:.0f} s: "
         f"{accepted / elapsed:,.0f} logs/s accepted, {failed} refused; "
         f"{stored / (elapsed + caught_up):,.0f} logs/s stored end to end "
         f"(the store caught up {caught_up:.2f} s after the load stopped; shutdown took "

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from helioscope.cli._memory import tune_malloc
 from helioscope.cli._store import announce
 from helioscope.config import Settings
 from helioscope.store import Store
@@ -56,6 +57,7 @@ def serve(
 
         supervise(settings, workers)
         return
+    tune_malloc()
     where: dict[str, Any] = (
         {"fd": fd} if fd is not None else {"host": settings.host, "port": settings.port}
     )

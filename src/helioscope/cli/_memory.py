@@ -5,7 +5,8 @@ SQLite driver's thread. By default glibc gives each thread its own arena and rai
 threshold after the first large free, so freed bodies stay in the heaps and the resident size
 grows with the body size (bench/memory.py, 4,000 calls of 200 KB: peak 300 MB without these
 settings, 258 MB with them, same writer budget). A fixed mmap threshold returns every large
-body to the system when it is freed; two arenas bound the per-thread slack. No effect (and no error) off glibc.
+body to the system when it is freed; two arenas bound the per-thread slack. No effect (and no
+error) off glibc.
 """
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ async def _matched(
 ) -> list[tuple[str, dict[str, Any]]]:
     """(matched model, row) of the body's days, provider and models."""
     rows = await _days(key, store, _DAYS[body.timespan], body.provider)
-    families = list(body.models or [])
+    families: list[str] = list(body.models or [])
     found = []
     for row in rows:
         family = _family(row["model"], families)

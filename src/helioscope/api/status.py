@@ -15,7 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from helioscope.api._fields import Number
@@ -161,7 +161,7 @@ async def _by_provider(
 
 @reads.get("/provider", response_model=Result[list[ProviderMetrics]])
 async def get_all_provider_status(
-    key: ApiKeyDep, store: StoreDep, timeFrame: TimeFrame = Query("24h")
+    key: ApiKeyDep, store: StoreDep, timeFrame: TimeFrame = "24h"
 ) -> Result[list[ProviderMetrics]]:
     """Every provider the organization called in the window, busiest first."""
     grouped, now = await _by_provider(key, store, timeFrame, None)
@@ -176,7 +176,7 @@ async def get_all_provider_status(
 
 @reads.get("/provider/{provider}", response_model=Result[ProviderMetrics])
 async def get_provider_status(
-    provider: str, key: ApiKeyDep, store: StoreDep, timeFrame: TimeFrame = Query("24h")
+    provider: str, key: ApiKeyDep, store: StoreDep, timeFrame: TimeFrame = "24h"
 ) -> Result[ProviderMetrics]:
     """One provider (by name, any case); zeros when the organization has not called it."""
     grouped, now = await _by_provider(key, store, timeFrame, provider)

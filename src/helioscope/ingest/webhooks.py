@@ -222,8 +222,10 @@ class WebhookDispatcher:
         task.add_done_callback(self._tasks.discard)
 
     def post(self, label: str, destination: str, body: dict[str, Any]) -> None:
-        """Deliver a body, unsigned, to a destination that is not a webhook (a Slack incoming
-        webhook), on the same path: the same checks, retries, limits and shutdown drain."""
+        """Deliver a body, unsigned, to a destination that is not a webhook (Slack's).
+
+        The same path as webhooks: the same checks, retries, limits and shutdown drain.
+        """
         self.send({"id": label, "destination": destination, "hmac_key": None}, body)
 
     async def _deliver(self, hook: dict[str, Any], data: bytes) -> None:

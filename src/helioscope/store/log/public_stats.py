@@ -1,9 +1,10 @@
-"""The log read for Helicone's public statistics routes: customers, provider status, model and
-provider usage, and model comparison, always over one organization's own rows.
+"""The log read for Helicone's public statistics routes, over one organization's own rows.
+
+Customers, provider status, model and provider usage, and model comparison.
 
 Each function is one grouped (or, where the route asks for quantiles, one row-level) query; the
 API shapes the answers. Row-level reads are capped (``MAX_ROWS``, newest first) so that a route
-over a long window stays bounded; the caller says so when a cap was reached.
+over a long window stays bounded.
 """
 
 from __future__ import annotations

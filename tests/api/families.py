@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft7Validator
+from jsonschema.exceptions import best_match
 
 from helioscope.store import LogRow
 
@@ -47,14 +48,20 @@ def _translated(node: Any, in_all_of: bool = False) -> Any:
     return out
 
 
+def _all_of_refs(node: Any) -> set[str]:
+    if isinstance(node, list):
+        return set().union(*(_all_of_refs(item) for item in node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    found = {m["$ref"].rsplit("/", 1)[-1] for m in node.get("allOf", []) if "$ref" in m}
+    return found.union(*(_all_of_refs(value) for value in node.values()))
+
+
 def _opened(schemas: dict[str, Any]) -> dict[str, Any]:
     # A component used as an allOf member ($ref) is opened too.
     found = copy.deepcopy(schemas)
-    for schema in schemas.values():
-        for member in schema.get("allOf", []):
-            name = member.get("$ref", "").rsplit("/", 1)[-1]
-            if name in found:
-                found[name].pop("additionalProperties", None)
+    for name in _all_of_refs(schemas):
+        found[name].pop("additionalProperties", None)
     return found
 
 
@@ -65,8 +72,8 @@ def check(name: str, instance: Any) -> None:
     """Fail unless ``instance`` is valid against Helicone's component ``name``."""
     assert name in _SCHEMAS, f"{name} is not in the fixture"
     schema = {**_DOCUMENT, "$ref": f"#/components/schemas/{name}"}
-    errors = sorted(Draft7Validator(schema).iter_errors(instance), key=str)
-    assert not errors, f"{name}: {errors[0].message} at {list(errors[0].absolute_path)}"
+    error = best_match(Draft7Validator(schema).iter_errors(instance))
+    assert error is None, f"{name}: {error.message} at {list(error.absolute_path)}"
 
 
 def check_array(name: str, instance: Any) -> None:

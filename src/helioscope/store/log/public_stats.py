@@ -98,7 +98,10 @@ async def model_days(
         .group_by(day, rr.c.provider, rr.c.model)
         .order_by(day, rr.c.provider, rr.c.model)
     )
-    return await db.rows(stmt)
+    rows = await db.rows(stmt)
+    for row in rows:  # PostgreSQL sums integers as numeric
+        row.update(requests=int(row["requests"]), tokens=int(row["tokens"]), cost=float(row["cost"]))
+    return rows
 
 
 async def ttft_rows(

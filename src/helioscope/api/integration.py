@@ -28,7 +28,7 @@ from helioscope.store import integrations
 reads = APIRouter(prefix="/v1/integration", tags=["Integration"], responses=ERROR_RESPONSES)
 admin = APIRouter(prefix="/v1/integration", tags=["Integration"], responses=ERROR_RESPONSES)
 
-_NAME = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+_NAME_RULES: dict[str, Any] = {"min_length": 1, "max_length": 100, "pattern": r"^[A-Za-z0-9_.-]+$"}
 
 
 class IntegrationCreateParams(BaseModel):
@@ -36,7 +36,7 @@ class IntegrationCreateParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    integration_name: str = _NAME
+    integration_name: str = Field(**_NAME_RULES)
     settings: Any = None
     active: bool = True
 
@@ -46,7 +46,7 @@ class IntegrationUpdateParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    integration_name: str | None = _NAME
+    integration_name: str | None = Field(None, **_NAME_RULES)
     settings: Any = None
     active: bool | None = None
 
@@ -114,8 +114,8 @@ def _checked(name: str, settings: Any, request: Request) -> Any:
         slack = SlackSettings.model_validate(settings if settings is not None else {})
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise BadRequest(f"settings.{where}: {first['msg']}" if where else first["msg"]) from exc
+        where = ".".join(["settings", *(str(p) for p in first["loc"])])
+        raise BadRequest(f"{where}: {first['msg']}") from exc
     loopback = _allow_http_loopback(request)
     for channel in slack.channels:
         try:

@@ -19,8 +19,16 @@ async def test_models_compared_from_the_log(helioscope: Running) -> None:
     other_org, _ = await helioscope.add_org("other")
     day = now - dt.timedelta(minutes=1)
     rows = [
-        log_row(org, day, model="gpt-4o-mini", latency=latency, time_to_first_token=ttft,
-                completion_tokens=tokens, country_code=country, status=status)
+        log_row(
+            org,
+            day,
+            model="gpt-4o-mini",
+            latency=latency,
+            time_to_first_token=ttft,
+            completion_tokens=tokens,
+            country_code=country,
+            status=status,
+        )
         for latency, ttft, tokens, country, status in [
             (100, 10, 100, "US", 200),
             (200, 20, 100, "US", 200),
@@ -51,7 +59,10 @@ async def test_models_compared_from_the_log(helioscope: Running) -> None:
     latency = mini["latency"]
     # Five calls in 30 days: 100, 200, 300, 400, 1000 ms.
     assert (latency["min"], latency["max"], latency["median"], latency["average"]) == (
-        100, 1000, 300, 400
+        100,
+        1000,
+        300,
+        400,
     )
     assert (latency["p90"], latency["p95"], latency["p99"]) == (1000, 1000, 1000)
     # Per 1,000 output tokens: 1000, 2000, 6000 and 200000 (1000 ms over 5 tokens).

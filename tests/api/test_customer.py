@@ -1,4 +1,4 @@
-"""``Customer``: the organization's log's user ids, and one customer's usage, in Helicone's shapes."""
+"""``Customer``: the log's user ids as customers, and one customer's usage, in Helicone's shapes."""
 
 from __future__ import annotations
 
@@ -45,7 +45,11 @@ async def test_customers_and_their_usage_come_from_the_callers_log(helioscope: R
 
     response = await client.post("/v1/customer/bob/usage/query", json={}, headers=auth)
     assert response.json() == {
-        "id": "bob", "name": "bob", "cost": 0, "count": 1, "prompt_tokens": 10,
+        "id": "bob",
+        "name": "bob",
+        "cost": 0,
+        "count": 1,
+        "prompt_tokens": 10,
         "completion_tokens": 9,
     }
     # Another organization's customer is nobody here, and this one's is nobody there.
@@ -61,7 +65,8 @@ async def test_customers_and_their_usage_come_from_the_callers_log(helioscope: R
 async def test_customer_routes_refuse_bad_bodies(helioscope: Running) -> None:
     auth = helioscope.auth()
     for path in ("/v1/customer/query", "/v1/customer/ann/usage/query"):
-        for body in ([], {"surprise": 1}, "text"):
+        bodies: list[object] = [[], {"surprise": 1}, "text"]
+        for body in bodies:
             response = await helioscope.client.post(path, json=body, headers=auth)
             assert response.status_code == 400, (path, body, response.text)
             assert response.json()["data"] is None and "invalid request" in response.json()["error"]

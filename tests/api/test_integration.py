@@ -22,8 +22,11 @@ from tests.running import Running
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    update = {"webhook_allow_http_loopback": True, "webhook_retry_seconds": 0.05,
-              "alert_check_seconds": 0}
+    update = {
+        "webhook_allow_http_loopback": True,
+        "webhook_retry_seconds": 0.05,
+        "alert_check_seconds": 0,
+    }
     return settings.model_copy(update=update)
 
 
@@ -64,7 +67,9 @@ async def slack() -> AsyncIterator[Slack]:
     await runner.cleanup()
 
 
-async def _call(hs: Running, method: str, path: str, body: Any = None, key: str | None = None) -> Any:
+async def _call(
+    hs: Running, method: str, path: str, body: Any = None, key: str | None = None
+) -> Any:
     response = await hs.client.request(method, path, json=body, headers=hs.auth(key))
     return response
 
@@ -137,13 +142,19 @@ async def test_integrations_are_stored_per_organization(helioscope: Running, sla
         ({"integration_name": ""}, "integration_name"),
         ({"integration_name": "slack", "settings": {"channels": [{"id": "C1"}]}}, "channels"),
         (
-            {"integration_name": "slack", "settings": {"channels": [
-                {"id": "C1", "name": "a", "webhook_url": "http://example.com/x"}]}},
+            {
+                "integration_name": "slack",
+                "settings": {
+                    "channels": [{"id": "C1", "name": "a", "webhook_url": "http://example.com/x"}]
+                },
+            },
             "webhook_url",
         ),
         (
-            {"integration_name": "slack", "settings": {"channels": [], "report": {
-                "channel_ids": ["C9"]}}},
+            {
+                "integration_name": "slack",
+                "settings": {"channels": [], "report": {"channel_ids": ["C9"]}},
+            },
             "report.channel_ids",
         ),
         ({"integration_name": "slack", "settings": "not an object"}, "settings"),

@@ -112,7 +112,7 @@ API: tuple[tuple[Operations, Need], ...] = (
     (status.reads, READ),
     (comparison.reads, READ),
     (dataisbeautiful.reads, READ),
-    (security.anyone, KEY),  # reads nothing of the organization
+    (security.reads, KEY),  # any key: it reads nothing of the organization
     # Helioscope's own routes for the UI (/v1/helioscope/...)
     (requests.reads, READ),
     (sessions.reads, READ),

@@ -28,7 +28,7 @@ from helioscope.store import integrations
 reads = APIRouter(prefix="/v1/integration", tags=["Integration"], responses=ERROR_RESPONSES)
 admin = APIRouter(prefix="/v1/integration", tags=["Integration"], responses=ERROR_RESPONSES)
 
-_NAME_RULES: dict[str, Any] = {"min_length": 1, "max_length": 100, "pattern": r"^[A-Za-z0-9_.-]+$"}
+_NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
 
 class IntegrationCreateParams(BaseModel):
@@ -36,7 +36,7 @@ class IntegrationCreateParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    integration_name: str = Field(**_NAME_RULES)
+    integration_name: str = Field(min_length=1, max_length=100, pattern=_NAME_PATTERN)
     settings: Any = None
     active: bool = True
 
@@ -46,7 +46,7 @@ class IntegrationUpdateParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    integration_name: str | None = Field(None, **_NAME_RULES)
+    integration_name: str | None = Field(None, min_length=1, max_length=100, pattern=_NAME_PATTERN)
     settings: Any = None
     active: bool | None = None
 

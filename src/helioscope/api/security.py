@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 
-anyone = APIRouter(prefix="/v1/public/security", tags=["Security"], responses=ERROR_RESPONSES)
+reads = APIRouter(prefix="/v1/public/security", tags=["Security"], responses=ERROR_RESPONSES)
 
 ADVANCED_SCORE = 0.5  # the built-in detector's weak signals weigh 0.5 to 0.6
 
@@ -48,7 +48,7 @@ def _detector(request: Request) -> _Detector:
     return detector
 
 
-@anyone.post("", response_model=Result[Verdict])
+@reads.post("", response_model=Result[Verdict])
 async def get_security(body: SecurityRequest, request: Request) -> Result[Verdict]:
     """Run the prompt-injection detector on ``text``."""
     detection = await _detector(request).detect(body.text)

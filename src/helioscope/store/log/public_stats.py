@@ -100,7 +100,9 @@ async def model_days(
     )
     rows = await db.rows(stmt)
     for row in rows:  # PostgreSQL sums integers as numeric
-        row.update(requests=int(row["requests"]), tokens=int(row["tokens"]), cost=float(row["cost"]))
+        row.update(
+            requests=int(row["requests"]), tokens=int(row["tokens"]), cost=float(row["cost"])
+        )
     return rows
 
 

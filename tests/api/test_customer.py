@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from tests.api.families import check, check_array, log_row
 from tests.running import Running
 
@@ -70,3 +72,13 @@ async def test_customer_routes_refuse_bad_bodies(helioscope: Running) -> None:
             response = await helioscope.client.post(path, json=body, headers=auth)
             assert response.status_code == 400, (path, body, response.text)
             assert response.json()["data"] is None and "invalid request" in response.json()["error"]
+
+
+def test_the_schema_check_refuses_what_helicone_would_not_accept() -> None:
+    # The validator the family tests rely on: a missing field, a wrong type, an extra field.
+    for wrong in ({"id": "ann"}, {"id": "ann", "name": 3}, {"id": "a", "name": "a", "x": 1}):
+        with pytest.raises(AssertionError):
+            check("Customer", wrong)
+    with pytest.raises(AssertionError):
+        check("Result_number.string_", {"data": "3", "error": None})
+    check("Result_number.string_", {"data": None, "error": "what went wrong"})

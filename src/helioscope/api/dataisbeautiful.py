@@ -205,7 +205,7 @@ async def get_total_requests(
 
 
 @reads.post("/ttft-vs-prompt-length", response_model=Result[list[TTFTvsPromptLength]])
-async def get_ttft_vs_prompt_length(
+async def get_ttft_vs_prompt_input_length(
     body: DataIsBeautifulRequestBody, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[TTFTvsPromptLength]]:
     """Median, p75 and p99 time to first token of streamed calls, by prompt length.

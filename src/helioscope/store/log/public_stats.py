@@ -119,7 +119,7 @@ async def ttft_rows(
             *_provider_is(provider),
             *_model_prefixes(models),
         )
-        .order_by(rr.c.request_created_at.desc())
+        .order_by(rr.c.request_created_at.desc(), rr.c.request_id)
         .limit(MAX_ROWS)
     )
     return [(int(p), float(t), m) for p, t, m in await db.tuples(stmt)]
@@ -167,7 +167,7 @@ async def call_rows(
             func.lower(rr.c.model).in_([m.lower() for m in models]),
             *_provider_is(provider),
         )
-        .order_by(rr.c.request_created_at.desc())
+        .order_by(rr.c.request_created_at.desc(), rr.c.request_id)
         .limit(MAX_ROWS)
     )
     return await db.rows(stmt)

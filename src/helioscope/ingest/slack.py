@@ -9,7 +9,9 @@ incoming-webhook URL Slack gave for it, and optionally a report::
 An alert whose ``slack_channels`` lists a channel id posts Slack's ``{"text": ...}`` message there
 when it triggers and when it resolves. A report is a summary of the organization's log since the
 last one (requests, errors, cost, tokens, busiest models), sent when ``interval_hours`` have
-passed. Both go out through the webhook dispatcher's outbound path (checks, retries, drain).
+passed (the first at the first check after the report is set up). Reports are checked with the
+alerts (``HELIOSCOPE_ALERT_CHECK_SECONDS``; 0 turns both off). Both go out through the webhook
+dispatcher's outbound path (checks, retries, drain), unsigned: Slack checks no signature.
 """
 
 from __future__ import annotations

@@ -103,6 +103,41 @@ class Settings(BaseSettings):
             "take the same."
         ),
     )
+    max_inflight_per_org: int = Field(
+        default=256,
+        ge=1,
+        description=(
+            "Most gateway calls one organization may have in flight at once; more are "
+            "answered 429, as a rate limit is."
+        ),
+    )
+    max_inflight_calls: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Most gateway calls in flight at once, in all; more are answered 503. Default: "
+            "what the process's descriptor limit leaves after 256 kept for the API and health "
+            "(two per call)."
+        ),
+    )
+    client_header_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description=(
+            "Time a client has to send a request's headers, from connecting or from its first "
+            "byte; slower connections are closed (slowloris)."
+        ),
+    )
+    client_body_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest pause allowed while a client sends a request body.",
+    )
+    client_keepalive_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="Time an idle keep-alive connection from a client stays open.",
+    )
     max_api_body_bytes: int = Field(
         default=2 * 1024 * 1024,
         ge=1,

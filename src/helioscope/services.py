@@ -20,7 +20,7 @@ from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
 from helioscope.config import Settings
 from helioscope.experiments import ExperimentService, SandboxLimits
-from helioscope.gateway import AiGateway, Gateway, PromptApplier
+from helioscope.gateway import AiGateway, Gateway, InflightCaps, PromptApplier, total_cap
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
@@ -121,6 +121,10 @@ class Services:
                 controls=controls,
                 vault=self.vault,
                 ai=self._ai_gateway(prompts),
+                inflight=InflightCaps(
+                    per_org=settings.max_inflight_per_org,
+                    total=total_cap(settings.max_inflight_calls),
+                ),
             )
             experiments = _experiments(settings, self.store, writer, session)
             stack.push_async_callback(experiments.close)

@@ -103,6 +103,15 @@ class Settings(BaseSettings):
             "take the same."
         ),
     )
+    allowed_private_targets: str = Field(
+        default="",
+        description=(
+            "Comma-separated origins that gateway targets (`Helicone-Target-URL`, fallbacks) "
+            "and webhooks may reach although they resolve to a private, loopback or link-local "
+            "address, e.g. `http://localhost:11434`; `http://127.0.0.1:*` allows any port. The "
+            "configured provider base URLs and `HELIOSCOPE_SELF_URL` are allowed without it."
+        ),
+    )
     max_inflight_per_org: int = Field(
         default=256,
         ge=1,
@@ -237,3 +246,11 @@ class Settings(BaseSettings):
     evaluator_memory_mb: int = Field(
         default=256, ge=32, description="Address space allowed to one code evaluation, in MB."
     )
+
+    def egress_allowed(self) -> list[str]:
+        """The origins the egress policy allows whatever their address: the configured ones."""
+        listed = [origin.strip() for origin in self.allowed_private_targets.split(",")]
+        configured = [self.openai_base_url, self.anthropic_base_url, self.google_base_url]
+        if self.self_url:
+            configured.append(self.self_url)
+        return [origin for origin in configured + listed if origin]

@@ -166,7 +166,7 @@ class Gateway:
             if len(attempts) == 1 and retry is None:  # a plain call: one request, no loop
                 first = attempts[0]
                 response = await self.upstream.request(
-                    first.method, first.url, first.headers, first.body or None
+                    first.method, first.url, first.headers, first.body or None, vetted=first.vetted
                 )
                 opened = Opened(response, first, 0)
             else:
@@ -229,7 +229,15 @@ class Gateway:
             started_at=started[0],
             started=started[1],
         )
-        plan = _proxy_plan(scope["method"], capture, controls, url, len(base), incoming.forward)
+        plan = _proxy_plan(
+            scope["method"],
+            capture,
+            controls,
+            url,
+            len(base),
+            incoming.forward,
+            vetted=route.base_url is not None,  # configured; /gateway's target is the caller's
+        )
         call = Call(scope["method"], capture, plan, controls, cache_url=url)
         call.extra.append((b"helicone-id", capture.request_id.encode()))
         call.screenable = provider.name == "OPENAI" and "chat/completions" in subpath
@@ -263,6 +271,8 @@ def _proxy_plan(
     url: str,
     base_length: int,
     headers: list[tuple[str, str]],
+    *,
+    vetted: bool,
 ) -> Callable[[], list[Attempt]]:
     """The attempts of a provider-route call: its upstream, or its Helicone-Fallbacks entries."""
 
@@ -274,6 +284,7 @@ def _proxy_plan(
             capture.request_body,
             capture.provider,
             request_json=capture.request_json,
+            vetted=vetted,
         )
 
     if controls is None:  # the body is final: one attempt, made now (the hot path)

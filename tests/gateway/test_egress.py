@@ -40,7 +40,11 @@ async def local_service() -> AsyncIterator[tuple[str, list[bytes]]]:
             return
         seen.append(head)
         length = next(
-            (int(line.split(b":")[1]) for line in head.lower().split(b"\r\n") if b"length:" in line),
+            (
+                int(line.split(b":")[1])
+                for line in head.lower().split(b"\r\n")
+                if b"length:" in line
+            ),
             0,
         )
         await reader.readexactly(length)

@@ -1,4 +1,4 @@
-"""Insights tests: webhooks may use plain http to loopback receivers, retry fast, and alerts run on demand."""
+"""Insights tests: webhooks use plain http to loopback receivers, retry fast; alerts on demand."""
 
 from __future__ import annotations
 

@@ -7,6 +7,12 @@ nothing until the app calls ``receive``; so, once the request body is read, a wa
 waits on ``receive`` for the whole call (the upstream request, a JSON body, a stream) and
 cancels the call's task when ``http.disconnect`` comes before the response is complete. The
 cancellation aborts the upstream connection wherever the call is waiting.
+
+The watcher starts after a short grace (``_GRACE_SECONDS``): most calls through a fast
+upstream are over by then and pay a timer instead of a task (~15 us of the gateway's
+~350 us of CPU per call, bench/gateway.py), while a call that outlives the grace, where a
+descriptor can be held for long, is watched. A client gone during the grace is noticed when
+it ends (``receive`` then says ``http.disconnect`` at once).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from collections.abc import Awaitable
 
 from helioscope._asgi import Message, Receive, Send
 
+_GRACE_SECONDS = 0.1
+
 
 class DisconnectWatcher:
     """Cancels the calling task when the client goes away before its response is complete.
@@ -24,14 +32,22 @@ class DisconnectWatcher:
     ``http.disconnect`` (as ASGI servers also report a finished exchange) cancels nothing.
     """
 
-    __slots__ = ("_send", "_task", "_watched", "client_gone", "finished")
+    __slots__ = ("_receive", "_send", "_task", "_timer", "_watched", "client_gone", "finished")
 
     def __init__(self, receive: Receive, send: Send) -> None:
         self.client_gone = False
         self.finished = False
+        self._receive = receive
         self._send = send
         self._watched = asyncio.current_task()
-        self._task = asyncio.get_running_loop().create_task(self._watch(receive))
+        self._task: asyncio.Task[None] | None = None
+        loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = loop.call_later(_GRACE_SECONDS, self._start)
+
+    def _start(self) -> None:
+        self._timer = None
+        if not self.finished:
+            self._task = asyncio.get_running_loop().create_task(self._watch(self._receive))
 
     def send(self, message: Message) -> Awaitable[None]:
         """Send ``message`` to the client (a plain function: no extra coroutine per chunk)."""
@@ -54,4 +70,7 @@ class DisconnectWatcher:
 
     def stop(self) -> None:
         """Stop watching (the call is over)."""
-        self._task.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._task is not None:
+            self._task.cancel()

@@ -191,8 +191,9 @@ class Settings(BaseSettings):
     webhook_allow_http_loopback: bool = Field(
         default=False,
         description=(
-            "Let webhooks use plain `http://` to a loopback host (local receivers and tests). "
-            "Otherwise destinations must be `https://`."
+            "Let webhooks use plain `http://` to a loopback host (local receivers and tests); "
+            "the host must also be in `HELIOSCOPE_ALLOWED_PRIVATE_TARGETS`. Otherwise "
+            "destinations must be `https://`."
         ),
     )
     webhook_max_attempts: int = Field(

@@ -232,7 +232,9 @@ def _experiments(
 
 
 def _upstream_session(settings: Settings, egress: EgressPolicy) -> aiohttp.ClientSession:
-    # Moderation calls go to the call's own origin: the egress policy checks their addresses.
+    # Moderation calls go to the call's own origin: the egress policy checks the addresses its
+    # name resolves to. (aiohttp does not resolve an IP literal, but a literal never names an
+    # OpenAI origin, the only one screened: see ``Gateway._accept``.)
     connector = aiohttp.TCPConnector(
         limit=0, ttl_dns_cache=300, keepalive_timeout=60, resolver=PolicyResolver(egress)
     )

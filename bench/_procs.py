@@ -108,7 +108,8 @@ def helioscope(
         check=True,
     )
     key = created.stdout.strip().splitlines()[-1]
-    command = [sys.executable, "-m", "helioscope", "serve", "--workers", str(workers)]
+    command = [sys.executable, "-m", "helioscope", "serve"]
+    command += ["--workers", str(workers)] if workers > 1 else []
     proc = subprocess.Popen(command, env=env)
     try:
         wait_listening(port)

@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from helioscope.api._fields import Count, IntPath, JsonObject
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
@@ -25,12 +26,12 @@ class CreateExperimentTableParams(BaseModel):
     """Body of ``POST /v1/experiment/table/new``."""
 
     datasetId: str
-    experimentMetadata: dict[str, Any]
+    experimentMetadata: JsonObject
     promptVersionId: str
     newHeliconeTemplate: str
     isMajorVersion: bool
-    promptSubversionMetadata: dict[str, Any]
-    experimentTableMetadata: dict[str, Any] | None = None
+    promptSubversionMetadata: JsonObject
+    experimentTableMetadata: JsonObject | None = None
 
 
 class TableCreated(BaseModel):
@@ -94,7 +95,7 @@ class NewCell(BaseModel):
     """Body of ``POST …/cell``."""
 
     columnId: str
-    rowIndex: int = Field(ge=0)
+    rowIndex: Count
     value: str | None
 
 
@@ -319,7 +320,7 @@ async def create_experiment_table_row(
 
 @writes.delete("/table/{experimentTableId}/row/{rowIndex}", response_model=Result[None])
 async def delete_experiment_table_row(
-    experimentTableId: str, rowIndex: int, key: ApiKeyDep, store: StoreDep
+    experimentTableId: str, rowIndex: IntPath, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Delete a row's cells."""
     await store.org(key.organization_id).write(

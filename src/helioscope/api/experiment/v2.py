@@ -21,6 +21,7 @@ from helioscope.api._experiment_shapes import (
     experiment_fields,
     shape_output,
 )
+from helioscope.api._fields import JsonObject, Template
 from helioscope.api._prompt_shape import PromptVersionResult, version_result
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
@@ -46,10 +47,10 @@ class NewExperiment(BaseModel):
 class NewVersion(BaseModel):
     """Body of ``POST /v2/experiment/{experimentId}/prompt-version``."""
 
-    newHeliconeTemplate: Any
+    newHeliconeTemplate: Template
     parentPromptVersionId: str
     isMajorVersion: bool = False
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
     experimentId: str | None = None
     bumpForMajorPromptVersionId: str | None = None
 

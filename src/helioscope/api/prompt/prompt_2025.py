@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from helioscope.api._fields import Count, Int
 from helioscope.api._prompt_shape import (
     Prompt2025Out,
     Prompt2025VersionOut,
@@ -77,7 +78,7 @@ class QueryParams(BaseModel):
 
     search: str = ""
     tagsFilter: list[str] = Field(default_factory=list)
-    page: int = Field(0, ge=0)
+    page: Count = 0
     pageSize: int = Field(100, ge=1, le=1000)
 
 
@@ -104,7 +105,7 @@ class VersionsParams(BaseModel):
     """A prompt's versions, of one major version when given."""
 
     promptId: str
-    majorVersion: int | None = None
+    majorVersion: Int | None = None
 
 
 class RenameParams(BaseModel):

@@ -51,13 +51,18 @@ def _bounded_json(value: Any) -> Any:
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, bool) or item is None or isinstance(item, str):
+        if isinstance(item, str):
+            if "\x00" in item:  # PostgreSQL's text and JSONB cannot hold a NUL character
+                raise ValueError("text may not contain NUL (\\u0000) characters")
+            continue
+        if isinstance(item, bool) or item is None:
             continue
         if isinstance(item, int) and not INT64_MIN <= item <= INT64_MAX:
             raise ValueError(f"the integer {item} does not fit in 64 bits")
         if isinstance(item, float) and not -1.8e308 < item < 1.8e308:
             raise ValueError("numbers must be finite")
         if isinstance(item, dict):
+            stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
@@ -66,7 +71,7 @@ def _bounded_json(value: Any) -> Any:
 
 Json = Annotated[Any, AfterValidator(_bounded_json)]
 """A free-form JSON value a client sends (metadata, inputs, templates) that the store can write:
-integers within 64 bits (the JSON encoder refuses bigger ones), finite numbers."""
+integers within 64 bits (the JSON encoder refuses bigger ones), finite numbers, no NUL."""
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
 """A free-form JSON object a client sends, bounded like ``Json``."""

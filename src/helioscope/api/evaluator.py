@@ -203,6 +203,9 @@ async def update_evaluator(
     """Change an evaluator."""
     org = key.organization_id
     fields = _fields(body)
+    for required in ("name", "scoring_type"):  # optional to send, but an evaluator has both
+        if required in fields and fields[required] is None:
+            raise BadRequest(f"{required}: may not be null")
     check_evaluator({**await store.org(org).read(evaluators.get_evaluator, evaluatorId), **fields})
     updated = await store.org(org).write(evaluators.update_evaluator, evaluatorId, fields)
     service.online.forget(org)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,7 @@ import _posixsubprocess, os, time
 def spawn():
     r, w = os.pipe()
     args = [[b"/nonexistent"], [b"/nonexistent"], True, (), None, None, -1, -1, -1, -1, -1, -1,
-            r, w, True, True, -1, None, None, None, -1, lambda: time.sleep(60)]
+            r, w, True, True, -1, None, None, None, -1, lambda: time.sleep(30)]
     try:
         return _posixsubprocess.fork_exec(*args, False)  # allow_vfork (3.11.7+)
     except TypeError:
@@ -162,10 +163,13 @@ async def test_a_setsid_grandchild_is_dead_after_the_timeout() -> None:
         )
     )
     seen: set[int] = set()
+    started = time.monotonic()
     while not task.done():
         seen |= _own_session_descendants() - before
         await asyncio.sleep(0.05)
     result = task.result()
+    # Promptly: not when the grandchild's 30 s sleep ends (it held the output pipe open before).
+    assert time.monotonic() - started < 10
     assert result.error == "time limit of 2 s exceeded"
     assert seen, "the evaluator did not manage to start its setsid process"
     assert not [pid for pid in seen if _alive(pid)]

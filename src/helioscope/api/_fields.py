@@ -47,7 +47,8 @@ Float = Annotated[float, Field(ge=-FLOAT_LIMIT, le=FLOAT_LIMIT, allow_inf_nan=Fa
 """Every number a client sends that may have a fraction (scores, thresholds, times)."""
 
 
-def _bounded_json(value: Any) -> Any:
+def storable_json(value: Any) -> Any:
+    """``value`` when the store can write it as JSON, else ``ValueError`` saying why."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -69,11 +70,11 @@ def _bounded_json(value: Any) -> Any:
     return value
 
 
-Json = Annotated[Any, AfterValidator(_bounded_json)]
+Json = Annotated[Any, AfterValidator(storable_json)]
 """A free-form JSON value a client sends (metadata, inputs, templates) that the store can write:
 integers within 64 bits (the JSON encoder refuses bigger ones), finite numbers, no NUL."""
 
-JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(storable_json)]
 """A free-form JSON object a client sends, bounded like ``Json``."""
 
 Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
@@ -92,7 +93,7 @@ def _template(value: Any) -> Any:
             raise ValueError("a template must be a JSON object (or JSON text of one)") from None
     if not isinstance(value, dict):
         raise ValueError(f"a template must be a JSON object, got {type(value).__name__}")
-    return _bounded_json(value)
+    return storable_json(value)
 
 
 Template = Annotated[dict[str, Any], BeforeValidator(_template)]
@@ -101,3 +102,6 @@ Template = Annotated[dict[str, Any], BeforeValidator(_template)]
 Checked on write, because everything that reads a template (compile, inputs, experiments)
 expects an object: a stored ``5`` made every later read of that prompt fail.
 """
+
+TextMap = Annotated[dict[str, str], AfterValidator(storable_json)]
+"""Named texts a client sends (a row's inputs): no NUL in a key or a value, as in ``Json``."""

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from helioscope.api._fields import Count, IntPath, JsonObject
+from helioscope.api._fields import Count, IntPath, Json, JsonObject, TextMap
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
@@ -123,7 +123,7 @@ class NewRow(BaseModel):
     """Body of ``POST …/row/new``."""
 
     promptVersionId: str
-    inputs: dict[str, str] | None = None
+    inputs: TextMap | None = None
     sourceRequest: str | None = None
 
 
@@ -132,14 +132,14 @@ class BatchCell(BaseModel):
 
     columnId: str
     value: str | None
-    metadata: Any = None
+    metadata: Json = None
 
 
 class BatchRow(BaseModel):
     """A row of ``row/insert/batch``."""
 
     inputRecordId: str
-    inputs: dict[str, str]
+    inputs: TextMap
     datasetId: str
     cells: list[BatchCell]
     sourceRequest: str | None = None

@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from helioscope.api._fields import Count, Int
+from helioscope.api._fields import Count, Int, storable_json
 from helioscope.api._prompt_shape import (
     Prompt2025Out,
     Prompt2025VersionOut,
@@ -37,6 +37,11 @@ class PromptBody(BaseModel, extra="allow"):
 
     model: str | None = None
     messages: list[dict[str, Any]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _storable(self) -> PromptBody:
+        storable_json(self.model_dump())  # the extra fields too: numbers in 64 bits, no NUL
+        return self
 
 
 class CreateParams(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -89,3 +90,45 @@ async def test_templates_are_validated_on_write_and_poisoned_ones_do_not_break_r
     ):
         response = await api.call(method, path, rw, body)
         assert response.status_code < 500, (method, path, response.status_code, response.text)
+
+
+def _unbounded(node: Any, where: str, schemas: dict[str, Any], seen: frozenset[str]) -> list[str]:
+    """The integer and number fields under ``node`` that lack a minimum or a maximum."""
+    if not isinstance(node, dict):
+        return []
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        return [] if name in seen else _unbounded(schemas[name], where, schemas, seen | {name})
+    found = []
+    if node.get("type") in ("integer", "number"):
+        low = "minimum" in node or "exclusiveMinimum" in node
+        high = "maximum" in node or "exclusiveMaximum" in node
+        if not (low and high):
+            found.append(where)
+    for name, child in (node.get("properties") or {}).items():
+        found += _unbounded(child, f"{where}.{name}", schemas, seen)
+    for key in ("items", "additionalProperties"):
+        found += _unbounded(node.get(key), f"{where}[]", schemas, seen)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for child in node.get(key) or []:
+            found += _unbounded(child, where, schemas, seen)
+    return found
+
+
+async def test_every_number_a_client_sends_is_bounded_in_the_openapi_document(
+    api: InProcess,
+) -> None:
+    """By construction: any new body or parameter with a bare ``int`` or ``float`` fails here."""
+    document = (await api.http.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    unbounded = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            label = f"{method.upper()} {path}"
+            for parameter in operation.get("parameters", []):
+                where = f"{label} {parameter['name']}"
+                unbounded += _unbounded(parameter.get("schema"), where, schemas, frozenset())
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                where = f"{label} body"
+                unbounded += _unbounded(content.get("schema"), where, schemas, frozenset())
+    assert not unbounded, "use the types of helioscope.api._fields:\n" + "\n".join(unbounded)

@@ -247,6 +247,14 @@ class Settings(BaseSettings):
     evaluator_memory_mb: int = Field(
         default=256, ge=32, description="Address space allowed to one code evaluation, in MB."
     )
+    unsafe_python_evaluators: bool = Field(
+        default=False,
+        description=(
+            "Run Python evaluators even where the kernel has no Landlock, behind an audit hook "
+            "alone (best effort: code written to defeat it can read the server's files and "
+            "secrets). Off: such evaluations are refused, and the result says why."
+        ),
+    )
 
     def egress_allowed(self) -> list[str]:
         """The origins the egress policy allows whatever their address: the configured ones."""

@@ -226,7 +226,11 @@ def _experiments(
         self_url=settings.self_url.rstrip("/") if settings.self_url else None,
         provider_keys=keys,
         concurrency=settings.experiment_concurrency,
-        limits=SandboxLimits(settings.evaluator_timeout_seconds, settings.evaluator_memory_mb),
+        limits=SandboxLimits(
+            settings.evaluator_timeout_seconds,
+            settings.evaluator_memory_mb,
+            allow_without_landlock=settings.unsafe_python_evaluators,
+        ),
         judge_model=settings.evaluator_model,
     )
 

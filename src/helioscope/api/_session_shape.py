@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from helioscope.api._fields import Number, Offset
+from helioscope.api._fields import Float, Number, Offset
 from helioscope.api._request_shape import iso
 
 MAX_TZ_MINUTES = 24 * 60
@@ -17,8 +17,8 @@ MAX_TZ_MINUTES = 24 * 60
 class TimeFilterMs(BaseModel):
     """A time window in epoch milliseconds."""
 
-    startTimeUnixMs: Number
-    endTimeUnixMs: Number
+    startTimeUnixMs: Float
+    endTimeUnixMs: Float
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeFilterMs:

@@ -12,6 +12,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from helioscope.api._fields import IntPath
 from helioscope.api.deps import ApiKeyDep, KeyCacheDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import NotFound
@@ -74,7 +75,7 @@ async def create_api_key(
 
 @admin.patch("/{apiKeyId}", response_model=Result[None])
 async def update_api_key(
-    apiKeyId: int, body: RenameKeyBody, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
+    apiKeyId: IntPath, body: RenameKeyBody, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
 ) -> Result[None]:
     """Rename a key."""
     if not await store.org(key.organization_id).write(
@@ -87,7 +88,7 @@ async def update_api_key(
 
 @admin.delete("/{apiKeyId}", response_model=Result[None])
 async def delete_api_key(
-    apiKeyId: int, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
+    apiKeyId: IntPath, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
 ) -> Result[None]:
     """Revoke a key: it stops working at once in this process (within 30 s in others)."""
     if not await store.org(key.organization_id).write(keys.delete_api_key, apiKeyId):

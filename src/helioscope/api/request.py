@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from helioscope.api._fields import Offset
+from helioscope.api._fields import Float, Offset
 from helioscope.api._request_shape import HeliconeRequest, to_helicone_request
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
@@ -66,7 +66,7 @@ class PropertyBody(BaseModel):
 class ScoreRequest(BaseModel):
     """Body of ``POST /v1/request/{requestId}/score``: numbers, or booleans."""
 
-    scores: dict[str, float | bool | None]
+    scores: dict[str, Float | bool | None]
 
 
 class HeliconeRequestAsset(BaseModel):

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from helioscope.api._fields import Offset
+from helioscope.api._fields import Offset, TextMap
 from helioscope.api._request_shape import _body, iso
 from helioscope.api.dataset.helicone_dataset import DatasetId, DatasetMetadata, MutateParams
 from helioscope.api.deps import ApiKeyDep, StoreDep
@@ -51,7 +51,7 @@ class DatasetsByPrompt(BaseModel):
 class InsertRow(BaseModel):
     """Body of ``POST /v1/experiment/dataset/{datasetId}/row/insert``."""
 
-    inputs: dict[str, str]
+    inputs: TextMap
     inputRecordId: str = Field(min_length=1, max_length=36)
     originalColumnId: str | None = None
 

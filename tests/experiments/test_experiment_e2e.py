@@ -250,8 +250,12 @@ async def test_experiment_over_calls_made_with_a_legacy_prompt(helioscope: Runni
         status = await wait_for_run(api, experiment_id)
         assert (status["succeeded"], status["failed"]) == (6, 0)
         await api.post(f"/v2/experiment/{experiment_id}/evaluators/run")
-        scores = await api.get(f"/v2/experiment/{experiment_id}/{shout['id']}/scores")
+        scores = await api.get(f"/v1/helioscope/experiments/{experiment_id}/{shout['id']}/scores")
         assert scores["concise-hcone-bool"]["count"] == 3
+        helicone = await api.get(f"/v2/experiment/{experiment_id}/{shout['id']}/scores")
+        assert helicone["concise-hcone-bool"] == {
+            k: v for k, v in scores["concise-hcone-bool"].items() if k != "count"
+        }
         assert scores["concise-hcone-bool"]["value"] == 1.0
         rows = (await api.get(f"/v2/experiment/{experiment_id}"))["rows"]
         outputs = [c for r in rows for c in r["requests"] if c["prompt_version_id"] == shout["id"]]

@@ -38,12 +38,7 @@ class HeliconeRequest(BaseModel):
     prompt_cache_write_tokens: Number | None
     prompt_cache_read_tokens: Number | None
     completion_tokens: Number | None
-    prompt_audio_tokens: Number | None
-    completion_audio_tokens: Number | None
-    reasoning_tokens: Number | None = None
-    cost: Number | None
     prompt_id: str | None
-    prompt_version: str | None = None
     feedback_created_at: str | None = None
     feedback_id: str | None = None
     feedback_rating: bool | None = None
@@ -58,12 +53,6 @@ class HeliconeRequest(BaseModel):
     assets: list[str]
     target_url: str
     model: str
-    cache_reference_id: str | None = None
-    cache_enabled: bool = False
-    updated_at: str | None = None
-    threat: bool | None = None
-    is_stream: bool = False
-    error: str | None = None
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -104,12 +93,7 @@ def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> He
         prompt_cache_write_tokens=row["prompt_cache_write_tokens"],
         prompt_cache_read_tokens=row["prompt_cache_read_tokens"],
         completion_tokens=row["completion_tokens"],
-        prompt_audio_tokens=row["prompt_audio_tokens"],
-        completion_audio_tokens=row["completion_audio_tokens"],
-        reasoning_tokens=row["reasoning_tokens"],
-        cost=cost_usd,
         prompt_id=row["prompt_id"],
-        prompt_version=row["prompt_version"],
         country_code=row["country_code"],
         asset_ids=None,
         asset_urls=None,
@@ -122,10 +106,4 @@ def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> He
         assets=[],
         target_url=row["target_url"] or "",
         model=row["model"],
-        cache_reference_id=row["cache_reference_id"],
-        cache_enabled=row["cache_enabled"],
-        updated_at=iso(row.get("updated_at")),
-        threat=row["threat"],
-        is_stream=row["is_stream"],
-        error=row["error"],
     )

@@ -41,14 +41,22 @@ class CreatedKey(BaseModel):
 
 
 class ApiKeyRow(BaseModel):
-    """A key as listed (its hash is never returned)."""
+    """A key as Helicone lists it: ``api_key_hash`` is the stored SHA-256, never the key.
+
+    Helioscope has no user accounts, temporary keys or key governance: ``user_id`` is empty and
+    ``temp_key`` and ``governance`` are false.
+    """
 
     id: int
+    api_key_hash: str
     api_key_name: str
     key_permissions: str
     created_at: dt.datetime
     organization_id: str
     soft_delete: bool = False
+    user_id: str = ""
+    temp_key: bool = False
+    governance: bool = False
 
 
 @admin.get("", response_model=Result[list[ApiKeyRow]])

@@ -94,10 +94,13 @@ async def find_api_key(db: Db, key_hash: str) -> ApiKey | None:
 
 
 async def list_api_keys(db: OrgDb) -> list[dict[str, Any]]:
-    """The organization's live keys (names, scopes, dates; never hashes), oldest first."""
+    """The organization's live keys (names, scopes, dates and the stored SHA-256 of each key,
+    never the key), oldest first.
+    """
     stmt = (
         select(
             api_key.c.id,
+            api_key.c.api_key_hash,
             api_key.c.api_key_name,
             api_key.c.key_permissions,
             api_key.c.created_at,

@@ -22,7 +22,6 @@ TEST_INPUT = {
 def bodies(ids: dict[str, str]) -> dict[tuple[str, str], Any]:
     """The body of each operation that takes one."""
     now_ms = int(time.time() * 1000)
-    experiment = ids["experimentId"]
     return {
         ("POST", "/v1/webhooks"): {"destination": "https://conform.example.com/h", "config": {}},
         ("POST", "/v1/vault/add"): {"key": "sk-conform", "provider": "openai", "name": "c"},

@@ -183,8 +183,10 @@ def histogram(
 def metrics(
     rows: list[dict[str, Any]], p_size: str | None, interquartile: bool
 ) -> SessionMetricsWithAverages:
-    """The session metrics with their averages: Helicone's route answers the histograms only
-    (``SessionMetrics``), Helioscope's UI route the averages too.
+    """The session metrics with their averages.
+
+    Helicone's route answers the histograms only (``SessionMetrics``), Helioscope's UI route the
+    averages too.
     """
     series = {
         "session_count": [float(r["count"]) for r in rows],

@@ -94,8 +94,9 @@ async def find_api_key(db: Db, key_hash: str) -> ApiKey | None:
 
 
 async def list_api_keys(db: OrgDb) -> list[dict[str, Any]]:
-    """The organization's live keys (names, scopes, dates and the stored SHA-256 of each key,
-    never the key), oldest first.
+    """The organization's live keys, oldest first.
+
+    Names, scopes, dates and the stored SHA-256 of each key (never the key).
     """
     stmt = (
         select(

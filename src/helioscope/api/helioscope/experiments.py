@@ -1,5 +1,7 @@
-"""``/v1/helioscope/experiments``: an experiment's name, which Helicone's API cannot change, and
-its scores with their counts, which Helicone's ``ScoreV2`` does not carry.
+"""``/v1/helioscope/experiments``: what Helicone's experiment routes do not offer.
+
+An experiment's name, which Helicone's API cannot change, and its scores with their counts,
+which Helicone's ``ScoreV2`` does not carry.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import aiohttp
 
 from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
+from helioscope.body_links import BodyLinks
 from helioscope.config import Settings
 from helioscope.experiments import ExperimentService, SandboxLimits
 from helioscope.gateway import AiGateway, Gateway, PromptApplier
@@ -52,6 +53,7 @@ class Services:
         self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
+        self.body_links = BodyLinks(secret, settings.signed_url_seconds)
         self._started: Started | None = None
         self.bootstrap_key: NewApiKey | None = None
 
@@ -121,6 +123,7 @@ class Services:
                 controls=controls,
                 vault=self.vault,
                 ai=self._ai_gateway(prompts),
+                country_header=settings.country_code_header,
             )
             experiments = _experiments(settings, self.store, writer, session)
             stack.push_async_callback(experiments.close)

@@ -448,5 +448,5 @@ async def test_whole_numbers_are_written_as_javascript_writes_them(
         in (await post(helioscope, "/v1/request/query", {"filter": "all", "limit": 1})).text
     )
     # Fractions stay fractions.
-    assert request["request_id"] == "r5" and request["cost"] == 1e-05
+    assert request["request_id"] == "r5" and request["costUSD"] == 1e-05
     assert type(cost.json()["data"]) is float

@@ -149,7 +149,7 @@ async def test_user_totals_and_overview(helioscope: Running, rows: list[LogRow])
             "prompt_tokens": sum(r.prompt_tokens or 0 for r in alice),
             "completion_tokens": sum(r.completion_tokens or 0 for r in alice),
             "user_id": "alice",
-            "cost": pytest.approx(sum(r.cost or 0 for r in alice) / NANO),
+            "cost_usd": pytest.approx(sum(r.cost or 0 for r in alice) / NANO),
         }
     ]
     overview = data(await post(helioscope, "/v1/user/metrics-overview/query", {"filter": "all"}))

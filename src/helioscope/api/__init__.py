@@ -53,6 +53,7 @@ API: tuple[tuple[Operations, Need], ...] = (
     # The request log
     (request.reads, READ),
     (request.writes, WRITE),
+    (request.public, PUBLIC),  # the signed, expiring body links: the URL is the credential
     (session.reads, READ),
     (session.writes, WRITE),
     (metrics.reads, READ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -65,8 +66,13 @@ def iso(value: dt.datetime | None) -> str | None:
     )
 
 
-def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> HeliconeRequest:
-    """Shape a stored row as a ``HeliconeRequest``."""
+def to_helicone_request(
+    row: dict[str, Any],
+    *,
+    include_body: bool = True,
+    body_url: Callable[[str], str] | None = None,
+) -> HeliconeRequest:
+    """Shape a stored row as a ``HeliconeRequest``; ``body_url`` makes its ``signed_body_url``."""
     has_response = row["status"] > 0
     properties = dict(row["properties"] or {})
     cost_usd = row["cost"]  # the store returns USD
@@ -95,6 +101,7 @@ def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> He
         completion_tokens=row["completion_tokens"],
         prompt_id=row["prompt_id"],
         country_code=row["country_code"],
+        signed_body_url=body_url(row["request_id"]) if body_url is not None else None,
         asset_ids=None,
         asset_urls=None,
         scores=dict(row["scores"] or {}),

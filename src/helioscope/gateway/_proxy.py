@@ -23,7 +23,13 @@ from helioscope._asgi import Receive, Scope, Send, read_body
 from helioscope.auth import WRITE, KeyCache, split_authorization
 from helioscope.errors import HelioscopeError, Unauthorized
 from helioscope.gateway._call import HELICONE_ERRORS, Attempt, Call, ErrorStyle
-from helioscope.gateway._incoming import Incoming, inject_stream_usage, read_headers, target_origin
+from helioscope.gateway._incoming import (
+    Incoming,
+    country_code,
+    inject_stream_usage,
+    read_headers,
+    target_origin,
+)
 from helioscope.gateway._prompts import PromptApplier
 from helioscope.gateway._relay import relay
 from helioscope.gateway.ai import AiGateway, AiRoute
@@ -76,7 +82,9 @@ class Gateway:
         controls: GatewayControls | None = None,
         vault: Vault | None = None,
         ai: AiGateway | None = None,
+        country_header: str = "cf-ipcountry",
     ) -> None:
+        self.country_header = country_header.lower().encode("latin-1")
         self.controls = controls
         self.keys = keys
         self.writer = writer
@@ -100,6 +108,7 @@ class Gateway:
         except HelioscopeError as exc:
             await route.errors.send(send, exc.status, exc.message, [])
             return
+        call.capture.country_code = country_code(scope["headers"], self.country_header)
         # The sequence: controls before; the upstream attempt(s), with retries and fallback;
         # the relay; controls after. (In one function: each coroutine layer costs the hot path.)
         controls = self.controls if call.controls is not None else None

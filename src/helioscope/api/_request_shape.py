@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from helioscope.api._fields import Number
+from helioscope.api._llm_schema import llm_schema
 from helioscope.export.records import body_value
 
 _body = body_value  # one reader of logged bodies for the API and the exports
@@ -74,17 +75,19 @@ def to_helicone_request(
 ) -> HeliconeRequest:
     """Shape a stored row as a ``HeliconeRequest``; ``body_url`` makes its ``signed_body_url``."""
     has_response = row["status"] > 0
+    request_body = _body(row.get("request_body")) if include_body else None
+    response_body = _body(row.get("response_body")) if include_body else None
     properties = dict(row["properties"] or {})
     cost_usd = row["cost"]  # the store returns USD
     return HeliconeRequest(
         response_id=row["request_id"] if has_response else None,
         response_created_at=iso(row["response_created_at"]),
-        response_body=_body(row.get("response_body")) if include_body else None,
+        response_body=response_body,
         response_status=row["status"],
         response_model=row["response_model"],
         request_id=row["request_id"],
         request_created_at=iso(row["request_created_at"]) or "",
-        request_body=_body(row.get("request_body")) if include_body else None,
+        request_body=request_body,
         request_path=row["path"] or "",
         request_user_id=row["user_id"],
         request_properties=properties,
@@ -101,6 +104,7 @@ def to_helicone_request(
         completion_tokens=row["completion_tokens"],
         prompt_id=row["prompt_id"],
         country_code=row["country_code"],
+        llmSchema=llm_schema(row["provider"], request_body, response_body),
         signed_body_url=body_url(row["request_id"]) if body_url is not None else None,
         asset_ids=None,
         asset_urls=None,

@@ -95,10 +95,10 @@ async def log(hs: Running, route: str, url: str, request: Any, response: Any) ->
         "timing": {"startTime": now - 1, "endTime": now},
     }
     async with hs.http(headers=hs.auth()) as http:
-        response = await http.post(f"/{route}/v1/log", json=body)
-    assert response.status_code == 200, response.text
+        logged = await http.post(f"/{route}/v1/log", json=body)
+    assert logged.status_code == 200, logged.text
     await hs.flush()
-    return response.headers["helicone-id"]
+    return logged.headers["helicone-id"]
 
 
 async def schema_of(hs: Running, request_id: str) -> Any:

@@ -80,25 +80,33 @@ async def create_api_key(
     return CreatedKey(id=str(new.id), apiKey=new.key)
 
 
-@admin.patch("/{apiKeyId}", response_model=Result[None])
+class ChangedKey(BaseModel):
+    """What Helicone's server answers for a renamed or revoked key: its stored hash, bare."""
+
+    hashedKey: str
+
+
+@admin.patch("/{apiKeyId}", response_model=ChangedKey)
 async def update_api_key(
     apiKeyId: int, body: RenameKeyBody, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
-) -> Result[None]:
+) -> ChangedKey:
     """Rename a key."""
-    if not await store.org(key.organization_id).write(
+    hashed = await store.org(key.organization_id).write(
         keys.rename_api_key, apiKeyId, body.api_key_name
-    ):
+    )
+    if hashed is None:
         raise NotFound(f"API key {apiKeyId} not found")
     key_cache.invalidate()
-    return Result(data=None)
+    return ChangedKey(hashedKey=hashed)
 
 
-@admin.delete("/{apiKeyId}", response_model=Result[None])
+@admin.delete("/{apiKeyId}", response_model=ChangedKey)
 async def delete_api_key(
     apiKeyId: int, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
-) -> Result[None]:
+) -> ChangedKey:
     """Revoke a key: it stops working at once in this process (within 30 s in others)."""
-    if not await store.org(key.organization_id).write(keys.delete_api_key, apiKeyId):
+    hashed = await store.org(key.organization_id).write(keys.delete_api_key, apiKeyId)
+    if hashed is None:
         raise NotFound(f"API key {apiKeyId} not found")
     key_cache.invalidate()
-    return Result(data=None)
+    return ChangedKey(hashedKey=hashed)

@@ -18,6 +18,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import orjson
 
@@ -101,15 +102,10 @@ def main() -> None:
     def body_url(request_id: str) -> str:
         return "http://127.0.0.1:8585" + links.path("org", request_id)
 
-    real = _request_shape.llm_schema
-
     async def without_fields() -> Any:
         # The shape before this change: no llmSchema (null) and no link.
-        _request_shape.llm_schema = lambda *_: None
-        try:
+        with mock.patch.object(_request_shape, "llm_schema", lambda *_: None):
             return [to_helicone_request(r) for r in page]
-        finally:
-            _request_shape.llm_schema = real
 
     async def with_fields() -> Any:
         return [to_helicone_request(r, body_url=body_url) for r in page]

@@ -81,8 +81,13 @@ async def signed_url(hs: Running, request_id: str) -> str:
 
 
 async def test_the_signed_body_url_serves_the_bodies_without_a_key(helioscope: Running) -> None:
-    request_id = await chat(helioscope, {})
+    request_id = await chat(
+        helioscope, {"Helicone-Session-Id": "s-1", "Helicone-Session-Path": "/a"}
+    )
     url = await signed_url(helioscope, request_id)
+    async with helioscope.http(headers=helioscope.auth()) as http:
+        trace = (await http.get("/v1/session/s-1/trace")).json()["data"]
+    assert trace[0]["signed_body_url"].startswith(IN_PROCESS_URL + "/v1/public/request-body/")
     async with helioscope.http() as http:  # no key
         document = (await http.get(url)).json()
     assert document["request"] == CHAT

@@ -17,7 +17,7 @@ from helioscope.api._session_shape import (
     session_result,
     shifted,
 )
-from helioscope.api.deps import ApiKeyDep, StoreDep
+from helioscope.api.deps import ApiKeyDep, BodyUrlDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.api.request import Rating
 from helioscope.errors import NotFound
@@ -160,6 +160,7 @@ async def get_session_trace(
     sessionId: str,
     key: ApiKeyDep,
     store: StoreDep,
+    body_url: BodyUrlDep,
 ) -> Result[list[HeliconeRequest]]:
     """Every request of the session, ordered by ``Helicone-Session-Path`` and time.
 
@@ -169,4 +170,4 @@ async def get_session_trace(
     rows = await store.log.org(key.organization_id).read(sessions.session_trace, sessionId)
     if not rows:
         raise NotFound(f"session {sessionId} not found")
-    return Result(data=[to_helicone_request(row) for row in rows])
+    return Result(data=[to_helicone_request(row, body_url=body_url) for row in rows])

@@ -51,6 +51,26 @@ class Settings(BaseSettings):
             "refuses to store keys. Changing it makes stored keys unreadable."
         ),
     )
+    country_code_header: str = Field(
+        default="cf-ipcountry",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description=(
+            "Request header holding the client's country code, set by a proxy in front of "
+            "Helioscope (for example a load balancer's geo header); recorded on each log row as "
+            "`country_code`. Cloudflare's `CF-IPCountry` is read when this one is absent."
+        ),
+    )
+    signed_url_seconds: int = Field(
+        default=3600,
+        gt=0,
+        le=7 * 24 * 3600,
+        description=(
+            "How long a request's `signed_body_url` stays valid: the link serves the stored "
+            "request and response bodies without an API key until then."
+        ),
+    )
     upstream_timeout_seconds: float = Field(
         default=1800.0,
         gt=0,

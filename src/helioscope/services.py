@@ -18,6 +18,7 @@ import aiohttp
 
 from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
+from helioscope.body_links import BodyLinks
 from helioscope.config import Settings
 from helioscope.egress import EgressPolicy, PolicyResolver
 from helioscope.experiments import ExperimentService, SandboxLimits
@@ -53,6 +54,7 @@ class Services:
         self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
+        self.body_links = BodyLinks(secret, settings.signed_url_seconds)
         # Where callers' URLs may lead: the configured origins, and public addresses.
         self.egress = EgressPolicy(settings.egress_allowed(), server_port=settings.port)
         self._started: Started | None = None
@@ -124,6 +126,7 @@ class Services:
                 controls=controls,
                 vault=self.vault,
                 ai=self._ai_gateway(prompts),
+                country_header=settings.country_code_header,
                 inflight=InflightCaps(
                     per_org=settings.max_inflight_per_org,
                     total=total_cap(settings.max_inflight_calls),

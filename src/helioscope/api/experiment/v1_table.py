@@ -47,8 +47,8 @@ class Cell(BaseModel):
     id: str
     rowIndex: int
     value: str | None
-    requestId: str | None = None
-    metadata: dict[str, Any] | None = None
+    requestId: str | None = Field(None, exclude_if=lambda v: v is None)
+    metadata: dict[str, Any] | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class Column(BaseModel):
@@ -57,9 +57,9 @@ class Column(BaseModel):
     id: str
     columnName: str
     columnType: str
-    hypothesisId: str | None = None
+    hypothesisId: str | None = Field(None, exclude_if=lambda v: v is None)
     cells: list[Cell]
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class ExperimentTable(BaseModel):
@@ -69,7 +69,7 @@ class ExperimentTable(BaseModel):
     name: str
     experimentId: str
     columns: list[Column]
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class ColumnHeader(BaseModel):
@@ -87,7 +87,7 @@ class ExperimentTableSimplified(BaseModel):
     name: str
     experimentId: str
     createdAt: str
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(None, exclude_if=lambda v: v is None)
     columns: list[ColumnHeader]
 
 
@@ -114,7 +114,7 @@ class NewColumn(BaseModel):
 
     columnName: str = Field(min_length=1, max_length=400)
     columnType: str = Field(min_length=1, max_length=100)
-    hypothesisId: str | None = None
+    hypothesisId: str | None = Field(None, exclude_if=lambda v: v is None)
     promptVersionId: str | None = None
     inputKeys: list[str] | None = None
 

@@ -48,7 +48,7 @@ class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
-        self.store = Store.open(settings.database_url)
+        self.store = open_store(settings)
         self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
@@ -181,6 +181,16 @@ class Services:
             file=sys.stdout,
             flush=True,
         )
+
+
+def open_store(settings: Settings) -> Store:
+    """The configured store: the database, and ClickHouse for the log when it is set."""
+    return Store.open(
+        settings.database_url,
+        settings.clickhouse_url,
+        clickhouse_cluster=settings.clickhouse_cluster,
+        log_retention_days=settings.log_retention_days,
+    )
 
 
 async def _settle(waits: list[Callable[[], Awaitable[None]]]) -> None:

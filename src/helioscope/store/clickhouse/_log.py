@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse._client import ClickHouse, ClickHouseRejected
 from helioscope.store.clickhouse._dialect import ClickHouseSqlDialect
+from helioscope.store.clickhouse._edits import EDITS
 from helioscope.store.clickhouse._insert import insert_log_rows
 from helioscope.store.clickhouse._migrate import migrate
 from helioscope.store.clickhouse._sql import DIALECT, compile_statement
@@ -32,6 +33,9 @@ from helioscope.store.records import LogRow
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+# The journal's read positions of a batch (worker id -> position), as the writer hands them.
+Positions = Mapping[str, Any]
 
 
 def _json_value(value: Any) -> Any:
@@ -119,34 +123,92 @@ class ClickHouseOrgRunner:
         **kwargs: P.kwargs,
     ) -> T:
         """``fn(db, *args, **kwargs)`` for this organization, on ClickHouse."""
-        db = ClickHouseDb(self._log.clickhouse, self._log.dialect, self._org_id)
-        return await fn(db, *args, **kwargs)
+        return await fn(self._log.db(self._org_id), *args, **kwargs)
+
+    async def write(
+        self,
+        fn: Callable[Concatenate[OrgDb, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """The ClickHouse form of the log function ``fn`` (``_edits.EDITS``), for this organization.
+
+        Call sites name the store's function (``requests.set_property``); ClickHouse changes a
+        row by inserting it again, so each such function has a form of its own here.
+        """
+        edit = EDITS.get(fn)
+        if edit is None:
+            raise ClickHouseRejected(f"{fn.__qualname__} has no ClickHouse form (_edits.EDITS)")
+        result: T = await edit(self._log.clickhouse, self._org_id, *args, **kwargs)
+        return result
 
 
 class ClickHouseLog:
-    """The request log kept in ClickHouse: ``org(org_id).read(fn, …)`` and ``write_batch``."""
+    """The request log kept in ClickHouse (``store.log`` with ``HELIOSCOPE_CLICKHOUSE_URL``).
 
-    def __init__(self, clickhouse: ClickHouse) -> None:
-        self.clickhouse = clickhouse
+    ``org(org_id).read(fn, …)`` runs the log's query functions, ``.write(fn, …)`` their
+    ClickHouse forms, ``write_batch`` the writer's batches. Built from a URL, it connects (and
+    creates its tables) in ``start``, which ``Store.migrate`` calls; built over an open
+    ``ClickHouse``, it is ready at once.
+    """
+
+    def __init__(
+        self,
+        source: ClickHouse | str,
+        *,
+        cluster: str | None = None,
+        retention_days: int | None = None,
+        commit_positions: Callable[[Positions], Awaitable[None]] | None = None,
+    ) -> None:
+        self._clickhouse = source if isinstance(source, ClickHouse) else None
+        self._url = None if isinstance(source, ClickHouse) else source
         self.dialect = ClickHouseSqlDialect()
+        self.cluster = cluster
+        self.retention_days = retention_days
+        # Where the journal's read positions go once their rows are in ClickHouse: the
+        # relational store (rows are idempotent here, so a crash between the two replays them).
+        self.commit_positions = commit_positions
 
-    @classmethod
-    async def open(cls, url: str) -> ClickHouseLog:
-        """Connect to ``HELIOSCOPE_CLICKHOUSE_URL`` (chdb:///dir or http(s)://…)."""
-        return cls(await ClickHouse.connect(url))
+    @property
+    def clickhouse(self) -> ClickHouse:
+        """The open client."""
+        if self._clickhouse is None:
+            raise RuntimeError("the ClickHouse log is not started (Store.migrate starts it)")
+        return self._clickhouse
+
+    async def start(self) -> None:
+        """Connect (for chdb: start the engine) if need be, and bring the tables up to date."""
+        if self._clickhouse is None:
+            assert self._url is not None
+            self._clickhouse = await ClickHouse.connect(self._url)
+        await self.migrate(self.cluster, self.retention_days)
+
+    def db(self, org_id: str) -> ClickHouseDb:
+        """One organization's ``OrgDb`` on ClickHouse (what ``OrgDb.log`` hands other areas)."""
+        return ClickHouseDb(self.clickhouse, self.dialect, org_id)
 
     def org(self, org_id: str) -> ClickHouseOrgRunner:
         """A runner for one organization's log functions."""
         return ClickHouseOrgRunner(self, org_id)
 
-    async def write_batch(self, rows: list[LogRow]) -> None:
-        """Write a batch of log rows as one INSERT; replays are harmless."""
+    async def write_batch(self, rows: list[LogRow], positions: Positions | None = None) -> None:
+        """Write a batch of log rows as one INSERT, then commit the journal's ``positions``.
+
+        Replays are harmless (ReplacingMergeTree), so the positions are committed after the
+        insert succeeds, to the relational store: a crash in between replays the batch.
+        """
         await insert_log_rows(self.clickhouse, rows)
+        if positions is not None:
+            if self.commit_positions is None:
+                raise RuntimeError("journal positions given, but nowhere to commit them")
+            await self.commit_positions(positions)
 
     async def migrate(self, cluster: str | None = None, retention_days: int | None = None) -> None:
         """Create the log's tables and set their retention."""
         await migrate(self.clickhouse, cluster, retention_days)
 
     async def close(self) -> None:
-        """Close the client."""
-        await self.clickhouse.close()
+        """Close the client (if it was opened)."""
+        if self._clickhouse is not None:
+            await self._clickhouse.close()
+            self._clickhouse = None

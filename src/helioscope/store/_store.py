@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from helioscope.store import _migrate
+from helioscope.store import _migrate, keys
 from helioscope.store._engine import create_engine, sqlite_path
 from helioscope.store._location import describe_url
 from helioscope.store._runner import Runner
@@ -45,10 +45,15 @@ class Store(Runner):
         self.clickhouse = clickhouse
         if clickhouse is not None:
             self.log = clickhouse
-            # Metadata functions that read log rows (db.log) read them from ClickHouse.
+            # Metadata functions that read log rows (db.log) read them from ClickHouse, and
+            # the log's request.auth_hash filter reads the keys from here.
             self.log_db = clickhouse.db
+            clickhouse.key_hashes = self._key_hashes
         self.prompts = PromptStore(self)
         self.gateway_cache = GatewayCache(self)
+
+    async def _key_hashes(self, org_id: str) -> dict[int, str]:
+        return await self.org(org_id).read(keys.api_key_hashes)
 
     @classmethod
     def open(

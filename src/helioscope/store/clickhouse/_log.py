@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse._client import ClickHouse, ClickHouseRejected
-from helioscope.store.clickhouse._dialect import ClickHouseSqlDialect
+from helioscope.store.clickhouse._dialect import KEY_HASHES, KEY_IDS, ClickHouseSqlDialect
 from helioscope.store.clickhouse._edits import EDITS
 from helioscope.store.clickhouse._insert import insert_log_rows
 from helioscope.store.clickhouse._migrate import migrate
@@ -50,21 +50,44 @@ def _processor(type_: Any) -> Callable[[Any], Any] | None:
     return processor
 
 
+# An organization's API key hashes by key id, read from the relational store.
+KeyHashes = Callable[[str], Awaitable[dict[int, str]]]
+
+
 class ClickHouseDb(OrgDb):
     """An ``OrgDb`` whose statements run on ClickHouse (there is no SQLAlchemy connection)."""
 
-    __slots__ = ("clickhouse",)
+    __slots__ = ("clickhouse", "key_hashes")
 
-    def __init__(self, clickhouse: ClickHouse, dialect: ClickHouseSqlDialect, org_id: str) -> None:
+    def __init__(
+        self,
+        clickhouse: ClickHouse,
+        dialect: ClickHouseSqlDialect,
+        org_id: str,
+        key_hashes: KeyHashes | None = None,
+    ) -> None:
         super().__init__(cast(AsyncConnection, None), dialect, org_id)
         self.clickhouse = clickhouse
+        self.key_hashes = key_hashes
 
     def for_org(self, org_id: str) -> ClickHouseDb:
         """This ClickHouse, scoped to another organization."""
-        return ClickHouseDb(self.clickhouse, cast(ClickHouseSqlDialect, self.dialect), org_id)
+        dialect = cast(ClickHouseSqlDialect, self.dialect)
+        return ClickHouseDb(self.clickhouse, dialect, org_id, self.key_hashes)
+
+    async def _bind_keys(self, parameters: dict[str, Any]) -> None:
+        # The request.auth_hash filter names the organization's keys (metadata): bound here.
+        if KEY_IDS not in parameters:
+            return
+        if self.key_hashes is None:
+            raise ClickHouseRejected("request.auth_hash needs the API keys of the relational store")
+        keys = await self.key_hashes(self.org_id)
+        parameters[KEY_IDS] = list(keys)
+        parameters[KEY_HASHES] = list(keys.values())
 
     async def _result(self, stmt: Executable) -> Result[Any]:
         query = compile_statement(stmt)
+        await self._bind_keys(query.parameters)
         answer = await self.clickhouse.query(query.sql, query.parameters)
         processors = [_processor(t) for t in query.result_types]
         rows = answer.rows
@@ -159,6 +182,7 @@ class ClickHouseLog:
         cluster: str | None = None,
         retention_days: int | None = None,
         commit_positions: Callable[[Positions], Awaitable[None]] | None = None,
+        key_hashes: KeyHashes | None = None,
     ) -> None:
         self._clickhouse = source if isinstance(source, ClickHouse) else None
         self._url = None if isinstance(source, ClickHouse) else source
@@ -168,6 +192,8 @@ class ClickHouseLog:
         # Where the journal's read positions go once their rows are in ClickHouse: the
         # relational store (rows are idempotent here, so a crash between the two replays them).
         self.commit_positions = commit_positions
+        # The organization's API keys, for the request.auth_hash filter (set by the Store).
+        self.key_hashes = key_hashes
 
     @property
     def clickhouse(self) -> ClickHouse:
@@ -185,7 +211,7 @@ class ClickHouseLog:
 
     def db(self, org_id: str) -> ClickHouseDb:
         """One organization's ``OrgDb`` on ClickHouse (what ``OrgDb.log`` hands other areas)."""
-        return ClickHouseDb(self.clickhouse, self.dialect, org_id)
+        return ClickHouseDb(self.clickhouse, self.dialect, org_id, self.key_hashes)
 
     def org(self, org_id: str) -> ClickHouseOrgRunner:
         """A runner for one organization's log functions."""

@@ -214,9 +214,11 @@ class SqlDialect:
         return self.json_text(doc, key).is_not(None)
 
     def api_key_hash(self, key_id: ColumnElement[Any], lookup: Any) -> ColumnElement[Any]:
-        """The hash of the API key a request was logged with: ``lookup``, a subquery on the
-        keys table, which shares the database with the log here (a log kept elsewhere binds
-        the organization's keys instead)."""
+        """The hash of the API key a request was logged with.
+
+        Here ``lookup``, a subquery on the keys table, which shares the database with the log
+        (a log kept elsewhere binds the organization's keys instead).
+        """
         result: ColumnElement[Any] = lookup
         return result
 

@@ -110,8 +110,10 @@ async def list_api_keys(db: OrgDb) -> list[dict[str, Any]]:
 
 
 async def api_key_hashes(db: OrgDb) -> dict[int, str]:
-    """Every key's hash by id, revoked ones included (the log's ``request.auth_hash`` filter
-    on a log kept in another engine)."""
+    """Every key's hash by id, revoked ones included.
+
+    For the log's ``request.auth_hash`` filter on a log kept in another engine.
+    """
     stmt = select(api_key.c.id, api_key.c.api_key_hash).where(db.in_org(api_key))
     return {int(key_id): str(key_hash) for key_id, key_hash in await db.tuples(stmt)}
 

@@ -24,7 +24,6 @@ is built for reflection and its own Select subclass, binds datetimes as second-p
 from __future__ import annotations
 
 import datetime as dt
-
 from dataclasses import dataclass
 from typing import Any
 

@@ -24,6 +24,7 @@ from helioscope.gateway import AiGateway, Gateway, PromptApplier
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
+from helioscope.ingest.retention import LogRetention
 from helioscope.providers.catalog import Catalog
 from helioscope.store import NewApiKey, Store, keys
 from helioscope.vault import Vault
@@ -80,6 +81,11 @@ class Services:
             await self.store.migrate()
             await self._bootstrap()
             webhooks, alerts = await self._start_notifications(stack)
+            if settings.log_retention_days is not None and self.store.clickhouse is None:
+                # ClickHouse expires rows by its TTL; the database needs deleting.
+                await stack.enter_async_context(
+                    LogRetention(self.store, settings.log_retention_days)
+                )
             # Writer listeners start tasks for each stored batch, the last ones while the writer
             # drains at shutdown: they are waited for after it, before the store closes.
             after_writer: list[Callable[[], Awaitable[None]]] = []

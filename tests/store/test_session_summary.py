@@ -9,15 +9,11 @@ import datetime as dt
 import random
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helioscope.store import LogRow, SessionQuery, Store
 from helioscope.store.log import requests, sessions
-
-# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
-pytestmark = pytest.mark.clickhouse
 
 BASE = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
 

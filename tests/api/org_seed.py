@@ -175,7 +175,20 @@ async def _settings(api: InProcess, org: Org) -> dict[str, str]:
         rw,
         {"key": f"sk-{MARK}-provider-key", "provider": "openai", "name": f"{MARK}-vault"},
     )
+    slack_channel = {
+        "id": f"{MARK}-channel",
+        "name": f"#{MARK}",
+        "webhook_url": f"https://hooks.{MARK}.example.com/services/T0/B0/x",
+    }
+    slack = await api.data(
+        "POST",
+        "/v1/integration",
+        rw,
+        {"integration_name": "slack", "settings": {"channels": [slack_channel]}},
+    )
     return {
+        "integrationId": slack["id"],
+        "customerId": f"{MARK}-user",
         "webhookId": hook["id"],
         "alertId": alert,
         "apiKeyId": str(org.key_ids["r"]),

@@ -94,6 +94,12 @@ async def test_custom_time_range_and_saved_views(world: World, page: Any) -> Non
     await page.get_by_text("Views", exact=True).click()
     await page.get_by_label("Save as").fill("last week")
     await page.get_by_role("button", name="Save view").click()
+    # The menu lists the view once it is stored: only then is there something to reopen.
+    await (
+        page.get_by_role("group", name="Saved views")
+        .get_by_role("link", name="last week")
+        .wait_for()
+    )
     await page.goto(f"{world.hs.url}/ui/#/requests")
     await page.get_by_text("13 requests").wait_for()
     await page.locator(".results[aria-busy=false] tbody tr").first.wait_for()

@@ -13,16 +13,22 @@ from fastapi import FastAPI
 from helioscope.api import (
     alerts,
     api_keys,
+    comparison,
+    customer,
     dashboard,
+    dataisbeautiful,
     evals,
     evaluator,
+    integration,
     metrics,
     models,
     property,
     provider_keys,
     request,
+    security,
     session,
     settings,
+    status,
     user,
     vault,
     webhook_score,
@@ -60,6 +66,7 @@ API: tuple[tuple[Operations, Need], ...] = (
     (property.reads, READ),
     (property.writes, WRITE),
     (user.reads, READ),
+    (customer.reads, READ),
     (evals.reads, READ),
     (evals.writes, WRITE),
     (webhook_score.writes, WRITE),
@@ -93,10 +100,19 @@ API: tuple[tuple[Operations, Need], ...] = (
     (webhooks.admin, ALL),  # a webhook sends the log out; the list shows its signing keys
     (alerts.reads, READ),
     (alerts.admin, ALL),  # an alert posts to a webhook
+    # Integrations: the channel list first (its fixed path before /{integrationId}); the rest
+    # returns or changes settings that hold Slack's webhook URLs.
+    (integration.reads, READ),
+    (integration.admin, ALL),
     # Provider keys (BYOK) and the AI Gateway's models (the endpoints are in app.py's table)
     (vault.admin, ALL),  # the vault returns decrypted keys
     (provider_keys.admin, ALL),
     (models.reads, KEY),  # any key: a proxy-only (w) key may list what it can call
+    # Helicone's public statistics, computed over the caller's organization (so they need a key)
+    (status.reads, READ),
+    (comparison.reads, READ),
+    (dataisbeautiful.reads, READ),
+    (security.reads, KEY),  # any key: it reads nothing of the organization
     # Helioscope's own routes for the UI (/v1/helioscope/...)
     (requests.reads, READ),
     (sessions.reads, READ),

@@ -3,7 +3,8 @@
 An alert triggers when its metric reaches the threshold over ``time_window`` with at least
 ``minimum_request_count`` requests; it resolves once the metric has stayed below for
 ``cooldown`` ms. Each firing is a history row; both transitions are POSTed to the alert's
-webhook, signed like every webhook body.
+webhook, signed like every webhook body, and to its Slack channels (``ingest.slack``). The same
+periodic check sends the Slack reports that are due.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from typing import Any
 
 from helioscope._guard import InternalErrorGuard
+from helioscope.ingest.slack import notify_alert, send_due_reports
 from helioscope.ingest.webhooks import WebhookDispatcher
 from helioscope.store import Store, notifications
 from helioscope.store.log import metrics
@@ -71,6 +73,8 @@ class AlertEvaluator:
         for current in await self.store.read(notifications.all_alerts):
             with self.guard.internal_errors(f"checking alert {current['id']}"):
                 await self._check(current, now)
+        with self.guard.internal_errors("sending Slack reports"):
+            await send_due_reports(self.store, self.webhooks, now)
 
     async def _check(self, current: dict[str, Any], now: dt.datetime) -> None:
         since = now - dt.timedelta(milliseconds=current["time_window"])
@@ -106,6 +110,7 @@ class AlertEvaluator:
         stats: dict[str, int],
         at: dt.datetime,
     ) -> None:
+        await notify_alert(self.store, self.webhooks, current, event, value, stats["requests"])
         if not current["webhook_id"]:
             return
         hooks = await self.store.org(current["organization_id"]).read(notifications.list_webhooks)

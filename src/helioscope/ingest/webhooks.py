@@ -221,11 +221,17 @@ class WebhookDispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def post(self, label: str, destination: str, body: dict[str, Any]) -> None:
+        """Deliver a body, unsigned, to a destination that is not a webhook (Slack's).
+
+        The same path as webhooks: the same checks, retries, limits and shutdown drain.
+        """
+        self.send({"id": label, "destination": destination, "hmac_key": None}, body)
+
     async def _deliver(self, hook: dict[str, Any], data: bytes) -> None:
-        headers = {
-            "content-type": "application/json",
-            "Helicone-Signature": sign(data, hook["hmac_key"]),
-        }
+        headers = {"content-type": "application/json"}
+        if hook["hmac_key"] is not None:
+            headers["Helicone-Signature"] = sign(data, hook["hmac_key"])
         delay = self.retry_seconds
         async with self._slots:
             for attempt in range(1, self.max_attempts + 1):

@@ -34,6 +34,7 @@ from helioscope.store.log import (
     pages,
     prompt_calls,
     properties,
+    public_stats,
     requests,
     scores,
     session_list,
@@ -135,6 +136,12 @@ CALLS: dict[str, Call] = {
     "score evals": lambda db: scores.evals(db, EvalQuery("all", START, END)),
     "score aggregate": lambda db: scores.aggregate(db, IDS),
     "score by_key": lambda db: _score_values(db, "accuracy"),
+    "customer_ids": lambda db: public_stats.customer_ids(db),
+    "provider_hours": lambda db: public_stats.provider_hours(db, START, END, None),
+    "provider_hours (openai)": lambda db: public_stats.provider_hours(db, START, END, "openai"),
+    "model_days": lambda db: public_stats.model_days(db, START, END, None),
+    "ttft_rows": lambda db: public_stats.ttft_rows(db, START, END, None, ["GPT-4o"]),
+    "call_rows": lambda db: public_stats.call_rows(db, START, END, "OPENAI", ["GPT-4o-mini"]),
 }
 
 # Calls that cannot run on ClickHouse as they are (none, today), with the reason; the test

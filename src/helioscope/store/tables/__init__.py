@@ -8,6 +8,7 @@ import below.
 from helioscope.store.tables import (
     experiments,
     gateway,
+    integrations,
     keys,
     log,
     notifications,
@@ -19,6 +20,7 @@ from helioscope.store.tables._metadata import metadata
 __all__ = [
     "experiments",
     "gateway",
+    "integrations",
     "keys",
     "log",
     "metadata",

@@ -41,9 +41,11 @@ class Store(Runner):
 
     def __init__(self, engine: AsyncEngine, clickhouse: ClickHouseLog | None = None) -> None:
         super().__init__(engine)
-        self.log: LogStore | ClickHouseLog = LogStore(engine, self.dialect)
         self.clickhouse = clickhouse
-        if clickhouse is not None:
+        self.log: LogStore | ClickHouseLog
+        if clickhouse is None:
+            self.log = LogStore(engine, self.dialect)
+        else:
             self.log = clickhouse
             # Metadata functions that read log rows (db.log) read them from ClickHouse, and
             # the log's request.auth_hash filter reads the keys from here.

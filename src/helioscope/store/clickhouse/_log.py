@@ -43,9 +43,17 @@ def _json_value(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _processor(type_: Any) -> Callable[[Any], Any] | None:
+def _scores(value: Any) -> Any:
+    # The Map keeps Float64; a score written as 5 reads back as 5, as SQL's JSON keeps it (and
+    # as Helicone, whose scores are integers, prints it).
+    if not isinstance(value, dict):
+        return value
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in value.items()}
+
+
+def _processor(type_: Any, key: str) -> Callable[[Any], Any] | None:
     if isinstance(type_, JSON) or isinstance(getattr(type_, "impl", None), JSON):
-        return _json_value
+        return _scores if key == "scores" else _json_value
     processor: Callable[[Any], Any] | None = type_._cached_result_processor(DIALECT, None)
     return processor
 
@@ -89,14 +97,14 @@ class ClickHouseDb(OrgDb):
         query = compile_statement(stmt)
         await self._bind_keys(query.parameters)
         answer = await self.clickhouse.query(query.sql, query.parameters)
-        processors = [_processor(t) for t in query.result_types]
+        keys = query.result_keys or list(answer.columns)
+        processors = [_processor(t, k) for t, k in zip(query.result_types, keys, strict=False)]
         rows = answer.rows
         if any(processors):
             rows = [
                 tuple(p(v) if p is not None else v for p, v in zip(processors, row, strict=True))
                 for row in rows
             ]
-        keys = query.result_keys or list(answer.columns)
         return IteratorResult(SimpleResultMetaData(keys), iter(rows))
 
     async def rows(self, stmt: Executable) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from helioscope import Settings, create_app
-from helioscope.app import SERVER_OPTIONS, HelioscopeApp
+from helioscope.app import HelioscopeApp, server_options
 from helioscope.services import Services
 from helioscope.store import keys
 from helioscope.testing._server import loopback_socket, serve
@@ -64,7 +64,9 @@ class Running:
 
     async def _serve(self, sock: socket.socket) -> None:
         # The app's lifespan already runs in process; the server only adds the socket.
-        async with serve(self.app, lifespan="off", sock=sock, **SERVER_OPTIONS):
+        async with serve(
+            self.app, lifespan="off", sock=sock, **server_options(self.services.settings)
+        ):
             await self._stop.wait()
 
     @property

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
-from helioscope.errors import PayloadTooLarge
+from helioscope.errors import BadRequest, PayloadTooLarge
 
 __all__ = [
     "Message",
@@ -20,19 +20,24 @@ __all__ = [
     "read_body",
     "send_error",
     "send_json",
+    "send_json_body",
     "send_text",
     "with_date",
 ]
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body, or ``PayloadTooLarge`` past ``limit`` bytes."""
+    """The whole request body.
+
+    ``PayloadTooLarge`` past ``limit`` bytes; ``BadRequest`` when the client goes away first.
+    """
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            # Gone mid-body (or timed out, see ``_client_timeouts``): never act on a part.
+            raise BadRequest("the client closed the connection before its body was complete")
         body = message.get("body", b"")
         if body:
             size += len(body)
@@ -83,6 +88,13 @@ async def _send(
     ]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def send_json_body(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Send a complete response of JSON already encoded."""
+    await _send(send, status, b"application/json", body, headers or [])
 
 
 async def send_json(

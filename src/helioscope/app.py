@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from helioscope import __version__
 from helioscope._asgi import with_date
+from helioscope._client_timeouts import timed_protocol
 from helioscope.api import DECLARED, install_api
 from helioscope.config import Settings
 from helioscope.gateway import AI_ROUTES, AiRoute, Route
@@ -101,15 +103,27 @@ def dispatch_table(app: HelioscopeApp, services: Services) -> Dispatch:
 
 # How uvicorn must run the app (``helioscope serve`` and the tests alike): without its own
 # ``server`` and ``date`` headers, which a relayed response would otherwise carry twice (the
-# provider's and uvicorn's). Helioscope dates the responses it writes itself.
+# provider's and uvicorn's; Helioscope dates the responses it writes itself); and with
+# timeouts for clients that never finish a request (``_client_timeouts``).
 class ServerOptions(TypedDict):
     """Keyword arguments for ``uvicorn.run`` / ``uvicorn.Config``."""
 
     server_header: bool
     date_header: bool
+    http: type[asyncio.Protocol]
+    timeout_keep_alive: int
 
 
-SERVER_OPTIONS = ServerOptions(server_header=False, date_header=False)
+def server_options(settings: Settings) -> ServerOptions:
+    """The options uvicorn runs Helioscope with."""
+    return ServerOptions(
+        server_header=False,
+        date_header=False,
+        http=timed_protocol(
+            settings.client_header_timeout_seconds, settings.client_body_timeout_seconds
+        ),
+        timeout_keep_alive=settings.client_keepalive_seconds,
+    )
 
 
 class HelioscopeApp(FastAPI):

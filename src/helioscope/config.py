@@ -127,6 +127,50 @@ class Settings(BaseSettings):
             "take the same."
         ),
     )
+    allowed_private_targets: str = Field(
+        default="",
+        description=(
+            "Comma-separated origins that gateway targets (`Helicone-Target-URL`, fallbacks) "
+            "and webhooks may reach although they resolve to a private, loopback or link-local "
+            "address, e.g. `http://localhost:11434`; `http://127.0.0.1:*` allows any port. The "
+            "configured provider base URLs and `HELIOSCOPE_SELF_URL` are allowed without it."
+        ),
+    )
+    max_inflight_per_org: int = Field(
+        default=256,
+        ge=1,
+        description=(
+            "Most gateway calls one organization may have in flight at once; more are "
+            "answered 429, as a rate limit is."
+        ),
+    )
+    max_inflight_calls: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Most gateway calls in flight at once, in all; more are answered 503. Default: "
+            "what the process's descriptor limit leaves after 256 kept for the API and health "
+            "(two per call)."
+        ),
+    )
+    client_header_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description=(
+            "Time a client has to send a request's headers, from connecting or from its first "
+            "byte; slower connections are closed (slowloris)."
+        ),
+    )
+    client_body_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest pause allowed while a client sends a request body.",
+    )
+    client_keepalive_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="Time an idle keep-alive connection from a client stays open.",
+    )
     max_api_body_bytes: int = Field(
         default=2 * 1024 * 1024,
         ge=1,
@@ -171,8 +215,9 @@ class Settings(BaseSettings):
     webhook_allow_http_loopback: bool = Field(
         default=False,
         description=(
-            "Let webhooks use plain `http://` to a loopback host (local receivers and tests). "
-            "Otherwise destinations must be `https://`."
+            "Let webhooks use plain `http://` to a loopback host (local receivers and tests); "
+            "the host must also be in `HELIOSCOPE_ALLOWED_PRIVATE_TARGETS`. Otherwise "
+            "destinations must be `https://`."
         ),
     )
     webhook_max_attempts: int = Field(
@@ -226,3 +271,11 @@ class Settings(BaseSettings):
     evaluator_memory_mb: int = Field(
         default=256, ge=32, description="Address space allowed to one code evaluation, in MB."
     )
+
+    def egress_allowed(self) -> list[str]:
+        """The origins the egress policy allows whatever their address: the configured ones."""
+        listed = [origin.strip() for origin in self.allowed_private_targets.split(",")]
+        configured = [self.openai_base_url, self.anthropic_base_url, self.google_base_url]
+        if self.self_url:
+            configured.append(self.self_url)
+        return [origin for origin in configured + listed if origin]

@@ -19,8 +19,9 @@ import aiohttp
 from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
 from helioscope.config import Settings
+from helioscope.egress import EgressPolicy, PolicyResolver
 from helioscope.experiments import ExperimentService, SandboxLimits
-from helioscope.gateway import AiGateway, Gateway, PromptApplier
+from helioscope.gateway import AiGateway, Gateway, InflightCaps, PromptApplier, total_cap
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
@@ -53,6 +54,8 @@ class Services:
         self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
+        # Where callers' URLs may lead: the configured origins, and public addresses.
+        self.egress = EgressPolicy(settings.egress_allowed(), server_port=settings.port)
         self._started: Started | None = None
         self.bootstrap_key: NewApiKey | None = None
 
@@ -103,8 +106,8 @@ class Services:
                 )
             )
             writer.listeners.append(webhooks.offer)
-            session = await stack.enter_async_context(_upstream_session(settings))
-            upstream = UpstreamClient(timeout=settings.upstream_timeout_seconds)
+            session = await stack.enter_async_context(_upstream_session(settings, self.egress))
+            upstream = UpstreamClient(timeout=settings.upstream_timeout_seconds, policy=self.egress)
             stack.push_async_callback(upstream.close)
             controls = build_controls(
                 store=self.store,
@@ -127,6 +130,10 @@ class Services:
                 controls=controls,
                 vault=self.vault,
                 ai=self._ai_gateway(prompts),
+                inflight=InflightCaps(
+                    per_org=settings.max_inflight_per_org,
+                    total=total_cap(settings.max_inflight_calls),
+                ),
             )
             experiments = _experiments(settings, self.store, writer, session)
             stack.push_async_callback(experiments.close)
@@ -165,6 +172,7 @@ class Services:
                 self.store,
                 self.guard,
                 allow_http_loopback=settings.webhook_allow_http_loopback,
+                egress=self.egress,
                 max_attempts=settings.webhook_max_attempts,
                 retry_seconds=settings.webhook_retry_seconds,
                 timeout_seconds=settings.webhook_timeout_seconds,
@@ -239,8 +247,13 @@ def _experiments(
     )
 
 
-def _upstream_session(settings: Settings) -> aiohttp.ClientSession:
-    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=60)
+def _upstream_session(settings: Settings, egress: EgressPolicy) -> aiohttp.ClientSession:
+    # Moderation calls go to the call's own origin: the egress policy checks the addresses its
+    # name resolves to. (aiohttp does not resolve an IP literal, but a literal never names an
+    # OpenAI origin, the only one screened: see ``Gateway._accept``.)
+    connector = aiohttp.TCPConnector(
+        limit=0, ttl_dns_cache=300, keepalive_timeout=60, resolver=PolicyResolver(egress)
+    )
     return aiohttp.ClientSession(
         connector=connector,
         timeout=aiohttp.ClientTimeout(total=settings.upstream_timeout_seconds, connect=30),

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from helioscope import Settings, create_app
-from helioscope.app import SERVER_OPTIONS
+from helioscope.app import server_options
 from helioscope.testing import serve
 from tests.conftest import Running
 
@@ -88,7 +88,10 @@ async def test_an_unexpected_error_is_a_500_envelope_that_closes_the_connection(
         raise RuntimeError("a bug")
 
     app.add_api_route("/v1/boom", boom, methods=["POST"])
-    async with serve(app, **SERVER_OPTIONS) as url, httpx.AsyncClient(base_url=url) as http:
+    async with (
+        serve(app, **server_options(settings)) as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
         response = await http.post("/v1/boom")
         assert response.status_code == 500
         assert response.json() == {"data": None, "error": "internal error"}

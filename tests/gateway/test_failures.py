@@ -9,10 +9,12 @@ import httpx
 import orjson
 import pytest
 
+from helioscope import Settings
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY, stored
 from tests.gateway.test_headers import CHAT, post_chat
+from tests.running import running
 
 
 @pytest.mark.parametrize(
@@ -40,20 +42,24 @@ async def test_bad_helicone_key_is_401_and_nothing_is_forwarded(
     assert fake.calls == []
 
 
-async def test_unreachable_upstream_is_502_and_logged(helioscope: Running) -> None:
+async def test_unreachable_upstream_is_502_and_logged(settings: Settings) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    async with httpx.AsyncClient(base_url=helioscope.url) as http:
+    # A private target, so it must be on the allow list (issue 16: SSRF).
+    async with (
+        running(settings.model_copy(update={"allowed_private_targets": dead})) as helioscope,
+        httpx.AsyncClient(base_url=helioscope.url) as http,
+    ):
         response = await http.post(
             "/gateway/v1/chat/completions",
             json=CHAT,
             headers={"helicone-auth": f"Bearer {helioscope.key}", "helicone-target-url": dead},
         )
-    assert response.status_code == 502
-    assert response.json()["data"] is None
-    assert "could not reach upstream" in response.json()["error"]
-    row = await stored(helioscope, response.headers["helicone-id"])
+        assert response.status_code == 502
+        assert response.json()["data"] is None
+        assert "could not reach upstream" in response.json()["error"]
+        row = await stored(helioscope, response.headers["helicone-id"])
     assert row["status"] == 502
     assert row["error"] is not None
     assert orjson.loads(row["request_body"]) == CHAT

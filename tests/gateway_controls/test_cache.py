@@ -9,7 +9,7 @@ import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
 from helioscope import create_app
-from helioscope.app import SERVER_OPTIONS
+from helioscope.app import server_options
 from helioscope.gateway.controls import cache_keys, parse_controls
 from helioscope.services import Services
 from helioscope.store import gateway_cache
@@ -227,7 +227,7 @@ async def test_the_cache_survives_a_restart(helioscope: Running, fake: FakeProvi
     await settle(helioscope)
     # A second server on the same store (and Redis, if any): a restarted or another replica.
     app = create_app(helioscope.services.settings)
-    async with serve(app, **SERVER_OPTIONS) as url:
+    async with serve(app, **server_options(helioscope.services.settings)) as url:
         other = Running(url, app.state.services, helioscope.org_id, helioscope.key)
         async with openai_client(other, **CACHE) as client:
             raw = await client.chat.completions.with_raw_response.create(

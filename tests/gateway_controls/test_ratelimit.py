@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from helioscope import create_app
-from helioscope.app import SERVER_OPTIONS
+from helioscope.app import server_options
 from helioscope.gateway.controls import parse_policy
 from helioscope.gateway.controls._ratelimit import RATE_LIMITED_MESSAGE, BucketState
 from helioscope.services import Services
@@ -136,7 +136,7 @@ async def test_two_gateways_sharing_redis_enforce_one_bucket(
 ) -> None:
     assert os.environ.get(REDIS_ENV)
     app = create_app(helioscope.services.settings)
-    async with serve(app, **SERVER_OPTIONS) as url:
+    async with serve(app, **server_options(helioscope.services.settings)) as url:
         other = Running(url, app.state.services, helioscope.org_id, helioscope.key)
         statuses = []
         for hs in (helioscope, other, helioscope, other, other):

@@ -23,7 +23,7 @@ import pytest_asyncio
 from pydantic import SecretStr
 
 from helioscope import Settings, create_app
-from helioscope.app import SERVER_OPTIONS
+from helioscope.app import server_options
 from helioscope.services import Services
 from helioscope.store import LogRow, keys
 from helioscope.testing import FakeProvider, serve
@@ -177,7 +177,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
             evaluator_memory_mb=128,
         )
         app = create_app(settings)
-        async with serve(app, **SERVER_OPTIONS) as url:
+        async with serve(app, **server_options(settings)) as url:
             yield Server(url, app.state.services, fake)
 
 

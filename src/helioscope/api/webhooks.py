@@ -69,6 +69,7 @@ async def create_webhook(
     """Add a destination; every call logged from now on is POSTed to it, signed."""
     dispatcher = _dispatcher(request)
     destination = check_destination(body.destination, dispatcher.allow_http_loopback)
+    await dispatcher.vet(destination)
     config = body.config.model_dump()
     if body.includeData is not None:
         config["includeData"] = body.includeData
@@ -118,6 +119,9 @@ async def test_webhook(
     hook = next((h for h in hooks if h["id"] == webhookId), None)
     if hook is None:
         raise NotFound(f"webhook {webhookId} not found")
+    # Refused here with a 403 naming the address, not only in the background delivery (a
+    # webhook stored before the policy, or whose name now resolves elsewhere).
+    await _dispatcher(request).vet(hook["destination"])
     sample = {
         "request_id": "00000000-0000-4000-8000-000000000000",
         "request_body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},

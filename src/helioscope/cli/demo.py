@@ -25,7 +25,7 @@ import typer
 import uvicorn
 from pydantic import SecretStr
 
-from helioscope.app import SERVER_OPTIONS, create_app
+from helioscope.app import create_app, server_options
 from helioscope.cli import _demo_features as features
 from helioscope.cli._demo_client import DEMO_PROVIDER_KEY, DemoClient
 from helioscope.cli._demo_traffic import plan, send
@@ -120,9 +120,14 @@ async def demo_server(options: DemoOptions) -> AsyncIterator[DemoServer]:
         async with provider.run() as fake_url:
             sock = _bind(options.host, options.port)
             port = sock.getsockname()[1]
-            app = create_app(_settings(Path(tmp), fake_url, options.host, port))
+            settings = _settings(Path(tmp), fake_url, options.host, port)
+            app = create_app(settings)
             config = uvicorn.Config(
-                app, lifespan="on", log_level="warning", access_log=False, **SERVER_OPTIONS
+                app,
+                lifespan="on",
+                log_level="warning",
+                access_log=False,
+                **server_options(settings),
             )
             server = _Server(config)
             task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -27,7 +27,7 @@ def serve(
     """Start the gateway and API (migrating the store first)."""
     import uvicorn
 
-    from helioscope.app import SERVER_OPTIONS, create_app
+    from helioscope.app import create_app, server_options
 
     settings = Settings()
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
@@ -44,5 +44,5 @@ def serve(
         log_level="info",
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_drain_seconds) + 5,
-        **SERVER_OPTIONS,
+        **server_options(settings),
     )

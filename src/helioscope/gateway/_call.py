@@ -46,6 +46,9 @@ class Attempt:
     mapping: Mapping | None = None  # AI Gateway: maps the answer to the client's API
     request_json: Any = None  # ``body`` parsed, when the gateway made it
     label: str = ""  # how response headers name the attempt (AI Gateway: the provider)
+    # The URL's origin was configured (a provider route's base URL, the AI Gateway's catalog or
+    # an organization's provider key), not named by the caller: the egress policy lets it be.
+    vetted: bool = False
 
 
 class ErrorStyle:

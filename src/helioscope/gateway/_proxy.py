@@ -14,16 +14,21 @@ the writer.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from helioscope._asgi import Receive, Scope, Send, read_body
+import orjson
+
+from helioscope._asgi import Receive, Scope, Send, read_body, send_json_body
 from helioscope.auth import WRITE, KeyCache, split_authorization
 from helioscope.errors import HelioscopeError, Unauthorized
 from helioscope.gateway._call import HELICONE_ERRORS, Attempt, Call, ErrorStyle
+from helioscope.gateway._disconnect import DisconnectWatcher
 from helioscope.gateway._incoming import Incoming, inject_stream_usage, read_headers, target_origin
+from helioscope.gateway._inflight import InflightCaps
 from helioscope.gateway._prompts import PromptApplier
 from helioscope.gateway._relay import relay
 from helioscope.gateway.ai import AiGateway, AiRoute
@@ -37,6 +42,7 @@ from helioscope.gateway.controls import (
 )
 from helioscope.gateway.upstream import UpstreamClient, UpstreamError
 from helioscope.ingest import (
+    STATUS_CLIENT_CANCELLED,
     STATUS_TIMEOUT,
     CallCapture,
     HeliconeHeaders,
@@ -76,8 +82,10 @@ class Gateway:
         controls: GatewayControls | None = None,
         vault: Vault | None = None,
         ai: AiGateway | None = None,
+        inflight: InflightCaps | None = None,
     ) -> None:
         self.controls = controls
+        self.inflight = inflight or InflightCaps(per_org=1 << 30, total=1 << 30)
         self.keys = keys
         self.writer = writer
         self.upstream = upstream
@@ -100,6 +108,14 @@ class Gateway:
         except HelioscopeError as exc:
             await route.errors.send(send, exc.status, exc.message, [])
             return
+        org_id = call.capture.organization_id
+        refused = self.inflight.admit(org_id)
+        if refused:
+            await self._refuse(call, refused, send)
+            return
+        # From here, a client that goes away cancels the call (and its upstream request).
+        watcher = DisconnectWatcher(receive, send)
+        send = watcher.send
         # The sequence: controls before; the upstream attempt(s), with retries and fallback;
         # the relay; controls after. (In one function: each coroutine layer costs the hot path.)
         controls = self.controls if call.controls is not None else None
@@ -108,15 +124,38 @@ class Gateway:
                 return  # answered by the controls: a cache hit, a 429, a refused prompt
             opened = await self._open(call, send)
             if opened is not None:
-                await relay(opened.response, opened.attempt.mapping, call, receive, send)
+                await relay(opened.response, opened.attempt.mapping, call, send)
             if controls is not None:
                 controls.after(call)
         except HelioscopeError as exc:  # before a byte was sent: from the controls or the plan
             call.capture.status, call.capture.error = exc.status, exc.message
             await call.errors.send(send, exc.status, exc.message, call.extra)
+        except asyncio.CancelledError:
+            if not watcher.client_gone:
+                raise
+            watcher.absorb_cancel()
+            call.capture.completed, call.capture.status = False, STATUS_CLIENT_CANCELLED
         finally:
+            watcher.stop()
+            self.inflight.leave(org_id)
             call.capture.ended = call.capture.ended or time.perf_counter()
             self.writer.enqueue(call.capture)
+
+    async def _refuse(self, call: Call, status: int, send: Send) -> None:
+        """Refuse a call over an in-flight cap (logged, as Helicone logs its rate-limited calls).
+
+        Per organization: Helicone's rate-limit answer, a 429 with ``{"message"}``; the whole
+        gateway full: a 503 in the route's error shape.
+        """
+        capture = call.capture
+        capture.status, capture.error = status, self.inflight.refusal(status)
+        capture.ended = time.perf_counter()
+        if status == 429:
+            body = orjson.dumps({"message": capture.error})
+            await send_json_body(send, 429, body, call.extra)
+        else:
+            await call.errors.send(send, status, capture.error, call.extra)
+        self.writer.enqueue(capture)
 
     async def _open(self, call: Call, send: Send) -> Opened | None:
         """The upstream response the call goes on with; None when none could be had (answered)."""
@@ -127,7 +166,7 @@ class Gateway:
             if len(attempts) == 1 and retry is None:  # a plain call: one request, no loop
                 first = attempts[0]
                 response = await self.upstream.request(
-                    first.method, first.url, first.headers, first.body or None
+                    first.method, first.url, first.headers, first.body or None, vetted=first.vetted
                 )
                 opened = Opened(response, first, 0)
             else:
@@ -190,7 +229,15 @@ class Gateway:
             started_at=started[0],
             started=started[1],
         )
-        plan = _proxy_plan(scope["method"], capture, controls, url, len(base), incoming.forward)
+        plan = _proxy_plan(
+            scope["method"],
+            capture,
+            controls,
+            url,
+            len(base),
+            incoming.forward,
+            vetted=route.base_url is not None,  # configured; /gateway's target is the caller's
+        )
         call = Call(scope["method"], capture, plan, controls, cache_url=url)
         call.extra.append((b"helicone-id", capture.request_id.encode()))
         call.screenable = provider.name == "OPENAI" and "chat/completions" in subpath
@@ -224,6 +271,8 @@ def _proxy_plan(
     url: str,
     base_length: int,
     headers: list[tuple[str, str]],
+    *,
+    vetted: bool,
 ) -> Callable[[], list[Attempt]]:
     """The attempts of a provider-route call: its upstream, or its Helicone-Fallbacks entries."""
 
@@ -235,6 +284,7 @@ def _proxy_plan(
             capture.request_body,
             capture.provider,
             request_json=capture.request_json,
+            vetted=vetted,
         )
 
     if controls is None:  # the body is final: one attempt, made now (the hot path)

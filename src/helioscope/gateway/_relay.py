@@ -8,14 +8,13 @@ still kept for the log: the log stores what the provider received and sent.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable
 
-from helioscope._asgi import Message, Receive, Send, http_date
+from helioscope._asgi import Send, http_date
 from helioscope.gateway._call import Call
 from helioscope.gateway.upstream import UpstreamError, UpstreamResponse
-from helioscope.ingest import STATUS_CLIENT_CANCELLED, STATUS_TIMEOUT, CallCapture
+from helioscope.ingest import STATUS_TIMEOUT, CallCapture
 from helioscope.providers.chat_parts import MappingError
 from helioscope.providers.mapping import Mapping, StreamMapper
 
@@ -46,20 +45,18 @@ def _headers(response: UpstreamResponse, drop: frozenset[bytes], call: Call) -> 
 
 
 def relay(
-    response: UpstreamResponse, mapping: Mapping | None, call: Call, receive: Receive, send: Send
+    response: UpstreamResponse, mapping: Mapping | None, call: Call, send: Send
 ) -> Awaitable[None]:
     """Relay ``response`` to the client (mapped when ``mapping`` says so), then release it.
 
     (A plain function returning the relay to await: one coroutine layer less on the hot path.)
     """
     if mapping is None or mapping.native:
-        return _relay_as_is(response, call, receive, send)
-    return _relay_mapped(response, mapping, call, receive, send)
+        return _relay_as_is(response, call, send)
+    return _relay_mapped(response, mapping, call, send)
 
 
-async def _relay_as_is(
-    response: UpstreamResponse, call: Call, receive: Receive, send: Send
-) -> None:
+async def _relay_as_is(response: UpstreamResponse, call: Call, send: Send) -> None:
     capture = call.capture
     capture.status = response.status
     headers = _headers(response, DROP_RESPONSE, call)
@@ -71,7 +68,7 @@ async def _relay_as_is(
             await _relay_whole(response, call, send, headers)
             return
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await _stream(response, capture, receive, send, None, [])
+        await _stream(response, capture, send, None, [])
     finally:
         response.release()
 
@@ -79,35 +76,27 @@ async def _relay_as_is(
 async def _stream(
     response: UpstreamResponse,
     capture: CallCapture,
-    receive: Receive,
     send: Send,
     stream: StreamMapper | None,
     sent: list[bytes],
 ) -> None:
-    """Relay the body chunk by chunk; through ``stream`` when mapped (and into ``sent``)."""
-    # Only a stream can outlive its client for long; a JSON body is relayed in one go and
-    # needs no watcher task (uvicorn drops writes to a closed connection).
-    watcher = _DisconnectWatcher(receive) if capture.is_stream else None
+    """Relay the body chunk by chunk; through ``stream`` when mapped (and into ``sent``).
+
+    (A client that goes away cancels the call: see ``gateway._disconnect``.)
+    """
     try:
         await _pump(response, capture, send, stream, sent)
-        if watcher is not None:
-            watcher.finished = True
-        last = stream.close() if stream is not None else b""
-        if last:
-            sent.append(last)
-        await send({"type": "http.response.body", "body": last, "more_body": False})
-    except asyncio.CancelledError:
-        if watcher is None or not watcher.client_gone:
-            raise
-        watcher.absorb_cancel()
-        capture.ended = time.perf_counter()
-        capture.completed, capture.status = False, STATUS_CLIENT_CANCELLED
     except (TimeoutError, UpstreamError) as exc:
+        # The client has a 200 and part of the body: ending the body normally would make the
+        # truncated answer look complete (curl exits 0, an SDK parses what came). Returning
+        # without the last message makes the server abort the connection instead (ASGI:
+        # uvicorn closes it, with no chunked terminator), which the client sees as an error.
         broke_off(capture, exc)
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-    finally:
-        if watcher is not None:
-            watcher.stop()
+        return
+    last = stream.close() if stream is not None else b""
+    if last:
+        sent.append(last)
+    await send({"type": "http.response.body", "body": last, "more_body": False})
 
 
 async def _pump(
@@ -132,17 +121,15 @@ async def _pump(
 
 
 async def _relay_mapped(
-    response: UpstreamResponse, mapping: Mapping, call: Call, receive: Receive, send: Send
+    response: UpstreamResponse, mapping: Mapping, call: Call, send: Send
 ) -> None:
     try:
-        await _map(response, mapping, call, receive, send)
+        await _map(response, mapping, call, send)
     finally:
         response.release()
 
 
-async def _map(
-    response: UpstreamResponse, mapping: Mapping, call: Call, receive: Receive, send: Send
-) -> None:
+async def _map(response: UpstreamResponse, mapping: Mapping, call: Call, send: Send) -> None:
     capture = call.capture
     capture.status = response.status
     capture.is_stream = response.content_type == "text/event-stream"
@@ -153,13 +140,12 @@ async def _map(
         call.client_chunks = []
         mapper = mapping.stream_mapper()
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await _stream(response, capture, receive, send, mapper, call.client_chunks)
+        await _stream(response, capture, send, mapper, call.client_chunks)
         return
     try:
         raw = await response.read()
     except (TimeoutError, UpstreamError) as exc:
-        broke_off(capture, exc)
-        await call.errors.send(send, 502, f"upstream response broke off: {exc!r}", call.extra)
+        await _answer_broken_body(call, exc, send)
         return
     capture.first_chunk = capture.ended = time.perf_counter()
     capture.chunks.append(raw)
@@ -177,12 +163,24 @@ async def _map(
 
 
 def broke_off(capture: CallCapture, exc: Exception) -> None:
-    """Record an upstream response that ended early (a timeout logs Helicone's -2)."""
+    """Record an upstream response that ended early: Helicone's -2, and the error."""
     capture.ended = time.perf_counter()
     capture.completed = False
     capture.error = f"upstream response broke off: {exc!r}"
-    if isinstance(exc, TimeoutError):
-        capture.status = STATUS_TIMEOUT
+    capture.status = STATUS_TIMEOUT
+
+
+async def _answer_broken_body(call: Call, exc: Exception, send: Send) -> None:
+    """A body of known length broke off before a byte reached the client: answer an error.
+
+    The client gets what the log records, with the call's ``Helicone-Id``: a 504 logged as
+    -2 when the upstream timed out (as when it never answered), else a 502 logged as 502.
+    """
+    broke_off(call.capture, exc)
+    status = 504
+    if not isinstance(exc, TimeoutError):
+        status = call.capture.status = 502
+    await call.errors.send(send, status, call.capture.error or "", call.extra)
 
 
 async def _relay_whole(
@@ -197,40 +195,9 @@ async def _relay_whole(
     try:
         body = await response.read()
     except (TimeoutError, UpstreamError) as exc:
-        broke_off(capture, exc)
-        await call.errors.send(send, 502, f"upstream response broke off: {exc!r}", [])
+        await _answer_broken_body(call, exc, send)
         return
     capture.first_chunk = capture.ended = time.perf_counter()
     capture.chunks.append(body)
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-class _DisconnectWatcher:
-    """Cancels the relaying task when the client goes away, so the relay can log status -3.
-
-    (uvicorn silently drops writes to a closed connection, so only ``receive`` tells.)
-    """
-
-    def __init__(self, receive: Receive) -> None:
-        self.client_gone = False
-        self.finished = False
-        self._relay_task = asyncio.current_task()
-        self._task = asyncio.get_running_loop().create_task(self._watch(receive))
-
-    async def _watch(self, receive: Receive) -> None:
-        message: Message = await receive()
-        while message["type"] != "http.disconnect":
-            message = await receive()
-        if not self.finished and self._relay_task is not None:
-            self.client_gone = True
-            self._relay_task.cancel()
-
-    def absorb_cancel(self) -> None:
-        """Consume our own cancellation so the task can carry on to logging."""
-        if self._relay_task is not None:
-            self._relay_task.uncancel()
-
-    def stop(self) -> None:
-        """Stop watching (the response is complete or abandoned)."""
-        self._task.cancel()

@@ -23,6 +23,7 @@ import aiohttp
 import orjson
 
 from helioscope._guard import InternalErrorGuard
+from helioscope.egress import EgressPolicy, PolicyResolver, RefusedTarget
 from helioscope.errors import BadRequest
 from helioscope.store import NANO_USD, LogRow, Store, notifications
 
@@ -121,6 +122,7 @@ class WebhookDispatcher:
         guard: InternalErrorGuard,
         *,
         allow_http_loopback: bool = False,
+        egress: EgressPolicy | None = None,
         max_attempts: int = 5,
         retry_seconds: float = 1.0,
         timeout_seconds: float = 120.0,
@@ -131,6 +133,7 @@ class WebhookDispatcher:
         self.store = store
         self.guard = guard
         self.allow_http_loopback = allow_http_loopback
+        self.egress = egress or EgressPolicy()
         self.max_attempts = max_attempts
         self.retry_seconds = retry_seconds
         self.timeout_seconds = timeout_seconds
@@ -147,7 +150,9 @@ class WebhookDispatcher:
 
     async def __aenter__(self) -> WebhookDispatcher:
         self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.timeout_seconds)
+            timeout=aiohttp.ClientTimeout(total=self.timeout_seconds),
+            # Names resolve to the addresses the egress policy allows, and connect to those.
+            connector=aiohttp.TCPConnector(resolver=PolicyResolver(self.egress)),
         )
         self._runner = asyncio.get_running_loop().create_task(self._run())
         return self
@@ -165,6 +170,17 @@ class WebhookDispatcher:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
+
+    async def vet(self, url: str) -> None:
+        """Refuse a destination that resolves to an address the egress policy refuses.
+
+        ``RefusedTarget`` is a 403 naming the address. A name that does not resolve now passes:
+        it is checked again at each delivery.
+        """
+        try:
+            await self.egress.check_url(url)
+        except OSError:
+            pass
 
     def offer(self, rows: list[LogRow]) -> None:
         """Queue written rows for the webhooks; never blocks (a full queue drops them, logged)."""
@@ -251,12 +267,13 @@ class WebhookDispatcher:
         assert self._session is not None
         try:
             url = check_destination(hook["destination"], self.allow_http_loopback)
+            await self.egress.check_url(url)  # IP literals skip aiohttp's resolver
             async with self._session.post(url, data=data, headers=headers) as response:
                 await response.read()
                 if response.status < 300:
                     return "ok"
                 return "retry" if response.status == 429 or response.status >= 500 else "final"
-        except BadRequest as exc:
+        except (BadRequest, RefusedTarget) as exc:
             logger.warning("webhook %s: %s", hook["id"], exc.message)
             return "final"
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:

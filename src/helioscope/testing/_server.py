@@ -74,7 +74,7 @@ async def serve(
 
     ``sock`` is a listening socket to serve (``loopback_socket()``; closed on exit), for a
     caller that hands out the URL before the server runs. ``options`` go to ``uvicorn.Config``
-    (Helioscope's app runs with ``app.SERVER_OPTIONS``).
+    (Helioscope's app runs with ``app.server_options(settings)``).
     """
     sock = sock or loopback_socket()
     port = sock.getsockname()[1]

@@ -227,6 +227,7 @@ class _Plan:
             mapping=mapping,
             request_json=provider_body,
             label=target.spec.id,
+            vetted=True,  # the catalog's address, or the organization's own provider's
         )
 
 

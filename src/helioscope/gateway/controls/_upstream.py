@@ -60,7 +60,11 @@ async def send_with_retries(
     while True:
         try:
             response = await upstream.request(
-                attempt.method, attempt.url, attempt.headers, attempt.body or None
+                attempt.method,
+                attempt.url,
+                attempt.headers,
+                attempt.body or None,
+                vetted=attempt.vetted,
             )
         except _NETWORK_ERRORS:
             if retry is None or tries >= retry.retries:
@@ -100,6 +104,7 @@ def fallback_attempts(base: Attempt, entries: list[Fallback], tail: str) -> list
                 body=body,
                 request_json=parsed,
                 moves_on=entry.moves_on,
+                vetted=False,  # the caller's URL: the egress policy checks it
             )
         )
     return attempts

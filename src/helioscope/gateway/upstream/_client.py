@@ -14,6 +14,7 @@ import ssl
 import time
 from dataclasses import dataclass
 
+from helioscope.egress import AddrInfo, EgressPolicy
 from helioscope.gateway.upstream._connection import Connection, StaleConnection, UpstreamError
 
 # Never sent as given: the client frames the request itself, and connection-level headers
@@ -51,6 +52,11 @@ class Origin:
     @property
     def tls(self) -> bool:
         return self.scheme == "https"
+
+
+# Connections are pooled per origin and per trust: a connection opened for a vetted origin (an
+# organization's own provider address) is never handed to a call naming that origin itself.
+PoolKey = tuple[Origin, bool]
 
 
 def split_url(url: str) -> tuple[str, str]:
@@ -124,7 +130,7 @@ class UpstreamResponse:
 
     __slots__ = ("_client", "_conn", "_origin", "_released", "raw_headers", "status")
 
-    def __init__(self, conn: Connection, origin: Origin, client: UpstreamClient) -> None:
+    def __init__(self, conn: Connection, origin: PoolKey, client: UpstreamClient) -> None:
         self._conn = conn
         self._origin = origin
         self._client = client
@@ -185,14 +191,16 @@ class UpstreamClient:
         keepalive_seconds: float = 60.0,
         max_idle_per_origin: int = 256,
         ssl_context: ssl.SSLContext | None = None,
+        policy: EgressPolicy | None = None,
     ) -> None:
         self.timeout = timeout
+        self.policy = policy
         self.max_idle_per_origin = max_idle_per_origin
         self.connect_timeout = connect_timeout
         self.keepalive_seconds = keepalive_seconds
         self._ssl = ssl_context
         self._origins: dict[str, Origin] = {}
-        self._idle: dict[Origin, list[Connection]] = {}
+        self._idle: dict[PoolKey, list[Connection]] = {}
         self._swept = time.monotonic()
         self._closed = False
 
@@ -202,12 +210,22 @@ class UpstreamClient:
         return self._ssl
 
     async def request(
-        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        *,
+        vetted: bool = False,
     ) -> UpstreamResponse:
         """Send a request and return once the response's headers are in.
 
+        ``vetted``: the origin was configured, not named by the caller; otherwise a new
+        connection goes only to an address the egress policy allows.
+
         Raises :class:`UpstreamError` or ``OSError`` when the upstream cannot be reached or
-        breaks off, ``TimeoutError`` past the client's timeout.
+        breaks off, ``TimeoutError`` past the client's timeout, ``RefusedTarget`` (a 403) when
+        the policy refuses the destination.
         """
         if self._closed:
             raise UpstreamError("the upstream client is closed")
@@ -223,11 +241,12 @@ class UpstreamClient:
         deadline = loop.time() + self.timeout
         if time.monotonic() - self._swept > self.keepalive_seconds:
             self._sweep()
-        pool = self._idle.setdefault(origin, [])
+        key = (origin, vetted)
+        pool = self._idle.setdefault(key, [])
         while True:
             conn = self._take(pool)
             if conn is None:
-                conn = await self._connect(loop, origin, deadline)
+                conn = await self._connect(loop, origin, deadline, vetted)
             try:
                 await conn.exchange(head, payload, deadline, method == "HEAD")
             except StaleConnection:
@@ -237,7 +256,7 @@ class UpstreamClient:
                 if method not in _IDEMPOTENT:
                     raise
                 continue  # only reused connections go stale, so this ends on a new one
-            return UpstreamResponse(conn, origin, self)
+            return UpstreamResponse(conn, key, self)
 
     def _take(self, pool: list[Connection]) -> Connection | None:
         expired = time.monotonic() - self.keepalive_seconds
@@ -254,23 +273,55 @@ class UpstreamClient:
         return None
 
     async def _connect(
-        self, loop: asyncio.AbstractEventLoop, origin: Origin, deadline: float
+        self, loop: asyncio.AbstractEventLoop, origin: Origin, deadline: float, vetted: bool
     ) -> Connection:
         context = self._ssl_context() if origin.tls else None
         try:
             async with asyncio.timeout_at(min(deadline, loop.time() + self.connect_timeout)):
+                if vetted or self.policy is None:
+                    _, conn = await loop.create_connection(
+                        lambda: Connection(loop),
+                        origin.host,
+                        origin.port,
+                        ssl=context,
+                        server_hostname=origin.host if context is not None else None,
+                    )
+                    return conn
+                addresses = await self.policy.resolve(origin.host, origin.port)
+                return await self._connect_checked(loop, origin, addresses, context)
+        except TimeoutError:
+            raise TimeoutError(f"connecting to {origin.host_header} timed out") from None
+
+    @staticmethod
+    async def _connect_checked(
+        loop: asyncio.AbstractEventLoop,
+        origin: Origin,
+        addresses: list[AddrInfo],
+        context: ssl.SSLContext | None,
+    ) -> Connection:
+        """Connect to the first of the checked ``addresses`` that answers.
+
+        No second lookup (the name could resolve elsewhere by now); TLS checks the origin's name.
+        """
+        error: OSError = OSError(f"{origin.host} has no address")
+        for family, proto, address, port in addresses:
+            try:
                 _, conn = await loop.create_connection(
                     lambda: Connection(loop),
-                    origin.host,
-                    origin.port,
+                    address,
+                    port,
+                    family=family,
+                    proto=proto,
                     ssl=context,
                     server_hostname=origin.host if context is not None else None,
                 )
-        except TimeoutError:
-            raise TimeoutError(f"connecting to {origin.host_header} timed out") from None
-        return conn
+            except OSError as exc:
+                error = exc
+                continue
+            return conn
+        raise error
 
-    def _park(self, conn: Connection, origin: Origin) -> None:
+    def _park(self, conn: Connection, origin: PoolKey) -> None:
         """Keep a connection whose exchange ended cleanly for the next request."""
         pool = self._idle.setdefault(origin, [])
         if self._closed or len(pool) >= self.max_idle_per_origin:

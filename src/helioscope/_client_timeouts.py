@@ -1,0 +1,95 @@
+"""Timeouts for clients that connect and then dawdle (slowloris): uvicorn's HTTP protocol, timed.
+
+uvicorn (0.55) times out a keep-alive connection between requests (``timeout_keep_alive``),
+but not a connection that never finishes its request: one that sends nothing, or a header
+byte every few seconds, or half a body, holds its descriptor for good. 2,000 such connections
+were never closed, and at a 1,024-descriptor limit they locked every client out, with no key
+needed (issue 16). This protocol gives a request's headers a deadline from its first byte (or
+from the connection, before any), and its body a longest pause between reads, and closes the
+connection past either. (An ASGI app cannot do this: it is called once the headers are in.)
+
+One timer per connection, rarely re-armed: it fires at the earliest time a deadline can pass,
+and the check re-arms it for what is left, so a request costs attribute writes, not timers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+_IDLE, _HEADERS, _BODY = 0, 1, 2
+
+
+class TimedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a header deadline and a body idle timeout."""
+
+    header_timeout: float = 15.0
+    body_timeout: float = 60.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._phase = _HEADERS
+        self._since = self.loop.time()
+        self._timer: asyncio.TimerHandle | None = self.loop.call_later(
+            self.header_timeout, self._check
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._phase, self._since = _HEADERS, self.loop.time()
+        if self._timer is None:
+            self._timer = self.loop.call_later(self.header_timeout, self._check)
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        self._phase, self._since = _BODY, self.loop.time()
+
+    def on_body(self, body: bytes) -> None:
+        super().on_body(body)
+        self._since = self.loop.time()  # the body's timeout is a pause, not a total
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._phase = _IDLE  # between requests: uvicorn's keep-alive timeout applies
+
+    def _check(self) -> None:
+        self._timer = None
+        if self._phase == _IDLE or self.transport.is_closing():
+            return
+        limit = self.header_timeout if self._phase == _HEADERS else self.body_timeout
+        left = self._since + limit - self.loop.time()
+        if left > 0:
+            self._timer = self.loop.call_later(left, self._check)
+        elif self._waiting_on_us():
+            self._since = self.loop.time()  # the client's time starts when we read again
+            self._timer = self.loop.call_later(limit, self._check)
+        else:
+            self.transport.close()  # the app, if called, gets http.disconnect
+
+    def _waiting_on_us(self) -> bool:
+        """True when the client is not the slow one.
+
+        We stopped reading (the app has not taken the body yet), or a pipelined request waits
+        for the response before it.
+        """
+        if self._phase == _BODY:
+            return bool(self.flow.read_paused)
+        cycle = self.cycle
+        return cycle is not None and not cycle.response_complete
+
+
+def timed_protocol(header_timeout: float, body_timeout: float) -> type[TimedHttpProtocol]:
+    """The protocol class for uvicorn's ``http`` option, with these timeouts."""
+    attributes: dict[str, Any] = {
+        "header_timeout": header_timeout,
+        "body_timeout": body_timeout,
+    }
+    return type("TimedHttpProtocol", (TimedHttpProtocol,), attributes)

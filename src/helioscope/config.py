@@ -28,6 +28,30 @@ class Settings(BaseSettings):
             "directory) or `postgresql://user:pass@host:5432/db`."
         ),
     )
+    clickhouse_url: str | None = Field(
+        default=None,
+        description=(
+            "Keep the request log in ClickHouse: `chdb:///path/to/dir` (embedded, in this "
+            "process) or `http(s)://user:pass@host:8123/db` (a server or ClickHouse Cloud). "
+            "Needs `pip install 'helioscope[clickhouse]'`. Everything else stays in the "
+            "database. Unset: the database keeps the log too."
+        ),
+    )
+    clickhouse_cluster: str | None = Field(
+        default=None,
+        description=(
+            "ClickHouse cluster name: tables are created `ON CLUSTER` as replicated tables "
+            "behind a Distributed table (see the store README). Unset: one server."
+        ),
+    )
+    log_retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Delete logged requests older than this many days (ClickHouse: a TTL; SQLite/"
+            "PostgreSQL: a periodic delete). Unset: keep everything."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Interface the server listens on.")
     port: int = Field(default=8585, ge=0, le=65535, description="Port the server listens on.")
     openai_base_url: str = Field(

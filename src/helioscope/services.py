@@ -26,6 +26,7 @@ from helioscope.gateway import AiGateway, Gateway, InflightCaps, PromptApplier, 
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
+from helioscope.ingest.retention import LogRetention
 from helioscope.providers.catalog import Catalog
 from helioscope.store import NewApiKey, Store, keys
 from helioscope.vault import Vault
@@ -50,7 +51,7 @@ class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
-        self.store = Store.open(settings.database_url)
+        self.store = open_store(settings)
         self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
@@ -85,6 +86,11 @@ class Services:
             await self.store.migrate()
             await self._bootstrap()
             webhooks, alerts = await self._start_notifications(stack)
+            if settings.log_retention_days is not None and self.store.clickhouse is None:
+                # ClickHouse expires rows by its TTL; the database needs deleting.
+                await stack.enter_async_context(
+                    LogRetention(self.store, settings.log_retention_days)
+                )
             # Writer listeners start tasks for each stored batch, the last ones while the writer
             # drains at shutdown: they are waited for after it, before the store closes.
             after_writer: list[Callable[[], Awaitable[None]]] = []
@@ -192,6 +198,16 @@ class Services:
             file=sys.stdout,
             flush=True,
         )
+
+
+def open_store(settings: Settings) -> Store:
+    """The configured store: the database, and ClickHouse for the log when it is set."""
+    return Store.open(
+        settings.database_url,
+        settings.clickhouse_url,
+        clickhouse_cluster=settings.clickhouse_cluster,
+        log_retention_days=settings.log_retention_days,
+    )
 
 
 async def _settle(waits: list[Callable[[], Awaitable[None]]]) -> None:

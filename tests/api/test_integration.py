@@ -19,6 +19,9 @@ from helioscope import Settings
 from tests.api.families import check, log_row
 from tests.running import Running
 
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
+
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:

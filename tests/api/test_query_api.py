@@ -14,6 +14,9 @@ from helioscope.store import LogRow
 from helioscope.store.log import requests
 from tests.conftest import Running
 
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
+
 T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 # Helicone's documented example body of /v1/session/query (its swagger.json), kept in the repo.
 SEED = Path(__file__).parents[1] / "fixtures" / "seed-session-query.json"

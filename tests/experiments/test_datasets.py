@@ -3,9 +3,13 @@ from __future__ import annotations
 import base64
 
 import orjson
+import pytest
 
 from tests.conftest import Running
 from tests.experiments.helpers import Api, log_call
+
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
 
 
 async def test_dataset_from_requests_mutate_query_count_list(helioscope: Running) -> None:

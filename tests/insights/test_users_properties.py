@@ -13,6 +13,9 @@ from helioscope.store.log import users
 from tests.conftest import Running
 from tests.insights.seed import NANO, T0, data, make_rows, post, seed, window
 
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
+
 
 @pytest.fixture
 async def rows(helioscope: Running) -> list[LogRow]:

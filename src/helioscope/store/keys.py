@@ -113,6 +113,15 @@ async def list_api_keys(db: OrgDb) -> list[dict[str, Any]]:
     return await db.rows(stmt)
 
 
+async def api_key_hashes(db: OrgDb) -> dict[int, str]:
+    """Every key's hash by id, revoked ones included.
+
+    For the log's ``request.auth_hash`` filter on a log kept in another engine.
+    """
+    stmt = select(api_key.c.id, api_key.c.api_key_hash).where(db.in_org(api_key))
+    return {int(key_id): str(key_hash) for key_id, key_hash in await db.tuples(stmt)}
+
+
 async def rename_api_key(db: OrgDb, key_id: int, name: str) -> str | None:
     """Rename a live key: its stored hash, or None when the organization has no such key."""
     stmt = update(api_key).where(db.in_org(api_key), api_key.c.id == key_id, ~api_key.c.soft_delete)

@@ -147,12 +147,13 @@ def _body(name: str) -> Build:
     return _related(_rb, name)
 
 
-def _auth_hash(_d: SqlDialect) -> Expr:
-    return (
+def _auth_hash(d: SqlDialect) -> Expr:
+    lookup = (
         select(api_key.c.api_key_hash)
         .where(api_key.c.id == rr.c.helicone_api_key_id)
         .scalar_subquery()
     )
+    return d.api_key_hash(rr.c.helicone_api_key_id, lookup)
 
 
 def _cache_hit(expr: Expr) -> Build:

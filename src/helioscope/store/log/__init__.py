@@ -2,8 +2,10 @@
 
 ``store.log`` is a runner like ``store`` (``read``, ``write``, ``org``) over the engine that
 keeps the log, plus ``write_batch`` for the log writer. On SQLite/PostgreSQL that engine is the
-store's own. Every function in this package reads or writes only the log's tables
-(``tables.log``); another area that needs log rows reaches them through ``db.log``.
+store's own (``LogStore``); with ``HELIOSCOPE_CLICKHOUSE_URL`` it is a ``ClickHouseLog``
+(``store/clickhouse``), whose ``org(org_id)`` runs the same functions. Every function in this
+package reads or writes only the log's tables (``tables.log``); another area that needs log
+rows reaches them through ``db.log``.
 """
 
 from __future__ import annotations

@@ -6,10 +6,14 @@ A Helioscope server runs as its own process; this process posts Helicone async-l
 its queue) and counts the stored rows.
 
     python bench/ingest.py [--seconds 30] [--body-kb 1] [--concurrency 32] [--database-url URL]
-                           [--workers N]
+    python bench/ingest.py --clickhouse chdb:///tmp/ch-ingest [--batch-size 10000]
+    python bench/ingest.py --workers 2
 
-Every log goes to the journal first; "stored end to end" is when the writer has put it in the
-store. ``--workers 2`` runs ``serve --workers 2`` (two journals, one writer).
+With ``--clickhouse`` the server keeps its log in ClickHouse (``HELIOSCOPE_CLICKHOUSE_URL``):
+rows are counted through the API while it runs (a chdb directory belongs to one process), and
+in ClickHouse itself once it has stopped. Every log goes to the journal first; "stored end to
+end" is when the writer has put it in the store. ``--workers 2`` runs ``serve --workers 2``
+(two journals, one writer).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -88,29 +93,36 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--workers", type=int, default=1, help="serve --workers N")
+    parser.add_argument("--clickhouse", default=None, help="keep the log in ClickHouse (URL)")
+    parser.add_argument("--batch-size", default=None, help="HELIOSCOPE_LOG_BATCH_SIZE")
     args = parser.parse_args()
+    settings = {"shutdown_drain_seconds": "600"}
+    if args.clickhouse:
+        settings["clickhouse_url"] = args.clickhouse
+    if args.batch_size:
+        settings["log_batch_size"] = args.batch_size
     with tempfile.TemporaryDirectory() as tmp:
         # A long drain: at shutdown the server writes everything it accepted before exiting.
         with helioscope(
-            "http://127.0.0.1:9",
-            Path(tmp),
-            args.database_url,
-            workers=args.workers,
-            shutdown_drain_seconds="600",
+            "http://127.0.0.1:9", Path(tmp), args.database_url, workers=args.workers, **settings
         ) as server:
-            before = count_rows(server)
+            count = count_rows if not args.clickhouse else api_count
+            before = count(server)
             started = time.perf_counter()
             accepted, failed = asyncio.run(load(server.url, server.key, args))
             elapsed = time.perf_counter() - started
             # How far the writer lags the load: the time until every accepted log is in the
             # store, with the server still running (process shutdown is not ingestion).
-            caught_up = catch_up(server, before + accepted, deadline=120)
+            caught_up = catch_up(server, before + accepted, count, deadline=120)
             stopping = time.perf_counter()
         shutdown = time.perf_counter() - stopping
-        stored = count_rows(server) - before  # the server has stopped: its queue is drained
+        # The server has stopped: its queue is drained.
+        after = count_rows(server) if not args.clickhouse else clickhouse_count(args.clickhouse)
+        stored = after - before
+    where = "ClickHouse" if args.clickhouse else "the database"
     print(
-        f"{args.workers} worker(s), {args.body_kb} KB bodies, {args.concurrency} connections, "
-        f"{elapsed:.0f} s: "
+        f"log in {where}, batches of {args.batch_size or 'default'}, {args.workers} worker(s): "
+        f"{args.body_kb} KB bodies, {args.concurrency} connections, {elapsed:.0f} s: "
         f"{accepted / elapsed:,.0f} logs/s accepted, {failed} refused; "
         f"{stored / (elapsed + caught_up):,.0f} logs/s stored end to end "
         f"(the store caught up {caught_up:.2f} s after the load stopped; shutdown took "
@@ -119,12 +131,40 @@ def main() -> None:
     )
 
 
-def catch_up(server: Server, target: int, deadline: float) -> float:
+def catch_up(server: Server, target: int, count: Callable[[Server], int], deadline: float) -> float:
     """Seconds until the request log holds ``target`` rows (polled), or ``deadline``."""
     started = time.perf_counter()
-    while time.perf_counter() - started < deadline and count_rows(server) < target:
+    while time.perf_counter() - started < deadline and count(server) < target:
         time.sleep(0.05)
     return time.perf_counter() - started
+
+
+def api_count(server: Server) -> int:
+    """Rows in the request log, asked of the running server (``/v1/request/count/query``)."""
+
+    async def ask() -> int:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(
+                f"{server.url}/v1/request/count/query",
+                json={"filter": "all"},
+                headers={"authorization": f"Bearer {server.key}"},
+            ) as r:
+                return int((await r.json())["data"])
+
+    return asyncio.run(ask())
+
+
+def clickhouse_count(url: str) -> int:
+    """Distinct rows in ClickHouse's log (the server has stopped and let go of chdb)."""
+    from helioscope.store.clickhouse import ClickHouse
+
+    async def count() -> int:
+        clickhouse = await ClickHouse.connect(url)
+        found = await clickhouse.query("SELECT count() FROM request_response FINAL")
+        await clickhouse.close()
+        return int(found.rows[0][0])
+
+    return asyncio.run(count())
 
 
 if __name__ == "__main__":

@@ -3,12 +3,16 @@ Helioscope running in process (``helioscope.client``), with a real loopback sock
 (``helioscope.url``).
 
 PostgreSQL runs when ``HELIOSCOPE_TEST_POSTGRES_URL`` is set (``.ci/run`` sets it); otherwise
-those cases are skipped and the summary says so. ``--db sqlite`` or ``--db postgresql`` picks one.
+those cases are skipped and the summary says so. Modules marked ``pytest.mark.clickhouse`` (the
+ones that read the log) run a third time with the log in ClickHouse (chdb, in process) and the
+rest in SQLite. ``--db sqlite``, ``--db postgresql`` or ``--db clickhouse`` picks one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,6 +21,7 @@ import pytest_asyncio
 
 from helioscope import Settings
 from helioscope.store import Store
+from helioscope.store.clickhouse import ClickHouse
 from helioscope.testing import FakeProvider
 from tests.databases import PostgresDatabase, copy_sqlite, sqlite_template
 from tests.provider_host import ProviderHost
@@ -30,7 +35,7 @@ POSTGRES_ENV = "HELIOSCOPE_TEST_POSTGRES_URL"
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--db",
-        choices=("all", "sqlite", "postgresql"),
+        choices=("all", "sqlite", "postgresql", "clickhouse"),
         default="all",
         help="Run database tests on one engine only.",
     )
@@ -39,7 +44,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "engine_name" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("--db")
-        engines = ["sqlite", "postgresql"] if chosen == "all" else [chosen]
+        engines = ["sqlite", "postgresql"]
+        if metafunc.definition.get_closest_marker("clickhouse") is not None:
+            engines.append("clickhouse")
+        if chosen != "all":
+            engines = [e for e in engines if e == chosen]
         # Module scope, so that a module may share one app per engine (read-only sweeps).
         metafunc.parametrize("engine_name", engines, scope="module")
 
@@ -76,11 +85,43 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
 
 
+@pytest.fixture(scope="session")
+def chdb_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's chdb data directory, with one client kept open so the engine stays up.
+
+    chdb runs one engine (one data directory) per process, so every ClickHouse test of the
+    session (and xdist worker) shares it.
+    """
+    path = tmp_path_factory.mktemp("chdb")
+    keeper = asyncio.run(ClickHouse.connect(f"chdb://{path}?database=keeper"))
+    yield path
+    asyncio.run(keeper.close())
+
+
+@pytest.fixture(scope="session")
+def _clickhouse_log_url(chdb_path: Path) -> str:
+    """One ClickHouse log database for the session's API tests, migrated on first use.
+
+    Tests keep apart by organization (every test's organizations are new UUIDs, and every log
+    query names one), as they would on a shared server: no database to create per test.
+    """
+    return f"chdb://{chdb_path}?database=log_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def clickhouse_url(engine_name: str, request: pytest.FixtureRequest) -> str | None:
+    """Where the test's log lives when it is not in its database: ClickHouse, or None."""
+    if engine_name != "clickhouse":
+        return None
+    url: str = request.getfixturevalue("_clickhouse_log_url")
+    return url
+
+
 @pytest.fixture
 async def database_url(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """An empty, migrated database for one test: a copy of the SQLite template, or the
-    session's PostgreSQL database emptied."""
-    if engine_name == "sqlite":
+    """An empty, migrated database for one test: a copy of the SQLite template (also the
+    metadata store of a ClickHouse test), or the session's PostgreSQL database emptied."""
+    if engine_name in ("sqlite", "clickhouse"):
         return copy_sqlite(request.getfixturevalue("_sqlite_template"), tmp_path)
     postgres: PostgresDatabase = request.getfixturevalue("_postgres")
     await postgres.empty()
@@ -88,9 +129,9 @@ async def database_url(engine_name: str, tmp_path: Path, request: pytest.Fixture
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    """A migrated store on the test's database."""
-    s = Store.open(database_url)
+async def store(database_url: str, clickhouse_url: str | None) -> AsyncIterator[Store]:
+    """A migrated store on the test's database (and ClickHouse log, on that engine)."""
+    s = Store.open(database_url, clickhouse_url)
     await s.migrate()
     yield s
     await s.close()
@@ -112,15 +153,20 @@ def fake(_provider_host: ProviderHost) -> Iterator[FakeProvider]:
 
 
 @pytest.fixture
-def settings(database_url: str, fake: FakeProvider, tmp_path: Path) -> Settings:
+def settings(
+    database_url: str, clickhouse_url: str | None, fake: FakeProvider, tmp_path: Path
+) -> Settings:
     """Settings pointing at the test database and the fake provider, strict about errors."""
-    return settings_for(database_url, fake, tmp_path)
+    return settings_for(database_url, fake, tmp_path, clickhouse_url)
 
 
-def settings_for(database_url: str, fake: FakeProvider, directory: Path) -> Settings:
+def settings_for(
+    database_url: str, fake: FakeProvider, directory: Path, clickhouse_url: str | None = None
+) -> Settings:
     """The tests' settings: strict about internal errors, quick to retry, no bootstrap key."""
     return Settings(
         database_url=database_url,
+        clickhouse_url=clickhouse_url,
         openai_base_url=fake.url,
         anthropic_base_url=fake.url,
         raise_internal_errors=True,
@@ -153,12 +199,15 @@ async def shared_helioscope(
     another's data. Anything that writes shared state keeps the per-test ``helioscope``.
     """
     directory = tmp_path_factory.mktemp("shared")
-    if engine_name == "sqlite":
+    clickhouse_url = None
+    if engine_name in ("sqlite", "clickhouse"):
         url = copy_sqlite(request.getfixturevalue("_sqlite_template"), directory)
     else:
         postgres: PostgresDatabase = request.getfixturevalue("_postgres")
         await postgres.empty()
         url = postgres.url
+    if engine_name == "clickhouse":
+        clickhouse_url = request.getfixturevalue("_clickhouse_log_url")
     fake = _provider_host.serving(FakeProvider())
-    async with running(settings_for(url, fake, directory)) as hs:
+    async with running(settings_for(url, fake, directory, clickhouse_url)) as hs:
         yield hs

@@ -28,6 +28,30 @@ class Settings(BaseSettings):
             "directory) or `postgresql://user:pass@host:5432/db`."
         ),
     )
+    clickhouse_url: str | None = Field(
+        default=None,
+        description=(
+            "Keep the request log in ClickHouse: `chdb:///path/to/dir` (embedded, in this "
+            "process) or `http(s)://user:pass@host:8123/db` (a server or ClickHouse Cloud). "
+            "Needs `pip install 'helioscope[clickhouse]'`. Everything else stays in the "
+            "database. Unset: the database keeps the log too."
+        ),
+    )
+    clickhouse_cluster: str | None = Field(
+        default=None,
+        description=(
+            "ClickHouse cluster name: tables are created `ON CLUSTER` as replicated tables "
+            "behind a Distributed table (see the store README). Unset: one server."
+        ),
+    )
+    log_retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Delete logged requests older than this many days (ClickHouse: a TTL; SQLite/"
+            "PostgreSQL: a periodic delete). Unset: keep everything."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Interface the server listens on.")
     port: int = Field(default=8585, ge=0, le=65535, description="Port the server listens on.")
     openai_base_url: str = Field(
@@ -49,6 +73,26 @@ class Settings(BaseSettings):
             "Server secret that encrypts stored provider keys (AES-GCM, key derived with "
             "HKDF); for example the output of `openssl rand -base64 32`. Unset: the vault "
             "refuses to store keys. Changing it makes stored keys unreadable."
+        ),
+    )
+    country_code_header: str = Field(
+        default="cf-ipcountry",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description=(
+            "Request header holding the client's country code, set by a proxy in front of "
+            "Helioscope (for example a load balancer's geo header); recorded on each log row as "
+            "`country_code`. Cloudflare's `CF-IPCountry` is read when this one is absent."
+        ),
+    )
+    signed_url_seconds: int = Field(
+        default=3600,
+        gt=0,
+        le=7 * 24 * 3600,
+        description=(
+            "How long a request's `signed_body_url` stays valid: the link serves the stored "
+            "request and response bodies without an API key until then."
         ),
     )
     upstream_timeout_seconds: float = Field(
@@ -289,6 +333,14 @@ class Settings(BaseSettings):
     )
     evaluator_memory_mb: int = Field(
         default=256, ge=32, description="Address space allowed to one code evaluation, in MB."
+    )
+    unsafe_python_evaluators: bool = Field(
+        default=False,
+        description=(
+            "Run Python evaluators even where the kernel has no Landlock, behind an audit hook "
+            "alone (best effort: code written to defeat it can read the server's files and "
+            "secrets). Off: such evaluations are refused, and the result says why."
+        ),
     )
 
     def egress_allowed(self) -> list[str]:

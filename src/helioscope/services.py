@@ -21,6 +21,7 @@ from helioscope._changes import ChangeFeed
 from helioscope._guard import InternalErrorGuard
 from helioscope._outage import Outage
 from helioscope.auth import KeyCache
+from helioscope.body_links import BodyLinks
 from helioscope.config import Settings
 from helioscope.egress import EgressPolicy, PolicyResolver
 from helioscope.experiments import ExperimentService, SandboxLimits
@@ -28,6 +29,7 @@ from helioscope.gateway import AiGateway, Gateway, InflightCaps, PromptApplier, 
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
 from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher, adopt_old_spool
+from helioscope.ingest.retention import LogRetention
 from helioscope.providers.catalog import Catalog
 from helioscope.store import NewApiKey, Store, keys
 from helioscope.vault import Vault
@@ -52,13 +54,14 @@ class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
-        self.store = Store.open(settings.database_url)
+        self.store = open_store(settings)
         self.outage = Outage()  # the store's: logged once when it starts and once when it ends
         self.keys = KeyCache(
             lambda key_hash: self.store.read(keys.find_api_key, key_hash), outage=self.outage
         )
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
+        self.body_links = BodyLinks(secret, settings.signed_url_seconds)
         # Other workers' changes clear this one's caches within a second (and vice versa).
         self.changes = ChangeFeed(self.store)
         self.changes.clears += [self.keys.forget, self.vault.forget, self.store.prompts.forget]
@@ -104,6 +107,11 @@ class Services:
             stack.push_async_callback(_stop, watching)
             stack.push_async_callback(self.changes.settle)
             webhooks, alerts = await self._start_notifications(stack)
+            if settings.log_retention_days is not None and self.store.clickhouse is None:
+                # ClickHouse expires rows by its TTL; the database needs deleting.
+                await stack.enter_async_context(
+                    LogRetention(self.store, settings.log_retention_days)
+                )
             # Writer listeners start tasks for each stored batch, the last ones while the writer
             # drains at shutdown: they are waited for after it, before the store closes.
             after_writer: list[Callable[[], Awaitable[None]]] = []
@@ -151,6 +159,7 @@ class Services:
                 controls=controls,
                 vault=self.vault,
                 ai=self._ai_gateway(prompts),
+                country_header=settings.country_code_header,
                 inflight=InflightCaps(
                     per_org=settings.max_inflight_per_org,
                     total=total_cap(settings.max_inflight_calls),
@@ -226,6 +235,16 @@ async def _stop(task: asyncio.Task[None]) -> None:
         pass
 
 
+def open_store(settings: Settings) -> Store:
+    """The configured store: the database, and ClickHouse for the log when it is set."""
+    return Store.open(
+        settings.database_url,
+        settings.clickhouse_url,
+        clickhouse_cluster=settings.clickhouse_cluster,
+        log_retention_days=settings.log_retention_days,
+    )
+
+
 async def _settle(waits: list[Callable[[], Awaitable[None]]]) -> None:
     """Wait for the work the writer's listeners started (the writer has stopped)."""
     for wait in waits:
@@ -261,7 +280,11 @@ def _experiments(
         self_url=settings.self_url.rstrip("/") if settings.self_url else None,
         provider_keys=keys,
         concurrency=settings.experiment_concurrency,
-        limits=SandboxLimits(settings.evaluator_timeout_seconds, settings.evaluator_memory_mb),
+        limits=SandboxLimits(
+            settings.evaluator_timeout_seconds,
+            settings.evaluator_memory_mb,
+            allow_without_landlock=settings.unsafe_python_evaluators,
+        ),
         judge_model=settings.evaluator_model,
     )
 

@@ -26,6 +26,9 @@ from helioscope.store.log import requests
 from tests.conftest import Running
 from tests.gateway.clients import openai_client, stored
 
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
+
 CHAT_REQUEST = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "two words"}]}
 CHAT_RESPONSE = {
     "id": "chatcmpl-1",

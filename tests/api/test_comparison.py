@@ -11,6 +11,9 @@ from helioscope.store.log import requests
 from tests.api.families import check, check_array, log_row
 from tests.running import Running
 
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
+
 PATH = "/v1/public/compare/models"
 
 

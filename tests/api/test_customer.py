@@ -9,6 +9,9 @@ import pytest
 from tests.api.families import check, check_array, log_row
 from tests.running import Running
 
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
+
 NOW = dt.datetime.now(dt.UTC)
 
 

@@ -10,6 +10,9 @@ import pytest
 from tests.api.families import check, log_row
 from tests.running import Running
 
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
+
 BASE = "/v1/public/dataisbeautiful"
 
 

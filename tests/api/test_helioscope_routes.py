@@ -15,6 +15,9 @@ from helioscope.services import Services
 from helioscope.store import LogRow, keys
 from helioscope.store.experiments import experiments
 
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
+
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Running
 from tests.gateway.clients import openai_client, stored
+
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
 
 
 async def make_call(hs: Running) -> str:

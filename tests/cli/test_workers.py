@@ -45,7 +45,7 @@ async def _ready(server: Server) -> None:
 async def _positions(database_url: str) -> dict[str, tuple[str, int]]:
     store = Store.open(database_url)
     try:
-        return await store.log.journal_positions()
+        return await store.journal_positions()
     finally:
         await store.close()
 

@@ -6,8 +6,13 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from tests.conftest import Running
 from tests.experiments.helpers import Api, log_call
+
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
 
 CODE = {
     "name": "Has Hello",

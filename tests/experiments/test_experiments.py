@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import Running
 from tests.experiments.helpers import Api, log_call
 from tests.experiments.test_experiment_e2e import wait_for_run
+
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
 
 TEMPLATE = {
     "model": "gpt-4o-mini",

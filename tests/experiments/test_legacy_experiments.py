@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from tests.conftest import Running
 from tests.experiments.helpers import Api
 from tests.experiments.test_experiment_e2e import wait_for_run
 from tests.experiments.test_experiments import TEMPLATE, new_prompt
+
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
 
 CODE = {"name": "Mentions", "scoring_type": "x", "code_template": "print(len(request_body))"}
 

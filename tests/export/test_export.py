@@ -23,6 +23,9 @@ from helioscope.export import (
 from helioscope.store import Store
 from tests.export.conftest import T0
 
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
+
 
 async def export_bytes(store: Store, org_id: str, fmt: str, query: ExportQuery) -> bytes:
     chunks = export_chunks(store, org_id, query, open_encoder(fmt), page_size=7)

@@ -124,7 +124,7 @@ async def test_rows_and_positions_commit_together_and_stored_segments_go(
             writer.enqueue(row(org))
         await writer.flush()
     assert await count_rows(store, org) == 5
-    positions = await store.log.journal_positions()
+    positions = await store.journal_positions()
     (key,) = positions
     segment, offset = positions[key]
     assert key.endswith(":0") and segment == segment_files(journal_dir)[-1].name

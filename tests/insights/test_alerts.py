@@ -14,6 +14,9 @@ from tests.insights.receiver import receiving
 from tests.insights.seed import call, data, post, seed
 from tests.insights.test_webhooks import add_webhook
 
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
+
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 HOUR_MS = 3_600_000
 

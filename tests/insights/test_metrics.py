@@ -12,6 +12,9 @@ from helioscope.store import LogRow
 from tests.conftest import Running
 from tests.insights.seed import NANO, T0, data, make_rows, nearest_rank, post, seed, window
 
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
+
 
 def iso(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -11,6 +11,9 @@ import pytest
 from tests.conftest import Running
 from tests.prompts.api import Api
 
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
+
 TEMPLATE = {
     "model": "gpt-4o-mini",
     "messages": [

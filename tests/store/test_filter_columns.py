@@ -7,6 +7,8 @@ import datetime as dt
 import math
 from typing import Any
 
+import pytest
+
 from helioscope.store import (
     LogRow,
     RequestQuery,
@@ -28,6 +30,9 @@ from tests.store.filter_columns import (
     user_values,
 )
 from tests.store.filter_reference import compare
+
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
+pytestmark = pytest.mark.clickhouse
 
 T0 = dt.datetime(2026, 2, 3, 10, 0, tzinfo=dt.UTC)
 KINDS = {

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 import typer
 
 from helioscope.config import Settings
+from helioscope.services import open_store as configured_store
 from helioscope.store import Store
 
 
@@ -41,7 +42,7 @@ async def open_store(settings: Settings, *, create: bool = True) -> AsyncIterato
     With ``create=False`` a store that does not exist yet is an error (exit status 1), and
     nothing is created.
     """
-    store = Store.open(settings.database_url)
+    store = configured_store(settings)
     try:
         initialised = await announce(store, creating=create)
         if not initialised and not create:

@@ -178,7 +178,7 @@ class LogWriter:
             if self._task is not None and self._task.done():
                 self._task.result()  # re-raise what killed the writer
                 raise RuntimeError("log writer stopped")
-            positions = self._positions if self.tail else await self.store.log.journal_positions()
+            positions = self._positions if self.tail else await self.store.journal_positions()
             if positions is not None and positions.get(worker, ("", 0)) >= target:
                 return
             self._committed.clear()
@@ -215,7 +215,7 @@ class LogWriter:
         positions = self._positions
         if positions is None or not self.tail:
             try:
-                positions = await self.store.log.journal_positions()
+                positions = await self.store.journal_positions()
             except Exception:
                 positions = {}
         records, oldest = await asyncio.to_thread(self._lag, positions)
@@ -261,7 +261,7 @@ class LogWriter:
         while True:
             try:
                 if self._positions is None:
-                    self._positions = await self.store.log.journal_positions()
+                    self._positions = await self.store.journal_positions()
                 stored = await self._pass()
                 self.health.succeeded()
                 delay = self.retry_seconds

@@ -213,6 +213,15 @@ class SqlDialect:
             return doc.op("?", is_comparison=True)(literal(key, String()))
         return self.json_text(doc, key).is_not(None)
 
+    def api_key_hash(self, key_id: ColumnElement[Any], lookup: Any) -> ColumnElement[Any]:
+        """The hash of the API key a request was logged with.
+
+        Here ``lookup``, a subquery on the keys table, which shares the database with the log
+        (a log kept elsewhere binds the organization's keys instead).
+        """
+        result: ColumnElement[Any] = lookup
+        return result
+
     def least(self, a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
         """The smaller of two values (SQLite's two-argument min, PostgreSQL's LEAST)."""
         return func.least(a, b) if self._pg else func.min(a, b)

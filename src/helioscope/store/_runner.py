@@ -28,29 +28,26 @@ from helioscope.store._engine import WRITE
 P = ParamSpec("P")
 T = TypeVar("T")
 
+# How a runner reaches a log kept in another engine: one organization's ``OrgDb`` there.
+LogDb = Callable[[str], "OrgDb"]
+
 
 class Db:
     """One connection (or transaction) and the store's dialect, as a query function sees them."""
 
-    __slots__ = ("conn", "dialect")
+    __slots__ = ("conn", "dialect", "log_db")
 
-    def __init__(self, conn: AsyncConnection, dialect: SqlDialect) -> None:
+    def __init__(
+        self, conn: AsyncConnection, dialect: SqlDialect, log_db: LogDb | None = None
+    ) -> None:
         self.conn = conn
         self.dialect = dialect
-
-    @property
-    def log(self) -> Db:
-        """Where the request log's tables are, for a function that reads them from elsewhere.
-
-        On SQLite and PostgreSQL the log shares the database, so this is the same connection and
-        transaction. A log kept in another engine hands its own connection here instead; a
-        statement therefore never joins a log table to another area's table.
-        """
-        return self
+        # None: the log's tables are in this database (SQLite/PostgreSQL keep everything).
+        self.log_db = log_db
 
     def for_org(self, org_id: str) -> OrgDb:
         """This connection, scoped to one organization (a batch that spans several)."""
-        return OrgDb(self.conn, self.dialect, org_id)
+        return OrgDb(self.conn, self.dialect, org_id, self.log_db)
 
     async def rows(self, stmt: Executable) -> list[dict[str, Any]]:
         """Every row, as a dict by column name."""
@@ -86,14 +83,25 @@ class OrgDb(Db):
 
     __slots__ = ("org_id",)
 
-    def __init__(self, conn: AsyncConnection, dialect: SqlDialect, org_id: str) -> None:
-        super().__init__(conn, dialect)
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        dialect: SqlDialect,
+        org_id: str,
+        log_db: LogDb | None = None,
+    ) -> None:
+        super().__init__(conn, dialect, log_db)
         self.org_id = org_id
 
     @property
     def log(self) -> OrgDb:
-        """The log's tables, for the same organization (see ``Db.log``)."""
-        return self
+        """Where the request log's tables are, for a function that reads them from elsewhere.
+
+        On SQLite and PostgreSQL the log shares the database, so this is the same connection and
+        transaction. A log kept in another engine (ClickHouse) hands its own ``OrgDb`` here, for
+        the same organization; a statement therefore never joins a log table to another area's.
+        """
+        return self if self.log_db is None else self.log_db(self.org_id)
 
     def in_org(self, table: FromClause) -> ColumnElement[bool]:
         """The organization rule: ``table``'s rows that belong to this organization."""
@@ -103,9 +111,13 @@ class OrgDb(Db):
 class Runner:
     """Runs query functions on one engine, with its dialect built once."""
 
-    def __init__(self, engine: AsyncEngine, dialect: SqlDialect | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, dialect: SqlDialect | None = None, log_db: LogDb | None = None
+    ) -> None:
         self.engine = engine
         self.dialect = dialect or SqlDialect(engine.dialect.name)
+        # Set when the log lives in another engine: what ``OrgDb.log`` hands a function.
+        self.log_db = log_db
         # Transactions that write go through this view of the engine (see _engine.WRITE).
         self.writer_engine = engine.execution_options(**{WRITE: True})
 
@@ -114,14 +126,14 @@ class Runner:
     ) -> T:
         """``fn(db, *args, **kwargs)`` on a connection of its own, for reading."""
         async with self.engine.connect() as conn:
-            return await fn(Db(conn, self.dialect), *args, **kwargs)
+            return await fn(Db(conn, self.dialect, self.log_db), *args, **kwargs)
 
     async def write(
         self, fn: Callable[Concatenate[Db, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``fn(db, *args, **kwargs)`` in one transaction: all of it commits, or none."""
         async with self.writer_engine.begin() as conn:
-            result = await fn(Db(conn, self.dialect), *args, **kwargs)
+            result = await fn(Db(conn, self.dialect, self.log_db), *args, **kwargs)
         self.written()
         return result
 
@@ -148,7 +160,8 @@ class OrgRunner:
         """``fn(db, *args, **kwargs)`` for this organization, for reading."""
         runner = self._runner
         async with runner.engine.connect() as conn:
-            return await fn(OrgDb(conn, runner.dialect, self._org_id), *args, **kwargs)
+            db = OrgDb(conn, runner.dialect, self._org_id, runner.log_db)
+            return await fn(db, *args, **kwargs)
 
     async def write(
         self, fn: Callable[Concatenate[OrgDb, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
@@ -156,6 +169,7 @@ class OrgRunner:
         """``fn(db, *args, **kwargs)`` for this organization, in one transaction."""
         runner = self._runner
         async with runner.writer_engine.begin() as conn:
-            result = await fn(OrgDb(conn, runner.dialect, self._org_id), *args, **kwargs)
+            db = OrgDb(conn, runner.dialect, self._org_id, runner.log_db)
+            result = await fn(db, *args, **kwargs)
         runner.written()
         return result

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import (
     DataError,
@@ -14,13 +16,17 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from helioscope.store import _migrate
+from helioscope.store import _migrate, keys
 from helioscope.store._engine import create_engine, sqlite_path
 from helioscope.store._location import describe_url
 from helioscope.store._runner import Runner
 from helioscope.store.gateway_cache import GatewayCache
 from helioscope.store.log import LogStore
+from helioscope.store.log.journal import Position, read_positions, save_positions
 from helioscope.store.prompts import PromptStore
+
+if TYPE_CHECKING:
+    from helioscope.store.clickhouse import ClickHouseLog
 
 # Errors caused by the rows themselves: writing the same rows again fails the same way.
 _DATA_ERRORS: tuple[type[Exception], ...] = (IntegrityError, DataError, ProgrammingError)
@@ -33,7 +39,8 @@ class Store(Runner):
       ``.write`` for one organization's functions: organizations, keys, experiments, datasets,
       evaluators, webhooks and alerts (``keys``, ``experiments.*``, ``notifications``);
     - ``store.log``: the same, for the request log's functions (``log.*``), and the writer's
-      ``write_batch``;
+      ``write_batch``; with ``clickhouse_url``, the log lives in ClickHouse (``ClickHouseLog``)
+      and everything else stays here;
     - ``store.prompts``: the same, for prompt functions (``prompts.*``), with the gateway's cache
       of versions;
     - ``store.gateway_cache``: the gateway's response cache.
@@ -41,16 +48,56 @@ class Store(Runner):
     A function scoped to an organization never returns another organization's rows.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, clickhouse: ClickHouseLog | None = None) -> None:
         super().__init__(engine)
-        self.log = LogStore(engine, self.dialect)
+        self.clickhouse = clickhouse
+        self.log: LogStore | ClickHouseLog
+        if clickhouse is None:
+            self.log = LogStore(engine, self.dialect)
+        else:
+            self.log = clickhouse
+            # Metadata functions that read log rows (db.log) read them from ClickHouse, and
+            # the log's request.auth_hash filter reads the keys from here.
+            self.log_db = clickhouse.db
+            clickhouse.key_hashes = self._key_hashes
+            # The journal's positions stay in the relational store (journal_position).
+            clickhouse.commit_positions = self._commit_positions
         self.prompts = PromptStore(self)
         self.gateway_cache = GatewayCache(self)
 
+    async def _commit_positions(self, positions: Mapping[str, Position]) -> None:
+        await self.write(save_positions, positions)
+
+    async def journal_positions(self) -> dict[str, Position]:
+        """Where the log writer stopped in each worker's journal (kept here on every engine)."""
+        return await self.read(read_positions)
+
+    async def _key_hashes(self, org_id: str) -> dict[int, str]:
+        return await self.org(org_id).read(keys.api_key_hashes)
+
     @classmethod
-    def open(cls, database_url: str) -> Store:
-        """Create a store for a user-facing URL (``sqlite:///…`` or ``postgresql://…``)."""
-        return cls(create_engine(database_url))
+    def open(
+        cls,
+        database_url: str,
+        clickhouse_url: str | None = None,
+        *,
+        clickhouse_cluster: str | None = None,
+        log_retention_days: int | None = None,
+    ) -> Store:
+        """Create a store for a user-facing URL (``sqlite:///…`` or ``postgresql://…``).
+
+        With ``clickhouse_url`` (``chdb:///dir`` or ``http(s)://…``) the request log is kept
+        there instead; it connects in ``migrate``.
+        """
+        clickhouse = None
+        if clickhouse_url is not None:
+            # Imported here: ClickHouse's client is an extra (helioscope[clickhouse]).
+            from helioscope.store.clickhouse import ClickHouseLog
+
+            clickhouse = ClickHouseLog(
+                clickhouse_url, cluster=clickhouse_cluster, retention_days=log_retention_days
+            )
+        return cls(create_engine(database_url), clickhouse)
 
     @property
     def sqlite_file(self) -> Path | None:
@@ -76,10 +123,14 @@ class Store(Runner):
         if self.sqlite_file is not None:
             self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         await _migrate.upgrade(self.writer_engine)
+        if self.clickhouse is not None:
+            await self.clickhouse.start()
 
     async def close(self) -> None:
         """Release every connection."""
         self.gateway_cache.close()
+        if self.clickhouse is not None:
+            await self.clickhouse.close()
         await self.engine.dispose()
 
 

@@ -75,6 +75,7 @@ def edits() -> list[tuple[str, tuple[Any, ...]]]:
         ("set_feedback", (ORG, f"{ORG[-5:]}-00006", True)),
         ("set_feedback", (ORG, f"{ORG[-5:]}-00007", False)),
         ("set_session_tag", (ORG, "session-01", "important")),
+        ("set_session_feedback", (ORG, "session-02", True)),
         ("set_hidden", (ORG, "feature", True)),
         ("set_hidden", (ORG, "env", True)),
         ("set_hidden", (ORG, "env", False)),

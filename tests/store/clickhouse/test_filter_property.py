@@ -14,8 +14,8 @@ from tests.store.test_filter_property import check_against_reference
 def test_clickhouse_matches_the_reference(chdb_path: Path) -> None:
     loop = asyncio.new_event_loop()
     name = f"test_{uuid.uuid4().hex[:12]}"
-    log = loop.run_until_complete(ClickHouseLog.open(f"chdb://{chdb_path}?database={name}"))
-    loop.run_until_complete(log.migrate())
+    log = ClickHouseLog(f"chdb://{chdb_path}?database={name}")
+    loop.run_until_complete(log.start())
     try:
         check_against_reference(loop, log)
     finally:

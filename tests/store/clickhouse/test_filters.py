@@ -35,7 +35,8 @@ async def test_every_allowlisted_column_runs_with_each_operator(ch_log: ClickHou
         try:
             await ch_log.org("org").read(requests.count_requests, node)
         except Exception as exc:
-            assert "helicone_api_keys" in str(exc), (node, exc)
+            # Without a relational store (a bare ClickHouse log) there are no keys to bind.
+            assert "API keys" in str(exc), (node, exc)
             failed.add(column)
     assert failed == SQL_ONLY
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helioscope.store import RequestQuery
+from helioscope.store import RequestQuery, Store
 from helioscope.store.clickhouse import (
     ClickHouse,
     ClickHouseLog,
@@ -19,6 +19,11 @@ from helioscope.store.clickhouse import (
 )
 from helioscope.store.clickhouse import _edits as edits
 from helioscope.store.log import metrics, requests
+from helioscope.testing import FakeProvider
+from tests.conftest import settings_for
+from tests.databases import copy_sqlite
+from tests.gateway.clients import openai_client, stored
+from tests.running import running
 from tests.store.clickhouse.http_server import clickhouse_http
 from tests.store.clickhouse.parity_data import ORG, log_rows
 
@@ -53,3 +58,42 @@ async def test_writes_reads_and_errors_over_http(chdb_path: Path) -> None:
             await local.command(f"DROP DATABASE IF EXISTS `{name}`")
             await local.close()
             await remote.close()
+
+
+async def test_a_server_keeps_its_log_in_clickhouse_over_http(
+    chdb_path: Path, tmp_path: Path, fake: FakeProvider, _sqlite_template: Path
+) -> None:
+    """HELIOSCOPE_CLICKHOUSE_URL=http://…: a proxied call is logged there and read back."""
+    name = f"http_{uuid.uuid4().hex[:12]}"
+    with clickhouse_http(chdb_path) as port:
+        url = f"http://default:@127.0.0.1:{port}/{name}"
+        database_url = copy_sqlite(_sqlite_template, tmp_path)
+        async with running(settings_for(database_url, fake, tmp_path, url)) as hs:
+            client = openai_client(hs, **{"Helicone-Property-Env": "prod"})
+            reply = await client.chat.completions.with_raw_response.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
+            request_id = reply.headers["helicone-id"]
+            row = await stored(hs, request_id)
+            assert row["properties"] == {"env": "prod"}, row["properties"]
+            async with hs.http() as http:
+                answer = await http.post(
+                    "/v1/request/query",
+                    json={"filter": PROD},
+                    headers=hs.auth(),
+                )
+            assert answer.status_code == 200, answer.text
+            assert [r["request_id"] for r in answer.json()["data"]] == [request_id]
+        # The row is in ClickHouse (read without the server), not in the SQLite file.
+        local = await ClickHouse.connect(f"chdb://{chdb_path}?database={name}")
+        try:
+            found = await local.query("SELECT request_id FROM request_response FINAL")
+            assert [r[0] for r in found.rows] == [request_id]
+        finally:
+            await local.command(f"DROP DATABASE IF EXISTS `{name}`")
+            await local.close()
+    store = Store.open(database_url)
+    async with store.engine.connect() as conn:
+        count = (await conn.exec_driver_sql("SELECT count(*) FROM request_response")).scalar()
+    await store.close()
+    assert count == 0

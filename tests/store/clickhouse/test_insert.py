@@ -102,3 +102,35 @@ async def test_session_totals_survive_replays_and_moves(clickhouse: ClickHouse) 
     assert await summary() == [("s1", "", 3, 16)]  # s2 lost its only request
     await edits.set_property(clickhouse, "org", "a", "Helicone-Session-Name", "named")
     assert await summary() == [("s1", "", 2, 6), ("s1", "named", 1, 10)]
+
+
+async def test_journal_positions_are_committed_after_the_rows(clickhouse: ClickHouse) -> None:
+    committed: list[tuple[object, int]] = []
+
+    async def commit(positions: object) -> None:
+        # The rows are in ClickHouse when their positions are committed elsewhere.
+        committed.append((positions, len(await _rows(clickhouse))))
+
+    log = ClickHouseLog(clickhouse, commit_positions=commit)
+    await log.write_batch([row("a", "org"), row("b", "org")], positions={"worker-1": (3, 4096)})
+    assert committed == [({"worker-1": (3, 4096)}, 2)]
+    await log.write_batch([row("c", "org")])  # no journal: nothing to commit
+    assert len(committed) == 1
+
+    with pytest.raises(RuntimeError, match="nowhere to commit"):
+        await ClickHouseLog(clickhouse).write_batch([row("e", "org")], positions={"w": (1, 1)})
+
+    # A batch ClickHouse cannot take commits no position: the journal keeps and replays it.
+    await clickhouse.command("DROP TABLE request_response")
+    with pytest.raises(ConnectionError):
+        await log.write_batch([row("d", "org")], positions={"worker-1": (3, 8192)})
+    assert len(committed) == 1
+
+
+async def test_integral_scores_read_back_as_integers(clickhouse: ClickHouse) -> None:
+    log = ClickHouseLog(clickhouse)
+    await log.write_batch([row("a", "org", scores={"quality": 5, "accuracy": 0.5})])
+    found = await log.org("org").read(requests.get_request, "a")
+    assert found is not None
+    # As SQL's JSON keeps them (and the API prints them): 5, not 5.0.
+    assert repr(found["scores"]) == repr({"quality": 5, "accuracy": 0.5})

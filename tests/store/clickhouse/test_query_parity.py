@@ -28,7 +28,6 @@ from helioscope.store import (
     UserQuery,
 )
 from helioscope.store.clickhouse import ClickHouse, ClickHouseLog
-from helioscope.store.clickhouse import _edits as ch_edits
 from helioscope.store.clickhouse import _reads as ch_reads
 from helioscope.store.log import (
     metrics,
@@ -195,6 +194,7 @@ _SQL_EDITS: dict[str, Any] = {
     "add_scores": requests.add_scores,
     "set_feedback": requests.set_feedback,
     "set_session_tag": sessions.set_session_tag,
+    "set_session_feedback": sessions.set_session_feedback,
     "set_hidden": properties.set_hidden,
 }
 
@@ -214,8 +214,9 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[Store]:
 async def ch_parity(clickhouse: ClickHouse) -> ClickHouseLog:
     log = ClickHouseLog(clickhouse)
     await log.write_batch(log_rows() + log_rows(OTHER, 40))
-    for method, args in edits():
-        await getattr(ch_edits, method)(clickhouse, *args)
+    # The call sites' form: the store's function, run as its ClickHouse form (_edits.EDITS).
+    for method, (org, *args) in edits():
+        await log.org(org).write(_SQL_EDITS[method], *args)
     return log
 
 

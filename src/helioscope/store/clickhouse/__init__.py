@@ -1,7 +1,7 @@
 """ClickHouse as the request log's engine: connection, schema, batched inserts, SQL dialect.
 
-Nothing here is wired into ``Store`` yet: a later step makes the log replaceable and plugs this
-in behind ``HELIOSCOPE_CLICKHOUSE_URL``. See the ClickHouse section of ``store/README.md``.
+``Store.open(database_url, clickhouse_url)`` (``HELIOSCOPE_CLICKHOUSE_URL``) builds a
+``ClickHouseLog`` as ``store.log``. See the ClickHouse section of ``store/README.md``.
 """
 
 from helioscope.store.clickhouse._client import (
@@ -10,6 +10,7 @@ from helioscope.store.clickhouse._client import (
     ClickHouseUnavailable,
     Rows,
 )
+from helioscope.store.clickhouse._copy import CopyReport, copy_log
 from helioscope.store.clickhouse._ddl import TABLES, schema
 from helioscope.store.clickhouse._dialect import ClickHouseSqlDialect
 from helioscope.store.clickhouse._insert import insert_log_rows
@@ -28,8 +29,10 @@ __all__ = [
     "ClickHouseSqlDialect",
     "ClickHouseUnavailable",
     "ClickHouseUrl",
+    "CopyReport",
     "Rows",
     "compile_statement",
+    "copy_log",
     "insert_log_rows",
     "migrate",
     "schema",

@@ -61,8 +61,11 @@ TRANSIENT_CODES = frozenset(
 # - union_default_mode: UNION means UNION DISTINCT, as in SQL;
 # - optimize_or_like_chain off: on chdb 26.9 it rewrites `x ILIKE '%a%' OR … OR x ILIKE '%%'`
 #   (four alternatives) into one multi-pattern match that drops the empty pattern's rows (44
-#   of 80 instead of 80; found by the filter reference test).
+#   of 80 instead of 80; found by the filter reference test);
+# - aggregate_functions_null_for_empty: max/min/sum of no rows is NULL, as in SQL (not 0 or
+#   1970-01-01: the UI's "latest request" of an empty window).
 SESSION_SETTINGS: dict[str, Any] = {
+    "aggregate_functions_null_for_empty": 1,
     "join_use_nulls": 1,
     "cast_keep_nullable": 1,
     "union_default_mode": "DISTINCT",

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    bindparam,
     case,
     func,
     literal,
@@ -30,6 +31,11 @@ from helioscope.store.clickhouse._sql import MapKeys
 
 # Columns ClickHouse keeps as Map(String, …); any other JSON column is JSON text.
 MAP_COLUMNS = frozenset({"properties", "scores"})
+
+# The organization's API keys, bound by ``ClickHouseDb`` when a statement names them (the
+# ``request.auth_hash`` filter: keys are metadata, kept in SQLite/PostgreSQL).
+KEY_IDS = "api_key_ids"
+KEY_HASHES = "api_key_hashes"
 
 _TRUNCATE = {
     "minute": "toStartOfMinute",
@@ -103,6 +109,13 @@ class ClickHouseSqlDialect(SqlDialect):
         if _is_map(doc):
             return func.mapContains(doc, bound, type_=Boolean())
         return func.JSONHas(doc, bound) == 1
+
+    def api_key_hash(self, key_id: ColumnElement[Any], lookup: Any) -> ColumnElement[Any]:
+        """The key's hash from two bound arrays (ids, hashes) of the organization's keys."""
+        ids = bindparam(KEY_IDS, value=[], type_=Integer(), expanding=True)
+        hashes = bindparam(KEY_HASHES, value=[], type_=String(), expanding=True)
+        found = func.indexOf(ids, key_id)
+        return case((found > 0, func.arrayElement(hashes, found, type_=String())), else_=null())
 
     def least(self, a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
         """``least``, as in PostgreSQL."""

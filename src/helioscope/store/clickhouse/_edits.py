@@ -9,7 +9,7 @@ the same instant may lose one of them (no row locks); edits are rare, human-pace
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from helioscope.errors import NotFound
@@ -17,6 +17,8 @@ from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._insert import COLUMN_NAMES
 from helioscope.store.filters._values import check_text
+from helioscope.store.log import properties, requests
+from helioscope.store.log import sessions as log_sessions
 
 _SELECT_ROW = (
     f"SELECT {', '.join(COLUMN_NAMES)} FROM request_response FINAL "
@@ -88,6 +90,23 @@ async def set_feedback(clickhouse: ClickHouse, org_id: str, request_id: str, rat
     )
 
 
+async def set_session_feedback(
+    clickhouse: ClickHouse, org_id: str, session_id: str, rating: bool
+) -> None:
+    """Rate a session: the property ``Helicone-Session-Feedback`` of its earliest request."""
+    found = await clickhouse.query(
+        "SELECT request_id FROM request_response FINAL WHERE organization_id = {org:String} "
+        "AND session_id = {sid:String} ORDER BY request_created_at, request_id LIMIT 1",
+        {"org": org_id, "sid": session_id},
+    )
+    if not found.rows:
+        raise NotFound(f"session {session_id} not found")
+    first = str(found.rows[0][0])
+    await set_property(
+        clickhouse, org_id, first, "Helicone-Session-Feedback", "1" if rating else "0"
+    )
+
+
 async def set_session_tag(clickhouse: ClickHouse, org_id: str, session_id: str, tag: str) -> None:
     """Tag a session (it must have a request)."""
     found = await clickhouse.query(
@@ -112,3 +131,15 @@ async def set_hidden(clickhouse: ClickHouse, org_id: str, key: str, is_hidden: b
         ("organization_id", "key", "created_at", "is_deleted"),
         [[org_id], [key], [dt.datetime.now(dt.UTC)], [0 if is_hidden else 1]],
     )
+
+
+# The ClickHouse form of each log function that changes rows: ``store.log.org(org).write(fn,
+# …)`` runs ``EDITS[fn](clickhouse, org_id, …)`` with the same arguments.
+EDITS: dict[Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]] = {
+    requests.set_property: set_property,
+    requests.add_scores: add_scores,
+    requests.set_feedback: set_feedback,
+    log_sessions.set_session_feedback: set_session_feedback,
+    log_sessions.set_session_tag: set_session_tag,
+    properties.set_hidden: set_hidden,
+}

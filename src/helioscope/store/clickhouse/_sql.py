@@ -23,6 +23,7 @@ is built for reflection and its own Select subclass, binds datetimes as second-p
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -329,6 +330,20 @@ def _compile(statement: Any) -> tuple[Any, Any]:
     return compiled, compiled.construct_params(extracted_parameters=key.bindparams)
 
 
+# DateTime64's range. A time outside it (a window from year 2, say) cannot be bound; clamped,
+# it compares with every stored time (all inside the range) as the time itself would.
+_EARLIEST = dt.datetime(1900, 1, 1)
+_LATEST = dt.datetime(2299, 12, 31, 23, 59, 59, 999999)
+
+
+def _in_range(value: dt.datetime) -> dt.datetime:
+    naive = value if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)
+    clamped = min(max(naive, _EARLIEST), _LATEST)
+    if clamped == naive:
+        return value
+    return clamped if value.tzinfo is None else clamped.replace(tzinfo=dt.UTC)
+
+
 def compile_statement(statement: Any) -> CompiledQuery:
     """Compile a Core statement for ClickHouse; parameters converted as the column types say."""
     compiled, params = _compile(statement)
@@ -338,6 +353,8 @@ def compile_statement(statement: Any) -> CompiledQuery:
         processor = processors.get(name)
         if processor is not None and not isinstance(value, list | tuple):
             value = processor(value)
+        if isinstance(value, dt.datetime):
+            value = _in_range(value)
         values[name] = value
     columns = compiled._result_columns
     return CompiledQuery(str(compiled), values, [c[0] for c in columns], [c[3] for c in columns])

@@ -2,8 +2,10 @@
 
 ``store.log`` is a runner like ``store`` (``read``, ``write``, ``org``) over the engine that
 keeps the log, plus ``write_batch`` for the log writer. On SQLite/PostgreSQL that engine is the
-store's own. Every function in this package reads or writes only the log's tables
-(``tables.log``); another area that needs log rows reaches them through ``db.log``.
+store's own (``LogStore``); with ``HELIOSCOPE_CLICKHOUSE_URL`` it is a ``ClickHouseLog``
+(``store/clickhouse``), whose ``org(org_id)`` runs the same functions. Every function in this
+package reads or writes only the log's tables (``tables.log``); another area that needs log
+rows reaches them through ``db.log``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from helioscope.store._runner import Db, Runner
-from helioscope.store.log.journal import Position, read_positions, save_positions
+from helioscope.store.log.journal import Position, save_positions
 from helioscope.store.log.write import insert_log_rows
 from helioscope.store.records import LogRow
 
@@ -44,7 +46,3 @@ class LogStore(Runner):
         harmless.
         """
         await self.write(_rows_and_positions, rows, positions)
-
-    async def journal_positions(self) -> dict[str, Position]:
-        """Where the writer stopped in each worker's journal (empty on a new store)."""
-        return await self.read(read_positions)

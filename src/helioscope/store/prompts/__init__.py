@@ -37,7 +37,7 @@ class PromptStore(Runner):
     """Runs prompt functions; every committed write clears the versions cache."""
 
     def __init__(self, runner: Runner) -> None:
-        super().__init__(runner.engine, runner.dialect)
+        super().__init__(runner.engine, runner.dialect, runner.log_db)
         # Recording a call's template changes only the entry it then caches: it writes through
         # the plain runner, which leaves the other entries alone.
         self._recorder = runner

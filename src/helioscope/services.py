@@ -178,8 +178,10 @@ class Services:
     def _follow_changes(
         self, stack: AsyncExitStack, webhooks: WebhookDispatcher, experiments: ExperimentService
     ) -> None:
-        """Webhooks and online evaluators changed through any worker reach the one whose log
-        writer acts on them within a second (the change feed), not after their cache's TTL."""
+        """Webhook and online evaluator changes reach the writer's worker within a second.
+
+        Through the change feed, whichever worker they were made through (not after a TTL).
+        """
         clears = [webhooks.forget, experiments.online.forget_all]
         self.changes.clears += clears
         webhooks.on_change = experiments.online.on_change = self.changes.changed

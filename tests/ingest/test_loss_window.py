@@ -35,7 +35,7 @@ def journalled(root: Path, request_id: str) -> CallCapture | None:
 async def call_asgi(hs: Running, body: dict[str, Any]) -> tuple[int, bytes, CallCapture | None]:
     """Call the chat route as a server would; the journal's record as the last message left."""
     assert hs.app is not None
-    root = hs.services.settings.journal_dir
+    root = hs.services.journal_dir()
     raw = orjson.dumps(body)
     headers = [
         (b"host", b"helioscope.test"),

@@ -367,7 +367,7 @@ async def test_a_writer_failure_mid_batch_is_retried_and_reported(
     record is stored exactly once (under tests, where internal errors would fail loudly)."""
     from helioscope.store import log as log_store
 
-    insert = log_store.insert_log_rows
+    insert = log_store.insert_log_rows  # type: ignore[attr-defined]
     failures = 0
 
     async def failing_mid_batch(db: Any, rows: list[LogRow]) -> None:

@@ -63,8 +63,10 @@ class OnlineEvaluators:
         self.on_change: Callable[[], None] | None = None  # tells the other workers
 
     def forget(self, org_id: str) -> None:
-        """Drop the cached configurations of an organization (after a change), here and, through
-        ``on_change``, in the worker whose log writer feeds ``observe``."""
+        """Drop the cached configurations of an organization (after a change).
+
+        Here and, through ``on_change``, in the worker whose log writer feeds ``observe``.
+        """
         self._configs.pop(org_id, None)
         if self.on_change is not None:
             self.on_change()

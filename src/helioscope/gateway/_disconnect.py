@@ -35,7 +35,8 @@ class DisconnectWatcher:
 
     ``send`` must be used for the response: it notes the response's last message, after which
     ``http.disconnect`` (as ASGI servers also report a finished exchange) cancels nothing, and
-    calls ``on_last`` just before that message goes out (``on_last`` must not raise).
+    calls ``on_last`` just before that message goes out, or at ``stop`` when it never went out
+    (an error, a client gone): once either way. ``on_last`` must not raise.
     """
 
     __slots__ = (
@@ -86,7 +87,10 @@ class DisconnectWatcher:
             self._watched.uncancel()
 
     def stop(self) -> None:
-        """Stop watching (the call is over)."""
+        """Stop watching (the call is over); ``on_last`` now if no last message went out."""
+        if not self.finished:
+            self.finished = True
+            self._on_last()
         if self._timer is not None:
             self._timer.cancel()
         if self._task is not None:

@@ -124,7 +124,7 @@ class Gateway:
             return
         # From here, a client that goes away cancels the call (and its upstream request).
         # The call is journalled just before its last message is sent (the watcher's on_last),
-        # or, when no last message goes out (an error, a client gone), once it is over.
+        # or, when no last message goes out (an error, a client gone), at watcher.stop().
         capture = call.capture
         watcher = DisconnectWatcher(receive, send, lambda: self._journal(capture))
         send = watcher.send
@@ -148,10 +148,8 @@ class Gateway:
             watcher.absorb_cancel()
             call.capture.completed, call.capture.status = False, STATUS_CLIENT_CANCELLED
         finally:
-            watcher.stop()
+            watcher.stop()  # journals the call if its last message did not
             self.inflight.leave(org_id)
-            if not watcher.finished:
-                self._journal(capture)
 
     def _journal(self, capture: CallCapture) -> None:
         """Hand a call's record to the journal (one ``write()``), before its last byte is sent.

@@ -38,9 +38,11 @@ _MIB = 1 << 20
 
 
 class _BatchFailed(Exception):
-    """A batch failed for a cause not known to be transient (its ``__cause__``): maybe the
-    writer's (a bug, memory), not a row's. The batch is written again after the back-off; only
-    if it fails again are its rows written one at a time (a refused row to the dead letters)."""
+    """A batch failed for a cause not known to be transient (its ``__cause__``).
+
+    Maybe the writer's (a bug, memory), not a row's: it is written again after the back-off;
+    failing again, one row at a time (a refused row to the dead letters).
+    """
 
 
 class LogWriter:
@@ -90,10 +92,8 @@ class LogWriter:
         self._disk_bytes = 0
         self._disk_checked = 0.0
         self._task: asyncio.Task[None] | None = None
-        self._journal_error_logged = False
-        self._turn = 0
-        self._id = ""
-        self._batch_failed = False  # the batch being retried failed once already
+        self._journal_error_logged = self._batch_failed = False  # (the batch: failed once)
+        self._turn, self._id = 0, ""
 
     async def __aenter__(self) -> LogWriter:
         self.journal.open()

@@ -194,8 +194,10 @@ class WebhookDispatcher:
             logger.warning("webhook queue full: %d calls not sent to webhooks", len(rows))
 
     def invalidate(self) -> None:
-        """Re-read the webhooks before the next batch (after one is created or deleted), here
-        and, through ``on_change`` (the change feed), in the worker that runs the log writer."""
+        """Re-read the webhooks before the next batch (after one is created or deleted).
+
+        Here and, through ``on_change`` (the change feed), in the worker that runs the writer.
+        """
         self.forget()
         if self.on_change is not None:
             self.on_change()

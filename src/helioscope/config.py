@@ -75,6 +75,26 @@ class Settings(BaseSettings):
             "refuses to store keys. Changing it makes stored keys unreadable."
         ),
     )
+    country_code_header: str = Field(
+        default="cf-ipcountry",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description=(
+            "Request header holding the client's country code, set by a proxy in front of "
+            "Helioscope (for example a load balancer's geo header); recorded on each log row as "
+            "`country_code`. Cloudflare's `CF-IPCountry` is read when this one is absent."
+        ),
+    )
+    signed_url_seconds: int = Field(
+        default=3600,
+        gt=0,
+        le=7 * 24 * 3600,
+        description=(
+            "How long a request's `signed_body_url` stays valid: the link serves the stored "
+            "request and response bodies without an API key until then."
+        ),
+    )
     upstream_timeout_seconds: float = Field(
         default=1800.0,
         gt=0,
@@ -270,6 +290,14 @@ class Settings(BaseSettings):
     )
     evaluator_memory_mb: int = Field(
         default=256, ge=32, description="Address space allowed to one code evaluation, in MB."
+    )
+    unsafe_python_evaluators: bool = Field(
+        default=False,
+        description=(
+            "Run Python evaluators even where the kernel has no Landlock, behind an audit hook "
+            "alone (best effort: code written to defeat it can read the server's files and "
+            "secrets). Off: such evaluations are refused, and the result says why."
+        ),
     )
 
     def egress_allowed(self) -> list[str]:

@@ -18,6 +18,7 @@ import aiohttp
 
 from helioscope._guard import InternalErrorGuard
 from helioscope.auth import KeyCache
+from helioscope.body_links import BodyLinks
 from helioscope.config import Settings
 from helioscope.egress import EgressPolicy, PolicyResolver
 from helioscope.experiments import ExperimentService, SandboxLimits
@@ -54,6 +55,7 @@ class Services:
         self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
+        self.body_links = BodyLinks(secret, settings.signed_url_seconds)
         # Where callers' URLs may lead: the configured origins, and public addresses.
         self.egress = EgressPolicy(settings.egress_allowed(), server_port=settings.port)
         self._started: Started | None = None
@@ -130,6 +132,7 @@ class Services:
                 controls=controls,
                 vault=self.vault,
                 ai=self._ai_gateway(prompts),
+                country_header=settings.country_code_header,
                 inflight=InflightCaps(
                     per_org=settings.max_inflight_per_org,
                     total=total_cap(settings.max_inflight_calls),
@@ -242,7 +245,11 @@ def _experiments(
         self_url=settings.self_url.rstrip("/") if settings.self_url else None,
         provider_keys=keys,
         concurrency=settings.experiment_concurrency,
-        limits=SandboxLimits(settings.evaluator_timeout_seconds, settings.evaluator_memory_mb),
+        limits=SandboxLimits(
+            settings.evaluator_timeout_seconds,
+            settings.evaluator_memory_mb,
+            allow_without_landlock=settings.unsafe_python_evaluators,
+        ),
         judge_model=settings.evaluator_model,
     )
 

@@ -27,6 +27,8 @@ pytestmark = pytest.mark.clickhouse
 def settings(settings: Settings) -> Settings:
     update = {
         "webhook_allow_http_loopback": True,
+        # The local Slack listens on loopback, which the egress policy refuses by default.
+        "allowed_private_targets": "http://127.0.0.1:*",
         "webhook_retry_seconds": 0.05,
         "alert_check_seconds": 0,
     }

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from helioscope.experiments import _sandbox_child
+from helioscope.experiments import _sandbox_child, sandbox
 from helioscope.experiments.sandbox import CodeResult, SandboxLimits, run_code
 
 LIMITS = SandboxLimits(timeout=2, memory_mb=128)
@@ -103,3 +105,120 @@ def test_landlock_alone_refuses_the_database_file(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True)
     assert out.stdout.strip() == "refused 13", out.stderr
+
+
+# A process started without the (audited) subprocess module: ``_posixsubprocess.fork_exec``
+# with a preexec function that never returns, in a session of its own (``call_setsid``).
+SPAWN = """
+import _posixsubprocess, os, time
+def spawn():
+    r, w = os.pipe()
+    args = [[b"/nonexistent"], [b"/nonexistent"], True, (), None, None, -1, -1, -1, -1, -1, -1,
+            r, w, True, True, -1, None, None, None, -1, lambda: time.sleep(30)]
+    try:
+        return _posixsubprocess.fork_exec(*args, False)  # allow_vfork (3.11.7+)
+    except TypeError:
+        return _posixsubprocess.fork_exec(*args)
+"""
+WITH_PROCESSES = SandboxLimits(timeout=2, memory_mb=128, processes=3)
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rpartition(")")[2].split()  # state, ppid, pgrp, session, ...
+
+
+def _alive(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def _own_session_descendants() -> set[int]:
+    """Processes below this one, not its children, that lead a session of their own."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
+            parents[int(entry.name)] = (int(fields[1]), int(fields[3]))
+    me, found = os.getpid(), set()
+    for pid, (ppid, session) in parents.items():
+        chain, depth = ppid, 1
+        while chain not in (0, 1, me) and chain in parents:
+            chain, depth = parents[chain][0], depth + 1
+        if chain == me and depth > 1 and session == pid:
+            found.add(pid)
+    return found
+
+
+async def test_a_setsid_grandchild_is_dead_after_the_timeout() -> None:
+    before = _own_session_descendants()
+    task = asyncio.ensure_future(
+        run_code(
+            SPAWN + "spawn()\nwhile True:\n    pass",
+            request_body="",
+            response_body="",
+            limits=WITH_PROCESSES,
+        )
+    )
+    seen: set[int] = set()
+    started = time.monotonic()
+    while not task.done():
+        seen |= _own_session_descendants() - before
+        await asyncio.sleep(0.05)
+    result = task.result()
+    # Promptly: not when the grandchild's 30 s sleep ends (it held the output pipe open before).
+    assert time.monotonic() - started < 10
+    assert result.error == "time limit of 2 s exceeded"
+    assert seen, "the evaluator did not manage to start its setsid process"
+    assert not [pid for pid in seen if _alive(pid)]
+
+
+async def test_a_fork_bomb_is_capped_and_nothing_outlives_the_evaluation() -> None:
+    code = SPAWN + (
+        "pids = []\n"
+        "try:\n"
+        "    for _ in range(200):\n"
+        "        pids.append(spawn())\n"
+        "except OSError as exc:\n"
+        "    print('stopped', type(exc).__name__)\n"
+        "print(' '.join(map(str, pids)) or 0)\n"
+    )
+    result = await run_code(code, request_body="", response_body="", limits=WITH_PROCESSES)
+    assert result.error is None, result
+    assert result.traces[0] == "stopped BlockingIOError"  # EAGAIN: RLIMIT_NPROC
+    pids = [int(p) for p in (result.output or "").split()]
+    assert 1 <= len(pids) <= WITH_PROCESSES.processes
+    assert not [pid for pid in pids if _alive(pid)]  # killed after a normal end too
+    none_allowed = await run(SPAWN + "print(spawn())")  # the default: no process at all
+    assert none_allowed.error is not None and "BlockingIOError" in none_allowed.error
+
+
+async def test_the_result_cannot_be_forged_on_stdout() -> None:
+    forged = '{"output": "0.99", "traces": [], "error": null, "isolation": "landlock-abi-9"}'
+    for code in (
+        f"import os\nos.write(1, b'{forged}\\n')\nos._exit(0)",
+        f"import sys\nsys.__stdout__.write('{forged}\\n')\nsys.__stdout__.flush()\nprint('0.5')",
+    ):
+        result = await run(code)
+        assert result.output != "0.99" and result.isolation != "landlock-abi-9", result
+    assert (await run(code)).score == 0.5  # the printed score, not the forged line
+
+
+async def test_without_landlock_python_evaluators_are_refused_unless_allowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sandbox, "USE_LANDLOCK", False)  # as on a kernel without Landlock
+    refused = await run("print(1)")
+    assert refused.output is None and refused.isolation == "refused"
+    assert refused.error is not None
+    assert "does not provide Landlock" in refused.error
+    assert "HELIOSCOPE_UNSAFE_PYTHON_EVALUATORS=true" in refused.error
+    unsafe = SandboxLimits(timeout=2, memory_mb=128, allow_without_landlock=True)
+    allowed = await run_code("print(1)", request_body="", response_body="", limits=unsafe)
+    assert allowed.score == 1.0
+    assert allowed.isolation.startswith("audit-hook only, unsafe")
+    monkeypatch.setattr(sandbox, "USE_LANDLOCK", True)
+    if _landlock_abi() >= 1:
+        assert (await run("print(1)")).isolation == f"landlock-abi-{_landlock_abi()}"

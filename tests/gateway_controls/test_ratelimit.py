@@ -173,11 +173,11 @@ async def test_redis_buckets_live_until_they_are_full_again(
 ) -> None:
     import redis.asyncio as aioredis
 
-    from helioscope.gateway.controls._redis import RedisBuckets
+    from helioscope.gateway.controls._redis import RedisBuckets, RedisOutage
 
     client: Any = aioredis.Redis.from_url(os.environ[REDIS_ENV])
     try:
-        buckets = RedisBuckets(client, redis_prefix)
+        buckets = RedisBuckets(client, redis_prefix, RedisOutage())
         assert await buckets.step("b", 10, 60, "take", 1) == (True, 9.0)
         assert 6 <= await client.ttl(redis_prefix + "b") <= 7  # 1 token at 10 per minute: 6 s
         allowed, tokens = await buckets.step("b", 10, 60, "charge", 25)  # cents may go negative

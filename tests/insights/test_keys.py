@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import openai
@@ -101,16 +102,23 @@ async def test_list_rename_delete(helioscope: Running) -> None:
     listed = data(await call(helioscope, "GET", "/v1/api-keys"))
     mine = [k for k in listed if str(k["id"]) == created["id"]]
     assert mine and mine[0]["key_permissions"] == "r" and mine[0]["api_key_name"] == "k-r"
-    assert all("hash" not in name for k in listed for name in k)
+    # Helicone lists the stored SHA-256 of each key, never the key itself.
+    assert mine[0]["api_key_hash"] == hashlib.sha256(created["apiKey"].encode()).hexdigest()
+    assert (mine[0]["temp_key"], mine[0]["governance"], mine[0]["user_id"]) == (False, False, "")
+    assert all(created["apiKey"] not in str(value) for k in listed for value in k.values())
     path = f"/v1/api-keys/{created['id']}"
-    assert data(await call(helioscope, "PATCH", path, {"api_key_name": "renamed"})) is None
+    # Helicone's server answers a rename and a revocation with the key's hash, bare.
+    renamed = await call(helioscope, "PATCH", path, {"api_key_name": "renamed"})
+    assert renamed.status_code == 200
+    assert renamed.json() == {"hashedKey": mine[0]["api_key_hash"]}
     listed = data(await call(helioscope, "GET", "/v1/api-keys"))
     assert [k["api_key_name"] for k in listed if str(k["id"]) == created["id"]] == ["renamed"]
     ok = await post(
         helioscope, "/v1/metrics/totalRequests", {"timeFilter": window()}, created["apiKey"]
     )
     assert ok.status_code == 200
-    assert data(await call(helioscope, "DELETE", path)) is None
+    revoking = await call(helioscope, "DELETE", path)
+    assert revoking.json() == {"hashedKey": mine[0]["api_key_hash"]}
     revoked = await post(
         helioscope, "/v1/metrics/totalRequests", {"timeFilter": window()}, created["apiKey"]
     )

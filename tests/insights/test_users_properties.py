@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from helioscope.store import LogRow
+from helioscope.store.log import users
 from tests.conftest import Running
 from tests.insights.seed import NANO, T0, data, make_rows, post, seed, window
 
@@ -72,10 +73,10 @@ async def test_user_metrics_match_the_rows(helioscope: Running, rows: list[LogRo
             "total_prompt_tokens",
             "total_completion_tokens",
             "cost",
-            "rate_limited_count",
         ):
             assert user[name] == pytest.approx(want[name]), name
         assert user["id"] == user["user_id"]
+        assert "rate_limited_count" not in user  # not in Helicone's UserMetricsResult
         assert dt.datetime.fromisoformat(user["last_active"]) == want["last_active"].replace(
             microsecond=0
         )
@@ -117,8 +118,9 @@ async def test_rate_limited_calls_count_in_both_spellings(
     spellings = {r.properties.get("Helicone-Rate-Limit-Status") for r in rows if r.user_id == "bob"}
     assert {"rate_limited", "bucket_rate_limited"} <= spellings  # the seed has both
     having = {"users_view": {"user_user_id": {"equals": "bob"}}}
-    got = data(await post(helioscope, "/v1/user/metrics/query", {"filter": having}))
-    assert got["users"][0]["rate_limited_count"] == bob["rate_limited_count"]
+    log = helioscope.services.store.log.org(helioscope.org_id)
+    found, _ = await log.read(users.user_metrics, users.UserQuery(filter=having))
+    assert found[0]["rate_limited_count"] == bob["rate_limited_count"]
 
 
 async def test_earlier_unprefixed_users_view_columns_still_filter(
@@ -150,7 +152,7 @@ async def test_user_totals_and_overview(helioscope: Running, rows: list[LogRow])
             "prompt_tokens": sum(r.prompt_tokens or 0 for r in alice),
             "completion_tokens": sum(r.completion_tokens or 0 for r in alice),
             "user_id": "alice",
-            "cost": pytest.approx(sum(r.cost or 0 for r in alice) / NANO),
+            "cost_usd": pytest.approx(sum(r.cost or 0 for r in alice) / NANO),
         }
     ]
     overview = data(await post(helioscope, "/v1/user/metrics-overview/query", {"filter": "all"}))
@@ -177,6 +179,9 @@ async def test_property_keys_values_and_hiding(helioscope: Running, rows: list[L
         {r.properties["team"] for r in rows if "search" in r.properties["team"].lower()}
     )
     assert data(await post(helioscope, "/v1/property/secret-key/search", {"searchTerm": ""})) == []
+    # Property names are case-insensitive, as the header names they come from are.
+    upper = data(await post(helioscope, "/v1/property/Team/search", {"searchTerm": "SEARCH"}))
+    assert upper == values
 
 
 async def test_property_top_and_over_time(helioscope: Running, rows: list[LogRow]) -> None:
@@ -188,6 +193,7 @@ async def test_property_top_and_over_time(helioscope: Running, rows: list[LogRow
         expected[r.properties["team"]] += (r.cost or 0) / NANO
         counts[r.properties["team"]] += 1
     assert {c["value"]: c["cost"] for c in costs} == pytest.approx(dict(expected))
+    assert data(await post(helioscope, "/v1/property/TEAM/top-costs/query", body)) == costs
     assert [c["cost"] for c in costs] == sorted((c["cost"] for c in costs), reverse=True)
     top = data(await post(helioscope, "/v1/property/team/top-requests/query", body))
     assert {c["value"]: c["count"] for c in top} == counts

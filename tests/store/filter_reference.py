@@ -3,6 +3,7 @@
 It states the semantics the SQL compiler must have, on both engines:
 - NULL compares false (SQL's three-valued logic, which AND/OR trees cannot tell from false);
 - a missing property reads '' (Helicone's ClickHouse map), a missing score never matches;
+- property names are case-insensitive (`Env` finds the stored `env`), as header names are;
 - `like` is case-sensitive, `ilike` and `contains` are not (ASCII); `contains` is literal;
 - "null" with equals/not-equals means IS NULL / IS NOT NULL, "__empty__" means NULL or ''.
 """
@@ -98,7 +99,7 @@ def _all(ops: dict[str, Any], actual: Any, kind: str) -> bool:
 
 def _column(column: str, operators: dict[str, Any], row: LogRow) -> bool:
     if column == "properties":
-        return all(_all(ops, row.properties.get(k, ""), "text") for k, ops in operators.items())
+        return all(_all(ops, _property(row.properties, k), "text") for k, ops in operators.items())
     if column == "scores":
         return all(
             k in row.scores and _all(ops, float(row.scores[k]), "number")
@@ -129,3 +130,10 @@ def evaluate(node: Any, row: LogRow) -> bool:
         left, right = evaluate(node["left"], row), evaluate(node["right"], row)
         return (left and right) if node["operator"] == "and" else (left or right)
     return _leaf(node, row)
+
+
+def _property(properties: dict[str, str], key: str) -> str:
+    """Property names are case-insensitive: the key as given, else lower-cased, else ''."""
+    if key in properties:
+        return properties[key]
+    return properties.get(key.lower(), "")

@@ -104,7 +104,8 @@ def _plain(op: str, value: Any) -> Any:
 def leaves(draw: st.DrawFn) -> dict[str, Any]:
     column = draw(st.sampled_from([*COLUMNS, "cost", "properties", "scores"]))
     if column == "properties":
-        key = draw(st.sampled_from(["env", "team", "missing"]))
+        # Property names are case-insensitive: "Env" and "TEAM" find the stored "env", "team".
+        key = draw(st.sampled_from(["env", "team", "missing", "Env", "TEAM"]))
         op = draw(st.sampled_from(OPS["text"]))
         return {"request_response_rmt": {"properties": {key: {op: draw(TEXT_VALUES)}}}}
     if column == "scores":

@@ -38,7 +38,7 @@ from helioscope.api.access import SCOPE_EXTENSION, Declared, Need, Operations, d
 from helioscope.api.dataset import experiment_dataset, helicone_dataset
 from helioscope.api.envelope import install_error_handlers
 from helioscope.api.experiment import evaluators, v1, v1_query, v1_table, v2, v2_runs
-from helioscope.api.helioscope import experiments, requests, sessions
+from helioscope.api.helioscope import datasets, experiments, requests, sessions
 from helioscope.api.log import feedback, trace, worker
 from helioscope.api.prompt import legacy, prompt_2025
 
@@ -59,6 +59,7 @@ API: tuple[tuple[Operations, Need], ...] = (
     # The request log
     (request.reads, READ),
     (request.writes, WRITE),
+    (request.public, PUBLIC),  # the signed, expiring body links: the URL is the credential
     (session.reads, READ),
     (session.writes, WRITE),
     (metrics.reads, READ),
@@ -116,6 +117,8 @@ API: tuple[tuple[Operations, Need], ...] = (
     # Helioscope's own routes for the UI (/v1/helioscope/...)
     (requests.reads, READ),
     (sessions.reads, READ),
+    (datasets.reads, READ),
+    (experiments.reads, READ),
     (experiments.writes, WRITE),
 )
 

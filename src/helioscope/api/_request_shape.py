@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
 
 from helioscope.api._fields import Number
+from helioscope.api._llm_schema import llm_schema
 from helioscope.export.records import body_value
 
 _body = body_value  # one reader of logged bodies for the API and the exports
@@ -38,12 +40,7 @@ class HeliconeRequest(BaseModel):
     prompt_cache_write_tokens: Number | None
     prompt_cache_read_tokens: Number | None
     completion_tokens: Number | None
-    prompt_audio_tokens: Number | None
-    completion_audio_tokens: Number | None
-    reasoning_tokens: Number | None = None
-    cost: Number | None
     prompt_id: str | None
-    prompt_version: str | None = None
     feedback_created_at: str | None = None
     feedback_id: str | None = None
     feedback_rating: bool | None = None
@@ -58,12 +55,6 @@ class HeliconeRequest(BaseModel):
     assets: list[str]
     target_url: str
     model: str
-    cache_reference_id: str | None = None
-    cache_enabled: bool = False
-    updated_at: str | None = None
-    threat: bool | None = None
-    is_stream: bool = False
-    error: str | None = None
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -76,20 +67,27 @@ def iso(value: dt.datetime | None) -> str | None:
     )
 
 
-def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> HeliconeRequest:
-    """Shape a stored row as a ``HeliconeRequest``."""
+def to_helicone_request(
+    row: dict[str, Any],
+    *,
+    include_body: bool = True,
+    body_url: Callable[[str], str] | None = None,
+) -> HeliconeRequest:
+    """Shape a stored row as a ``HeliconeRequest``; ``body_url`` makes its ``signed_body_url``."""
     has_response = row["status"] > 0
+    request_body = _body(row.get("request_body")) if include_body else None
+    response_body = _body(row.get("response_body")) if include_body else None
     properties = dict(row["properties"] or {})
     cost_usd = row["cost"]  # the store returns USD
     return HeliconeRequest(
         response_id=row["request_id"] if has_response else None,
         response_created_at=iso(row["response_created_at"]),
-        response_body=_body(row.get("response_body")) if include_body else None,
+        response_body=response_body,
         response_status=row["status"],
         response_model=row["response_model"],
         request_id=row["request_id"],
         request_created_at=iso(row["request_created_at"]) or "",
-        request_body=_body(row.get("request_body")) if include_body else None,
+        request_body=request_body,
         request_path=row["path"] or "",
         request_user_id=row["user_id"],
         request_properties=properties,
@@ -104,13 +102,10 @@ def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> He
         prompt_cache_write_tokens=row["prompt_cache_write_tokens"],
         prompt_cache_read_tokens=row["prompt_cache_read_tokens"],
         completion_tokens=row["completion_tokens"],
-        prompt_audio_tokens=row["prompt_audio_tokens"],
-        completion_audio_tokens=row["completion_audio_tokens"],
-        reasoning_tokens=row["reasoning_tokens"],
-        cost=cost_usd,
         prompt_id=row["prompt_id"],
-        prompt_version=row["prompt_version"],
         country_code=row["country_code"],
+        llmSchema=llm_schema(row["provider"], request_body, response_body),
+        signed_body_url=body_url(row["request_id"]) if body_url is not None else None,
         asset_ids=None,
         asset_urls=None,
         scores=dict(row["scores"] or {}),
@@ -122,10 +117,4 @@ def to_helicone_request(row: dict[str, Any], *, include_body: bool = True) -> He
         assets=[],
         target_url=row["target_url"] or "",
         model=row["model"],
-        cache_reference_id=row["cache_reference_id"],
-        cache_enabled=row["cache_enabled"],
-        updated_at=iso(row.get("updated_at")),
-        threat=row["threat"],
-        is_stream=row["is_stream"],
-        error=row["error"],
     )

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from helioscope.api._fields import Number, Offset
+from helioscope.api._fields import Float, Number, Offset
 from helioscope.api._request_shape import iso
 
 MAX_TZ_MINUTES = 24 * 60
@@ -17,8 +17,8 @@ MAX_TZ_MINUTES = 24 * 60
 class TimeFilterMs(BaseModel):
     """A time window in epoch milliseconds."""
 
-    startTimeUnixMs: Number
-    endTimeUnixMs: Number
+    startTimeUnixMs: Float
+    endTimeUnixMs: Float
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeFilterMs:
@@ -72,8 +72,6 @@ class SessionResult(BaseModel):
     prompt_tokens: Number
     completion_tokens: Number
     total_tokens: Number
-    avg_latency: Number
-    user_ids: list[str] = []
 
 
 class SessionNameResult(BaseModel):
@@ -83,8 +81,8 @@ class SessionNameResult(BaseModel):
     created_at: str
     last_used: str
     first_used: str
+    total_cost: Number
     session_count: Number
-    avg_latency: Number
 
 
 class HistogramRow(BaseModel):
@@ -115,6 +113,11 @@ class SessionMetrics(BaseModel):
     session_count: list[HistogramRow]
     session_duration: list[HistogramRow]
     session_cost: list[HistogramRow]
+
+
+class SessionMetricsWithAverages(SessionMetrics):
+    """Helioscope's session metrics for its UI: Helicone's histograms and their averages."""
+
     average: SessionMetricsAverages
 
 
@@ -141,8 +144,6 @@ def session_result(row: dict[str, Any], tz_minutes: float) -> SessionResult:
         prompt_tokens=row["prompt_tokens"] or 0,
         completion_tokens=row["completion_tokens"] or 0,
         total_tokens=row["total_tokens"] or 0,
-        avg_latency=float(row["avg_latency"] or 0),
-        user_ids=row.get("user_ids", []),
     )
 
 
@@ -179,8 +180,14 @@ def histogram(
     ]
 
 
-def metrics(rows: list[dict[str, Any]], p_size: str | None, interquartile: bool) -> SessionMetrics:
-    """The session metrics of ``POST /v1/session/metrics/query``."""
+def metrics(
+    rows: list[dict[str, Any]], p_size: str | None, interquartile: bool
+) -> SessionMetricsWithAverages:
+    """The session metrics with their averages.
+
+    Helicone's route answers the histograms only (``SessionMetrics``), Helioscope's UI route the
+    averages too.
+    """
     series = {
         "session_count": [float(r["count"]) for r in rows],
         "session_duration": [float(r["duration"]) for r in rows],
@@ -190,7 +197,7 @@ def metrics(rows: list[dict[str, Any]], p_size: str | None, interquartile: bool)
     def average(values: list[float]) -> list[AverageRow]:
         return [AverageRow(average=sum(values) / len(values) if values else 0.0)]
 
-    return SessionMetrics(
+    return SessionMetricsWithAverages(
         **{name: histogram(values, p_size, interquartile) for name, values in series.items()},
         average=SessionMetricsAverages(**{k: average(v) for k, v in series.items()}),
     )

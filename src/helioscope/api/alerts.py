@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from helioscope.api._fields import Number
+from helioscope.api._fields import FLOAT_LIMIT, Count, Number
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import NotFound
@@ -23,9 +23,9 @@ class AlertRequest(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     metric: Literal["response.status", "cost"]
-    threshold: float = Field(ge=0)
+    threshold: float = Field(ge=0, le=FLOAT_LIMIT, allow_inf_nan=False)
     time_window: int = Field(ge=60_000, le=31 * 24 * 3_600_000, description="ms")
-    minimum_request_count: int = Field(0, ge=0)
+    minimum_request_count: Count = 0
     cooldown: int = Field(300_000, ge=0, le=24 * 3_600_000, description="ms below to resolve")
     emails: list[str] = Field(default_factory=list, max_length=50)
     slack_channels: list[str] = Field(default_factory=list, max_length=50)

@@ -12,6 +12,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from helioscope.api._fields import IntPath
 from helioscope.api.deps import ApiKeyDep, KeyCacheDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import NotFound
@@ -41,14 +42,22 @@ class CreatedKey(BaseModel):
 
 
 class ApiKeyRow(BaseModel):
-    """A key as listed (its hash is never returned)."""
+    """A key as Helicone lists it: ``api_key_hash`` is the stored SHA-256, never the key.
+
+    Helioscope has no user accounts, temporary keys or key governance: ``user_id`` is empty and
+    ``temp_key`` and ``governance`` are false.
+    """
 
     id: int
+    api_key_hash: str
     api_key_name: str
     key_permissions: str
     created_at: dt.datetime
     organization_id: str
     soft_delete: bool = False
+    user_id: str = ""
+    temp_key: bool = False
+    governance: bool = False
 
 
 @admin.get("", response_model=Result[list[ApiKeyRow]])
@@ -72,25 +81,33 @@ async def create_api_key(
     return CreatedKey(id=str(new.id), apiKey=new.key)
 
 
-@admin.patch("/{apiKeyId}", response_model=Result[None])
+class ChangedKey(BaseModel):
+    """What Helicone's server answers for a renamed or revoked key: its stored hash, bare."""
+
+    hashedKey: str
+
+
+@admin.patch("/{apiKeyId}", response_model=ChangedKey)
 async def update_api_key(
-    apiKeyId: int, body: RenameKeyBody, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
-) -> Result[None]:
+    apiKeyId: IntPath, body: RenameKeyBody, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
+) -> ChangedKey:
     """Rename a key."""
-    if not await store.org(key.organization_id).write(
+    hashed = await store.org(key.organization_id).write(
         keys.rename_api_key, apiKeyId, body.api_key_name
-    ):
+    )
+    if hashed is None:
         raise NotFound(f"API key {apiKeyId} not found")
     key_cache.invalidate()
-    return Result(data=None)
+    return ChangedKey(hashedKey=hashed)
 
 
-@admin.delete("/{apiKeyId}", response_model=Result[None])
+@admin.delete("/{apiKeyId}", response_model=ChangedKey)
 async def delete_api_key(
-    apiKeyId: int, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
-) -> Result[None]:
+    apiKeyId: IntPath, key: ApiKeyDep, store: StoreDep, key_cache: KeyCacheDep
+) -> ChangedKey:
     """Revoke a key: it stops working at once in this process (within 30 s in others)."""
-    if not await store.org(key.organization_id).write(keys.delete_api_key, apiKeyId):
+    hashed = await store.org(key.organization_id).write(keys.delete_api_key, apiKeyId)
+    if hashed is None:
         raise NotFound(f"API key {apiKeyId} not found")
     key_cache.invalidate()
-    return Result(data=None)
+    return ChangedKey(hashedKey=hashed)

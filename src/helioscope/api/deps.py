@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from helioscope.api.access import caller
 from helioscope.auth import KeyCache
+from helioscope.body_links import BodyLinks
 from helioscope.ingest import LogWriter
 from helioscope.store import ApiKey, Store
 
@@ -45,7 +47,23 @@ async def get_api_key(request: Request) -> ApiKey:
     return caller(request.scope)
 
 
+async def get_body_links(request: Request) -> BodyLinks:
+    """The signer of body links (``signed_body_url``)."""
+    links: BodyLinks = _services(request).body_links
+    return links
+
+
+async def get_body_url(request: Request) -> Callable[[str], str]:
+    """``signed_body_url`` for a request id of the caller's organization, on this server."""
+    links: BodyLinks = _services(request).body_links
+    organization_id = caller(request.scope).organization_id
+    base = str(request.base_url).rstrip("/")
+    return lambda request_id: base + links.path(organization_id, request_id)
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 ApiKeyDep = Annotated[ApiKey, Depends(get_api_key)]
 WriterDep = Annotated[LogWriter, Depends(get_writer)]
 KeyCacheDep = Annotated[KeyCache, Depends(get_key_cache)]
+BodyLinksDep = Annotated[BodyLinks, Depends(get_body_links)]
+BodyUrlDep = Annotated[Callable[[str], str], Depends(get_body_url)]

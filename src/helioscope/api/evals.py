@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from helioscope.api._fields import Number, Offset
+from helioscope.api._fields import Float, Number, Offset
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.store import MAX_PAGE, EvalQuery
@@ -95,7 +95,7 @@ class NewEval(BaseModel):
     """Body of ``POST /v1/evals/{requestId}``."""
 
     name: str = Field(min_length=1, max_length=200)
-    score: Number
+    score: Float
 
 
 @reads.post("/query", response_model=Result[list[Eval]])

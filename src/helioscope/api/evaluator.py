@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from helioscope.api._experiment_deps import EvaluatorResult, ExperimentsDep, shape_evaluator
-from helioscope.api._fields import Number
+from helioscope.api._fields import Json, JsonObject, Number
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
@@ -37,9 +37,9 @@ class CreateEvaluatorParams(BaseModel):
 
     scoring_type: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1, max_length=200)
-    llm_template: Any = None
-    code_template: Any = None
-    last_mile_config: Any = None
+    llm_template: Json = None
+    code_template: Json = None
+    last_mile_config: Json = None
 
 
 class UpdateEvaluatorParams(BaseModel):
@@ -47,9 +47,9 @@ class UpdateEvaluatorParams(BaseModel):
 
     scoring_type: str | None = Field(None, min_length=1, max_length=100)
     name: str | None = Field(None, min_length=1, max_length=200)
-    llm_template: Any = None
-    code_template: Any = None
-    last_mile_config: Any = None
+    llm_template: Json = None
+    code_template: Json = None
+    last_mile_config: Json = None
 
 
 class EvaluatorExperiment(BaseModel):
@@ -70,7 +70,7 @@ class OnlineEvaluator(BaseModel):
 class CreateOnlineEvaluatorParams(BaseModel):
     """Body of ``POST …/onlineEvaluators``."""
 
-    config: dict[str, Any]
+    config: JsonObject
 
 
 class TestInputs(BaseModel):
@@ -203,6 +203,9 @@ async def update_evaluator(
     """Change an evaluator."""
     org = key.organization_id
     fields = _fields(body)
+    for required in ("name", "scoring_type"):  # optional to send, but an evaluator has both
+        if required in fields and fields[required] is None:
+            raise BadRequest(f"{required}: may not be null")
     check_evaluator({**await store.org(org).read(evaluators.get_evaluator, evaluatorId), **fields})
     updated = await store.org(org).write(evaluators.update_evaluator, evaluatorId, fields)
     service.online.forget(org)

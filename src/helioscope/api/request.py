@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from helioscope.api._fields import Offset
-from helioscope.api._request_shape import HeliconeRequest, to_helicone_request
-from helioscope.api.deps import ApiKeyDep, StoreDep
-from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api._fields import Float, Offset
+from helioscope.api._request_shape import HeliconeRequest, _body, to_helicone_request
+from helioscope.api.deps import ApiKeyDep, BodyLinksDep, BodyUrlDep, StoreDep
+from helioscope.api.envelope import ERROR_RESPONSES, JsonResponse, Result
 from helioscope.errors import BadRequest, NotFound
 from helioscope.store import MAX_PAGE, RequestQuery
 from helioscope.store.log import requests
 
 reads = APIRouter(prefix="/v1/request", tags=["Request"], responses=ERROR_RESPONSES)
 writes = APIRouter(prefix="/v1/request", tags=["Request"], responses=ERROR_RESPONSES)
+public = APIRouter(tags=["Request"], responses=ERROR_RESPONSES)  # signed body links
 
 
 class RequestQueryParams(BaseModel):
@@ -66,7 +68,7 @@ class PropertyBody(BaseModel):
 class ScoreRequest(BaseModel):
     """Body of ``POST /v1/request/{requestId}/score``: numbers, or booleans."""
 
-    scores: dict[str, float | bool | None]
+    scores: dict[str, Float | bool | None]
 
 
 class HeliconeRequestAsset(BaseModel):
@@ -94,26 +96,26 @@ def score_values(scores: dict[str, float | bool | None]) -> dict[str, float]:
 
 
 async def _query(
-    params: RequestQueryParams, key: ApiKeyDep, store: StoreDep
+    params: RequestQueryParams, key: ApiKeyDep, store: StoreDep, body_url: Callable[[str], str]
 ) -> Result[list[HeliconeRequest]]:
     rows = await store.log.org(key.organization_id).read(requests.query_requests, params.to_query())
-    return Result(data=[to_helicone_request(row) for row in rows])
+    return Result(data=[to_helicone_request(row, body_url=body_url) for row in rows])
 
 
 @reads.post("/query", response_model=Result[list[HeliconeRequest]])
 async def get_requests(
-    params: RequestQueryParams, key: ApiKeyDep, store: StoreDep
+    params: RequestQueryParams, key: ApiKeyDep, store: StoreDep, body_url: BodyUrlDep
 ) -> Result[list[HeliconeRequest]]:
     """The organization's requests matching the filter, sorted and paged."""
-    return await _query(params, key, store)
+    return await _query(params, key, store, body_url)
 
 
 @reads.post("/query-clickhouse", response_model=Result[list[HeliconeRequest]])
 async def get_requests_clickhouse(
-    params: RequestQueryParams, key: ApiKeyDep, store: StoreDep
+    params: RequestQueryParams, key: ApiKeyDep, store: StoreDep, body_url: BodyUrlDep
 ) -> Result[list[HeliconeRequest]]:
     """The same as ``/query`` (Helicone kept both; there is one log here)."""
-    return await _query(params, key, store)
+    return await _query(params, key, store, body_url)
 
 
 @reads.post("/count/query", response_model=Result[int])
@@ -130,11 +132,11 @@ async def get_request_count(
 
 @reads.post("/query-ids", response_model=Result[list[HeliconeRequest]])
 async def get_requests_by_ids(
-    body: RequestIds, key: ApiKeyDep, store: StoreDep
+    body: RequestIds, key: ApiKeyDep, store: StoreDep, body_url: BodyUrlDep
 ) -> Result[list[HeliconeRequest]]:
     """The requests with these ids (ids of other organizations are simply not found)."""
     rows = await store.log.org(key.organization_id).read(requests.requests_by_ids, body.requestIds)
-    return Result(data=[to_helicone_request(row) for row in rows])
+    return Result(data=[to_helicone_request(row, body_url=body_url) for row in rows])
 
 
 @reads.get("/{requestId}", response_model=Result[HeliconeRequest])
@@ -142,13 +144,14 @@ async def get_request_by_id(
     requestId: str,
     key: ApiKeyDep,
     store: StoreDep,
+    body_url: BodyUrlDep,
     includeBody: Annotated[bool, Query()] = True,
 ) -> Result[HeliconeRequest]:
     """One logged request of the caller's organization."""
     row = await store.log.org(key.organization_id).read(requests.get_request, requestId)
     if row is None:
         raise NotFound(f"request {requestId} not found")
-    return Result(data=to_helicone_request(row, include_body=includeBody))
+    return Result(data=to_helicone_request(row, include_body=includeBody, body_url=body_url))
 
 
 @writes.post("/{requestId}/feedback", response_model=Result[None])
@@ -202,3 +205,19 @@ async def get_request_asset_by_id(
     if await store.log.org(key.organization_id).read(requests.get_request, requestId) is None:
         raise NotFound(f"request {requestId} not found")
     raise NotFound(f"asset {assetId} not found for request {requestId}")
+
+
+@public.get("/v1/public/request-body/{token}", operation_id="GetSignedRequestBody")
+async def signed_request_body(token: str, links: BodyLinksDep, store: StoreDep) -> JsonResponse:
+    """A request's bodies, ``{"request": …, "response": …}``, at its ``signed_body_url``.
+
+    Helicone's S3 object, served here: the signed, expiring token in the URL is the credential
+    (a forged or altered token is a 404, an expired one a 403).
+    """
+    organization_id, request_id = links.open(token)
+    row = await store.log.org(organization_id).read(requests.get_request, request_id)
+    if row is None:
+        raise NotFound(f"request {request_id} not found")
+    return JsonResponse(
+        {"request": _body(row.get("request_body")), "response": _body(row.get("response_body"))}
+    )

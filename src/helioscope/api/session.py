@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from helioscope.api._request_shape import HeliconeRequest, to_helicone_request
 from helioscope.api._session_shape import (
     SessionMetrics,
+    SessionMetricsWithAverages,
     SessionNameQueryParams,
     SessionNameResult,
     SessionQueryParams,
@@ -16,11 +17,11 @@ from helioscope.api._session_shape import (
     session_result,
     shifted,
 )
-from helioscope.api.deps import ApiKeyDep, StoreDep
+from helioscope.api.deps import ApiKeyDep, BodyUrlDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.api.request import Rating
 from helioscope.errors import NotFound
-from helioscope.store import SessionQuery
+from helioscope.store import SessionQuery, Store
 from helioscope.store.log import sessions
 
 reads = APIRouter(prefix="/v1/session", tags=["Session"], responses=ERROR_RESPONSES)
@@ -71,7 +72,7 @@ async def get_names(
                 first_used=shifted(row["first_used"], tz),
                 last_used=shifted(row["last_used"], tz),
                 session_count=row["session_count"],
-                avg_latency=float(row["avg_latency"] or 0),
+                total_cost=float(row["total_cost"] or 0),
             )
             for row in rows
         ]
@@ -83,6 +84,14 @@ async def get_metrics(
     params: SessionNameQueryParams, key: ApiKeyDep, store: StoreDep
 ) -> Result[SessionMetrics]:
     """Histograms of requests per session, duration and cost."""
+    found = await session_metrics(params, key.organization_id, store)
+    return Result(data=SessionMetrics(**found.model_dump(exclude={"average"})))
+
+
+async def session_metrics(
+    params: SessionNameQueryParams, organization_id: str, store: Store
+) -> SessionMetricsWithAverages:
+    """The histograms and their averages (Helioscope's UI route answers both)."""
     query = _session_query(params)
     if params.nameContains:
         query = SessionQuery(
@@ -98,8 +107,8 @@ async def get_metrics(
             start=query.start,
             end=query.end,
         )
-    rows = await store.log.org(key.organization_id).read(sessions.session_rows, query)
-    return Result(data=metrics(rows, params.pSize, params.useInterquartile))
+    rows = await store.log.org(organization_id).read(sessions.session_rows, query)
+    return metrics(rows, params.pSize, params.useInterquartile)
 
 
 @reads.get("/has-session", response_model=Result[bool])
@@ -151,6 +160,7 @@ async def get_session_trace(
     sessionId: str,
     key: ApiKeyDep,
     store: StoreDep,
+    body_url: BodyUrlDep,
 ) -> Result[list[HeliconeRequest]]:
     """Every request of the session, ordered by ``Helicone-Session-Path`` and time.
 
@@ -160,4 +170,4 @@ async def get_session_trace(
     rows = await store.log.org(key.organization_id).read(sessions.session_trace, sessionId)
     if not rows:
         raise NotFound(f"session {sessionId} not found")
-    return Result(data=[to_helicone_request(row) for row in rows])
+    return Result(data=[to_helicone_request(row, body_url=body_url) for row in rows])

@@ -52,7 +52,7 @@ class UserMetricsQueryParams(BaseModel):
 
 
 class UserMetricsResult(BaseModel):
-    """One user's metrics (Helicone's ``UserMetricsResult``, plus ``rate_limited_count``)."""
+    """One user's metrics (Helicone's ``UserMetricsResult``)."""
 
     id: str
     user_id: str
@@ -65,7 +65,6 @@ class UserMetricsResult(BaseModel):
     total_completion_tokens: Number
     total_prompt_tokens: Number
     cost: Number
-    rate_limited_count: Number
 
 
 class UserMetrics(BaseModel):
@@ -90,7 +89,7 @@ class UserTotals(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     user_id: str
-    cost: Number
+    cost_usd: Number
 
 
 class UserOverviewParams(BaseModel):
@@ -121,7 +120,6 @@ def _user(row: dict[str, Any], tz: float) -> UserMetricsResult:
         total_completion_tokens=row["total_completion_tokens"],
         total_prompt_tokens=row["total_prompt_tokens"],
         cost=row["cost"],
-        rate_limited_count=row["rate_limited_count"],
     )
 
 
@@ -164,7 +162,12 @@ async def get_users(
         else TimeWindow(dt.datetime.fromtimestamp(0, dt.UTC), dt.datetime.now(dt.UTC))
     )
     rows = await store.log.org(key.organization_id).read(users.user_totals, params.userIds, window)
-    return Result(data=[UserTotals(**row) for row in rows])
+    return Result(
+        data=[
+            UserTotals(**{k: v for k, v in row.items() if k != "cost"}, cost_usd=row["cost"])
+            for row in rows
+        ]
+    )
 
 
 @reads.post("/metrics-overview/query", response_model=Result[UserOverview])

@@ -63,6 +63,22 @@ def read_headers(raw: list[tuple[bytes, bytes]]) -> Incoming:
     return incoming
 
 
+def country_code(raw: list[tuple[bytes, bytes]], header: bytes) -> str | None:
+    """The client's country from ``header`` (a proxy in front sets it), else ``CF-IPCountry``.
+
+    A two-character code (ISO 3166-1 alpha-2, or Cloudflare's ``XX`` and ``T1``), upper-cased;
+    anything else is not a country code and is not recorded.
+    """
+    found: dict[bytes, str] = {}
+    for name, value in raw:
+        if name in (header, b"cf-ipcountry"):
+            found[name] = value.decode("latin-1").strip()
+    code = found.get(header) or found.get(b"cf-ipcountry")
+    if code is None or len(code) != 2 or not code.isascii() or not code.isalnum():
+        return None
+    return code.upper()
+
+
 def target_origin(target_url: str | None) -> str:
     """The upstream of a ``/gateway`` call: its ``Helicone-Target-URL``, validated."""
     if not target_url:

@@ -27,7 +27,13 @@ from helioscope.auth import WRITE, KeyCache, split_authorization
 from helioscope.errors import HelioscopeError, Unauthorized
 from helioscope.gateway._call import HELICONE_ERRORS, Attempt, Call, ErrorStyle
 from helioscope.gateway._disconnect import DisconnectWatcher
-from helioscope.gateway._incoming import Incoming, inject_stream_usage, read_headers, target_origin
+from helioscope.gateway._incoming import (
+    Incoming,
+    country_code,
+    inject_stream_usage,
+    read_headers,
+    target_origin,
+)
 from helioscope.gateway._inflight import InflightCaps
 from helioscope.gateway._prompts import PromptApplier
 from helioscope.gateway._relay import relay
@@ -82,8 +88,10 @@ class Gateway:
         controls: GatewayControls | None = None,
         vault: Vault | None = None,
         ai: AiGateway | None = None,
+        country_header: str = "cf-ipcountry",
         inflight: InflightCaps | None = None,
     ) -> None:
+        self.country_header = country_header.lower().encode("latin-1")
         self.controls = controls
         self.inflight = inflight or InflightCaps(per_org=1 << 30, total=1 << 30)
         self.keys = keys
@@ -108,6 +116,7 @@ class Gateway:
         except HelioscopeError as exc:
             await route.errors.send(send, exc.status, exc.message, [])
             return
+        call.capture.country_code = country_code(scope["headers"], self.country_header)
         org_id = call.capture.organization_id
         refused = self.inflight.admit(org_id)
         if refused:

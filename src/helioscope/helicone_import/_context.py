@@ -84,6 +84,8 @@ class Context:
     until: dt.datetime | None = None
     tally: Tally = field(default_factory=Tally)
     concurrency: int = 8
+    # Whether the source answers Helioscope's full-shape request route (None: not asked yet).
+    full_shape: bool | None = None
 
     def window(self) -> Any:
         """The source filter for the import's time window."""

@@ -73,6 +73,30 @@ def _advance(cursor: RequestCursor, page: list[dict[str, Any]]) -> None:
     cursor.created_at = newest
 
 
+FULL_SHAPE = "/v1/helioscope/requests/query"
+
+
+async def _page(ctx: Context, body: dict[str, Any]) -> Any:
+    """One page of requests: Helioscope's full shape when the source is a Helioscope.
+
+    Helicone's ``HeliconeRequest`` has no stream flag, cost, prompt version, cache or error
+    fields; a Helioscope source answers them on its own route beside Helicone's, so moving
+    between two Helioscopes loses nothing. Helicone itself refuses that route: one try, then
+    ``/v1/request/query`` for the rest of the import.
+    """
+    if ctx.full_shape is not False:
+        try:
+            found = await ctx.client.post(FULL_SHAPE, body)
+        except SourceError:
+            if ctx.full_shape:
+                raise
+            ctx.full_shape = False
+        else:
+            ctx.full_shape = True
+            return found.get("requests") if isinstance(found, dict) else None
+    return await ctx.client.post("/v1/request/query", body)
+
+
 async def import_requests(
     ctx: Context, cursor: RequestCursor, save: Callable[[], None], page_size: int = PAGE_SIZE
 ) -> None:
@@ -83,8 +107,8 @@ async def import_requests(
         tree = ctx.window()
         if cursor.created_at is not None:
             tree = both(tree, created("gte", cursor.created_at))
-        page = await ctx.client.post(
-            "/v1/request/query",
+        page = await _page(
+            ctx,
             {
                 "filter": tree,
                 "offset": len(cursor.seen),

@@ -65,6 +65,7 @@ class CallCapture:
     cache_reference_id: str | None = None
     threat: bool | None = None
     request_referrer: str | None = None  # "ai-gateway" for AI Gateway calls, as in Helicone
+    country_code: str | None = None  # the client's country, from a header set in front of us
 
 
 def _decode_body(data: bytes, encoding: str | None) -> bytes:
@@ -174,6 +175,7 @@ def build_log_row(capture: CallCapture) -> LogRow:
         helicone_api_key_id=capture.api_key_id,
         error=capture.error,
         request_referrer=capture.request_referrer,
+        country_code=capture.country_code,
     )
 
 
@@ -201,4 +203,5 @@ def minimal_log_row(capture: CallCapture, error: str) -> LogRow:
         helicone_api_key_id=capture.api_key_id,
         error=error,
         request_referrer=capture.request_referrer,
+        country_code=capture.country_code,
     )

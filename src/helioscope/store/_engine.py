@@ -53,7 +53,7 @@ def create_engine(raw_url: str) -> AsyncEngine:
             connect_args={"timeout": 30, "isolation_level": None},
             insertmanyvalues_page_size=_ROWS_PER_STATEMENT,
             json_serializer=_json_text,
-            json_deserializer=orjson.loads,
+            json_deserializer=_json_value,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
@@ -87,6 +87,14 @@ def _sqlite_begin(conn: Any) -> None:
 def _json_text(value: object) -> str:
     # orjson: the writer serialises properties and scores for every row it stores.
     return orjson.dumps(value).decode()
+
+
+def _json_value(stored: str | bytes | int | float) -> Any:
+    # SQLite gives a JSON column NUMERIC affinity: the text of a bare number (a template or a
+    # metadata value of ``5``, stored by an older version or an import) comes back as a number.
+    if isinstance(stored, int | float):
+        return stored
+    return orjson.loads(stored)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -94,10 +94,14 @@ async def find_api_key(db: Db, key_hash: str) -> ApiKey | None:
 
 
 async def list_api_keys(db: OrgDb) -> list[dict[str, Any]]:
-    """The organization's live keys (names, scopes, dates; never hashes), oldest first."""
+    """The organization's live keys, oldest first.
+
+    Names, scopes, dates and the stored SHA-256 of each key (never the key).
+    """
     stmt = (
         select(
             api_key.c.id,
+            api_key.c.api_key_hash,
             api_key.c.api_key_name,
             api_key.c.key_permissions,
             api_key.c.created_at,
@@ -118,16 +122,22 @@ async def api_key_hashes(db: OrgDb) -> dict[int, str]:
     return {int(key_id): str(key_hash) for key_id, key_hash in await db.tuples(stmt)}
 
 
-async def rename_api_key(db: OrgDb, key_id: int, name: str) -> bool:
-    """Rename a live key; False when the organization has none with that id."""
+async def rename_api_key(db: OrgDb, key_id: int, name: str) -> str | None:
+    """Rename a live key: its stored hash, or None when the organization has no such key."""
     stmt = update(api_key).where(db.in_org(api_key), api_key.c.id == key_id, ~api_key.c.soft_delete)
-    return await db.execute(stmt.values(api_key_name=name)) > 0
+    found: str | None = await db.scalar(
+        stmt.values(api_key_name=name).returning(api_key.c.api_key_hash)
+    )
+    return found
 
 
-async def delete_api_key(db: OrgDb, key_id: int) -> bool:
-    """Revoke (soft-delete) a key; False when the organization has no live key with that id."""
+async def delete_api_key(db: OrgDb, key_id: int) -> str | None:
+    """Revoke (soft-delete) a key: its stored hash, or None when there is no such live key."""
     stmt = update(api_key).where(db.in_org(api_key), api_key.c.id == key_id, ~api_key.c.soft_delete)
-    return await db.execute(stmt.values(soft_delete=True)) > 0
+    found: str | None = await db.scalar(
+        stmt.values(soft_delete=True).returning(api_key.c.api_key_hash)
+    )
+    return found
 
 
 async def purge_api_key(db: OrgDb, key_id: int) -> None:

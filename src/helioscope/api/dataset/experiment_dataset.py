@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import orjson
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from helioscope.api._fields import Offset
+from helioscope.api._fields import Offset, TextMap
 from helioscope.api._request_shape import _body, iso
 from helioscope.api.dataset.helicone_dataset import DatasetId, DatasetMetadata, MutateParams
 from helioscope.api.deps import ApiKeyDep, StoreDep
@@ -51,7 +52,7 @@ class DatasetsByPrompt(BaseModel):
 class InsertRow(BaseModel):
     """Body of ``POST /v1/experiment/dataset/{datasetId}/row/insert``."""
 
-    inputs: dict[str, str]
+    inputs: TextMap
     inputRecordId: str = Field(min_length=1, max_length=36)
     originalColumnId: str | None = None
 
@@ -69,7 +70,7 @@ class DatasetResult(BaseModel):
     id: str
     name: str
     created_at: str
-    meta: Any = None
+    meta: dict[str, Any] | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class PromptInputRecord(BaseModel):
@@ -77,13 +78,20 @@ class PromptInputRecord(BaseModel):
 
     id: str
     inputs: dict[str, Any]
-    dataset_row_id: str | None = None
+    dataset_row_id: str | None = Field(None, exclude_if=lambda v: v is None)
     source_request: str
     prompt_version: str
     created_at: str
-    response_body: Any = None
-    request_body: Any = None
+    # Helicone types the bodies as strings: the JSON text of the source request's bodies.
+    response_body: str | None = Field(None, exclude_if=lambda v: v is None)
+    request_body: str | None = Field(None, exclude_if=lambda v: v is None)
     auto_prompt_inputs: list[Any]
+
+
+def _json_text(body: Any) -> str | None:
+    if body is None:
+        return None
+    return body if isinstance(body, str) else orjson.dumps(body).decode()
 
 
 async def records_from_requests(
@@ -215,8 +223,8 @@ async def get_dataset(
                 source_request=r["source_request"] or "",
                 prompt_version=r["prompt_version_id"] or "",
                 created_at=iso(r["created_at"]) or "",
-                request_body=_body(r["request_body"]),
-                response_body=_body(r["response_body"]),
+                request_body=_json_text(_body(r["request_body"])),
+                response_body=_json_text(_body(r["response_body"])),
                 auto_prompt_inputs=r["auto_prompt_inputs"] or [],
             )
             for r in rows

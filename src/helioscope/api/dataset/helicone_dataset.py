@@ -14,7 +14,7 @@ from helioscope.api._fields import Number, Offset
 from helioscope.api._request_shape import _body, iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
-from helioscope.store import MAX_PAGE
+from helioscope.store import MAX_PAGE, Store
 from helioscope.store.experiments import datasets
 
 reads = APIRouter(tags=["Dataset"], responses=ERROR_RESPONSES)
@@ -91,13 +91,18 @@ class SignedUrl(BaseModel):
 
 
 class HeliconeDatasetRow(BaseModel):
-    """One row: the origin request, and (beyond Helicone's shape) its bodies inline."""
+    """One row: the origin request, its bodies behind ``signed_url`` (as Helicone shapes it)."""
 
     id: str
     origin_request_id: str
     dataset_id: str
     created_at: str
     signed_url: SignedUrl
+
+
+class DatasetRowWithBodies(HeliconeDatasetRow):
+    """Helioscope's UI's row: Helicone's, with the bodies inline."""
+
     request_body: Any = None
     response_body: Any = None
 
@@ -122,10 +127,10 @@ def _data_url(request: Any, response: Any) -> str:
     return "data:application/json;base64," + base64.b64encode(doc).decode()
 
 
-def shape_row(row: dict[str, Any]) -> HeliconeDatasetRow:
-    """A stored row with its bodies."""
+def shape_row(row: dict[str, Any]) -> DatasetRowWithBodies:
+    """A stored row with its bodies (Helicone's route drops the inline ones)."""
     request, response = _body(row["request_body"]), _body(row["response_body"])
-    return HeliconeDatasetRow(
+    return DatasetRowWithBodies(
         id=row["id"],
         origin_request_id=row["origin_request_id"],
         dataset_id=row["dataset_id"],
@@ -174,11 +179,20 @@ async def mutate_helicone_dataset(
 async def query_helicone_dataset_rows(
     datasetId: str, body: RowsQuery, key: ApiKeyDep, store: StoreDep
 ) -> Result[list[HeliconeDatasetRow]]:
-    """A page of rows, with their bodies."""
-    rows = await store.org(key.organization_id).read(
-        datasets.dataset_rows, datasetId, body.offset, body.limit
-    )
-    return Result(data=[shape_row(r) for r in rows])
+    """A page of rows (their bodies behind each row's ``signed_url``)."""
+    rows = await dataset_rows(datasetId, body, key.organization_id, store)
+    return Result(data=[HeliconeDatasetRow(**r.model_dump(exclude=_BODIES)) for r in rows])
+
+
+_BODIES = {"request_body", "response_body"}
+
+
+async def dataset_rows(
+    dataset_id: str, page: RowsQuery, org: str, store: Store
+) -> list[DatasetRowWithBodies]:
+    """A page of a dataset's rows with their bodies inline."""
+    rows = await store.org(org).read(datasets.dataset_rows, dataset_id, page.offset, page.limit)
+    return [shape_row(r) for r in rows]
 
 
 @reads.post("/v1/helicone-dataset/{datasetId}/count", response_model=Result[int])

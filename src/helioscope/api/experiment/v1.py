@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from helioscope.api._experiment_shapes import ExperimentId
-from helioscope.api._fields import Number
+from helioscope.api._fields import Number, TextMap
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.experiments import legacy
@@ -28,7 +28,7 @@ class NewEmptyExperiment(BaseModel):
     """Body of ``POST /v1/experiment/new-empty``."""
 
     datasetId: str
-    metadata: dict[str, str]
+    metadata: TextMap
 
 
 class NewExperimentParams(BaseModel):
@@ -75,7 +75,7 @@ class UpdateMeta(BaseModel):
     """Body of ``POST /v1/experiment/update-meta``."""
 
     experimentId: str
-    meta: dict[str, str]
+    meta: TextMap
 
 
 @writes.post("/new-empty", response_model=Result[ExperimentId])

@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from helioscope.api._fields import Count, IntPath, Json, JsonObject, TextMap
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
@@ -25,12 +26,12 @@ class CreateExperimentTableParams(BaseModel):
     """Body of ``POST /v1/experiment/table/new``."""
 
     datasetId: str
-    experimentMetadata: dict[str, Any]
+    experimentMetadata: JsonObject
     promptVersionId: str
     newHeliconeTemplate: str
     isMajorVersion: bool
-    promptSubversionMetadata: dict[str, Any]
-    experimentTableMetadata: dict[str, Any] | None = None
+    promptSubversionMetadata: JsonObject
+    experimentTableMetadata: JsonObject | None = None
 
 
 class TableCreated(BaseModel):
@@ -46,8 +47,8 @@ class Cell(BaseModel):
     id: str
     rowIndex: int
     value: str | None
-    requestId: str | None = None
-    metadata: dict[str, Any] | None = None
+    requestId: str | None = Field(None, exclude_if=lambda v: v is None)
+    metadata: dict[str, Any] | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class Column(BaseModel):
@@ -56,9 +57,9 @@ class Column(BaseModel):
     id: str
     columnName: str
     columnType: str
-    hypothesisId: str | None = None
+    hypothesisId: str | None = Field(None, exclude_if=lambda v: v is None)
     cells: list[Cell]
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class ExperimentTable(BaseModel):
@@ -68,7 +69,7 @@ class ExperimentTable(BaseModel):
     name: str
     experimentId: str
     columns: list[Column]
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class ColumnHeader(BaseModel):
@@ -86,7 +87,7 @@ class ExperimentTableSimplified(BaseModel):
     name: str
     experimentId: str
     createdAt: str
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(None, exclude_if=lambda v: v is None)
     columns: list[ColumnHeader]
 
 
@@ -94,7 +95,7 @@ class NewCell(BaseModel):
     """Body of ``POST …/cell``."""
 
     columnId: str
-    rowIndex: int = Field(ge=0)
+    rowIndex: Count
     value: str | None
 
 
@@ -113,7 +114,7 @@ class NewColumn(BaseModel):
 
     columnName: str = Field(min_length=1, max_length=400)
     columnType: str = Field(min_length=1, max_length=100)
-    hypothesisId: str | None = None
+    hypothesisId: str | None = Field(None, exclude_if=lambda v: v is None)
     promptVersionId: str | None = None
     inputKeys: list[str] | None = None
 
@@ -122,7 +123,7 @@ class NewRow(BaseModel):
     """Body of ``POST …/row/new``."""
 
     promptVersionId: str
-    inputs: dict[str, str] | None = None
+    inputs: TextMap | None = None
     sourceRequest: str | None = None
 
 
@@ -131,14 +132,14 @@ class BatchCell(BaseModel):
 
     columnId: str
     value: str | None
-    metadata: Any = None
+    metadata: Json = None
 
 
 class BatchRow(BaseModel):
     """A row of ``row/insert/batch``."""
 
     inputRecordId: str
-    inputs: dict[str, str]
+    inputs: TextMap
     datasetId: str
     cells: list[BatchCell]
     sourceRequest: str | None = None
@@ -319,7 +320,7 @@ async def create_experiment_table_row(
 
 @writes.delete("/table/{experimentTableId}/row/{rowIndex}", response_model=Result[None])
 async def delete_experiment_table_row(
-    experimentTableId: str, rowIndex: int, key: ApiKeyDep, store: StoreDep
+    experimentTableId: str, rowIndex: IntPath, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
     """Delete a row's cells."""
     await store.org(key.organization_id).write(

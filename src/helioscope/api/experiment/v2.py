@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -21,6 +20,7 @@ from helioscope.api._experiment_shapes import (
     experiment_fields,
     shape_output,
 )
+from helioscope.api._fields import Json, JsonObject, Template, TextMap
 from helioscope.api._prompt_shape import PromptVersionResult, version_result
 from helioscope.api._request_shape import iso
 from helioscope.api.deps import ApiKeyDep, StoreDep
@@ -33,7 +33,7 @@ from helioscope.store.prompts import legacy_prompts, legacy_versions
 
 reads = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
 writes = APIRouter(prefix="/v2/experiment", tags=["Experiment"], responses=ERROR_RESPONSES)
-Inputs = dict[str, str]
+Inputs = TextMap
 
 
 class NewExperiment(BaseModel):
@@ -46,10 +46,10 @@ class NewExperiment(BaseModel):
 class NewVersion(BaseModel):
     """Body of ``POST /v2/experiment/{experimentId}/prompt-version``."""
 
-    newHeliconeTemplate: Any
+    newHeliconeTemplate: Template
     parentPromptVersionId: str
     isMajorVersion: bool = False
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
     experimentId: str | None = None
     bumpForMajorPromptVersionId: str | None = None
 
@@ -75,7 +75,7 @@ class RowIds(BaseModel):
 class BatchRow(BaseModel):
     """One row of ``row/insert/batch`` (``inputRecordId``: the record it copies)."""
 
-    autoInputs: list[Any]
+    autoInputs: list[Json]
     inputs: Inputs
     inputRecordId: str
 

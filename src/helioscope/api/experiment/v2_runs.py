@@ -16,7 +16,7 @@ from helioscope.api._experiment_deps import ExperimentsDep
 from helioscope.api._fields import Number
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
-from helioscope.store import MAX_PAGE
+from helioscope.store import MAX_PAGE, Store
 from helioscope.store.experiments import experiments
 from helioscope.store.log import scores
 from helioscope.store.prompts import legacy_prompts
@@ -52,12 +52,17 @@ class RunStatus(BaseModel):
 
 
 class ScoreV2(BaseModel):
-    """An aggregate score: the mean as ``value``, with ``min``, ``max`` and ``count``."""
+    """An aggregate score as Helicone shapes it: the mean as ``value``, with ``min``, ``max``."""
 
     valueType: str
     value: Number
     max: Number
     min: Number
+
+
+class CountedScore(ScoreV2):
+    """Helioscope's UI's aggregate score: Helicone's, and over how many outputs."""
+
     count: int
 
 
@@ -107,8 +112,8 @@ async def experiment_run_status(
     )
 
 
-def _score(aggregate: dict[str, Any]) -> ScoreV2:
-    return ScoreV2(
+def _score(aggregate: dict[str, Any]) -> CountedScore:
+    return CountedScore(
         valueType="number",
         value=aggregate["mean"],
         max=aggregate["max"],
@@ -121,16 +126,23 @@ def _score(aggregate: dict[str, Any]) -> ScoreV2:
 async def get_experiment_prompt_version_scores(
     experimentId: str, promptVersionId: str, key: ApiKeyDep, store: StoreDep
 ) -> Result[dict[str, ScoreV2]]:
-    """Each score over the prompt version's outputs: mean, min, max and count.
+    """Each score over the prompt version's outputs: mean, min and max.
 
     Boolean scores are stored as 1 or 0, so their mean is a pass rate.
     """
-    org = key.organization_id
-    await store.org(org).read(experiments.get_experiment, experimentId)
-    cells = await store.org(org).read(experiments.cells, experimentId, promptVersionId)
+    counted = await version_scores(experimentId, promptVersionId, key.organization_id, store)
+    return Result(data={k: ScoreV2(**v.model_dump(exclude={"count"})) for k, v in counted.items()})
+
+
+async def version_scores(
+    experiment_id: str, prompt_version_id: str, org: str, store: Store
+) -> dict[str, CountedScore]:
+    """Each score over a prompt version's successful outputs, with how many it covers."""
+    await store.org(org).read(experiments.get_experiment, experiment_id)
+    cells = await store.org(org).read(experiments.cells, experiment_id, prompt_version_id)
     ids = [c["request_id"] for c in cells if c["request_id"] and c["status"] == "success"]
     aggregates = await store.log.org(org).read(scores.aggregate, ids)
-    return Result(data={k: _score(v) for k, v in aggregates.items()})
+    return {k: _score(v) for k, v in aggregates.items()}
 
 
 @reads.get("/{experimentId}/{requestId}/{scoreKey}", response_model=Result[ScoreV2 | None])
@@ -142,4 +154,6 @@ async def get_experiment_score(
     await store.org(org).read(experiments.get_experiment, experimentId)
     aggregates = await store.log.org(org).read(scores.aggregate, [requestId])
     found = aggregates.get(scoreKey)
-    return Result(data=_score(found) if found is not None else None)
+    if found is None:
+        return Result(data=None)
+    return Result(data=ScoreV2(**_score(found).model_dump(exclude={"count"})))

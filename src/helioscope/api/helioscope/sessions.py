@@ -18,8 +18,10 @@ from helioscope.api._helioscope_shape import (
     to_helioscope_request,
     to_session_row,
 )
+from helioscope.api._session_shape import SessionMetricsWithAverages, SessionNameQueryParams
 from helioscope.api.deps import ApiKeyDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
+from helioscope.api.session import session_metrics
 from helioscope.errors import NotFound
 from helioscope.store import SessionPage
 from helioscope.store.log import session_list, sessions
@@ -79,6 +81,14 @@ async def query_sessions(body: SessionPageQuery, key: ApiKeyDep, store: StoreDep
     found = await store.log.org(key.organization_id).read(session_list.session_page, page)
     sessions = [to_session_row(r) for r in found["sessions"]]
     return Result(data=SessionPageResult(sessions=sessions, total=found["total"]))
+
+
+@reads.post("/metrics", response_model=Result[SessionMetricsWithAverages])
+async def get_session_metrics(
+    params: SessionNameQueryParams, key: ApiKeyDep, store: StoreDep
+) -> Result[SessionMetricsWithAverages]:
+    """Helicone's session histograms (``/v1/session/metrics/query``) and their averages."""
+    return Result(data=await session_metrics(params, key.organization_id, store))
 
 
 @reads.get("/{sessionId}", response_model=Result[SessionTrace])

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from helioscope.api._fields import JsonObject, Template
 from helioscope.api._prompt_shape import (
     CreatePromptResponse,
     PromptInputRecord,
@@ -56,8 +57,8 @@ class CreatePromptParams(BaseModel):
     """Body of ``POST /v1/prompt/create``: the template is the prompt (model, messages, …)."""
 
     userDefinedId: str = Field(min_length=1, max_length=400)
-    prompt: dict[str, Any]
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    prompt: Template
+    metadata: JsonObject = Field(default_factory=dict)
 
 
 class UserDefinedIdParams(BaseModel):
@@ -75,16 +76,16 @@ class PromptEditSubversionLabelParams(BaseModel):
 class PromptEditSubversionTemplateParams(BaseModel):
     """Body of the edit-template route."""
 
-    heliconeTemplate: Any
+    heliconeTemplate: Template
     experimentId: str | None = None
 
 
 class PromptCreateSubversionParams(BaseModel):
     """Body of the subversion routes."""
 
-    newHeliconeTemplate: Any
+    newHeliconeTemplate: Template
     isMajorVersion: bool = False
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
     experimentId: str | None = None
     bumpForMajorPromptVersionId: str | None = None
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from helioscope.api._fields import Count, Int, storable_json
 from helioscope.api._prompt_shape import (
     Prompt2025Out,
     Prompt2025VersionOut,
@@ -36,6 +37,11 @@ class PromptBody(BaseModel, extra="allow"):
 
     model: str | None = None
     messages: list[dict[str, Any]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _storable(self) -> PromptBody:
+        storable_json(self.model_dump())  # the extra fields too: numbers in 64 bits, no NUL
+        return self
 
 
 class CreateParams(BaseModel):
@@ -77,7 +83,7 @@ class QueryParams(BaseModel):
 
     search: str = ""
     tagsFilter: list[str] = Field(default_factory=list)
-    page: int = Field(0, ge=0)
+    page: Count = 0
     pageSize: int = Field(100, ge=1, le=1000)
 
 
@@ -104,7 +110,7 @@ class VersionsParams(BaseModel):
     """A prompt's versions, of one major version when given."""
 
     promptId: str
-    majorVersion: int | None = None
+    majorVersion: Int | None = None
 
 
 class RenameParams(BaseModel):

@@ -78,10 +78,11 @@ def build_controls(
     cache: CacheBackend
     buckets: Buckets
     if redis_client is not None:
-        from helioscope.gateway.controls._redis import RedisBuckets, RedisCache
+        from helioscope.gateway.controls._redis import RedisBuckets, RedisCache, RedisOutage
 
-        cache = RedisCache(redis_client, redis_prefix)
-        buckets = RedisBuckets(redis_client, redis_prefix)
+        outage = RedisOutage()  # one for both, so an outage is logged once, not per backend
+        cache = RedisCache(redis_client, redis_prefix, outage)
+        buckets = RedisBuckets(redis_client, redis_prefix, outage)
     else:
         cache, buckets = StoreCache(store), MemoryBuckets()
     return GatewayControls(

@@ -124,6 +124,7 @@ def moderation_capture(parent: CallCapture, base: str, body: bytes) -> CallCaptu
         request_body=body,
         started_at=dt.datetime.now(dt.UTC),
         started=time.perf_counter(),
+        country_code=parent.country_code,
     )
 
 

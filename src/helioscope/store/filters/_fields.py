@@ -71,16 +71,34 @@ def nullable_text(expr: Expr) -> Field:
     return Field(Kind.TEXT, text_or_empty(expr), raw=column(expr))
 
 
+_COLUMNS_BY_LOWER = {name.lower(): expr for name, expr in PROPERTY_COLUMNS.items()}
+
+
 def property_column(_d: SqlDialect, key: str) -> Expr | None:
-    """The indexed column holding property ``key``, if it has one."""
-    return PROPERTY_COLUMNS.get(key)
+    """The indexed column holding property ``key`` (any case), if it has one."""
+    return _COLUMNS_BY_LOWER.get(key.lower())
+
+
+def property_text(d: SqlDialect, key: str) -> Expr:
+    """A property as text, NULL when missing.
+
+    Property names are case-insensitive, as the header names they come from are: the gateway
+    stores ``Helicone-Property-Environment`` as ``environment``, so ``Environment`` reads the
+    key as given or, failing that, lower-cased. Every engine's filters and property searches
+    read properties here.
+    """
+    column = _COLUMNS_BY_LOWER.get(key.lower())
+    if column is not None:
+        return column
+    given = d.json_text(rr.c.properties, key)
+    if key == key.lower():
+        return given
+    return func.coalesce(given, d.json_text(rr.c.properties, key.lower()))
 
 
 def property_value(d: SqlDialect, key: str) -> Expr:
     """A property as text; a missing property reads as '' (as in Helicone's ClickHouse map)."""
-    if key in PROPERTY_COLUMNS:
-        return func.coalesce(PROPERTY_COLUMNS[key], "")
-    return func.coalesce(d.json_text(rr.c.properties, key), "")
+    return func.coalesce(property_text(d, key), "")
 
 
 def _property(key: str) -> Build:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, func, select, true
 
 from helioscope.store._runner import OrgDb
 from helioscope.store.cost import usd_sum
-from helioscope.store.filters import compile_filter, where_or_true
+from helioscope.store.filters import compile_filter, property_text, where_or_true
 from helioscope.store.filters._values import check_text
 from helioscope.store.log.timeseries import Buckets, TimeWindow, filled
 from helioscope.store.tables.log import hidden_property_key as hidden
@@ -53,7 +53,7 @@ async def search_values(db: OrgDb, key: str, term: str) -> list[str]:
     check_text(key, "propertyKey")
     check_text(term, "searchTerm")
     d = db.dialect
-    value = d.json_text(rr.c.properties, key)
+    value = property_text(d, key)
     stmt = (
         select(value)
         .where(db.in_org(rr), value.is_not(None), d.contains(value, term))
@@ -69,7 +69,7 @@ async def top_values(
 ) -> tuple[list[dict[str, Any]], float]:
     """The ten values of ``key`` with the most cost (USD) or requests, and the overall total."""
     check_text(key, "propertyKey")
-    value = db.dialect.json_text(rr.c.properties, key)
+    value = property_text(db.dialect, key)
     measure = usd_sum(rr.c.cost) if by == "cost" else func.count()
     # Helicone's top-N routes use an open window (gt/lt), unlike the dashboard's gte/lte.
     scope = and_(
@@ -92,7 +92,7 @@ async def over_time(
     check_text(key, "propertyKey")
     buckets.check(window)
     d = db.dialect
-    value = d.json_text(rr.c.properties, key)
+    value = property_text(d, key)
     bucket = d.time_bucket(rr.c.request_created_at, buckets.unit, buckets.tz_minutes)
     stmt = (
         select(

@@ -146,7 +146,7 @@ export async function renderDataset(main, { parts }) {
   const load = () =>
     loadInto(
       results,
-      () => post(`/v1/helicone-dataset/${encodeURIComponent(id)}/query`, { offset, limit }),
+      () => post(`/v1/helioscope/datasets/${encodeURIComponent(id)}/rows`, { offset, limit }),
       (rows) =>
         results.append(
           dataTable({

@@ -292,7 +292,7 @@ export async function renderExperiment(main, { parts }) {
         post("/v1/helicone-dataset/query", {}),
       ]);
       const scores = await Promise.all(
-        versions.map((v) => get(`/v2/experiment/${enc}/${encodeURIComponent(v.id)}/scores`)),
+        versions.map((v) => get(`/v1/helioscope/experiments/${enc}/${encodeURIComponent(v.id)}/scores`)),
       );
       const requestIds = exp.rows.flatMap((r) => r.requests.map((c) => c.request_id)).filter(Boolean);
       const outputs = new Map();

@@ -37,6 +37,22 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def wait_healthy(port: int, timeout: float = 60) -> None:
+    """Wait until the server answers /health (its workers are up)."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"no healthy server on {port}")
+
+
 @dataclass
 class Upstream:
     url: str
@@ -65,7 +81,12 @@ class Server:
 
 @contextmanager
 def helioscope(
-    upstream: str, workdir: Path, database_url: str | None = None, **settings: str
+    upstream: str,
+    workdir: Path,
+    database_url: str | None = None,
+    *,
+    workers: int = 1,
+    **settings: str,
 ) -> Iterator[Server]:
     port = free_port()
     database_url = database_url or f"sqlite:///{workdir / 'bench.db'}"
@@ -75,7 +96,7 @@ def helioscope(
         "HELIOSCOPE_PORT": str(port),
         "HELIOSCOPE_OPENAI_BASE_URL": upstream,
         "HELIOSCOPE_ANTHROPIC_BASE_URL": upstream,
-        "HELIOSCOPE_LOG_SPOOL_DIR": str(workdir / "spool"),
+        "HELIOSCOPE_JOURNAL_DIR": str(workdir / "journal"),
         **{f"HELIOSCOPE_{k.upper()}": v for k, v in settings.items()},
     }
     env["HELIOSCOPE_BOOTSTRAP_DEFAULT_ORG"] = "false"
@@ -87,9 +108,12 @@ def helioscope(
         check=True,
     )
     key = created.stdout.strip().splitlines()[-1]
-    proc = subprocess.Popen([sys.executable, "-m", "helioscope", "serve"], env=env)
+    command = [sys.executable, "-m", "helioscope", "serve"]
+    command += ["--workers", str(workers)] if workers > 1 else []
+    proc = subprocess.Popen(command, env=env)
     try:
         wait_listening(port)
+        wait_healthy(port)  # with --workers the parent's socket listens before the workers
         yield Server(f"http://127.0.0.1:{port}", key, database_url, proc.pid)
     finally:
         proc.terminate()

@@ -7,10 +7,13 @@ its queue) and counts the stored rows.
 
     python bench/ingest.py [--seconds 30] [--body-kb 1] [--concurrency 32] [--database-url URL]
     python bench/ingest.py --clickhouse chdb:///tmp/ch-ingest [--batch-size N] [--flush-interval S]
+    python bench/ingest.py --workers 2
 
 With ``--clickhouse`` the server keeps its log in ClickHouse (``HELIOSCOPE_CLICKHOUSE_URL``):
 rows are counted through the API while it runs (a chdb directory belongs to one process), and
-in ClickHouse itself once it has stopped.
+in ClickHouse itself once it has stopped. Every log goes to the journal first; "stored end to
+end" is when the writer has put it in the store. ``--workers 2`` runs ``serve --workers 2``
+(two journals, one writer).
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ def main() -> None:
     parser.add_argument("--body-kb", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers N")
     parser.add_argument("--clickhouse", default=None, help="keep the log in ClickHouse (URL)")
     parser.add_argument("--batch-size", default=None, help="HELIOSCOPE_LOG_BATCH_SIZE")
     parser.add_argument(
@@ -104,7 +108,9 @@ def main() -> None:
         settings["log_flush_interval_seconds"] = args.flush_interval
     with tempfile.TemporaryDirectory() as tmp:
         # A long drain: at shutdown the server writes everything it accepted before exiting.
-        with helioscope("http://127.0.0.1:9", Path(tmp), args.database_url, **settings) as server:
+        with helioscope(
+            "http://127.0.0.1:9", Path(tmp), args.database_url, workers=args.workers, **settings
+        ) as server:
             count = count_rows if not args.clickhouse else api_count
             before = count(server)
             started = time.perf_counter()
@@ -121,7 +127,7 @@ def main() -> None:
     where = "ClickHouse" if args.clickhouse else "the database"
     print(
         f"log in {where}, batches of {args.batch_size or 'default'}, "
-        f"flush interval {args.flush_interval or 'default'}: "
+        f"flush interval {args.flush_interval or 'default'}, {args.workers} worker(s): "
         f"{args.body_kb} KB bodies, {args.concurrency} connections, {elapsed:.0f} s: "
         f"{accepted / elapsed:,.0f} logs/s accepted, {failed} refused; "
         f"{stored / (elapsed + caught_up):,.0f} logs/s stored end to end "

@@ -76,7 +76,7 @@ def line(name: str, m: dict[str, float]) -> str:
 async def main(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="hs-live-"))
     url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
-    app = create_app(Settings(database_url=url, bootstrap_default_org=False, log_spool_dir=tmp))
+    app = create_app(Settings(database_url=url, bootstrap_default_org=False, journal_dir=tmp))
     async with app.router.lifespan_context(app):
         store = app.state.services.store
         org = await store.write(keys.get_or_create_org, f"bench-{time.time_ns()}")

@@ -100,7 +100,7 @@ async def main(args: argparse.Namespace) -> None:
         settings = Settings(
             database_url=f"sqlite:///{tmp}/bench.db",
             bootstrap_default_org=False,
-            log_spool_dir=Path(tmp) / "spool",
+            journal_dir=Path(tmp) / "journal",
         )
         app = create_app(settings)
         async with app.router.lifespan_context(app):

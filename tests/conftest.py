@@ -171,7 +171,7 @@ def settings_for(
         anthropic_base_url=fake.url,
         raise_internal_errors=True,
         bootstrap_default_org=False,
-        log_spool_dir=directory / "spool",
+        journal_dir=directory / "journal",
         log_retry_seconds=0.05,
         shutdown_drain_seconds=5,
     )

@@ -93,7 +93,7 @@ async def test_serve_bootstraps_a_key_and_drains_the_log_on_sigterm(
         "HELIOSCOPE_DATABASE_URL": database_url,
         "HELIOSCOPE_PORT": str(port),
         "HELIOSCOPE_OPENAI_BASE_URL": fake.url,
-        "HELIOSCOPE_LOG_SPOOL_DIR": str(tmp_path / "spool"),
+        "HELIOSCOPE_JOURNAL_DIR": str(tmp_path / "journal"),
     }
     proc = await asyncio.create_subprocess_exec(
         *HELIOSCOPE,

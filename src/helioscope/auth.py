@@ -9,10 +9,10 @@ background after ``ttl`` seconds, so a revoked key stops working without slowing
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from helioscope._outage import Outage
 from helioscope.errors import Forbidden, ServiceUnavailable, Unauthorized
 from helioscope.store import ApiKey, hash_api_key
 
@@ -30,8 +30,6 @@ _SCOPES = {
     WRITE: "the write scope ('w' or 'rw' keys): it proxies, logs or changes something",
     ALL: "every scope (an 'rw' key): it manages keys, webhooks or alerts",
 }
-
-logger = logging.getLogger("helioscope.gateway")
 
 Lookup = Callable[[str], Awaitable[ApiKey | None]]
 
@@ -76,8 +74,10 @@ def api_key_text(helicone_auth: str | None, authorization: str | None) -> str | 
 class KeyCache:
     """Maps key hashes to keys, backed by the store."""
 
-    def __init__(self, lookup: Lookup, *, ttl: float = 30.0) -> None:
+    def __init__(self, lookup: Lookup, *, ttl: float = 30.0, outage: Outage | None = None) -> None:
         self._lookup = lookup
+        self.outage = outage or Outage()
+        self.on_change: Callable[[], None] | None = None  # tells the other workers
         self._ttl = ttl
         self._known: dict[str, tuple[ApiKey, float]] = {}
         self._by_key: dict[str, tuple[ApiKey, float]] = {}
@@ -123,8 +123,9 @@ class KeyCache:
             raise Unauthorized("Helicone API key is not valid")
         try:
             found = await self._lookup(key_hash)
+            self.outage.up()
         except Exception as exc:
-            logger.warning("could not look up an API key: %r", exc)
+            self.outage.down("an API key lookup", exc)
             raise ServiceUnavailable(
                 "the key store is unavailable, so this key cannot be verified; retry shortly"
             ) from exc
@@ -141,7 +142,13 @@ class KeyCache:
         self._by_key[key] = (api_key, since)
 
     def invalidate(self) -> None:
-        """Forget everything (call after a key is created, renamed or revoked in-process)."""
+        """Forget everything (after a key is created, renamed or revoked); tell other workers."""
+        self.forget()
+        if self.on_change is not None:
+            self.on_change()
+
+    def forget(self) -> None:
+        """Forget everything (another worker changed a key)."""
         self._known.clear()
         self._by_key.clear()
         self._missing.clear()
@@ -155,12 +162,13 @@ class KeyCache:
     async def _refresh(self, key_hash: str) -> None:
         try:
             found = await self._lookup(key_hash)
+            self.outage.up()
             self._by_key.clear()  # re-learnt from `_known` on the next call of each key
             if found is None:
                 self._known.pop(key_hash, None)
             else:
                 self._known[key_hash] = (found, time.monotonic())
         except Exception as exc:  # the store is down: keep serving the cached key
-            logger.warning("could not re-check an API key, keeping it: %r", exc)
+            self.outage.down("an API key re-check (cached keys stay valid)", exc)
         finally:
             self._refreshing.discard(key_hash)

@@ -100,10 +100,58 @@ class Settings(BaseSettings):
         gt=0,
         description="Time allowed for one upstream call, streams included (Helicone: 30 min).",
     )
-    log_queue_size: int = Field(
-        default=10_000,
+    journal_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory of the log journal: every log record is appended here before it is "
+            "stored, and kept until it is (a restart resumes from it). Defaults to "
+            "`<database file>.journal` for SQLite and `./helioscope-journal` otherwise."
+        ),
+    )
+    journal_fsync_ms: int = Field(
+        default=100,
+        ge=0,
+        description=(
+            "How often the journal is synced to disk, in ms (0: after every batch of appends). "
+            "A crash of the process loses nothing either way; this bounds what a power loss can."
+        ),
+    )
+    journal_segment_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=4096,
+        description="Size at which a journal segment file is closed and a new one started.",
+    )
+    journal_max_bytes: int = Field(
+        default=10 * 1024 * 1024 * 1024,
         ge=1,
-        description="Log records held in memory before new ones are spooled to disk.",
+        description=(
+            "Most bytes the journal may hold (the store down or behind). Past it, new records "
+            "keep every field but their bodies (flagged with the property "
+            "`helioscope-bodies-dropped`, counted in /health/ready); calls are never refused."
+        ),
+    )
+    worker_id: str = Field(
+        default="0",
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description=(
+            "This process's name among `serve --workers` (each worker has its own journal "
+            "under the journal directory). Set by `serve --workers`."
+        ),
+    )
+    log_writer: bool = Field(
+        default=True,
+        description=(
+            "Whether this process runs the log writer, which drains every worker's journal "
+            "(exactly one process does). Set by `serve --workers`."
+        ),
+    )
+    log_memory_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024 * 1024,
+        description=(
+            "Most bytes of log records the writer holds in memory at once, whatever the "
+            "traffic and the body sizes."
+        ),
     )
     log_batch_size: int = Field(
         default=2000,
@@ -121,14 +169,6 @@ class Settings(BaseSettings):
             "fewer, larger transactions; records reach the store at most this much later."
         ),
     )
-    log_spool_dir: Path | None = Field(
-        default=None,
-        description=(
-            "Directory for log records that overflow the in-memory queue or outlive a shutdown "
-            "while the store is down. Defaults to `<database file>.spool` for SQLite and "
-            "`./helioscope-spool` otherwise."
-        ),
-    )
     log_retry_seconds: float = Field(
         default=1.0,
         gt=0,
@@ -137,7 +177,10 @@ class Settings(BaseSettings):
     shutdown_drain_seconds: float = Field(
         default=30.0,
         ge=0,
-        description="How long shutdown waits for queued log records to reach the store.",
+        description=(
+            "How long shutdown waits for journalled log records to reach the store; the rest "
+            "stay in the journal for the next start."
+        ),
     )
     max_request_body_bytes: int = Field(
         default=10 * 1024 * 1024,

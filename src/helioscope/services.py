@@ -6,6 +6,7 @@ There is no module-level state: ``create_app`` builds one ``Services`` and keeps
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,7 +17,9 @@ from typing import Any
 
 import aiohttp
 
+from helioscope._changes import ChangeFeed
 from helioscope._guard import InternalErrorGuard
+from helioscope._outage import Outage
 from helioscope.auth import KeyCache
 from helioscope.body_links import BodyLinks
 from helioscope.config import Settings
@@ -25,7 +28,7 @@ from helioscope.experiments import ExperimentService, SandboxLimits
 from helioscope.gateway import AiGateway, Gateway, InflightCaps, PromptApplier, total_cap
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
-from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher
+from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher, adopt_old_spool
 from helioscope.ingest.retention import LogRetention
 from helioscope.providers.catalog import Catalog
 from helioscope.store import NewApiKey, Store, keys
@@ -52,10 +55,18 @@ class Services:
         self.settings = settings
         self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
         self.store = open_store(settings)
-        self.keys = KeyCache(lambda key_hash: self.store.read(keys.find_api_key, key_hash))
+        self.outage = Outage()  # the store's: logged once when it starts and once when it ends
+        self.keys = KeyCache(
+            lambda key_hash: self.store.read(keys.find_api_key, key_hash), outage=self.outage
+        )
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
         self.body_links = BodyLinks(secret, settings.signed_url_seconds)
+        # Other workers' changes clear this one's caches within a second (and vice versa).
+        self.changes = ChangeFeed(self.store)
+        self.changes.clears += [self.keys.forget, self.vault.forget, self.store.prompts.forget]
+        self.keys.on_change = self.vault.on_change = self.changes.changed
+        self.store.prompts.on_change = self.changes.changed
         # Where callers' URLs may lead: the configured origins, and public addresses.
         self.egress = EgressPolicy(settings.egress_allowed(), server_port=settings.port)
         self._started: Started | None = None
@@ -68,10 +79,17 @@ class Services:
             raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
         return self._started
 
-    def spool_dir(self) -> Path:
-        """Where overflowing log records are kept on disk."""
-        if self.settings.log_spool_dir is not None:
-            return self.settings.log_spool_dir
+    def journal_dir(self) -> Path:
+        """Where log records are journalled before they are stored."""
+        if self.settings.journal_dir is not None:
+            return self.settings.journal_dir
+        db_file = self.store.sqlite_file
+        if db_file is not None:
+            return db_file.with_name(db_file.name + ".journal")
+        return Path("helioscope-journal")
+
+    def _old_spool_dir(self) -> Path:
+        """Where the previous version spooled records (moved to the journal on start)."""
         db_file = self.store.sqlite_file
         if db_file is not None:
             return db_file.with_name(db_file.name + ".spool")
@@ -85,6 +103,9 @@ class Services:
             stack.push_async_callback(self.store.close)
             await self.store.migrate()
             await self._bootstrap()
+            watching = asyncio.create_task(self.changes.watch(), name="helioscope-change-feed")
+            stack.push_async_callback(_stop, watching)
+            stack.push_async_callback(self.changes.settle)
             webhooks, alerts = await self._start_notifications(stack)
             if settings.log_retention_days is not None and self.store.clickhouse is None:
                 # ClickHouse expires rows by its TTL; the database needs deleting.
@@ -98,9 +119,14 @@ class Services:
             writer = await stack.enter_async_context(
                 LogWriter(
                     self.store,
-                    spool_dir=self.spool_dir(),
+                    journal_dir=self.journal_dir(),
                     guard=self.guard,
-                    queue_size=settings.log_queue_size,
+                    worker=settings.worker_id,
+                    tail=settings.log_writer,
+                    fsync_ms=settings.journal_fsync_ms,
+                    segment_bytes=settings.journal_segment_bytes,
+                    max_bytes=settings.journal_max_bytes,
+                    memory_bytes=settings.log_memory_bytes,
                     batch_size=settings.log_batch_size,
                     retry_seconds=settings.log_retry_seconds,
                     drain_seconds=settings.shutdown_drain_seconds,
@@ -108,6 +134,7 @@ class Services:
                 )
             )
             writer.listeners.append(webhooks.offer)
+            adopt_old_spool(self._old_spool_dir(), writer.enqueue)
             session = await stack.enter_async_context(_upstream_session(settings, self.egress))
             upstream = UpstreamClient(timeout=settings.upstream_timeout_seconds, policy=self.egress)
             stack.push_async_callback(upstream.close)
@@ -198,6 +225,14 @@ class Services:
             file=sys.stdout,
             flush=True,
         )
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
 
 
 def open_store(settings: Settings) -> Store:

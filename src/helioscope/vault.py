@@ -18,6 +18,7 @@ import os
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
@@ -107,6 +108,7 @@ class Vault:
         self.store = store
         self._cipher = Cipher(secret) if secret else None
         self._ttl = ttl
+        self.on_change: Callable[[], None] | None = None  # tells the other workers
         self._orgs: dict[str, OrgKeys] = {}
         self._refreshing: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -183,8 +185,14 @@ class Vault:
         return proxy_id, clear
 
     def invalidate(self, org_id: str) -> None:
-        """Forget an organization's cached keys (after a change made in this process)."""
+        """Forget an organization's cached keys (after a change here); tell other workers."""
         self._orgs.pop(org_id, None)
+        if self.on_change is not None:
+            self.on_change()
+
+    def forget(self) -> None:
+        """Forget every organization's cached keys (another worker changed one)."""
+        self._orgs.clear()
 
     async def keys(self, org_id: str) -> OrgKeys:
         """The organization's usable keys, from memory when loaded (refreshed in the background)."""

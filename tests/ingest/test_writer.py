@@ -1,4 +1,5 @@
-"""The log writer: a locked or missing store never fails the call and never loses a record."""
+"""The journal and its writer: a locked, missing or failing store never fails the call and never
+loses a record; torn and corrupt frames are skipped and counted."""
 
 from __future__ import annotations
 
@@ -9,19 +10,25 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from helioscope import Settings
 from helioscope._guard import InternalErrorGuard
 from helioscope.ingest import LogWriter
+from helioscope.ingest._journal import frame
+from helioscope.ingest._records import BODIES_DROPPED_PROPERTY
 from helioscope.store import LogRow, Store, keys
 from helioscope.store.log import requests
 from tests.conftest import Running
 from tests.gateway.clients import openai_client, stored
+from tests.running import running
 
 
 def row(org: str, **overrides: object) -> LogRow:
@@ -70,7 +77,23 @@ async def count_rows(store: Store, org: str) -> int:
         return int(result.scalar_one())
 
 
+def writer_for(store: Store, directory: Path, **options: Any) -> LogWriter:
+    values: dict[str, Any] = {
+        "guard": InternalErrorGuard(reraise=True),
+        "retry_seconds": 0.05,
+        "max_retry_seconds": 0.2,
+        "linger_seconds": 0.01,
+    }
+    values.update(options)
+    return LogWriter(store, journal_dir=directory, **values)
+
+
+def segment_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*/*.journal"))
+
+
 async def test_locked_store_does_not_fail_the_call(helioscope: Running) -> None:
+    writer = helioscope.services.started.writer
     async with openai_client(helioscope) as client:
         await client.chat.completions.create(model="gpt-4o-mini", messages=[])  # warm the key
         await helioscope.flush()
@@ -83,33 +106,51 @@ async def test_locked_store_does_not_fail_the_call(helioscope: Running) -> None:
             )
             assert raw.parse().choices[0].message.content.startswith("Hello")  # type: ignore[union-attr]
             await asyncio.sleep(0.3)
-            assert helioscope.services.started.writer.pending >= 1
+            report = await writer.report()
+            assert report["lag_records"] >= 1
+            assert report["journal_bytes"] > 0
     row_ = await stored(helioscope, raw.headers["helicone-id"])
     assert row_["status"] == 200
+    assert (await writer.report())["lag_records"] == 0
 
 
-async def test_overflow_spools_to_disk_and_is_written_later(
-    store: Store, database_url: str, tmp_path: Path
+async def test_rows_and_positions_commit_together_and_stored_segments_go(
+    store: Store, tmp_path: Path
 ) -> None:
     org = (await store.write(keys.get_or_create_org, "acme")).id
-    guard = InternalErrorGuard(reraise=True)
-    writer = LogWriter(
-        store,
-        spool_dir=tmp_path / "spool",
-        guard=guard,
-        queue_size=2,
-        retry_seconds=0.05,
-        max_retry_seconds=0.2,
-    )
-    async with writer:
-        async with locked_log_table(database_url):
-            for _ in range(10):
-                writer.enqueue(row(org))
-            assert writer.spooled >= 7
-            assert list((tmp_path / "spool").glob("segment-*.jsonl"))
+    journal_dir = tmp_path / "journal"
+    async with writer_for(store, journal_dir) as writer:
+        for _ in range(5):
+            writer.enqueue(row(org))
         await writer.flush()
-    assert await count_rows(store, org) == 10
-    assert not list((tmp_path / "spool").glob("segment-*.jsonl"))
+    assert await count_rows(store, org) == 5
+    positions = await store.journal_positions()
+    (key,) = positions
+    segment, offset = positions[key]
+    assert key.endswith(":0") and segment == segment_files(journal_dir)[-1].name
+    assert offset == segment_files(journal_dir)[-1].stat().st_size
+    # The next start opens a new segment: the old one is sealed, fully stored, and deleted.
+    async with writer_for(store, journal_dir) as writer:
+        writer.enqueue(row(org))
+        await writer.flush()
+        assert len(segment_files(journal_dir)) == 1
+    assert await count_rows(store, org) == 6
+
+
+async def test_a_capture_is_journalled_raw_and_becomes_the_same_row(helioscope: Running) -> None:
+    """The journal keeps the call as it was; the row built from it is the one built directly."""
+    async with openai_client(helioscope) as client:
+        raw = await client.chat.completions.with_raw_response.create(
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": "journalled"}],
+            extra_headers={"Helicone-Property-Team": "core", "Helicone-User-Id": "u-1"},
+        )
+    stored_row = await stored(helioscope, raw.headers["helicone-id"])
+    assert stored_row["properties"] == {"team": "core"}
+    assert stored_row["user_id"] == "u-1"
+    assert stored_row["prompt_tokens"] and stored_row["completion_tokens"]
+    assert stored_row["cost"] and stored_row["provider"] == "OPENAI"
+    assert "journalled" in (stored_row["request_body"] or "")
 
 
 async def test_store_down_at_shutdown_keeps_records_for_the_next_start(
@@ -117,31 +158,35 @@ async def test_store_down_at_shutdown_keeps_records_for_the_next_start(
 ) -> None:
     unreachable = _unreachable_url(database_url, tmp_path)
     down = Store.open(unreachable)
-    guard = InternalErrorGuard(reraise=True)
-    spool = tmp_path / "spool"
+    journal_dir = tmp_path / "journal"
     rows = [row("org-1") for _ in range(5)]
-    async with LogWriter(
-        down,
-        spool_dir=spool,
-        guard=guard,
-        retry_seconds=0.05,
-        max_retry_seconds=0.2,
-        drain_seconds=0.3,
-    ) as writer:
+    async with writer_for(down, journal_dir, drain_seconds=0.3) as writer:
         for r in rows:
             writer.enqueue(r)
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.2)
+        report = await writer.report()
+        assert report["lag_records"] == 5 and report["failing"]
+        assert report["last_error"]
     await down.close()
-    assert sum(p.read_bytes().count(b"\n") for p in spool.glob("segment-*.jsonl")) == 5
 
     up = Store.open(database_url)
     await up.migrate()
-    async with LogWriter(up, spool_dir=spool, guard=guard) as writer:
+    async with writer_for(up, journal_dir) as writer:
         await writer.flush()
+        await _caught_up(writer)
     assert await count_rows(up, "org-1") == 5
     stored_row = await up.log.org("org-1").read(requests.get_request, rows[0].request_id)
     assert stored_row is not None and stored_row["model"] == "gpt-4o-mini"
     await up.close()
+
+
+async def _caught_up(writer: LogWriter) -> dict[str, Any]:
+    for _ in range(100):
+        report = await writer.report()
+        if report["lag_records"] == 0:
+            return report
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"writer did not catch up: {report}")
 
 
 async def test_store_that_comes_back_gets_the_waiting_records(
@@ -150,37 +195,99 @@ async def test_store_that_comes_back_gets_the_waiting_records(
     """The store is unreachable when the records arrive and reachable later: all get written."""
     url = _unreachable_url(database_url, tmp_path)
     store = Store.open(url)
-    guard = InternalErrorGuard(reraise=True)
-    async with LogWriter(
-        store, spool_dir=tmp_path / "spool", guard=guard, retry_seconds=0.05, max_retry_seconds=0.2
-    ) as writer:
+    async with writer_for(store, tmp_path / "journal") as writer:
         for _ in range(3):
             writer.enqueue(row("org-2"))
         await asyncio.sleep(0.2)
-        assert writer.pending == 3
+        assert (await writer.report())["lag_records"] == 3
         await _bring_up(url, database_url, tmp_path)
         await asyncio.wait_for(writer.flush(), timeout=10)
+        report = await writer.report()
+        assert not report["failing"] and report["recovered"] >= 1
     assert await count_rows(store, "org-2") == 3
     await store.close()
     await _tear_down(url, database_url)
 
 
+async def test_torn_final_frame_is_skipped_and_counted(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
+    """A crash mid-append leaves a torn last frame: the next start skips it, keeps the rest."""
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    journal_dir = tmp_path / "journal"
+    down = Store.open(_unreachable_url(database_url, tmp_path))
+    async with writer_for(down, journal_dir, drain_seconds=0.1) as writer:
+        for _ in range(4):
+            writer.enqueue(row(org))
+    await down.close()
+    (segment,) = segment_files(journal_dir)
+    whole = segment.read_bytes()
+    torn = frame(b"x" * 100, 0)[:60]  # a header and part of a payload
+    segment.write_bytes(whole + torn)
+    async with writer_for(store, journal_dir) as writer:
+        report = await _caught_up(writer)
+        assert report["torn_frames_skipped"] == 1
+    assert await count_rows(store, org) == 4
+
+
+async def test_corrupt_frame_is_skipped_and_the_frames_after_it_are_stored(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    journal_dir = tmp_path / "journal"
+    down = Store.open(_unreachable_url(database_url, tmp_path))
+    rows = [row(org) for _ in range(5)]
+    async with writer_for(down, journal_dir, drain_seconds=0.1) as writer:
+        for r in rows:
+            writer.enqueue(r)
+    await down.close()
+    (segment,) = segment_files(journal_dir)
+    data = bytearray(segment.read_bytes())
+    second = data.find(b"HSJ1", 1)
+    data[second + 30] ^= 0xFF  # a flipped byte in the second frame's payload
+    segment.write_bytes(bytes(data))
+    async with writer_for(store, journal_dir) as writer:
+        report = await _caught_up(writer)
+        assert report["corrupt_frames_skipped"] == 1
+    assert await count_rows(store, org) == 4
+    missing = await store.log.org(org).read(requests.get_request, rows[1].request_id)
+    assert missing is None
+
+
+async def test_full_journal_keeps_every_field_but_the_bodies(
+    settings: Settings, tmp_path: Path
+) -> None:
+    full = settings.model_copy(update={"journal_max_bytes": 1})
+    async with running(full) as hs, openai_client(hs) as client:
+        raw = await client.chat.completions.with_raw_response.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "no room"}]
+        )
+        stored_row = await stored(hs, raw.headers["helicone-id"])
+        report = await hs.services.started.writer.report()
+    assert stored_row["request_body"] is None and stored_row["response_body"] is None
+    assert stored_row["properties"] == {BODIES_DROPPED_PROPERTY: "journal full"}
+    assert stored_row["prompt_tokens"] and stored_row["cost"]
+    assert stored_row["request_body_size"] and stored_row["response_body_size"]
+    assert report["bodies_dropped"] == 1
+
+
 async def test_a_bad_row_cannot_block_the_others(store: Store, tmp_path: Path) -> None:
     guard = InternalErrorGuard(reraise=False)  # production behaviour: report and carry on
-    spool = tmp_path / "spool"
-    async with LogWriter(store, spool_dir=spool, guard=guard) as writer:
+    journal_dir = tmp_path / "journal"
+    async with writer_for(store, journal_dir, guard=guard) as writer:
         writer.enqueue(row("org-3"))
         writer.enqueue(row("org-3", status=None))  # violates NOT NULL
         writer.enqueue(row("org-3"))
         await writer.flush()
+        report = await writer.report()
     assert await count_rows(store, "org-3") == 2
     assert guard.count == 1
-    assert (spool / "dead-letter.jsonl").read_bytes().count(b"\n") == 1
+    assert report["dead_lettered"] == 1 and report["lag_records"] == 0
+    assert (journal_dir / "dead-letter.jsonl").read_bytes().count(b"\n") == 1
 
 
 async def test_under_tests_a_bad_row_fails_loudly(store: Store, tmp_path: Path) -> None:
-    guard = InternalErrorGuard(reraise=True)
-    writer = LogWriter(store, spool_dir=tmp_path / "spool", guard=guard)
+    writer = writer_for(store, tmp_path / "journal")
     with pytest.raises(IntegrityError, match="(?i)null"):
         async with writer:
             writer.enqueue(row("org-4", status=None))
@@ -227,3 +334,26 @@ async def _tear_down(url: str, database_url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         await _admin(database_url, f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+
+
+async def test_the_previous_versions_spool_is_moved_into_the_journal(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A store from the previous version may have left records in its spool: none is lost."""
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("the old spool lived next to the SQLite file")
+    db_file = Path(make_url(settings.database_url).database or "")
+    spool = db_file.with_name(db_file.name + ".spool")
+    spool.mkdir()
+    left = [row("org-5") for _ in range(3)]
+    (spool / "segment-00000000000000000001-1.jsonl").write_bytes(
+        b"".join(orjson.dumps(r) + b"\n" for r in left)
+    )
+    async with running(settings) as hs:
+        await hs.flush()
+        stored_row = await hs.services.store.log.org("org-5").read(
+            requests.get_request, left[2].request_id
+        )
+        assert stored_row is not None
+        assert await count_rows(hs.services.store, "org-5") == 3
+    assert not list(spool.glob("segment-*.jsonl"))

@@ -170,7 +170,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
             anthropic_base_url=fake.url,
             raise_internal_errors=True,
             bootstrap_default_org=False,
-            log_spool_dir=tmp / "spool",
+            journal_dir=tmp / "journal",
             log_retry_seconds=0.05,
             shutdown_drain_seconds=5,
             experiment_openai_api_key=SecretStr(EXPERIMENT_KEY),

@@ -19,6 +19,7 @@ from helioscope.api import (
     dataisbeautiful,
     evals,
     evaluator,
+    health,
     integration,
     metrics,
     models,
@@ -52,6 +53,7 @@ PUBLIC, READ, WRITE, LOG, ALL, KEY = (
 )
 
 API: tuple[tuple[Operations, Need], ...] = (
+    (health.public, PUBLIC),  # liveness and readiness probes: no key, nothing secret
     # Logging without the proxy (the gateway's own routes are in app.py's dispatch table).
     (worker.ROUTES, LOG),
     (trace.logs, LOG),

@@ -45,7 +45,7 @@ SCOPE_EXTENSION = "x-helioscope-scope"
 class Need(StrEnum):
     """What an operation needs from the caller's key."""
 
-    PUBLIC = "public"  # no key: the URL itself is the credential (a signed prompt body)
+    PUBLIC = "public"  # no key: a signed prompt body (the URL is the credential), health probes
     READ = "read"  # r: reads, changes nothing
     WRITE = "write"  # w: changes state, or runs something that costs (a provider call, code)
     LOG = "log"  # w, like WRITE, and bodies up to the gateway's limit: the async log routes

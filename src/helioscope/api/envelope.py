@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from helioscope.errors import HelioscopeError
+from helioscope.store import UNAVAILABLE_ERRORS, is_transient
 
 logger = logging.getLogger("helioscope.api")
 
@@ -52,6 +53,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "The key's scope does not allow this operation; the message names the scope."),
         (404, "No such object in your organization."),
         (413, "The body is over the limit for this route."),
+        (503, "The store is unreachable; retry shortly."),
     )
 }
 
@@ -85,6 +87,14 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return error_response(exc.status_code, detail)
 
+    async def on_store_error(request: Request, exc: Exception) -> JsonResponse:
+        if not is_transient(exc):
+            return await on_unexpected(request, exc)
+        # The store is unreachable (or locked): the client may retry. Logged once per outage,
+        # not once per call.
+        request.app.state.services.outage.down(f"{request.method} {request.url.path}", exc)
+        return error_response(503, "the store is unavailable; retry shortly")
+
     async def on_unexpected(request: Request, exc: Exception) -> JsonResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         # Starlette re-raises after this response, and uvicorn then drops the connection: say
@@ -96,4 +106,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HelioscopeError, on_helioscope_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    for unavailable in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(unavailable, on_store_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -98,7 +98,7 @@ def _settings(directory: Path, fake_url: str, host: str, port: int) -> Settings:
         bootstrap_default_org=False,
         self_url=f"http://{host}:{port}",
         experiment_openai_api_key=SecretStr(DEMO_PROVIDER_KEY),
-        log_spool_dir=directory / "spool",
+        journal_dir=directory / "journal",
         alert_check_seconds=0,
     )
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from helioscope.cli._memory import tune_malloc
 from helioscope.cli._store import announce
 from helioscope.config import Settings
 from helioscope.store import Store
 
 
-async def _announce(settings: Settings) -> None:
+async def _announce(settings: Settings, *, migrate: bool) -> None:
     store = Store.open(settings.database_url)
     try:
         await announce(store)
+        if migrate:  # before the workers start, so that they do not race to migrate
+            await store.migrate()
     finally:
         await store.close()
 
@@ -23,6 +26,17 @@ async def _announce(settings: Settings) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help=(
+                "Server processes on the port (each with its own journal; one of them stores "
+                "the log). More than one uses more cores."
+            ),
+        ),
+    ] = 1,
+    fd: Annotated[int | None, typer.Option(hidden=True, help="Inherited socket (workers).")] = None,
 ) -> None:
     """Start the gateway and API (migrating the store first)."""
     import uvicorn
@@ -36,11 +50,20 @@ def serve(
         loopback = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
         loopback = f"[{loopback}]" if ":" in loopback else loopback
         settings = settings.model_copy(update={"self_url": f"http://{loopback}:{settings.port}"})
-    asyncio.run(_announce(settings))
+    if fd is None:
+        asyncio.run(_announce(settings, migrate=workers > 1))
+    if workers > 1:
+        from helioscope.cli._workers import supervise
+
+        supervise(settings, workers)
+        return
+    tune_malloc()
+    where: dict[str, Any] = (
+        {"fd": fd} if fd is not None else {"host": settings.host, "port": settings.port}
+    )
     uvicorn.run(
         create_app(settings),
-        host=settings.host,
-        port=settings.port,
+        **where,
         log_level="info",
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_drain_seconds) + 5,

@@ -1,6 +1,7 @@
 """From a finished call to a stored log row: usage, cost, properties, and the batch writer."""
 
 from helioscope.ingest._ids import new_request_id
+from helioscope.ingest._old_spool import adopt_old_spool
 from helioscope.ingest._writer import LogWriter
 from helioscope.ingest.alerts import AlertEvaluator
 from helioscope.ingest.capture import (
@@ -22,6 +23,7 @@ __all__ = [
     "HeliconeHeaders",
     "LogWriter",
     "WebhookDispatcher",
+    "adopt_old_spool",
     "build_log_row",
     "check_destination",
     "is_valid_request_id",

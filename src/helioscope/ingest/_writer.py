@@ -1,80 +1,99 @@
-"""The background log writer: a bounded queue drained in batches into the store.
+"""The log writer: every record goes to the journal first; one task tails it into the store.
 
-The gateway calls ``enqueue`` with the capture of a finished call (never blocks, never raises
-into the proxied call). One task takes captures off the queue, builds their rows (parsing bodies
-and streams, pricing: none of that runs on the request's task), and writes them in batches of up
-to ``batch_size`` rows, one transaction each. When the store is locked or down the batch is
-retried with backoff, and new rows keep queueing; past ``queue_size`` they are spooled to disk.
-Shutdown waits up to ``drain_seconds`` for the queue to empty and spools whatever is left, so no
-record is lost across a restart.
+``enqueue`` appends the record to this process's journal (one ``write()``; never blocks on the
+store, never raises into the proxied call). The tail task reads every worker's journal from the
+positions committed in the store, builds rows (parsing bodies and streams, pricing: none of that
+runs on the request's task), and stores them in batches with the new positions in the same
+transaction (``store.log.write_batch(rows, positions)``). Memory is bounded by bytes read per
+batch, not by traffic; the disk by ``max_bytes`` (past it, records keep every field but their
+bodies). Any failure is logged once per cause and retried with back-off, and shows in
+``health()``. Shutdown waits up to ``drain_seconds`` for the store to catch up; whatever is left
+stays in the journal for the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
+
+import orjson
 
 from helioscope._guard import InternalErrorGuard
-from helioscope.ingest._spool import Spool
+from helioscope.ingest import _journal as journal
+from helioscope.ingest._health import WriterHealth, describe
+from helioscope.ingest._records import decode, encode_capture, encode_row, without_bodies
 from helioscope.ingest.capture import CallCapture, build_log_row, minimal_log_row
 from helioscope.store import LogRow, Store, is_transient
 
 logger = logging.getLogger("helioscope.ingest")
 
-
-def _describe(exc: BaseException) -> str:
-    # The driver's message only: SQLAlchemy's own text repeats the statement and its parameters,
-    # which hold request bodies that have no business in the server's log.
-    orig = getattr(exc, "orig", None)
-    return f"{type(orig or exc).__name__}: {orig or exc}"
+Position = tuple[str, int]
+_MIB = 1 << 20
 
 
 class LogWriter:
-    """Batches log rows into the store; use as ``async with LogWriter(...) as writer``."""
+    """Journals log records and stores them; use as ``async with LogWriter(...) as writer``."""
 
     def __init__(
         self,
         store: Store,
         *,
-        spool_dir: Path,
+        journal_dir: Path,
         guard: InternalErrorGuard,
-        queue_size: int = 10_000,
-        batch_size: int = 500,
+        worker: str = "0",
+        tail: bool = True,
+        segment_bytes: int = 64 * _MIB,
+        fsync_ms: int = 100,
+        max_bytes: int = 10 * 1024 * _MIB,
+        memory_bytes: int = 64 * _MIB,
+        batch_size: int = 2000,
         retry_seconds: float = 1.0,
         max_retry_seconds: float = 30.0,
         drain_seconds: float = 30.0,
         linger_seconds: float = 0.05,
+        torn_grace_seconds: float = 2.0,
     ) -> None:
         self.store = store
-        self.spool = Spool(spool_dir)
+        self.root = journal_dir
         self.guard = guard
+        self.tail = tail
+        self.journal = journal.Journal(
+            journal_dir, worker, segment_bytes=segment_bytes, fsync_ms=fsync_ms
+        )
+        self.max_bytes = max_bytes
+        self.memory_bytes = memory_bytes
         self.batch_size = batch_size
         self.retry_seconds = retry_seconds
         self.max_retry_seconds = max_retry_seconds
-        self.linger_seconds = linger_seconds
         self.drain_seconds = drain_seconds
-        self._queue: asyncio.Queue[LogRow | CallCapture] = asyncio.Queue(maxsize=queue_size)
-        self._task: asyncio.Task[None] | None = None
-        self._pending = 0  # enqueued (or spooled) and not yet stored
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._in_flight: list[LogRow] = []
-        self._in_flight_items: list[LogRow | CallCapture] = []
-        self.spooled = 0
+        self.linger_seconds = linger_seconds
+        self.torn_grace_seconds = torn_grace_seconds
+        self.health = WriterHealth()
         # Called with each batch once it is stored (webhooks, online evaluators); each must
         # return at once and schedule its own work.
         self.listeners: list[Callable[[list[LogRow]], None]] = []
-        self._rejected: set[int] = set()  # ids of rows of this batch sent to the dead letters
+        self._positions: dict[str, Position] | None = None  # committed; None until read
+        self._committed = asyncio.Event()  # set at each commit, for flush()
+        self._wake = asyncio.Event()
+        self._disk_bytes = 0
+        self._disk_checked = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._journal_error_logged = False
+        self._turn = 0
+        self._id = ""
 
     async def __aenter__(self) -> LogWriter:
-        self._pending += self.spool.pending_rows()  # left over from an earlier run
-        if self._pending:
-            self._idle.clear()
-        self._task = asyncio.create_task(self._run(), name="helioscope-log-writer")
+        self.journal.open()
+        self._id = journal.journal_id(self.root)
+        self._disk_bytes = journal.disk_bytes(self.root)[0]
+        if self.tail:
+            self._task = asyncio.create_task(self._run(), name="helioscope-log-writer")
         return self
 
     async def __aexit__(
@@ -83,59 +102,59 @@ class LogWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._task is not None
-        if not self._task.done():
-            try:
-                await asyncio.wait_for(self._idle.wait(), timeout=self.drain_seconds)
-            except TimeoutError:
-                logger.warning("log store still unavailable at shutdown; spooling queued records")
-        self._task.cancel()
         died: BaseException | None = None
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
-        except Exception as error:  # the writer died (only under tests: see InternalErrorGuard)
-            died = error
-        leftover: list[LogRow] = []
-        while not self._queue.empty():
-            leftover.append(self._to_row(self._queue.get_nowait()))
-        leftover.extend(self._in_flight or [self._to_row(i) for i in self._in_flight_items])
-        if leftover:
-            self.spool.append(leftover, sync=True)
-            logger.warning("spooled %d log records to %s", len(leftover), self.spool.directory)
-        self.spool.close_segment()
+        if self._task is not None:
+            if not self._task.done():
+                try:
+                    await asyncio.wait_for(self._drain(), timeout=self.drain_seconds)
+                except TimeoutError:
+                    logger.warning("log store still behind at shutdown; records stay journalled")
+                except Exception:  # the writer died: reported below
+                    pass
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            except Exception as error:  # the writer died (only under tests: see InternalErrorGuard)
+                died = error
+        await self.journal.close()
         if died is not None and exc is None:
             raise died
 
+    # The append side: runs on the proxied call's task.
+
     def enqueue(self, item: LogRow | CallCapture) -> None:
-        """Hand a finished call (or a ready row) to the writer.
-
-        Never blocks; past ``queue_size`` the row is built at once and spooled to disk.
-        """
-        self._pending += 1
-        self._idle.clear()
+        """Journal a finished call (or a ready row). Never blocks on the store, never raises."""
         try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            self.spooled += self.spool.append([self._to_row(item)])
-
-    async def put(self, item: LogRow | CallCapture, *, wait: float = 5.0) -> None:
-        """Hand over a row, waiting up to ``wait`` seconds for room in the queue.
-
-        For callers that may be slowed down (the async log API): back-pressure makes a client
-        that logs faster than the store can write slow down, instead of every row taking the
-        longer road through the disk spool. After ``wait`` the row is spooled; it is never lost.
-        """
-        if not self._queue.full():
-            self.enqueue(item)
+            if self._journal_full(item):
+                payload = encode_row(without_bodies(self._to_row(item)))
+                self.health.bodies_dropped += 1
+            elif isinstance(item, CallCapture):
+                payload = encode_capture(item)
+            else:
+                payload = encode_row(item)
+            self.journal.append(payload)
+        except OSError as exc:  # the disk refused it: the call goes on, the failure is counted
+            self.health.journal_errors += 1
+            if not self._journal_error_logged:
+                self._journal_error_logged = True
+                logger.error("could not journal a log record (%s); it is lost", describe(exc))
             return
-        self._pending += 1
-        self._idle.clear()
-        try:
-            await asyncio.wait_for(self._queue.put(item), timeout=wait)
-        except TimeoutError:
-            self.spooled += self.spool.append([self._to_row(item)])
+        self._disk_bytes += len(payload) + journal.HEADER.size
+        self._wake.set()
+
+    def _journal_full(self, item: LogRow | CallCapture) -> bool:
+        """True when this record's bodies would take the journal past ``max_bytes``."""
+        now = time.monotonic()
+        if now - self._disk_checked > 1.0:  # other workers append, the writer deletes
+            self._disk_checked = now
+            self._disk_bytes = journal.disk_bytes(self.root)[0]
+        if isinstance(item, CallCapture):
+            size = len(item.request_body) + sum(map(len, item.chunks))
+        else:
+            size = len(item.request_body or "") + len(item.response_body or "")
+        return self._disk_bytes + size > self.max_bytes
 
     def _to_row(self, item: LogRow | CallCapture) -> LogRow:
         if isinstance(item, LogRow):
@@ -149,14 +168,38 @@ class LogWriter:
                 raise
             return row
 
+    # Waiting for the store.
+
     async def flush(self) -> None:
-        """Wait until every row enqueued so far is in the store (tests, benchmarks, CLI)."""
-        while not self._idle.is_set():
+        """Wait until every record journalled so far by this process is stored."""
+        target = self.journal.end()
+        worker = self._key(self.journal.worker)
+        while True:
             if self._task is not None and self._task.done():
                 self._task.result()  # re-raise what killed the writer
                 raise RuntimeError("log writer stopped")
+            positions = self._positions if self.tail else await self.store.journal_positions()
+            if positions is not None and positions.get(worker, ("", 0)) >= target:
+                return
+            self._committed.clear()
+            self._wake.set()
             try:
-                await asyncio.wait_for(self._idle.wait(), timeout=0.5)
+                await asyncio.wait_for(self._committed.wait(), timeout=0.05)
+            except TimeoutError:
+                continue
+
+    async def _drain(self) -> None:
+        """Wait until every worker's journal is stored (the writer's shutdown)."""
+        await self.flush()
+        while True:
+            assert self._positions is not None
+            records, _ = await asyncio.to_thread(self._lag, self._positions)
+            if not records:
+                return
+            self._committed.clear()
+            self._wake.set()
+            try:
+                await asyncio.wait_for(self._committed.wait(), timeout=0.1)
             except TimeoutError:
                 continue
 
@@ -167,86 +210,228 @@ class LogWriter:
         except TimeoutError:
             pass
 
-    @property
-    def pending(self) -> int:
-        """Rows accepted and not yet stored."""
-        return self._pending
+    async def report(self) -> dict[str, Any]:
+        """Lag, journal size and counters, for /health/ready."""
+        positions = self._positions
+        if positions is None or not self.tail:
+            try:
+                positions = await self.store.journal_positions()
+            except Exception:
+                positions = {}
+        records, oldest = await asyncio.to_thread(self._lag, positions)
+        size, count = journal.disk_bytes(self.root)
+        return {
+            "lag_records": records,
+            "lag_seconds": round(max(0.0, time.time() - oldest / 1000), 3) if oldest else 0.0,
+            "running": self._task is not None and not self._task.done(),
+            "journal_bytes": size,
+            "journal_segments": count,
+            "journal_max_bytes": self.max_bytes,
+            "journal_full": size >= self.max_bytes,
+            **self.health.as_dict(),
+        }
+
+    def _lag(self, positions: dict[str, Position]) -> tuple[int, int | None]:
+        total, oldest = 0, None
+        for worker in journal.workers(self.root):
+            segment, offset = positions.get(self._key(worker), ("", 0))
+            for name in journal.segments(self.root / worker):
+                if name < segment:
+                    continue
+                try:
+                    count, first = journal.scan(
+                        self.root / worker / name, offset if name == segment else 0
+                    )
+                except FileNotFoundError:
+                    continue
+                total += count
+                if first is not None and (oldest is None or first < oldest):
+                    oldest = first
+        return total, oldest
+
+    def _key(self, worker: str) -> str:
+        # Positions are kept per journal directory (its id) and worker: a store that outlives
+        # its journal directory, or serves several, never applies one's positions to another.
+        return f"{self._id}:{worker}"
+
+    # The tail.
 
     async def _run(self) -> None:
-        while True:
-            if self._queue.empty():
-                claimed = self.spool.claim_oldest()
-                if claimed is not None:
-                    path, rows = claimed
-                    for start in range(0, len(rows), self.batch_size):
-                        await self._write(rows[start : start + self.batch_size])
-                    path.unlink()
-                    continue
-            first = await self._queue.get()
-            if self._queue.qsize() + 1 < self.batch_size and self.linger_seconds:
-                # Let a batch gather: one transaction per interval instead of one per call
-                # keeps the writer's share of the event loop (and the GIL) small.
-                await asyncio.sleep(self.linger_seconds)
-            items = [first]
-            while len(items) < self.batch_size and not self._queue.empty():
-                items.append(self._queue.get_nowait())
-            self._in_flight_items = items
-            batch = []
-            yielded = time.perf_counter()
-            for item in items:
-                batch.append(self._to_row(item))
-                # Building a row parses bodies: yield every half millisecond, so a large batch
-                # never holds the event loop (and the calls it relays) for long, yet the writer
-                # is not starved by yielding after every row under load. (At 2 ms, the
-                # gateway bench's p99 added latency was 5-6 ms; at 0.5 ms, 3-3.5 ms.)
-                if time.perf_counter() - yielded > 0.0005:
-                    await asyncio.sleep(0)
-                    yielded = time.perf_counter()
-            await self._write(batch)
-
-    async def _write(self, batch: list[LogRow]) -> None:
-        self._in_flight = batch
-        self._rejected.clear()
         delay = self.retry_seconds
-        remaining = batch
-        while remaining:
+        while True:
             try:
-                await self.store.log.write_batch(remaining)
-                remaining = []
+                if self._positions is None:
+                    self._positions = await self.store.journal_positions()
+                stored = await self._pass()
+                self.health.succeeded()
+                delay = self.retry_seconds
             except Exception as exc:
-                if is_transient(exc):
-                    logger.warning(
-                        "log store unavailable (%s); retrying in %.1fs", _describe(exc), delay
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, self.max_retry_seconds)
-                else:
-                    remaining = await self._isolate_bad_rows(remaining)
-        self._in_flight = []
-        self._in_flight_items = []
-        stored = [r for r in batch if id(r) not in self._rejected] if self._rejected else batch
-        self._rejected.clear()
+                self.health.failed(exc, delay)
+                if not is_transient(exc):
+                    with self.guard.internal_errors("the log writer"):
+                        raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_retry_seconds)
+                continue
+            if stored < self.batch_size:
+                self._wake.clear()
+                try:  # this process's appends wake it; other workers' are polled
+                    await asyncio.wait_for(self._wake.wait(), timeout=0.1)
+                except TimeoutError:
+                    pass
+                if self.linger_seconds:
+                    # Let a batch gather: one transaction per interval instead of one per call
+                    # keeps the writer's share of the event loop (and the GIL) small.
+                    await asyncio.sleep(self.linger_seconds)
+
+    async def _pass(self) -> int:
+        """Read one batch from the journals and store it; the number of frames consumed."""
+        assert self._positions is not None
+        payloads: list[bytes] = []
+        moved: dict[str, Position] = {}
+        finished: list[Path] = []
+        # A record is held as its payload, its row, the driver's parameters and the engine's
+        # copy, with allocator slack besides: an eighth of the bound for payloads keeps a batch
+        # within it whatever the body size (bench/memory.py, 200 KB bodies: at a quarter the
+        # server peaked 85 MB higher).
+        budget = self.memory_bytes // 8
+        frames = 0
+        names = journal.workers(self.root)
+        # Start at a different worker each pass, so that a busy one cannot starve the others.
+        self._turn = (self._turn + 1) % max(1, len(names))
+        for worker in names[self._turn :] + names[: self._turn]:
+            if frames >= self.batch_size or budget <= 0:
+                break
+            read = await asyncio.to_thread(
+                self._read_worker, worker, self.batch_size - frames, budget
+            )
+            position, read_payloads, done, spent = read
+            payloads += read_payloads
+            frames += len(read_payloads)
+            budget -= spent
+            finished.extend(done)
+            if position != self._positions.get(self._key(worker)):
+                moved[self._key(worker)] = position
+        if not moved:
+            return 0
+        rows = await self._build(payloads)
+        stored = await self._store(rows, moved)
+        self._positions.update(moved)
+        self._committed.set()
+        for path in finished:
+            path.unlink(missing_ok=True)
+        self.health.stored += len(stored)
         for listener in self.listeners:
             with self.guard.internal_errors("handing written rows to a listener"):
                 listener(stored)
-        self._pending = max(0, self._pending - len(batch))
-        if self._pending == 0:
-            self._idle.set()
+        return max(frames, 1)
 
-    async def _isolate_bad_rows(self, batch: list[LogRow]) -> list[LogRow]:
-        """Write rows one at a time so a bad row cannot block the rest; return unwritten rows.
+    def _read_worker(
+        self, worker: str, max_count: int, max_bytes: int
+    ) -> tuple[Position, list[bytes], list[Path], int]:
+        """From one worker's journal: the new position, payloads, sealed segments read through."""
+        assert self._positions is not None
+        directory = self.root / worker
+        names = journal.segments(directory)
+        segment, offset = self._positions.get(self._key(worker), (names[0] if names else "", 0))
+        payloads: list[bytes] = []
+        finished: list[Path] = []
+        spent = 0
+        for index, name in enumerate(names):
+            if name < segment:  # stored, but its deletion was interrupted
+                finished.append(directory / name)
+                continue
+            if name > segment:
+                segment, offset = name, 0
+            path = directory / name
+            sealed = index < len(names) - 1
+            while len(payloads) < max_count and spent < max_bytes:
+                read = journal.read_frames(
+                    path, offset, max_bytes=max_bytes - spent, max_count=max_count - len(payloads)
+                )
+                payloads.extend(read.payloads)
+                spent += read.bytes
+                offset = read.offset
+                if not read.bad:
+                    break
+                skip_to = self._past_bad_frame(path, offset, sealed)
+                if skip_to is None:
+                    return (segment, offset), payloads, finished, spent
+                offset = skip_to
+            if offset < path.stat().st_size or not sealed:
+                break
+            finished.append(path)
+        return (segment, offset), payloads, finished, spent
 
-        A row the store rejects for its content goes to the dead-letter file. If the store
-        becomes unavailable part way, the rows not yet written are returned for a retry.
-        """
-        for index, row in enumerate(batch):
+    def _past_bad_frame(self, path: Path, offset: int, sealed: bool) -> int | None:
+        """Where to go on after a bad frame at ``offset``; None to wait for it to complete."""
+        stale = time.time() - path.stat().st_mtime > self.torn_grace_seconds
+        following = journal.next_good_frame(path, offset)
+        if following is not None:
+            self.health.corrupt_frames_skipped += 1
+            logger.warning(
+                "journal %s: corrupt frame at byte %d; skipped %d bytes to the next intact frame",
+                path,
+                offset,
+                following - offset,
+            )
+            return following
+        if not (sealed or stale):
+            return None  # the last frame may still be being written
+        size = path.stat().st_size
+        self.health.torn_frames_skipped += 1
+        logger.warning(
+            "journal %s: torn last frame at byte %d (%d bytes, from a crash); skipped",
+            path,
+            offset,
+            size - offset,
+        )
+        return size
+
+    async def _build(self, payloads: list[bytes]) -> list[LogRow]:
+        """Rows from payloads, each payload let go as soon as its row is built."""
+        rows = []
+        yielded = time.perf_counter()
+        payloads.reverse()
+        while payloads:
+            rows.append(self._to_row(decode(payloads.pop())))
+            # Building a row parses bodies: yield every half millisecond, so a large batch
+            # never holds the event loop (and the calls it relays) for long.
+            if time.perf_counter() - yielded > 0.0005:
+                await asyncio.sleep(0)
+                yielded = time.perf_counter()
+        return rows
+
+    async def _store(self, rows: list[LogRow], positions: dict[str, Position]) -> list[LogRow]:
+        """Store ``rows`` with ``positions``; rows the store refuses go to the dead letters."""
+        try:
+            await self.store.log.write_batch(rows, positions=positions)
+            return rows
+        except Exception as exc:
+            if is_transient(exc) or not rows:
+                raise
+        # One at a time, so a bad row cannot block the rest; a transient error re-raises and
+        # the whole batch is read again (the rows already written are upserted again).
+        stored = []
+        for row in rows:
             try:
                 await self.store.log.write_batch([row])
+                stored.append(row)
             except Exception as exc:
                 if is_transient(exc):
-                    return batch[index:]
-                self.spool.dead_letter(row, _describe(exc))
-                self._rejected.add(id(row))
+                    raise
+                self._dead_letter(row, describe(exc))
                 with self.guard.internal_errors("writing a log row"):
                     raise
-        return []
+        await self.store.log.write_batch([], positions=positions)
+        return stored
+
+    def _dead_letter(self, row: LogRow, reason: str) -> None:
+        """Keep a row the store refused, with the reason, for a human (never retried)."""
+        self.health.dead_lettered += 1
+        entry = orjson.dumps({"reason": reason, "row": row}) + b"\n"
+        fd = os.open(self.root / "dead-letter.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            os.write(fd, entry)
+        finally:
+            os.close(fd)

@@ -6,7 +6,7 @@ Callers run query functions through the store's runners (see ``_store.Store``):
 """
 
 from helioscope.store._runner import Db, OrgDb, OrgRunner, Runner
-from helioscope.store._store import Store, is_transient
+from helioscope.store._store import UNAVAILABLE_ERRORS, Store, is_transient
 from helioscope.store.cost import NANO_USD
 from helioscope.store.keys import hash_api_key
 from helioscope.store.log.pages import LogCursor, LogPageQuery
@@ -68,4 +68,5 @@ __all__ = [
     "UserQuery",
     "hash_api_key",
     "is_transient",
+    "UNAVAILABLE_ERRORS",
 ]

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError, StatementError
+from sqlalchemy.exc import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    StatementError,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.store import _migrate, keys
@@ -14,6 +22,7 @@ from helioscope.store._location import describe_url
 from helioscope.store._runner import Runner
 from helioscope.store.gateway_cache import GatewayCache
 from helioscope.store.log import LogStore
+from helioscope.store.log.journal import Position, read_positions, save_positions
 from helioscope.store.prompts import PromptStore
 
 if TYPE_CHECKING:
@@ -51,8 +60,17 @@ class Store(Runner):
             # the log's request.auth_hash filter reads the keys from here.
             self.log_db = clickhouse.db
             clickhouse.key_hashes = self._key_hashes
+            # The journal's positions stay in the relational store (journal_position).
+            clickhouse.commit_positions = self._commit_positions
         self.prompts = PromptStore(self)
         self.gateway_cache = GatewayCache(self)
+
+    async def _commit_positions(self, positions: Mapping[str, Position]) -> None:
+        await self.write(save_positions, positions)
+
+    async def journal_positions(self) -> dict[str, Position]:
+        """Where the log writer stopped in each worker's journal (kept here on every engine)."""
+        return await self.read(read_positions)
 
     async def _key_hashes(self, org_id: str) -> dict[int, str]:
         return await self.org(org_id).read(keys.api_key_hashes)
@@ -114,6 +132,16 @@ class Store(Runner):
         if self.clickhouse is not None:
             await self.clickhouse.close()
         await self.engine.dispose()
+
+
+# What an unreachable or locked store raises (a caller that renders errors registers for these,
+# then asks ``is_transient``): the driver's errors wrapped by SQLAlchemy, or a refused connect.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    OSError,
+    TimeoutError,
+)
 
 
 def is_transient(exc: BaseException) -> bool:

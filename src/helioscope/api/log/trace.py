@@ -62,7 +62,7 @@ async def _traces(request: Request, key: ApiKey, writer: LogWriter) -> int:
             raise BadRequest(f"body: malformed JSON ({exc})") from exc
     rows = trace_rows(payload, key.organization_id, key.id)
     for row in rows:
-        await writer.put(row)
+        writer.enqueue(row)
     return len(rows)
 
 

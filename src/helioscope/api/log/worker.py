@@ -48,7 +48,7 @@ async def ingest_async_log(
         raise BadRequest(f"body: malformed JSON ({exc})") from exc
     log = read_async_log(payload, route_provider=provider, timing_required=timing_required)
     row = build_async_row(log, helicone_headers, key.organization_id, key.id)
-    await writer.put(row)
+    writer.enqueue(row)
     return row.request_id
 
 

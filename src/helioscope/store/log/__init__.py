@@ -10,11 +10,22 @@ rows reaches them through ``db.log``.
 
 from __future__ import annotations
 
-from helioscope.store._runner import Runner
+from collections.abc import Mapping
+
+from helioscope.store._runner import Db, Runner
+from helioscope.store.log.journal import Position, save_positions
 from helioscope.store.log.write import insert_log_rows
 from helioscope.store.records import LogRow
 
-__all__ = ["LogStore"]
+__all__ = ["LogStore", "Position"]
+
+
+async def _rows_and_positions(
+    db: Db, rows: list[LogRow], positions: Mapping[str, Position] | None
+) -> None:
+    await insert_log_rows(db, rows)
+    if positions:
+        await save_positions(db, positions)
 
 
 class LogStore(Runner):
@@ -23,6 +34,15 @@ class LogStore(Runner):
     This is the seam another engine implements to keep the log (see ``store/README.md``).
     """
 
-    async def write_batch(self, rows: list[LogRow]) -> None:
-        """Write a batch of log rows in one transaction (all or nothing); replays are harmless."""
-        await self.write(insert_log_rows, rows)
+    async def write_batch(
+        self, rows: list[LogRow], positions: Mapping[str, Position] | None = None
+    ) -> None:
+        """Write a batch of log rows in one transaction (all or nothing); replays are harmless.
+
+        ``positions`` (journal worker -> (segment, offset)) are how far the journals have been
+        stored once these rows are: committed in the same transaction here. An engine without
+        transactions shared with the relational store (ClickHouse) commits them there after
+        its insert succeeds: its rows are idempotent, so a replay after a crash in between is
+        harmless.
+        """
+        await self.write(_rows_and_positions, rows, positions)

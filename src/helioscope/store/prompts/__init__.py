@@ -16,6 +16,7 @@ is pure and lives in ``helioscope.prompts``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import orjson
 from sqlalchemy.exc import IntegrityError
@@ -46,9 +47,16 @@ class PromptStore(Runner):
         self.record_lock = asyncio.Lock()
         # (org, prompt id, version id, environment) -> the version a call with those fields uses.
         self.selected: TtlCache[Prompt2025Version] = TtlCache(CACHE_TTL_SECONDS)
+        self.on_change: Callable[[], None] | None = None  # tells the other workers
 
     def written(self) -> None:
-        """Forget cached versions: a prompt may have changed."""
+        """Forget cached versions: a prompt may have changed; tell the other workers."""
+        self.forget()
+        if self.on_change is not None:
+            self.on_change()
+
+    def forget(self) -> None:
+        """Forget cached versions (another worker changed a prompt)."""
         self.recorded.clear()
         self.selected.clear()
 

@@ -1,6 +1,6 @@
 """Integrations: per organization, a named set of settings (Helicone's ``integrations``).
 
-Migration ``0011`` creates the table. ``slack`` is the one Helioscope acts on: its settings
+Migration ``0010`` creates the table. ``slack`` is the one Helioscope acts on: its settings
 name Slack incoming-webhook URLs that alerts and periodic reports post to.
 """
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table, text
 
 from helioscope.store._dialects import UtcDateTime
 from helioscope.store.tables._metadata import metadata
@@ -33,4 +33,15 @@ api_key = Table(
     Column("key_permissions", String(2), nullable=False, server_default="rw"),
     Column("soft_delete", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UtcDateTime(), nullable=False),
+)
+
+# One counter, bumped after every change that in-memory caches depend on (API keys, provider
+# keys, prompts, webhooks). Each gateway worker polls it (services.ChangeFeed) and clears its
+# caches when it moves, so a change made through one worker is seen by the others within a
+# second.
+change_counter = Table(
+    "change_counter",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )

@@ -157,3 +157,15 @@ hidden_property_key = Table(
     Column("key", String(), primary_key=True),
     Column("created_at", UtcDateTime(), nullable=False),
 )
+
+# How far the log writer has read each gateway worker's journal (ingest/_journal.py). Written in
+# the same transaction as the rows it covers, so a restart resumes exactly where the last
+# committed batch ended.
+journal_position = Table(
+    "journal_position",
+    metadata,
+    Column("worker", String(64), primary_key=True),
+    Column("segment", String(64), nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)

@@ -1,0 +1,85 @@
+"""What the log writer has been through: failures (logged once per cause) and counters."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+logger = logging.getLogger("helioscope.ingest")
+
+
+def describe(exc: BaseException) -> str:
+    """The error's type and the driver's message.
+
+    SQLAlchemy's own text repeats the statement and its parameters, which hold request bodies
+    that have no business in the server's log (nor in /health/ready).
+    """
+    orig = getattr(exc, "orig", None)
+    return f"{type(orig or exc).__name__}: {orig or exc}"
+
+
+@dataclass(slots=True)
+class WriterHealth:
+    """Counters and the current failure of one log writer."""
+
+    stored: int = 0
+    dead_lettered: int = 0
+    bodies_dropped: int = 0
+    torn_frames_skipped: int = 0
+    corrupt_frames_skipped: int = 0
+    journal_errors: int = 0
+    failures: int = 0  # failed attempts in a row (0 when the last one succeeded)
+    failing_since: float | None = None
+    last_error: str | None = None
+    recovered: int = 0  # failure streaks that ended in success
+    _logged: set[str] = field(default_factory=set)
+
+    def failed(self, exc: BaseException, retry_in: float) -> None:
+        """Count a failed attempt; log it the first time this cause shows in this streak."""
+        cause = describe(exc)
+        self.failures += 1
+        self.last_error = cause
+        if self.failing_since is None:
+            self.failing_since = time.time()
+        if cause not in self._logged:
+            self._logged.add(cause)
+            logger.warning(
+                "log writer: %s; retrying with back-off (first retry in %.1fs), "
+                "records stay in the journal meanwhile",
+                cause,
+                retry_in,
+            )
+
+    def succeeded(self) -> None:
+        """End a failure streak (logged once, with its length)."""
+        if self.failing_since is None:
+            return
+        logger.warning(
+            "log writer recovered after %d failed attempts over %.1fs",
+            self.failures,
+            time.time() - self.failing_since,
+        )
+        self.failures = 0
+        self.failing_since = None
+        self.recovered += 1
+        self._logged.clear()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counters, for /health/ready (nothing secret: causes carry no statement text)."""
+        return {
+            "stored": self.stored,
+            "failing": self.failing_since is not None,
+            "failures": self.failures,
+            "failing_seconds": (
+                round(time.time() - self.failing_since, 3) if self.failing_since else 0.0
+            ),
+            "last_error": self.last_error,
+            "recovered": self.recovered,
+            "dead_lettered": self.dead_lettered,
+            "bodies_dropped": self.bodies_dropped,
+            "torn_frames_skipped": self.torn_frames_skipped,
+            "corrupt_frames_skipped": self.corrupt_frames_skipped,
+            "journal_errors": self.journal_errors,
+        }

@@ -1,0 +1,252 @@
+"""The log journal: append-only segment files of checksummed frames, one directory per worker.
+
+Every log record is appended here before anything else happens to it. A frame is
+``magic | payload length | CRC32 | append time (ms) | payload``; the CRC covers the time and the
+payload. Appends are one plain ``write()`` each: the page cache keeps them across a crash of
+the process, and ``fsync`` runs on a timer (``fsync_ms``; 0 syncs once per event-loop tick),
+off the event loop, so a proxied call never waits for the disk.
+
+Layout: ``<root>/<worker>/<sequence>.journal``. A worker starts a new segment each time it
+starts and every ``segment_bytes``; a segment with a newer one beside it is *sealed* (nobody
+appends to it any more), so a bad tail there is a torn frame, not a frame still being written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import struct
+import time
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAGIC = b"HSJ1"
+HEADER = struct.Struct("<4sIIq")  # magic, payload length, crc32, append time in ms
+_TIME = struct.Struct("<q")
+SUFFIX = ".journal"
+_SCAN_CHUNK = 1 << 20
+
+
+def frame(payload: bytes, at_ms: int) -> bytes:
+    """One frame around ``payload``."""
+    crc = zlib.crc32(payload, zlib.crc32(_TIME.pack(at_ms)))
+    return HEADER.pack(MAGIC, len(payload), crc, at_ms) + payload
+
+
+def segment_name(sequence: int) -> str:
+    """The file name of a worker's ``sequence``-th segment (names sort in order)."""
+    return f"{sequence:012d}{SUFFIX}"
+
+
+def segments(directory: Path) -> list[str]:
+    """A worker's segment file names, oldest first."""
+    try:
+        names = [e.name for e in os.scandir(directory) if e.name.endswith(SUFFIX)]
+    except FileNotFoundError:
+        return []
+    return sorted(names)
+
+
+def workers(root: Path) -> list[str]:
+    """The workers that have a journal under ``root``."""
+    try:
+        return sorted(e.name for e in os.scandir(root) if e.is_dir())
+    except FileNotFoundError:
+        return []
+
+
+def disk_bytes(root: Path) -> tuple[int, int]:
+    """Bytes and segment files under ``root`` (every worker's journal)."""
+    total = count = 0
+    for worker in workers(root):
+        for name in segments(root / worker):
+            try:
+                total += (root / worker / name).stat().st_size
+                count += 1
+            except FileNotFoundError:
+                continue  # stored and deleted meanwhile
+    return total, count
+
+
+def journal_id(root: Path) -> str:
+    """The journal directory's id (made on first use): positions in the store are keyed by it."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "journal-id"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    new = uuid.uuid4().hex
+    temporary = root / f"journal-id.{os.getpid()}"
+    temporary.write_text(new)
+    try:
+        os.link(temporary, path)  # atomic: of workers starting together, one id wins
+    except FileExistsError:
+        pass
+    temporary.unlink()
+    return path.read_text().strip()
+
+
+class Journal:
+    """One worker's journal, for appending (one per process)."""
+
+    def __init__(self, root: Path, worker: str, *, segment_bytes: int, fsync_ms: int) -> None:
+        self.directory = root / worker
+        self.worker = worker
+        self.segment_bytes = segment_bytes
+        self.fsync_ms = fsync_ms
+        self._fd = -1
+        self._sequence = 0
+        self._size = 0
+        self._dirty = False
+        self._sync_scheduled = False
+        self._retired: list[int] = []  # rotated-out descriptors, synced and closed by the timer
+        self._task: asyncio.Task[None] | None = None
+
+    def open(self) -> None:
+        """Start a new segment after any left by earlier runs, and the fsync timer."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        existing = segments(self.directory)
+        self._sequence = int(existing[-1].removesuffix(SUFFIX)) if existing else 0
+        self._new_segment()
+        if self.fsync_ms > 0:
+            self._task = asyncio.create_task(self._sync_timer(), name="helioscope-journal-fsync")
+
+    def _new_segment(self) -> None:
+        self._sequence += 1
+        path = self.directory / segment_name(self._sequence)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._size = 0
+
+    def append(self, payload: bytes) -> None:
+        """Append one record: one ``write()``, never a wait for the disk."""
+        data = frame(payload, time.time_ns() // 1_000_000)
+        written = os.write(self._fd, data)
+        while written < len(data):  # a short write (a signal, a full disk): finish the frame
+            written += os.write(self._fd, data[written:])
+        self._size += written
+        self._dirty = True
+        if self.fsync_ms == 0 and not self._sync_scheduled:
+            self._sync_scheduled = True
+            asyncio.get_running_loop().call_soon(self._sync_now)
+        if self._size >= self.segment_bytes:
+            self._retired.append(self._fd)
+            self._new_segment()
+            if self.fsync_ms == 0:
+                self._sync_now()
+
+    def end(self) -> tuple[str, int]:
+        """Where the next record will go: (segment name, offset)."""
+        return segment_name(self._sequence), self._size
+
+    def _sync_now(self) -> None:
+        self._sync_scheduled = False
+        self._dirty = False
+        for fd in self._retired:
+            os.fsync(fd)
+            os.close(fd)
+        self._retired.clear()
+        os.fsync(self._fd)
+
+    async def _sync_timer(self) -> None:
+        while True:
+            await asyncio.sleep(self.fsync_ms / 1000)
+            retired, self._retired = self._retired, []
+            for fd in retired:
+                await asyncio.to_thread(os.fsync, fd)
+                os.close(fd)
+            if self._dirty:
+                self._dirty = False
+                await asyncio.to_thread(os.fsync, self._fd)
+
+    async def close(self) -> None:
+        """Stop the timer, sync and close everything."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        if self._fd >= 0:
+            self._sync_now()
+            os.close(self._fd)
+            self._fd = -1
+
+
+@dataclass(slots=True)
+class Read:
+    """Frames read from one segment, where reading stopped, and why it stopped early."""
+
+    payloads: list[bytes] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
+    offset: int = 0
+    bytes: int = 0
+    bad: bool = False  # stopped at a frame that is incomplete or fails its checksum
+
+
+def read_frames(path: Path, offset: int, *, max_bytes: int, max_count: int) -> Read:
+    """Frames from ``offset`` on, streamed, until either budget is spent (at least one frame)."""
+    out = Read(offset=offset)
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        while len(out.payloads) < max_count and (out.bytes < max_bytes or not out.payloads):
+            head = fh.read(HEADER.size)
+            if not head:  # the end of the file
+                return out
+            if len(head) < HEADER.size:
+                out.bad = True
+                return out
+            magic, length, crc, at_ms = HEADER.unpack(head)
+            if magic != MAGIC:
+                out.bad = True
+                return out
+            payload = fh.read(length)
+            if len(payload) < length or zlib.crc32(payload, zlib.crc32(_TIME.pack(at_ms))) != crc:
+                out.bad = True
+                return out
+            out.payloads.append(payload)
+            out.times.append(at_ms)
+            out.offset += HEADER.size + length
+            out.bytes += length
+    return out
+
+
+def next_good_frame(path: Path, offset: int) -> int | None:
+    """The offset of the first intact frame after ``offset`` (past a corrupt one), or None."""
+    with path.open("rb") as fh:
+        start = offset + 1
+        while True:
+            fh.seek(start)
+            chunk = fh.read(_SCAN_CHUNK + HEADER.size)
+            if len(chunk) < HEADER.size:
+                return None
+            found = chunk.find(MAGIC)
+            while found != -1 and found <= _SCAN_CHUNK:
+                candidate = start + found
+                if _intact_at(path, candidate):
+                    return candidate
+                found = chunk.find(MAGIC, found + 1)
+            start += _SCAN_CHUNK
+
+
+def _intact_at(path: Path, offset: int) -> bool:
+    read = read_frames(path, offset, max_bytes=1, max_count=1)
+    return bool(read.payloads)
+
+
+def scan(path: Path, offset: int) -> tuple[int, int | None]:
+    """Frames from ``offset`` to the end (headers only) and the first one's append time (ms)."""
+    count, first = 0, None
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        while offset + HEADER.size <= size:
+            fh.seek(offset)
+            magic, length, _, at_ms = HEADER.unpack(fh.read(HEADER.size))
+            if magic != MAGIC:
+                break
+            count += 1
+            first = at_ms if first is None else first
+            offset += HEADER.size + length
+    return count, first

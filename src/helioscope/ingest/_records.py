@@ -1,0 +1,163 @@
+"""A log record as journal bytes, and back: a finished call's capture or a ready row.
+
+A capture is journalled as it is, before any parsing: the call's end pays for one small JSON
+header (orjson) and the raw bodies appended after it (no base64, no copy into a string); the
+writer parses and prices it later. A ready row (async log, OTLP span) is its JSON.
+
+Payload layout: ``u32 header length | header JSON | request body | response body``; the header
+says how long each body is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import struct
+from typing import Any
+
+import orjson
+
+from helioscope.ingest.capture import CallCapture
+from helioscope.ingest.headers import HeliconeHeaders
+from helioscope.providers import ProviderFormat, provider_named
+from helioscope.providers.registry import BY_NAME, CUSTOM
+from helioscope.store import LogRow
+
+_U32 = struct.Struct("<I")
+_ROW_FIELDS = frozenset(f.name for f in dataclasses.fields(LogRow))
+_DATETIME_FIELDS = ("request_created_at", "response_created_at")
+# Set on a row whose bodies were not kept: the journal was full (HELIOSCOPE_JOURNAL_MAX_BYTES).
+BODIES_DROPPED_PROPERTY = "helioscope-bodies-dropped"
+
+
+def _since(start: float, at: float | None) -> float | None:
+    return None if at is None else at - start
+
+
+def encode_capture(capture: CallCapture) -> bytes:
+    """The journal payload of a finished call (bodies raw, after the header)."""
+    response = b"".join(capture.chunks)
+    request_json = capture.request_json
+    # build_log_row reads only these two keys of a body the gateway parsed (or rewrote).
+    hints = (
+        {"model": request_json.get("model"), "user": request_json.get("user")}
+        if isinstance(request_json, dict)
+        else None
+    )
+    h = capture.helicone
+    header = orjson.dumps(
+        {
+            "t": "c",
+            "id": capture.request_id,
+            "org": capture.organization_id,
+            "pv": [capture.provider.name, capture.provider.price_id],
+            "url": capture.target_url,
+            "path": capture.path,
+            "h": [
+                h.request_id,
+                h.user_id,
+                h.properties,
+                h.model_override,
+                h.omit_request,
+                h.omit_response,
+                h.stream_usage,
+                h.prompt_id,
+                h.prompt_version,
+                h.prompt_inputs,
+            ],
+            "at": capture.started_at,
+            "fc": _since(capture.started, capture.first_chunk),
+            "end": _since(capture.started, capture.ended),
+            "key": capture.api_key_id,
+            "st": capture.status,
+            "s": capture.is_stream,
+            "enc": capture.content_encoding,
+            "ok": capture.completed,
+            "err": capture.error,
+            "rj": hints,
+            "ce": capture.cache_enabled,
+            "cr": capture.cache_reference_id,
+            "th": capture.threat,
+            "ref": capture.request_referrer,
+            "lens": [len(capture.request_body), len(response)],
+        }
+    )
+    return b"".join((_U32.pack(len(header)), header, capture.request_body, response))
+
+
+def encode_row(row: LogRow) -> bytes:
+    """The journal payload of a ready row."""
+    header = orjson.dumps({"t": "r", "row": row})
+    return _U32.pack(len(header)) + header
+
+
+def _provider(name: str, price_id: str | None) -> ProviderFormat:
+    known = BY_NAME.get(name)
+    if known is not None:
+        return known
+    if name == "CUSTOM":
+        return CUSTOM
+    fmt = provider_named(name)
+    if fmt is not None and fmt.price_id == price_id:
+        return fmt
+    # A host-inferred provider (provider_for_target): OpenAI's wire format, its own price id.
+    return dataclasses.replace(fmt or CUSTOM, name=name, price_id=price_id)
+
+
+def _capture(header: dict[str, Any], bodies: memoryview) -> CallCapture:
+    request_len, response_len = header["lens"]
+    (rid, user, props, override, omit_req, omit_resp, stream_usage, pid, pver, inputs) = header["h"]
+    helicone = HeliconeHeaders(
+        rid, user, props, override, omit_req, omit_resp, stream_usage, pid, pver, inputs
+    )
+    return CallCapture(
+        request_id=header["id"],
+        organization_id=header["org"],
+        provider=_provider(*header["pv"]),
+        target_url=header["url"],
+        path=header["path"],
+        helicone=helicone,
+        request_body=bytes(bodies[:request_len]),
+        started_at=dt.datetime.fromisoformat(header["at"]),
+        started=0.0,
+        api_key_id=header["key"],
+        status=header["st"],
+        first_chunk=header["fc"],
+        ended=header["end"],
+        is_stream=header["s"],
+        content_encoding=header["enc"],
+        chunks=[bytes(bodies[request_len : request_len + response_len])],
+        completed=header["ok"],
+        error=header["err"],
+        request_json=header["rj"],
+        cache_enabled=header["ce"],
+        cache_reference_id=header["cr"],
+        threat=header["th"],
+        request_referrer=header["ref"],
+    )
+
+
+def row_from_json(data: dict[str, Any]) -> LogRow:
+    """A row from its JSON form (orjson's rendering of ``LogRow``)."""
+    for name in _DATETIME_FIELDS:
+        if data.get(name) is not None:
+            data[name] = dt.datetime.fromisoformat(data[name])
+    return LogRow(**{k: v for k, v in data.items() if k in _ROW_FIELDS})
+
+
+def decode(payload: bytes) -> LogRow | CallCapture:
+    """The record a journal payload holds."""
+    view = memoryview(payload)
+    (size,) = _U32.unpack_from(view)
+    header: dict[str, Any] = orjson.loads(view[4 : 4 + size])
+    if header["t"] == "r":
+        return row_from_json(header["row"])
+    return _capture(header, view[4 + size :])
+
+
+def without_bodies(row: LogRow) -> LogRow:
+    """``row`` with its bodies dropped and flagged (sizes, tokens and cost kept)."""
+    row.request_body = None
+    row.response_body = None
+    row.properties = {**row.properties, BODIES_DROPPED_PROPERTY: "journal full"}
+    return row

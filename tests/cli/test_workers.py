@@ -1,0 +1,97 @@
+"""``helioscope serve --workers 2``: both workers serve, each call is stored once, one writer
+drains both journals, a key revoked through one worker is refused by the other within a second,
+and SIGTERM drains."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from pathlib import Path
+
+import httpx
+
+from helioscope.store import Store, keys
+from tests.ingest.test_crash_drills import Server, _prepare, _stored, fake_provider
+
+BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "two workers"}]}
+
+
+async def _calls(server: Server, key: str, n: int) -> list[httpx.Response]:
+    """``n`` calls, each on a new connection (so that both workers accept some)."""
+    headers = {"helicone-auth": f"Bearer {key}", "authorization": "Bearer sk-fake"}
+    limits = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
+        return list(
+            await asyncio.gather(
+                *(
+                    client.post("/oai/v1/chat/completions", json=BODY, headers=headers)
+                    for _ in range(n)
+                )
+            )
+        )
+
+
+async def _ready(server: Server) -> None:
+    """Wait until the workers answer (the parent's socket listens before they start)."""
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+        while (await client.get("/health")).status_code != 200:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.2)
+    await asyncio.sleep(1.0)  # the other worker starts at the same time
+
+
+async def _positions(database_url: str) -> dict[str, tuple[str, int]]:
+    store = Store.open(database_url)
+    try:
+        return await store.journal_positions()
+    finally:
+        await store.close()
+
+
+async def test_two_workers_one_writer_shared_caches_and_a_draining_sigterm(
+    tmp_path: Path,
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'workers.db'}"
+    key = await _prepare(database_url)
+    store = Store.open(database_url)
+    org = await store.write(keys.get_or_create_org, "drill")
+    second = await store.org(org.id).write(keys.create_api_key, "to revoke")
+    await store.close()
+    with fake_provider() as upstream:
+        server = Server(database_url, upstream, tmp_path, "--workers", "2")
+        server.start()
+        try:
+            await _ready(server)
+            answered = {
+                r.headers["helicone-id"] for r in await _calls(server, key, 300) if r.is_success
+            }
+            assert len(answered) == 300
+            deadline = time.monotonic() + 30
+            while await _stored(database_url, answered) != answered:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.2)
+            positions = await _positions(database_url)
+            served = {worker.rsplit(":", 1)[1] for worker, (_, at) in positions.items() if at}
+            assert served == {"0", "1"}, positions  # both journals had calls, one writer drained
+
+            assert all(r.status_code == 200 for r in await _calls(server, second.key, 40))
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                revoked = await client.delete(
+                    f"/v1/api-keys/{second.id}", headers={"authorization": f"Bearer {key}"}
+                )
+            assert revoked.status_code == 200, revoked.text
+            await asyncio.sleep(1.2)
+            refused = await _calls(server, second.key, 40)
+            assert {r.status_code for r in refused} == {401}, [r.status_code for r in refused]
+
+            last = {
+                r.headers["helicone-id"] for r in await _calls(server, key, 100) if r.is_success
+            }
+            assert server.proc is not None
+            server.proc.send_signal(signal.SIGTERM)
+            assert server.proc.wait(60) == 0
+            assert await _stored(database_url, last) == last
+        finally:
+            server.stop()

@@ -167,12 +167,30 @@ class Services:
             )
             experiments = _experiments(settings, self.store, writer, session)
             stack.push_async_callback(experiments.close)
+            self._follow_changes(stack, webhooks, experiments)
             after_writer.append(experiments.online.close)
             self._started = Started(writer, webhooks, alerts, gateway, experiments)
             try:
                 yield self
             finally:
                 self._started = None
+
+    def _follow_changes(
+        self, stack: AsyncExitStack, webhooks: WebhookDispatcher, experiments: ExperimentService
+    ) -> None:
+        """Webhook and online evaluator changes reach the writer's worker within a second.
+
+        Through the change feed, whichever worker they were made through (not after a TTL).
+        """
+        clears = [webhooks.forget, experiments.online.forget_all]
+        self.changes.clears += clears
+        webhooks.on_change = experiments.online.on_change = self.changes.changed
+
+        def unfollow() -> None:
+            for clear in clears:
+                self.changes.clears.remove(clear)
+
+        stack.callback(unfollow)
 
     def _ai_gateway(self, prompts: PromptApplier) -> AiGateway:
         settings = self.settings

@@ -357,3 +357,45 @@ async def test_the_previous_versions_spool_is_moved_into_the_journal(
         assert stored_row is not None
         assert await count_rows(hs.services.store, "org-5") == 3
     assert not list(spool.glob("segment-*.jsonl"))
+
+
+async def test_a_writer_failure_mid_batch_is_retried_and_reported(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An arbitrary exception inside ``write_batch``, after half the batch is inserted: the
+    transaction rolls back, the writer says so in its health, writes the batch again, and every
+    record is stored exactly once (under tests, where internal errors would fail loudly)."""
+    from helioscope.store import log as log_store
+
+    insert = log_store.insert_log_rows  # type: ignore[attr-defined]
+    failures = 0
+
+    async def failing_mid_batch(db: Any, rows: list[LogRow]) -> None:
+        nonlocal failures
+        await insert(db, rows[: len(rows) // 2])
+        if failures < 1 and len(rows) > 1:
+            failures += 1
+            raise RuntimeError("injected mid-batch")
+        await insert(db, rows[len(rows) // 2 :])
+
+    monkeypatch.setattr(log_store, "insert_log_rows", failing_mid_batch)
+    org = (await store.write(keys.get_or_create_org, "mid-batch")).id
+    rows = [row(org) for _ in range(40)]
+    async with writer_for(store, tmp_path / "journal", retry_seconds=0.3) as writer:
+        for r in rows:
+            writer.enqueue(r)
+        for _ in range(50):  # the failure shows while the batch waits for its retry
+            report = await writer.report()
+            if report["failing"]:
+                break
+            await asyncio.sleep(0.02)
+        assert report["failing"] and report["lag_records"] == 40
+        assert report["last_error"] == "RuntimeError: injected mid-batch"
+        await writer.flush()
+        report = await _caught_up(writer)
+    assert failures == 1
+    assert not report["failing"] and report["recovered"] == 1
+    assert report["dead_lettered"] == 0 and report["stored"] == 40
+    assert await count_rows(store, org) == 40  # none lost, none twice
+    for r in rows:
+        assert await store.log.org(org).read(requests.get_request, r.request_id) is not None

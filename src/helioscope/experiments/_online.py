@@ -13,6 +13,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from helioscope.errors import BadRequest, HelioscopeError
@@ -59,10 +60,20 @@ class OnlineEvaluators:
         self._configs: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self.draw = random.random  # replaced in tests for a deterministic sample
         self._closed = False
+        self.on_change: Callable[[], None] | None = None  # tells the other workers
 
     def forget(self, org_id: str) -> None:
-        """Drop the cached configurations of an organization (after a change)."""
+        """Drop the cached configurations of an organization (after a change).
+
+        Here and, through ``on_change``, in the worker whose log writer feeds ``observe``.
+        """
         self._configs.pop(org_id, None)
+        if self.on_change is not None:
+            self.on_change()
+
+    def forget_all(self) -> None:
+        """Drop every cached configuration (another worker changed some)."""
+        self._configs.clear()
 
     def observe(self, rows: list[LogRow]) -> None:
         """The writer's hook: schedule the work for a stored batch, return at once."""

@@ -13,12 +13,17 @@ upstream are over by then and pay a timer instead of a task (~15 us of the gatew
 ~350 us of CPU per call, bench/gateway.py), while a call that outlives the grace, where a
 descriptor can be held for long, is watched. A client gone during the grace is noticed when
 it ends (``receive`` then says ``http.disconnect`` at once).
+
+The watcher's ``send`` is also where a call is journalled: ``on_last`` runs just before the
+response's last message is handed to the server, so that a process killed once the client has
+its complete answer cannot lose the call's record (issue 19: journalling after the last byte
+left a window where a SIGKILL lost a call the client saw answered).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from helioscope._asgi import Message, Receive, Send
 
@@ -29,14 +34,26 @@ class DisconnectWatcher:
     """Cancels the calling task when the client goes away before its response is complete.
 
     ``send`` must be used for the response: it notes the response's last message, after which
-    ``http.disconnect`` (as ASGI servers also report a finished exchange) cancels nothing.
+    ``http.disconnect`` (as ASGI servers also report a finished exchange) cancels nothing, and
+    calls ``on_last`` just before that message goes out, or at ``stop`` when it never went out
+    (an error, a client gone): once either way. ``on_last`` must not raise.
     """
 
-    __slots__ = ("_receive", "_send", "_task", "_timer", "_watched", "client_gone", "finished")
+    __slots__ = (
+        "_on_last",
+        "_receive",
+        "_send",
+        "_task",
+        "_timer",
+        "_watched",
+        "client_gone",
+        "finished",
+    )
 
-    def __init__(self, receive: Receive, send: Send) -> None:
+    def __init__(self, receive: Receive, send: Send, on_last: Callable[[], None]) -> None:
         self.client_gone = False
         self.finished = False
+        self._on_last = on_last
         self._receive = receive
         self._send = send
         self._watched = asyncio.current_task()
@@ -53,6 +70,7 @@ class DisconnectWatcher:
         """Send ``message`` to the client (a plain function: no extra coroutine per chunk)."""
         if message["type"] == "http.response.body" and not message.get("more_body", False):
             self.finished = True
+            self._on_last()
         return self._send(message)
 
     async def _watch(self, receive: Receive) -> None:
@@ -69,7 +87,10 @@ class DisconnectWatcher:
             self._watched.uncancel()
 
     def stop(self) -> None:
-        """Stop watching (the call is over)."""
+        """Stop watching (the call is over); ``on_last`` now if no last message went out."""
+        if not self.finished:
+            self.finished = True
+            self._on_last()
         if self._timer is not None:
             self._timer.cancel()
         if self._task is not None:

@@ -123,7 +123,10 @@ class Gateway:
             await self._refuse(call, refused, send)
             return
         # From here, a client that goes away cancels the call (and its upstream request).
-        watcher = DisconnectWatcher(receive, send)
+        # The call is journalled just before its last message is sent (the watcher's on_last),
+        # or, when no last message goes out (an error, a client gone), at watcher.stop().
+        capture = call.capture
+        watcher = DisconnectWatcher(receive, send, lambda: self._journal(capture))
         send = watcher.send
         # The sequence: controls before; the upstream attempt(s), with retries and fallback;
         # the relay; controls after. (In one function: each coroutine layer costs the hot path.)
@@ -145,10 +148,18 @@ class Gateway:
             watcher.absorb_cancel()
             call.capture.completed, call.capture.status = False, STATUS_CLIENT_CANCELLED
         finally:
-            watcher.stop()
+            watcher.stop()  # journals the call if its last message did not
             self.inflight.leave(org_id)
-            call.capture.ended = call.capture.ended or time.perf_counter()
-            self.writer.enqueue(call.capture)
+
+    def _journal(self, capture: CallCapture) -> None:
+        """Hand a call's record to the journal (one ``write()``), before its last byte is sent.
+
+        Its latency ends there: when the gateway has the whole answer and is about to hand it
+        over, not when the server has written it to the socket (that last send is the server's
+        time, not the upstream's, and measuring it would put the record after the answer).
+        """
+        capture.ended = capture.ended or time.perf_counter()
+        self.writer.enqueue(capture)
 
     async def _refuse(self, call: Call, status: int, send: Send) -> None:
         """Refuse a call over an in-flight cap (logged, as Helicone logs its rate-limited calls).
@@ -158,13 +169,12 @@ class Gateway:
         """
         capture = call.capture
         capture.status, capture.error = status, self.inflight.refusal(status)
-        capture.ended = time.perf_counter()
+        self._journal(capture)  # before the answer: see _journal
         if status == 429:
             body = orjson.dumps({"message": capture.error})
             await send_json_body(send, 429, body, call.extra)
         else:
             await call.errors.send(send, status, capture.error, call.extra)
-        self.writer.enqueue(capture)
 
     async def _open(self, call: Call, send: Send) -> Opened | None:
         """The upstream response the call goes on with; None when none could be had (answered)."""

@@ -37,6 +37,14 @@ Position = tuple[str, int]
 _MIB = 1 << 20
 
 
+class _BatchFailed(Exception):
+    """A batch failed for a cause not known to be transient (its ``__cause__``).
+
+    Maybe the writer's (a bug, memory), not a row's: it is written again after the back-off;
+    failing again, one row at a time (a refused row to the dead letters).
+    """
+
+
 class LogWriter:
     """Journals log records and stores them; use as ``async with LogWriter(...) as writer``."""
 
@@ -84,9 +92,8 @@ class LogWriter:
         self._disk_bytes = 0
         self._disk_checked = 0.0
         self._task: asyncio.Task[None] | None = None
-        self._journal_error_logged = False
-        self._turn = 0
-        self._id = ""
+        self._journal_error_logged = self._batch_failed = False  # (the batch: failed once)
+        self._turn, self._id = 0, ""
 
     async def __aenter__(self) -> LogWriter:
         self.journal.open()
@@ -266,8 +273,9 @@ class LogWriter:
                 self.health.succeeded()
                 delay = self.retry_seconds
             except Exception as exc:
-                self.health.failed(exc, delay)
-                if not is_transient(exc):
+                retried = isinstance(exc, _BatchFailed)
+                self.health.failed(exc.__cause__ if retried and exc.__cause__ else exc, delay)
+                if not (retried or is_transient(exc)):
                     with self.guard.internal_errors("the log writer"):
                         raise
                 await asyncio.sleep(delay)
@@ -406,10 +414,15 @@ class LogWriter:
         """Store ``rows`` with ``positions``; rows the store refuses go to the dead letters."""
         try:
             await self.store.log.write_batch(rows, positions=positions)
+            self._batch_failed = False
             return rows
         except Exception as exc:
             if is_transient(exc) or not rows:
                 raise
+            if not self._batch_failed:  # the writer's fault, maybe: the whole batch once more
+                self._batch_failed = True
+                raise _BatchFailed from exc
+        self._batch_failed = False
         # One at a time, so a bad row cannot block the rest; a transient error re-raises and
         # the whole batch is read again (the rows already written are upserted again).
         stored = []

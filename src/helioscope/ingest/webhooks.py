@@ -16,6 +16,7 @@ import ipaddress
 import logging
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -142,6 +143,9 @@ class WebhookDispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._hooks: dict[str, list[dict[str, Any]]] = {}
         self._loaded_at = -1e9
+        # Tells the other workers: the one whose writer stores the rows is the one that sends
+        # them, and it must see a webhook created or deleted through any of them.
+        self.on_change: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -190,7 +194,16 @@ class WebhookDispatcher:
             logger.warning("webhook queue full: %d calls not sent to webhooks", len(rows))
 
     def invalidate(self) -> None:
-        """Re-read the webhooks before the next batch (after one is created or deleted)."""
+        """Re-read the webhooks before the next batch (after one is created or deleted).
+
+        Here and, through ``on_change`` (the change feed), in the worker that runs the writer.
+        """
+        self.forget()
+        if self.on_change is not None:
+            self.on_change()
+
+    def forget(self) -> None:
+        """Re-read the webhooks before the next batch (another worker changed them)."""
         self._loaded_at = -1e9
 
     async def idle(self) -> None:

@@ -105,10 +105,14 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # Analytical queries scan large ranges: a 64 MB page cache and memory-mapped reads make
-    # those scans several times faster than the defaults (2 MB, read() calls).
-    cursor.execute("PRAGMA cache_size=-65536")
-    cursor.execute("PRAGMA mmap_size=1073741824")
+    # Memory must not grow with the log (issue 19, bench/memory.py): a page cache is per
+    # connection (up to 15 in the pool) and fills as the database grows, and memory-mapped
+    # pages count in the process's RSS (1 KB bodies, 100,000 calls: +230 MB with a 64 MB cache
+    # and a 1 GB map; with 8 MB per connection still +25 MB per 30,000 calls). SQLite's own
+    # default, 2 MB per connection, and no map: pages beyond it come from the OS page cache (one
+    # pread each), which is shared and is not the process's memory.
+    cursor.execute("PRAGMA cache_size=-2048")
+    cursor.execute("PRAGMA mmap_size=0")
     # Checkpoint the WAL every ~40 MB rather than every 4 MB: fewer, larger copies back into
     # the database file under a steady stream of log writes.
     cursor.execute("PRAGMA wal_autocheckpoint=10000")

@@ -1,6 +1,7 @@
 """Responses the gateway answers itself: cache hits, rate-limit refusals, threats.
 
-Each fills the call's capture too, so the answer is logged like any other call.
+Each fills the call's capture too, so the answer is logged like any other call: before the last
+message is sent, as the call is journalled then (``gateway._disconnect``).
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ async def send_body(
         (b"content-length", str(len(body)).encode()),
         *headers,
     ]
-    await send({"type": "http.response.start", "status": status, "headers": all_headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
     capture.chunks.append(body)
     capture.first_chunk = capture.ended = time.perf_counter()
     if capture.status == 0:
         capture.status = status
+    await send({"type": "http.response.start", "status": status, "headers": all_headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def threat_body(code: str, message: str, details: str) -> bytes:
@@ -69,5 +70,5 @@ async def replay(
             capture.first_chunk = time.perf_counter()
         capture.chunks.append(chunk)
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    await send({"type": "http.response.body", "body": b"", "more_body": False})
     capture.ended = time.perf_counter()
+    await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -7,9 +7,17 @@ machine with few cores, the three share them, and the gateway's CPU per call is 
 the latency it adds under load.
 
     python bench/gateway.py [--concurrency 8] [--rounds 10] [--per-round 2000] [--stream]
+    python bench/gateway.py --rate 1000   # open-loop at a fixed rate instead of saturating
     python bench/gateway.py --client aiohttp   # the load from aiohttp's client instead
     python bench/gateway.py --controls [--redis redis://127.0.0.1:6379/0]
     python bench/gateway.py --ai-gateway [--stream]
+
+``--rate R`` sends R calls/s to each target, open-loop, instead of keeping ``--concurrency``
+connections busy: every latency is measured from the call's scheduled send time, so a stall of
+the server (a writer batch holding its event loop) counts against every call due during it
+rather than being hidden by a load generator that waits for it (coordinated omission). The
+saturated mode tells the gateway's cost at full load; the fixed-rate mode its tail latency at
+a load it can carry.
 
 ``--controls`` adds gateway-control targets to the same alternating rounds: a cache miss (a new
 seed per call, so every call goes upstream and writes an entry), a cache hit, a call under a
@@ -147,20 +155,28 @@ async def load_client(args: argparse.Namespace) -> AsyncIterator[tuple[Round, Fi
     """
     if args.client == "lean":
         client = LoadClient(args.concurrency)
+        run: Round = client.run_round
+        if args.rate:
+
+            async def run(
+                url: str, headers: Headers, n: int, body: bytes, status: int | None
+            ) -> tuple[list[float], float]:
+                return await client.run_rate(url, headers, n, body, status, args.rate)
+
         try:
-            yield client.run_round, lambda: client.first_chunk
+            yield run, lambda: client.first_chunk
         finally:
             client.close()
         return
     connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def run(
+        async def run_aiohttp(
             url: str, headers: Headers, n: int, body: bytes, status: int | None
         ) -> tuple[list[float], float]:
             return await run_round(session, url, headers, n, args.concurrency, body, status)
 
-        yield run, list
+        yield run_aiohttp, list
 
 
 @dataclass
@@ -247,10 +263,12 @@ def report(
             f"{added_first}  {b}"
         )
     d, g = results["direct"], results["gateway"]
-    kind = f"{'stream' if args.stream else 'json'}, {args.concurrency} connections"
+    load = f"open-loop at {args.rate:g} calls/s" if args.rate else f"{args.concurrency} connections"
+    kind = f"{'stream' if args.stream else 'json'}, {load}"
     print(
         f"\nadded latency: p50 {pct(g, 50) - pct(d, 50):.3f} ms,"
         f" p99 {pct(g, 99) - pct(d, 99):.3f} ms"
+        f"; gateway/direct p50 {pct(g, 50) / pct(d, 50):.2f}x, p99 {pct(g, 99) / pct(d, 99):.2f}x"
         f"; throughput ratio gateway/direct "
         f"{statistics.median(rates['gateway']) / statistics.median(rates['direct']):.2f}"
         f" ({kind}, {args.client} client, {len(g)} calls each way)"
@@ -303,6 +321,12 @@ def main() -> None:
     parser.add_argument("--per-round", type=int, default=2000)
     parser.add_argument("--stream", action="store_true")
     parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="calls/s per target, open-loop (latency from the scheduled send); default: saturate",
+    )
+    parser.add_argument(
         "--client",
         choices=("lean", "aiohttp"),
         default="lean",
@@ -317,6 +341,8 @@ def main() -> None:
         help="add a translated AI Gateway call (OpenAI in, Anthropic upstream) and its baseline",
     )
     args = parser.parse_args()
+    if args.rate and args.client != "lean":
+        parser.error("--rate needs the lean client")
     extra = {"redis_url": args.redis, "redis_key_prefix": f"bench-{uuid.uuid4().hex}:"}
     settings = extra if args.redis else {}
     if args.ai_gateway:

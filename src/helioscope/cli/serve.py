@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+import socket
+import sys
+from typing import Annotated
 
 import typer
 
@@ -58,14 +60,21 @@ def serve(
         supervise(settings, workers)
         return
     tune_malloc()
-    where: dict[str, Any] = (
-        {"fd": fd} if fd is not None else {"host": settings.host, "port": settings.port}
-    )
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
-        **where,
+        host=settings.host,
+        port=settings.port,
         log_level="info",
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_drain_seconds) + 5,
         **server_options(settings),
     )
+    # An inherited socket is handed over as a socket object whose family is read from the fd:
+    # uvicorn's own ``fd=`` takes it for a Unix socket, and the event loop then leaves Nagle on
+    # for its TCP connections, so every response's body waited behind its head for the
+    # client's delayed ACK (~40 ms a call with --workers).
+    sockets = [socket.socket(fileno=fd)] if fd is not None else None
+    server = uvicorn.Server(config)
+    server.run(sockets=sockets)
+    if not server.started:
+        sys.exit(3)  # what uvicorn.run exits with when the server could not start

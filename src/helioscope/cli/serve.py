@@ -38,6 +38,16 @@ def serve(
             ),
         ),
     ] = 1,
+    writer_process: Annotated[
+        bool,
+        typer.Option(
+            "--writer-process",
+            help=(
+                "Run the log writer in a process of its own, so that storing the log never "
+                "shares a server's event loop with the calls it relays."
+            ),
+        ),
+    ] = False,
     fd: Annotated[int | None, typer.Option(hidden=True, help="Inherited socket (workers).")] = None,
 ) -> None:
     """Start the gateway and API (migrating the store first)."""
@@ -53,11 +63,11 @@ def serve(
         loopback = f"[{loopback}]" if ":" in loopback else loopback
         settings = settings.model_copy(update={"self_url": f"http://{loopback}:{settings.port}"})
     if fd is None:
-        asyncio.run(_announce(settings, migrate=workers > 1))
-    if workers > 1:
+        asyncio.run(_announce(settings, migrate=workers > 1 or writer_process))
+    if workers > 1 or writer_process:
         from helioscope.cli._workers import supervise
 
-        supervise(settings, workers)
+        supervise(settings, workers, writer_apart=writer_process)
         return
     tune_malloc()
     config = uvicorn.Config(

@@ -121,6 +121,11 @@ async def test_writer_process_stores_every_call_from_a_process_of_its_own(tmp_pa
             while await _stored(database_url, answered) != answered:
                 assert time.monotonic() < deadline
                 await asyncio.sleep(0.2)
+            # The serving worker runs no writer: it is ready by the writer process's heartbeat.
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                ready = await client.get("/health/ready")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["writer"]["running"] is True
             last = {r.headers["helicone-id"] for r in await _calls(server, key, 50) if r.is_success}
             server.proc.send_signal(signal.SIGTERM)
             assert server.proc.wait(60) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
@@ -357,3 +358,19 @@ async def test_the_previous_versions_spool_is_moved_into_the_journal(
         assert stored_row is not None
         assert await count_rows(hs.services.store, "org-5") == 3
     assert not list(spool.glob("segment-*.jsonl"))
+
+
+async def test_a_process_that_only_journals_tells_the_writer_alive_by_its_heartbeat(
+    store: Store, tmp_path: Path
+) -> None:
+    # A worker that does not tail (serve --workers / --writer-process) reports the writer of
+    # another process: running while that one beats, not running once it stops.
+    async with writer_for(store, tmp_path, worker="1", tail=False) as journalling:
+        assert (await journalling.report())["running"] is False
+        async with writer_for(store, tmp_path, worker="0"):
+            await asyncio.sleep(0.2)
+            assert (await journalling.report())["running"] is True
+        heartbeat = journalling.heartbeat.path
+        stale = heartbeat.stat().st_mtime - journalling.heartbeat.STALE_SECONDS - 1
+        os.utime(heartbeat, (stale, stale))  # as if it had stopped seconds ago
+        assert (await journalling.report())["running"] is False

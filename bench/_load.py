@@ -139,9 +139,12 @@ class LoadClient:
         self.first_chunk = first_chunk = []
         calls: list[asyncio.Task[None]] = []
 
+        unexpected: dict[int, int] = {}
+
         async def one(conn: _Connection, request: bytes, due: float) -> None:
-            got, text = await conn.call(request)
-            assert status in (None, got), text[:500]
+            got, _ = await conn.call(request)
+            if status not in (None, got):  # e.g. 429 past the in-flight cap: the server fell behind
+                unexpected[got] = unexpected.get(got, 0) + 1
             latencies.append((time.perf_counter() - due) * 1000)
             first_chunk.append((conn.first_body - due) * 1000)
             if not conn.closed:
@@ -165,6 +168,8 @@ class LoadClient:
             request = fixed or prepare(url, headers() if callable(headers) else headers, body)
             calls.append(asyncio.create_task(one(conn, request, due)))
         await asyncio.gather(*calls)
+        if unexpected:
+            print(f"{url}: {sum(unexpected.values())} of {n} answered {unexpected}, not {status}")
         return latencies, n / (time.perf_counter() - started)
 
     def close(self) -> None:

@@ -6,7 +6,7 @@ A Helioscope server runs as its own process; this process posts Helicone async-l
 its queue) and counts the stored rows.
 
     python bench/ingest.py [--seconds 30] [--body-kb 1] [--concurrency 32] [--database-url URL]
-    python bench/ingest.py --clickhouse chdb:///tmp/ch-ingest [--batch-size 10000]
+    python bench/ingest.py --clickhouse chdb:///tmp/ch-ingest [--batch-size N] [--flush-interval S]
     python bench/ingest.py --workers 2
 
 With ``--clickhouse`` the server keeps its log in ClickHouse (``HELIOSCOPE_CLICKHOUSE_URL``):
@@ -98,12 +98,17 @@ def main() -> None:
     )
     parser.add_argument("--clickhouse", default=None, help="keep the log in ClickHouse (URL)")
     parser.add_argument("--batch-size", default=None, help="HELIOSCOPE_LOG_BATCH_SIZE")
+    parser.add_argument(
+        "--flush-interval", default=None, help="HELIOSCOPE_LOG_FLUSH_INTERVAL_SECONDS"
+    )
     args = parser.parse_args()
     settings = {"shutdown_drain_seconds": "600"}
     if args.clickhouse:
         settings["clickhouse_url"] = args.clickhouse
     if args.batch_size:
         settings["log_batch_size"] = args.batch_size
+    if args.flush_interval:
+        settings["log_flush_interval_seconds"] = args.flush_interval
     with tempfile.TemporaryDirectory() as tmp:
         # A long drain: at shutdown the server writes everything it accepted before exiting.
         with helioscope(
@@ -129,7 +134,8 @@ def main() -> None:
         stored = after - before
     where = "ClickHouse" if args.clickhouse else "the database"
     print(
-        f"log in {where}, batches of {args.batch_size or 'default'}, {args.workers} worker(s): "
+        f"log in {where}, batches of {args.batch_size or 'default'}, "
+        f"flush interval {args.flush_interval or 'default'}, {args.workers} worker(s): "
         f"{args.body_kb} KB bodies, {args.concurrency} connections, {elapsed:.0f} s: "
         f"{accepted / elapsed:,.0f} logs/s accepted, {failed} refused; "
         f"{stored / (elapsed + caught_up):,.0f} logs/s stored end to end "

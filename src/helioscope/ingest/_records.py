@@ -79,6 +79,7 @@ def encode_capture(capture: CallCapture) -> bytes:
             "cr": capture.cache_reference_id,
             "th": capture.threat,
             "ref": capture.request_referrer,
+            "cc": capture.country_code,
             "lens": [len(capture.request_body), len(response)],
         }
     )
@@ -134,6 +135,7 @@ def _capture(header: dict[str, Any], bodies: memoryview) -> CallCapture:
         cache_reference_id=header["cr"],
         threat=header["th"],
         request_referrer=header["ref"],
+        country_code=header.get("cc"),  # absent from frames journaled before it was recorded
     )
 
 

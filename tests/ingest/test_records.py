@@ -1,0 +1,83 @@
+"""A capture survives the journal: every field the writer builds a row from comes back as it went.
+
+The journal encodes a capture field by field (a compact header, then the raw bodies), so a field
+added to ``CallCapture`` and forgotten here would be dropped from every logged call silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from helioscope.ingest._records import decode, encode_capture
+from helioscope.ingest.capture import CallCapture
+from helioscope.ingest.headers import HeliconeHeaders
+from helioscope.providers.registry import BY_NAME
+
+# What the journal deliberately keeps in another form: the clock origin (times are kept relative
+# to it, so it comes back as 0), and the parsed request (only the keys the row reads).
+REFORMED = {"started", "request_json"}
+
+
+def every_field_set() -> CallCapture:
+    """A capture whose every field differs from its default."""
+    return CallCapture(
+        request_id="req-1",
+        organization_id="org-1",
+        provider=BY_NAME["ANTHROPIC"],
+        target_url="https://api.anthropic.com/v1/messages",
+        path="/v1/messages",
+        helicone=HeliconeHeaders(
+            request_id="req-1",
+            user_id="u-1",
+            properties={"team": "core"},
+            model_override="m-override",
+            omit_request=True,
+            omit_response=True,
+            stream_usage=True,
+            prompt_id="p-1",
+            prompt_version="v-2",
+            prompt_inputs={"city": "Lisbon"},
+        ),
+        request_body=b'{"model": "claude", "user": "u-1"}',
+        started_at=dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC),
+        started=0.0,
+        api_key_id=7,
+        status=201,
+        first_chunk=0.25,
+        ended=1.5,
+        is_stream=True,
+        content_encoding="gzip",
+        chunks=[b"data: {}\n\n"],
+        completed=False,
+        error="upstream reset",
+        request_json={"model": "claude", "user": "u-1"},
+        cache_enabled=True,
+        cache_reference_id="req-0",
+        threat=True,
+        request_referrer="ai-gateway",
+        country_code="DE",
+    )
+
+
+def test_every_field_of_a_capture_round_trips() -> None:
+    sent = every_field_set()
+    defaults = {
+        f.name: f.default
+        for f in dataclasses.fields(CallCapture)
+        if f.default is not dataclasses.MISSING
+    }
+    unset = [name for name, default in defaults.items() if getattr(sent, name) == default]
+    assert unset == [], f"set these in every_field_set() so the test covers them: {unset}"
+
+    back = decode(encode_capture(sent))
+    assert isinstance(back, CallCapture)
+    fields: dict[str, Any] = {
+        f.name: (getattr(sent, f.name), getattr(back, f.name))
+        for f in dataclasses.fields(CallCapture)
+        if f.name not in REFORMED
+    }
+    lost = {name: pair for name, pair in fields.items() if pair[0] != pair[1]}
+    assert lost == {}, f"fields the journal dropped or changed (sent, back): {lost}"
+    assert back.request_json == {"model": "claude", "user": "u-1"}

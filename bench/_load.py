@@ -114,6 +114,64 @@ class LoadClient:
         await asyncio.gather(*(worker(conn) for conn in pool))
         return latencies, n / (time.perf_counter() - started)
 
+    async def run_rate(
+        self,
+        url: str,
+        headers: Mapping[str, str] | Callable[[], Mapping[str, str]],
+        n: int,
+        body: bytes,
+        status: int | None,
+        rate: float,
+    ) -> tuple[list[float], float]:
+        """``n`` calls sent open-loop at ``rate`` calls/s; latencies in ms, and calls per second.
+
+        Each call's latency runs from the time it was scheduled, not from when a connection was
+        free to send it: a stall in the server then shows as the latency of every call that was
+        due during it (no coordinated omission). A call due while every connection is busy opens
+        another one, as a client population would.
+        """
+        pool = await self._pool(url)
+        idle = list(pool)
+        parts = urlsplit(url)
+        loop = asyncio.get_running_loop()
+        fixed = None if callable(headers) else prepare(url, headers, body)
+        latencies: list[float] = []
+        self.first_chunk = first_chunk = []
+        calls: list[asyncio.Task[None]] = []
+
+        unexpected: dict[int, int] = {}
+
+        async def one(conn: _Connection, request: bytes, due: float) -> None:
+            got, _ = await conn.call(request)
+            if status not in (None, got):  # e.g. 429 past the in-flight cap: the server fell behind
+                unexpected[got] = unexpected.get(got, 0) + 1
+            latencies.append((time.perf_counter() - due) * 1000)
+            first_chunk.append((conn.first_body - due) * 1000)
+            if not conn.closed:
+                idle.append(conn)
+
+        started = time.perf_counter() + 0.005
+        for index in range(n):
+            due = started + index / rate
+            wait = due - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            while idle and idle[-1].closed:  # closed by the server while idle
+                idle.pop()
+            if idle:
+                conn = idle.pop()
+            else:
+                _, conn = await loop.create_connection(
+                    _Connection, parts.hostname or "127.0.0.1", parts.port or 80
+                )
+                pool.append(conn)
+            request = fixed or prepare(url, headers() if callable(headers) else headers, body)
+            calls.append(asyncio.create_task(one(conn, request, due)))
+        await asyncio.gather(*calls)
+        if unexpected:
+            print(f"{url}: {sum(unexpected.values())} of {n} answered {unexpected}, not {status}")
+        return latencies, n / (time.perf_counter() - started)
+
     def close(self) -> None:
         for pool in self._pools.values():
             for conn in pool:

@@ -37,6 +37,20 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux), parents first."""
+    found = [pid]
+    for member in found:
+        for task in Path(f"/proc/{member}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def is_writer_process(pid: int) -> bool:
+    """True for the process ``serve --writer-process`` starts for the log writer alone."""
+    return b"--port\x000" in Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
 def wait_healthy(port: int, timeout: float = 60) -> None:
     """Wait until the server answers /health (its workers are up)."""
     import urllib.request
@@ -86,6 +100,7 @@ def helioscope(
     database_url: str | None = None,
     *,
     workers: int = 1,
+    writer_process: bool = False,
     **settings: str,
 ) -> Iterator[Server]:
     port = free_port()
@@ -110,6 +125,7 @@ def helioscope(
     key = created.stdout.strip().splitlines()[-1]
     command = [sys.executable, "-m", "helioscope", "serve"]
     command += ["--workers", str(workers)] if workers > 1 else []
+    command += ["--writer-process"] if writer_process else []
     proc = subprocess.Popen(command, env=env)
     try:
         wait_listening(port)

@@ -7,9 +7,18 @@ machine with few cores, the three share them, and the gateway's CPU per call is 
 the latency it adds under load.
 
     python bench/gateway.py [--concurrency 8] [--rounds 10] [--per-round 2000] [--stream]
+    python bench/gateway.py --rate 1000   # open-loop at a fixed rate instead of saturating
+    python bench/gateway.py --writer-process   # serve --writer-process: the writer apart
     python bench/gateway.py --client aiohttp   # the load from aiohttp's client instead
     python bench/gateway.py --controls [--redis redis://127.0.0.1:6379/0]
     python bench/gateway.py --ai-gateway [--stream]
+
+``--rate R`` sends R calls/s to each target, open-loop, instead of keeping ``--concurrency``
+connections busy: every latency is measured from the call's scheduled send time, so a stall of
+the server (a writer batch holding its event loop) counts against every call due during it
+rather than being hidden by a load generator that waits for it (coordinated omission). The
+saturated mode tells the gateway's cost at full load; the fixed-rate mode its tail latency at
+a load it can carry.
 
 ``--controls`` adds gateway-control targets to the same alternating rounds: a cache miss (a new
 seed per call, so every call goes upstream and writes an entry), a cache hit, a call under a
@@ -45,7 +54,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._ai_gateway import SECRET, ai_targets, store_key
 from bench._load import LoadClient
-from bench._procs import count_rows, cpu_seconds, fake_provider, helioscope
+from bench._procs import (
+    count_rows,
+    cpu_seconds,
+    fake_provider,
+    helioscope,
+    is_writer_process,
+    process_tree,
+)
 
 BODY = (
     b'{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},'
@@ -91,47 +107,55 @@ def pct(values: list[float], p: float) -> float:
 class CpuMeter:
     """CPU time each process spends per call of a target: the client (this process), the fake
     provider and the gateway. The machine's cores are shared by all three, so on a small machine
-    the gateway's CPU per call, not its wall time, decides the latency it adds under load."""
+    the gateway's CPU per call, not its wall time, decides the latency it adds under load.
+
+    "gateway" is every Helioscope process (workers, and the writer's own with
+    ``--writer-process``): journal and writer included. "loop" is the serving processes' event
+    loop threads alone (the rest is SQLite's threads and the writer's process); "writer" the
+    writer's own process, when it has one.
+    """
 
     def __init__(self, provider_pid: int, gateway_pid: int) -> None:
-        # "loop": the gateway's event-loop thread alone (the rest is SQLite's threads).
-        self.pids = {
-            "client": os.getpid(),
-            "provider": provider_pid,
-            "gateway": gateway_pid,
-            "loop": gateway_pid,
-        }
+        tree = process_tree(gateway_pid)
+        self.writers = [pid for pid in tree if is_writer_process(pid)]
+        self.serving = [pid for pid in tree if pid not in self.writers]
+        self.tree = tree
+        self.pids = {"client": os.getpid(), "provider": provider_pid, "gateway": gateway_pid}
+        self.names = [*self.pids, "loop", *(["writer"] if self.writers else [])]
         self.used: dict[str, dict[str, float]] = {}
         self.calls: dict[str, int] = {}
 
     def sample(self) -> dict[str, float]:
-        used = {name: cpu_seconds(pid) for name, pid in self.pids.items() if name != "loop"}
-        used["loop"] = cpu_seconds(self.pids["gateway"], thread=self.pids["gateway"])
+        used = {"client": cpu_seconds(self.pids["client"])}
+        used["provider"] = cpu_seconds(self.pids["provider"])
+        used["gateway"] = sum(cpu_seconds(pid) for pid in self.tree)
+        used["loop"] = sum(cpu_seconds(pid, thread=pid) for pid in self.serving)
+        if self.writers:
+            used["writer"] = sum(cpu_seconds(pid) for pid in self.writers)
         return used
 
     async def settle(self, limit: float = 5.0) -> None:
         """Wait until the gateway process is idle (under 10% of a core over 50 ms)."""
-        pid = self.pids["gateway"]
         deadline = time.monotonic() + limit
-        last = cpu_seconds(pid)
+        last = self.sample()["gateway"]
         while time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-            now = cpu_seconds(pid)
+            now = self.sample()["gateway"]
             if now - last < 0.005:
                 return
             last = now
 
     def add(self, target: str, before: dict[str, float], calls: int) -> None:
         after = self.sample()
-        used = self.used.setdefault(target, dict.fromkeys(self.pids, 0.0))
-        for name in self.pids:
+        used = self.used.setdefault(target, dict.fromkeys(self.names, 0.0))
+        for name in self.names:
             used[name] += after[name] - before[name]
         self.calls[target] = self.calls.get(target, 0) + calls
 
     def report(self) -> None:
-        print(f"\nCPU per call, us{'':5}" + "".join(f"{name:>10}" for name in self.pids))
+        print(f"\nCPU per call, us{'':5}" + "".join(f"{name:>10}" for name in self.names))
         for target, used in self.used.items():
-            per = [used[name] / self.calls[target] * 1e6 for name in self.pids]
+            per = [used[name] / self.calls[target] * 1e6 for name in self.names]
             print(f"{target:21}" + "".join(f"{value:10.0f}" for value in per))
 
 
@@ -147,20 +171,28 @@ async def load_client(args: argparse.Namespace) -> AsyncIterator[tuple[Round, Fi
     """
     if args.client == "lean":
         client = LoadClient(args.concurrency)
+        run: Round = client.run_round
+        if args.rate:
+
+            async def run(
+                url: str, headers: Headers, n: int, body: bytes, status: int | None
+            ) -> tuple[list[float], float]:
+                return await client.run_rate(url, headers, n, body, status, args.rate)
+
         try:
-            yield client.run_round, lambda: client.first_chunk
+            yield run, lambda: client.first_chunk
         finally:
             client.close()
         return
     connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def run(
+        async def run_aiohttp(
             url: str, headers: Headers, n: int, body: bytes, status: int | None
         ) -> tuple[list[float], float]:
             return await run_round(session, url, headers, n, args.concurrency, body, status)
 
-        yield run, list
+        yield run_aiohttp, list
 
 
 @dataclass
@@ -247,10 +279,12 @@ def report(
             f"{added_first}  {b}"
         )
     d, g = results["direct"], results["gateway"]
-    kind = f"{'stream' if args.stream else 'json'}, {args.concurrency} connections"
+    load = f"open-loop at {args.rate:g} calls/s" if args.rate else f"{args.concurrency} connections"
+    kind = f"{'stream' if args.stream else 'json'}, {load}"
     print(
         f"\nadded latency: p50 {pct(g, 50) - pct(d, 50):.3f} ms,"
         f" p99 {pct(g, 99) - pct(d, 99):.3f} ms"
+        f"; gateway/direct p50 {pct(g, 50) / pct(d, 50):.2f}x, p99 {pct(g, 99) / pct(d, 99):.2f}x"
         f"; throughput ratio gateway/direct "
         f"{statistics.median(rates['gateway']) / statistics.median(rates['direct']):.2f}"
         f" ({kind}, {args.client} client, {len(g)} calls each way)"
@@ -303,10 +337,21 @@ def main() -> None:
     parser.add_argument("--per-round", type=int, default=2000)
     parser.add_argument("--stream", action="store_true")
     parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="calls/s per target, open-loop (latency from the scheduled send); default: saturate",
+    )
+    parser.add_argument(
         "--client",
         choices=("lean", "aiohttp"),
         default="lean",
         help="load generator (aiohttp's costs ~4x the CPU per call, which the gateway then lacks)",
+    )
+    parser.add_argument(
+        "--writer-process",
+        action="store_true",
+        help="serve --writer-process: the log writer in a process of its own",
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--controls", action="store_true", help="add cache and rate-limit targets")
@@ -317,12 +362,20 @@ def main() -> None:
         help="add a translated AI Gateway call (OpenAI in, Anthropic upstream) and its baseline",
     )
     args = parser.parse_args()
+    if args.rate and args.client != "lean":
+        parser.error("--rate needs the lean client")
     extra = {"redis_url": args.redis, "redis_key_prefix": f"bench-{uuid.uuid4().hex}:"}
     settings = extra if args.redis else {}
     if args.ai_gateway:
         settings = {**settings, "secret_key": SECRET}
     with tempfile.TemporaryDirectory() as tmp, fake_provider() as direct:
-        with helioscope(direct.url, Path(tmp), args.database_url, **settings) as server:
+        with helioscope(
+            direct.url,
+            Path(tmp),
+            args.database_url,
+            writer_process=args.writer_process,
+            **settings,
+        ) as server:
             if args.ai_gateway:
                 store_key(server.url, server.key)
             meter = CpuMeter(direct.pid, server.pid)

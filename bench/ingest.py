@@ -93,6 +93,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--workers", type=int, default=1, help="serve --workers N")
+    parser.add_argument(
+        "--writer-process", action="store_true", help="serve --writer-process (the writer apart)"
+    )
     parser.add_argument("--clickhouse", default=None, help="keep the log in ClickHouse (URL)")
     parser.add_argument("--batch-size", default=None, help="HELIOSCOPE_LOG_BATCH_SIZE")
     parser.add_argument(
@@ -109,7 +112,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # A long drain: at shutdown the server writes everything it accepted before exiting.
         with helioscope(
-            "http://127.0.0.1:9", Path(tmp), args.database_url, workers=args.workers, **settings
+            "http://127.0.0.1:9",
+            Path(tmp),
+            args.database_url,
+            workers=args.workers,
+            writer_process=args.writer_process,
+            **settings,
         ) as server:
             count = count_rows if not args.clickhouse else api_count
             before = count(server)

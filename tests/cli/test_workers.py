@@ -95,3 +95,40 @@ async def test_two_workers_one_writer_shared_caches_and_a_draining_sigterm(
             assert await _stored(database_url, last) == last
         finally:
             server.stop()
+
+
+async def test_writer_process_stores_every_call_from_a_process_of_its_own(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'writer.db'}"
+    key = await _prepare(database_url)
+    with fake_provider() as upstream:
+        server = Server(database_url, upstream, tmp_path, "--writer-process")
+        server.start()
+        try:
+            await _ready(server)
+            assert server.proc is not None
+            children = [
+                Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                for task in Path(f"/proc/{server.proc.pid}/task").iterdir()
+                for pid in (task / "children").read_text().split()
+            ]
+            # One serving worker on the inherited socket, and the writer on a port of its own.
+            assert sorted(b"--fd" in argv for argv in children) == [False, True], children
+            answered = {
+                r.headers["helicone-id"] for r in await _calls(server, key, 200) if r.is_success
+            }
+            assert len(answered) == 200
+            deadline = time.monotonic() + 30
+            while await _stored(database_url, answered) != answered:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.2)
+            # The serving worker runs no writer: it is ready by the writer process's heartbeat.
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                ready = await client.get("/health/ready")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["writer"]["running"] is True
+            last = {r.headers["helicone-id"] for r in await _calls(server, key, 50) if r.is_success}
+            server.proc.send_signal(signal.SIGTERM)
+            assert server.proc.wait(60) == 0
+            assert await _stored(database_url, last) == last  # the writer stopped last
+        finally:
+            server.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
@@ -399,3 +400,19 @@ async def test_a_writer_failure_mid_batch_is_retried_and_reported(
     assert await count_rows(store, org) == 40  # none lost, none twice
     for r in rows:
         assert await store.log.org(org).read(requests.get_request, r.request_id) is not None
+
+
+async def test_a_process_that_only_journals_tells_the_writer_alive_by_its_heartbeat(
+    store: Store, tmp_path: Path
+) -> None:
+    # A worker that does not tail (serve --workers / --writer-process) reports the writer of
+    # another process: running while that one beats, not running once it stops.
+    async with writer_for(store, tmp_path, worker="1", tail=False) as journalling:
+        assert (await journalling.report())["running"] is False
+        async with writer_for(store, tmp_path, worker="0"):
+            await asyncio.sleep(0.2)
+            assert (await journalling.report())["running"] is True
+        heartbeat = journalling.heartbeat.path
+        stale = heartbeat.stat().st_mtime - journalling.heartbeat.STALE_SECONDS - 1
+        os.utime(heartbeat, (stale, stale))  # as if it had stopped seconds ago
+        assert (await journalling.report())["running"] is False

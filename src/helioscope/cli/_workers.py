@@ -6,6 +6,11 @@ runs the log writer that drains them all (SQLite keeps one writer). A child that
 started again. SIGTERM (or SIGINT) drains: the other workers stop first (they stop accepting and
 finish their calls), then worker 0, whose writer catches up within
 ``HELIOSCOPE_SHUTDOWN_DRAIN_SECONDS``; whatever is left stays in the journals for the next start.
+
+With ``--writer-process`` the log writer runs in a process of its own that serves no calls (it
+listens on an ephemeral loopback port only), and every serving worker only journals: building
+rows and storing them then never shares an event loop (or a GIL) with the calls in flight, and
+takes another core where there is one.
 """
 
 from __future__ import annotations
@@ -34,24 +39,37 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _start(worker: int, sock: socket.socket, settings: Settings) -> subprocess.Popen[bytes]:
+WRITER = -1  # the log writer's own process (``--writer-process``)
+
+
+def _start(
+    worker: int, sock: socket.socket, settings: Settings, writer_apart: bool
+) -> subprocess.Popen[bytes]:
+    writes = worker == WRITER or (worker == 0 and not writer_apart)
     env = {
         **os.environ,
-        "HELIOSCOPE_WORKER_ID": str(worker),
-        "HELIOSCOPE_LOG_WRITER": "true" if worker == 0 else "false",
+        "HELIOSCOPE_WORKER_ID": "writer" if worker == WRITER else str(worker),
+        "HELIOSCOPE_LOG_WRITER": "true" if writes else "false",
         "HELIOSCOPE_SELF_URL": settings.self_url or "",
     }
     if worker != 0:  # worker 0 alone may create the default organization and print its key
         env["HELIOSCOPE_BOOTSTRAP_DEFAULT_ORG"] = "false"
+    if worker == WRITER:  # serves no calls: its API listens where no client is sent
+        command = [sys.executable, "-m", "helioscope", "serve", "--host", "127.0.0.1"]
+        return subprocess.Popen([*command, "--port", "0"], env=env)
     fd = sock.fileno()
     command = [sys.executable, "-m", "helioscope", "serve", "--fd", str(fd)]
     return subprocess.Popen(command, env=env, pass_fds=(fd,))
 
 
-def supervise(settings: Settings, workers: int) -> None:
-    """Run ``workers`` server processes until SIGTERM or SIGINT, then drain them."""
+def supervise(settings: Settings, workers: int, *, writer_apart: bool = False) -> None:
+    """Run ``workers`` server processes until SIGTERM or SIGINT, then drain them.
+
+    With ``writer_apart``, one more process runs the log writer alone.
+    """
     sock = _listen(settings.host, settings.port)
-    children = {worker: _start(worker, sock, settings) for worker in range(workers)}
+    names = [*range(workers), *([WRITER] if writer_apart else [])]
+    children = {worker: _start(worker, sock, settings, writer_apart) for worker in names}
     stopping: list[int] = []
 
     def on_signal(signum: int, _: FrameType | None) -> None:
@@ -67,12 +85,13 @@ def supervise(settings: Settings, workers: int) -> None:
                     file=sys.stderr,
                     flush=True,
                 )
-                children[worker] = _start(worker, sock, settings)
+                children[worker] = _start(worker, sock, settings, writer_apart)
         time.sleep(0.2)
     sock.close()
     wait = settings.shutdown_drain_seconds + 15
-    # The writer (worker 0) stops last, so that it stores what the others journalled.
-    for phase in ([w for w in children if w != 0], [0]):
+    # The writer stops last, so that it stores what the others journalled.
+    writer = WRITER if writer_apart else 0
+    for phase in ([w for w in children if w != writer], [writer]):
         for worker in phase:
             if children[worker].poll() is None:
                 children[worker].send_signal(signal.SIGTERM)

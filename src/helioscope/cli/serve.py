@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+import socket
+import sys
+from typing import Annotated
 
 import typer
 
@@ -36,6 +38,16 @@ def serve(
             ),
         ),
     ] = 1,
+    writer_process: Annotated[
+        bool,
+        typer.Option(
+            "--writer-process",
+            help=(
+                "Run the log writer in a process of its own, so that storing the log never "
+                "shares a server's event loop with the calls it relays."
+            ),
+        ),
+    ] = False,
     fd: Annotated[int | None, typer.Option(hidden=True, help="Inherited socket (workers).")] = None,
 ) -> None:
     """Start the gateway and API (migrating the store first)."""
@@ -51,21 +63,28 @@ def serve(
         loopback = f"[{loopback}]" if ":" in loopback else loopback
         settings = settings.model_copy(update={"self_url": f"http://{loopback}:{settings.port}"})
     if fd is None:
-        asyncio.run(_announce(settings, migrate=workers > 1))
-    if workers > 1:
+        asyncio.run(_announce(settings, migrate=workers > 1 or writer_process))
+    if workers > 1 or writer_process:
         from helioscope.cli._workers import supervise
 
-        supervise(settings, workers)
+        supervise(settings, workers, writer_apart=writer_process)
         return
     tune_malloc()
-    where: dict[str, Any] = (
-        {"fd": fd} if fd is not None else {"host": settings.host, "port": settings.port}
-    )
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
-        **where,
+        host=settings.host,
+        port=settings.port,
         log_level="info",
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_drain_seconds) + 5,
         **server_options(settings),
     )
+    # An inherited socket is handed over as a socket object whose family is read from the fd:
+    # uvicorn's own ``fd=`` takes it for a Unix socket, and the event loop then leaves Nagle on
+    # for its TCP connections, so every response's body waited behind its head for the
+    # client's delayed ACK (~40 ms a call with --workers).
+    sockets = [socket.socket(fileno=fd)] if fd is not None else None
+    server = uvicorn.Server(config)
+    server.run(sockets=sockets)
+    if not server.started:
+        sys.exit(3)  # what uvicorn.run exits with when the server could not start

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger("helioscope.ingest")
@@ -18,6 +20,33 @@ def describe(exc: BaseException) -> str:
     """
     orig = getattr(exc, "orig", None)
     return f"{type(orig or exc).__name__}: {orig or exc}"
+
+
+class Heartbeat:
+    """A file under the journal directory that the tailing writer touches every second.
+
+    A process that only journals (another worker, or every worker with ``serve
+    --writer-process``) tells from its age whether the writer storing its records is alive.
+    """
+
+    STALE_SECONDS = 5.0
+
+    def __init__(self, journal_dir: Path) -> None:
+        self.path = journal_dir / "writer.alive"
+        self._beaten = 0.0
+
+    def beat(self) -> None:
+        now = time.monotonic()
+        if now - self._beaten >= 1.0:
+            self._beaten = now
+            with contextlib.suppress(OSError):  # a full disk shows elsewhere in health
+                self.path.touch()
+
+    def alive(self) -> bool:
+        try:
+            return time.time() - self.path.stat().st_mtime < self.STALE_SECONDS
+        except FileNotFoundError:
+            return False
 
 
 @dataclass(slots=True)

@@ -26,7 +26,7 @@ import orjson
 
 from helioscope._guard import InternalErrorGuard
 from helioscope.ingest import _journal as journal
-from helioscope.ingest._health import WriterHealth, describe
+from helioscope.ingest._health import Heartbeat, WriterHealth, describe
 from helioscope.ingest._records import decode, encode_capture, encode_row, without_bodies
 from helioscope.ingest.capture import CallCapture, build_log_row, minimal_log_row
 from helioscope.store import LogRow, Store, is_transient
@@ -83,6 +83,7 @@ class LogWriter:
         self.linger_seconds = linger_seconds
         self.torn_grace_seconds = torn_grace_seconds
         self.health = WriterHealth()
+        self.heartbeat = Heartbeat(journal_dir)
         # Called with each batch once it is stored (webhooks, online evaluators); each must
         # return at once and schedule its own work.
         self.listeners: list[Callable[[list[LogRow]], None]] = []
@@ -230,7 +231,12 @@ class LogWriter:
         return {
             "lag_records": records,
             "lag_seconds": round(max(0.0, time.time() - oldest / 1000), 3) if oldest else 0.0,
-            "running": self._task is not None and not self._task.done(),
+            # Another process's writer, when this one does not tail: alive by its heartbeat.
+            "running": (
+                self._task is not None and not self._task.done()
+                if self.tail
+                else self.heartbeat.alive()
+            ),
             "journal_bytes": size,
             "journal_segments": count,
             "journal_max_bytes": self.max_bytes,
@@ -266,6 +272,7 @@ class LogWriter:
     async def _run(self) -> None:
         delay = self.retry_seconds
         while True:
+            self.heartbeat.beat()
             try:
                 if self._positions is None:
                     self._positions = await self.store.journal_positions()

@@ -19,6 +19,7 @@ import struct
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -250,3 +251,26 @@ def scan(path: Path, offset: int) -> tuple[int, int | None]:
             first = at_ms if first is None else first
             offset += HEADER.size + length
     return count, first
+
+
+def backlog(
+    root: Path, position_of: Callable[[str], tuple[str, int] | None]
+) -> tuple[int, int | None]:
+    """Records past each worker's position under ``root``, and the oldest one's time (ms).
+
+    ``position_of(worker)`` is where that worker's journal is stored up to (None: nothing yet).
+    """
+    total, oldest = 0, None
+    for worker in workers(root):
+        segment, offset = position_of(worker) or ("", 0)
+        for name in segments(root / worker):
+            if name < segment:
+                continue
+            try:
+                count, first = scan(root / worker / name, offset if name == segment else 0)
+            except FileNotFoundError:
+                continue
+            total += count
+            if first is not None and (oldest is None or first < oldest):
+                oldest = first
+    return total, oldest

@@ -245,22 +245,7 @@ class LogWriter:
         }
 
     def _lag(self, positions: dict[str, Position]) -> tuple[int, int | None]:
-        total, oldest = 0, None
-        for worker in journal.workers(self.root):
-            segment, offset = positions.get(self._key(worker), ("", 0))
-            for name in journal.segments(self.root / worker):
-                if name < segment:
-                    continue
-                try:
-                    count, first = journal.scan(
-                        self.root / worker / name, offset if name == segment else 0
-                    )
-                except FileNotFoundError:
-                    continue
-                total += count
-                if first is not None and (oldest is None or first < oldest):
-                    oldest = first
-        return total, oldest
+        return journal.backlog(self.root, lambda worker: positions.get(self._key(worker)))
 
     def _key(self, worker: str) -> str:
         # Positions are kept per journal directory (its id) and worker: a store that outlives

@@ -327,6 +327,10 @@ async def sign_in(
         await page.get_by_label("Remember this key on this browser").check()
     await page.get_by_role("button", name="Sign in").click()
     await page.locator("#sign-out").wait_for()
+    # When a key is added beside another, #sign-out is already there: signing in is done when
+    # the page has left the sign-in form for where the link pointed (else a click made now
+    # races the page's own navigation to the dashboard).
+    await page.wait_for_function("!location.hash.startsWith('#/signin')")
 
 
 async def open_requests(page: Any) -> None:

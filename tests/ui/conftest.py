@@ -329,8 +329,9 @@ async def sign_in(
     await page.locator("#sign-out").wait_for()
     # When a key is added beside another, #sign-out is already there: signing in is done when
     # the page has left the sign-in form for where the link pointed (else a click made now
-    # races the page's own navigation to the dashboard).
-    await page.wait_for_function("!location.hash.startsWith('#/signin')")
+    # races the page's own navigation to the dashboard). The wait is a Python predicate on the
+    # URL: a JavaScript one would be evaluated by string, which the UI's CSP refuses.
+    await page.wait_for_url(lambda url: "#/signin" not in url)
 
 
 async def open_requests(page: Any) -> None:

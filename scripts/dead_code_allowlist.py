@@ -15,6 +15,8 @@ CALLED_BY_NAME: dict[str, str] = {
     "on_headers_complete": "httptools",
     "on_body": "httptools",
     "on_message_complete": "httptools",
+    # PEP 562: a module's attributes looked up lazily (helioscope.create_app)
+    "__getattr__": "Python's module attribute lookup",
     # framework hooks overridden in subclasses
     "render": "starlette.responses.JSONResponse",
     "process_bind_param": "sqlalchemy.types.TypeDecorator",

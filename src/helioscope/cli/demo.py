@@ -18,22 +18,22 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import aiohttp
 import typer
 import uvicorn
 from pydantic import SecretStr
 
-from helioscope.app import create_app, server_options
 from helioscope.cli import _demo_features as features
 from helioscope.cli._demo_client import DEMO_PROVIDER_KEY, DemoClient
 from helioscope.cli._demo_traffic import plan, send
 from helioscope.cli._store import note
 from helioscope.config import Settings
-from helioscope.services import Services
 from helioscope.store import keys
-from helioscope.testing import FakeProvider
+
+if TYPE_CHECKING:
+    from helioscope.services import Services
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +114,10 @@ async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
 @asynccontextmanager
 async def demo_server(options: DemoOptions) -> AsyncIterator[DemoServer]:
     """The fake provider and Helioscope over a temporary store, with an organization and key."""
+    # Imported here: every other command of the CLI starts without the app's ~2 s of imports.
+    from helioscope.app import create_app, server_options
+    from helioscope.testing import FakeProvider
+
     with tempfile.TemporaryDirectory(prefix="helioscope-demo-") as tmp:
         provider = FakeProvider()
         provider.record = False  # the demo may run for hours: keep memory flat

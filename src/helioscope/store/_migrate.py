@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,10 +24,27 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@functools.cache
+def head_revision() -> str | None:
+    """The newest revision of our migrations (reading them once per process)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Migrate the database up to ``revision`` (default: the newest)."""
+    """Migrate the database up to ``revision`` (default: the newest).
+
+    A database already at the newest revision is left alone after one query: Alembic would
+    load and execute every migration file to find that out, on every start of every process.
+    """
     async with engine.begin() as conn:
-        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+
+        def migrate(sync: Connection) -> None:
+            current = MigrationContext.configure(sync).get_current_revision()
+            if revision == "head" and current is not None and current == head_revision():
+                return
+            command.upgrade(alembic_config(sync), revision)
+
+        await conn.run_sync(migrate)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
@@ -35,8 +55,6 @@ async def downgrade(engine: AsyncEngine, revision: str) -> None:
 
 async def current_revision(engine: AsyncEngine) -> str | None:
     """The revision the database is at, or None before the first migration."""
-    from alembic.runtime.migration import MigrationContext
-
     async with engine.connect() as conn:
         return await conn.run_sync(
             lambda sync: MigrationContext.configure(sync).get_current_revision()

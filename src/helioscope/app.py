@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, ClassVar, TypedDict
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -135,6 +135,9 @@ class HelioscopeApp(FastAPI):
     """
 
     dispatch: Dispatch | None = None
+    # Every app of a process has the same routes (``create_app`` installs them all, whatever
+    # the settings), and FastAPI takes about a second to describe them: once per process.
+    _document: ClassVar[dict[str, Any] | None] = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve each request from the dispatch table (lifespan and the rest: FastAPI)."""
@@ -150,10 +153,12 @@ class HelioscopeApp(FastAPI):
 
     def openapi(self) -> dict[str, Any]:
         """FastAPI's document, with the raw routes described from their declaration."""
-        schema = super().openapi()
-        for path, operations in DECLARED.raw_operations.items():
-            schema["paths"].setdefault(path, operations)
-        return schema
+        if HelioscopeApp._document is None:
+            schema = super().openapi()
+            for path, operations in DECLARED.raw_operations.items():
+                schema["paths"].setdefault(path, operations)
+            HelioscopeApp._document = schema
+        return HelioscopeApp._document
 
 
 def create_app(settings: Settings | None = None) -> HelioscopeApp:

@@ -17,10 +17,12 @@ from tests.conftest import Running
 BAD_BODIES: list[object] = ["not json", {"filter": {"nope": 1}}, [1, 2], {"limit": "many"}]
 
 
+DOCUMENT = create_app(Settings(database_url="sqlite:///:memory:")).openapi()
+
+
 def api_routes() -> list[tuple[str, str]]:
     """Every route of the API, read from the app's own OpenAPI document."""
-    app = create_app(Settings(database_url="sqlite:///:memory:"))
-    paths: dict[str, dict[str, object]] = app.openapi()["paths"]
+    paths: dict[str, dict[str, object]] = DOCUMENT["paths"]
     return [
         (method.upper(), path)
         for path, operations in sorted(paths.items())
@@ -31,8 +33,7 @@ def api_routes() -> list[tuple[str, str]]:
 def open_without_input() -> set[tuple[str, str]]:
     """Public operations that take no path, query or body: the health probes. They have no
     input to refuse, so a call without a key is answered, not refused."""
-    app = create_app(Settings(database_url="sqlite:///:memory:"))
-    paths: dict[str, dict[str, dict[str, object]]] = app.openapi()["paths"]
+    paths: dict[str, dict[str, dict[str, object]]] = DOCUMENT["paths"]
     return {
         (method.upper(), path)
         for path, operations in paths.items()

@@ -169,3 +169,27 @@ async def test_a_receiver_posts_scores_back(helioscope: Running) -> None:
     _, other_key = await helioscope.add_org("other")
     stolen = await post(helioscope, path, {"scores": {"quality": 0}}, other_key)
     assert stolen.status_code == 404
+
+
+async def test_a_webhook_created_while_webhooks_are_read_is_not_missed(
+    helioscope: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read of the webhooks that began before one was created must not be trusted for the
+    refresh interval: the next batch reads again (it was missed for 5 s)."""
+    dispatcher = helioscope.services.started.webhooks
+    release = asyncio.Event()
+    answers = [[], [{"organization_id": helioscope.org_id, "id": "new"}]]
+
+    class SlowStore:
+        async def read(self, *_: Any) -> list[dict[str, Any]]:
+            await release.wait()
+            return answers.pop(0)
+
+    monkeypatch.setattr(dispatcher, "store", SlowStore())
+    dispatcher.forget()
+    reading = asyncio.create_task(dispatcher._webhooks())
+    await asyncio.sleep(0)
+    dispatcher.forget()  # a webhook is created while the read is under way
+    release.set()
+    assert await reading == {}
+    assert [hook["id"] for hook in (await dispatcher._webhooks())[helioscope.org_id]] == ["new"]

@@ -143,6 +143,7 @@ class WebhookDispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._hooks: dict[str, list[dict[str, Any]]] = {}
         self._loaded_at = -1e9
+        self._generation = 0  # bumped by forget(): a read begun before it is stale on arrival
         # Tells the other workers: the one whose writer stores the rows is the one that sends
         # them, and it must see a webhook created or deleted through any of them.
         self.on_change: Callable[[], None] | None = None
@@ -205,6 +206,7 @@ class WebhookDispatcher:
     def forget(self) -> None:
         """Re-read the webhooks before the next batch (another worker changed them)."""
         self._loaded_at = -1e9
+        self._generation += 1
 
     async def idle(self) -> None:
         """Wait until every queued batch is matched and every delivery has finished."""
@@ -214,10 +216,15 @@ class WebhookDispatcher:
 
     async def _webhooks(self) -> dict[str, list[dict[str, Any]]]:
         if time.monotonic() - self._loaded_at > _REFRESH_SECONDS:
+            generation = self._generation
             by_org: dict[str, list[dict[str, Any]]] = {}
             for hook in await self.store.read(notifications.all_webhooks):
                 by_org.setdefault(hook["organization_id"], []).append(hook)
-            self._hooks, self._loaded_at = by_org, time.monotonic()
+            self._hooks = by_org
+            # A webhook created while this read ran may be missing from it: then the next batch
+            # reads again, instead of trusting this answer for the refresh interval.
+            if generation == self._generation:
+                self._loaded_at = time.monotonic()
         return self._hooks
 
     async def _run(self) -> None:
@@ -231,6 +238,8 @@ class WebhookDispatcher:
                 self._queue.task_done()
 
     async def _dispatch(self, rows: list[LogRow]) -> None:
+        if not rows:
+            return
         try:
             hooks = await self._webhooks()
         except Exception as exc:  # the store is down: these calls are not sent

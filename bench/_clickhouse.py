@@ -12,6 +12,7 @@ import datetime as dt
 import time
 
 from helioscope.store.clickhouse import TABLES, ClickHouse, migrate
+from helioscope.store.clickhouse import _properties as request_properties
 from helioscope.store.clickhouse import _sessions as session_totals
 from helioscope.store.clickhouse._insert import COLUMN_NAMES
 
@@ -109,10 +110,12 @@ async def fill(
         print(f"  {done:>11,} rows ({rate:,.0f} rows/s)", flush=True)
     # The writer keeps session totals as it inserts; generated rows get them in one pass.
     await session_totals.rebuild(clickhouse)
+    await request_properties.rebuild(clickhouse)
     # Merge the parts the chunks left, as the background merges would in a while: the
     # benchmark then measures a settled table, not one mid-merge.
     await clickhouse.command("OPTIMIZE TABLE request_response FINAL")
     await clickhouse.command("OPTIMIZE TABLE session_summary FINAL")
+    await clickhouse.command("OPTIMIZE TABLE request_property FINAL")
     took = time.perf_counter() - started
     print(f"generated {total:,} rows in ClickHouse in {took:.0f} s", flush=True)
 

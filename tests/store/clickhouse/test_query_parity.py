@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,26 @@ CALLS: dict[str, Call] = {
 # checks that exactly these fail, so the list stays true as the code changes.
 NEEDS_CLICKHOUSE_FORM: dict[str, str] = {}
 
+
+@dataclass(frozen=True)
+class _Call:
+    """A store function and its arguments after ``db``: one call, run by either form."""
+
+    fn: Callable[..., Awaitable[Any]]
+    args: tuple[Any, ...]
+
+    def __init__(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        object.__setattr__(self, "fn", fn)
+        object.__setattr__(self, "args", args)
+
+    def __call__(self, db: OrgDb) -> Awaitable[Any]:
+        return self.fn(db, *self.args)
+
+    def clickhouse(self, db: OrgDb) -> Awaitable[Any]:
+        """The same call, as its ClickHouse form (what ``ClickHouseOrgRunner.read`` runs)."""
+        return ch_reads.READS[self.fn](db, *self.args)
+
+
 # (the store's call, a ClickHouse form of it): the answers must be equal.
 FORMS: dict[str, tuple[Call, Call]] = {
     "property_keys": (
@@ -158,6 +179,26 @@ FORMS: dict[str, tuple[Call, Call]] = {
         lambda db: properties.property_keys(db, True),
         lambda db: ch_reads.property_keys(db, True),
     ),
+    **{
+        f"property {name}": (call, call.clickhouse)
+        for name, call in {
+            "search_values": _Call(properties.search_values, "feature", "F-"),
+            "search_values (edited key)": _Call(properties.search_values, "env", "a"),
+            "search_values (key in two cases)": _Call(properties.search_values, "Tier", "t"),
+            "search_values (session column)": _Call(
+                properties.search_values, "helicone-session-id", "session"
+            ),
+            "top_values (cost)": _Call(properties.top_values, "env", WINDOW, "cost"),
+            "top_values (requests)": _Call(properties.top_values, "feature", WINDOW, "requests"),
+            "top_values (key in two cases)": _Call(properties.top_values, "Tier", WINDOW, "cost"),
+            "over_time": _Call(properties.over_time, "env", "all", WINDOW, DAY),
+            "over_time (filtered)": _Call(properties.over_time, "feature", PROD, WINDOW, HOUR),
+            "over_time (key in two cases)": _Call(properties.over_time, "Tier", "all", WINDOW, DAY),
+            "over_time (session column)": _Call(
+                properties.over_time, "Helicone-Session-Name", "all", WINDOW, DAY
+            ),
+        }.items()
+    },
 }
 
 # Calls whose SQL sets no order (or only a partial one): compared as sets of rows.

@@ -45,6 +45,7 @@ REPLACING_TABLES = frozenset(
         "property_key",
         "session_summary",
         "hidden_property_key",
+        "request_property",
     }
 )
 # On ClickHouse the bodies are (ZSTD) columns of the log row itself: a column store reads only

@@ -14,6 +14,9 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import BigInteger, Column, MetaData, String, Table
+
+from helioscope.store._dialects import UtcDateTime
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.filters._fields import PROPERTY_COLUMNS
 
@@ -21,6 +24,18 @@ from helioscope.store.filters._fields import PROPERTY_COLUMNS
 # (``filters.property_column``), so the table leaves them out. In the benchmark's log they
 # are three of every row's five keys.
 IN_COLUMNS = tuple(sorted(key.lower() for key in PROPERTY_COLUMNS))
+
+# The table as the reads see it (``_reads``, ``_dialect``); read FINAL (``_sql``).
+request_property = Table(
+    "request_property",
+    MetaData(),
+    Column("organization_id", String()),
+    Column("key", String()),
+    Column("request_created_at", UtcDateTime()),
+    Column("request_id", String()),
+    Column("value", String()),
+    Column("cost", BigInteger()),
+)
 
 COLUMNS = (
     "organization_id",

@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     ColumnElement,
     MetaData,
@@ -36,7 +35,8 @@ from sqlalchemy import (
 
 from helioscope.store._dialects import UtcDateTime
 from helioscope.store._runner import OrgDb
-from helioscope.store.cost import usd_sum
+from helioscope.store.clickhouse._properties import request_property as rp
+from helioscope.store.cost import NANO_USD, usd, usd_sum
 from helioscope.store.filters import compile_filter
 from helioscope.store.filters._fields import property_column
 from helioscope.store.filters._values import check_text
@@ -55,19 +55,6 @@ property_key = Table(
     Column("key", String()),
     Column("last_seen", UtcDateTime()),
 )
-
-# Kept by the writer and the property edits (``_properties``); read FINAL (``_sql``).
-request_property = Table(
-    "request_property",
-    _metadata,
-    Column("organization_id", String()),
-    Column("key", String()),
-    Column("request_created_at", UtcDateTime()),
-    Column("request_id", String()),
-    Column("value", String()),
-    Column("cost", BigInteger()),
-)
-rp = request_property
 
 
 async def property_keys(db: OrgDb, include_hidden: bool = False) -> list[str]:
@@ -120,15 +107,29 @@ async def top_values(
     if property_column(db.dialect, key) is not None:
         return await properties.top_values(db, key, window, by)
     check_text(key, "propertyKey")
-    measure = usd_sum(rp.c.cost) if by == "cost" else func.count()
+    # In the stored unit (nano-USD, exact integers), converted once summed.
+    measure = func.coalesce(func.sum(rp.c.cost), 0) if by == "cost" else func.count()
     scope = _of_key(
         db, key, rp.c.request_created_at > window.start, rp.c.request_created_at < window.end
     )
     value = rp.c.value
-    top = select(value.label("value"), measure.label(by)).where(scope).group_by(value)
-    rows = await db.rows(top.order_by(measure.desc(), value).limit(properties.TOP_LIMIT))
-    total = await db.scalar(select(measure).where(scope))
-    return rows, float(total or 0)
+    # The overall total is a window over the groups: one scan of the key's rows, not two.
+    top = (
+        select(
+            value.label("value"),
+            (usd(measure) if by == "cost" else measure).label(by),
+            func.sum(measure).over().label("total"),
+        )
+        .where(scope)
+        .group_by(value)
+        .order_by(measure.desc(), value)
+        .limit(properties.TOP_LIMIT)
+    )
+    rows = await db.rows(top)
+    total = rows[0]["total"] if rows else 0
+    for row in rows:
+        del row["total"]
+    return rows, float(total) / NANO_USD if by == "cost" else float(total)
 
 
 async def over_time(

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from helioscope.store.clickhouse import _hourly as hourly
 from helioscope.store.clickhouse import _properties as properties
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
@@ -132,4 +133,5 @@ async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
     ]
     previous = {key: (old.request_created_at, old.keys) for key, old in replaced.items()}
     await properties.write(clickhouse, logged, now, previous)
+    await hourly.after_insert(clickhouse, latest, {k: t for k, (t, _) in previous.items()})
     await sessions.after_insert(clickhouse, latest, replaced)

@@ -13,6 +13,8 @@ proves the answers equal SQLite's). ``READS`` gives some a faster form, which
   Map lookup reads all keys and values of every row (README: "Properties out of the scan").
   Keys the log keeps as columns (``Helicone-Session-*``) are read from those, by the store's
   own functions.
+- unfiltered dashboard totals, series and breakdowns and the users overview read the per-hour
+  rollup ``request_hour`` (``_hourly_reads``) for the window's whole hours.
 """
 
 from __future__ import annotations
@@ -35,12 +37,13 @@ from sqlalchemy import (
 
 from helioscope.store._dialects import UtcDateTime
 from helioscope.store._runner import OrgDb
+from helioscope.store.clickhouse import _hourly_reads as hourly
 from helioscope.store.clickhouse._properties import request_property as rp
 from helioscope.store.cost import NANO_USD, usd, usd_sum
 from helioscope.store.filters import compile_filter
 from helioscope.store.filters._fields import property_column
 from helioscope.store.filters._values import check_text
-from helioscope.store.log import properties
+from helioscope.store.log import metrics, properties, users
 from helioscope.store.log.timeseries import Buckets, TimeWindow, filled
 from helioscope.store.tables.log import hidden_property_key as hidden
 from helioscope.store.tables.log import request_response as rr
@@ -174,4 +177,8 @@ READS: dict[Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]] = {
     properties.search_values: search_values,
     properties.top_values: top_values,
     properties.over_time: over_time,
+    metrics.totals: hourly.totals,
+    metrics.over_time: hourly.over_time,
+    metrics.breakdown: hourly.breakdown,
+    users.per_user_values: hourly.per_user_values,
 }

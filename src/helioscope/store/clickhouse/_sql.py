@@ -46,6 +46,7 @@ REPLACING_TABLES = frozenset(
         "session_summary",
         "hidden_property_key",
         "request_property",
+        "request_hour",
     }
 )
 # On ClickHouse the bodies are (ZSTD) columns of the log row itself: a column store reads only

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from helioscope.store._dialects import UtcDateTime
 from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse._ddl import HOURLY_SUMS
-from helioscope.store.clickhouse._hourly import SUMMED, hour_of
+from helioscope.store.clickhouse._hourly import END_HOUR, FIRST_HOUR, SUMMED, hour_of
 from helioscope.store.clickhouse._hourly import request_hour as rh
 from helioscope.store.cost import usd
 from helioscope.store.filters import compile_filter
@@ -42,9 +42,6 @@ from helioscope.store.log.timeseries import Buckets, TimeWindow, filled
 from helioscope.store.tables.log import request_response as rr
 
 _HOUR = dt.timedelta(hours=1)
-# ClickHouse's DateTime (the rollup's hour) holds 1970 to 2106.
-_FIRST_HOUR = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_LAST_HOUR = dt.datetime(2106, 1, 1, tzinfo=dt.UTC)
 _GROUPS = ("model", "provider", "status")
 
 
@@ -58,7 +55,7 @@ def _hours(window: TimeWindow) -> tuple[dt.datetime, dt.datetime] | None:
     start = hour_of(window.start)
     first = start if start == window.start.astimezone(dt.UTC) else start + _HOUR
     last = hour_of(window.end)
-    if first >= last or first < _FIRST_HOUR or last > _LAST_HOUR:
+    if first >= last or first < FIRST_HOUR or last > END_HOUR:
         return None
     return first, last
 
@@ -213,12 +210,18 @@ async def per_user_values(db: OrgDb, node: Any) -> list[dict[str, Any]]:
     """``users.per_user_values`` from the rollup (every hour: no window)."""
     if not _unfiltered(db, node, users.aggregates(db.dialect)):
         return await users.per_user_values(db, node)
-    stmt = (
-        select(
-            func.coalesce(func.sum(rh.c.requests), 0).label("requests"),
-            usd(func.coalesce(func.sum(rh.c.cost), 0)).label("cost"),
-        )
-        .where(db.in_org(rh), rh.c.has_user == 1)
-        .group_by(rh.c.user_id)
+    from_rollup = select(rh.c.user_id, rh.c.requests, rh.c.cost).where(
+        db.in_org(rh), rh.c.has_user == 1
     )
+    # Rows outside the rollup's hours (before 1970, from 2106) are summed from the log.
+    t = rr.c.request_created_at
+    from_log = select(
+        rr.c.user_id,
+        literal_column("toInt64(1)").label("requests"),
+        func.coalesce(rr.c.cost, 0).label("cost"),
+    ).where(db.in_org(rr), rr.c.user_id.is_not(None), or_(t < FIRST_HOUR, t >= END_HOUR))
+    u = union_all(from_rollup, from_log).subquery("units")
+    stmt = select(
+        _sum(u, "requests").label("requests"), usd(_sum(u, "cost")).label("cost")
+    ).group_by(u.c.user_id)
     return await db.rows(stmt)

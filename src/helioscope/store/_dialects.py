@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -206,6 +206,12 @@ class SqlDialect:
     def json_number(self, doc: ColumnElement[Any], key: str) -> ColumnElement[float]:
         """The value under ``key`` of a JSON object column, as a number (NULL when absent)."""
         return cast(self.json_text(doc, key), Float())
+
+    def property_in(
+        self, doc: ColumnElement[Any], key: str, values: Sequence[str]
+    ) -> ColumnElement[bool]:
+        """True when the object column's ``key`` holds one of ``values`` (never when absent)."""
+        return self.json_text(doc, key).in_(values)
 
     def json_has_key(self, doc: ColumnElement[Any], key: str) -> ColumnElement[bool]:
         """True when the JSON object column has ``key``."""

@@ -23,6 +23,11 @@ def _properties(i: int, rng: random.Random) -> dict[str, str]:
             props["Helicone-Session-Name"] = f"Flow {i % 3}"
     if i % 13 == 0:
         props["Helicone-Rate-Limit-Status"] = "bucket_rate_limited"
+    # A key in two cases: "Tier" reads the key as given, else its lower case (header names).
+    if i % 4 == 0:
+        props["tier"] = f"tier-{i % 3}"
+    if i % 6 == 0:
+        props["Tier"] = f"Tier-{i % 5}"
     return props
 
 

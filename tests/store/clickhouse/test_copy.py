@@ -3,15 +3,16 @@ resumed, verified by counts and by reading the same answers back on both engines
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from helioscope.store import RequestQuery, Store, keys
+from helioscope.store import RequestQuery, Store, TimeWindow, keys
 from helioscope.store.clickhouse import ClickHouse, ClickHouseLog, copy_log
 from helioscope.store.log import properties, requests, sessions
-from tests.store.clickhouse.parity_data import log_rows
+from tests.store.clickhouse.parity_data import START, log_rows
 from tests.store.clickhouse.test_query_parity import _normal
 from tests.test_cli import run_cli
 
@@ -85,6 +86,13 @@ async def test_a_stopped_copy_resumes_and_ends_verified(
     assert await log.org(orgs[0]).read(properties.property_keys) == await store.log.org(
         orgs[0]
     ).read(properties.property_keys)
+    # The copy fills request_property too: the property reads (its forms) answer as SQLite.
+    window = TimeWindow(START, START + dt.timedelta(days=3))
+    one, copied = store.log.org(orgs[0]), log.org(orgs[0])
+    top = await one.read(properties.top_values, "env", window, "cost")
+    assert top[0] and await copied.read(properties.top_values, "env", window, "cost") == top
+    found = await one.read(properties.search_values, "feature", "f")
+    assert found and await copied.read(properties.search_values, "feature", "f") == found
 
     # Run again once done: nothing to copy, still verified.
     again = await copy_log(store, store.location, clickhouse, page_size=PAGE)

@@ -27,6 +27,8 @@ async def test_migrate_is_idempotent_and_follows_retention(clickhouse: ClickHous
         "feedback",
         "score_value",
         "session_summary",
+        "request_property",
+        "request_hour",
         "property_key",
     ]
     assert all("MODIFY TTL" in a for a in altered)

@@ -69,6 +69,27 @@ LOG_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
 )
 
 
+# The sums ``request_hour`` keeps per group, each an exact integer (what each is the sum of:
+# ``_hourly.SUMMED``).
+HOURLY_SUMS = (
+    "requests",
+    "cost",
+    "latency_sum",
+    "latency_count",
+    "ttft_sum",
+    "ttft_count",
+    "ttft_positive_sum",
+    "ttft_positive_count",
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "prompt_cache_read_tokens",
+    "prompt_cache_write_tokens",
+    "threats",
+    "cache_enabled",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class LogTable:
     """One table: columns, the version column FINAL keeps the newest of, keys, retention."""
@@ -173,6 +194,59 @@ TABLES: tuple[LogTable, ...] = (
         shard_by=("organization_id", "session_id"),
         ttl_column="latest_request_created_at",
         ttl_drops_parts=False,
+    ),
+    # One row per (request, property key): what property queries read instead of every log
+    # row's Map (a Map lookup reads all keys and values of every row: 1.4-1.8 s CPU at 10M
+    # rows, against a key's own rows here). Written by the writer with its log rows, and by
+    # property edits, with the log row's version; a key a replayed row no longer has gets a
+    # tombstone (is_deleted), which FINAL leaves out. ``cost`` is the one measure property
+    # queries sum (README: "Properties out of the scan").
+    LogTable(
+        "request_property",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("key", "LowCardinality(String)", None),
+            ("request_created_at", "DateTime64(6, 'UTC')", "Delta, ZSTD(1)"),
+            ("request_id", "String", None),
+            # LowCardinality: property queries group and search by value, and a key's values
+            # repeat (environments, features, tiers). At 10M rows grouping a key's values took
+            # 300 ms CPU as String, 150 ms as LowCardinality; a key of unique values (ids)
+            # makes ClickHouse fall back to plain strings per part, at no loss (README).
+            ("value", "LowCardinality(String)", None),
+            ("cost", "Nullable(Int64)", None),
+            ("updated_at", "DateTime64(6, 'UTC')", None),
+            ("is_deleted", "UInt8", None),
+        ),
+        version="updated_at, is_deleted",
+        order_by=("organization_id", "key", "request_created_at", "request_id"),
+        # As the log: a request's property versions meet its log row's shard.
+        shard_by=("organization_id", "request_id"),
+        partition_by="toYYYYMM(request_created_at)",
+        ttl_column="request_created_at",
+    ),
+    # The log's sums per hour and (model, provider, status, user), for the dashboard's totals,
+    # series and breakdowns and the users overview without a filter: a scan of 10M rows
+    # (250-1,100 ms CPU) becomes one of the rollup's rows (README: "A per-hour rollup"). Kept
+    # exact by the writer as the session summary is (``_hourly``); FINAL reads the newest.
+    LogTable(
+        "request_hour",
+        (
+            ("organization_id", "LowCardinality(String)", None),
+            ("hour", "DateTime('UTC')", None),
+            ("model", "LowCardinality(String)", None),
+            ("provider", "LowCardinality(String)", None),
+            ("status", "Int32", None),
+            ("has_user", "UInt8", None),  # user_id is NULL when 0 (a key cannot be Nullable)
+            ("user_id", "String", None),
+            *((name, "Int64", None) for name in HOURLY_SUMS),
+            ("version", "DateTime64(6, 'UTC')", None),
+            ("is_deleted", "UInt8", None),
+        ),
+        version="version, is_deleted",
+        order_by=("organization_id", "hour", "model", "provider", "status", "has_user", "user_id"),
+        shard_by=("organization_id", "hour"),
+        partition_by="toYYYYMM(hour)",
+        ttl_column="hour",
     ),
     # Keys hidden from the property lists; restoring one writes a tombstone (is_deleted).
     LogTable(

@@ -8,7 +8,7 @@ already case-sensitive, ILIKE exists, and time buckets are ``toStartOf…`` func
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -20,13 +20,17 @@ from sqlalchemy import (
     String,
     bindparam,
     case,
+    false,
     func,
     literal,
     null,
     select,
+    tuple_,
 )
 
 from helioscope.store._dialects import BUCKET_UNITS, SqlDialect
+from helioscope.store.clickhouse._properties import IN_COLUMNS
+from helioscope.store.clickhouse._properties import request_property as rp
 from helioscope.store.clickhouse._sql import MapKeys
 
 # Columns ClickHouse keeps as Map(String, …); any other JSON column is JSON text.
@@ -59,6 +63,10 @@ def _complete_escapes(pattern: str) -> str:
 
 def _is_map(doc: ColumnElement[Any]) -> bool:
     return getattr(doc, "name", None) in MAP_COLUMNS
+
+
+def _is_properties(doc: ColumnElement[Any]) -> bool:
+    return getattr(doc, "name", None) == "properties"
 
 
 class ClickHouseSqlDialect(SqlDialect):
@@ -109,6 +117,27 @@ class ClickHouseSqlDialect(SqlDialect):
         if _is_map(doc):
             return func.mapContains(doc, bound, type_=Boolean())
         return func.JSONHas(doc, bound) == 1
+
+    def property_in(
+        self, doc: ColumnElement[Any], key: str, values: Sequence[str]
+    ) -> ColumnElement[bool]:
+        """The requests holding ``key`` = one of ``values`` in ``request_property``.
+
+        Over 10,000,000 rows a lookup in every row's Map took 1,100 ms; this is a set of the
+        matching requests, built once, and no set at all when no request matches (the
+        subquery in the guard is a constant): 250 ms then, ~500 ms with a small set (README).
+        A large set costs more than the Map (3.7 s for 250,000 of 10M rows), which is why
+        only the user metrics' rate-limited count, a rare property, reads it this way.
+        """
+        table = getattr(doc, "table", None)
+        if not _is_properties(doc) or table is None or key.lower() in IN_COLUMNS:
+            return super().property_in(doc, key, values)
+        found = select(rp.c.organization_id, rp.c.request_created_at, rp.c.request_id).where(
+            rp.c.key == key, rp.c.value.in_(list(values))
+        )
+        any_found = select(func.count()).select_from(found.subquery()).scalar_subquery() > 0
+        row = tuple_(table.c.organization_id, table.c.request_created_at, table.c.request_id)
+        return case((any_found, row.in_(found)), else_=false())
 
     def api_key_hash(self, key_id: ColumnElement[Any], lookup: Any) -> ColumnElement[Any]:
         """The key's hash from two bound arrays (ids, hashes) of the organization's keys."""

@@ -13,9 +13,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from helioscope.errors import NotFound
+from helioscope.store.clickhouse import _properties as request_properties
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._insert import COLUMN_NAMES
+from helioscope.store.clickhouse._properties import Logged
 from helioscope.store.filters._values import check_text
 from helioscope.store.log import properties, requests
 from helioscope.store.log import sessions as log_sessions
@@ -51,6 +53,9 @@ async def set_property(
     row["session_name"] = "" if name is None and row["session_id"] else name
     row["session_path"] = properties.get("Helicone-Session-Path")
     await _put_row(clickhouse, row)
+    # The property table follows with the row's new version (keys are only ever added here).
+    logged = Logged(org_id, request_id, row["request_created_at"], properties, row["cost"])
+    await request_properties.write(clickhouse, [logged], row["updated_at"])
     if key.startswith("Helicone-Session-"):
         await sessions.refresh(clickhouse, [(org_id, old_session), (org_id, row["session_id"])])
 

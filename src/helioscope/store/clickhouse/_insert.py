@@ -18,9 +18,12 @@ from typing import Any
 
 import orjson
 
+from helioscope.store.clickhouse import _hourly as hourly
+from helioscope.store.clickhouse import _properties as properties
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._ddl import LOG_COLUMNS
+from helioscope.store.clickhouse._properties import Logged, ticks
 from helioscope.store.log.write import _clean
 from helioscope.store.records import LogRow
 
@@ -35,18 +38,10 @@ _DERIVED = frozenset(
 )
 _DIRECT = tuple(name for name in COLUMN_NAMES if name not in _DERIVED)
 _get_direct = operator.attrgetter(*_DIRECT)
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def _ticks(value: dt.datetime | None) -> int | None:
-    # Microseconds since the epoch: what a DateTime64(6) holds. Handing clickhouse-connect
-    # integers skips its per-value datetime conversion, the slowest part of building a block.
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return (value - _EPOCH) // _MICROSECOND
+    return None if value is None else ticks(value)
 
 
 def _has_nul(values: Sequence[Any]) -> bool:
@@ -126,6 +121,17 @@ async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
     latest = list({(r.organization_id, r.request_id): r for r in rows}.values())
     # Which rows replace others decides how their sessions' totals change (``_sessions``).
     replaced = await sessions.existing(clickhouse, latest)
-    columns = log_columns(latest, dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    columns = log_columns(latest, now)
     await clickhouse.insert("request_response", COLUMN_NAMES, columns)
+    # The property table in the same call, with the same version: a failure here fails the
+    # batch, and its replay writes both again.
+    maps = columns[COLUMN_NAMES.index("properties")]
+    logged = [
+        Logged(r.organization_id, r.request_id, r.request_created_at, m, r.cost)
+        for r, m in zip(latest, maps, strict=True)
+    ]
+    previous = {key: (old.request_created_at, old.keys) for key, old in replaced.items()}
+    await properties.write(clickhouse, logged, now, previous)
+    await hourly.after_insert(clickhouse, latest, {k: t for k, (t, _) in previous.items()})
     await sessions.after_insert(clickhouse, latest, replaced)

@@ -28,6 +28,7 @@ from helioscope.store.clickhouse._dialect import KEY_HASHES, KEY_IDS, ClickHouse
 from helioscope.store.clickhouse._edits import EDITS
 from helioscope.store.clickhouse._insert import insert_log_rows
 from helioscope.store.clickhouse._migrate import migrate
+from helioscope.store.clickhouse._reads import READS
 from helioscope.store.clickhouse._sql import DIALECT, compile_statement
 from helioscope.store.records import LogRow
 
@@ -153,8 +154,13 @@ class ClickHouseOrgRunner:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """``fn(db, *args, **kwargs)`` for this organization, on ClickHouse."""
-        return await fn(self._log.db(self._org_id), *args, **kwargs)
+        """``fn(db, *args, **kwargs)`` for this organization, on ClickHouse.
+
+        A function with a faster ClickHouse form (``_reads.READS``) runs as that form.
+        """
+        form = READS.get(fn, fn)
+        result: T = await form(self._log.db(self._org_id), *args, **kwargs)
+        return result
 
     async def write(
         self,

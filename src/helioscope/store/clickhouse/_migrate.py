@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from helioscope.store.clickhouse import _hourly as hourly
+from helioscope.store.clickhouse import _properties as request_properties
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._ddl import (
@@ -24,13 +26,20 @@ async def migrate(
     database = clickhouse.url.database
     had_view = await _exists(clickhouse, database, PROPERTY_KEYS_VIEW)
     had_summary = await _exists(clickhouse, database, "session_summary")
+    had_properties = await _exists(clickhouse, database, "request_property")
+    had_hourly = await _exists(clickhouse, database, "request_hour")
     for statement in schema(database, cluster, retention_days):
         await clickhouse.command(statement)
-    # What existed before a view or summary did: copied or computed once.
+    # What existed before a view, the summary, the property table or the rollup did: copied
+    # or computed once (one INSERT … SELECT over the log, run by the server).
     if not had_view:
         await clickhouse.command(property_keys_view(database, cluster)[1])
     if not had_summary:
         await sessions.rebuild(clickhouse)
+    if not had_properties:
+        await request_properties.rebuild(clickhouse)
+    if not had_hourly:
+        await hourly.rebuild(clickhouse)
     altered: list[str] = []
     on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
     for table in TABLES:

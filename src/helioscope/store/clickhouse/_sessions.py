@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.log._session_summary import _increments
@@ -70,7 +70,8 @@ async def rebuild(clickhouse: ClickHouse) -> None:
 _COLUMNS = tuple(c.name for c in session_summary.c)
 _SUMMED = _COLUMNS[5:]
 _EXISTING = (
-    "SELECT request_id, session_id FROM request_response FINAL "
+    "SELECT request_id, session_id, request_created_at, mapKeys(properties) "
+    "FROM request_response FINAL "
     "WHERE organization_id = {org:String} "
     "AND request_created_at BETWEEN {first:DateTime64(6, 'UTC')} AND {last:DateTime64(6, 'UTC')} "
     "AND request_id IN {ids:Array(String)}"
@@ -81,17 +82,30 @@ _CURRENT = (
 )
 
 
-async def existing(clickhouse: ClickHouse, rows: list[LogRow]) -> dict[tuple[str, str], str | None]:
-    """Of these rows, those already logged (same organization, time and id), with their session."""
+class Replaced(NamedTuple):
+    """A logged row that a batch writes again: its session, its time and its property keys."""
+
+    session_id: str | None
+    request_created_at: dt.datetime
+    keys: list[str]
+
+
+async def existing(clickhouse: ClickHouse, rows: list[LogRow]) -> dict[tuple[str, str], Replaced]:
+    """Of these rows, those already logged (same organization and id, in the batch's time span).
+
+    One statement per thousand rows serves both the session totals and the property table.
+    """
     by_key = {(r.organization_id, r.request_id): r for r in rows}
-    found: dict[tuple[str, str], str | None] = {}
+    found: dict[tuple[str, str], Replaced] = {}
     for org, ids in by_org(list(by_key)).items():
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             times = [by_key[(org, i)].request_created_at for i in chunk]
             params = {"org": org, "ids": chunk, "first": min(times), "last": max(times)}
             answer = await clickhouse.query(_EXISTING, params)
-            found.update({(org, request_id): session for request_id, session in answer.rows})
+            found.update(
+                {(org, row[0]): Replaced(row[1], row[2], list(row[3])) for row in answer.rows}
+            )
     return found
 
 
@@ -146,14 +160,14 @@ async def add_new_rows(clickhouse: ClickHouse, rows: Iterable[LogRow]) -> None:
 
 
 async def after_insert(
-    clickhouse: ClickHouse, rows: list[LogRow], replaced: dict[tuple[str, str], str | None]
+    clickhouse: ClickHouse, rows: list[LogRow], replaced: dict[tuple[str, str], Replaced]
 ) -> None:
     """Bring the summary up to date with a written batch (``replaced``: rows it overwrote)."""
     await add_new_rows(
         clickhouse, (r for r in rows if (r.organization_id, r.request_id) not in replaced)
     )
     stale: set[tuple[str, str | None]] = {
-        (org, sid) for (org, _), sid in replaced.items() if sid is not None
+        (org, old.session_id) for (org, _), old in replaced.items() if old.session_id is not None
     }
     stale |= {
         (r.organization_id, r.properties.get("Helicone-Session-Id"))

@@ -45,6 +45,8 @@ REPLACING_TABLES = frozenset(
         "property_key",
         "session_summary",
         "hidden_property_key",
+        "request_property",
+        "request_hour",
     }
 )
 # On ClickHouse the bodies are (ZSTD) columns of the log row itself: a column store reads only
@@ -170,7 +172,12 @@ class ClickHouseCompiler(compiler.SQLCompiler):
                 "WHERE request_body IS NOT NULL OR response_body IS NOT NULL) AS request_body"
             )
         text: str = _Base.visit_table(self, table, *args, **kw)
-        read_final = table.name in REPLACING_TABLES and kw.get("enclosing_alias") is None
+        # An alias of this very table adds FINAL after the alias (``visit_alias``); inside a
+        # subquery's alias (``FROM (SELECT … FROM t UNION ALL …) AS x``) the table is read
+        # FINAL here, like any other.
+        enclosing = kw.get("enclosing_alias")
+        aliased = enclosing is not None and getattr(enclosing, "element", None) is table
+        read_final = table.name in REPLACING_TABLES and not aliased
         if kw.get("asfrom") and read_final:
             text += " FINAL"
         return text

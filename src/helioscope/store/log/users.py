@@ -46,7 +46,7 @@ def aggregates(d: SqlDialect) -> dict[str, ColumnElement[Any]]:
     tokens = func.coalesce(func.sum(rr.c.prompt_tokens), 0) + func.coalesce(
         func.sum(rr.c.completion_tokens), 0
     )
-    limited = d.json_text(rr.c.properties, "Helicone-Rate-Limit-Status").in_(RATE_LIMITED)
+    limited = d.property_in(rr.c.properties, "Helicone-Rate-Limit-Status", RATE_LIMITED)
     return {
         "user_id": rr.c.user_id,
         "active_for": days,

@@ -1,0 +1,227 @@
+"""Dashboard reads from ``request_hour`` (``_hourly``): whole hours from the rollup.
+
+A window ``[start, end]`` is cut at whole hours: ``[h0, h1)`` is read from the rollup, and
+``[start, h0)`` and ``[h1, end]`` (under two hours of rows) from the log, as rows of the same
+shape (each one request). Only unfiltered queries are served here: a filter names the log's
+columns and rows, which the rollup no longer has, so the store's own function answers it; so
+it does for a window shorter than an hour, a client offset that is not whole hours, minute
+buckets, a breakdown by country (not a rollup column), and times outside ClickHouse's
+``DateTime`` (1970 to 2106).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Subquery,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+
+from helioscope.store._dialects import UtcDateTime
+from helioscope.store._runner import OrgDb
+from helioscope.store.clickhouse._ddl import HOURLY_SUMS
+from helioscope.store.clickhouse._hourly import END_HOUR, FIRST_HOUR, SUMMED, hour_of
+from helioscope.store.clickhouse._hourly import request_hour as rh
+from helioscope.store.cost import usd
+from helioscope.store.filters import compile_filter
+from helioscope.store.log import metrics, users
+from helioscope.store.log.timeseries import Buckets, TimeWindow, filled
+from helioscope.store.tables.log import request_response as rr
+
+_HOUR = dt.timedelta(hours=1)
+_GROUPS = ("model", "provider", "status")
+
+
+def _unfiltered(db: OrgDb, node: Any, aggregates: dict[str, Any] | None = None) -> bool:
+    compiled = compile_filter(node, db.dialect, aggregates)
+    return compiled.where is None and compiled.having is None
+
+
+def _hours(window: TimeWindow) -> tuple[dt.datetime, dt.datetime] | None:
+    """``(h0, h1)``: the whole hours inside the window, or None when there are none."""
+    start = hour_of(window.start)
+    first = start if start == window.start.astimezone(dt.UTC) else start + _HOUR
+    last = hour_of(window.end)
+    if first >= last or first < FIRST_HOUR or last > END_HOUR:
+        return None
+    return first, last
+
+
+def _units(db: OrgDb, window: TimeWindow, hours: tuple[dt.datetime, dt.datetime]) -> Subquery:
+    """The window as rows of (time, model, provider, status, user_id, sums…)."""
+    first, last = hours
+    user = case((rh.c.has_user == 1, rh.c.user_id), else_=null())
+    from_rollup = select(
+        literal_column("toDateTime64(hour, 6, 'UTC')", UtcDateTime()).label("t"),
+        rh.c.model,
+        rh.c.provider,
+        rh.c.status,
+        user.label("user_id"),
+        *(rh.c[name].label(name) for name in HOURLY_SUMS),
+    ).where(db.in_org(rh), rh.c.hour >= first, rh.c.hour < last)
+    t = rr.c.request_created_at
+    edges = or_(and_(t >= window.start, t < first), and_(t >= last, t <= window.end))
+    from_log = select(
+        t.label("t"),
+        rr.c.model,
+        rr.c.provider,
+        rr.c.status,
+        rr.c.user_id,
+        *(literal_column(f"toInt64({sql})").label(name) for name, sql in SUMMED.items()),
+    ).where(db.in_org(rr), edges)
+    return union_all(from_rollup, from_log).subquery("units")
+
+
+def _sum(u: Subquery, name: str) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(u.c[name]), 0)
+
+
+def _average(u: Subquery, total: str, count: str) -> ColumnElement[Any]:
+    # avg() over the non-NULL values, as metrics.MEASURES computes it; 0 over none.
+    return case((_sum(u, count) > 0, cast(_sum(u, total), Float()) / _sum(u, count)), else_=0.0)
+
+
+def _measures(u: Subquery) -> dict[str, ColumnElement[Any]]:
+    """``metrics.MEASURES``, from the units' sums."""
+    return {
+        "count": _sum(u, "requests"),
+        "cost": usd(_sum(u, "cost")),
+        "prompt_tokens": _sum(u, "prompt_tokens"),
+        "completion_tokens": _sum(u, "completion_tokens"),
+        "reasoning_tokens": _sum(u, "reasoning_tokens"),
+        "prompt_cache_read_tokens": _sum(u, "prompt_cache_read_tokens"),
+        "prompt_cache_write_tokens": _sum(u, "prompt_cache_write_tokens"),
+        "total_tokens": _sum(u, "prompt_tokens") + _sum(u, "completion_tokens"),
+        "latency": _average(u, "latency_sum", "latency_count"),
+        "ttft": _average(u, "ttft_sum", "ttft_count"),
+        "users": func.count(distinct(u.c.user_id)),
+        "threats": _sum(u, "threats"),
+        "errors": func.coalesce(func.sum(case((u.c.status != 200, u.c.requests), else_=0)), 0),
+    }
+
+
+async def totals(db: OrgDb, node: Any, window: TimeWindow | None) -> dict[str, Any]:
+    """``metrics.totals`` from the rollup."""
+    hours = _hours(window) if window is not None and _unfiltered(db, node) else None
+    if window is None or hours is None:
+        return await metrics.totals(db, node, window)
+    u = _units(db, window, hours)
+    m = _measures(u)
+    stmt = select(
+        m["count"].label("requests"),
+        m["cost"].label("cost"),
+        _sum(u, "latency_sum").label("latency_sum"),
+        _sum(u, "ttft_positive_sum").label("ttft_sum"),
+        _sum(u, "ttft_positive_count").label("ttft_count"),
+        m["prompt_tokens"].label("prompt_tokens"),
+        m["completion_tokens"].label("completion_tokens"),
+        m["threats"].label("threats"),
+        m["users"].label("users"),
+        m["errors"].label("errors"),
+        _sum(u, "cache_enabled").label("cache_enabled"),
+    )
+    row = await db.row(stmt)
+    assert row is not None  # an aggregate without GROUP BY always has its row
+    return {
+        key: float(value or 0) if key == "cost" else int(value or 0) for key, value in row.items()
+    }
+
+
+async def over_time(
+    db: OrgDb,
+    node: Any,
+    window: TimeWindow,
+    buckets: Buckets,
+    measures: list[str],
+    group_by: str | None = None,
+    fill: bool = True,
+) -> list[dict[str, Any]]:
+    """``metrics.over_time`` from the rollup."""
+    hours = _hours(window) if _unfiltered(db, node) else None
+    whole_hours = buckets.unit != "minute" and buckets.tz_minutes % 60 == 0
+    if hours is None or not whole_hours or (group_by is not None and group_by not in _GROUPS):
+        return await metrics.over_time(db, node, window, buckets, measures, group_by, fill)
+    buckets.check(window)
+    u = _units(db, window, hours)
+    m = _measures(u)
+    bucket = db.dialect.time_bucket(u.c.t, buckets.unit, buckets.tz_minutes)
+    columns: list[Any] = [bucket.label("bucket")]
+    group_cols: list[Any] = [bucket]
+    if group_by is not None:
+        columns.append(u.c[group_by].label(group_by))
+        group_cols.append(u.c[group_by])
+    columns += [m[name].label(name) for name in measures]
+    stmt = select(*columns).group_by(*group_cols).order_by(bucket)
+    rows = await db.rows(stmt)
+    for row in rows:
+        for name in measures:
+            row[name] = float(row[name] or 0)
+    if not fill:
+        for row in rows:
+            row["time"] = buckets.instant(buckets.parse_bucket(row.pop("bucket")))
+        return rows
+    empty: dict[str, Any] = dict.fromkeys(measures, 0.0)
+    if group_by is not None:
+        empty[group_by] = None
+    return filled(rows, window, buckets, empty)
+
+
+async def breakdown(
+    db: OrgDb, node: Any, window: TimeWindow, by: str, offset: int, limit: int
+) -> list[dict[str, Any]]:
+    """``metrics.breakdown`` from the rollup (by model, provider or status)."""
+    hours = _hours(window) if _unfiltered(db, node) else None
+    if hours is None or by not in _GROUPS:
+        return await metrics.breakdown(db, node, window, by, offset, limit)
+    u = _units(db, window, hours)
+    m = _measures(u)
+    key = u.c[by]
+    stmt = (
+        select(
+            key.label("key"),
+            m["count"].label("total_requests"),
+            m["prompt_tokens"].label("prompt_tokens"),
+            m["completion_tokens"].label("completion_tokens"),
+            m["cost"].label("cost"),
+            m["errors"].label("errors"),
+        )
+        .group_by(key)
+        .order_by(m["count"].desc(), key)
+        .offset(offset)
+        .limit(limit)
+    )
+    return await db.rows(stmt)
+
+
+async def per_user_values(db: OrgDb, node: Any) -> list[dict[str, Any]]:
+    """``users.per_user_values`` from the rollup (every hour: no window)."""
+    if not _unfiltered(db, node, users.aggregates(db.dialect)):
+        return await users.per_user_values(db, node)
+    from_rollup = select(rh.c.user_id, rh.c.requests, rh.c.cost).where(
+        db.in_org(rh), rh.c.has_user == 1
+    )
+    # Rows outside the rollup's hours (before 1970, from 2106) are summed from the log.
+    t = rr.c.request_created_at
+    from_log = select(
+        rr.c.user_id,
+        literal_column("toInt64(1)").label("requests"),
+        func.coalesce(rr.c.cost, 0).label("cost"),
+    ).where(db.in_org(rr), rr.c.user_id.is_not(None), or_(t < FIRST_HOUR, t >= END_HOUR))
+    u = union_all(from_rollup, from_log).subquery("units")
+    stmt = select(
+        _sum(u, "requests").label("requests"), usd(_sum(u, "cost")).label("cost")
+    ).group_by(u.c.user_id)
+    return await db.rows(stmt)

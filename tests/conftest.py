@@ -173,6 +173,9 @@ def settings_for(
         bootstrap_default_org=False,
         journal_dir=directory / "journal",
         log_retry_seconds=0.05,
+        # Tests wait for the store after nearly every call: batches gather for less long than
+        # the default (fewer transactions under load), so that each wait is short.
+        log_flush_interval_seconds=0.05,
         shutdown_drain_seconds=5,
     )
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from helioscope._head_cork import HeadCork
+
 _IDLE, _HEADERS, _BODY = 0, 1, 2
 
 
@@ -29,7 +31,9 @@ class TimedHttpProtocol(HttpToolsProtocol):
     body_timeout: float = 60.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        # Each response's head goes out with its body, in one write (see ``_head_cork``).
+        self._cork = HeadCork(transport, self.loop)
+        super().connection_made(self._cork)
         self._phase = _HEADERS
         self._since = self.loop.time()
         self._timer: asyncio.TimerHandle | None = self.loop.call_later(
@@ -49,6 +53,7 @@ class TimedHttpProtocol(HttpToolsProtocol):
             self._timer = self.loop.call_later(self.header_timeout, self._check)
 
     def on_headers_complete(self) -> None:
+        self._cork.hold()  # before the app can answer (it may not wait to be scheduled)
         super().on_headers_complete()
         self._phase, self._since = _BODY, self.loop.time()
 

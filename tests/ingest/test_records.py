@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from helioscope.ingest._records import decode, encode_capture
+from helioscope.ingest._journal import _IOV_MAX, HEADER, Journal, read_frames, segments
+from helioscope.ingest._records import capture_parts, decode, encode_capture
 from helioscope.ingest.capture import CallCapture
 from helioscope.ingest.headers import HeliconeHeaders
 from helioscope.providers.registry import BY_NAME
@@ -81,3 +83,25 @@ def test_every_field_of_a_capture_round_trips() -> None:
     lost = {name: pair for name, pair in fields.items() if pair[0] != pair[1]}
     assert lost == {}, f"fields the journal dropped or changed (sent, back): {lost}"
     assert back.request_json == {"model": "claude", "user": "u-1"}
+
+
+async def test_a_capture_in_more_parts_than_one_writev_takes_is_journalled_whole(
+    tmp_path: Path,
+) -> None:
+    # The journal writes a call's parts as they are (header, request body, each response
+    # chunk) with one writev; a stream of more chunks than the system takes in one call is
+    # joined first. Either way the frame reads back as the one encode_capture describes.
+    small, many = every_field_set(), every_field_set()
+    many.chunks = [b"data: %d\n\n" % i for i in range(_IOV_MAX + 10)]
+    log = Journal(tmp_path, "0", segment_bytes=1 << 20, fsync_ms=0)
+    log.open()
+    sizes = [log.append(capture_parts(small)), log.append(capture_parts(many))]
+    await log.close()
+    (segment,) = segments(tmp_path / "0")
+    read = read_frames(tmp_path / "0" / segment, 0, max_bytes=1 << 20, max_count=10)
+    assert not read.bad
+    assert read.payloads == [encode_capture(small), encode_capture(many)]
+    assert sizes == [HEADER.size + len(p) for p in read.payloads]
+    back = decode(read.payloads[1])
+    assert isinstance(back, CallCapture)
+    assert back.chunks == [b"".join(many.chunks)]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 from typing import Any
 
 import pytest
 
+from helioscope.ingest.webhooks import MAX_BODY_CHARS, payload
+from helioscope.store import LogRow
 from helioscope.store.log import requests
 from tests.conftest import Running
 from tests.gateway.clients import openai_client
@@ -193,3 +197,35 @@ async def test_a_webhook_created_while_webhooks_are_read_is_not_missed(
     release.set()
     assert await reading == {}
     assert [hook["id"] for hook in (await dispatcher._webhooks())[helioscope.org_id]] == ["new"]
+
+
+async def test_the_queue_holds_what_webhooks_send_not_the_batch(helioscope: Running) -> None:
+    # The writer offers every stored batch: the queue must not keep bodies no webhook sends
+    # (rows of organizations without webhooks, bodies past MAX_BODY_CHARS), or a batch of
+    # 200 KB bodies stays alive until the webhooks are read (issue 19's memory bench).
+    webhooks = helioscope.services.started.webhooks
+    large = "x" * (MAX_BODY_CHARS + 1)
+    async with receiving() as receiver:
+        await add_webhook(helioscope, receiver)
+        await chat(helioscope)
+        await settle(helioscope)  # its batch had the webhooks read: the list is fresh now
+        mine = LogRow(
+            request_id="r-1",
+            organization_id=helioscope.org_id,
+            request_created_at=dt.datetime.now(dt.UTC),
+            status=200,
+            provider="OPENAI",
+            request_body=large,
+            response_body="{}",
+        )
+        other = dataclasses.replace(mine, organization_id="another-org")
+        queue = webhooks._queue  # read before the dispatcher runs: no await from here
+        webhooks.offer([other])
+        assert queue.empty()
+        webhooks.offer([mine, other])
+        (queued,) = queue.get_nowait()
+        queue.task_done()
+        assert queued.request_id == "r-1"
+        assert queued.response_body == "{}"
+        assert payload(queued, True) == payload(mine, True)
+        assert queued.request_body is not None and len(queued.request_body) < MAX_BODY_CHARS

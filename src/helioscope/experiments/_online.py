@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from helioscope.errors import BadRequest, HelioscopeError
@@ -42,9 +43,19 @@ def check_config(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def _matches_properties(config: dict[str, Any], row: LogRow) -> bool:
-    properties = row.properties or {}
-    return all(properties.get(f["key"]) == f["value"] for f in config.get("propertyFilters", []))
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A stored call an online evaluator may score: what matching and scoring read of it."""
+
+    organization_id: str
+    request_id: str
+    properties: dict[str, str]
+
+
+def _matches_properties(config: dict[str, Any], row: _Candidate) -> bool:
+    return all(
+        row.properties.get(f["key"]) == f["value"] for f in config.get("propertyFilters", [])
+    )
 
 
 class OnlineEvaluators:
@@ -81,8 +92,13 @@ class OnlineEvaluators:
             # The writer drains its last batches after the experiments close (their runs log
             # through it); work started now would outlive the store it reads.
             return
+        # What the work needs of a row, not the row: a batch's bodies (up to the writer's
+        # memory budget) would otherwise stay alive until the evaluators' configurations
+        # are read (issue 19: four batches of 200 KB bodies were held so at once).
         candidates = [
-            r for r in rows if _EVALUATOR_PROPERTY not in (r.properties or {}) and r.status > 0
+            _Candidate(r.organization_id, r.request_id, r.properties or {})
+            for r in rows
+            if _EVALUATOR_PROPERTY not in (r.properties or {}) and r.status > 0
         ]
         if candidates:
             task = asyncio.get_running_loop().create_task(self._consider(candidates))
@@ -97,7 +113,7 @@ class OnlineEvaluators:
         self._configs[org_id] = (time.monotonic(), configs)
         return configs
 
-    async def _consider(self, rows: list[LogRow]) -> None:
+    async def _consider(self, rows: list[_Candidate]) -> None:
         for row in rows:
             for online in await self._configs_of(row.organization_id):
                 config = online["config"] or {}
@@ -107,7 +123,7 @@ class OnlineEvaluators:
                     continue
                 await self._evaluate(row, online)
 
-    async def _matches(self, row: LogRow, config: dict[str, Any]) -> bool:
+    async def _matches(self, row: _Candidate, config: dict[str, Any]) -> bool:
         node = config.get("filter") or "all"
         this = {"request_response_rmt": {"request_id": {"equals": row.request_id}}}
         both = this if node == "all" else {"left": node, "operator": "and", "right": this}
@@ -118,7 +134,7 @@ class OnlineEvaluators:
             logger.warning("online evaluator %s has a bad filter: %s", config, exc)
             return False
 
-    async def _evaluate(self, row: LogRow, online: dict[str, Any]) -> None:
+    async def _evaluate(self, row: _Candidate, online: dict[str, Any]) -> None:
         async with self.limit:
             try:
                 await self.evaluations.on_request(row.organization_id, online, row.request_id)

@@ -19,7 +19,7 @@ import struct
 import time
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,8 @@ HEADER = struct.Struct("<4sIIq")  # magic, payload length, crc32, append time in
 _TIME = struct.Struct("<q")
 SUFFIX = ".journal"
 _SCAN_CHUNK = 1 << 20
+# Buffers one writev() takes (Linux: 1024); a frame in more parts is joined first.
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
 
 
 def frame(payload: bytes, at_ms: int) -> bytes:
@@ -121,13 +123,29 @@ class Journal:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._size = 0
 
-    def append(self, payload: bytes) -> None:
-        """Append one record: one ``write()``, never a wait for the disk."""
-        data = frame(payload, time.time_ns() // 1_000_000)
-        written = os.write(self._fd, data)
-        while written < len(data):  # a short write (a signal, a full disk): finish the frame
-            written += os.write(self._fd, data[written:])
-        self._size += written
+    def append(self, parts: Sequence[bytes]) -> int:
+        """Append one record, given as the parts of its payload; its frame's size in bytes.
+
+        One ``writev()``: the header and the parts go out as they are, never joined into one
+        buffer (a 200 KB body would otherwise be copied twice per call, each copy a fresh
+        ``mmap`` past glibc's threshold); never a wait for the disk.
+        """
+        at_ms = time.time_ns() // 1_000_000
+        crc = zlib.crc32(_TIME.pack(at_ms))
+        length = 0
+        for part in parts:
+            crc = zlib.crc32(part, crc)
+            length += len(part)
+        buffers = [HEADER.pack(MAGIC, length, crc, at_ms), *parts]
+        if len(buffers) > _IOV_MAX:  # a stream of many chunks
+            buffers = [buffers[0], b"".join(parts)]
+        size = HEADER.size + length
+        written = os.writev(self._fd, buffers)
+        if written < size:  # a short write (a signal, a full disk): finish the frame
+            rest = b"".join(buffers)[written:]
+            while rest:
+                rest = rest[os.write(self._fd, rest) :]
+        self._size += size
         self._dirty = True
         if self.fsync_ms == 0 and not self._sync_scheduled:
             self._sync_scheduled = True
@@ -137,6 +155,7 @@ class Journal:
             self._new_segment()
             if self.fsync_ms == 0:
                 self._sync_now()
+        return size
 
     def end(self) -> tuple[str, int]:
         """Where the next record will go: (segment name, offset)."""

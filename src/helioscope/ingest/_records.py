@@ -36,7 +36,15 @@ def _since(start: float, at: float | None) -> float | None:
 
 def encode_capture(capture: CallCapture) -> bytes:
     """The journal payload of a finished call (bodies raw, after the header)."""
-    response = b"".join(capture.chunks)
+    return b"".join(capture_parts(capture))
+
+
+def capture_parts(capture: CallCapture) -> list[bytes]:
+    """``encode_capture``'s payload in parts, as the journal writes them.
+
+    The header, then the request body and the response chunks as they are (no copy of a body
+    per call).
+    """
     request_json = capture.request_json
     # build_log_row reads only these two keys of a body the gateway parsed (or rewrote).
     hints = (
@@ -80,10 +88,10 @@ def encode_capture(capture: CallCapture) -> bytes:
             "th": capture.threat,
             "ref": capture.request_referrer,
             "cc": capture.country_code,
-            "lens": [len(capture.request_body), len(response)],
+            "lens": [len(capture.request_body), sum(map(len, capture.chunks))],
         }
     )
-    return b"".join((_U32.pack(len(header)), header, capture.request_body, response))
+    return [_U32.pack(len(header)) + header, capture.request_body, *capture.chunks]
 
 
 def encode_row(row: LogRow) -> bytes:

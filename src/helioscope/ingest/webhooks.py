@@ -10,6 +10,7 @@ keyed with the webhook's ``hmac_key``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import ipaddress
@@ -81,11 +82,31 @@ def _body_value(text: str | None) -> Any:
     if text is None:
         return None
     if len(text) > MAX_BODY_CHARS:
-        return f"Body too large ({len(text)} characters); fetch it with GET /v1/request/{{id}}"
+        return _too_large(text)
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return text
+
+
+def _too_large(text: str) -> str:
+    return f"Body too large ({len(text)} characters); fetch it with GET /v1/request/{{id}}"
+
+
+def _without_large_bodies(row: LogRow) -> LogRow:
+    """``row``, or a copy whose bodies past ``MAX_BODY_CHARS`` are the note sent instead."""
+    request, response = row.request_body, row.response_body
+    if (request is None or len(request) <= MAX_BODY_CHARS) and (
+        response is None or len(response) <= MAX_BODY_CHARS
+    ):
+        return row
+    return dataclasses.replace(
+        row,
+        request_body=_too_large(request) if request and len(request) > MAX_BODY_CHARS else request,
+        response_body=(
+            _too_large(response) if response and len(response) > MAX_BODY_CHARS else response
+        ),
+    )
 
 
 def payload(row: LogRow, include_data: bool) -> dict[str, Any]:
@@ -188,7 +209,17 @@ class WebhookDispatcher:
             pass
 
     def offer(self, rows: list[LogRow]) -> None:
-        """Queue written rows for the webhooks; never blocks (a full queue drops them, logged)."""
+        """Queue written rows for the webhooks; never blocks (a full queue drops them, logged).
+
+        Only what a webhook can send is kept: rows of organizations without webhooks are left
+        out while the list of webhooks is fresh, and a body past ``MAX_BODY_CHARS`` (sent as a
+        note) is not held (issue 19: the queue kept whole batches of 200 KB bodies alive).
+        """
+        if time.monotonic() - self._loaded_at <= _REFRESH_SECONDS:
+            rows = [row for row in rows if row.organization_id in self._hooks]
+            if not rows:
+                return
+        rows = [_without_large_bodies(row) for row in rows]
         try:
             self._queue.put_nowait(rows)
         except asyncio.QueueFull:

@@ -53,30 +53,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("engine_name", engines, scope="module")
 
 
-# Tests that run for seconds (real processes, the browser, the sweeps over every column or
-# operation). They start first: scheduled one test at a time (``scripts/test``), the workers then
-# share them out and finish together, instead of one worker running the browser tests alone at
-# the end while the others wait.
-LONG_RUNNING = (
-    "tests/ui/",
-    "tests/ingest/test_crash_drills.py",
-    "tests/cli/",
-    "tests/test_cli.py",
-    "tests/api/test_schemathesis.py",
-    "tests/api/test_cross_org.py",
-    "tests/store/test_filter_columns.py",
-    "tests/store/test_filter_property.py",
-    "tests/store/clickhouse/test_filter_property.py",
-    "tests/store/clickhouse/test_copy.py",
-    "tests/experiments/",
-    "tests/helicone_import/test_cli_import.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not item.nodeid.startswith(LONG_RUNNING))
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not os.environ.get(POSTGRES_ENV):
         terminalreporter.write_line(

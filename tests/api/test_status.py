@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from helioscope.api.status import _status
 from tests.api.families import check, log_row
 from tests.running import Running
 
@@ -89,3 +90,13 @@ async def test_bad_time_frames_are_refused(helioscope: Running, query: str) -> N
         response = await helioscope.client.get(f"{path}?{query}", headers=helioscope.auth())
         assert response.status_code == 400, response.text
         assert response.json()["data"] is None and "timeFrame" in response.json()["error"]
+
+
+@pytest.mark.parametrize("hour", [0, 10, 23])
+def test_daily_frames_show_today_and_the_days_before_at_any_hour(hour: int) -> None:
+    # At 23:00 the 7-day frame's first hour is midnight six days ago: the series still starts
+    # seven days ago (it lost a point at that hour of every day).
+    now = dt.datetime(2026, 12, 6, hour, 30, tzinfo=dt.UTC)
+    assert len(_status([], now, "24h").timeSeriesData) == 24
+    assert len(_status([], now, "7d").timeSeriesData) == 8
+    assert len(_status([], now, "30d").timeSeriesData) == 31

@@ -110,7 +110,9 @@ def _status(rows: list[dict[str, Any]], now: dt.datetime, frame: str) -> Provide
         if hour == this_hour:
             recent.add(row)
     step = dt.timedelta(days=1) if daily else _HOUR
-    cursor = frame_start.replace(hour=0) if daily else frame_start
+    # Daily frames show today and the N days before, whatever the hour: the frame's first hour
+    # falls on the first of those days except at 23:00, when it begins the day after.
+    cursor = (this_hour - _HOURS[frame] * _HOUR).replace(hour=0) if daily else frame_start
     points = []
     while cursor <= this_hour:
         sums = series.get(cursor, _Sums())

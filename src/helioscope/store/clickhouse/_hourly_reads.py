@@ -133,11 +133,7 @@ async def totals(db: OrgDb, node: Any, window: TimeWindow | None) -> dict[str, A
         m["errors"].label("errors"),
         _sum(u, "cache_enabled").label("cache_enabled"),
     )
-    row = await db.row(stmt)
-    assert row is not None  # an aggregate without GROUP BY always has its row
-    return {
-        key: float(value or 0) if key == "cost" else int(value or 0) for key, value in row.items()
-    }
+    return await metrics.read_totals(db, stmt)
 
 
 async def over_time(

@@ -106,6 +106,14 @@ async def totals(db: OrgDb, node: Any, window: TimeWindow | None) -> dict[str, A
         _count_if(_IS_ERROR).label("errors"),
         _count_if(rr.c.cache_enabled.is_(True)).label("cache_enabled"),
     ).where(_scope(db, node, window))
+    return await read_totals(db, stmt)
+
+
+async def read_totals(db: OrgDb, stmt: Any) -> dict[str, Any]:
+    """The one row of a totals statement: counts as integers, cost in USD.
+
+    Shared with the ClickHouse rollup's form of ``totals``, so both answer in the same units.
+    """
     row = await db.row(stmt)
     assert row is not None  # an aggregate without GROUP BY always has its row
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any
 
@@ -10,10 +11,10 @@ import pytest
 
 from helioscope.store import hash_api_key, keys
 from tests.api.test_asynclog import log_body
+from tests.cli.runner import helioscope as helioscope_cli
 from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY, openai_client
 from tests.insights.seed import call, data, post, window
-from tests.test_cli import run_cli
 
 
 async def create(hs: Running, permissions: str | None, key: str | None = None) -> dict[str, Any]:
@@ -171,15 +172,14 @@ async def test_settings_query(helioscope: Running) -> None:
 async def test_cli_creates_scoped_keys(
     helioscope: Running, database_url: str, scope: str, stored: str
 ) -> None:
-    code, out, err = await run_cli(
-        "keys",
-        "create",
-        "--org",
-        "acme",
-        "--scope",
-        scope,
+    # In this process (the CLI's own process is tested in tests/test_cli.py), in a thread: the
+    # command runs an event loop of its own.
+    ran = await asyncio.to_thread(
+        helioscope_cli,
+        *("keys", "create", "--org", "acme", "--scope", scope),
         env={"HELIOSCOPE_DATABASE_URL": database_url},
     )
+    code, out, err = ran.code, ran.stdout.decode(), ran.stderr
     assert code == 0, err
     key = out.strip().splitlines()[-1]
     found = await helioscope.services.store.read(keys.find_api_key, hash_api_key(key))

@@ -36,4 +36,5 @@ CALLED_BY_NAME: dict[str, str] = {
     "_schema_*": "helioscope.store._all_tables",
     # named in a string: HELIOSCOPE_PROMPT_INJECTION_DETECTOR=tests.gateway_controls.detectors:...
     "pineapple": "tests/gateway_controls",
+    "_split_scope": "xdist's LoadScopeScheduling (tests/scheduling.py)",
 }

@@ -15,6 +15,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -51,6 +52,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             engines = [e for e in engines if e == chosen]
         # Module scope, so that a module may share one app per engine (read-only sweeps).
         metafunc.parametrize("engine_name", engines, scope="module")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from tests.scheduling import make_scheduler  # xdist is imported only when it runs
+
+    return make_scheduler(config, log)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -161,13 +161,17 @@ class CpuMeter:
 
 Round = Callable[[str, Headers, int, bytes, "int | None"], Awaitable[tuple[list[float], float]]]
 FirstChunks = Callable[[], list[float]]
+Lateness = Callable[[], list[float]]
 
 
 @asynccontextmanager
-async def load_client(args: argparse.Namespace) -> AsyncIterator[tuple[Round, FirstChunks]]:
+async def load_client(
+    args: argparse.Namespace,
+) -> AsyncIterator[tuple[Round, FirstChunks, Lateness]]:
     """The load generator: the lean one (default), or aiohttp's client for comparison.
 
-    With it, the times to the first body bytes of the last round's calls (the lean one only).
+    With it, the times to the first body bytes of the last round's calls, and (``--rate``) how
+    late after its scheduled time each call was sent (the lean one only).
     """
     if args.client == "lean":
         client = LoadClient(args.concurrency)
@@ -180,7 +184,7 @@ async def load_client(args: argparse.Namespace) -> AsyncIterator[tuple[Round, Fi
                 return await client.run_rate(url, headers, n, body, status, args.rate)
 
         try:
-            yield run, lambda: client.first_chunk
+            yield run, lambda: client.first_chunk, lambda: client.late
         finally:
             client.close()
         return
@@ -192,7 +196,7 @@ async def load_client(args: argparse.Namespace) -> AsyncIterator[tuple[Round, Fi
         ) -> tuple[list[float], float]:
             return await run_round(session, url, headers, n, args.concurrency, body, status)
 
-        yield run_aiohttp, list
+        yield run_aiohttp, list, list
 
 
 @dataclass
@@ -223,19 +227,30 @@ async def bench(
         targets.update(
             {name: Target(*t) for name, t in ai_targets(direct, gateway, key, args.stream).items()}
         )
-    results, firsts, rates = await run_rounds(targets, args, meter)
+    results, firsts, rates, late = await run_rounds(targets, args, meter)
     meter.report()
     report(targets, results, firsts, rates, args)
+    if any(late.values()):
+        # The load generator shares the cores: if it sends late, its latencies include that.
+        print(
+            "sent late (the load generator's own lateness, included above): "
+            + "; ".join(
+                f"{name} p50 {pct(v, 50):.3f} ms, p99 {pct(v, 99):.3f} ms, max {max(v):.3f} ms"
+                for name, v in late.items()
+                if v
+            )
+        )
 
 
 async def run_rounds(
     targets: dict[str, Target], args: argparse.Namespace, meter: CpuMeter
-) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]]:
-    """Alternating rounds of every target: latencies, times to first chunk, rates."""
+) -> tuple[dict[str, list[float]], ...]:
+    """Alternating rounds of every target: latencies, times to first chunk, rates, lateness."""
     results: dict[str, list[float]] = {name: [] for name in targets}
     firsts: dict[str, list[float]] = {name: [] for name in targets}
     rates: dict[str, list[float]] = {name: [] for name in targets}
-    async with load_client(args) as (run, first_chunk):
+    late: dict[str, list[float]] = {name: [] for name in targets}
+    async with load_client(args) as (run, first_chunk, lateness):
         for t in targets.values():  # warm up connections, caches and buckets
             await run(t.url, t.headers, 100, t.body, None)
         order = list(targets.items())
@@ -252,8 +267,9 @@ async def run_rounds(
                 meter.add(name, before, args.per_round)
                 results[name] += lat
                 firsts[name] += first_chunk()
+                late[name] += lateness()
                 rates[name].append(rate)
-    return results, firsts, rates
+    return results, firsts, rates, late
 
 
 def report(

@@ -18,7 +18,9 @@ connections busy: every latency is measured from the call's scheduled send time,
 the server (a writer batch holding its event loop) counts against every call due during it
 rather than being hidden by a load generator that waits for it (coordinated omission). The
 saturated mode tells the gateway's cost at full load; the fixed-rate mode its tail latency at
-a load it can carry.
+a load it can carry. It also prints how late the load generator itself sent each call after its
+scheduled time (it shares the cores too): lateness in both targets alike is the machine's, not
+the gateway's.
 
 ``--controls`` adds gateway-control targets to the same alternating rounds: a cache miss (a new
 seed per call, so every call goes upstream and writes an entry), a cache hit, a call under a

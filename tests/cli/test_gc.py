@@ -20,11 +20,13 @@ async def test_the_server_freezes_what_startup_built() -> None:
     server = _server(config)
     gc.unfreeze()
     serving = asyncio.create_task(server.serve())
+    deadline = asyncio.get_running_loop().time() + 30
     try:
-        while not server.started:
+        while not gc.get_freeze_count():  # frozen once started and the price table is loaded
             assert not serving.done()
+            assert asyncio.get_running_loop().time() < deadline
             await asyncio.sleep(0.01)
-        assert gc.get_freeze_count() > 0
+        assert server.started
     finally:
         server.should_exit = True
         await serving

@@ -39,7 +39,7 @@ def _server(config: uvicorn.Config) -> uvicorn.Server:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if self.started:
-                freeze_startup()
+                await freeze_startup()
 
     return Server(config)
 

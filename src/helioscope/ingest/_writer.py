@@ -29,7 +29,6 @@ from helioscope.ingest import _journal as journal
 from helioscope.ingest._health import Heartbeat, WriterHealth, describe
 from helioscope.ingest._records import capture_parts, decode, encode_row, without_bodies
 from helioscope.ingest.capture import CallCapture, build_log_row, minimal_log_row
-from helioscope.ingest.pricing import load_prices
 from helioscope.store import LogRow, Store, is_transient
 
 logger = logging.getLogger("helioscope.ingest")
@@ -102,7 +101,6 @@ class LogWriter:
         self._id = journal.journal_id(self.root)
         self._disk_bytes = journal.disk_bytes(self.root)[0]
         if self.tail:
-            load_prices()  # the tail prices every call
             self._task = asyncio.create_task(self._run(), name="helioscope-log-writer")
         return self
 

@@ -77,9 +77,9 @@ class _Counts:
 def load_prices() -> None:
     """Load genai-prices' price table now, not at the first call priced.
 
-    It is ~16,000 objects the collector tracks, alive for good: loaded while the server
-    starts, they are frozen with the rest of startup (``cli._gc``), not traversed by every
-    full collection while calls are relayed.
+    It is ~16,000 objects the collector tracks, alive for good: loaded as the server starts,
+    they are frozen with the rest of startup (``cli._gc``), not traversed by every full
+    collection while calls are relayed.
     """
     data_snapshot.get_snapshot()
 

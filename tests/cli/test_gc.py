@@ -17,7 +17,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def test_the_server_freezes_what_startup_built() -> None:
     config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
-    server = _server(config)
+    server = _server(config, prices=True)
     gc.unfreeze()
     serving = asyncio.create_task(server.serve())
     deadline = asyncio.get_running_loop().time() + 30

@@ -18,12 +18,15 @@ import gc
 from helioscope.ingest.pricing import load_prices
 
 
-async def freeze_startup() -> None:
+async def freeze_startup(*, prices: bool) -> None:
     """Load what would otherwise load at the first call, then freeze (once the server is up).
 
-    The server accepts calls meanwhile: the price table loads in a thread (~0.3 s), so that a
-    worker is not later to accept than the others (they share one socket).
+    ``prices``: this process's writer prices calls, so load the price table first (25 MB:
+    a worker that only journals never loads it). The server accepts calls meanwhile: it loads
+    in a thread (~0.3 s), so that this worker is not later to accept than the others (they
+    share one socket).
     """
-    await asyncio.to_thread(load_prices)
+    if prices:
+        await asyncio.to_thread(load_prices)
     gc.collect()  # startup's garbage: frozen, it would never be freed
     gc.freeze()

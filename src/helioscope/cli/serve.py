@@ -29,7 +29,7 @@ async def _announce(settings: Settings, *, migrate: bool) -> None:
         await store.close()
 
 
-def _server(config: uvicorn.Config) -> uvicorn.Server:
+def _server(config: uvicorn.Config, *, prices: bool) -> uvicorn.Server:
     """A server that freezes startup's objects once it is up (``cli._gc``)."""
     import uvicorn
 
@@ -39,7 +39,7 @@ def _server(config: uvicorn.Config) -> uvicorn.Server:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if self.started:
-                await freeze_startup()
+                await freeze_startup(prices=prices)
 
     return Server(config)
 
@@ -103,7 +103,7 @@ def serve(
     # for its TCP connections, so every response's body waited behind its head for the
     # client's delayed ACK (~40 ms a call with --workers).
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
-    server = _server(config)
+    server = _server(config, prices=settings.log_writer)
     server.run(sockets=sockets)
     if not server.started:
         sys.exit(3)  # what uvicorn.run exits with when the server could not start

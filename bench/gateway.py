@@ -12,6 +12,7 @@ the latency it adds under load.
     python bench/gateway.py --client aiohttp   # the load from aiohttp's client instead
     python bench/gateway.py --controls [--redis redis://127.0.0.1:6379/0]
     python bench/gateway.py --ai-gateway [--stream]
+    python bench/gateway.py --gc   # also the server's garbage collections during the rounds
 
 ``--rate R`` sends R calls/s to each target, open-loop, instead of keeping ``--concurrency``
 connections busy: every latency is measured from the call's scheduled send time, so a stall of
@@ -44,7 +45,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
@@ -54,6 +55,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import _gc_probe as gc_probe
 from bench._ai_gateway import SECRET, ai_targets, store_key
 from bench._load import LoadClient
 from bench._procs import (
@@ -213,7 +215,12 @@ class Target:
 
 
 async def bench(
-    direct: str, gateway: str, key: str, args: argparse.Namespace, meter: CpuMeter
+    direct: str,
+    gateway: str,
+    key: str,
+    args: argparse.Namespace,
+    meter: CpuMeter,
+    begin: Callable[[], None],
 ) -> None:
     body = STREAM_BODY if args.stream else BODY
     base = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
@@ -229,7 +236,7 @@ async def bench(
         targets.update(
             {name: Target(*t) for name, t in ai_targets(direct, gateway, key, args.stream).items()}
         )
-    results, firsts, rates, late = await run_rounds(targets, args, meter)
+    results, firsts, rates, late = await run_rounds(targets, args, meter, begin)
     meter.report()
     report(targets, results, firsts, rates, args)
     if any(late.values()):
@@ -245,9 +252,15 @@ async def bench(
 
 
 async def run_rounds(
-    targets: dict[str, Target], args: argparse.Namespace, meter: CpuMeter
+    targets: dict[str, Target],
+    args: argparse.Namespace,
+    meter: CpuMeter,
+    begin: Callable[[], None],
 ) -> tuple[dict[str, list[float]], ...]:
-    """Alternating rounds of every target: latencies, times to first chunk, rates, lateness."""
+    """Alternating rounds of every target: latencies, times to first chunk, rates, lateness.
+
+    ``begin`` is called once the warm-up is over, as the timed rounds begin.
+    """
     results: dict[str, list[float]] = {name: [] for name in targets}
     firsts: dict[str, list[float]] = {name: [] for name in targets}
     rates: dict[str, list[float]] = {name: [] for name in targets}
@@ -255,6 +268,7 @@ async def run_rounds(
     async with load_client(args) as (run, first_chunk, lateness):
         for t in targets.values():  # warm up connections, caches and buckets
             await run(t.url, t.headers, 100, t.body, None)
+        begin()
         order = list(targets.items())
         for round_index in range(args.rounds):
             # Rotate the order each round, so that no target always follows another.
@@ -375,6 +389,11 @@ def main() -> None:
     parser.add_argument("--controls", action="store_true", help="add cache and rate-limit targets")
     parser.add_argument("--redis", default=None, help="Redis URL for the controls' backends")
     parser.add_argument(
+        "--gc",
+        action="store_true",
+        help="print the server's garbage collections during the rounds (pauses, CPU per call)",
+    )
+    parser.add_argument(
         "--ai-gateway",
         action="store_true",
         help="add a translated AI Gateway call (OpenAI in, Anthropic upstream) and its baseline",
@@ -387,17 +406,22 @@ def main() -> None:
     if args.ai_gateway:
         settings = {**settings, "secret_key": SECRET}
     with tempfile.TemporaryDirectory() as tmp, fake_provider() as direct:
-        with helioscope(
-            direct.url,
-            Path(tmp),
-            args.database_url,
-            writer_process=args.writer_process,
-            **settings,
-        ) as server:
+        collections = Path(tmp) / "gc"
+        with (
+            gc_probe.probed(collections) if args.gc else nullcontext(),
+            helioscope(
+                direct.url,
+                Path(tmp),
+                args.database_url,
+                writer_process=args.writer_process,
+                **settings,
+            ) as server,
+        ):
             if args.ai_gateway:
                 store_key(server.url, server.key)
             meter = CpuMeter(direct.pid, server.pid)
-            uvloop.run(bench(direct.url, server.url, server.key, args, meter))
+            begin = (lambda: gc_probe.begin(collections)) if args.gc else (lambda: None)
+            uvloop.run(bench(direct.url, server.url, server.key, args, meter, begin))
         logged = count_rows(server)
         if args.redis:
             drop_keys(args.redis, extra["redis_key_prefix"])
@@ -406,6 +430,8 @@ def main() -> None:
         print(
             f"logged rows: {logged} (gateway calls: {expected}; lost: {max(0, expected - logged)})"
         )
+        if args.gc:
+            gc_probe.report(collections, expected - 100 * gateway_targets)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 
 import httptools
 
+# Below uvicorn's keep-alive timeout (5 s): see _Connection.stale.
+_MAX_IDLE_SECONDS = 3.0
+
 
 class _Connection(asyncio.Protocol):
     def __init__(self) -> None:
@@ -24,6 +27,20 @@ class _Connection(asyncio.Protocol):
         self.body: list[bytes] = []
         self.first_body = 0.0  # when the first bytes of the body arrived (a stream's first chunk)
         self.closed = False
+        self.idle_since = time.monotonic()  # when its last answer completed
+
+    @property
+    def stale(self) -> bool:
+        """Closed, or idle so long that the server may be closing it as a request is sent.
+
+        uvicorn closes a keep-alive connection idle for 5 s; a request written as it does so is
+        answered with a reset. Such a connection is closed here first and another one opened.
+        """
+        if not self.closed and time.monotonic() - self.idle_since > _MAX_IDLE_SECONDS:
+            assert self.transport is not None
+            self.transport.close()
+            self.closed = True
+        return self.closed
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -37,6 +54,7 @@ class _Connection(asyncio.Protocol):
         self.body.append(body)
 
     def on_message_complete(self) -> None:
+        self.idle_since = time.monotonic()
         if self.done is not None and not self.done.done():
             self.done.set_result(self.parser.get_status_code())
 
@@ -70,6 +88,9 @@ class LoadClient:
         self.concurrency = concurrency
         self._pools: dict[str, list[_Connection]] = {}
         self.first_chunk: list[float] = []  # ms to the first body bytes, per call of the last round
+        # --rate: ms from each call's scheduled time to its request's write, in the last round
+        # (the load generator's own lateness, which its latencies include).
+        self.late: list[float] = []
 
     async def _pool(self, url: str) -> list[_Connection]:
         """The origin's connections, reopening any the server closed while they sat idle
@@ -77,7 +98,7 @@ class LoadClient:
         """
         parts = urlsplit(url)
         pool = self._pools.setdefault(parts.netloc, [])
-        pool[:] = [conn for conn in pool if not conn.closed]
+        pool[:] = [conn for conn in pool if not conn.stale]
         loop = asyncio.get_running_loop()
         while len(pool) < self.concurrency:
             _, conn = await loop.create_connection(
@@ -137,11 +158,13 @@ class LoadClient:
         fixed = None if callable(headers) else prepare(url, headers, body)
         latencies: list[float] = []
         self.first_chunk = first_chunk = []
+        self.late = late = []
         calls: list[asyncio.Task[None]] = []
 
         unexpected: dict[int, int] = {}
 
         async def one(conn: _Connection, request: bytes, due: float) -> None:
+            late.append((time.perf_counter() - due) * 1000)
             got, _ = await conn.call(request)
             if status not in (None, got):  # e.g. 429 past the in-flight cap: the server fell behind
                 unexpected[got] = unexpected.get(got, 0) + 1
@@ -156,7 +179,7 @@ class LoadClient:
             wait = due - time.perf_counter()
             if wait > 0:
                 await asyncio.sleep(wait)
-            while idle and idle[-1].closed:  # closed by the server while idle
+            while idle and idle[-1].stale:  # closed by the server while idle, or about to be
                 idle.pop()
             if idle:
                 conn = idle.pop()

@@ -12,13 +12,16 @@ the latency it adds under load.
     python bench/gateway.py --client aiohttp   # the load from aiohttp's client instead
     python bench/gateway.py --controls [--redis redis://127.0.0.1:6379/0]
     python bench/gateway.py --ai-gateway [--stream]
+    python bench/gateway.py --gc   # also the server's garbage collections during the rounds
 
 ``--rate R`` sends R calls/s to each target, open-loop, instead of keeping ``--concurrency``
 connections busy: every latency is measured from the call's scheduled send time, so a stall of
 the server (a writer batch holding its event loop) counts against every call due during it
 rather than being hidden by a load generator that waits for it (coordinated omission). The
 saturated mode tells the gateway's cost at full load; the fixed-rate mode its tail latency at
-a load it can carry.
+a load it can carry. It also prints how late the load generator itself sent each call after its
+scheduled time (it shares the cores too): lateness in both targets alike is the machine's, not
+the gateway's.
 
 ``--controls`` adds gateway-control targets to the same alternating rounds: a cache miss (a new
 seed per call, so every call goes upstream and writes an entry), a cache hit, a call under a
@@ -42,7 +45,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
@@ -52,6 +55,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import _gc_probe as gc_probe
 from bench._ai_gateway import SECRET, ai_targets, store_key
 from bench._load import LoadClient
 from bench._procs import (
@@ -161,13 +165,17 @@ class CpuMeter:
 
 Round = Callable[[str, Headers, int, bytes, "int | None"], Awaitable[tuple[list[float], float]]]
 FirstChunks = Callable[[], list[float]]
+Lateness = Callable[[], list[float]]
 
 
 @asynccontextmanager
-async def load_client(args: argparse.Namespace) -> AsyncIterator[tuple[Round, FirstChunks]]:
+async def load_client(
+    args: argparse.Namespace,
+) -> AsyncIterator[tuple[Round, FirstChunks, Lateness]]:
     """The load generator: the lean one (default), or aiohttp's client for comparison.
 
-    With it, the times to the first body bytes of the last round's calls (the lean one only).
+    With it, the times to the first body bytes of the last round's calls, and (``--rate``) how
+    late after its scheduled time each call was sent (the lean one only).
     """
     if args.client == "lean":
         client = LoadClient(args.concurrency)
@@ -180,7 +188,7 @@ async def load_client(args: argparse.Namespace) -> AsyncIterator[tuple[Round, Fi
                 return await client.run_rate(url, headers, n, body, status, args.rate)
 
         try:
-            yield run, lambda: client.first_chunk
+            yield run, lambda: client.first_chunk, lambda: client.late
         finally:
             client.close()
         return
@@ -192,7 +200,7 @@ async def load_client(args: argparse.Namespace) -> AsyncIterator[tuple[Round, Fi
         ) -> tuple[list[float], float]:
             return await run_round(session, url, headers, n, args.concurrency, body, status)
 
-        yield run_aiohttp, list
+        yield run_aiohttp, list, list
 
 
 @dataclass
@@ -207,7 +215,12 @@ class Target:
 
 
 async def bench(
-    direct: str, gateway: str, key: str, args: argparse.Namespace, meter: CpuMeter
+    direct: str,
+    gateway: str,
+    key: str,
+    args: argparse.Namespace,
+    meter: CpuMeter,
+    begin: Callable[[], None],
 ) -> None:
     body = STREAM_BODY if args.stream else BODY
     base = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
@@ -223,21 +236,39 @@ async def bench(
         targets.update(
             {name: Target(*t) for name, t in ai_targets(direct, gateway, key, args.stream).items()}
         )
-    results, firsts, rates = await run_rounds(targets, args, meter)
+    results, firsts, rates, late = await run_rounds(targets, args, meter, begin)
     meter.report()
     report(targets, results, firsts, rates, args)
+    if any(late.values()):
+        # The load generator shares the cores: if it sends late, its latencies include that.
+        print(
+            "sent late (the load generator's own lateness, included above): "
+            + "; ".join(
+                f"{name} p50 {pct(v, 50):.3f} ms, p99 {pct(v, 99):.3f} ms, max {max(v):.3f} ms"
+                for name, v in late.items()
+                if v
+            )
+        )
 
 
 async def run_rounds(
-    targets: dict[str, Target], args: argparse.Namespace, meter: CpuMeter
-) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]]:
-    """Alternating rounds of every target: latencies, times to first chunk, rates."""
+    targets: dict[str, Target],
+    args: argparse.Namespace,
+    meter: CpuMeter,
+    begin: Callable[[], None],
+) -> tuple[dict[str, list[float]], ...]:
+    """Alternating rounds of every target: latencies, times to first chunk, rates, lateness.
+
+    ``begin`` is called once the warm-up is over, as the timed rounds begin.
+    """
     results: dict[str, list[float]] = {name: [] for name in targets}
     firsts: dict[str, list[float]] = {name: [] for name in targets}
     rates: dict[str, list[float]] = {name: [] for name in targets}
-    async with load_client(args) as (run, first_chunk):
+    late: dict[str, list[float]] = {name: [] for name in targets}
+    async with load_client(args) as (run, first_chunk, lateness):
         for t in targets.values():  # warm up connections, caches and buckets
             await run(t.url, t.headers, 100, t.body, None)
+        begin()
         order = list(targets.items())
         for round_index in range(args.rounds):
             # Rotate the order each round, so that no target always follows another.
@@ -252,8 +283,9 @@ async def run_rounds(
                 meter.add(name, before, args.per_round)
                 results[name] += lat
                 firsts[name] += first_chunk()
+                late[name] += lateness()
                 rates[name].append(rate)
-    return results, firsts, rates
+    return results, firsts, rates, late
 
 
 def report(
@@ -357,6 +389,11 @@ def main() -> None:
     parser.add_argument("--controls", action="store_true", help="add cache and rate-limit targets")
     parser.add_argument("--redis", default=None, help="Redis URL for the controls' backends")
     parser.add_argument(
+        "--gc",
+        action="store_true",
+        help="print the server's garbage collections during the rounds (pauses, CPU per call)",
+    )
+    parser.add_argument(
         "--ai-gateway",
         action="store_true",
         help="add a translated AI Gateway call (OpenAI in, Anthropic upstream) and its baseline",
@@ -369,17 +406,22 @@ def main() -> None:
     if args.ai_gateway:
         settings = {**settings, "secret_key": SECRET}
     with tempfile.TemporaryDirectory() as tmp, fake_provider() as direct:
-        with helioscope(
-            direct.url,
-            Path(tmp),
-            args.database_url,
-            writer_process=args.writer_process,
-            **settings,
-        ) as server:
+        collections = Path(tmp) / "gc"
+        with (
+            gc_probe.probed(collections) if args.gc else nullcontext(),
+            helioscope(
+                direct.url,
+                Path(tmp),
+                args.database_url,
+                writer_process=args.writer_process,
+                **settings,
+            ) as server,
+        ):
             if args.ai_gateway:
                 store_key(server.url, server.key)
             meter = CpuMeter(direct.pid, server.pid)
-            uvloop.run(bench(direct.url, server.url, server.key, args, meter))
+            begin = (lambda: gc_probe.begin(collections)) if args.gc else (lambda: None)
+            uvloop.run(bench(direct.url, server.url, server.key, args, meter, begin))
         logged = count_rows(server)
         if args.redis:
             drop_keys(args.redis, extra["redis_key_prefix"])
@@ -388,6 +430,8 @@ def main() -> None:
         print(
             f"logged rows: {logged} (gateway calls: {expected}; lost: {max(0, expected - logged)})"
         )
+        if args.gc:
+            gc_probe.report(collections, expected - 100 * gateway_targets)
 
 
 if __name__ == "__main__":

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from helioscope.cli._gc import freeze_startup
 from helioscope.cli._memory import tune_malloc
 from helioscope.cli._store import announce
 from helioscope.config import Settings
 from helioscope.store import Store
+
+if TYPE_CHECKING:  # imported when serving: the other commands start faster without it
+    import uvicorn
 
 
 async def _announce(settings: Settings, *, migrate: bool) -> None:
@@ -23,6 +27,21 @@ async def _announce(settings: Settings, *, migrate: bool) -> None:
             await store.migrate()
     finally:
         await store.close()
+
+
+def _server(config: uvicorn.Config, *, prices: bool) -> uvicorn.Server:
+    """A server that freezes startup's objects once it is up (``cli._gc``)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, then ``freeze_startup`` once it has started."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                await freeze_startup(prices=prices)
+
+    return Server(config)
 
 
 def serve(
@@ -84,7 +103,7 @@ def serve(
     # for its TCP connections, so every response's body waited behind its head for the
     # client's delayed ACK (~40 ms a call with --workers).
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
-    server = uvicorn.Server(config)
+    server = _server(config, prices=settings.log_writer)
     server.run(sockets=sockets)
     if not server.started:
         sys.exit(3)  # what uvicorn.run exits with when the server could not start

@@ -95,3 +95,11 @@ class DisconnectWatcher:
             self._timer.cancel()
         if self._task is not None:
             self._task.cancel()
+            # The cancelled task keeps its CancelledError, whose traceback holds the watch's
+            # frame, which holds this watcher: with the task referenced here, that was a
+            # reference cycle, so the call's capture, its connection's state and the rest
+            # waited for a full collection (~20 objects a watched call, and under a stall
+            # every call is watched: bench/gateway.py --rate). Without it they are freed as
+            # soon as the task ends.
+            self._task = None
+        self._watched = None  # likewise, a call that ends in an exception

@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from genai_prices import Usage as PriceUsage
-from genai_prices import calc_price
+from genai_prices import calc_price, data_snapshot
 
 from helioscope.providers import ProviderFormat, Usage
 from helioscope.store import NANO_USD
@@ -72,6 +72,16 @@ class _Counts:
             input_audio_tokens=self.input_audio or None,
             output_audio_tokens=self.output_audio or None,
         )
+
+
+def load_prices() -> None:
+    """Load genai-prices' price table now, not at the first call priced.
+
+    It is ~16,000 objects the collector tracks, alive for good: loaded as the server starts,
+    they are frozen with the rest of startup (``cli._gc``), not traversed by every full
+    collection while calls are relayed.
+    """
+    data_snapshot.get_snapshot()
 
 
 def _exact(counts: _Counts, model: str, price_id: str | None) -> Decimal:

@@ -30,6 +30,7 @@ from helioscope.store import Buckets, Store, TimeWindow, UserQuery
 from helioscope.store.clickhouse import ClickHouseLog
 from helioscope.store.clickhouse import _hourly_reads as ch_hourly
 from helioscope.store.clickhouse import _reads as ch_reads
+from helioscope.store.clickhouse import _user_reads as ch_users
 from helioscope.store.log import metrics, properties, users
 
 # What the ClickHouse runner runs for these (``_reads.READS``), named so the table says so.
@@ -79,7 +80,12 @@ def queries() -> list[Query]:
             lambda db: ch_hourly.breakdown(db, "all", month, "model", 0, 100),
             _ROLLUP,
         ),
-        Query("user metrics page (100, by cost)", lambda db: users.user_metrics(db, by_cost)),
+        Query(
+            "user metrics page (100, by cost)",
+            lambda db: users.user_metrics(db, by_cost),
+            lambda db: ch_users.user_metrics(db, by_cost),
+            f"{_ROLLUP}, first/last from the log's edge hours",
+        ),
         Query(
             "users overview (every user)",
             lambda db: users.per_user_values(db, "all"),

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._clickhouse import prepared
 from bench._compare import Query, Timing, print_one, print_table, time_queries
-from helioscope.store import LogRow, OrgDb, RequestQuery, SessionQuery, Store
+from helioscope.store import LogRow, RequestQuery, SessionQuery, Store
 from helioscope.store.clickhouse import ClickHouseLog
 from helioscope.store.log import requests
 from helioscope.store.log import sessions as sessions_
@@ -117,8 +117,9 @@ def queries(sessions: int) -> list[Query]:
     one_session = f"session-{min(42, sessions - 1):06d}"
 
     def session_query(name: str, query: SessionQuery) -> Query:
-        # Both engines answer from their session summary, kept by their writer.
-        return Query(name, lambda db: with_users(db, query))
+        # Both engines answer from their session summary, kept by their writer; the page comes
+        # with each session's users, as the session API returns it.
+        return Query(name, lambda db: sessions_.query_sessions(db, query))
 
     def page(node: Any) -> Query:
         return Query(
@@ -152,15 +153,6 @@ def queries(sessions: int) -> list[Query]:
             ),
         ),
     ]
-
-
-async def with_users(db: OrgDb, query: SessionQuery) -> list[dict[str, Any]]:
-    """A session page with each session's users, as the session API answers it."""
-    found = await sessions_.query_sessions(db, query)
-    users = await sessions_.session_users(db, [s["session_id"] for s in found])
-    for session in found:
-        session["user_ids"] = users.get(session["session_id"], [])
-    return found
 
 
 async def on_sql(url: str, rows: int, sessions: int, runs: int) -> dict[str, Timing]:

@@ -26,6 +26,7 @@ CALLED_BY_NAME: dict[str, str] = {
     "visit_*": "sqlalchemy.sql.compiler.SQLCompiler",
     "limit_clause": "sqlalchemy.sql.compiler.SQLCompiler",
     "for_update_clause": "sqlalchemy.sql.compiler.SQLCompiler",
+    "_quantiles_exact": "sqlalchemy.ext.compiler.compiles (renders QuantilesExact)",
     "server_side_params": "clickhouse_connect's SQLAlchemy dialect (bench/clickhouse_dialects.py)",
     # http.server.BaseHTTPRequestHandler dispatches do_<METHOD> (the test ClickHouse HTTP server)
     "do_*": "http.server.BaseHTTPRequestHandler",

@@ -55,6 +55,33 @@ COSTLY = {"sessions_request_response_rmt": {"session_total_cost": {"gt": 0.0001}
 BUSY_USERS = {"users_view": {"user_total_requests": {"gte": 10}}}
 BODY = {"request_response_rmt": {"response_body": {"contains": "answer 3"}}}
 IDS = [f"{ORG[-5:]}-{i:05d}" for i in (1, 5, 6, 50)]
+# The user metrics page's rollup form: sorts, HAVING on every kind of value, windows cut
+# mid-hour and within one hour, a page past the end (its count), a filter on rows (the log).
+USER_PAGES = {
+    "default sort": UserQuery(),
+    "by cost, paged": UserQuery(sort={"cost": "desc"}, limit=2, offset=1),
+    "by first active, having": UserQuery(
+        filter={
+            "left": BUSY_USERS,
+            "operator": "and",
+            "right": {"users_view": {"rate_limited_count": {"gte": 1}}},
+        },
+        sort={"first_active": "desc"},
+    ),
+    "having last active": UserQuery(
+        filter={"users_view": {"last_active": {"lt": (START + dt.timedelta(days=2)).isoformat()}}}
+    ),
+    "window mid-hour": UserQuery(start=CUT.start, end=CUT.end, sort={"active_for": "asc"}),
+    "window cut mid-hour through the rows": UserQuery(
+        start=START + dt.timedelta(hours=7, minutes=10),
+        end=START + dt.timedelta(hours=40, minutes=25),
+    ),
+    "window within an hour": UserQuery(
+        start=START + dt.timedelta(minutes=5), end=START + dt.timedelta(minutes=50)
+    ),
+    "past the last page": UserQuery(offset=50),
+    "filter on rows: the log": UserQuery(filter=PROD, sort={"rate_limited_count": "desc"}),
+}
 
 
 def _sessions_query(**kw: Any) -> SessionQuery:
@@ -225,6 +252,10 @@ FORMS: dict[str, tuple[Call, Call]] = {
             "breakdown (status, paged)": _Call(metrics.breakdown, "all", CUT, "status", 1, 2),
             "breakdown (country: the log)": _Call(metrics.breakdown, "all", CUT, "country", 0, 5),
             "per_user_values": _Call(users.per_user_values, "all"),
+            **{
+                f"user_metrics ({name})": _Call(users.user_metrics, query)
+                for name, query in USER_PAGES.items()
+            },
             "per_user_values (having: the log)": _Call(users.per_user_values, BUSY_USERS),
         }.items()
     },

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from helioscope.store._dialects import BUCKET_UNITS, SqlDialect
 from helioscope.store.clickhouse._properties import IN_COLUMNS
 from helioscope.store.clickhouse._properties import request_property as rp
-from helioscope.store.clickhouse._sql import MapKeys
+from helioscope.store.clickhouse._sql import MapKeys, QuantilesExact
 
 # Columns ClickHouse keeps as Map(String, …); any other JSON column is JSON text.
 MAP_COLUMNS = frozenset({"properties", "scores"})
@@ -40,6 +40,9 @@ MAP_COLUMNS = frozenset({"properties", "scores"})
 # ``request.auth_hash`` filter: keys are metadata, kept in SQLite/PostgreSQL).
 KEY_IDS = "api_key_ids"
 KEY_HASHES = "api_key_hashes"
+
+# How far below p/100 each quantile level is set (``nearest_ranks``: why this value is exact).
+_BELOW_LEVEL = 1e-12
 
 _TRUNCATE = {
     "minute": "toStartOfMinute",
@@ -179,17 +182,26 @@ class ClickHouseSqlDialect(SqlDialect):
         scope: ColumnElement[bool],
         percents: Mapping[str, int],
     ) -> Select[Any]:
-        """The same nearest ranks, from each bucket's values sorted once.
+        """The same nearest ranks, each bucket's values selected once (no window, no sort).
 
         Window functions rank every row, which over 10,000,000 rows costs ClickHouse seconds;
-        ``arraySort(groupArray(v))`` sorts each bucket once, and the ``ceil(p * n / 100)``-th
-        value is ``intDiv(p * n + 99, 100)`` (arrays count from 1).
+        sorting each bucket's array (``arraySort(groupArray(v))``) cost 1,000 ms CPU at 10M
+        rows here; ``quantilesExact`` selects the positions (``nth_element``) instead: 530 ms,
+        of which ~400 ms is reading the rows (README: the 10M table).
+
+        ``quantilesExact(level)`` takes the value at 0-based position ``floor(level * n)``;
+        the nearest rank is position ``ceil(p * n / 100) - 1``. The two differ exactly when
+        ``p * n / 100`` is whole, so each level is ``p / 100 - 1e-12``: for ``n`` under
+        10**10, ``n * 1e-12`` is above the product's rounding error (~``n * 2e-16``) and under
+        the smallest fraction ``p * n / 100`` can have (0.01), so the floor is one below a
+        whole ``p * n / 100`` and unchanged otherwise. ``test_quantiles.py`` checks every
+        bucket size from 1 to 600 against the nearest rank.
         """
-        ordered = func.arraySort(func.groupArray(value))
-        size = func.length(ordered)
+        levels = tuple(p / 100 - _BELOW_LEVEL for p in percents.values())
+        selected = QuantilesExact(value, levels)
         picks = [
-            func.arrayElement(ordered, func.intDiv(p * size + 99, 100)).label(name)
-            for name, p in percents.items()
+            func.arrayElement(selected, index + 1, type_=value.type).label(name)
+            for index, name in enumerate(percents)
         ]
         return (
             select(bucket.label("bucket"), *picks)

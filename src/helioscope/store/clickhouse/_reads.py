@@ -14,7 +14,8 @@ proves the answers equal SQLite's). ``READS`` gives some a faster form, which
   Keys the log keeps as columns (``Helicone-Session-*``) are read from those, by the store's
   own functions.
 - unfiltered dashboard totals, series and breakdowns and the users overview read the per-hour
-  rollup ``request_hour`` (``_hourly_reads``) for the window's whole hours.
+  rollup ``request_hour`` (``_hourly_reads``) for the window's whole hours, and so does the
+  user metrics page without a filter on rows (``_user_reads``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from sqlalchemy import (
 from helioscope.store._dialects import UtcDateTime
 from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse import _hourly_reads as hourly
+from helioscope.store.clickhouse import _user_reads
 from helioscope.store.clickhouse._properties import request_property as rp
 from helioscope.store.cost import NANO_USD, usd, usd_sum
 from helioscope.store.filters import compile_filter
@@ -181,4 +183,5 @@ READS: dict[Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]] = {
     metrics.over_time: hourly.over_time,
     metrics.breakdown: hourly.breakdown,
     users.per_user_values: hourly.per_user_values,
+    users.user_metrics: _user_reads.user_metrics,
 }

@@ -13,7 +13,9 @@ rule here:
 - ``/`` is ClickHouse's true division, ``random()`` is ``rand()``, an OFFSET alone gets the
   largest LIMIT (not -1), and ``FOR UPDATE`` is dropped (a re-insert replaces a row; nothing locks);
 - ``MapKeys`` (a table-valued function: one row per key of a Map column) joins as
-  ``ARRAY JOIN mapKeys(map) AS key``.
+  ``ARRAY JOIN mapKeys(map) AS key``;
+- ``QuantilesExact`` is ClickHouse's parametric ``quantilesExact(l1, …)(value)``: the levels
+  are constants of the statement (a parametric function takes no bound values).
 
 clickhouse-connect ships a SQLAlchemy dialect too (``clickhouse_connect.cc_sqlalchemy``); it
 is built for reflection and its own Select subclass, binds datetimes as second-precision
@@ -29,9 +31,11 @@ from typing import Any
 
 from sqlalchemy import Table, types
 from sqlalchemy.engine.default import DefaultDialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import compiler, elements, sqltypes
-from sqlalchemy.sql.functions import GenericFunction
+from sqlalchemy.sql.functions import FunctionElement, GenericFunction
 from sqlalchemy.sql.selectable import Join, Select, TableValuedAlias
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from helioscope.store._dialects import UtcDateTime
 
@@ -62,6 +66,33 @@ class MapKeys(GenericFunction[Any]):
     name = "mapKeys"
     inherit_cache = True
     _register = False
+
+
+class QuantilesExact(FunctionElement[Any]):
+    """``quantilesExact(levels…)(value)``: an array of each level's value, from one selection.
+
+    ClickHouse picks the value at 0-based position ``floor(level * n)`` of the sorted values
+    (``nth_element``: no full sort). The levels are part of the cache key, since they are
+    rendered into the SQL text.
+    """
+
+    inherit_cache = True
+    _traverse_internals = [
+        *FunctionElement._traverse_internals,
+        ("levels", InternalTraversal.dp_plain_obj),
+    ]
+
+    def __init__(self, value: Any, levels: tuple[float, ...]) -> None:
+        self.levels = tuple(float(level) for level in levels)
+        super().__init__(value)
+
+
+@compiles(QuantilesExact)
+def _quantiles_exact(element: QuantilesExact, compiler: Any, **kw: Any) -> str:
+    # Every compiler, not only ClickHouse's: SQLAlchemy's default one renders a statement to
+    # find its FROMs (``get_final_froms``). ``repr`` is the shortest text of the exact float.
+    levels = ", ".join(repr(level) for level in element.levels)
+    return f"quantilesExact({levels})({compiler.process(element.clauses, **kw)})"
 
 
 def clickhouse_type(type_: types.TypeEngine[Any], nullable: bool = False) -> str:

@@ -62,9 +62,13 @@ def aggregates(d: SqlDialect) -> dict[str, ColumnElement[Any]]:
     }
 
 
-def _order(
-    sort: Mapping[str, str], columns: dict[str, ColumnElement[Any]]
+def page_order(
+    sort: Mapping[str, str], columns: Mapping[str, ColumnElement[Any]]
 ) -> list[ColumnElement[Any]]:
+    """The page's ORDER BY over the per-user ``columns`` (by name), ties broken by user id.
+
+    Shared with ClickHouse's rollup form of the page, which sorts the same names.
+    """
     order: list[ColumnElement[Any]] = []
     for key, direction in sort.items():
         if key not in columns:
@@ -98,7 +102,7 @@ async def user_metrics(db: OrgDb, query: UserQuery) -> tuple[list[dict[str, Any]
         .group_by(rr.c.user_id)
         .having(compiled.having if compiled.having is not None else true())
     )
-    page = grouped.order_by(*_order(query.sort, values)).offset(query.offset).limit(query.limit)
+    page = grouped.order_by(*page_order(query.sort, values)).offset(query.offset).limit(query.limit)
     rows = await db.rows(page)
     count_stmt = select(func.count()).select_from(grouped.subquery())
     count = int(await db.scalar(count_stmt))

@@ -1,7 +1,8 @@
 """Log rows into ClickHouse: batches per second as the log writer sends them, none lost.
 
 Builds the writer's batches (``LogRow`` lists of ``--batch`` rows, 1 KB bodies, a session per
-500 calls) and stores them for ``--seconds`` through ``insert_log_rows``, replaying one batch
+500 calls) and stores them for ``--seconds`` through ``ClickHouseLog.write_batch`` (what the
+log writer calls), replaying one batch
 in ten as the journal does after a crash; then counts the rows ClickHouse holds (FINAL): every
 distinct row once. The same batches go to SQLite (``Store.insert_log_rows``) for a baseline.
 It also prints the resident memory of this process before and after chdb starts.
@@ -87,7 +88,7 @@ async def run(
 
 async def main(args: argparse.Namespace) -> None:
     print(f"RSS before ClickHouse is imported: {rss_mb():6.0f} MB")
-    from helioscope.store.clickhouse import ClickHouse, insert_log_rows, migrate
+    from helioscope.store.clickhouse import ClickHouse, ClickHouseLog, migrate
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{Path(tmp) / 'ingest.db'}")
@@ -102,10 +103,7 @@ async def main(args: argparse.Namespace) -> None:
         await clickhouse.command("TRUNCATE TABLE request_response")
         print(f"RSS with the ClickHouse engine up:  {rss_mb():6.0f} MB")
 
-        async def insert(rows: list[LogRow]) -> None:
-            await insert_log_rows(clickhouse, rows)
-
-        sent, ch_rate = await run("ClickHouse", insert, args)
+        sent, ch_rate = await run("ClickHouse", ClickHouseLog(clickhouse).write_batch, args)
         stored = await clickhouse.query("SELECT count() FROM request_response FINAL")
         kept = int(stored.rows[0][0])
         print(f"RSS after ingesting:                {rss_mb():6.0f} MB")

@@ -20,6 +20,7 @@ import orjson
 
 from helioscope.store.clickhouse import _hourly as hourly
 from helioscope.store.clickhouse import _properties as properties
+from helioscope.store.clickhouse import _replaced as replaced_rows
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._ddl import LOG_COLUMNS
@@ -115,12 +116,16 @@ def log_columns(rows: list[LogRow], now: dt.datetime) -> list[Sequence[Any]]:
 
 
 async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
-    """Write a batch of log rows as one INSERT (a replayed batch replaces its rows)."""
+    """Write a batch of log rows as one INSERT (a replayed batch replaces its rows).
+
+    The rollup takes the batch's signed deltas (``_hourly``): exact when every earlier
+    batch succeeded whole, or was healed since (``_hourly.heal``, which the log runs).
+    """
     if not rows:
         return
     latest = list({(r.organization_id, r.request_id): r for r in rows}.values())
-    # Which rows replace others decides how their sessions' totals change (``_sessions``).
-    replaced = await sessions.existing(clickhouse, latest)
+    # Which rows replace others decides how the tables kept beside the log change.
+    replaced = await replaced_rows.existing(clickhouse, latest)
     now = dt.datetime.now(dt.UTC)
     columns = log_columns(latest, now)
     await clickhouse.insert("request_response", COLUMN_NAMES, columns)
@@ -133,5 +138,6 @@ async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
     ]
     previous = {key: (old.request_created_at, old.keys) for key, old in replaced.items()}
     await properties.write(clickhouse, logged, now, previous)
-    await hourly.after_insert(clickhouse, latest, {k: t for k, (t, _) in previous.items()})
+    units = [columns[COLUMN_NAMES.index(name)] for name in hourly.UNIT_NAMES]
+    await hourly.after_insert(clickhouse, latest, units, replaced)
     await sessions.after_insert(clickhouse, latest, replaced)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 from helioscope.store.clickhouse._client import ClickHouse
+from helioscope.store.clickhouse._replaced import Replaced
 from helioscope.store.log._session_summary import _increments
-from helioscope.store.log.write import by_org
 from helioscope.store.records import LogRow
 from helioscope.store.tables.log import session_summary
 
@@ -69,44 +69,10 @@ async def rebuild(clickhouse: ClickHouse) -> None:
 # The SQL summary's columns, in its order: keys and times, then the sums.
 _COLUMNS = tuple(c.name for c in session_summary.c)
 _SUMMED = _COLUMNS[5:]
-_EXISTING = (
-    "SELECT request_id, session_id, request_created_at, mapKeys(properties) "
-    "FROM request_response FINAL "
-    "WHERE organization_id = {org:String} "
-    "AND request_created_at BETWEEN {first:DateTime64(6, 'UTC')} AND {last:DateTime64(6, 'UTC')} "
-    "AND request_id IN {ids:Array(String)}"
-)
 _CURRENT = (
     f"SELECT {', '.join(_COLUMNS)} FROM session_summary FINAL "
     "WHERE organization_id = {org:String} AND session_id IN {ids:Array(String)}"
 )
-
-
-class Replaced(NamedTuple):
-    """A logged row that a batch writes again: its session, its time and its property keys."""
-
-    session_id: str | None
-    request_created_at: dt.datetime
-    keys: list[str]
-
-
-async def existing(clickhouse: ClickHouse, rows: list[LogRow]) -> dict[tuple[str, str], Replaced]:
-    """Of these rows, those already logged (same organization and id, in the batch's time span).
-
-    One statement per thousand rows serves both the session totals and the property table.
-    """
-    by_key = {(r.organization_id, r.request_id): r for r in rows}
-    found: dict[tuple[str, str], Replaced] = {}
-    for org, ids in by_org(list(by_key)).items():
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            times = [by_key[(org, i)].request_created_at for i in chunk]
-            params = {"org": org, "ids": chunk, "first": min(times), "last": max(times)}
-            answer = await clickhouse.query(_EXISTING, params)
-            found.update(
-                {(org, row[0]): Replaced(row[1], row[2], list(row[3])) for row in answer.rows}
-            )
-    return found
 
 
 def _as_summary_input(row: LogRow) -> dict[str, Any]:

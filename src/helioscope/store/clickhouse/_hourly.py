@@ -6,9 +6,8 @@ version's sums and adds the new one's. Reads say FINAL (``_sql``), which sums ea
 deltas, and a group whose sums net to zero (every row left it) is dropped. A replay of an
 unchanged batch therefore writes nothing here; no hour is recomputed on the normal path.
 
-The deltas are computed by the server from a column-oriented payload of the batch
-(``JSONColumns`` of the few columns the sums read, old versions with sign -1): no per-row
-Python work.
+The deltas are summed per group from the batch's columns as inserted (old versions with sign
+-1), a column at a time, and written as one small INSERT.
 
 Subtracting a stored row's sums is right only if they were added: the writer knows that when
 its previous batch succeeded as a whole (``settled``). After a failure (or at start, when the
@@ -20,10 +19,9 @@ recomputed instead: the log's exact sums minus the rollup's current ones, in one
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
 
 from helioscope.store.clickhouse._client import ClickHouse
@@ -120,15 +118,6 @@ def _insert(units: str) -> str:
     )
 
 
-# A batch's deltas: its rows (sign 1) and the stored versions they replace (sign -1).
-_PAYLOAD = (
-    "(SELECT * REPLACE (fromUnixTimestamp64Micro(request_created_at, 'UTC') AS "
-    "request_created_at) FROM format(JSONColumns, '"
-    + ", ".join(f"{name} {kind}" for name, kind in (*UNIT_COLUMNS, ("sign", "Int8")))
-    + "', {rows:String}))"
-)
-_DELTAS = _insert(_units(_PAYLOAD, "sign"))
-
 # The hours a failed batch may have left out: those of every row written (by the writer or
 # an edit) since a time.
 _TOUCHED = (
@@ -174,20 +163,103 @@ def hour_of(moment: dt.datetime) -> dt.datetime:
     return aware.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
+_HOUR_TICKS = 3_600_000_000
+_END_TICKS = int((END_HOUR - FIRST_HOUR).total_seconds()) * 1_000_000
+
+
+def _per_row(units: Sequence[Sequence[Any]], signs: Sequence[int]) -> list[list[int]]:
+    """What each row adds to each of ``HOURLY_SUMS``, signed (as ``SUMMED`` computes it)."""
+    _, _, _, _, _, _, cost, latency, ttft, prompt, completion, reasoning, read, write, threat = (
+        units[:15]
+    )
+    cache = units[15]
+
+    def signed(values: Iterable[int]) -> list[int]:
+        return [s * v for s, v in zip(signs, values, strict=True)]
+
+    def present(values: Sequence[Any]) -> list[int]:
+        return signed(v is not None for v in values)
+
+    def amount(values: Sequence[Any]) -> list[int]:
+        return signed(v or 0 for v in values)
+
+    positive = [v if v is not None and v > 0 else 0 for v in ttft]
+    return [
+        list(signs),
+        amount(cost),
+        amount(latency),
+        present(latency),
+        amount(ttft),
+        present(ttft),
+        signed(positive),
+        signed(v > 0 for v in positive),
+        amount(prompt),
+        amount(completion),
+        amount(reasoning),
+        amount(read),
+        amount(write),
+        signed(v is True for v in threat),
+        signed(v is True for v in cache),
+    ]
+
+
+def deltas(
+    units: Sequence[Sequence[Any]], signs: Sequence[int]
+) -> dict[tuple[Any, ...], list[int]]:
+    """The rows' signed sums per group ``(org, hour ticks, model, provider, status, user)``.
+
+    Column at a time: a comprehension per sum and one pass per sum over the group ids, so a
+    10,000-row batch costs a few milliseconds (ClickHouse grouping the same rows from a
+    ``format()`` payload took 150 ms CPU here). Rows outside the rollup's hours are left out.
+    """
+    hours = [t - t % _HOUR_TICKS for t in units[1]]
+    keep: list[int] | None = None
+    if hours and (min(hours) < 0 or max(hours) >= _END_TICKS):
+        keep = [i for i, h in enumerate(hours) if 0 <= h < _END_TICKS]
+        units = [[column[i] for i in keep] for column in units]
+        signs = [signs[i] for i in keep]
+        hours = [hours[i] for i in keep]
+    org, _, model, provider, status, user = units[:6]
+    index: dict[tuple[Any, ...], int] = {}
+    group_of = [
+        index.setdefault(key, len(index))
+        for key in zip(org, hours, model, provider, status, user, strict=True)
+    ]
+    totals = [[0] * len(index) for _ in HOURLY_SUMS]
+    for total, values in zip(totals, _per_row(units, signs), strict=True):
+        for group, value in zip(group_of, values, strict=True):
+            total[group] += value
+    return {key: [total[i] for total in totals] for key, i in index.items()}
+
+
 async def add_deltas(
     clickhouse: ClickHouse, new: Sequence[Sequence[Any]], old: Sequence[Sequence[Any]]
 ) -> None:
-    """Add the rows ``new`` and subtract the stored versions ``old`` (one statement).
+    """Add the rows ``new`` and subtract the stored versions ``old`` (one INSERT).
 
     Both are column-oriented, one sequence per ``UNIT_COLUMNS`` entry (text as the log
-    stores it, times as ticks).
+    stores it, times as ticks). Groups whose every sum is zero change nothing: not written.
     """
-    count = len(new[0]) + len(old[0])
-    if not count:
+    units = [[*n, *o] for n, o in zip(new, old, strict=True)]
+    groups = {
+        key: sums
+        for key, sums in deltas(units, [1] * len(new[0]) + [-1] * len(old[0])).items()
+        if any(sums)
+    }
+    if not groups:
         return
-    payload = {name: [*n, *o] for name, n, o in zip(UNIT_NAMES, new, old, strict=True)}
-    payload["sign"] = [1] * len(new[0]) + [-1] * len(old[0])
-    await clickhouse.command(_DELTAS, {"rows": orjson.dumps(payload).decode()})
+    keys = list(groups)
+    columns: list[list[Any]] = [
+        [k[0] for k in keys],
+        [k[1] // 1_000_000 for k in keys],  # DateTime: seconds
+        [k[2] for k in keys],
+        [k[3] for k in keys],
+        [k[4] for k in keys],
+        [int(k[5] is not None) for k in keys],
+        [k[5] or "" for k in keys],
+    ]
+    columns += [[groups[k][i] for k in keys] for i in range(len(HOURLY_SUMS))]
+    await clickhouse.insert("request_hour", (*_GROUP, *HOURLY_SUMS), columns)
 
 
 async def after_insert(

@@ -24,12 +24,15 @@ from helioscope.store.clickhouse import _replaced as replaced_rows
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._ddl import LOG_COLUMNS
-from helioscope.store.clickhouse._properties import Logged, ticks
+from helioscope.store.clickhouse._properties import ticks
 from helioscope.store.log.write import _clean
 from helioscope.store.records import LogRow
 
 COLUMN_NAMES = tuple(name for name, _, _ in LOG_COLUMNS)
-_TIMES = frozenset(name for name, kind, _ in LOG_COLUMNS if "DateTime64" in kind)
+# Times the rows carry, handed over as ticks (``updated_at`` is the batch's, made once).
+_TIMES = frozenset(
+    name for name, kind, _ in LOG_COLUMNS if "DateTime64" in kind and name != "updated_at"
+)
 _TEXT = frozenset(
     name for name, kind, _ in LOG_COLUMNS if "String" in kind and not kind.startswith("Map")
 )
@@ -65,7 +68,7 @@ def _properties(rows: list[LogRow]) -> list[dict[str, str]]:
 
 
 def _scores(rows: list[LogRow]) -> list[dict[str, float]]:
-    return [{_clean(k): float(v) for k, v in r.scores.items()} for r in rows]
+    return [{_clean(k): float(v) for k, v in r.scores.items()} if r.scores else {} for r in rows]
 
 
 def _prompt_inputs(rows: list[LogRow]) -> list[str | None]:
@@ -101,7 +104,7 @@ def log_columns(rows: list[LogRow], now: dt.datetime) -> list[Sequence[Any]]:
         "properties": _properties(latest),
         "scores": _scores(latest),
         "prompt_inputs": _prompt_inputs(latest),
-        "updated_at": [now] * len(latest),
+        "updated_at": [ticks(now)] * len(latest),
         **_session_columns(latest),
     }
     columns: list[Sequence[Any]] = []
@@ -129,15 +132,21 @@ async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
     now = dt.datetime.now(dt.UTC)
     columns = log_columns(latest, now)
     await clickhouse.insert("request_response", COLUMN_NAMES, columns)
+
     # The property table in the same call, with the same version: a failure here fails the
     # batch, and its replay writes both again.
-    maps = columns[COLUMN_NAMES.index("properties")]
-    logged = [
-        Logged(r.organization_id, r.request_id, r.request_created_at, m, r.cost)
-        for r, m in zip(latest, maps, strict=True)
-    ]
+    def column(name: str) -> Sequence[Any]:
+        return columns[COLUMN_NAMES.index(name)]
+
+    logged = properties.LoggedColumns(
+        column("organization_id"),
+        column("request_id"),
+        column("request_created_at"),
+        column("properties"),
+        column("cost"),
+    )
     previous = {key: (old.request_created_at, old.keys) for key, old in replaced.items()}
-    await properties.write(clickhouse, logged, now, previous)
-    units = [columns[COLUMN_NAMES.index(name)] for name in hourly.UNIT_NAMES]
+    await properties.write_columns(clickhouse, logged, now, previous)
+    units = [column(name) for name in hourly.UNIT_NAMES]
     await hourly.after_insert(clickhouse, latest, units, replaced)
-    await sessions.after_insert(clickhouse, latest, replaced)
+    await sessions.after_insert(clickhouse, latest, replaced, [column(n) for n in sessions.SOURCE])

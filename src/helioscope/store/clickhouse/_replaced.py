@@ -17,7 +17,7 @@ from helioscope.store.clickhouse._properties import ticks
 from helioscope.store.log.write import by_org
 from helioscope.store.records import LogRow
 
-_CHUNK = 1000
+_CHUNK = 10_000
 
 _EXISTING = (
     f"SELECT request_id, session_id, request_created_at, mapKeys(properties), {OLD_VALUES} "

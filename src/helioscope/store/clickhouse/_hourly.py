@@ -225,10 +225,14 @@ def deltas(
         index.setdefault(key, len(index))
         for key in zip(org, hours, model, provider, status, user, strict=True)
     ]
-    totals = [[0] * len(index) for _ in HOURLY_SUMS]
-    for total, values in zip(totals, _per_row(units, signs), strict=True):
-        for group, value in zip(group_of, values, strict=True):
-            total[group] += value
+    per_row = _per_row(units, signs)
+    if len(index) == 1:  # one group (one model, status and user in the hour): C-speed sums
+        totals = [[sum(values)] for values in per_row]
+    else:
+        totals = [[0] * len(index) for _ in HOURLY_SUMS]
+        for total, values in zip(totals, per_row, strict=True):
+            for group, value in zip(group_of, values, strict=True):
+                total[group] += value
     return {key: [total[i] for total in totals] for key, i in index.items()}
 
 

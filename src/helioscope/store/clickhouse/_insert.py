@@ -44,12 +44,8 @@ _DIRECT = tuple(name for name in COLUMN_NAMES if name not in _DERIVED)
 _get_direct = operator.attrgetter(*_DIRECT)
 
 
-def _ticks(value: dt.datetime | None) -> int | None:
-    return None if value is None else ticks(value)
-
-
 def _has_nul(values: Sequence[Any]) -> bool:
-    return "\x00" in "".join(v for v in values if v)
+    return "\x00" in "".join(filter(None, values))
 
 
 def _text(values: Sequence[Any]) -> Sequence[Any]:
@@ -81,16 +77,14 @@ def _prompt_inputs(rows: list[LogRow]) -> list[str | None]:
 SESSION_ID = "Helicone-Session-Id"
 
 
-def _session_columns(rows: list[LogRow]) -> dict[str, list[Any]]:
-    ids, names, paths = [], [], []
-    for r in rows:
-        props = r.properties
-        session = props.get(SESSION_ID)
-        name = props.get("Helicone-Session-Name")
-        ids.append(session)
-        # A session without a name is named '' (it groups with itself), as the SQL writer does.
-        names.append("" if name is None and session else name)
-        paths.append(props.get("Helicone-Session-Path"))
+def _session_columns(maps: list[dict[str, str]]) -> dict[str, list[Any]]:
+    ids = [p.get(SESSION_ID) for p in maps]
+    names = [p.get("Helicone-Session-Name") for p in maps]
+    # A session without a name is named '' (it groups with itself), as the SQL writer does.
+    names = [
+        "" if name is None and session else name for name, session in zip(names, ids, strict=True)
+    ]
+    paths = [p.get("Helicone-Session-Path") for p in maps]
     return {"session_id": ids, "session_name": names, "session_path": paths}
 
 
@@ -105,13 +99,13 @@ def log_columns(rows: list[LogRow], now: dt.datetime) -> list[Sequence[Any]]:
         "scores": _scores(latest),
         "prompt_inputs": _prompt_inputs(latest),
         "updated_at": [ticks(now)] * len(latest),
-        **_session_columns(latest),
+        **_session_columns([r.properties for r in latest]),
     }
     columns: list[Sequence[Any]] = []
     for name in COLUMN_NAMES:
         values = direct[name] if name in direct else derived[name]
         if name in _TIMES:
-            values = [_ticks(v) for v in values]
+            values = [None if v is None else ticks(v) for v in values]
         elif name in _TEXT:
             values = _text(values)
         columns.append(values)

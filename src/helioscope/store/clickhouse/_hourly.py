@@ -9,11 +9,11 @@ unchanged batch therefore writes nothing here; no hour is recomputed on the norm
 The deltas are summed per group from the batch's columns as inserted (old versions with sign
 -1), a column at a time, and written as one small INSERT.
 
-Subtracting a stored row's sums is right only if they were added: the writer knows that when
-its previous batch succeeded as a whole (``settled``). After a failure (or at start, when the
-journal may replay a batch that failed half-way) the hours of rows found in the log are
-recomputed instead: the log's exact sums minus the rollup's current ones, in one
-``INSERT … SELECT`` (idempotent: run twice, the second adds nothing).
+Subtracting a stored row's sums is right only if they were added, which a batch that failed
+after its log insert breaks. So the log heals the rollup (``heal``) before its first batch (a
+crash may have cut one) and after any failed batch: the hours of every row written since are
+recomputed as the log's exact sums minus the rollup's current ones, in one ``INSERT …
+SELECT`` (idempotent: run twice, the second adds nothing).
 """
 
 from __future__ import annotations

@@ -236,13 +236,14 @@ def deltas(
     return {key: [total[i] for total in totals] for key, i in index.items()}
 
 
-async def add_deltas(
-    clickhouse: ClickHouse, new: Sequence[Sequence[Any]], old: Sequence[Sequence[Any]]
-) -> None:
-    """Add the rows ``new`` and subtract the stored versions ``old`` (one INSERT).
+def delta_rows(
+    new: Sequence[Sequence[Any]], old: Sequence[Sequence[Any]]
+) -> list[list[Any]] | None:
+    """The rollup rows that add the rows ``new`` and subtract the stored versions ``old``.
 
     Both are column-oriented, one sequence per ``UNIT_COLUMNS`` entry (text as the log
-    stores it, times as ticks). Groups whose every sum is zero change nothing: not written.
+    stores it, times as ticks). Groups whose every sum is zero change nothing: left out
+    (None when nothing is left).
     """
     units = [[*n, *o] for n, o in zip(new, old, strict=True)]
     groups = {
@@ -251,7 +252,7 @@ async def add_deltas(
         if any(sums)
     }
     if not groups:
-        return
+        return None
     keys = list(groups)
     columns: list[list[Any]] = [
         [k[0] for k in keys],
@@ -263,16 +264,15 @@ async def add_deltas(
         [k[5] or "" for k in keys],
     ]
     columns += [[groups[k][i] for k in keys] for i in range(len(HOURLY_SUMS))]
-    await clickhouse.insert("request_hour", (*_GROUP, *HOURLY_SUMS), columns)
+    return columns
 
 
-async def after_insert(
-    clickhouse: ClickHouse,
+def batch_deltas(
     rows: Sequence[LogRow],
     units: Sequence[Sequence[Any]],
     replaced: Mapping[tuple[str, str], Replaced],
-) -> None:
-    """Add a written batch's deltas: its rows, minus the stored versions they replaced.
+) -> list[list[Any]] | None:
+    """A batch's delta rows: its rows, minus the stored versions they replace.
 
     ``units`` are the batch's ``UNIT_COLUMNS`` as inserted (one sequence per column, in the
     order of ``rows``); ``replaced`` the stored rows the check found before the insert.
@@ -280,7 +280,13 @@ async def after_insert(
     by_key = {(r.organization_id, r.request_id): r for r in rows} if replaced else {}
     same = [old.values for key, old in replaced.items() if old.same_row(by_key[key])]
     old_units = [list(c) for c in zip(*same, strict=True)] if same else [[] for _ in units]
-    await add_deltas(clickhouse, units, old_units)
+    return delta_rows(units, old_units)
+
+
+async def add_deltas(clickhouse: ClickHouse, columns: list[list[Any]] | None) -> None:
+    """Write delta rows (``delta_rows``), if any: one INSERT."""
+    if columns is not None:
+        await clickhouse.insert("request_hour", (*_GROUP, *HOURLY_SUMS), columns)
 
 
 # At start, a crashed batch is among the newest rows: they share their version (updated_at).

@@ -125,13 +125,13 @@ async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
     replaced = await replaced_rows.existing(clickhouse, latest)
     now = dt.datetime.now(dt.UTC)
     columns = log_columns(latest, now)
-    await clickhouse.insert("request_response", COLUMN_NAMES, columns)
 
-    # The property table in the same call, with the same version: a failure here fails the
-    # batch, and its replay writes both again.
     def column(name: str) -> Sequence[Any]:
         return columns[COLUMN_NAMES.index(name)]
 
+    await clickhouse.insert("request_response", COLUMN_NAMES, columns)
+    # The property table after the log, with the same version: a failure here fails the
+    # batch, and its replay writes both again.
     logged = properties.LoggedColumns(
         column("organization_id"),
         column("request_id"),
@@ -140,7 +140,7 @@ async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
         column("cost"),
     )
     previous = {key: (old.request_created_at, old.keys) for key, old in replaced.items()}
-    await properties.write_columns(clickhouse, logged, now, previous)
+    await properties.insert_rows(clickhouse, properties.property_rows(logged, now, previous))
     units = [column(name) for name in hourly.UNIT_NAMES]
-    await hourly.after_insert(clickhouse, latest, units, replaced)
+    await hourly.add_deltas(clickhouse, hourly.batch_deltas(latest, units, replaced))
     await sessions.after_insert(clickhouse, latest, replaced, [column(n) for n in sessions.SOURCE])

@@ -90,8 +90,7 @@ async def write(
     ``previous`` holds the rows these replace: a key the replaced version had and the new one
     lacks gets a tombstone, so that no query counts it any more.
     """
-    await write_columns(
-        clickhouse,
+    logged = property_rows(
         LoggedColumns(
             [r.organization_id for r in rows],
             [r.request_id for r in rows],
@@ -102,6 +101,7 @@ async def write(
         now,
         previous,
     )
+    await insert_rows(clickhouse, logged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +115,15 @@ class LoggedColumns:
     cost: Sequence[int | None]
 
 
-async def write_columns(
-    clickhouse: ClickHouse,
+def property_rows(
     rows: LoggedColumns,
     now: dt.datetime,
     previous: Mapping[tuple[str, str], Previous] | None = None,
-) -> None:
-    """``write``, from columns: a list per column out, no object per property."""
+) -> list[Sequence[Any]] | None:
+    """The table's rows for ``rows`` (``write``'s), a list per column; None if there are none.
+
+    From columns, with no object per property.
+    """
     of_row: list[int] = []
     keys: list[str] = []
     values: list[str] = []
@@ -149,7 +151,7 @@ async def write_columns(
                     values.append("")
                     deleted.append(1)
     if not of_row:
-        return
+        return None
     columns: list[Sequence[Any]] = [
         [rows.organization_id[i] for i in of_row],
         keys,
@@ -160,7 +162,13 @@ async def write_columns(
         [ticks(now)] * len(of_row),
         deleted,
     ]
-    await clickhouse.insert("request_property", COLUMNS, columns)
+    return columns
+
+
+async def insert_rows(clickhouse: ClickHouse, columns: list[Sequence[Any]] | None) -> None:
+    """Insert rows made by ``property_rows`` (one INSERT), if any."""
+    if columns is not None:
+        await clickhouse.insert("request_property", COLUMNS, columns)
 
 
 # Every property of the log at once, for a log written before the table existed (a schema

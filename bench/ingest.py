@@ -8,6 +8,12 @@ its queue) and counts the stored rows.
     python bench/ingest.py [--seconds 30] [--body-kb 1] [--concurrency 32] [--database-url URL]
     python bench/ingest.py --clickhouse chdb:///tmp/ch-ingest [--batch-size N] [--flush-interval S]
     python bench/ingest.py --workers 2
+    python bench/ingest.py --otlp [--spans-per-request 500] [--otlp-path /v1/trace/log]
+
+``--otlp`` sends logs in batches, as Helicone's users ship them from OpenTelemetry
+instrumentations: OTLP/JSON exports of ``--spans-per-request`` GenAI spans each (one trace per
+request, every span a log) to ``/v1/traces`` (or Helicone's ``/v1/trace/log``). It prints the
+server's and the load generator's CPU time per log beside the rates.
 
 With ``--clickhouse`` the server keeps its log in ClickHouse (``HELIOSCOPE_CLICKHOUSE_URL``):
 rows are counted through the API while it runs (a chdb directory belongs to one process), and
@@ -31,7 +37,10 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._procs import Server, count_rows, helioscope
+from bench._procs import Server, count_rows, cpu_seconds, helioscope, process_tree
+
+# Replaced in each request's body by a trace id of its own: every span is a new log.
+_TRACE = b"0123456789abcdef0123456789abcdef"
 
 
 def body(kb: int, i: int) -> bytes:
@@ -61,25 +70,77 @@ def body(kb: int, i: int) -> bytes:
     return orjson.dumps(payload)
 
 
-async def load(url: str, key: str, args: argparse.Namespace) -> tuple[int, int]:
-    accepted = failed = 0
+def _attribute(key: str, value: str | int) -> dict[str, object]:
+    if isinstance(value, int):
+        return {"key": key, "value": {"intValue": str(value)}}
+    return {"key": key, "value": {"stringValue": value}}
+
+
+def otlp_body(kb: int, spans: int) -> bytes:
+    """An OTLP/JSON export of ``spans`` GenAI chat spans of one trace (id ``_TRACE``)."""
+    content = ("lorem ipsum dolor sit amet " * (kb * 1024 // 27 + 1))[: kb * 1024 - 300]
+    now = time.time_ns()
+    association = "traceloop.association.properties."
+    items = [
+        {
+            "traceId": _TRACE.decode(),
+            "spanId": f"{j + 1:016x}",
+            "name": "openai.chat",
+            "kind": 3,
+            "startTimeUnixNano": str(now - 500_000_000 + j),
+            "endTimeUnixNano": str(now + j),
+            "attributes": [
+                _attribute("gen_ai.system", "openai"),
+                _attribute("gen_ai.request.model", "gpt-4o-mini"),
+                _attribute("gen_ai.response.model", "gpt-4o-mini"),
+                _attribute("gen_ai.usage.prompt_tokens", kb * 200),
+                _attribute("gen_ai.usage.completion_tokens", 1),
+                _attribute("gen_ai.prompt.0.role", "user"),
+                _attribute("gen_ai.prompt.0.content", content),
+                _attribute("gen_ai.completion.0.role", "assistant"),
+                _attribute("gen_ai.completion.0.content", "ok"),
+                _attribute(f"{association}Helicone-Session-Id", f"s-{j % 500}"),
+                _attribute(f"{association}Helicone-Property-Bench", "ingest"),
+            ],
+        }
+        for j in range(spans)
+    ]
+    scope = {"scope": {"name": "opentelemetry.instrumentation.openai"}, "spans": items}
+    return orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [scope]}]})
+
+
+async def load(
+    url: str, key: str, args: argparse.Namespace, requests: int | None = None, first: int = 0
+) -> tuple[int, int]:
+    """Requests for ``args.seconds`` (or ``requests`` of them); the logs accepted and refused."""
+    accepted = failed = sent = 0
     deadline = time.monotonic() + args.seconds
-    bodies = [body(args.body_kb, i) for i in range(64)]
     headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+    if args.otlp:
+        template = otlp_body(args.body_kb, args.spans_per_request)
+        per_request, path = args.spans_per_request, args.otlp_path
+
+        def make(i: int) -> bytes:
+            return template.replace(_TRACE, f"{i:032x}".encode())
+    else:
+        bodies = [body(args.body_kb, i) for i in range(64)]
+        per_request, path = 1, "/custom/v1/log"
+
+        def make(i: int) -> bytes:
+            return bodies[i % 64]
 
     async def worker(n: int) -> None:
-        nonlocal accepted, failed
-        i = n
+        nonlocal accepted, failed, sent
+        i = first + n
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as session:
-            while time.monotonic() < deadline:
-                async with session.post(
-                    f"{url}/custom/v1/log", data=bodies[i % 64], headers=headers
-                ) as r:
+            while time.monotonic() < deadline if requests is None else sent < requests:
+                sent += 1
+                async with session.post(f"{url}{path}", data=make(i), headers=headers) as r:
                     await r.read()
-                    if r.status == 200:
-                        accepted += 1
+                    if r.status in (200, 204):
+                        accepted += per_request
                     else:
-                        failed += 1
+                        failed += per_request
                 i += args.concurrency
 
     await asyncio.gather(*(worker(n) for n in range(args.concurrency)))
@@ -97,9 +158,17 @@ def main() -> None:
         "--writer-process", action="store_true", help="serve --writer-process (the writer apart)"
     )
     parser.add_argument("--clickhouse", default=None, help="keep the log in ClickHouse (URL)")
+    parser.add_argument("--otlp", action="store_true", help="OTLP/JSON exports, many spans each")
+    parser.add_argument("--spans-per-request", type=int, default=500)
+    parser.add_argument("--otlp-path", default="/v1/traces", help="or /v1/trace/log")
     parser.add_argument("--batch-size", default=None, help="HELIOSCOPE_LOG_BATCH_SIZE")
     parser.add_argument(
         "--flush-interval", default=None, help="HELIOSCOPE_LOG_FLUSH_INTERVAL_SECONDS"
+    )
+    parser.add_argument(
+        "--memory-bytes",
+        default=None,
+        help="HELIOSCOPE_LOG_MEMORY_BYTES (a batch holds at most a 32nd of it in payloads)",
     )
     args = parser.parse_args()
     settings = {"shutdown_drain_seconds": "600"}
@@ -109,6 +178,8 @@ def main() -> None:
         settings["log_batch_size"] = args.batch_size
     if args.flush_interval:
         settings["log_flush_interval_seconds"] = args.flush_interval
+    if args.memory_bytes:
+        settings["log_memory_bytes"] = args.memory_bytes
     with tempfile.TemporaryDirectory() as tmp:
         # A long drain: at shutdown the server writes everything it accepted before exiting.
         with helioscope(
@@ -120,19 +191,39 @@ def main() -> None:
             **settings,
         ) as server:
             count = count_rows if not args.clickhouse else api_count
+            # One request first, stored before the clock starts: the first log loads the price
+            # table and the first insert imports the rest (seconds, once per process).
+            empty = count(server)
+            warm, _ = asyncio.run(load(server.url, server.key, args, requests=1, first=10**9))
+            catch_up(server, empty + warm, count, deadline=120)
             before = count(server)
+            server_cpu = sum(cpu_seconds(pid) for pid in process_tree(server.pid))
+            load_cpu = time.process_time()
             started = time.perf_counter()
             accepted, failed = asyncio.run(load(server.url, server.key, args))
             elapsed = time.perf_counter() - started
+            load_cpu = time.process_time() - load_cpu
             # How far the writer lags the load: the time until every accepted log is in the
             # store, with the server still running (process shutdown is not ingestion).
-            caught_up = catch_up(server, before + accepted, count, deadline=120)
+            poll = 0.5 if args.clickhouse else 0.05
+            caught_up = catch_up(server, before + accepted, count, deadline=300, poll=poll)
+            server_cpu = sum(cpu_seconds(pid) for pid in process_tree(server.pid)) - server_cpu
             stopping = time.perf_counter()
         shutdown = time.perf_counter() - stopping
         # The server has stopped: its queue is drained.
         after = count_rows(server) if not args.clickhouse else clickhouse_count(args.clickhouse)
         stored = after - before
     where = "ClickHouse" if args.clickhouse else "the database"
+    shape = (
+        f"OTLP {args.otlp_path}, {args.spans_per_request} spans a request"
+        if args.otlp
+        else ("one POST a log")
+    )
+    print(
+        f"{shape}; CPU per log stored: server {server_cpu / max(stored, 1) * 1e6:,.0f} us "
+        f"(while loading and catching up), load generator {load_cpu / max(accepted, 1) * 1e6:,.0f}"
+        " us"
+    )
     print(
         f"log in {where}, batches of {args.batch_size or 'default'}, "
         f"flush interval {args.flush_interval or 'default'}, {args.workers} worker(s): "
@@ -145,11 +236,21 @@ def main() -> None:
     )
 
 
-def catch_up(server: Server, target: int, count: Callable[[Server], int], deadline: float) -> float:
-    """Seconds until the request log holds ``target`` rows (polled), or ``deadline``."""
+def catch_up(
+    server: Server,
+    target: int,
+    count: Callable[[Server], int],
+    deadline: float,
+    poll: float = 0.05,
+) -> float:
+    """Seconds until the request log holds ``target`` rows (polled), or ``deadline``.
+
+    Polled every ``poll`` seconds: on ClickHouse a count is a query on the writer's engine
+    (chdb runs one statement at a time), so polling every 50 ms slowed the writer it waits for.
+    """
     started = time.perf_counter()
     while time.perf_counter() - started < deadline and count(server) < target:
-        time.sleep(0.05)
+        time.sleep(poll)
     return time.perf_counter() - started
 
 

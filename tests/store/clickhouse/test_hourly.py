@@ -1,4 +1,4 @@
-"""``request_hour`` stays exact: new rows add, replays and reused ids recompute, never twice.
+"""``request_hour`` stays exact: signed deltas for new and rewritten rows, never twice.
 
 After every change the rollup must hold exactly what grouping the log (FINAL) by hour gives.
 """
@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
+
+import pytest
 
 from helioscope.store import TimeWindow
 from helioscope.store.clickhouse import ClickHouse, ClickHouseLog, insert_log_rows, migrate
+from helioscope.store.clickhouse import _hourly as hourly
 from helioscope.store.clickhouse import _hourly_reads as hourly_reads
+from helioscope.store.clickhouse._client import ClickHouseUnavailable
 from helioscope.store.clickhouse._ddl import HOURLY_SUMS
 from helioscope.store.clickhouse._hourly import SUMMED
-from helioscope.store.log import metrics, users
-from tests.store.clickhouse.parity_data import OTHER, START, log_rows
+from helioscope.store.log import metrics, requests, users
+from tests.store.clickhouse.parity_data import ORG, OTHER, START, log_rows
 from tests.store.test_filters import row
 
 _GROUP = "organization_id, hour, model, provider, status, has_user, user_id"
@@ -81,6 +86,25 @@ async def test_migrating_an_older_log_fills_it(clickhouse: ClickHouse) -> None:
     assert await _assert_exact(clickhouse) > 10
 
 
+async def test_migrating_the_rollup_of_whole_sums_rebuilds_it_as_deltas(
+    clickhouse: ClickHouse,
+) -> None:
+    await ClickHouseLog(clickhouse).write_batch(log_rows())
+    await clickhouse.command("DROP TABLE request_hour")
+    # The rollup's earlier form: whole sums per group, versioned.
+    await clickhouse.command(
+        "CREATE TABLE request_hour (organization_id String, hour DateTime, requests Int64, "
+        "version DateTime64(6)) ENGINE = ReplacingMergeTree(version) ORDER BY organization_id"
+    )
+    await migrate(clickhouse)
+    engine = await clickhouse.query(
+        "SELECT engine FROM system.tables WHERE database = currentDatabase() "
+        "AND name = 'request_hour'"
+    )
+    assert engine.rows[0][0] == "SummingMergeTree"
+    assert await _assert_exact(clickhouse) > 10
+
+
 async def test_nul_in_text_and_times_outside_the_rollup(clickhouse: ClickHouse) -> None:
     old = dt.datetime(1965, 5, 1, 12, 30, tzinfo=dt.UTC)
     rows = [
@@ -95,3 +119,79 @@ async def test_nul_in_text_and_times_outside_the_rollup(clickhouse: ClickHouse) 
     want = sorted(map(repr, await users.per_user_values(db, "all")))
     assert sorted(map(repr, await hourly_reads.per_user_values(db, "all"))) == want
     assert len(want) == 2
+
+
+async def _parts_rows(clickhouse: ClickHouse) -> int:
+    """Rows stored in the rollup's parts (every delta written, before merges)."""
+    return int((await clickhouse.query("SELECT count() FROM request_hour")).rows[0][0])
+
+
+async def test_a_replay_and_edited_rows_are_deltas_that_keep_totals_exact(
+    clickhouse: ClickHouse,
+) -> None:
+    log = ClickHouseLog(clickhouse)
+    rows = log_rows()
+    await log.write_batch(rows)
+    await _assert_exact(clickhouse)
+    written = await _parts_rows(clickhouse)
+    await log.write_batch(rows)  # a replay: every delta is zero, nothing is written
+    await _assert_exact(clickhouse)
+    assert await _parts_rows(clickhouse) == written
+    # Rows sent again with other values (cost, tokens, latency, and a move to another model,
+    # status and user): each subtracts its stored version and adds the new one.
+    edited = [
+        dataclasses.replace(r, cost=(r.cost or 0) + 7, prompt_tokens=3, latency=None)
+        for r in rows[:30]
+    ]
+    edited += [
+        dataclasses.replace(r, model="moved", status=503, user_id="zed", threat=True)
+        for r in rows[30:40]
+    ]
+    await log.write_batch(edited + [row("fresh", ORG, request_created_at=START)])
+    await _assert_exact(clickhouse)
+    # An edit of a logged row (a property) changes no summed column; a replay after it
+    # subtracts what the edit left, which is what was added.
+    await log.org(ORG).write(requests.set_property, rows[0].request_id, "env", "edited")
+    await log.write_batch(edited)
+    await _assert_exact(clickhouse)
+    db = log.db(ORG)
+    window = TimeWindow(START + dt.timedelta(minutes=30), START + dt.timedelta(days=2))
+    assert await hourly_reads.totals(db, "all", window) == await metrics.totals(db, "all", window)
+
+
+def _failing_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next batch's rollup deltas fail after its log insert (as a crash there would)."""
+    add = hourly.add_deltas
+
+    async def fail_once(*args: Any) -> None:
+        monkeypatch.setattr(hourly, "add_deltas", add)
+        raise ClickHouseUnavailable("the rollup insert failed")
+
+    monkeypatch.setattr(hourly, "add_deltas", fail_once)
+
+
+async def test_a_batch_failing_after_its_log_insert_is_healed_before_the_next(
+    clickhouse: ClickHouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = ClickHouseLog(clickhouse)
+    rows = log_rows()
+    await log.write_batch(rows[:100])
+    _failing_once(monkeypatch)
+    with pytest.raises(ClickHouseUnavailable):
+        await log.write_batch(rows[50:200])  # in the log, its deltas not in the rollup
+    # The retry finds the rows in the log; without healing it would subtract sums never added.
+    await log.write_batch(rows[50:200])
+    assert await _assert_exact(clickhouse) > 10
+
+
+async def test_a_new_log_heals_a_batch_cut_by_a_crash(
+    clickhouse: ClickHouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = log_rows()
+    await ClickHouseLog(clickhouse).write_batch(rows[:100])
+    _failing_once(monkeypatch)
+    with pytest.raises(ClickHouseUnavailable):
+        await ClickHouseLog(clickhouse).write_batch(rows[100:])
+    # After a restart, the journal replays the batch into a new log (part of it, here).
+    await ClickHouseLog(clickhouse).write_batch(rows[150:])
+    assert await _assert_exact(clickhouse) > 10

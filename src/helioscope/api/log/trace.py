@@ -60,7 +60,7 @@ async def _traces(request: Request, key: ApiKey, writer: LogWriter) -> int:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise BadRequest(f"body: malformed JSON ({exc})") from exc
-    rows = trace_rows(payload, key.organization_id, key.id)
+    rows = await trace_rows(payload, key.organization_id, key.id)
     for row in rows:
         writer.enqueue(row)
     return len(rows)

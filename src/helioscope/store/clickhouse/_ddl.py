@@ -1,9 +1,10 @@
 """The log's tables in ClickHouse, for one server or a cluster (the choices: ``README.md``).
 
-Each table is a ReplacingMergeTree: a row is never updated in place, it is inserted again with
-a newer version column, and reads use FINAL (``_sql.REPLACING_TABLES``) to see only the newest
-version. A replayed batch therefore leaves one row per key, as ``ON CONFLICT DO UPDATE`` does
-on SQLite and PostgreSQL.
+Each table but the hourly rollup is a ReplacingMergeTree: a row is never updated in place, it
+is inserted again with a newer version column, and reads use FINAL (``_sql.REPLACING_TABLES``)
+to see only the newest version. A replayed batch therefore leaves one row per key, as ``ON
+CONFLICT DO UPDATE`` does on SQLite and PostgreSQL. The rollup is a SummingMergeTree of signed
+deltas, which FINAL sums.
 
 With ``cluster`` set (``HELIOSCOPE_CLICKHOUSE_CLUSTER``), every statement runs ``ON CLUSTER``,
 each table is a Replicated table named ``<table>_local`` on every node, and ``<table>`` is a
@@ -92,7 +93,11 @@ HOURLY_SUMS = (
 
 @dataclass(frozen=True, slots=True)
 class LogTable:
-    """One table: columns, the version column FINAL keeps the newest of, keys, retention."""
+    """One table: columns, the engine and its argument, keys, retention.
+
+    The argument is, for a ReplacingMergeTree, the version column FINAL keeps the newest of;
+    for a SummingMergeTree, the columns it sums.
+    """
 
     name: str
     columns: tuple[tuple[str, str, str | None], ...]
@@ -104,6 +109,7 @@ class LogTable:
     indexes: tuple[tuple[str, str], ...] = ()  # (column, skip index type)
     # Drop whole parts once all their rows expired (the log: a month at a time), or rows.
     ttl_drops_parts: bool = True
+    engine: str = "ReplacingMergeTree"
 
 
 TABLES: tuple[LogTable, ...] = (
@@ -226,8 +232,10 @@ TABLES: tuple[LogTable, ...] = (
     ),
     # The log's sums per hour and (model, provider, status, user), for the dashboard's totals,
     # series and breakdowns and the users overview without a filter: a scan of 10M rows
-    # (250-1,100 ms CPU) becomes one of the rollup's rows (README: "A per-hour rollup"). Kept
-    # exact by the writer as the session summary is (``_hourly``); FINAL reads the newest.
+    # (250-1,100 ms CPU) becomes one of the rollup's rows (README: "A per-hour rollup"). The
+    # writer adds signed deltas (new rows, minus the stored versions of rows written again:
+    # ``_hourly``), so a replay adds nothing and recomputes nothing; FINAL sums each group's
+    # deltas and leaves out a group that nets to zero.
     LogTable(
         "request_hour",
         (
@@ -239,10 +247,9 @@ TABLES: tuple[LogTable, ...] = (
             ("has_user", "UInt8", None),  # user_id is NULL when 0 (a key cannot be Nullable)
             ("user_id", "String", None),
             *((name, "Int64", None) for name in HOURLY_SUMS),
-            ("version", "DateTime64(6, 'UTC')", None),
-            ("is_deleted", "UInt8", None),
         ),
-        version="version, is_deleted",
+        version=f"({', '.join(HOURLY_SUMS)})",
+        engine="SummingMergeTree",
         order_by=("organization_id", "hour", "model", "provider", "status", "has_user", "user_id"),
         shard_by=("organization_id", "hour"),
         partition_by="toYYYYMM(hour)",
@@ -306,7 +313,7 @@ def create_table(
         raise ValueError(f"HELIOSCOPE_CLICKHOUSE_CLUSTER: {cluster!r} is not a cluster name")
     local = f"{table.name}_local" if cluster else table.name
     on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
-    engine = "ReplicatedReplacingMergeTree" if cluster else "ReplacingMergeTree"
+    engine = f"Replicated{table.engine}" if cluster else table.engine
     parts = [
         f"CREATE TABLE IF NOT EXISTS `{database}`.`{local}`{on_cluster} (\n{_columns(table)}\n)",
         f"ENGINE = {engine}({table.version})",

@@ -20,15 +20,19 @@ import orjson
 
 from helioscope.store.clickhouse import _hourly as hourly
 from helioscope.store.clickhouse import _properties as properties
+from helioscope.store.clickhouse import _replaced as replaced_rows
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._ddl import LOG_COLUMNS
-from helioscope.store.clickhouse._properties import Logged, ticks
+from helioscope.store.clickhouse._properties import ticks
 from helioscope.store.log.write import _clean
 from helioscope.store.records import LogRow
 
 COLUMN_NAMES = tuple(name for name, _, _ in LOG_COLUMNS)
-_TIMES = frozenset(name for name, kind, _ in LOG_COLUMNS if "DateTime64" in kind)
+# Times the rows carry, handed over as ticks (``updated_at`` is the batch's, made once).
+_TIMES = frozenset(
+    name for name, kind, _ in LOG_COLUMNS if "DateTime64" in kind and name != "updated_at"
+)
 _TEXT = frozenset(
     name for name, kind, _ in LOG_COLUMNS if "String" in kind and not kind.startswith("Map")
 )
@@ -40,12 +44,8 @@ _DIRECT = tuple(name for name in COLUMN_NAMES if name not in _DERIVED)
 _get_direct = operator.attrgetter(*_DIRECT)
 
 
-def _ticks(value: dt.datetime | None) -> int | None:
-    return None if value is None else ticks(value)
-
-
 def _has_nul(values: Sequence[Any]) -> bool:
-    return "\x00" in "".join(v for v in values if v)
+    return "\x00" in "".join(filter(None, values))
 
 
 def _text(values: Sequence[Any]) -> Sequence[Any]:
@@ -64,7 +64,7 @@ def _properties(rows: list[LogRow]) -> list[dict[str, str]]:
 
 
 def _scores(rows: list[LogRow]) -> list[dict[str, float]]:
-    return [{_clean(k): float(v) for k, v in r.scores.items()} for r in rows]
+    return [{_clean(k): float(v) for k, v in r.scores.items()} if r.scores else {} for r in rows]
 
 
 def _prompt_inputs(rows: list[LogRow]) -> list[str | None]:
@@ -77,16 +77,14 @@ def _prompt_inputs(rows: list[LogRow]) -> list[str | None]:
 SESSION_ID = "Helicone-Session-Id"
 
 
-def _session_columns(rows: list[LogRow]) -> dict[str, list[Any]]:
-    ids, names, paths = [], [], []
-    for r in rows:
-        props = r.properties
-        session = props.get(SESSION_ID)
-        name = props.get("Helicone-Session-Name")
-        ids.append(session)
-        # A session without a name is named '' (it groups with itself), as the SQL writer does.
-        names.append("" if name is None and session else name)
-        paths.append(props.get("Helicone-Session-Path"))
+def _session_columns(maps: list[dict[str, str]]) -> dict[str, list[Any]]:
+    ids = [p.get(SESSION_ID) for p in maps]
+    names = [p.get("Helicone-Session-Name") for p in maps]
+    # A session without a name is named '' (it groups with itself), as the SQL writer does.
+    names = [
+        "" if name is None and session else name for name, session in zip(names, ids, strict=True)
+    ]
+    paths = [p.get("Helicone-Session-Path") for p in maps]
     return {"session_id": ids, "session_name": names, "session_path": paths}
 
 
@@ -100,14 +98,14 @@ def log_columns(rows: list[LogRow], now: dt.datetime) -> list[Sequence[Any]]:
         "properties": _properties(latest),
         "scores": _scores(latest),
         "prompt_inputs": _prompt_inputs(latest),
-        "updated_at": [now] * len(latest),
-        **_session_columns(latest),
+        "updated_at": [ticks(now)] * len(latest),
+        **_session_columns([r.properties for r in latest]),
     }
     columns: list[Sequence[Any]] = []
     for name in COLUMN_NAMES:
         values = direct[name] if name in direct else derived[name]
         if name in _TIMES:
-            values = [_ticks(v) for v in values]
+            values = [None if v is None else ticks(v) for v in values]
         elif name in _TEXT:
             values = _text(values)
         columns.append(values)
@@ -115,23 +113,34 @@ def log_columns(rows: list[LogRow], now: dt.datetime) -> list[Sequence[Any]]:
 
 
 async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
-    """Write a batch of log rows as one INSERT (a replayed batch replaces its rows)."""
+    """Write a batch of log rows as one INSERT (a replayed batch replaces its rows).
+
+    The rollup takes the batch's signed deltas (``_hourly``): exact when every earlier
+    batch succeeded whole, or was healed since (``_hourly.heal``, which the log runs).
+    """
     if not rows:
         return
     latest = list({(r.organization_id, r.request_id): r for r in rows}.values())
-    # Which rows replace others decides how their sessions' totals change (``_sessions``).
-    replaced = await sessions.existing(clickhouse, latest)
+    # Which rows replace others decides how the tables kept beside the log change.
+    replaced = await replaced_rows.existing(clickhouse, latest)
     now = dt.datetime.now(dt.UTC)
     columns = log_columns(latest, now)
+
+    def column(name: str) -> Sequence[Any]:
+        return columns[COLUMN_NAMES.index(name)]
+
     await clickhouse.insert("request_response", COLUMN_NAMES, columns)
-    # The property table in the same call, with the same version: a failure here fails the
+    # The property table after the log, with the same version: a failure here fails the
     # batch, and its replay writes both again.
-    maps = columns[COLUMN_NAMES.index("properties")]
-    logged = [
-        Logged(r.organization_id, r.request_id, r.request_created_at, m, r.cost)
-        for r, m in zip(latest, maps, strict=True)
-    ]
+    logged = properties.LoggedColumns(
+        column("organization_id"),
+        column("request_id"),
+        column("request_created_at"),
+        column("properties"),
+        column("cost"),
+    )
     previous = {key: (old.request_created_at, old.keys) for key, old in replaced.items()}
-    await properties.write(clickhouse, logged, now, previous)
-    await hourly.after_insert(clickhouse, latest, {k: t for k, (t, _) in previous.items()})
-    await sessions.after_insert(clickhouse, latest, replaced)
+    await properties.insert_rows(clickhouse, properties.property_rows(logged, now, previous))
+    units = [column(name) for name in hourly.UNIT_NAMES]
+    await hourly.add_deltas(clickhouse, hourly.batch_deltas(latest, units, replaced))
+    await sessions.after_insert(clickhouse, latest, replaced, [column(n) for n in sessions.SOURCE])

@@ -13,6 +13,7 @@ their own (``_edits``): ClickHouse replaces a row by inserting it again.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
@@ -23,6 +24,7 @@ from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.store._runner import OrgDb
+from helioscope.store.clickhouse import _hourly as hourly
 from helioscope.store.clickhouse._client import ClickHouse, ClickHouseRejected
 from helioscope.store.clickhouse._dialect import KEY_HASHES, KEY_IDS, ClickHouseSqlDialect
 from helioscope.store.clickhouse._edits import EDITS
@@ -208,6 +210,12 @@ class ClickHouseLog:
         self.commit_positions = commit_positions
         # The organization's API keys, for the request.auth_hash filter (set by the Store).
         self.key_hashes = key_hashes
+        # The rollup beside the log takes each batch's signed deltas, exact only if every
+        # earlier batch succeeded whole. At start (a crash may have cut a batch after its
+        # log insert: None, the newest rows) and after a failure (from when that batch
+        # began), the hours of rows written since are recomputed before the next batch.
+        self._healed = False
+        self._heal_from: dt.datetime | None = None
 
     @property
     def clickhouse(self) -> ClickHouse:
@@ -237,7 +245,15 @@ class ClickHouseLog:
         Replays are harmless (ReplacingMergeTree), so the positions are committed after the
         insert succeeds, to the relational store: a crash in between replays the batch.
         """
-        await insert_log_rows(self.clickhouse, rows)
+        if not self._healed:
+            await hourly.heal(self.clickhouse, self._heal_from)
+            self._healed = True
+        started = dt.datetime.now(dt.UTC)
+        try:
+            await insert_log_rows(self.clickhouse, rows)
+        except BaseException:
+            self._healed, self._heal_from = False, started
+            raise
         if positions is not None:
             if self.commit_positions is None:
                 raise RuntimeError("journal positions given, but nowhere to commit them")

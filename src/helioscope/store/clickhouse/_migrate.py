@@ -27,7 +27,7 @@ async def migrate(
     had_view = await _exists(clickhouse, database, PROPERTY_KEYS_VIEW)
     had_summary = await _exists(clickhouse, database, "session_summary")
     had_properties = await _exists(clickhouse, database, "request_property")
-    had_hourly = await _exists(clickhouse, database, "request_hour")
+    had_hourly = await _current_rollup(clickhouse, database, cluster)
     for statement in schema(database, cluster, retention_days):
         await clickhouse.command(statement)
     # What existed before a view, the summary, the property table or the rollup did: copied
@@ -63,6 +63,26 @@ async def _exists(clickhouse: ClickHouse, database: str, table: str) -> bool:
         {"db": database, "t": table},
     )
     return bool(rows.rows)
+
+
+async def _current_rollup(clickhouse: ClickHouse, database: str, cluster: str | None) -> bool:
+    """Whether ``request_hour`` exists as the SummingMergeTree of signed deltas.
+
+    The rollup before them (a ReplacingMergeTree of whole sums) is dropped, to be rebuilt.
+    """
+    name = "request_hour_local" if cluster else "request_hour"
+    rows = await clickhouse.query(
+        "SELECT engine FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+        {"db": database, "t": name},
+    )
+    if not rows.rows:
+        return False
+    if str(rows.rows[0][0]).endswith("SummingMergeTree"):
+        return True
+    on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+    for table in ("request_hour", "request_hour_local") if cluster else ("request_hour",):
+        await clickhouse.command(f"DROP TABLE IF EXISTS `{database}`.`{table}`{on_cluster}")
+    return False
 
 
 async def _ttl_of(clickhouse: ClickHouse, database: str, table: str) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, MetaData, String, Table
 
@@ -89,26 +90,84 @@ async def write(
     ``previous`` holds the rows these replace: a key the replaced version had and the new one
     lacks gets a tombstone, so that no query counts it any more.
     """
-    columns: list[list[object]] = [[] for _ in COLUMNS]
+    logged = property_rows(
+        LoggedColumns(
+            [r.organization_id for r in rows],
+            [r.request_id for r in rows],
+            [ticks(r.request_created_at) for r in rows],
+            [r.properties for r in rows],
+            [r.cost for r in rows],
+        ),
+        now,
+        previous,
+    )
+    await insert_rows(clickhouse, logged)
 
-    version = ticks(now)
 
-    def add(row: Logged, key: str, value: str, deleted: int) -> None:
-        values = (row.organization_id, key, ticks(row.request_created_at), row.request_id)
-        for column, item in zip(columns, (*values, value, row.cost, version, deleted), strict=True):
-            column.append(item)
+@dataclass(frozen=True, slots=True)
+class LoggedColumns:
+    """Log rows as the property table needs them, a list per column (times as ticks)."""
 
-    for row in rows:
-        for key, value in row.properties.items():
+    organization_id: Sequence[str]
+    request_id: Sequence[str]
+    request_created_at: Sequence[int]
+    properties: Sequence[Mapping[str, str]]
+    cost: Sequence[int | None]
+
+
+def property_rows(
+    rows: LoggedColumns,
+    now: dt.datetime,
+    previous: Mapping[tuple[str, str], Previous] | None = None,
+) -> list[Sequence[Any]] | None:
+    """The table's rows for ``rows`` (``write``'s), a list per column; None if there are none.
+
+    From columns, with no object per property.
+    """
+    of_row: list[int] = []
+    keys: list[str] = []
+    values: list[str] = []
+    deleted: list[int] = []
+    for i, properties in enumerate(rows.properties):
+        for key, value in properties.items():
             if key.lower() not in IN_COLUMNS:
-                add(row, key, value, 0)
-        old = (previous or {}).get((row.organization_id, row.request_id))
-        # Only the same log row (same time) is replaced; another time is another row.
-        if old is not None and ticks(old[0]) == ticks(row.request_created_at):
-            for key in old[1]:
-                if key not in row.properties and key.lower() not in IN_COLUMNS:
-                    add(row, key, "", 1)
-    if columns[0]:
+                of_row.append(i)
+                keys.append(key)
+                values.append(value)
+    deleted = [0] * len(of_row)
+    if previous:
+        position = {
+            key: i for i, key in enumerate(zip(rows.organization_id, rows.request_id, strict=True))
+        }
+        for logged, (time, old_keys) in previous.items():
+            i = position.get(logged, -1)
+            # Only the same log row (same time) is replaced; another time is another row.
+            if i < 0 or ticks(time) != rows.request_created_at[i]:
+                continue
+            for name in old_keys:
+                if name not in rows.properties[i] and name.lower() not in IN_COLUMNS:
+                    of_row.append(i)
+                    keys.append(name)
+                    values.append("")
+                    deleted.append(1)
+    if not of_row:
+        return None
+    columns: list[Sequence[Any]] = [
+        [rows.organization_id[i] for i in of_row],
+        keys,
+        [rows.request_created_at[i] for i in of_row],
+        [rows.request_id[i] for i in of_row],
+        values,
+        [rows.cost[i] for i in of_row],
+        [ticks(now)] * len(of_row),
+        deleted,
+    ]
+    return columns
+
+
+async def insert_rows(clickhouse: ClickHouse, columns: list[Sequence[Any]] | None) -> None:
+    """Insert rows made by ``property_rows`` (one INSERT), if any."""
+    if columns is not None:
         await clickhouse.insert("request_property", COLUMNS, columns)
 
 

@@ -10,12 +10,12 @@ tombstone first, which the fresh totals replace wherever the pair still exists.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from helioscope.store.clickhouse._client import ClickHouse
-from helioscope.store.log._session_summary import _increments
-from helioscope.store.log.write import by_org
+from helioscope.store.clickhouse._properties import ticks
+from helioscope.store.clickhouse._replaced import Replaced
 from helioscope.store.records import LogRow
 from helioscope.store.tables.log import session_summary
 
@@ -68,104 +68,110 @@ async def rebuild(clickhouse: ClickHouse) -> None:
 
 # The SQL summary's columns, in its order: keys and times, then the sums.
 _COLUMNS = tuple(c.name for c in session_summary.c)
-_SUMMED = _COLUMNS[5:]
-_EXISTING = (
-    "SELECT request_id, session_id, request_created_at, mapKeys(properties) "
-    "FROM request_response FINAL "
-    "WHERE organization_id = {org:String} "
-    "AND request_created_at BETWEEN {first:DateTime64(6, 'UTC')} AND {last:DateTime64(6, 'UTC')} "
-    "AND request_id IN {ids:Array(String)}"
-)
 _CURRENT = (
     f"SELECT {', '.join(_COLUMNS)} FROM session_summary FINAL "
     "WHERE organization_id = {org:String} AND session_id IN {ids:Array(String)}"
 )
 
 
-class Replaced(NamedTuple):
-    """A logged row that a batch writes again: its session, its time and its property keys."""
+# The log's columns the summary sums (as inserted: text cleaned, times as ticks).
+SOURCE = (
+    "organization_id",
+    "session_id",
+    "session_name",
+    "request_created_at",
+    "cost",
+    "prompt_tokens",
+    "completion_tokens",
+    "latency",
+)
 
-    session_id: str | None
-    request_created_at: dt.datetime
-    keys: list[str]
 
+def _totals(columns: Sequence[Sequence[Any]]) -> dict[tuple[str, str, str], list[Any]]:
+    """The rows' totals per (organization, session, name), in ``_COLUMNS[3:]`` order.
 
-async def existing(clickhouse: ClickHouse, rows: list[LogRow]) -> dict[tuple[str, str], Replaced]:
-    """Of these rows, those already logged (same organization and id, in the batch's time span).
-
-    One statement per thousand rows serves both the session totals and the property table.
+    A column at a time (no dict per row): rows without a session are left out.
     """
-    by_key = {(r.organization_id, r.request_id): r for r in rows}
-    found: dict[tuple[str, str], Replaced] = {}
-    for org, ids in by_org(list(by_key)).items():
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            times = [by_key[(org, i)].request_created_at for i in chunk]
-            params = {"org": org, "ids": chunk, "first": min(times), "last": max(times)}
-            answer = await clickhouse.query(_EXISTING, params)
-            found.update(
-                {(org, row[0]): Replaced(row[1], row[2], list(row[3])) for row in answer.rows}
-            )
-    return found
+    org, session, name, created, cost, prompt, completion, latency = columns
+    if None in session:
+        keep = [i for i, sid in enumerate(session) if sid is not None]
+        columns = [[column[i] for i in keep] for column in columns]
+        org, session, name, created, cost, prompt, completion, latency = columns
+    index: dict[tuple[str, str, str], int] = {}
+    group_of = [
+        index.setdefault(key, len(index))
+        for key in zip(org, session, (n or "" for n in name), strict=True)
+    ]
+    size = len(index)
+    first: list[int] = []
+    last: list[int] = []
+    for group, moment in zip(group_of, created, strict=True):
+        if group == len(first):  # groups are numbered as first seen: this is its first row
+            first.append(moment)
+            last.append(moment)
+        elif moment < first[group]:
+            first[group] = moment
+        elif moment > last[group]:
+            last[group] = moment
+    prompts, completions = [v or 0 for v in prompt], [v or 0 for v in completion]
+    sums: list[list[int]] = [[0] * size for _ in range(7)]
+    per_row: list[Iterable[int]] = [
+        (v or 0 for v in cost),
+        (1 for _ in group_of),
+        prompts,
+        completions,
+        (p + c for p, c in zip(prompts, completions, strict=True)),
+        (v or 0 for v in latency),
+        (v is not None for v in latency),
+    ]
+    for total, values in zip(sums, per_row, strict=True):
+        for group, value in zip(group_of, values, strict=True):
+            total[group] += value
+    return {key: [first[i], last[i], *(t[i] for t in sums)] for key, i in index.items()}
 
 
-def _as_summary_input(row: LogRow) -> dict[str, Any]:
-    session = row.properties.get("Helicone-Session-Id")
-    return {
-        "organization_id": row.organization_id,
-        "session_id": session,
-        "session_name": row.properties.get("Helicone-Session-Name") or "",
-        "request_created_at": row.request_created_at,
-        "cost": row.cost,
-        "prompt_tokens": row.prompt_tokens,
-        "completion_tokens": row.completion_tokens,
-        "latency": row.latency,
-    }
-
-
-def _add(totals: dict[str, Any], earlier: dict[str, Any]) -> None:
-    """Fold a session's stored totals into the new rows' totals."""
-    totals["created_at"] = min(totals["created_at"], earlier["created_at"])
-    totals["latest_request_created_at"] = max(
-        totals["latest_request_created_at"], earlier["latest_request_created_at"]
-    )
-    for name in _SUMMED:
-        totals[name] += earlier[name]
-
-
-async def add_new_rows(clickhouse: ClickHouse, rows: Iterable[LogRow]) -> None:
-    """Add rows that were not in the log before to their sessions' totals."""
-    increments = _increments(_as_summary_input(r) for r in rows)
-    by_session: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
-    for inc in increments:
-        by_session.setdefault(inc["organization_id"], {})[
-            (inc["session_id"], inc["session_name"])
-        ] = inc
+async def add_new_rows(clickhouse: ClickHouse, columns: Sequence[Sequence[Any]]) -> None:
+    """Add rows that were not in the log before (``SOURCE`` columns) to their sessions."""
+    totals = _totals(columns)
+    by_org: dict[str, dict[tuple[str, str], list[Any]]] = {}
+    for (org, session, name), values in totals.items():
+        by_org.setdefault(org, {})[(session, name)] = values
     now = dt.datetime.now(dt.UTC)
-    for org, totals in by_session.items():
-        ids = sorted({sid for sid, _ in totals})
+    for org, sessions in by_org.items():
+        ids = sorted({sid for sid, _ in sessions})
         for start in range(0, len(ids), _CHUNK):
             current = await clickhouse.query(
                 _CURRENT, {"org": org, "ids": ids[start : start + _CHUNK]}
             )
-            for values in current.rows:
-                old = dict(zip(_COLUMNS, values, strict=True))
-                new = totals.get((old["session_id"], old["session_name"]))
+            for stored in current.rows:
+                new = sessions.get((stored[1], stored[2]))
                 if new is not None:
-                    _add(new, old)
-        merged = list(totals.values())
-        columns = [[t[c] for t in merged] for c in _COLUMNS]
-        columns += [[now] * len(merged), [0] * len(merged)]
-        await clickhouse.insert("session_summary", (*_COLUMNS, "version", "is_deleted"), columns)
+                    # Fold the stored totals in (its times as ticks, as the new rows' are).
+                    new[0] = min(new[0], ticks(stored[3]))
+                    new[1] = max(new[1], ticks(stored[4]))
+                    for i in range(2, len(new)):
+                        new[i] += stored[3 + i]
+        keys = list(sessions)
+        merged: list[list[Any]] = [[org] * len(keys), [k[0] for k in keys], [k[1] for k in keys]]
+        merged += [[sessions[k][i] for k in keys] for i in range(len(_COLUMNS) - 3)]
+        merged += [[now] * len(keys), [0] * len(keys)]
+        await clickhouse.insert("session_summary", (*_COLUMNS, "version", "is_deleted"), merged)
 
 
 async def after_insert(
-    clickhouse: ClickHouse, rows: list[LogRow], replaced: dict[tuple[str, str], Replaced]
+    clickhouse: ClickHouse,
+    rows: list[LogRow],
+    replaced: dict[tuple[str, str], Replaced],
+    columns: Sequence[Sequence[Any]],
 ) -> None:
-    """Bring the summary up to date with a written batch (``replaced``: rows it overwrote)."""
-    await add_new_rows(
-        clickhouse, (r for r in rows if (r.organization_id, r.request_id) not in replaced)
-    )
+    """Bring the summary up to date with a written batch (``replaced``: rows it overwrote).
+
+    ``columns`` are the batch's ``SOURCE`` columns as inserted, in the order of ``rows``.
+    """
+    if replaced:
+        new = [i for i, r in enumerate(rows) if (r.organization_id, r.request_id) not in replaced]
+        columns = [[column[i] for i in new] for column in columns]
+    await add_new_rows(clickhouse, columns)
     stale: set[tuple[str, str | None]] = {
         (org, old.session_id) for (org, _), old in replaced.items() if old.session_id is not None
     }

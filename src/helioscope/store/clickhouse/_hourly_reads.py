@@ -38,7 +38,7 @@ from helioscope.store.clickhouse._hourly import request_hour as rh
 from helioscope.store.cost import usd
 from helioscope.store.filters import compile_filter
 from helioscope.store.log import metrics, users
-from helioscope.store.log.timeseries import Buckets, TimeWindow, filled
+from helioscope.store.log.timeseries import Buckets, TimeWindow
 from helioscope.store.tables.log import request_response as rr
 
 _HOUR = dt.timedelta(hours=1)
@@ -161,18 +161,7 @@ async def over_time(
         group_cols.append(u.c[group_by])
     columns += [m[name].label(name) for name in measures]
     stmt = select(*columns).group_by(*group_cols).order_by(bucket)
-    rows = await db.rows(stmt)
-    for row in rows:
-        for name in measures:
-            row[name] = float(row[name] or 0)
-    if not fill:
-        for row in rows:
-            row["time"] = buckets.instant(buckets.parse_bucket(row.pop("bucket")))
-        return rows
-    empty: dict[str, Any] = dict.fromkeys(measures, 0.0)
-    if group_by is not None:
-        empty[group_by] = None
-    return filled(rows, window, buckets, empty)
+    return await metrics.read_series(db, stmt, window, buckets, measures, group_by, fill)
 
 
 async def breakdown(

@@ -141,6 +141,24 @@ async def over_time(
         group_cols.append(BREAKDOWNS[group_by])
     columns += [MEASURES[name].label(name) for name in measures]
     stmt = select(*columns).where(_scope(db, node, window)).group_by(*group_cols).order_by(bucket)
+    return await read_series(db, stmt, window, buckets, measures, group_by, fill)
+
+
+async def read_series(
+    db: OrgDb,
+    stmt: Any,
+    window: TimeWindow,
+    buckets: Buckets,
+    measures: list[str],
+    group_by: str | None,
+    fill: bool,
+) -> list[dict[str, Any]]:
+    """Run an ``over_time`` statement and shape its rows.
+
+    The statement selects a ``bucket`` column, the group and the measures; the rows get the
+    measures as floats, each bucket's instant as ``time``, and empty buckets filled. Shared by
+    the SQL form and the ClickHouse rollup's form.
+    """
     rows = await db.rows(stmt)
     for row in rows:
         for name in measures:

@@ -42,7 +42,7 @@ async def watched_call(sent: list[Message]) -> weakref.ref[Capture]:
     def on_last() -> None:
         assert capture is not None  # the capture, referred to as the gateway's is
 
-    watcher = DisconnectWatcher(receive, send, on_last)
+    watcher = DisconnectWatcher(receive, send, on_last, _disconnect.Grace())
     try:
         await asyncio.sleep(_disconnect._GRACE_SECONDS * 2)  # the upstream is slow
         await watcher.send({"type": "http.response.body", "body": b"{}", "more_body": False})

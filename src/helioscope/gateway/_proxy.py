@@ -26,7 +26,7 @@ from helioscope._asgi import Receive, Scope, Send, read_body, send_json_body
 from helioscope.auth import WRITE, KeyCache, split_authorization
 from helioscope.errors import HelioscopeError, Unauthorized
 from helioscope.gateway._call import HELICONE_ERRORS, Attempt, Call, ErrorStyle
-from helioscope.gateway._disconnect import DisconnectWatcher
+from helioscope.gateway._disconnect import DisconnectWatcher, Grace
 from helioscope.gateway._incoming import (
     Incoming,
     country_code,
@@ -101,6 +101,7 @@ class Gateway:
         self.prompts = prompts
         self.vault = vault
         self.ai = ai
+        self.grace = Grace()  # the disconnect watchers' shared timer
 
     async def handle(
         self, route: Route | AiRoute, scope: Scope, receive: Receive, send: Send
@@ -126,7 +127,7 @@ class Gateway:
         # The call is journalled just before its last message is sent (the watcher's on_last),
         # or, when no last message goes out (an error, a client gone), at watcher.stop().
         capture = call.capture
-        watcher = DisconnectWatcher(receive, send, lambda: self._journal(capture))
+        watcher = DisconnectWatcher(receive, send, lambda: self._journal(capture), self.grace)
         send = watcher.send
         # The sequence: controls before; the upstream attempt(s), with retries and fallback;
         # the relay; controls after. (In one function: each coroutine layer costs the hot path.)

@@ -8,6 +8,12 @@ models are priced linearly (a price per token of each kind, maybe a price per ca
 model we derive those per-unit prices once from genai-prices itself, check them against its own
 answer on probe usages, and from then on price a call with a handful of multiplications. Models
 whose prices are not linear (tiers by prompt length, …) keep the general calculation.
+
+The multiplications are on integers: each per-unit price is a decimal fraction with a few
+digits, held as a whole number of 10^-scale USD, so a call costs a few integer products and
+one rounding (~1 µs) instead of seven ``Decimal`` products and a ``_Counts`` (~4 µs of the log
+writer's time per row). The result is the same number to the last nano-dollar: exact decimal
+arithmetic, rounded half to even as ``Decimal.to_integral_value`` rounds.
 """
 
 from __future__ import annotations
@@ -55,6 +61,64 @@ class _LinearPrice:
 
 
 @dataclass(frozen=True, slots=True)
+class _IntPrice:
+    """A ``_LinearPrice`` in whole units of ``10**-scale`` USD (exact: see the module's doc)."""
+
+    scale: int
+    per_call: int
+    uncached_input: int
+    cache_read: int
+    cache_write: int
+    input_audio: int
+    output: int
+    output_audio: int
+
+    @classmethod
+    def of(cls, linear: _LinearPrice) -> _IntPrice:
+        """The same prices as integers, at the finest scale any of them needs (at least 9)."""
+        prices = (
+            linear.per_call,
+            linear.uncached_input,
+            linear.cache_read,
+            linear.cache_write,
+            linear.input_audio,
+            linear.output,
+            linear.output_audio,
+        )
+        scale = max(9, *(-int(p.normalize().as_tuple().exponent) for p in prices))
+        unit = Decimal(10) ** scale
+        return cls(scale, *(int(p * unit) for p in prices))
+
+    def nano_usd(self, usage: Usage) -> int:
+        """The cost of ``usage`` in USD x 1e9, rounded half to even, never below 0."""
+        read = usage.prompt_cache_read_tokens or 0
+        write = usage.prompt_cache_write_tokens or 0
+        audio_in = usage.prompt_audio_tokens or 0
+        out = usage.completion_tokens or 0
+        audio_out = usage.completion_audio_tokens or 0
+        # As _Counts does: a negative count (a provider's bad usage) counts as 0.
+        read, write = (read if read > 0 else 0), (write if write > 0 else 0)
+        audio_in, audio_out = (audio_in if audio_in > 0 else 0), (audio_out if audio_out > 0 else 0)
+        inp = usage.prompt_tokens or 0
+        inp = inp if inp > 0 else 0
+        out = out if out > 0 else 0
+        total = (
+            self.per_call
+            + (inp - read - write - audio_in) * self.uncached_input
+            + read * self.cache_read
+            + write * self.cache_write
+            + audio_in * self.input_audio
+            + (out - audio_out) * self.output
+            + audio_out * self.output_audio
+        )
+        quotient, rest = divmod(total, 10 ** (self.scale - 9))
+        twice = 2 * rest
+        if twice > 10 ** (self.scale - 9) or (twice == 10 ** (self.scale - 9) and quotient & 1):
+            quotient += 1
+        return quotient if quotient > 0 else 0
+
+
+@dataclass(frozen=True, slots=True)
 class _Counts:
     input: int = 0
     output: int = 0
@@ -95,7 +159,7 @@ _PROBES = (
 
 
 @lru_cache(maxsize=4096)
-def _linear_price(model: str, price_id: str | None) -> _LinearPrice | None | bool:
+def _linear_price(model: str, price_id: str | None) -> _IntPrice | None | bool:
     """Per-unit prices of a model; None if unknown to genai-prices; False if not linear."""
     try:
         base = _exact(_Counts(), model, price_id)
@@ -121,13 +185,18 @@ def _linear_price(model: str, price_id: str | None) -> _LinearPrice | None | boo
     except (LookupError, ValueError) as exc:  # a unit this model cannot price alone
         logger.debug("general pricing for %s: %s", model, exc)
         return False
-    return linear
+    return _IntPrice.of(linear)
 
 
 def cost_nano_usd(provider: ProviderFormat, model: str, usage: Usage) -> int | None:
     """The call's cost in USD x 1e9, or None when the model's price is unknown."""
     if not model or (usage.prompt_tokens is None and usage.completion_tokens is None):
         return None
+    linear = _linear_price(model, provider.price_id)
+    if linear is None:
+        return None
+    if isinstance(linear, _IntPrice):
+        return linear.nano_usd(usage)
     # genai-prices counts cache reads and writes inside input_tokens, as our prompt_tokens does.
     counts = _Counts(
         input=max(usage.prompt_tokens or 0, 0),
@@ -137,14 +206,8 @@ def cost_nano_usd(provider: ProviderFormat, model: str, usage: Usage) -> int | N
         input_audio=max(usage.prompt_audio_tokens or 0, 0),
         output_audio=max(usage.completion_audio_tokens or 0, 0),
     )
-    linear = _linear_price(model, provider.price_id)
-    if linear is None:
-        return None
     try:
-        if isinstance(linear, _LinearPrice):
-            total = linear.total(counts)
-        else:
-            total = _exact(counts, model, provider.price_id)
+        total = _exact(counts, model, provider.price_id)
     except (LookupError, ValueError) as exc:
         logger.debug("no price for %s/%s: %s", provider.name, model, exc)
         return None

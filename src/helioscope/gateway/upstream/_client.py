@@ -128,23 +128,26 @@ class UpstreamResponse:
     exchange completed, and drops it otherwise.
     """
 
-    __slots__ = ("_client", "_conn", "_origin", "_released", "raw_headers", "status")
+    __slots__ = ("_client", "_conn", "_index", "_origin", "_released", "raw_headers", "status")
 
     def __init__(self, conn: Connection, origin: PoolKey, client: UpstreamClient) -> None:
         self._conn = conn
         self._origin = origin
         self._client = client
         self._released = False
+        self._index: dict[bytes, bytes] | None = None
         self.status = conn.status
         self.raw_headers = conn.headers
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
-        wanted = name.lower().encode("latin-1")
-        for key, value in self.raw_headers:  # names are lower-cased as they arrive
-            if key == wanted:
-                return value.decode("latin-1")
-        return None
+        index = self._index
+        if index is None:
+            # The relay asks for four headers of every response: one C-level pass builds the
+            # lookup (the first value of a repeated name wins) instead of a scan per name.
+            index = self._index = dict(reversed(self.raw_headers))  # names are lower-cased
+        value = index.get(name.lower().encode("latin-1"))
+        return None if value is None else value.decode("latin-1")
 
     @property
     def content_type(self) -> str:

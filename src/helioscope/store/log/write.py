@@ -61,15 +61,18 @@ _TEXT_FIELDS = tuple(
 
 
 _get_fields = operator.attrgetter(*_FIELDS)
+_get_texts = operator.attrgetter(*_TEXT_FIELDS)
 
 
 def _row_dict(row: LogRow, now: dt.datetime) -> dict[str, Any]:
     values = dict(zip(_FIELDS, _get_fields(row), strict=True))
-    # NUL is rare: look for it with C-speed scans, and clean only what contains one.
-    for name in _TEXT_FIELDS:
-        text = values[name]
-        if text and "\x00" in text:
-            values[name] = _clean(text)
+    # NUL is rare: look for it in all the text fields at once with one C-speed scan (a loop
+    # over the ~16 fields cost ~1.5 µs a row), and clean only the fields that contain one.
+    if "\x00" in "".join(filter(None, _get_texts(row))):
+        for name in _TEXT_FIELDS:
+            text = values[name]
+            if text and "\x00" in text:
+                values[name] = _clean(text)
     for name in _JSON_FIELDS:
         doc = values[name]
         if doc:

@@ -167,6 +167,15 @@ class SqlDialect:
         """The log writer's upsert of ``table``, run on the driver's executemany (built once)."""
         return _bulk_upsert(table, key, self.name)
 
+    def keys_in_org(self, table: Table, key: str, returned: tuple[str, ...], count: int) -> str:
+        """The log writer's lookup of ``count`` keys in one organization, for the driver.
+
+        ``SELECT returned FROM table WHERE organization_id = ? AND key IN (?, …)``, with the
+        organization as the first parameter and the keys after it. SQLAlchemy's expanding
+        ``IN`` processed each of up to 500 keys a statement: ~3 us of the writer's time a row.
+        """
+        return _keys_in_org(table.name, key, returned, count, self._pg)
+
     def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
         """Case-sensitive LIKE (SQLite's LIKE ignores ASCII case, so it gets GLOB)."""
         pattern = _complete_escapes(pattern)
@@ -372,6 +381,15 @@ def _aware_utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+@lru_cache(maxsize=16)
+def _keys_in_org(table: str, key: str, returned: tuple[str, ...], count: int, pg: bool) -> str:
+    marks = [f"${i}" if pg else "?" for i in range(1, count + 2)]
+    return (
+        f"SELECT {', '.join(returned)} FROM {table} "
+        f"WHERE organization_id = {marks[0]} AND {key} IN ({', '.join(marks[1:])})"
+    )
 
 
 @lru_cache(maxsize=16)

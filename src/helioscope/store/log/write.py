@@ -11,10 +11,9 @@ import dataclasses
 import datetime as dt
 import operator
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
-from sqlalchemy import select
 
 from helioscope.store._dialects import JsonText
 from helioscope.store._runner import Db
@@ -99,19 +98,29 @@ def by_org(keys: list[tuple[str, str]]) -> dict[str, list[str]]:
     return grouped
 
 
+# Keys looked up per statement: a few fixed sizes, the last part padded (by repeating a key),
+# so that the driver sees a handful of statements (PostgreSQL prepares each one once).
+_LOOKUP_SIZES = (16, 128, 500)
+
+
 async def _existing_sessions(
     db: Db, keys: list[tuple[str, str]]
 ) -> dict[tuple[str, str], str | None]:
-    """For the rows of this batch already in the log: their current session id."""
-    rr = request_response
+    """For the rows of this batch already in the log: their current session id.
+
+    Run on the driver's plain parameters, as the upsert is, scoped to each organization by
+    the statement (``organization_id = ?``, the first parameter).
+    """
     found: dict[tuple[str, str], str | None] = {}
+    returned = ("request_id", "session_id")
     for org, ids in by_org(keys).items():
-        in_org = db.for_org(org).in_org(rr)
-        for start in range(0, len(ids), 500):
-            stmt = select(rr.c.request_id, rr.c.session_id).where(
-                in_org, rr.c.request_id.in_(ids[start : start + 500])
-            )
-            for request_id, session_id in await db.tuples(stmt):
+        for start in range(0, len(ids), _LOOKUP_SIZES[-1]):
+            part = ids[start : start + _LOOKUP_SIZES[-1]]
+            size = next(size for size in _LOOKUP_SIZES if size >= len(part))
+            sql = db.dialect.keys_in_org(request_response, "request_id", returned, size)
+            params = (org, *part, *[part[-1]] * (size - len(part)))
+            result = await db.conn.exec_driver_sql(sql, params)
+            for request_id, session_id in cast("list[tuple[str, str | None]]", result.all()):
                 found[(org, request_id)] = session_id
     return found
 

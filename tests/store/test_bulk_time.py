@@ -20,3 +20,17 @@ def test_bulk_writer_time_text_is_what_sqlalchemy_writes(value: dt.datetime) -> 
     processor = kind.dialect_impl(dialect).bind_processor(dialect)
     assert processor is not None
     assert _sqlite_time(value) == processor(value)
+
+
+def test_the_remembered_value_is_only_reused_for_that_value() -> None:
+    # The batch's shared updated_at is formatted once; any other value is formatted anew.
+    first, second = TIMES[0], TIMES[0] + dt.timedelta(microseconds=1)
+    texts = [_sqlite_time(v) for v in (first, first, second, first, TIMES[2], TIMES[3])]
+    assert texts == [
+        "2026-01-02 03:04:05.678901",
+        "2026-01-02 03:04:05.678901",
+        "2026-01-02 03:04:05.678902",
+        "2026-01-02 03:04:05.678901",
+        "2026-07-01 06:59:59.000001",
+        "2026-01-02 03:04:05.000010",
+    ]

@@ -304,15 +304,38 @@ class SqlDialect:
         return select(ranked.c.bucket, *picks).group_by(ranked.c.bucket).order_by(ranked.c.bucket)
 
 
-def _sqlite_time(value: dt.datetime | None) -> str | None:
-    # Exactly the text SQLAlchemy's SQLite DATETIME writes (after UtcDateTime's UTC step), so
-    # rows written either way compare and sort alike.
-    # isoformat is C-speed and, with timespec given, always writes the six fraction digits.
-    if value is None:
-        return None
-    if value.tzinfo is not None and value.tzinfo is not dt.UTC:
-        value = value.astimezone(dt.UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+class _SqliteTime:
+    """A timestamp as the text SQLAlchemy's SQLite DATETIME writes (after UtcDateTime's UTC step).
+
+    Rows written either way then compare and sort alike. isoformat is C-speed and, with
+    timespec given, always writes the six fraction digits. The last value is remembered: a
+    batch's rows share their ``updated_at`` (the same object), which is formatted once. (One
+    attribute holds value and text together: a thread that reads it sees a matching pair.)
+    """
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: tuple[dt.datetime | None, str | None] = (None, None)
+
+    def __call__(self, value: dt.datetime | None) -> str | None:
+        if value is None:
+            return None
+        last = self._last
+        if value is last[0]:
+            return last[1]
+        tz = value.tzinfo
+        if tz is dt.UTC:  # "+00:00" dropped: no new datetime made (~0.3 us of ~1.2)
+            text = value.isoformat(" ", "microseconds")[:-6]
+        elif tz is None:
+            text = value.isoformat(" ", "microseconds")
+        else:
+            text = value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        self._last = (value, text)
+        return text
+
+
+_sqlite_time = _SqliteTime()
 
 
 class JsonText(str):

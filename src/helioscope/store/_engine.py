@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import event
@@ -11,6 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from helioscope.errors import BadRequest
+from helioscope.store._dialects import JsonText
 
 # Rows per multi-row INSERT: ~45 columns x 500 rows stays under both engines' limit of 32,767
 # bound parameters per statement, whatever batch size the writer is given.
@@ -46,6 +49,7 @@ def create_engine(raw_url: str) -> AsyncEngine:
     """Create the async engine, with WAL and a busy timeout on SQLite."""
     url = normalize_url(raw_url)
     if url.get_backend_name() == "sqlite":
+        bind_without_lookups()
         engine = create_async_engine(
             url,
             # We issue BEGIN ourselves (below), so that a write transaction can take SQLite's
@@ -74,6 +78,25 @@ def create_engine(raw_url: str) -> AsyncEngine:
 
 
 WRITE = "helioscope_write"
+
+
+def bind_without_lookups() -> None:
+    """Let the sqlite3 driver bind ``None``, booleans and ``JsonText`` without a failed lookup.
+
+    The driver (CPython 3.11 ``_sqlite/statement.c``) binds exact ``int``, ``float`` and
+    ``str`` values directly, and sends every other value through its adapter protocol: a miss
+    in its adapter table, then ``__adapt__`` looked up on a type (an ``AttributeError``
+    formatted and thrown away), then ``__conform__``. ``None`` takes that path too: the log
+    writer binds ~20 of them a row, and the lookups were 4% of the gateway's instructions per
+    proxied call (callgrind). With an adapter registered, each is one table hit and a C call
+    that gives the same value as before: ``None`` (NULL), the int of a bool (as SQLite stores
+    it anyway), the plain text of a ``JsonText``. The table is the driver's own, for the whole
+    process; nothing else in the process registers these types.
+    """
+    none: Callable[[None], None] = cast("Callable[[None], None]", {}.get)  # C: None -> None
+    sqlite3.register_adapter(type(None), none)
+    sqlite3.register_adapter(bool, int)
+    sqlite3.register_adapter(JsonText, str)
 
 
 def _sqlite_begin(conn: Any) -> None:

@@ -309,8 +309,9 @@ class _SqliteTime:
 
     Rows written either way then compare and sort alike. isoformat is C-speed and, with
     timespec given, always writes the six fraction digits. The last value is remembered: a
-    batch's rows share their ``updated_at`` (the same object), which is formatted once. (One
-    attribute holds value and text together: a thread that reads it sees a matching pair.)
+    batch's rows share their ``updated_at`` (the same object), which is formatted once by that
+    column's converter. (One attribute holds value and text together: a thread that reads it
+    sees a matching pair.)
     """
 
     __slots__ = ("_last",)
@@ -369,7 +370,9 @@ class BulkUpsert:
         for column in table.columns:
             kind = column.type
             if isinstance(kind, UtcDateTime):
-                converted.append((column.name, _aware_utc if pg else _sqlite_time))
+                # One converter per column: its remembered value is that column's last one
+                # (the batch's shared updated_at is then formatted once, not once a row).
+                converted.append((column.name, _aware_utc if pg else _SqliteTime()))
             elif isinstance(kind, (JSON, JSONB)):
                 converted.append((column.name, _json_text))
             elif isinstance(kind, Boolean) and not pg:

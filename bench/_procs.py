@@ -7,8 +7,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,7 +93,6 @@ class Server:
     pid: int
 
 
-@contextmanager
 def helioscope(
     upstream: str,
     workdir: Path,
@@ -102,7 +101,23 @@ def helioscope(
     workers: int = 1,
     writer_process: bool = False,
     **settings: str,
+) -> AbstractContextManager[Server]:
+    """A Helioscope server on a free port (``settings``: ``HELIOSCOPE_*`` values)."""
+    return launch(upstream, workdir, database_url, workers, writer_process, settings)
+
+
+@contextmanager
+def launch(
+    upstream: str,
+    workdir: Path,
+    database_url: str | None,
+    workers: int,
+    writer_process: bool,
+    settings: Mapping[str, str],
+    under: tuple[str, ...] = (),
+    start_seconds: float = 60,
 ) -> Iterator[Server]:
+    """``helioscope``, run under another command (``under``: valgrind) if asked."""
     port = free_port()
     database_url = database_url or f"sqlite:///{workdir / 'bench.db'}"
     env = {
@@ -123,13 +138,13 @@ def helioscope(
         check=True,
     )
     key = created.stdout.strip().splitlines()[-1]
-    command = [sys.executable, "-m", "helioscope", "serve"]
+    command = [*under, sys.executable, "-m", "helioscope", "serve"]
     command += ["--workers", str(workers)] if workers > 1 else []
     command += ["--writer-process"] if writer_process else []
     proc = subprocess.Popen(command, env=env)
     try:
-        wait_listening(port)
-        wait_healthy(port)  # with --workers the parent's socket listens before the workers
+        wait_listening(port, start_seconds)
+        wait_healthy(port, start_seconds)  # with --workers the socket listens before the workers
         yield Server(f"http://127.0.0.1:{port}", key, database_url, proc.pid)
     finally:
         proc.terminate()

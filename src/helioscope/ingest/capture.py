@@ -159,7 +159,16 @@ def build_log_row(capture: CallCapture) -> LogRow:
         target_url=capture.target_url,
         path=capture.path,
         is_stream=capture.is_stream,
-        **usage_columns(usage),
+        # Named here, not ``**usage_columns(usage)``: a ``**`` makes the call gather all its
+        # ~40 arguments into a dict first (~1.5 us of every logged call).
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+        prompt_cache_read_tokens=usage.prompt_cache_read_tokens,
+        prompt_cache_write_tokens=usage.prompt_cache_write_tokens,
+        reasoning_tokens=usage.reasoning_tokens,
+        prompt_audio_tokens=usage.prompt_audio_tokens,
+        completion_audio_tokens=usage.completion_audio_tokens,
         cost=0 if capture.cache_reference_id else cost_nano_usd(capture.provider, model, usage),
         cache_enabled=capture.cache_enabled,
         cache_reference_id=capture.cache_reference_id,

@@ -38,9 +38,14 @@ class ChangeFeed:
 
     async def _bump(self) -> None:
         try:
-            await self.store.write(changes.bump)
+            value = await self.store.write(changes.bump)
         except Exception as exc:  # the store is down: the others catch up on their TTLs
             logger.warning("could not record a change for the other workers: %r", exc)
+            return
+        # Our own change, if nobody else's came between: this worker cleared its caches when it
+        # made it, and clearing them again at the next poll would only cost a reload.
+        if self._seen is not None and value == self._seen + 1:
+            self._seen = value
 
     async def watch(self) -> None:
         """Poll the counter until cancelled; clear every cache when it moves."""

@@ -52,10 +52,12 @@ class ChangeFeed:
         while True:
             try:
                 value = await self.store.read(changes.current)
-                if self._seen is not None and value != self._seen:
+                # The counter only grows: a read that began before our own bump committed may
+                # answer after it, with the older value, and is no change.
+                if self._seen is not None and value > self._seen:
                     for clear in self.clears:
                         clear()
-                self._seen = value
+                self._seen = value if self._seen is None else max(self._seen, value)
             except Exception:  # the store is down: the outage is reported elsewhere
                 pass
             await asyncio.sleep(self.interval)

@@ -42,7 +42,7 @@ KEY_IDS = "api_key_ids"
 KEY_HASHES = "api_key_hashes"
 
 # How far below p/100 each quantile level is set (``nearest_ranks``: why this value is exact).
-_BELOW_LEVEL = 1e-12
+BELOW_LEVEL = 1e-12
 
 _TRUNCATE = {
     "minute": "toStartOfMinute",
@@ -197,7 +197,7 @@ class ClickHouseSqlDialect(SqlDialect):
         whole ``p * n / 100`` and unchanged otherwise. ``test_quantiles.py`` checks every
         bucket size from 1 to 600 against the nearest rank.
         """
-        levels = tuple(p / 100 - _BELOW_LEVEL for p in percents.values())
+        levels = tuple(p / 100 - BELOW_LEVEL for p in percents.values())
         selected = QuantilesExact(value, levels)
         picks = [
             func.arrayElement(selected, index + 1, type_=value.type).label(name)

@@ -72,6 +72,8 @@ def _group_sums(
     else:
         totals = [[0] * len(index) for _ in per_row]
         for total, values in zip(totals, per_row, strict=True):
+            if not any(values):  # a sum no row adds to (no TTFT, no cache): one C-speed pass
+                continue
             for group, value in zip(group_of, values, strict=True):
                 total[group] += value
     return {key: [total[i] for total in totals] for key, i in index.items()}
@@ -79,6 +81,15 @@ def _group_sums(
 
 # Where each of ``USER_HOUR_SUMS`` is in ``HOURLY_SUMS`` (the same per-row values).
 _USER_SUMS = tuple(HOURLY_SUMS.index(name) for name in USER_HOUR_SUMS)
+
+
+def _add(into: dict[tuple[Any, ...], list[int]], key: tuple[Any, ...], sums: list[int]) -> None:
+    found = into.get(key)
+    if found is None:
+        into[key] = list(sums)
+    else:
+        for i, value in enumerate(sums):
+            found[i] += value
 
 
 def _property_sums(
@@ -92,23 +103,34 @@ def _property_sums(
 
     ``per_row`` holds each row's ``PROPERTY_HOUR_SUMS``, signed. The first map is per ``(org,
     key, hour ticks, value)``, the second per ``(org, key, value, hour ticks, user)`` (rows
-    with a user). Each (row, key) pair is found once, then summed a column at a time.
+    with a user). Rows are first summed per (org, hour, the properties the rollups keep),
+    which repeat (a few environments and features), then each group's sums go to its keys:
+    every rollup's deltas of a 10,000-row batch with two such keys and 200 users took 63-70
+    ms here, against 76-80 ms summing each (row, key) pair's sums.
     """
-    of_row: list[int] = []
-    keys: list[tuple[Any, ...]] = []
-    for i, properties in enumerate(maps):
-        for key, value in properties.items():
-            if key.lower() not in IN_COLUMNS:
-                of_row.append(i)
-                keys.append((org[i], key, hours[i], value))
-    sums = _group_sums(keys, [[values[i] for i in of_row] for values in per_row])
-    with_user = [n for n, i in enumerate(of_row) if user[i] is not None]
+    in_columns: dict[str, bool] = {}
+
+    def kept(properties: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+        for key in properties:
+            if key not in in_columns:
+                in_columns[key] = key.lower() in IN_COLUMNS
+        return tuple(item for item in properties.items() if not in_columns[item[0]])
+
+    kinds = [kept(properties) if properties else () for properties in maps]
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    groups = _group_sums(zip(org, hours, kinds, strict=True), per_row)
+    for (o, hour, kind), group in groups.items():
+        for key, value in kind:
+            _add(sums, (o, key, hour, value), group)
+    # Per user, the rows hardly repeat (a user, a feature and an hour): counted per key.
     requests = per_row[0]
-    per_user = _group_sums(
-        ((k[0], k[1], k[3], k[2], user[of_row[n]]) for n in with_user for k in (keys[n],)),
-        [[requests[of_row[n]] for n in with_user]],
-    )
-    return sums, per_user
+    per_user: dict[tuple[Any, ...], int] = {}
+    for o, hour, kind, u, sign in zip(org, hours, kinds, user, requests, strict=True):
+        if u is not None:
+            for key, value in kind:
+                counted = (o, key, value, hour, u)
+                per_user[counted] = per_user.get(counted, 0) + sign
+    return sums, {counted: [n] for counted, n in per_user.items()}
 
 
 class Deltas(NamedTuple):

@@ -1,23 +1,27 @@
-"""Dashboard reads from ``request_hour`` (``_hourly``): whole hours from the rollup.
+"""Dashboard reads from the per-hour rollups (``_hourly``): whole hours from the rollups.
 
-A window ``[start, end]`` is cut at whole hours: ``[h0, h1)`` is read from the rollup, and
+A window ``[start, end]`` is cut at whole hours: ``[h0, h1)`` is read from the rollups, and
 ``[start, h0)`` and ``[h1, end]`` (under two hours of rows) from the log, as rows of the same
-shape (each one request). Only unfiltered queries are served here: a filter names the log's
-columns and rows, which the rollup no longer has, so the store's own function answers it; so
-it does for a window shorter than an hour, a client offset that is not whole hours, minute
-buckets, a breakdown by country (not a rollup column), and times outside ClickHouse's
-``DateTime`` (1970 to 2106).
+shape (each one request). Sums come from ``request_hour``, distinct users from ``user_hour``,
+latency quantiles from the histogram ``latency_hour``. A filter names the log's columns and
+rows, which the rollups no longer have, so the store's own function answers it, but for one:
+a single property equal to a value, which ``property_hour`` and ``property_user_hour`` keep.
+The store's functions also answer a window shorter than an hour, a client offset that is not
+whole hours, minute buckets, a breakdown by country (not a rollup column), and times outside
+ClickHouse's ``DateTime`` (1970 to 2106).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     Float,
     Integer,
+    String,
     Subquery,
     and_,
     case,
@@ -34,7 +38,7 @@ from sqlalchemy import (
 from helioscope.store._dialects import UtcDateTime
 from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse._ddl import HOURLY_SUMS, PROPERTY_HOUR_SUMS
-from helioscope.store.clickhouse._dialect import BELOW_LEVEL
+from helioscope.store.clickhouse._dialect import BELOW_LEVEL, ClickHouseSqlDialect
 from helioscope.store.clickhouse._hourly import END_HOUR, FIRST_HOUR, SUMMED, hour_of
 from helioscope.store.clickhouse._hourly import latency_hour as lh
 from helioscope.store.clickhouse._hourly import property_hour as ph
@@ -313,25 +317,27 @@ async def quantiles(
         return await metrics.quantiles(db, node, window, buckets, metric)
     buckets.check(window)
     first, last = hours
-    from_rollup = select(
-        literal_column("toDateTime64(hour, 6, 'UTC')", UtcDateTime()).label("t"),
-        lh.c.latency,
-        lh.c.requests,
-    ).where(db.in_org(lh), lh.c.hour >= first, lh.c.hour < last)
+    # Each side's bucket start as a DateTime: the histogram's hour stays in seconds.
+    dialect = db.dialect
+    assert isinstance(dialect, ClickHouseSqlDialect)  # a ClickHouseDb's
+    start = partial(dialect.bucket_start, unit=buckets.unit, shift_minutes=buckets.tz_minutes)
+    from_rollup = select(start(lh.c.hour).label("start"), lh.c.latency, lh.c.requests).where(
+        db.in_org(lh), lh.c.hour >= first, lh.c.hour < last
+    )
     t = rr.c.request_created_at
     edges = or_(and_(t >= window.start, t < first), and_(t >= last, t <= window.end))
     from_log = select(
-        t.label("t"), rr.c.latency, literal_column("toInt64(1)").label("requests")
+        start(t).label("start"), rr.c.latency, literal_column("toInt64(1)").label("requests")
     ).where(db.in_org(rr), edges, rr.c.latency.is_not(None))
     u = union_all(from_rollup, from_log).subquery("units")
-    bucket = db.dialect.time_bucket(u.c.t, buckets.unit, buckets.tz_minutes)
     levels = tuple(p / 100 - BELOW_LEVEL for p in metrics.QUANTILES.values())
     selected = QuantilesExactWeighted(u.c.latency, func.toUInt64(u.c.requests), levels)
     picks = [
         func.arrayElement(selected, index + 1, type_=Integer()).label(name)
         for index, name in enumerate(metrics.QUANTILES)
     ]
-    stmt = select(bucket.label("bucket"), *picks).group_by(bucket).order_by(bucket)
+    bucket = func.toString(u.c.start, type_=String()).label("bucket")
+    stmt = select(bucket, *picks).group_by(u.c.start).order_by(u.c.start)
     rows = await db.rows(stmt)
     for row in rows:
         for name in metrics.QUANTILES:

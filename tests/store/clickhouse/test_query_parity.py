@@ -62,7 +62,8 @@ BUSY_USERS = {"users_view": {"user_total_requests": {"gte": 10}}}
 BODY = {"request_response_rmt": {"response_body": {"contains": "answer 3"}}}
 IDS = [f"{ORG[-5:]}-{i:05d}" for i in (1, 5, 6, 50)]
 # The user metrics page's rollup form: sorts, HAVING on every kind of value, windows cut
-# mid-hour and within one hour, a page past the end (its count), a filter on rows (the log).
+# mid-hour and within one hour, a page past the end (its count), no user at all, a filter on rows
+# (the log).
 USER_PAGES = {
     "default sort": UserQuery(),
     "by cost, paged": UserQuery(sort={"cost": "desc"}, limit=2, offset=1),
@@ -86,6 +87,7 @@ USER_PAGES = {
         start=START + dt.timedelta(minutes=5), end=START + dt.timedelta(minutes=50)
     ),
     "past the last page": UserQuery(offset=50),
+    "having no user": UserQuery(filter={"users_view": {"user_total_requests": {"gte": 10**9}}}),
     "filter on rows: the log": UserQuery(filter=PROD, sort={"rate_limited_count": "desc"}),
 }
 

@@ -24,6 +24,8 @@ async def migrate(
     applied with ALTER … MODIFY TTL (or REMOVE TTL), only when it differs from the table's.
     """
     database = clickhouse.url.database
+    if await _current(clickhouse, database, cluster, retention_days):
+        return []
     had_view = await _exists(clickhouse, database, PROPERTY_KEYS_VIEW)
     had_summary = await _exists(clickhouse, database, "session_summary")
     had_properties = await _exists(clickhouse, database, "request_property")
@@ -60,6 +62,35 @@ async def migrate(
         await clickhouse.command(statement)
         altered.append(statement)
     return altered
+
+
+async def _current(
+    clickhouse: ClickHouse, database: str, cluster: str | None, retention_days: int | None
+) -> bool:
+    """Whether the log is as ``migrate`` would leave it.
+
+    Every table and the view are there, the rollup is the one of signed deltas, and each TTL
+    is as the setting wants it. One read of ``system.tables`` instead of the ~20 statements
+    that find this out one at a time (~40 ms of CPU on chdb): every server, worker and command
+    that opens the log starts so.
+    """
+    rows = await clickhouse.query(
+        "SELECT name, engine, engine_full FROM system.tables WHERE database = {db:String}",
+        {"db": database},
+    )
+    found = {str(name): (str(engine), str(full)) for name, engine, full in rows.rows}
+    if PROPERTY_KEYS_VIEW not in found:
+        return False
+    for table in TABLES:
+        local = f"{table.name}_local" if cluster else table.name
+        if local not in found or table.name not in found:
+            return False
+        engine, full = found[local]
+        if table.name == "request_hour" and not engine.endswith("SummingMergeTree"):
+            return False
+        if table.ttl_column is not None and _ttl(full) != ttl_clause(table, retention_days):
+            return False
+    return True
 
 
 async def _exists(clickhouse: ClickHouse, database: str, table: str) -> bool:
@@ -99,7 +130,11 @@ async def _ttl_of(clickhouse: ClickHouse, database: str, table: str) -> str | No
         "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {t:String}",
         {"db": database, "t": table},
     )
-    engine = str(rows.rows[0][0]) if rows.rows else ""
-    if " TTL " not in engine:
+    return _ttl(str(rows.rows[0][0]) if rows.rows else "")
+
+
+def _ttl(engine_full: str) -> str | None:
+    """The TTL expression in a table's ``engine_full``, as ClickHouse prints it, or None."""
+    if " TTL " not in engine_full:
         return None
-    return engine.split(" TTL ", 1)[1].split(" SETTINGS ", 1)[0].strip()
+    return engine_full.split(" TTL ", 1)[1].split(" SETTINGS ", 1)[0].strip()

@@ -211,6 +211,8 @@ async def user_metrics(db: OrgDb, query: UserQuery) -> tuple[list[dict[str, Any]
         for row in rows:
             del row["matching"]
         return rows, count
+    if query.offset == 0:  # a first page with no row: no user matches
+        return rows, 0
     # A page past the last user has no row to carry the count.
     count_stmt = select(func.count()).select_from(per_user).where(kept)
     return rows, int(await db.scalar(count_stmt))

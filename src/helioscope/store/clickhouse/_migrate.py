@@ -75,22 +75,28 @@ async def _current(
     that opens the log starts so.
     """
     rows = await clickhouse.query(
-        "SELECT name, engine, engine_full FROM system.tables WHERE database = {db:String}",
+        "SELECT name, engine, engine_full, sorting_key FROM system.tables "
+        "WHERE database = {db:String}",
         {"db": database},
     )
-    found = {str(name): (str(engine), str(full)) for name, engine, full in rows.rows}
+    found = {str(name): (str(engine), str(full), str(key)) for name, engine, full, key in rows.rows}
     if PROPERTY_KEYS_VIEW not in found:
         return False
     for table in TABLES:
         local = f"{table.name}_local" if cluster else table.name
         if local not in found or table.name not in found:
             return False
-        engine, full = found[local]
-        if table.name == "request_hour" and not engine.endswith("SummingMergeTree"):
+        engine, full, sorting_key = found[local]
+        if table.name == "request_hour" and not _is_current_rollup(engine, sorting_key):
             return False
         if table.ttl_column is not None and _ttl(full) != ttl_clause(table, retention_days):
             return False
     return True
+
+
+def _is_current_rollup(engine: str, sorting_key: str) -> bool:
+    """Whether ``request_hour`` is the SummingMergeTree of signed deltas without users."""
+    return engine.endswith("SummingMergeTree") and "user_id" not in sorting_key
 
 
 async def _exists(clickhouse: ClickHouse, database: str, table: str) -> bool:
@@ -115,8 +121,7 @@ async def _current_rollup(clickhouse: ClickHouse, database: str, cluster: str | 
     )
     if not rows.rows:
         return False
-    engine, sorting_key = rows.rows[0]
-    if str(engine).endswith("SummingMergeTree") and "user_id" not in str(sorting_key):
+    if _is_current_rollup(*map(str, rows.rows[0])):
         return True
     on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
     for table in ("request_hour", "request_hour_local") if cluster else ("request_hour",):

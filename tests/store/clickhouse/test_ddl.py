@@ -30,6 +30,10 @@ async def test_migrate_is_idempotent_and_follows_retention(clickhouse: ClickHous
         "session_summary",
         "request_property",
         "request_hour",
+        "user_hour",
+        "property_hour",
+        "property_user_hour",
+        "latency_hour",
         "property_key",
     ]
     assert all("MODIFY TTL" in a for a in altered)

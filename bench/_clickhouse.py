@@ -118,7 +118,14 @@ async def fill(
     await clickhouse.command("OPTIMIZE TABLE request_response FINAL")
     await clickhouse.command("OPTIMIZE TABLE session_summary FINAL")
     await clickhouse.command("OPTIMIZE TABLE request_property FINAL")
-    await clickhouse.command("OPTIMIZE TABLE request_hour FINAL")
+    for rollup in (
+        "request_hour",
+        "user_hour",
+        "property_hour",
+        "property_user_hour",
+        "latency_hour",
+    ):
+        await clickhouse.command(f"OPTIMIZE TABLE {rollup} FINAL")
     took = time.perf_counter() - started
     print(f"generated {total:,} rows in ClickHouse in {took:.0f} s", flush=True)
 
@@ -138,7 +145,14 @@ async def prepared(url: str, org: str, rows: int, sessions: int, now: dt.datetim
     else:
         # A dataset from before a table (its migration just filled it): settled too, as
         # fill leaves the others. Merged partitions are skipped, so a settled table is cheap.
-        for name in ("request_property", "request_hour"):
+        rollups = (
+            "request_hour",
+            "user_hour",
+            "property_hour",
+            "property_user_hour",
+            "latency_hour",
+        )
+        for name in ("request_property", *rollups):
             await clickhouse.command(
                 f"OPTIMIZE TABLE {name} FINAL SETTINGS optimize_skip_merged_partitions = 1"
             )

@@ -8,6 +8,7 @@ distinct row once. The same batches go to SQLite (``Store.insert_log_rows``) for
 It also prints the resident memory of this process before and after chdb starts.
 
     python bench/clickhouse_ingest.py [--clickhouse chdb:///dir] [--seconds 20] [--batch 2000]
+        [--shaped]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -37,7 +39,23 @@ def rss_mb() -> float:
     return 0.0
 
 
-def batch(start: int, size: int, body_kb: int) -> list[LogRow]:
+def _shape(i: int, shaped: bool) -> dict[str, Any]:
+    """Per-row columns: constant ones, or (``--shaped``) as ``bench/query.py``'s rows vary."""
+    session = {"Helicone-Session-Id": f"s-{i % 500}"}
+    if not shaped:
+        return {"latency": 500, "properties": {"Helicone-Property-Bench": "ingest", **session}}
+    return {
+        "latency": 200 + (i * 7919) % 8801,
+        "user_id": f"user-{(i // 50) % 3000}",
+        "properties": {
+            "env": ("prod", "staging", "dev")[i % 3],
+            "feature": f"feature-{i % 40}",
+            **session,
+        },
+    }
+
+
+def batch(start: int, size: int, body_kb: int, shaped: bool = False) -> list[LogRow]:
     content = ("lorem ipsum dolor sit amet " * (body_kb * 40))[: body_kb * 1024 - 200]
     now = dt.datetime.now(dt.UTC)
     return [
@@ -49,14 +67,13 @@ def batch(start: int, size: int, body_kb: int) -> list[LogRow]:
             status=200,
             provider="OPENAI",
             model="gpt-4o-mini",
-            latency=500,
             prompt_tokens=body_kb * 200,
             completion_tokens=1,
             total_tokens=body_kb * 200 + 1,
             cost=30_000,
-            properties={"Helicone-Property-Bench": "ingest", "Helicone-Session-Id": f"s-{i % 500}"},
             request_body=f'{{"model": "gpt-4o-mini", "messages": [{{"content": "{content}"}}]}}',
             response_body='{"choices": [{"message": {"content": "ok"}}]}',
+            **_shape(i, shaped),
         )
         for i in range(start, start + size)
     ]
@@ -73,7 +90,7 @@ async def run(
     sent = replays = 0
     busy = cpu = 0.0
     while busy < args.seconds:
-        rows = batch(sent, args.batch, args.body_kb)
+        rows = batch(sent, args.batch, args.body_kb, args.shaped)
         started, started_cpu = time.perf_counter(), time.process_time()
         await insert(rows)
         if (sent // args.batch) % 10 == 9:
@@ -131,4 +148,10 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--body-kb", type=int, default=1)
+    parser.add_argument(
+        "--shaped",
+        action="store_true",
+        help="rows vary as bench/query.py's (3,000 users, latencies, env and feature "
+        "properties), so every rollup beside the log has rows to write",
+    )
     asyncio.run(main(parser.parse_args()))

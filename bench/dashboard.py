@@ -36,6 +36,8 @@ from helioscope.store.log import metrics, properties, users
 # What the ClickHouse runner runs for these (``_reads.READS``), named so the table says so.
 _PROPERTY_TABLE = "request_property, not the Map"
 _ROLLUP = "request_hour (per-hour rollup)"
+_USERS = "user_hour (per-hour rollup of users)"
+_PROPERTY_ROLLUP = "property_hour (per-hour rollup), edges from request_property"
 
 
 def queries() -> list[Query]:
@@ -49,9 +51,14 @@ def queries() -> list[Query]:
             "totals (30 days)",
             lambda db: metrics.totals(db, "all", month),
             lambda db: ch_hourly.totals(db, "all", month),
-            _ROLLUP,
+            f"{_ROLLUP} + {_USERS}",
         ),
-        Query("totals (30 days, env=prod)", lambda db: metrics.totals(db, prod, month)),
+        Query(
+            "totals (30 days, env=prod)",
+            lambda db: metrics.totals(db, prod, month),
+            lambda db: ch_hourly.totals(db, prod, month),
+            "property_hour + property_user_hour (one property's rollups)",
+        ),
         Query(
             "requests per day (30 days)",
             lambda db: metrics.over_time(db, "all", month, day, ["count", "cost", "errors"]),
@@ -73,6 +80,8 @@ def queries() -> list[Query]:
         Query(
             "latency quantiles per day (30 days)",
             lambda db: metrics.quantiles(db, "all", month, day, "latency"),
+            lambda db: ch_hourly.quantiles(db, "all", month, day, "latency"),
+            "latency_hour (per-hour histogram)",
         ),
         Query(
             "models breakdown (30 days)",
@@ -84,13 +93,13 @@ def queries() -> list[Query]:
             "user metrics page (100, by cost)",
             lambda db: users.user_metrics(db, by_cost),
             lambda db: ch_users.user_metrics(db, by_cost),
-            f"{_ROLLUP}, first/last from the log's edge hours",
+            f"{_USERS}, first/last from the log's edge hours",
         ),
         Query(
             "users overview (every user)",
             lambda db: users.per_user_values(db, "all"),
             lambda db: ch_hourly.per_user_values(db, "all"),
-            _ROLLUP,
+            _USERS,
         ),
         Query(
             "property keys",
@@ -108,13 +117,13 @@ def queries() -> list[Query]:
             "property top values (feature, 30 days)",
             lambda db: properties.top_values(db, "feature", month, "cost"),
             lambda db: ch_reads.top_values(db, "feature", month, "cost"),
-            _PROPERTY_TABLE,
+            _PROPERTY_ROLLUP,
         ),
         Query(
             "property over time (feature, 30 days)",
             lambda db: properties.over_time(db, "feature", "all", month, day),
             lambda db: ch_reads.over_time(db, "feature", "all", month, day),
-            _PROPERTY_TABLE,
+            _PROPERTY_ROLLUP,
         ),
     ]
 

@@ -38,19 +38,26 @@ class ChangeFeed:
 
     async def _bump(self) -> None:
         try:
-            await self.store.write(changes.bump)
+            value = await self.store.write(changes.bump)
         except Exception as exc:  # the store is down: the others catch up on their TTLs
             logger.warning("could not record a change for the other workers: %r", exc)
+            return
+        # Our own change, if nobody else's came between: this worker cleared its caches when it
+        # made it, and clearing them again at the next poll would only cost a reload.
+        if self._seen is not None and value == self._seen + 1:
+            self._seen = value
 
     async def watch(self) -> None:
         """Poll the counter until cancelled; clear every cache when it moves."""
         while True:
             try:
                 value = await self.store.read(changes.current)
-                if self._seen is not None and value != self._seen:
+                # The counter only grows: a read that began before our own bump committed may
+                # answer after it, with the older value, and is no change.
+                if self._seen is not None and value > self._seen:
                     for clear in self.clears:
                         clear()
-                self._seen = value
+                self._seen = value if self._seen is None else max(self._seen, value)
             except Exception:  # the store is down: the outage is reported elsewhere
                 pass
             await asyncio.sleep(self.interval)

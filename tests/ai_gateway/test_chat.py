@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 
 from helioscope.testing import FakeProvider
 from tests.ai_gateway.conftest import ANTHROPIC_KEY, GEMINI_KEY, OPENAI_KEY, ai_client
 from tests.conftest import Running
 from tests.gateway.clients import stored
+
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
 
 HELLO: Any = [{"role": "user", "content": "Say hello to the world"}]
 

@@ -6,12 +6,16 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 
 from helioscope.store.prompts import prompts_2025
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
 from tests.gateway.clients import stored
 from tests.gateway_controls.conftest import settle
+
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
 
 HELLO: Any = [{"role": "user", "content": "hello there"}]
 

@@ -13,6 +13,9 @@ from helioscope.testing import FakeProvider
 from tests.ai_gateway.conftest import ai_client
 from tests.conftest import Running
 
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
+
 HELLO: Any = [{"role": "user", "content": "hello"}]
 
 

@@ -13,6 +13,9 @@ from tests.ai_gateway.conftest import ai_client, store_key
 from tests.conftest import Running
 from tests.gateway.clients import stored
 
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
+
 HELLO: Any = [{"role": "user", "content": "hello"}]
 CHAIN = "gpt-4o/openai,claude-sonnet-4/anthropic"
 OPENAI_PATH = "/v1/chat/completions"

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from anthropic import AsyncAnthropic, BadRequestError
 
 from helioscope.testing import FakeProvider
 from tests.ai_gateway.conftest import ANTHROPIC_KEY
 from tests.conftest import Running
 from tests.gateway.clients import stored
+
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
 
 MAPPING = {"Helicone-Gateway-Body-Mapping": "NO_MAPPING"}
 HELLO: Any = [{"role": "user", "content": "Say hello to the world"}]

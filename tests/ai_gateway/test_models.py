@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from helioscope.store import keys
 from tests.ai_gateway.conftest import ai_client
 from tests.conftest import Running
+
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
 
 
 async def test_the_registry_in_helicones_shape(api: Running) -> None:

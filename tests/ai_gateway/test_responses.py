@@ -11,6 +11,9 @@ from tests.ai_gateway.conftest import ai_client
 from tests.conftest import Running
 from tests.gateway.clients import stored
 
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
+
 
 async def test_responses_to_openai_pass_through(keyed: Running, fake: FakeProvider) -> None:
     async with ai_client(keyed) as client:

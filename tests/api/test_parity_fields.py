@@ -7,13 +7,13 @@ server that answers Helicone's ``{request, response}`` document without an API k
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
 import orjson
+import pytest
 
-from helioscope import Settings
+from helioscope import Settings, body_links
 from helioscope.store.log import requests
 from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY
@@ -121,13 +121,28 @@ async def test_an_altered_or_expired_link_is_refused(helioscope: Running) -> Non
         assert fresh.status_code == 200
 
 
-async def test_links_do_not_outlive_their_setting(settings: Settings) -> None:
-    short = settings.model_copy(update={"signed_url_seconds": 1})
+class _Clock:
+    """``time`` as the body links see it, moved on at will (a sleep flaked under load)."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.ahead
+
+
+async def test_links_do_not_outlive_their_setting(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(body_links, "time", clock)
+    short = settings.model_copy(update={"signed_url_seconds": 30})
     async with running(short) as hs:
         url = await signed_url(hs, await chat(hs, {}))
         async with hs.http() as http:
+            clock.ahead = 28  # the expiry is in whole seconds: a second's margin
             assert (await http.get(url)).status_code == 200
-            await asyncio.sleep(2.1)  # the token's expiry is in whole seconds
+            clock.ahead = 32
             assert (await http.get(url)).status_code == 403
 
 

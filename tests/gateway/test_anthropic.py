@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from anthropic.types import MessageParam
 
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY, anthropic_client, stored
+
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
 
 MESSAGES: list[MessageParam] = [{"role": "user", "content": "Tell me a short story please"}]
 

@@ -8,9 +8,14 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from helioscope._asgi import Message
 from helioscope.gateway import _disconnect
 from helioscope.gateway._disconnect import DisconnectWatcher
+
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
 
 
 class Capture:

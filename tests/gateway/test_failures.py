@@ -16,6 +16,9 @@ from tests.gateway.clients import PROVIDER_KEY, stored
 from tests.gateway.test_headers import CHAT, post_chat
 from tests.running import running
 
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
+
 
 @pytest.mark.parametrize(
     "headers",

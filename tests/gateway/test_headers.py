@@ -4,10 +4,14 @@ import uuid
 
 import httpx
 import orjson
+import pytest
 
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY, openai_client, stored
+
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi there"}]}
 

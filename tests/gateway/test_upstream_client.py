@@ -19,6 +19,9 @@ import uvloop
 
 from helioscope.gateway.upstream import UpstreamClient, UpstreamError
 
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
+
 # What the server does for one request: bytes to write, a pause (seconds), or CLOSE.
 CLOSE = object()
 Script = list[Any]

@@ -8,6 +8,9 @@ from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY, stored
 from tests.gateway_controls.conftest import settle
 
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
+
 
 @pytest.fixture
 def backend() -> str:

@@ -11,6 +11,9 @@ from helioscope.testing import FakeProvider
 from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY, anthropic_client, openai_client, stored
 
+# The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
+pytestmark = pytest.mark.one_engine
+
 
 @pytest.fixture
 def backend() -> str:

@@ -14,8 +14,8 @@ async def current(db: Db) -> int:
     return int(value or 0)
 
 
-async def bump(db: Db) -> None:
-    """Move the counter on (created on first use)."""
+async def bump(db: Db) -> int:
+    """Move the counter on (created on first use); its new value, as this transaction left it."""
     changed = await db.execute(
         update(change_counter)
         .where(change_counter.c.id == 1)
@@ -23,3 +23,4 @@ async def bump(db: Db) -> None:
     )
     if not changed:
         await db.execute(db.dialect.upsert(change_counter, ("id",)), [{"id": 1, "value": 1}])
+    return await current(db)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,10 @@ async def test_migrate_is_idempotent_and_follows_retention(clickhouse: ClickHous
         "session_summary",
         "request_property",
         "request_hour",
+        "user_hour",
+        "property_hour",
+        "property_user_hour",
+        "latency_hour",
         "property_key",
     ]
     assert all("MODIFY TTL" in a for a in altered)
@@ -36,6 +41,29 @@ async def test_migrate_is_idempotent_and_follows_retention(clickhouse: ClickHous
     assert "toIntervalDay(7)" in (await migrate(clickhouse, retention_days=7))[0]
     assert all("REMOVE TTL" in a for a in await migrate(clickhouse, retention_days=None))
     assert await migrate(clickhouse) == []
+
+
+async def test_a_current_log_is_checked_in_one_read_and_a_missing_table_made_again(
+    clickhouse: ClickHouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries: list[str] = []
+    query, command = clickhouse.query, clickhouse.command
+
+    async def counted(sql: str, parameters: Any = None) -> Any:
+        queries.append(sql)
+        return await query(sql, parameters)
+
+    async def refused(sql: str, parameters: Any = None) -> None:
+        raise AssertionError(f"a current log needs no DDL: {sql}")
+
+    monkeypatch.setattr(clickhouse, "query", counted)
+    monkeypatch.setattr(clickhouse, "command", refused)
+    assert await migrate(clickhouse) == []
+    assert len(queries) == 1
+    monkeypatch.setattr(clickhouse, "command", command)
+    await clickhouse.command("DROP TABLE session_tag")
+    assert await migrate(clickhouse) == []
+    await clickhouse.query("SELECT count() FROM session_tag")  # there again
 
 
 async def test_retention_drops_expired_months(clickhouse: ClickHouse) -> None:

@@ -13,35 +13,83 @@ import pytest
 
 from helioscope.store import TimeWindow
 from helioscope.store.clickhouse import ClickHouse, ClickHouseLog, insert_log_rows, migrate
-from helioscope.store.clickhouse import _hourly as hourly
+from helioscope.store.clickhouse import _deltas as deltas
 from helioscope.store.clickhouse import _hourly_reads as hourly_reads
 from helioscope.store.clickhouse._client import ClickHouseUnavailable
-from helioscope.store.clickhouse._ddl import HOURLY_SUMS
+from helioscope.store.clickhouse._ddl import HOURLY_SUMS, USER_HOUR_SUMS
 from helioscope.store.clickhouse._hourly import SUMMED
 from helioscope.store.log import metrics, requests, users
 from tests.store.clickhouse.parity_data import ORG, OTHER, START, log_rows
 from tests.store.test_filters import row
 
-_GROUP = "organization_id, hour, model, provider, status, has_user, user_id"
-_FROM_LOG = (
-    "SELECT organization_id, toDateTime(toStartOfHour(request_created_at), 'UTC') AS hour, "
-    "model, provider, status, toUInt8(user_id IS NOT NULL) AS has_user, "
-    "coalesce(user_id, '') AS uid, "
-    + ", ".join(f"sum(toInt64({sql}))" for sql in SUMMED.values())
-    + " FROM request_response FINAL WHERE toYear(request_created_at) BETWEEN 1970 AND 2105 "
-    "GROUP BY organization_id, hour, model, provider, status, has_user, uid ORDER BY ALL"
-)
-_FROM_ROLLUP = (
-    f"SELECT {_GROUP}, {', '.join(HOURLY_SUMS)} FROM request_hour FINAL "
-    "WHERE requests > 0 ORDER BY ALL"
-)
+_HOUR = "toDateTime(toStartOfHour(request_created_at), 'UTC') AS hour"
+_IN_ROLLUP = "toYear(request_created_at) BETWEEN 1970 AND 2105"
+_PROPERTIES = "ARRAY JOIN mapKeys(properties) AS k, mapValues(properties) AS v"
+_NOT_SESSION = "lower(k) NOT LIKE 'helicone-session-%'"
+# Each rollup as the log grouped by hour gives it, and as stored (its groups' net sums).
+_FROM_LOG = {
+    "request_hour": (
+        f"SELECT organization_id, {_HOUR}, model, provider, status, "
+        + ", ".join(f"sum(toInt64({SUMMED[name]}))" for name in HOURLY_SUMS)
+        + f" FROM request_response FINAL WHERE {_IN_ROLLUP} "
+        "GROUP BY organization_id, hour, model, provider, status ORDER BY ALL"
+    ),
+    "user_hour": (
+        f"SELECT organization_id, {_HOUR}, user_id AS uid, "
+        + ", ".join(f"sum(toInt64({SUMMED[name]}))" for name in USER_HOUR_SUMS)
+        + f" FROM request_response FINAL WHERE {_IN_ROLLUP} AND user_id IS NOT NULL "
+        "GROUP BY organization_id, hour, uid ORDER BY ALL"
+    ),
+    "property_hour": (
+        f"SELECT organization_id, k, {_HOUR}, v, "
+        + ", ".join(f"sum(toInt64({sql}))" for sql in SUMMED.values())
+        + f" FROM request_response FINAL {_PROPERTIES} WHERE {_IN_ROLLUP} AND {_NOT_SESSION} "
+        "GROUP BY organization_id, k, hour, v ORDER BY ALL"
+    ),
+    "property_user_hour": (
+        f"SELECT organization_id, k, v, {_HOUR}, user_id AS uid, count() "
+        f"FROM request_response FINAL {_PROPERTIES} WHERE {_IN_ROLLUP} AND {_NOT_SESSION} "
+        "AND user_id IS NOT NULL GROUP BY organization_id, k, v, hour, uid ORDER BY ALL"
+    ),
+    "latency_hour": (
+        f"SELECT organization_id, {_HOUR}, latency AS ms, count() FROM request_response FINAL "
+        f"WHERE {_IN_ROLLUP} AND latency IS NOT NULL "
+        "GROUP BY organization_id, hour, ms ORDER BY ALL"
+    ),
+}
+_FROM_ROLLUP = {
+    "request_hour": (
+        f"SELECT organization_id, hour, model, provider, status, {', '.join(HOURLY_SUMS)} "
+        "FROM request_hour FINAL WHERE requests > 0 ORDER BY ALL"
+    ),
+    "user_hour": (
+        f"SELECT organization_id, hour, user_id, {', '.join(USER_HOUR_SUMS)} "
+        "FROM user_hour FINAL WHERE requests > 0 ORDER BY ALL"
+    ),
+    "property_hour": (
+        f"SELECT organization_id, key, hour, value, {', '.join(SUMMED)} "
+        "FROM property_hour FINAL WHERE requests > 0 ORDER BY ALL"
+    ),
+    "property_user_hour": (
+        "SELECT organization_id, key, value, hour, user_id, requests "
+        "FROM property_user_hour FINAL WHERE requests > 0 ORDER BY ALL"
+    ),
+    "latency_hour": (
+        "SELECT organization_id, hour, latency, requests FROM latency_hour FINAL "
+        "WHERE requests > 0 ORDER BY ALL"
+    ),
+}
 
 
 async def _assert_exact(clickhouse: ClickHouse) -> int:
-    want = (await clickhouse.query(_FROM_LOG)).rows
-    got = (await clickhouse.query(_FROM_ROLLUP)).rows
-    assert [tuple(r) for r in got] == [tuple(r) for r in want]
-    return len(got)
+    """Both rollups equal the log grouped by hour; the number of ``request_hour`` groups."""
+    groups = {}
+    for table, sql in _FROM_LOG.items():
+        want = (await clickhouse.query(sql)).rows
+        got = (await clickhouse.query(_FROM_ROLLUP[table])).rows
+        assert [tuple(r) for r in got] == [tuple(r) for r in want], table
+        groups[table] = len(got)
+    return groups["request_hour"]
 
 
 async def test_batches_replays_and_rewrites_keep_it_exact(clickhouse: ClickHouse) -> None:
@@ -105,6 +153,20 @@ async def test_migrating_the_rollup_of_whole_sums_rebuilds_it_as_deltas(
     assert await _assert_exact(clickhouse) > 10
 
 
+async def test_migrating_the_rollup_grouped_by_user_splits_it(clickhouse: ClickHouse) -> None:
+    await ClickHouseLog(clickhouse).write_batch(log_rows())
+    await clickhouse.command("DROP TABLE request_hour")
+    # The rollup's form before user_hour: deltas grouped by user too (every other table is
+    # current, so only the rollup's sort key tells).
+    await clickhouse.command(
+        "CREATE TABLE request_hour (organization_id String, hour DateTime, has_user UInt8, "
+        "user_id String, requests Int64) ENGINE = SummingMergeTree((requests)) "
+        "ORDER BY (organization_id, hour, has_user, user_id)"
+    )
+    await migrate(clickhouse)
+    assert await _assert_exact(clickhouse) > 10
+
+
 async def test_nul_in_text_and_times_outside_the_rollup(clickhouse: ClickHouse) -> None:
     old = dt.datetime(1965, 5, 1, 12, 30, tzinfo=dt.UTC)
     rows = [
@@ -161,13 +223,13 @@ async def test_a_replay_and_edited_rows_are_deltas_that_keep_totals_exact(
 
 def _failing_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The next batch's rollup deltas fail after its log insert (as a crash there would)."""
-    add = hourly.add_deltas
+    add = deltas.add_deltas
 
     async def fail_once(*args: Any) -> None:
-        monkeypatch.setattr(hourly, "add_deltas", add)
+        monkeypatch.setattr(deltas, "add_deltas", add)
         raise ClickHouseUnavailable("the rollup insert failed")
 
-    monkeypatch.setattr(hourly, "add_deltas", fail_once)
+    monkeypatch.setattr(deltas, "add_deltas", fail_once)
 
 
 async def test_a_batch_failing_after_its_log_insert_is_healed_before_the_next(
@@ -194,4 +256,17 @@ async def test_a_new_log_heals_a_batch_cut_by_a_crash(
         await ClickHouseLog(clickhouse).write_batch(rows[100:])
     # After a restart, the journal replays the batch into a new log (part of it, here).
     await ClickHouseLog(clickhouse).write_batch(rows[150:])
+    assert await _assert_exact(clickhouse) > 10
+
+
+async def test_an_edit_failing_after_its_log_insert_heals_the_rollups(
+    clickhouse: ClickHouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = ClickHouseLog(clickhouse)
+    rows = log_rows()
+    await log.write_batch(rows)
+    _failing_once(monkeypatch)
+    with pytest.raises(ClickHouseUnavailable):
+        # The row is stored with its new value; the property rollups' deltas fail.
+        await log.org(ORG).write(requests.set_property, rows[0].request_id, "env", "healed")
     assert await _assert_exact(clickhouse) > 10

@@ -12,6 +12,8 @@ import datetime as dt
 
 from helioscope.store import Buckets, TimeWindow
 from helioscope.store.clickhouse import ClickHouse, ClickHouseLog
+from helioscope.store.clickhouse import _hourly as hourly
+from helioscope.store.clickhouse import _hourly_reads as hourly_reads
 from helioscope.store.log import metrics
 
 _ORG = "quantile-org"
@@ -62,3 +64,20 @@ async def test_every_bucket_size_gets_the_nearest_rank(clickhouse: ClickHouse) -
         for hour, want in expected.items():
             have = {name: by_hour[hour][name] for name in want}
             assert have == want, (metric, hour)
+
+
+async def test_the_latency_histogram_gets_the_nearest_rank_for_every_size(
+    clickhouse: ClickHouse,
+) -> None:
+    # The rows go in without the writer: the histogram is computed from the log, as migrate
+    # does for a log that predates it.
+    await clickhouse.command(_FILL, {"org": _ORG, "start": _START, "sizes": _SIZES})
+    await hourly.rebuild(clickhouse, ["latency_hour"])
+    db = ClickHouseLog(clickhouse).db(_ORG)
+    window = TimeWindow(_START, _START + dt.timedelta(hours=_SIZES + 1))
+    expected = await _expected(clickhouse, "latency", 1.0)
+    got = await hourly_reads.quantiles(db, "all", window, Buckets("hour", 0), "latency")
+    by_hour = {row["time"]: row for row in got if row["time"] in expected}
+    assert len(by_hour) == _SIZES
+    for hour, want in expected.items():
+        assert {name: by_hour[hour][name] for name in want} == want, hour

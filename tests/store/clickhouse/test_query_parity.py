@@ -51,12 +51,19 @@ WINDOW = TimeWindow(START, END)
 CUT = TimeWindow(START + dt.timedelta(minutes=50, seconds=7), END - dt.timedelta(minutes=20))
 DAY, HOUR = Buckets("day", 300), Buckets("hour", -60)
 PROD = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
+PROD_UPPER = {"request_response_rmt": {"properties": {"Env": {"equals": "prod"}}}}
+PROD_AND_MODEL = {
+    "left": PROD,
+    "operator": "and",
+    "right": {"request_response_rmt": {"model": {"equals": "gpt-4o"}}},
+}
 COSTLY = {"sessions_request_response_rmt": {"session_total_cost": {"gt": 0.0001}}}
 BUSY_USERS = {"users_view": {"user_total_requests": {"gte": 10}}}
 BODY = {"request_response_rmt": {"response_body": {"contains": "answer 3"}}}
 IDS = [f"{ORG[-5:]}-{i:05d}" for i in (1, 5, 6, 50)]
 # The user metrics page's rollup form: sorts, HAVING on every kind of value, windows cut
-# mid-hour and within one hour, a page past the end (its count), a filter on rows (the log).
+# mid-hour and within one hour, a page past the end (its count), no user at all, a filter on rows
+# (the log).
 USER_PAGES = {
     "default sort": UserQuery(),
     "by cost, paged": UserQuery(sort={"cost": "desc"}, limit=2, offset=1),
@@ -80,6 +87,7 @@ USER_PAGES = {
         start=START + dt.timedelta(minutes=5), end=START + dt.timedelta(minutes=50)
     ),
     "past the last page": UserQuery(offset=50),
+    "having no user": UserQuery(filter={"users_view": {"user_total_requests": {"gte": 10**9}}}),
     "filter on rows: the log": UserQuery(filter=PROD, sort={"rate_limited_count": "desc"}),
 }
 
@@ -220,7 +228,19 @@ FORMS: dict[str, tuple[Call, Call]] = {
             "top_values (cost)": _Call(properties.top_values, "env", WINDOW, "cost"),
             "top_values (requests)": _Call(properties.top_values, "feature", WINDOW, "requests"),
             "top_values (key in two cases)": _Call(properties.top_values, "Tier", WINDOW, "cost"),
+            "top_values (mid-hour window: property_hour and edges)": _Call(
+                properties.top_values, "feature", CUT, "cost"
+            ),
+            "top_values (window on whole hours)": _Call(
+                properties.top_values,
+                "env",
+                TimeWindow(START, START + dt.timedelta(hours=5)),
+                "cost",
+            ),
             "over_time": _Call(properties.over_time, "env", "all", WINDOW, DAY),
+            "over_time (mid-hour window, hours)": _Call(
+                properties.over_time, "feature", "all", CUT, HOUR
+            ),
             "over_time (filtered)": _Call(properties.over_time, "feature", PROD, WINDOW, HOUR),
             "over_time (key in two cases)": _Call(properties.over_time, "Tier", "all", WINDOW, DAY),
             "over_time (session column)": _Call(
@@ -234,7 +254,18 @@ FORMS: dict[str, tuple[Call, Call]] = {
         for name, call in {
             "totals": _Call(metrics.totals, "all", WINDOW),
             "totals (mid-hour window)": _Call(metrics.totals, "all", CUT),
-            "totals (filter: the log)": _Call(metrics.totals, PROD, CUT),
+            "totals (one property: property_hour and edges)": _Call(metrics.totals, PROD, CUT),
+            "totals (a property in another case: the log)": _Call(metrics.totals, PROD_UPPER, CUT),
+            "totals (two conditions: the log)": _Call(metrics.totals, PROD_AND_MODEL, CUT),
+            "over_time (one property, every measure)": _Call(
+                metrics.over_time, PROD, CUT, DAY, list(metrics.MEASURES)
+            ),
+            "over_time (one property, hours)": _Call(
+                metrics.over_time, PROD, CUT, HOUR, ["count", "users", "errors"]
+            ),
+            "over_time (one property, by status: the log)": _Call(
+                metrics.over_time, PROD, CUT, HOUR, ["count"], "status"
+            ),
             "totals (no window: the log)": _Call(metrics.totals, "all", None),
             "over_time (day, every measure)": _Call(
                 metrics.over_time, "all", CUT, DAY, list(metrics.MEASURES)
@@ -248,6 +279,11 @@ FORMS: dict[str, tuple[Call, Call]] = {
             "over_time (half-hour offset: the log)": _Call(
                 metrics.over_time, "all", CUT, Buckets("day", 30), ["count", "latency"]
             ),
+            "quantiles (latency, mid-hour window: latency_hour and edges)": _Call(
+                metrics.quantiles, "all", CUT, HOUR, "latency"
+            ),
+            "quantiles (latency, day)": _Call(metrics.quantiles, "all", WINDOW, DAY, "latency"),
+            "quantiles (cost: the log)": _Call(metrics.quantiles, "all", CUT, DAY, "cost"),
             "breakdown (model)": _Call(metrics.breakdown, "all", CUT, "model", 0, 10),
             "breakdown (status, paged)": _Call(metrics.breakdown, "all", CUT, "status", 1, 2),
             "breakdown (country: the log)": _Call(metrics.breakdown, "all", CUT, "country", 0, 5),
@@ -263,6 +299,7 @@ FORMS: dict[str, tuple[Call, Call]] = {
 # Forms whose SQL sets no order (or only a partial one): compared as sets of rows.
 FORMS_UNORDERED = {
     "metrics over_time (hour, by status)",
+    "metrics over_time (one property, by status: the log)",
     "metrics per_user_values",
     "metrics per_user_values (having: the log)",
 }

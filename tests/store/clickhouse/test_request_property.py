@@ -81,11 +81,15 @@ async def test_an_edit_moves_the_count(ch_log: ClickHouseLog) -> None:
 
 async def test_the_runner_reads_the_table(ch_log: ClickHouseLog) -> None:
     await ch_log.write_batch(_batch(feature="search"))
-    # Rows in the log only (as a log written before the table existed): the call sites'
-    # form (store.log.org(org).read(properties.…)) answers from the table, which is empty.
+    # Rows in the log only (as a log written before the tables existed): the call sites'
+    # form (store.log.org(org).read(properties.…)) answers from the tables, which are empty.
     await ch_log.clickhouse.command("TRUNCATE TABLE request_property")
     runner = ch_log.org(ORG)
     assert await runner.read(properties.search_values, "feature", "") == []
+    # Top values read the window's whole hours from the rollup, the edges from the table.
+    top = await runner.read(properties.top_values, "feature", WINDOW, "cost")
+    assert top == ([{"value": "search", "cost": 0.006}], 0.006)
+    await ch_log.clickhouse.command("TRUNCATE TABLE property_hour")
     assert await runner.read(properties.top_values, "feature", WINDOW, "cost") == ([], 0.0)
 
 

@@ -42,7 +42,7 @@ KEY_IDS = "api_key_ids"
 KEY_HASHES = "api_key_hashes"
 
 # How far below p/100 each quantile level is set (``nearest_ranks``: why this value is exact).
-_BELOW_LEVEL = 1e-12
+BELOW_LEVEL = 1e-12
 
 _TRUNCATE = {
     "minute": "toStartOfMinute",
@@ -165,11 +165,21 @@ class ClickHouseSqlDialect(SqlDialect):
         ``toString`` of a DateTime is injective, so ClickHouse groups by the DateTime and
         formats each bucket once, not each row.
         """
+        return func.toString(self.bucket_start(col, unit, shift_minutes), type_=String())
+
+    def bucket_start(
+        self, col: ColumnElement[Any], unit: str, shift_minutes: int
+    ) -> ColumnElement[Any]:
+        """The bucket's local start as a ``DateTime`` (``time_bucket`` is its text).
+
+        On a ``DateTime`` column (the rollups' hour) it stays in seconds: over the latency
+        histogram's 5M rows, 185 ms CPU against 235 ms through ``DateTime64``.
+        """
         if unit not in BUCKET_UNITS:
             raise ValueError(f"unknown time bucket unit {unit!r}")
         local = col - func.toIntervalMinute(literal(int(shift_minutes), Integer()))
         start = getattr(func, _TRUNCATE[unit])(local)
-        return func.toString(func.toDateTime(start, "UTC"), type_=String())
+        return func.toDateTime(start, "UTC")
 
     def json_keys(self, doc: ColumnElement[Any]) -> Any:
         """The keys of a Map column as an ARRAY JOIN: select ``.c.key``."""
@@ -197,7 +207,7 @@ class ClickHouseSqlDialect(SqlDialect):
         whole ``p * n / 100`` and unchanged otherwise. ``test_quantiles.py`` checks every
         bucket size from 1 to 600 against the nearest rank.
         """
-        levels = tuple(p / 100 - _BELOW_LEVEL for p in percents.values())
+        levels = tuple(p / 100 - BELOW_LEVEL for p in percents.values())
         selected = QuantilesExact(value, levels)
         picks = [
             func.arrayElement(selected, index + 1, type_=value.type).label(name)

@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from helioscope.errors import NotFound
+from helioscope.store.clickhouse import _deltas, _hourly
 from helioscope.store.clickhouse import _properties as request_properties
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._insert import COLUMN_NAMES
-from helioscope.store.clickhouse._properties import Logged
+from helioscope.store.clickhouse._properties import Logged, ticks
 from helioscope.store.filters._values import check_text
 from helioscope.store.log import properties, requests
 from helioscope.store.log import sessions as log_sessions
@@ -46,7 +47,8 @@ async def set_property(
     """Add or replace one property of a logged request (session columns follow)."""
     row = await _row(clickhouse, org_id, request_id)
     old_session = row["session_id"]
-    properties = {**row["properties"], key: value}
+    old_properties = row["properties"]
+    properties = {**old_properties, key: value}
     row["properties"] = properties
     row["session_id"] = properties.get("Helicone-Session-Id")
     name = properties.get("Helicone-Session-Name")
@@ -56,6 +58,20 @@ async def set_property(
     # The property table follows with the row's new version (keys are only ever added here).
     logged = Logged(org_id, request_id, row["request_created_at"], properties, row["cost"])
     await request_properties.write(clickhouse, [logged], row["updated_at"])
+    # The per-hour rollups: the summed columns are unchanged (their deltas net to zero), the
+    # property's old value leaves property_hour and the new one enters it.
+    units = [
+        [ticks(row[name]) if name == "request_created_at" else row[name]]
+        for name in _hourly.UNIT_NAMES
+    ]
+    deltas = _deltas.delta_rows(units, units, [properties], [old_properties])
+    try:
+        await _deltas.add_deltas(clickhouse, deltas)
+    except BaseException:
+        # The row is in the log with its new properties, the rollup without them: the hours
+        # of rows written since are recomputed (as the writer does after a failed batch).
+        await _hourly.heal(clickhouse, row["updated_at"])
+        raise
     if key.startswith("Helicone-Session-"):
         await sessions.refresh(clickhouse, [(org_id, old_session), (org_id, row["session_id"])])
 

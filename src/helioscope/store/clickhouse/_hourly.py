@@ -1,13 +1,17 @@
-"""``request_hour``: the log's sums per hour and (model, provider, status, user), kept exact.
+"""``request_hour`` and ``user_hour``: the log's sums per hour, kept exact.
 
-The table is a SummingMergeTree and every write to it is a signed delta: rows new to the log
+``request_hour`` holds the sums per (model, provider, status), ``user_hour`` a few per user
+(rows with a user): two tables, so that the dashboard's sums read thousands of rows and not a
+row per active user and group (README: "The rollup split").
+
+Both are SummingMergeTrees and every write to them is a signed delta: rows new to the log
 add their sums, a row written again (a replay, an edited row sent again) subtracts its stored
 version's sums and adds the new one's. Reads say FINAL (``_sql``), which sums each group's
 deltas, and a group whose sums net to zero (every row left it) is dropped. A replay of an
 unchanged batch therefore writes nothing here; no hour is recomputed on the normal path.
 
 The deltas are summed per group from the batch's columns as inserted (old versions with sign
--1), a column at a time, and written as one small INSERT.
+-1), a column at a time (``_deltas``), and written as one small INSERT per rollup.
 
 Subtracting a stored row's sums is right only if they were added, which a batch that failed
 after its log insert breaks. So the log heals the rollup (``heal``) before its first batch (a
@@ -19,17 +23,18 @@ SELECT`` (idempotent: run twice, the second adds nothing).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
 
 from helioscope.store.clickhouse._client import ClickHouse
-from helioscope.store.clickhouse._ddl import HOURLY_SUMS
-from helioscope.store.records import LogRow
+from helioscope.store.clickhouse._ddl import HOURLY_SUMS, PROPERTY_HOUR_SUMS, USER_HOUR_SUMS
+from helioscope.store.clickhouse._properties import IN_COLUMNS
 
 if TYPE_CHECKING:
-    from helioscope.store.clickhouse._replaced import Replaced
+    pass
 
 # What each sum adds per log row (ClickHouse SQL over request_response), as metrics.py counts:
 # NULLs add nothing, ``threat`` and ``cache_enabled`` count when true.
@@ -49,8 +54,9 @@ SUMMED: dict[str, str] = {
     "prompt_cache_write_tokens": "coalesce(prompt_cache_write_tokens, 0)",
     "threats": "coalesce(threat, false)",
     "cache_enabled": "cache_enabled",
+    "errors": "status != 200",
 }
-assert tuple(SUMMED) == HOURLY_SUMS
+assert tuple(SUMMED) == PROPERTY_HOUR_SUMS == (*HOURLY_SUMS, "errors")
 
 # The log's columns the sums and groups read, with their types: the payload of a delta, and
 # what the replaced-row check reads of a stored row (``OLD_VALUES``).
@@ -79,14 +85,7 @@ OLD_VALUES = ", ".join(
     for name in UNIT_NAMES
 )
 
-_GROUP = ("organization_id", "hour", "model", "provider", "status", "has_user", "user_id")
-_COLUMNS = ", ".join((*_GROUP, *HOURLY_SUMS))
-_GROUPED = ", ".join(f"g_{name}" for name in _GROUP)
-_TOTALS = ", ".join(f"sum(s_{name})" for name in HOURLY_SUMS)
-# A group whose delta is zero in every sum changes nothing: not written.
-_NONZERO = " OR ".join(f"sum(s_{name}) != 0" for name in HOURLY_SUMS)
-
-# The rollup's hour is a DateTime (1970 to 2106): rows outside it stay out (``_hourly_reads``
+# The rollups' hour is a DateTime (1970 to 2106): rows outside it stay out (``_hourly_reads``
 # reads them from the log).
 FIRST_HOUR = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 END_HOUR = dt.datetime(2106, 1, 1, tzinfo=dt.UTC)
@@ -94,55 +93,127 @@ _IN_RANGE = (
     "request_created_at >= toDateTime64('1970-01-01 00:00:00', 6, 'UTC') "
     "AND request_created_at < toDateTime64('2106-01-01 00:00:00', 6, 'UTC')"
 )
+_HOUR_OF = "toDateTime(toStartOfHour(request_created_at), 'UTC')"
 
 
-def _units(source: str, sign: str, where: str = "") -> str:
-    """``source``'s rows as groups and signed per-row sums.
+@dataclass(frozen=True, slots=True)
+class _Rollup:
+    """One rollup table: its group columns (and how the log computes them) and its sums."""
 
-    Aliases are prefixed: ClickHouse aliases shadow columns.
-    """
-    return (
-        "SELECT organization_id AS g_organization_id, "
-        "toDateTime(toStartOfHour(request_created_at), 'UTC') AS g_hour, model AS g_model, "
-        "provider AS g_provider, status AS g_status, toUInt8(user_id IS NOT NULL) AS g_has_user, "
-        "coalesce(user_id, '') AS g_user_id, "
-        + ", ".join(f"toInt64({sql}) * {sign} AS s_{name}" for name, sql in SUMMED.items())
-        + f" FROM {source} WHERE {_IN_RANGE}{where}"
-    )
+    table: str
+    group: tuple[tuple[str, str], ...]  # (column, ClickHouse SQL over request_response)
+    sums: tuple[str, ...]
+    where: str = ""  # which log rows it counts, besides the hours it can hold
+    array_join: str = ""  # a row per element of the log row (a property per key)
 
+    def units(self, source: str, where: str = "") -> str:
+        """``source``'s rows as groups and per-row sums (aliases prefixed: they shadow columns)."""
+        return (
+            "SELECT "
+            + ", ".join(f"{sql} AS g_{name}" for name, sql in self.group)
+            + ", "
+            + ", ".join(f"toInt64({SUMMED[name]}) AS s_{name}" for name in self.sums)
+            + f" FROM {source}{self.array_join} WHERE {_IN_RANGE}{self.where}{where}"
+        )
 
-def _insert(units: str) -> str:
-    return (
-        f"INSERT INTO request_hour ({_COLUMNS}) SELECT {_GROUPED}, {_TOTALS} FROM ({units}) "
-        f"GROUP BY {_GROUPED} HAVING {_NONZERO}"
-    )
+    def insert(self, units: str) -> str:
+        """An INSERT of ``units`` summed per group (all-zero groups left out)."""
+        names = [name for name, _ in self.group]
+        grouped = ", ".join(f"g_{name}" for name in names)
+        return (
+            f"INSERT INTO {self.table} ({', '.join((*names, *self.sums))}) "
+            f"SELECT {grouped}, {', '.join(f'sum(s_{name})' for name in self.sums)} "
+            f"FROM ({units}) GROUP BY {grouped} "
+            f"HAVING {' OR '.join(f'sum(s_{name}) != 0' for name in self.sums)}"
+        )
+
+    def recompute(self) -> str:
+        """The hours of rows written since ``{since}`` made exact: the log's sums minus ours.
+
+        Run twice, the second adds nothing.
+        """
+        touched = f" AND (organization_id, {_HOUR_OF}) IN ({_TOUCHED})"
+        current = (
+            "SELECT "
+            + ", ".join(f"{name} AS g_{name}" for name, _ in self.group)
+            + ", "
+            + ", ".join(f"-{name} AS s_{name}" for name in self.sums)
+            + f" FROM {self.table} FINAL WHERE (organization_id, hour) IN ({_TOUCHED})"
+        )
+        return self.insert(f"{self.units('request_response FINAL', touched)} UNION ALL {current}")
+
+    def rebuild(self) -> str:
+        """Every hour of the log at once (a log written before the table existed)."""
+        return self.insert(self.units("request_response FINAL"))
 
 
 # The hours a failed batch may have left out: those of every row written (by the writer or
 # an edit) since a time.
 _TOUCHED = (
-    "SELECT organization_id, toDateTime(toStartOfHour(request_created_at), 'UTC') "
+    f"SELECT organization_id, {_HOUR_OF} "
     "FROM request_response WHERE updated_at >= {since:DateTime64(6, 'UTC')}"
 )
-# Those hours made exact again: the log's sums minus the rollup's (FINAL: each group's net).
-# Run twice, the second adds nothing.
-_RECOMPUTE = _insert(
-    _units(
-        "request_response FINAL",
-        "1",
-        f" AND (organization_id, toDateTime(toStartOfHour(request_created_at), 'UTC')) IN "
-        f"({_TOUCHED})",
-    )
-    + " UNION ALL SELECT "
-    + ", ".join(f"{name} AS g_{name}" for name in _GROUP)
-    + ", "
-    + ", ".join(f"-{name} AS s_{name}" for name in HOURLY_SUMS)
-    + f" FROM request_hour FINAL WHERE (organization_id, hour) IN ({_TOUCHED})"
+_HOURLY = _Rollup(
+    "request_hour",
+    (
+        ("organization_id", "organization_id"),
+        ("hour", _HOUR_OF),
+        ("model", "model"),
+        ("provider", "provider"),
+        ("status", "status"),
+    ),
+    HOURLY_SUMS,
 )
-# Every hour of the log at once, for a log written before the rollup existed.
-_REBUILD = _insert(_units("request_response FINAL", "1"))
+_USERS = _Rollup(
+    "user_hour",
+    (
+        ("organization_id", "organization_id"),
+        ("hour", _HOUR_OF),
+        ("user_id", "assumeNotNull(user_id)"),
+    ),
+    USER_HOUR_SUMS,
+    where=" AND user_id IS NOT NULL",
+)
+_PROPERTIES = _Rollup(
+    "property_hour",
+    (
+        ("organization_id", "organization_id"),
+        ("key", "key"),
+        ("hour", _HOUR_OF),
+        ("value", "value"),
+    ),
+    PROPERTY_HOUR_SUMS,
+    # Keys the log keeps as columns are not in request_property: not here either.
+    where=" AND lower(key) NOT IN (" + ", ".join(f"'{key}'" for key in IN_COLUMNS) + ")",
+    array_join=" ARRAY JOIN mapKeys(properties) AS key, mapValues(properties) AS value",
+)
+_PROPERTY_USERS = _Rollup(
+    "property_user_hour",
+    (
+        ("organization_id", "organization_id"),
+        ("key", "key"),
+        ("value", "value"),
+        ("hour", _HOUR_OF),
+        ("user_id", "assumeNotNull(user_id)"),
+    ),
+    ("requests",),
+    where=f"{_PROPERTIES.where} AND user_id IS NOT NULL",
+    array_join=_PROPERTIES.array_join,
+)
+_LATENCIES = _Rollup(
+    "latency_hour",
+    (
+        ("organization_id", "organization_id"),
+        ("hour", _HOUR_OF),
+        ("latency", "assumeNotNull(latency)"),
+    ),
+    ("requests",),
+    where=" AND latency IS NOT NULL",
+)
+# In the order of ``DeltaRows``.
+ROLLUPS = (_HOURLY, _USERS, _PROPERTIES, _PROPERTY_USERS, _LATENCIES)
 
-# The rollup as the reads see it (``_hourly_reads``); read FINAL (``_sql``), which sums it.
+# The rollups as the reads see them (``_hourly_reads``); read FINAL (``_sql``), which sums them.
 request_hour = Table(
     "request_hour",
     MetaData(),
@@ -151,9 +222,42 @@ request_hour = Table(
     Column("model", String()),
     Column("provider", String()),
     Column("status", Integer()),
-    Column("has_user", Integer()),
-    Column("user_id", String()),
     *(Column(name, Integer()) for name in HOURLY_SUMS),
+)
+property_hour = Table(
+    "property_hour",
+    MetaData(),
+    Column("organization_id", String()),
+    Column("key", String()),
+    Column("hour", DateTime()),
+    Column("value", String()),
+    *(Column(name, Integer()) for name in PROPERTY_HOUR_SUMS),
+)
+property_user_hour = Table(
+    "property_user_hour",
+    MetaData(),
+    Column("organization_id", String()),
+    Column("key", String()),
+    Column("value", String()),
+    Column("hour", DateTime()),
+    Column("user_id", String()),
+    Column("requests", Integer()),
+)
+latency_hour = Table(
+    "latency_hour",
+    MetaData(),
+    Column("organization_id", String()),
+    Column("hour", DateTime()),
+    Column("latency", Integer()),
+    Column("requests", Integer()),
+)
+user_hour = Table(
+    "user_hour",
+    MetaData(),
+    Column("organization_id", String()),
+    Column("hour", DateTime()),
+    Column("user_id", String()),
+    *(Column(name, Integer()) for name in USER_HOUR_SUMS),
 )
 
 
@@ -161,132 +265,6 @@ def hour_of(moment: dt.datetime) -> dt.datetime:
     """The UTC hour a time falls in (naive times are UTC)."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
     return aware.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-
-
-_HOUR_TICKS = 3_600_000_000
-_END_TICKS = int((END_HOUR - FIRST_HOUR).total_seconds()) * 1_000_000
-
-
-def _per_row(units: Sequence[Sequence[Any]], signs: Sequence[int]) -> list[list[int]]:
-    """What each row adds to each of ``HOURLY_SUMS``, signed (as ``SUMMED`` computes it)."""
-    _, _, _, _, _, _, cost, latency, ttft, prompt, completion, reasoning, read, write, threat = (
-        units[:15]
-    )
-    cache = units[15]
-
-    def signed(values: Iterable[int]) -> list[int]:
-        return [s * v for s, v in zip(signs, values, strict=True)]
-
-    def present(values: Sequence[Any]) -> list[int]:
-        return signed(v is not None for v in values)
-
-    def amount(values: Sequence[Any]) -> list[int]:
-        return signed(v or 0 for v in values)
-
-    positive = [v if v is not None and v > 0 else 0 for v in ttft]
-    return [
-        list(signs),
-        amount(cost),
-        amount(latency),
-        present(latency),
-        amount(ttft),
-        present(ttft),
-        signed(positive),
-        signed(v > 0 for v in positive),
-        amount(prompt),
-        amount(completion),
-        amount(reasoning),
-        amount(read),
-        amount(write),
-        signed(v is True for v in threat),
-        signed(v is True for v in cache),
-    ]
-
-
-def deltas(
-    units: Sequence[Sequence[Any]], signs: Sequence[int]
-) -> dict[tuple[Any, ...], list[int]]:
-    """The rows' signed sums per group ``(org, hour ticks, model, provider, status, user)``.
-
-    Column at a time: a comprehension per sum and one pass per sum over the group ids, so a
-    10,000-row batch costs a few milliseconds (ClickHouse grouping the same rows from a
-    ``format()`` payload took 150 ms CPU here). Rows outside the rollup's hours are left out.
-    """
-    hours = [t - t % _HOUR_TICKS for t in units[1]]
-    keep: list[int] | None = None
-    if hours and (min(hours) < 0 or max(hours) >= _END_TICKS):
-        keep = [i for i, h in enumerate(hours) if 0 <= h < _END_TICKS]
-        units = [[column[i] for i in keep] for column in units]
-        signs = [signs[i] for i in keep]
-        hours = [hours[i] for i in keep]
-    org, _, model, provider, status, user = units[:6]
-    index: dict[tuple[Any, ...], int] = {}
-    group_of = [
-        index.setdefault(key, len(index))
-        for key in zip(org, hours, model, provider, status, user, strict=True)
-    ]
-    per_row = _per_row(units, signs)
-    if len(index) == 1:  # one group (one model, status and user in the hour): C-speed sums
-        totals = [[sum(values)] for values in per_row]
-    else:
-        totals = [[0] * len(index) for _ in HOURLY_SUMS]
-        for total, values in zip(totals, per_row, strict=True):
-            for group, value in zip(group_of, values, strict=True):
-                total[group] += value
-    return {key: [total[i] for total in totals] for key, i in index.items()}
-
-
-def delta_rows(
-    new: Sequence[Sequence[Any]], old: Sequence[Sequence[Any]]
-) -> list[list[Any]] | None:
-    """The rollup rows that add the rows ``new`` and subtract the stored versions ``old``.
-
-    Both are column-oriented, one sequence per ``UNIT_COLUMNS`` entry (text as the log
-    stores it, times as ticks). Groups whose every sum is zero change nothing: left out
-    (None when nothing is left).
-    """
-    units = [[*n, *o] for n, o in zip(new, old, strict=True)]
-    groups = {
-        key: sums
-        for key, sums in deltas(units, [1] * len(new[0]) + [-1] * len(old[0])).items()
-        if any(sums)
-    }
-    if not groups:
-        return None
-    keys = list(groups)
-    columns: list[list[Any]] = [
-        [k[0] for k in keys],
-        [k[1] // 1_000_000 for k in keys],  # DateTime: seconds
-        [k[2] for k in keys],
-        [k[3] for k in keys],
-        [k[4] for k in keys],
-        [int(k[5] is not None) for k in keys],
-        [k[5] or "" for k in keys],
-    ]
-    columns += [[groups[k][i] for k in keys] for i in range(len(HOURLY_SUMS))]
-    return columns
-
-
-def batch_deltas(
-    rows: Sequence[LogRow],
-    units: Sequence[Sequence[Any]],
-    replaced: Mapping[tuple[str, str], Replaced],
-) -> list[list[Any]] | None:
-    """A batch's delta rows: its rows, minus the stored versions they replace.
-
-    ``units`` are the batch's ``UNIT_COLUMNS`` as inserted (one sequence per column, in the
-    order of ``rows``); ``replaced`` the stored rows the check found before the insert.
-    """
-    by_key = {(r.organization_id, r.request_id): r for r in rows} if replaced else {}
-    same = [old.values for key, old in replaced.items() if old.same_row(by_key[key])]
-    old_units = [list(c) for c in zip(*same, strict=True)] if same else [[] for _ in units]
-    return delta_rows(units, old_units)
-
-
-async def add_deltas(clickhouse: ClickHouse, columns: list[list[Any]] | None) -> None:
-    """Write delta rows (``delta_rows``), if any: one INSERT."""
-    if columns is not None:
-        await clickhouse.insert("request_hour", (*_GROUP, *HOURLY_SUMS), columns)
 
 
 # At start, a crashed batch is among the newest rows: they share their version (updated_at).
@@ -304,9 +282,15 @@ async def heal(clickhouse: ClickHouse, since: dt.datetime | None) -> None:
         if not newest.rows or newest.rows[0][0] is None:
             return
         since = newest.rows[0][0] - _START_WINDOW
-    await clickhouse.command(_RECOMPUTE, {"since": since})
+    for rollup in ROLLUPS:
+        await clickhouse.command(rollup.recompute(), {"since": since})
 
 
-async def rebuild(clickhouse: ClickHouse) -> None:
-    """Compute every hour of the log (for a log that predates the rollup)."""
-    await clickhouse.command(_REBUILD)
+async def rebuild(clickhouse: ClickHouse, tables: Iterable[str] | None = None) -> None:
+    """Compute every hour of the log into ``tables`` (default: every rollup).
+
+    For a log that predates a rollup.
+    """
+    for rollup in ROLLUPS:
+        if tables is None or rollup.table in tables:
+            await clickhouse.command(rollup.rebuild())

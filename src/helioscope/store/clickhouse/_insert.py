@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from helioscope.store.clickhouse import _deltas as deltas
 from helioscope.store.clickhouse import _hourly as hourly
 from helioscope.store.clickhouse import _properties as properties
 from helioscope.store.clickhouse import _replaced as replaced_rows
@@ -139,8 +140,11 @@ async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
         column("properties"),
         column("cost"),
     )
-    previous = {key: (old.request_created_at, old.keys) for key, old in replaced.items()}
+    previous = {
+        key: (old.request_created_at, list(old.properties)) for key, old in replaced.items()
+    }
     await properties.insert_rows(clickhouse, properties.property_rows(logged, now, previous))
     units = [column(name) for name in hourly.UNIT_NAMES]
-    await hourly.add_deltas(clickhouse, hourly.batch_deltas(latest, units, replaced))
+    maps = column("properties")
+    await deltas.add_deltas(clickhouse, deltas.batch_deltas(latest, units, maps, replaced))
     await sessions.after_insert(clickhouse, latest, replaced, [column(n) for n in sessions.SOURCE])

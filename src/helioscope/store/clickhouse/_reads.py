@@ -10,12 +10,15 @@ proves the answers equal SQLite's). ``READS`` gives some a faster form, which
   hidden keys.
 - property values search, top values and over time read ``request_property`` (one row per
   request and key, ``_properties``) instead of looking the key up in every log row's Map: a
-  Map lookup reads all keys and values of every row (README: "Properties out of the scan").
+  Map lookup reads all keys and values of every row (README: "Properties out of the scan");
+  top values, and over time without a filter, read the window's whole hours from the
+  per-hour rollup ``property_hour`` (``_property_hour_reads``) and only its edges there.
   Keys the log keeps as columns (``Helicone-Session-*``) are read from those, by the store's
   own functions.
 - unfiltered dashboard totals, series and breakdowns and the users overview read the per-hour
   rollup ``request_hour`` (``_hourly_reads``) for the window's whole hours, and so does the
-  user metrics page without a filter on rows (``_user_reads``).
+  user metrics page without a filter on rows (``_user_reads``); unfiltered latency quantiles
+  read the per-hour histogram ``latency_hour`` the same way.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from sqlalchemy import (
 from helioscope.store._dialects import UtcDateTime
 from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse import _hourly_reads as hourly
+from helioscope.store.clickhouse import _property_hour_reads as property_hours
 from helioscope.store.clickhouse import _user_reads
 from helioscope.store.clickhouse._properties import request_property as rp
 from helioscope.store.cost import NANO_USD, usd, usd_sum
@@ -112,6 +116,9 @@ async def top_values(
     if property_column(db.dialect, key) is not None:
         return await properties.top_values(db, key, window, by)
     check_text(key, "propertyKey")
+    hours = property_hours.whole_hours(key, window, open_start=True)
+    if hours is not None:
+        return await property_hours.top_values(db, key, window, by, hours)
     # In the stored unit (nano-USD, exact integers), converted once summed.
     measure = func.coalesce(func.sum(rp.c.cost), 0) if by == "cost" else func.count()
     scope = _of_key(
@@ -148,6 +155,9 @@ async def over_time(
     d = db.dialect
     within = [rp.c.request_created_at >= window.start, rp.c.request_created_at <= window.end]
     compiled = compile_filter(node, d, path="userFilter")
+    hours = property_hours.whole_hours(key, window, open_start=False, buckets=buckets)
+    if compiled.where is None and hours is not None:
+        return await property_hours.over_time(db, key, window, buckets, hours)
     if compiled.where is not None:
         # The filter names the log's columns: the requests it keeps, by the log's identity.
         kept = select(rr.c.request_created_at, rr.c.request_id).where(
@@ -182,6 +192,7 @@ READS: dict[Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]] = {
     metrics.totals: hourly.totals,
     metrics.over_time: hourly.over_time,
     metrics.breakdown: hourly.breakdown,
+    metrics.quantiles: hourly.quantiles,
     users.per_user_values: hourly.per_user_values,
     users.user_metrics: _user_reads.user_metrics,
 }

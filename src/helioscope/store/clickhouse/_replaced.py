@@ -2,8 +2,8 @@
 
 One statement per organization and thousand rows, run before the batch is inserted, serves
 every table the writer keeps beside the log: the session summary (the old row's session), the
-property table (its keys, for tombstones) and the hourly rollup (its summed columns, to
-subtract).
+property table (its keys, for tombstones) and the rollups (its summed columns and
+properties, to subtract).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from helioscope.store.records import LogRow
 _CHUNK = 10_000
 
 _EXISTING = (
-    f"SELECT request_id, session_id, request_created_at, mapKeys(properties), {OLD_VALUES} "
+    f"SELECT request_id, session_id, request_created_at, properties, {OLD_VALUES} "
     "FROM request_response FINAL "
     "WHERE organization_id = {org:String} "
     "AND request_created_at BETWEEN {first:DateTime64(6, 'UTC')} AND {last:DateTime64(6, 'UTC')} "
@@ -31,13 +31,13 @@ _EXISTING = (
 class Replaced(NamedTuple):
     """A logged row that a batch writes again.
 
-    Its session, time, property keys and the columns the rollup sums
+    Its session, time, properties and the columns the rollups sum
     (``_hourly.UNIT_COLUMNS``, the time as ticks).
     """
 
     session_id: str | None
     request_created_at: dt.datetime
-    keys: list[str]
+    properties: dict[str, str]
     values: tuple[Any, ...]
 
     def same_row(self, row: LogRow) -> bool:
@@ -63,7 +63,7 @@ async def existing(clickhouse: ClickHouse, rows: list[LogRow]) -> dict[tuple[str
             answer = await clickhouse.query(_EXISTING, params)
             for row in answer.rows:
                 key = (org, row[0])
-                old = Replaced(row[1], row[2], list(row[3]), tuple(row[4:]))
+                old = Replaced(row[1], row[2], dict(row[3]), tuple(row[4:]))
                 if key not in found or old.same_row(by_key[key]):
                     found[key] = old
     return found

@@ -51,6 +51,10 @@ REPLACING_TABLES = frozenset(
         "hidden_property_key",
         "request_property",
         "request_hour",
+        "user_hour",
+        "property_hour",
+        "latency_hour",
+        "property_user_hour",
     }
 )
 # On ClickHouse the bodies are (ZSTD) columns of the log row itself: a column store reads only
@@ -87,12 +91,33 @@ class QuantilesExact(FunctionElement[Any]):
         super().__init__(value)
 
 
+class QuantilesExactWeighted(QuantilesExact):
+    """``quantilesExactWeighted(levels…)(value, weight)``: the same over counted values.
+
+    ClickHouse sorts the distinct values and takes the first whose running weight reaches
+    ``ceil(level * total weight)``: the 1-based rank ``floor(level * n) + 1`` of the
+    unweighted form, except where ``level * n`` is whole, which ``nearest_ranks``' levels
+    (just below ``p / 100``) never make it.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, value: Any, weight: Any, levels: tuple[float, ...]) -> None:
+        self.levels = tuple(float(level) for level in levels)
+        FunctionElement.__init__(self, value, weight)
+
+
 @compiles(QuantilesExact)
 def _quantiles_exact(element: QuantilesExact, compiler: Any, **kw: Any) -> str:
     # Every compiler, not only ClickHouse's: SQLAlchemy's default one renders a statement to
     # find its FROMs (``get_final_froms``). ``repr`` is the shortest text of the exact float.
     levels = ", ".join(repr(level) for level in element.levels)
-    return f"quantilesExact({levels})({compiler.process(element.clauses, **kw)})"
+    name = (
+        "quantilesExactWeighted"
+        if isinstance(element, QuantilesExactWeighted)
+        else ("quantilesExact")
+    )
+    return f"{name}({levels})({compiler.process(element.clauses, **kw)})"
 
 
 def clickhouse_type(type_: types.TypeEngine[Any], nullable: bool = False) -> str:

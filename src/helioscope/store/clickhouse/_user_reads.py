@@ -1,4 +1,4 @@
-"""The user metrics page from ``request_hour``, with exact times from the log's edge hours.
+"""The user metrics page from ``user_hour``, with exact times from the log's edge hours.
 
 Per-user sums come from the rollup; first and last times from the log's few hours where each
 user's first and last request lie.
@@ -44,7 +44,7 @@ from sqlalchemy import (
 from helioscope.store._dialects import UtcDateTime
 from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse._hourly import END_HOUR, FIRST_HOUR, hour_of
-from helioscope.store.clickhouse._hourly import request_hour as rh
+from helioscope.store.clickhouse._hourly import user_hour as uh
 from helioscope.store.clickhouse._properties import request_property as rp
 from helioscope.store.cost import usd
 from helioscope.store.filters import compile_filter
@@ -82,13 +82,13 @@ def _units(db: OrgDb, query: UserQuery, hours: tuple[dt.datetime, dt.datetime]) 
     """Per-user rows: the rollup's (user, hour) groups and the log's rows at the window's edges."""
     h0, h1 = hours
     from_rollup = select(
-        rh.c.user_id,
+        uh.c.user_id,
         literal_column("toDateTime64(hour, 6, 'UTC')", UtcDateTime()).label("t"),
-        rh.c.requests,
-        rh.c.cost,
-        rh.c.prompt_tokens,
-        rh.c.completion_tokens,
-    ).where(db.in_org(rh), rh.c.has_user == 1, rh.c.hour >= h0, rh.c.hour < h1)
+        uh.c.requests,
+        uh.c.cost,
+        uh.c.prompt_tokens,
+        uh.c.completion_tokens,
+    ).where(db.in_org(uh), uh.c.hour >= h0, uh.c.hour < h1)
     t = rr.c.request_created_at
     from_log = select(
         rr.c.user_id,
@@ -108,9 +108,9 @@ def _first_and_last(
     h0, h1 = hours
     # One scan of the rollup: each user's first and last hour, as one column.
     edge_hours = (
-        select(func.arrayJoin(func.array(func.min(rh.c.hour), func.max(rh.c.hour))))
-        .where(db.in_org(rh), rh.c.has_user == 1, rh.c.hour >= h0, rh.c.hour < h1)
-        .group_by(rh.c.user_id)
+        select(func.arrayJoin(func.array(func.min(uh.c.hour), func.max(uh.c.hour))))
+        .where(db.in_org(uh), uh.c.hour >= h0, uh.c.hour < h1)
+        .group_by(uh.c.user_id)
     )
     t = rr.c.request_created_at
     in_edges = or_(func.toStartOfHour(t).in_(edge_hours), t < h0, t >= h1)
@@ -211,6 +211,8 @@ async def user_metrics(db: OrgDb, query: UserQuery) -> tuple[list[dict[str, Any]
         for row in rows:
             del row["matching"]
         return rows, count
+    if query.offset == 0:  # a first page with no row: no user matches
+        return rows, 0
     # A page past the last user has no row to carry the count.
     count_stmt = select(func.count()).select_from(per_user).where(kept)
     return rows, int(await db.scalar(count_stmt))

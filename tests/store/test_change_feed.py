@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from helioscope._changes import ChangeFeed
 from helioscope.store import Store
@@ -39,3 +40,5 @@ async def test_a_worker_clears_its_caches_for_others_changes_not_again_for_its_o
         assert cleared == [1]
     finally:
         watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching

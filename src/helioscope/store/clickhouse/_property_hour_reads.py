@@ -77,14 +77,29 @@ async def top_values(
     u = _units(db, key, hours, t > window.start, t < window.end)
     # In the stored unit (nano-USD, exact integers), converted once summed.
     measure = func.coalesce(func.sum(u.c.cost if by == "cost" else u.c.requests), 0)
+    return await top_of(db, u.c.value, measure, by)
+
+
+async def top_of(
+    db: OrgDb,
+    value: ColumnElement[Any],
+    measure: ColumnElement[Any],
+    by: str,
+    *where: ColumnElement[bool],
+) -> tuple[list[dict[str, Any]], float]:
+    """The top values by ``measure`` (in the stored unit) and the overall total.
+
+    The total is a window over the groups: one scan of the key's rows, not two.
+    """
     top = (
         select(
-            u.c.value.label("value"),
+            value.label("value"),
             (usd(measure) if by == "cost" else measure).label(by),
             func.sum(measure).over().label("total"),
         )
-        .group_by(u.c.value)
-        .order_by(measure.desc(), u.c.value)
+        .where(*where)
+        .group_by(value)
+        .order_by(measure.desc(), value)
         .limit(properties.TOP_LIMIT)
     )
     rows = await db.rows(top)

@@ -45,7 +45,7 @@ from helioscope.store.clickhouse import _hourly_reads as hourly
 from helioscope.store.clickhouse import _property_hour_reads as property_hours
 from helioscope.store.clickhouse import _user_reads
 from helioscope.store.clickhouse._properties import request_property as rp
-from helioscope.store.cost import NANO_USD, usd, usd_sum
+from helioscope.store.cost import usd_sum
 from helioscope.store.filters import compile_filter
 from helioscope.store.filters._fields import property_column
 from helioscope.store.filters._values import check_text
@@ -124,24 +124,7 @@ async def top_values(
     scope = _of_key(
         db, key, rp.c.request_created_at > window.start, rp.c.request_created_at < window.end
     )
-    value = rp.c.value
-    # The overall total is a window over the groups: one scan of the key's rows, not two.
-    top = (
-        select(
-            value.label("value"),
-            (usd(measure) if by == "cost" else measure).label(by),
-            func.sum(measure).over().label("total"),
-        )
-        .where(scope)
-        .group_by(value)
-        .order_by(measure.desc(), value)
-        .limit(properties.TOP_LIMIT)
-    )
-    rows = await db.rows(top)
-    total = rows[0]["total"] if rows else 0
-    for row in rows:
-        del row["total"]
-    return rows, float(total) / NANO_USD if by == "cost" else float(total)
+    return await property_hours.top_of(db, rp.c.value, measure, by, scope)
 
 
 async def over_time(

@@ -16,7 +16,7 @@ async def make_call(hs: Running) -> str:
         raw = await client.chat.completions.with_raw_response.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "one two three"}]
         )
-    request_id = raw.headers["helicone-id"]
+    request_id = str(raw.headers["helicone-id"])
     await stored(hs, request_id)
     return request_id
 

@@ -115,7 +115,7 @@ async def test_seed_and_ignore_keys_shape_the_key(helioscope: Running, fake: Fak
                 model="gpt-4o-mini", messages=MESSAGES, extra_body=body_extra
             )
         await settle(helioscope)
-        return raw.headers["helicone-cache"]
+        return str(raw.headers["helicone-cache"])
 
     assert await call({"Helicone-Cache-Seed": "a"}, {}) == "MISS"
     assert await call({"Helicone-Cache-Seed": "a"}, {}) == "HIT"

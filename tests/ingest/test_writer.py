@@ -105,7 +105,7 @@ async def test_locked_store_does_not_fail_the_call(helioscope: Running) -> None:
                 ),
                 timeout=5,
             )
-            assert raw.parse().choices[0].message.content.startswith("Hello")  # type: ignore[union-attr]
+            assert raw.parse().choices[0].message.content.startswith("Hello")
             await asyncio.sleep(0.3)
             report = await writer.report()
             assert report["lag_records"] >= 1

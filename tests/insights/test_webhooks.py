@@ -32,7 +32,7 @@ async def chat(hs: Running, team: str = "search") -> str:
         raw = await c.chat.completions.with_raw_response.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "one two three"}]
         )
-    return raw.headers["helicone-id"]
+    return str(raw.headers["helicone-id"])
 
 
 async def settle(hs: Running) -> None:

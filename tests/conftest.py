@@ -12,7 +12,6 @@ store: the gateway's translations, controls and relaying) run on SQLite only. ``
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -26,7 +25,7 @@ from helioscope import Settings
 from helioscope.store import Store
 from helioscope.store.clickhouse import ClickHouse
 from helioscope.testing import FakeProvider
-from tests.databases import PostgresDatabase, copy_sqlite, sqlite_template
+from tests.databases import PostgresDatabase, copy_sqlite, run_async, sqlite_template
 from tests.provider_host import ProviderHost
 from tests.running import Running, running
 
@@ -108,9 +107,10 @@ def chdb_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     session (and xdist worker) shares it.
     """
     path = tmp_path_factory.mktemp("chdb")
-    keeper = asyncio.run(ClickHouse.connect(f"chdb://{path}?database=keeper"))
+    # In a thread of its own: the first to ask may be a fixture running in an event loop.
+    keeper = run_async(lambda: ClickHouse.connect(f"chdb://{path}?database=keeper"))
     yield path
-    asyncio.run(keeper.close())
+    run_async(keeper.close)
 
 
 @pytest.fixture(scope="session")
@@ -229,3 +229,17 @@ async def shared_helioscope(
     fake = _provider_host.serving(FakeProvider())
     async with running(settings_for(url, fake, directory, clickhouse_url)) as hs:
         yield hs
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def own_org(shared_helioscope: Running) -> AsyncIterator[Running]:
+    """The module's shared Helioscope (``shared_helioscope``) as an organization of this test's
+    own, with its key: for tests that write and read only their organization's data.
+
+    Saves each test an app of its own (~30 ms of CPU) and, with the log in ClickHouse, the
+    first batch's heal of the newest rows (~170 ms).
+    """
+    org_id, key = await shared_helioscope.add_org(f"own-{uuid.uuid4().hex}")
+    hs = Running(None, shared_helioscope.services, org_id, key, app=shared_helioscope.app)
+    yield hs
+    await hs.aclose()

@@ -6,17 +6,25 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from tests.api.families import check, log_row
 from tests.running import Running
 
 # These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
-pytestmark = pytest.mark.clickhouse
+# Each test reads only its own organization's rows: one app per engine (``own_org``).
+pytestmark = [pytest.mark.clickhouse, pytest.mark.asyncio(loop_scope="module")]
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def helioscope(own_org: Running) -> Running:
+    return own_org
+
 
 BASE = "/v1/public/dataisbeautiful"
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def seeded(helioscope: Running) -> Running:
     org, now = helioscope.org_id, dt.datetime.now(dt.UTC)
     other_org, _ = await helioscope.add_org("other")

@@ -7,13 +7,20 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from helioscope.store import LogRow
 from tests.conftest import Running
 from tests.insights.seed import NANO, T0, data, make_rows, nearest_rank, post, seed, window
 
-# These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
-pytestmark = pytest.mark.clickhouse
+# These routes read the log: they run with it in ClickHouse too (tests/conftest.py). Each test
+# reads only its own organization's rows, so they share one app per engine (``own_org``).
+pytestmark = [pytest.mark.clickhouse, pytest.mark.asyncio(loop_scope="module")]
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def helioscope(own_org: Running) -> Running:
+    return own_org
 
 
 def iso(value: dt.datetime) -> str:
@@ -34,7 +41,7 @@ def local_bucket(created: dt.datetime, unit: str, tz: int) -> dt.datetime:
     return start + dt.timedelta(minutes=tz)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def rows(helioscope: Running) -> list[LogRow]:
     mine = make_rows(helioscope.org_id)
     other_org, _ = await helioscope.add_org("other")

@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from helioscope.store import LogRow
 from helioscope.store.log import users
@@ -14,10 +15,16 @@ from tests.conftest import Running
 from tests.insights.seed import NANO, T0, data, make_rows, post, seed, window
 
 # These routes read the log: they run with it in ClickHouse too (tests/conftest.py).
-pytestmark = pytest.mark.clickhouse
+# Each test reads only its own organization's rows: one app per engine (``own_org``).
+pytestmark = [pytest.mark.clickhouse, pytest.mark.asyncio(loop_scope="module")]
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
+async def helioscope(own_org: Running) -> Running:
+    return own_org
+
+
+@pytest_asyncio.fixture(loop_scope="module")
 async def rows(helioscope: Running) -> list[LogRow]:
     mine = make_rows(helioscope.org_id)
     other_org, _ = await helioscope.add_org("other")

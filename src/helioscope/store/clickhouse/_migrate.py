@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from helioscope.store.clickhouse import _hourly as hourly
 from helioscope.store.clickhouse import _properties as request_properties
 from helioscope.store.clickhouse import _sessions as sessions
@@ -22,18 +24,26 @@ async def migrate(
 
     CREATE … IF NOT EXISTS leaves an existing table as it is, so a changed retention is
     applied with ALTER … MODIFY TTL (or REMOVE TTL), only when it differs from the table's.
+    Everything it decides comes from one read of ``system.tables``; a log that is already
+    current costs nothing more (~40 ms of CPU on chdb when it asked table by table), which every
+    server, worker and command that opens the log does.
     """
     database = clickhouse.url.database
-    if await _current(clickhouse, database, cluster, retention_days):
+    found = await _tables(clickhouse, database)
+    if _current(found, cluster, retention_days):
         return []
-    had_view = await _exists(clickhouse, database, PROPERTY_KEYS_VIEW)
-    had_summary = await _exists(clickhouse, database, "session_summary")
-    had_properties = await _exists(clickhouse, database, "request_property")
+
+    def local(name: str) -> str:
+        return f"{name}_local" if cluster else name
+
+    had_view = PROPERTY_KEYS_VIEW in found
+    had_summary = "session_summary" in found
+    had_properties = "request_property" in found
     had = {
-        name: await _exists(clickhouse, database, f"{name}_local" if cluster else name)
+        name: local(name) in found
         for name in ("user_hour", "property_hour", "property_user_hour", "latency_hour")
     }
-    had["request_hour"] = await _current_rollup(clickhouse, database, cluster)
+    had["request_hour"] = await _keep_rollup(clickhouse, database, cluster, found)
     for statement in schema(database, cluster, retention_days):
         await clickhouse.command(statement)
     # What existed before a view, the summary, the property table or a rollup did: copied
@@ -47,15 +57,27 @@ async def migrate(
     missing = [name for name, existed in had.items() if not existed]
     if missing:
         await hourly.rebuild(clickhouse, missing)
+    return await _retention(clickhouse, database, cluster, retention_days, found, missing)
+
+
+async def _retention(
+    clickhouse: ClickHouse,
+    database: str,
+    cluster: str | None,
+    retention_days: int | None,
+    found: dict[str, _Table],
+    made: list[str],
+) -> list[str]:
+    """ALTER each existing table whose TTL differs from the setting; the ALTERs run."""
     altered: list[str] = []
     on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
     for table in TABLES:
-        if table.ttl_column is None:
-            continue
         name = f"{table.name}_local" if cluster else table.name
-        current = await _ttl_of(clickhouse, database, name)
+        # A table made just now (``made``: rollups rebuilt) was made with the wanted TTL.
+        if table.ttl_column is None or name not in found or table.name in made:
+            continue
         wanted = ttl_clause(table, retention_days)
-        if current == wanted:
+        if _ttl(found[name].engine_full) == wanted:
             continue
         action = f"MODIFY TTL {wanted}" if wanted else "REMOVE TTL"
         statement = f"ALTER TABLE `{database}`.`{name}`{on_cluster} {action}"
@@ -64,78 +86,65 @@ async def migrate(
     return altered
 
 
-async def _current(
-    clickhouse: ClickHouse, database: str, cluster: str | None, retention_days: int | None
-) -> bool:
-    """Whether the log is as ``migrate`` would leave it.
+@dataclass(frozen=True, slots=True)
+class _Table:
+    engine: str
+    engine_full: str
+    sorting_key: str
 
-    Every table and the view are there, the rollup is the one of signed deltas, and each TTL
-    is as the setting wants it. One read of ``system.tables`` instead of the ~20 statements
-    that find this out one at a time (~40 ms of CPU on chdb): every server, worker and command
-    that opens the log starts so.
-    """
+
+async def _tables(clickhouse: ClickHouse, database: str) -> dict[str, _Table]:
+    """The database's tables and views by name, as ``system.tables`` describes them."""
     rows = await clickhouse.query(
         "SELECT name, engine, engine_full, sorting_key FROM system.tables "
         "WHERE database = {db:String}",
         {"db": database},
     )
-    found = {str(name): (str(engine), str(full), str(key)) for name, engine, full, key in rows.rows}
+    return {str(name): _Table(str(e), str(full), str(key)) for name, e, full, key in rows.rows}
+
+
+def _current(found: dict[str, _Table], cluster: str | None, retention_days: int | None) -> bool:
+    """Whether the log is as ``migrate`` would leave it.
+
+    Every table and the view are there, the rollup is the current one, and each TTL is as the
+    setting wants it.
+    """
     if PROPERTY_KEYS_VIEW not in found:
         return False
     for table in TABLES:
         local = f"{table.name}_local" if cluster else table.name
         if local not in found or table.name not in found:
             return False
-        engine, full, sorting_key = found[local]
-        if table.name == "request_hour" and not _is_current_rollup(engine, sorting_key):
+        if table.name == "request_hour" and not _is_current_rollup(found[local]):
             return False
-        if table.ttl_column is not None and _ttl(full) != ttl_clause(table, retention_days):
-            return False
+        if table.ttl_column is not None:
+            if _ttl(found[local].engine_full) != ttl_clause(table, retention_days):
+                return False
     return True
 
 
-def _is_current_rollup(engine: str, sorting_key: str) -> bool:
+def _is_current_rollup(table: _Table) -> bool:
     """Whether ``request_hour`` is the SummingMergeTree of signed deltas without users."""
-    return engine.endswith("SummingMergeTree") and "user_id" not in sorting_key
+    return table.engine.endswith("SummingMergeTree") and "user_id" not in table.sorting_key
 
 
-async def _exists(clickhouse: ClickHouse, database: str, table: str) -> bool:
-    rows = await clickhouse.query(
-        "SELECT 1 FROM system.tables WHERE database = {db:String} AND name = {t:String}",
-        {"db": database, "t": table},
-    )
-    return bool(rows.rows)
-
-
-async def _current_rollup(clickhouse: ClickHouse, database: str, cluster: str | None) -> bool:
-    """Whether ``request_hour`` exists as the SummingMergeTree of signed deltas without users.
+async def _keep_rollup(
+    clickhouse: ClickHouse, database: str, cluster: str | None, found: dict[str, _Table]
+) -> bool:
+    """Whether ``request_hour`` exists as the current rollup (then it is kept).
 
     The rollups before it (a ReplacingMergeTree of whole sums; deltas grouped by user too,
     before ``user_hour``) are dropped, to be rebuilt.
     """
-    name = "request_hour_local" if cluster else "request_hour"
-    rows = await clickhouse.query(
-        "SELECT engine, sorting_key FROM system.tables "
-        "WHERE database = {db:String} AND name = {t:String}",
-        {"db": database, "t": name},
-    )
-    if not rows.rows:
+    table = found.get("request_hour_local" if cluster else "request_hour")
+    if table is None:
         return False
-    if _is_current_rollup(*map(str, rows.rows[0])):
+    if _is_current_rollup(table):
         return True
     on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
-    for table in ("request_hour", "request_hour_local") if cluster else ("request_hour",):
-        await clickhouse.command(f"DROP TABLE IF EXISTS `{database}`.`{table}`{on_cluster}")
+    for name in ("request_hour", "request_hour_local") if cluster else ("request_hour",):
+        await clickhouse.command(f"DROP TABLE IF EXISTS `{database}`.`{name}`{on_cluster}")
     return False
-
-
-async def _ttl_of(clickhouse: ClickHouse, database: str, table: str) -> str | None:
-    """The table's TTL expression as ClickHouse prints it, or None."""
-    rows = await clickhouse.query(
-        "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {t:String}",
-        {"db": database, "t": table},
-    )
-    return _ttl(str(rows.rows[0][0]) if rows.rows else "")
 
 
 def _ttl(engine_full: str) -> str | None:

@@ -27,7 +27,13 @@ import orjson
 from helioscope._guard import InternalErrorGuard
 from helioscope.ingest import _journal as journal
 from helioscope.ingest._health import Heartbeat, WriterHealth, describe
-from helioscope.ingest._records import capture_parts, decode, encode_row, without_bodies
+from helioscope.ingest._records import (
+    capture_parts,
+    decode_all,
+    encode_row,
+    encode_rows,
+    without_bodies,
+)
 from helioscope.ingest.capture import CallCapture, build_log_row, minimal_log_row
 from helioscope.store import LogRow, Store, is_transient
 
@@ -152,16 +158,45 @@ class LogWriter:
         self._disk_bytes += size
         self._wake.set()
 
+    def enqueue_rows(self, rows: list[LogRow]) -> None:
+        """Journal ready rows that arrived together (an OTLP export's spans) as one record.
+
+        One frame for them all: one encode and one ``write()`` here, one decode in the writer,
+        and all or none of them after a crash. Never blocks on the store, never raises.
+        """
+        if not rows:
+            return
+        try:
+            size = sum(len(r.request_body or "") + len(r.response_body or "") for r in rows)
+            if self._journal_full_by(size):
+                rows = [without_bodies(row) for row in rows]
+                self.health.bodies_dropped += len(rows)
+            size = self.journal.append([encode_rows(rows)])
+        except OSError as exc:  # the disk refused it: the call goes on, the failure is counted
+            self.health.journal_errors += 1
+            if not self._journal_error_logged:
+                self._journal_error_logged = True
+                logger.error(
+                    "could not journal %d log records (%s); they are lost", len(rows), describe(exc)
+                )
+            return
+        self._disk_bytes += size
+        self._wake.set()
+
     def _journal_full(self, item: LogRow | CallCapture) -> bool:
         """True when this record's bodies would take the journal past ``max_bytes``."""
-        now = time.monotonic()
-        if now - self._disk_checked > 1.0:  # other workers append, the writer deletes
-            self._disk_checked = now
-            self._disk_bytes = journal.disk_bytes(self.root)[0]
         if isinstance(item, CallCapture):
             size = len(item.request_body) + sum(map(len, item.chunks))
         else:
             size = len(item.request_body or "") + len(item.response_body or "")
+        return self._journal_full_by(size)
+
+    def _journal_full_by(self, size: int) -> bool:
+        """True when ``size`` more bytes of bodies would take the journal past ``max_bytes``."""
+        now = time.monotonic()
+        if now - self._disk_checked > 1.0:  # other workers append, the writer deletes
+            self._disk_checked = now
+            self._disk_bytes = journal.disk_bytes(self.root)[0]
         return self._disk_bytes + size > self.max_bytes
 
     def _to_row(self, item: LogRow | CallCapture) -> LogRow:
@@ -285,7 +320,11 @@ class LogWriter:
                     await asyncio.sleep(self.linger_seconds)
 
     async def _pass(self) -> int:
-        """Read one batch from the journals and store it; the number of frames consumed."""
+        """Read one batch from the journals and store it; the number of records consumed.
+
+        A frame holds one record, or many (an OTLP export's spans: ``enqueue_rows``); a batch
+        reads at most ``batch_size`` frames, and a thirty-second of ``memory_bytes``.
+        """
         assert self._positions is not None
         payloads: list[bytes] = []
         moved: dict[str, Position] = {}
@@ -331,7 +370,7 @@ class LogWriter:
         for listener in self.listeners:
             with self.guard.internal_errors("handing written rows to a listener"):
                 listener(stored)
-        return max(frames, 1)
+        return max(frames, len(rows), 1)
 
     def _read_worker(
         self, worker: str, max_count: int, max_bytes: int
@@ -396,12 +435,12 @@ class LogWriter:
         return size
 
     async def _build(self, payloads: list[bytes], turn: float) -> list[LogRow]:
-        """Rows from payloads, each payload let go as soon as its row is built."""
-        rows = []
+        """Rows from payloads, each payload let go as soon as its rows are built."""
+        rows: list[LogRow] = []
         yielded = time.perf_counter()
         payloads.reverse()
         while payloads:
-            rows.append(self._to_row(decode(payloads.pop())))
+            rows.extend(map(self._to_row, decode_all(payloads.pop())))
             # Building a row parses bodies: yield every ``turn``, so a large batch never
             # holds the event loop (and the calls it relays) for long.
             if time.perf_counter() - yielded > turn:

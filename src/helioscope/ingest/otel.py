@@ -90,13 +90,29 @@ class _Sorted:
         for key, value in attrs.items():
             if key.startswith("gen_ai."):
                 self.is_llm = True
-                # The regular expression only on keys that can match (two of every three
-                # attributes of a batch export's span are not messages).
-                if key.startswith(("gen_ai.prompt.", "gen_ai.completion.")):
+                # ``gen_ai.<kind>.<index>.<field>``: plain ASCII split at once, the rest by the
+                # regular expression (two of every three attributes are not messages at all).
+                kind = (
+                    "prompt"
+                    if key.startswith("gen_ai.prompt.")
+                    else "completion"
+                    if key.startswith("gen_ai.completion.")
+                    else None
+                )
+                if kind is None:
+                    continue
+                index, _, field = key[len(kind) + 8 :].partition(".")
+                if not (
+                    index.isascii()
+                    and index.isdigit()
+                    and field.isascii()
+                    and field.replace("_", "a").isalnum()
+                ):
                     match = _INDEXED.match(key)
-                    if match:
-                        index = int(match.group(2))
-                        found[match.group(1)].setdefault(index, {})[match.group(3)] = value
+                    if not match:
+                        continue
+                    index, field = match.group(2), match.group(3)
+                found[kind].setdefault(int(index), {})[field] = value
             elif key.startswith("llm."):
                 self.is_llm = True
             elif key.startswith(_HELICONE):

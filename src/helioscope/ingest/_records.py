@@ -207,6 +207,13 @@ def decode_all(payload: bytes) -> list[LogRow] | list[CallCapture]:
     return [_capture(header, view[4 + size :])]
 
 
+def body_bytes(item: LogRow | CallCapture) -> int:
+    """The size of a record's bodies (what a full journal drops)."""
+    if isinstance(item, CallCapture):
+        return len(item.request_body) + sum(map(len, item.chunks))
+    return len(item.request_body or "") + len(item.response_body or "")
+
+
 def without_bodies(row: LogRow) -> LogRow:
     """``row`` with its bodies dropped and flagged (sizes, tokens and cost kept)."""
     row.request_body = None

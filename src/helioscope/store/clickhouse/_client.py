@@ -35,8 +35,7 @@ _T = TypeVar("_T")
 # RSS) wherever it is installed (chdb-core declares it). This store sends lists and never asks
 # for DataFrames: resolve the lazy attribute as "no pandas" before the client ever looks.
 if "pd" not in vars(_driver_options):
-    _driver_options.pd = None
-    _driver_options.pd_time_test = None
+    vars(_driver_options).update(pd=None, pd_time_test=None)  # what its resolver sets
 
 # Server codes that say "not now" rather than "never": limits, timeouts, replicas, Keeper, and
 # a schema that is not there yet (the writer keeps its rows until a migration creates it).

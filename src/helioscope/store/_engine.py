@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -12,8 +10,7 @@ from typing import Any, cast
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from helioscope.errors import BadRequest
 from helioscope.store._dialects import JsonText
@@ -57,9 +54,7 @@ def create_engine(raw_url: str) -> AsyncEngine:
             url,
             # We issue BEGIN ourselves (below), so that a write transaction can take SQLite's
             # write lock up front.
-            # check_same_thread: the log writer's batches run on the event loop's thread, on
-            # the connection aiosqlite opened in its own (``execute_many``).
-            connect_args={"timeout": 30, "isolation_level": None, "check_same_thread": False},
+            connect_args={"timeout": 30, "isolation_level": None},
             insertmanyvalues_page_size=_ROWS_PER_STATEMENT,
             json_serializer=_json_text,
             json_deserializer=_json_value,
@@ -145,38 +140,3 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # the database file under a steady stream of log writes.
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
-
-
-# ``execute_many`` on SQLite: rows per ``executemany`` call, and the event loop's longest turn.
-_SLICE_ROWS = 8
-_TURN_SECONDS = 0.001
-
-
-async def execute_many(conn: AsyncConnection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    """The driver's ``executemany(sql, rows)`` in ``conn``'s transaction (the log writer's upserts).
-
-    On SQLite it runs on the calling thread (the event loop's), a few rows at a time, yielding
-    to the loop every millisecond, instead of on aiosqlite's thread. The driver releases the
-    GIL around each row's ``sqlite3_step`` and takes it back to bind the next row: from
-    aiosqlite's thread, while the event loop relays calls, each row was a GIL hand-over between
-    two busy threads (futex waits and wake-ups, both threads' caches), and the gateway's CPU
-    per call came out ~7% higher (bench/gateway.py, README "Benchmarks"). Inside the writer's
-    transaction (``BEGIN IMMEDIATE``: it holds SQLite's write lock) a statement never waits for
-    a lock. Errors are SQLAlchemy's, as through the engine (``is_transient`` reads them).
-    PostgreSQL (asyncpg) has no such thread: its path is the engine's.
-    """
-    raw = (await conn.get_raw_connection()).driver_connection
-    connection = getattr(raw, "_conn", None)  # aiosqlite.Connection's sqlite3 connection
-    if not isinstance(connection, sqlite3.Connection):
-        await conn.exec_driver_sql(sql, rows)
-        return
-    yielded = time.perf_counter()
-    for start in range(0, len(rows), _SLICE_ROWS):
-        part = rows[start : start + _SLICE_ROWS]
-        try:
-            connection.executemany(sql, part)
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(sql, part, exc, sqlite3.Error, ismulti=True) from exc
-        if time.perf_counter() - yielded > _TURN_SECONDS:
-            await asyncio.sleep(0)
-            yielded = time.perf_counter()

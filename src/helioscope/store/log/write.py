@@ -1,8 +1,7 @@
 """The request log's write path on SQLite/PostgreSQL: a batch of rows in one transaction.
 
-This is the one query code that reaches ``db.conn`` (the driver's executemany on tuples, through
-``_engine.execute_many``): the writer's hot path. Another engine keeping the log has a write
-path of its own.
+This is the one query code that reaches ``db.conn`` (the driver's executemany on tuples): the
+writer's hot path. Another engine keeping the log has a write path of its own.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from typing import Any, TypeVar, cast
 import orjson
 
 from helioscope.store._dialects import JsonText
-from helioscope.store._engine import execute_many
 from helioscope.store._runner import Db
 from helioscope.store.log import _session_summary as session_summary
 from helioscope.store.records import LogRow
@@ -161,7 +159,7 @@ async def insert_log_rows(db: Db, rows: list[LogRow]) -> None:
     replaced = await _existing_sessions(db, list(latest))
     values = await _in_slices(list(latest.values()), lambda part: [_row_dict(r, now) for r in part])
     rows_upsert = db.dialect.bulk_upsert(request_response, _KEY)
-    await execute_many(db.conn, rows_upsert.sql, await _in_slices(values, rows_upsert.rows))
+    await db.conn.exec_driver_sql(rows_upsert.sql, await _in_slices(values, rows_upsert.rows))
     # Session totals: new rows are added in; a row that replaced another (a replay, a reused
     # Helicone-Request-Id) has its old and new sessions recomputed from the log.
     await session_summary.add_new_rows(
@@ -187,4 +185,4 @@ async def insert_log_rows(db: Db, rows: list[LogRow]) -> None:
     ]
     if bodies:
         bodies_upsert = db.dialect.bulk_upsert(request_body, _KEY)
-        await execute_many(db.conn, bodies_upsert.sql, bodies_upsert.rows(bodies))
+        await db.conn.exec_driver_sql(bodies_upsert.sql, bodies_upsert.rows(bodies))

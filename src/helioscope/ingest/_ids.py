@@ -5,9 +5,10 @@ bodies table has the same key). Random (version 4) ids put every new row at a ra
 those trees: once they outgrow the page cache, each insert reads a page from the OS and dirties
 another whole page for the WAL, and the existence check reads more. A version 7 id starts with
 the time in milliseconds, so new rows go to the right edge of the trees, whose pages stay hot:
-the writer's CPU per row, on a log of 100,000 rows, went from 77.5 to 59.7 µs (see README
-"Benchmarks"). An id stays a valid UUID in canonical text, unique (74 random bits within a
-millisecond), and reveals only when the call was made, which the log stores anyway.
+the writer's CPU per row, on a log of 100,000 rows, went from 64.5 to 41.9 µs
+(``bench/writer.py``, README "Benchmarks"). An id stays a valid UUID in canonical text,
+unique (74 random bits within a millisecond), and reveals only when the call was made, which
+the log stores anyway.
 
 ``str(uuid.uuid4())`` costs a ``getrandom`` system call and a ``UUID`` object per id; at
 thousands of logs per second that showed in the profile. These ids draw their randomness from

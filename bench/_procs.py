@@ -116,8 +116,13 @@ def launch(
     settings: Mapping[str, str],
     under: tuple[str, ...] = (),
     start_seconds: float = 60,
+    *,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
-    """``helioscope``, run under another command (``under``: valgrind) if asked."""
+    """``helioscope``, run under another command (``under``: valgrind) if asked.
+
+    ``extra_env``: more environment for the server (``PYTHONPATH`` to run another source tree).
+    """
     port = free_port()
     database_url = database_url or f"sqlite:///{workdir / 'bench.db'}"
     env = {
@@ -128,6 +133,7 @@ def launch(
         "HELIOSCOPE_ANTHROPIC_BASE_URL": upstream,
         "HELIOSCOPE_JOURNAL_DIR": str(workdir / "journal"),
         **{f"HELIOSCOPE_{k.upper()}": v for k, v in settings.items()},
+        **(extra_env or {}),
     }
     env["HELIOSCOPE_BOOTSTRAP_DEFAULT_ORG"] = "false"
     created = subprocess.run(

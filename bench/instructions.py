@@ -11,7 +11,7 @@ share (mostly delivering socket writes on loopback, a fifth of the CPU time) is 
 The server runs ~50x slower than natively, so the writer's batches are smaller; the linger is
 raised to 5 s so that they hold a few hundred rows, as under a saturating load.
 
-    python bench/instructions.py [--calls 2000] [--no-writer] [--src OTHER/src]
+    python bench/instructions.py [--calls 2000] [--no-writer] [--src OTHER/src] [--keep OUT]
 
 ``--src`` runs the server from another source tree (say a ``git worktree`` of main), to compare
 two versions; ``--no-writer`` counts the serving side alone (the calls are journalled, not
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--no-writer", action="store_true", help="journal the calls only")
     parser.add_argument("--src", default=None, help="run the server from this source tree")
+    parser.add_argument(
+        "--keep", default=None, help="copy callgrind's output here (for callgrind_annotate)"
+    )
     args = parser.parse_args()
     writer = not args.no_writer
     os.environ["HELIOSCOPE_LOG_WRITER"] = "true" if writer else "false"
@@ -98,6 +102,8 @@ def main() -> None:
         with procs.launch(direct.url, Path(tmp), None, 1, False, {}, under, 900) as server:
             uvloop.run(_load(server, args.calls, writer))
         per_call = _total(out) / args.calls
+        if args.keep:
+            shutil.copyfile(out, args.keep)
     side = "serving, journal and writer" if writer else "serving and journal (no writer)"
     print(f"instructions per proxied call: {per_call:,.0f} ({side}; {args.src or 'this tree'})")
 

@@ -124,6 +124,7 @@ async def fill(
         "property_hour",
         "property_user_hour",
         "latency_hour",
+        "latency_day",
     ):
         await clickhouse.command(f"OPTIMIZE TABLE {rollup} FINAL")
     took = time.perf_counter() - started
@@ -151,6 +152,7 @@ async def prepared(url: str, org: str, rows: int, sessions: int, now: dt.datetim
             "property_hour",
             "property_user_hour",
             "latency_hour",
+            "latency_day",
         )
         for name in ("request_property", *rollups):
             await clickhouse.command(

@@ -54,6 +54,7 @@ REPLACING_TABLES = frozenset(
         "user_hour",
         "property_hour",
         "latency_hour",
+        "latency_day",
         "property_user_hour",
     }
 )

@@ -146,3 +146,8 @@ async def test_the_page_reads_the_table_for_one_property(
     assert got == want and len(got) > 3
     # The log was read only for the sessions straddling the window's edges.
     assert aggregated and all(ids is not None for ids in aggregated)
+    # With more straddlers than the log should add, or a page cut short, the store's function.
+    for most in (1, 0):
+        monkeypatch.setattr(session_reads, "MAX_STRADDLING", most)
+        assert await session_reads.query_sessions(db, query) == want
+        assert aggregated[-1] is None  # the whole log, grouped

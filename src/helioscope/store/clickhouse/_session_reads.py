@@ -14,10 +14,9 @@ function.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, Float, and_, cast, func, not_, or_, select, true
 
 from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse._hourly_reads import one_property
@@ -62,22 +61,20 @@ def _split(db: OrgDb, node: Any) -> tuple[tuple[str, str], Any] | None:
     return None
 
 
-def _within(query: SessionQuery) -> list[ColumnElement[bool]]:
-    conditions = []
+def _window(query: SessionQuery) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """``(inside, overlapping)``: a (session, value)'s requests all inside the window, or some.
+
+    The window is exclusive; the second holds for the sessions inside it and for those
+    straddling an edge.
+    """
+    inside, overlapping = [], []
     if query.start is not None:
-        conditions.append(sp.c.created_at > query.start)
+        inside.append(sp.c.created_at > query.start)
+        overlapping.append(sp.c.latest_request_created_at > query.start)
     if query.end is not None:
-        conditions.append(sp.c.latest_request_created_at < query.end)
-    return conditions
-
-
-def _straddling(start: dt.datetime | None, end: dt.datetime | None) -> ColumnElement[bool] | None:
-    conditions = []
-    if start is not None:
-        conditions.append(and_(sp.c.created_at <= start, sp.c.latest_request_created_at > start))
-    if end is not None:
-        conditions.append(and_(sp.c.created_at < end, sp.c.latest_request_created_at >= end))
-    return or_(*conditions) if conditions else None
+        inside.append(sp.c.latest_request_created_at < query.end)
+        overlapping.append(sp.c.created_at < query.end)
+    return inside, overlapping
 
 
 async def _page(
@@ -85,27 +82,22 @@ async def _page(
 ) -> list[dict[str, Any]] | None:
     """The sessions (newest first) with their totals over the property's requests.
 
-    None when too many sessions straddle the window for the log to add them cheaply.
+    One read of the value's rows: those straddling the window first (all of them: their
+    sessions are aggregated from the log), then those inside it that pass the conditions, by
+    time, as many as the page needs. None when too many sessions straddle the window for the
+    log to add them cheaply, or a session's names straddling and inside cut the page short.
     """
     key, value = prop
-    scope = [db.in_org(sp), sp.c.key == key, sp.c.value == value]
-    edge = _straddling(query.start, query.end)
-    straddlers: list[str] = []
-    if edge is not None:
-        found = select(sp.c.session_id).where(*scope, edge).distinct()
-        straddlers = await db.scalars(found.limit(MAX_STRADDLING + 1))
-        if len(straddlers) > MAX_STRADDLING:
-            return None
     d = db.dialect
-    having = compile_filter(rest, d, _AGGREGATES).having
-    conditions = [*scope, *_within(query)]
-    if straddlers:
-        # A session's other names may lie within the window: the log gives all of them.
-        conditions.append(sp.c.session_id.not_in(straddlers))
-    if having is not None:
-        conditions.append(having)
-    conditions += sessions.matching(query, d, sp.c.session_id, sp.c.session_name)
+    inside, overlapping = _window(query)
+    within = and_(*inside) if inside else true()
+    wanted_if_inside = [
+        *([] if (having := compile_filter(rest, d, _AGGREGATES).having) is None else [having]),
+        *sessions.matching(query, d, sp.c.session_id, sp.c.session_name),
+    ]
+    kept = or_(not_(within), and_(*wanted_if_inside)) if wanted_if_inside else true()
     wanted = query.offset + query.limit
+    limit = MAX_STRADDLING + 1 + wanted
     stmt = (
         select(
             sp.c.session_id,
@@ -120,12 +112,24 @@ async def _page(
             (cast(sp.c.latency_sum, Float()) / func.nullif(sp.c.latency_count, 0)).label(
                 "avg_latency"
             ),
+            within.label("inside"),
         )
-        .where(*conditions)
-        .order_by(sp.c.created_at.desc(), sp.c.session_id)
-        .limit(wanted)
+        .where(db.in_org(sp), sp.c.key == key, sp.c.value == value, *overlapping, kept)
+        .order_by(within, sp.c.created_at.desc(), sp.c.session_id)
+        .limit(limit)
     )
-    rows = await db.rows(stmt)
+    found = await db.rows(stmt)
+    cut = len(found) == limit
+    if cut and not found[-1]["inside"]:
+        return None  # straddlers beyond the limit
+    straddlers = sorted({r["session_id"] for r in found if not r["inside"]})
+    if len(straddlers) > MAX_STRADDLING:
+        return None
+    # A session's other names may lie inside the window: the log gives all of a straddler's.
+    edge = set(straddlers)
+    rows = [r for r in found if r.pop("inside") and r["session_id"] not in edge]
+    if cut and len(rows) < wanted:
+        return None
     if straddlers:
         edge_query = dataclasses.replace(query, offset=0, limit=wanted)
         compiled = compile_filter(query.filter, d, AGGREGATES)

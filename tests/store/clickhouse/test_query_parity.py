@@ -252,6 +252,15 @@ FORMS: dict[str, tuple[Call, Call]] = {
     **{
         f"sessions {name}": (call, call.clickhouse)
         for name, call in {
+            "query_sessions (summary, mid-hour window)": _Call(
+                sessions.query_sessions,
+                SessionQuery(start=CUT.start, end=START + dt.timedelta(days=2)),
+            ),
+            "query_sessions (summary, totals, searched, paged)": _Call(
+                sessions.query_sessions,
+                SessionQuery(filter=COSTLY, search="session-0", offset=1, limit=4, start=START),
+            ),
+            "query_sessions (summary, no window)": _Call(sessions.query_sessions, SessionQuery()),
             "query_sessions (one property)": _Call(
                 sessions.query_sessions, SessionQuery(filter=PROD, start=START, end=END)
             ),

@@ -1,4 +1,4 @@
-"""The session page filtered by one property, from ``session_property``.
+"""The session page on ClickHouse: from the summary, or ``session_property`` for one property.
 
 ``POST /v1/session/query`` with a filter on the requests (``properties.env = 'prod'``) cannot
 use the session summary: the totals are then over the matching requests only, so the store's
@@ -9,6 +9,12 @@ totals are those ``session_property`` keeps per (session, name, key, value), rea
 the window come from the table, those straddling its edges are aggregated from the log (with
 the whole filter), and the page is merged and cut in Python. Anything else goes to the store's
 function.
+
+Without conditions on requests, the page reads ``session_summary`` the same way. Both read
+their table once (the straddling rows first, then the page's rows inside the window: FINAL
+over a key's rows cost 80 ms CPU for the page and 140 for a separate straddlers' query at 10M
+rows), and look the page's users up within the sessions' time span (a primary-key range of
+the log; the summary gives every name's span): 30 → 10 ms.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, cast, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Float, Table, and_, cast, func, not_, or_, select, true
 
 from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse._hourly_reads import one_property
@@ -24,7 +30,10 @@ from helioscope.store.clickhouse._session_properties import session_property as 
 from helioscope.store.cost import usd
 from helioscope.store.filters import compile_filter
 from helioscope.store.log import sessions
+from helioscope.store.log._session_summary import SUMMARY_AGGREGATES
 from helioscope.store.log.sessions import AGGREGATES, MAX_STRADDLING, SessionQuery
+from helioscope.store.tables.log import request_response as rr
+from helioscope.store.tables.log import session_summary as ss
 
 # What the filter language's session columns compare against, read from the table.
 _AGGREGATES: dict[str, ColumnElement[Any]] = {
@@ -61,7 +70,18 @@ def _split(db: OrgDb, node: Any) -> tuple[tuple[str, str], Any] | None:
     return None
 
 
-def _window(query: SessionQuery) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Source:
+    """Where the page's totals are read: a table, the rows of it that count, its aggregates."""
+
+    table: Table
+    scope: tuple[ColumnElement[bool], ...]
+    aggregates: dict[str, ColumnElement[Any]]
+
+
+def _window(
+    t: Table, query: SessionQuery
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
     """``(inside, overlapping)``: a (session, value)'s requests all inside the window, or some.
 
     The window is exclusive; the second holds for the sessions inside it and for those
@@ -69,53 +89,54 @@ def _window(query: SessionQuery) -> tuple[list[ColumnElement[bool]], list[Column
     """
     inside, overlapping = [], []
     if query.start is not None:
-        inside.append(sp.c.created_at > query.start)
-        overlapping.append(sp.c.latest_request_created_at > query.start)
+        inside.append(t.c.created_at > query.start)
+        overlapping.append(t.c.latest_request_created_at > query.start)
     if query.end is not None:
-        inside.append(sp.c.latest_request_created_at < query.end)
-        overlapping.append(sp.c.created_at < query.end)
+        inside.append(t.c.latest_request_created_at < query.end)
+        overlapping.append(t.c.created_at < query.end)
     return inside, overlapping
 
 
 async def _page(
-    db: OrgDb, query: SessionQuery, prop: tuple[str, str], rest: Any
+    db: OrgDb, query: SessionQuery, source: _Source, rest: Any
 ) -> list[dict[str, Any]] | None:
-    """The sessions (newest first) with their totals over the property's requests.
+    """The sessions (newest first) with their totals (over the source's requests).
 
     One read of the value's rows: those straddling the window first (all of them: their
     sessions are aggregated from the log), then those inside it that pass the conditions, by
     time, as many as the page needs. None when too many sessions straddle the window for the
     log to add them cheaply, or a session's names straddling and inside cut the page short.
     """
-    key, value = prop
+    t = source.table
     d = db.dialect
-    inside, overlapping = _window(query)
+    inside, overlapping = _window(t, query)
     within = and_(*inside) if inside else true()
+    having = compile_filter(rest, d, source.aggregates).having
     wanted_if_inside = [
-        *([] if (having := compile_filter(rest, d, _AGGREGATES).having) is None else [having]),
-        *sessions.matching(query, d, sp.c.session_id, sp.c.session_name),
+        *([] if having is None else [having]),
+        *sessions.matching(query, d, t.c.session_id, t.c.session_name),
     ]
     kept = or_(not_(within), and_(*wanted_if_inside)) if wanted_if_inside else true()
     wanted = query.offset + query.limit
     limit = MAX_STRADDLING + 1 + wanted
     stmt = (
         select(
-            sp.c.session_id,
-            sp.c.session_name,
-            sp.c.created_at,
-            sp.c.latest_request_created_at,
-            usd(sp.c.total_cost).label("total_cost"),
-            sp.c.total_requests,
-            sp.c.prompt_tokens,
-            sp.c.completion_tokens,
-            sp.c.total_tokens,
-            (cast(sp.c.latency_sum, Float()) / func.nullif(sp.c.latency_count, 0)).label(
+            t.c.session_id,
+            t.c.session_name,
+            t.c.created_at,
+            t.c.latest_request_created_at,
+            usd(t.c.total_cost).label("total_cost"),
+            t.c.total_requests,
+            t.c.prompt_tokens,
+            t.c.completion_tokens,
+            t.c.total_tokens,
+            (cast(t.c.latency_sum, Float()) / func.nullif(t.c.latency_count, 0)).label(
                 "avg_latency"
             ),
             within.label("inside"),
         )
-        .where(db.in_org(sp), sp.c.key == key, sp.c.value == value, *overlapping, kept)
-        .order_by(within, sp.c.created_at.desc(), sp.c.session_id)
+        .where(db.in_org(t), *source.scope, *overlapping, kept)
+        .order_by(within, t.c.created_at.desc(), t.c.session_id)
         .limit(limit)
     )
     found = await db.rows(stmt)
@@ -139,13 +160,53 @@ async def _page(
     return rows[query.offset : wanted]
 
 
+def _source(db: OrgDb, query: SessionQuery) -> tuple[_Source, Any] | None:
+    """The table that answers the query and the filter's session conditions, or None."""
+    if not query.use_summary:
+        return None
+    if compile_filter(query.filter, db.dialect, AGGREGATES).where is None:
+        return _Source(ss, (), SUMMARY_AGGREGATES), query.filter
+    split = _split(db, query.filter)
+    if split is None:
+        return None
+    (key, value), rest = split
+    return _Source(sp, (sp.c.key == key, sp.c.value == value), _AGGREGATES), rest
+
+
+async def session_users(db: OrgDb, session_ids: list[str]) -> dict[str, list[str]]:
+    """``sessions.session_users``, reading the log only within the sessions' time span.
+
+    The summary holds every (session, name)'s first and last request, so the span of all of
+    them bounds every request of these sessions: a primary-key range of the log.
+    """
+    if not session_ids:
+        return {}
+    span = select(func.min(ss.c.created_at), func.max(ss.c.latest_request_created_at)).where(
+        db.in_org(ss), ss.c.session_id.in_(session_ids)
+    )
+    first, last = (await db.tuples(span))[0]
+    if first is None:
+        return {}
+    t = rr.c.request_created_at
+    stmt = (
+        select(rr.c.session_id, rr.c.user_id)
+        .where(db.in_org(rr), t >= first, t <= last, rr.c.session_id.in_(session_ids))
+        .where(rr.c.user_id.is_not(None))
+        .distinct()
+    )
+    users: dict[str, list[str]] = {}
+    for session_id, user_id in await db.tuples(stmt):
+        users.setdefault(session_id, []).append(user_id)
+    return {k: sorted(v) for k, v in users.items()}
+
+
 async def query_sessions(db: OrgDb, query: SessionQuery) -> list[dict[str, Any]]:
-    """``sessions.query_sessions``, from ``session_property`` for a one-property filter."""
-    split = _split(db, query.filter) if query.use_summary else None
-    page = None if split is None else await _page(db, query, *split)
+    """``sessions.query_sessions``: from the summary, or ``session_property`` for one property."""
+    found = _source(db, query)
+    page = None if found is None else await _page(db, query, *found)
     if page is None:
         return await sessions.query_sessions(db, query)
-    users = await sessions.session_users(db, [s["session_id"] for s in page])
+    users = await session_users(db, [s["session_id"] for s in page])
     for session in page:
         session["user_ids"] = users.get(session["session_id"], [])
     return page

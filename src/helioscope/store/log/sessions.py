@@ -148,6 +148,9 @@ async def _from_summary(
             ),
         )
         .where(*_summary_conditions(db, query))
+        # A straddling session's every name comes from the log, even a name (a pair of the
+        # summary) that lies inside the window: without this, that pair came twice.
+        .where(*([ss.c.session_id.not_in(straddlers)] if straddlers else []))
         .order_by(ss.c.created_at.desc(), ss.c.session_id)
         .limit(wanted)
     )

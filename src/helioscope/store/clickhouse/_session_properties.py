@@ -108,8 +108,8 @@ def _kinds(
 ) -> tuple[list[tuple[str, int] | None], list[_Kind], set[str]]:
     """Each row's ``(session, kind id)``, the kinds by id, and the kept keys seen.
 
-    A row without a session or a kept property is None. Each distinct map (its items, hashed at C speed) is sorted out once: a batch's rows
-    repeat a few thousand of them.
+    A row without a session or a kept property is None. Each distinct map (its items,
+    hashed at C speed) is sorted out once: a batch's rows repeat a few thousand of them.
     """
     in_columns: dict[str, bool] = {}
 

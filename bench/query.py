@@ -126,7 +126,9 @@ def queries(sessions: int) -> list[Query]:
             name,
             lambda db: sessions_.query_sessions(db, query),
             lambda db: ch_sessions.query_sessions(db, query),
-            "session_property (one property's session totals)" if query.filter != "all" else "",
+            "session_property (one property's session totals)"
+            if query.filter != "all"
+            else "session_summary (one read), users within the sessions' span",
         )
 
     def page(node: Any) -> Query:

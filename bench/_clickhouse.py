@@ -127,7 +127,6 @@ async def fill(
         "property_hour",
         "property_user_hour",
         "latency_hour",
-        "latency_day",
     ):
         await clickhouse.command(f"OPTIMIZE TABLE {rollup} FINAL")
     took = time.perf_counter() - started
@@ -155,7 +154,6 @@ async def prepared(url: str, org: str, rows: int, sessions: int, now: dt.datetim
             "property_hour",
             "property_user_hour",
             "latency_hour",
-            "latency_day",
         )
         for name in ("request_property", "session_property", *rollups):
             await clickhouse.command(

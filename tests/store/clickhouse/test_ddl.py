@@ -35,7 +35,6 @@ async def test_migrate_is_idempotent_and_follows_retention(clickhouse: ClickHous
         "property_hour",
         "property_user_hour",
         "latency_hour",
-        "latency_day",
         "property_key",
     ]
     assert all("MODIFY TTL" in a for a in altered)

@@ -56,12 +56,6 @@ _FROM_LOG = {
         f"WHERE {_IN_ROLLUP} AND latency IS NOT NULL "
         "GROUP BY organization_id, hour, ms ORDER BY ALL"
     ),
-    "latency_day": (
-        "SELECT organization_id, toDateTime(toStartOfDay(request_created_at), 'UTC') AS day, "
-        "latency AS ms, count() FROM request_response FINAL "
-        f"WHERE {_IN_ROLLUP} AND latency IS NOT NULL "
-        "GROUP BY organization_id, day, ms ORDER BY ALL"
-    ),
 }
 _FROM_ROLLUP = {
     "request_hour": (
@@ -82,10 +76,6 @@ _FROM_ROLLUP = {
     ),
     "latency_hour": (
         "SELECT organization_id, hour, latency, requests FROM latency_hour FINAL "
-        "WHERE requests > 0 ORDER BY ALL"
-    ),
-    "latency_day": (
-        "SELECT organization_id, day, latency, requests FROM latency_day FINAL "
         "WHERE requests > 0 ORDER BY ALL"
     ),
 }
@@ -142,16 +132,6 @@ async def test_migrating_an_older_log_fills_it(clickhouse: ClickHouse) -> None:
     await clickhouse.command("DROP TABLE request_hour")
     await migrate(clickhouse)
     assert await _assert_exact(clickhouse) > 10
-
-
-async def test_migrating_a_log_from_before_the_daily_histogram_fills_it(
-    clickhouse: ClickHouse,
-) -> None:
-    await ClickHouseLog(clickhouse).write_batch(log_rows())
-    await clickhouse.command("DROP TABLE latency_day")
-    await migrate(clickhouse)
-    assert (await clickhouse.query("SELECT count() FROM latency_day")).rows[0][0] >= 3
-    await _assert_exact(clickhouse)
 
 
 async def test_migrating_the_rollup_of_whole_sums_rebuilds_it_as_deltas(

@@ -81,28 +81,3 @@ async def test_the_latency_histogram_gets_the_nearest_rank_for_every_size(
     assert len(by_hour) == _SIZES
     for hour, want in expected.items():
         assert {name: by_hour[hour][name] for name in want} == want, hour
-
-
-async def test_the_daily_histogram_gets_the_nearest_rank_of_each_day(
-    clickhouse: ClickHouse,
-) -> None:
-    # 600 hours of 1 to 600 rows: 25 UTC days of different sizes, read from latency_day only
-    # (the window is whole days), and cut mid-day: weeks then mix whole days (latency_day),
-    # the first day's other hours (latency_hour) and its first half hour (the log), each
-    # counted once (a day counted twice leaves a day's ranks as they are, not a week's).
-    # Latencies grow with the hour, so that days differ and a week's ranks depend on each.
-    rising = _FILL.replace("toInt64(cityHash64(k, i) % 50)", "toInt64(k * 7 + i % 13)")
-    await clickhouse.command(rising, {"org": _ORG, "start": _START, "sizes": _SIZES})
-    await hourly.rebuild(clickhouse, ["latency_hour", "latency_day"])
-    db = ClickHouseLog(clickhouse).db(_ORG)
-    cut = _START + dt.timedelta(days=1, hours=5, minutes=30)
-    for window, unit in (
-        (TimeWindow(_START, _START + dt.timedelta(days=26)), "day"),
-        (TimeWindow(cut, _START + dt.timedelta(days=25)), "day"),
-        (TimeWindow(cut, _START + dt.timedelta(days=25)), "week"),
-        (TimeWindow(cut, _START + dt.timedelta(days=25, hours=7)), "month"),
-    ):
-        want = await metrics.quantiles(db, "all", window, Buckets(unit, 0), "latency")
-        got = await hourly_reads.quantiles(db, "all", window, Buckets(unit, 0), "latency")
-        assert got == want, (window, unit)
-        assert sum(1 for row in got if row["p99"]) >= {"day": 24, "week": 3, "month": 1}[unit]

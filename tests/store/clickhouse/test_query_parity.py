@@ -327,15 +327,6 @@ FORMS: dict[str, tuple[Call, Call]] = {
                 metrics.quantiles, "all", CUT, HOUR, "latency"
             ),
             "quantiles (latency, day)": _Call(metrics.quantiles, "all", WINDOW, DAY, "latency"),
-            "quantiles (latency, UTC days: latency_day, latency_hour and edges)": _Call(
-                metrics.quantiles, "all", CUT, Buckets("day", 0), "latency"
-            ),
-            "quantiles (latency, UTC weeks)": _Call(
-                metrics.quantiles, "all", CUT, Buckets("week", 0), "latency"
-            ),
-            "quantiles (latency, days a whole day east)": _Call(
-                metrics.quantiles, "all", WINDOW, Buckets("day", -1440), "latency"
-            ),
             "quantiles (cost: the log)": _Call(metrics.quantiles, "all", CUT, DAY, "cost"),
             "breakdown (model)": _Call(metrics.breakdown, "all", CUT, "model", 0, 10),
             "breakdown (status, paged)": _Call(metrics.breakdown, "all", CUT, "status", 1, 2),

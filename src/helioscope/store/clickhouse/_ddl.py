@@ -121,20 +121,15 @@ class LogTable:
 
 _ORG = ("organization_id", "LowCardinality(String)", None)
 _HOUR = ("hour", "DateTime('UTC')", None)
-_DAY = ("day", "DateTime('UTC')", None)
 
 
 def _rollup(
-    name: str,
-    group: tuple[tuple[str, str, str | None], ...],
-    sums: tuple[str, ...],
-    period: str = "hour",
+    name: str, group: tuple[tuple[str, str, str | None], ...], sums: tuple[str, ...]
 ) -> LogTable:
     """A per-hour rollup: a SummingMergeTree of the signed deltas of ``sums`` per ``group``.
 
     The group is the sort key (FINAL sums each group's deltas and drops a group that nets to
-    zero); months are partitions, and retention counts from the hour. A per-day rollup
-    (``period="day"``) counts it from the day's end, so that it outlives its last request.
+    zero); months are partitions, and retention counts from the hour.
     """
     return LogTable(
         name,
@@ -142,9 +137,9 @@ def _rollup(
         version=f"({', '.join(sums)})",
         engine="SummingMergeTree",
         order_by=tuple(column for column, _, _ in group),
-        shard_by=("organization_id", period),
-        partition_by=f"toYYYYMM({period})",
-        ttl_column=period if period == "hour" else f"{period} + toIntervalDay(1)",
+        shard_by=("organization_id", "hour"),
+        partition_by="toYYYYMM(hour)",
+        ttl_column="hour",
     )
 
 
@@ -360,15 +355,6 @@ TABLES: tuple[LogTable, ...] = (
         "latency_hour",
         (_ORG, _HOUR, ("latency", "Int64", None)),
         ("requests",),
-    ),
-    # The same histogram per UTC day: latency quantiles by day (week, month) read a day's
-    # ~9,000 rows instead of its 24 hours' ~170,000 in the benchmark's log, whose latencies
-    # spread evenly over 8,800 values (README: "Reads at 10M, round 5").
-    _rollup(
-        "latency_day",
-        (_ORG, _DAY, ("latency", "Int64", None)),
-        ("requests",),
-        period="day",
     ),
     # Keys hidden from the property lists; restoring one writes a tombstone (is_deleted).
     LogTable(

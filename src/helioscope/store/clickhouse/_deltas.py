@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from helioscope.store.clickhouse._replaced import Replaced
 
 _HOUR_TICKS = 3_600_000_000
-_DAY_TICKS = 24 * _HOUR_TICKS
 _END_TICKS = int((END_HOUR - FIRST_HOUR).total_seconds()) * 1_000_000
 
 
@@ -140,8 +139,7 @@ class Deltas(NamedTuple):
     ``hourly``: per ``(org, hour ticks, model, provider, status)``; ``users``: per ``(org,
     hour ticks, user)``, rows with a user only; ``properties``: per ``(org, key, hour ticks,
     value)``; ``property_users``: requests per ``(org, key, value, hour ticks, user)``;
-    ``latencies``: requests per ``(org, hour ticks, latency)``, rows with one;
-    ``latency_days``: the same per ``(org, day ticks, latency)``.
+    ``latencies``: requests per ``(org, hour ticks, latency)``, rows with one.
     """
 
     hourly: dict[tuple[Any, ...], list[int]]
@@ -149,23 +147,6 @@ class Deltas(NamedTuple):
     properties: dict[tuple[Any, ...], list[int]]
     property_users: dict[tuple[Any, ...], list[int]]
     latencies: dict[tuple[Any, ...], list[int]]
-    latency_days: dict[tuple[Any, ...], list[int]]
-
-
-def per_day(latencies: Mapping[tuple[Any, ...], list[int]]) -> dict[tuple[Any, ...], list[int]]:
-    """The latency histogram's hours ``(org, hour ticks, latency)`` summed per UTC day.
-
-    From the hours' groups, not the rows: a batch's hours hold far fewer groups than rows.
-    """
-    days: dict[tuple[Any, ...], list[int]] = {}
-    for (org, hour, latency), (n,) in latencies.items():
-        key = (org, hour - hour % _DAY_TICKS, latency)
-        found = days.get(key)
-        if found is None:
-            days[key] = [n]
-        else:
-            found[0] += n
-    return days
 
 
 def deltas(
@@ -197,7 +178,7 @@ def deltas(
     )
     errors = [sign * (code != 200) for sign, code in zip(signs, status, strict=True)]
     properties, property_users = _property_sums(org, hours, maps, user, [*per_row, errors])
-    return Deltas(hourly, users, properties, property_users, latencies, per_day(latencies))
+    return Deltas(hourly, users, properties, property_users, latencies)
 
 
 def _nonzero(groups: dict[tuple[Any, ...], list[int]]) -> dict[tuple[Any, ...], list[int]]:
@@ -226,7 +207,6 @@ class DeltaRows(NamedTuple):
     properties: list[list[Any]] | None
     property_users: list[list[Any]] | None
     latencies: list[list[Any]] | None
-    latency_days: list[list[Any]] | None
 
 
 def delta_rows(
@@ -250,7 +230,6 @@ def delta_rows(
         _columns(_nonzero(found.properties), len(PROPERTY_HOUR_SUMS), hour_at=2),
         _columns(_nonzero(found.property_users), 1, hour_at=3),
         _columns(_nonzero(found.latencies), 1),
-        _columns(_nonzero(found.latency_days), 1),
     )
 
 

@@ -94,7 +94,6 @@ _IN_RANGE = (
     "AND request_created_at < toDateTime64('2106-01-01 00:00:00', 6, 'UTC')"
 )
 _HOUR_OF = "toDateTime(toStartOfHour(request_created_at), 'UTC')"
-_DAY_OF = "toDateTime(toStartOfDay(request_created_at), 'UTC')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +105,6 @@ class _Rollup:
     sums: tuple[str, ...]
     where: str = ""  # which log rows it counts, besides the hours it can hold
     array_join: str = ""  # a row per element of the log row (a property per key)
-    period: str = "hour"  # the group's time column: "hour", or "day" (``latency_day``)
 
     def units(self, source: str, where: str = "") -> str:
         """``source``'s rows as groups and per-row sums (aliases prefixed: they shadow columns)."""
@@ -134,15 +132,13 @@ class _Rollup:
 
         Run twice, the second adds nothing.
         """
-        period_of = dict(self.group)[self.period]
-        written = _TOUCHED.format(period_of=period_of)
-        touched = f" AND (organization_id, {period_of}) IN ({written})"
+        touched = f" AND (organization_id, {_HOUR_OF}) IN ({_TOUCHED})"
         current = (
             "SELECT "
             + ", ".join(f"{name} AS g_{name}" for name, _ in self.group)
             + ", "
             + ", ".join(f"-{name} AS s_{name}" for name in self.sums)
-            + f" FROM {self.table} FINAL WHERE (organization_id, {self.period}) IN ({written})"
+            + f" FROM {self.table} FINAL WHERE (organization_id, hour) IN ({_TOUCHED})"
         )
         return self.insert(f"{self.units('request_response FINAL', touched)} UNION ALL {current}")
 
@@ -151,11 +147,11 @@ class _Rollup:
         return self.insert(self.units("request_response FINAL"))
 
 
-# The hours (days) a failed batch may have left out: those of every row written (by the
-# writer or an edit) since a time. ``{period_of}`` is filled per rollup; ``{{since}}`` is bound.
+# The hours a failed batch may have left out: those of every row written (by the writer or
+# an edit) since a time.
 _TOUCHED = (
-    "SELECT organization_id, {period_of} "
-    "FROM request_response WHERE updated_at >= {{since:DateTime64(6, 'UTC')}}"
+    f"SELECT organization_id, {_HOUR_OF} "
+    "FROM request_response WHERE updated_at >= {since:DateTime64(6, 'UTC')}"
 )
 _HOURLY = _Rollup(
     "request_hour",
@@ -214,20 +210,8 @@ _LATENCIES = _Rollup(
     ("requests",),
     where=" AND latency IS NOT NULL",
 )
-# The histogram per UTC day: quantiles by day, week or month read whole days here.
-_LATENCY_DAYS = _Rollup(
-    "latency_day",
-    (
-        ("organization_id", "organization_id"),
-        ("day", _DAY_OF),
-        ("latency", "assumeNotNull(latency)"),
-    ),
-    ("requests",),
-    where=_LATENCIES.where,
-    period="day",
-)
 # In the order of ``DeltaRows``.
-ROLLUPS = (_HOURLY, _USERS, _PROPERTIES, _PROPERTY_USERS, _LATENCIES, _LATENCY_DAYS)
+ROLLUPS = (_HOURLY, _USERS, _PROPERTIES, _PROPERTY_USERS, _LATENCIES)
 
 # The rollups as the reads see them (``_hourly_reads``); read FINAL (``_sql``), which sums them.
 request_hour = Table(
@@ -264,14 +248,6 @@ latency_hour = Table(
     MetaData(),
     Column("organization_id", String()),
     Column("hour", DateTime()),
-    Column("latency", Integer()),
-    Column("requests", Integer()),
-)
-latency_day = Table(
-    "latency_day",
-    MetaData(),
-    Column("organization_id", String()),
-    Column("day", DateTime()),
     Column("latency", Integer()),
     Column("requests", Integer()),
 )

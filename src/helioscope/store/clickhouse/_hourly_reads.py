@@ -40,7 +40,6 @@ from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse._ddl import HOURLY_SUMS, PROPERTY_HOUR_SUMS
 from helioscope.store.clickhouse._dialect import BELOW_LEVEL, ClickHouseSqlDialect
 from helioscope.store.clickhouse._hourly import END_HOUR, FIRST_HOUR, SUMMED, hour_of
-from helioscope.store.clickhouse._hourly import latency_day as ld
 from helioscope.store.clickhouse._hourly import latency_hour as lh
 from helioscope.store.clickhouse._hourly import property_hour as ph
 from helioscope.store.clickhouse._hourly import property_user_hour as puh
@@ -303,31 +302,14 @@ async def per_user_values(db: OrgDb, node: Any) -> list[dict[str, Any]]:
     return await db.rows(stmt)
 
 
-# Bucket units made of whole local days: with an offset of whole days (UTC), each bucket is
-# made of whole UTC days, which ``latency_day`` holds.
-_DAY_UNITS = frozenset({"day", "week", "month", "year"})
-_DAY = dt.timedelta(days=1)
-
-
-def _days(hours: tuple[dt.datetime, dt.datetime]) -> tuple[dt.datetime, dt.datetime] | None:
-    """``(d0, d1)``: the whole UTC days inside the whole hours ``[h0, h1)``, or None."""
-    first, last = hours
-    d0 = first.replace(hour=0)
-    d0 = d0 if d0 == first else d0 + _DAY
-    d1 = last.replace(hour=0)
-    return (d0, d1) if d0 < d1 else None
-
-
 async def quantiles(
     db: OrgDb, node: Any, window: TimeWindow, buckets: Buckets, metric: str
 ) -> list[dict[str, Any]]:
-    """``metrics.quantiles`` of latency from the latency histograms: exact nearest ranks.
+    """``metrics.quantiles`` of latency from the histogram ``latency_hour``: exact nearest ranks.
 
-    Each bucket's latencies, counted per value (whole days from ``latency_day`` when the
-    buckets are whole UTC days, the other whole hours from ``latency_hour``, the log's edges
-    one request a row), go to ``quantilesExactWeighted`` at the levels ``nearest_ranks``
-    uses: the smallest value whose running count reaches the nearest rank ``ceil(p * n /
-    100)``.
+    Each bucket's latencies, counted per value (the rollup's whole hours, the log's edges one
+    request a row), go to ``quantilesExactWeighted`` at the levels ``nearest_ranks`` uses:
+    the smallest value whose running count reaches the nearest rank ``ceil(p * n / 100)``.
     """
     hours = _hours(window) if metric == "latency" and _unfiltered(db, node) else None
     whole_hours = buckets.unit != "minute" and buckets.tz_minutes % 60 == 0
@@ -335,29 +317,19 @@ async def quantiles(
         return await metrics.quantiles(db, node, window, buckets, metric)
     buckets.check(window)
     first, last = hours
-    days = _days(hours) if buckets.unit in _DAY_UNITS and buckets.tz_minutes % 1440 == 0 else None
-    # Each side's bucket start as a DateTime: the histograms' hour and day stay in seconds.
+    # Each side's bucket start as a DateTime: the histogram's hour stays in seconds.
     dialect = db.dialect
     assert isinstance(dialect, ClickHouseSqlDialect)  # a ClickHouseDb's
     start = partial(dialect.bucket_start, unit=buckets.unit, shift_minutes=buckets.tz_minutes)
-    from_hours = select(start(lh.c.hour).label("start"), lh.c.latency, lh.c.requests).where(
+    from_rollup = select(start(lh.c.hour).label("start"), lh.c.latency, lh.c.requests).where(
         db.in_org(lh), lh.c.hour >= first, lh.c.hour < last
     )
-    parts: list[Any] = []
-    if days is not None:
-        d0, d1 = days
-        from_hours = from_hours.where(or_(lh.c.hour < d0, lh.c.hour >= d1))
-        parts.append(
-            select(start(ld.c.day).label("start"), ld.c.latency, ld.c.requests).where(
-                db.in_org(ld), ld.c.day >= d0, ld.c.day < d1
-            )
-        )
     t = rr.c.request_created_at
     edges = or_(and_(t >= window.start, t < first), and_(t >= last, t <= window.end))
     from_log = select(
         start(t).label("start"), rr.c.latency, literal_column("toInt64(1)").label("requests")
     ).where(db.in_org(rr), edges, rr.c.latency.is_not(None))
-    u = union_all(*parts, from_hours, from_log).subquery("units")
+    u = union_all(from_rollup, from_log).subquery("units")
     levels = tuple(p / 100 - BELOW_LEVEL for p in metrics.QUANTILES.values())
     selected = QuantilesExactWeighted(u.c.latency, func.toUInt64(u.c.requests), levels)
     picks = [

@@ -43,13 +43,7 @@ async def migrate(
     had_properties = "request_property" in found
     had = {
         name: local(name) in found
-        for name in (
-            "user_hour",
-            "property_hour",
-            "property_user_hour",
-            "latency_hour",
-            "latency_day",
-        )
+        for name in ("user_hour", "property_hour", "property_user_hour", "latency_hour")
     }
     had["request_hour"] = await _keep_rollup(clickhouse, database, cluster, found)
     for statement in schema(database, cluster, retention_days):

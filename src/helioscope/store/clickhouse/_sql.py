@@ -55,7 +55,6 @@ REPLACING_TABLES = frozenset(
         "user_hour",
         "property_hour",
         "latency_hour",
-        "latency_day",
         "property_user_hour",
     }
 )

@@ -44,7 +44,6 @@ def queries() -> list[Query]:
     month = TimeWindow(NOW - dt.timedelta(days=30), NOW)
     week = TimeWindow(NOW - dt.timedelta(days=7), NOW)
     day, hour = Buckets("day", 300), Buckets("hour", 300)
-    utc_day = Buckets("day", 0)  # whole UTC days: what latency_day serves
     prod = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
     by_cost = UserQuery(limit=100, sort={"cost": "desc"})
     return [
@@ -83,12 +82,6 @@ def queries() -> list[Query]:
             lambda db: metrics.quantiles(db, "all", month, day, "latency"),
             lambda db: ch_hourly.quantiles(db, "all", month, day, "latency"),
             "latency_hour (per-hour histogram)",
-        ),
-        Query(
-            "latency quantiles per UTC day (30 days)",
-            lambda db: metrics.quantiles(db, "all", month, utc_day, "latency"),
-            lambda db: ch_hourly.quantiles(db, "all", month, utc_day, "latency"),
-            "latency_day (per-day histogram: UTC days only)",
         ),
         Query(
             "models breakdown (30 days)",

@@ -18,8 +18,7 @@ proves the answers equal SQLite's). ``READS`` gives some a faster form, which
 - unfiltered dashboard totals, series and breakdowns and the users overview read the per-hour
   rollup ``request_hour`` (``_hourly_reads``) for the window's whole hours, and so does the
   user metrics page without a filter on rows (``_user_reads``); unfiltered latency quantiles
-  read the per-hour histogram ``latency_hour`` (and whole UTC days ``latency_day``) the same
-  way.
+  read the per-hour histogram ``latency_hour`` the same way.
 - the session page filtered by one property equal to a value (and session totals) reads
   ``session_property`` (``_session_reads``) instead of grouping the matching log rows.
 """

@@ -76,10 +76,14 @@ def _attribute(key: str, value: str | int) -> dict[str, object]:
     return {"key": key, "value": {"stringValue": value}}
 
 
-def otlp_body(kb: int, spans: int) -> bytes:
-    """An OTLP/JSON export of ``spans`` GenAI chat spans of one trace (id ``_TRACE``)."""
+def otlp_body(kb: int, spans: int, second: int | None = None) -> bytes:
+    """An OTLP/JSON export of ``spans`` GenAI chat spans of one trace (id ``_TRACE``).
+
+    Its spans start within ``second`` (Unix time; default now) and last 500 ms each: every
+    time is that second's digits then nine more (``at_second`` moves them to another second).
+    """
     content = ("lorem ipsum dolor sit amet " * (kb * 1024 // 27 + 1))[: kb * 1024 - 300]
-    now = time.time_ns()
+    second = int(time.time()) if second is None else second
     association = "traceloop.association.properties."
     items = [
         {
@@ -87,8 +91,8 @@ def otlp_body(kb: int, spans: int) -> bytes:
             "spanId": f"{j + 1:016x}",
             "name": "openai.chat",
             "kind": 3,
-            "startTimeUnixNano": str(now - 500_000_000 + j),
-            "endTimeUnixNano": str(now + j),
+            "startTimeUnixNano": f"{second}{j:09d}",
+            "endTimeUnixNano": f"{second}{500_000_000 + j:09d}",
             "attributes": [
                 _attribute("gen_ai.system", "openai"),
                 _attribute("gen_ai.request.model", "gpt-4o-mini"),
@@ -109,6 +113,11 @@ def otlp_body(kb: int, spans: int) -> bytes:
     return orjson.dumps({"resourceSpans": [{"resource": {}, "scopeSpans": [scope]}]})
 
 
+def at_second(body: bytes, second: int, now: int) -> bytes:
+    """``otlp_body(…, second)`` with its spans moved to the second ``now`` (one replace)."""
+    return body.replace(b'Nano":"%d' % second, b'Nano":"%d' % now)
+
+
 async def load(
     url: str, key: str, args: argparse.Namespace, requests: int | None = None, first: int = 0
 ) -> tuple[int, int]:
@@ -117,11 +126,16 @@ async def load(
     deadline = time.monotonic() + args.seconds
     headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
     if args.otlp:
-        template = otlp_body(args.body_kb, args.spans_per_request)
+        second = int(time.time())
+        template = otlp_body(args.body_kb, args.spans_per_request, second)
         per_request, path = args.spans_per_request, args.otlp_path
 
         def make(i: int) -> bytes:
-            return template.replace(_TRACE, f"{i:032x}".encode())
+            # Spans of the second they are sent in, as an exporter sends them: the writer's
+            # replaced-row check reads the log over a batch's time span, and every export
+            # timed as the first one made that span the whole log (its cost grew with it).
+            body = template.replace(_TRACE, f"{i:032x}".encode())
+            return at_second(body, second, int(time.time()))
     else:
         bodies = [body(args.body_kb, i) for i in range(64)]
         per_request, path = 1, "/custom/v1/log"

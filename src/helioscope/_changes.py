@@ -52,6 +52,11 @@ class ChangeFeed:
         while True:
             try:
                 value = await self.store.read(changes.current)
+                if self._tasks:
+                    # A bump of ours is in flight: its value, once it has it, tells our own move
+                    # from another worker's; this read may already include it, so wait a poll.
+                    await asyncio.sleep(self.interval)
+                    continue
                 # The counter only grows: a read that began before our own bump committed may
                 # answer after it, with the older value, and is no change.
                 if self._seen is not None and value > self._seen:

@@ -22,6 +22,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 
+from helioscope.ingest._journal import read_frames
 from helioscope.store.log import requests
 from tests.conftest import Running
 from tests.gateway.clients import openai_client, stored
@@ -376,6 +377,34 @@ async def test_otlp_json_route_is_idempotent_per_span(helioscope: Running) -> No
     )
     assert bad.status_code == 400
     assert (await post(helioscope, "/v1/traces", {"resourceSpans": 5})).status_code == 400
+
+
+async def test_an_otlp_export_is_one_journal_record(helioscope: Running) -> None:
+    """Its spans are journalled together (one frame, one decode) and each becomes a row."""
+    writer = helioscope.services.started.writer
+    segment, offset = writer.journal.end()
+    spans = [
+        {
+            "traceId": "6b8efff798038103d269b633813fc60c",
+            "spanId": f"{n + 1:016x}",
+            "startTimeUnixNano": "1764000000000000000",
+            "endTimeUnixNano": "1764000000250000000",
+            "attributes": [
+                {"key": "gen_ai.system", "value": {"stringValue": "openai"}},
+                {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o-mini"}},
+                {"key": "gen_ai.usage.prompt_tokens", "value": {"intValue": str(n)}},
+            ],
+        }
+        for n in range(5)
+    ]
+    payload = {"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}
+    assert (await post(helioscope, "/v1/traces", payload)).status_code == 200
+    path = writer.journal.directory / segment
+    frames = read_frames(path, offset, max_bytes=1 << 30, max_count=100)
+    assert len(frames.payloads) == 1
+    rows = await all_rows(helioscope)
+    assert sorted(row["prompt_tokens"] for row in rows) == [0, 1, 2, 3, 4]
+    assert {row["latency"] for row in rows} == {250}
 
 
 async def test_feedback_on_gateway_routes(helioscope: Running) -> None:

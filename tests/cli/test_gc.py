@@ -8,6 +8,7 @@ import gc
 import uvicorn
 
 from helioscope._asgi import Receive, Scope, Send
+from helioscope.cli._gc import THRESHOLDS
 from helioscope.cli.serve import _server
 
 
@@ -19,6 +20,7 @@ async def test_the_server_freezes_what_startup_built() -> None:
     config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
     server = _server(config, prices=True)
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     serving = asyncio.create_task(server.serve())
     deadline = asyncio.get_running_loop().time() + 30
     try:
@@ -27,7 +29,10 @@ async def test_the_server_freezes_what_startup_built() -> None:
             assert asyncio.get_running_loop().time() < deadline
             await asyncio.sleep(0.01)
         assert server.started
+        # Batches in flight are not promoted to the oldest generation (cli/_gc.py).
+        assert gc.get_threshold() == THRESHOLDS
     finally:
         server.should_exit = True
         await serving
         gc.unfreeze()  # the rest of the test session collects as usual
+        gc.set_threshold(*thresholds)

@@ -1,4 +1,4 @@
-"""A capture survives the journal: every field the writer builds a row from comes back as it went.
+"""A record survives the journal: every field the writer builds a row from comes back as it went.
 
 The journal encodes a capture field by field (a compact header, then the raw bodies), so a field
 added to ``CallCapture`` and forgotten here would be dropped from every logged call silently.
@@ -11,11 +11,23 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import orjson
+import pytest
+
 from helioscope.ingest._journal import _IOV_MAX, HEADER, Journal, read_frames, segments
-from helioscope.ingest._records import capture_parts, decode, encode_capture
+from helioscope.ingest._records import (
+    _U32,
+    capture_parts,
+    decode,
+    decode_all,
+    encode_capture,
+    encode_row,
+    encode_rows,
+)
 from helioscope.ingest.capture import CallCapture
 from helioscope.ingest.headers import HeliconeHeaders
 from helioscope.providers.registry import BY_NAME
+from helioscope.store import LogRow
 
 # What the journal deliberately keeps in another form: the clock origin (times are kept relative
 # to it, so it comes back as 0), and the parsed request (only the keys the row reads).
@@ -105,3 +117,59 @@ async def test_a_capture_in_more_parts_than_one_writev_takes_is_journalled_whole
     back = decode(read.payloads[1])
     assert isinstance(back, CallCapture)
     assert back.chunks == [b"".join(many.chunks)]
+
+
+def every_row_field_set(n: int) -> LogRow:
+    """A row whose every field differs from its default (``n`` tells rows apart)."""
+    at = dt.datetime(2026, 12, 6, 12, 0, n, 123456, tzinfo=dt.UTC)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(LogRow):
+        if f.type in ("str", "str | None"):
+            values[f.name] = f"{f.name}-{n}"
+        elif f.type in ("int", "int | None"):
+            values[f.name] = 1000 + n
+        elif f.type in ("bool", "bool | None"):
+            values[f.name] = True
+    values.update(
+        request_created_at=at,
+        response_created_at=at + dt.timedelta(milliseconds=250),
+        properties={"Helicone-Session-Id": f"s-{n}", "team": "core"},
+        scores={"accuracy": 0.5 + n},
+        prompt_inputs={"city": "Lisbon", "n": n},
+    )
+    return LogRow(**values)
+
+
+def test_rows_journalled_together_come_back_as_they_went() -> None:
+    rows = [every_row_field_set(n) for n in range(3)]
+    defaults = LogRow(
+        request_id="",
+        organization_id="",
+        request_created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        status=0,
+        provider="",
+    )
+    unset = [
+        f.name
+        for f in dataclasses.fields(LogRow)
+        if getattr(rows[0], f.name) == getattr(defaults, f.name)
+    ]
+    assert unset == [], f"set these in every_row_field_set() so the test covers them: {unset}"
+    back = decode_all(encode_rows(rows))
+    assert back == rows
+    # One row alone, as the async log journals it, is unchanged (frames already on disk).
+    assert decode(encode_row(rows[0])) == rows[0]
+    assert decode_all(encode_row(rows[1])) == [rows[1]]
+    with pytest.raises(ValueError, match="3 records"):
+        decode(encode_rows(rows))
+
+
+def test_rows_journalled_with_other_fields_are_read_by_name() -> None:
+    """A batch written by a version whose rows had other fields (one gone, one new) replays."""
+    row = every_row_field_set(1)
+    sent = orjson.loads(orjson.dumps(row))
+    del sent["country_code"]  # a field this version added
+    sent["retired_field"] = "x"  # a field a later version dropped
+    header = orjson.dumps({"t": "b", "f": list(sent), "rows": [list(sent.values())]})
+    (back,) = decode_all(_U32.pack(len(header)) + header)
+    assert back == dataclasses.replace(row, country_code=None)

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from helioscope import Settings
 from helioscope._guard import InternalErrorGuard
 from helioscope.ingest import LogWriter
-from helioscope.ingest._journal import frame
+from helioscope.ingest._journal import frame, read_frames
 from helioscope.ingest._records import BODIES_DROPPED_PROPERTY
 from helioscope.store import LogRow, Store, keys
 from helioscope.store.log import requests
@@ -416,3 +416,38 @@ async def test_a_process_that_only_journals_tells_the_writer_alive_by_its_heartb
         stale = heartbeat.stat().st_mtime - journalling.heartbeat.STALE_SECONDS - 1
         os.utime(heartbeat, (stale, stale))  # as if it had stopped seconds ago
         assert (await journalling.report())["running"] is False
+
+
+async def test_rows_enqueued_together_are_one_frame_and_all_stored(
+    store: Store, tmp_path: Path
+) -> None:
+    """An OTLP export's spans: one record in the journal, every row in the store."""
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    journal_dir = tmp_path / "journal"
+    together = [row(org, request_body=f'{{"n": {n}}}') for n in range(300)]
+    async with writer_for(store, journal_dir, batch_size=2) as writer:
+        writer.enqueue(row(org))
+        writer.enqueue_rows(together)
+        writer.enqueue_rows([])
+        (segment,) = segment_files(journal_dir)
+        frames = read_frames(segment, 0, max_bytes=1 << 30, max_count=100)
+        await writer.flush()
+    assert len(frames.payloads) == 2
+    assert await count_rows(store, org) == 301
+    bodies = await store.log.org(org).read(requests.get_request, together[-1].request_id)
+    assert bodies is not None and bodies["request_body"] == '{"n": 299}'
+
+
+async def test_rows_enqueued_together_into_a_full_journal_keep_all_but_bodies(
+    store: Store, tmp_path: Path
+) -> None:
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    together = [row(org, request_body='{"n": 1}', response_body="{}") for _ in range(3)]
+    async with writer_for(store, tmp_path / "journal", max_bytes=1) as writer:
+        writer.enqueue_rows(together)
+        await writer.flush()
+    assert writer.health.bodies_dropped == 3
+    for sent in together:
+        back = await store.log.org(org).read(requests.get_request, sent.request_id)
+        assert back is not None and back["request_body"] is None
+        assert back["properties"] == {BODIES_DROPPED_PROPERTY: "journal full"}

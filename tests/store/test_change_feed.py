@@ -42,3 +42,42 @@ async def test_a_worker_clears_its_caches_for_others_changes_not_again_for_its_o
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watching
+
+
+class _SlowToAnswer:
+    """The real store, whose writes answer only when the test says so: the counter has moved
+    (committed) while the bump that moved it has not yet heard its value."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.gate = asyncio.Event()
+
+    async def read(self, fn: object) -> object:
+        return await self.store.read(fn)  # type: ignore[arg-type]
+
+    async def write(self, fn: object) -> object:
+        value: object = await self.store.write(fn)  # type: ignore[arg-type]
+        await self.gate.wait()
+        return value
+
+
+async def test_a_poll_that_reads_its_own_bump_before_the_bump_answers_does_not_clear(
+    store: Store,
+) -> None:
+    slow = _SlowToAnswer(store)
+    mine = ChangeFeed(slow, interval=0.01)  # type: ignore[arg-type]
+    cleared: list[int] = []
+    mine.clears.append(lambda: cleared.append(1))
+    watching = asyncio.create_task(mine.watch())
+    try:
+        await _until(lambda: mine._seen is not None)
+        mine.changed()
+        await asyncio.sleep(0.2)  # polls read the moved counter while the bump waits
+        slow.gate.set()
+        await mine.settle()
+        await asyncio.sleep(0.2)
+        assert cleared == []
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching

@@ -8,6 +8,18 @@ batches, promoted while they wait for the store, fill the oldest generation) and
 at the median, 578 ms at most on a loaded machine; no call was relayed meanwhile, which was
 the fixed-rate p99. ``gc.freeze()`` moves the objects alive at that moment to a permanent
 generation that collections skip, so a full collection only traverses what was made since.
+
+Then the thresholds. With Python's (700, 10, 10), a batch of log records in flight was promoted
+to the oldest generation while it was still being handled: an OTLP export parses into ~12,000
+containers that live while its 500 spans are converted, so each gen-1 collection moved an
+export's worth into generation 2, and the full collection that Python runs once a quarter of
+it is new again came every few exports, each traversing every live batch (37 ms). Under
+``bench/ingest.py --otlp`` (chdb, load 5-6) collections took 25 us of CPU per stored log,
+a fifth of the server's; young generations 2,000 objects large and collected into the oldest
+every 50 (100,000 allocations: the export is gone by then) took 10 us (8 full collections in
+~40 s instead of 66 in ~30 s). (5000, 50, 1000), (20000, 20, 100) and (2000, 100, 1000) gave
+8-9 us, with one full collection only: a third threshold of 10 keeps full collections coming
+when garbage in cycles does reach the oldest generation.
 """
 
 from __future__ import annotations
@@ -17,9 +29,11 @@ import gc
 
 from helioscope.ingest.pricing import load_prices
 
+THRESHOLDS = (2000, 50, 10)
+
 
 async def freeze_startup(*, prices: bool) -> None:
-    """Load what would otherwise load at the first call, then freeze (once the server is up).
+    """Load what the first call would, freeze, set the collector's thresholds (once up).
 
     ``prices``: this process's writer prices calls, so load the price table first (25 MB:
     a worker that only journals never loads it). The server accepts calls meanwhile: it loads
@@ -30,3 +44,4 @@ async def freeze_startup(*, prices: bool) -> None:
         await asyncio.to_thread(load_prices)
     gc.collect()  # startup's garbage: frozen, it would never be freed
     gc.freeze()
+    gc.set_threshold(*THRESHOLDS)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 logger = logging.getLogger("helioscope.ingest")
 
@@ -20,6 +23,16 @@ def describe(exc: BaseException) -> str:
     """
     orig = getattr(exc, "orig", None)
     return f"{type(orig or exc).__name__}: {orig or exc}"
+
+
+def dead_letter(root: Path, row: object, reason: str) -> None:
+    """Append a row the store refused, with the reason, to ``root/dead-letter.jsonl``."""
+    entry = orjson.dumps({"reason": reason, "row": row}) + b"\n"
+    fd = os.open(root / "dead-letter.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        os.write(fd, entry)
+    finally:
+        os.close(fd)
 
 
 class Heartbeat:

@@ -2,7 +2,11 @@
 
 A capture is journalled as it is, before any parsing: the call's end pays for one small JSON
 header (orjson) and the raw bodies appended after it (no base64, no copy into a string); the
-writer parses and prices it later. A ready row (async log, OTLP span) is its JSON.
+writer parses and prices it later. A ready row (an async log) is its JSON. Ready rows that
+arrive together (an OTLP export's spans) are one payload: the field names once, then each
+row's values in that order (one encode, one frame, one decode for hundreds of rows; a row
+encoded on its own, as a dict, took ~7 us to journal and ~15 us to read back, a third of
+what a span cost the server end to end).
 
 Payload layout: ``u32 header length | header JSON | request body | response body``; the header
 says how long each body is.
@@ -12,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -24,8 +30,11 @@ from helioscope.providers.registry import BY_NAME, CUSTOM
 from helioscope.store import LogRow
 
 _U32 = struct.Struct("<I")
-_ROW_FIELDS = frozenset(f.name for f in dataclasses.fields(LogRow))
+_ROW_NAMES = tuple(f.name for f in dataclasses.fields(LogRow))
+_ROW_FIELDS = frozenset(_ROW_NAMES)
+_row_values = operator.attrgetter(*_ROW_NAMES)
 _DATETIME_FIELDS = ("request_created_at", "response_created_at")
+_DATETIME_INDEXES = tuple(_ROW_NAMES.index(name) for name in _DATETIME_FIELDS)
 # Set on a row whose bodies were not kept: the journal was full (HELIOSCOPE_JOURNAL_MAX_BYTES).
 BODIES_DROPPED_PROPERTY = "helioscope-bodies-dropped"
 
@@ -100,6 +109,28 @@ def encode_row(row: LogRow) -> bytes:
     return _U32.pack(len(header)) + header
 
 
+def encode_rows(rows: Sequence[LogRow]) -> bytes:
+    """The journal payload of ready rows stored together: field names once, values per row."""
+    header = orjson.dumps({"t": "b", "f": _ROW_NAMES, "rows": list(map(_row_values, rows))})
+    return _U32.pack(len(header)) + header
+
+
+def _rows_from_batch(header: dict[str, Any]) -> list[LogRow]:
+    names: list[str] = header["f"]
+    values: list[list[Any]] = header["rows"]
+    if tuple(names) != _ROW_NAMES:
+        # Written by a version whose rows had other fields: by name, as a single row is.
+        return [row_from_json(dict(zip(names, row, strict=True))) for row in values]
+    parse = dt.datetime.fromisoformat
+    rows = []
+    for row in values:
+        for index in _DATETIME_INDEXES:
+            if row[index] is not None:
+                row[index] = parse(row[index])
+        rows.append(LogRow(*row))
+    return rows
+
+
 def _provider(name: str, price_id: str | None) -> ProviderFormat:
     known = BY_NAME.get(name)
     if known is not None:
@@ -156,13 +187,31 @@ def row_from_json(data: dict[str, Any]) -> LogRow:
 
 
 def decode(payload: bytes) -> LogRow | CallCapture:
-    """The record a journal payload holds."""
+    """The record a single-record journal payload holds."""
+    records = decode_all(payload)
+    if len(records) != 1:
+        raise ValueError(f"a payload of {len(records)} records, not one")
+    return records[0]
+
+
+def decode_all(payload: bytes) -> list[LogRow] | list[CallCapture]:
+    """The records a journal payload holds: one, or a batch of rows."""
     view = memoryview(payload)
     (size,) = _U32.unpack_from(view)
     header: dict[str, Any] = orjson.loads(view[4 : 4 + size])
-    if header["t"] == "r":
-        return row_from_json(header["row"])
-    return _capture(header, view[4 + size :])
+    kind = header["t"]
+    if kind == "b":
+        return _rows_from_batch(header)
+    if kind == "r":
+        return [row_from_json(header["row"])]
+    return [_capture(header, view[4 + size :])]
+
+
+def body_bytes(item: LogRow | CallCapture) -> int:
+    """The size of a record's bodies (what a full journal drops)."""
+    if isinstance(item, CallCapture):
+        return len(item.request_body) + sum(map(len, item.chunks))
+    return len(item.request_body or "") + len(item.response_body or "")
 
 
 def without_bodies(row: LogRow) -> LogRow:

@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-
-import orjson
+from typing import Any, cast
 
 from helioscope._guard import InternalErrorGuard
 from helioscope.ingest import _journal as journal
-from helioscope.ingest._health import Heartbeat, WriterHealth, describe
-from helioscope.ingest._records import capture_parts, decode, encode_row, without_bodies
+from helioscope.ingest import _records as records
+from helioscope.ingest._health import Heartbeat, WriterHealth, dead_letter, describe
 from helioscope.ingest.capture import CallCapture, build_log_row, minimal_log_row
 from helioscope.store import LogRow, Store, is_transient
 
@@ -134,34 +131,41 @@ class LogWriter:
 
     def enqueue(self, item: LogRow | CallCapture) -> None:
         """Journal a finished call (or a ready row). Never blocks on the store, never raises."""
+        self._append([item], together=False)
+
+    def enqueue_rows(self, rows: list[LogRow]) -> None:
+        """Journal rows that came together (an OTLP export's spans) as one frame; never raises."""
+        if rows:
+            self._append(rows, together=True)
+
+    def _append(self, items: Sequence[LogRow | CallCapture], *, together: bool) -> None:
         try:
-            if self._journal_full(item):
-                parts = [encode_row(without_bodies(self._to_row(item)))]
-                self.health.bodies_dropped += 1
-            elif isinstance(item, CallCapture):
-                parts = capture_parts(item)
+            if self._journal_full(sum(map(records.body_bytes, items))):
+                items = [records.without_bodies(self._to_row(item)) for item in items]
+                self.health.bodies_dropped += len(items)
+            if together:
+                parts = [records.encode_rows(cast(list[LogRow], items))]
+            elif isinstance(items[0], CallCapture):
+                parts = records.capture_parts(items[0])
             else:
-                parts = [encode_row(item)]
+                parts = [records.encode_row(items[0])]
             size = self.journal.append(parts)
         except OSError as exc:  # the disk refused it: the call goes on, the failure is counted
             self.health.journal_errors += 1
             if not self._journal_error_logged:
                 self._journal_error_logged = True
-                logger.error("could not journal a log record (%s); it is lost", describe(exc))
+                lost = f"{len(items)} log records" if together else "a log record"
+                logger.error("could not journal %s (%s); lost", lost, describe(exc))
             return
         self._disk_bytes += size
         self._wake.set()
 
-    def _journal_full(self, item: LogRow | CallCapture) -> bool:
-        """True when this record's bodies would take the journal past ``max_bytes``."""
+    def _journal_full(self, size: int) -> bool:
+        """True when ``size`` more bytes of bodies would take the journal past ``max_bytes``."""
         now = time.monotonic()
         if now - self._disk_checked > 1.0:  # other workers append, the writer deletes
             self._disk_checked = now
             self._disk_bytes = journal.disk_bytes(self.root)[0]
-        if isinstance(item, CallCapture):
-            size = len(item.request_body) + sum(map(len, item.chunks))
-        else:
-            size = len(item.request_body or "") + len(item.response_body or "")
         return self._disk_bytes + size > self.max_bytes
 
     def _to_row(self, item: LogRow | CallCapture) -> LogRow:
@@ -285,7 +289,7 @@ class LogWriter:
                     await asyncio.sleep(self.linger_seconds)
 
     async def _pass(self) -> int:
-        """Read one batch from the journals and store it; the number of frames consumed."""
+        """Store a batch of at most ``batch_size`` frames; the number of records consumed."""
         assert self._positions is not None
         payloads: list[bytes] = []
         moved: dict[str, Position] = {}
@@ -331,7 +335,7 @@ class LogWriter:
         for listener in self.listeners:
             with self.guard.internal_errors("handing written rows to a listener"):
                 listener(stored)
-        return max(frames, 1)
+        return max(frames, len(rows), 1)
 
     def _read_worker(
         self, worker: str, max_count: int, max_bytes: int
@@ -396,12 +400,12 @@ class LogWriter:
         return size
 
     async def _build(self, payloads: list[bytes], turn: float) -> list[LogRow]:
-        """Rows from payloads, each payload let go as soon as its row is built."""
-        rows = []
+        """Rows from payloads, each payload let go as soon as its rows are built."""
+        rows: list[LogRow] = []
         yielded = time.perf_counter()
         payloads.reverse()
         while payloads:
-            rows.append(self._to_row(decode(payloads.pop())))
+            rows.extend(map(self._to_row, records.decode_all(payloads.pop())))
             # Building a row parses bodies: yield every ``turn``, so a large batch never
             # holds the event loop (and the calls it relays) for long.
             if time.perf_counter() - yielded > turn:
@@ -441,9 +445,4 @@ class LogWriter:
     def _dead_letter(self, row: LogRow, reason: str) -> None:
         """Keep a row the store refused, with the reason, for a human (never retried)."""
         self.health.dead_lettered += 1
-        entry = orjson.dumps({"reason": reason, "row": row}) + b"\n"
-        fd = os.open(self.root / "dead-letter.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        try:
-            os.write(fd, entry)
-        finally:
-            os.close(fd)
+        dead_letter(self.root, row, reason)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import functools
 import hashlib
 import re
 import uuid
@@ -24,7 +25,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from helioscope.errors import BadRequest
 from helioscope.ingest.pricing import cost_nano_usd
-from helioscope.providers import Usage, provider_named
+from helioscope.providers import ProviderFormat, Usage, provider_named
 from helioscope.providers.registry import provider_for_target
 from helioscope.store import LogRow
 
@@ -60,24 +61,70 @@ def _value(value: Any) -> Any:
 
 def attributes(span: dict[str, Any]) -> dict[str, Any]:
     """A span's attribute list as a plain dictionary."""
-    return {a["key"]: _value(a.get("value")) for a in span.get("attributes") or [] if "key" in a}
+    out: dict[str, Any] = {}
+    for a in span.get("attributes") or []:
+        if "key" in a:
+            value = a.get("value")
+            # Most values are strings: read them here, without a call per attribute.
+            out[a["key"]] = (
+                value["stringValue"]
+                if type(value) is dict and "stringValue" in value
+                else _value(value)
+            )
+    return out
 
 
-def _indexed(attrs: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The prompt's and the completion's messages (``gen_ai.prompt.<i>.<field>``), in order.
+_HELICONE = f"{_ASSOCIATION}Helicone-"
+_PROPERTY = "Helicone-Property-"
 
-    One pass over the attributes, the regular expression only on keys that can match (a
-    span of a batch export has a dozen attributes, two of every three not indexed).
-    """
-    found: dict[str, dict[int, dict[str, Any]]] = {"prompt": {}, "completion": {}}
-    for key, value in attrs.items():
-        if not key.startswith(("gen_ai.prompt.", "gen_ai.completion.")):
-            continue
-        match = _INDEXED.match(key)
-        if match:
-            found[match.group(1)].setdefault(int(match.group(2)), {})[match.group(3)] = value
-    prompt, completion = found["prompt"], found["completion"]
-    return [prompt[i] for i in sorted(prompt)], [completion[i] for i in sorted(completion)]
+
+class _Sorted:
+    """A span's attributes sorted in one pass: is it an LLM call, its messages, Helicone's."""
+
+    __slots__ = ("completion", "is_llm", "prompt", "properties")
+
+    def __init__(self, attrs: dict[str, Any]) -> None:
+        self.is_llm = False
+        found: dict[str, dict[int, dict[str, Any]]] = {"prompt": {}, "completion": {}}
+        self.properties: dict[str, str] = {}
+        for key, value in attrs.items():
+            if key.startswith("gen_ai."):
+                self.is_llm = True
+                # ``gen_ai.<kind>.<index>.<field>``: plain ASCII split at once, the rest by the
+                # regular expression (two of every three attributes are not messages at all).
+                kind = (
+                    "prompt"
+                    if key.startswith("gen_ai.prompt.")
+                    else "completion"
+                    if key.startswith("gen_ai.completion.")
+                    else None
+                )
+                if kind is None:
+                    continue
+                index, _, field = key[len(kind) + 8 :].partition(".")
+                if not (
+                    index.isascii()
+                    and index.isdigit()
+                    and field.isascii()
+                    and field.replace("_", "a").isalnum()
+                ):
+                    match = _INDEXED.match(key)
+                    if not match:
+                        continue
+                    index, field = match.group(2), match.group(3)
+                found[kind].setdefault(int(index), {})[field] = value
+            elif key.startswith("llm."):
+                self.is_llm = True
+            elif key.startswith(_HELICONE):
+                name = key[len(_ASSOCIATION) :]
+                if name.startswith(_PROPERTY):
+                    self.properties[name[len(_PROPERTY) :]] = str(value)
+                elif name != "Helicone-User-Id":
+                    self.properties[name] = str(value)
+        prompt, completion = found["prompt"], found["completion"]
+        # The prompt's and the completion's messages (``gen_ai.prompt.<i>.<field>``), in order.
+        self.prompt = [prompt[i] for i in sorted(prompt)]
+        self.completion = [completion[i] for i in sorted(completion)]
 
 
 def _int(attrs: dict[str, Any], *keys: str) -> int | None:
@@ -107,18 +154,10 @@ def _hex_id(value: Any) -> str:
         return value
 
 
-def _helicone(attrs: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
-    user = attrs.get(f"{_ASSOCIATION}Helicone-User-Id") or attrs.get("llm.user")
-    properties: dict[str, str] = {}
-    for key, value in attrs.items():
-        if not key.startswith(f"{_ASSOCIATION}Helicone-"):
-            continue
-        name = key[len(_ASSOCIATION) :]
-        if name.startswith("Helicone-Property-"):
-            properties[name[len("Helicone-Property-") :]] = str(value)
-        elif name != "Helicone-User-Id":
-            properties[name] = str(value)
-    return (str(user) if user is not None else None), properties
+@functools.lru_cache(maxsize=256)
+def _provider(system: str) -> ProviderFormat:
+    """The provider a span's ``gen_ai.system`` names (the same few names, span after span)."""
+    return provider_named(system) or provider_for_target(f"https://{system.lower()}")
 
 
 def _span_uuid(name: str) -> str:
@@ -136,10 +175,11 @@ def _span_uuid(name: str) -> str:
 def span_to_row(span: dict[str, Any], org_id: str, api_key_id: int | None) -> LogRow | None:
     """One GenAI span as a log row, or None for a span that is not an LLM call."""
     attrs = attributes(span)
-    if not any(k.startswith(("gen_ai.", "llm.")) for k in attrs):
+    sorted_ = _Sorted(attrs)
+    if not sorted_.is_llm:
         return None
     system = str(attrs.get("gen_ai.system") or attrs.get("gen_ai.provider.name") or "")
-    provider = provider_named(system) or provider_for_target(f"https://{system.lower()}")
+    provider = _provider(system)
     request_model = attrs.get("gen_ai.request.model")
     model = str(attrs.get("gen_ai.response.model") or request_model or "")
     prompt = _int(attrs, "gen_ai.usage.prompt_tokens", "gen_ai.usage.input_tokens")
@@ -151,10 +191,10 @@ def span_to_row(span: dict[str, Any], org_id: str, api_key_id: int | None) -> Lo
         total_tokens=total if total is not None else (prompt or 0) + (completion or 0),
         prompt_cache_read_tokens=_int(attrs, "gen_ai.usage.cache_read_input_tokens"),
     )
-    user, properties = _helicone(attrs)
+    user = attrs.get(f"{_ASSOCIATION}Helicone-User-Id") or attrs.get("llm.user")
     start = _nanos(span, "startTimeUnixNano") or dt.datetime.now(dt.UTC)
     end = _nanos(span, "endTimeUnixNano") or start
-    messages, completions = _indexed(attrs)
+    messages, completions = sorted_.prompt, sorted_.completion
     choices = [
         {
             "index": i,
@@ -188,14 +228,14 @@ def span_to_row(span: dict[str, Any], org_id: str, api_key_id: int | None) -> Lo
         response_model=str(attrs["gen_ai.response.model"])
         if attrs.get("gen_ai.response.model")
         else None,
-        user_id=user,
+        user_id=str(user) if user is not None else None,
         target_url=str(attrs.get("server.address") or span.get("name") or ""),
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=usage.total_tokens,
         prompt_cache_read_tokens=usage.prompt_cache_read_tokens,
         cost=cost_nano_usd(provider, model, usage),
-        properties=properties,
+        properties=sorted_.properties,
         request_body=orjson.dumps(request_body).decode(),
         response_body=orjson.dumps(response_body).decode(),
         helicone_api_key_id=api_key_id,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +60,27 @@ async def test_parameters_keep_their_types(clickhouse: ClickHouse) -> None:
         {"s": "it's", "n": 41, "ids": ["a", "b"]},
     )
     assert rows.rows == [("it's", 42, 1)]
+
+
+def test_an_insert_does_not_import_pandas(tmp_path: Path) -> None:
+    # clickhouse-connect imported pandas at the first insert (to ask whether the rows were a
+    # DataFrame): seconds of a running server's GIL and ~36,000 objects for its collector.
+    # A process of its own: another test may have imported pandas into this one.
+    script = f"""
+import asyncio, sys
+from helioscope.store.clickhouse import ClickHouse
+
+async def main() -> None:
+    ch = await ClickHouse.connect("chdb://{tmp_path / "ch"}?database=probe")
+    await ch.command("CREATE TABLE t (x Int64) ENGINE = MergeTree ORDER BY x")
+    await ch.insert("t", ["x"], [[1, 2]])
+    rows = await ch.query("SELECT sum(x) FROM t")
+    await ch.close()
+    print(rows.rows[0][0], "pandas" in sys.modules)
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["3", "False"]

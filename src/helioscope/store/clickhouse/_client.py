@@ -21,12 +21,21 @@ from typing import Any, TypeVar
 
 import clickhouse_connect
 from clickhouse_connect.datatypes.base import ClickHouseType
+from clickhouse_connect.driver import options as _driver_options
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError, OperationalError
 
 from helioscope.store.clickhouse._url import ClickHouseUrl
 
 _T = TypeVar("_T")
+
+# clickhouse-connect 1.13 resolves ``options.pd`` at every insert, only to ask whether the data
+# is a pandas DataFrame, and so imports pandas (0.8-2 s with the GIL held, ~36,000 objects the
+# garbage collector then traverses in every full collection of a running server, ~150 MB of
+# RSS) wherever it is installed (chdb-core declares it). This store sends lists and never asks
+# for DataFrames: resolve the lazy attribute as "no pandas" before the client ever looks.
+if "pd" not in vars(_driver_options):
+    vars(_driver_options).update(pd=None, pd_time_test=None)  # what its resolver sets
 
 # Server codes that say "not now" rather than "never": limits, timeouts, replicas, Keeper, and
 # a schema that is not there yet (the writer keeps its rows until a migration creates it).

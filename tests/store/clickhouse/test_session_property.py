@@ -114,7 +114,12 @@ async def test_a_batch_failing_after_its_log_insert_is_made_exact_by_its_replay(
     assert await _assert_exact(clickhouse) > 20
 
 
-async def test_migrating_an_older_log_fills_it(clickhouse: ClickHouse) -> None:
+@pytest.mark.parametrize("rows_per_part", [1_000_000, 50])
+async def test_migrating_an_older_log_fills_it(
+    clickhouse: ClickHouse, monkeypatch: pytest.MonkeyPatch, rows_per_part: int
+) -> None:
+    # In one part, and in several (a session's rows in one of them: its totals whole).
+    monkeypatch.setattr(session_properties, "REBUILD_ROWS", rows_per_part)
     await ClickHouseLog(clickhouse).write_batch(log_rows())
     await clickhouse.command("DROP TABLE session_property")
     await migrate(clickhouse)

@@ -72,7 +72,16 @@ WHERE {_NOT_COLUMNS} AND """
 _GROUPED = "\nGROUP BY organization_id, key, value, session_id, name"
 _TOTALS = _TOTALS_OF + _SESSIONS + _GROUPED
 # Every session at once, for a log written before the table existed (or a generated one).
-_ALL_TOTALS = _TOTALS_OF + "session_id IS NOT NULL" + _GROUPED
+# In parts of the sessions (by a hash of the id: a session's rows stay together), so that
+# the GROUP BY holds a part's groups at a time: the 10M-row log's 8.6M groups in one took
+# 4.3 GB of RSS (51 s).
+_ALL_TOTALS = (
+    _TOTALS_OF
+    + "session_id IS NOT NULL AND cityHash64(session_id) % {parts:UInt64} = {part:UInt64}"
+    + _GROUPED
+)
+# Log rows per part of the rebuild (~0.4 GB of groups per million rows measured).
+REBUILD_ROWS = 1_000_000
 
 _CURRENT = (
     f"SELECT {', '.join(COLUMNS[:14])} FROM session_property FINAL "
@@ -96,8 +105,14 @@ async def refresh(clickhouse: ClickHouse, keys: Iterable[tuple[str, str | None]]
 
 
 async def rebuild(clickhouse: ClickHouse) -> None:
-    """Compute every session of the log (for a log that predates the table)."""
-    await clickhouse.command(_ALL_TOTALS, {"v": dt.datetime.now(dt.UTC)})
+    """Compute every session of the log (for a log that predates the table), in parts."""
+    counted = await clickhouse.query(
+        "SELECT count() FROM request_response WHERE session_id IS NOT NULL"
+    )
+    parts = max(1, -(-int(counted.rows[0][0]) // REBUILD_ROWS))
+    version = dt.datetime.now(dt.UTC)
+    for part in range(parts):
+        await clickhouse.command(_ALL_TOTALS, {"v": version, "parts": parts, "part": part})
 
 
 _Kind = tuple[tuple[str, str], ...]  # a row's kept properties, as (key, value) pairs

@@ -14,6 +14,7 @@ import time
 from helioscope.store.clickhouse import TABLES, ClickHouse, migrate
 from helioscope.store.clickhouse import _hourly as hourly
 from helioscope.store.clickhouse import _properties as request_properties
+from helioscope.store.clickhouse import _session_properties as session_properties
 from helioscope.store.clickhouse import _sessions as session_totals
 from helioscope.store.clickhouse._insert import COLUMN_NAMES
 
@@ -111,12 +112,14 @@ async def fill(
         print(f"  {done:>11,} rows ({rate:,.0f} rows/s)", flush=True)
     # The writer keeps session totals as it inserts; generated rows get them in one pass.
     await session_totals.rebuild(clickhouse)
+    await session_properties.rebuild(clickhouse)
     await request_properties.rebuild(clickhouse)
     await hourly.rebuild(clickhouse)
     # Merge the parts the chunks left, as the background merges would in a while: the
     # benchmark then measures a settled table, not one mid-merge.
     await clickhouse.command("OPTIMIZE TABLE request_response FINAL")
     await clickhouse.command("OPTIMIZE TABLE session_summary FINAL")
+    await clickhouse.command("OPTIMIZE TABLE session_property FINAL")
     await clickhouse.command("OPTIMIZE TABLE request_property FINAL")
     for rollup in (
         "request_hour",
@@ -152,7 +155,7 @@ async def prepared(url: str, org: str, rows: int, sessions: int, now: dt.datetim
             "property_user_hour",
             "latency_hour",
         )
-        for name in ("request_property", *rollups):
+        for name in ("request_property", "session_property", *rollups):
             await clickhouse.command(
                 f"OPTIMIZE TABLE {name} FINAL SETTINGS optimize_skip_merged_partitions = 1"
             )

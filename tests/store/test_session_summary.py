@@ -24,7 +24,10 @@ def rows(org: str, rng: random.Random, n: int) -> list[LogRow]:
         session = rng.randint(0, 14)
         properties = {"Helicone-Session-Id": f"s{session}"}
         if session % 3:
-            properties["Helicone-Session-Name"] = f"name{session % 2}"
+            # Sessions 5 and 10 carry two names: a (session, name) pair inside the window can
+            # belong to a session whose other name straddles it.
+            name = session if session % 5 else i
+            properties["Helicone-Session-Name"] = f"name{name % 2}"
         out.append(
             LogRow(
                 request_id=f"{org}-{i}",

@@ -28,6 +28,7 @@ async def test_migrate_is_idempotent_and_follows_retention(clickhouse: ClickHous
         "feedback",
         "score_value",
         "session_summary",
+        "session_property",
         "request_property",
         "request_hour",
         "user_hour",

@@ -248,6 +248,50 @@ FORMS: dict[str, tuple[Call, Call]] = {
             ),
         }.items()
     },
+    # The session page filtered by one property: session_property, straddlers from the log.
+    **{
+        f"sessions {name}": (call, call.clickhouse)
+        for name, call in {
+            "query_sessions (summary, mid-hour window)": _Call(
+                sessions.query_sessions,
+                SessionQuery(start=CUT.start, end=START + dt.timedelta(days=2)),
+            ),
+            "query_sessions (summary, totals, searched, paged)": _Call(
+                sessions.query_sessions,
+                SessionQuery(filter=COSTLY, search="session-0", offset=1, limit=4, start=START),
+            ),
+            "query_sessions (summary, no window)": _Call(sessions.query_sessions, SessionQuery()),
+            "query_sessions (one property)": _Call(
+                sessions.query_sessions, SessionQuery(filter=PROD, start=START, end=END)
+            ),
+            "query_sessions (one property and totals, mid-hour window)": _Call(
+                sessions.query_sessions,
+                SessionQuery(
+                    filter={"left": PROD, "operator": "and", "right": COSTLY},
+                    start=CUT.start,
+                    end=START + dt.timedelta(days=2),
+                ),
+            ),
+            "query_sessions (totals and one property, searched, paged)": _Call(
+                sessions.query_sessions,
+                SessionQuery(
+                    filter={"left": COSTLY, "operator": "and", "right": PROD},
+                    search="session-0",
+                    offset=2,
+                    limit=3,
+                ),
+            ),
+            "query_sessions (another key, no window)": _Call(
+                sessions.query_sessions,
+                SessionQuery(
+                    filter={"request_response_rmt": {"properties": {"feature": {"equals": "f-4"}}}}
+                ),
+            ),
+            "query_sessions (two conditions: the log)": _Call(
+                sessions.query_sessions, SessionQuery(filter=PROD_AND_MODEL, start=CUT.start)
+            ),
+        }.items()
+    },
     # The per-hour rollup: windows cut mid-hour read their edges from the log.
     **{
         f"metrics {name}": (call, call.clickhouse)

@@ -121,6 +121,17 @@ class LogTable:
 
 _ORG = ("organization_id", "LowCardinality(String)", None)
 _HOUR = ("hour", "DateTime('UTC')", None)
+# The session summary's times and totals, and its version (``session_summary``,
+# ``session_property``).
+_SESSION_TOTALS = (
+    ("created_at", "DateTime64(6, 'UTC')", None),
+    ("latest_request_created_at", "DateTime64(6, 'UTC')", None),
+    *((name, "Int64", None) for name in ("total_cost", "total_requests", "prompt_tokens")),
+    *((name, "Int64", None) for name in ("completion_tokens", "total_tokens")),
+    *((name, "Int64", None) for name in ("latency_sum", "latency_count")),
+    ("version", "DateTime64(6, 'UTC')", None),
+    ("is_deleted", "UInt8", None),
+)
 
 
 def _rollup(
@@ -210,24 +221,28 @@ TABLES: tuple[LogTable, ...] = (
     # is a tombstone (is_deleted), which FINAL leaves out.
     LogTable(
         "session_summary",
-        (
-            ("organization_id", "LowCardinality(String)", None),
-            ("session_id", "String", None),
-            ("session_name", "String", None),
-            ("created_at", "DateTime64(6, 'UTC')", None),
-            ("latest_request_created_at", "DateTime64(6, 'UTC')", None),
-            ("total_cost", "Int64", None),
-            ("total_requests", "Int64", None),
-            ("prompt_tokens", "Int64", None),
-            ("completion_tokens", "Int64", None),
-            ("total_tokens", "Int64", None),
-            ("latency_sum", "Int64", None),
-            ("latency_count", "Int64", None),
-            ("version", "DateTime64(6, 'UTC')", None),
-            ("is_deleted", "UInt8", None),
-        ),
+        (_ORG, ("session_id", "String", None), ("session_name", "String", None), *_SESSION_TOTALS),
         version="version, is_deleted",
         order_by=("organization_id", "session_id", "session_name"),
+        shard_by=("organization_id", "session_id"),
+        ttl_column="latest_request_created_at",
+        ttl_drops_parts=False,
+    ),
+    # The same totals per property value (README: "Reads at 10M, round 5"): the session page
+    # filtered by one property reads a key's rows. Key, then session: the writer finds a
+    # batch's sessions by (key, session); the page reads one key's range.
+    LogTable(
+        "session_property",
+        (
+            _ORG,
+            ("key", "LowCardinality(String)", None),
+            ("session_id", "String", None),
+            ("session_name", "String", None),
+            ("value", "String", None),
+            *_SESSION_TOTALS,
+        ),
+        version="version, is_deleted",
+        order_by=("organization_id", "key", "session_id", "session_name", "value"),
         shard_by=("organization_id", "session_id"),
         ttl_column="latest_request_created_at",
         ttl_drops_parts=False,
@@ -282,11 +297,7 @@ TABLES: tuple[LogTable, ...] = (
     ),
     # The log's sums per hour and user (rows with a user only), kept as ``request_hour`` is:
     # the distinct users of totals and series, the users overview and the user metrics page.
-    _rollup(
-        "user_hour",
-        (_ORG, _HOUR, ("user_id", "String", None)),
-        USER_HOUR_SUMS,
-    ),
+    _rollup("user_hour", (_ORG, _HOUR, ("user_id", "String", None)), USER_HOUR_SUMS),
     # The log's sums per property key, hour and value, kept as ``request_hour`` is (deltas
     # from the writer, and from property edits): property top values and over time read a
     # key's few rows per hour instead of its every request in ``request_property``, and so
@@ -318,11 +329,7 @@ TABLES: tuple[LogTable, ...] = (
     # How many requests took each latency (whole milliseconds), per hour: a histogram, kept
     # as ``request_hour`` is, from which latency quantiles are exact nearest ranks without
     # reading every request (README: "A per-hour latency histogram").
-    _rollup(
-        "latency_hour",
-        (_ORG, _HOUR, ("latency", "Int64", None)),
-        ("requests",),
-    ),
+    _rollup("latency_hour", (_ORG, _HOUR, ("latency", "Int64", None)), ("requests",)),
     # Keys hidden from the property lists; restoring one writes a tombstone (is_deleted).
     LogTable(
         "hidden_property_key",

@@ -15,6 +15,7 @@ from typing import Any
 from helioscope.errors import NotFound
 from helioscope.store.clickhouse import _deltas, _hourly
 from helioscope.store.clickhouse import _properties as request_properties
+from helioscope.store.clickhouse import _session_properties as session_properties
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._insert import COLUMN_NAMES
@@ -72,8 +73,11 @@ async def set_property(
         # of rows written since are recomputed (as the writer does after a failed batch).
         await _hourly.heal(clickhouse, row["updated_at"])
         raise
+    moved = [(org_id, old_session), (org_id, row["session_id"])]
     if key.startswith("Helicone-Session-"):
-        await sessions.refresh(clickhouse, [(org_id, old_session), (org_id, row["session_id"])])
+        await sessions.refresh(clickhouse, moved)
+    # Any property moves the row's totals from one value's to another's.
+    await session_properties.refresh(clickhouse, moved)
 
 
 async def add_scores(

@@ -85,7 +85,7 @@ class _Scope(NamedTuple):
 _EVERY = _Scope()
 
 
-def _one_property(node: Any) -> tuple[str, str] | None:
+def one_property(node: Any) -> tuple[str, str] | None:
     """``(key, value)`` of a filter that is one property equal to a value, else None.
 
     Only a lower-case key that the log keeps in its Map, and a value that is not '' (a
@@ -109,7 +109,7 @@ def _scope(db: OrgDb, node: Any) -> _Scope | None:
         return None
     if compiled.where is None:
         return _EVERY
-    prop = _one_property(node)
+    prop = one_property(node)
     return None if prop is None else _Scope(prop, compiled.where)
 
 

@@ -22,6 +22,7 @@ from helioscope.store.clickhouse import _deltas as deltas
 from helioscope.store.clickhouse import _hourly as hourly
 from helioscope.store.clickhouse import _properties as properties
 from helioscope.store.clickhouse import _replaced as replaced_rows
+from helioscope.store.clickhouse import _session_properties as session_properties
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._ddl import LOG_COLUMNS
@@ -147,4 +148,6 @@ async def insert_log_rows(clickhouse: ClickHouse, rows: list[LogRow]) -> None:
     units = [column(name) for name in hourly.UNIT_NAMES]
     maps = column("properties")
     await deltas.add_deltas(clickhouse, deltas.batch_deltas(latest, units, maps, replaced))
-    await sessions.after_insert(clickhouse, latest, replaced, [column(n) for n in sessions.SOURCE])
+    source = [column(n) for n in sessions.SOURCE]
+    await sessions.after_insert(clickhouse, latest, replaced, source)
+    await session_properties.after_insert(clickhouse, latest, replaced, source, maps)

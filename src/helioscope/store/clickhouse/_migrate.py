@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from helioscope.store.clickhouse import _hourly as hourly
 from helioscope.store.clickhouse import _properties as request_properties
+from helioscope.store.clickhouse import _session_properties as session_properties
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._ddl import (
@@ -38,6 +39,7 @@ async def migrate(
 
     had_view = PROPERTY_KEYS_VIEW in found
     had_summary = "session_summary" in found
+    had_session_properties = local("session_property") in found
     had_properties = "request_property" in found
     had = {
         name: local(name) in found
@@ -52,6 +54,8 @@ async def migrate(
         await clickhouse.command(property_keys_view(database, cluster)[1])
     if not had_summary:
         await sessions.rebuild(clickhouse)
+    if not had_session_properties:
+        await session_properties.rebuild(clickhouse)
     if not had_properties:
         await request_properties.rebuild(clickhouse)
     missing = [name for name, existed in had.items() if not existed]

@@ -19,6 +19,8 @@ proves the answers equal SQLite's). ``READS`` gives some a faster form, which
   rollup ``request_hour`` (``_hourly_reads``) for the window's whole hours, and so does the
   user metrics page without a filter on rows (``_user_reads``); unfiltered latency quantiles
   read the per-hour histogram ``latency_hour`` the same way.
+- the session page filtered by one property equal to a value (and session totals) reads
+  ``session_property`` (``_session_reads``) instead of grouping the matching log rows.
 """
 
 from __future__ import annotations
@@ -43,13 +45,13 @@ from helioscope.store._dialects import UtcDateTime
 from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse import _hourly_reads as hourly
 from helioscope.store.clickhouse import _property_hour_reads as property_hours
-from helioscope.store.clickhouse import _user_reads
+from helioscope.store.clickhouse import _session_reads, _user_reads
 from helioscope.store.clickhouse._properties import request_property as rp
 from helioscope.store.cost import usd_sum
 from helioscope.store.filters import compile_filter
 from helioscope.store.filters._fields import property_column
 from helioscope.store.filters._values import check_text
-from helioscope.store.log import metrics, properties, users
+from helioscope.store.log import metrics, properties, sessions, users
 from helioscope.store.log.timeseries import Buckets, TimeWindow, filled
 from helioscope.store.tables.log import hidden_property_key as hidden
 from helioscope.store.tables.log import request_response as rr
@@ -178,4 +180,5 @@ READS: dict[Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]] = {
     metrics.quantiles: hourly.quantiles,
     users.per_user_values: hourly.per_user_values,
     users.user_metrics: _user_reads.user_metrics,
+    sessions.query_sessions: _session_reads.query_sessions,
 }

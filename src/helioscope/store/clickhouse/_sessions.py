@@ -87,17 +87,18 @@ SOURCE = (
 )
 
 
-def _totals(columns: Sequence[Sequence[Any]]) -> dict[tuple[str, str, str], list[Any]]:
+def totals(columns: Sequence[Sequence[Any]]) -> dict[tuple[str, Any, str], list[Any]]:
     """The rows' totals per (organization, session, name), in ``_COLUMNS[3:]`` order.
 
-    A column at a time (no dict per row): rows without a session are left out.
+    A column at a time (no dict per row): rows without a session are left out. The session
+    may be any hashable value (``_session_properties`` passes (session, key, value)).
     """
     org, session, name, created, cost, prompt, completion, latency = columns
     if None in session:
         keep = [i for i, sid in enumerate(session) if sid is not None]
         columns = [[column[i] for i in keep] for column in columns]
         org, session, name, created, cost, prompt, completion, latency = columns
-    index: dict[tuple[str, str, str], int] = {}
+    index: dict[tuple[str, Any, str], int] = {}
     group_of = [
         index.setdefault(key, len(index))
         for key in zip(org, session, (n or "" for n in name), strict=True)
@@ -132,9 +133,8 @@ def _totals(columns: Sequence[Sequence[Any]]) -> dict[tuple[str, str, str], list
 
 async def add_new_rows(clickhouse: ClickHouse, columns: Sequence[Sequence[Any]]) -> None:
     """Add rows that were not in the log before (``SOURCE`` columns) to their sessions."""
-    totals = _totals(columns)
     by_org: dict[str, dict[tuple[str, str], list[Any]]] = {}
-    for (org, session, name), values in totals.items():
+    for (org, session, name), values in totals(columns).items():
         by_org.setdefault(org, {})[(session, name)] = values
     now = dt.datetime.now(dt.UTC)
     for org, sessions in by_org.items():

@@ -48,6 +48,7 @@ REPLACING_TABLES = frozenset(
         "score_value",
         "property_key",
         "session_summary",
+        "session_property",
         "hidden_property_key",
         "request_property",
         "request_hour",

@@ -53,7 +53,7 @@ class SessionQuery:
     use_summary: bool = True  # False forces aggregation over the log (tests compare the two)
 
 
-def _matching(
+def matching(
     query: SessionQuery, d: SqlDialect, session_id: Any, session_name: Any
 ) -> list[ColumnElement[bool]]:
     """``nameEquals`` and ``search``, against the log's or the summary's columns."""
@@ -79,7 +79,7 @@ def _scope(
         conditions.append(rr.c.request_created_at < query.end)
     if compiled.where is not None:
         conditions.append(compiled.where)
-    conditions += _matching(query, db.dialect, rr.c.session_id, rr.c.session_name)
+    conditions += matching(query, db.dialect, rr.c.session_id, rr.c.session_name)
     return and_(*conditions)
 
 
@@ -104,7 +104,7 @@ async def _sessions(db: OrgDb, query: SessionQuery) -> list[dict[str, Any]]:
         straddlers = await _straddling_sessions(db, query)
         if straddlers is not None and len(straddlers) <= MAX_STRADDLING:
             return await _from_summary(db, query, straddlers)
-    return await _aggregate(db, query, compiled)
+    return await aggregate(db, query, compiled)
 
 
 MAX_STRADDLING = 2000
@@ -124,7 +124,7 @@ def _summary_conditions(db: OrgDb, query: SessionQuery) -> list[ColumnElement[bo
     conditions = [db.in_org(ss), summary.within(query.start, query.end)]
     if having is not None:
         conditions.append(having)
-    conditions += _matching(query, d, ss.c.session_id, ss.c.session_name)
+    conditions += matching(query, d, ss.c.session_id, ss.c.session_name)
     return conditions
 
 
@@ -148,6 +148,9 @@ async def _from_summary(
             ),
         )
         .where(*_summary_conditions(db, query))
+        # A straddling session's every name comes from the log, even a name (a pair of the
+        # summary) that lies inside the window: without this, that pair came twice.
+        .where(*([ss.c.session_id.not_in(straddlers)] if straddlers else []))
         .order_by(ss.c.created_at.desc(), ss.c.session_id)
         .limit(wanted)
     )
@@ -155,15 +158,16 @@ async def _from_summary(
     if straddlers:
         edge_query = dataclasses.replace(query, offset=0, limit=wanted)
         compiled = compile_filter(query.filter, db.dialect, AGGREGATES)
-        rows += await _aggregate(db, edge_query, compiled, straddlers)
+        rows += await aggregate(db, edge_query, compiled, straddlers)
     rows.sort(key=lambda r: r["session_id"])
     rows.sort(key=lambda r: r["created_at"], reverse=True)
     return rows[query.offset : wanted]
 
 
-async def _aggregate(
+async def aggregate(
     db: OrgDb, query: SessionQuery, compiled: Compiled, session_ids: list[str] | None = None
 ) -> list[dict[str, Any]]:
+    """The sessions' totals (newest first) grouped from the log (only ``session_ids``, if given)."""
     a = AGGREGATES
     stmt = (
         select(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
 from helioscope._changes import ChangeFeed
 from helioscope.store import Store
@@ -17,15 +18,26 @@ async def _until(condition: object, seconds: float = 5.0) -> None:
     raise AssertionError("timed out")
 
 
+@contextlib.asynccontextmanager
+async def _watching(feed: ChangeFeed) -> AsyncIterator[list[int]]:
+    """``feed`` polling, with a record of its clears, once it has read the counter."""
+    cleared: list[int] = []
+    feed.clears.append(lambda: cleared.append(1))
+    watching = asyncio.create_task(feed.watch())
+    try:
+        await _until(lambda: feed._seen is not None)
+        yield cleared
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
+
+
 async def test_a_worker_clears_its_caches_for_others_changes_not_again_for_its_own(
     store: Store,
 ) -> None:
     mine, other = ChangeFeed(store, interval=0.01), ChangeFeed(store, interval=0.01)
-    cleared: list[int] = []
-    mine.clears.append(lambda: cleared.append(1))
-    watching = asyncio.create_task(mine.watch())
-    try:
-        await _until(lambda: mine._seen is not None)
+    async with _watching(mine) as cleared:
         # Its own change: it cleared its caches when it made it (the caller does); polls that
         # follow must not clear them again.
         mine.changed()
@@ -38,10 +50,6 @@ async def test_a_worker_clears_its_caches_for_others_changes_not_again_for_its_o
         await _until(lambda: cleared == [1])
         await asyncio.sleep(0.1)
         assert cleared == [1]
-    finally:
-        watching.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watching
 
 
 class _SlowToAnswer:
@@ -66,18 +74,10 @@ async def test_a_poll_that_reads_its_own_bump_before_the_bump_answers_does_not_c
 ) -> None:
     slow = _SlowToAnswer(store)
     mine = ChangeFeed(slow, interval=0.01)  # type: ignore[arg-type]
-    cleared: list[int] = []
-    mine.clears.append(lambda: cleared.append(1))
-    watching = asyncio.create_task(mine.watch())
-    try:
-        await _until(lambda: mine._seen is not None)
+    async with _watching(mine) as cleared:
         mine.changed()
         await asyncio.sleep(0.2)  # polls read the moved counter while the bump waits
         slow.gate.set()
         await mine.settle()
         await asyncio.sleep(0.2)
         assert cleared == []
-    finally:
-        watching.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watching

@@ -228,15 +228,7 @@ async def after_insert(
         columns = [[column[i] for i in new] for column in columns]
         maps = [maps[i] for i in new]
     await add_new_rows(clickhouse, columns, maps)
-    stale: set[tuple[str, str | None]] = {
-        (org, old.session_id) for (org, _), old in replaced.items() if old.session_id is not None
-    }
-    stale |= {
-        (r.organization_id, r.properties.get("Helicone-Session-Id"))
-        for r in rows
-        if (r.organization_id, r.request_id) in replaced
-    }
-    await refresh(clickhouse, stale)
+    await refresh(clickhouse, sessions.touched_sessions(rows, replaced))
 
 
 # The table as the reads see it (``_session_reads``); read FINAL (``_sql``).

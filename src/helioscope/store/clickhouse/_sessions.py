@@ -10,7 +10,7 @@ tombstone first, which the fresh totals replace wherever the pair still exists.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from helioscope.store.clickhouse._client import ClickHouse
@@ -172,6 +172,13 @@ async def after_insert(
         new = [i for i, r in enumerate(rows) if (r.organization_id, r.request_id) not in replaced]
         columns = [[column[i] for i in new] for column in columns]
     await add_new_rows(clickhouse, columns)
+    await refresh(clickhouse, touched_sessions(rows, replaced))
+
+
+def touched_sessions(
+    rows: list[LogRow], replaced: Mapping[tuple[str, str], Replaced]
+) -> set[tuple[str, str | None]]:
+    """The sessions a batch's replaced rows left (their stored version's) and joined."""
     stale: set[tuple[str, str | None]] = {
         (org, old.session_id) for (org, _), old in replaced.items() if old.session_id is not None
     }
@@ -180,4 +187,4 @@ async def after_insert(
         for r in rows
         if (r.organization_id, r.request_id) in replaced
     }
-    await refresh(clickhouse, stale)
+    return stale

@@ -102,3 +102,21 @@ def test_keys_read_from_the_cache_answer_as_the_first_time() -> None:
     odd = {f"client.key.{n}": "v" for n in range(otel._KINDS_MAX + 10)}
     assert span_to_row(_span(odd), "org", None) is None  # no GenAI key: not an LLM call
     assert len(otel._KINDS) <= otel._KINDS_MAX
+
+
+def test_a_key_given_twice_is_read_with_its_last_value() -> None:
+    """As the attribute dictionary reads it: the last value, in the first one's place."""
+    association = "traceloop.association.properties."
+    span = _span({"gen_ai.system": "openai"})
+    for key, value in [
+        (f"{association}Helicone-Property-A", "first"),
+        ("gen_ai.prompt.0.content", "first"),
+        (f"{association}Helicone-Property-B", "b"),
+        (f"{association}Helicone-Property-A", "last"),
+        ("gen_ai.prompt.0.content", "last"),
+    ]:
+        span["attributes"].append({"key": key, "value": {"stringValue": value}})
+    row = span_to_row(span, "org", None)
+    assert row is not None and row.request_body is not None
+    assert list(row.properties.items()) == [("A", "last"), ("B", "b")]
+    assert orjson.loads(row.request_body)["messages"] == [{"content": "last"}]

@@ -59,21 +59,6 @@ def _value(value: Any) -> Any:
     return None
 
 
-def attributes(span: dict[str, Any]) -> dict[str, Any]:
-    """A span's attribute list as a plain dictionary."""
-    out: dict[str, Any] = {}
-    for a in span.get("attributes") or []:
-        if "key" in a:
-            value = a.get("value")
-            # Most values are strings: read them here, without a call per attribute.
-            out[a["key"]] = (
-                value["stringValue"]
-                if type(value) is dict and "stringValue" in value
-                else _value(value)
-            )
-    return out
-
-
 _HELICONE = f"{_ASSOCIATION}Helicone-"
 _PROPERTY = "Helicone-Property-"
 
@@ -123,16 +108,27 @@ def _kind(key: str) -> tuple[Any, ...]:
 
 
 class _Sorted:
-    """A span's attributes sorted in one pass: is it an LLM call, its messages, Helicone's."""
+    """A span's attributes in one pass: as a dictionary, LLM call or not, messages, properties."""
 
-    __slots__ = ("completion", "is_llm", "prompt", "properties")
+    __slots__ = ("attrs", "completion", "is_llm", "prompt", "properties")
 
-    def __init__(self, attrs: dict[str, Any]) -> None:
+    def __init__(self, span: dict[str, Any]) -> None:
         self.is_llm = False
         found: dict[str, dict[int, dict[str, Any]]] = {"prompt": {}, "completion": {}}
+        self.attrs: dict[str, Any] = {}
         self.properties: dict[str, str] = {}
-        kinds = _KINDS
-        for key, value in attrs.items():
+        attrs, properties, kinds = self.attrs, self.properties, _KINDS
+        for a in span.get("attributes") or []:
+            if "key" not in a:
+                continue
+            key = a["key"]
+            value = a.get("value")
+            # Most values are strings: read them here, without a call per attribute.
+            if type(value) is dict and "stringValue" in value:
+                value = value["stringValue"]
+            else:
+                value = _value(value)
+            attrs[key] = value  # a key given twice: its last value
             kind = kinds.get(key)
             if kind is None:
                 kind = _kind(key)
@@ -143,7 +139,7 @@ class _Sorted:
             if tag == _OTHER:
                 continue
             if tag == _PROPERTY_OF:
-                self.properties[kind[1]] = str(value)
+                properties[kind[1]] = str(value)
                 continue
             self.is_llm = True
             if tag == _MESSAGE:
@@ -201,8 +197,8 @@ def _span_uuid(name: str) -> str:
 
 def span_to_row(span: dict[str, Any], org_id: str, api_key_id: int | None) -> LogRow | None:
     """One GenAI span as a log row, or None for a span that is not an LLM call."""
-    attrs = attributes(span)
-    sorted_ = _Sorted(attrs)
+    sorted_ = _Sorted(span)
+    attrs = sorted_.attrs
     if not sorted_.is_llm:
         return None
     system = str(attrs.get("gen_ai.system") or attrs.get("gen_ai.provider.name") or "")

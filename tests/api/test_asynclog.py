@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import time
 import uuid
 from typing import Any
@@ -405,6 +406,32 @@ async def test_an_otlp_export_is_one_journal_record(helioscope: Running) -> None
     rows = await all_rows(helioscope)
     assert sorted(row["prompt_tokens"] for row in rows) == [0, 1, 2, 3, 4]
     assert {row["latency"] for row in rows} == {250}
+
+
+async def test_an_otlp_export_is_converted_with_the_collector_paused(
+    helioscope: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing an export parses into is garbage in a cycle: no collection traverses it."""
+    from helioscope.api.log import trace
+    from helioscope.ingest.otel import trace_rows as convert
+
+    seen: list[bool] = []
+
+    async def trace_rows(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return await convert(*args)
+
+    monkeypatch.setattr(trace, "trace_rows", trace_rows)
+    enabled = gc.isenabled()
+    span = {
+        "traceId": "7b8efff798038103d269b633813fc60c",
+        "spanId": "0000000000000001",
+        "attributes": [{"key": "gen_ai.system", "value": {"stringValue": "openai"}}],
+    }
+    payload = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+    assert (await post(helioscope, "/v1/traces", payload)).status_code == 200
+    assert seen == [False]
+    assert gc.isenabled() == enabled
 
 
 async def test_feedback_on_gateway_routes(helioscope: Running) -> None:

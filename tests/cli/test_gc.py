@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 
 import uvicorn
 
 from helioscope._asgi import Receive, Scope, Send
-from helioscope.cli._gc import THRESHOLDS
+from helioscope.cli._gc import SWITCH_INTERVAL, THRESHOLDS
 from helioscope.cli.serve import _server
 
 
@@ -21,6 +22,7 @@ async def test_the_server_freezes_what_startup_built() -> None:
     server = _server(config, prices=True)
     gc.unfreeze()
     thresholds = gc.get_threshold()
+    interval = sys.getswitchinterval()
     serving = asyncio.create_task(server.serve())
     deadline = asyncio.get_running_loop().time() + 30
     try:
@@ -31,8 +33,11 @@ async def test_the_server_freezes_what_startup_built() -> None:
         assert server.started
         # Batches in flight are not promoted to the oldest generation (cli/_gc.py).
         assert gc.get_threshold() == THRESHOLDS
+        # The event loop gets the GIL back sooner from the store's threads.
+        assert sys.getswitchinterval() == SWITCH_INTERVAL
     finally:
         server.should_exit = True
         await serving
         gc.unfreeze()  # the rest of the test session collects as usual
         gc.set_threshold(*thresholds)
+        sys.setswitchinterval(interval)

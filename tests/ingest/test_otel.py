@@ -78,3 +78,45 @@ def test_helicone_attributes_become_the_user_and_properties() -> None:
     assert span_to_row(_span({"http.method": "GET"}), "org", None) is None
     llm_only = span_to_row(_span({"llm.user": "bob"}), "org", None)
     assert llm_only is not None and llm_only.user_id == "bob"
+
+
+def test_keys_read_from_the_cache_answer_as_the_first_time() -> None:
+    """A key's part is found once and kept; the kept answers are the same, and bounded."""
+    from helioscope.ingest import otel
+
+    otel._KINDS.clear()
+    attributes = {
+        "gen_ai.system": "openai",
+        "gen_ai.prompt.0.role": "user",
+        "gen_ai.prompt.0.content": "hi",
+        "gen_ai.prompt.x.content": "not a message",
+        "traceloop.association.properties.Helicone-Property-Feature": "faq",
+        "traceloop.association.properties.Helicone-User-Id": "erin",
+        "http.method": "POST",
+    }
+    first = span_to_row(_span(attributes), "org", None)
+    assert otel._KINDS  # kept
+    again = span_to_row(_span(attributes), "org", None)
+    assert first == again
+    assert first is not None and first.properties == {"Feature": "faq"}
+    odd = {f"client.key.{n}": "v" for n in range(otel._KINDS_MAX + 10)}
+    assert span_to_row(_span(odd), "org", None) is None  # no GenAI key: not an LLM call
+    assert len(otel._KINDS) <= otel._KINDS_MAX
+
+
+def test_a_key_given_twice_is_read_with_its_last_value() -> None:
+    """As the attribute dictionary reads it: the last value, in the first one's place."""
+    association = "traceloop.association.properties."
+    span = _span({"gen_ai.system": "openai"})
+    for key, value in [
+        (f"{association}Helicone-Property-A", "first"),
+        ("gen_ai.prompt.0.content", "first"),
+        (f"{association}Helicone-Property-B", "b"),
+        (f"{association}Helicone-Property-A", "last"),
+        ("gen_ai.prompt.0.content", "last"),
+    ]:
+        span["attributes"].append({"key": key, "value": {"stringValue": value}})
+    row = span_to_row(span, "org", None)
+    assert row is not None and row.request_body is not None
+    assert list(row.properties.items()) == [("A", "last"), ("B", "b")]
+    assert orjson.loads(row.request_body)["messages"] == [{"content": "last"}]

@@ -2,6 +2,7 @@
 
 from helioscope.ingest._ids import new_request_id
 from helioscope.ingest._old_spool import adopt_old_spool
+from helioscope.ingest._pause import collector_paused
 from helioscope.ingest._writer import LogWriter
 from helioscope.ingest.alerts import AlertEvaluator
 from helioscope.ingest.capture import (
@@ -26,6 +27,7 @@ __all__ = [
     "adopt_old_spool",
     "build_log_row",
     "check_destination",
+    "collector_paused",
     "is_valid_request_id",
     "new_request_id",
 ]

@@ -59,68 +59,91 @@ def _value(value: Any) -> Any:
     return None
 
 
-def attributes(span: dict[str, Any]) -> dict[str, Any]:
-    """A span's attribute list as a plain dictionary."""
-    out: dict[str, Any] = {}
-    for a in span.get("attributes") or []:
-        if "key" in a:
-            value = a.get("value")
-            # Most values are strings: read them here, without a call per attribute.
-            out[a["key"]] = (
-                value["stringValue"]
-                if type(value) is dict and "stringValue" in value
-                else _value(value)
-            )
-    return out
-
-
 _HELICONE = f"{_ASSOCIATION}Helicone-"
 _PROPERTY = "Helicone-Property-"
 
 
+# A key's part in a span, found once per distinct key (spans repeat the same few keys):
+# (_LLM,) a GenAI key, (_MESSAGE, kind, index, field) one of a message, (_PROPERTY_OF, name)
+# Helicone's, (_OTHER,) none. At most _KINDS_MAX keys are kept (a client could send any).
+_OTHER, _LLM, _MESSAGE, _PROPERTY_OF = 0, 1, 2, 3
+_KINDS: dict[str, tuple[Any, ...]] = {}
+_KINDS_MAX = 4096
+
+
+def _kind(key: str) -> tuple[Any, ...]:
+    if key.startswith("gen_ai."):
+        # ``gen_ai.<kind>.<index>.<field>``: plain ASCII split at once, the rest by the
+        # regular expression (two of every three attributes are not messages at all).
+        kind = (
+            "prompt"
+            if key.startswith("gen_ai.prompt.")
+            else "completion"
+            if key.startswith("gen_ai.completion.")
+            else None
+        )
+        if kind is None:
+            return (_LLM,)
+        index, _, field = key[len(kind) + 8 :].partition(".")
+        if not (
+            index.isascii()
+            and index.isdigit()
+            and field.isascii()
+            and field.replace("_", "a").isalnum()
+        ):
+            match = _INDEXED.match(key)
+            if not match:
+                return (_LLM,)
+            index, field = match.group(2), match.group(3)
+        return (_MESSAGE, kind, int(index), field)
+    if key.startswith("llm."):
+        return (_LLM,)
+    if key.startswith(_HELICONE):
+        name = key[len(_ASSOCIATION) :]
+        if name.startswith(_PROPERTY):
+            return (_PROPERTY_OF, name[len(_PROPERTY) :])
+        if name != "Helicone-User-Id":
+            return (_PROPERTY_OF, name)
+    return (_OTHER,)
+
+
 class _Sorted:
-    """A span's attributes sorted in one pass: is it an LLM call, its messages, Helicone's."""
+    """A span's attributes in one pass: as a dictionary, LLM call or not, messages, properties."""
 
-    __slots__ = ("completion", "is_llm", "prompt", "properties")
+    __slots__ = ("attrs", "completion", "is_llm", "prompt", "properties")
 
-    def __init__(self, attrs: dict[str, Any]) -> None:
+    def __init__(self, span: dict[str, Any]) -> None:
         self.is_llm = False
         found: dict[str, dict[int, dict[str, Any]]] = {"prompt": {}, "completion": {}}
+        self.attrs: dict[str, Any] = {}
         self.properties: dict[str, str] = {}
-        for key, value in attrs.items():
-            if key.startswith("gen_ai."):
-                self.is_llm = True
-                # ``gen_ai.<kind>.<index>.<field>``: plain ASCII split at once, the rest by the
-                # regular expression (two of every three attributes are not messages at all).
-                kind = (
-                    "prompt"
-                    if key.startswith("gen_ai.prompt.")
-                    else "completion"
-                    if key.startswith("gen_ai.completion.")
-                    else None
-                )
-                if kind is None:
-                    continue
-                index, _, field = key[len(kind) + 8 :].partition(".")
-                if not (
-                    index.isascii()
-                    and index.isdigit()
-                    and field.isascii()
-                    and field.replace("_", "a").isalnum()
-                ):
-                    match = _INDEXED.match(key)
-                    if not match:
-                        continue
-                    index, field = match.group(2), match.group(3)
-                found[kind].setdefault(int(index), {})[field] = value
-            elif key.startswith("llm."):
-                self.is_llm = True
-            elif key.startswith(_HELICONE):
-                name = key[len(_ASSOCIATION) :]
-                if name.startswith(_PROPERTY):
-                    self.properties[name[len(_PROPERTY) :]] = str(value)
-                elif name != "Helicone-User-Id":
-                    self.properties[name] = str(value)
+        attrs, properties, kinds = self.attrs, self.properties, _KINDS
+        for a in span.get("attributes") or []:
+            if "key" not in a:
+                continue
+            key = a["key"]
+            value = a.get("value")
+            # Most values are strings: read them here, without a call per attribute.
+            if type(value) is dict and "stringValue" in value:
+                value = value["stringValue"]
+            else:
+                value = _value(value)
+            attrs[key] = value  # a key given twice: its last value
+            kind = kinds.get(key)
+            if kind is None:
+                kind = _kind(key)
+                if len(kinds) >= _KINDS_MAX:
+                    kinds.clear()
+                kinds[key] = kind
+            tag = kind[0]
+            if tag == _OTHER:
+                continue
+            if tag == _PROPERTY_OF:
+                properties[kind[1]] = str(value)
+                continue
+            self.is_llm = True
+            if tag == _MESSAGE:
+                found[kind[1]].setdefault(kind[2], {})[kind[3]] = value
         prompt, completion = found["prompt"], found["completion"]
         # The prompt's and the completion's messages (``gen_ai.prompt.<i>.<field>``), in order.
         self.prompt = [prompt[i] for i in sorted(prompt)]
@@ -174,8 +197,8 @@ def _span_uuid(name: str) -> str:
 
 def span_to_row(span: dict[str, Any], org_id: str, api_key_id: int | None) -> LogRow | None:
     """One GenAI span as a log row, or None for a span that is not an LLM call."""
-    attrs = attributes(span)
-    sorted_ = _Sorted(attrs)
+    sorted_ = _Sorted(span)
+    attrs = sorted_.attrs
     if not sorted_.is_llm:
         return None
     system = str(attrs.get("gen_ai.system") or attrs.get("gen_ai.provider.name") or "")

@@ -13,7 +13,7 @@ from helioscope.api.deps import ApiKeyDep, WriterDep
 from helioscope.api.envelope import ERROR_RESPONSES, JsonResponse
 from helioscope.api.log.worker import ingest_async_log
 from helioscope.errors import BadRequest
-from helioscope.ingest import LogWriter
+from helioscope.ingest import LogWriter, collector_paused
 from helioscope.ingest.asynclog import AsyncLogInvalid
 from helioscope.ingest.otel import decode_protobuf, trace_rows
 from helioscope.store import ApiKey
@@ -53,16 +53,20 @@ async def log_custom_trace_typed(request: Request, key: ApiKeyDep, writer: Write
 
 async def _traces(request: Request, key: ApiKey, writer: LogWriter) -> int:
     body = await request.body()
-    if request.headers.get("content-type", "").split(";")[0].strip() == PROTOBUF:
-        payload = decode_protobuf(body)
-    else:
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest(f"body: malformed JSON ({exc})") from exc
-    rows = await trace_rows(payload, key.organization_id, key.id)
-    writer.enqueue_rows(rows)  # one journal record for the export's spans
-    return len(rows)
+    with collector_paused():  # nothing an export parses into can be garbage in a cycle
+        if request.headers.get("content-type", "").split(";")[0].strip() == PROTOBUF:
+            payload = decode_protobuf(body)
+        else:
+            try:
+                payload = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise BadRequest(f"body: malformed JSON ({exc})") from exc
+        rows = await trace_rows(payload, key.organization_id, key.id)
+        del payload
+        writer.enqueue_rows(rows)  # one journal record for the export's spans
+        count = len(rows)
+        del rows
+    return count
 
 
 @logs.post("/v1/trace/log", status_code=204)

@@ -1,0 +1,60 @@
+"""The collector is paused while OTLP exports are in flight (``ingest/_pause.py``)."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from helioscope.ingest import _pause
+from helioscope.ingest._pause import collector_paused
+
+
+@pytest.fixture(autouse=True)
+def _collector_restored() -> Iterator[None]:
+    enabled = gc.isenabled()
+    yield
+    assert _pause._State.depth == 0 and not _pause._State.paused
+    if enabled:
+        gc.enable()
+
+
+def test_paused_while_exports_overlap_and_enabled_after_the_last() -> None:
+    first, second = collector_paused(), collector_paused()
+    first.__enter__()
+    assert not gc.isenabled()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second export is still being converted
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+
+
+def test_a_failing_export_enables_it_again() -> None:
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError
+    assert gc.isenabled()
+
+
+def test_exports_that_keep_overlapping_let_it_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_pause, "MAX_PAUSE", 0.01)
+    first, second, third = collector_paused(), collector_paused(), collector_paused()
+    first.__enter__()
+    second.__enter__()
+    time.sleep(0.02)
+    first.__exit__(None, None, None)
+    assert gc.isenabled()  # paused too long: the collection that is due runs now
+    third.__enter__()
+    assert not gc.isenabled()  # and the next export pauses it again
+    second.__exit__(None, None, None)
+    third.__exit__(None, None, None)
+    assert gc.isenabled()
+
+
+def test_a_collector_disabled_elsewhere_stays_disabled() -> None:
+    gc.disable()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()

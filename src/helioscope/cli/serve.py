@@ -81,6 +81,15 @@ def serve(
         loopback = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
         loopback = f"[{loopback}]" if ":" in loopback else loopback
         settings = settings.model_copy(update={"self_url": f"http://{loopback}:{settings.port}"})
+    if (workers > 1 or writer_process) and (settings.clickhouse_url or "").startswith("chdb:"):
+        # chdb locks its directory for one process, and every worker reads the log: the second
+        # process would die at start on "Cannot lock file". Say so before anything starts.
+        raise typer.BadParameter(
+            "--workers/--writer-process need more than one process to reach the log, and an "
+            "embedded ClickHouse (HELIOSCOPE_CLICKHOUSE_URL=chdb://…) is open to one process "
+            "only: serve it with one process, or point HELIOSCOPE_CLICKHOUSE_URL at a "
+            "ClickHouse server (http(s)://…)"
+        )
     if fd is None:
         asyncio.run(_announce(settings, migrate=workers > 1 or writer_process))
     if workers > 1 or writer_process:

@@ -120,3 +120,119 @@ def test_a_key_given_twice_is_read_with_its_last_value() -> None:
     assert row is not None and row.request_body is not None
     assert list(row.properties.items()) == [("A", "last"), ("B", "b")]
     assert orjson.loads(row.request_body)["messages"] == [{"content": "last"}]
+
+
+def _rows(payload: Any) -> list[Any]:
+    import asyncio
+
+    from helioscope.ingest.otel import trace_rows
+
+    return asyncio.run(trace_rows(payload, "org", 3))
+
+
+def _export(spans: list[Any], **extra: Any) -> bytes:
+    resource = {"resource": {"attributes": []}, "scopeSpans": [{"spans": spans, "x": 1}]}
+    return orjson.dumps({"resourceSpans": [None, resource, {}, {"scopeSpans": None}], **extra})
+
+
+def _llm_span(n: int, *attributes: Any, **fields: Any) -> dict[str, Any]:
+    span = {
+        "traceId": "5B8EFFF798038103D269B633813FC60C",
+        "spanId": f"{n:016x}",
+        "startTimeUnixNano": "1764000000000000000",
+        "endTimeUnixNano": 1764000000250000000,
+        "attributes": [
+            {"key": "gen_ai.system", "value": {"stringValue": "openai"}},
+            {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o-mini"}},
+            *attributes,
+        ],
+    }
+    return {**span, **fields}
+
+
+def test_an_otlp_export_is_decoded_typed_into_the_same_rows() -> None:
+    """msgspec's objects give every row the dictionaries gave, OTLP/JSON's quirks included."""
+    import gc
+
+    from helioscope.ingest.otel import decode_json
+
+    def kv(key: str, value: Any) -> dict[str, Any]:
+        return {"key": key, "value": value}
+
+    spans = [
+        _llm_span(1, kv("gen_ai.usage.prompt_tokens", {"intValue": "12"})),
+        _llm_span(2, kv("gen_ai.usage.prompt_tokens", {"intValue": 12}), status={"code": 2}),
+        _llm_span(
+            3,
+            kv("gen_ai.usage.completion_tokens", {"doubleValue": 7}),
+            kv("gen_ai.usage.prompt_tokens", {"doubleValue": 7.5}),
+            kv("gen_ai.prompt.0.content", {"doubleValue": 3}),
+            kv("gen_ai.prompt.1.content", {"doubleValue": "NaN"}),
+            kv("gen_ai.prompt.2.content", {"boolValue": False}),
+            kv("gen_ai.prompt.3.content", {"stringValue": None, "intValue": "4"}),
+            kv("gen_ai.prompt.4.content", {"arrayValue": {"values": [{"intValue": "1"}, {}]}}),
+            kv("gen_ai.prompt.5.content", {"kvlistValue": {"values": []}}),
+            kv("gen_ai.prompt.6.content", {"bytesValue": "aGk="}),
+            kv("gen_ai.prompt.7.content", None),
+            {"value": {"stringValue": "no key: skipped"}},
+            kv("gen_ai.prompt.0.content", {"stringValue": "again", "unknown": [1]}),
+            kv("traceloop.association.properties.Helicone-Property-N", {"intValue": "5"}),
+            status={"code": "STATUS_CODE_ERROR", "message": "x"},
+            name="chat",
+            kind=3,
+        ),
+        _llm_span(4, traceId="W47/95gDgQPSabYzgT/GDA==", spanId="7uGbfsPBsXQ=", status={}),
+        _llm_span(5, kv("server.address", {"stringValue": "api.openai.com"}), name=None),
+        {"attributes": [kv("http.method", {"stringValue": "GET"})]},  # not an LLM call
+    ]
+    body = _export(spans, unknown={"deep": [1.5, None, "x"]})
+    payload = decode_json(body)
+    assert not isinstance(payload, dict)  # typed
+    assert not gc.is_tracked(payload)
+    typed, dicts = _rows(payload), _rows(orjson.loads(body))
+    assert len(typed) == 5
+    assert typed == dicts
+    assert typed[3].request_id != typed[0].request_id
+
+
+def test_bodies_the_types_do_not_admit_are_answered_as_before() -> None:
+    """Anything OTLP's types do not hold is read as dictionaries: the same rows, the same 400s."""
+    import pytest
+
+    from helioscope.errors import BadRequest
+    from helioscope.ingest.otel import decode_json
+
+    odd = [
+        _llm_span(1, {"key": "gen_ai.prompt.0.content", "value": "a bare string"}),
+        _llm_span(2, {"key": "gen_ai.usage.prompt_tokens", "value": {"intValue": 5.0}}),
+        _llm_span(3, {"key": "gen_ai.prompt.0.content", "value": {"stringValue": 5}}),
+        _llm_span(4, {"key": "gen_ai.usage.prompt_tokens", "value": {"intValue": 2**64 - 1}}),
+        _llm_span(5, attributes=[{"key": "llm.x", "value": {"stringValue": "v"}}], status=[]),
+    ]
+    for span in odd:
+        body = _export([span])
+        payload = decode_json(body)
+        assert payload == orjson.loads(body)  # dictionaries
+        assert _rows(payload) == _rows(orjson.loads(body)) != []
+    # orjson reads integers beyond 64 bits as floats
+    body = _export([_llm_span(6, {"key": "x.n", "value": {"intValue": "big"}})])
+    body = body.replace(b'"big"', str(10**30).encode())
+    assert isinstance(decode_json(body), dict)
+    assert _rows(decode_json(body)) == _rows(orjson.loads(body)) != []
+
+    refused = {
+        b'{"resourceSpans": 5}': "body: expected an OTLP trace export with resourceSpans",
+        b"[]": "body: expected an OTLP trace export with resourceSpans",
+        b'{"resourceSpans": null}': "body: expected an OTLP trace export with resourceSpans",
+        _export([1]): "resourceSpans[1].scopeSpans[0].spans: expected a list of spans",
+        b'{"resourceSpans": [{"scopeSpans": [{"spans": {"a": 1}}]}]}': (
+            "resourceSpans[0].scopeSpans[0].spans: expected a list of spans"
+        ),
+        b'{"resourceSpans": []': "body: malformed JSON",
+        b'{"resourceSpans": [], "x": "\xff"}': "body: malformed JSON",  # not UTF-8
+        b'{"resourceSpans": [], "x": NaN}': "body: malformed JSON",
+    }
+    for body, message in refused.items():
+        with pytest.raises(BadRequest) as raised:
+            _rows(decode_json(body))
+        assert raised.value.message.startswith(message), body

@@ -18,16 +18,20 @@ import re
 import uuid
 from typing import Any
 
+import msgspec
 import orjson
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from helioscope.errors import BadRequest
+from helioscope.ingest._otlp import Export, KeyValue, Span, decode_json, typed_value
 from helioscope.ingest.pricing import cost_nano_usd
 from helioscope.providers import ProviderFormat, Usage, provider_named
 from helioscope.providers.registry import provider_for_target
 from helioscope.store import LogRow
+
+__all__ = ["decode_json", "decode_protobuf", "span_to_row", "spans", "trace_rows"]
 
 _NAMESPACE = uuid.UUID("5f0c7d2e-6a43-4c1b-9a55-2f1d0e3b8c71")
 _ASSOCIATION = "traceloop.association.properties."
@@ -112,22 +116,14 @@ class _Sorted:
 
     __slots__ = ("attrs", "completion", "is_llm", "prompt", "properties")
 
-    def __init__(self, span: dict[str, Any]) -> None:
+    def __init__(self, pairs: list[tuple[Any, Any]]) -> None:
+        """``pairs``: a span's attributes, key and value (``_dict_pairs``, ``_typed_pairs``)."""
         self.is_llm = False
         found: dict[str, dict[int, dict[str, Any]]] = {"prompt": {}, "completion": {}}
         self.attrs: dict[str, Any] = {}
         self.properties: dict[str, str] = {}
         attrs, properties, kinds = self.attrs, self.properties, _KINDS
-        for a in span.get("attributes") or []:
-            if "key" not in a:
-                continue
-            key = a["key"]
-            value = a.get("value")
-            # Most values are strings: read them here, without a call per attribute.
-            if type(value) is dict and "stringValue" in value:
-                value = value["stringValue"]
-            else:
-                value = _value(value)
+        for key, value in pairs:
             attrs[key] = value  # a key given twice: its last value
             kind = kinds.get(key)
             if kind is None:
@@ -158,8 +154,7 @@ def _int(attrs: dict[str, Any], *keys: str) -> int | None:
     return None
 
 
-def _nanos(span: dict[str, Any], key: str) -> dt.datetime | None:
-    raw = span.get(key)
+def _nanos(raw: Any) -> dt.datetime | None:
     if raw in (None, "", "0", 0):
         return None
     return dt.datetime.fromtimestamp(int(raw) / 1e9, dt.UTC)
@@ -195,12 +190,48 @@ def _span_uuid(name: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def _dict_pairs(attributes: Any) -> list[tuple[Any, Any]]:
+    """Key and value of each attribute: most values are strings, read without a call."""
+    return [
+        (
+            a["key"],
+            v["stringValue"]
+            if type(v := a.get("value")) is dict and "stringValue" in v
+            else _value(v),
+        )
+        for a in attributes or ()
+        if "key" in a
+    ]
+
+
 def span_to_row(span: dict[str, Any], org_id: str, api_key_id: int | None) -> LogRow | None:
-    """One GenAI span as a log row, or None for a span that is not an LLM call."""
-    sorted_ = _Sorted(span)
-    attrs = sorted_.attrs
+    """One GenAI span (OTLP/JSON, as a dictionary) as a log row, or None if not an LLM call."""
+    sorted_ = _Sorted(_dict_pairs(span.get("attributes")))
     if not sorted_.is_llm:
         return None
+    return _row(
+        sorted_,
+        span.get("startTimeUnixNano"),
+        span.get("endTimeUnixNano"),
+        span.get("name"),
+        (span.get("status") or {}).get("code"),
+        f"{_hex_id(span.get('traceId'))}:{_hex_id(span.get('spanId'))}",
+        org_id,
+        api_key_id,
+    )
+
+
+def _row(
+    sorted_: _Sorted,
+    start_nanos: Any,
+    end_nanos: Any,
+    name: Any,
+    status_code: Any,
+    span_key: str,
+    org_id: str,
+    api_key_id: int | None,
+) -> LogRow:
+    attrs = sorted_.attrs
     system = str(attrs.get("gen_ai.system") or attrs.get("gen_ai.provider.name") or "")
     provider = _provider(system)
     request_model = attrs.get("gen_ai.request.model")
@@ -215,8 +246,8 @@ def span_to_row(span: dict[str, Any], org_id: str, api_key_id: int | None) -> Lo
         prompt_cache_read_tokens=_int(attrs, "gen_ai.usage.cache_read_input_tokens"),
     )
     user = attrs.get(f"{_ASSOCIATION}Helicone-User-Id") or attrs.get("llm.user")
-    start = _nanos(span, "startTimeUnixNano") or dt.datetime.now(dt.UTC)
-    end = _nanos(span, "endTimeUnixNano") or start
+    start = _nanos(start_nanos) or dt.datetime.now(dt.UTC)
+    end = _nanos(end_nanos) or start
     messages, completions = sorted_.prompt, sorted_.completion
     choices = [
         {
@@ -236,8 +267,7 @@ def span_to_row(span: dict[str, Any], org_id: str, api_key_id: int | None) -> Lo
             "total_tokens": usage.total_tokens,
         },
     }
-    failed = (span.get("status") or {}).get("code") in (2, "STATUS_CODE_ERROR")
-    span_key = f"{_hex_id(span.get('traceId'))}:{_hex_id(span.get('spanId'))}"
+    failed = status_code in (2, "STATUS_CODE_ERROR")
     return LogRow(
         request_id=_span_uuid(f"{org_id}:{span_key}"),
         organization_id=org_id,
@@ -252,7 +282,7 @@ def span_to_row(span: dict[str, Any], org_id: str, api_key_id: int | None) -> Lo
         if attrs.get("gen_ai.response.model")
         else None,
         user_id=str(user) if user is not None else None,
-        target_url=str(attrs.get("server.address") or span.get("name") or ""),
+        target_url=str(attrs.get("server.address") or name or ""),
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=usage.total_tokens,
@@ -281,6 +311,39 @@ def spans(payload: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _typed_pairs(attributes: list[KeyValue] | None) -> list[tuple[Any, Any]]:
+    """``_dict_pairs`` of typed attributes."""
+    unset = msgspec.UNSET
+    return [
+        (
+            a.key,
+            v.stringValue
+            if (v := a.value) is not None and v.stringValue is not unset
+            else typed_value(v),
+        )
+        for a in attributes or ()
+        if a.key is not unset
+    ]
+
+
+def _typed_span_to_row(span: Span, org_id: str, api_key_id: int | None) -> LogRow | None:
+    """``span_to_row`` of a typed span."""
+    sorted_ = _Sorted(_typed_pairs(span.attributes))
+    if not sorted_.is_llm:
+        return None
+    status = span.status
+    return _row(
+        sorted_,
+        span.startTimeUnixNano,
+        span.endTimeUnixNano,
+        span.name,
+        status.code if status is not None else None,
+        f"{_hex_id(span.traceId)}:{_hex_id(span.spanId)}",
+        org_id,
+        api_key_id,
+    )
+
+
 # Spans converted between two yields to the event loop (~50 us each: ~5 ms).
 _SPANS_PER_TURN = 100
 
@@ -295,8 +358,20 @@ async def trace_rows(payload: Any, org_id: str, api_key_id: int | None) -> list[
     shares the loop.
     """
     rows = []
-    for i, span in enumerate(spans(payload), 1):
-        row = span_to_row(span, org_id, api_key_id)
+    if isinstance(payload, Export):
+        found: list[Any] = [
+            span
+            for resource in payload.resourceSpans
+            if resource is not None
+            for scope in resource.scopeSpans or ()
+            if scope is not None
+            for span in scope.spans or ()
+        ]
+        convert: Any = _typed_span_to_row
+    else:
+        found, convert = spans(payload), span_to_row
+    for i, span in enumerate(found, 1):
+        row = convert(span, org_id, api_key_id)
         if row is not None:
             rows.append(row)
         if i % _SPANS_PER_TURN == 0:

@@ -6,7 +6,6 @@ already held them to the log routes' limit), so malformed JSON is a 400 that say
 
 from __future__ import annotations
 
-import orjson
 from fastapi import APIRouter, Request, Response
 
 from helioscope.api.deps import ApiKeyDep, WriterDep
@@ -15,7 +14,7 @@ from helioscope.api.log.worker import ingest_async_log
 from helioscope.errors import BadRequest
 from helioscope.ingest import LogWriter, collector_paused
 from helioscope.ingest.asynclog import AsyncLogInvalid
-from helioscope.ingest.otel import decode_protobuf, trace_rows
+from helioscope.ingest.otel import decode_json, decode_protobuf, trace_rows
 from helioscope.store import ApiKey
 
 logs = APIRouter(tags=["Trace"], responses=ERROR_RESPONSES)
@@ -57,10 +56,7 @@ async def _traces(request: Request, key: ApiKey, writer: LogWriter) -> int:
         if request.headers.get("content-type", "").split(";")[0].strip() == PROTOBUF:
             payload = decode_protobuf(body)
         else:
-            try:
-                payload = orjson.loads(body)
-            except orjson.JSONDecodeError as exc:
-                raise BadRequest(f"body: malformed JSON ({exc})") from exc
+            payload = decode_json(body)
         rows = await trace_rows(payload, key.organization_id, key.id)
         del payload
         writer.enqueue_rows(rows)  # one journal record for the export's spans

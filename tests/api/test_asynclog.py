@@ -380,6 +380,51 @@ async def test_otlp_json_route_is_idempotent_per_span(helioscope: Running) -> No
     assert (await post(helioscope, "/v1/traces", {"resourceSpans": 5})).status_code == 400
 
 
+def _llm_span_with(attribute: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "traceId": "5b8efff798038103d269b633813fc60d",
+        "spanId": "eee19b7ec3c1b175",
+        "name": "chat",
+        "attributes": [
+            {"key": "gen_ai.system", "value": {"stringValue": "openai"}},
+            {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o-mini"}},
+            attribute,
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"resourceSpans": [5]}, "resourceSpans[0]: expected an object"),
+        ({"resourceSpans": [{"scopeSpans": 5}]}, "resourceSpans[0].scopeSpans: expected a list"),
+        ({"resourceSpans": [{"scopeSpans": ["x"]}]}, "resourceSpans[0].scopeSpans[0]: expected"),
+        (
+            _llm_span_with({"key": "gen_ai.usage.input_tokens", "value": {"intValue": "many"}}),
+            "resourceSpans[0].scopeSpans[0].spans[1]: not a valid OTLP span",
+        ),
+        (
+            _llm_span_with({"key": "gen_ai.prompt", "value": {"arrayValue": None}}),
+            "resourceSpans[0].scopeSpans[0].spans[1]: not a valid OTLP span",
+        ),
+    ],
+)
+async def test_a_malformed_otlp_export_is_a_400_naming_the_place_and_stores_nothing(
+    helioscope: Running, body: dict[str, Any], named: str
+) -> None:
+    if "traceId" in body:  # a span: second in an export whose first span is fine
+        fine = _llm_span_with({"key": "gen_ai.usage.input_tokens", "value": {"intValue": 3}})
+        fine["spanId"] = "eee19b7ec3c1b176"
+        body = {"resourceSpans": [{"scopeSpans": [{"spans": [fine, body]}]}]}
+    for path in ("/v1/traces", "/v1/trace/log"):
+        answer = await post(helioscope, path, body)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["data"] is None
+        assert answer.json()["error"].startswith(named), answer.json()
+    await helioscope.flush()
+    assert await all_rows(helioscope) == []
+
+
 async def test_an_otlp_export_is_one_journal_record(helioscope: Running) -> None:
     """Its spans are journalled together (one frame, one decode) and each becomes a row."""
     writer = helioscope.services.started.writer

@@ -297,17 +297,31 @@ def _row(
 
 def spans(payload: Any) -> list[dict[str, Any]]:
     """Every span of an OTLP/JSON ``ExportTraceServiceRequest``; 400 for a malformed one."""
+    return [span for _, span in _placed_spans(payload)]
+
+
+def _placed_spans(payload: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``spans`` with each one's place in the export, for the message of a 400."""
     if not isinstance(payload, dict) or not isinstance(payload.get("resourceSpans", []), list):
         raise BadRequest("body: expected an OTLP trace export with resourceSpans")
-    out: list[dict[str, Any]] = []
+    out: list[tuple[str, dict[str, Any]]] = []
     for r, resource in enumerate(payload.get("resourceSpans", [])):
-        for s, scope in enumerate((resource or {}).get("scopeSpans") or []):
+        if not isinstance(resource, dict | None):
+            raise BadRequest(f"resourceSpans[{r}]: expected an object")
+        scopes = (resource or {}).get("scopeSpans") or []
+        if not isinstance(scopes, list):
+            raise BadRequest(f"resourceSpans[{r}].scopeSpans: expected a list")
+        for s, scope in enumerate(scopes):
+            if not isinstance(scope, dict | None):
+                raise BadRequest(f"resourceSpans[{r}].scopeSpans[{s}]: expected an object")
             found = (scope or {}).get("spans") or []
             if not isinstance(found, list) or not all(isinstance(x, dict) for x in found):
                 raise BadRequest(
                     f"resourceSpans[{r}].scopeSpans[{s}].spans: expected a list of spans"
                 )
-            out += found
+            out += (
+                (f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]", x) for i, x in enumerate(found)
+            )
     return out
 
 
@@ -358,22 +372,32 @@ async def trace_rows(payload: Any, org_id: str, api_key_id: int | None) -> list[
     shares the loop.
     """
     rows = []
+    found: list[tuple[str, Any]]
     if isinstance(payload, Export):
-        found: list[Any] = [
-            span
-            for resource in payload.resourceSpans
+        found = [
+            (f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]", span)
+            for r, resource in enumerate(payload.resourceSpans)
             if resource is not None
-            for scope in resource.scopeSpans or ()
+            for s, scope in enumerate(resource.scopeSpans or ())
             if scope is not None
-            for span in scope.spans or ()
+            for i, span in enumerate(scope.spans or ())
         ]
         convert: Any = _typed_span_to_row
     else:
-        found, convert = spans(payload), span_to_row
-    for i, span in enumerate(found, 1):
-        row = convert(span, org_id, api_key_id)
+        found, convert = _placed_spans(payload), span_to_row
+    for n, (place, span) in enumerate(found, 1):
+        try:
+            row = convert(span, org_id, api_key_id)
+        except BadRequest:
+            raise
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+            # A value of the wrong shape deep in a span (an arrayValue of null, an intValue
+            # that is no number): the client's mistake, named, and nothing of the export kept.
+            raise BadRequest(
+                f"{place}: not a valid OTLP span ({type(exc).__name__}: {exc})"
+            ) from exc
         if row is not None:
             rows.append(row)
-        if i % _SPANS_PER_TURN == 0:
+        if n % _SPANS_PER_TURN == 0:
             await asyncio.sleep(0)
     return rows

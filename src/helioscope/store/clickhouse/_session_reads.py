@@ -22,12 +22,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Table, and_, cast, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Table, and_, func, not_, or_, select, true
 
 from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse._hourly_reads import one_property
 from helioscope.store.clickhouse._session_properties import session_property as sp
-from helioscope.store.cost import usd
 from helioscope.store.filters import compile_filter
 from helioscope.store.log import sessions
 from helioscope.store.log._session_summary import SUMMARY_AGGREGATES
@@ -120,21 +119,7 @@ async def _page(
     wanted = query.offset + query.limit
     limit = MAX_STRADDLING + 1 + wanted
     stmt = (
-        select(
-            t.c.session_id,
-            t.c.session_name,
-            t.c.created_at,
-            t.c.latest_request_created_at,
-            usd(t.c.total_cost).label("total_cost"),
-            t.c.total_requests,
-            t.c.prompt_tokens,
-            t.c.completion_tokens,
-            t.c.total_tokens,
-            (cast(t.c.latency_sum, Float()) / func.nullif(t.c.latency_count, 0)).label(
-                "avg_latency"
-            ),
-            within.label("inside"),
-        )
+        select(*sessions.summary_columns(t), within.label("inside"))
         .where(db.in_org(t), *source.scope, *overlapping, kept)
         .order_by(within, t.c.created_at.desc(), t.c.session_id)
         .limit(limit)

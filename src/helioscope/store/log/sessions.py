@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, and_, cast, func, or_, select, true
+from sqlalchemy import ColumnElement, Float, Select, Table, and_, cast, func, or_, select, true
 
 from helioscope.errors import NotFound
 from helioscope.store._dialects import SqlDialect
@@ -118,6 +118,22 @@ async def _straddling_sessions(db: OrgDb, query: SessionQuery) -> list[str] | No
     return await db.scalars(stmt)
 
 
+def summary_columns(t: Table) -> list[ColumnElement[Any]]:
+    """A session's row of totals, read from a table of them (``session_summary``'s columns)."""
+    return [
+        t.c.session_id,
+        t.c.session_name,
+        t.c.created_at,
+        t.c.latest_request_created_at,
+        usd(t.c.total_cost).label("total_cost"),
+        t.c.total_requests,
+        t.c.prompt_tokens,
+        t.c.completion_tokens,
+        t.c.total_tokens,
+        (cast(t.c.latency_sum, Float()) / func.nullif(t.c.latency_count, 0)).label("avg_latency"),
+    ]
+
+
 def _summary_conditions(db: OrgDb, query: SessionQuery) -> list[ColumnElement[bool]]:
     d = db.dialect
     having = compile_filter(query.filter, d, summary.SUMMARY_AGGREGATES).having
@@ -133,20 +149,7 @@ async def _from_summary(
 ) -> list[dict[str, Any]]:
     wanted = query.offset + query.limit
     stmt = (
-        select(
-            ss.c.session_id,
-            ss.c.session_name,
-            ss.c.created_at,
-            ss.c.latest_request_created_at,
-            usd(ss.c.total_cost).label("total_cost"),
-            ss.c.total_requests,
-            ss.c.prompt_tokens,
-            ss.c.completion_tokens,
-            ss.c.total_tokens,
-            (cast(ss.c.latency_sum, Float()) / func.nullif(ss.c.latency_count, 0)).label(
-                "avg_latency"
-            ),
-        )
+        select(*summary_columns(ss))
         .where(*_summary_conditions(db, query))
         # A straddling session's every name comes from the log, even a name (a pair of the
         # summary) that lies inside the window: without this, that pair came twice.

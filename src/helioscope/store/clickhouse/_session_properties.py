@@ -26,6 +26,7 @@ from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._properties import IN_COLUMNS, ticks
 from helioscope.store.clickhouse._replaced import Replaced
+from helioscope.store.log._session_summary import SUMMED
 from helioscope.store.records import LogRow
 
 _CHUNK = 1000
@@ -39,13 +40,7 @@ COLUMNS = (
     "session_name",
     "created_at",
     "latest_request_created_at",
-    "total_cost",
-    "total_requests",
-    "prompt_tokens",
-    "completion_tokens",
-    "total_tokens",
-    "latency_sum",
-    "latency_count",
+    *SUMMED,
     "version",
     "is_deleted",
 )
@@ -92,16 +87,7 @@ _CURRENT = (
 
 async def refresh(clickhouse: ClickHouse, keys: Iterable[tuple[str, str | None]]) -> None:
     """Recompute these ``(organization_id, session_id)`` sessions' rows from the log."""
-    grouped: dict[str, list[str]] = {}
-    for org, session_id in sorted({(o, s) for o, s in keys if s is not None}):
-        grouped.setdefault(org, []).append(session_id)
-    for org, ids in grouped.items():
-        for start in range(0, len(ids), _CHUNK):
-            params = {"org": org, "ids": ids[start : start + _CHUNK]}
-            # Tombstones strictly older than the totals, which replace those still valid.
-            now = dt.datetime.now(dt.UTC)
-            await clickhouse.command(_TOMBSTONES, {**params, "v": now})
-            await clickhouse.command(_TOTALS, {**params, "v": now + dt.timedelta(microseconds=1)})
+    await sessions.recompute(clickhouse, keys, _TOMBSTONES, _TOTALS)
 
 
 async def rebuild(clickhouse: ClickHouse) -> None:

@@ -48,17 +48,27 @@ _ALL_TOTALS = _TOTALS_OF + "session_id IS NOT NULL" + _GROUPED
 
 async def refresh(clickhouse: ClickHouse, keys: Iterable[tuple[str, str | None]]) -> None:
     """Recompute the summaries of these ``(organization_id, session_id)`` sessions."""
+    await recompute(clickhouse, keys, _TOMBSTONES, _TOTALS)
+
+
+async def recompute(
+    clickhouse: ClickHouse, keys: Iterable[tuple[str, str | None]], tombstones: str, totals: str
+) -> None:
+    """Recompute these sessions' rows in a table of session totals.
+
+    The table is the summary or ``session_property``: ``tombstones`` for every row the
+    sessions had, then ``totals`` from the log, a microsecond newer, replacing those still
+    valid. Both statements take ``{org}``, ``{ids}`` and ``{v}``.
+    """
     grouped: dict[str, list[str]] = {}
     for org, session_id in sorted({(o, s) for o, s in keys if s is not None}):
         grouped.setdefault(org, []).append(session_id)
-    for org, sessions in grouped.items():
-        for start in range(0, len(sessions), _CHUNK):
-            ids = sessions[start : start + _CHUNK]
-            # Tombstones strictly older than the totals, which replace those still valid.
+    for org, ids in grouped.items():
+        for start in range(0, len(ids), _CHUNK):
+            params = {"org": org, "ids": ids[start : start + _CHUNK]}
             now = dt.datetime.now(dt.UTC)
-            params = {"org": org, "ids": ids}
-            await clickhouse.command(_TOMBSTONES, {**params, "v": now})
-            await clickhouse.command(_TOTALS, {**params, "v": now + dt.timedelta(microseconds=1)})
+            await clickhouse.command(tombstones, {**params, "v": now})
+            await clickhouse.command(totals, {**params, "v": now + dt.timedelta(microseconds=1)})
 
 
 async def rebuild(clickhouse: ClickHouse) -> None:

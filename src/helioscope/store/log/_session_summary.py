@@ -78,6 +78,18 @@ def _increments(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(totals.values())
 
 
+# The totals a session's row adds up (the summary's, and ClickHouse's session_property's).
+SUMMED = (
+    "total_cost",
+    "total_requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "latency_sum",
+    "latency_count",
+)
+
+
 async def add_new_rows(db: Db, rows: Iterable[dict[str, Any]]) -> None:
     """Add rows that were not in the log before to their sessions' totals."""
     increments = _increments(rows)
@@ -86,15 +98,6 @@ async def add_new_rows(db: Db, rows: Iterable[dict[str, Any]]) -> None:
     d = db.dialect
     stmt: Any = d.insert(ss)
     new = stmt.excluded
-    summed = (
-        "total_cost",
-        "total_requests",
-        "prompt_tokens",
-        "completion_tokens",
-        "total_tokens",
-        "latency_sum",
-        "latency_count",
-    )
     stmt = stmt.on_conflict_do_update(
         index_elements=["organization_id", "session_id", "session_name"],
         set_={
@@ -102,7 +105,7 @@ async def add_new_rows(db: Db, rows: Iterable[dict[str, Any]]) -> None:
             "latest_request_created_at": d.greatest(
                 ss.c.latest_request_created_at, new.latest_request_created_at
             ),
-            **{name: ss.c[name] + new[name] for name in summed},
+            **{name: ss.c[name] + new[name] for name in SUMMED},
         },
     )
     await db.execute(stmt, increments)

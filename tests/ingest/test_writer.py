@@ -451,3 +451,48 @@ async def test_rows_enqueued_together_into_a_full_journal_keep_all_but_bodies(
         back = await store.log.org(org).read(requests.get_request, sent.request_id)
         assert back is not None and back["request_body"] is None
         assert back["properties"] == {BODIES_DROPPED_PROPERTY: "journal full"}
+
+
+async def test_behind_the_writer_builds_the_next_batch_while_one_is_stored(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Storing is mostly the engine's work: a writer that is behind builds batch n+1 while
+    batch n is in the store. A batch that fails throws the one built ahead away, and every
+    record is still stored exactly once."""
+    org = (await store.write(keys.get_or_create_org, "ahead")).id
+    events: list[str] = []
+    write_batch = store.log.write_batch
+    failed = False
+
+    async def slow_write_batch(rows: list[LogRow], **kwargs: Any) -> None:
+        nonlocal failed
+        events.append("store")
+        await asyncio.sleep(0.05)
+        if len(events) > 4 and not failed and rows:  # once, with a batch built ahead of it
+            failed = True
+            events.append("failed")
+            raise OSError("injected: the store went away")
+        await write_batch(rows, **kwargs)
+        events.append("stored")
+
+    build = LogWriter._build
+
+    async def logged_build(self: LogWriter, payloads: list[bytes], turn: float) -> list[LogRow]:
+        events.append("build")
+        return await build(self, payloads, turn)
+
+    monkeypatch.setattr(store.log, "write_batch", slow_write_batch)
+    monkeypatch.setattr(LogWriter, "_build", logged_build)
+    rows = [row(org) for _ in range(60)]
+    async with writer_for(store, tmp_path / "journal", batch_size=10) as writer:
+        for r in rows:
+            writer.enqueue(r)
+        await writer.flush()
+        report = await _caught_up(writer)
+    # A build began while a batch was in the store (between its "store" and "stored").
+    overlapped = [
+        i for i, event in enumerate(events) if event == "build" and events[i - 1] == "store"
+    ]
+    assert overlapped, events
+    assert failed and report["recovered"] == 1 and report["stored"] == 60, (report, events)
+    assert await count_rows(store, org) == 60  # none lost, none twice

@@ -17,7 +17,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
@@ -26,12 +25,12 @@ from helioscope._guard import InternalErrorGuard
 from helioscope.ingest import _journal as journal
 from helioscope.ingest import _records as records
 from helioscope.ingest._health import Heartbeat, WriterHealth, dead_letter, describe
-from helioscope.ingest._reader import JournalReader, Position
 from helioscope.ingest.capture import CallCapture, build_log_row, minimal_log_row
 from helioscope.store import LogRow, Store, is_transient
 
 logger = logging.getLogger("helioscope.ingest")
 
+Position = tuple[str, int]
 _MIB = 1 << 20
 
 
@@ -41,27 +40,6 @@ class _BatchFailed(Exception):
     Maybe the writer's (a bug, memory), not a row's: it is written again after the back-off;
     failing again, one row at a time (a refused row to the dead letters).
     """
-
-
-@dataclass(frozen=True, slots=True)
-class _Batch:
-    """Rows built from the journal, the positions past them, and the segments read through."""
-
-    rows: list[LogRow]
-    moved: dict[str, Position]
-    finished: list[Path]
-    frames: int
-    full: bool  # as many records or bytes as a batch takes: the writer is behind
-
-
-async def _cancelled(task: asyncio.Task[Any] | None) -> None:
-    """Cancel ``task`` (if any) and wait for it to end, whatever it ends with."""
-    if task is not None:
-        task.cancel()
-        try:
-            await task
-        except BaseException:  # its result is thrown away, error or not
-            pass
 
 
 class LogWriter:
@@ -100,6 +78,7 @@ class LogWriter:
         self.max_retry_seconds = max_retry_seconds
         self.drain_seconds = drain_seconds
         self.linger_seconds = linger_seconds
+        self.torn_grace_seconds = torn_grace_seconds
         self.health = WriterHealth()
         self.heartbeat = Heartbeat(journal_dir)
         # Called with each batch once it is stored (webhooks, online evaluators); each must
@@ -112,11 +91,11 @@ class LogWriter:
         self._disk_checked = 0.0
         self._task: asyncio.Task[None] | None = None
         self._journal_error_logged = self._batch_failed = False  # (the batch: failed once)
-        self._reader = JournalReader(journal_dir, self.health, torn_grace_seconds)
+        self._turn, self._id = 0, ""
 
     async def __aenter__(self) -> LogWriter:
         self.journal.open()
-        self._reader.open()
+        self._id = journal.journal_id(self.root)
         self._disk_bytes = journal.disk_bytes(self.root)[0]
         if self.tail:
             self._task = asyncio.create_task(self._run(), name="helioscope-log-writer")
@@ -206,7 +185,7 @@ class LogWriter:
     async def flush(self) -> None:
         """Wait until every record journalled so far by this process is stored."""
         target = self.journal.end()
-        worker = self._reader.key(self.journal.worker)
+        worker = self._key(self.journal.worker)
         while True:
             if self._task is not None and self._task.done():
                 self._task.result()  # re-raise what killed the writer
@@ -270,92 +249,155 @@ class LogWriter:
         }
 
     def _lag(self, positions: dict[str, Position]) -> tuple[int, int | None]:
-        return journal.backlog(self.root, lambda worker: positions.get(self._reader.key(worker)))
+        return journal.backlog(self.root, lambda worker: positions.get(self._key(worker)))
+
+    def _key(self, worker: str) -> str:
+        # Positions are kept per journal directory (its id) and worker: a store that outlives
+        # its journal directory, or serves several, never applies one's positions to another.
+        return f"{self._id}:{worker}"
 
     # The tail.
 
     async def _run(self) -> None:
         delay = self.retry_seconds
-        # The next batch, read and built while this one is stored (when the writer is behind).
-        ahead: asyncio.Task[_Batch | None] | None = None
-        try:
-            while True:
-                self.heartbeat.beat()
-                try:
-                    if self._positions is None:
-                        self._positions = await self.store.journal_positions()
-                    batch = await (ahead or self._gather(self._positions))
-                    ahead = None
-                    if batch is not None and batch.full:
-                        # Behind: storing is mostly the engine's work (chdb's, or a server's),
-                        # off this thread and the GIL; building the next batch meanwhile, from
-                        # where this one ends, keeps both busy. A failure throws it away.
-                        cursor = {**self._positions, **batch.moved}
-                        ahead = asyncio.create_task(self._gather(cursor))
-                    stored = 0 if batch is None else await self._commit(batch)
-                    self.health.succeeded()
-                    delay = self.retry_seconds
-                except Exception as exc:
-                    await _cancelled(ahead)
-                    ahead = None
-                    retried = isinstance(exc, _BatchFailed)
-                    self.health.failed(exc.__cause__ if retried and exc.__cause__ else exc, delay)
-                    if not (retried or is_transient(exc)):
-                        with self.guard.internal_errors("the log writer"):
-                            raise
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, self.max_retry_seconds)
-                    continue
-                if stored < self.batch_size:
-                    self._wake.clear()
-                    try:  # this process's appends wake it; other workers' are polled
-                        await asyncio.wait_for(self._wake.wait(), timeout=0.1)
-                    except TimeoutError:
-                        pass
-                    if self.linger_seconds:
-                        # Let a batch gather: one transaction per interval instead of one per
-                        # call keeps the writer's share of the event loop (and the GIL) small.
-                        await asyncio.sleep(self.linger_seconds)
-        finally:
-            await _cancelled(ahead)
+        while True:
+            self.heartbeat.beat()
+            try:
+                if self._positions is None:
+                    self._positions = await self.store.journal_positions()
+                stored = await self._pass()
+                self.health.succeeded()
+                delay = self.retry_seconds
+            except Exception as exc:
+                retried = isinstance(exc, _BatchFailed)
+                self.health.failed(exc.__cause__ if retried and exc.__cause__ else exc, delay)
+                if not (retried or is_transient(exc)):
+                    with self.guard.internal_errors("the log writer"):
+                        raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_retry_seconds)
+                continue
+            if stored < self.batch_size:
+                self._wake.clear()
+                try:  # this process's appends wake it; other workers' are polled
+                    await asyncio.wait_for(self._wake.wait(), timeout=0.1)
+                except TimeoutError:
+                    pass
+                if self.linger_seconds:
+                    # Let a batch gather: one transaction per interval instead of one per call
+                    # keeps the writer's share of the event loop (and the GIL) small.
+                    await asyncio.sleep(self.linger_seconds)
 
-    async def _gather(self, cursor: dict[str, Position]) -> _Batch | None:
-        """A batch of at most ``batch_size`` frames from ``cursor``, read and built.
-
-        None if there is nothing new.
-        """
+    async def _pass(self) -> int:
+        """Store a batch of at most ``batch_size`` frames; the number of records consumed."""
+        assert self._positions is not None
+        payloads: list[bytes] = []
+        moved: dict[str, Position] = {}
+        finished: list[Path] = []
         # A record is held as its payload, its row, the driver's parameters and the engine's
         # copy, with allocator slack besides: a thirty-second of the bound for payloads keeps
         # a batch well within it whatever the body size (bench/memory.py, 200 KB bodies,
         # 20,000 calls: RSS peaked at 179 MB with an eighth, 156 MB with a thirty-second; at
-        # a quarter it had peaked 85 MB higher than at an eighth). At most two batches are
-        # held at once: one being stored, the next being built.
-        read = await asyncio.to_thread(
-            self._reader.read, cursor, self.batch_size, self.memory_bytes // 32
-        )
-        if not read.moved:
-            return None
+        # a quarter it had peaked 85 MB higher than at an eighth).
+        budget = self.memory_bytes // 32
+        frames = 0
+        names = journal.workers(self.root)
+        # Start at a different worker each pass, so that a busy one cannot starve the others.
+        self._turn = (self._turn + 1) % max(1, len(names))
+        for worker in names[self._turn :] + names[: self._turn]:
+            if frames >= self.batch_size or budget <= 0:
+                break
+            read = await asyncio.to_thread(
+                self._read_worker, worker, self.batch_size - frames, budget
+            )
+            position, read_payloads, done, spent = read
+            payloads += read_payloads
+            frames += len(read_payloads)
+            budget -= spent
+            finished.extend(done)
+            if position != self._positions.get(self._key(worker)):
+                moved[self._key(worker)] = position
+        if not moved:
+            return 0
         # A full batch (in records or bytes) means the writer is behind: it then takes slices
         # of the loop as long as a request's (``otel.trace_rows``), not the half millisecond
         # it takes when idle calls wait on it. Each slice waits a round of the loop: under a
         # load of span batches it otherwise stored nothing until the load stopped
         # (bench/ingest.py --otlp).
-        rows = await self._build(read.payloads, 0.005 if read.full else 0.0005)
-        return _Batch(rows, read.moved, read.finished, len(read.payloads), read.full)
-
-    async def _commit(self, batch: _Batch) -> int:
-        """Store a batch and move the committed positions past it; the records consumed."""
-        assert self._positions is not None
-        stored = await self._store(batch.rows, batch.moved)
-        self._positions.update(batch.moved)
+        behind = frames >= self.batch_size or budget <= 0
+        rows = await self._build(payloads, 0.005 if behind else 0.0005)
+        stored = await self._store(rows, moved)
+        self._positions.update(moved)
         self._committed.set()
-        for path in batch.finished:
+        for path in finished:
             path.unlink(missing_ok=True)
         self.health.stored += len(stored)
         for listener in self.listeners:
             with self.guard.internal_errors("handing written rows to a listener"):
                 listener(stored)
-        return max(batch.frames, len(batch.rows), 1)
+        return max(frames, len(rows), 1)
+
+    def _read_worker(
+        self, worker: str, max_count: int, max_bytes: int
+    ) -> tuple[Position, list[bytes], list[Path], int]:
+        """From one worker's journal: the new position, payloads, sealed segments read through."""
+        assert self._positions is not None
+        directory = self.root / worker
+        names = journal.segments(directory)
+        segment, offset = self._positions.get(self._key(worker), (names[0] if names else "", 0))
+        payloads: list[bytes] = []
+        finished: list[Path] = []
+        spent = 0
+        for index, name in enumerate(names):
+            if name < segment:  # stored, but its deletion was interrupted
+                finished.append(directory / name)
+                continue
+            if name > segment:
+                segment, offset = name, 0
+            path = directory / name
+            sealed = index < len(names) - 1
+            while len(payloads) < max_count and spent < max_bytes:
+                read = journal.read_frames(
+                    path, offset, max_bytes=max_bytes - spent, max_count=max_count - len(payloads)
+                )
+                payloads.extend(read.payloads)
+                spent += read.bytes
+                offset = read.offset
+                if not read.bad:
+                    break
+                skip_to = self._past_bad_frame(path, offset, sealed)
+                if skip_to is None:
+                    return (segment, offset), payloads, finished, spent
+                offset = skip_to
+            if offset < path.stat().st_size or not sealed:
+                break
+            finished.append(path)
+        return (segment, offset), payloads, finished, spent
+
+    def _past_bad_frame(self, path: Path, offset: int, sealed: bool) -> int | None:
+        """Where to go on after a bad frame at ``offset``; None to wait for it to complete."""
+        stale = time.time() - path.stat().st_mtime > self.torn_grace_seconds
+        following = journal.next_good_frame(path, offset)
+        if following is not None:
+            self.health.corrupt_frames_skipped += 1
+            logger.warning(
+                "journal %s: corrupt frame at byte %d; skipped %d bytes to the next intact frame",
+                path,
+                offset,
+                following - offset,
+            )
+            return following
+        if not (sealed or stale):
+            return None  # the last frame may still be being written
+        size = path.stat().st_size
+        self.health.torn_frames_skipped += 1
+        logger.warning(
+            "journal %s: torn last frame at byte %d (%d bytes, from a crash); skipped",
+            path,
+            offset,
+            size - offset,
+        )
+        return size
 
     async def _build(self, payloads: list[bytes], turn: float) -> list[LogRow]:
         """Rows from payloads, each payload let go as soon as its rows are built."""

@@ -363,6 +363,14 @@ TABLES: tuple[LogTable, ...] = (
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
 
+# A part of fewer rows than this is written Compact (one data file) rather than Wide (two files
+# a column): a writer's batch of 10,000 rows with 1 KB bodies passes the default 10 MB, and
+# the log's ~60 columns were ~120 files an INSERT, created, then read and deleted by the merge.
+# Compact, a batch took 14-17% less CPU (bench in store/README.md, "Ingest, round 8"); merged
+# parts past it are Wide again, as reads want them.
+WIDE_PART_SETTING = "min_rows_for_wide_part"
+WIDE_PART_ROWS = 100_000
+
 
 def ttl_clause(table: LogTable, retention_days: int | None) -> str | None:
     """The TTL expression for ``retention_days`` (None: keep rows for ever)."""
@@ -402,7 +410,8 @@ def create_table(
     # ttl_only_drop_parts: expired data leaves a whole part (a month) at a time, by unlinking
     # files instead of rewriting parts row by row.
     parts.append(
-        f"SETTINGS index_granularity = 8192, ttl_only_drop_parts = {int(table.ttl_drops_parts)}"
+        f"SETTINGS index_granularity = 8192, ttl_only_drop_parts = {int(table.ttl_drops_parts)}, "
+        f"{WIDE_PART_SETTING} = {WIDE_PART_ROWS}"
     )
     statements = ["\n".join(parts)]
     if cluster:

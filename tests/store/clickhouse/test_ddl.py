@@ -11,7 +11,7 @@ import pytest
 from helioscope import Settings
 from helioscope.services import open_store
 from helioscope.store.clickhouse import TABLES, ClickHouse, insert_log_rows, migrate, schema
-from helioscope.store.clickhouse._ddl import WIDE_PART_ROWS, WIDE_PART_SETTING
+from helioscope.store.clickhouse._schema import WIDE_PART_ROWS, WIDE_PART_SETTING
 from helioscope.store.log import LogStore
 from tests.store.test_filters import row
 

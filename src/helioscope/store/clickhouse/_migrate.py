@@ -10,9 +10,9 @@ from helioscope.store.clickhouse import _properties as request_properties
 from helioscope.store.clickhouse import _session_properties as session_properties
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
-from helioscope.store.clickhouse._ddl import (
+from helioscope.store.clickhouse._ddl import TABLES
+from helioscope.store.clickhouse._schema import (
     PROPERTY_KEYS_VIEW,
-    TABLES,
     WIDE_PART_ROWS,
     WIDE_PART_SETTING,
     property_keys_view,

@@ -41,6 +41,16 @@ async def _ready(server: Server) -> None:
             await asyncio.sleep(0.2)
 
 
+def _children(server: Server) -> list[list[bytes]]:
+    """The command lines of the supervisor's children."""
+    assert server.proc is not None
+    return [
+        Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        for task in Path(f"/proc/{server.proc.pid}/task").iterdir()
+        for pid in (task / "children").read_text().split()
+    ]
+
+
 async def _positions(database_url: str) -> dict[str, tuple[str, int]]:
     store = Store.open(database_url)
     try:
@@ -113,12 +123,7 @@ async def test_writer_process_stores_every_call_from_a_process_of_its_own(tmp_pa
         server.start()
         try:
             await _ready(server)
-            assert server.proc is not None
-            children = [
-                Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-                for task in Path(f"/proc/{server.proc.pid}/task").iterdir()
-                for pid in (task / "children").read_text().split()
-            ]
+            children = _children(server)
             # One serving worker on the inherited socket, and the writer on a port of its own.
             assert sorted(b"--fd" in argv for argv in children) == [False, True], children
             answered = {
@@ -135,6 +140,7 @@ async def test_writer_process_stores_every_call_from_a_process_of_its_own(tmp_pa
             assert ready.status_code == 200, ready.text
             assert ready.json()["writer"]["running"] is True
             last = {r.headers["helicone-id"] for r in await _calls(server, key, 50) if r.is_success}
+            assert server.proc is not None
             server.proc.send_signal(signal.SIGTERM)
             assert server.proc.wait(60) == 0
             assert await _stored(database_url, last) == last  # the writer stopped last
@@ -165,12 +171,7 @@ async def test_workers_share_an_embedded_clickhouse_through_the_writer(tmp_path:
         server.start()
         try:
             await _ready(server)
-            assert server.proc is not None
-            children = [
-                Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-                for task in Path(f"/proc/{server.proc.pid}/task").iterdir()
-                for pid in (task / "children").read_text().split()
-            ]
+            children = _children(server)
             # Two serving workers, and the writer, which alone serves chdb.
             assert sorted(b"--clickhouse-fd" in argv for argv in children) == [False, False, True]
             answered: set[str] = set()
@@ -200,6 +201,7 @@ async def test_workers_share_an_embedded_clickhouse_through_the_writer(tmp_path:
                     await _count(client, key, {"request_response_rmt": checked}) for _ in range(6)
                 ]
                 assert seen == [1] * 6
+            assert server.proc is not None
             server.proc.send_signal(signal.SIGTERM)
             assert server.proc.wait(60) == 0
         finally:

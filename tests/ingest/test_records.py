@@ -173,3 +173,43 @@ def test_rows_journalled_with_other_fields_are_read_by_name() -> None:
     header = orjson.dumps({"t": "b", "f": list(sent), "rows": [list(sent.values())]})
     (back,) = decode_all(_U32.pack(len(header)) + header)
     assert back == dataclasses.replace(row, country_code=None)
+
+
+def test_rows_bodies_follow_their_header_raw_and_come_back() -> None:
+    """Bodies (none, empty, not ASCII, with NUL) are journalled after the header, unescaped."""
+    rows = [every_row_field_set(n) for n in range(4)]
+    rows[0].request_body, rows[0].response_body = None, '{"a":"ok"}'
+    rows[1].request_body, rows[1].response_body = "", None
+    rows[2].request_body, rows[2].response_body = '{"q":"ação 🙂 \\"x\\""}', "nul\x00in"
+    payload = encode_rows(rows)
+    (size,) = _U32.unpack_from(payload)
+    header = orjson.loads(payload[4 : 4 + size])
+    assert header["t"] == "rb" and "request_body" not in header["f"]
+    assert header["lens"][:6] == [None, 10, 0, None, len(rows[2].request_body.encode()), 6]
+    assert '"q":"ação' in payload[4 + size :].decode()  # as it was, not escaped again
+    assert decode_all(payload) == rows
+
+
+def test_rows_journalled_with_bodies_in_the_header_still_read() -> None:
+    """A batch written before the bodies followed the header (``b``) replays the same."""
+    rows = [every_row_field_set(n) for n in range(2)]
+    header = orjson.dumps(
+        {"t": "b", "f": [f.name for f in dataclasses.fields(LogRow)], "rows": rows},
+        option=orjson.OPT_PASSTHROUGH_DATACLASS,
+        default=dataclasses.astuple,
+    )
+    assert decode_all(_U32.pack(len(header)) + header) == rows
+
+
+def test_rows_journalled_by_another_version_with_bodies_after_are_read_by_name() -> None:
+    """An ``rb`` batch whose rows had other fields (one gone, one new) replays, bodies too."""
+    row = every_row_field_set(1)
+    sent = orjson.loads(orjson.dumps(row))
+    bodies = [sent.pop("request_body").encode(), sent.pop("response_body").encode()]
+    del sent["country_code"]
+    sent["retired_field"] = "x"
+    header = orjson.dumps(
+        {"t": "rb", "f": list(sent), "rows": [list(sent.values())], "lens": list(map(len, bodies))}
+    )
+    (back,) = decode_all(_U32.pack(len(header)) + header + b"".join(bodies))
+    assert back == dataclasses.replace(row, country_code=None)

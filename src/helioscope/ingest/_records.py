@@ -6,12 +6,10 @@ writer parses and prices it later. A ready row (an async log) is its JSON. Ready
 arrive together (an OTLP export's spans) are one payload: the field names once, then each
 row's values in that order (one encode, one frame, one decode for hundreds of rows; a row
 encoded on its own, as a dict, took ~7 us to journal and ~15 us to read back, a third of
-what a span cost the server end to end). Their bodies, already JSON text, follow the header
-raw, as a capture's do: written into the header they were escaped as JSON strings and
-unescaped again, two thirds of the time a row took to journal and read back.
+what a span cost the server end to end).
 
-Payload layout: ``u32 header length | header JSON | bodies``; the header says how long each
-body is.
+Payload layout: ``u32 header length | header JSON | request body | response body``; the header
+says how long each body is.
 """
 
 from __future__ import annotations
@@ -35,13 +33,6 @@ _U32 = struct.Struct("<I")
 _ROW_NAMES = tuple(f.name for f in dataclasses.fields(LogRow))
 _ROW_FIELDS = frozenset(_ROW_NAMES)
 _row_values = operator.attrgetter(*_ROW_NAMES)
-_BODY_NAMES = ("request_body", "response_body")
-# A batch's fields in its header: every field but the bodies, which follow the header raw.
-_HEAD_NAMES = tuple(name for name in _ROW_NAMES if name not in _BODY_NAMES)
-_head_values = operator.attrgetter(*_HEAD_NAMES)
-_body_values = operator.attrgetter(*_BODY_NAMES)
-_BODIES_AT = _ROW_NAMES.index(_BODY_NAMES[0])  # where they go back among a row's values
-assert _ROW_NAMES[_BODIES_AT : _BODIES_AT + 2] == _BODY_NAMES
 _DATETIME_FIELDS = ("request_created_at", "response_created_at")
 _DATETIME_INDEXES = tuple(_ROW_NAMES.index(name) for name in _DATETIME_FIELDS)
 # Set on a row whose bodies were not kept: the journal was full (HELIOSCOPE_JOURNAL_MAX_BYTES).
@@ -119,54 +110,19 @@ def encode_row(row: LogRow) -> bytes:
 
 
 def encode_rows(rows: Sequence[LogRow]) -> bytes:
-    """The journal payload of ready rows stored together (``rows_parts``, joined)."""
+    """The journal payload of ready rows stored together: field names once, values per row."""
     return b"".join(rows_parts(rows))
 
 
 def rows_parts(rows: Sequence[LogRow]) -> list[bytes]:
-    """The journal payload of ready rows stored together, in parts, as the journal writes them.
-
-    Field names once, each row's values but its bodies, each body's length (None for none);
-    then the bodies, UTF-8.
-    """
-    bodies = [None if body is None else body.encode() for row in rows for body in _body_values(row)]
-    header = orjson.dumps(
-        {
-            "t": "rb",
-            "f": _HEAD_NAMES,
-            "rows": list(map(_head_values, rows)),
-            "lens": [None if body is None else len(body) for body in bodies],
-        }
-    )
-    return [_U32.pack(len(header)), header, b"".join(filter(None, bodies))]
+    """``encode_rows``'s payload in parts, as the journal writes them (no copy of the rows)."""
+    header = orjson.dumps({"t": "b", "f": _ROW_NAMES, "rows": list(map(_row_values, rows))})
+    return [_U32.pack(len(header)), header]
 
 
-def _bodies(lengths: list[int | None], raw: bytes) -> list[str | None]:
-    bodies: list[str | None] = []
-    at = 0
-    for length in lengths:
-        if length is None:
-            bodies.append(None)
-        else:
-            bodies.append(raw[at : at + length].decode())
-            at += length
-    return bodies
-
-
-def _rows_from_batch(header: dict[str, Any], raw: bytes | None = None) -> list[LogRow]:
-    """A batch's rows: the ``b`` layout (bodies in the header) or ``rb`` (bodies after it)."""
+def _rows_from_batch(header: dict[str, Any]) -> list[LogRow]:
     names: list[str] = header["f"]
     values: list[list[Any]] = header["rows"]
-    if raw is not None:  # ``rb``: each row's two bodies go back among its values
-        bodies = _bodies(header["lens"], raw)
-        if tuple(names) == _HEAD_NAMES:
-            for n, row in enumerate(values):
-                row[_BODIES_AT:_BODIES_AT] = bodies[2 * n : 2 * n + 2]
-            names = list(_ROW_NAMES)
-        else:
-            names = [*names, *_BODY_NAMES]
-            for n, row in enumerate(values):
-                row += bodies[2 * n : 2 * n + 2]
     if tuple(names) != _ROW_NAMES:
         # Written by a version whose rows had other fields: by name, as a single row is.
         return [row_from_json(dict(zip(names, row, strict=True))) for row in values]
@@ -249,9 +205,7 @@ def decode_all(payload: bytes) -> list[LogRow] | list[CallCapture]:
     (size,) = _U32.unpack_from(view)
     header: dict[str, Any] = orjson.loads(view[4 : 4 + size])
     kind = header["t"]
-    if kind == "rb":
-        return _rows_from_batch(header, bytes(view[4 + size :]))
-    if kind == "b":  # frames journalled before the bodies followed the header
+    if kind == "b":
         return _rows_from_batch(header)
     if kind == "r":
         return [row_from_json(header["row"])]

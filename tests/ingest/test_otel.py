@@ -111,6 +111,11 @@ def test_keys_read_from_the_cache_answer_as_the_first_time() -> None:
         assert span_to_row(_span(many), "org", None) is not None
         assert keys.plan.keys == sum(map(len, keys.plan.by_keys)) <= keys.plan.MAX_KEYS
     assert len(keys.plan.by_keys) < keys.plan.MAX_KEYS // 500 + 2
+    keys.plan.by_keys.clear()
+    keys.plan.keys = 0
+    long = {"gen_ai.system": "openai", "x" * (keys.KEY_MAX + 1): "v"}  # read, but not kept
+    assert span_to_row(_span(long), "org", None) is not None
+    assert not keys.plan.by_keys and "x" * (keys.KEY_MAX + 1) not in keys.KINDS
     assert span_to_row(_span(attributes), "org", None) == first
 
 

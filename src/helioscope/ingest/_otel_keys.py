@@ -50,6 +50,7 @@ READ = (
 _OTHER, _LLM, _MESSAGE, _PROPERTY_OF = 0, 1, 2, 3
 KINDS: dict[str, tuple[Any, ...]] = {}
 KINDS_MAX = 4096
+KEY_MAX = 256  # characters
 
 
 def _kind(key: str) -> tuple[Any, ...]:
@@ -94,7 +95,8 @@ def _kind_of(key: str) -> tuple[Any, ...]:
         kind = _kind(key)
         if len(KINDS) >= KINDS_MAX:
             KINDS.clear()
-        KINDS[key] = kind
+        if len(key) <= KEY_MAX:  # a key of any length is read, but not kept
+            KINDS[key] = kind
     return kind
 
 
@@ -137,7 +139,10 @@ class Plan:
 
 
 class _Plans:
-    """Plans kept by their keys; bounded by the keys they hold in all (a client could send any)."""
+    """Plans kept by their keys; bounded by the keys they hold in all (a client could send any).
+
+    Only lists of keys of at most ``KEY_MAX`` characters each are kept: a plan holds its keys.
+    """
 
     MAX_KEYS = 16384
 
@@ -152,7 +157,7 @@ class _Plans:
             if self.keys + len(keys) > self.MAX_KEYS:
                 self.by_keys.clear()
                 self.keys = 0
-            if len(keys) <= self.MAX_KEYS:
+            if len(keys) <= self.MAX_KEYS and max(map(len, keys), default=0) <= KEY_MAX:
                 self.by_keys[keys] = found
                 self.keys += len(keys)
         return found

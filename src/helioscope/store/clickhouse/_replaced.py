@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from helioscope.store.clickhouse._client import ClickHouse
 from helioscope.store.clickhouse._hourly import OLD_VALUES
+from helioscope.store.clickhouse._id_lists import IDS, id_list
 from helioscope.store.clickhouse._properties import ticks
 from helioscope.store.log.write import by_org
 from helioscope.store.records import LogRow
@@ -24,7 +25,7 @@ _EXISTING = (
     "FROM request_response FINAL "
     "WHERE organization_id = {org:String} "
     "AND request_created_at BETWEEN {first:DateTime64(6, 'UTC')} AND {last:DateTime64(6, 'UTC')} "
-    "AND request_id IN {ids:Array(String)}"
+    "AND request_id IN " + IDS
 )
 
 
@@ -59,7 +60,7 @@ async def existing(clickhouse: ClickHouse, rows: list[LogRow]) -> dict[tuple[str
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             times = [by_key[(org, i)].request_created_at for i in chunk]
-            params = {"org": org, "ids": chunk, "first": min(times), "last": max(times)}
+            params = {"org": org, "ids": id_list(chunk), "first": min(times), "last": max(times)}
             answer = await clickhouse.query(_EXISTING, params)
             for row in answer.rows:
                 key = (org, row[0])

@@ -110,7 +110,7 @@ async def test_ids_of_any_text_are_found_again_on_a_replay(clickhouse: ClickHous
     batch = [row(rid, "org", cost=1, properties={"Helicone-Session-Id": f"s {rid}"}) for rid in odd]
     await insert_log_rows(clickhouse, batch)
     await insert_log_rows(clickhouse, batch)  # every row replaced, none counted twice
-    assert sorted(r[0] for r in await _rows(clickhouse)) == sorted(odd)
+    assert sorted(str(r[0]) for r in await _rows(clickhouse)) == sorted(odd)
     sessions = await clickhouse.query(
         "SELECT session_id, total_requests FROM session_summary FINAL ORDER BY session_id"
     )

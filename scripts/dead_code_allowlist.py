@@ -22,6 +22,9 @@ CALLED_BY_NAME: dict[str, str] = {
     "process_bind_param": "sqlalchemy.types.TypeDecorator",
     "process_result_value": "sqlalchemy.types.TypeDecorator",
     "main_loop": "uvicorn.Server",
+    # http.server's request handler and server read these (store/clickhouse/_serve.py)
+    "close_connection": "http.server.BaseHTTPRequestHandler",
+    "daemon_threads": "socketserver.ThreadingMixIn",
     # SQLAlchemy's compiler dispatches visit_<name> by the construct's name (our ClickHouse SQL)
     "visit_*": "sqlalchemy.sql.compiler.SQLCompiler",
     "limit_clause": "sqlalchemy.sql.compiler.SQLCompiler",

@@ -148,16 +148,3 @@ async def test_second_start_does_not_create_another_key(
         await client.chat.completions.create(model="gpt-4o-mini", messages=[])
     assert helioscope.services.bootstrap_key is None
     assert await helioscope.services.store.read(keys.count_orgs) == 1
-
-
-def test_serve_refuses_workers_on_an_embedded_clickhouse(tmp_path: Path) -> None:
-    # chdb is open to one process: a second one would die at start on its directory's lock.
-    env: dict[str, str | None] = {
-        "HELIOSCOPE_DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}",
-        "HELIOSCOPE_CLICKHOUSE_URL": f"chdb://{tmp_path / 'ch'}",
-    }
-    for option in (["--workers", "2"], ["--writer-process"]):
-        ran = helioscope_cli("serve", *option, env=env)
-        assert ran.code == 2, ran.stderr
-        assert "open to one process only" in ran.stderr
-    assert not (tmp_path / "h.db").exists()  # refused before any store was opened

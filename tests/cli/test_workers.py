@@ -140,3 +140,77 @@ async def test_writer_process_stores_every_call_from_a_process_of_its_own(tmp_pa
             assert await _stored(database_url, last) == last  # the writer stopped last
         finally:
             server.stop()
+
+
+async def _count(client: httpx.AsyncClient, key: str, filter_: object = "all") -> int:
+    answer = await client.post(
+        "/v1/request/count/query",
+        json={"filter": filter_},
+        headers={"authorization": f"Bearer {key}"},
+    )
+    assert answer.status_code == 200, answer.text
+    count: int = answer.json()["data"]
+    return count
+
+
+async def test_workers_share_an_embedded_clickhouse_through_the_writer(tmp_path: Path) -> None:
+    """chdb is open to one process: with ``--workers 2 --writer-process`` the writer opens it
+    and serves it to both workers over ClickHouse's HTTP interface. Calls on both are stored
+    once each, and reads and edits through either worker see the same log."""
+    database_url = f"sqlite:///{tmp_path / 'workers.db'}"
+    key = await _prepare(database_url)
+    with fake_provider() as upstream:
+        server = Server(database_url, upstream, tmp_path, "--workers", "2", "--writer-process")
+        server.env["HELIOSCOPE_CLICKHOUSE_URL"] = f"chdb://{tmp_path / 'clickhouse'}"
+        server.start()
+        try:
+            await _ready(server)
+            assert server.proc is not None
+            children = [
+                Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                for task in Path(f"/proc/{server.proc.pid}/task").iterdir()
+                for pid in (task / "children").read_text().split()
+            ]
+            # Two serving workers, and the writer, which alone serves chdb.
+            assert sorted(b"--clickhouse-fd" in argv for argv in children) == [False, False, True]
+            answered: set[str] = set()
+            limits = httpx.Limits(max_keepalive_connections=0)  # a worker a connection
+            async with httpx.AsyncClient(base_url=server.url, limits=limits) as client:
+                deadline = time.monotonic() + 60
+                while len(answered) < 150:
+                    batch = await _calls(server, key, 150)
+                    assert {r.status_code for r in batch} == {200}
+                    answered |= {r.headers["helicone-id"] for r in batch}
+                # Every answered call is stored once, as each worker reads it (by turns).
+                counts: set[int] = set()
+                while counts != {len(answered)}:
+                    assert time.monotonic() < deadline, counts
+                    counts = {await _count(client, key) for _ in range(6)}
+                    await asyncio.sleep(0.2)
+                # An edit through one worker is read through the other (the same chdb).
+                request_id = sorted(answered)[0]
+                edited = await client.put(
+                    f"/v1/request/{request_id}/property",
+                    json={"key": "checked", "value": "yes"},
+                    headers={"authorization": f"Bearer {key}"},
+                )
+                assert edited.status_code == 200, edited.text
+                checked = {"properties": {"checked": {"equals": "yes"}}}
+                seen = [
+                    await _count(client, key, {"request_response_rmt": checked}) for _ in range(6)
+                ]
+                assert seen == [1] * 6
+            server.proc.send_signal(signal.SIGTERM)
+            assert server.proc.wait(60) == 0
+        finally:
+            server.stop()
+        # The next start (one process) opens the same chdb and finds every call there.
+        server = Server(database_url, upstream, tmp_path)
+        server.env["HELIOSCOPE_CLICKHOUSE_URL"] = f"chdb://{tmp_path / 'clickhouse'}"
+        server.start()
+        try:
+            await _ready(server)
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                assert await _count(client, key) == len(answered)
+        finally:
+            server.stop()

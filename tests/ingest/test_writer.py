@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import os
 import sqlite3
 import uuid
@@ -451,3 +452,25 @@ async def test_rows_enqueued_together_into_a_full_journal_keep_all_but_bodies(
         back = await store.log.org(org).read(requests.get_request, sent.request_id)
         assert back is not None and back["request_body"] is None
         assert back["properties"] == {BODIES_DROPPED_PROPERTY: "journal full"}
+
+
+async def test_the_collector_is_paused_while_a_batch_is_built_and_stored(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's rows die together by reference counting: no collection traverses them."""
+    org = (await store.write(keys.get_or_create_org, "paused")).id
+    enabled: list[bool] = []
+    write_batch = store.log.write_batch
+
+    async def observed(rows: list[LogRow], **kwargs: Any) -> None:
+        enabled.append(gc.isenabled())
+        await write_batch(rows, **kwargs)
+
+    monkeypatch.setattr(store.log, "write_batch", observed)
+    assert gc.isenabled()
+    async with writer_for(store, tmp_path / "journal") as writer:
+        writer.enqueue_rows([row(org) for _ in range(20)])
+        await writer.flush()
+        assert gc.isenabled()  # and running again once the batch is stored
+    assert enabled and not any(enabled)
+    assert await count_rows(store, org) == 20

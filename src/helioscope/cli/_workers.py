@@ -11,17 +11,25 @@ With ``--writer-process`` the log writer runs in a process of its own that serve
 listens on an ephemeral loopback port only), and every serving worker only journals: building
 rows and storing them then never shares an event loop (or a GIL) with the calls in flight, and
 takes another core where there is one.
+
+An embedded ClickHouse (``HELIOSCOPE_CLICKHOUSE_URL=chdb://…``) is open to one process: the
+one that runs the log writer opens it and serves it to the others over ClickHouse's HTTP
+interface (``store/clickhouse/_serve``), on a loopback socket the parent binds here (so the
+others can connect before it is up, and again after it restarts) with a password made anew at
+each start. The others are given an ``http://`` URL to it, as if it were a ClickHouse server.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from types import FrameType
 
 from helioscope.config import Settings
@@ -40,10 +48,40 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 WRITER = -1  # the log writer's own process (``--writer-process``)
+# How the parent hands the chdb server's password to the process that serves it (not argv:
+# any local user can read a command line).
+CHDB_PASSWORD = "HELIOSCOPE_CHDB_PASSWORD"
+
+
+@dataclass(frozen=True, slots=True)
+class _ServedChdb:
+    """An embedded ClickHouse served by the writing process: its socket, password and URL."""
+
+    sock: socket.socket
+    password: str
+    url: str
+
+    @classmethod
+    def listen(cls, clickhouse_url: str | None) -> _ServedChdb | None:
+        if clickhouse_url is None:
+            return None
+        # Imported here: ClickHouse's client is an extra (helioscope[clickhouse]).
+        from helioscope.store.clickhouse._url import ClickHouseUrl, served_url
+
+        url = ClickHouseUrl.parse(clickhouse_url)
+        if url.kind != "chdb":
+            return None
+        sock = _listen("127.0.0.1", 0)
+        password = secrets.token_urlsafe(24)
+        return cls(sock, password, served_url(sock.getsockname()[1], password, url.database))
 
 
 def _start(
-    worker: int, sock: socket.socket, settings: Settings, writer_apart: bool
+    worker: int,
+    sock: socket.socket,
+    settings: Settings,
+    writer_apart: bool,
+    chdb: _ServedChdb | None,
 ) -> subprocess.Popen[bytes]:
     writes = worker == WRITER or (worker == 0 and not writer_apart)
     env = {
@@ -54,12 +92,19 @@ def _start(
     }
     if worker != 0:  # worker 0 alone may create the default organization and print its key
         env["HELIOSCOPE_BOOTSTRAP_DEFAULT_ORG"] = "false"
+    command = [sys.executable, "-m", "helioscope", "serve"]
+    fds: tuple[int, ...] = ()
+    if chdb is not None and writes:  # opens chdb, and serves it to the others
+        env[CHDB_PASSWORD] = chdb.password
+        fds = (chdb.sock.fileno(),)
+        command += ["--clickhouse-fd", str(chdb.sock.fileno())]
+    elif chdb is not None:
+        env["HELIOSCOPE_CLICKHOUSE_URL"] = chdb.url
     if worker == WRITER:  # serves no calls: its API listens where no client is sent
-        command = [sys.executable, "-m", "helioscope", "serve", "--host", "127.0.0.1"]
-        return subprocess.Popen([*command, "--port", "0"], env=env)
-    fd = sock.fileno()
-    command = [sys.executable, "-m", "helioscope", "serve", "--fd", str(fd)]
-    return subprocess.Popen(command, env=env, pass_fds=(fd,))
+        command += ["--host", "127.0.0.1", "--port", "0"]
+        return subprocess.Popen(command, env=env, pass_fds=fds)
+    fds += (sock.fileno(),)
+    return subprocess.Popen([*command, "--fd", str(sock.fileno())], env=env, pass_fds=fds)
 
 
 def supervise(settings: Settings, workers: int, *, writer_apart: bool = False) -> None:
@@ -68,8 +113,9 @@ def supervise(settings: Settings, workers: int, *, writer_apart: bool = False) -
     With ``writer_apart``, one more process runs the log writer alone.
     """
     sock = _listen(settings.host, settings.port)
+    chdb = _ServedChdb.listen(settings.clickhouse_url)
     names = [*range(workers), *([WRITER] if writer_apart else [])]
-    children = {worker: _start(worker, sock, settings, writer_apart) for worker in names}
+    children = {worker: _start(worker, sock, settings, writer_apart, chdb) for worker in names}
     stopping: list[int] = []
 
     def on_signal(signum: int, _: FrameType | None) -> None:
@@ -85,9 +131,9 @@ def supervise(settings: Settings, workers: int, *, writer_apart: bool = False) -
                     file=sys.stderr,
                     flush=True,
                 )
-                children[worker] = _start(worker, sock, settings, writer_apart)
+                children[worker] = _start(worker, sock, settings, writer_apart, chdb)
         time.sleep(0.2)
-    sock.close()
+    sock.close()  # the chdb socket stays open: the writer, stopping last, serves to the end
     wait = settings.shutdown_drain_seconds + 15
     # The writer stops last, so that it stores what the others journalled.
     writer = WRITER if writer_apart else 0

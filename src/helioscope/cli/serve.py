@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
 from typing import TYPE_CHECKING, Annotated
@@ -18,6 +19,8 @@ from helioscope.store import Store
 if TYPE_CHECKING:  # imported when serving: the other commands start faster without it
     import uvicorn
 
+    from helioscope.store.clickhouse._serve import ChdbServer
+
 
 async def _announce(settings: Settings, *, migrate: bool) -> None:
     store = Store.open(settings.database_url)
@@ -29,8 +32,41 @@ async def _announce(settings: Settings, *, migrate: bool) -> None:
         await store.close()
 
 
-def _server(config: uvicorn.Config, *, prices: bool) -> uvicorn.Server:
-    """A server that freezes startup's objects once it is up (``cli._gc``)."""
+class _ChdbToServe:
+    """An embedded ClickHouse this process serves to the other workers (``cli._workers``)."""
+
+    def __init__(self, clickhouse_url: str | None, fd: int) -> None:
+        from helioscope.cli._workers import CHDB_PASSWORD
+        from helioscope.store.clickhouse._url import ClickHouseUrl
+
+        if clickhouse_url is None or (url := ClickHouseUrl.parse(clickhouse_url)).path is None:
+            raise typer.BadParameter("--clickhouse-fd serves HELIOSCOPE_CLICKHOUSE_URL=chdb://…")
+        self.path = url.path
+        self.sock = socket.socket(fileno=fd)
+        self.password = os.environ.pop(CHDB_PASSWORD, "")
+        if not self.password:
+            raise typer.BadParameter(f"--clickhouse-fd needs {CHDB_PASSWORD} in the environment")
+        self.server: ChdbServer | None = None
+
+    def start(self) -> None:
+        from helioscope.store.clickhouse._serve import ChdbServer
+
+        self.server = ChdbServer(self.path, self.sock, self.password)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+def _server(
+    config: uvicorn.Config, *, prices: bool, chdb: _ChdbToServe | None = None
+) -> uvicorn.Server:
+    """A server that freezes startup's objects once it is up (``cli._gc``).
+
+    With ``chdb``, it also starts serving its embedded ClickHouse then: after the app's
+    startup has migrated the log, so that the other workers, whose first queries wait in the
+    socket's backlog, find it current.
+    """
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -39,6 +75,8 @@ def _server(config: uvicorn.Config, *, prices: bool) -> uvicorn.Server:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if self.started:
+                if chdb is not None:
+                    chdb.start()
                 await freeze_startup(prices=prices)
 
     return Server(config)
@@ -68,6 +106,10 @@ def serve(
         ),
     ] = False,
     fd: Annotated[int | None, typer.Option(hidden=True, help="Inherited socket (workers).")] = None,
+    clickhouse_fd: Annotated[
+        int | None,
+        typer.Option(hidden=True, help="Inherited socket on which to serve chdb (workers)."),
+    ] = None,
 ) -> None:
     """Start the gateway and API (migrating the store first)."""
     import uvicorn
@@ -81,16 +123,7 @@ def serve(
         loopback = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
         loopback = f"[{loopback}]" if ":" in loopback else loopback
         settings = settings.model_copy(update={"self_url": f"http://{loopback}:{settings.port}"})
-    if (workers > 1 or writer_process) and (settings.clickhouse_url or "").startswith("chdb:"):
-        # chdb locks its directory for one process, and every worker reads the log: the second
-        # process would die at start on "Cannot lock file". Say so before anything starts.
-        raise typer.BadParameter(
-            "--workers/--writer-process need more than one process to reach the log, and an "
-            "embedded ClickHouse (HELIOSCOPE_CLICKHOUSE_URL=chdb://…) is open to one process "
-            "only: serve it with one process, or point HELIOSCOPE_CLICKHOUSE_URL at a "
-            "ClickHouse server (http(s)://…)"
-        )
-    if fd is None:
+    if fd is None and clickhouse_fd is None:
         asyncio.run(_announce(settings, migrate=workers > 1 or writer_process))
     if workers > 1 or writer_process:
         from helioscope.cli._workers import supervise
@@ -112,7 +145,12 @@ def serve(
     # for its TCP connections, so every response's body waited behind its head for the
     # client's delayed ACK (~40 ms a call with --workers).
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
-    server = _server(config, prices=settings.log_writer)
-    server.run(sockets=sockets)
+    chdb = None if clickhouse_fd is None else _ChdbToServe(settings.clickhouse_url, clickhouse_fd)
+    server = _server(config, prices=settings.log_writer, chdb=chdb)
+    try:
+        server.run(sockets=sockets)
+    finally:
+        if chdb is not None:
+            chdb.stop()
     if not server.started:
         sys.exit(3)  # what uvicorn.run exits with when the server could not start

@@ -1,17 +1,18 @@
-"""The garbage collector paused while an OTLP export is parsed and converted.
+"""The garbage collector paused while a batch of log records is parsed, converted or stored.
 
-An export parses into ~12,000 containers (a dict and a list per span, two dicts per attribute)
-that live until its last span is converted and die together by reference counting: none can be
-garbage in a cycle, so every collection that runs meanwhile traverses them for nothing, and the
-young collections promote them, so the older ones traverse them again. In the server under
-``bench/ingest.py --otlp`` (chdb) the collector took ~11 us of CPU per stored log, most of it
-over exports in flight. Paused from the parse to the journal, the collection that follows
-finds the export gone.
+An OTLP export parses into ~12,000 containers (a dict and a list per span, two dicts per
+attribute) that live until its last span is converted and die together by reference counting:
+none can be garbage in a cycle, so every collection that runs meanwhile traverses them for
+nothing, and the young collections promote them, so the older ones traverse them again. In the
+server under ``bench/ingest.py --otlp`` (chdb) the collector took ~11 us of CPU per stored log,
+most of it over exports in flight. Paused from the parse to the journal, the collection that
+follows finds the export gone. The writer's batches (rows decoded from the journal, their
+columns, the rollups' sums) are the same case, paused from decoding to stored.
 
-Exports overlap (a conversion yields to the loop every hundred spans): the collector is paused
-while any export is in flight, and let run again when the last one ends, or when it has been
-paused for ``MAX_PAUSE`` seconds by exports that kept overlapping (then the next allocation
-runs the collection that is due). A collector that someone else disabled is left alone.
+Batches overlap (a conversion yields to the loop every hundred spans): the collector is paused
+while any is in flight, and let run again when the last one ends, or when it has been paused
+for ``MAX_PAUSE`` seconds by batches that kept overlapping (then the next allocation runs the
+collection that is due). A collector that someone else disabled is left alone.
 """
 
 from __future__ import annotations

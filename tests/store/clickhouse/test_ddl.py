@@ -11,6 +11,7 @@ import pytest
 from helioscope import Settings
 from helioscope.services import open_store
 from helioscope.store.clickhouse import TABLES, ClickHouse, insert_log_rows, migrate, schema
+from helioscope.store.clickhouse._schema import WIDE_PART_ROWS, WIDE_PART_SETTING
 from helioscope.store.log import LogStore
 from tests.store.test_filters import row
 
@@ -65,6 +66,31 @@ async def test_a_current_log_is_checked_in_one_read_and_a_missing_table_made_aga
     await clickhouse.command("DROP TABLE session_tag")
     assert await migrate(clickhouse) == []
     await clickhouse.query("SELECT count() FROM session_tag")  # there again
+
+
+async def test_a_batch_is_written_as_a_compact_part_and_older_tables_are_altered_to_it(
+    clickhouse: ClickHouse,
+) -> None:
+    """A writer's batch is one Compact part (one data file, not two a column); merged parts
+    past ``WIDE_PART_ROWS`` are Wide. A table made before the setting is altered once."""
+    # 12 MB of bodies: past the 10 MB at which ClickHouse would write it Wide by default.
+    body = "x" * 2000
+    rows = [row(f"compact-{i}", "compact", request_body=body) for i in range(6000)]
+    await insert_log_rows(clickhouse, rows)
+    parts = await clickhouse.query(
+        "SELECT part_type, rows FROM system.parts WHERE database = currentDatabase() "
+        "AND table = 'request_response' AND active AND rows = 6000"
+    )
+    assert [tuple(p) for p in parts.rows] == [("Compact", 6000)]
+    await clickhouse.command(
+        "ALTER TABLE request_response MODIFY SETTING min_rows_for_wide_part = 0"
+    )
+    altered = await migrate(clickhouse)
+    assert altered == [
+        f"ALTER TABLE `{clickhouse.url.database}`.`request_response` "
+        f"MODIFY SETTING {WIDE_PART_SETTING} = {WIDE_PART_ROWS}"
+    ]
+    assert await migrate(clickhouse) == []
 
 
 async def test_retention_drops_expired_months(clickhouse: ClickHouse) -> None:

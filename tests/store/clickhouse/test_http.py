@@ -32,8 +32,8 @@ PROD = {"request_response_rmt": {"properties": {"env": {"equals": "prod"}}}}
 
 async def test_writes_reads_and_errors_over_http(chdb_path: Path) -> None:
     name = f"http_{uuid.uuid4().hex[:12]}"
-    with clickhouse_http(chdb_path) as port:
-        remote = await ClickHouse.connect(f"http://default:@127.0.0.1:{port}/{name}")
+    with clickhouse_http(chdb_path) as base:
+        remote = await ClickHouse.connect(f"{base}/{name}")
         local = await ClickHouse.connect(f"chdb://{chdb_path}?database={name}")
         try:
             assert remote.url.kind == "http"
@@ -65,8 +65,8 @@ async def test_a_server_keeps_its_log_in_clickhouse_over_http(
 ) -> None:
     """HELIOSCOPE_CLICKHOUSE_URL=http://…: a proxied call is logged there and read back."""
     name = f"http_{uuid.uuid4().hex[:12]}"
-    with clickhouse_http(chdb_path) as port:
-        url = f"http://default:@127.0.0.1:{port}/{name}"
+    with clickhouse_http(chdb_path) as base:
+        url = f"{base}/{name}"
         database_url = copy_sqlite(_sqlite_template, tmp_path)
         async with running(settings_for(database_url, fake, tmp_path, url)) as hs:
             client = openai_client(hs, **{"Helicone-Property-Env": "prod"})
@@ -97,3 +97,18 @@ async def test_a_server_keeps_its_log_in_clickhouse_over_http(
         count = (await conn.exec_driver_sql("SELECT count(*) FROM request_response")).scalar()
     await store.close()
     assert count == 0
+
+
+async def test_the_served_chdb_answers_only_its_password(chdb_path: Path) -> None:
+    """``serve --workers`` serves chdb on loopback: another local user's process, without the
+    password the supervisor handed the workers, reads nothing."""
+    with clickhouse_http(chdb_path) as base:
+        good = await ClickHouse.connect(f"{base}/default")
+        try:
+            assert (await good.query("SELECT 1 + 1")).rows == [(2,)]
+        finally:
+            await good.close()
+        user, _, host = base.removeprefix("http://").rpartition("@")
+        for wrong in (f"{user}x", f"{user.split(':')[0]}:", "default:"):
+            with pytest.raises(ClickHouseRejected, match="516"):
+                await ClickHouse.connect(f"http://{wrong}@{host}/default")

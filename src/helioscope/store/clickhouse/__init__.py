@@ -11,11 +11,12 @@ from helioscope.store.clickhouse._client import (
     Rows,
 )
 from helioscope.store.clickhouse._copy import CopyReport, copy_log
-from helioscope.store.clickhouse._ddl import TABLES, schema
+from helioscope.store.clickhouse._ddl import TABLES
 from helioscope.store.clickhouse._dialect import ClickHouseSqlDialect
 from helioscope.store.clickhouse._insert import insert_log_rows
 from helioscope.store.clickhouse._log import ClickHouseDb, ClickHouseLog
 from helioscope.store.clickhouse._migrate import migrate
+from helioscope.store.clickhouse._schema import schema
 from helioscope.store.clickhouse._sql import DIALECT, compile_statement
 from helioscope.store.clickhouse._url import ClickHouseUrl
 

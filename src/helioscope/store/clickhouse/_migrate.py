@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from helioscope.store.clickhouse import _hourly as hourly
@@ -9,9 +10,11 @@ from helioscope.store.clickhouse import _properties as request_properties
 from helioscope.store.clickhouse import _session_properties as session_properties
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
-from helioscope.store.clickhouse._ddl import (
+from helioscope.store.clickhouse._ddl import TABLES
+from helioscope.store.clickhouse._schema import (
     PROPERTY_KEYS_VIEW,
-    TABLES,
+    WIDE_PART_ROWS,
+    WIDE_PART_SETTING,
     property_keys_view,
     schema,
     ttl_clause,
@@ -61,7 +64,8 @@ async def migrate(
     missing = [name for name, existed in had.items() if not existed]
     if missing:
         await hourly.rebuild(clickhouse, missing)
-    return await _retention(clickhouse, database, cluster, retention_days, found, missing)
+    altered = await _retention(clickhouse, database, cluster, retention_days, found, missing)
+    return altered + await _part_format(clickhouse, database, cluster, found)
 
 
 async def _retention(
@@ -88,6 +92,29 @@ async def _retention(
         await clickhouse.command(statement)
         altered.append(statement)
     return altered
+
+
+async def _part_format(
+    clickhouse: ClickHouse, database: str, cluster: str | None, found: dict[str, _Table]
+) -> list[str]:
+    """ALTER each table made before ``WIDE_PART_SETTING`` (``_ddl``) to it; the ALTERs run."""
+    altered: list[str] = []
+    on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+    for table in TABLES:
+        name = f"{table.name}_local" if cluster else table.name
+        if name not in found or _wide_part_rows(found[name].engine_full) == WIDE_PART_ROWS:
+            continue
+        setting = f"{WIDE_PART_SETTING} = {WIDE_PART_ROWS}"
+        statement = f"ALTER TABLE `{database}`.`{name}`{on_cluster} MODIFY SETTING {setting}"
+        await clickhouse.command(statement)
+        altered.append(statement)
+    return altered
+
+
+def _wide_part_rows(engine_full: str) -> int | None:
+    """The table's ``WIDE_PART_SETTING``, as ``engine_full`` prints it, or None."""
+    found = re.search(rf"\b{WIDE_PART_SETTING} = (\d+)", engine_full)
+    return int(found.group(1)) if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +147,8 @@ def _current(found: dict[str, _Table], cluster: str | None, retention_days: int 
         if local not in found or table.name not in found:
             return False
         if table.name == "request_hour" and not _is_current_rollup(found[local]):
+            return False
+        if _wide_part_rows(found[local].engine_full) != WIDE_PART_ROWS:
             return False
         if table.ttl_column is not None:
             if _ttl(found[local].engine_full) != ttl_clause(table, retention_days):

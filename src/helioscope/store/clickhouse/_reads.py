@@ -58,7 +58,7 @@ from helioscope.store.tables.log import request_response as rr
 
 _metadata = MetaData()
 
-# Kept by the materialized view of ``_ddl.property_keys_view`` (a set: replays cannot spoil it).
+# Kept by the materialized view of ``_schema.property_keys_view`` (a set: replays cannot spoil it).
 property_key = Table(
     "property_key",
     _metadata,

@@ -77,6 +77,16 @@ class ClickHouseUrl:
         return f"{scheme}://{self.username}@{self.host}:{self.port}/{self.database}"
 
 
+# The user by which ``serve --workers`` processes reach the one that serves chdb
+# (``_serve``); the password is the supervisor's, made anew at each start.
+SERVED_USER = "helioscope"
+
+
+def served_url(port: int, password: str, database: str) -> str:
+    """The ``HELIOSCOPE_CLICKHOUSE_URL`` by which another process reaches a served chdb."""
+    return f"http://{SERVED_USER}:{password}@127.0.0.1:{port}/{database}"
+
+
 def _database(name: str, raw: str) -> str:
     if not _IDENTIFIER.match(name):
         raise BadRequest(

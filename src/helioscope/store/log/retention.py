@@ -1,6 +1,6 @@
 """Retention on SQLite/PostgreSQL (``HELIOSCOPE_LOG_RETENTION_DAYS``): deleting expired requests.
 
-ClickHouse keeps retention as a TTL on its tables (``clickhouse/_ddl.py``); here a periodic
+ClickHouse keeps retention as a TTL on its tables (``clickhouse/_schema.py``); here a periodic
 task (``helioscope.ingest.retention``) calls ``delete_expired`` until nothing is left. Each
 call deletes at most ``limit`` requests, in one transaction with everything hanging off them
 (bodies, feedback, scores by key), and recomputes the totals of the sessions they belonged to:

@@ -1,0 +1,270 @@
+"""The embedded ClickHouse (chdb), served to this machine's other processes over HTTP.
+
+chdb runs one engine per process and locks its directory: a second process cannot open it.
+``serve --workers N`` and ``--writer-process`` still keep the log in one chdb directory: the
+process that runs the log writer opens it, and answers the other processes' queries on a
+loopback socket that the supervisor bound (so they can connect before it is up). They reach it
+as they would a ClickHouse server, through the same ``http://`` client: nothing else in the
+store knows the difference.
+
+It is enough of the interface for clickhouse-connect: queries with ``param_*`` values and
+settings as URL parameters or multipart form fields, results in the format the query names,
+``INSERT … FORMAT Native`` bodies (lz4/zstd compressed or not, chunked or not), errors as HTTP
+500 with ``X-ClickHouse-Exception-Code``, ``/ping``. Every request must carry the password
+the supervisor handed both sides (HTTP basic auth, user ``SERVED_USER``): a loopback port is
+reachable by any local user, and the log is everyone's requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import re
+import shutil
+import socket
+import tempfile
+import threading
+from email import policy
+from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import chdb
+from clickhouse_connect.driver import compression
+
+from helioscope.store.clickhouse._url import SERVED_USER
+
+# URL parameters the HTTP layer consumes itself (not server settings).
+_TRANSPORT = frozenset(
+    {
+        "query",
+        "database",
+        "session_id",
+        "session_timeout",
+        "session_check",
+        "query_id",
+        "quota_key",
+        "compress",
+        "decompress",
+        "wait_end_of_query",
+        "client_protocol_version",
+        "send_progress_in_http_headers",
+        "http_headers_progress_interval_ms",
+        "enable_http_compression",
+        "default_format",
+        "user",
+        "password",
+    }
+)
+_FORMAT = re.compile(r"\bFORMAT\s+(\w+)\s*;?\s*$", re.IGNORECASE)
+_INSERT_NATIVE = re.compile(rb"^\s*(INSERT\s+INTO\s+.+?\s+FORMAT\s+Native)\s*\n", re.I | re.S)
+_SETTING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CODE = re.compile(r"Code: (\d+)")
+AUTHENTICATION_FAILED = 516  # ClickHouse's code for a wrong user or password
+
+
+def _decoded(body: bytes, encoding: str | None) -> bytes:
+    if encoding == "lz4":
+        # lz4.frame, as the client compresses (its module is untyped: reached through Any).
+        lz4: Any = compression
+        decompressed: bytes = lz4._require_lz4().decompress(body)
+        return decompressed
+    if encoding == "zstd":
+        return bytes(compression._zstd_decompress(body))
+    return body
+
+
+def _form_fields(content_type: str, body: bytes) -> dict[str, str]:
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    fields = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            fields[name] = payload.decode()
+    return fields
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class _Engine:
+    """One chdb connection, used by one request at a time (as a handle must be).
+
+    The connection is a session: USE and SET stay until changed. Every client of it is a
+    Helioscope process sending the same session settings, so each is SET only when it differs
+    from what the connection has (six statements a query otherwise).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.conn = chdb.connect(path)
+        self.lock = threading.Lock()
+        self.spool = Path(tempfile.mkdtemp(prefix="helioscope-chdb-"))
+        self._database: str | None = None
+        self._settings: dict[str, str] = {}
+
+    def run(self, query: str, data: bytes, params: dict[str, str]) -> tuple[bytes, str]:
+        database = params.get("database")
+        binds = {k.removeprefix("param_"): v for k, v in params.items() if k.startswith("param_")}
+        settings = {
+            k: v
+            for k, v in params.items()
+            if k not in _TRANSPORT and not k.startswith("param_") and _SETTING.match(k)
+        }
+        with self.lock:
+            if database and database != self._database:
+                self.conn.query(f"USE `{database.replace('`', '')}`", "TabSeparated")
+                self._database = database
+            for name, value in settings.items():
+                if self._settings.get(name) != value:
+                    self.conn.query(f"SET {name} = {_quoted(value)}", "TabSeparated")
+                    self._settings[name] = value
+            if data:
+                return self._insert(query, data), "Native"
+            fmt = _FORMAT.search(query)
+            output = fmt.group(1) if fmt else "TabSeparated"
+            sql = query[: fmt.start()] if fmt else query
+            result = self.conn.query(sql, output, params=binds)
+        return result.bytes(), output
+
+    def _insert(self, query: str, data: bytes) -> bytes:
+        # chdb reads binary input from a file, as clickhouse-connect's own chdb backend does.
+        with tempfile.NamedTemporaryFile(dir=self.spool, suffix=".native") as file:
+            file.write(data)
+            file.flush()
+            statement = _FORMAT.sub("", query).strip()
+            self.conn.query(
+                f"{statement} FROM INFILE {_quoted(file.name)} FORMAT Native", "TabSeparated"
+            )
+        return b""
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+        shutil.rmtree(self.spool, ignore_errors=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the clients pool their connections
+    engine: _Engine
+    authorization: str
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def do_POST(self) -> None:
+        self._answer()
+
+    def _authorised(self) -> bool:
+        given = self.headers.get("Authorization", "")
+        if given.startswith("Basic "):
+            try:
+                given = base64.b64decode(given[6:], validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                return False
+        else:
+            given = f"{self.headers.get('X-ClickHouse-User', '')}:"
+            given += self.headers.get("X-ClickHouse-Key", "")
+        return hmac.compare_digest(given.encode(), self.authorization.encode())
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        chunks = []  # inserts stream their blocks as they are built
+        while size := int(self.rfile.readline().split(b";")[0], 16):
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+        self.rfile.readline()
+        return b"".join(chunks)
+
+    def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _error(self, status: int, code: int, message: str) -> None:
+        headers = {"X-ClickHouse-Exception-Code": str(code)}
+        self._send(status, message.encode(), {**headers, "Content-Type": "text/plain"})
+
+    def _answer(self) -> None:
+        url = urlsplit(self.path)
+        if not self._authorised():
+            self.close_connection = True  # without reading the body: it is not ours to take
+            self._error(403, AUTHENTICATION_FAILED, "Code: 516. helioscope: wrong password")
+            return
+        body = _decoded(self._body(), self.headers.get("Content-Encoding"))
+        if url.path == "/ping":
+            self._send(200, b"Ok.\n", {"Content-Type": "text/plain"})
+            return
+        params = dict(parse_qsl(url.query, keep_blank_values=True))
+        if self.headers.get_content_type() == "multipart/form-data":
+            # Queries with long parameters (an IN list) arrive as form fields.
+            params.update(_form_fields(self.headers.get("Content-Type", ""), body))
+            body = b""
+        query, data = params.get("query", ""), b""
+        if query:
+            data = body
+        else:
+            insert = _INSERT_NATIVE.match(body)
+            if insert:
+                query, data = insert.group(1).decode(), body[insert.end() :]
+            else:
+                query = body.decode()
+        try:
+            payload, fmt = self.engine.run(query, data, params)
+        except Exception as exc:  # a failed statement is the client's answer, as on a server
+            message = str(exc)
+            code = _CODE.search(message)
+            self._error(500, int(code.group(1)) if code else 1000, message)
+            return
+        headers = {
+            "X-ClickHouse-Format": fmt,
+            "X-ClickHouse-Timezone": "UTC",
+            "X-ClickHouse-Summary": json.dumps({"read_rows": "0"}),
+        }
+        self._send(200, payload, headers)
+
+
+class ChdbServer:
+    """chdb at ``path`` answering ClickHouse's HTTP interface on ``sock`` (already listening)."""
+
+    def __init__(self, path: str, sock: socket.socket, password: str) -> None:
+        self._engine = _Engine(path)
+
+        class Handler(_Handler):
+            engine = self._engine
+            authorization = f"{SERVED_USER}:{password}"
+
+        server = ThreadingHTTPServer(sock.getsockname()[:2], Handler, bind_and_activate=False)
+        server.socket.close()
+        server.socket = sock
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="helioscope-chdb-http", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        port: int = self._server.server_address[1]
+        return port
+
+    def close(self) -> None:
+        """Stop answering, and close the engine's connection (not the socket's other owners)."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._engine.close()

@@ -37,7 +37,14 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._procs import Server, count_rows, cpu_seconds, helioscope, process_tree
+from bench._procs import (
+    Server,
+    count_rows,
+    cpu_seconds,
+    helioscope,
+    is_writer_process,
+    process_tree,
+)
 
 # Replaced in each request's body by a trace id of its own: every span is a new log.
 _TRACE = b"0123456789abcdef0123456789abcdef"
@@ -116,6 +123,23 @@ def otlp_body(kb: int, spans: int, second: int | None = None) -> bytes:
 def at_second(body: bytes, second: int, now: int) -> bytes:
     """``otlp_body(…, second)`` with its spans moved to the second ``now`` (one replace)."""
     return body.replace(b'Nano":"%d' % second, b'Nano":"%d' % now)
+
+
+def _main_threads_cpu(pid: int) -> dict[int, float]:
+    """CPU time of the main thread (the event loop's) of each process of the server."""
+    return {member: cpu_seconds(member, thread=member) for member in process_tree(pid)}
+
+
+def _busiest_first(before: dict[int, float], after: dict[int, float]) -> list[tuple[float, str]]:
+    """Each process's main-thread CPU between the two readings, named, largest first.
+
+    Per process (a worker, the writer process): each one's loop is a ceiling of its own.
+    """
+    spent = [
+        (after[pid] - before.get(pid, 0.0), "writer" if is_writer_process(pid) else "serving")
+        for pid in after
+    ]
+    return sorted(spent, reverse=True)
 
 
 async def load(
@@ -212,6 +236,7 @@ def main() -> None:
             catch_up(server, empty + warm, count, deadline=120)
             before = count(server)
             server_cpu = sum(cpu_seconds(pid) for pid in process_tree(server.pid))
+            main_cpu = _main_threads_cpu(server.pid)
             load_cpu = time.process_time()
             started = time.perf_counter()
             accepted, failed = asyncio.run(load(server.url, server.key, args))
@@ -222,6 +247,7 @@ def main() -> None:
             poll = 0.5 if args.clickhouse else 0.05
             caught_up = catch_up(server, before + accepted, count, deadline=300, poll=poll)
             server_cpu = sum(cpu_seconds(pid) for pid in process_tree(server.pid)) - server_cpu
+            mains = _busiest_first(main_cpu, _main_threads_cpu(server.pid))
             stopping = time.perf_counter()
         shutdown = time.perf_counter() - stopping
         # The server has stopped: its queue is drained.
@@ -235,8 +261,11 @@ def main() -> None:
     )
     print(
         f"{shape}; CPU per log stored: server {server_cpu / max(stored, 1) * 1e6:,.0f} us "
-        f"(while loading and catching up), load generator {load_cpu / max(accepted, 1) * 1e6:,.0f}"
-        " us"
+        f"(while loading and catching up; its processes' main threads, where the event loop "
+        "runs: "
+        + ", ".join(f"{name} {m / max(stored, 1) * 1e6:,.0f} us" for m, name in mains if m > 0.05)
+        + "), "
+        f"load generator {load_cpu / max(accepted, 1) * 1e6:,.0f} us"
     )
     print(
         f"log in {where}, batches of {args.batch_size or 'default'}, "

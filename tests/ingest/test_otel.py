@@ -6,7 +6,8 @@ from typing import Any
 
 import orjson
 
-from helioscope.ingest.otel import _INDEXED, span_to_row
+from helioscope.ingest._otel_keys import INDEXED as _INDEXED
+from helioscope.ingest.otel import span_to_row
 
 
 def _span(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -81,10 +82,12 @@ def test_helicone_attributes_become_the_user_and_properties() -> None:
 
 
 def test_keys_read_from_the_cache_answer_as_the_first_time() -> None:
-    """A key's part is found once and kept; the kept answers are the same, and bounded."""
-    from helioscope.ingest import otel
+    """A key's part, and a list of keys' plan, are found once and kept: the same, and bounded."""
+    from helioscope.ingest import _otel_keys as keys
 
-    otel._KINDS.clear()
+    keys.KINDS.clear()
+    keys.plan.by_keys.clear()
+    keys.plan.keys = 0
     attributes = {
         "gen_ai.system": "openai",
         "gen_ai.prompt.0.role": "user",
@@ -95,13 +98,59 @@ def test_keys_read_from_the_cache_answer_as_the_first_time() -> None:
         "http.method": "POST",
     }
     first = span_to_row(_span(attributes), "org", None)
-    assert otel._KINDS  # kept
+    assert keys.KINDS and len(keys.plan.by_keys) == 1  # kept
     again = span_to_row(_span(attributes), "org", None)
     assert first == again
     assert first is not None and first.properties == {"Feature": "faq"}
-    odd = {f"client.key.{n}": "v" for n in range(otel._KINDS_MAX + 10)}
+    assert first.user_id == "erin"
+    odd = {f"client.key.{n}": "v" for n in range(keys.KINDS_MAX + 10)}
     assert span_to_row(_span(odd), "org", None) is None  # no GenAI key: not an LLM call
-    assert len(otel._KINDS) <= otel._KINDS_MAX
+    assert len(keys.KINDS) <= keys.KINDS_MAX
+    for n in range(keys.plan.MAX_KEYS // 500 + 2):  # many lists of many keys: the plans too
+        many = {f"gen_ai.k{n}.{k}": "v" for k in range(500)}
+        assert span_to_row(_span(many), "org", None) is not None
+        assert keys.plan.keys == sum(map(len, keys.plan.by_keys)) <= keys.plan.MAX_KEYS
+    assert len(keys.plan.by_keys) < keys.plan.MAX_KEYS // 500 + 2
+    keys.plan.by_keys.clear()
+    keys.plan.keys = 0
+    long = {"gen_ai.system": "openai", "x" * (keys.KEY_MAX + 1): "v"}  # read, but not kept
+    assert span_to_row(_span(long), "org", None) is not None
+    assert not keys.plan.by_keys and "x" * (keys.KEY_MAX + 1) not in keys.KINDS
+    assert span_to_row(_span(attributes), "org", None) == first
+
+
+def test_the_same_keys_in_another_order_read_the_same() -> None:
+    """A plan is kept per list of keys: reordered keys have their own, and agree with it."""
+    association = "traceloop.association.properties."
+    attributes = {
+        "gen_ai.system": "anthropic",
+        "gen_ai.response.model": "claude-3-5-sonnet-20241022",
+        "gen_ai.usage.input_tokens": 10,
+        "gen_ai.usage.output_tokens": 3,
+        "gen_ai.prompt.1.content": "second",
+        "gen_ai.prompt.0.content": "first",
+        "gen_ai.completion.0.content": "done",
+        f"{association}Helicone-Property-A": "a",
+        f"{association}Helicone-Session-Id": "s",
+        "server.address": "api.anthropic.com",
+    }
+    row = span_to_row(_span(attributes), "org", None)
+    backwards = span_to_row(_span(dict(reversed(attributes.items()))), "org", None)
+    assert row is not None and backwards is not None
+    assert row.request_body is not None and row.response_body is not None
+    assert row.request_body == backwards.request_body
+    assert row.response_body == backwards.response_body
+    assert (row.prompt_tokens, row.completion_tokens, row.total_tokens) == (10, 3, 13)
+    assert row.provider == "ANTHROPIC" and row.target_url == "api.anthropic.com"
+    assert row.cost is not None and row.cost == backwards.cost
+    assert list(row.properties) == ["A", "Helicone-Session-Id"]
+    assert list(backwards.properties) == ["Helicone-Session-Id", "A"]
+    assert orjson.loads(row.request_body)["messages"] == [
+        {"content": "first"},
+        {"content": "second"},
+    ]
+    (choice,) = orjson.loads(row.response_body)["choices"]
+    assert choice["message"] == {"role": "assistant", "content": "done"}
 
 
 def test_a_key_given_twice_is_read_with_its_last_value() -> None:

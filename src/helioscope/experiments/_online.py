@@ -95,10 +95,20 @@ class OnlineEvaluators:
         # What the work needs of a row, not the row: a batch's bodies (up to the writer's
         # memory budget) would otherwise stay alive until the evaluators' configurations
         # are read (issue 19: four batches of 200 KB bodies were held so at once).
+        # Organizations known (freshly) to have no online evaluator: their rows are passed by
+        # here, not one by one in ``_consider`` (0.7 us a row on the event loop, for nothing).
+        now = time.monotonic()
+        idle = {
+            org_id
+            for org_id, (at, configs) in self._configs.items()
+            if not configs and now - at < _CACHE_SECONDS
+        }
         candidates = [
             _Candidate(r.organization_id, r.request_id, r.properties or {})
             for r in rows
-            if _EVALUATOR_PROPERTY not in (r.properties or {}) and r.status > 0
+            if r.organization_id not in idle
+            and _EVALUATOR_PROPERTY not in (r.properties or {})
+            and r.status > 0
         ]
         if candidates:
             task = asyncio.get_running_loop().create_task(self._consider(candidates))

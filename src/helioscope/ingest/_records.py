@@ -111,8 +111,13 @@ def encode_row(row: LogRow) -> bytes:
 
 def encode_rows(rows: Sequence[LogRow]) -> bytes:
     """The journal payload of ready rows stored together: field names once, values per row."""
+    return b"".join(rows_parts(rows))
+
+
+def rows_parts(rows: Sequence[LogRow]) -> list[bytes]:
+    """``encode_rows``'s payload in parts, as the journal writes them (no copy of the rows)."""
     header = orjson.dumps({"t": "b", "f": _ROW_NAMES, "rows": list(map(_row_values, rows))})
-    return _U32.pack(len(header)) + header
+    return [_U32.pack(len(header)), header]
 
 
 def _rows_from_batch(header: dict[str, Any]) -> list[LogRow]:

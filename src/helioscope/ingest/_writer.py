@@ -145,7 +145,7 @@ class LogWriter:
                 items = [records.without_bodies(self._to_row(item)) for item in items]
                 self.health.bodies_dropped += len(items)
             if together:
-                parts = [records.encode_rows(cast(list[LogRow], items))]
+                parts = records.rows_parts(cast(list[LogRow], items))
             elif isinstance(items[0], CallCapture):
                 parts = records.capture_parts(items[0])
             else:

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -25,6 +26,7 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from helioscope.errors import BadRequest
+from helioscope.ingest._otel_keys import TAIL, Plan, plan
 from helioscope.ingest._otlp import Export, KeyValue, Span, decode_json, typed_value
 from helioscope.ingest.pricing import cost_nano_usd
 from helioscope.providers import ProviderFormat, Usage, provider_named
@@ -34,8 +36,6 @@ from helioscope.store import LogRow
 __all__ = ["decode_json", "decode_protobuf", "span_to_row", "spans", "trace_rows"]
 
 _NAMESPACE = uuid.UUID("5f0c7d2e-6a43-4c1b-9a55-2f1d0e3b8c71")
-_ASSOCIATION = "traceloop.association.properties."
-_INDEXED = re.compile(r"^gen_ai\.(prompt|completion)\.(\d+)\.(\w+)$")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 
 
@@ -63,92 +63,11 @@ def _value(value: Any) -> Any:
     return None
 
 
-_HELICONE = f"{_ASSOCIATION}Helicone-"
-_PROPERTY = "Helicone-Property-"
-
-
-# A key's part in a span, found once per distinct key (spans repeat the same few keys):
-# (_LLM,) a GenAI key, (_MESSAGE, kind, index, field) one of a message, (_PROPERTY_OF, name)
-# Helicone's, (_OTHER,) none. At most _KINDS_MAX keys are kept (a client could send any).
-_OTHER, _LLM, _MESSAGE, _PROPERTY_OF = 0, 1, 2, 3
-_KINDS: dict[str, tuple[Any, ...]] = {}
-_KINDS_MAX = 4096
-
-
-def _kind(key: str) -> tuple[Any, ...]:
-    if key.startswith("gen_ai."):
-        # ``gen_ai.<kind>.<index>.<field>``: plain ASCII split at once, the rest by the
-        # regular expression (two of every three attributes are not messages at all).
-        kind = (
-            "prompt"
-            if key.startswith("gen_ai.prompt.")
-            else "completion"
-            if key.startswith("gen_ai.completion.")
-            else None
-        )
-        if kind is None:
-            return (_LLM,)
-        index, _, field = key[len(kind) + 8 :].partition(".")
-        if not (
-            index.isascii()
-            and index.isdigit()
-            and field.isascii()
-            and field.replace("_", "a").isalnum()
-        ):
-            match = _INDEXED.match(key)
-            if not match:
-                return (_LLM,)
-            index, field = match.group(2), match.group(3)
-        return (_MESSAGE, kind, int(index), field)
-    if key.startswith("llm."):
-        return (_LLM,)
-    if key.startswith(_HELICONE):
-        name = key[len(_ASSOCIATION) :]
-        if name.startswith(_PROPERTY):
-            return (_PROPERTY_OF, name[len(_PROPERTY) :])
-        if name != "Helicone-User-Id":
-            return (_PROPERTY_OF, name)
-    return (_OTHER,)
-
-
-class _Sorted:
-    """A span's attributes in one pass: as a dictionary, LLM call or not, messages, properties."""
-
-    __slots__ = ("attrs", "completion", "is_llm", "prompt", "properties")
-
-    def __init__(self, pairs: list[tuple[Any, Any]]) -> None:
-        """``pairs``: a span's attributes, key and value (``_dict_pairs``, ``_typed_pairs``)."""
-        self.is_llm = False
-        found: dict[str, dict[int, dict[str, Any]]] = {"prompt": {}, "completion": {}}
-        self.attrs: dict[str, Any] = {}
-        self.properties: dict[str, str] = {}
-        attrs, properties, kinds = self.attrs, self.properties, _KINDS
-        for key, value in pairs:
-            attrs[key] = value  # a key given twice: its last value
-            kind = kinds.get(key)
-            if kind is None:
-                kind = _kind(key)
-                if len(kinds) >= _KINDS_MAX:
-                    kinds.clear()
-                kinds[key] = kind
-            tag = kind[0]
-            if tag == _OTHER:
-                continue
-            if tag == _PROPERTY_OF:
-                properties[kind[1]] = str(value)
-                continue
-            self.is_llm = True
-            if tag == _MESSAGE:
-                found[kind[1]].setdefault(kind[2], {})[kind[3]] = value
-        prompt, completion = found["prompt"], found["completion"]
-        # The prompt's and the completion's messages (``gen_ai.prompt.<i>.<field>``), in order.
-        self.prompt = [prompt[i] for i in sorted(prompt)]
-        self.completion = [completion[i] for i in sorted(completion)]
-
-
-def _int(attrs: dict[str, Any], *keys: str) -> int | None:
-    for key in keys:
-        value = attrs.get(key)
+def _int(*values: Any) -> int | None:
+    """The first of ``values`` that is a number (not a boolean), as an integer."""
+    for value in values:
+        if value.__class__ is int:  # the usual case, first
+            return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return int(value)
     return None
@@ -178,21 +97,25 @@ def _provider(system: str) -> ProviderFormat:
     return provider_named(system) or provider_for_target(f"https://{system.lower()}")
 
 
+# The variant's hex digit (RFC 4122: its two high bits 10) for each digit a hash gives.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+_NAMESPACE_BYTES = _NAMESPACE.bytes
+
+
 def _span_uuid(name: str) -> str:
     """``str(uuid.uuid5(_NAMESPACE, name))``, without building UUID objects.
 
-    The UUID objects took a third of the time a span took to convert.
+    The UUID objects took a third of the time a span took to convert. The version and the
+    variant are set in the hex text (a 5 for the version's digit, the variant's digit looked
+    up), which is cheaper than setting their bits in the bytes.
     """
-    digest = bytearray(hashlib.sha1(_NAMESPACE.bytes + name.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(_NAMESPACE_BYTES + name.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
-def _dict_pairs(attributes: Any) -> list[tuple[Any, Any]]:
-    """Key and value of each attribute: most values are strings, read without a call."""
-    return [
+def _dict_attributes(attributes: Any) -> tuple[tuple[Any, ...], list[Any]]:
+    """A span's attribute keys and values (most values are strings, read without a call)."""
+    pairs = [
         (
             a["key"],
             v["stringValue"]
@@ -202,60 +125,88 @@ def _dict_pairs(attributes: Any) -> list[tuple[Any, Any]]:
         for a in attributes or ()
         if "key" in a
     ]
+    return tuple([key for key, _ in pairs]), [value for _, value in pairs]
+
+
+class _Export:
+    """What the spans of one export share: the organization, the API key, the trace ids."""
+
+    __slots__ = ("api_key_id", "org_id", "traces")
+
+    def __init__(self, org_id: str, api_key_id: int | None) -> None:
+        self.org_id = org_id
+        self.api_key_id = api_key_id
+        self.traces: dict[str, str] = {}  # a trace id as sent, read (most spans share a few)
+
+    def span_key(self, trace_id: Any, span_id: Any) -> str:
+        """The span's ``trace:span`` ids, read as hex (its log id is made from them)."""
+        if isinstance(trace_id, str):
+            trace = self.traces.get(trace_id)
+            if trace is None:
+                trace = self.traces[trace_id] = _hex_id(trace_id)
+        else:
+            trace = _hex_id(trace_id)
+        return f"{trace}:{_hex_id(span_id)}"
 
 
 def span_to_row(span: dict[str, Any], org_id: str, api_key_id: int | None) -> LogRow | None:
     """One GenAI span (OTLP/JSON, as a dictionary) as a log row, or None if not an LLM call."""
-    sorted_ = _Sorted(_dict_pairs(span.get("attributes")))
-    if not sorted_.is_llm:
+    return _dict_span_row(span, _Export(org_id, api_key_id))
+
+
+def _dict_span_row(span: dict[str, Any], export: _Export) -> LogRow | None:
+    keys, values = _dict_attributes(span.get("attributes"))
+    found = plan(keys)
+    if not found.is_llm:
         return None
     return _row(
-        sorted_,
+        found,
+        values,
         span.get("startTimeUnixNano"),
         span.get("endTimeUnixNano"),
         span.get("name"),
         (span.get("status") or {}).get("code"),
-        f"{_hex_id(span.get('traceId'))}:{_hex_id(span.get('spanId'))}",
-        org_id,
-        api_key_id,
+        export.span_key(span.get("traceId"), span.get("spanId")),
+        export,
     )
 
 
 def _row(
-    sorted_: _Sorted,
+    found: Plan,
+    values: list[Any],
     start_nanos: Any,
     end_nanos: Any,
     name: Any,
     status_code: Any,
     span_key: str,
-    org_id: str,
-    api_key_id: int | None,
+    export: _Export,
 ) -> LogRow:
-    attrs = sorted_.attrs
-    system = str(attrs.get("gen_ai.system") or attrs.get("gen_ai.provider.name") or "")
-    provider = _provider(system)
-    request_model = attrs.get("gen_ai.request.model")
-    model = str(attrs.get("gen_ai.response.model") or request_model or "")
-    prompt = _int(attrs, "gen_ai.usage.prompt_tokens", "gen_ai.usage.input_tokens")
-    completion = _int(attrs, "gen_ai.usage.completion_tokens", "gen_ai.usage.output_tokens")
-    total = _int(attrs, "llm.usage.total_tokens", "gen_ai.usage.total_tokens")
+    values += TAIL  # what the plan's indexes -1 and -2 read
+    (system, provider_name, request_model, response_model, *counts, user, llm_user, address) = (
+        found.read(values)
+    )
+    provider = _provider(str(system or provider_name or ""))
+    model = str(response_model or request_model or "")
+    prompt = _int(counts[0], counts[1])
+    completion = _int(counts[2], counts[3])
+    total = _int(counts[4], counts[5])
     usage = Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=total if total is not None else (prompt or 0) + (completion or 0),
-        prompt_cache_read_tokens=_int(attrs, "gen_ai.usage.cache_read_input_tokens"),
+        prompt_cache_read_tokens=_int(counts[6]),
     )
-    user = attrs.get(f"{_ASSOCIATION}Helicone-User-Id") or attrs.get("llm.user")
+    user = user or llm_user
     start = _nanos(start_nanos) or dt.datetime.now(dt.UTC)
     end = _nanos(end_nanos) or start
-    messages, completions = sorted_.prompt, sorted_.completion
+    messages = [{field: values[at] for field, at in message} for message in found.prompt]
     choices = [
         {
             "index": i,
-            "message": {"role": c.get("role", "assistant"), "content": c.get("content")},
-            "finish_reason": c.get("finish_reason"),
+            "message": {"role": values[role], "content": values[content]},
+            "finish_reason": values[finish],
         }
-        for i, c in enumerate(completions)
+        for i, (role, content, finish) in enumerate(found.choices)
     ]
     request_body = {"model": request_model, "messages": messages}
     response_body = {
@@ -269,8 +220,8 @@ def _row(
     }
     failed = status_code in (2, "STATUS_CODE_ERROR")
     return LogRow(
-        request_id=_span_uuid(f"{org_id}:{span_key}"),
-        organization_id=org_id,
+        request_id=_span_uuid(f"{export.org_id}:{span_key}"),
+        organization_id=export.org_id,
         request_created_at=start,
         response_created_at=end,
         latency=max(0, round((end - start).total_seconds() * 1000)),
@@ -278,20 +229,18 @@ def _row(
         provider=provider.name,
         model=model,
         request_model=str(request_model) if request_model else None,
-        response_model=str(attrs["gen_ai.response.model"])
-        if attrs.get("gen_ai.response.model")
-        else None,
+        response_model=str(response_model) if response_model else None,
         user_id=str(user) if user is not None else None,
-        target_url=str(attrs.get("server.address") or name or ""),
+        target_url=str(address or name or ""),
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=usage.total_tokens,
         prompt_cache_read_tokens=usage.prompt_cache_read_tokens,
         cost=cost_nano_usd(provider, model, usage),
-        properties=sorted_.properties,
+        properties={name: str(values[at]) for name, at in found.properties},
         request_body=orjson.dumps(request_body).decode(),
         response_body=orjson.dumps(response_body).decode(),
-        helicone_api_key_id=api_key_id,
+        helicone_api_key_id=export.api_key_id,
     )
 
 
@@ -300,11 +249,11 @@ def spans(payload: Any) -> list[dict[str, Any]]:
     return [span for _, span in _placed_spans(payload)]
 
 
-def _placed_spans(payload: Any) -> list[tuple[str, dict[str, Any]]]:
+def _placed_spans(payload: Any) -> list[tuple[tuple[int, int, int], dict[str, Any]]]:
     """``spans`` with each one's place in the export, for the message of a 400."""
     if not isinstance(payload, dict) or not isinstance(payload.get("resourceSpans", []), list):
         raise BadRequest("body: expected an OTLP trace export with resourceSpans")
-    out: list[tuple[str, dict[str, Any]]] = []
+    out: list[tuple[tuple[int, int, int], dict[str, Any]]] = []
     for r, resource in enumerate(payload.get("resourceSpans", [])):
         if not isinstance(resource, dict | None):
             raise BadRequest(f"resourceSpans[{r}]: expected an object")
@@ -319,47 +268,66 @@ def _placed_spans(payload: Any) -> list[tuple[str, dict[str, Any]]]:
                 raise BadRequest(
                     f"resourceSpans[{r}].scopeSpans[{s}].spans: expected a list of spans"
                 )
-            out += (
-                (f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]", x) for i, x in enumerate(found)
-            )
+            out += (((r, s, i), x) for i, x in enumerate(found))
     return out
 
 
-def _typed_pairs(attributes: list[KeyValue] | None) -> list[tuple[Any, Any]]:
-    """``_dict_pairs`` of typed attributes."""
+def _typed_attributes(attributes: list[KeyValue] | None) -> tuple[tuple[Any, ...], list[Any]]:
+    """``_dict_attributes`` of typed attributes."""
     unset = msgspec.UNSET
-    return [
-        (
-            a.key,
-            v.stringValue
-            if (v := a.value) is not None and v.stringValue is not unset
-            else typed_value(v),
-        )
-        for a in attributes or ()
-        if a.key is not unset
+    if not attributes:
+        return (), []
+    keys = tuple([a.key for a in attributes])
+    if unset in keys:  # an attribute without a key is skipped, as the dictionaries skip it
+        attributes = [a for a in attributes if a.key is not unset]
+        keys = tuple([a.key for a in attributes])
+    values = [
+        v.stringValue
+        if (v := a.value) is not None and v.stringValue is not unset
+        else typed_value(v)
+        for a in attributes
     ]
+    return keys, values
 
 
-def _typed_span_to_row(span: Span, org_id: str, api_key_id: int | None) -> LogRow | None:
-    """``span_to_row`` of a typed span."""
-    sorted_ = _Sorted(_typed_pairs(span.attributes))
-    if not sorted_.is_llm:
+def _typed_span_row(span: Span, export: _Export) -> LogRow | None:
+    """``_dict_span_row`` of a typed span."""
+    keys, values = _typed_attributes(span.attributes)
+    found = plan(keys)
+    if not found.is_llm:
         return None
     status = span.status
     return _row(
-        sorted_,
+        found,
+        values,
         span.startTimeUnixNano,
         span.endTimeUnixNano,
         span.name,
         status.code if status is not None else None,
-        f"{_hex_id(span.traceId)}:{_hex_id(span.spanId)}",
-        org_id,
-        api_key_id,
+        export.span_key(span.traceId, span.spanId),
+        export,
     )
 
 
-# Spans converted between two yields to the event loop (~50 us each: ~5 ms).
-_SPANS_PER_TURN = 100
+def _typed_spans(payload: Export) -> list[tuple[tuple[int, int, int], Span]]:
+    """Every span of a typed export, with its place in it."""
+    return [
+        ((r, s, i), span)
+        for r, resource in enumerate(payload.resourceSpans)
+        if resource is not None
+        for s, scope in enumerate(resource.scopeSpans or ())
+        if scope is not None
+        for i, span in enumerate(scope.spans or ())
+    ]
+
+
+def _place(at: tuple[int, int, int]) -> str:
+    r, s, i = at
+    return f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"
+
+
+# Spans converted between two yields to the event loop (~15 us each: ~5 ms).
+_SPANS_PER_TURN = 300
 
 
 async def trace_rows(payload: Any, org_id: str, api_key_id: int | None) -> list[LogRow]:
@@ -372,29 +340,23 @@ async def trace_rows(payload: Any, org_id: str, api_key_id: int | None) -> list[
     shares the loop.
     """
     rows = []
-    found: list[tuple[str, Any]]
+    export = _Export(org_id, api_key_id)
+    found: list[tuple[tuple[int, int, int], Any]]
     if isinstance(payload, Export):
-        found = [
-            (f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]", span)
-            for r, resource in enumerate(payload.resourceSpans)
-            if resource is not None
-            for s, scope in enumerate(resource.scopeSpans or ())
-            if scope is not None
-            for i, span in enumerate(scope.spans or ())
-        ]
-        convert: Any = _typed_span_to_row
+        found = _typed_spans(payload)
+        convert: Callable[[Any, _Export], LogRow | None] = _typed_span_row
     else:
-        found, convert = _placed_spans(payload), span_to_row
+        found, convert = _placed_spans(payload), _dict_span_row
     for n, (place, span) in enumerate(found, 1):
         try:
-            row = convert(span, org_id, api_key_id)
+            row = convert(span, export)
         except BadRequest:
             raise
         except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
             # A value of the wrong shape deep in a span (an arrayValue of null, an intValue
             # that is no number): the client's mistake, named, and nothing of the export kept.
             raise BadRequest(
-                f"{place}: not a valid OTLP span ({type(exc).__name__}: {exc})"
+                f"{_place(place)}: not a valid OTLP span ({type(exc).__name__}: {exc})"
             ) from exc
         if row is not None:
             rows.append(row)

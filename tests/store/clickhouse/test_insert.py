@@ -104,6 +104,21 @@ async def test_session_totals_survive_replays_and_moves(clickhouse: ClickHouse) 
     assert await summary() == [("s1", "", 2, 6), ("s1", "named", 1, 10)]
 
 
+async def test_ids_of_any_text_are_found_again_on_a_replay(clickhouse: ClickHouse) -> None:
+    """The replaced-row check and the session queries bind ids as one JSON text: any id."""
+    odd = ["it's", 'say "hi"', "back\\slash", "new\nline\ttab", "ação 🙂", "[1, 2]", "a,b"]
+    batch = [row(rid, "org", cost=1, properties={"Helicone-Session-Id": f"s {rid}"}) for rid in odd]
+    await insert_log_rows(clickhouse, batch)
+    await insert_log_rows(clickhouse, batch)  # every row replaced, none counted twice
+    assert sorted(str(r[0]) for r in await _rows(clickhouse)) == sorted(odd)
+    sessions = await clickhouse.query(
+        "SELECT session_id, total_requests FROM session_summary FINAL ORDER BY session_id"
+    )
+    assert [tuple(r) for r in sessions.rows] == sorted((f"s {rid}", 1) for rid in odd)
+    hourly = await clickhouse.query("SELECT sum(requests) FROM request_hour")
+    assert hourly.rows[0][0] == len(odd)
+
+
 async def test_journal_positions_are_committed_after_the_rows(clickhouse: ClickHouse) -> None:
     committed: list[tuple[object, int]] = []
 

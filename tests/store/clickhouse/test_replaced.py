@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import orjson
 import pytest
 
 from helioscope.store.clickhouse import ClickHouse, insert_log_rows
@@ -30,7 +31,8 @@ async def test_existing_reads_the_span_first_and_falls_back_to_the_ids(
     query = clickhouse.query
 
     async def recorded(sql: str, parameters: Any = None) -> Any:
-        asked.append(parameters.get("ids") if parameters else None)
+        ids = (parameters or {}).get("ids")
+        asked.append(None if ids is None else orjson.loads(ids))
         return await query(sql, parameters)
 
     monkeypatch.setattr(clickhouse, "query", recorded)

@@ -24,6 +24,7 @@ from sqlalchemy import BigInteger, Column, MetaData, String, Table
 from helioscope.store._dialects import UtcDateTime
 from helioscope.store.clickhouse import _sessions as sessions
 from helioscope.store.clickhouse._client import ClickHouse
+from helioscope.store.clickhouse._id_lists import IDS, id_list
 from helioscope.store.clickhouse._properties import IN_COLUMNS, ticks
 from helioscope.store.clickhouse._replaced import Replaced
 from helioscope.store.log._session_summary import SUMMED
@@ -46,7 +47,7 @@ COLUMNS = (
 )
 _INSERT = f"INSERT INTO session_property ({', '.join(COLUMNS)})"
 _NOT_COLUMNS = "lower(key) NOT IN (" + ", ".join(f"'{key}'" for key in IN_COLUMNS) + ")"
-_SESSIONS = "organization_id = {org:String} AND session_id IN {ids:Array(String)}"
+_SESSIONS = "organization_id = {org:String} AND session_id IN " + IDS
 
 _TOMBSTONES = f"""{_INSERT}
 SELECT organization_id, key, value, session_id, session_name, created_at,
@@ -81,7 +82,7 @@ REBUILD_ROWS = 1_000_000
 _CURRENT = (
     f"SELECT {', '.join(COLUMNS[:14])} FROM session_property FINAL "
     "WHERE organization_id = {org:String} AND key IN {keys:Array(String)} "
-    "AND session_id IN {ids:Array(String)}"
+    "AND session_id IN " + IDS
 )
 
 
@@ -178,7 +179,8 @@ async def add_new_rows(
     for org, groups in by_org.items():
         ids = sorted({session for _, _, session, _ in groups})
         for start in range(0, len(ids), _CHUNK):
-            params = {"org": org, "keys": sorted(keys), "ids": ids[start : start + _CHUNK]}
+            chunk = id_list(ids[start : start + _CHUNK])
+            params = {"org": org, "keys": sorted(keys), "ids": chunk}
             current = await clickhouse.query(_CURRENT, params)
             for stored in current.rows:
                 new = groups.get((stored[1], stored[2], stored[3], stored[4]))

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from helioscope.store.clickhouse._client import ClickHouse
+from helioscope.store.clickhouse._id_lists import IDS, id_list
 from helioscope.store.clickhouse._properties import ticks
 from helioscope.store.clickhouse._replaced import Replaced
 from helioscope.store.records import LogRow
@@ -21,13 +22,15 @@ from helioscope.store.tables.log import session_summary
 
 _CHUNK = 1000
 
-_TOMBSTONES = """
+_TOMBSTONES = (
+    """
 INSERT INTO session_summary
 SELECT organization_id, session_id, session_name, created_at, latest_request_created_at,
        0, 0, 0, 0, 0, 0, 0, {v:DateTime64(6, 'UTC')}, 1
 FROM session_summary FINAL
-WHERE organization_id = {org:String} AND session_id IN {ids:Array(String)}
-"""
+WHERE organization_id = {org:String} AND session_id IN """
+    + IDS
+)
 
 _TOTALS_OF = """
 INSERT INTO session_summary
@@ -39,9 +42,7 @@ SELECT organization_id, session_id, coalesce(session_name, '') AS name,
 FROM request_response FINAL
 WHERE """
 _GROUPED = "\nGROUP BY organization_id, session_id, name"
-_TOTALS = (
-    _TOTALS_OF + "organization_id = {org:String} AND session_id IN {ids:Array(String)}" + _GROUPED
-)
+_TOTALS = _TOTALS_OF + "organization_id = {org:String} AND session_id IN " + IDS + _GROUPED
 # Every session at once, for a log written before the summary existed (or a generated one).
 _ALL_TOTALS = _TOTALS_OF + "session_id IS NOT NULL" + _GROUPED
 
@@ -58,14 +59,14 @@ async def recompute(
 
     The table is the summary or ``session_property``: ``tombstones`` for every row the
     sessions had, then ``totals`` from the log, a microsecond newer, replacing those still
-    valid. Both statements take ``{org}``, ``{ids}`` and ``{v}``.
+    valid. Both statements take ``{org}``, ``{ids}`` (``_id_lists.IDS``) and ``{v}``.
     """
     grouped: dict[str, list[str]] = {}
     for org, session_id in sorted({(o, s) for o, s in keys if s is not None}):
         grouped.setdefault(org, []).append(session_id)
     for org, ids in grouped.items():
         for start in range(0, len(ids), _CHUNK):
-            params = {"org": org, "ids": ids[start : start + _CHUNK]}
+            params = {"org": org, "ids": id_list(ids[start : start + _CHUNK])}
             now = dt.datetime.now(dt.UTC)
             await clickhouse.command(tombstones, {**params, "v": now})
             await clickhouse.command(totals, {**params, "v": now + dt.timedelta(microseconds=1)})
@@ -80,7 +81,7 @@ async def rebuild(clickhouse: ClickHouse) -> None:
 _COLUMNS = tuple(c.name for c in session_summary.c)
 _CURRENT = (
     f"SELECT {', '.join(_COLUMNS)} FROM session_summary FINAL "
-    "WHERE organization_id = {org:String} AND session_id IN {ids:Array(String)}"
+    "WHERE organization_id = {org:String} AND session_id IN " + IDS
 )
 
 
@@ -151,7 +152,7 @@ async def add_new_rows(clickhouse: ClickHouse, columns: Sequence[Sequence[Any]])
         ids = sorted({sid for sid, _ in sessions})
         for start in range(0, len(ids), _CHUNK):
             current = await clickhouse.query(
-                _CURRENT, {"org": org, "ids": ids[start : start + _CHUNK]}
+                _CURRENT, {"org": org, "ids": id_list(ids[start : start + _CHUNK])}
             )
             for stored in current.rows:
                 new = sessions.get((stored[1], stored[2]))

@@ -178,16 +178,19 @@ async def test_workers_share_an_embedded_clickhouse_through_the_writer(tmp_path:
             limits = httpx.Limits(max_keepalive_connections=0)  # a worker a connection
             async with httpx.AsyncClient(base_url=server.url, limits=limits) as client:
                 deadline = time.monotonic() + 60
-                while len(answered) < 150:
-                    batch = await _calls(server, key, 150)
+                served: set[str] = set()
+                while served != {"0", "1"}:  # rounds until both workers have served calls
+                    batch = await _calls(server, key, 100)
                     assert {r.status_code for r in batch} == {200}
                     answered |= {r.headers["helicone-id"] for r in batch}
-                # Every answered call is stored once, as each worker reads it (by turns).
-                counts: set[int] = set()
-                while counts != {len(answered)}:
-                    assert time.monotonic() < deadline, counts
-                    counts = {await _count(client, key) for _ in range(6)}
-                    await asyncio.sleep(0.2)
+                    # Every answered call is stored once, as the workers read it (by turns).
+                    counts: set[int] = set()
+                    while counts != {len(answered)}:
+                        assert time.monotonic() < deadline, counts
+                        counts = {await _count(client, key) for _ in range(6)}
+                        await asyncio.sleep(0.2)
+                    positions = await _positions(database_url)
+                    served = {w.rsplit(":", 1)[1] for w, (_, at) in positions.items() if at}
                 # An edit through one worker is read through the other (the same chdb).
                 request_id = sorted(answered)[0]
                 edited = await client.put(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Iterator
@@ -58,3 +59,18 @@ def test_a_collector_disabled_elsewhere_stays_disabled() -> None:
     with collector_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()
+
+
+async def test_a_pause_held_too_long_ends_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block that holds the pause (a batch retried row by row, a slow store) lets the
+    collector run again after ``MAX_PAUSE``, without waiting for the block to end."""
+    monkeypatch.setattr(_pause, "MAX_PAUSE", 0.02)
+    with collector_paused():
+        assert not gc.isenabled()
+        await asyncio.sleep(0.1)
+        assert gc.isenabled()
+        with collector_paused():  # a batch starting now pauses it again, for its own time
+            assert not gc.isenabled()
+            await asyncio.sleep(0.1)
+            assert gc.isenabled()
+    assert gc.isenabled()

@@ -3,9 +3,12 @@ server in front of chdb) writes, reads and fails exactly as it does in-process."
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from helioscope.store import RequestQuery, Store
@@ -112,3 +115,47 @@ async def test_the_served_chdb_answers_only_its_password(chdb_path: Path) -> Non
         for wrong in (f"{user}x", f"{user.split(':')[0]}:", "default:"):
             with pytest.raises(ClickHouseRejected, match="516"):
                 await ClickHouse.connect(f"http://{wrong}@{host}/default")
+
+
+async def test_the_served_chdb_runs_clients_in_parallel_sessions(chdb_path: Path) -> None:
+    """A slow query does not hold up another worker's; a setting one request carries is not
+    seen by the next; the X-ClickHouse-User/Key form of the password is taken too."""
+    with clickhouse_http(chdb_path) as base:
+        slow_client = await ClickHouse.connect(f"{base}/default")
+        fast_client = await ClickHouse.connect(f"{base}/default")
+        try:
+            slow = asyncio.create_task(slow_client.query("SELECT sleepEachRow(1) FROM numbers(3)"))
+            await asyncio.sleep(0.5)  # the slow query is running
+            started = time.monotonic()
+            assert (await fast_client.query("SELECT 1")).rows == [(1,)]
+            # Behind one lock it waited for the slow query's 3 s; beside it, milliseconds.
+            assert time.monotonic() - started < 1.5 and not slow.done()
+            await slow
+        finally:
+            await slow_client.close()
+            await fast_client.close()
+        credentials, _, host = base.removeprefix("http://").rpartition("@")
+        user, _, password = credentials.partition(":")
+        headers = {"X-ClickHouse-User": user, "X-ClickHouse-Key": password}
+        setting = "SELECT getSetting('max_threads') = 3"
+        async with httpx.AsyncClient(base_url=f"http://{host}", headers=headers) as http:
+            answers = [
+                (await http.post("/", params=params, content=setting)).text
+                for params in ({"max_threads": "3"}, {})
+            ]
+        assert answers == ["1\n", "0\n"]
+
+
+async def test_a_stopped_chdb_server_answers_nothing_and_the_client_may_retry(
+    chdb_path: Path,
+) -> None:
+    """Once the serving process stops, a client's open connection gets no answer (a transient
+    failure, retried), never an error that would reject the writer's rows for good."""
+    with clickhouse_http(chdb_path) as base:
+        client = await ClickHouse.connect(f"{base}/default")
+        assert (await client.query("SELECT 1")).rows == [(1,)]
+    try:
+        with pytest.raises(ClickHouseUnavailable):
+            await client.query("SELECT 1")
+    finally:
+        await client.close()

@@ -97,8 +97,8 @@ def main() -> None:
     parser.add_argument("--b-src", default=None, help="B's source tree (default: this one)")
     parser.add_argument("--a-env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--b-env", action="append", default=[], metavar="NAME=VALUE")
-    for side in ("a", "b"):
-        parser.add_argument(f"--{side}-writer-process", action="store_true")
+    for letter in ("a", "b"):
+        parser.add_argument(f"--{letter}-writer-process", action="store_true")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--per-round", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)

@@ -22,6 +22,7 @@ CALLED_BY_NAME: dict[str, str] = {
     "process_bind_param": "sqlalchemy.types.TypeDecorator",
     "process_result_value": "sqlalchemy.types.TypeDecorator",
     "main_loop": "uvicorn.Server",
+    "on_response_complete": "uvicorn's HttpToolsProtocol (its cycle calls it back)",
     # SQLAlchemy's compiler dispatches visit_<name> by the construct's name (our ClickHouse SQL)
     "visit_*": "sqlalchemy.sql.compiler.SQLCompiler",
     "limit_clause": "sqlalchemy.sql.compiler.SQLCompiler",

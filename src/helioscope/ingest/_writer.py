@@ -289,12 +289,7 @@ class LogWriter:
                     await asyncio.sleep(self.linger_seconds)
 
     async def _pass(self) -> bool:
-        """Store a batch of at most ``batch_size`` frames; True when the batch was full.
-
-        Full in records or in bytes: more is waiting, and the next pass starts at once. (The
-        bytes count too: with 200 KB bodies a batch holds ~10 records, and lingering after
-        each stored ~50 a second, whatever the load.)
-        """
+        """Store a batch of at most ``batch_size`` frames; True when it was full (go on)."""
         assert self._positions is not None
         payloads: list[bytes] = []
         moved: dict[str, Position] = {}
@@ -324,7 +319,8 @@ class LogWriter:
                 moved[self._key(worker)] = position
         if not moved:
             return False
-        # A full batch (in records or bytes) means the writer is behind: it then takes slices
+        # A full batch (in records or bytes: 200 KB bodies fill one with ~10 records) means the
+        # writer is behind: the next pass follows without the linger, and it takes slices
         # of the loop as long as a request's (``otel.trace_rows``), not the half millisecond
         # it takes when idle calls wait on it. Each slice waits a round of the loop: under a
         # load of span batches it otherwise stored nothing until the load stopped

@@ -14,6 +14,10 @@ writer has stored the round's last row, so the writer is counted.
 ``--a-src``/``--b-src`` run a server from another source tree (default: this one);
 ``--a-env``/``--b-env`` give it more environment (``NAME=VALUE``, repeatable). With
 ``HELIOSCOPE_LOG_WRITER=false`` nothing is stored, and a round ends a second after its last call.
+``--a-writer-process``/``--b-writer-process`` run that server with ``serve --writer-process``
+(the log writer in a process of its own, counted with the server's).
+
+    python bench/cpu_ab.py --b-writer-process   # the writer in the serving process or apart
 """
 
 from __future__ import annotations
@@ -93,22 +97,28 @@ def main() -> None:
     parser.add_argument("--b-src", default=None, help="B's source tree (default: this one)")
     parser.add_argument("--a-env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--b-env", action="append", default=[], metavar="NAME=VALUE")
+    for letter in ("a", "b"):
+        parser.add_argument(f"--{letter}-writer-process", action="store_true")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--per-round", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    specs = [("A", args.a_src, args.a_env), ("B", args.b_src, args.b_env)]
+    specs = [
+        ("A", args.a_src, args.a_env, args.a_writer_process),
+        ("B", args.b_src, args.b_env, args.b_writer_process),
+    ]
     with contextlib.ExitStack() as stack:
         direct = stack.enter_context(procs.fake_provider())
         sides = []
-        for name, src, pairs in specs:
+        for name, src, pairs, apart in specs:
             env = _environment(src, pairs)
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             server = stack.enter_context(
-                procs.launch(direct.url, workdir, None, 1, False, {}, extra_env=env)
+                procs.launch(direct.url, workdir, None, 1, apart, {}, extra_env=env)
             )
             stores = env.get("HELIOSCOPE_LOG_WRITER", "true").lower() != "false"
-            sides.append(Side(f"{name} ({src or 'this tree'} {' '.join(pairs)})", server, stores))
+            label = " ".join([src or "this tree", *pairs, *(["--writer-process"] if apart else [])])
+            sides.append(Side(f"{name} ({label})", server, stores))
         load = Path("/proc/loadavg").read_text().split()[:3]
         uvloop.run(_compare(sides, args.rounds, args.per_round, args.concurrency))
         load += Path("/proc/loadavg").read_text().split()[:3]

@@ -25,6 +25,7 @@ CALLED_BY_NAME: dict[str, str] = {
     # http.server's request handler and server read these (store/clickhouse/_serve.py)
     "close_connection": "http.server.BaseHTTPRequestHandler",
     "daemon_threads": "socketserver.ThreadingMixIn",
+    "on_response_complete": "uvicorn's HttpToolsProtocol (its cycle calls it back)",
     # SQLAlchemy's compiler dispatches visit_<name> by the construct's name (our ClickHouse SQL)
     "visit_*": "sqlalchemy.sql.compiler.SQLCompiler",
     "limit_clause": "sqlalchemy.sql.compiler.SQLCompiler",

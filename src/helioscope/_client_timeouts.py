@@ -10,6 +10,10 @@ connection past either. (An ASGI app cannot do this: it is called once the heade
 
 One timer per connection, rarely re-armed: it fires at the earliest time a deadline can pass,
 and the check re-arms it for what is left, so a request costs attribute writes, not timers.
+The same timer enforces uvicorn's keep-alive timeout between requests: uvicorn would arm a
+timer of its own after every response and cancel it when the next request came (a timer made
+and cancelled per call, ~1.5 us). It is armed at most the shortest limit ahead (``_step``), so a
+phase with a shorter limit than the one it was armed in is still checked in time.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from helioscope._head_cork import HeadCork
 
-_IDLE, _HEADERS, _BODY = 0, 1, 2
+# The app has the request and has not answered it (no deadline on the client); the client is
+# sending its headers, or its body; it is between requests (uvicorn's keep-alive timeout).
+_IDLE, _HEADERS, _BODY, _KEEP_ALIVE = 0, 1, 2, 3
 
 
 class TimedHttpProtocol(HttpToolsProtocol):
@@ -36,9 +42,10 @@ class TimedHttpProtocol(HttpToolsProtocol):
         super().connection_made(self._cork)
         self._phase = _HEADERS
         self._since = self.loop.time()
-        self._timer: asyncio.TimerHandle | None = self.loop.call_later(
-            self.header_timeout, self._check
+        self._step = max(
+            0.001, min(self.header_timeout, self.body_timeout, self.timeout_keep_alive)
         )
+        self._timer: asyncio.TimerHandle | None = self.loop.call_later(self._step, self._check)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._timer is not None:
@@ -50,7 +57,7 @@ class TimedHttpProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._phase, self._since = _HEADERS, self.loop.time()
         if self._timer is None:
-            self._timer = self.loop.call_later(self.header_timeout, self._check)
+            self._timer = self.loop.call_later(self._step, self._check)
 
     def on_headers_complete(self) -> None:
         self._cork.hold()  # before the app can answer (it may not wait to be scheduled)
@@ -63,19 +70,46 @@ class TimedHttpProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._phase = _IDLE  # between requests: uvicorn's keep-alive timeout applies
+        cycle = self.cycle
+        if cycle is not None and cycle.response_complete:  # answered before its body was read
+            self._keep_alive()
+        else:
+            self._phase = _IDLE
+
+    def on_response_complete(self) -> None:
+        # uvicorn's (0.55), but for its keep-alive timer: this connection's timer checks that.
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:  # a pipelined request waits for this response: start it
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        elif self._phase == _IDLE:  # (else the next request, or this one's body, is arriving)
+            self._keep_alive()
+
+    def _keep_alive(self) -> None:
+        self._phase, self._since = _KEEP_ALIVE, self.loop.time()
+        if self._timer is None:
+            self._timer = self.loop.call_later(self._step, self._check)
 
     def _check(self) -> None:
         self._timer = None
         if self._phase == _IDLE or self.transport.is_closing():
             return
-        limit = self.header_timeout if self._phase == _HEADERS else self.body_timeout
+        limit = (
+            self.header_timeout
+            if self._phase == _HEADERS
+            else self.body_timeout
+            if self._phase == _BODY
+            else self.timeout_keep_alive
+        )
         left = self._since + limit - self.loop.time()
         if left > 0:
-            self._timer = self.loop.call_later(left, self._check)
-        elif self._waiting_on_us():
+            self._timer = self.loop.call_later(min(left, self._step), self._check)
+        elif self._phase != _KEEP_ALIVE and self._waiting_on_us():
             self._since = self.loop.time()  # the client's time starts when we read again
-            self._timer = self.loop.call_later(limit, self._check)
+            self._timer = self.loop.call_later(self._step, self._check)
         else:
             self.transport.close()  # the app, if called, gets http.disconnect
 

@@ -86,6 +86,37 @@ async def test_a_slow_but_steady_body_is_not_cut(settings: Settings, fake: FakeP
     assert response.status_code == 200
 
 
+async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
+    """Send ``GET /health`` on a kept-alive connection; the answer's status."""
+    writer.write(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    await reader.readexactly(length)
+    return int(head.split(b" ", 2)[1])
+
+
+async def test_an_idle_keep_alive_connection_is_closed_after_its_timeout(
+    settings: Settings,
+) -> None:
+    # The keep-alive limit (1 s) is shorter than the header timeout (15 s): between requests
+    # it is the one that applies, and a client that keeps asking keeps its connection.
+    async with with_settings(settings, client_keepalive_seconds=1) as hs:
+        port = int(hs.url.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for _ in range(4):  # 2 s in all, in pauses shorter than the limit
+                assert await answer(reader, writer) == 200
+                await asyncio.sleep(0.5)
+            waited = await closed_within(reader, 5)
+        finally:
+            writer.close()
+    assert 0.3 <= waited < 3  # 1 s after the last answer, 0.5 s of which went in the sleep
+
+
 @asynccontextmanager
 async def silent_upstream() -> AsyncIterator[tuple[str, asyncio.Event, asyncio.Event]]:
     """An upstream that reads a request and never answers; its events: a request came, and

@@ -155,6 +155,20 @@ async def test_a_capture_is_journalled_raw_and_becomes_the_same_row(helioscope: 
     assert "journalled" in (stored_row["request_body"] or "")
 
 
+async def test_batches_full_in_bytes_follow_each_other_without_the_linger(
+    store: Store, tmp_path: Path
+) -> None:
+    # A batch holds at most memory_bytes / 32 of payloads: here 50 KB, three 20 KB records.
+    # Thirty records are ten full batches; lingering after each took ten lingers (5 s).
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    options = {"linger_seconds": 0.5, "memory_bytes": 32 * 50_000}
+    async with writer_for(store, tmp_path / "journal", **options) as writer:
+        for _ in range(30):
+            writer.enqueue(row(org, request_body="x" * 20_000))
+        await asyncio.wait_for(writer.flush(), timeout=2.5)
+    assert await count_rows(store, org) == 30
+
+
 async def test_store_down_at_shutdown_keeps_records_for_the_next_start(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -106,6 +106,9 @@ def test_openai_usage_details() -> None:
     assert usage == Usage(100, 50, 150, 40, None, 20, 5, 2)
     assert openai.read_usage("nonsense") == Usage()
     assert openai.read_usage({"prompt_tokens": True}).prompt_tokens is None
+    # Details that are null or not objects count nothing (and fail nothing).
+    odd = {"prompt_tokens": 3, "prompt_tokens_details": None, "completion_tokens_details": [1]}
+    assert openai.read_usage(odd) == Usage(3, None, 3)
 
 
 def test_anthropic_tool_use_stream() -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
+import uuid
 from pathlib import Path
 
+from helioscope.store import LogRow, Store
 from helioscope.store._dialects import JsonText
 from helioscope.store._engine import create_engine
 
@@ -27,3 +30,30 @@ def test_the_stored_values_are_what_the_driver_stored_before(tmp_path: Path) -> 
     stored = con.execute("SELECT a, typeof(a), b, typeof(b), c, d, typeof(d) FROM t").fetchone()
     assert stored == (None, "null", 1, "integer", 0, '{"k":1}', "text")
     con.close()
+
+
+async def test_the_log_writer_stores_booleans_as_integers_or_null(tmp_path: Path) -> None:
+    # The bulk upsert hands the driver the row's bools as they are (the adapter makes them
+    # integers): stored as 1, 0 and NULL, as a converter of its own stored them.
+    store = Store.open(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        await store.migrate()
+        row = LogRow(
+            request_id=str(uuid.uuid4()),
+            organization_id="org",
+            request_created_at=dt.datetime.now(dt.UTC),
+            status=200,
+            provider="OPENAI",
+            is_stream=True,
+            cache_enabled=False,
+            threat=None,
+        )
+        await store.log.write_batch([row])
+        async with store.engine.connect() as conn:
+            result = await conn.exec_driver_sql(
+                "SELECT is_stream, typeof(is_stream), cache_enabled, typeof(cache_enabled),"
+                " typeof(threat) FROM request_response"
+            )
+            assert result.one() == (1, "integer", 0, "integer", "null")
+    finally:
+        await store.close()

@@ -10,40 +10,61 @@ the writer's CPU per row, on a log of 100,000 rows, went from 64.5 to 41.9 µs
 unique (74 random bits within a millisecond), and reveals only when the call was made, which
 the log stores anyway.
 
-``str(uuid.uuid4())`` costs a ``getrandom`` system call and a ``UUID`` object per id; at
-thousands of logs per second that showed in the profile. These ids draw their randomness from
-the same OS source, 256 ids per call, and format the text directly.
+``str(uuid.uuid4())`` costs a ``getrandom`` system call and a ``UUID`` object per id, and
+formatting each id's bytes (``bytearray``, ``hex()``, five slices joined) still cost ~16,000
+instructions an id (callgrind), ~2% of a proxied call's. Here the random part of 256 ids is
+drawn and formatted at once, in C (``hex()`` and strided slice assignments into one buffer),
+and handed out one ready string at a time; the time part is formatted once per millisecond.
+An id is then the two joined: ~3,000 instructions.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
+from collections import deque
 
 _POOL_IDS = 256
+# An id's random part as text: "7xxx-Vxxx-xxxxxxxxxxxx" (the version digit, 12 random bits, the
+# variant digit with 2 more, then 60): 22 characters, from the hex of 11 random bytes.
+_SUFFIX = 22
+# The variant digit (RFC 9562: binary 10xx) from a random hex digit: 8, 9, a or b.
+_VARIANT = bytes.maketrans(b"0123456789abcdef", b"89ab89ab89ab89ab")
+
+
+def _suffixes() -> list[str]:
+    """The random parts of ``_POOL_IDS`` ids."""
+    text = bytearray(os.urandom(_SUFFIX // 2 * _POOL_IDS).hex().encode())
+    text[0::_SUFFIX] = b"7" * _POOL_IDS  # the version digit replaces a random one
+    text[4::_SUFFIX] = b"-" * _POOL_IDS
+    text[5::_SUFFIX] = text[5::_SUFFIX].translate(_VARIANT)
+    text[9::_SUFFIX] = b"-" * _POOL_IDS
+    joined = text.decode()
+    return [joined[at : at + _SUFFIX] for at in range(0, len(joined), _SUFFIX)]
 
 
 class _RequestIds:
     def __init__(self) -> None:
-        self._pool = b""
-        self._at = 0
-        # Two threads must never take the same 16 bytes: a repeated id would overwrite a log.
-        self._lock = threading.Lock()
+        # Taken with popleft, atomic across threads: an id's random part is never handed out
+        # twice (a repeated id would overwrite a log). Two threads that find it empty both
+        # refill it, which is harmless.
+        self._pool: deque[str] = deque()
+        # The last millisecond and its text, in one attribute: a thread reads a matching pair.
+        self._time: tuple[int, str] = (-1, "")
 
     def __call__(self) -> str:
-        with self._lock:
-            at = self._at
-            if at >= len(self._pool):
-                self._pool = os.urandom(16 * _POOL_IDS)
-                at = 0
-            raw = bytearray(self._pool[at : at + 16])
-            self._at = at + 16
-        raw[0:6] = (time.time_ns() // 1_000_000).to_bytes(6, "big")  # Unix time, ms
-        raw[6] = (raw[6] & 0x0F) | 0x70  # version 7
-        raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 9562 (4122) variant
-        h = raw.hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        try:
+            suffix = self._pool.popleft()
+        except IndexError:
+            self._pool.extend(_suffixes())
+            suffix = self._pool.popleft()
+        ms = time.time_ns() // 1_000_000  # Unix time, ms
+        last, prefix = self._time
+        if ms != last:
+            digits = f"{ms:012x}"
+            prefix = f"{digits[:8]}-{digits[8:]}-"
+            self._time = (ms, prefix)
+        return prefix + suffix
 
 
 new_request_id = _RequestIds()

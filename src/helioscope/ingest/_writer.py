@@ -266,7 +266,7 @@ class LogWriter:
             try:
                 if self._positions is None:
                     self._positions = await self.store.journal_positions()
-                stored = await self._pass()
+                behind = await self._pass()
                 self.health.succeeded()
                 delay = self.retry_seconds
             except Exception as exc:
@@ -278,7 +278,7 @@ class LogWriter:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_retry_seconds)
                 continue
-            if stored < self.batch_size:
+            if not behind:
                 self._wake.clear()
                 try:  # this process's appends wake it; other workers' are polled
                     await asyncio.wait_for(self._wake.wait(), timeout=0.1)
@@ -289,8 +289,8 @@ class LogWriter:
                     # keeps the writer's share of the event loop (and the GIL) small.
                     await asyncio.sleep(self.linger_seconds)
 
-    async def _pass(self) -> int:
-        """Store a batch of at most ``batch_size`` frames; the number of records consumed."""
+    async def _pass(self) -> bool:
+        """Store a batch of at most ``batch_size`` frames; True when it was full (go on)."""
         assert self._positions is not None
         payloads: list[bytes] = []
         moved: dict[str, Position] = {}
@@ -319,12 +319,12 @@ class LogWriter:
             if position != self._positions.get(self._key(worker)):
                 moved[self._key(worker)] = position
         if not moved:
-            return 0
-        # A full batch (in records or bytes) means the writer is behind: it then takes slices
-        # of the loop as long as a request's (``otel.trace_rows``), not the half millisecond
-        # it takes when idle calls wait on it. Each slice waits a round of the loop: under a
-        # load of span batches it otherwise stored nothing until the load stopped
-        # (bench/ingest.py --otlp).
+            return False
+        # A full batch (in records or bytes: 200 KB bodies fill one with ~10 records) means the
+        # writer is behind: the next pass follows without the linger, and it takes slices of
+        # the loop as long as a request's (``otel.trace_rows``), not the half millisecond it
+        # takes when idle calls wait on it. Each slice waits a round of the loop: under a load
+        # of span batches it otherwise stored nothing until the load stopped (bench/ingest.py).
         behind = frames >= self.batch_size or budget <= 0
         with collector_paused():  # rows, columns, sums: ~2.5 us a record otherwise (_pause)
             rows = await self._build(payloads, 0.005 if behind else 0.0005)
@@ -337,7 +337,7 @@ class LogWriter:
         for listener in self.listeners:
             with self.guard.internal_errors("handing written rows to a listener"):
                 listener(stored)
-        return max(frames, len(rows), 1)
+        return behind or len(rows) >= self.batch_size  # (an OTLP frame holds many rows)
 
     def _read_worker(
         self, worker: str, max_count: int, max_bytes: int

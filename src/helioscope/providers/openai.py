@@ -24,15 +24,22 @@ def read_usage(usage: Any) -> Usage:
         )
     prompt = as_int(usage.get("prompt_tokens"))
     completion = as_int(usage.get("completion_tokens"))
+    # Each details object read once (the writer reads a usage per logged call).
+    asked, answered = usage.get("prompt_tokens_details"), usage.get("completion_tokens_details")
+    asked = asked if isinstance(asked, dict) else _NONE
+    answered = answered if isinstance(answered, dict) else _NONE
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=as_int(usage.get("total_tokens")) or _sum(prompt, completion),
-        prompt_cache_read_tokens=as_int(sub(usage, "prompt_tokens_details", "cached_tokens")),
-        prompt_audio_tokens=as_int(sub(usage, "prompt_tokens_details", "audio_tokens")),
-        reasoning_tokens=as_int(sub(usage, "completion_tokens_details", "reasoning_tokens")),
-        completion_audio_tokens=as_int(sub(usage, "completion_tokens_details", "audio_tokens")),
+        prompt_cache_read_tokens=as_int(asked.get("cached_tokens")),
+        prompt_audio_tokens=as_int(asked.get("audio_tokens")),
+        reasoning_tokens=as_int(answered.get("reasoning_tokens")),
+        completion_audio_tokens=as_int(answered.get("audio_tokens")),
     )
+
+
+_NONE: dict[str, Any] = {}  # details that are absent (or not an object): every count None
 
 
 def _sum(a: int | None, b: int | None) -> int | None:

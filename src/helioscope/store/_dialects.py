@@ -16,7 +16,6 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     JSON,
-    Boolean,
     ColumnElement,
     DateTime,
     Dialect,
@@ -358,7 +357,7 @@ class BulkUpsert:
 
     The log writer's hot path: SQLAlchemy's per-row parameter processing was the largest part
     of the writer's time on the event loop. This converts each column once, with the same
-    results as the column types (timestamps, JSON, booleans), and hands the driver tuples.
+    results as the column types (timestamps, JSON), and hands the driver tuples.
     The statement lists the columns that need no conversion first, so most of each tuple is
     one C-level ``itemgetter`` call.
     """
@@ -375,9 +374,10 @@ class BulkUpsert:
                 converted.append((column.name, _aware_utc if pg else _SqliteTime()))
             elif isinstance(kind, (JSON, JSONB)):
                 converted.append((column.name, _json_text))
-            elif isinstance(kind, Boolean) and not pg:
-                converted.append((column.name, _sqlite_bool))
             else:
+                # Booleans too: on SQLite the driver binds a bool as its int through the
+                # adapter the engine registers (``_engine.bind_without_lookups``), which is
+                # what a converter here did, one Python call a column a row later.
                 plain.append(column.name)
         self.columns = plain + [name for name, _ in converted]
         self._converted = converted
@@ -397,10 +397,6 @@ class BulkUpsert:
         """The rows as tuples in the statement's column order, converted for the driver."""
         plain, converted = self._plain, self._converted
         return [plain(row) + tuple([conv(row[name]) for name, conv in converted]) for row in values]
-
-
-def _sqlite_bool(value: bool | None) -> int | None:
-    return None if value is None else int(value)
 
 
 def _aware_utc(value: dt.datetime | None) -> dt.datetime | None:

@@ -160,6 +160,23 @@ def test_keep_alive_connections_are_reused(run: Any) -> None:
     run(lambda n: [ok(b"x%d" % n, b"x-seq: %d" % n)], scenario)
 
 
+def test_a_connection_idle_past_the_keep_alive_time_is_not_reused(run: Any) -> None:
+    # Servers close idle connections after a few seconds (uvicorn and Node after 5): one idle
+    # longer than the client keeps it is closed by the client, and the call goes on a new one.
+    assert UpstreamClient(timeout=1).keepalive_seconds < 5
+
+    async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
+        client.keepalive_seconds = 0.1
+        for pause in (0.0, 0.02, 0.2):
+            await asyncio.sleep(pause)
+            response = await client.request("POST", upstream.url + "/", [], b"x")
+            assert await response.read() == b"x"
+            response.release()
+        assert upstream.connections == 2  # the first reused once, then a new one
+
+    run(always(ok(b"x")), scenario)
+
+
 def test_idle_connections_past_the_cap_are_closed(run: Any) -> None:
     async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
         client.max_idle_per_origin = 2

@@ -183,6 +183,13 @@ class UpstreamResponse:
             self._client._park(self._conn, self._origin)
 
 
+# How long an idle connection is kept for reuse: less than the 5 s after which uvicorn and
+# Node servers (self-hosted models, proxies) close an idle keep-alive connection. Reused
+# nearer that edge, a POST met the upstream's close with not a byte of answer: it is not
+# sent twice (the upstream may have taken it up), so the caller got a 502.
+IDLE_SECONDS = 4.0
+
+
 class UpstreamClient:
     """Sends requests to upstream origins over pooled keep-alive HTTP/1.1 connections."""
 
@@ -191,7 +198,7 @@ class UpstreamClient:
         *,
         timeout: float,
         connect_timeout: float = 30.0,
-        keepalive_seconds: float = 60.0,
+        keepalive_seconds: float = IDLE_SECONDS,
         max_idle_per_origin: int = 256,
         ssl_context: ssl.SSLContext | None = None,
         policy: EgressPolicy | None = None,

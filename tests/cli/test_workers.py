@@ -5,6 +5,7 @@ and SIGTERM drains."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from pathlib import Path
@@ -49,6 +50,46 @@ def _children(server: Server) -> list[list[bytes]]:
         for task in Path(f"/proc/{server.proc.pid}/task").iterdir()
         for pid in (task / "children").read_text().split()
     ]
+
+
+def _pid_of(server: Server, argv: list[bytes]) -> int:
+    """The pid of the supervisor's child with this command line."""
+    assert server.proc is not None
+    for task in Path(f"/proc/{server.proc.pid}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") == argv:
+                return int(pid)
+    raise AssertionError(f"no child {argv!r}")
+
+
+async def _count_when_up(client: httpx.AsyncClient, key: str) -> int | None:
+    """The log's count, or None while the store is unavailable (a 503)."""
+    answer = await client.post(
+        "/v1/request/count/query",
+        json={"filter": "all"},
+        headers={"authorization": f"Bearer {key}"},
+    )
+    if answer.status_code == 503:
+        return None
+    assert answer.status_code == 200, answer.text
+    count: int = answer.json()["data"]
+    return count
+
+
+async def _kill_the_writer(
+    server: Server, client: httpx.AsyncClient, key: str, logged: int
+) -> set[str]:
+    """SIGKILL the writer that serves chdb, under calls: the workers go on answering (they only
+    journal), the supervisor starts it again, and every call is stored. The calls' ids."""
+    (writer,) = [argv for argv in _children(server) if b"--clickhouse-fd" in argv]
+    os.kill(_pid_of(server, writer), signal.SIGKILL)
+    batch = await _calls(server, key, 100)
+    assert {r.status_code for r in batch} == {200}
+    deadline = time.monotonic() + 60
+    while await _count_when_up(client, key) != logged + len(batch):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.3)
+    return {r.headers["helicone-id"] for r in batch}
 
 
 async def _positions(database_url: str) -> dict[str, tuple[str, int]]:
@@ -204,6 +245,7 @@ async def test_workers_share_an_embedded_clickhouse_through_the_writer(tmp_path:
                     await _count(client, key, {"request_response_rmt": checked}) for _ in range(6)
                 ]
                 assert seen == [1] * 6
+                answered |= await _kill_the_writer(server, client, key, len(answered))
             assert server.proc is not None
             server.proc.send_signal(signal.SIGTERM)
             assert server.proc.wait(60) == 0

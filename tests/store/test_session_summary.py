@@ -135,3 +135,42 @@ def test_summary_equals_aggregation(database_url: str) -> None:
     finally:
         loop.run_until_complete(store.close())
         loop.close()
+
+
+def test_one_session_under_two_names_started_together_pages_in_name_order(
+    database_url: str,
+) -> None:
+    """Two (session, name) pairs that tie on when they started: every page, from the summary
+    or from the log, lists them by name (the order was the engine's; PostgreSQL's differed)."""
+    loop = asyncio.new_event_loop()
+    store = Store.open(database_url)
+    try:
+        loop.run_until_complete(store.migrate())
+        tied = [
+            LogRow(
+                request_id=f"tie-{name}-{n}",
+                organization_id="org-tie",
+                request_created_at=BASE + dt.timedelta(minutes=n),
+                status=200,
+                provider="OPENAI",
+                model="m",
+                properties={"Helicone-Session-Id": "s1", "Helicone-Session-Name": name},
+            )
+            for name in ("b", "a", "c")
+            for n in range(2)
+        ]
+        loop.run_until_complete(store.log.write_batch(tied))
+        for use_summary in (True, False):
+            pages = [
+                loop.run_until_complete(
+                    store.log.org("org-tie").read(
+                        sessions.query_sessions,
+                        SessionQuery(limit=1, offset=offset, use_summary=use_summary),
+                    )
+                )
+                for offset in range(3)
+            ]
+            assert [page[0]["session_name"] for page in pages] == ["a", "b", "c"]
+    finally:
+        loop.run_until_complete(store.close())
+        loop.close()

@@ -121,7 +121,7 @@ async def _page(
     stmt = (
         select(*sessions.summary_columns(t), within.label("inside"))
         .where(db.in_org(t), *source.scope, *overlapping, kept)
-        .order_by(within, t.c.created_at.desc(), t.c.session_id)
+        .order_by(within, t.c.created_at.desc(), t.c.session_id, t.c.session_name)
         .limit(limit)
     )
     found = await db.rows(stmt)
@@ -140,7 +140,7 @@ async def _page(
         edge_query = dataclasses.replace(query, offset=0, limit=wanted)
         compiled = compile_filter(query.filter, d, AGGREGATES)
         rows += await sessions.aggregate(db, edge_query, compiled, straddlers)
-    rows.sort(key=lambda r: r["session_id"])
+    rows.sort(key=lambda r: (r["session_id"], r["session_name"] or ""))
     rows.sort(key=lambda r: r["created_at"], reverse=True)
     return rows[query.offset : wanted]
 

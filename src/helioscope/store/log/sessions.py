@@ -154,7 +154,7 @@ async def _from_summary(
         # A straddling session's every name comes from the log, even a name (a pair of the
         # summary) that lies inside the window: without this, that pair came twice.
         .where(*([ss.c.session_id.not_in(straddlers)] if straddlers else []))
-        .order_by(ss.c.created_at.desc(), ss.c.session_id)
+        .order_by(ss.c.created_at.desc(), ss.c.session_id, ss.c.session_name)
         .limit(wanted)
     )
     rows = await db.rows(stmt)
@@ -162,7 +162,8 @@ async def _from_summary(
         edge_query = dataclasses.replace(query, offset=0, limit=wanted)
         compiled = compile_filter(query.filter, db.dialect, AGGREGATES)
         rows += await aggregate(db, edge_query, compiled, straddlers)
-    rows.sort(key=lambda r: r["session_id"])
+    # A session id under two names started in one instant: its names in order, on every engine.
+    rows.sort(key=lambda r: (r["session_id"], r["session_name"] or ""))
     rows.sort(key=lambda r: r["created_at"], reverse=True)
     return rows[query.offset : wanted]
 
@@ -189,7 +190,7 @@ async def aggregate(
         # Grouping by the bare columns lets the covering index deliver rows already grouped.
         .group_by(rr.c.session_id, rr.c.session_name)
         .having(compiled.having if compiled.having is not None else true())
-        .order_by(a["created_at"].desc(), rr.c.session_id)
+        .order_by(a["created_at"].desc(), rr.c.session_id, rr.c.session_name)
         .offset(query.offset)
         .limit(query.limit)
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
 
 import pytest
 
@@ -19,6 +18,7 @@ from helioscope.store.clickhouse._client import ClickHouseUnavailable
 from helioscope.store.clickhouse._ddl import HOURLY_SUMS, USER_HOUR_SUMS
 from helioscope.store.clickhouse._hourly import SUMMED
 from helioscope.store.log import metrics, requests, users
+from tests.store.clickhouse.failing import fail_once
 from tests.store.clickhouse.parity_data import ORG, OTHER, START, log_rows
 from tests.store.test_filters import row
 
@@ -223,13 +223,7 @@ async def test_a_replay_and_edited_rows_are_deltas_that_keep_totals_exact(
 
 def _failing_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The next batch's rollup deltas fail after its log insert (as a crash there would)."""
-    add = deltas.add_deltas
-
-    async def fail_once(*args: Any) -> None:
-        monkeypatch.setattr(deltas, "add_deltas", add)
-        raise ClickHouseUnavailable("the rollup insert failed")
-
-    monkeypatch.setattr(deltas, "add_deltas", fail_once)
+    fail_once(monkeypatch, deltas, "add_deltas", "the rollup insert failed")
 
 
 async def test_a_batch_failing_after_its_log_insert_is_healed_before_the_next(

@@ -18,6 +18,7 @@ from helioscope.store.clickhouse import _session_properties as session_propertie
 from helioscope.store.clickhouse import _session_reads as session_reads
 from helioscope.store.clickhouse._client import ClickHouseUnavailable
 from helioscope.store.log import requests, sessions
+from tests.store.clickhouse.failing import fail_once
 from tests.store.clickhouse.parity_data import ORG, OTHER, START, log_rows
 
 # The log's (request, property) pairs, one row each, grouped per session, name, key, value.
@@ -90,13 +91,8 @@ async def test_batches_replays_rewrites_and_edits_keep_it_exact(clickhouse: Clic
 
 def _failing_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The next batch's new rows fail to reach the table after its log insert."""
-    add = session_properties.add_new_rows
-
-    async def fail_once(*args: Any) -> None:
-        monkeypatch.setattr(session_properties, "add_new_rows", add)
-        raise ClickHouseUnavailable("the session_property insert failed")
-
-    monkeypatch.setattr(session_properties, "add_new_rows", fail_once)
+    message = "the session_property insert failed"
+    fail_once(monkeypatch, session_properties, "add_new_rows", message)
 
 
 async def test_a_batch_failing_after_its_log_insert_is_made_exact_by_its_replay(

@@ -217,7 +217,9 @@ async def test_workers_share_an_embedded_clickhouse_through_the_writer(tmp_path:
             assert sorted(b"--clickhouse-fd" in argv for argv in children) == [False, False, True]
             answered: set[str] = set()
             limits = httpx.Limits(max_keepalive_connections=0)  # a worker a connection
-            async with httpx.AsyncClient(base_url=server.url, limits=limits) as client:
+            # A query sent while the writer restarts waits for it (the supervisor's socket
+            # holds it in the backlog): seconds on a loaded machine, past httpx's default 5 s.
+            async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as client:
                 deadline = time.monotonic() + 60
                 served: set[str] = set()
                 while served != {"0", "1"}:  # rounds until both workers have served calls

@@ -19,11 +19,18 @@ phase with a shorter limit than the one it was armed in is still checked in time
 from __future__ import annotations
 
 import asyncio
+import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import httptools
+from uvicorn._types import ASGI3Application
+from uvicorn.config import Config
+from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from helioscope._head_cork import HeadCork
+from helioscope._server_cycle import GatewayCycle
 
 # The app has the request and has not answered it (no deadline on the client); the client is
 # sending its headers, or its body; it is between requests (uvicorn's keep-alive timeout).
@@ -35,6 +42,13 @@ class TimedHttpProtocol(HttpToolsProtocol):
 
     header_timeout: float = 15.0
     body_timeout: float = 60.0
+
+    def __init__(self, config: Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        # The provider routes' app, called past uvicorn's middleware (``HelioscopeApp``).
+        self._direct: Callable[[str], ASGI3Application | None] | None = getattr(
+            config.app, "direct_app", None
+        )
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         # Each response's head goes out with its body, in one write (see ``_head_cork``).
@@ -61,8 +75,53 @@ class TimedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._cork.hold()  # before the app can answer (it may not wait to be scheduled)
-        super().on_headers_complete()
         self._phase, self._since = _BODY, self.loop.time()
+        # uvicorn's (0.55), but for the provider routes: their app is called directly (past
+        # uvicorn's ProxyHeadersMiddleware, which rewrites the scope's client and scheme, and
+        # HelioscopeApp's dispatch: the gateway reads neither), with a leaner cycle.
+        parser = self.parser
+        http_version = parser.get_http_version()
+        scope = self.scope
+        scope["method"] = parser.get_method().decode("ascii")
+        if http_version != "1.1":
+            scope["http_version"] = http_version
+        if parser.should_upgrade() and self._should_upgrade():
+            return
+        parsed_url = httptools.parse_url(self.url)
+        raw_path = parsed_url.path
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = urllib.parse.unquote(path)
+        scope["path"] = path = self.root_path + path
+        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        scope["query_string"] = parsed_url.query or b""
+        direct = self._direct(path) if self._direct is not None else None
+        app: ASGI3Application = self.app if direct is None else direct
+        if self.limit_concurrency is not None and (
+            len(self.connections) >= self.limit_concurrency
+            or len(self.tasks) >= self.limit_concurrency
+        ):
+            app = service_unavailable
+            self.logger.warning("Exceeded concurrency limit.")
+        existing_cycle = self.cycle
+        self.cycle = (RequestResponseCycle if direct is None else GatewayCycle)(
+            scope=scope,
+            transport=self.transport,
+            flow=self.flow,
+            logger=self.logger,
+            access_logger=self.access_logger,
+            access_log=self.access_log,
+            default_headers=self.server_state.default_headers,
+            message_event=asyncio.Event(),
+            expect_100_continue=self.expect_100_continue,
+            keep_alive=http_version != "1.0" and parser.should_keep_alive(),
+            on_response=self.on_response_complete,
+        )
+        if existing_cycle is None or existing_cycle.response_complete:
+            self._start_asgi_task(self.cycle, app)
+        else:  # a pipelined request waits for the response before it
+            self.flow.pause_reading()
+            self.pipeline.appendleft((self.cycle, app))
 
     def on_body(self, body: bytes) -> None:
         super().on_body(body)

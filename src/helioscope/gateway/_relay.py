@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable
 
-from helioscope._asgi import Send, http_date
+from helioscope._asgi import BODY_FOLLOWS, Send, http_date
 from helioscope.gateway._call import Call
 from helioscope.gateway.upstream import UpstreamError, UpstreamResponse
 from helioscope.ingest import STATUS_TIMEOUT, CallCapture
@@ -199,5 +199,7 @@ async def _relay_whole(
         return
     capture.first_chunk = capture.ended = time.perf_counter()
     capture.chunks.append(body)
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    start = {"type": "http.response.start", "status": response.status, "headers": headers}
+    start[BODY_FOLLOWS] = True  # (the server writes the head with the body: one write)
+    await send(start)
     await send({"type": "http.response.body", "body": body, "more_body": False})

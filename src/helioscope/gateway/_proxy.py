@@ -211,7 +211,9 @@ class Gateway:
         helicone_key, authorization = split_authorization(
             incoming.helicone_auth, incoming.authorization
         )
-        api_key = await self.keys.resolve(helicone_key, WRITE)
+        api_key = self.keys.known(helicone_key, WRITE) or await self.keys.resolve(
+            helicone_key, WRITE
+        )
         base = route.base_url or target_origin(incoming.target_url)
         provider = route.provider or provider_for_target(base)
         body = await read_body(receive, self.max_body_bytes)
@@ -226,7 +228,7 @@ class Gateway:
             await self._use_bound_key(api_key, provider, incoming)
         helicone = HeliconeHeaders.parse(incoming.helicone)
         request_json = None
-        if self.prompts is not None:
+        if self.prompts is not None and self.prompts.applies(helicone, body):
             body, request_json = await self.prompts.apply(
                 api_key.organization_id, helicone, body, provider
             )

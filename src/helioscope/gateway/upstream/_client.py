@@ -213,6 +213,7 @@ class UpstreamClient:
         self._idle: dict[PoolKey, list[Connection]] = {}
         self._swept = time.monotonic()
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
@@ -247,7 +248,9 @@ class UpstreamClient:
             origin = self._origins[origin_text] = parse_origin(origin_text)
         payload = body or b""
         head = request_head(method, target, origin.host_header, headers, len(payload))
-        loop = asyncio.get_running_loop()
+        loop = self._loop
+        if loop is None or not loop.is_running():  # (see Grace.loop: a getpid() per call)
+            loop = self._loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         if time.monotonic() - self._swept > self.keepalive_seconds:
             self._sweep()

@@ -26,7 +26,7 @@ from typing import Any
 import httptools
 from uvicorn._types import ASGI3Application
 from uvicorn.config import Config
-from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT, service_unavailable
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from helioscope._head_cork import HeadCork
@@ -123,12 +123,39 @@ class TimedHttpProtocol(HttpToolsProtocol):
             self.flow.pause_reading()
             self.pipeline.appendleft((self.cycle, app))
 
+    # uvicorn's data_received, on_body and on_message_complete (0.55) are written out below, with
+    # this protocol's part: a Python call less each, per request.
+
+    def data_received(self, data: bytes) -> None:
+        # (Not uvicorn's keep-alive timer to cancel first: this protocol never arms it.)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+
     def on_body(self, body: bytes) -> None:
-        super().on_body(body)
+        if not (self.parser.should_upgrade() and self._should_upgrade()):
+            cycle = self.cycle
+            if not cycle.response_complete:
+                cycle.body += body
+                if len(cycle.body) > HIGH_WATER_LIMIT:
+                    self.flow.pause_reading()
+                cycle.message_event.set()
         self._since = self.loop.time()  # the body's timeout is a pause, not a total
 
     def on_message_complete(self) -> None:
-        super().on_message_complete()
+        if not (self.parser.should_upgrade() and self._should_upgrade()):
+            cycle = self.cycle
+            if not cycle.response_complete:
+                cycle.more_body = False
+                cycle.message_event.set()
         cycle = self.cycle
         if cycle is not None and cycle.response_complete:  # answered before its body was read
             self._keep_alive()

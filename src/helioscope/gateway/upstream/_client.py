@@ -139,25 +139,30 @@ class UpstreamResponse:
         self.status = conn.status
         self.raw_headers = conn.headers
 
-    def header(self, name: str) -> str | None:
-        """The first value of header ``name`` (case-insensitive), or None."""
+    def raw_header(self, name: bytes) -> bytes | None:
+        """The first value of header ``name`` (lower-case), as received, or None."""
         index = self._index
         if index is None:
             # The relay asks for four headers of every response: one C-level pass builds the
             # lookup (the first value of a repeated name wins) instead of a scan per name.
             index = self._index = dict(reversed(self.raw_headers))  # names are lower-cased
-        value = index.get(name.lower().encode("latin-1"))
+        return index.get(name)
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or None."""
+        value = self.raw_header(name.lower().encode("latin-1"))
         return None if value is None else value.decode("latin-1")
 
     @property
     def content_type(self) -> str:
         """The media type, lower-cased and without parameters (``""`` when absent)."""
-        value = self.header("content-type")
-        return value.partition(";")[0].strip().lower() if value else ""
+        value = self.raw_header(b"content-type")
+        return value.partition(b";")[0].strip().lower().decode("latin-1") if value else ""
 
     @property
     def content_length(self) -> int | None:
-        value = self.header("content-length")
+        """The body's length, when the response says it (and says it right)."""
+        value = self.raw_header(b"content-length")
         return int(value) if value is not None and value.strip().isdigit() else None
 
     async def read(self) -> bytes:

@@ -58,7 +58,8 @@ class HeadCork(asyncio.Transport):
 
     def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview[int]]) -> None:
         """Write every buffer, after anything held (a response's head and body, together)."""
-        self._flush()
+        if self._held is not None:
+            self._flush()
         self._hold = False
         self._transport.writelines(list_of_data)
 

@@ -59,9 +59,11 @@ class Grace:
                 self._pending.clear()
         return loop
 
-    def add(self, watcher: DisconnectWatcher) -> None:
-        """Start ``watcher`` once its grace is over (unless it is discarded first)."""
-        loop = self.loop()
+    def add(self, watcher: DisconnectWatcher, loop: asyncio.AbstractEventLoop) -> None:
+        """Start ``watcher`` once its grace is over (unless it is discarded first).
+
+        ``loop`` is ``self.loop()``, which the watcher has already asked for.
+        """
         due = loop.time() + _GRACE_SECONDS
         self._pending[watcher] = due
         if self._timer is None:
@@ -114,10 +116,11 @@ class DisconnectWatcher:
         self._on_last = on_last
         self._receive = receive
         self._send = send
-        self._watched = asyncio.current_task(grace.loop())
+        loop = grace.loop()
+        self._watched = asyncio.current_task(loop)
         self._task: asyncio.Task[None] | None = None
         self._grace = grace
-        grace.add(self)
+        grace.add(self, loop)
 
     def start(self) -> None:
         """Start watching (its grace is over: called by ``Grace``)."""

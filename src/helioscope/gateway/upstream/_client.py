@@ -167,6 +167,9 @@ class UpstreamResponse:
 
     async def read(self) -> bytes:
         """The whole (remaining) body."""
+        whole = self._conn.rest()
+        if whole is not None:
+            return whole
         parts = []
         while (chunk := await self._conn.next_chunk()) is not None:
             parts.append(chunk)

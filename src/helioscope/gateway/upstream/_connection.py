@@ -126,6 +126,20 @@ class Connection(asyncio.Protocol):
             finally:
                 self._waiter = None
 
+    def rest(self) -> bytes | None:
+        """The rest of the body when all of it is in (most answers, by their headers' turn).
+
+        None when more is to come: ``next_chunk`` waits for it. (No coroutine, no wait: the
+        relay of a whole answer takes it at once.)
+        """
+        if not self.complete or self.error is not None:
+            return None
+        chunks = self._chunks
+        data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        self._buffered = 0
+        return data
+
     def finish(self) -> bool:
         """End the exchange; True when the connection can carry another one."""
         reusable = (

@@ -48,6 +48,7 @@ class Origin:
     host: str
     port: int
     host_header: str
+    name: str = ""  # "scheme://authority", as a pool is named (see PoolKey)
 
     @property
     def tls(self) -> bool:
@@ -56,7 +57,9 @@ class Origin:
 
 # Connections are pooled per origin and per trust: a connection opened for a vetted origin (an
 # organization's own provider address) is never handed to a call naming that origin itself.
-PoolKey = tuple[Origin, bool]
+# The origin is named by its ``scheme://authority`` text (which determines it): a string's
+# hash is kept, where an ``Origin``'s (a dataclass's) is a Python call each time.
+PoolKey = tuple[str, bool]
 
 
 def split_url(url: str) -> tuple[str, str]:
@@ -92,7 +95,7 @@ def parse_origin(origin: str) -> Origin:
         raise UpstreamError(f"not a valid port in {origin!r}") from None
     if not host or not 0 < port < 65536:
         raise UpstreamError(f"not a valid host and port in {origin!r}")
-    return Origin(scheme, host, port, authority)
+    return Origin(scheme, host, port, authority, f"{scheme}://{authority}")
 
 
 def request_head(
@@ -262,7 +265,7 @@ class UpstreamClient:
         deadline = loop.time() + self.timeout
         if time.monotonic() - self._swept > self.keepalive_seconds:
             self._sweep()
-        key = (origin, vetted)
+        key = (origin.name, vetted)
         pool = self._idle.setdefault(key, [])
         while True:
             conn = self._take(pool)

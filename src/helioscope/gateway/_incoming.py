@@ -43,7 +43,7 @@ class Incoming:
 
 def read_headers(raw: list[tuple[bytes, bytes]]) -> Incoming:
     """Split the client's headers into Helicone's, the credentials, and those to forward."""
-    incoming = Incoming(forward=[], helicone=[])
+    incoming = Incoming([], [])  # (positional: a class called with keywords builds a dict)
     for name, value in raw:
         if name.startswith(b"helicone-"):
             pair = (name.decode("latin-1"), value.decode("latin-1"))

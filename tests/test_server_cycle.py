@@ -118,6 +118,7 @@ EXCHANGES: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {
         [_start(200, [(b"x-a", b"a\r\nset-cookie: x"), (b"content-length", b"0")])],
     ),
     "a lone LF in a value": ({}, [_start(200, [(b"x-a", b"a\nb")])]),
+    "a lone CR in a value": ({}, [_start(200, [(b"x-a", b"a\rb"), (b"x-b", b"c")])]),
     "a control character in a value": ({}, [_start(200, [(b"x-a", b"a\x01b")])]),
     "a DEL in a value": ({}, [_start(200, [(b"x-a", b"a\x7f")])]),
     "a space in a name": ({}, [_start(200, [(b"x a", b"1")])]),

@@ -110,16 +110,16 @@ def request_head(
     if body_length or method in _BODY_METHODS:
         lines.append(f"content-length: {body_length}\r\n")
     lines.append("\r\n")
-    text = "".join(lines)
-    # Names and values come from parsed requests or from JSON options (fallback headers):
-    # a line break in one would smuggle a header or a second request.
-    breaks = len(lines) + 1  # one per line, and the request line's own
-    if text.count("\r") != breaks or text.count("\n") != breaks or "\0" in text:
-        raise UpstreamError("a header name or value holds a line break or NUL")
     try:
-        return text.encode("latin-1")
+        head = "".join(lines).encode("latin-1")
     except UnicodeEncodeError:
         raise UpstreamError("a header value holds characters outside Latin-1") from None
+    # Names and values come from parsed requests or from JSON options (fallback headers):
+    # a line break in one would smuggle a header or a second request. Deleting every CR, LF
+    # and NUL must delete exactly one CR LF per line (the request line's own among them).
+    if len(head) - len(head.translate(None, b"\r\n\0")) != 2 * (len(lines) + 1):
+        raise UpstreamError("a header name or value holds a line break or NUL")
+    return head
 
 
 class UpstreamResponse:

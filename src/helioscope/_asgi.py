@@ -12,6 +12,7 @@ from starlette.types import Message, Receive, Scope, Send
 from helioscope.errors import BadRequest, PayloadTooLarge
 
 __all__ = [
+    "BODY_FOLLOWS",
     "Message",
     "Receive",
     "Scope",
@@ -24,6 +25,13 @@ __all__ = [
     "send_text",
     "with_date",
 ]
+
+
+# A key of an ``http.response.start`` message: the whole body follows in the same event-loop
+# turn, in one message. Helioscope's server then writes the head with the body, in one write
+# and with nothing to schedule (``_server_cycle``); other ASGI servers ignore keys they do
+# not know.
+BODY_FOLLOWS = "helioscope.body_follows"
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:
@@ -86,7 +94,14 @@ async def _send(
         (b"date", http_date()),
         *headers,
     ]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": raw_headers,
+            BODY_FOLLOWS: True,
+        }
+    )
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 

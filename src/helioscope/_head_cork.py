@@ -57,8 +57,10 @@ class HeadCork(asyncio.Transport):
             self._transport.write(data)
 
     def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview[int]]) -> None:
-        """Write every buffer, after anything held."""
-        self._flush()
+        """Write every buffer, after anything held (a response's head and body, together)."""
+        if self._held is not None:
+            self._flush()
+        self._hold = False
         self._transport.writelines(list_of_data)
 
     def close(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypedDict
@@ -58,10 +58,25 @@ class Dispatch:
                 return gateway
         return self.api
 
+    def direct(self, path: str) -> ASGIApp | None:
+        """The gateway app serving ``path`` when it is a provider route, else None.
+
+        The server calls it straight (``_client_timeouts``), past the middleware and the
+        table's other apps: a proxied call needs none of them.
+        """
+        if path in self.exact:
+            return None
+        for prefix, gateway in self.prefixes:
+            if path.startswith(prefix):
+                return gateway
+        return None
+
 
 def _proxy(services: Services, route: Route) -> ASGIApp:
-    async def proxy(scope: Scope, receive: Receive, send: Send) -> None:
-        await services.started.gateway.handle(route, scope, receive, send)
+    # A plain function handing back the gateway's coroutine: no coroutine layer of its own,
+    # which every step of the call would pass through.
+    def proxy(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        return services.started.gateway.handle(route, scope, receive, send)
 
     return proxy
 
@@ -146,6 +161,15 @@ class HelioscopeApp(FastAPI):
             await self.dispatch.target(scope["path"])(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    def direct_app(self, path: str) -> ASGIApp | None:
+        """The app the server may call directly for ``path`` (a provider route), or None.
+
+        uvicorn otherwise calls the app through its ``ProxyHeadersMiddleware``, which rewrites
+        the scope's ``client`` and ``scheme`` (the gateway reads neither) and this class's
+        dispatch: three coroutine layers that every step of a proxied call passes through.
+        """
+        return self.dispatch.direct(path) if self.dispatch is not None else None
 
     async def serve_api(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The REST API, the UI and the docs: FastAPI, with a ``date`` on every response."""

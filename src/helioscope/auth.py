@@ -101,6 +101,18 @@ class KeyCache:
             )
         return found
 
+    def known(self, key: str | None, need: str | None = None) -> ApiKey | None:
+        """The API key for a clear key seen lately and holding ``need``; else None.
+
+        The hot path, with no coroutine: None sends the caller to ``resolve``, which looks the
+        key up, re-checks it, or says why it is refused.
+        """
+        known = self._by_key.get(key) if key else None
+        if known is None or time.monotonic() - known[1] > self._ttl:
+            return None
+        found = known[0]
+        return found if need is None or need in found.permissions else None
+
     async def _resolve(self, key: str | None) -> ApiKey:
         if not key:
             raise Unauthorized(

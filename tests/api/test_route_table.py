@@ -105,6 +105,8 @@ def test_each_operation_is_reached_by_its_own_path(app: HelioscopeApp) -> None:
     for method, path, _ in operations(app):
         concrete = fill(path, NUMBERS)
         target = app.dispatch.target(concrete)
+        # The server calls no API route directly, past the middleware (``direct_app``).
+        assert app.direct_app(concrete) is None, path
         if path in DECLARED.raw:
             assert target is DECLARED.raw[path], path
             continue
@@ -114,6 +116,14 @@ def test_each_operation_is_reached_by_its_own_path(app: HelioscopeApp) -> None:
         assert route is not None and (route.path, method in route.methods) == (path, True), (
             f"{method} {path} is taken by {route and route.path}"
         )
+
+
+def test_the_server_calls_the_provider_routes_directly(app: HelioscopeApp) -> None:
+    assert app.dispatch is not None
+    for prefix, gateway in app.dispatch.prefixes:
+        assert app.direct_app(prefix + "v1/chat/completions") is gateway
+    assert app.direct_app("/v1/chat/completions") is None  # the AI Gateway: GET goes to the API
+    assert app.direct_app("/v1/request/query") is None
 
 
 def _allowed(need: Need, scope: str | None) -> bool:

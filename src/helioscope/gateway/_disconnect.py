@@ -44,12 +44,26 @@ class Grace:
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def add(self, watcher: DisconnectWatcher) -> None:
-        """Start ``watcher`` once its grace is over (unless it is discarded first)."""
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # first use, or a new loop (tests): nothing carries over
-            self._loop, self._timer = loop, None
-            self._pending.clear()
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The running event loop.
+
+        Kept, not asked for per call: ``asyncio.get_running_loop()`` (and ``current_task()``
+        without a loop) makes a ``getpid()`` system call each time on CPython 3.11, to notice
+        a fork; a call asked three times.
+        """
+        loop = self._loop
+        if loop is None or not loop.is_running():  # first use, or a new loop (tests)
+            loop = asyncio.get_running_loop()
+            if loop is not self._loop:  # nothing carries over
+                self._loop, self._timer = loop, None
+                self._pending.clear()
+        return loop
+
+    def add(self, watcher: DisconnectWatcher, loop: asyncio.AbstractEventLoop) -> None:
+        """Start ``watcher`` once its grace is over (unless it is discarded first).
+
+        ``loop`` is ``self.loop()``, which the watcher has already asked for.
+        """
         due = loop.time() + _GRACE_SECONDS
         self._pending[watcher] = due
         if self._timer is None:
@@ -102,15 +116,16 @@ class DisconnectWatcher:
         self._on_last = on_last
         self._receive = receive
         self._send = send
-        self._watched = asyncio.current_task()
+        loop = grace.loop()
+        self._watched = asyncio.current_task(loop)
         self._task: asyncio.Task[None] | None = None
         self._grace = grace
-        grace.add(self)
+        grace.add(self, loop)
 
     def start(self) -> None:
         """Start watching (its grace is over: called by ``Grace``)."""
         if not self.finished:
-            self._task = asyncio.get_running_loop().create_task(self._watch(self._receive))
+            self._task = self._grace.loop().create_task(self._watch(self._receive))
 
     def send(self, message: Message) -> Awaitable[None]:
         """Send ``message`` to the client (a plain function: no extra coroutine per chunk)."""

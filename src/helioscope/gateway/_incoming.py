@@ -43,7 +43,7 @@ class Incoming:
 
 def read_headers(raw: list[tuple[bytes, bytes]]) -> Incoming:
     """Split the client's headers into Helicone's, the credentials, and those to forward."""
-    incoming = Incoming(forward=[], helicone=[])
+    incoming = Incoming([], [])  # (positional: a class called with keywords builds a dict)
     for name, value in raw:
         if name.startswith(b"helicone-"):
             pair = (name.decode("latin-1"), value.decode("latin-1"))
@@ -69,12 +69,14 @@ def country_code(raw: list[tuple[bytes, bytes]], header: bytes) -> str | None:
     A two-character code (ISO 3166-1 alpha-2, or Cloudflare's ``XX`` and ``T1``), upper-cased;
     anything else is not a country code and is not recorded.
     """
-    found: dict[bytes, str] = {}
+    chosen = fallback = b""  # the last of each name, as a dict of them kept it
     for name, value in raw:
-        if name in (header, b"cf-ipcountry"):
-            found[name] = value.decode("latin-1").strip()
-    code = found.get(header) or found.get(b"cf-ipcountry")
-    if code is None or len(code) != 2 or not code.isascii() or not code.isalnum():
+        if name == header:
+            chosen = value
+        elif name == b"cf-ipcountry":
+            fallback = value
+    code = chosen.decode("latin-1").strip() or fallback.decode("latin-1").strip()
+    if len(code) != 2 or not code.isascii() or not code.isalnum():
         return None
     return code.upper()
 

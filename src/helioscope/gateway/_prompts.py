@@ -64,6 +64,11 @@ class PromptApplier:
         self.prompts = prompts
         self.guard = guard
 
+    @staticmethod
+    def applies(helicone: HeliconeHeaders, body: bytes) -> bool:
+        """Whether ``apply`` may change the call (most calls: not, by a substring test)."""
+        return _PROMPT_ID_MARKER in body or (bool(helicone.prompt_id) and TAG_MARKER in body)
+
     async def apply(
         self, org_id: str, helicone: HeliconeHeaders, body: bytes, provider: ProviderFormat
     ) -> tuple[bytes, Any]:

@@ -211,7 +211,9 @@ class Gateway:
         helicone_key, authorization = split_authorization(
             incoming.helicone_auth, incoming.authorization
         )
-        api_key = await self.keys.resolve(helicone_key, WRITE)
+        api_key = self.keys.known(helicone_key, WRITE) or await self.keys.resolve(
+            helicone_key, WRITE
+        )
         base = route.base_url or target_origin(incoming.target_url)
         provider = route.provider or provider_for_target(base)
         body = await read_body(receive, self.max_body_bytes)
@@ -226,7 +228,7 @@ class Gateway:
             await self._use_bound_key(api_key, provider, incoming)
         helicone = HeliconeHeaders.parse(incoming.helicone)
         request_json = None
-        if self.prompts is not None:
+        if self.prompts is not None and self.prompts.applies(helicone, body):
             body, request_json = await self.prompts.apply(
                 api_key.organization_id, helicone, body, provider
             )
@@ -236,19 +238,21 @@ class Gateway:
         subpath = raw_path[len(route.prefix) :].decode("latin-1") or "/"
         query = scope.get("query_string") or b""
         url = base + subpath + ("?" + query.decode("latin-1") if query else "")
+        # (By position, in CallCapture's order, the rest set after: a class called with
+        # keywords first builds a dict of them, ~1 us for these on CPython 3.11.)
         capture = CallCapture(
-            request_id=helicone.request_id or new_request_id(),
-            organization_id=api_key.organization_id,
-            api_key_id=api_key.id,
-            provider=provider,
-            target_url=url,
-            path=subpath,
-            helicone=helicone,
-            request_body=body,
-            request_json=request_json,
-            started_at=started[0],
-            started=started[1],
+            helicone.request_id or new_request_id(),  # request_id
+            api_key.organization_id,  # organization_id
+            provider,  # provider
+            url,  # target_url
+            subpath,  # path
+            helicone,  # helicone
+            body,  # request_body
+            started[0],  # started_at
+            started[1],  # started
+            api_key.id,  # api_key_id
         )
+        capture.request_json = request_json
         plan = _proxy_plan(
             scope["method"],
             capture,
@@ -258,7 +262,8 @@ class Gateway:
             incoming.forward,
             vetted=route.base_url is not None,  # configured; /gateway's target is the caller's
         )
-        call = Call(scope["method"], capture, plan, controls, cache_url=url)
+        call = Call(scope["method"], capture, plan, controls)
+        call.cache_url = url
         call.extra.append((b"helicone-id", capture.request_id.encode()))
         call.screenable = provider.name == "OPENAI" and "chat/completions" in subpath
         call.moderation = (base, incoming.forward)
@@ -297,15 +302,9 @@ def _proxy_plan(
     """The attempts of a provider-route call: its upstream, or its Helicone-Fallbacks entries."""
 
     def attempt() -> Attempt:
-        return Attempt(
-            method,
-            url,
-            headers,
-            capture.request_body,
-            capture.provider,
-            request_json=capture.request_json,
-            vetted=vetted,
-        )
+        made = Attempt(method, url, headers, capture.request_body, capture.provider)
+        made.request_json, made.vetted = capture.request_json, vetted  # (see CallCapture above)
+        return made
 
     if controls is None:  # the body is final: one attempt, made now (the hot path)
         return [attempt()].copy

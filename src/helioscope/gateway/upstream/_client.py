@@ -48,6 +48,7 @@ class Origin:
     host: str
     port: int
     host_header: str
+    name: str = ""  # "scheme://authority", as a pool is named (see PoolKey)
 
     @property
     def tls(self) -> bool:
@@ -56,7 +57,9 @@ class Origin:
 
 # Connections are pooled per origin and per trust: a connection opened for a vetted origin (an
 # organization's own provider address) is never handed to a call naming that origin itself.
-PoolKey = tuple[Origin, bool]
+# The origin is named by its ``scheme://authority`` text (which determines it): a string's
+# hash is kept, where an ``Origin``'s (a dataclass's) is a Python call each time.
+PoolKey = tuple[str, bool]
 
 
 def split_url(url: str) -> tuple[str, str]:
@@ -92,7 +95,7 @@ def parse_origin(origin: str) -> Origin:
         raise UpstreamError(f"not a valid port in {origin!r}") from None
     if not host or not 0 < port < 65536:
         raise UpstreamError(f"not a valid host and port in {origin!r}")
-    return Origin(scheme, host, port, authority)
+    return Origin(scheme, host, port, authority, f"{scheme}://{authority}")
 
 
 def request_head(
@@ -107,16 +110,16 @@ def request_head(
     if body_length or method in _BODY_METHODS:
         lines.append(f"content-length: {body_length}\r\n")
     lines.append("\r\n")
-    text = "".join(lines)
-    # Names and values come from parsed requests or from JSON options (fallback headers):
-    # a line break in one would smuggle a header or a second request.
-    breaks = len(lines) + 1  # one per line, and the request line's own
-    if text.count("\r") != breaks or text.count("\n") != breaks or "\0" in text:
-        raise UpstreamError("a header name or value holds a line break or NUL")
     try:
-        return text.encode("latin-1")
+        head = "".join(lines).encode("latin-1")
     except UnicodeEncodeError:
         raise UpstreamError("a header value holds characters outside Latin-1") from None
+    # Names and values come from parsed requests or from JSON options (fallback headers):
+    # a line break in one would smuggle a header or a second request. Deleting every CR, LF
+    # and NUL must delete exactly one CR LF per line (the request line's own among them).
+    if len(head) - len(head.translate(None, b"\r\n\0")) != 2 * (len(lines) + 1):
+        raise UpstreamError("a header name or value holds a line break or NUL")
+    return head
 
 
 class UpstreamResponse:
@@ -139,29 +142,37 @@ class UpstreamResponse:
         self.status = conn.status
         self.raw_headers = conn.headers
 
-    def header(self, name: str) -> str | None:
-        """The first value of header ``name`` (case-insensitive), or None."""
+    def raw_header(self, name: bytes) -> bytes | None:
+        """The first value of header ``name`` (lower-case), as received, or None."""
         index = self._index
         if index is None:
             # The relay asks for four headers of every response: one C-level pass builds the
             # lookup (the first value of a repeated name wins) instead of a scan per name.
             index = self._index = dict(reversed(self.raw_headers))  # names are lower-cased
-        value = index.get(name.lower().encode("latin-1"))
+        return index.get(name)
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or None."""
+        value = self.raw_header(name.lower().encode("latin-1"))
         return None if value is None else value.decode("latin-1")
 
     @property
     def content_type(self) -> str:
         """The media type, lower-cased and without parameters (``""`` when absent)."""
-        value = self.header("content-type")
-        return value.partition(";")[0].strip().lower() if value else ""
+        value = self.raw_header(b"content-type")
+        return value.partition(b";")[0].strip().lower().decode("latin-1") if value else ""
 
     @property
     def content_length(self) -> int | None:
-        value = self.header("content-length")
+        """The body's length, when the response says it (and says it right)."""
+        value = self.raw_header(b"content-length")
         return int(value) if value is not None and value.strip().isdigit() else None
 
     async def read(self) -> bytes:
         """The whole (remaining) body."""
+        whole = self._conn.rest()
+        if whole is not None:
+            return whole
         parts = []
         while (chunk := await self._conn.next_chunk()) is not None:
             parts.append(chunk)
@@ -213,6 +224,7 @@ class UpstreamClient:
         self._idle: dict[PoolKey, list[Connection]] = {}
         self._swept = time.monotonic()
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
@@ -247,11 +259,13 @@ class UpstreamClient:
             origin = self._origins[origin_text] = parse_origin(origin_text)
         payload = body or b""
         head = request_head(method, target, origin.host_header, headers, len(payload))
-        loop = asyncio.get_running_loop()
+        loop = self._loop
+        if loop is None or not loop.is_running():  # (see Grace.loop: a getpid() per call)
+            loop = self._loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         if time.monotonic() - self._swept > self.keepalive_seconds:
             self._sweep()
-        key = (origin, vetted)
+        key = (origin.name, vetted)
         pool = self._idle.setdefault(key, [])
         while True:
             conn = self._take(pool)

@@ -19,15 +19,13 @@ phase with a shorter limit than the one it was armed in is still checked in time
 from __future__ import annotations
 
 import asyncio
-import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
 import httptools
 from uvicorn._types import ASGI3Application
 from uvicorn.config import Config
-from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT, service_unavailable
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from helioscope._head_cork import HeadCork
 from helioscope._server_cycle import GatewayCycle
@@ -68,21 +66,7 @@ class TimedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
-        # uvicorn's (0.55), written out (a Python call less per request), and this protocol's.
-        self.url = b""
-        self.expect_100_continue = False
-        self.headers = []
-        self.scope = {  # type: ignore[typeddict-item]
-            "type": "http",
-            "asgi": {"version": self.asgi_version, "spec_version": "2.3"},
-            "http_version": "1.1",
-            "server": self.server,
-            "client": self.client,
-            "scheme": self.scheme,  # type: ignore[typeddict-item]
-            "root_path": self.root_path,
-            "headers": self.headers,
-            "state": self.app_state.copy(),
-        }
+        super().on_message_begin()
         self._phase, self._since = _HEADERS, self.loop.time()
         if self._timer is None:
             self._timer = self.loop.call_later(self._step, self._check)
@@ -90,88 +74,52 @@ class TimedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._cork.hold()  # before the app can answer (it may not wait to be scheduled)
         self._phase, self._since = _BODY, self.loop.time()
-        # uvicorn's (0.55), but for the provider routes: their app is called directly (past
-        # uvicorn's ProxyHeadersMiddleware, which rewrites the scope's client and scheme, and
-        # HelioscopeApp's dispatch: the gateway reads neither), with a leaner cycle.
         parser = self.parser
-        http_version = parser.get_http_version()
-        scope = self.scope
-        scope["method"] = parser.get_method().decode("ascii")
-        if http_version != "1.1":
-            scope["http_version"] = http_version
-        if parser.should_upgrade() and self._should_upgrade():
+        url = httptools.parse_url(self.url)
+        path = self.root_path + url.path.decode("ascii")
+        direct = self._direct(path) if self._direct is not None and "%" not in path else None
+        if direct is None or parser.should_upgrade() or self.limit_concurrency is not None:
+            super().on_headers_complete()  # the API, the UI, an upgrade, a capped server
             return
-        parsed_url = httptools.parse_url(self.url)
-        raw_path = parsed_url.path
-        path = raw_path.decode("ascii")
-        if "%" in path:
-            path = urllib.parse.unquote(path)
-        scope["path"] = path = self.root_path + path
-        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
-        scope["query_string"] = parsed_url.query or b""
-        direct = self._direct(path) if self._direct is not None else None
-        app: ASGI3Application = self.app if direct is None else direct
-        if self.limit_concurrency is not None and (
-            len(self.connections) >= self.limit_concurrency
-            or len(self.tasks) >= self.limit_concurrency
-        ):
-            app = service_unavailable
-            self.logger.warning("Exceeded concurrency limit.")
-        existing_cycle = self.cycle
-        # (Its arguments by position, as uvicorn 0.55 declares them: a class called with
-        # keywords builds a dict of them first, ~0.4 us here.)
-        self.cycle = (RequestResponseCycle if direct is None else GatewayCycle)(
-            scope,  # scope
-            self.transport,  # transport
-            self.flow,  # flow
-            self.logger,  # logger
-            self.access_logger,  # access_logger
-            self.access_log,  # access_log
-            self.server_state.default_headers,  # default_headers
-            asyncio.Event(),  # message_event
-            self.expect_100_continue,  # expect_100_continue
-            http_version != "1.0" and parser.should_keep_alive(),  # keep_alive
-            self.on_response_complete,  # on_response
+        # A provider route: its app is called directly, past uvicorn's ProxyHeadersMiddleware
+        # (which rewrites the scope's client and scheme) and HelioscopeApp's dispatch (the
+        # gateway reads neither), with a leaner request-response cycle (``GatewayCycle``).
+        scope = self.scope
+        version = parser.get_http_version()
+        scope["method"] = parser.get_method().decode("ascii")
+        if version != "1.1":
+            scope["http_version"] = version
+        scope["path"] = path
+        scope["raw_path"] = path.encode("ascii")
+        scope["query_string"] = url.query or b""
+        earlier = self.cycle
+        # Arguments by position (a class called with keywords builds a dict of them first,
+        # ~0.4 us here), in the order uvicorn's RequestResponseCycle declares them.
+        self.cycle = GatewayCycle(
+            scope,
+            self.transport,
+            self.flow,
+            self.logger,
+            self.access_logger,
+            self.access_log,
+            self.server_state.default_headers,
+            asyncio.Event(),
+            self.expect_100_continue,
+            version != "1.0" and parser.should_keep_alive(),
+            self.on_response_complete,
         )
-        if existing_cycle is None or existing_cycle.response_complete:
-            self._start_asgi_task(self.cycle, app)
+        if earlier is None or earlier.response_complete:
+            self._start_asgi_task(self.cycle, direct)
         else:  # a pipelined request waits for the response before it
             self.flow.pause_reading()
-            self.pipeline.appendleft((self.cycle, app))
-
-    # uvicorn's data_received, on_body and on_message_complete (0.55) are written out below, with
-    # this protocol's part: a Python call less each, per request.
-
-    def data_received(self, data: bytes) -> None:
-        # (Not uvicorn's keep-alive timer to cancel first: this protocol never arms it.)
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserError:
-            msg = "Invalid HTTP request received."
-            self.logger.warning(msg)
-            self.send_400_response(msg)
-        except httptools.HttpParserUpgrade:
-            if self._should_upgrade():
-                self.handle_websocket_upgrade()
-            else:
-                self._unsupported_upgrade_warning()
+            self.pipeline.appendleft((self.cycle, direct))
 
     def on_body(self, body: bytes) -> None:
-        if not (self.parser.should_upgrade() and self._should_upgrade()):
-            cycle = self.cycle
-            if not cycle.response_complete:
-                cycle.body += body
-                if len(cycle.body) > HIGH_WATER_LIMIT:
-                    self.flow.pause_reading()
-                cycle.message_event.set()
+        super().on_body(body)
         self._since = self.loop.time()  # the body's timeout is a pause, not a total
 
     def on_message_complete(self) -> None:
-        if not (self.parser.should_upgrade() and self._should_upgrade()):
-            cycle = self.cycle
-            if not cycle.response_complete:
-                cycle.more_body = False
-                cycle.message_event.set()
+        super().on_message_complete()
         cycle = self.cycle
         if cycle is not None and cycle.response_complete:  # answered before its body was read
             self._keep_alive()

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import (
@@ -348,14 +349,24 @@ _EPOCH_UTC = _EPOCH.replace(tzinfo=dt.UTC)
 _sqlite_time = _SqliteTime()
 
 
+# Rows per statement of the writer's upserts: as many as fit, then the rest in tens and ones,
+# so that each engine sees three statements (PostgreSQL prepares each once). One multi-row
+# statement of 100 rows cost SQLite ~30% less than executing the one-row statement 100
+# times (a step, a reset and the driver's bookkeeping per row): 10.3 -> 7.2-8.3 us a row on
+# a 100,000-row log; at 400 no better. 45 columns x 100 rows stay far below both engines'
+# limit of 32,767 bound parameters.
+_ROWS_PER_STATEMENT = (100, 10, 1)
+
+
 class BulkUpsert:
-    """``INSERT … ON CONFLICT (key) DO UPDATE`` run by the driver's executemany on plain tuples.
+    """``INSERT … ON CONFLICT (key) DO UPDATE`` of many rows a statement, on the driver's tuples.
 
     The log writer's hot path: SQLAlchemy's per-row parameter processing was the largest part
     of the writer's time on the event loop. The caller names the columns in the order it
     builds each row's tuple (straight from its records: no dict a row, no converter call a
     column), writes JSON documents as text, and converts timestamps with ``time``, the form
-    ``UtcDateTime`` gives this engine (aware UTC datetimes; on SQLite, their text).
+    ``UtcDateTime`` gives this engine (aware UTC datetimes; on SQLite, their text). The rows
+    must have distinct keys (PostgreSQL refuses a statement that updates a row twice).
     """
 
     def __init__(self, table: Table, key: tuple[str, ...], columns: tuple[str, ...], pg: bool):
@@ -363,12 +374,32 @@ class BulkUpsert:
             raise ValueError(f"{table.name}: the upsert must name every column once: {columns}")
         self.columns = columns
         self.time: Callable[[dt.datetime | None], Any] = _aware_utc if pg else _SqliteTime()
-        marks = [f"${i}" if pg else "?" for i in range(1, len(columns) + 1)]
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-        self.sql = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(marks)}) "
-            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-        )
+        width = len(columns)
+        self._sql: dict[int, str] = {}
+        for count in _ROWS_PER_STATEMENT:
+            marks = [f"${i}" if pg else "?" for i in range(1, width * count + 1)]
+            rows = ", ".join(
+                f"({', '.join(marks[start : start + width])})"
+                for start in range(0, len(marks), width)
+            )
+            self._sql[count] = (
+                f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {rows} "
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+            )
+
+    def statements(self, rows: list[tuple[Any, ...]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+        """``rows`` as statements, each with the parameters to execute it with (executemany)."""
+        out = []
+        start = 0
+        for count in _ROWS_PER_STATEMENT:
+            end = start + (len(rows) - start) // count * count
+            if end > start:
+                flat = chain.from_iterable
+                params = [tuple(flat(rows[at : at + count])) for at in range(start, end, count)]
+                out.append((self._sql[count], params))
+                start = end
+        return out
 
 
 def _aware_utc(value: dt.datetime | None) -> dt.datetime | None:

@@ -187,7 +187,8 @@ async def insert_log_rows(db: Db, rows: list[LogRow]) -> None:
     time = upsert.time
     now = time(dt.datetime.now(dt.UTC))
     params = await _in_slices(kept, lambda part: _row_params(part, time, now))
-    await db.conn.exec_driver_sql(upsert.sql, params)
+    for sql, statement_params in upsert.statements(params):
+        await db.conn.exec_driver_sql(sql, statement_params)
     # Session totals: new rows are added in; a row that replaced another (a replay, a reused
     # Helicone-Request-Id) has its old and new sessions recomputed from the log.
     sessions = [
@@ -209,4 +210,5 @@ async def insert_log_rows(db: Db, rows: list[LogRow]) -> None:
     ]
     if bodies:
         bodies_upsert = db.dialect.bulk_upsert(request_body, _KEY, _BODY_COLUMNS)
-        await db.conn.exec_driver_sql(bodies_upsert.sql, bodies)
+        for sql, statement_params in bodies_upsert.statements(bodies):
+            await db.conn.exec_driver_sql(sql, statement_params)

@@ -238,3 +238,11 @@ def test_a_record_of_an_unknown_kind_is_refused_by_name() -> None:
     header = orjson.dumps({"t": "z"})
     with pytest.raises(ValueError, match="unknown kind 'z'"):
         decode_all(_U32.pack(len(header)) + header)
+    # A capture's list header of another layout (a later version's) is refused as such.
+    current = encode_capture(every_field_set())
+    (size,) = _U32.unpack_from(current)
+    fields = orjson.loads(current[4 : 4 + size])
+    for other in (["c2", *fields[1:]], [*fields, "new"]):
+        header = orjson.dumps(other)
+        with pytest.raises(ValueError, match="capture of unknown layout"):
+            decode_all(_U32.pack(len(header)) + header)

@@ -63,8 +63,10 @@ def capture_parts(capture: CallCapture) -> list[bytes]:
         else None
     )
     h = capture.helicone
-    # A list, its fields by place (_CAPTURE_FIELDS): read back ~1 us sooner than an object
-    # (orjson makes no dict, the writer looks nothing up by name).
+    # A list, its fields by place (as ``_capture`` unpacks them): read back ~1 us sooner than
+    # an object (orjson makes no dict, the writer looks nothing up by name). A field added
+    # here goes at the end, with a new kind in place of "c" (this version refuses a list of
+    # another length).
     header = orjson.dumps(
         [
             "c",
@@ -152,6 +154,9 @@ def _provider(name: str, price_id: str | None) -> ProviderFormat:
         return fmt
     # A host-inferred provider (provider_for_target): OpenAI's wire format, its own price id.
     return dataclasses.replace(fmt or CUSTOM, name=name, price_id=price_id)
+
+
+_CAPTURE_LENGTH = 25  # values in a capture's header
 
 
 def _capture(header: list[Any], payload: bytes, start: int) -> CallCapture:
@@ -271,6 +276,8 @@ def decode_all(payload: bytes) -> list[LogRow] | list[CallCapture]:
     start = 4 + size
     header: list[Any] | dict[str, Any] = orjson.loads(payload[4:start])
     if header.__class__ is list:  # a capture (the only record journalled as a list)
+        if len(header) != _CAPTURE_LENGTH or header[0] != "c":
+            raise ValueError(f"a journal capture of unknown layout ({header[:1]}, {len(header)})")
         return [_capture(header, payload, start)]
     assert isinstance(header, dict)
     kind = header["t"]

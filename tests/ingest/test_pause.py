@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import gc
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,10 +88,14 @@ async def test_a_writer_batch_is_let_go_before_the_collector_resumes(
     # collection traversed every one of them, once a batch.
     live_at_resume: list[int] = []
     resume = _pause._resume
+    org = str(uuid.uuid4())  # this test's rows only (others may linger in the process)
 
     def counting() -> None:
-        live_at_resume.append(sum(isinstance(o, LogRow) for o in gc.get_objects()))
-        resume()
+        try:
+            live = [o for o in gc.get_objects() if type(o) is LogRow]
+            live_at_resume.append(sum(row.organization_id == org for row in live))
+        finally:
+            resume()
 
     monkeypatch.setattr(_pause, "_resume", counting)
     assert gc.isenabled()
@@ -100,7 +105,7 @@ async def test_a_writer_batch_is_let_go_before_the_collector_resumes(
             writer.enqueue(
                 LogRow(
                     request_id=f"r{n}",
-                    organization_id="org",
+                    organization_id=org,
                     request_created_at=dt.datetime.now(dt.UTC),
                     status=200,
                     provider="OPENAI",

@@ -302,6 +302,26 @@ async def test_a_bad_row_cannot_block_the_others(store: Store, tmp_path: Path) -
     assert (journal_dir / "dead-letter.jsonl").read_bytes().count(b"\n") == 1
 
 
+async def test_a_value_the_column_cannot_hold_is_set_aside_not_retried(
+    store: Store, tmp_path: Path, engine_name: str
+) -> None:
+    """PostgreSQL refuses an id longer than its column (SQLSTATE 22001), and asyncpg's error
+    reaches us as a plain DBAPIError: a fault of the row, not of the store. Retried as an outage,
+    it held every later record behind it for good."""
+    guard = InternalErrorGuard(reraise=False)
+    long_org = "o" * 40  # the log's organization_id is VARCHAR(36)
+    async with writer_for(store, tmp_path / "journal", guard=guard) as writer:
+        writer.enqueue(row("org-5"))
+        writer.enqueue(row(long_org))
+        writer.enqueue(row("org-5"))
+        await asyncio.wait_for(writer.flush(), 20)
+        report = await writer.report()
+    assert await count_rows(store, "org-5") == 2
+    assert report["lag_records"] == 0
+    # SQLite and ClickHouse hold the longer text; PostgreSQL's row goes to the dead letters.
+    assert report["dead_lettered"] == (1 if engine_name == "postgresql" else 0)
+
+
 async def test_under_tests_a_bad_row_fails_loudly(store: Store, tmp_path: Path) -> None:
     writer = writer_for(store, tmp_path / "journal")
     with pytest.raises(IntegrityError, match="(?i)null"):

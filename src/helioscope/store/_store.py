@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 # Errors caused by the rows themselves: writing the same rows again fails the same way.
 _DATA_ERRORS: tuple[type[Exception], ...] = (IntegrityError, DataError, ProgrammingError)
+_DATA_SQLSTATE_CLASSES = ("22", "23")
 
 
 class Store(Runner):
@@ -151,6 +152,11 @@ def is_transient(exc: BaseException) -> bool:
     instead of retrying a batch that can never succeed.
     """
     if isinstance(exc, _DATA_ERRORS):
+        return False
+    # asyncpg's errors reach us as a plain DBAPIError; their SQLSTATE tells a fault of the data
+    # (class 22: a value too long or out of range; 23: a constraint) from an outage.
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    if isinstance(code, str) and code[:2] in _DATA_SQLSTATE_CLASSES:
         return False
     if isinstance(exc, StatementError) and exc.orig is not None:
         return not isinstance(exc.orig, (TypeError, ValueError))

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gc
 import time
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from helioscope.ingest import _pause
+from helioscope._guard import InternalErrorGuard
+from helioscope.ingest import LogWriter, _pause
 from helioscope.ingest._pause import collector_paused
+from helioscope.store import LogRow, Store
 
 
 @pytest.fixture(autouse=True)
@@ -74,3 +79,37 @@ async def test_a_pause_held_too_long_ends_on_its_own(monkeypatch: pytest.MonkeyP
             await asyncio.sleep(0.1)
             assert gc.isenabled()
     assert gc.isenabled()
+
+
+async def test_a_writer_batch_is_let_go_before_the_collector_resumes(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Resumed while the batch's rows were still referenced, the collector's next (young)
+    # collection traversed every one of them, once a batch.
+    live_at_resume: list[int] = []
+    resume = _pause._resume
+    org = str(uuid.uuid4())  # this test's rows only (others may linger in the process)
+
+    def counting() -> None:
+        try:
+            live = [o for o in gc.get_objects() if type(o) is LogRow]
+            live_at_resume.append(sum(row.organization_id == org for row in live))
+        finally:
+            resume()
+
+    monkeypatch.setattr(_pause, "_resume", counting)
+    assert gc.isenabled()
+    guard = InternalErrorGuard(reraise=True)
+    async with LogWriter(store, journal_dir=tmp_path, guard=guard, linger_seconds=0) as writer:
+        for n in range(50):
+            writer.enqueue(
+                LogRow(
+                    request_id=f"r{n}",
+                    organization_id=org,
+                    request_created_at=dt.datetime.now(dt.UTC),
+                    status=200,
+                    provider="OPENAI",
+                )
+            )
+        await writer.flush()
+    assert live_at_resume and max(live_at_resume) == 0

@@ -3,27 +3,50 @@ import datetime as dt
 import pytest
 from sqlalchemy.dialects import sqlite
 
-from helioscope.store._dialects import UtcDateTime, _sqlite_time
+from helioscope.store._dialects import UtcDateTime, _sqlite_time, _SqliteTime
 
 TIMES = [
     dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC),
     dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),  # no fraction: still six digits
     dt.datetime(2026, 6, 30, 23, 59, 59, 1, tzinfo=dt.timezone(dt.timedelta(hours=-7))),
     dt.datetime(2026, 1, 2, 3, 4, 5, 10),  # naive values are UTC already
+    dt.datetime(2026, 1, 2, 3, 4, 5, 999999, tzinfo=dt.UTC),  # the same second as the first
+    dt.datetime(2026, 1, 2, 4, 4, 5, 2, tzinfo=dt.timezone(dt.timedelta(hours=1))),  # again
+    dt.datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=dt.UTC),  # before the epoch
+    dt.datetime(1, 1, 1, 0, 0, 0, 1),
+    dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
 ]
 
 
-@pytest.mark.parametrize("value", TIMES)
-def test_bulk_writer_time_text_is_what_sqlalchemy_writes(value: dt.datetime) -> None:
+def _sqlalchemy_text(value: dt.datetime) -> str:
     dialect = sqlite.dialect()
     kind = UtcDateTime()
     processor = kind.dialect_impl(dialect).bind_processor(dialect)
     assert processor is not None
-    assert _sqlite_time(value) == processor(value)
+    text: str = processor(value)
+    return text
 
 
-def test_the_remembered_value_is_only_reused_for_that_value() -> None:
-    # The batch's shared updated_at is formatted once; any other value is formatted anew.
+@pytest.mark.parametrize("value", TIMES)
+def test_bulk_writer_time_text_is_what_sqlalchemy_writes(value: dt.datetime) -> None:
+    assert _sqlite_time(value) == _sqlalchemy_text(value)
+
+
+def test_the_text_kept_per_second_is_right_for_every_value_and_bounded() -> None:
+    # The text up to the second is kept per second (the fraction formatted per value): values
+    # in the same second, in every order and zone, come out as SQLAlchemy writes them, and
+    # a long run of distinct seconds (a backfill) does not grow what is kept past its bound.
+    times = _SqliteTime()
+    start = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+    values = [start + dt.timedelta(milliseconds=250 * i) for i in range(20_000)]
+    values += [v.astimezone(dt.timezone(dt.timedelta(hours=-5))) for v in values[::7]]
+    values += [v.replace(tzinfo=None) for v in values[::11]]
+    for value in [*values, *reversed(values)]:
+        assert times(value) == _sqlalchemy_text(value)
+    assert len(times._seconds) <= 4096
+
+
+def test_a_remembered_second_is_only_reused_for_that_second() -> None:
     first, second = TIMES[0], TIMES[0] + dt.timedelta(microseconds=1)
     texts = [_sqlite_time(v) for v in (first, first, second, first, TIMES[2], TIMES[3])]
     assert texts == [

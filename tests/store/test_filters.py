@@ -233,3 +233,19 @@ async def test_nul_characters_are_stored_not_refused(store: Store) -> None:
     assert stored["user_id"] == "a\ufffdb"
     assert stored["properties"] == {"k\ufffd": "v\ufffd"}
     assert stored["request_body"] == '{"x": "\ufffd"}'
+
+
+async def test_a_nul_in_a_session_property_is_cleaned_in_the_session_columns_too(
+    store: Store,
+) -> None:
+    # The session columns copy the Helicone-Session-* properties: cleaned as the properties
+    # are (PostgreSQL refused the batch otherwise), and the summary keyed by the same text.
+    session = {"Helicone-Session-Id": "s\x00", "Helicone-Session-Name": "n\x00"}
+    await store.log.write_batch([row(f"nul-{i}", "org-ns", properties=session) for i in (1, 2)])
+    for use_summary in (True, False):
+        found = await store.log.org("org-ns").read(
+            sessions.query_sessions, SessionQuery(use_summary=use_summary)
+        )
+        assert [(s["session_id"], s["session_name"], s["total_requests"]) for s in found] == [
+            ("s\ufffd", "n\ufffd", 2)
+        ]

@@ -329,15 +329,17 @@ class LogWriter:
         with collector_paused():  # rows, columns, sums: ~2.5 us a record otherwise (_pause)
             rows = await self._build(payloads, 0.005 if behind else 0.0005)
             stored = await self._store(rows, moved)
-        self._positions.update(moved)
-        self._committed.set()
-        for path in finished:
-            path.unlink(missing_ok=True)
-        self.health.stored += len(stored)
-        for listener in self.listeners:
-            with self.guard.internal_errors("handing written rows to a listener"):
-                listener(stored)
-        return behind or len(rows) >= self.batch_size  # (an OTLP frame holds many rows)
+            self._positions.update(moved)
+            self._committed.set()
+            for path in finished:
+                path.unlink(missing_ok=True)
+            self.health.stored += len(stored)
+            for listener in self.listeners:
+                with self.guard.internal_errors("handing written rows to a listener"):
+                    listener(stored)
+            full = len(rows) >= self.batch_size  # (an OTLP frame holds many rows)
+            del rows, stored  # before the collector resumes: it traversed them all (~2.5%)
+        return behind or full
 
     def _read_worker(
         self, worker: str, max_count: int, max_bytes: int
@@ -438,13 +440,9 @@ class LogWriter:
             except Exception as exc:
                 if is_transient(exc):
                     raise
-                self._dead_letter(row, describe(exc))
+                self.health.dead_lettered += 1  # kept for a human, with the reason; never retried
+                dead_letter(self.root, row, describe(exc))
                 with self.guard.internal_errors("writing a log row"):
                     raise
         await self.store.log.write_batch([], positions=positions)
         return stored
-
-    def _dead_letter(self, row: LogRow, reason: str) -> None:
-        """Keep a row the store refused, with the reason, for a human (never retried)."""
-        self.health.dead_lettered += 1
-        dead_letter(self.root, row, reason)

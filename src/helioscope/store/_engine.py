@@ -13,7 +13,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from helioscope.errors import BadRequest
-from helioscope.store._dialects import JsonText
 
 # Rows per multi-row INSERT: ~45 columns x 500 rows stays under both engines' limit of 32,767
 # bound parameters per statement, whatever batch size the writer is given.
@@ -81,7 +80,7 @@ WRITE = "helioscope_write"
 
 
 def bind_without_lookups() -> None:
-    """Let the sqlite3 driver bind ``None``, booleans and ``JsonText`` without a failed lookup.
+    """Let the sqlite3 driver bind ``None`` and booleans without a failed lookup.
 
     The driver (CPython 3.11 ``_sqlite/statement.c``) binds exact ``int``, ``float`` and
     ``str`` values directly, and sends every other value through its adapter protocol: a miss
@@ -90,13 +89,12 @@ def bind_without_lookups() -> None:
     writer binds ~20 of them a row, and the lookups were 4% of the gateway's instructions per
     proxied call (callgrind). With an adapter registered, each is one table hit and a C call
     that gives the same value as before: ``None`` (NULL), the int of a bool (as SQLite stores
-    it anyway), the plain text of a ``JsonText``. The table is the driver's own, for the whole
-    process; nothing else in the process registers these types.
+    it anyway). The table is the driver's own, for the whole process; nothing else in the
+    process registers these types. (The writer binds its JSON documents as plain ``str``.)
     """
     none: Callable[[None], None] = cast("Callable[[None], None]", {}.get)  # C: None -> None
     sqlite3.register_adapter(type(None), none)
     sqlite3.register_adapter(bool, int)
-    sqlite3.register_adapter(JsonText, str)
 
 
 def _sqlite_begin(conn: Any) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 from helioscope.store._runner import Db
+from helioscope.store.records import LogRow
 from helioscope.store.tables.log import request_response as rr
 from helioscope.store.tables.log import session_summary as ss
 
@@ -40,15 +41,17 @@ SUMMARY_AGGREGATES: dict[str, ColumnElement[Any]] = {
 }
 
 
-def _increments(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+# A new row of a session: its organization, session id and name (the columns as written), row.
+SessionRow = tuple[str, str, str | None, LogRow]
+
+
+def _increments(rows: Iterable[SessionRow]) -> list[dict[str, Any]]:
     """The new rows' totals per session, ready to add to the summary."""
     totals: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for row in rows:
-        if row["session_id"] is None:
-            continue
-        key = (row["organization_id"], row["session_id"], row["session_name"] or "")
-        prompt, completion = row["prompt_tokens"] or 0, row["completion_tokens"] or 0
-        created = row["request_created_at"]
+    for org, session_id, session_name, row in rows:
+        key = (org, session_id, session_name or "")
+        prompt, completion = row.prompt_tokens or 0, row.completion_tokens or 0
+        created = row.request_created_at
         t = totals.get(key)
         if t is None:
             t = totals[key] = {
@@ -67,13 +70,13 @@ def _increments(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         t["created_at"] = min(t["created_at"], created)
         t["latest_request_created_at"] = max(t["latest_request_created_at"], created)
-        t["total_cost"] += row["cost"] or 0
+        t["total_cost"] += row.cost or 0
         t["total_requests"] += 1
         t["prompt_tokens"] += prompt
         t["completion_tokens"] += completion
         t["total_tokens"] += prompt + completion
-        if row["latency"] is not None:
-            t["latency_sum"] += row["latency"]
+        if row.latency is not None:
+            t["latency_sum"] += row.latency
             t["latency_count"] += 1
     return list(totals.values())
 
@@ -90,7 +93,7 @@ SUMMED = (
 )
 
 
-async def add_new_rows(db: Db, rows: Iterable[dict[str, Any]]) -> None:
+async def add_new_rows(db: Db, rows: Iterable[SessionRow]) -> None:
     """Add rows that were not in the log before to their sessions' totals."""
     increments = _increments(rows)
     if not increments:

@@ -47,6 +47,8 @@ class TimedHttpProtocol(HttpToolsProtocol):
         self._direct: Callable[[str], ASGI3Application | None] | None = getattr(
             config.app, "direct_app", None
         )
+        self._path = ""  # the last request's path, and the app it goes to directly, if any
+        self._path_app: ASGI3Application | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         # Each response's head goes out with its body, in one write (see ``_head_cork``).
@@ -77,7 +79,12 @@ class TimedHttpProtocol(HttpToolsProtocol):
         parser = self.parser
         url = httptools.parse_url(self.url)
         path = self.root_path + url.path.decode("ascii")
-        direct = self._direct(path) if self._direct is not None and "%" not in path else None
+        if path != self._path:  # (a client calls one path again and again: asked once for it)
+            self._path = path
+            self._path_app = (
+                self._direct(path) if self._direct is not None and "%" not in path else None
+            )
+        direct = self._path_app
         if direct is None or parser.should_upgrade() or self.limit_concurrency is not None:
             super().on_headers_complete()  # the API, the UI, an upgrade, a capped server
             return

@@ -97,3 +97,23 @@ def test_the_gateway_makes_its_capture_in_the_capture_s_field_order() -> None:
     ]
     attempt = [field.name for field in dataclasses.fields(Attempt)]
     assert attempt[:5] == ["method", "url", "headers", "body", "provider"]
+
+
+async def test_one_connection_alternating_a_provider_route_and_the_api_reaches_each(
+    helioscope: Running,
+) -> None:
+    # The protocol remembers the last path's direct app per connection: a different path on
+    # the same connection must be looked up again (the API is not a provider route).
+    health = b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n"
+    reader, writer = await asyncio.open_connection("127.0.0.1", await _port(helioscope))
+    try:
+        for _ in range(2):
+            writer.write(_request(helioscope.key) + BODY)
+            status, headers, body = await _answer(reader)
+            assert status == 200 and orjson.loads(body)["object"] == "chat.completion"
+            writer.write(health)
+            status, headers, body = await _answer(reader)
+            assert status == 200 and b"helicone-id" not in headers
+            assert "object" not in orjson.loads(body)
+    finally:
+        writer.close()

@@ -39,12 +39,32 @@ class Incoming:
     x_api_key: str | None = None  # Anthropic's SDK sends its key here
     target_url: str | None = None
     has_controls: bool = False  # a gateway-control header is present (cache, rate limit, ...)
+    country: str | None = None  # the client's country (``country_code``), when asked for
 
 
-def read_headers(raw: list[tuple[bytes, bytes]]) -> Incoming:
-    """Split the client's headers into Helicone's, the credentials, and those to forward."""
+# The headers read_headers notes by name, whatever else it does with them; a gateway that
+# records the client's country adds its country header (``noted``).
+_NOTED = frozenset({b"x-api-key", b"cf-ipcountry"})
+
+
+def noted(country_header: bytes) -> frozenset[bytes]:
+    """What ``read_headers`` notes when the client's country comes from ``country_header``."""
+    return _NOTED | {country_header}
+
+
+def read_headers(
+    raw: list[tuple[bytes, bytes]], country_header: bytes = b"", noting: frozenset[bytes] = _NOTED
+) -> Incoming:
+    """Split the client's headers into Helicone's, the credentials, and those to forward.
+
+    With ``country_header`` (and ``noting``, from ``noted``), the client's country is read in
+    the same pass: one loop over the headers, not two.
+    """
     incoming = Incoming([], [])  # (positional: a class called with keywords builds a dict)
+    seen: dict[bytes, bytes] = {}
     for name, value in raw:
+        if name in noting:
+            seen[name] = value  # the last of each name, as a dict of them keeps it
         if name.startswith(b"helicone-"):
             pair = (name.decode("latin-1"), value.decode("latin-1"))
             incoming.helicone.append(pair)
@@ -57,10 +77,18 @@ def read_headers(raw: list[tuple[bytes, bytes]]) -> Incoming:
         elif name == b"authorization":
             incoming.authorization = value.decode("latin-1")
         elif name not in DROP_REQUEST:
-            if name == b"x-api-key":
-                incoming.x_api_key = value.decode("latin-1")
             incoming.forward.append((name.decode("latin-1"), value.decode("latin-1")))
+    if seen:  # (most calls carry none of them)
+        _read_noted(incoming, seen, country_header)
     return incoming
+
+
+def _read_noted(incoming: Incoming, seen: dict[bytes, bytes], country_header: bytes) -> None:
+    key = seen.get(b"x-api-key")
+    if key is not None:
+        incoming.x_api_key = key.decode("latin-1")
+    if country_header:
+        incoming.country = _country(seen.get(country_header, b""), seen.get(b"cf-ipcountry", b""))
 
 
 def country_code(raw: list[tuple[bytes, bytes]], header: bytes) -> str | None:
@@ -75,6 +103,10 @@ def country_code(raw: list[tuple[bytes, bytes]], header: bytes) -> str | None:
             chosen = value
         elif name == b"cf-ipcountry":
             fallback = value
+    return _country(chosen, fallback)
+
+
+def _country(chosen: bytes, fallback: bytes) -> str | None:
     code = chosen.decode("latin-1").strip() or fallback.decode("latin-1").strip()
     if len(code) != 2 or not code.isascii() or not code.isalnum():
         return None

@@ -31,6 +31,7 @@ from helioscope.gateway._incoming import (
     Incoming,
     country_code,
     inject_stream_usage,
+    noted,
     read_headers,
     target_origin,
 )
@@ -92,6 +93,7 @@ class Gateway:
         inflight: InflightCaps | None = None,
     ) -> None:
         self.country_header = country_header.lower().encode("latin-1")
+        self._noting = noted(self.country_header)
         self.controls = controls
         self.inflight = inflight or InflightCaps(per_org=1 << 30, total=1 << 30)
         self.keys = keys
@@ -112,12 +114,12 @@ class Gateway:
             if isinstance(route, AiRoute):
                 assert self.ai is not None, "the AI Gateway routes need an AiGateway"
                 call = await self.ai.accept(route, scope, receive, (started_at, started))
+                call.capture.country_code = country_code(scope["headers"], self.country_header)
             else:
                 call = await self._accept(route, scope, receive, (started_at, started))
         except HelioscopeError as exc:
             await route.errors.send(send, exc.status, exc.message, [])
             return
-        call.capture.country_code = country_code(scope["headers"], self.country_header)
         org_id = call.capture.organization_id
         refused = self.inflight.admit(org_id)
         if refused:
@@ -207,7 +209,7 @@ class Gateway:
         self, route: Route, scope: Scope, receive: Receive, started: tuple[dt.datetime, float]
     ) -> Call:
         """A call on a provider route: key, upstream, body, controls, prompts."""
-        incoming = read_headers(scope["headers"])
+        incoming = read_headers(scope["headers"], self.country_header, self._noting)
         helicone_key, authorization = split_authorization(
             incoming.helicone_auth, incoming.authorization
         )
@@ -252,7 +254,7 @@ class Gateway:
             started[1],  # started
             api_key.id,  # api_key_id
         )
-        capture.request_json = request_json
+        capture.request_json, capture.country_code = request_json, incoming.country
         plan = _proxy_plan(
             scope["method"],
             capture,

@@ -133,10 +133,9 @@ class Journal:
         """
         at_ms = time.time_ns() // 1_000_000
         crc = zlib.crc32(_TIME.pack(at_ms))
-        length = 0
         for part in parts:
             crc = zlib.crc32(part, crc)
-            length += len(part)
+        length = sum(map(len, parts))  # (in C: no Python step a part)
         buffers = [HEADER.pack(MAGIC, length, crc, at_ms), *parts]
         if len(buffers) > _IOV_MAX:  # a stream of many chunks
             buffers = [buffers[0], b"".join(parts)]

@@ -25,6 +25,21 @@ _NAMED_PROPERTIES = {
 }
 
 
+# The headers ``_read_option`` reads.
+_OPTIONS = frozenset(
+    {
+        "helicone-request-id",
+        "helicone-user-id",
+        "helicone-model-override",
+        "helicone-omit-request",
+        "helicone-omit-response",
+        "helicone-stream-usage",
+        "helicone-prompt-id",
+        "helicone-prompt-version",
+    }
+)
+
+
 def is_valid_request_id(value: str) -> bool:
     """True for a UUID of versions 1 to 5, the only ids Helicone accepts from a client."""
     return bool(_UUID.match(value))
@@ -62,7 +77,8 @@ class HeliconeHeaders:
                 out.properties[name[len(_PROPERTY_PREFIX) :]] = value
             elif name in _NAMED_PROPERTIES:
                 out.properties[_NAMED_PROPERTIES[name]] = value
-            out._read_option(name, value)
+            if name in _OPTIONS:  # (most Helicone headers are not: auth, properties, cache...)
+                out._read_option(name, value)
         return out
 
     def _read_option(self, name: str, value: str) -> None:

@@ -131,25 +131,21 @@ class UpstreamResponse:
     exchange completed, and drops it otherwise.
     """
 
-    __slots__ = ("_client", "_conn", "_index", "_origin", "_released", "raw_headers", "status")
+    __slots__ = ("_client", "_conn", "_origin", "_released", "index", "raw_headers", "status")
 
     def __init__(self, conn: Connection, origin: PoolKey, client: UpstreamClient) -> None:
         self._conn = conn
         self._origin = origin
         self._client = client
         self._released = False
-        self._index: dict[bytes, bytes] | None = None
         self.status = conn.status
         self.raw_headers = conn.headers
+        # ``raw_headers`` by name, the first value of a repeated name (read by the relay).
+        self.index = conn.index
 
     def raw_header(self, name: bytes) -> bytes | None:
         """The first value of header ``name`` (lower-case), as received, or None."""
-        index = self._index
-        if index is None:
-            # The relay asks for four headers of every response: one C-level pass builds the
-            # lookup (the first value of a repeated name wins) instead of a scan per name.
-            index = self._index = dict(reversed(self.raw_headers))  # names are lower-cased
-        return index.get(name)
+        return self.index.get(name)
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
@@ -159,13 +155,13 @@ class UpstreamResponse:
     @property
     def content_type(self) -> str:
         """The media type, lower-cased and without parameters (``""`` when absent)."""
-        value = self.raw_header(b"content-type")
+        value = self.index.get(b"content-type")
         return value.partition(b";")[0].strip().lower().decode("latin-1") if value else ""
 
     @property
     def content_length(self) -> int | None:
         """The body's length, when the response says it (and says it right)."""
-        value = self.raw_header(b"content-length")
+        value = self.index.get(b"content-length")
         return int(value) if value is not None and value.strip().isdigit() else None
 
     async def read(self) -> bytes:

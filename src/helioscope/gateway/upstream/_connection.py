@@ -52,6 +52,8 @@ class Connection(asyncio.Protocol):
         self.active = False
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
+        # The headers by name, the first value of a repeated name (made with ``headers_done``).
+        self.index: dict[bytes, bytes] = {}
         self.headers_done = False
         self.complete = False
         self.keep_alive = False
@@ -256,20 +258,23 @@ class Connection(asyncio.Protocol):
             return
         self.status = status
         self.headers_done = True
+        # One C-level pass: the relay looks several headers up by name (the first value of a
+        # repeated name wins), and framing is mostly a length, found without a Python loop.
+        index = self.index = dict(reversed(self.headers))
         if self._head_only:
             # No body follows a HEAD answer whatever its headers say; rather than teach the
             # parser that, end here and do not reuse the connection.
             self.complete = True
             self.keep_alive = False
             return
-        framed = False
-        for name, value in self.headers:
-            # llhttp's framing: a length, or a transfer coding that ends in chunked.
-            if name == b"content-length" or (
+        # llhttp's framing: a length, or a transfer coding that ends in chunked.
+        framed = b"content-length" in index or (
+            b"transfer-encoding" in index
+            and any(
                 name == b"transfer-encoding" and value.lower().rstrip().endswith(b"chunked")
-            ):
-                framed = True
-                break
+                for name, value in self.headers
+            )
+        )
         self._eof_body = not framed and status not in (204, 304)
 
     def on_body(self, body: bytes) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httptools
 import pytest
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
-from helioscope._asgi import BODY_FOLLOWS
+from helioscope._asgi import BODY_FOLLOWS, PARSED_HEADERS
 from helioscope._server_cycle import GatewayCycle
 
 JSON = (b"content-type", b"application/json")
@@ -198,3 +199,66 @@ async def test_receive_waits_for_a_body_still_coming() -> None:
     cycle.body += b"{"
     cycle.message_event.set()
     assert await waiting == {"type": "http.request", "body": b"{", "more_body": True}
+
+
+# What llhttp (the upstream client's parser) refuses in a header: the head check's job, which
+# the cycle therefore skips for the headers it parsed (``PARSED_HEADERS``).
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"x-a: a\x0bb",
+        b"x-a: a\rb",
+        b"x-a: a\nb",
+        b"x-a: a\x00b",
+        b"x-a: a\x01b",
+        b"x-a: a\x7fb",
+        b"x-a: a\r\n b",  # an obsolete line fold
+        b"x a: b",
+        b"x\ra: b",
+        b"x\x00a: b",
+    ],
+)
+def test_the_upstream_parser_refuses_what_the_head_check_would(line: bytes) -> None:
+    class Headers:
+        def __init__(self) -> None:
+            self.got: list[tuple[bytes, bytes]] = []
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self.got.append((name, value))
+
+    parser = httptools.HttpResponseParser(Headers())
+    answer = b"HTTP/1.1 200 OK\r\n" + line + b"\r\ncontent-length: 0\r\n\r\n"
+    with pytest.raises(httptools.HttpParserError):
+        parser.feed_data(answer)
+
+
+@pytest.mark.parametrize("default", [[], [(b"server", b"uvicorn")]])
+async def test_the_headers_after_the_parsed_ones_are_checked(
+    default: list[tuple[bytes, bytes]],
+) -> None:
+    upstream = [(b"x-up", b"caf\xe9\tok"), (b"content-length", b"2")]
+    ours = [(b"helicone-id", b"1"), (b"helicone-provider", b"a\r\nset-cookie: x")]
+    cycle, transport, _ = _cycle(GatewayCycle, default_headers=default)
+    with pytest.raises(RuntimeError, match="Invalid HTTP header value"):
+        await cycle.send(_start(200, upstream + ours, **{PARSED_HEADERS: 2}))  # type: ignore[arg-type]
+    assert transport.sent == b""
+
+
+async def test_a_server_header_before_the_parsed_ones_is_checked() -> None:
+    cycle, _, _ = _cycle(GatewayCycle, default_headers=[(b"server", b"a\nb")])
+    with pytest.raises(RuntimeError, match="Invalid HTTP header value"):
+        await cycle.send(_start(200, [(b"x-up", b"1")], **{PARSED_HEADERS: 1}))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("parsed", [2, 3])
+@pytest.mark.parametrize("keep_alive", [True, False])
+async def test_parsed_headers_go_out_as_uvicorn_writes_them(keep_alive: bool, parsed: int) -> None:
+    upstream = [(b"X-Up", b"caf\xe9\tok"), (b"content-length", b"2")]
+    headers = [*upstream, (b"helicone-id", b"1")]
+    sent = []
+    for kind, more in ((RequestResponseCycle, {}), (GatewayCycle, {PARSED_HEADERS: parsed})):
+        cycle, transport, _ = _cycle(kind, keep_alive=keep_alive)
+        await cycle.send(_start(200, headers, **more))  # type: ignore[arg-type]
+        await cycle.send(_body(b"{}"))  # type: ignore[arg-type]
+        sent.append(transport.sent)
+    assert sent[0] == sent[1]

@@ -13,6 +13,7 @@ from helioscope.errors import BadRequest, PayloadTooLarge
 
 __all__ = [
     "BODY_FOLLOWS",
+    "PARSED_HEADERS",
     "Message",
     "Receive",
     "Scope",
@@ -32,6 +33,10 @@ __all__ = [
 # and with nothing to schedule (``_server_cycle``); other ASGI servers ignore keys they do
 # not know.
 BODY_FOLLOWS = "helioscope.body_follows"
+# A key of an ``http.response.start`` message: how many of its leading headers came through
+# llhttp's parser (an upstream's answer), which refuses a control character, a CR, an LF or a
+# NUL in a name or a value. Helioscope's server checks only the headers after them.
+PARSED_HEADERS = "helioscope.parsed_headers"
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:

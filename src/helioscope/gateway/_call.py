@@ -102,6 +102,9 @@ class Call:
     moderation: tuple[str, list[tuple[str, str]]] | None = None
     screenable: bool = False  # an OpenAI chat body: LLM security and moderation apply
     extra: Headers = field(default_factory=list)  # response headers the gateway adds
+    # How many of ``extra``, leading, hold only what needs no check for a response head: the
+    # Helicone-Id (ours, or a client's id that passed as a UUID). The server checks the rest.
+    checked_extra: int = 0
     # Set by the controls before the call, read by them after it.
     # (Empty tuples, not lists, as defaults: a plain call builds no list it will not use.)
     free_cache_keys: Sequence[str] = ()

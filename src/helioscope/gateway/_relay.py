@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable
 
-from helioscope._asgi import BODY_FOLLOWS, Send, http_date
+from helioscope._asgi import BODY_FOLLOWS, PARSED_HEADERS, Send, http_date
 from helioscope.gateway._call import Call
 from helioscope.gateway.upstream import UpstreamError, UpstreamResponse
 from helioscope.ingest import STATUS_TIMEOUT, CallCapture
@@ -64,6 +64,8 @@ async def _relay_as_is(response: UpstreamResponse, call: Call, send: Send) -> No
     capture = call.capture
     capture.status = response.status
     headers = _headers(response, DROP_RESPONSE, call)
+    # The upstream's (llhttp parsed them), our date and our id: the server need not check them.
+    parsed = len(headers) + call.checked_extra
     headers.extend(call.extra)
     encoding = response.index.get(b"content-encoding")
     capture.content_encoding = None if encoding is None else encoding.decode("latin-1")
@@ -71,7 +73,12 @@ async def _relay_as_is(response: UpstreamResponse, call: Call, send: Send) -> No
     try:
         if capture.is_stream or response.content_length is None:
             await send(
-                {"type": "http.response.start", "status": response.status, "headers": headers}
+                {
+                    "type": "http.response.start",
+                    "status": response.status,
+                    "headers": headers,
+                    PARSED_HEADERS: parsed,
+                }
             )
             await _stream(response, capture, send, None, [])
             return
@@ -86,6 +93,7 @@ async def _relay_as_is(response: UpstreamResponse, call: Call, send: Send) -> No
         capture.chunks.append(body)
         start = {"type": "http.response.start", "status": response.status, "headers": headers}
         start[BODY_FOLLOWS] = True  # (the server writes the head with the body: one write)
+        start[PARSED_HEADERS] = parsed
         await send(start)
         await send({"type": "http.response.body", "body": body, "more_body": False})
     finally:

@@ -72,14 +72,7 @@ async def _relay_as_is(response: UpstreamResponse, call: Call, send: Send) -> No
     capture.is_stream = response.content_type == "text/event-stream"
     try:
         if capture.is_stream or response.content_length is None:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": response.status,
-                    "headers": headers,
-                    PARSED_HEADERS: parsed,
-                }
-            )
+            await send(_start(response.status, headers, parsed))
             await _stream(response, capture, send, None, [])
             return
         # A body of known length that is not a stream (most calls), relayed in one message:
@@ -163,10 +156,11 @@ async def _map(response: UpstreamResponse, mapping: Mapping, call: Call, send: S
     headers = _headers(response, _DROP_MAPPED, call)
     if capture.is_stream:
         headers.append((b"content-type", b"text/event-stream"))
+        parsed = len(headers) + call.checked_extra  # (as in _relay_as_is, and our type)
         headers.extend(call.extra)
         call.client_chunks = []
         mapper = mapping.stream_mapper()
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send(_start(response.status, headers, parsed))
         await _stream(response, capture, send, mapper, call.client_chunks)
         return
     try:
@@ -184,9 +178,19 @@ async def _map(response: UpstreamResponse, mapping: Mapping, call: Call, send: S
         return
     call.client_chunks = [body]
     headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    parsed = len(headers) + call.checked_extra  # (as in _relay_as_is, and our framing)
     headers.extend(call.extra)
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send(_start(response.status, headers, parsed))
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _start(status: int, headers: Headers, parsed: int) -> dict[str, object]:
+    return {
+        "type": "http.response.start",
+        "status": status,
+        "headers": headers,
+        PARSED_HEADERS: parsed,
+    }
 
 
 def broke_off(capture: CallCapture, exc: Exception) -> None:

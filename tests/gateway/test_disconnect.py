@@ -44,10 +44,10 @@ async def watched_call(sent: list[Message]) -> weakref.ref[Capture]:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    def on_last() -> None:
-        assert capture is not None  # the capture, referred to as the gateway's is
+    def on_last(subject: Capture) -> None:
+        assert subject is capture  # the capture, referred to as the gateway's is
 
-    watcher = DisconnectWatcher(receive, send, on_last, _disconnect.Grace())
+    watcher = DisconnectWatcher(receive, send, on_last, capture, _disconnect.Grace())
     try:
         await asyncio.sleep(_disconnect._GRACE_SECONDS * 2)  # the upstream is slow
         await watcher.send({"type": "http.response.body", "body": b"{}", "more_body": False})

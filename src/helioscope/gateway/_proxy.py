@@ -129,7 +129,7 @@ class Gateway:
         # The call is journalled just before its last message is sent (the watcher's on_last),
         # or, when no last message goes out (an error, a client gone), at watcher.stop().
         capture = call.capture
-        watcher = DisconnectWatcher(receive, send, lambda: self._journal(capture), self.grace)
+        watcher = DisconnectWatcher(receive, send, self._journal, capture, self.grace)
         send = watcher.send
         # The sequence: controls before; the upstream attempt(s), with retries and fallback;
         # the relay; controls after. (In one function: each coroutine layer costs the hot path.)

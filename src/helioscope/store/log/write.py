@@ -102,9 +102,10 @@ def _row_params(
             + (
                 time(row.request_created_at),
                 time(row.response_created_at),
-                _json_document(properties),
-                _json_document(row.scores),
-                _json_document(row.prompt_inputs),
+                # Most rows' properties and scores are {}: no call for them (as _json_document).
+                "{}" if properties == _EMPTY else _json_document(properties),
+                "{}" if (scores := row.scores) == _EMPTY else _json_document(scores),
+                None if (inputs := row.prompt_inputs) is None else _json_document(inputs),
                 now,
                 session_id,
                 session_name,
@@ -112,6 +113,23 @@ def _row_params(
             )
         )
     return params
+
+
+def _body_params(rows: list[LogRow], params: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The bodies' upsert parameters of the rows that kept a body, NUL cleaned out."""
+    bodies: list[tuple[Any, ...]] = []
+    append = bodies.append
+    for row, p in zip(rows, params, strict=True):
+        request, response = row.request_body, row.response_body
+        if request is None and response is None:
+            continue
+        # _clean written out (two calls a row): a body is a str or None; NUL is rare.
+        if request is not None and "\x00" in request:
+            request = request.replace("\x00", "\ufffd")
+        if response is not None and "\x00" in response:
+            response = response.replace("\x00", "\ufffd")
+        append((p[_REQUEST_ID], p[_ORG], request, response))
+    return bodies
 
 
 def by_org(keys: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -203,11 +221,7 @@ async def insert_log_rows(db: Db, rows: list[LogRow]) -> None:
     stale |= {(org, sid) for org, sid, _, _, key in sessions if key in replaced}
     if stale:
         await session_summary.refresh(db, stale)
-    bodies = [
-        (p[_REQUEST_ID], p[_ORG], _clean(row.request_body), _clean(row.response_body))
-        for row, p in zip(kept, params, strict=True)
-        if row.request_body is not None or row.response_body is not None
-    ]
+    bodies = _body_params(kept, params)
     if bodies:
         bodies_upsert = db.dialect.bulk_upsert(request_body, _KEY, _BODY_COLUMNS)
         for sql, statement_params in bodies_upsert.statements(bodies):

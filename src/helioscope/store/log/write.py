@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import operator
 from collections.abc import Callable
+from itertools import chain
 from typing import Any, TypeVar, cast
 
 import orjson
@@ -81,11 +82,13 @@ def _row_params(
     """Each row's parameters for the upsert (``_COLUMNS``), ``now`` its updated_at."""
     params: list[tuple[Any, ...]] = []
     append = params.append
+    # NUL is rare: look for it in every text field of the slice with one C-speed scan (a loop
+    # over the ~16 fields cost ~1.5 us a row; a scan a row, ~0.15 us), and only when one has
+    # it, look row by row, cleaning the rows that have it.
+    any_nul = "\x00" in "".join(filter(None, chain.from_iterable(map(_get_texts, rows))))
     for row in rows:
         plain = _get_plain(row)
-        # NUL is rare: look for it in all the text fields at once with one C-speed scan (a
-        # loop over the ~16 fields cost ~1.5 us a row), and clean them only when one has it.
-        if "\x00" in "".join(filter(None, _get_texts(row))):
+        if any_nul and "\x00" in "".join(filter(None, _get_texts(row))):
             plain = tuple(map(_clean, plain))
         properties = row.properties
         if properties:

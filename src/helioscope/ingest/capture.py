@@ -119,7 +119,9 @@ def _ms(start: float, end: float | None) -> int | None:
 
 def build_log_row(capture: CallCapture) -> LogRow:
     """Turn a finished capture into the row the writer stores."""
-    raw = _decode_body(b"".join(capture.chunks), capture.content_encoding)
+    raw = b"".join(capture.chunks)
+    if capture.content_encoding:  # most answers come unencoded: no call for them
+        raw = _decode_body(raw, capture.content_encoding)
     parsed, response_text = _parse_response(capture, raw)
     request_json = capture.request_json
     if request_json is None and capture.request_body:

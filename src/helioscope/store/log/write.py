@@ -73,6 +73,7 @@ _TEXT_FIELDS = tuple(
 _BODY_COLUMNS = ("request_id", "organization_id", "request_body", "response_body")
 
 _get_plain = operator.attrgetter(*_PLAIN)
+_session_id_of = operator.itemgetter(_SESSION_ID)
 _get_texts = operator.attrgetter(*_TEXT_FIELDS)
 
 
@@ -135,12 +136,18 @@ def _body_params(rows: list[LogRow], params: list[tuple[Any, ...]]) -> list[tupl
     return bodies
 
 
+_first, _second = operator.itemgetter(0), operator.itemgetter(1)
+
+
 def by_org(keys: list[tuple[str, str]]) -> dict[str, list[str]]:
     """Keys grouped by organization.
 
     An ``org = ? AND id IN (…)`` lookup uses the index on both engines; a row-value
     ``(org, id) IN (…)`` list does not on SQLite, which then scans the table.
     """
+    orgs = set(map(_first, keys))
+    if len(orgs) == 1:  # the usual batch: one organization's keys, gathered in C
+        return {orgs.pop(): list(map(_second, keys))}
     grouped: dict[str, list[str]] = {}
     for org, key in keys:
         grouped.setdefault(org, []).append(key)
@@ -212,11 +219,17 @@ async def insert_log_rows(db: Db, rows: list[LogRow]) -> None:
         await db.conn.exec_driver_sql(sql, statement_params)
     # Session totals: new rows are added in; a row that replaced another (a replay, a reused
     # Helicone-Request-Id) has its old and new sessions recomputed from the log.
-    sessions = [
-        (p[_ORG], p[_SESSION_ID], p[_SESSION_NAME], row, (row.organization_id, row.request_id))
-        for row, p in zip(kept, params, strict=True)
-        if p[_SESSION_ID] is not None
-    ]
+    session_ids = list(map(_session_id_of, params))
+    sessions = (
+        [
+            (p[_ORG], p[_SESSION_ID], p[_SESSION_NAME], row, (row.organization_id, row.request_id))
+            for row, p in zip(kept, params, strict=True)
+            if p[_SESSION_ID] is not None
+        ]
+        # Most batches have no session row: known in C, with no Python step a row.
+        if session_ids.count(None) < len(session_ids)
+        else []
+    )
     await session_summary.add_new_rows(
         db, [(org, sid, name, row) for org, sid, name, row, key in sessions if key not in replaced]
     )

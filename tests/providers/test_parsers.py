@@ -109,6 +109,15 @@ def test_openai_usage_details() -> None:
     # Details that are null or not objects count nothing (and fail nothing).
     odd = {"prompt_tokens": 3, "prompt_tokens_details": None, "completion_tokens_details": [1]}
     assert openai.read_usage(odd) == Usage(3, None, 3)
+    # A count that is not an int (a whole float, a bool, text) still goes through as_int.
+    floats = {
+        "prompt_tokens": 10.0,
+        "completion_tokens": True,
+        "total_tokens": "12",
+        "prompt_tokens_details": {"cached_tokens": 4.0, "audio_tokens": False},
+        "completion_tokens_details": {"reasoning_tokens": 2.5, "audio_tokens": 1.0},
+    }
+    assert openai.read_usage(floats) == Usage(10, None, 10, 4, None, None, None, 1)
 
 
 def test_anthropic_tool_use_stream() -> None:

@@ -225,7 +225,9 @@ async def test_nul_characters_are_stored_not_refused(store: Store) -> None:
                 user_id="a\x00b",
                 properties={"k\x00": "v\x00"},
                 request_body='{"x": "\x00"}',
-            )
+                response_body='{"y": "\x00"}',
+            ),
+            row("nul-answer", "org-n", request_body=None, response_body="\x00"),
         ]
     )
     stored = await store.log.org("org-n").read(requests.get_request, "nul")
@@ -233,6 +235,10 @@ async def test_nul_characters_are_stored_not_refused(store: Store) -> None:
     assert stored["user_id"] == "a\ufffdb"
     assert stored["properties"] == {"k\ufffd": "v\ufffd"}
     assert stored["request_body"] == '{"x": "\ufffd"}'
+    assert stored["response_body"] == '{"y": "\ufffd"}'
+    answer = await store.log.org("org-n").read(requests.get_request, "nul-answer")
+    assert answer is not None
+    assert (answer["request_body"], answer["response_body"]) == (None, "\ufffd")
 
 
 async def test_a_nul_in_a_session_property_is_cleaned_in_the_session_columns_too(

@@ -9,10 +9,17 @@ from sqlalchemy import func, select
 from helioscope.store import LogRow, Store
 from helioscope.store._dialects import SqlDialect
 from helioscope.store.log import requests
-from helioscope.store.log.write import _BODY_COLUMNS
+from helioscope.store.log.write import _BODY_COLUMNS, by_org
 from helioscope.store.tables.log import request_body, request_response
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def test_keys_are_grouped_by_organization_in_their_order() -> None:
+    assert by_org([]) == {}
+    assert by_org([("a", "1"), ("a", "3"), ("a", "2")]) == {"a": ["1", "3", "2"]}
+    mixed = by_org([("a", "1"), ("b", "2"), ("a", "3")])
+    assert mixed == {"a": ["1", "3"], "b": ["2"]}
 
 
 def test_a_batch_goes_out_in_statements_of_100_10_and_1_rows_in_order() -> None:

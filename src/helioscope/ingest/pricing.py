@@ -72,6 +72,7 @@ class _IntPrice:
     input_audio: int
     output: int
     output_audio: int
+    divisor: int  # 10 ** (scale - 9): a nano-USD in these units, worked out once per model
 
     @classmethod
     def of(cls, linear: _LinearPrice) -> _IntPrice:
@@ -87,7 +88,8 @@ class _IntPrice:
         )
         scale = max(9, *(-int(p.normalize().as_tuple().exponent) for p in prices))
         unit = Decimal(10) ** scale
-        return cls(scale, *(int(p * unit) for p in prices))
+        call, uncached, read, write, audio_in, out, audio_out = (int(p * unit) for p in prices)
+        return cls(scale, call, uncached, read, write, audio_in, out, audio_out, 10 ** (scale - 9))
 
     def nano_usd(self, usage: Usage) -> int:
         """The cost of ``usage`` in USD x 1e9, rounded half to even, never below 0."""
@@ -111,9 +113,10 @@ class _IntPrice:
             + (out - audio_out) * self.output
             + audio_out * self.output_audio
         )
-        quotient, rest = divmod(total, 10 ** (self.scale - 9))
+        divisor = self.divisor
+        quotient, rest = divmod(total, divisor)
         twice = 2 * rest
-        if twice > 10 ** (self.scale - 9) or (twice == 10 ** (self.scale - 9) and quotient & 1):
+        if twice > divisor or (twice == divisor and quotient & 1):
             quotient += 1
         return quotient if quotient > 0 else 0
 

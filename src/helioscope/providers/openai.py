@@ -22,22 +22,31 @@ def read_usage(usage: Any) -> Usage:
             prompt_cache_read_tokens=as_int(sub(usage, "input_tokens_details", "cached_tokens")),
             reasoning_tokens=as_int(sub(usage, "output_tokens_details", "reasoning_tokens")),
         )
-    prompt = as_int(usage.get("prompt_tokens"))
-    completion = as_int(usage.get("completion_tokens"))
+    # A count that is an int (nearly all) is taken as it is; as_int (a Python call, six a
+    # logged call) sees only the rest: None, a float, a bool, anything else.
+    get = usage.get
+    prompt = get("prompt_tokens")
+    prompt = prompt if prompt.__class__ is int else as_int(prompt)
+    completion = get("completion_tokens")
+    completion = completion if completion.__class__ is int else as_int(completion)
+    total = get("total_tokens")
+    total = total if total.__class__ is int else as_int(total)
     # Each details object read once (the writer reads a usage per logged call).
-    asked, answered = usage.get("prompt_tokens_details"), usage.get("completion_tokens_details")
+    asked, answered = get("prompt_tokens_details"), get("completion_tokens_details")
     asked = asked if isinstance(asked, dict) else _NONE
     answered = answered if isinstance(answered, dict) else _NONE
+    cached, prompt_audio = asked.get("cached_tokens"), asked.get("audio_tokens")
+    reasoning, completion_audio = answered.get("reasoning_tokens"), answered.get("audio_tokens")
     # By place, in Usage's field order (~0.25 us less than by keyword, for every logged call).
     return Usage(
         prompt,
         completion,
-        as_int(usage.get("total_tokens")) or _sum(prompt, completion),
-        as_int(asked.get("cached_tokens")),  # prompt_cache_read_tokens
+        total or _sum(prompt, completion),
+        cached if cached.__class__ is int else as_int(cached),  # prompt_cache_read_tokens
         None,  # prompt_cache_write_tokens
-        as_int(answered.get("reasoning_tokens")),
-        as_int(asked.get("audio_tokens")),  # prompt_audio_tokens
-        as_int(answered.get("audio_tokens")),  # completion_audio_tokens
+        reasoning if reasoning.__class__ is int else as_int(reasoning),
+        prompt_audio if prompt_audio.__class__ is int else as_int(prompt_audio),
+        completion_audio if completion_audio.__class__ is int else as_int(completion_audio),
     )
 
 

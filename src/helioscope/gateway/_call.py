@@ -112,6 +112,14 @@ class Call:
     stored_headers: Sequence[tuple[str, str]] = ()  # for the cache entry
     client_chunks: list[bytes] | None = None  # what the client got, when it was mapped
 
+    def identify(self) -> None:
+        """Add the Helicone-Id response header, first of ``extra`` and needing no check.
+
+        The id is ours, or a client's that passed as a UUID (``is_valid_request_id``).
+        """
+        self.extra.append((b"helicone-id", self.capture.request_id.encode()))
+        self.checked_extra = 1
+
     def answered_chunks(self) -> list[bytes]:
         """The response as the client received it (for the cache)."""
         return self.client_chunks if self.client_chunks is not None else self.capture.chunks

@@ -266,8 +266,7 @@ class Gateway:
         )
         call = Call(scope["method"], capture, plan, controls)
         call.cache_url = url
-        call.extra.append((b"helicone-id", capture.request_id.encode()))
-        call.checked_extra = 1  # (a UUID: see is_valid_request_id)
+        call.identify()
         call.screenable = provider.name == "OPENAI" and "chat/completions" in subpath
         call.moderation = (base, incoming.forward)
         return call

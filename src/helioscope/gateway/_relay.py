@@ -84,10 +84,7 @@ async def _relay_as_is(response: UpstreamResponse, call: Call, send: Send) -> No
             return
         capture.first_chunk = capture.ended = time.perf_counter()
         capture.chunks.append(body)
-        start = {"type": "http.response.start", "status": response.status, "headers": headers}
-        start[BODY_FOLLOWS] = True  # (the server writes the head with the body: one write)
-        start[PARSED_HEADERS] = parsed
-        await send(start)
+        await send(_start(response.status, headers, parsed, body_follows=True))
         await send({"type": "http.response.body", "body": body, "more_body": False})
     finally:
         response.release()
@@ -184,12 +181,20 @@ async def _map(response: UpstreamResponse, mapping: Mapping, call: Call, send: S
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-def _start(status: int, headers: Headers, parsed: int) -> dict[str, object]:
+def _start(
+    status: int, headers: Headers, parsed: int, *, body_follows: bool = False
+) -> dict[str, object]:
+    """A response's start message.
+
+    Its first ``parsed`` headers need no check; with ``body_follows``, the whole body is the
+    next message (the server then writes the head with it, in one write).
+    """
     return {
         "type": "http.response.start",
         "status": status,
         "headers": headers,
         PARSED_HEADERS: parsed,
+        BODY_FOLLOWS: body_follows,
     }
 
 

@@ -156,8 +156,7 @@ class AiGateway:
         call = Call(
             "POST", capture, plan, controls, route.errors, cache_url=f"{REFERRER}:{route.path}"
         )
-        call.extra.append((b"helicone-id", capture.request_id.encode()))
-        call.checked_extra = 1  # (a UUID: see is_valid_request_id)
+        call.identify()
         call.screenable = route.api is Api.CHAT
         call.moderation = self._moderation(keys)
         return call

@@ -143,13 +143,9 @@ class UpstreamResponse:
         # ``raw_headers`` by name, the first value of a repeated name (read by the relay).
         self.index = conn.index
 
-    def raw_header(self, name: bytes) -> bytes | None:
-        """The first value of header ``name`` (lower-case), as received, or None."""
-        return self.index.get(name)
-
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
-        value = self.raw_header(name.lower().encode("latin-1"))
+        value = self.index.get(name.lower().encode("latin-1"))
         return None if value is None else value.decode("latin-1")
 
     @property

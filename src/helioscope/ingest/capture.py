@@ -69,10 +69,8 @@ class CallCapture:
     country_code: str | None = None  # the client's country, from a header set in front of us
 
 
-def _decode_body(data: bytes, encoding: str | None) -> bytes:
+def _decode_body(data: bytes, encoding: str) -> bytes:
     """Undo the response's Content-Encoding; a cut-short stream yields what arrived."""
-    if not encoding:
-        return data
     encoding = encoding.lower().strip()
     try:
         if encoding in ("gzip", "x-gzip", "deflate"):

@@ -7,7 +7,7 @@ The gateway reads them from the HTTP request; the async log endpoints read the s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,28 +25,36 @@ _NAMED_PROPERTIES = {
 }
 
 
-# The headers ``_read_option`` reads.
-_OPTIONS = frozenset(
-    {
-        "helicone-request-id",
-        "helicone-user-id",
-        "helicone-model-override",
-        "helicone-omit-request",
-        "helicone-omit-response",
-        "helicone-stream-usage",
-        "helicone-prompt-id",
-        "helicone-prompt-version",
-    }
-)
-
-
 def is_valid_request_id(value: str) -> bool:
     """True for a UUID of versions 1 to 5, the only ids Helicone accepts from a client."""
     return bool(_UUID.match(value))
 
 
-def _flag(value: str | None) -> bool:
-    return value is not None and value.strip().lower() == "true"
+def _flag(value: str) -> bool:
+    return value.strip().lower() == "true"
+
+
+def _request_id(value: str) -> str | None:
+    value = value.strip()
+    return value if is_valid_request_id(value) else None
+
+
+def _as_sent(value: str) -> str:
+    return value
+
+
+# The option headers: the field each sets, and how its value is read. (Looked up once per
+# Helicone header; most are not options: auth, properties, cache...)
+_OPTIONS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "helicone-request-id": ("request_id", _request_id),
+    "helicone-user-id": ("user_id", _as_sent),
+    "helicone-model-override": ("model_override", _as_sent),
+    "helicone-omit-request": ("omit_request", _flag),
+    "helicone-omit-response": ("omit_response", _flag),
+    "helicone-stream-usage": ("stream_usage", _flag),
+    "helicone-prompt-id": ("prompt_id", _as_sent),
+    "helicone-prompt-version": ("prompt_version", _as_sent),
+}
 
 
 @dataclass(slots=True)
@@ -77,24 +85,7 @@ class HeliconeHeaders:
                 out.properties[name[len(_PROPERTY_PREFIX) :]] = value
             elif name in _NAMED_PROPERTIES:
                 out.properties[_NAMED_PROPERTIES[name]] = value
-            if name in _OPTIONS:  # (most Helicone headers are not: auth, properties, cache...)
-                out._read_option(name, value)
+            option = _OPTIONS.get(name)
+            if option is not None:
+                setattr(out, option[0], option[1](value))
         return out
-
-    def _read_option(self, name: str, value: str) -> None:
-        if name == "helicone-request-id":
-            self.request_id = value.strip() if is_valid_request_id(value.strip()) else None
-        elif name == "helicone-user-id":
-            self.user_id = value
-        elif name == "helicone-model-override":
-            self.model_override = value
-        elif name == "helicone-omit-request":
-            self.omit_request = _flag(value)
-        elif name == "helicone-omit-response":
-            self.omit_response = _flag(value)
-        elif name == "helicone-stream-usage":
-            self.stream_usage = _flag(value)
-        elif name == "helicone-prompt-id":
-            self.prompt_id = value
-        elif name == "helicone-prompt-version":
-            self.prompt_version = value

@@ -40,12 +40,11 @@ def _clean(value: Any) -> Any:
 _EMPTY: dict[str, Any] = {}
 
 
-def _json_document(value: Any) -> str | None:
-    """``value`` serialised once, for the store (a NUL escape cleaned out first)."""
-    if value is None:
-        return None
-    if value == _EMPTY:  # most rows' scores, and properties (~0.15 us each otherwise)
-        return "{}"
+def _json_document(value: Any) -> str:
+    """``value`` serialised once, for the store (a NUL escape cleaned out first).
+
+    (Its callers answer None and ``{}``, most rows' scores and properties, without a call.)
+    """
     text = orjson.dumps(value)
     if b"\\u0000" in text:
         text = orjson.dumps(_clean(value))
@@ -106,7 +105,7 @@ def _row_params(
             + (
                 time(row.request_created_at),
                 time(row.response_created_at),
-                # Most rows' properties and scores are {}: no call for them (as _json_document).
+                # Most rows' properties and scores are {}: no call for them (~0.15 us each).
                 "{}" if properties == _EMPTY else _json_document(properties),
                 "{}" if (scores := row.scores) == _EMPTY else _json_document(scores),
                 None if (inputs := row.prompt_inputs) is None else _json_document(inputs),

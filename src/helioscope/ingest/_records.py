@@ -219,39 +219,17 @@ def _capture(header: list[Any], payload: bytes, start: int) -> CallCapture:
     )
 
 
-def _capture_from_object(header: dict[str, Any], bodies: memoryview) -> CallCapture:
+def _capture_from_object(header: dict[str, Any], payload: bytes, start: int) -> CallCapture:
     """A capture journalled by an earlier version (its header an object, fields by name)."""
-    request_len, response_len = header["lens"]
-    (rid, user, props, override, omit_req, omit_resp, stream_usage, pid, pver, inputs) = header["h"]
-    helicone = HeliconeHeaders(
-        rid, user, props, override, omit_req, omit_resp, stream_usage, pid, pver, inputs
-    )
-    return CallCapture(
-        request_id=header["id"],
-        organization_id=header["org"],
-        provider=_provider(*header["pv"]),
-        target_url=header["url"],
-        path=header["path"],
-        helicone=helicone,
-        request_body=bytes(bodies[:request_len]),
-        started_at=dt.datetime.fromisoformat(header["at"]),
-        started=0.0,
-        api_key_id=header["key"],
-        status=header["st"],
-        first_chunk=header["fc"],
-        ended=header["end"],
-        is_stream=header["s"],
-        content_encoding=header["enc"],
-        chunks=[bytes(bodies[request_len : request_len + response_len])],
-        completed=header["ok"],
-        error=header["err"],
-        request_json=header["rj"],
-        cache_enabled=header["ce"],
-        cache_reference_id=header["cr"],
-        threat=header["th"],
-        request_referrer=header["ref"],
-        country_code=header.get("cc"),  # absent from frames journaled before it was recorded
-    )
+    name, price_id = header["pv"]
+    listed = [
+        *("c", header["id"], header["org"], name, price_id, header["url"], header["path"]),
+        *(header["h"], header["at"], header["fc"], header["end"], header["key"], header["st"]),
+        *(header["s"], header["enc"], header["ok"], header["err"], header["rj"], header["ce"]),
+        # "cc" is absent from frames journalled before the country was recorded.
+        *(header["cr"], header["th"], header["ref"], header.get("cc"), *header["lens"]),
+    ]
+    return _capture(listed, payload, start)
 
 
 def row_from_json(data: dict[str, Any]) -> LogRow:
@@ -286,7 +264,7 @@ def decode_all(payload: bytes) -> list[LogRow] | list[CallCapture]:
     if kind == "r":
         return [row_from_json(header["row"])]
     if kind == "c":  # journalled by an earlier version
-        return [_capture_from_object(header, memoryview(payload)[start:])]
+        return [_capture_from_object(header, payload, start)]
     raise ValueError(f"a journal record of unknown kind {kind!r}")
 
 

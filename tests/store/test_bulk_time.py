@@ -3,7 +3,8 @@ import datetime as dt
 import pytest
 from sqlalchemy.dialects import sqlite
 
-from helioscope.store._dialects import UtcDateTime, _sqlite_time, _SqliteTime
+from helioscope.store._dialects import UtcDateTime
+from helioscope.store._driver_sql import _sqlite_time, _SqliteTime
 
 TIMES = [
     dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from helioscope.store._driver_sql import BulkUpsert, bulk_upsert, keys_in_org
 
 # JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
 # None is SQL NULL, not the JSON document `null`.
@@ -168,7 +170,7 @@ class SqlDialect:
         ``columns`` names every column of the table once, in the order the writer's tuples
         hold them.
         """
-        return _bulk_upsert(table, key, columns, self._pg)
+        return bulk_upsert(table, key, columns, self._pg)
 
     def keys_in_org(self, table: Table, key: str, returned: tuple[str, ...], count: int) -> str:
         """The log writer's lookup of ``count`` keys in one organization, for the driver.
@@ -177,7 +179,7 @@ class SqlDialect:
         organization as the first parameter and the keys after it. SQLAlchemy's expanding
         ``IN`` processed each of up to 500 keys a statement: ~3 us of the writer's time a row.
         """
-        return _keys_in_org(table.name, key, returned, count, self._pg)
+        return keys_in_org(table.name, key, returned, count, self._pg)
 
     def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
         """Case-sensitive LIKE (SQLite's LIKE ignores ASCII case, so it gets GLOB)."""
@@ -305,126 +307,3 @@ class SqlDialect:
             for name, p in percents.items()
         ]
         return select(ranked.c.bucket, *picks).group_by(ranked.c.bucket).order_by(ranked.c.bucket)
-
-
-class _SqliteTime:
-    """A timestamp as the text SQLAlchemy's SQLite DATETIME writes (after UtcDateTime's UTC step).
-
-    Rows written either way then compare and sort alike: ``YYYY-MM-DD HH:MM:SS.ffffff``, six
-    fraction digits always. ``isoformat`` of an aware datetime costs ~0.9 us (its offset is
-    formatted, then cut off); the text up to the second is kept per second instead (a batch's
-    rows fall within a few seconds), and only the fraction is formatted per value (~0.4 us).
-    """
-
-    __slots__ = ("_seconds",)
-
-    def __init__(self) -> None:
-        self._seconds: dict[tuple[int, int], str] = {}
-
-    def __call__(self, value: dt.datetime | None) -> str | None:
-        if value is None:
-            return None
-        tz = value.tzinfo
-        if tz is None:  # naive values are UTC already
-            since = value - _EPOCH
-        else:
-            if tz is not dt.UTC:
-                value = value.astimezone(dt.UTC)
-            since = value - _EPOCH_UTC
-        # (days, seconds) name the second (seconds within the day, 0-86399, even before 1970);
-        # the microseconds of the difference are the value's own.
-        second = (since.days, since.seconds)
-        text = self._seconds.get(second)
-        if text is None:
-            if len(self._seconds) >= 4096:  # bounded: a backfill of old rows must not grow it
-                self._seconds.clear()
-            text = value.replace(microsecond=0, tzinfo=None).isoformat(" ")
-            self._seconds[second] = text
-        return f"{text}.{since.microseconds:06d}"
-
-
-_EPOCH = dt.datetime(1970, 1, 1)
-_EPOCH_UTC = _EPOCH.replace(tzinfo=dt.UTC)
-_sqlite_time = _SqliteTime()
-
-
-# Rows per statement of the writer's upserts: as many as fit, then the rest in tens and ones,
-# so that each engine sees three statements (PostgreSQL prepares each once). One multi-row
-# statement of 100 rows cost SQLite ~30% less than executing the one-row statement 100
-# times (a step, a reset and the driver's bookkeeping per row): 10.3 -> 7.2-8.3 us a row on
-# a 100,000-row log; at 400 no better. 45 columns x 100 rows stay far below both engines'
-# limit of 32,767 bound parameters.
-_ROWS_PER_STATEMENT = (100, 10, 1)
-
-
-class BulkUpsert:
-    """``INSERT … ON CONFLICT (key) DO UPDATE`` of many rows a statement, on the driver's tuples.
-
-    The log writer's hot path: SQLAlchemy's per-row parameter processing was the largest part
-    of the writer's time on the event loop. The caller names the columns in the order it
-    builds each row's tuple (straight from its records: no dict a row, no converter call a
-    column), writes JSON documents as text, and converts timestamps with ``time``, the form
-    ``UtcDateTime`` gives this engine (aware UTC datetimes; on SQLite, their text). The rows
-    must have distinct keys (PostgreSQL refuses a statement that updates a row twice).
-    """
-
-    def __init__(self, table: Table, key: tuple[str, ...], columns: tuple[str, ...], pg: bool):
-        if sorted(columns) != sorted(c.name for c in table.columns):
-            raise ValueError(f"{table.name}: the upsert must name every column once: {columns}")
-        self.columns = columns
-        self.time: Callable[[dt.datetime | None], Any] = _aware_utc if pg else _SqliteTime()
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-        width = len(columns)
-        self._sql: dict[int, str] = {}
-        for count in _ROWS_PER_STATEMENT:
-            marks = [f"${i}" if pg else "?" for i in range(1, width * count + 1)]
-            rows = ", ".join(
-                f"({', '.join(marks[start : start + width])})"
-                for start in range(0, len(marks), width)
-            )
-            self._sql[count] = (
-                f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {rows} "
-                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-            )
-
-    def statements(self, rows: list[tuple[Any, ...]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
-        """``rows`` as statements, each with the parameters to execute it with (executemany)."""
-        out = []
-        start = 0
-        for count in _ROWS_PER_STATEMENT:
-            end = start + (len(rows) - start) // count * count
-            if end > start:
-                params = []
-                for at in range(start, end, count):
-                    # A list extended row by row, then a tuple (the driver takes tuples):
-                    # tuple(chain(...)) grew a tuple step by step, twice the cost.
-                    flat: list[Any] = []
-                    extend = flat.extend
-                    for row in rows[at : at + count]:
-                        extend(row)
-                    params.append(tuple(flat))
-                out.append((self._sql[count], params))
-                start = end
-        return out
-
-
-def _aware_utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-@lru_cache(maxsize=16)
-def _keys_in_org(table: str, key: str, returned: tuple[str, ...], count: int, pg: bool) -> str:
-    marks = [f"${i}" if pg else "?" for i in range(1, count + 2)]
-    return (
-        f"SELECT {', '.join(returned)} FROM {table} "
-        f"WHERE organization_id = {marks[0]} AND {key} IN ({', '.join(marks[1:])})"
-    )
-
-
-@lru_cache(maxsize=16)
-def _bulk_upsert(
-    table: Table, key: tuple[str, ...], columns: tuple[str, ...], pg: bool
-) -> BulkUpsert:
-    return BulkUpsert(table, key, columns, pg)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from helioscope.store._dialects import _sqlite_time
+from helioscope.store._driver_sql import _sqlite_time
 from helioscope.store._engine import sqlite_path
 from helioscope.store._runner import Db, OrgDb, Runner
 from helioscope.store.tables.gateway import gateway_cache as gc

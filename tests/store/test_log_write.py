@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from typing import Any
+from typing import Any, cast
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from helioscope.api._helioscope_shape import to_helioscope_request
-from helioscope.store import LogRow, Store
+from helioscope.store import LogRow, Store, is_transient
 from helioscope.store._dialects import SqlDialect
 from helioscope.store.log import requests
 from helioscope.store.log.write import _BODY_COLUMNS, by_org
@@ -222,3 +224,14 @@ async def test_optional_columns_absent_then_set_then_absent_again_read_back_as_w
             assert shaped.is_stream is row.is_stream
             assert shaped.cache_enabled is row.cache_enabled
             assert shaped.threat is row.threat
+
+
+async def test_a_row_the_store_refuses_fails_as_sqlalchemy_reports_it(store: Store) -> None:
+    # The writer tells a refused row (never retried as a whole: isolated, dead-lettered) from
+    # an outage (retried) by SQLAlchemy's error classes, whichever way the upsert reached
+    # the driver.
+    refused = dataclasses.replace(_bare(1), provider=cast(str, None))  # NOT NULL
+    with pytest.raises(IntegrityError) as raised:
+        await store.log.write_batch([refused])
+    assert not is_transient(raised.value)
+    assert await store.log.org("org-o").read(requests.get_request, refused.request_id) is None

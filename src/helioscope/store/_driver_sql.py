@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sqlite3
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Boolean, Table
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 class _SqliteTime:
@@ -113,6 +116,11 @@ class BulkUpsert:
         """One statement's parameters: its rows' values, one row after another."""
         return tuple(_flat(rows))
 
+    async def run(self, conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
+        """Upsert ``rows`` in ``conn``'s transaction."""
+        for sql, params in self.statements(rows):
+            await conn.exec_driver_sql(sql, params)
+
 
 def _flat(rows: list[tuple[Any, ...]]) -> list[Any]:
     # A list extended row by row (the driver then takes a tuple): tuple(chain(...)) grew a
@@ -167,6 +175,24 @@ class _SqliteBulkUpsert(BulkUpsert):
                 if None not in values:
                     flat[at::width] = map(int, values)
         return tuple(flat)
+
+    async def run(self, conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
+        """Upsert ``rows`` in ``conn``'s transaction: one call on the driver's thread a statement.
+
+        aiosqlite runs every call on the connection's own thread, a round trip between threads
+        (~30 us of CPU on a VM: a wakeup each way). SQLAlchemy's cursor makes three of a
+        statement (open a cursor, execute, close: ~140 us of CPU against ~30); the driver
+        connection's own ``executemany`` makes one, in the same transaction (the connection's
+        ``BEGIN``). Its errors are raised as SQLAlchemy raises them (``IntegrityError``,
+        ``OperationalError``…), which the writer tells a refused row from an outage by.
+        """
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None  # (None only once the connection is closed)
+        for sql, params in self.statements(rows):
+            try:
+                await driver.executemany(sql, params)
+            except sqlite3.Error as error:
+                raise DBAPIError.instance(sql, None, error, sqlite3.Error) from error
 
 
 def _aware_utc(value: dt.datetime | None) -> dt.datetime | None:

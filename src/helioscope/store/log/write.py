@@ -214,8 +214,7 @@ async def insert_log_rows(db: Db, rows: list[LogRow]) -> None:
     time = upsert.time
     now = time(dt.datetime.now(dt.UTC))
     params = await _in_slices(kept, lambda part: _row_params(part, time, now))
-    for sql, statement_params in upsert.statements(params):
-        await db.conn.exec_driver_sql(sql, statement_params)
+    await upsert.run(db.conn, params)
     # Session totals: new rows are added in; a row that replaced another (a replay, a reused
     # Helicone-Request-Id) has its old and new sessions recomputed from the log.
     session_ids = list(map(_session_id_of, params))
@@ -238,6 +237,4 @@ async def insert_log_rows(db: Db, rows: list[LogRow]) -> None:
         await session_summary.refresh(db, stale)
     bodies = _body_params(kept, params)
     if bodies:
-        bodies_upsert = db.dialect.bulk_upsert(request_body, _KEY, _BODY_COLUMNS)
-        for sql, statement_params in bodies_upsert.statements(bodies):
-            await db.conn.exec_driver_sql(sql, statement_params)
+        await db.dialect.bulk_upsert(request_body, _KEY, _BODY_COLUMNS).run(db.conn, bodies)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -179,20 +180,36 @@ class _SqliteBulkUpsert(BulkUpsert):
     async def run(self, conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
         """Upsert ``rows`` in ``conn``'s transaction: one call on the driver's thread a statement.
 
-        aiosqlite runs every call on the connection's own thread, a round trip between threads
-        (~30 us of CPU on a VM: a wakeup each way). SQLAlchemy's cursor makes three of a
-        statement (open a cursor, execute, close: ~140 us of CPU against ~30); the driver
-        connection's own ``executemany`` makes one, in the same transaction (the connection's
-        ``BEGIN``). Its errors are raised as SQLAlchemy raises them (``IntegrityError``,
-        ``OperationalError``…), which the writer tells a refused row from an outage by.
+        (See ``_aiosqlite``.)
         """
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert driver is not None  # (None only once the connection is closed)
+        driver = await _aiosqlite(conn)
         for sql, params in self.statements(rows):
-            try:
+            with _as_sqlalchemy_raises(sql):
                 await driver.executemany(sql, params)
-            except sqlite3.Error as error:
-                raise DBAPIError.instance(sql, None, error, sqlite3.Error) from error
+
+
+async def _aiosqlite(conn: AsyncConnection) -> Any:
+    """The aiosqlite connection under ``conn``, to run a statement in one call on its thread.
+
+    aiosqlite runs every call on the connection's own thread, a round trip between threads
+    (~30 us of CPU on a VM: a wakeup each way). SQLAlchemy's cursor makes three or four of a
+    statement (open a cursor, execute, fetch, close: ~140 us of CPU against ~30); the driver
+    connection's ``executemany`` and ``execute_fetchall`` make one, in the same transaction
+    (the connection's ``BEGIN``).
+    """
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None  # (None only once the connection is closed)
+    return driver
+
+
+@contextmanager
+def _as_sqlalchemy_raises(sql: str) -> Iterator[None]:
+    # The driver's errors as SQLAlchemy raises them (IntegrityError, OperationalError…): the
+    # writer tells a refused row (isolated, never retried) from an outage by these classes.
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(sql, None, error, sqlite3.Error) from error
 
 
 def _aware_utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -201,14 +218,39 @@ def _aware_utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+class KeyLookup:
+    """``SELECT returned FROM table WHERE organization_id = ? AND key IN (?, …)``, on the driver.
+
+    Run with the organization as the first parameter and the keys after it.
+    """
+
+    def __init__(self, table: str, key: str, returned: tuple[str, ...], count: int, pg: bool):
+        marks = [f"${i}" if pg else "?" for i in range(1, count + 2)]
+        self.sql = (
+            f"SELECT {', '.join(returned)} FROM {table} "
+            f"WHERE organization_id = {marks[0]} AND {key} IN ({', '.join(marks[1:])})"
+        )
+
+    async def rows(self, conn: AsyncConnection, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """The rows found, in ``conn``'s transaction."""
+        return [tuple(row) for row in await conn.exec_driver_sql(self.sql, params)]
+
+
+class _SqliteKeyLookup(KeyLookup):
+    """On SQLite, the lookup in one call on the driver's thread (see ``_aiosqlite``)."""
+
+    async def rows(self, conn: AsyncConnection, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """The rows found, in ``conn``'s transaction."""
+        driver = await _aiosqlite(conn)
+        with _as_sqlalchemy_raises(self.sql):
+            return list(await driver.execute_fetchall(self.sql, params))
+
+
 @lru_cache(maxsize=16)
-def keys_in_org(table: str, key: str, returned: tuple[str, ...], count: int, pg: bool) -> str:
+def keys_in_org(table: str, key: str, returned: tuple[str, ...], count: int, pg: bool) -> KeyLookup:
     """The writer's lookup of ``count`` keys in one organization: see ``SqlDialect``."""
-    marks = [f"${i}" if pg else "?" for i in range(1, count + 2)]
-    return (
-        f"SELECT {', '.join(returned)} FROM {table} "
-        f"WHERE organization_id = {marks[0]} AND {key} IN ({', '.join(marks[1:])})"
-    )
+    lookup = KeyLookup if pg else _SqliteKeyLookup
+    return lookup(table, key, returned, count, pg)
 
 
 @lru_cache(maxsize=16)

@@ -12,7 +12,7 @@ import datetime as dt
 import operator
 from collections.abc import Callable
 from itertools import chain
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import orjson
 
@@ -172,10 +172,9 @@ async def _existing_sessions(
         for start in range(0, len(ids), _LOOKUP_SIZES[-1]):
             part = ids[start : start + _LOOKUP_SIZES[-1]]
             size = next(size for size in _LOOKUP_SIZES if size >= len(part))
-            sql = db.dialect.keys_in_org(request_response, "request_id", returned, size)
+            lookup = db.dialect.keys_in_org(request_response, "request_id", returned, size)
             params = (org, *part, *[part[-1]] * (size - len(part)))
-            result = await db.conn.exec_driver_sql(sql, params)
-            for request_id, session_id in cast("list[tuple[str, str | None]]", result.all()):
+            for request_id, session_id in await lookup.rows(db.conn, params):
                 found[(org, request_id)] = session_id
     return found
 

@@ -2,5 +2,14 @@
 
 from helioscope.gateway.upstream._client import UpstreamClient, UpstreamResponse
 from helioscope.gateway.upstream._connection import UpstreamError
+from helioscope.gateway.upstream._headers import Header, ParsedHeader, header_name, text_header
 
-__all__ = ["UpstreamClient", "UpstreamError", "UpstreamResponse"]
+__all__ = [
+    "Header",
+    "ParsedHeader",
+    "UpstreamClient",
+    "UpstreamError",
+    "UpstreamResponse",
+    "header_name",
+    "text_header",
+]

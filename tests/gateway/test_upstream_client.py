@@ -17,7 +17,7 @@ import pytest
 import trustme
 import uvloop
 
-from helioscope.gateway.upstream import UpstreamClient, UpstreamError
+from helioscope.gateway.upstream import Header, ParsedHeader, UpstreamClient, UpstreamError
 
 # The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
 pytestmark = pytest.mark.one_engine
@@ -344,6 +344,33 @@ def test_an_unreachable_upstream_raises_oserror(run: Any) -> None:
     run(always(), scenario)
 
 
+def test_parsed_headers_are_written_as_they_are_and_text_ones_encoded(run: Any) -> None:
+    async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
+        headers: list[Header] = [
+            ParsedHeader((b"x-note", b"caf\xe9 \xff")),  # as the server's parser read it
+            ("x-text", "caf\xe9"),  # text (an option's): encoded as Latin-1
+        ]
+        response = await client.request("POST", upstream.url + "/v1", headers, b"x")
+        response.release()
+        assert upstream.requests[0].lines[2:5] == [
+            b"x-note: caf\xe9 \xff",
+            b"x-text: caf\xe9",
+            b"content-length: 1",
+        ]
+
+    run(always(ok(b"")), scenario)
+
+
+@pytest.mark.parametrize("url", ["/v1\r\nx-injected: 1", "/v1?q=\n", "/v1\0", "/v1/\u2603"])
+def test_request_targets_that_would_break_the_framing_are_refused(run: Any, url: str) -> None:
+    async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:
+        with pytest.raises(UpstreamError, match="request target"):
+            await client.request("POST", upstream.url + url, [], b"x")
+        assert upstream.requests == []
+
+    run(always(ok(b"")), scenario)
+
+
 @pytest.mark.parametrize(
     "header",
     [
@@ -367,7 +394,16 @@ def test_header_values_that_would_break_the_framing_are_refused(
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://host/x", "http:///x", "http://h:99999/", "//h/x", "http://[::1/x"]
+    "url",
+    [
+        "ftp://host/x",
+        "http:///x",
+        "http://h:99999/",
+        "//h/x",
+        "http://[::1/x",
+        "http://h\r\nx-injected:1/x",  # a fallback's URL is the caller's text
+        "http://h\0:1/x",
+    ],
 )
 def test_urls_that_are_not_http_origins_are_refused(run: Any, url: str) -> None:
     async def scenario(client: UpstreamClient, upstream: ScriptedUpstream) -> None:

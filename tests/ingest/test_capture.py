@@ -1,4 +1,4 @@
-"""build_log_row on an answer the provider compressed."""
+"""build_log_row: an answer the provider compressed, and what it reads of the request body."""
 
 from __future__ import annotations
 
@@ -51,3 +51,33 @@ def test_the_answer_is_decoded_before_it_is_read_and_stored(
     assert (row.prompt_tokens, row.completion_tokens, row.response_body_size) == (7, 2, len(ANSWER))
     assert row.latency == 250
     assert row.response_created_at == dt.datetime(2026, 12, 7, 0, 0, 0, 250_000, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("request_body", "model", "user"),
+    [
+        (b'{"model": "gpt-4o", "messages": [{"role": "user"}], "user": "u-9"}', "gpt-4o", "u-9"),
+        (b'{"messages": [], "model": 7, "user": ["u"]}', None, None),  # not text: not read
+        (b'{"model": "a", "model": "gpt-4o"}', "gpt-4o", None),  # the last one, as orjson
+        (b'[{"model": "gpt-4o"}]', None, None),  # no JSON object
+        (b'{"model": "gpt-4o"', None, None),  # no JSON
+        (b"", None, None),
+        # A byte that is not UTF-8 in a value the row does not read: the model and user are
+        # read all the same (orjson refused the whole body: the row had neither).
+        (b'{"model": "gpt-4o", "messages": [{"content": "\xff"}], "user": "u-9"}', "gpt-4o", "u-9"),
+    ],
+    ids=["object", "not-text", "repeated", "array", "cut", "empty", "not-utf8-elsewhere"],
+)
+def test_the_request_body_gives_the_row_its_model_and_user(
+    request_body: bytes, model: str | None, user: str | None
+) -> None:
+    capture = _capture(ANSWER, None)
+    capture.request_body = request_body
+    row = build_log_row(capture)
+    assert (row.request_model, row.user_id) == (model, user)
+    # Parsed by the gateway (or rewritten by a prompt): read from that, the body left alone.
+    capture.request_json = {"model": "gpt-4.1", "user": "u-1"}
+    assert (build_log_row(capture).request_model, build_log_row(capture).user_id) == (
+        "gpt-4.1",
+        "u-1",
+    )

@@ -1,11 +1,24 @@
-"""Reading a segment: frames cut from large reads come back whole, in order, within the budgets."""
+"""Reading a segment: frames cut from large reads come back whole, in order, within the budgets.
+
+And a frame's checksum: zlib's CRC-32 (frames of every version read alike), over its time and
+every part.
+"""
 
 from __future__ import annotations
 
 import random
+import struct
+import zlib
 from pathlib import Path
 
-from helioscope.ingest._journal import _READ, HEADER, frame, read_frames
+from helioscope.ingest._journal import (
+    _READ,
+    HEADER,
+    Journal,
+    frame,
+    read_frames,
+    segment_name,
+)
 
 
 def _segment(tmp_path: Path, payloads: list[bytes]) -> Path:
@@ -69,3 +82,55 @@ def test_a_torn_or_corrupt_frame_stops_the_read_after_the_good_ones(tmp_path: Pa
     read = read_frames(path, 0, max_bytes=1 << 30, max_count=10_000)
     assert read.bad
     assert read.payloads == payloads[:51]
+
+
+def _zlib_frame(payload: bytes, at_ms: int) -> bytes:
+    """A frame as every earlier version wrote it: zlib's CRC-32 over the time, then the payload."""
+    crc = zlib.crc32(payload, zlib.crc32(struct.pack("<q", at_ms)))
+    return struct.pack("<4sIIq", b"HSJ1", len(payload), crc, at_ms) + payload
+
+
+async def test_frames_written_with_zlibs_crc32_are_read_and_frames_appended_now_match_it(
+    tmp_path: Path,
+) -> None:
+    # The checksum is computed by ISA-L now; its values must stay zlib's CRC-32, so that the
+    # frames journalled before the upgrade are stored after it, and an older version rolled
+    # back to reads what this one journalled.
+    payloads = [b"", b"x", bytes(range(256)) * 40, _READ * b"y"]
+    path = tmp_path / "000000000001.journal"
+    path.write_bytes(b"".join(_zlib_frame(p, 5_000 + i) for i, p in enumerate(payloads)))
+    read = read_frames(path, 0, max_bytes=1 << 30, max_count=100)
+    assert not read.bad
+    assert read.payloads == payloads
+    assert read.times == [5_000 + i for i in range(len(payloads))]
+
+    parts = [b"head", b"", bytes(range(256)) * 9, b"tail"]
+    written = await _appended(tmp_path, parts)
+    (at_ms,) = struct.unpack_from("<q", written, 12)
+    assert written == _zlib_frame(b"".join(parts), at_ms)
+
+
+async def _appended(tmp_path: Path, parts: list[bytes]) -> bytes:
+    """The segment a fresh journal holds after appending one record of ``parts``."""
+    log = Journal(tmp_path, "0", segment_bytes=1 << 20, fsync_ms=0)
+    log.open()
+    log.append(parts)
+    await log.close()
+    return (log.directory / segment_name(1)).read_bytes()
+
+
+async def test_a_frame_whose_time_or_any_part_changed_fails_its_checksum(tmp_path: Path) -> None:
+    whole = await _appended(tmp_path, [b"header", b"request body", b"response"])
+    path = tmp_path / "000000000002.journal"
+    path.write_bytes(whole)
+    assert read_frames(path, 0, max_bytes=1 << 20, max_count=10).payloads == [
+        b"headerrequest bodyresponse"
+    ]
+    # The time (bytes 12-19 of the header), then a byte in each part of the payload.
+    for at in (12, 19, HEADER.size, HEADER.size + 6, len(whole) - 1):
+        corrupt = bytearray(whole)
+        corrupt[at] ^= 0x01
+        path.write_bytes(bytes(corrupt))
+        read = read_frames(path, 0, max_bytes=1 << 20, max_count=10)
+        assert read.bad, at
+        assert read.payloads == []

@@ -4,6 +4,7 @@ listed; the experiment grid shows each cell's scores; experiments can be renamed
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -71,6 +72,13 @@ async def test_prompt_versions_diff_promote_and_playground(world: World, page: A
     assert await diff.locator("del").count() == 0
     await shot(page, "prompt")
 
+    # v0.1's body comes slowly from here on: the playground must not take what is typed into
+    # the previous version's editor while it loads (it once sent v0.0 with v0.1 chosen).
+    async def slowly(route: Any) -> None:
+        await asyncio.sleep(1.5)
+        await route.continue_()
+
+    await page.route(f"**/v1/prompt-2025/{second}/prompt-body", slowly)
     await page.get_by_role("button", name="Promote v0.1 to production").click()
     await page.locator('tr[data-version="v0.1"]').get_by_text("in production").wait_for()
     production = await api(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from helioscope._asgi import Send, send_error, send_json
+from helioscope.gateway.upstream import Header
 from helioscope.ingest import CallCapture
 from helioscope.providers import ProviderFormat
 from helioscope.providers.errors import anthropic_error, openai_error
@@ -39,7 +40,7 @@ class Attempt:
 
     method: str
     url: str
-    headers: list[tuple[str, str]]
+    headers: Sequence[Header]  # the client's, as parsed, and the gateway's text ones
     body: bytes
     provider: ProviderFormat  # reads the answer for the log (usage, model, cost)
     moves_on: Callable[[int], bool] = _never  # this status sends the call to the next attempt
@@ -99,7 +100,7 @@ class Call:
     # other host names share one cache); for the AI Gateway, its own path.
     cache_url: str = ""
     # Where moderation calls go (origin, headers with an OpenAI key), when they can.
-    moderation: tuple[str, list[tuple[str, str]]] | None = None
+    moderation: tuple[str, Sequence[Header]] | None = None
     screenable: bool = False  # an OpenAI chat body: LLM security and moderation apply
     extra: Headers = field(default_factory=list)  # response headers the gateway adds
     # How many of ``extra``, leading, hold only what needs no check for a response head: the

@@ -10,36 +10,30 @@ import orjson
 
 from helioscope.errors import BadRequest
 from helioscope.gateway.controls import CONTROL_PREFIXES_RAW
+from helioscope.gateway.upstream import FRAMING, ParsedHeader
 
-# Never forwarded upstream: connection-level headers, and those the HTTP client sets itself.
-DROP_REQUEST = frozenset(
-    {
-        b"host",
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"transfer-encoding",
-        b"te",
-        b"trailer",
-        b"upgrade",
-        b"content-length",
-        b"proxy-authorization",
-    }
-)
+# Never forwarded upstream: connection-level headers, those the HTTP client sets itself (the
+# framing ones, which a ParsedHeader never is), and the credentials meant for this proxy.
+DROP_REQUEST = frozenset(name.encode() for name in FRAMING) | {b"proxy-authorization"}
 
 
 @dataclass(slots=True)
 class Incoming:
     """The parts of the client's request the gateway needs, read in one pass over the headers."""
 
-    forward: list[tuple[str, str]]
+    forward: list[ParsedHeader]  # as parsed: forwarded as they are, neither decoded nor checked
     helicone: list[tuple[str, str]]
     helicone_auth: str | None = None
-    authorization: str | None = None
+    # As parsed: forwarded as it is, unless the Helicone key is taken out of it.
+    authorization: ParsedHeader | None = None
     x_api_key: str | None = None  # Anthropic's SDK sends its key here
     target_url: str | None = None
     has_controls: bool = False  # a gateway-control header is present (cache, rate limit, ...)
     country: str | None = None  # the client's country (``country_code``), when asked for
+
+    def authorization_text(self) -> str | None:
+        """The ``Authorization`` header's value, decoded; None without one."""
+        return None if self.authorization is None else self.authorization[1].decode("latin-1")
 
 
 # The headers read_headers notes by name, whatever else it does with them; a gateway that
@@ -53,31 +47,37 @@ def noted(country_header: bytes) -> frozenset[bytes]:
 
 
 def read_headers(
-    raw: list[tuple[bytes, bytes]], country_header: bytes = b"", noting: frozenset[bytes] = _NOTED
+    raw: list[ParsedHeader], country_header: bytes = b"", noting: frozenset[bytes] = _NOTED
 ) -> Incoming:
     """Split the client's headers into Helicone's, the credentials, and those to forward.
+
+    ``raw`` are the request's headers as the server's parser read them (the ASGI scope's:
+    see ``ParsedHeader``); those forwarded are kept as they are, in bytes.
 
     With ``country_header`` (and ``noting``, from ``noted``), the client's country is read in
     the same pass: one loop over the headers, not two.
     """
     incoming = Incoming([], [])  # (positional: a class called with keywords builds a dict)
     seen: dict[bytes, bytes] = {}
-    for name, value in raw:
+    for pair in raw:
+        name, value = pair
         if name in noting:
             seen[name] = value  # the last of each name, as a dict of them keeps it
-        if name.startswith(b"helicone-"):
-            pair = (name.decode("latin-1"), value.decode("latin-1"))
-            incoming.helicone.append(pair)
+        # (A slice compared, not startswith: that parses its arguments, ~400 instructions a
+        # header on CPython 3.11 against ~150.)
+        if name[:9] == b"helicone-":
+            text = (name.decode("latin-1"), value.decode("latin-1"))
+            incoming.helicone.append(text)
             if name == b"helicone-auth":
-                incoming.helicone_auth = pair[1]
+                incoming.helicone_auth = text[1]
             elif name == b"helicone-target-url":
-                incoming.target_url = pair[1]
+                incoming.target_url = text[1]
             elif name.startswith(CONTROL_PREFIXES_RAW):
                 incoming.has_controls = True
         elif name == b"authorization":
-            incoming.authorization = value.decode("latin-1")
+            incoming.authorization = pair
         elif name not in DROP_REQUEST:
-            incoming.forward.append((name.decode("latin-1"), value.decode("latin-1")))
+            incoming.forward.append(pair)
     if seen:  # (most calls carry none of them)
         _read_noted(incoming, seen, country_header)
     return incoming

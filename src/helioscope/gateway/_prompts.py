@@ -66,8 +66,14 @@ class PromptApplier:
 
     @staticmethod
     def applies(helicone: HeliconeHeaders, body: bytes) -> bool:
-        """Whether ``apply`` may change the call (most calls: not, by a substring test)."""
-        return _PROMPT_ID_MARKER in body or (bool(helicone.prompt_id) and TAG_MARKER in body)
+        """Whether ``apply`` may change the call (most calls: not, by a substring test).
+
+        (``find``, not ``in``: on CPython 3.11, ``bytes in bytes`` first tries its operand as
+        an integer and raises and clears a TypeError, ~1,900 instructions a call.)
+        """
+        return body.find(_PROMPT_ID_MARKER) >= 0 or (
+            bool(helicone.prompt_id) and body.find(TAG_MARKER) >= 0
+        )
 
     async def apply(
         self, org_id: str, helicone: HeliconeHeaders, body: bytes, provider: ProviderFormat

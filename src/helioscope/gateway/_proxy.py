@@ -47,7 +47,7 @@ from helioscope.gateway.controls import (
     open_attempts,
     parse_controls,
 )
-from helioscope.gateway.upstream import UpstreamClient, UpstreamError
+from helioscope.gateway.upstream import Header, ParsedHeader, UpstreamClient, UpstreamError
 from helioscope.ingest import (
     STATUS_CLIENT_CANCELLED,
     STATUS_TIMEOUT,
@@ -210,8 +210,9 @@ class Gateway:
     ) -> Call:
         """A call on a provider route: key, upstream, body, controls, prompts."""
         incoming = read_headers(scope["headers"], self.country_header, self._noting)
+        client_authorization = incoming.authorization_text()
         helicone_key, authorization = split_authorization(
-            incoming.helicone_auth, incoming.authorization
+            incoming.helicone_auth, client_authorization
         )
         api_key = self.keys.known(helicone_key, WRITE) or await self.keys.resolve(
             helicone_key, WRITE
@@ -220,14 +221,15 @@ class Gateway:
         provider = route.provider or provider_for_target(base)
         body = await read_body(receive, self.max_body_bytes)
         controls = (
-            parse_controls(incoming.helicone, incoming.forward, incoming.authorization)
+            parse_controls(incoming.helicone, incoming.forward, client_authorization)
             if incoming.has_controls
             else None
         )
-        if authorization is not None:
-            incoming.forward.append(("authorization", authorization))
-        if helicone_key is not None and helicone_key.startswith(PROXY_KEY_PREFIX):
-            await self._use_bound_key(api_key, provider, incoming)
+        bound = helicone_key is not None and helicone_key.startswith(PROXY_KEY_PREFIX)
+        if bound and self.vault is not None:
+            headers = await self._use_bound_key(api_key, provider, incoming.forward)
+        else:
+            headers = _with_authorization(incoming, authorization, client_authorization)
         helicone = HeliconeHeaders.parse(incoming.helicone)
         request_json = None
         if self.prompts is not None and self.prompts.applies(helicone, body):
@@ -261,22 +263,24 @@ class Gateway:
             controls,
             url,
             len(base),
-            incoming.forward,
+            headers,
             vetted=route.base_url is not None,  # configured; /gateway's target is the caller's
         )
         call = Call(scope["method"], capture, plan, controls)
         call.cache_url = url
         call.identify()
         call.screenable = provider.name == "OPENAI" and "chat/completions" in subpath
-        call.moderation = (base, incoming.forward)
+        call.moderation = (base, headers)
         return call
 
     async def _use_bound_key(
-        self, api_key: ApiKey, provider: ProviderFormat, incoming: Incoming
-    ) -> None:
-        """A proxy key stands for its bound provider key: forward that key instead."""
-        if self.vault is None:
-            return
+        self, api_key: ApiKey, provider: ProviderFormat, forward: list[ParsedHeader]
+    ) -> list[Header]:
+        """A proxy key stands for its bound provider key: the headers with that key instead.
+
+        (The key is text from the vault: checked when the request is written.)
+        """
+        assert self.vault is not None
         keys = await self.vault.keys(api_key.organization_id)
         credential = keys.by_id.get(keys.bindings.get(api_key.id, ""))
         if credential is None or credential.key is None:
@@ -285,10 +289,24 @@ class Gateway:
         name, value = (
             (header, credential.key) if header else ("authorization", f"Bearer {credential.key}")
         )
-        incoming.forward[:] = [
-            (k, v) for k, v in incoming.forward if k not in (name, "authorization")
-        ]
-        incoming.forward.append((name, value))
+        raw_name = name.encode()
+        return [h for h in forward if h[0] != raw_name] + [(name, value)]
+
+
+def _with_authorization(
+    incoming: Incoming, authorization: str | None, client_authorization: str | None
+) -> list[Header]:
+    """The client's headers to forward, with the ``Authorization`` to forward, if any.
+
+    The client's own, as parsed, unless the Helicone key was taken out of it.
+    """
+    headers: list[Header] = [*incoming.forward]
+    parsed = incoming.authorization
+    if parsed is not None and authorization == client_authorization:
+        headers.append(parsed)
+    elif authorization is not None:
+        headers.append(("authorization", authorization))
+    return headers
 
 
 def _proxy_plan(
@@ -297,7 +315,7 @@ def _proxy_plan(
     controls: Controls | None,
     url: str,
     base_length: int,
-    headers: list[tuple[str, str]],
+    headers: list[Header],
     *,
     vetted: bool,
 ) -> Callable[[], list[Attempt]]:

@@ -18,10 +18,11 @@ import os
 import struct
 import time
 import uuid
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from isal import isal_zlib
 
 MAGIC = b"HSJ1"
 HEADER = struct.Struct("<4sIIq")  # magic, payload length, crc32, append time in ms
@@ -31,11 +32,16 @@ _SCAN_CHUNK = 1 << 20
 _READ = 1 << 18
 # Buffers one writev() takes (Linux: 1024); a frame in more parts is joined first.
 _IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
+# zlib's CRC-32 (the same values: frames are read and written as before, by either version),
+# computed by ISA-L with carry-less multiplies: ~0.4 instructions a byte against Debian zlib
+# 1.2.13's ~3.9 (callgrind: ~970 against ~5,200 a call on 1.2 KB). It runs twice a record, on
+# append and on read: ~1.3% of a proxied call's instructions with zlib's.
+_crc32 = isal_zlib.crc32
 
 
 def frame(payload: bytes, at_ms: int) -> bytes:
     """One frame around ``payload``."""
-    crc = zlib.crc32(payload, zlib.crc32(_TIME.pack(at_ms)))
+    crc = _crc32(payload, _crc32(_TIME.pack(at_ms)))
     return HEADER.pack(MAGIC, len(payload), crc, at_ms) + payload
 
 
@@ -132,9 +138,9 @@ class Journal:
         ``mmap`` past glibc's threshold); never a wait for the disk.
         """
         at_ms = time.time_ns() // 1_000_000
-        crc = zlib.crc32(_TIME.pack(at_ms))
+        crc = _crc32(_TIME.pack(at_ms))
         for part in parts:
-            crc = zlib.crc32(part, crc)
+            crc = _crc32(part, crc)
         length = sum(map(len, parts))  # (in C: no Python step a part)
         buffers = [HEADER.pack(MAGIC, length, crc, at_ms), *parts]
         if len(buffers) > _IOV_MAX:  # a stream of many chunks
@@ -231,7 +237,7 @@ def read_frames(path: Path, offset: int, *, max_bytes: int, max_count: int) -> R
                 data = data[at:] + fh.read(max(end - len(data), _READ))
                 at, end = 0, HEADER.size + length
             payload = data[at + HEADER.size : end]
-            if len(payload) < length or zlib.crc32(payload, zlib.crc32(_TIME.pack(at_ms))) != crc:
+            if len(payload) < length or _crc32(payload, _crc32(_TIME.pack(at_ms))) != crc:
                 out.bad = True
                 break
             payloads.append(payload)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import brotli
+import msgspec
 import orjson
 
 from helioscope.ingest.headers import HeliconeHeaders
@@ -25,6 +26,7 @@ from helioscope.store import LogRow
 STATUS_CLIENT_CANCELLED = -3
 STATUS_TIMEOUT = -2
 STATUS_THREAT = -4
+_MILLISECOND = dt.timedelta(milliseconds=1)
 
 _ZERO_USAGE = Usage(
     prompt_tokens=0,
@@ -111,6 +113,36 @@ def usage_columns(usage: Usage) -> dict[str, Any]:
     }
 
 
+class _ModelAndUser(msgspec.Struct):
+    """The two keys of a request body that its row reads."""
+
+    model: Any = None
+    user: Any = None
+
+
+# Only those two keys are built; the rest (the messages: most of a body) is skipped, not made
+# into dicts and strings: ~2,600 instructions a 140-byte body against orjson.loads' ~6,600,
+# and ~7.0 against ~11.6 us native on 20 KB (callgrind, timeit). It also reads the keys of a
+# body with a byte that is not UTF-8 in a skipped value, which orjson refused whole.
+_decode_model_and_user = msgspec.json.Decoder(_ModelAndUser).decode
+
+
+def _model_and_user(capture: CallCapture) -> tuple[Any, Any]:
+    """The request body's "model" and "user" (None where the body is no JSON object)."""
+    request_json = capture.request_json
+    if request_json is not None:  # the gateway parsed (or rewrote) the body
+        if isinstance(request_json, dict):
+            return request_json.get("model"), request_json.get("user")
+        return None, None
+    if not capture.request_body:
+        return None, None
+    try:
+        asked = _decode_model_and_user(capture.request_body)
+    except msgspec.DecodeError:  # not JSON, or not an object (ValidationError is one too)
+        return None, None
+    return asked.model, asked.user
+
+
 def _ms(start: float, end: float | None) -> int | None:
     return None if end is None else max(0, round((end - start) * 1000))
 
@@ -121,21 +153,13 @@ def build_log_row(capture: CallCapture) -> LogRow:
     if capture.content_encoding:  # most answers come unencoded: no call for them
         raw = _decode_body(raw, capture.content_encoding)
     parsed, response_text = _parse_response(capture, raw)
-    request_json = capture.request_json
-    if request_json is None and capture.request_body:
-        try:
-            request_json = orjson.loads(capture.request_body)
-        except orjson.JSONDecodeError:
-            request_json = None
-    if not isinstance(request_json, dict):
-        request_json = {}
-    request_model = request_json.get("model")
+    request_model, asked_user = _model_and_user(capture)
     request_model = request_model if isinstance(request_model, str) else None
     h = capture.helicone
     model = h.model_override or parsed.model or request_model or ""
     user = h.user_id
-    if user is None and isinstance(request_json.get("user"), str):
-        user = request_json["user"]
+    if user is None and isinstance(asked_user, str):
+        user = asked_user
     usage = parsed.usage
     if capture.cache_reference_id is not None:
         # A cache hit cost nothing and used no tokens; the request it replays counted them.
@@ -150,8 +174,9 @@ def build_log_row(capture: CallCapture) -> LogRow:
         capture.status,
         capture.provider.name,
         model,
-        # timedelta(days, seconds, microseconds, milliseconds) by place: no keyword dict.
-        capture.started_at + dt.timedelta(0, 0, 0, latency) if latency is not None else None,
+        # A millisecond times an int: exact, and ~1,600 instructions fewer than building
+        # timedelta(0, 0, 0, latency) (its constructor sums every unit in Python numbers).
+        capture.started_at + _MILLISECOND * latency if latency is not None else None,
         latency,
         _ms(started, capture.first_chunk) if capture.is_stream else None,
         request_model,

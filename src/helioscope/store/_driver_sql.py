@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -19,47 +19,7 @@ from sqlalchemy import Boolean, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-
-class _SqliteTime:
-    """A timestamp as the text SQLAlchemy's SQLite DATETIME writes (after UtcDateTime's UTC step).
-
-    Rows written either way then compare and sort alike: ``YYYY-MM-DD HH:MM:SS.ffffff``, six
-    fraction digits always. ``isoformat`` of an aware datetime costs ~0.9 us (its offset is
-    formatted, then cut off); the text up to the second is kept per second instead (a batch's
-    rows fall within a few seconds), and only the fraction is formatted per value (~0.4 us).
-    """
-
-    __slots__ = ("_seconds",)
-
-    def __init__(self) -> None:
-        self._seconds: dict[tuple[int, int], str] = {}
-
-    def __call__(self, value: dt.datetime | None) -> str | None:
-        if value is None:
-            return None
-        tz = value.tzinfo
-        if tz is None:  # naive values are UTC already
-            since = value - _EPOCH
-        else:
-            if tz is not dt.UTC:
-                value = value.astimezone(dt.UTC)
-            since = value - _EPOCH_UTC
-        # (days, seconds) name the second (seconds within the day, 0-86399, even before 1970);
-        # the microseconds of the difference are the value's own.
-        second = (since.days, since.seconds)
-        text = self._seconds.get(second)
-        if text is None:
-            if len(self._seconds) >= 4096:  # bounded: a backfill of old rows must not grow it
-                self._seconds.clear()
-            text = value.replace(microsecond=0, tzinfo=None).isoformat(" ")
-            self._seconds[second] = text
-        return f"{text}.{since.microseconds:06d}"
-
-
-_EPOCH = dt.datetime(1970, 1, 1)
-_EPOCH_UTC = _EPOCH.replace(tzinfo=dt.UTC)
-_sqlite_time = _SqliteTime()
-
+from helioscope.store._sqlite_time import SqliteTime, sqlite_times
 
 # Rows per statement of the writer's upserts: as many as fit, then the rest in tens and ones,
 # so that each engine sees three statements (PostgreSQL prepares each once). One multi-row
@@ -76,16 +36,20 @@ class BulkUpsert:
     The log writer's hot path: SQLAlchemy's per-row parameter processing was the largest part
     of the writer's time on the event loop. The caller names the columns in the order it
     builds each row's tuple (straight from its records: no dict a row, no converter call a
-    column), writes JSON documents as text, and converts timestamps with ``time``, the form
-    ``UtcDateTime`` gives this engine (aware UTC datetimes; on SQLite, their text). The rows
-    must have distinct keys (PostgreSQL refuses a statement that updates a row twice).
+    column), writes JSON documents as text, and converts timestamps with ``time`` (one) or
+    ``times`` (many at once), the form ``UtcDateTime`` gives this engine (aware UTC datetimes;
+    on SQLite, their text). The rows must have distinct keys (PostgreSQL refuses a statement
+    that updates a row twice).
     """
 
     def __init__(self, table: Table, key: tuple[str, ...], columns: tuple[str, ...], pg: bool):
         if sorted(columns) != sorted(c.name for c in table.columns):
             raise ValueError(f"{table.name}: the upsert must name every column once: {columns}")
         self.columns = columns
-        self.time: Callable[[dt.datetime | None], Any] = _aware_utc if pg else _SqliteTime()
+        self.time: Callable[[dt.datetime | None], Any] = _aware_utc if pg else SqliteTime()
+        self.times: Callable[[Sequence[dt.datetime | None]], Sequence[Any]] = (
+            _aware_utcs if pg else sqlite_times
+        )
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
         width = len(columns)
         self._sql: dict[int, str] = {}
@@ -216,6 +180,10 @@ def _aware_utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _aware_utcs(values: Sequence[dt.datetime | None]) -> list[dt.datetime | None]:
+    return list(map(_aware_utc, values))
 
 
 class KeyLookup:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from helioscope.store._driver_sql import _sqlite_time
 from helioscope.store._engine import sqlite_path
 from helioscope.store._runner import Db, OrgDb, Runner
+from helioscope.store._sqlite_time import sqlite_time
 from helioscope.store.tables.gateway import gateway_cache as gc
 
 Found = dict[str, tuple[bytes, float]]  # key -> (value, expiry as a POSIX time)
@@ -43,7 +43,7 @@ class _SqliteReader:
         rows = self._conn.execute(
             "SELECT cache_key, value, expires_at FROM gateway_cache "
             f"WHERE organization_id = ? AND cache_key IN ({marks}) AND expires_at > ?",
-            [org_id, *keys, _sqlite_time(now)],
+            [org_id, *keys, sqlite_time(now)],
         ).fetchall()
         return {
             key: (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from helioscope.gateway._prompts import PromptApplier
 from helioscope.gateway.ai._bodies import check_body
 from helioscope.gateway.ai._routing import Router, Target, log_format
 from helioscope.gateway.controls import parse_controls
+from helioscope.gateway.upstream import Header, header_name
 from helioscope.ingest import CallCapture, HeliconeHeaders, new_request_id
 from helioscope.providers import ANTHROPIC, OPENAI
 from helioscope.providers.catalog import Auth, Catalog, find_provider
@@ -43,7 +45,7 @@ from helioscope.providers.mapping import Api, Mapping
 from helioscope.vault import PROXY_KEY_PREFIX, OrgKeys, Vault
 
 _BODY_MAPPINGS = {"OPENAI": Api.CHAT, "RESPONSES": Api.RESPONSES, "NO_MAPPING": None}
-_FORWARDED_ANTHROPIC = ("anthropic-version", "anthropic-beta")
+_FORWARDED_ANTHROPIC = (b"anthropic-version", b"anthropic-beta")  # the client's, as parsed
 REFERRER = "ai-gateway"  # request_referrer of AI Gateway calls, as Helicone records it
 
 
@@ -115,14 +117,13 @@ class AiGateway:
     ) -> Call:
         """The call, ready for the gateway's sequence; ``HelioscopeError`` naming what is wrong."""
         incoming = read_headers(scope["headers"])
-        key_text = (
-            api_key_text(incoming.helicone_auth, incoming.authorization) or incoming.x_api_key
-        )
+        authorization = incoming.authorization_text()
+        key_text = api_key_text(incoming.helicone_auth, authorization) or incoming.x_api_key
         api_key = await self.keys.resolve(key_text, WRITE)
         native_only = _native_only(route, incoming)
         raw = await read_body(receive, self.max_body_bytes)
         controls = (
-            parse_controls(incoming.helicone, incoming.forward, incoming.authorization)
+            parse_controls(incoming.helicone, incoming.forward, authorization)
             if incoming.has_controls
             else None
         )
@@ -161,7 +162,7 @@ class AiGateway:
         call.moderation = self._moderation(keys)
         return call
 
-    def _moderation(self, keys: OrgKeys) -> tuple[str, list[tuple[str, str]]] | None:
+    def _moderation(self, keys: OrgKeys) -> tuple[str, Sequence[Header]] | None:
         """Where moderation calls go: OpenAI, with the organization's OpenAI key."""
         credential = keys.by_provider.get("openai")
         spec = find_provider("openai")
@@ -189,7 +190,7 @@ class _Plan:
         self.native_only = native_only
         self.capture = capture
         self.keys = keys
-        self.forward = [(k, v) for k, v in incoming.forward if k in _FORWARDED_ANTHROPIC]
+        self.forward = [h for h in incoming.forward if h[0] in _FORWARDED_ANTHROPIC]
         self.model = capture.request_json.get("model")
         self.targets = targets  # resolved from ``model`` when the call was accepted
 
@@ -212,11 +213,12 @@ class _Plan:
             provider_body = mapping.provider_body()
         except MappingError as exc:
             raise BadRequest(f"{target.entry}: {exc}") from exc
-        headers = [("content-type", "application/json"), *_auth_headers(target)]
-        headers += list(target.spec.headers)
+        headers: list[Header] = [("content-type", "application/json"), *_auth_headers(target)]
+        headers += target.spec.headers
         if self.api is Api.MESSAGES:  # the caller's Anthropic version and betas win
-            sent = {k for k, _ in self.forward}
-            headers = [(k, v) for k, v in headers if k not in sent] + self.forward
+            sent = {header_name(h) for h in self.forward}
+            headers = [h for h in headers if header_name(h) not in sent]
+            headers += self.forward
         return Attempt(
             "POST",
             target.base_url + mapping.path(target.model, target.credential.config),

@@ -7,11 +7,13 @@ call exactly as fast as before: the only cost is one prefix test per ``Helicone-
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from helioscope.errors import BadRequest
 from helioscope.gateway.controls._fallbacks import Fallback, parse_fallbacks
 from helioscope.gateway.controls._ratelimit import RatePolicy, parse_policy
+from helioscope.gateway.upstream import Header, header_name, text_header
 
 CONTROL_PREFIXES = (
     "helicone-cache",
@@ -158,7 +160,7 @@ def _token_limit(raw: dict[str, str]) -> str | None:
 
 def parse_controls(
     helicone: list[tuple[str, str]],
-    forward: list[tuple[str, str]],
+    forward: Sequence[Header],
     authorization: str | None,
 ) -> Controls | None:
     """The controls named by the call's headers, or None when it names none.
@@ -169,7 +171,9 @@ def parse_controls(
     if not any(name.startswith(CONTROL_PREFIXES) for name, _ in helicone):
         return None
     raw = {name: value for name, value in helicone}
-    cache_control = next((v for k, v in forward if k == "cache-control"), None)
+    cache_control = next(
+        (text_header(h)[1] for h in forward if header_name(h) == "cache-control"), None
+    )
     policy = raw.get("helicone-ratelimit-policy")
     fallbacks = raw.get("helicone-fallbacks")
     return Controls(

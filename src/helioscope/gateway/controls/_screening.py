@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -25,6 +25,7 @@ from helioscope.gateway._call import Call
 from helioscope.gateway.controls._options import Controls
 from helioscope.gateway.controls._responses import send_threat, threat_body
 from helioscope.gateway.controls._security import PromptInjectionDetector, last_user_text
+from helioscope.gateway.upstream import Header, header_name, text_header
 from helioscope.ingest import CallCapture
 
 
@@ -83,10 +84,11 @@ class Screening:
         return bool(capture.threat)
 
     async def _flagged(
-        self, capture: CallCapture, base: str, headers: list[tuple[str, str]], text: str
+        self, capture: CallCapture, base: str, headers: Sequence[Header], text: str
     ) -> bool:
         """Ask the provider's moderation endpoint about ``text``; the ask is logged too."""
-        sent = [(k, v) for k, v in headers if k in ("authorization", "openai-organization")]
+        wanted = ("authorization", "openai-organization")
+        sent = [text_header(h) for h in headers if header_name(h) in wanted]
         sent.append(("content-type", "application/json"))
         log = moderation_capture(capture, base, orjson.dumps({"input": text}))
         try:

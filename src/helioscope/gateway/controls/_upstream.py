@@ -20,7 +20,13 @@ import orjson
 from helioscope.gateway._call import Attempt, retryable
 from helioscope.gateway.controls._fallbacks import Fallback, merge_override
 from helioscope.gateway.controls._options import RetrySettings
-from helioscope.gateway.upstream import UpstreamClient, UpstreamError, UpstreamResponse
+from helioscope.gateway.upstream import (
+    Header,
+    UpstreamClient,
+    UpstreamError,
+    UpstreamResponse,
+    header_name,
+)
 
 _NETWORK_ERRORS = (UpstreamError, OSError, TimeoutError)
 
@@ -83,12 +89,15 @@ async def send_with_retries(
 
 
 def fallback_attempts(base: Attempt, entries: list[Fallback], tail: str) -> list[Attempt]:
-    """One attempt per ``Helicone-Fallbacks`` entry: its URL, headers and body overrides."""
+    """One attempt per ``Helicone-Fallbacks`` entry: its URL, headers and body overrides.
+
+    (An entry's headers are the caller's JSON text: checked when the request is written.)
+    """
     attempts = []
     for entry in entries:
         overrides = {k.lower(): v for k, v in entry.headers.items()}
-        headers = [(k, v) for k, v in base.headers if k.lower() not in overrides]
-        headers += list(overrides.items())
+        headers: list[Header] = [h for h in base.headers if header_name(h) not in overrides]
+        headers += overrides.items()
         body, parsed = base.body, base.request_json
         if entry.body_override is not None and body:
             try:

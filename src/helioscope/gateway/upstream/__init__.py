@@ -2,5 +2,21 @@
 
 from helioscope.gateway.upstream._client import UpstreamClient, UpstreamResponse
 from helioscope.gateway.upstream._connection import UpstreamError
+from helioscope.gateway.upstream._headers import (
+    FRAMING,
+    Header,
+    ParsedHeader,
+    header_name,
+    text_header,
+)
 
-__all__ = ["UpstreamClient", "UpstreamError", "UpstreamResponse"]
+__all__ = [
+    "FRAMING",
+    "Header",
+    "ParsedHeader",
+    "UpstreamClient",
+    "UpstreamError",
+    "UpstreamResponse",
+    "header_name",
+    "text_header",
+]

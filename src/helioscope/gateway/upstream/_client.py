@@ -12,26 +12,13 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from helioscope.egress import AddrInfo, EgressPolicy
 from helioscope.gateway.upstream._connection import Connection, StaleConnection, UpstreamError
+from helioscope.gateway.upstream._headers import FRAMING, Header
 
-# Never sent as given: the client frames the request itself, and connection-level headers
-# (from fallback options, say) would change what the connection is.
-_FRAMING = frozenset(
-    {
-        "host",
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "upgrade",
-    }
-)
 # Sent again on a new connection when a reused one was closed before any answer. Not POST:
 # the upstream may have taken the call up before it went away, and a second one is billed
 # twice; the 502 lets the caller decide (the OpenAI and Anthropic SDKs retry it).
@@ -49,6 +36,7 @@ class Origin:
     port: int
     host_header: str
     name: str = ""  # "scheme://authority", as a pool is named (see PoolKey)
+    host_line: bytes = b""  # "host: authority", as the request head has it
 
     @property
     def tls(self) -> bool:
@@ -95,31 +83,49 @@ def parse_origin(origin: str) -> Origin:
         raise UpstreamError(f"not a valid port in {origin!r}") from None
     if not host or not 0 < port < 65536:
         raise UpstreamError(f"not a valid host and port in {origin!r}")
-    return Origin(scheme, host, port, authority, f"{scheme}://{authority}")
+    # (A fallback's URL is the caller's text: its Host line must not smuggle one more.)
+    if "\r" in authority or "\n" in authority or "\0" in authority:
+        raise UpstreamError(f"a line break or NUL in the host of {origin!r}")
+    host_line = _latin1(f"host: {authority}", "the host")
+    return Origin(scheme, host, port, authority, f"{scheme}://{authority}", host_line)
 
 
 def request_head(
-    method: str, target: str, host: str, headers: list[tuple[str, str]], body_length: int
+    method: str, target: str, host: bytes, headers: Sequence[Header], body_length: int
 ) -> bytes:
-    """The request line and header block, framed by the client (Host, Content-Length)."""
-    lines = [f"{method} {target} HTTP/1.1\r\nhost: {host}\r\n"]
-    for name, value in headers:
-        if name.lower() in _FRAMING:
+    """The request line and header block, framed by the client (Host, Content-Length).
+
+    ``host`` is the ``Host`` line, checked when its origin was parsed. The client's headers
+    (``ParsedHeader``) are written as they are; the others are text from JSON options and
+    stored keys, where a line break would smuggle a header or a second request: they are
+    checked, as is the request target (a fallback's URL is the caller's text too).
+    """
+    line = f"{method} {target} HTTP/1.1"
+    if "\r" in line or "\n" in line or "\0" in line:
+        raise UpstreamError("the request target holds a line break or NUL")
+    lines = [_latin1(line, "the request target"), host]
+    for header in headers:
+        if isinstance(header[0], bytes):
+            lines.append(b": ".join(header))
             continue
-        lines.append(f"{name}: {value}\r\n")
+        name, value = header
+        if name.lower() in FRAMING:
+            continue
+        text = f"{name}: {value}"
+        if "\r" in text or "\n" in text or "\0" in text:
+            raise UpstreamError("a header name or value holds a line break or NUL")
+        lines.append(_latin1(text, "a header value"))
     if body_length or method in _BODY_METHODS:
-        lines.append(f"content-length: {body_length}\r\n")
-    lines.append("\r\n")
+        lines.append(b"content-length: %d" % body_length)
+    lines.append(b"\r\n")  # (joined: the last line's CR LF, then the blank line's)
+    return b"\r\n".join(lines)
+
+
+def _latin1(text: str, what: str) -> bytes:
     try:
-        head = "".join(lines).encode("latin-1")
+        return text.encode("latin-1")
     except UnicodeEncodeError:
-        raise UpstreamError("a header value holds characters outside Latin-1") from None
-    # Names and values come from parsed requests or from JSON options (fallback headers):
-    # a line break in one would smuggle a header or a second request. Deleting every CR, LF
-    # and NUL must delete exactly one CR LF per line (the request line's own among them).
-    if len(head) - len(head.translate(None, b"\r\n\0")) != 2 * (len(lines) + 1):
-        raise UpstreamError("a header name or value holds a line break or NUL")
-    return head
+        raise UpstreamError(f"{what} holds characters outside Latin-1") from None
 
 
 class UpstreamResponse:
@@ -227,7 +233,7 @@ class UpstreamClient:
         self,
         method: str,
         url: str,
-        headers: list[tuple[str, str]],
+        headers: Sequence[Header],
         body: bytes | None,
         *,
         vetted: bool = False,
@@ -250,7 +256,7 @@ class UpstreamClient:
                 self._origins.clear()
             origin = self._origins[origin_text] = parse_origin(origin_text)
         payload = body or b""
-        head = request_head(method, target, origin.host_header, headers, len(payload))
+        head = request_head(method, target, origin.host_line, headers, len(payload))
         loop = self._loop
         if loop is None or not loop.is_running():  # (see Grace.loop: a getpid() per call)
             loop = self._loop = asyncio.get_running_loop()

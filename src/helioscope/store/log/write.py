@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import chain
 from typing import Any, TypeVar
 
@@ -76,17 +76,23 @@ _session_id_of = operator.itemgetter(_SESSION_ID)
 _get_texts = operator.attrgetter(*_TEXT_FIELDS)
 
 
-def _row_params(
-    rows: list[LogRow], time: Callable[[dt.datetime | None], Any], now: Any
-) -> list[tuple[Any, ...]]:
+_Times = Callable[[Sequence[dt.datetime | None]], Sequence[Any]]
+_get_created, _get_responded = map(operator.attrgetter, _TIMES)
+
+
+def _row_params(rows: list[LogRow], times: _Times, now: Any) -> list[tuple[Any, ...]]:
     """Each row's parameters for the upsert (``_COLUMNS``), ``now`` its updated_at."""
     params: list[tuple[Any, ...]] = []
     append = params.append
+    # Each timestamp column converted for the whole slice in one call (on SQLite, one orjson
+    # call: ~4,200 instructions a value fewer than a Python call a value).
+    created = times(list(map(_get_created, rows)))
+    responded = times(list(map(_get_responded, rows)))
     # NUL is rare: look for it in every text field of the slice with one C-speed scan (a loop
     # over the ~16 fields cost ~1.5 us a row; a scan a row, ~0.15 us), and only when one has
     # it, look row by row, cleaning the rows that have it.
     any_nul = "\x00" in "".join(filter(None, chain.from_iterable(map(_get_texts, rows))))
-    for row in rows:
+    for row, created_at, responded_at in zip(rows, created, responded, strict=True):
         plain = _get_plain(row)
         if any_nul and "\x00" in "".join(filter(None, _get_texts(row))):
             plain = tuple(map(_clean, plain))
@@ -103,8 +109,8 @@ def _row_params(
         append(
             plain
             + (
-                time(row.request_created_at),
-                time(row.response_created_at),
+                created_at,
+                responded_at,
                 # Most rows' properties and scores are {}: no call for them (~0.15 us each).
                 "{}" if properties == _EMPTY else _json_document(properties),
                 "{}" if (scores := row.scores) == _EMPTY else _json_document(scores),
@@ -210,9 +216,8 @@ async def insert_log_rows(db: Db, rows: list[LogRow]) -> None:
     replaced = await _existing_sessions(db, list(latest))
     kept = list(latest.values())
     upsert = db.dialect.bulk_upsert(request_response, _KEY, _COLUMNS)
-    time = upsert.time
-    now = time(dt.datetime.now(dt.UTC))
-    params = await _in_slices(kept, lambda part: _row_params(part, time, now))
+    now = upsert.time(dt.datetime.now(dt.UTC))
+    params = await _in_slices(kept, lambda part: _row_params(part, upsert.times, now))
     await upsert.run(db.conn, params)
     # Session totals: new rows are added in; a row that replaced another (a replay, a reused
     # Helicone-Request-Id) has its old and new sessions recomputed from the log.

@@ -6,7 +6,7 @@ import { renderDiff } from "./diff.js";
 import { h, toast } from "./dom.js";
 import { time } from "./format.js";
 import { playgroundEditor, sendDraft, toBody, toDraft } from "./playground.js";
-import { emptyState, loadInto } from "./states.js";
+import { emptyState, loadInto, loading } from "./states.js";
 import { dataTable, pager } from "./table.js";
 import { go, hashOf, intParam, parseHash, setParams } from "./url.js";
 
@@ -341,9 +341,15 @@ function playgroundPanel(prompt, versions, bodyOf, params) {
     versions.find((v) => v.environments?.includes("production") || v.metadata?.isProduction) || versions[0];
   const chosen = versions.find((v) => v.id === params.get("v")) || production;
   const holder = h("div", {});
+  // The editor of the version last chosen, and none before its body is in: typed into while
+  // the next version loads, the previous editor would send (or lose) what was typed.
+  let token = 0;
   const show = async (versionId) => {
     setParams({ v: versionId });
+    const mine = ++token;
+    loading(holder, "Loading the version…");
     const body = await bodyOf(versionId);
+    if (mine !== token) return; // another version was chosen meanwhile
     const draft = toDraft(body, "OPENAI");
     const original = JSON.stringify(toBody(toDraft(body, "OPENAI")));
     // Unedited, the gateway expands the version itself (the call is linked to the prompt);
@@ -353,6 +359,7 @@ function playgroundPanel(prompt, versions, bodyOf, params) {
         ? sendDraft(d, key, { prompt_id: prompt.id, version_id: versionId, inputs: values, messages: [] })
         : sendDraft(d, key, fill(toBody(d), values));
     holder.replaceChildren(playgroundEditor({ draft, variables: variablesOf(body), send, idPrefix: "play" }));
+    holder.setAttribute("aria-busy", "false");
   };
   const [lv, select] = versionSelect("play-version", "Version", versions, chosen.id, (id) =>
     show(id).catch((err) => toast(err.message, "error")),

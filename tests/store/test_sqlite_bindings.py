@@ -56,3 +56,22 @@ async def test_the_log_writer_stores_booleans_as_integers_or_null(tmp_path: Path
             assert result.one() == (1, "integer", 0, "integer", "null")
     finally:
         await store.close()
+
+
+async def test_the_connection_returned_last_is_handed_out_next(tmp_path: Path) -> None:
+    # The log writer's batches then mostly find the connection they used last, with its
+    # prepared 100-row upserts and its page cache warm (the default pool hands out the one
+    # that waited longest: each batch another connection).
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with engine.connect() as first, engine.connect() as second:
+            one = (await first.get_raw_connection()).driver_connection
+            two = (await second.get_raw_connection()).driver_connection
+            assert one is not two
+            await first.close()  # returned first
+        # (``second`` was returned last, on leaving the block.)
+        for _ in range(3):
+            async with engine.connect() as conn:
+                assert (await conn.get_raw_connection()).driver_connection is two
+    finally:
+        await engine.dispose()

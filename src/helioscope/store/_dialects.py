@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from helioscope.store._sqlite_time import SqliteTime, sqlite_times
+from helioscope.store._driver_sql import BulkUpsert, KeyLookup, bulk_upsert, keys_in_org
 
 # JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
 # None is SQL NULL, not the JSON document `null`.
@@ -170,16 +170,19 @@ class SqlDialect:
         ``columns`` names every column of the table once, in the order the writer's tuples
         hold them.
         """
-        return _bulk_upsert(table, key, columns, self._pg)
+        return bulk_upsert(table, key, columns, self._pg)
 
-    def keys_in_org(self, table: Table, key: str, returned: tuple[str, ...], count: int) -> str:
-        """The log writer's lookup of ``count`` keys in one organization, for the driver.
+    def keys_in_org(
+        self, table: Table, key: str, returned: tuple[str, ...], count: int
+    ) -> KeyLookup:
+        """The log writer's lookup of ``count`` keys in one organization, on the driver.
 
         ``SELECT returned FROM table WHERE organization_id = ? AND key IN (?, …)``, with the
-        organization as the first parameter and the keys after it. SQLAlchemy's expanding
+        organization as the first parameter and the keys after it (``lookup.rows(conn,
+        params)``). SQLAlchemy's expanding
         ``IN`` processed each of up to 500 keys a statement: ~3 us of the writer's time a row.
         """
-        return _keys_in_org(table.name, key, returned, count, self._pg)
+        return keys_in_org(table.name, key, returned, count, self._pg)
 
     def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
         """Case-sensitive LIKE (SQLite's LIKE ignores ASCII case, so it gets GLOB)."""
@@ -307,93 +310,3 @@ class SqlDialect:
             for name, p in percents.items()
         ]
         return select(ranked.c.bucket, *picks).group_by(ranked.c.bucket).order_by(ranked.c.bucket)
-
-
-# Rows per statement of the writer's upserts: as many as fit, then the rest in tens and ones,
-# so that each engine sees three statements (PostgreSQL prepares each once). One multi-row
-# statement of 100 rows cost SQLite ~30% less than executing the one-row statement 100
-# times (a step, a reset and the driver's bookkeeping per row): 10.3 -> 7.2-8.3 us a row on
-# a 100,000-row log; at 400 no better. 45 columns x 100 rows stay far below both engines'
-# limit of 32,767 bound parameters.
-_ROWS_PER_STATEMENT = (100, 10, 1)
-
-
-class BulkUpsert:
-    """``INSERT … ON CONFLICT (key) DO UPDATE`` of many rows a statement, on the driver's tuples.
-
-    The log writer's hot path: SQLAlchemy's per-row parameter processing was the largest part
-    of the writer's time on the event loop. The caller names the columns in the order it
-    builds each row's tuple (straight from its records: no dict a row, no converter call a
-    column), writes JSON documents as text, and converts timestamps with ``time`` (one) or
-    ``times`` (many at once), the form ``UtcDateTime`` gives this engine (aware UTC datetimes;
-    on SQLite, their text). The rows must have distinct keys (PostgreSQL refuses a statement
-    that updates a row twice).
-    """
-
-    def __init__(self, table: Table, key: tuple[str, ...], columns: tuple[str, ...], pg: bool):
-        if sorted(columns) != sorted(c.name for c in table.columns):
-            raise ValueError(f"{table.name}: the upsert must name every column once: {columns}")
-        self.columns = columns
-        self.time: Callable[[dt.datetime | None], Any] = _aware_utc if pg else SqliteTime()
-        self.times: Callable[[Sequence[dt.datetime | None]], Sequence[Any]] = (
-            _aware_utcs if pg else sqlite_times
-        )
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-        width = len(columns)
-        self._sql: dict[int, str] = {}
-        for count in _ROWS_PER_STATEMENT:
-            marks = [f"${i}" if pg else "?" for i in range(1, width * count + 1)]
-            rows = ", ".join(
-                f"({', '.join(marks[start : start + width])})"
-                for start in range(0, len(marks), width)
-            )
-            self._sql[count] = (
-                f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {rows} "
-                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-            )
-
-    def statements(self, rows: list[tuple[Any, ...]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
-        """``rows`` as statements, each with the parameters to execute it with (executemany)."""
-        out = []
-        start = 0
-        for count in _ROWS_PER_STATEMENT:
-            end = start + (len(rows) - start) // count * count
-            if end > start:
-                params = []
-                for at in range(start, end, count):
-                    # A list extended row by row, then a tuple (the driver takes tuples):
-                    # tuple(chain(...)) grew a tuple step by step, twice the cost.
-                    flat: list[Any] = []
-                    extend = flat.extend
-                    for row in rows[at : at + count]:
-                        extend(row)
-                    params.append(tuple(flat))
-                out.append((self._sql[count], params))
-                start = end
-        return out
-
-
-def _aware_utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def _aware_utcs(values: Sequence[dt.datetime | None]) -> list[dt.datetime | None]:
-    return list(map(_aware_utc, values))
-
-
-@lru_cache(maxsize=16)
-def _keys_in_org(table: str, key: str, returned: tuple[str, ...], count: int, pg: bool) -> str:
-    marks = [f"${i}" if pg else "?" for i in range(1, count + 2)]
-    return (
-        f"SELECT {', '.join(returned)} FROM {table} "
-        f"WHERE organization_id = {marks[0]} AND {key} IN ({', '.join(marks[1:])})"
-    )
-
-
-@lru_cache(maxsize=16)
-def _bulk_upsert(
-    table: Table, key: tuple[str, ...], columns: tuple[str, ...], pg: bool
-) -> BulkUpsert:
-    return BulkUpsert(table, key, columns, pg)

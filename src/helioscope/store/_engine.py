@@ -10,7 +10,9 @@ from typing import Any, cast
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 from helioscope.errors import BadRequest
 
@@ -57,6 +59,7 @@ def create_engine(raw_url: str) -> AsyncEngine:
             insertmanyvalues_page_size=_ROWS_PER_STATEMENT,
             json_serializer=_json_text,
             json_deserializer=_json_value,
+            **_last_returned_first(url),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
@@ -77,6 +80,20 @@ def create_engine(raw_url: str) -> AsyncEngine:
 
 
 WRITE = "helioscope_write"
+
+
+def _last_returned_first(url: URL) -> dict[str, Any]:
+    """The pool's option to hand out the connection returned last, where it has a queue pool.
+
+    The log writer's batches then mostly find the connection they last used: its prepared
+    statements (a 100-row upsert costs ~1.2M instructions to prepare, once per connection) and
+    its page cache (SQLite empties it once another connection has written) are warm. With the
+    default (first in, first out) each batch took the next of the pool's connections: 17
+    against 12 statements prepared while bench/instructions.py counted 2,000 calls. (An
+    in-memory database has one connection, in a pool without the option.)
+    """
+    pool = cast("type[DefaultDialect]", url.get_dialect()).get_pool_class(url)
+    return {"pool_use_lifo": True} if issubclass(pool, QueuePool) else {}
 
 
 def bind_without_lookups() -> None:

@@ -12,7 +12,7 @@ import datetime as dt
 import operator
 from collections.abc import Callable, Sequence
 from itertools import chain
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import orjson
 
@@ -178,10 +178,9 @@ async def _existing_sessions(
         for start in range(0, len(ids), _LOOKUP_SIZES[-1]):
             part = ids[start : start + _LOOKUP_SIZES[-1]]
             size = next(size for size in _LOOKUP_SIZES if size >= len(part))
-            sql = db.dialect.keys_in_org(request_response, "request_id", returned, size)
+            lookup = db.dialect.keys_in_org(request_response, "request_id", returned, size)
             params = (org, *part, *[part[-1]] * (size - len(part)))
-            result = await db.conn.exec_driver_sql(sql, params)
-            for request_id, session_id in cast("list[tuple[str, str | None]]", result.all()):
+            for request_id, session_id in await lookup.rows(db.conn, params):
                 found[(org, request_id)] = session_id
     return found
 
@@ -219,8 +218,7 @@ async def insert_log_rows(db: Db, rows: list[LogRow]) -> None:
     upsert = db.dialect.bulk_upsert(request_response, _KEY, _COLUMNS)
     now = upsert.time(dt.datetime.now(dt.UTC))
     params = await _in_slices(kept, lambda part: _row_params(part, upsert.times, now))
-    for sql, statement_params in upsert.statements(params):
-        await db.conn.exec_driver_sql(sql, statement_params)
+    await upsert.run(db.conn, params)
     # Session totals: new rows are added in; a row that replaced another (a replay, a reused
     # Helicone-Request-Id) has its old and new sessions recomputed from the log.
     session_ids = list(map(_session_id_of, params))
@@ -243,6 +241,4 @@ async def insert_log_rows(db: Db, rows: list[LogRow]) -> None:
         await session_summary.refresh(db, stale)
     bodies = _body_params(kept, params)
     if bodies:
-        bodies_upsert = db.dialect.bulk_upsert(request_body, _KEY, _BODY_COLUMNS)
-        for sql, statement_params in bodies_upsert.statements(bodies):
-            await db.conn.exec_driver_sql(sql, statement_params)
+        await db.dialect.bulk_upsert(request_body, _KEY, _BODY_COLUMNS).run(db.conn, bodies)

@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from helioscope import Settings
+from tests.gateway.raw_upstream import raw_upstream, read_request
 from tests.gateway.test_headers import CHAT
 from tests.gateway.test_truncation import through
 
@@ -29,29 +30,15 @@ async def answering(head: bytes) -> AsyncIterator[str]:
     """An upstream that answers every request with ``head`` (its header lines) and ``BODY``."""
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                request = await reader.readuntil(b"\r\n\r\n")
-            except asyncio.IncompleteReadError:
-                break
-            length = next(
-                int(line.split(b":")[1])
-                for line in request.lower().split(b"\r\n")
-                if line.startswith(b"content-length:")
-            )
-            await reader.readexactly(length)
+        while await read_request(reader) is not None:
             writer.write(
                 b"HTTP/1.1 200 OK\r\n%scontent-length: %d\r\n\r\n%s" % (head, len(BODY), BODY)
             )
             await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_upstream(serve) as url:
+        yield url
 
 
 async def _call(url: str, key: str) -> httpx.Response:

@@ -16,6 +16,7 @@ import pytest
 
 from helioscope import Settings
 from tests.gateway.clients import PROVIDER_KEY
+from tests.gateway.raw_upstream import raw_upstream, read_request
 from tests.gateway.test_headers import CHAT
 from tests.gateway.test_truncation import through
 
@@ -33,28 +34,14 @@ async def recording(heads: list[bytes]) -> AsyncIterator[str]:
     """An upstream that keeps each request's head in ``heads`` and answers it with ``BODY``."""
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except asyncio.IncompleteReadError:
-                break
+        while (head := await read_request(reader)) is not None:
             heads.append(head)
-            length = next(
-                int(line.split(b":")[1])
-                for line in head.lower().split(b"\r\n")
-                if line.startswith(b"content-length:")
-            )
-            await reader.readexactly(length)
             writer.write(ANSWER)
             await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_upstream(serve) as url:
+        yield url
 
 
 async def _send(url: str, head: bytes, body: bytes) -> int:

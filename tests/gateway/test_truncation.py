@@ -20,6 +20,7 @@ import pytest
 
 from helioscope import Settings
 from tests.gateway.clients import stored
+from tests.gateway.raw_upstream import raw_upstream, read_request
 from tests.gateway.test_headers import CHAT
 from tests.running import Running, running
 
@@ -42,13 +43,7 @@ async def resetting_upstream(answer: bytes) -> AsyncIterator[str]:
     """An upstream that reads a request, sends ``answer`` (a part of a response) and resets."""
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next(
-            int(line.split(b":")[1])
-            for line in head.lower().split(b"\r\n")
-            if line.startswith(b"content-length:")
-        )
-        await reader.readexactly(length)
+        await read_request(reader)
         writer.write(answer)
         await writer.drain()
         await asyncio.sleep(0.1)  # the part arrives (and is relayed) before the reset
@@ -56,12 +51,8 @@ async def resetting_upstream(answer: bytes) -> AsyncIterator[str]:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         writer.transport.abort()
 
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    try:
-        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_upstream(serve) as url:
+        yield url
 
 
 @asynccontextmanager

@@ -9,6 +9,8 @@ off the event loop, so a proxied call never waits for the disk.
 Layout: ``<root>/<worker>/<sequence>.journal``. A worker starts a new segment each time it
 starts and every ``segment_bytes``; a segment with a newer one beside it is *sealed* (nobody
 appends to it any more), so a bad tail there is a torn frame, not a frame still being written.
+
+Locks: see ``_journal_locks``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from isal import isal_zlib
+
+from helioscope.ingest._journal_locks import WORKER_LOCK, WRITER_LOCK, JournalInUse, hold
 
 MAGIC = b"HSJ1"
 HEADER = struct.Struct("<4sIIq")  # magic, payload length, crc32, append time in ms
@@ -100,14 +104,22 @@ def journal_id(root: Path) -> str:
 
 
 class Journal:
-    """One worker's journal, for appending (one per process)."""
+    """One worker's journal, for appending (one process at a time: see ``hold``).
 
-    def __init__(self, root: Path, worker: str, *, segment_bytes: int, fsync_ms: int) -> None:
+    With ``drains``, its process also runs the log writer, which drains the whole root.
+    """
+
+    def __init__(
+        self, root: Path, worker: str, *, segment_bytes: int, fsync_ms: int, drains: bool = False
+    ) -> None:
+        self.root = root
+        self.drains = drains
         self.directory = root / worker
         self.worker = worker
         self.segment_bytes = segment_bytes
         self.fsync_ms = fsync_ms
         self._fd = -1
+        self._locks: list[int] = []
         self._sequence = 0
         self._size = 0
         self._dirty = False
@@ -116,8 +128,18 @@ class Journal:
         self._task: asyncio.Task[None] | None = None
 
     def open(self) -> None:
-        """Start a new segment after any left by earlier runs, and the fsync timer."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Lock the directory, start a new segment after any left by earlier runs, and the timer.
+
+        Raises ``JournalInUse`` when another process appends to this directory (or, with
+        ``drains``, drains the root), before anything is written or read.
+        """
+        paths = [self.root / WRITER_LOCK] if self.drains else []
+        try:
+            for path in [*paths, self.directory / WORKER_LOCK]:
+                self._locks.append(hold(path, self.root))
+        except JournalInUse:
+            self._unlock()
+            raise
         existing = segments(self.directory)
         self._sequence = int(existing[-1].removesuffix(SUFFIX)) if existing else 0
         self._new_segment()
@@ -199,6 +221,12 @@ class Journal:
             self._sync_now()
             os.close(self._fd)
             self._fd = -1
+        self._unlock()  # (after the last write: the next process may append at once)
+
+    def _unlock(self) -> None:
+        for fd in self._locks:
+            os.close(fd)
+        self._locks.clear()
 
 
 @dataclass(slots=True)

@@ -6,9 +6,9 @@ positions committed in the store, builds rows (parsing bodies and streams, prici
 runs on the request's task), and stores them in batches with the new positions in the same
 transaction (``store.log.write_batch(rows, positions)``). Memory is bounded by bytes read per
 batch, not by traffic; the disk by ``max_bytes`` (past it, records keep every field but their
-bodies). Any failure is logged once per cause and retried with back-off, and shows in
-``health()``. Shutdown waits up to ``drain_seconds`` for the store to catch up; whatever is left
-stays in the journal for the next start.
+bodies). One process drains a root (``_journal_locks``). Any failure is logged once per cause
+and retried with back-off, and shows in ``health()``. Shutdown waits up to ``drain_seconds``
+for the store to catch up; whatever is left stays in the journal for the next start.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class LogWriter:
         self.guard = guard
         self.tail = tail
         self.journal = journal.Journal(
-            journal_dir, worker, segment_bytes=segment_bytes, fsync_ms=fsync_ms
+            journal_dir, worker, segment_bytes=segment_bytes, fsync_ms=fsync_ms, drains=tail
         )
         self.max_bytes = max_bytes
         self.memory_bytes = memory_bytes
@@ -95,7 +95,7 @@ class LogWriter:
         self._turn, self._id = 0, ""
 
     async def __aenter__(self) -> LogWriter:
-        self.journal.open()
+        self.journal.open()  # (locked: JournalInUse when another process has it)
         self._id = journal.journal_id(self.root)
         self._disk_bytes = journal.disk_bytes(self.root)[0]
         if self.tail:

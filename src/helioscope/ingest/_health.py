@@ -72,11 +72,32 @@ class WriterHealth:
     torn_frames_skipped: int = 0
     corrupt_frames_skipped: int = 0
     journal_errors: int = 0
+    journal_failing: bool = False  # from an append that failed to the next one that succeeds
     failures: int = 0  # failed attempts in a row (0 when the last one succeeded)
     failing_since: float | None = None
     last_error: str | None = None
     recovered: int = 0  # failure streaks that ended in success
     _logged: set[str] = field(default_factory=set)
+    _journal_lost: int = 0  # records lost since the journal began failing
+
+    def journal_failed(self, exc: BaseException, records: int) -> None:
+        """Count an append that failed (``records`` lost); log the first of an episode."""
+        self.journal_errors += 1
+        self._journal_lost += records
+        if not self.journal_failing:
+            self.journal_failing = True
+            logger.error(
+                "could not journal %s (%s); lost, as is every log record until the journal "
+                "is writable again",
+                f"{records} log records" if records > 1 else "a log record",
+                describe(exc),
+            )
+
+    def journal_writable(self) -> None:
+        """End an episode of failed appends (at the first append that succeeds), logged."""
+        self.journal_failing = False
+        logger.warning("journal writable again; %d log records lost meanwhile", self._journal_lost)
+        self._journal_lost = 0
 
     def failed(self, exc: BaseException, retry_in: float) -> None:
         """Count a failed attempt; log it the first time this cause shows in this streak."""
@@ -124,4 +145,5 @@ class WriterHealth:
             "torn_frames_skipped": self.torn_frames_skipped,
             "corrupt_frames_skipped": self.corrupt_frames_skipped,
             "journal_errors": self.journal_errors,
+            "journal_failing": self.journal_failing,
         }

@@ -16,6 +16,7 @@ Locks: see ``_journal_locks``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import struct
 import time
@@ -147,9 +148,9 @@ class Journal:
             self._task = asyncio.create_task(self._sync_timer(), name="helioscope-journal-fsync")
 
     def _new_segment(self) -> None:
-        self._sequence += 1
-        path = self.directory / segment_name(self._sequence)
+        path = self.directory / segment_name(self._sequence + 1)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._sequence += 1  # (once open: a failed open leaves the current segment as it was)
         self._size = 0
 
     def append(self, parts: Sequence[bytes]) -> int:
@@ -168,22 +169,48 @@ class Journal:
         if len(buffers) > _IOV_MAX:  # a stream of many chunks
             buffers = [buffers[0], b"".join(parts)]
         size = HEADER.size + length
-        written = os.writev(self._fd, buffers)
-        if written < size:  # a short write (a signal, a full disk): finish the frame
-            rest = b"".join(buffers)[written:]
-            while rest:
-                rest = rest[os.write(self._fd, rest) :]
+        try:
+            written = os.writev(self._fd, buffers)
+            if written < size:  # a short write (a signal, a full disk): finish the frame
+                rest = b"".join(buffers)[written:]
+                while rest:
+                    rest = rest[os.write(self._fd, rest) :]
+        except OSError:
+            self._cut_back()
+            raise
         self._size += size
         self._dirty = True
         if self.fsync_ms == 0 and not self._sync_scheduled:
             self._sync_scheduled = True
             asyncio.get_running_loop().call_soon(self._sync_now)
         if self._size >= self.segment_bytes:
-            self._retired.append(self._fd)
-            self._new_segment()
-            if self.fsync_ms == 0:
-                self._sync_now()
+            self._rotate()
         return size
+
+    def _rotate(self) -> None:
+        old = self._fd
+        try:
+            self._new_segment()
+        except OSError:  # (a full disk) the record is journalled: the next append rotates
+            return
+        self._retired.append(old)
+        if self.fsync_ms == 0:
+            self._sync_now()
+
+    def _cut_back(self) -> None:
+        """After a failed append, end the segment where the last whole frame ends.
+
+        Part of the frame may have reached the file (a write cut short by a full disk): left
+        there, the next append would follow garbage, and the reader would take it for a crash's
+        torn frame. When it cannot be cut (rare: truncating frees space), the segment is sealed
+        (its bad tail is then skipped as torn) and appends go on in a new one.
+        """
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self._size = os.fstat(self._fd).st_size  # (so that ``end`` stays true)
+            self._rotate()
 
     def end(self) -> tuple[str, int]:
         """Where the next record will go: (segment name, offset)."""
@@ -193,21 +220,21 @@ class Journal:
         self._sync_scheduled = False
         self._dirty = False
         for fd in self._retired:
-            os.fsync(fd)
+            _fsync(fd)
             os.close(fd)
         self._retired.clear()
-        os.fsync(self._fd)
+        _fsync(self._fd)
 
     async def _sync_timer(self) -> None:
         while True:
             await asyncio.sleep(self.fsync_ms / 1000)
             retired, self._retired = self._retired, []
             for fd in retired:
-                await asyncio.to_thread(os.fsync, fd)
+                await asyncio.to_thread(_fsync, fd)
                 os.close(fd)
             if self._dirty:
                 self._dirty = False
-                await asyncio.to_thread(os.fsync, self._fd)
+                await asyncio.to_thread(_fsync, self._fd)
 
     async def close(self) -> None:
         """Stop the timer, sync and close everything."""
@@ -227,6 +254,13 @@ class Journal:
         for fd in self._locks:
             os.close(fd)
         self._locks.clear()
+
+
+def _fsync(fd: int) -> None:
+    # A failed sync (a full or failing disk) must not stop the timer: the data stays in the
+    # page cache, which a crash of the process does not lose, and the next sync tries again.
+    with contextlib.suppress(OSError):
+        os.fsync(fd)
 
 
 @dataclass(slots=True)

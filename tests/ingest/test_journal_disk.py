@@ -47,7 +47,8 @@ async def test_a_disk_short_of_its_reserve_keeps_records_without_their_bodies(
     org = (await store.write(keys.get_or_create_org, "acme")).id
     spare = {"bytes": 1 << 30}
     monkeypatch.setattr(_journal_locks, "spare_bytes", lambda _: spare["bytes"])
-    async with writer_for(store, tmp_path / "journal") as writer:
+    journal_dir = tmp_path / "journal"
+    async with writer_for(store, journal_dir) as writer:
         roomy = row(org, request_body="x" * 2000)
         writer.enqueue(roomy)
         spare["bytes"] = -1  # into the reserve, says statvfs at the next look (once a second)
@@ -56,6 +57,8 @@ async def test_a_disk_short_of_its_reserve_keeps_records_without_their_bodies(
         writer.enqueue(cramped)
         await writer.flush()
         report = await writer.report()
+        # The segment that held the first record was sealed, and deleted once stored.
+        assert [p.name for p in segment_files(journal_dir)] == ["000000000002.journal"]
     log = store.log.org(org)
     kept = await log.read(requests.get_request, roomy.request_id)
     dropped = await log.read(requests.get_request, cramped.request_id)

@@ -187,6 +187,15 @@ class Journal:
             self._rotate()
         return size
 
+    def seal(self) -> None:
+        """Go on in a new segment, if this one holds anything (for a disk short of room).
+
+        The writer deletes a segment once it has stored it and it is sealed: a 64 MiB segment
+        would otherwise keep the room of records stored long ago until it filled.
+        """
+        if self._size:
+            self._rotate()
+
     def _rotate(self) -> None:
         old = self._fd
         try:

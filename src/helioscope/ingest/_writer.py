@@ -90,12 +90,10 @@ class LogWriter:
         self._positions: dict[str, Position] | None = None  # committed; None until read
         self._committed = asyncio.Event()  # set at each commit, for flush()
         self._wake = asyncio.Event()
-        self._disk_bytes = 0
-        self._disk_spare = 0  # free bytes on the journal's disk beyond the reserve
+        self._disk_bytes = self._disk_spare = 0  # (spare: free on its disk past the reserve)
         self._disk_checked = -float("inf")  # (the first append looks)
         self._task: asyncio.Task[None] | None = None
-        self._batch_failed = False  # (the batch: failed once)
-        self._turn, self._id = 0, ""
+        self._turn, self._id, self._batch_failed = 0, "", False  # (the batch: failed once)
 
     async def __aenter__(self) -> LogWriter:
         self.journal.open()  # (locked: JournalInUse when another process has it)
@@ -169,6 +167,8 @@ class LogWriter:
             self._disk_checked = now
             self._disk_bytes = journal.disk_bytes(self.root)[0]
             self._disk_spare = locks.spare_bytes(self.root)
+            if self._disk_spare < 0:  # what is stored then frees its space (sealed: deleted)
+                self.journal.seal()
         return self._disk_bytes + size > self.max_bytes or size > self._disk_spare
 
     def _to_row(self, item: LogRow | CallCapture) -> LogRow:

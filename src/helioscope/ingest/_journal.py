@@ -268,8 +268,10 @@ class Journal:
 def _fsync(fd: int) -> None:
     # A failed sync (a full or failing disk) must not stop the timer: the data stays in the
     # page cache, which a crash of the process does not lose, and the next sync tries again.
-    with contextlib.suppress(OSError):
+    try:
         os.fsync(fd)
+    except OSError:
+        pass
 
 
 @dataclass(slots=True)

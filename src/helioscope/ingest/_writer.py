@@ -90,7 +90,7 @@ class LogWriter:
         self._positions: dict[str, Position] | None = None  # committed; None until read
         self._committed = asyncio.Event()  # set at each commit, for flush()
         self._wake = asyncio.Event()
-        self._disk_bytes = self._disk_spare = 0  # (spare: free on its disk past the reserve)
+        self._disk_bytes = self._disk_limit = 0  # (the limit: also the disk's free space)
         self._disk_checked = -float("inf")  # (the first append looks)
         self._task: asyncio.Task[None] | None = None
         self._turn, self._id, self._batch_failed = 0, "", False  # (the batch: failed once)
@@ -157,7 +157,6 @@ class LogWriter:
         if self.health.journal_failing:
             self.health.journal_writable()
         self._disk_bytes += size
-        self._disk_spare -= size
         self._wake.set()
 
     def _journal_full(self, size: int) -> bool:
@@ -166,10 +165,11 @@ class LogWriter:
         if now - self._disk_checked > 1.0:  # other workers append, the writer deletes
             self._disk_checked = now
             self._disk_bytes = journal.disk_bytes(self.root)[0]
-            self._disk_spare = locks.spare_bytes(self.root)
-            if self._disk_spare < 0:  # what is stored then frees its space (sealed: deleted)
+            spare = locks.spare_bytes(self.root)  # appends use it as they grow _disk_bytes
+            self._disk_limit = min(self.max_bytes, self._disk_bytes + spare)
+            if spare < 0:  # what is stored then frees its space (sealed: deleted)
                 self.journal.seal()
-        return self._disk_bytes + size > self.max_bytes or size > self._disk_spare
+        return self._disk_bytes + size > self._disk_limit
 
     def _to_row(self, item: LogRow | CallCapture) -> LogRow:
         if isinstance(item, LogRow):

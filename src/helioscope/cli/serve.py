@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from helioscope._outage import wait_until_reachable
 from helioscope.cli._gc import freeze_startup
 from helioscope.cli._memory import tune_malloc
-from helioscope.cli._store import announce
+from helioscope.cli._store import announce, note, store_errors
 from helioscope.config import Settings
 from helioscope.store import Store
 
@@ -25,9 +26,13 @@ if TYPE_CHECKING:  # imported when serving: the other commands start faster with
 async def _announce(settings: Settings, *, migrate: bool) -> None:
     store = Store.open(settings.database_url)
     try:
-        await announce(store)
-        if migrate:  # before the workers start, so that they do not race to migrate
-            await store.migrate()
+        with store_errors(store):
+            if store.sqlite_file is None:  # (a SQLite file is never down; asking creates it)
+                # Started during an outage, the server comes up when the store does.
+                await wait_until_reachable(store.ping, store.location, note)
+            await announce(store)
+            if migrate:  # before the workers start, so that they do not race to migrate
+                await store.migrate()
     finally:
         await store.close()
 

@@ -58,7 +58,9 @@ class Services:
         # The store's: logged once when it starts and once when a probe finds it back.
         self.outage = Outage(self.store.ping)
         self.keys = KeyCache(
-            lambda key_hash: self.store.read(keys.find_api_key, key_hash), outage=self.outage
+            lambda key_hash: self.store.read(keys.find_api_key, key_hash),
+            lookup_many=lambda key_hashes: self.store.read(keys.find_api_keys, key_hashes),
+            outage=self.outage,
         )
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from helioscope.store import UNAVAILABLE_ERRORS, Db, Store, is_transient
+from helioscope.store import UNAVAILABLE_ERRORS, Db, Store, _migrate, is_transient
 from helioscope.store import _engine as engine_module
 from helioscope.store._engine import create_engine
 from helioscope.store._runner import StoreTimeout
@@ -43,9 +44,8 @@ async def _sleep(db: Db, seconds: float) -> None:
     await db.scalar(text(f"SELECT pg_sleep({seconds})"))
 
 
-async def test_a_statement_is_bounded_and_says_how_long_it_waited(
-    postgres_url: str, short_bounds: None
-) -> None:
+@pytest.mark.usefixtures("short_bounds")
+async def test_a_statement_is_bounded_and_says_how_long_it_waited(postgres_url: str) -> None:
     store = Store(create_engine(postgres_url))
     try:
         started = time.monotonic()
@@ -60,20 +60,22 @@ async def test_a_statement_is_bounded_and_says_how_long_it_waited(
         await store.close()
 
 
+@pytest.mark.usefixtures("short_bounds")
 async def test_migrations_are_not_bounded_by_the_statement_timeout(
-    postgres_url: str, short_bounds: None
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # An index built on a large log may take longer than any query should; the migration runs
-    # on an engine of its own, without the bound (here: the store is at head in one query).
+    # An index built on a large log may take longer than any query should: here, a migration
+    # that takes longer than the (short) bound.
+    async def slow_upgrade(engine: AsyncEngine) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT pg_sleep(1.5)"))
+
+    monkeypatch.setattr(_migrate, "upgrade", slow_upgrade)
     store = Store(create_engine(postgres_url))
     try:
         await store.migrate()
-        unbounded = create_engine(postgres_url, statement_bound=False)
-        try:
-            async with unbounded.connect() as conn:
-                await conn.execute(text("SELECT pg_sleep(1.5)"))
-        finally:
-            await unbounded.dispose()
+        with pytest.raises(StoreTimeout):  # while queries stay bounded
+            await store.read(_sleep, 1.5)
     finally:
         await store.close()
 
@@ -90,7 +92,8 @@ def _silent_listener() -> Iterator[int]:
         sock.close()
 
 
-async def test_connecting_to_a_store_that_never_answers_is_bounded(short_bounds: None) -> None:
+@pytest.mark.usefixtures("short_bounds")
+async def test_connecting_to_a_store_that_never_answers_is_bounded() -> None:
     with _silent_listener() as port:
         store = Store(create_engine(f"postgresql://postgres@127.0.0.1:{port}/helioscope"))
         try:
@@ -112,8 +115,9 @@ def _freeze(cluster: ThrowawayPostgres, sig: signal.Signals) -> None:
         os.kill(pid, sig)
 
 
+@pytest.mark.usefixtures("short_bounds")
 async def test_a_hung_store_answers_503_in_bounded_time(
-    fake: FakeProvider, tmp_path: Path, short_bounds: None, caplog: pytest.LogCaptureFixture
+    fake: FakeProvider, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with throwaway_postgres() as cluster:
         settings = settings_for(cluster.url, fake, tmp_path).model_copy(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,11 +16,14 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from helioscope.store import _engine as engine_module
 from helioscope.testing._server import loopback_socket
 from tests.cli.runner import helioscope
 from tests.cli.test_workers import _children, _pid_of
 from tests.ingest.test_crash_drills import Server, _prepare
+from tests.store.test_store_timeouts import silent_listener
 from tests.throwaway_postgres import throwaway_postgres
 
 
@@ -41,6 +45,31 @@ def test_one_shot_commands_exit_with_one_line_naming_the_store() -> None:
         assert "ConnectionRefusedError" in lines[-1] and "s3cret" not in ran.stderr
         assert len(lines) <= 2 and "Traceback" not in ran.stderr  # ("store: …", then this)
         assert ran.stdout == b""
+
+
+def test_a_hung_store_is_one_line_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "CONNECT_SECONDS", 1.0)
+    with silent_listener() as port:
+        url = f"postgresql://helio:s3cret@127.0.0.1:{port}/logs"
+        ran = helioscope("keys", "create", "--org", "acme", env={"HELIOSCOPE_DATABASE_URL": url})
+    assert ran.code == 1 and "Traceback" not in ran.stderr, ran.stderr
+    assert re.fullmatch(
+        r"helioscope: error: cannot use the store PostgreSQL postgresql://helio:\*\*\*@"
+        r"127\.0\.0\.1:\d+/logs \(StoreTimeout: timed out after 1\.\d s\)\n",
+        ran.stderr,
+    ), ran.stderr
+
+
+def test_ctrl_c_while_serve_waits_is_no_traceback(tmp_path: Path) -> None:
+    url = f"postgresql://helio:s3cret@127.0.0.1:{_closed_port()}/logs"
+    _, proc, stderr = _serve(url, tmp_path)
+    deadline = time.monotonic() + 30
+    while "waiting for it" not in stderr.read_text():
+        assert time.monotonic() < deadline and proc.poll() is None, stderr.read_text()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(10) == 130
+    assert "Traceback" not in stderr.read_text(), stderr.read_text()
 
 
 def _serve(url: str, workdir: Path, *args: str) -> tuple[Server, subprocess.Popen[bytes], Path]:

@@ -81,7 +81,7 @@ async def test_migrations_are_not_bounded_by_the_statement_timeout(
 
 
 @contextmanager
-def _silent_listener() -> Iterator[int]:
+def silent_listener() -> Iterator[int]:
     """A port that accepts connections (the kernel's backlog) and never answers."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -94,7 +94,7 @@ def _silent_listener() -> Iterator[int]:
 
 @pytest.mark.usefixtures("short_bounds")
 async def test_connecting_to_a_store_that_never_answers_is_bounded() -> None:
-    with _silent_listener() as port:
+    with silent_listener() as port:
         store = Store(create_engine(f"postgresql://postgres@127.0.0.1:{port}/helioscope"))
         try:
             started = time.monotonic()

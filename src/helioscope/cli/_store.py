@@ -62,6 +62,8 @@ async def open_store(settings: Settings, *, create: bool = True) -> AsyncIterato
     store = configured_store(settings)
     try:
         with store_errors(store):
+            if store.sqlite_file is None:  # a hung store's error says how long it waited
+                await store.ping()
             initialised = await announce(store, creating=create)
             if not initialised and not create:
                 note(f"error: no Helioscope store at {store.location}; set HELIOSCOPE_DATABASE_URL")

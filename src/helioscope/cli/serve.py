@@ -129,7 +129,10 @@ def serve(
         loopback = f"[{loopback}]" if ":" in loopback else loopback
         settings = settings.model_copy(update={"self_url": f"http://{loopback}:{settings.port}"})
     if fd is None and clickhouse_fd is None:
-        asyncio.run(_announce(settings, migrate=workers > 1 or writer_process))
+        try:
+            asyncio.run(_announce(settings, migrate=workers > 1 or writer_process))
+        except KeyboardInterrupt:  # Ctrl-C while it waits for the store
+            raise typer.Exit(130) from None
     if workers > 1 or writer_process:
         from helioscope.cli._workers import supervise
 

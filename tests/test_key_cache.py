@@ -126,3 +126,35 @@ async def test_revoked_through_the_api_then_an_outage(fake: FakeProvider, tmp_pa
             finally:
                 cluster.start()
             await asyncio.wait_for(hs.flush(), timeout=30)
+
+
+async def test_revoked_through_another_worker_then_an_outage(
+    fake: FakeProvider, tmp_path: Path
+) -> None:
+    # Worker B hears of the change through the change feed and re-checks its cached keys.
+    with throwaway_postgres() as cluster:
+        a_settings = settings_for(cluster.url, fake, tmp_path / "a")
+        b_settings = settings_for(cluster.url, fake, tmp_path / "b").model_copy(
+            update={"worker_id": "1", "log_writer": False}
+        )
+        async with running(a_settings) as a, running(b_settings) as b:
+            doomed, kept = (await b.add_org("other"))[1], b.key
+            for key in (doomed, kept):
+                assert (await b.services.keys.resolve(key)).organization_id
+            found = await a.services.keys.resolve(doomed)
+            revoked = await a.client.delete(
+                f"/v1/api-keys/{found.id}", headers=a.auth((await a.add_org("other"))[1])
+            )
+            assert revoked.status_code == 200, revoked.text
+            deadline = asyncio.get_running_loop().time() + 10
+            while b.services.keys.known(doomed) is not None:  # the feed's poll: ~0.5 s
+                assert asyncio.get_running_loop().time() < deadline
+                await asyncio.sleep(0.1)
+            await b.services.keys.resolve(kept)  # (after the re-check)
+            cluster.stop()
+            try:
+                assert (await b.services.keys.resolve(kept)).organization_id == b.org_id
+                with pytest.raises(Unauthorized):
+                    await b.services.keys.resolve(doomed)
+            finally:
+                cluster.start()

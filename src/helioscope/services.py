@@ -70,6 +70,9 @@ class Services:
         # Where callers' URLs may lead: the configured origins, and public addresses.
         self.egress = EgressPolicy(settings.egress_allowed(), server_port=settings.port)
         self._started: Started | None = None
+        # Set once the server is told to stop (cli/serve.py): readiness answers 503 from then
+        # on, so that a load balancer sends nothing more while the calls in flight finish.
+        self.stopping = False
         self.bootstrap_key: NewApiKey | None = None
 
     @property
@@ -78,6 +81,11 @@ class Services:
         if self._started is None:
             raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
         return self._started
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the running parts are up (the lifespan has started and not yet ended)."""
+        return self._started is not None
 
     def journal_dir(self) -> Path:
         """Where log records are journalled before they are stored."""
@@ -102,6 +110,7 @@ class Services:
         async with AsyncExitStack() as stack:
             stack.push_async_callback(self.store.close)
             await self.store.migrate()
+            self.outage.up()  # the store was reached: keys can be checked (api/health)
             await self._bootstrap()
             watching = asyncio.create_task(self.changes.watch(), name="helioscope-change-feed")
             stack.push_async_callback(_stop, watching)

@@ -6,7 +6,8 @@ import asyncio
 import os
 import socket
 import sys
-from typing import TYPE_CHECKING, Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -78,6 +79,12 @@ def _server(
                 if chdb is not None:
                     chdb.start()
                 await freeze_startup(prices=prices)
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Readiness answers 503 from now on (api/health), while the calls in flight finish.
+            app: Any = self.config.app
+            app.state.services.stopping = True
+            super().handle_exit(sig, frame)
 
     return Server(config)
 

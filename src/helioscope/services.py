@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -28,7 +29,14 @@ from helioscope.experiments import ExperimentService, SandboxLimits
 from helioscope.gateway import AiGateway, Gateway, InflightCaps, PromptApplier, total_cap
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
-from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher, adopt_old_spool
+from helioscope.ingest import (
+    AlertEvaluator,
+    LogWriter,
+    WebhookDispatcher,
+    adopt_old_spool,
+    old_spool_dir,
+    warn_removed_settings,
+)
 from helioscope.ingest.retention import LogRetention
 from helioscope.providers.catalog import Catalog
 from helioscope.store import NewApiKey, Store, keys
@@ -97,11 +105,17 @@ class Services:
         return Path("helioscope-journal")
 
     def _old_spool_dir(self) -> Path:
-        """Where the previous version spooled records (moved to the journal on start)."""
+        """Where the previous version spooled records (moved to the journal on start).
+
+        Its setting was removed with it (settings ignore unknown names): read from the
+        environment for this one move.
+        """
         db_file = self.store.sqlite_file
         if db_file is not None:
-            return db_file.with_name(db_file.name + ".spool")
-        return Path("helioscope-spool")
+            default = db_file.with_name(db_file.name + ".spool")
+        else:
+            default = Path("helioscope-spool")
+        return old_spool_dir(os.environ, default)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Services]:
@@ -143,7 +157,11 @@ class Services:
                 )
             )
             writer.listeners.append(webhooks.offer)
-            adopt_old_spool(self._old_spool_dir(), writer.enqueue)
+            if settings.log_writer:  # one process of serve --workers: the others would race
+                warn_removed_settings(os.environ)
+                adopt_old_spool(
+                    self._old_spool_dir(), writer.enqueue, lambda: writer.health.journal_errors
+                )
             session = await stack.enter_async_context(_upstream_session(settings, self.egress))
             upstream = UpstreamClient(timeout=settings.upstream_timeout_seconds, policy=self.egress)
             stack.push_async_callback(upstream.close)

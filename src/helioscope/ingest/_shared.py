@@ -145,9 +145,8 @@ async def report(
     ``positions`` and ``running`` are this process's writer's (None and False when it does not
     tail); ``stored_positions`` reads them from the store when no live writer shares its own.
     """
-    own = health.as_dict()
     others = await asyncio.to_thread(shared.others)
-    writer = own
+    writer: dict[str, Any] | None = None
     age = 0.0
     if not shared.tail:
         writers = sorted((s for s in others if s.get("tail")), key=lambda s: float(s["at"]))
@@ -166,7 +165,9 @@ async def report(
         journal.backlog, shared.root, lambda worker: known.get(key(worker))
     )
     size, count = journal.disk_bytes(shared.root)
-    totals = dict(writer)
+    # Read after the lag, so that the counters are never older than the positions it is from.
+    own = health.as_dict()
+    totals = dict(own if writer is None else writer)
     for name in APPEND_SIDE:
         values = [own.get(name, 0)] + [s.get("health", {}).get(name, 0) for s in others]
         totals[name] = any(values) if isinstance(own.get(name), bool) else sum(values)

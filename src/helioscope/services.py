@@ -35,6 +35,7 @@ from helioscope.ingest import (
     WebhookDispatcher,
     adopt_old_spool,
     old_spool_dir,
+    warn_of_other_journals,
     warn_removed_settings,
 )
 from helioscope.ingest.retention import LogRetention
@@ -97,12 +98,7 @@ class Services:
 
     def journal_dir(self) -> Path:
         """Where log records are journalled before they are stored."""
-        if self.settings.journal_dir is not None:
-            return self.settings.journal_dir
-        db_file = self.store.sqlite_file
-        if db_file is not None:
-            return db_file.with_name(db_file.name + ".journal")
-        return Path("helioscope-journal")
+        return journal_dir(self.settings, self.store)
 
     def _old_spool_dir(self) -> Path:
         """Where the previous version spooled records (moved to the journal on start).
@@ -159,6 +155,7 @@ class Services:
             writer.listeners.append(webhooks.offer)
             if settings.log_writer:  # one process of serve --workers: the others would race
                 warn_removed_settings(os.environ)
+                await warn_of_other_journals(self.store, writer.root)
                 adopt_old_spool(
                     self._old_spool_dir(), writer.enqueue, lambda: writer.health.journal_errors
                 )
@@ -270,6 +267,16 @@ class Services:
             file=sys.stdout,
             flush=True,
         )
+
+
+def journal_dir(settings: Settings, store: Store) -> Path:
+    """Where log records are journalled: the setting, beside a SQLite file, or in the cwd."""
+    if settings.journal_dir is not None:
+        return settings.journal_dir
+    db_file = store.sqlite_file
+    if db_file is not None:
+        return db_file.with_name(db_file.name + ".journal")
+    return Path("helioscope-journal")
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

@@ -13,8 +13,9 @@ import typer
 
 from helioscope.cli._gc import freeze_startup
 from helioscope.cli._memory import tune_malloc
-from helioscope.cli._store import announce
+from helioscope.cli._store import announce, note
 from helioscope.config import Settings
+from helioscope.services import journal_dir
 from helioscope.store import Store
 
 if TYPE_CHECKING:  # imported when serving: the other commands start faster without it
@@ -27,6 +28,8 @@ async def _announce(settings: Settings, *, migrate: bool) -> None:
     store = Store.open(settings.database_url)
     try:
         await announce(store)
+        # Named absolute: by default it is relative to the cwd for PostgreSQL and ClickHouse.
+        note(f"journal: {journal_dir(settings, store).resolve()}")
         if migrate:  # before the workers start, so that they do not race to migrate
             await store.migrate()
     finally:

@@ -270,6 +270,8 @@ async def test_workers_share_an_embedded_clickhouse_through_the_writer(tmp_path:
 def test_the_supervisor_names_its_address_and_its_children() -> None:
     settings = Settings(host="::1", port=8787)
     assert listening(settings, 2, True) == "2 workers and a log writer process on http://[::1]:8787"
-    assert listening(Settings(host="0.0.0.0", port=80), 3, False) == "3 workers on http://0.0.0.0:80"
+    assert (
+        listening(Settings(host="0.0.0.0", port=80), 3, False) == "3 workers on http://0.0.0.0:80"
+    )
     assert named(WRITER) == "the log writer process"
     assert named(1) == "worker 1"

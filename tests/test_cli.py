@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -150,3 +151,22 @@ async def test_second_start_does_not_create_another_key(
         await client.chat.completions.create(model="gpt-4o-mini", messages=[])
     assert helioscope.services.bootstrap_key is None
     assert await helioscope.services.store.read(keys.count_orgs) == 1
+
+
+def test_a_bad_setting_is_one_line_naming_its_variable(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "HELIOSCOPE_JOURNAL_MAX_BYTES": "lots",
+        "HELIOSCOPE_LOG_MEMORY_BYTES": "5",
+        "HELIOSCOPE_DATABASE_URL": f"sqlite:///{tmp_path / 'never.db'}",
+    }
+    ran = subprocess.run(
+        [sys.executable, "-m", "helioscope", "serve"], env=env, capture_output=True, text=True
+    )
+    assert ran.returncode == 1
+    assert ran.stderr.splitlines() == [
+        "helioscope: HELIOSCOPE_JOURNAL_MAX_BYTES: Input should be a valid integer, unable to "
+        "parse string as an integer",
+        "helioscope: HELIOSCOPE_LOG_MEMORY_BYTES: Input should be greater than or equal to 1048576",
+    ]
+    assert not (tmp_path / "never.db").exists()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from helioscope.cli._gc import freeze_startup
+from helioscope.cli._logs import log_to_stderr
 from helioscope.cli._memory import tune_malloc
 from helioscope.cli._store import announce, note
 from helioscope.config import Settings
@@ -127,6 +128,9 @@ def serve(
     from helioscope.app import create_app, server_options
 
     settings = Settings()
+    # A child of ``serve --workers`` (an inherited socket, or the writer's own process).
+    child = fd is not None or settings.worker_id != "0"
+    log_to_stderr(settings.worker_id if child else None)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)
     if settings.self_url is None:  # experiments call the gateway on this same port

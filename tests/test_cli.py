@@ -124,7 +124,9 @@ async def test_serve_bootstraps_a_key_and_drains_the_log_on_sigterm(
         # exit status says how the process ended, as a process manager expects.
         assert await asyncio.wait_for(proc.wait(), 30) in (0, -signal.SIGTERM)
         assert proc.stderr is not None
-        assert "helioscope: store: " in (await proc.stderr.read()).decode()  # which store
+        said = (await proc.stderr.read()).decode()
+        assert "helioscope: store: " in said  # which store
+        assert f"helioscope: journal: {(tmp_path / 'journal').resolve()}\n" in said
     finally:
         if proc.returncode is None:
             proc.kill()

@@ -48,6 +48,9 @@ class Outage:
         self.since: float | None = None
         self.cause: str | None = None
         self.noticed = 0  # failures seen during the current outage
+        # Whether any call ever reached the store in this process: until one has, no key can
+        # be checked and the gateway can only refuse calls (readiness says so: api/health).
+        self.reached = False
         self._probe = probe
         self.probe_seconds = probe_seconds
         self._watching: asyncio.Task[None] | None = None
@@ -71,6 +74,7 @@ class Outage:
 
     def up(self) -> None:
         """A call reached the store (logs the end of an outage)."""
+        self.reached = True
         if self.since is None:
             return
         logger.warning(
@@ -152,9 +156,12 @@ class StoreBackOff:
     keep backing off.
     """
 
-    def __init__(self, probe: Probe, *, every: float = 1.0) -> None:
+    def __init__(
+        self, probe: Probe, *, every: float = 1.0, beat: Callable[[], None] | None = None
+    ) -> None:
         self._probe = probe
         self.every = every
+        self._beat = beat  # called every ``every`` seconds while it waits
         self.seen_down = False  # reset by the caller when a retry succeeds
 
     async def sleep(self, seconds: float) -> None:
@@ -162,6 +169,8 @@ class StoreBackOff:
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             await asyncio.sleep(min(self.every, left))
+            if self._beat is not None:
+                self._beat()
             if time.monotonic() >= deadline:
                 return
             try:

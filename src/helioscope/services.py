@@ -20,7 +20,7 @@ import aiohttp
 
 from helioscope._changes import ChangeFeed
 from helioscope._guard import InternalErrorGuard
-from helioscope._outage import Outage
+from helioscope._outage import Outage, wait_until_reachable
 from helioscope.auth import KeyCache
 from helioscope.body_links import BodyLinks
 from helioscope.config import Settings
@@ -64,9 +64,12 @@ class Services:
         self.settings = settings
         self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
         self.store = open_store(settings)
-        self.outage = Outage()  # the store's: logged once when it starts and once when it ends
+        # The store's: logged once when it starts and once when a probe finds it back.
+        self.outage = Outage(self.store.ping)
         self.keys = KeyCache(
-            lambda key_hash: self.store.read(keys.find_api_key, key_hash), outage=self.outage
+            lambda key_hash: self.store.read(keys.find_api_key, key_hash),
+            lookup_many=lambda key_hashes: self.store.read(keys.find_api_keys, key_hashes),
+            outage=self.outage,
         )
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
@@ -119,6 +122,11 @@ class Services:
         settings = self.settings
         async with AsyncExitStack() as stack:
             stack.push_async_callback(self.store.close)
+            stack.push_async_callback(self.outage.close)
+            if self.store.sqlite_file is None:
+                # A worker (re)started during an outage waits for the store, with one line,
+                # rather than failing its startup with a traceback, again at every restart.
+                await wait_until_reachable(self.store.ping, self.store.location, logger.warning)
             await self.store.migrate()
             self.outage.up()  # the store was reached: keys can be checked (api/health)
             await self._bootstrap()

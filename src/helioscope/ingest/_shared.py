@@ -70,15 +70,6 @@ class SharedState:
                 os.ftruncate(self._fd, len(data))
                 self._size = len(data)
 
-    async def sleep(
-        self, seconds: float, health: WriterHealth, positions: dict[str, Position] | None
-    ) -> None:
-        """The writer's back-off (up to half a minute), beating on: it is alive, only waiting."""
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            await asyncio.sleep(min(left, 1.0))
-            self.beat(health, positions)
-
     def start(self, health: WriterHealth) -> None:
         """Beat once a second from a task of its own, unless the tailing writer beats itself.
 

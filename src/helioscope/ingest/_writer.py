@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, cast
 
 from helioscope._guard import InternalErrorGuard
+from helioscope._outage import StoreBackOff
 from helioscope.ingest import _journal as journal
 from helioscope.ingest import _records as records
 from helioscope.ingest._health import WriterHealth, dead_letter, describe
@@ -253,7 +254,10 @@ class LogWriter:
     # The tail.
 
     async def _run(self) -> None:
-        delay = self.retry_seconds
+        def beat() -> None:  # the back-off beats on: the writer is alive, only waiting
+            self.shared.beat(self.health, self._positions)
+
+        delay, back_off = self.retry_seconds, StoreBackOff(self.store.ping, beat=beat)
         while True:
             self.shared.beat(self.health, self._positions)
             try:
@@ -261,14 +265,14 @@ class LogWriter:
                     self._positions = await self.store.journal_positions()
                 behind = await self._pass()
                 self.health.succeeded()
-                delay = self.retry_seconds
+                delay, back_off.seen_down = self.retry_seconds, False
             except Exception as exc:
                 retried = isinstance(exc, _BatchFailed)
                 self.health.failed(exc.__cause__ if retried and exc.__cause__ else exc, delay)
                 if not (retried or is_transient(exc)):
                     with self.guard.internal_errors("the log writer"):
                         raise
-                await self.shared.sleep(delay, self.health, self._positions)
+                await back_off.sleep(delay)  # (ends once the store, found down, is back)
                 delay = min(delay * 2, self.max_retry_seconds)
                 continue
             if not behind:

@@ -32,6 +32,9 @@ _SCOPES = {
 }
 
 Lookup = Callable[[str], Awaitable[ApiKey | None]]
+# Many keys by hash at once: the live ones (a hash missing from the answer is revoked).
+LookupMany = Callable[[list[str]], Awaitable[dict[str, ApiKey]]]
+_BOUND = 10_000  # entries in each per-key map: a flood of distinct keys cannot grow them
 
 
 def _bearer(value: str) -> str:
@@ -74,15 +77,28 @@ def api_key_text(helicone_auth: str | None, authorization: str | None) -> str | 
 class KeyCache:
     """Maps key hashes to keys, backed by the store."""
 
-    def __init__(self, lookup: Lookup, *, ttl: float = 30.0, outage: Outage | None = None) -> None:
+    def __init__(
+        self,
+        lookup: Lookup,
+        *,
+        lookup_many: LookupMany | None = None,
+        ttl: float = 30.0,
+        outage: Outage | None = None,
+    ) -> None:
         self._lookup = lookup
+        self._lookup_many = lookup_many or self._one_by_one
         self.outage = outage or Outage()
         self.on_change: Callable[[], None] | None = None  # tells the other workers
         self._ttl = ttl
         self._known: dict[str, tuple[ApiKey, float]] = {}
         self._by_key: dict[str, tuple[ApiKey, float]] = {}
         self._missing: dict[str, float] = {}
+        # Revoked here or found revoked by a re-check: refused at once, even while the store is
+        # down (a key, once revoked, never comes back).
+        self._revoked: set[str] = set()
         self._refreshing: set[str] = set()
+        self._rechecking: asyncio.Task[None] | None = None
+        self._recheck_again = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def resolve(self, key: str | None, need: str | None = None) -> ApiKey:
@@ -123,7 +139,13 @@ class KeyCache:
         now = time.monotonic()
         if known is not None and now - known[1] <= self._ttl:
             return known[0]
+        if self._rechecking is not None and not self._rechecking.done():
+            # Another worker changed a key: wait for the re-check, so that a key it revoked is
+            # refused as soon as the store says so (it is bounded by the store's timeouts).
+            await asyncio.shield(self._rechecking)
         key_hash = hash_api_key(key)
+        if key_hash in self._revoked:
+            raise Unauthorized("Helicone API key is not valid")
         entry = self._known.get(key_hash)
         if entry is not None:
             if now - entry[1] > self._ttl and key_hash not in self._refreshing:
@@ -149,21 +171,80 @@ class KeyCache:
         return found
 
     def _remember(self, key: str, api_key: ApiKey, since: float) -> None:
-        if len(self._by_key) > 10_000:  # bounded: a flood of distinct keys cannot grow it
+        if len(self._by_key) > _BOUND:
             self._by_key.clear()
         self._by_key[key] = (api_key, since)
 
-    def invalidate(self) -> None:
-        """Forget everything (after a key is created, renamed or revoked); tell other workers."""
-        self.forget()
+    def invalidate(self, key_hash: str | None = None, *, revoked: bool = False) -> None:
+        """Forget one key (created, renamed or ``revoked``); tell the other workers.
+
+        Only that key: every other cached key keeps working, also through an outage that
+        follows (emptying the cache made every key answer 503 in one). Without ``key_hash``
+        (keys bound to a deleted provider key), every cached key is re-checked instead.
+        """
+        if key_hash is None:
+            self.forget()
+        else:
+            self._known.pop(key_hash, None)
+            self._missing.pop(key_hash, None)
+            if revoked:
+                self._revoke(key_hash)
+            # Clear keys map to hashes only through hashing: re-learnt from ``_known`` on the
+            # next call of each key, without a round trip to the store.
+            self._by_key.clear()
         if self.on_change is not None:
             self.on_change()
 
     def forget(self) -> None:
-        """Forget everything (another worker changed a key)."""
-        self._known.clear()
-        self._by_key.clear()
+        """Another worker changed some key: re-check the cached ones, keeping them meanwhile.
+
+        Calls wait for the re-check (one query); if the store cannot answer it, the cached keys
+        stay valid, as they do when their TTL's re-check fails.
+        """
         self._missing.clear()
+        self._by_key.clear()
+        if not self._known:
+            return
+        if self._rechecking is not None and not self._rechecking.done():
+            self._recheck_again = True  # its query may have read the store before this change
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a CLI command): nothing is served from this cache
+            self._known.clear()
+            return
+        self._rechecking = loop.create_task(self._recheck())
+
+    async def _recheck(self) -> None:
+        again = True
+        while again:
+            self._recheck_again = False
+            hashes = list(self._known)
+            try:
+                found = await self._lookup_many(hashes)
+                self.outage.up()
+            except Exception as exc:  # the store is down: keep serving the cached keys
+                self.outage.down("an API key re-check (cached keys stay valid)", exc)
+                return
+            now = time.monotonic()
+            for key_hash in hashes:
+                live = found.get(key_hash)
+                if live is None:
+                    self._known.pop(key_hash, None)
+                    self._revoke(key_hash)
+                else:
+                    self._known[key_hash] = (live, now)
+            self._by_key.clear()
+            again = self._recheck_again
+
+    def _revoke(self, key_hash: str) -> None:
+        if len(self._revoked) > _BOUND:
+            self._revoked.clear()
+        self._revoked.add(key_hash)
+
+    async def _one_by_one(self, hashes: list[str]) -> dict[str, ApiKey]:
+        found = await asyncio.gather(*(self._lookup(key_hash) for key_hash in hashes))
+        return {h: key for h, key in zip(hashes, found, strict=True) if key is not None}
 
     def _refresh_later(self, key_hash: str) -> None:
         self._refreshing.add(key_hash)
@@ -178,6 +259,7 @@ class KeyCache:
             self._by_key.clear()  # re-learnt from `_known` on the next call of each key
             if found is None:
                 self._known.pop(key_hash, None)
+                self._revoke(key_hash)
             else:
                 self._known[key_hash] = (found, time.monotonic())
         except Exception as exc:  # the store is down: keep serving the cached key

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -19,7 +20,7 @@ import aiohttp
 
 from helioscope._changes import ChangeFeed
 from helioscope._guard import InternalErrorGuard
-from helioscope._outage import Outage
+from helioscope._outage import Outage, wait_until_reachable
 from helioscope.auth import KeyCache
 from helioscope.body_links import BodyLinks
 from helioscope.config import Settings
@@ -28,7 +29,15 @@ from helioscope.experiments import ExperimentService, SandboxLimits
 from helioscope.gateway import AiGateway, Gateway, InflightCaps, PromptApplier, total_cap
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
-from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher, adopt_old_spool
+from helioscope.ingest import (
+    AlertEvaluator,
+    LogWriter,
+    WebhookDispatcher,
+    adopt_old_spool,
+    old_spool_dir,
+    warn_of_other_journals,
+    warn_removed_settings,
+)
 from helioscope.ingest.retention import LogRetention
 from helioscope.providers.catalog import Catalog
 from helioscope.store import NewApiKey, Store, keys
@@ -55,9 +64,12 @@ class Services:
         self.settings = settings
         self.guard = InternalErrorGuard(reraise=settings.raise_internal_errors)
         self.store = open_store(settings)
-        self.outage = Outage()  # the store's: logged once when it starts and once when it ends
+        # The store's: logged once when it starts and once when a probe finds it back.
+        self.outage = Outage(self.store.ping)
         self.keys = KeyCache(
-            lambda key_hash: self.store.read(keys.find_api_key, key_hash), outage=self.outage
+            lambda key_hash: self.store.read(keys.find_api_key, key_hash),
+            lookup_many=lambda key_hashes: self.store.read(keys.find_api_keys, key_hashes),
+            outage=self.outage,
         )
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
         self.vault = Vault(self.store, secret)
@@ -70,6 +82,9 @@ class Services:
         # Where callers' URLs may lead: the configured origins, and public addresses.
         self.egress = EgressPolicy(settings.egress_allowed(), server_port=settings.port)
         self._started: Started | None = None
+        # Set once the server is told to stop (cli/serve.py): readiness answers 503 from then
+        # on, so that a load balancer sends nothing more while the calls in flight finish.
+        self.stopping = False
         self.bootstrap_key: NewApiKey | None = None
 
     @property
@@ -79,21 +94,27 @@ class Services:
             raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
         return self._started
 
+    @property
+    def is_running(self) -> bool:
+        """Whether the running parts are up (the lifespan has started and not yet ended)."""
+        return self._started is not None
+
     def journal_dir(self) -> Path:
         """Where log records are journalled before they are stored."""
-        if self.settings.journal_dir is not None:
-            return self.settings.journal_dir
-        db_file = self.store.sqlite_file
-        if db_file is not None:
-            return db_file.with_name(db_file.name + ".journal")
-        return Path("helioscope-journal")
+        return journal_dir(self.settings, self.store)
 
     def _old_spool_dir(self) -> Path:
-        """Where the previous version spooled records (moved to the journal on start)."""
+        """Where the previous version spooled records (moved to the journal on start).
+
+        Its setting was removed with it (settings ignore unknown names): read from the
+        environment for this one move.
+        """
         db_file = self.store.sqlite_file
         if db_file is not None:
-            return db_file.with_name(db_file.name + ".spool")
-        return Path("helioscope-spool")
+            default = db_file.with_name(db_file.name + ".spool")
+        else:
+            default = Path("helioscope-spool")
+        return old_spool_dir(os.environ, default)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Services]:
@@ -101,7 +122,13 @@ class Services:
         settings = self.settings
         async with AsyncExitStack() as stack:
             stack.push_async_callback(self.store.close)
+            stack.push_async_callback(self.outage.close)
+            if self.store.sqlite_file is None:
+                # A worker (re)started during an outage waits for the store, with one line,
+                # rather than failing its startup with a traceback, again at every restart.
+                await wait_until_reachable(self.store.ping, self.store.location, logger.warning)
             await self.store.migrate()
+            self.outage.up()  # the store was reached: keys can be checked (api/health)
             await self._bootstrap()
             watching = asyncio.create_task(self.changes.watch(), name="helioscope-change-feed")
             stack.push_async_callback(_stop, watching)
@@ -134,7 +161,12 @@ class Services:
                 )
             )
             writer.listeners.append(webhooks.offer)
-            adopt_old_spool(self._old_spool_dir(), writer.enqueue)
+            if settings.log_writer:  # one process of serve --workers: the others would race
+                warn_removed_settings(os.environ)
+                await warn_of_other_journals(self.store, writer.root)
+                adopt_old_spool(
+                    self._old_spool_dir(), writer.enqueue, lambda: writer.health.journal_errors
+                )
             session = await stack.enter_async_context(_upstream_session(settings, self.egress))
             upstream = UpstreamClient(timeout=settings.upstream_timeout_seconds, policy=self.egress)
             stack.push_async_callback(upstream.close)
@@ -243,6 +275,16 @@ class Services:
             file=sys.stdout,
             flush=True,
         )
+
+
+def journal_dir(settings: Settings, store: Store) -> Path:
+    """Where log records are journalled: the setting, beside a SQLite file, or in the cwd."""
+    if settings.journal_dir is not None:
+        return settings.journal_dir
+    db_file = store.sqlite_file
+    if db_file is not None:
+        return db_file.with_name(db_file.name + ".journal")
+    return Path("helioscope-journal")
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

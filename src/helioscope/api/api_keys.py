@@ -16,7 +16,7 @@ from helioscope.api._fields import IntPath
 from helioscope.api.deps import ApiKeyDep, KeyCacheDep, StoreDep
 from helioscope.api.envelope import ERROR_RESPONSES, Result
 from helioscope.errors import NotFound
-from helioscope.store import keys
+from helioscope.store import hash_api_key, keys
 
 admin = APIRouter(prefix="/v1/api-keys", tags=["API Key"], responses=ERROR_RESPONSES)
 
@@ -77,7 +77,7 @@ async def create_api_key(
     new = await store.org(key.organization_id).write(
         keys.create_api_key, body.api_key_name, body.key_permissions
     )
-    key_cache.invalidate()
+    key_cache.invalidate(hash_api_key(new.key))  # were it remembered as unknown
     return CreatedKey(id=str(new.id), apiKey=new.key)
 
 
@@ -97,7 +97,7 @@ async def update_api_key(
     )
     if hashed is None:
         raise NotFound(f"API key {apiKeyId} not found")
-    key_cache.invalidate()
+    key_cache.invalidate(hashed)
     return ChangedKey(hashedKey=hashed)
 
 
@@ -109,5 +109,5 @@ async def delete_api_key(
     hashed = await store.org(key.organization_id).write(keys.delete_api_key, apiKeyId)
     if hashed is None:
         raise NotFound(f"API key {apiKeyId} not found")
-    key_cache.invalidate()
+    key_cache.invalidate(hashed, revoked=True)
     return ChangedKey(hashedKey=hashed)

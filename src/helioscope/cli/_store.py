@@ -7,11 +7,12 @@ then answers 401. Saying where the store is, on stderr, makes that visible at on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import typer
 
+from helioscope._outage import cause, store_failure
 from helioscope.config import Settings
 from helioscope.services import open_store as configured_store
 from helioscope.store import Store
@@ -35,6 +36,22 @@ async def announce(store: Store, *, creating: bool = True) -> bool:
     return initialised
 
 
+@contextmanager
+def store_errors(store: Store) -> Iterator[None]:
+    """A store that cannot be reached or used ends the command with one line and status 1.
+
+    Not a traceback (a command run during a PostgreSQL outage printed 550 lines): the line
+    names the store (without its password) and the driver's cause.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if not store_failure(exc):
+            raise
+        note(f"error: cannot use the store {store.location} ({cause(exc)})")
+        raise typer.Exit(1) from None
+
+
 @asynccontextmanager
 async def open_store(settings: Settings, *, create: bool = True) -> AsyncIterator[Store]:
     """The configured store, announced and migrated; closed on exit.
@@ -44,11 +61,14 @@ async def open_store(settings: Settings, *, create: bool = True) -> AsyncIterato
     """
     store = configured_store(settings)
     try:
-        initialised = await announce(store, creating=create)
-        if not initialised and not create:
-            note(f"error: no Helioscope store at {store.location}; set HELIOSCOPE_DATABASE_URL")
-            raise typer.Exit(1)
-        await store.migrate()
+        with store_errors(store):
+            if store.sqlite_file is None:  # a hung store's error says how long it waited
+                await store.ping()
+            initialised = await announce(store, creating=create)
+            if not initialised and not create:
+                note(f"error: no Helioscope store at {store.location}; set HELIOSCOPE_DATABASE_URL")
+                raise typer.Exit(1)
+            await store.migrate()
         yield store
     finally:
         await store.close()

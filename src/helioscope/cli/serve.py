@@ -6,14 +6,18 @@ import asyncio
 import os
 import socket
 import sys
-from typing import TYPE_CHECKING, Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from helioscope._outage import wait_until_reachable
 from helioscope.cli._gc import freeze_startup
+from helioscope.cli._logs import log_to_stderr
 from helioscope.cli._memory import tune_malloc
-from helioscope.cli._store import announce
+from helioscope.cli._store import announce, note, store_errors
 from helioscope.config import Settings
+from helioscope.services import journal_dir
 from helioscope.store import Store
 
 if TYPE_CHECKING:  # imported when serving: the other commands start faster without it
@@ -26,9 +30,15 @@ if TYPE_CHECKING:  # imported when serving: the other commands start faster with
 async def _announce(settings: Settings, *, migrate: bool) -> None:
     store = Store.open(settings.database_url)
     try:
-        await announce(store)
-        if migrate:  # before the workers start, so that they do not race to migrate
-            await store.migrate()
+        with store_errors(store):
+            if store.sqlite_file is None:  # (a SQLite file is never down; asking creates it)
+                # Started during an outage, the server comes up when the store does.
+                await wait_until_reachable(store.ping, store.location, note)
+            await announce(store)
+            # Named absolute: by default it is relative to the cwd for PostgreSQL and ClickHouse.
+            note(f"journal: {journal_dir(settings, store).resolve()}")
+            if migrate:  # before the workers start, so that they do not race to migrate
+                await store.migrate()
     finally:
         await store.close()
 
@@ -79,6 +89,12 @@ def _server(
                 if chdb is not None:
                     chdb.start()
                 await freeze_startup(prices=prices)
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Readiness answers 503 from now on (api/health), while the calls in flight finish.
+            app: Any = self.config.app
+            app.state.services.stopping = True
+            super().handle_exit(sig, frame)
 
     return Server(config)
 
@@ -142,6 +158,9 @@ def serve(
     from helioscope.app import create_app, server_options
 
     settings = Settings()
+    # A child of ``serve --workers`` (an inherited socket, or the writer's own process).
+    child = fd is not None or settings.worker_id != "0"
+    log_to_stderr(settings.worker_id if child else None)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)
     if settings.self_url is None:  # experiments call the gateway on this same port
@@ -149,7 +168,10 @@ def serve(
         loopback = f"[{loopback}]" if ":" in loopback else loopback
         settings = settings.model_copy(update={"self_url": f"http://{loopback}:{settings.port}"})
     if fd is None and clickhouse_fd is None:
-        asyncio.run(_announce(settings, migrate=workers > 1 or writer_process))
+        try:
+            asyncio.run(_announce(settings, migrate=workers > 1 or writer_process))
+        except KeyboardInterrupt:  # Ctrl-C while it waits for the store
+            raise typer.Exit(130) from None
     if workers > 1 or writer_process:
         from helioscope.cli._workers import supervise, worker_ids
         from helioscope.services import Services

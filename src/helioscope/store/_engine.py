@@ -22,8 +22,17 @@ _ROWS_PER_STATEMENT = 500
 
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
+# A PostgreSQL server that accepts connections and never answers (stopped, swapping, a network
+# partition that drops packets) would otherwise hang every caller: a key lookup, an API query,
+# the log writer's batch (a hung store once held an API call 37 s and a gateway call over 60 s).
+# Connecting is bounded at 5 s; a statement at 30 s, which an API query over a large log still
+# fits. Migrations run without the statement bound (``Store.migrate``): building an index on a
+# large log may take longer.
+CONNECT_SECONDS = 5.0
+STATEMENT_SECONDS = 30.0
 
-def normalize_url(raw: str) -> URL:
+
+def normalize_url(raw: str | URL) -> URL:
     """Map a user's URL (``sqlite:///x.db``, ``postgresql://…``) to its async driver."""
     try:
         url = make_url(raw)
@@ -46,8 +55,12 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(url.database)
 
 
-def create_engine(raw_url: str) -> AsyncEngine:
-    """Create the async engine, with WAL and a busy timeout on SQLite."""
+def create_engine(raw_url: str | URL, *, statement_bound: bool = True) -> AsyncEngine:
+    """Create the async engine, with WAL and a busy timeout on SQLite.
+
+    On PostgreSQL, connecting gives up after ``CONNECT_SECONDS`` and a statement after
+    ``STATEMENT_SECONDS`` (unless not ``statement_bound``), each with ``TimeoutError``.
+    """
     url = normalize_url(raw_url)
     if url.get_backend_name() == "sqlite":
         bind_without_lookups()
@@ -69,7 +82,11 @@ def create_engine(raw_url: str) -> AsyncEngine:
         # asyncpg prepares every statement; PostgreSQL then plans it once for all parameter
         # values, and a plan made while a table was small (a seq scan) outlives its growth.
         # Custom plans cost a little planning per query and keep the indexes in use.
-        connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
+        connect_args={
+            "server_settings": {"plan_cache_mode": "force_custom_plan"},
+            "timeout": CONNECT_SECONDS,
+            "command_timeout": STATEMENT_SECONDS if statement_bound else None,
+        },
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,

@@ -16,10 +16,11 @@ engine's runner can run the same function by compiling the same statement for it
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import ColumnElement, Executable, FromClause
+from sqlalchemy import ColumnElement, Executable, FromClause, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from helioscope.store._dialects import SqlDialect
@@ -30,6 +31,17 @@ T = TypeVar("T")
 
 # How a runner reaches a log kept in another engine: one organization's ``OrgDb`` there.
 LogDb = Callable[[str], "OrgDb"]
+
+
+class StoreTimeout(TimeoutError):
+    """The store did not answer in time, connecting or running a statement.
+
+    The driver's own ``TimeoutError`` has no message, and an outage was logged as "store
+    unreachable (TimeoutError: )"; this one says how long the call waited.
+    """
+
+    def __init__(self, started: float) -> None:
+        super().__init__(f"timed out after {time.monotonic() - started:.1f} s")
 
 
 class Db:
@@ -125,15 +137,27 @@ class Runner:
         self, fn: Callable[Concatenate[Db, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``fn(db, *args, **kwargs)`` on a connection of its own, for reading."""
-        async with self.engine.connect() as conn:
-            return await fn(Db(conn, self.dialect, self.log_db), *args, **kwargs)
+        started = time.monotonic()
+        try:
+            async with self.engine.connect() as conn:
+                return await fn(Db(conn, self.dialect, self.log_db), *args, **kwargs)
+        except StoreTimeout:
+            raise
+        except TimeoutError as exc:
+            raise StoreTimeout(started) from exc
 
     async def write(
         self, fn: Callable[Concatenate[Db, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``fn(db, *args, **kwargs)`` in one transaction: all of it commits, or none."""
-        async with self.writer_engine.begin() as conn:
-            result = await fn(Db(conn, self.dialect, self.log_db), *args, **kwargs)
+        started = time.monotonic()
+        try:
+            async with self.writer_engine.begin() as conn:
+                result = await fn(Db(conn, self.dialect, self.log_db), *args, **kwargs)
+        except StoreTimeout:
+            raise
+        except TimeoutError as exc:
+            raise StoreTimeout(started) from exc
         self.written()
         return result
 
@@ -141,8 +165,16 @@ class Runner:
         """A runner for functions of one organization (they take an ``OrgDb``)."""
         return OrgRunner(self, org_id)
 
+    async def ping(self) -> None:
+        """One round trip to the store (raises as any query would when it is unreachable)."""
+        await self.read(_select_one)
+
     def written(self) -> None:
         """Called after every committed write; a runner that caches what it reads clears here."""
+
+
+async def _select_one(db: Db) -> None:
+    await db.scalar(select(1))
 
 
 class OrgRunner:
@@ -159,17 +191,29 @@ class OrgRunner:
     ) -> T:
         """``fn(db, *args, **kwargs)`` for this organization, for reading."""
         runner = self._runner
-        async with runner.engine.connect() as conn:
-            db = OrgDb(conn, runner.dialect, self._org_id, runner.log_db)
-            return await fn(db, *args, **kwargs)
+        started = time.monotonic()
+        try:
+            async with runner.engine.connect() as conn:
+                db = OrgDb(conn, runner.dialect, self._org_id, runner.log_db)
+                return await fn(db, *args, **kwargs)
+        except StoreTimeout:
+            raise
+        except TimeoutError as exc:
+            raise StoreTimeout(started) from exc
 
     async def write(
         self, fn: Callable[Concatenate[OrgDb, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``fn(db, *args, **kwargs)`` for this organization, in one transaction."""
         runner = self._runner
-        async with runner.writer_engine.begin() as conn:
-            db = OrgDb(conn, runner.dialect, self._org_id, runner.log_db)
-            result = await fn(db, *args, **kwargs)
+        started = time.monotonic()
+        try:
+            async with runner.writer_engine.begin() as conn:
+                db = OrgDb(conn, runner.dialect, self._org_id, runner.log_db)
+                result = await fn(db, *args, **kwargs)
+        except StoreTimeout:
+            raise
+        except TimeoutError as exc:
+            raise StoreTimeout(started) from exc
         runner.written()
         return result

@@ -14,10 +14,11 @@ from sqlalchemy.exc import (
     ProgrammingError,
     StatementError,
 )
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from helioscope.store import _migrate, keys
-from helioscope.store._engine import create_engine, sqlite_path
+from helioscope.store._engine import WRITE, create_engine, sqlite_path
 from helioscope.store._location import describe_url
 from helioscope.store._runner import Runner
 from helioscope.store.gateway_cache import GatewayCache
@@ -123,7 +124,16 @@ class Store(Runner):
         """Create the SQLite file's directory if need be, and bring the schema up to date."""
         if self.sqlite_file is not None:
             self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-        await _migrate.upgrade(self.writer_engine)
+        if self.sqlite_file is None and self.engine.dialect.name == "postgresql":
+            # Without the statement bound: a migration that builds an index on a large log
+            # may take longer than any query should.
+            unbounded = create_engine(self.engine.url, statement_bound=False)
+            try:
+                await _migrate.upgrade(unbounded.execution_options(**{WRITE: True}))
+            finally:
+                await unbounded.dispose()
+        else:
+            await _migrate.upgrade(self.writer_engine)
         if self.clickhouse is not None:
             await self.clickhouse.start()
 
@@ -142,6 +152,7 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     InterfaceError,
     OSError,
     TimeoutError,
+    PoolTimeout,  # every pooled connection is held by a call the store has not answered
 )
 
 
@@ -160,4 +171,4 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if isinstance(exc, StatementError) and exc.orig is not None:
         return not isinstance(exc.orig, (TypeError, ValueError))
-    return isinstance(exc, (StatementError, OSError, ConnectionError, TimeoutError))
+    return isinstance(exc, (StatementError, OSError, ConnectionError, TimeoutError, PoolTimeout))

@@ -1,0 +1,156 @@
+"""A store that is down when a command starts: one line that names it, never a traceback.
+
+``keys create`` and ``migrate`` exit 1 with it; ``serve`` waits (saying so once) and comes up
+when the store does, and so does a ``--workers`` worker restarted during the outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from helioscope.store import _engine as engine_module
+from helioscope.testing._server import loopback_socket
+from tests.cli.runner import helioscope
+from tests.cli.test_workers import _children, _pid_of
+from tests.ingest.test_crash_drills import Server, _prepare
+from tests.store.test_store_timeouts import silent_listener
+from tests.throwaway_postgres import throwaway_postgres
+
+
+def _closed_port() -> int:
+    sock = loopback_socket()
+    port: int = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def test_one_shot_commands_exit_with_one_line_naming_the_store() -> None:
+    url = f"postgresql://helio:s3cret@127.0.0.1:{_closed_port()}/logs"
+    for command in (["keys", "create", "--org", "acme"], ["migrate"]):
+        ran = helioscope(*command, env={"HELIOSCOPE_DATABASE_URL": url})
+        assert ran.code == 1, ran.stderr
+        lines = ran.stderr.splitlines()
+        where = f"PostgreSQL postgresql://helio:***@127.0.0.1:{url.split(':')[3]}"
+        assert lines[-1].startswith(f"helioscope: error: cannot use the store {where}"), lines
+        assert "ConnectionRefusedError" in lines[-1] and "s3cret" not in ran.stderr
+        assert len(lines) <= 2 and "Traceback" not in ran.stderr  # ("store: …", then this)
+        assert ran.stdout == b""
+
+
+def test_a_hung_store_is_one_line_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "CONNECT_SECONDS", 1.0)
+    with silent_listener() as port:
+        url = f"postgresql://helio:s3cret@127.0.0.1:{port}/logs"
+        ran = helioscope("keys", "create", "--org", "acme", env={"HELIOSCOPE_DATABASE_URL": url})
+    assert ran.code == 1 and "Traceback" not in ran.stderr, ran.stderr
+    assert re.fullmatch(
+        r"helioscope: error: cannot use the store PostgreSQL postgresql://helio:\*\*\*@"
+        r"127\.0\.0\.1:\d+/logs \(StoreTimeout: timed out after 1\.\d s\)\n",
+        ran.stderr,
+    ), ran.stderr
+
+
+def test_ctrl_c_while_serve_waits_is_no_traceback(tmp_path: Path) -> None:
+    url = f"postgresql://helio:s3cret@127.0.0.1:{_closed_port()}/logs"
+    _, proc, stderr = _serve(url, tmp_path)
+    deadline = time.monotonic() + 30
+    while "waiting for it" not in stderr.read_text():
+        assert time.monotonic() < deadline and proc.poll() is None, stderr.read_text()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(10) == 130
+    assert "Traceback" not in stderr.read_text(), stderr.read_text()
+
+
+def _serve(url: str, workdir: Path, *args: str) -> tuple[Server, subprocess.Popen[bytes], Path]:
+    """``helioscope serve ARGS`` started without waiting for it to listen; its stderr's file."""
+    server = Server(url, "http://127.0.0.1:9", workdir, *args)
+    stderr = workdir / "stderr"
+    with stderr.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "helioscope", "serve", *args],
+            env=server.env,
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
+    server.proc = proc
+    return server, proc, stderr
+
+
+async def _until(predicate: object, seconds: float, what: str) -> None:
+    assert callable(predicate)
+    deadline = time.monotonic() + seconds
+    while not await predicate():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.2)
+
+
+async def _answers(server: Server) -> bool:
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=2) as client:
+            return (await client.get("/health")).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def test_serve_started_during_an_outage_comes_up_with_the_store(tmp_path: Path) -> None:
+    with throwaway_postgres() as cluster:
+        await _prepare(cluster.url)
+        cluster.stop()
+        server, proc, stderr = _serve(cluster.url, tmp_path)
+        try:
+
+            async def waiting() -> bool:
+                assert proc.poll() is None, stderr.read_text()
+                return "waiting for it" in stderr.read_text()
+
+            await _until(waiting, 30, "serve never said it waits")
+            await asyncio.sleep(1.5)  # retrying, quietly
+            assert proc.poll() is None
+            cluster.start()
+            await _until(lambda: _answers(server), 30, "serve never came up")
+        finally:
+            server.stop()
+    text = stderr.read_text()
+    assert "Traceback" not in text, text
+    assert text.count("waiting for it") == 1 and text.count("reachable after") == 1, text
+    assert "ConnectionRefusedError" in text
+
+
+async def test_a_worker_restarted_during_an_outage_waits_quietly(tmp_path: Path) -> None:
+    with throwaway_postgres() as cluster:
+        await _prepare(cluster.url)
+        server, proc, stderr = _serve(cluster.url, tmp_path, "--workers", "2")
+        try:
+            await _until(lambda: _answers(server), 60, "the workers never came up")
+            worker = _children(server)[0]  # a serving worker (they share one command line)
+            cluster.stop()
+            os.kill(_pid_of(server, worker), signal.SIGKILL)
+
+            async def waiting() -> bool:
+                return "waiting for it" in stderr.read_text()
+
+            await _until(waiting, 30, "the restarted worker never said it waits")
+            await asyncio.sleep(3)  # restarted once, waiting: not restarted again and again
+            text = stderr.read_text()
+            assert text.count("restarting it") == 1, text
+            cluster.start()
+
+            async def back() -> bool:
+                return "reachable after" in stderr.read_text()
+
+            await _until(back, 60, f"the worker never saw the store back: {stderr.read_text()}")
+        finally:
+            server.stop()
+    text = stderr.read_text()
+    assert "Traceback" not in text, text

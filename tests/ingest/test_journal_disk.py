@@ -8,6 +8,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,21 +71,28 @@ async def test_a_disk_short_of_its_reserve_keeps_records_without_their_bodies(
 
 
 class _FullDisk:
-    """``os.writev`` on one descriptor writes half the frame, then fails as a full disk does."""
+    """``os.writev`` on one descriptor writes half the frame, then fails as a full disk does;
+    so does ``os.open`` of readiness's probe (``Journal.writable``)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.fd = -1  # the journal's segment, once known
         self.full = False
-        writev = os.writev
+        writev, write, open_ = os.writev, os.write, os.open
 
         def cut_short(fd: int, buffers: Sequence[bytes]) -> int:
             if not (self.full and fd == self.fd):
                 return writev(fd, buffers)
             data = b"".join(buffers)
-            os.write(fd, data[: len(data) // 2])
+            write(fd, data[: len(data) // 2])
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
+        def probe(path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
+            if self.full and Path(path).name == "probe":
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return open_(path, flags, mode, **kw)
+
         monkeypatch.setattr(os, "writev", cut_short)
+        monkeypatch.setattr(os, "open", probe)
 
 
 async def test_a_full_disk_is_logged_once_an_episode_and_leaves_no_torn_frame(
@@ -105,22 +113,27 @@ async def test_a_full_disk_is_logged_once_an_episode_and_leaves_no_torn_frame(
         disk.full = True
         writer.enqueue(row(org))
         writer.enqueue_rows([row(org), row(org)])
-        failing = await writer.report()
+        failing = await writer.report()  # (its probe fails too)
         disk.full = False
         writer.enqueue(row(org))
         recovered = await writer.report()
         disk.full = True
         writer.enqueue(row(org))  # a second episode, the segment's last append
+        again = await writer.report()
+        disk.full = False  # room again, and no call comes: readiness's probe tells
+        probed = await writer.report()
     await down.close()
     assert failing["journal_failing"] is True and failing["journal_errors"] == 2
     assert recovered["journal_failing"] is False and recovered["journal_errors"] == 2
+    assert again["journal_failing"] is True and probed["journal_failing"] is False
     said = [r.getMessage() for r in caplog.records]
     assert [m.split(" (")[0] for m in said if m.startswith("could not journal")] == [
         "could not journal a log record",
         "could not journal a log record",
     ]
     assert [m for m in said if m.startswith("journal writable")] == [
-        "journal writable again; 3 log records lost meanwhile"
+        "journal writable again; 3 log records lost meanwhile",
+        "journal writable again; 1 log records lost meanwhile",
     ]
     (segment,) = segment_files(journal_dir)
     whole = read_frames(segment, 0, max_bytes=1 << 30, max_count=100)

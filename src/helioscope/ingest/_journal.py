@@ -37,6 +37,7 @@ _SCAN_CHUNK = 1 << 20
 _READ = 1 << 18
 # Buffers one writev() takes (Linux: 1024); a frame in more parts is joined first.
 _IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
+_PROBE_BYTES = 64 * 1024  # (a record with bodies of some size)
 # zlib's CRC-32 (the same values: frames are read and written as before, by either version),
 # computed by ISA-L with carry-less multiplies: ~0.4 instructions a byte against Debian zlib
 # 1.2.13's ~3.9 (callgrind: ~970 against ~5,200 a call on 1.2 KB). It runs twice a record, on
@@ -220,6 +221,23 @@ class Journal:
             with contextlib.suppress(OSError):
                 self._size = os.fstat(self._fd).st_size  # (so that ``end`` stays true)
             self._rotate()
+
+    def writable(self) -> bool:
+        """Whether this journal's directory takes a write of a record's size now (a probe).
+
+        Asked by readiness while appends fail: it answers 503 then, so a balancer sends no call
+        whose append could tell that the disk has room again.
+        """
+        path = self.directory / "probe"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                return os.write(fd, bytes(_PROBE_BYTES)) == _PROBE_BYTES
+            finally:
+                os.close(fd)
+                path.unlink()
+        except OSError:
+            return False
 
     def end(self) -> tuple[str, int]:
         """Where the next record will go: (segment name, offset)."""

@@ -231,6 +231,8 @@ class LogWriter:
 
     async def report(self) -> dict[str, Any]:
         """Lag, journal size and counters, for /health/ready: every worker's (``_shared``)."""
+        if self.health.journal_failing and await asyncio.to_thread(self.journal.writable):
+            self.health.journal_writable()  # (a server out of rotation gets no append to tell)
         return await report(
             self.shared,
             self.health,

@@ -89,14 +89,22 @@ async def test_store_outage_is_503_logged_once_and_seen_in_ready(
     assert sum("store reachable again" in m for m in outage) == 1, outage
 
 
-async def test_a_failing_journal_takes_the_worker_out_of_rotation(helioscope: Running) -> None:
-    """Records would be lost: 503, whatever the store's state."""
-    helioscope.services.started.writer.health.journal_failing = True
+async def test_a_failing_journal_takes_the_worker_out_of_rotation(
+    helioscope: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records would be lost: 503, whatever the store's state; back once the journal's
+    directory takes a write again (no call comes to a worker out of rotation to tell)."""
+    writer = helioscope.services.started.writer
+    writer.health.journal_failing = True
+    monkeypatch.setattr(writer.journal, "writable", lambda: False)  # (the disk still refuses)
     ready = await helioscope.client.get("/health/ready")
     body = ready.json()
     assert ready.status_code == 503 and body["status"] == "unavailable"
     assert body["reasons"] == ["this worker cannot journal (records are lost)"]
     assert body["worker"]["journal_failing"] is True and body["store"]["reachable"] is True
+    monkeypatch.setattr(writer.journal, "writable", lambda: True)
+    ready = await helioscope.client.get("/health/ready")
+    assert ready.status_code == 200 and ready.json()["worker"]["journal_failing"] is False
 
 
 async def test_a_stopped_writer_is_degraded_not_out_of_rotation(helioscope: Running) -> None:

@@ -48,6 +48,10 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 WRITER = -1  # the log writer's own process (``--writer-process``)
+WRITER_ID = "writer"  # its HELIOSCOPE_WORKER_ID (its journal's directory)
+# What a server exits with when another process has its journal directory: restarting it
+# cannot help (EX_CONFIG, from sysexits.h).
+JOURNAL_IN_USE = 78
 # How the parent hands the chdb server's password to the process that serves it (not argv:
 # any local user can read a command line).
 CHDB_PASSWORD = "HELIOSCOPE_CHDB_PASSWORD"
@@ -76,6 +80,11 @@ class _ServedChdb:
         return cls(sock, password, served_url(sock.getsockname()[1], password, url.database))
 
 
+def worker_ids(workers: int, writer_apart: bool) -> list[str]:
+    """The ``HELIOSCOPE_WORKER_ID`` of each process ``supervise`` starts."""
+    return [*map(str, range(workers)), *([WRITER_ID] if writer_apart else [])]
+
+
 def _start(
     worker: int,
     sock: socket.socket,
@@ -86,7 +95,7 @@ def _start(
     writes = worker == WRITER or (worker == 0 and not writer_apart)
     env = {
         **os.environ,
-        "HELIOSCOPE_WORKER_ID": "writer" if worker == WRITER else str(worker),
+        "HELIOSCOPE_WORKER_ID": WRITER_ID if worker == WRITER else str(worker),
         "HELIOSCOPE_LOG_WRITER": "true" if writes else "false",
         "HELIOSCOPE_SELF_URL": settings.self_url or "",
     }
@@ -138,6 +147,9 @@ def supervise(settings: Settings, workers: int, *, writer_apart: bool = False) -
     signal.signal(signal.SIGINT, on_signal)
     while not stopping:
         for worker, child in children.items():
+            if child.poll() == JOURNAL_IN_USE:  # it said why; restarting it cannot help
+                stopping.append(JOURNAL_IN_USE)
+                break
             if child.poll() is not None:
                 print(
                     f"helioscope: {named(worker)} exited with {child.returncode}; restarting it",
@@ -147,9 +159,13 @@ def supervise(settings: Settings, workers: int, *, writer_apart: bool = False) -
                 children[worker] = _start(worker, sock, settings, writer_apart, chdb)
         time.sleep(0.2)
     sock.close()  # the chdb socket stays open: the writer, stopping last, serves to the end
-    wait = settings.shutdown_drain_seconds + 15
-    # The writer stops last, so that it stores what the others journalled.
-    writer = WRITER if writer_apart else 0
+    _stop(children, WRITER if writer_apart else 0, settings.shutdown_drain_seconds + 15)
+    if JOURNAL_IN_USE in stopping:
+        sys.exit(JOURNAL_IN_USE)
+
+
+def _stop(children: dict[int, subprocess.Popen[bytes]], writer: int, wait: float) -> None:
+    """SIGTERM every child, the writer last, so that it stores what the others journalled."""
     for phase in ([w for w in children if w != writer], [writer]):
         for worker in phase:
             if children[worker].poll() is None:

@@ -23,6 +23,7 @@ from helioscope.store import Store
 if TYPE_CHECKING:  # imported when serving: the other commands start faster without it
     import uvicorn
 
+    from helioscope.services import Services
     from helioscope.store.clickhouse._serve import ChdbServer
 
 
@@ -98,6 +99,30 @@ def _server(
     return Server(config)
 
 
+def _claim_journal(
+    services: Services, settings: Settings, supervised: list[str] | None = None
+) -> None:
+    """Lock the journal directory before the server starts; if another process has it, exit.
+
+    With one line that says what to do: as the app's startup, it was a traceback. Two servers
+    on one directory would each delete the segments the other appends to (``_journal_locks``).
+    A supervisor only checks that its workers (``supervised``) will find their locks free: so
+    that it says so once, rather than each worker (each would, and stop them all).
+    """
+    from helioscope.cli._workers import JOURNAL_IN_USE
+    from helioscope.ingest import JournalInUse, check_free, claim_journal
+
+    root = services.journal_dir()
+    try:
+        if supervised is not None:
+            check_free(root, supervised)
+        else:
+            claim_journal(root, settings.worker_id, drains=settings.log_writer)
+    except JournalInUse as exc:
+        print(f"helioscope: {exc}", file=sys.stderr, flush=True)
+        sys.exit(JOURNAL_IN_USE)
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
@@ -148,13 +173,17 @@ def serve(
         except KeyboardInterrupt:  # Ctrl-C while it waits for the store
             raise typer.Exit(130) from None
     if workers > 1 or writer_process:
-        from helioscope.cli._workers import supervise
+        from helioscope.cli._workers import supervise, worker_ids
+        from helioscope.services import Services
 
+        _claim_journal(Services(settings), settings, worker_ids(workers, writer_process))
         supervise(settings, workers, writer_apart=writer_process)
         return
     tune_malloc()
+    app = create_app(settings)
+    _claim_journal(app.state.services, settings)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level="info",

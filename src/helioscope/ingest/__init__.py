@@ -1,6 +1,7 @@
 """From a finished call to a stored log row: usage, cost, properties, and the batch writer."""
 
 from helioscope.ingest._ids import new_request_id
+from helioscope.ingest._journal_locks import JournalInUse, check_free, claim_journal
 from helioscope.ingest._old_spool import adopt_old_spool, old_spool_dir, warn_removed_settings
 from helioscope.ingest._other_journals import warn_of_other_journals
 from helioscope.ingest._pause import collector_paused
@@ -23,11 +24,14 @@ __all__ = [
     "AlertEvaluator",
     "CallCapture",
     "HeliconeHeaders",
+    "JournalInUse",
     "LogWriter",
     "WebhookDispatcher",
     "adopt_old_spool",
     "build_log_row",
     "check_destination",
+    "check_free",
+    "claim_journal",
     "collector_paused",
     "is_valid_request_id",
     "new_request_id",

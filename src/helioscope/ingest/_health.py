@@ -50,6 +50,26 @@ class WriterHealth:
     last_error: str | None = None
     recovered: int = 0  # failure streaks that ended in success
     _logged: set[str] = field(default_factory=set)
+    _journal_lost: int = 0  # records lost since the journal began failing
+
+    def journal_failed(self, exc: BaseException, records: int) -> None:
+        """Count an append that failed (``records`` lost); log the first of an episode."""
+        self.journal_errors += 1
+        self._journal_lost += records
+        if not self.journal_failing:
+            self.journal_failing = True
+            logger.error(
+                "could not journal %s (%s); lost, as is every log record until the journal "
+                "is writable again",
+                f"{records} log records" if records > 1 else "a log record",
+                describe(exc),
+            )
+
+    def journal_writable(self) -> None:
+        """End an episode of failed appends (at the first append that succeeds), logged."""
+        self.journal_failing = False
+        logger.warning("journal writable again; %d log records lost meanwhile", self._journal_lost)
+        self._journal_lost = 0
 
     def failed(self, exc: BaseException, retry_in: float) -> None:
         """Count a failed attempt; log it the first time this cause shows in this streak."""

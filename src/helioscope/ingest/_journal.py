@@ -9,11 +9,14 @@ off the event loop, so a proxied call never waits for the disk.
 Layout: ``<root>/<worker>/<sequence>.journal``. A worker starts a new segment each time it
 starts and every ``segment_bytes``; a segment with a newer one beside it is *sealed* (nobody
 appends to it any more), so a bad tail there is a torn frame, not a frame still being written.
+
+Locks: see ``_journal_locks``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import struct
 import time
@@ -24,6 +27,8 @@ from pathlib import Path
 
 from isal import isal_zlib
 
+from helioscope.ingest._journal_locks import WORKER_LOCK, WRITER_LOCK, JournalInUse, hold
+
 MAGIC = b"HSJ1"
 HEADER = struct.Struct("<4sIIq")  # magic, payload length, crc32, append time in ms
 _TIME = struct.Struct("<q")
@@ -32,6 +37,7 @@ _SCAN_CHUNK = 1 << 20
 _READ = 1 << 18
 # Buffers one writev() takes (Linux: 1024); a frame in more parts is joined first.
 _IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16
+_PROBE_BYTES = 64 * 1024  # (a record with bodies of some size)
 # zlib's CRC-32 (the same values: frames are read and written as before, by either version),
 # computed by ISA-L with carry-less multiplies: ~0.4 instructions a byte against Debian zlib
 # 1.2.13's ~3.9 (callgrind: ~970 against ~5,200 a call on 1.2 KB). It runs twice a record, on
@@ -100,14 +106,22 @@ def journal_id(root: Path) -> str:
 
 
 class Journal:
-    """One worker's journal, for appending (one per process)."""
+    """One worker's journal, for appending (one process at a time: see ``hold``).
 
-    def __init__(self, root: Path, worker: str, *, segment_bytes: int, fsync_ms: int) -> None:
+    With ``drains``, its process also runs the log writer, which drains the whole root.
+    """
+
+    def __init__(
+        self, root: Path, worker: str, *, segment_bytes: int, fsync_ms: int, drains: bool = False
+    ) -> None:
+        self.root = root
+        self.drains = drains
         self.directory = root / worker
         self.worker = worker
         self.segment_bytes = segment_bytes
         self.fsync_ms = fsync_ms
         self._fd = -1
+        self._locks: list[int] = []
         self._sequence = 0
         self._size = 0
         self._dirty = False
@@ -116,8 +130,18 @@ class Journal:
         self._task: asyncio.Task[None] | None = None
 
     def open(self) -> None:
-        """Start a new segment after any left by earlier runs, and the fsync timer."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Lock the directory, start a new segment after any left by earlier runs, and the timer.
+
+        Raises ``JournalInUse`` when another process appends to this directory (or, with
+        ``drains``, drains the root), before anything is written or read.
+        """
+        paths = [self.root / WRITER_LOCK] if self.drains else []
+        try:
+            for path in [*paths, self.directory / WORKER_LOCK]:
+                self._locks.append(hold(path, self.root))
+        except JournalInUse:
+            self._unlock()
+            raise
         existing = segments(self.directory)
         self._sequence = int(existing[-1].removesuffix(SUFFIX)) if existing else 0
         self._new_segment()
@@ -125,9 +149,9 @@ class Journal:
             self._task = asyncio.create_task(self._sync_timer(), name="helioscope-journal-fsync")
 
     def _new_segment(self) -> None:
-        self._sequence += 1
-        path = self.directory / segment_name(self._sequence)
+        path = self.directory / segment_name(self._sequence + 1)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._sequence += 1  # (once open: a failed open leaves the current segment as it was)
         self._size = 0
 
     def append(self, parts: Sequence[bytes]) -> int:
@@ -146,22 +170,74 @@ class Journal:
         if len(buffers) > _IOV_MAX:  # a stream of many chunks
             buffers = [buffers[0], b"".join(parts)]
         size = HEADER.size + length
-        written = os.writev(self._fd, buffers)
-        if written < size:  # a short write (a signal, a full disk): finish the frame
-            rest = b"".join(buffers)[written:]
-            while rest:
-                rest = rest[os.write(self._fd, rest) :]
+        try:
+            written = os.writev(self._fd, buffers)
+            if written < size:  # a short write (a signal, a full disk): finish the frame
+                rest = b"".join(buffers)[written:]
+                while rest:
+                    rest = rest[os.write(self._fd, rest) :]
+        except OSError:
+            self._cut_back()
+            raise
         self._size += size
         self._dirty = True
         if self.fsync_ms == 0 and not self._sync_scheduled:
             self._sync_scheduled = True
             asyncio.get_running_loop().call_soon(self._sync_now)
         if self._size >= self.segment_bytes:
-            self._retired.append(self._fd)
-            self._new_segment()
-            if self.fsync_ms == 0:
-                self._sync_now()
+            self._rotate()
         return size
+
+    def seal(self) -> None:
+        """Go on in a new segment, if this one holds anything (for a disk short of room).
+
+        The writer deletes a segment once it has stored it and it is sealed: a 64 MiB segment
+        would otherwise keep the room of records stored long ago until it filled.
+        """
+        if self._size:
+            self._rotate()
+
+    def _rotate(self) -> None:
+        old = self._fd
+        try:
+            self._new_segment()
+        except OSError:  # (a full disk) the record is journalled: the next append rotates
+            return
+        self._retired.append(old)
+        if self.fsync_ms == 0:
+            self._sync_now()
+
+    def _cut_back(self) -> None:
+        """After a failed append, end the segment where the last whole frame ends.
+
+        Part of the frame may have reached the file (a write cut short by a full disk): left
+        there, the next append would follow garbage, and the reader would take it for a crash's
+        torn frame. When it cannot be cut (rare: truncating frees space), the segment is sealed
+        (its bad tail is then skipped as torn) and appends go on in a new one.
+        """
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self._size = os.fstat(self._fd).st_size  # (so that ``end`` stays true)
+            self._rotate()
+
+    def writable(self) -> bool:
+        """Whether this journal's directory takes a write of a record's size now (a probe).
+
+        Asked by readiness while appends fail: it answers 503 then, so a balancer sends no call
+        whose append could tell that the disk has room again.
+        """
+        path = self.directory / "probe"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                return os.write(fd, bytes(_PROBE_BYTES)) == _PROBE_BYTES
+            finally:
+                os.close(fd)
+                path.unlink()
+        except OSError:
+            return False
 
     def end(self) -> tuple[str, int]:
         """Where the next record will go: (segment name, offset)."""
@@ -171,21 +247,21 @@ class Journal:
         self._sync_scheduled = False
         self._dirty = False
         for fd in self._retired:
-            os.fsync(fd)
+            _fsync(fd)
             os.close(fd)
         self._retired.clear()
-        os.fsync(self._fd)
+        _fsync(self._fd)
 
     async def _sync_timer(self) -> None:
         while True:
             await asyncio.sleep(self.fsync_ms / 1000)
             retired, self._retired = self._retired, []
             for fd in retired:
-                await asyncio.to_thread(os.fsync, fd)
+                await asyncio.to_thread(_fsync, fd)
                 os.close(fd)
             if self._dirty:
                 self._dirty = False
-                await asyncio.to_thread(os.fsync, self._fd)
+                await asyncio.to_thread(_fsync, self._fd)
 
     async def close(self) -> None:
         """Stop the timer, sync and close everything."""
@@ -199,6 +275,21 @@ class Journal:
             self._sync_now()
             os.close(self._fd)
             self._fd = -1
+        self._unlock()  # (after the last write: the next process may append at once)
+
+    def _unlock(self) -> None:
+        for fd in self._locks:
+            os.close(fd)
+        self._locks.clear()
+
+
+def _fsync(fd: int) -> None:
+    # A failed sync (a full or failing disk) must not stop the timer: the data stays in the
+    # page cache, which a crash of the process does not lose, and the next sync tries again.
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
 
 
 @dataclass(slots=True)

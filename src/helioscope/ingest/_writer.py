@@ -5,10 +5,11 @@ store, never raises into the proxied call). The tail task reads every worker's j
 positions committed in the store, builds rows (parsing bodies and streams, pricing: none of that
 runs on the request's task), and stores them in batches with the new positions in the same
 transaction (``store.log.write_batch(rows, positions)``). Memory is bounded by bytes read per
-batch, not by traffic; the disk by ``max_bytes`` (past it, records keep every field but their
-bodies). Any failure is logged once per cause and retried with back-off, and shows in
-``health()``. Shutdown waits up to ``drain_seconds`` for the store to catch up; whatever is left
-stays in the journal for the next start.
+batch, not by traffic; the journal's bodies by ``max_bytes`` and by the disk's free space (past
+either, records keep every field but their bodies). One process drains a root
+(``_journal_locks``). Any failure is logged once per cause and retried with back-off, and shows
+in ``health()``. Shutdown waits up to ``drain_seconds`` for the store to catch up; whatever is
+left stays in the journal for the next start.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, cast
 from helioscope._guard import InternalErrorGuard
 from helioscope._outage import StoreBackOff
 from helioscope.ingest import _journal as journal
+from helioscope.ingest import _journal_locks as locks
 from helioscope.ingest import _records as records
 from helioscope.ingest._health import WriterHealth, dead_letter, describe
 from helioscope.ingest._pause import collector_paused
@@ -72,7 +74,7 @@ class LogWriter:
         self.guard = guard
         self.tail = tail
         self.journal = journal.Journal(
-            journal_dir, worker, segment_bytes=segment_bytes, fsync_ms=fsync_ms
+            journal_dir, worker, segment_bytes=segment_bytes, fsync_ms=fsync_ms, drains=tail
         )
         self.max_bytes = max_bytes
         self.memory_bytes = memory_bytes
@@ -90,16 +92,14 @@ class LogWriter:
         self._positions: dict[str, Position] | None = None  # committed; None until read
         self._committed = asyncio.Event()  # set at each commit, for flush()
         self._wake = asyncio.Event()
-        self._disk_bytes = 0
-        self._disk_checked = 0.0
+        self._disk_bytes = self._disk_limit = 0  # (the limit: also the disk's free space)
+        self._disk_checked = -float("inf")  # (the first append looks)
         self._task: asyncio.Task[None] | None = None
-        self._journal_error_logged = self._batch_failed = False  # (the batch: failed once)
-        self._turn, self._id = 0, ""
+        self._turn, self._id, self._batch_failed = 0, "", False  # (the batch: failed once)
 
     async def __aenter__(self) -> LogWriter:
-        self.journal.open()
+        self.journal.open()  # (locked: JournalInUse when another process has it)
         self._id = journal.journal_id(self.root)
-        self._disk_bytes = journal.disk_bytes(self.root)[0]
         if self.tail:
             self._task = asyncio.create_task(self._run(), name="helioscope-log-writer")
         self.shared.start(self.health)
@@ -156,22 +156,24 @@ class LogWriter:
                 parts = [records.encode_row(items[0])]
             size = self.journal.append(parts)
         except OSError as exc:  # the disk refused it: the call goes on, the failure is counted
-            self.health.journal_errors += 1
-            if not self._journal_error_logged:
-                self._journal_error_logged = True
-                lost = f"{len(items)} log records" if together else "a log record"
-                logger.error("could not journal %s (%s); lost", lost, describe(exc))
+            self.health.journal_failed(exc, len(items))
             return
+        if self.health.journal_failing:
+            self.health.journal_writable()
         self._disk_bytes += size
         self._wake.set()
 
     def _journal_full(self, size: int) -> bool:
-        """True when ``size`` more bytes of bodies would take the journal past ``max_bytes``."""
+        """Whether ``size`` more bytes of bodies pass ``max_bytes`` or the disk's reserve."""
         now = time.monotonic()
         if now - self._disk_checked > 1.0:  # other workers append, the writer deletes
             self._disk_checked = now
             self._disk_bytes = journal.disk_bytes(self.root)[0]
-        return self._disk_bytes + size > self.max_bytes
+            spare = locks.spare_bytes(self.root)  # appends use it as they grow _disk_bytes
+            self._disk_limit = min(self.max_bytes, self._disk_bytes + spare)
+            if spare < 0:  # what is stored then frees its space (sealed: deleted)
+                self.journal.seal()
+        return self._disk_bytes + size > self._disk_limit
 
     def _to_row(self, item: LogRow | CallCapture) -> LogRow:
         if isinstance(item, LogRow):
@@ -229,6 +231,8 @@ class LogWriter:
 
     async def report(self) -> dict[str, Any]:
         """Lag, journal size and counters, for /health/ready: every worker's (``_shared``)."""
+        if self.health.journal_failing and await asyncio.to_thread(self.journal.writable):
+            self.health.journal_writable()  # (a server out of rotation gets no append to tell)
         return await report(
             self.shared,
             self.health,

@@ -1,0 +1,144 @@
+"""A nearly full disk keeps every record's metadata; a full one loses records, says so once per
+episode (and when it ends), shows in health, and leaves the journal well-formed."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helioscope.ingest import _journal_locks
+from helioscope.ingest._journal import read_frames
+from helioscope.ingest._records import BODIES_DROPPED_PROPERTY
+from helioscope.store import Store, keys
+from helioscope.store.log import requests
+from tests.ingest.test_writer import (
+    _caught_up,
+    _unreachable_url,
+    count_rows,
+    row,
+    segment_files,
+    writer_for,
+)
+
+_MIB = 1 << 20
+
+
+def test_the_disk_reserve_is_64_mib_or_1_percent_up_to_1_gib() -> None:
+    assert _journal_locks.reserve_bytes(1024 * _MIB) == 64 * _MIB
+    assert _journal_locks.reserve_bytes(20 * 1024 * _MIB) == 20 * 1024 * _MIB // 100
+    assert _journal_locks.reserve_bytes(10 * 1024 * 1024 * _MIB) == 1024 * _MIB
+
+
+def test_the_spare_bytes_are_what_statvfs_says_is_free_past_the_reserve(tmp_path: Path) -> None:
+    fs = os.statvfs(tmp_path)
+    reserve = _journal_locks.reserve_bytes(fs.f_blocks * fs.f_frsize)
+    spare = _journal_locks.spare_bytes(tmp_path)
+    assert abs(spare + reserve - fs.f_bavail * fs.f_frsize) < 64 * _MIB  # (others write too)
+
+
+async def test_a_disk_short_of_its_reserve_keeps_records_without_their_bodies(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    spare = {"bytes": 1 << 30}
+    monkeypatch.setattr(_journal_locks, "spare_bytes", lambda _: spare["bytes"])
+    journal_dir = tmp_path / "journal"
+    async with writer_for(store, journal_dir) as writer:
+        roomy = row(org, request_body="x" * 2000)
+        writer.enqueue(roomy)
+        spare["bytes"] = -1  # into the reserve, says statvfs at the next look (once a second)
+        writer._disk_checked = -float("inf")  # (that look is now)
+        cramped = row(org, request_body="x" * 2000, response_body="y")
+        writer.enqueue(cramped)
+        await writer.flush()
+        report = await writer.report()
+        # The segment that held the first record was sealed, and deleted once stored.
+        assert [p.name for p in segment_files(journal_dir)] == ["000000000002.journal"]
+    log = store.log.org(org)
+    kept = await log.read(requests.get_request, roomy.request_id)
+    dropped = await log.read(requests.get_request, cramped.request_id)
+    assert kept is not None and kept["request_body"] == "x" * 2000
+    assert dropped is not None and dropped["request_body"] is None
+    assert dropped["response_body"] is None and dropped["status"] == 200
+    assert dropped["properties"] == {BODIES_DROPPED_PROPERTY: "journal full"}
+    assert report["bodies_dropped"] == 1 and report["journal_full"] is True
+
+
+class _FullDisk:
+    """``os.writev`` on one descriptor writes half the frame, then fails as a full disk does;
+    so does ``os.open`` of readiness's probe (``Journal.writable``)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.fd = -1  # the journal's segment, once known
+        self.full = False
+        writev, write, open_ = os.writev, os.write, os.open
+
+        def cut_short(fd: int, buffers: Sequence[bytes]) -> int:
+            if not (self.full and fd == self.fd):
+                return writev(fd, buffers)
+            data = b"".join(buffers)
+            write(fd, data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def probe(path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
+            if self.full and Path(path).name == "probe":
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return open_(path, flags, mode, **kw)
+
+        monkeypatch.setattr(os, "writev", cut_short)
+        monkeypatch.setattr(os, "open", probe)
+
+
+async def test_a_full_disk_is_logged_once_an_episode_and_leaves_no_torn_frame(
+    store: Store,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    journal_dir = tmp_path / "journal"
+    disk = _FullDisk(monkeypatch)
+    down = Store.open(_unreachable_url(database_url, tmp_path))  # (what is read is the restart)
+    caplog.set_level(logging.WARNING, "helioscope.ingest")
+    async with writer_for(down, journal_dir, drain_seconds=0.1) as writer:
+        disk.fd = writer.journal._fd
+        writer.enqueue(row(org))
+        disk.full = True
+        writer.enqueue(row(org))
+        writer.enqueue_rows([row(org), row(org)])
+        failing = await writer.report()  # (its probe fails too)
+        disk.full = False
+        writer.enqueue(row(org))
+        recovered = await writer.report()
+        disk.full = True
+        writer.enqueue(row(org))  # a second episode, the segment's last append
+        again = await writer.report()
+        disk.full = False  # room again, and no call comes: readiness's probe tells
+        probed = await writer.report()
+    await down.close()
+    assert failing["journal_failing"] is True and failing["journal_errors"] == 2
+    assert recovered["journal_failing"] is False and recovered["journal_errors"] == 2
+    assert again["journal_failing"] is True and probed["journal_failing"] is False
+    said = [r.getMessage() for r in caplog.records]
+    assert [m.split(" (")[0] for m in said if m.startswith("could not journal")] == [
+        "could not journal a log record",
+        "could not journal a log record",
+    ]
+    assert [m for m in said if m.startswith("journal writable")] == [
+        "journal writable again; 3 log records lost meanwhile",
+        "journal writable again; 1 log records lost meanwhile",
+    ]
+    (segment,) = segment_files(journal_dir)
+    whole = read_frames(segment, 0, max_bytes=1 << 30, max_count=100)
+    assert len(whole.payloads) == 2 and not whole.bad and whole.offset == segment.stat().st_size
+    async with writer_for(store, journal_dir) as writer:
+        report = await _caught_up(writer)
+    assert report["torn_frames_skipped"] == 0 and report["corrupt_frames_skipped"] == 0
+    assert await count_rows(store, org) == 2

@@ -8,7 +8,7 @@ import msgspec
 
 from helioscope.providers import openai
 from helioscope.providers.sse import SseEvent, json_events
-from helioscope.providers.usage import Count, ParsedResponse, Usage, as_int, parse_json
+from helioscope.providers.usage import Count, ParsedResponse, Usage, as_int, parse_json, typed
 
 
 def read_usage(meta: Any) -> Usage:
@@ -68,9 +68,8 @@ def parse_raw(raw: bytes) -> ParsedResponse:
     A byte that is not UTF-8, or a number out of range, in a value skipped here does not cost
     the model and usage (orjson refused such a body whole).
     """
-    try:
-        body = _decode(raw)
-    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+    body = typed(_decode, raw)
+    if body is None:
         return parse_json(raw, parse_body)
     meta, usage = body.usageMetadata, body.usage
     if meta is msgspec.UNSET and usage is not msgspec.UNSET:  # OpenAI-compatible, as parse_body

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from helioscope.providers.sse import SseEvent, json_events
-from helioscope.providers.usage import Count, ParsedResponse, Usage, as_int, parse_json, sub
+from helioscope.providers.usage import Count, ParsedResponse, Usage, as_int, parse_json, sub, typed
 
 
 def read_usage(usage: Any) -> Usage:
@@ -111,9 +111,8 @@ def parse_raw(raw: bytes) -> ParsedResponse:
     A byte that is not UTF-8, or a number out of range, in a value skipped here does not cost
     the model and usage (orjson refused such a body whole: the row had neither).
     """
-    try:
-        body = _decode(raw)
-    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+    body = typed(_decode, raw)
+    if body is None:
         return parse_json(raw, parse_body)
     model = body.model
     return ParsedResponse(

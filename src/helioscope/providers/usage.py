@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 import orjson
@@ -71,6 +71,21 @@ def sub(mapping: Any, *path: str) -> Any:
 # round), a bool, a string, an object, and an int beyond 64 bits (orjson reads it as a float,
 # msgspec exactly; msgspec bounds no wider than int64, so 2**63 and up go that way too).
 Count = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)] | None
+
+
+_T = TypeVar("_T")
+
+
+def typed(decode: Callable[[bytes], _T], raw: bytes) -> _T | None:
+    """A provider's typed decode of a raw body (``parse_raw``'s first step), or None.
+
+    None where the decode does not take the body (not JSON, not the shape it admits): the body
+    is then read whole (``parse_json``). A decoder's type is a struct, never null.
+    """
+    try:
+        return decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return None
 
 
 def parse_json(raw: bytes, parse_body: Callable[[Any], ParsedResponse]) -> ParsedResponse:

@@ -26,7 +26,7 @@ from helioscope.ingest import _journal as journal
 from helioscope.ingest import _records as records
 from helioscope.ingest._health import Heartbeat, WriterHealth, dead_letter, describe
 from helioscope.ingest._pause import collector_paused
-from helioscope.ingest.capture import CallCapture, build_log_row, minimal_log_row
+from helioscope.ingest.capture import CallCapture, Captured, build_log_row, minimal_log_row
 from helioscope.store import LogRow, Store, is_transient
 
 logger = logging.getLogger("helioscope.ingest")
@@ -169,7 +169,7 @@ class LogWriter:
             self._disk_bytes = journal.disk_bytes(self.root)[0]
         return self._disk_bytes + size > self.max_bytes
 
-    def _to_row(self, item: LogRow | CallCapture) -> LogRow:
+    def _to_row(self, item: LogRow | Captured) -> LogRow:
         if isinstance(item, LogRow):
             return item
         try:

@@ -63,9 +63,8 @@ class HeliconeHeaders(msgspec.Struct, array_like=True):
 
     A msgspec Struct, by place (``array_like``): a journalled capture's header holds these
     fields as a list in this order (``_records.capture_parts``), and the log writer decodes it
-    straight into this type, typed, with no Python step (the dataclass's ``__init__`` was ~1,000
-    instructions a row). A field added here goes at the end, with a default: frames journalled
-    before it still read.
+    straight into this type, typed, with no Python ``__init__`` a row (``JournalCapture``). A
+    field added here goes at the end, with a default: frames journalled before it still read.
     """
 
     request_id: str | None = None

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -123,7 +124,9 @@ async def test_serve_bootstraps_a_key_and_drains_the_log_on_sigterm(
         # exit status says how the process ended, as a process manager expects.
         assert await asyncio.wait_for(proc.wait(), 30) in (0, -signal.SIGTERM)
         assert proc.stderr is not None
-        assert "helioscope: store: " in (await proc.stderr.read()).decode()  # which store
+        said = (await proc.stderr.read()).decode()
+        assert "helioscope: store: " in said  # which store
+        assert f"helioscope: journal: {(tmp_path / 'journal').resolve()}\n" in said
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -148,3 +151,22 @@ async def test_second_start_does_not_create_another_key(
         await client.chat.completions.create(model="gpt-4o-mini", messages=[])
     assert helioscope.services.bootstrap_key is None
     assert await helioscope.services.store.read(keys.count_orgs) == 1
+
+
+def test_a_bad_setting_is_one_line_naming_its_variable(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "HELIOSCOPE_JOURNAL_MAX_BYTES": "lots",
+        "HELIOSCOPE_LOG_MEMORY_BYTES": "5",
+        "HELIOSCOPE_DATABASE_URL": f"sqlite:///{tmp_path / 'never.db'}",
+    }
+    ran = subprocess.run(
+        [sys.executable, "-m", "helioscope", "serve"], env=env, capture_output=True, text=True
+    )
+    assert ran.returncode == 1
+    assert ran.stderr.splitlines() == [
+        "helioscope: HELIOSCOPE_JOURNAL_MAX_BYTES: Input should be a valid integer, unable to "
+        "parse string as an integer",
+        "helioscope: HELIOSCOPE_LOG_MEMORY_BYTES: Input should be greater than or equal to 1048576",
+    ]
+    assert not (tmp_path / "never.db").exists()

@@ -20,6 +20,9 @@ class Outage:
         self.since: float | None = None
         self.cause: str | None = None
         self.noticed = 0  # failures seen during the current outage
+        # Whether any call ever reached the store in this process: until one has, no key can
+        # be checked and the gateway can only refuse calls (readiness says so: api/health).
+        self.reached = False
 
     def down(self, where: str, exc: BaseException) -> None:
         """A call found the store unreachable (logged only if it was up until now)."""
@@ -35,6 +38,7 @@ class Outage:
 
     def up(self) -> None:
         """A call reached the store (logs the end of an outage)."""
+        self.reached = True
         if self.since is None:
             return
         logger.warning(

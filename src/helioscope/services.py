@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -28,7 +29,15 @@ from helioscope.experiments import ExperimentService, SandboxLimits
 from helioscope.gateway import AiGateway, Gateway, InflightCaps, PromptApplier, total_cap
 from helioscope.gateway.controls import build_controls
 from helioscope.gateway.upstream import UpstreamClient
-from helioscope.ingest import AlertEvaluator, LogWriter, WebhookDispatcher, adopt_old_spool
+from helioscope.ingest import (
+    AlertEvaluator,
+    LogWriter,
+    WebhookDispatcher,
+    adopt_old_spool,
+    old_spool_dir,
+    warn_of_other_journals,
+    warn_removed_settings,
+)
 from helioscope.ingest.retention import LogRetention
 from helioscope.providers.catalog import Catalog
 from helioscope.store import NewApiKey, Store, keys
@@ -70,6 +79,9 @@ class Services:
         # Where callers' URLs may lead: the configured origins, and public addresses.
         self.egress = EgressPolicy(settings.egress_allowed(), server_port=settings.port)
         self._started: Started | None = None
+        # Set once the server is told to stop (cli/serve.py): readiness answers 503 from then
+        # on, so that a load balancer sends nothing more while the calls in flight finish.
+        self.stopping = False
         self.bootstrap_key: NewApiKey | None = None
 
     @property
@@ -79,21 +91,27 @@ class Services:
             raise RuntimeError("Helioscope is not running (the app's lifespan has not started)")
         return self._started
 
+    @property
+    def is_running(self) -> bool:
+        """Whether the running parts are up (the lifespan has started and not yet ended)."""
+        return self._started is not None
+
     def journal_dir(self) -> Path:
         """Where log records are journalled before they are stored."""
-        if self.settings.journal_dir is not None:
-            return self.settings.journal_dir
-        db_file = self.store.sqlite_file
-        if db_file is not None:
-            return db_file.with_name(db_file.name + ".journal")
-        return Path("helioscope-journal")
+        return journal_dir(self.settings, self.store)
 
     def _old_spool_dir(self) -> Path:
-        """Where the previous version spooled records (moved to the journal on start)."""
+        """Where the previous version spooled records (moved to the journal on start).
+
+        Its setting was removed with it (settings ignore unknown names): read from the
+        environment for this one move.
+        """
         db_file = self.store.sqlite_file
         if db_file is not None:
-            return db_file.with_name(db_file.name + ".spool")
-        return Path("helioscope-spool")
+            default = db_file.with_name(db_file.name + ".spool")
+        else:
+            default = Path("helioscope-spool")
+        return old_spool_dir(os.environ, default)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Services]:
@@ -102,6 +120,7 @@ class Services:
         async with AsyncExitStack() as stack:
             stack.push_async_callback(self.store.close)
             await self.store.migrate()
+            self.outage.up()  # the store was reached: keys can be checked (api/health)
             await self._bootstrap()
             watching = asyncio.create_task(self.changes.watch(), name="helioscope-change-feed")
             stack.push_async_callback(_stop, watching)
@@ -134,7 +153,12 @@ class Services:
                 )
             )
             writer.listeners.append(webhooks.offer)
-            adopt_old_spool(self._old_spool_dir(), writer.enqueue)
+            if settings.log_writer:  # one process of serve --workers: the others would race
+                warn_removed_settings(os.environ)
+                await warn_of_other_journals(self.store, writer.root)
+                adopt_old_spool(
+                    self._old_spool_dir(), writer.enqueue, lambda: writer.health.journal_errors
+                )
             session = await stack.enter_async_context(_upstream_session(settings, self.egress))
             upstream = UpstreamClient(timeout=settings.upstream_timeout_seconds, policy=self.egress)
             stack.push_async_callback(upstream.close)
@@ -243,6 +267,16 @@ class Services:
             file=sys.stdout,
             flush=True,
         )
+
+
+def journal_dir(settings: Settings, store: Store) -> Path:
+    """Where log records are journalled: the setting, beside a SQLite file, or in the cwd."""
+    if settings.journal_dir is not None:
+        return settings.journal_dir
+    db_file = store.sqlite_file
+    if db_file is not None:
+        return db_file.with_name(db_file.name + ".journal")
+    return Path("helioscope-journal")
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

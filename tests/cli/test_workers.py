@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from helioscope.cli._workers import WRITER, listening, named
+from helioscope.config import Settings
 from helioscope.store import Store, keys
 from tests.ingest.test_crash_drills import Server, _prepare, _stored, fake_provider
 
@@ -263,3 +265,13 @@ async def test_workers_share_an_embedded_clickhouse_through_the_writer(tmp_path:
                 assert await _count(client, key) == len(answered)
         finally:
             server.stop()
+
+
+def test_the_supervisor_names_its_address_and_its_children() -> None:
+    settings = Settings(host="::1", port=8787)
+    assert listening(settings, 2, True) == "2 workers and a log writer process on http://[::1]:8787"
+    assert (
+        listening(Settings(host="0.0.0.0", port=80), 3, False) == "3 workers on http://0.0.0.0:80"
+    )
+    assert named(WRITER) == "the log writer process"
+    assert named(1) == "worker 1"

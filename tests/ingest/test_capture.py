@@ -81,3 +81,19 @@ def test_the_request_body_gives_the_row_its_model_and_user(
         "gpt-4.1",
         "u-1",
     )
+
+
+def test_an_answer_is_read_for_its_model_and_usage_only() -> None:
+    """A byte that is not UTF-8 in the answer's content does not cost the row its tokens.
+
+    The whole parse (orjson) refused such an answer and the row had no model and no usage;
+    the content is not read now, only stored (the byte replaced), as before.
+    """
+    answer = (
+        b'{"model": "gpt-4o-mini", "choices": [{"message": {"content": "caf\xe9"}}],'
+        b' "usage": {"prompt_tokens": 7, "completion_tokens": 2}}'
+    )
+    row = build_log_row(_capture(answer, None))
+    assert (row.response_model, row.prompt_tokens, row.total_tokens) == ("gpt-4o-mini", 7, 9)
+    assert row.response_body == answer.decode("utf-8", "replace")
+    assert row.response_body_size == len(answer)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
-import os
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
@@ -444,12 +443,13 @@ async def test_a_process_that_only_journals_tells_the_writer_alive_by_its_heartb
     # another process: running while that one beats, not running once it stops.
     async with writer_for(store, tmp_path, worker="1", tail=False) as journalling:
         assert (await journalling.report())["running"] is False
-        async with writer_for(store, tmp_path, worker="0"):
+        async with writer_for(store, tmp_path, worker="0") as tailing:
             await asyncio.sleep(0.2)
             assert (await journalling.report())["running"] is True
-        heartbeat = journalling.heartbeat.path
-        stale = heartbeat.stat().st_mtime - journalling.heartbeat.STALE_SECONDS - 1
-        os.utime(heartbeat, (stale, stale))  # as if it had stopped seconds ago
+        state = tailing.shared.path
+        stale = orjson.loads(state.read_bytes())
+        stale["at"] -= journalling.shared.STALE_SECONDS + 1  # as if it had stopped seconds ago
+        state.write_bytes(orjson.dumps(stale))
         assert (await journalling.report())["running"] is False
 
 

@@ -6,7 +6,10 @@ command that opens the store says which one on stderr, and warns when it creates
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from pydantic import ValidationError
 
 from helioscope.cli.demo import demo
 from helioscope.cli.export import export
@@ -26,4 +29,18 @@ app.add_typer(import_app, name="import")
 
 def main() -> None:
     """Entry point of the ``helioscope`` script."""
-    app()
+    try:
+        app()
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        sys.exit(settings_error(exc))
+
+
+def settings_error(exc: ValidationError) -> str:
+    """One line per bad setting, by its environment variable (not a traceback of field names)."""
+    lines = [
+        f"helioscope: {'HELIOSCOPE_' + '_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+        for e in exc.errors()
+    ]
+    return "\n".join(lines)

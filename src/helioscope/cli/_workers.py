@@ -107,6 +107,18 @@ def _start(
     return subprocess.Popen([*command, "--fd", str(sock.fileno())], env=env, pass_fds=fds)
 
 
+def listening(settings: Settings, workers: int, writer_apart: bool) -> str:
+    """Where the workers serve (uvicorn's own line is not printed by the parent)."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    apart = " and a log writer process" if writer_apart else ""
+    return f"{workers} workers{apart} on http://{host}:{settings.port}"
+
+
+def named(worker: int) -> str:
+    """A child's name in the supervisor's messages."""
+    return "the log writer process" if worker == WRITER else f"worker {worker}"
+
+
 def supervise(settings: Settings, workers: int, *, writer_apart: bool = False) -> None:
     """Run ``workers`` server processes until SIGTERM or SIGINT, then drain them.
 
@@ -116,6 +128,7 @@ def supervise(settings: Settings, workers: int, *, writer_apart: bool = False) -
     chdb = _ServedChdb.listen(settings.clickhouse_url)
     names = [*range(workers), *([WRITER] if writer_apart else [])]
     children = {worker: _start(worker, sock, settings, writer_apart, chdb) for worker in names}
+    print(f"helioscope: {listening(settings, workers, writer_apart)}", file=sys.stderr, flush=True)
     stopping: list[int] = []
 
     def on_signal(signum: int, _: FrameType | None) -> None:
@@ -127,7 +140,7 @@ def supervise(settings: Settings, workers: int, *, writer_apart: bool = False) -
         for worker, child in children.items():
             if child.poll() is not None:
                 print(
-                    f"helioscope: worker {worker} exited with {child.returncode}; restarting it",
+                    f"helioscope: {named(worker)} exited with {child.returncode}; restarting it",
                     file=sys.stderr,
                     flush=True,
                 )

@@ -6,14 +6,17 @@ import asyncio
 import os
 import socket
 import sys
-from typing import TYPE_CHECKING, Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from helioscope.cli._gc import freeze_startup
+from helioscope.cli._logs import log_to_stderr
 from helioscope.cli._memory import tune_malloc
-from helioscope.cli._store import announce
+from helioscope.cli._store import announce, note
 from helioscope.config import Settings
+from helioscope.services import journal_dir
 from helioscope.store import Store
 
 if TYPE_CHECKING:  # imported when serving: the other commands start faster without it
@@ -26,6 +29,8 @@ async def _announce(settings: Settings, *, migrate: bool) -> None:
     store = Store.open(settings.database_url)
     try:
         await announce(store)
+        # Named absolute: by default it is relative to the cwd for PostgreSQL and ClickHouse.
+        note(f"journal: {journal_dir(settings, store).resolve()}")
         if migrate:  # before the workers start, so that they do not race to migrate
             await store.migrate()
     finally:
@@ -79,6 +84,12 @@ def _server(
                     chdb.start()
                 await freeze_startup(prices=prices)
 
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Readiness answers 503 from now on (api/health), while the calls in flight finish.
+            app: Any = self.config.app
+            app.state.services.stopping = True
+            super().handle_exit(sig, frame)
+
     return Server(config)
 
 
@@ -117,6 +128,9 @@ def serve(
     from helioscope.app import create_app, server_options
 
     settings = Settings()
+    # A child of ``serve --workers`` (an inherited socket, or the writer's own process).
+    child = fd is not None or settings.worker_id != "0"
+    log_to_stderr(settings.worker_id if child else None)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)
     if settings.self_url is None:  # experiments call the gateway on this same port

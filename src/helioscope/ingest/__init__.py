@@ -1,7 +1,8 @@
 """From a finished call to a stored log row: usage, cost, properties, and the batch writer."""
 
 from helioscope.ingest._ids import new_request_id
-from helioscope.ingest._old_spool import adopt_old_spool
+from helioscope.ingest._old_spool import adopt_old_spool, old_spool_dir, warn_removed_settings
+from helioscope.ingest._other_journals import warn_of_other_journals
 from helioscope.ingest._pause import collector_paused
 from helioscope.ingest._writer import LogWriter
 from helioscope.ingest.alerts import AlertEvaluator
@@ -30,4 +31,7 @@ __all__ = [
     "collector_paused",
     "is_valid_request_id",
     "new_request_id",
+    "old_spool_dir",
+    "warn_of_other_journals",
+    "warn_removed_settings",
 ]

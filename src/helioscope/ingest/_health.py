@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import time
@@ -35,33 +34,6 @@ def dead_letter(root: Path, row: object, reason: str) -> None:
         os.close(fd)
 
 
-class Heartbeat:
-    """A file under the journal directory that the tailing writer touches every second.
-
-    A process that only journals (another worker, or every worker with ``serve
-    --writer-process``) tells from its age whether the writer storing its records is alive.
-    """
-
-    STALE_SECONDS = 5.0
-
-    def __init__(self, journal_dir: Path) -> None:
-        self.path = journal_dir / "writer.alive"
-        self._beaten = 0.0
-
-    def beat(self) -> None:
-        now = time.monotonic()
-        if now - self._beaten >= 1.0:
-            self._beaten = now
-            with contextlib.suppress(OSError):  # a full disk shows elsewhere in health
-                self.path.touch()
-
-    def alive(self) -> bool:
-        try:
-            return time.time() - self.path.stat().st_mtime < self.STALE_SECONDS
-        except FileNotFoundError:
-            return False
-
-
 @dataclass(slots=True)
 class WriterHealth:
     """Counters and the current failure of one log writer."""
@@ -72,6 +44,7 @@ class WriterHealth:
     torn_frames_skipped: int = 0
     corrupt_frames_skipped: int = 0
     journal_errors: int = 0
+    journal_failing: bool = False  # this process's appends fail now (records are being lost)
     failures: int = 0  # failed attempts in a row (0 when the last one succeeded)
     failing_since: float | None = None
     last_error: str | None = None
@@ -124,4 +97,5 @@ class WriterHealth:
             "torn_frames_skipped": self.torn_frames_skipped,
             "corrupt_frames_skipped": self.corrupt_frames_skipped,
             "journal_errors": self.journal_errors,
+            "journal_failing": self.journal_failing,
         }

@@ -24,8 +24,9 @@ from typing import Any, cast
 from helioscope._guard import InternalErrorGuard
 from helioscope.ingest import _journal as journal
 from helioscope.ingest import _records as records
-from helioscope.ingest._health import Heartbeat, WriterHealth, dead_letter, describe
+from helioscope.ingest._health import WriterHealth, dead_letter, describe
 from helioscope.ingest._pause import collector_paused
+from helioscope.ingest._shared import SharedState, own_counts, report
 from helioscope.ingest.capture import CallCapture, Captured, build_log_row, minimal_log_row
 from helioscope.store import LogRow, Store, is_transient
 
@@ -81,7 +82,7 @@ class LogWriter:
         self.linger_seconds = linger_seconds
         self.torn_grace_seconds = torn_grace_seconds
         self.health = WriterHealth()
-        self.heartbeat = Heartbeat(journal_dir)
+        self.shared = SharedState(journal_dir, worker, tail=tail)  # for the other processes
         # Called with each batch once it is stored (webhooks, online evaluators); each must
         # return at once and schedule its own work.
         self.listeners: list[Callable[[list[LogRow]], None]] = []
@@ -100,6 +101,7 @@ class LogWriter:
         self._disk_bytes = journal.disk_bytes(self.root)[0]
         if self.tail:
             self._task = asyncio.create_task(self._run(), name="helioscope-log-writer")
+        self.shared.start(self.health)
         return self
 
     async def __aexit__(
@@ -124,6 +126,7 @@ class LogWriter:
                 pass
             except Exception as error:  # the writer died (only under tests: see InternalErrorGuard)
                 died = error
+        await self.shared.close()
         await self.journal.close()
         if died is not None and exc is None:
             raise died
@@ -224,30 +227,20 @@ class LogWriter:
             pass
 
     async def report(self) -> dict[str, Any]:
-        """Lag, journal size and counters, for /health/ready."""
-        positions = self._positions
-        if positions is None or not self.tail:
-            try:
-                positions = await self.store.journal_positions()
-            except Exception:
-                positions = {}
-        records, oldest = await asyncio.to_thread(self._lag, positions)
-        size, count = journal.disk_bytes(self.root)
-        return {
-            "lag_records": records,
-            "lag_seconds": round(max(0.0, time.time() - oldest / 1000), 3) if oldest else 0.0,
-            # Another process's writer, when this one does not tail: alive by its heartbeat.
-            "running": (
-                self._task is not None and not self._task.done()
-                if self.tail
-                else self.heartbeat.alive()
-            ),
-            "journal_bytes": size,
-            "journal_segments": count,
-            "journal_max_bytes": self.max_bytes,
-            "journal_full": size >= self.max_bytes,
-            **self.health.as_dict(),
-        }
+        """Lag, journal size and counters, for /health/ready: every worker's (``_shared``)."""
+        return await report(
+            self.shared,
+            self.health,
+            positions=self._positions if self.tail else None,
+            running=self._task is not None and not self._task.done(),
+            stored_positions=self.store.journal_positions,
+            key=self._key,
+            max_bytes=self.max_bytes,
+        )
+
+    def own_counts(self) -> dict[str, Any]:
+        """This process's own append-side counters (the report's are every worker's)."""
+        return own_counts(self.journal.worker, self.health)
 
     def _lag(self, positions: dict[str, Position]) -> tuple[int, int | None]:
         return journal.backlog(self.root, lambda worker: positions.get(self._key(worker)))
@@ -262,7 +255,7 @@ class LogWriter:
     async def _run(self) -> None:
         delay = self.retry_seconds
         while True:
-            self.heartbeat.beat()
+            self.shared.beat(self.health, self._positions)
             try:
                 if self._positions is None:
                     self._positions = await self.store.journal_positions()
@@ -275,7 +268,7 @@ class LogWriter:
                 if not (retried or is_transient(exc)):
                     with self.guard.internal_errors("the log writer"):
                         raise
-                await asyncio.sleep(delay)
+                await self.shared.sleep(delay, self.health, self._positions)
                 delay = min(delay * 2, self.max_retry_seconds)
                 continue
             if not behind:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from helioscope.providers.sse import SseEvent, json_events
-from helioscope.providers.usage import ParsedResponse, Usage, as_int, sub
+from helioscope.providers.usage import Count, ParsedResponse, Usage, as_int, parse_json, sub
 
 
 def read_usage(usage: Any) -> Usage:
@@ -66,6 +68,88 @@ def parse_body(body: Any) -> ParsedResponse:
     model = body.get("model")
     return ParsedResponse(
         model if isinstance(model, str) else None, read_usage(body.get("usage")), body
+    )
+
+
+class _Details(msgspec.Struct, gc=False):
+    """Any of a usage's details objects (each has some of these counts)."""
+
+    cached_tokens: Count = None
+    audio_tokens: Count = None
+    reasoning_tokens: Count = None
+
+
+class RawUsage(msgspec.Struct, gc=False):
+    """A ``usage`` object of any endpoint, as ``read_usage`` reads it."""
+
+    prompt_tokens: Count = None
+    completion_tokens: Count = None
+    total_tokens: Count = None
+    prompt_tokens_details: _Details | None = None
+    completion_tokens_details: _Details | None = None
+    # UNSET: not given, as "input_tokens" in a dict (a null one marks the Responses API too).
+    input_tokens: Count | msgspec.UnsetType = msgspec.UNSET
+    output_tokens: Count = None
+    input_tokens_details: _Details | None = None
+    output_tokens_details: _Details | None = None
+
+
+class _Body(msgspec.Struct, gc=False):
+    model: Any = None
+    usage: RawUsage | None = None
+
+
+# Only the model and usage are built; the choices (most of an answer) are skipped, not made into
+# dicts and strings. A body this shape does not admit (not an object, a count that is a string,
+# a details value that is not an object…) fails validation and is read whole instead.
+_decode = msgspec.json.Decoder(_Body).decode
+
+
+def parse_raw(raw: bytes) -> ParsedResponse:
+    """Model and usage of a non-streamed response's raw bytes: ``parse_body``'s, body left None.
+
+    A byte that is not UTF-8, or a number out of range, in a value skipped here does not cost
+    the model and usage (orjson refused such a body whole: the row had neither).
+    """
+    try:
+        body = _decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return parse_json(raw, parse_body)
+    model = body.model
+    return ParsedResponse(
+        model if isinstance(model, str) else None, read_raw_usage(body.usage), None
+    )
+
+
+def read_raw_usage(usage: RawUsage | None) -> Usage:
+    """``read_usage`` of a decoded ``RawUsage``: the same counts from the same values.
+
+    Its counts are ints or None (``Count``): as_int would leave each as it is.
+    """
+    if usage is None:
+        return Usage()
+    prompt, completion, total = usage.prompt_tokens, usage.completion_tokens, usage.total_tokens
+    if usage.input_tokens is not msgspec.UNSET:  # Responses API
+        prompt, completion = usage.input_tokens, usage.output_tokens
+        asked, answered = usage.input_tokens_details, usage.output_tokens_details
+        return Usage(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            total_tokens=total or _sum(prompt, completion),
+            prompt_cache_read_tokens=None if asked is None else asked.cached_tokens,
+            reasoning_tokens=None if answered is None else answered.reasoning_tokens,
+        )
+    asked, answered = usage.prompt_tokens_details, usage.completion_tokens_details
+    # By place, in Usage's field order, as read_usage.
+    return Usage(
+        prompt,
+        completion,
+        total or _sum(prompt, completion),
+        None if asked is None else asked.cached_tokens,  # prompt_cache_read_tokens
+        None,  # prompt_cache_write_tokens
+        None if answered is None else answered.reasoning_tokens,
+        None if asked is None else asked.audio_tokens,
+        None if answered is None else answered.audio_tokens,
     )
 
 

@@ -20,12 +20,20 @@ class ProviderFormat:
     price_id: str | None  # genai-prices provider id; None lets it match on the model alone
     parse_body: Callable[[Any], ParsedResponse]
     parse_stream: Callable[[list[SseEvent]], ParsedResponse]
+    # parse_body's model and usage straight from a non-streamed body's bytes (body left None).
+    parse_raw: Callable[[bytes], ParsedResponse]
 
 
-OPENAI = ProviderFormat("OPENAI", "openai", openai.parse_body, openai.parse_stream)
-ANTHROPIC = ProviderFormat("ANTHROPIC", "anthropic", anthropic.parse_body, anthropic.parse_stream)
-GOOGLE = ProviderFormat("GOOGLE", "google", google.parse_body, google.parse_stream)
-CUSTOM = ProviderFormat("CUSTOM", None, openai.parse_body, openai.parse_stream)
+OPENAI = ProviderFormat(
+    "OPENAI", "openai", openai.parse_body, openai.parse_stream, openai.parse_raw
+)
+ANTHROPIC = ProviderFormat(
+    "ANTHROPIC", "anthropic", anthropic.parse_body, anthropic.parse_stream, anthropic.parse_raw
+)
+GOOGLE = ProviderFormat(
+    "GOOGLE", "google", google.parse_body, google.parse_stream, google.parse_raw
+)
+CUSTOM = ProviderFormat("CUSTOM", None, openai.parse_body, openai.parse_stream, openai.parse_raw)
 
 # Provider names a client may give (the async log API's `provider`), to their formats.
 BY_NAME: dict[str, ProviderFormat] = {"OPENAI": OPENAI, "ANTHROPIC": ANTHROPIC, "GOOGLE": GOOGLE}
@@ -57,7 +65,9 @@ def provider_for_target(target_url: str) -> ProviderFormat:
         if hint in host:
             if name in BY_NAME:
                 return BY_NAME[name]
-            return ProviderFormat(name, price_id, openai.parse_body, openai.parse_stream)
+            return ProviderFormat(
+                name, price_id, openai.parse_body, openai.parse_stream, openai.parse_raw
+            )
     return CUSTOM
 
 
@@ -94,4 +104,6 @@ def provider_named(name: str) -> ProviderFormat | None:
         return None
     if upper == "CUSTOM":
         return CUSTOM
-    return ProviderFormat(upper, _PRICE_IDS.get(upper), openai.parse_body, openai.parse_stream)
+    return ProviderFormat(
+        upper, _PRICE_IDS.get(upper), openai.parse_body, openai.parse_stream, openai.parse_raw
+    )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
+import orjson
 
 
 @dataclass(slots=True)
@@ -31,7 +35,9 @@ class ParsedResponse:
 
     model: str | None
     usage: Usage
-    body: Any  # the JSON body, or for streams the message rebuilt from its chunks
+    # The JSON body, or for streams the message rebuilt from its chunks; None from a provider's
+    # ``parse_raw``, which reads the model and usage without building the body.
+    body: Any
 
 
 def as_int(value: Any) -> int | None:
@@ -57,3 +63,25 @@ def sub(mapping: Any, *path: str) -> Any:
             return None
         mapping = mapping.get(key)
     return mapping
+
+
+# What a typed decode (a provider's ``parse_raw``) admits for a token count: an int of 64 bits
+# or null, which as_int leaves as it is (the counts need no call then). Anything else fails
+# validation and the body is read whole (``parse_json``), as before: a float (as_int's to
+# round), a bool, a string, an object, and an int beyond 64 bits (orjson reads it as a float,
+# msgspec exactly; msgspec bounds no wider than int64, so 2**63 and up go that way too).
+Count = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)] | None
+
+
+def parse_json(raw: bytes, parse_body: Callable[[Any], ParsedResponse]) -> ParsedResponse:
+    """Model and usage of a raw body read whole: for what a typed decode did not take.
+
+    A body that is not JSON has neither; ``body`` is None, as ``parse_raw`` leaves it.
+    """
+    try:
+        body = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        return ParsedResponse(None, Usage(), None)
+    parsed = parse_body(body)
+    parsed.body = None
+    return parsed

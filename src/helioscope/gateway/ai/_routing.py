@@ -22,17 +22,20 @@ from helioscope.providers.models import provider_model_name, registered, serving
 from helioscope.vault import Credential, OrgKeys
 
 _PARSERS = {
-    Wire.OPENAI: (openai_wire.parse_body, openai_wire.parse_stream),
-    Wire.ANTHROPIC: (anthropic_wire.parse_body, anthropic_wire.parse_stream),
-    Wire.GEMINI: (gemini_wire.parse_body, gemini_wire.parse_stream),
+    Wire.OPENAI: (openai_wire.parse_body, openai_wire.parse_stream, openai_wire.parse_raw),
+    Wire.ANTHROPIC: (
+        anthropic_wire.parse_body,
+        anthropic_wire.parse_stream,
+        anthropic_wire.parse_raw,
+    ),
+    Wire.GEMINI: (gemini_wire.parse_body, gemini_wire.parse_stream, gemini_wire.parse_raw),
 }
 
 
 @lru_cache(maxsize=256)
 def log_format(spec: ProviderSpec) -> ProviderFormat:
     """How the log reads and prices this provider's answers."""
-    body, stream = _PARSERS[spec.wire]
-    return ProviderFormat(spec.log_name, spec.price_id, body, stream)
+    return ProviderFormat(spec.log_name, spec.price_id, *_PARSERS[spec.wire])
 
 
 @dataclass(frozen=True, slots=True)

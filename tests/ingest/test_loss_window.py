@@ -13,26 +13,25 @@ from typing import Any
 import orjson
 import pytest
 
-from helioscope.ingest import CallCapture
 from helioscope.ingest._journal import read_frames
-from helioscope.ingest._records import decode
+from helioscope.ingest._records import JournalCapture, decode
 from helioscope.testing import FakeProvider
 from tests.conftest import Running
 from tests.gateway.clients import PROVIDER_KEY
 
 
-def journalled(root: Path, request_id: str) -> CallCapture | None:
+def journalled(root: Path, request_id: str) -> JournalCapture | None:
     """The capture of ``request_id`` as the journal files on disk hold it, if they do."""
     for path in sorted(root.glob("*/*.journal")):
         read = read_frames(path, 0, max_bytes=1 << 30, max_count=1 << 30)
         for payload in read.payloads:
             record = decode(payload)
-            if isinstance(record, CallCapture) and record.request_id == request_id:
+            if isinstance(record, JournalCapture) and record.request_id == request_id:
                 return record
     return None
 
 
-async def call_asgi(hs: Running, body: dict[str, Any]) -> tuple[int, bytes, CallCapture | None]:
+async def call_asgi(hs: Running, body: dict[str, Any]) -> tuple[int, bytes, JournalCapture | None]:
     """Call the chat route as a server would; the journal's record as the last message left."""
     assert hs.app is not None
     root = hs.services.journal_dir()

@@ -11,12 +11,14 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 import pytest
 
 from helioscope.ingest._journal import _IOV_MAX, HEADER, Journal, read_frames, segments
 from helioscope.ingest._records import (
     _U32,
+    JournalCapture,
     capture_parts,
     decode,
     decode_all,
@@ -24,7 +26,7 @@ from helioscope.ingest._records import (
     encode_row,
     encode_rows,
 )
-from helioscope.ingest.capture import CallCapture
+from helioscope.ingest.capture import CallCapture, build_log_row
 from helioscope.ingest.headers import HeliconeHeaders
 from helioscope.providers.registry import BY_NAME
 from helioscope.store import LogRow
@@ -86,7 +88,7 @@ def test_every_field_of_a_capture_round_trips() -> None:
     assert unset == [], f"set these in every_field_set() so the test covers them: {unset}"
 
     back = decode(encode_capture(sent))
-    assert isinstance(back, CallCapture)
+    assert isinstance(back, JournalCapture)
     fields: dict[str, Any] = {
         f.name: (getattr(sent, f.name), getattr(back, f.name))
         for f in dataclasses.fields(CallCapture)
@@ -115,8 +117,50 @@ async def test_a_capture_in_more_parts_than_one_writev_takes_is_journalled_whole
     assert read.payloads == [encode_capture(small), encode_capture(many)]
     assert sizes == [HEADER.size + len(p) for p in read.payloads]
     back = decode(read.payloads[1])
-    assert isinstance(back, CallCapture)
+    assert isinstance(back, JournalCapture)
     assert back.chunks == [b"".join(many.chunks)]
+
+
+def test_the_writer_builds_the_same_row_from_a_journalled_capture() -> None:
+    # The writer builds rows from the journal's typed record, not a CallCapture: the row is
+    # the one the capture itself gives, its times in UTC's own tzinfo (the writer's SQLite
+    # timestamps take their fast path on it).
+    for sent in (every_field_set(), _plain_capture()):
+        back = decode(encode_capture(sent))
+        assert isinstance(back, JournalCapture)
+        assert back.started_at.tzinfo is dt.UTC
+        assert build_log_row(back) == build_log_row(sent)
+
+
+def _plain_capture() -> CallCapture:
+    """A call with no Helicone option, a JSON answer, the body not parsed by the gateway."""
+    return CallCapture(
+        request_id="req-2",
+        organization_id="org-1",
+        provider=BY_NAME["OPENAI"],
+        target_url="https://api.openai.com/v1/chat/completions",
+        path="/v1/chat/completions",
+        helicone=HeliconeHeaders(),
+        request_body=b'{"model": "gpt-4o-mini", "user": "u-2", "messages": []}',
+        started_at=dt.datetime(2026, 12, 6, 12, 0, 0, 123456, tzinfo=dt.UTC),
+        started=100.0,
+        status=200,
+        ended=100.25,
+        chunks=[b'{"model": "gpt-4o-mini-2024-07-18", "usage": {"prompt_tokens": 9}}'],
+    )
+
+
+def test_a_capture_header_with_a_value_of_the_wrong_type_is_refused() -> None:
+    # The header is decoded typed: a value that is not what its place holds (a later version's
+    # layout under the same kind, or damage) is a ValueError, which the writer dead-letters.
+    current = encode_capture(every_field_set())
+    (size,) = _U32.unpack_from(current)
+    fields = orjson.loads(current[4 : 4 + size])
+    status = fields.index(201)
+    for place, value in ((status, "201"), (7, "req-1"), (8, "yesterday")):
+        header = orjson.dumps([*fields[:place], value, *fields[place + 1 :]])
+        with pytest.raises(ValueError, match="capture of unknown layout"):
+            decode_all(_U32.pack(len(header)) + header + current[4 + size :])
 
 
 def every_row_field_set(n: int) -> LogRow:
@@ -227,11 +271,12 @@ def test_a_capture_journalled_by_the_previous_version_is_read_as_before() -> Non
     old = decode(_previous_capture_payload(sent))
     new = decode(encode_capture(sent))
     assert old == new
-    assert isinstance(old, CallCapture)
+    assert isinstance(old, JournalCapture)
     assert old.request_body == sent.request_body
     assert old.chunks == sent.chunks
     older = decode(_previous_capture_payload(sent, country=False))
-    assert older == dataclasses.replace(new, country_code=None)
+    assert isinstance(new, JournalCapture)
+    assert older == msgspec.structs.replace(new, country_code=None)
 
 
 def test_a_record_of_an_unknown_kind_is_refused_by_name() -> None:

@@ -30,7 +30,7 @@ from helioscope.ingest import _records as records
 from helioscope.ingest._health import WriterHealth, dead_letter, describe
 from helioscope.ingest._pause import collector_paused
 from helioscope.ingest._shared import SharedState, own_counts, report
-from helioscope.ingest.capture import CallCapture, build_log_row, minimal_log_row
+from helioscope.ingest.capture import CallCapture, Captured, build_log_row, minimal_log_row
 from helioscope.store import LogRow, Store, is_transient
 
 logger = logging.getLogger("helioscope.ingest")
@@ -175,7 +175,7 @@ class LogWriter:
                 self.journal.seal()
         return self._disk_bytes + size > self._disk_limit
 
-    def _to_row(self, item: LogRow | CallCapture) -> LogRow:
+    def _to_row(self, item: LogRow | Captured) -> LogRow:
         if isinstance(item, LogRow):
             return item
         try:

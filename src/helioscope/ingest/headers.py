@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 _UUID = re.compile(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.IGNORECASE
@@ -57,13 +58,18 @@ _OPTIONS: dict[str, tuple[str, Callable[[str], object]]] = {
 }
 
 
-@dataclass(slots=True)
-class HeliconeHeaders:
-    """The ``Helicone-*`` headers that shape how a call is logged."""
+class HeliconeHeaders(msgspec.Struct, array_like=True):
+    """The ``Helicone-*`` headers that shape how a call is logged.
+
+    A msgspec Struct, by place (``array_like``): a journalled capture's header holds these
+    fields as a list in this order (``_records.capture_parts``), and the log writer decodes it
+    straight into this type, typed, with no Python ``__init__`` a row (``JournalCapture``). A
+    field added here goes at the end, with a default: frames journalled before it still read.
+    """
 
     request_id: str | None = None
     user_id: str | None = None
-    properties: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = {}  # a new dict for each instance (msgspec copies it)
     model_override: str | None = None
     omit_request: bool = False
     omit_response: bool = False

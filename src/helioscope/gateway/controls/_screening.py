@@ -8,7 +8,6 @@ organization's stored OpenAI key). A refused prompt gets Helicone's 400 with
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import time
 import uuid
@@ -16,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
+import msgspec
 import orjson
 
 from helioscope._asgi import Send
@@ -122,7 +122,9 @@ def moderation_capture(parent: CallCapture, base: str, body: bytes) -> CallCaptu
         provider=parent.provider,
         target_url=base + "/v1/moderations",
         path="/v1/moderations",
-        helicone=dataclasses.replace(parent.helicone, properties=dict(parent.helicone.properties)),
+        helicone=msgspec.structs.replace(
+            parent.helicone, properties=dict(parent.helicone.properties)
+        ),
         request_body=body,
         started_at=dt.datetime.now(dt.UTC),
         started=time.perf_counter(),

@@ -73,7 +73,9 @@ _BODY_COLUMNS = ("request_id", "organization_id", "request_body", "response_body
 
 _get_plain = operator.attrgetter(*_PLAIN)
 _session_id_of = operator.itemgetter(_SESSION_ID)
-_get_texts = operator.attrgetter(*_TEXT_FIELDS)
+# A row's text fields, taken from its plain values (indexing a tuple): ~900 instructions a row
+# fewer than reading each from the row a second time (_row_params: 21,200 -> 20,300, callgrind).
+_texts_of = operator.itemgetter(*(_PLAIN.index(name) for name in _TEXT_FIELDS))
 
 
 _Times = Callable[[Sequence[dt.datetime | None]], Sequence[Any]]
@@ -91,10 +93,10 @@ def _row_params(rows: list[LogRow], times: _Times, now: Any) -> list[tuple[Any, 
     # NUL is rare: look for it in every text field of the slice with one C-speed scan (a loop
     # over the ~16 fields cost ~1.5 us a row; a scan a row, ~0.15 us), and only when one has
     # it, look row by row, cleaning the rows that have it.
-    any_nul = "\x00" in "".join(filter(None, chain.from_iterable(map(_get_texts, rows))))
-    for row, created_at, responded_at in zip(rows, created, responded, strict=True):
-        plain = _get_plain(row)
-        if any_nul and "\x00" in "".join(filter(None, _get_texts(row))):
+    plains = list(map(_get_plain, rows))
+    any_nul = "\x00" in "".join(filter(None, chain.from_iterable(map(_texts_of, plains))))
+    for row, plain, created_at, responded_at in zip(rows, plains, created, responded, strict=True):
+        if any_nul and "\x00" in "".join(filter(None, _texts_of(plain))):
             plain = tuple(map(_clean, plain))
         properties = row.properties
         if properties:

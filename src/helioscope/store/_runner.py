@@ -17,7 +17,8 @@ engine's runner can run the same function by compiling the same statement for it
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import ColumnElement, Executable, FromClause, select
@@ -42,6 +43,18 @@ class StoreTimeout(TimeoutError):
 
     def __init__(self, started: float) -> None:
         super().__init__(f"timed out after {time.monotonic() - started:.1f} s")
+
+
+@contextmanager
+def _timed() -> Iterator[None]:
+    """A store call: the driver's (or the pool's) ``TimeoutError`` as a ``StoreTimeout``."""
+    started = time.monotonic()
+    try:
+        yield
+    except StoreTimeout:
+        raise
+    except TimeoutError as exc:
+        raise StoreTimeout(started) from exc
 
 
 class Db:
@@ -137,27 +150,17 @@ class Runner:
         self, fn: Callable[Concatenate[Db, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``fn(db, *args, **kwargs)`` on a connection of its own, for reading."""
-        started = time.monotonic()
-        try:
+        with _timed():
             async with self.engine.connect() as conn:
                 return await fn(Db(conn, self.dialect, self.log_db), *args, **kwargs)
-        except StoreTimeout:
-            raise
-        except TimeoutError as exc:
-            raise StoreTimeout(started) from exc
 
     async def write(
         self, fn: Callable[Concatenate[Db, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``fn(db, *args, **kwargs)`` in one transaction: all of it commits, or none."""
-        started = time.monotonic()
-        try:
+        with _timed():
             async with self.writer_engine.begin() as conn:
                 result = await fn(Db(conn, self.dialect, self.log_db), *args, **kwargs)
-        except StoreTimeout:
-            raise
-        except TimeoutError as exc:
-            raise StoreTimeout(started) from exc
         self.written()
         return result
 
@@ -191,29 +194,19 @@ class OrgRunner:
     ) -> T:
         """``fn(db, *args, **kwargs)`` for this organization, for reading."""
         runner = self._runner
-        started = time.monotonic()
-        try:
+        with _timed():
             async with runner.engine.connect() as conn:
                 db = OrgDb(conn, runner.dialect, self._org_id, runner.log_db)
                 return await fn(db, *args, **kwargs)
-        except StoreTimeout:
-            raise
-        except TimeoutError as exc:
-            raise StoreTimeout(started) from exc
 
     async def write(
         self, fn: Callable[Concatenate[OrgDb, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``fn(db, *args, **kwargs)`` for this organization, in one transaction."""
         runner = self._runner
-        started = time.monotonic()
-        try:
+        with _timed():
             async with runner.writer_engine.begin() as conn:
                 db = OrgDb(conn, runner.dialect, self._org_id, runner.log_db)
                 result = await fn(db, *args, **kwargs)
-        except StoreTimeout:
-            raise
-        except TimeoutError as exc:
-            raise StoreTimeout(started) from exc
         runner.written()
         return result

@@ -102,6 +102,15 @@ class Running:
         new = await self.services.store.org(org.id).write(keys.create_api_key)
         return org.id, new.key
 
+    def replica_settings(self) -> Settings:
+        """This Helioscope's settings for another server on the same store (a replica, or the
+        next one of a rolling restart): a journal directory of its own, as each server needs
+        (a journal directory in use refuses a second server)."""
+        journal = self.services.journal_dir()
+        return self.services.settings.model_copy(
+            update={"journal_dir": journal.with_name(journal.name + "-replica")}
+        )
+
     async def aclose(self) -> None:
         """Close the client and stop the server, if they were made."""
         if self._client is not None:

@@ -226,8 +226,9 @@ async def test_the_cache_survives_a_restart(helioscope: Running, fake: FakeProvi
         await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     await settle(helioscope)
     # A second server on the same store (and Redis, if any): a restarted or another replica.
-    app = create_app(helioscope.services.settings)
-    async with serve(app, **server_options(helioscope.services.settings)) as url:
+    settings = helioscope.replica_settings()
+    app = create_app(settings)
+    async with serve(app, **server_options(settings)) as url:
         other = Running(url, app.state.services, helioscope.org_id, helioscope.key)
         async with openai_client(other, **CACHE) as client:
             raw = await client.chat.completions.with_raw_response.create(

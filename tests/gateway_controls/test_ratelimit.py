@@ -135,8 +135,9 @@ async def test_two_gateways_sharing_redis_enforce_one_bucket(
     helioscope: Running, backend: str
 ) -> None:
     assert os.environ.get(REDIS_ENV)
-    app = create_app(helioscope.services.settings)
-    async with serve(app, **server_options(helioscope.services.settings)) as url:
+    settings = helioscope.replica_settings()
+    app = create_app(settings)
+    async with serve(app, **server_options(settings)) as url:
         other = Running(url, app.state.services, helioscope.org_id, helioscope.key)
         statuses = []
         for hs in (helioscope, other, helioscope, other, other):

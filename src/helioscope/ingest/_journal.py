@@ -250,7 +250,8 @@ class Journal:
             _fsync(fd)
             os.close(fd)
         self._retired.clear()
-        _fsync(self._fd)
+        if self._fd >= 0:  # (a sync scheduled by the last append may run after close)
+            _fsync(self._fd)
 
     async def _sync_timer(self) -> None:
         while True:

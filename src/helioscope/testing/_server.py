@@ -82,7 +82,17 @@ async def serve(
         app, lifespan=lifespan, log_level="warning", access_log=False, **options
     )
     server = _Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
+
+    async def serving() -> None:
+        try:
+            await server.serve(sockets=[sock])
+        except SystemExit as exc:
+            # uvicorn exits when the app's startup fails; a SystemExit raised in a task leaves
+            # the event loop itself (asyncio re-raises it from run_forever), and with it the
+            # test runner's loop: an exception here stays the caller's.
+            raise RuntimeError(f"the server could not start (exit status {exc.code})") from exc
+
+    task = asyncio.create_task(serving())
     try:
         while not server.started:
             if task.done():
@@ -92,5 +102,7 @@ async def serve(
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await task
-        sock.close()
+        try:
+            await task
+        finally:
+            sock.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
+import logging
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
@@ -169,8 +170,9 @@ async def test_batches_full_in_bytes_follow_each_other_without_the_linger(
 
 
 async def test_store_down_at_shutdown_keeps_records_for_the_next_start(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="helioscope.ingest")
     unreachable = _unreachable_url(database_url, tmp_path)
     down = Store.open(unreachable)
     journal_dir = tmp_path / "journal"
@@ -183,6 +185,10 @@ async def test_store_down_at_shutdown_keeps_records_for_the_next_start(
         assert report["lag_records"] == 5 and report["failing"]
         assert report["last_error"]
     await down.close()
+    # Said at shutdown: how much stays journalled, and where.
+    (left,) = [r.getMessage() for r in caplog.records if "at shutdown" in r.getMessage()]
+    assert left.startswith("log store still behind at shutdown: ")
+    assert f"MB of journal stay under {journal_dir} for the next start" in left
 
     up = Store.open(database_url)
     await up.migrate()
@@ -190,6 +196,11 @@ async def test_store_down_at_shutdown_keeps_records_for_the_next_start(
         await writer.flush()
         await _caught_up(writer)
     assert await count_rows(up, "org-1") == 5
+    # Said at the next start: the replay, counted.
+    assert any(
+        r.getMessage().startswith("storing 5 log records journalled before this start, the oldest")
+        for r in caplog.records
+    ), caplog.text
     stored_row = await up.log.org("org-1").read(requests.get_request, rows[0].request_id)
     assert stored_row is not None and stored_row["model"] == "gpt-4o-mini"
     await up.close()

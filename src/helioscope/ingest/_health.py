@@ -34,6 +34,25 @@ def dead_letter(root: Path, row: object, reason: str) -> None:
         os.close(fd)
 
 
+def replaying(records: int, oldest_ms: int | None) -> None:
+    """At the writer's start: the records journalled before it that it now stores, and since when.
+
+    A crash or an outage leaves them; without this an operator saw nothing of the replay.
+    """
+    if records:
+        since = f", the oldest from {time.ctime(oldest_ms / 1000)}" if oldest_ms else ""
+        logger.info("storing %d log records journalled before this start%s", records, since)
+
+
+def left_behind(size: int, root: Path) -> None:
+    """The drain's time is up: how much journal (``size`` bytes) stays for the next start."""
+    logger.warning(
+        "log store still behind at shutdown: %.1f MB of journal stay under %s for the next start",
+        size / 1e6,
+        root,
+    )
+
+
 @dataclass(slots=True)
 class WriterHealth:
     """Counters and the current failure of one log writer."""

@@ -27,7 +27,7 @@ from helioscope._outage import StoreBackOff
 from helioscope.ingest import _journal as journal
 from helioscope.ingest import _journal_locks as locks
 from helioscope.ingest import _records as records
-from helioscope.ingest._health import WriterHealth, dead_letter, describe
+from helioscope.ingest._health import WriterHealth, dead_letter, describe, left_behind, replaying
 from helioscope.ingest._pause import collector_paused
 from helioscope.ingest._shared import SharedState, own_counts, report
 from helioscope.ingest.capture import CallCapture, Captured, build_log_row, minimal_log_row
@@ -117,7 +117,7 @@ class LogWriter:
                 try:
                     await asyncio.wait_for(self._drain(), timeout=self.drain_seconds)
                 except TimeoutError:
-                    logger.warning("log store still behind at shutdown; records stay journalled")
+                    left_behind(journal.disk_bytes(self.root)[0], self.root)
                 except Exception:  # the writer died: reported below
                     pass
             self._task.cancel()
@@ -267,6 +267,7 @@ class LogWriter:
             try:
                 if self._positions is None:
                     self._positions = await self.store.journal_positions()
+                    replaying(*await asyncio.to_thread(self._lag, self._positions))
                 behind = await self._pass()
                 self.health.succeeded()
                 delay, back_off.seen_down = self.retry_seconds, False

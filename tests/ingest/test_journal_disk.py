@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from helioscope.ingest import _journal_locks
+from helioscope.ingest import _journal
 from helioscope.ingest._journal import read_frames
 from helioscope.ingest._records import BODIES_DROPPED_PROPERTY
 from helioscope.store import Store, keys
@@ -30,15 +30,15 @@ _MIB = 1 << 20
 
 
 def test_the_disk_reserve_is_64_mib_or_1_percent_up_to_1_gib() -> None:
-    assert _journal_locks.reserve_bytes(1024 * _MIB) == 64 * _MIB
-    assert _journal_locks.reserve_bytes(20 * 1024 * _MIB) == 20 * 1024 * _MIB // 100
-    assert _journal_locks.reserve_bytes(10 * 1024 * 1024 * _MIB) == 1024 * _MIB
+    assert _journal.reserve_bytes(1024 * _MIB) == 64 * _MIB
+    assert _journal.reserve_bytes(20 * 1024 * _MIB) == 20 * 1024 * _MIB // 100
+    assert _journal.reserve_bytes(10 * 1024 * 1024 * _MIB) == 1024 * _MIB
 
 
 def test_the_spare_bytes_are_what_statvfs_says_is_free_past_the_reserve(tmp_path: Path) -> None:
     fs = os.statvfs(tmp_path)
-    reserve = _journal_locks.reserve_bytes(fs.f_blocks * fs.f_frsize)
-    spare = _journal_locks.spare_bytes(tmp_path)
+    reserve = _journal.reserve_bytes(fs.f_blocks * fs.f_frsize)
+    spare = _journal.spare_bytes(tmp_path)
     assert abs(spare + reserve - fs.f_bavail * fs.f_frsize) < 64 * _MIB  # (others write too)
 
 
@@ -47,7 +47,7 @@ async def test_a_disk_short_of_its_reserve_keeps_records_without_their_bodies(
 ) -> None:
     org = (await store.write(keys.get_or_create_org, "acme")).id
     spare = {"bytes": 1 << 30}
-    monkeypatch.setattr(_journal_locks, "spare_bytes", lambda _: spare["bytes"])
+    monkeypatch.setattr(_journal, "spare_bytes", lambda _: spare["bytes"])
     journal_dir = tmp_path / "journal"
     async with writer_for(store, journal_dir) as writer:
         roomy = row(org, request_body="x" * 2000)

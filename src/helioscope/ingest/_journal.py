@@ -29,6 +29,8 @@ from isal import isal_zlib
 
 from helioscope.ingest._journal_locks import WORKER_LOCK, WRITER_LOCK, JournalInUse, hold
 
+_MIB = 1 << 20
+
 MAGIC = b"HSJ1"
 HEADER = struct.Struct("<4sIIq")  # magic, payload length, crc32, append time in ms
 _TIME = struct.Struct("<q")
@@ -71,6 +73,26 @@ def workers(root: Path) -> list[str]:
         return sorted(e.name for e in os.scandir(root) if e.is_dir())
     except FileNotFoundError:
         return []
+
+
+def reserve_bytes(filesystem_bytes: int) -> int:
+    """Free space the journal leaves on its filesystem before it stops journalling bodies.
+
+    Past it records keep being journalled without their bodies, ~1 KB each: 64 MiB holds some
+    60,000 of them (40 s at 1,500 calls/s) for a small disk; 1% gives a larger one room in
+    proportion for what else shares it (the SQLite file and its WAL, logs); capped at 1 GiB
+    (a million records) so that a 10 TB volume does not refuse bodies with 100 GB free.
+    """
+    return min(max(64 * _MIB, filesystem_bytes // 100), 1024 * _MIB)
+
+
+def spare_bytes(root: Path) -> int:
+    """Free bytes on ``root``'s filesystem beyond the reserve (negative: into it)."""
+    try:
+        fs = os.statvfs(root)
+    except OSError:  # (the writer makes the root when it starts: not expected) keep bodies
+        return 1 << 62
+    return fs.f_bavail * fs.f_frsize - reserve_bytes(fs.f_blocks * fs.f_frsize)
 
 
 def disk_bytes(root: Path) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""Who may use a journal directory, and how much room its disk leaves.
+"""Who may use a journal directory.
 
 A process appending to ``<root>/<worker>`` holds an exclusive ``flock`` on ``<worker>/lock``,
 and the process that drains the root (the log writer) one on ``<root>/writer.lock``, for as
@@ -16,7 +16,6 @@ from pathlib import Path
 
 WORKER_LOCK = "lock"  # in a worker's directory: held by the process appending to it
 WRITER_LOCK = "writer.lock"  # in the root: held by the process that drains every worker's
-_MIB = 1 << 20
 
 
 class JournalInUse(Exception):
@@ -72,23 +71,3 @@ def check_free(root: Path, workers: Sequence[str]) -> None:
     """
     for path in [root / WRITER_LOCK, *(root / worker / WORKER_LOCK for worker in workers)]:
         os.close(hold(path, root))
-
-
-def reserve_bytes(filesystem_bytes: int) -> int:
-    """Free space the journal leaves on its filesystem before it stops journalling bodies.
-
-    Past it records keep being journalled without their bodies, ~1 KB each: 64 MiB holds some
-    60,000 of them (40 s at 1,500 calls/s) for a small disk; 1% gives a larger one room in
-    proportion for what else shares it (the SQLite file and its WAL, logs); capped at 1 GiB
-    (a million records) so that a 10 TB volume does not refuse bodies with 100 GB free.
-    """
-    return min(max(64 * _MIB, filesystem_bytes // 100), 1024 * _MIB)
-
-
-def spare_bytes(root: Path) -> int:
-    """Free bytes on ``root``'s filesystem beyond the reserve (negative: into it)."""
-    try:
-        fs = os.statvfs(root)
-    except OSError:  # (the writer makes the root when it starts: not expected) keep bodies
-        return 1 << 62
-    return fs.f_bavail * fs.f_frsize - reserve_bytes(fs.f_blocks * fs.f_frsize)

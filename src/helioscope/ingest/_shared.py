@@ -27,7 +27,6 @@ from typing import Any
 import orjson
 
 from helioscope.ingest import _journal as journal
-from helioscope.ingest import _journal_locks as locks
 from helioscope.ingest._health import WriterHealth
 
 Position = tuple[str, int]
@@ -170,7 +169,7 @@ async def report(
         "journal_bytes": size,
         "journal_segments": count,
         "journal_max_bytes": max_bytes,
-        "journal_full": size >= max_bytes or locks.spare_bytes(shared.root) <= 0,  # (no bodies)
+        "journal_full": size >= max_bytes or journal.spare_bytes(shared.root) <= 0,  # (no bodies)
         **totals,
         "state_age_seconds": age,
         "processes": 1 + len(others),

@@ -25,7 +25,6 @@ from typing import Any, cast
 from helioscope._guard import InternalErrorGuard
 from helioscope._outage import StoreBackOff
 from helioscope.ingest import _journal as journal
-from helioscope.ingest import _journal_locks as locks
 from helioscope.ingest import _records as records
 from helioscope.ingest._health import WriterHealth, dead_letter, describe, left_behind, replaying
 from helioscope.ingest._pause import collector_paused
@@ -169,7 +168,7 @@ class LogWriter:
         if now - self._disk_checked > 1.0:  # other workers append, the writer deletes
             self._disk_checked = now
             self._disk_bytes = journal.disk_bytes(self.root)[0]
-            spare = locks.spare_bytes(self.root)  # appends use it as they grow _disk_bytes
+            spare = journal.spare_bytes(self.root)  # appends use it as they grow _disk_bytes
             self._disk_limit = min(self.max_bytes, self._disk_bytes + spare)
             if spare < 0:  # what is stored then frees its space (sealed: deleted)
                 self.journal.seal()

@@ -11,17 +11,9 @@ from typing import Any
 
 import orjson
 
+from helioscope._outage import cause as describe
+
 logger = logging.getLogger("helioscope.ingest")
-
-
-def describe(exc: BaseException) -> str:
-    """The error's type and the driver's message.
-
-    SQLAlchemy's own text repeats the statement and its parameters, which hold request bodies
-    that have no business in the server's log (nor in /health/ready).
-    """
-    orig = getattr(exc, "orig", None)
-    return f"{type(orig or exc).__name__}: {orig or exc}"
 
 
 def dead_letter(root: Path, row: object, reason: str) -> None:

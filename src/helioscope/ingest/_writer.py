@@ -24,9 +24,10 @@ from typing import Any, cast
 
 from helioscope._guard import InternalErrorGuard
 from helioscope._outage import StoreBackOff
+from helioscope._outage import cause as describe
 from helioscope.ingest import _journal as journal
 from helioscope.ingest import _records as records
-from helioscope.ingest._health import WriterHealth, dead_letter, describe, left_behind, replaying
+from helioscope.ingest._health import WriterHealth, dead_letter, left_behind, replaying
 from helioscope.ingest._pause import collector_paused
 from helioscope.ingest._shared import SharedState, own_counts, report
 from helioscope.ingest.capture import CallCapture, Captured, build_log_row, minimal_log_row

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -87,11 +88,12 @@ def _serve(url: str, workdir: Path, *args: str) -> tuple[Server, subprocess.Pope
     return server, proc, stderr
 
 
-async def _until(predicate: object, seconds: float, what: str) -> None:
+async def _until(predicate: object, seconds: float, what: str | Callable[[], str]) -> None:
+    """Wait for ``predicate``; ``what`` says what failed (called then: stderr as it is by then)."""
     assert callable(predicate)
     deadline = time.monotonic() + seconds
     while not await predicate():
-        assert time.monotonic() < deadline, what
+        assert time.monotonic() < deadline, what() if callable(what) else what
         await asyncio.sleep(0.2)
 
 
@@ -133,6 +135,11 @@ async def test_a_worker_restarted_during_an_outage_waits_quietly(tmp_path: Path)
         server, proc, stderr = _serve(cluster.url, tmp_path, "--workers", "2")
         try:
             await _until(lambda: _answers(server), 60, "the workers never came up")
+
+            async def both_up() -> bool:  # not one still starting: it would wait for the store
+                return stderr.read_text().count("Application startup complete") == 2
+
+            await _until(both_up, 60, stderr.read_text)
             worker = _children(server)[0]  # a serving worker (they share one command line)
             cluster.stop()
             os.kill(_pid_of(server, worker), signal.SIGKILL)
@@ -149,7 +156,9 @@ async def test_a_worker_restarted_during_an_outage_waits_quietly(tmp_path: Path)
             async def back() -> bool:
                 return "reachable after" in stderr.read_text()
 
-            await _until(back, 60, f"the worker never saw the store back: {stderr.read_text()}")
+            await _until(
+                back, 60, lambda: f"the worker never saw the store back: {stderr.read_text()}"
+            )
         finally:
             server.stop()
     text = stderr.read_text()

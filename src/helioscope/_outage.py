@@ -15,12 +15,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-from helioscope.store import UNAVAILABLE_ERRORS, is_transient
+from sqlalchemy.exc import DBAPIError
+
+from helioscope.store import UNAVAILABLE_ERRORS, Store, is_transient
 
 logger = logging.getLogger("helioscope")
 
 Probe = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 
 
 def cause(exc: BaseException) -> str:
@@ -143,6 +147,45 @@ async def wait_until_reachable(
         if since is not None:
             say(f"store {where} reachable after {time.monotonic() - since:.1f}s")
         return
+
+
+async def through_outages(
+    store: Store, steps: Callable[[], Awaitable[T]], say: Callable[[str], None]
+) -> T:
+    """``steps()`` once the store is reachable, run again each time an outage interrupts them.
+
+    For a server's startup: an outage (or a dropped connection) that began after its first
+    probe failed its migration or bootstrap with a long traceback and exit status 3, and under
+    ``--workers`` the supervisor restarted the worker, each time with one. It now waits, saying
+    so once as ``wait_until_reachable`` does (or, when the store ended only the connection,
+    that it tries again). ``steps`` must be safe to run again: each write one transaction, or
+    idempotent. An error that is no outage is raised as it was: one that waiting cannot mend
+    (a wrong password), or a failing statement on a connection that the store kept and while
+    it answers (a bug of ours). A SQLite file is never down (and probing one creates it before
+    ``migrate`` made its directory): its steps run once.
+    """
+    if store.sqlite_file is not None:
+        return await steps()
+    while True:
+        await wait_until_reachable(store.ping, store.location, say)
+        try:
+            return await steps()
+        except Exception as exc:
+            if not _waitable(exc):
+                raise
+            try:
+                await store.ping()
+            except Exception:
+                continue  # down: waited for above, saying so once (or raised, if not waitable)
+            if not _lost(exc):
+                raise  # the store answers, on the connection that failed: not an outage
+            say(f"store {store.location}: {cause(exc)}; trying again")
+
+
+def _lost(exc: BaseException) -> bool:
+    # The call's connection was closed under it (the store restarted, or ended that backend:
+    # SQLAlchemy then invalidates the connection), or it never had one (refused, timed out).
+    return not isinstance(exc, DBAPIError) or exc.connection_invalidated
 
 
 class StoreBackOff:

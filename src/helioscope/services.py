@@ -20,7 +20,7 @@ import aiohttp
 
 from helioscope._changes import ChangeFeed
 from helioscope._guard import InternalErrorGuard
-from helioscope._outage import Outage, wait_until_reachable
+from helioscope._outage import Outage, through_outages
 from helioscope.auth import KeyCache
 from helioscope.body_links import BodyLinks
 from helioscope.config import Settings
@@ -123,13 +123,11 @@ class Services:
         async with AsyncExitStack() as stack:
             stack.push_async_callback(self.store.close)
             stack.push_async_callback(self.outage.close)
-            if self.store.sqlite_file is None:
-                # A worker (re)started during an outage waits for the store, with one line,
-                # rather than failing its startup with a traceback, again at every restart.
-                await wait_until_reachable(self.store.ping, self.store.location, logger.warning)
-            await self.store.migrate()
-            self.outage.up()  # the store was reached: keys can be checked (api/health)
-            await self._bootstrap()
+            # A worker (re)started during an outage, or meeting one while it starts, waits for
+            # the store with one line, rather than failing its startup with a traceback, again
+            # at every restart. These are startup's only calls to the store: the parts started
+            # below meet an outage while they run, and each logs and retries on its own.
+            await through_outages(self.store, self._prepare_store, logger.warning)
             watching = asyncio.create_task(self.changes.watch(), name="helioscope-change-feed")
             stack.push_async_callback(_stop, watching)
             stack.push_async_callback(self.changes.settle)
@@ -263,11 +261,20 @@ class Services:
         )
         return webhooks, alerts
 
+    async def _prepare_store(self) -> None:
+        """Migrate and bootstrap: run again whole after an outage, so each must be repeatable."""
+        await self.store.migrate()  # one transaction (PostgreSQL's DDL is transactional)
+        self.outage.up()  # the store was reached: keys can be checked (api/health)
+        await self._bootstrap()
+
     async def _bootstrap(self) -> None:
-        if not self.settings.bootstrap_default_org or await self.store.read(keys.count_orgs) > 0:
+        if not self.settings.bootstrap_default_org:
             return
-        org = await self.store.write(keys.get_or_create_org, "default")
-        self.bootstrap_key = await self.store.org(org.id).write(keys.create_api_key, "bootstrap")
+        # The organization and its key in one transaction: made apart, an outage between them
+        # left a store with the organization and no key, and the next start printed none.
+        self.bootstrap_key = await self.store.write(keys.create_first_org, "default", "bootstrap")
+        if self.bootstrap_key is None:  # the store has organizations
+            return
         # Printed once, on stdout, so that `helioscope serve` shows it to the person starting it.
         print(
             "Helioscope created organization 'default' and this API key (shown only once):\n"

@@ -73,16 +73,23 @@ def test_ctrl_c_while_serve_waits_is_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in stderr.read_text(), stderr.read_text()
 
 
-def _serve(url: str, workdir: Path, *args: str) -> tuple[Server, subprocess.Popen[bytes], Path]:
-    """``helioscope serve ARGS`` started without waiting for it to listen; its stderr's file."""
+def _serve(
+    url: str, workdir: Path, *args: str, bootstrap: bool = False
+) -> tuple[Server, subprocess.Popen[bytes], Path]:
+    """``helioscope serve ARGS`` started without waiting for it to listen; its stderr's file.
+
+    Its stdout is ``workdir / "stdout"``; with ``bootstrap`` an empty store gets the default
+    organization and its key.
+    """
     server = Server(url, "http://127.0.0.1:9", workdir, *args)
+    server.env["HELIOSCOPE_BOOTSTRAP_DEFAULT_ORG"] = str(bootstrap).lower()
     stderr = workdir / "stderr"
-    with stderr.open("wb") as out:
+    with stderr.open("wb") as err, (workdir / "stdout").open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "helioscope", "serve", *args],
             env=server.env,
-            stdout=subprocess.DEVNULL,
-            stderr=out,
+            stdout=out,
+            stderr=err,
         )
     server.proc = proc
     return server, proc, stderr

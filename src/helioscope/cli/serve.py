@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from helioscope._outage import wait_until_reachable
+from helioscope._outage import through_outages
 from helioscope.cli._gc import freeze_startup
 from helioscope.cli._logs import log_to_stderr
 from helioscope.cli._memory import tune_malloc
@@ -29,16 +29,19 @@ if TYPE_CHECKING:  # imported when serving: the other commands start faster with
 
 async def _announce(settings: Settings, *, migrate: bool) -> None:
     store = Store.open(settings.database_url)
+
+    async def steps() -> None:
+        await announce(store)
+        if migrate:  # before the workers start, so that they do not race to migrate
+            await store.migrate()
+
     try:
         with store_errors(store):
-            if store.sqlite_file is None:  # (a SQLite file is never down; asking creates it)
-                # Started during an outage, the server comes up when the store does.
-                await wait_until_reachable(store.ping, store.location, note)
-            await announce(store)
+            # Started during an outage (or meeting one here), the server comes up when the
+            # store does.
+            await through_outages(store, steps, note)
             # Named absolute: by default it is relative to the cwd for PostgreSQL and ClickHouse.
             note(f"journal: {journal_dir(settings, store).resolve()}")
-            if migrate:  # before the workers start, so that they do not race to migrate
-                await store.migrate()
     finally:
         await store.close()
 

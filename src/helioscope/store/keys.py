@@ -55,6 +55,14 @@ async def count_orgs(db: Db) -> int:
     return int(await db.scalar(select(func.count()).select_from(organization)))
 
 
+async def create_first_org(db: Db, name: str, key_name: str) -> NewApiKey | None:
+    """On a store without organizations, create ``name`` and a key for it; else None (a write)."""
+    if await count_orgs(db) > 0:
+        return None
+    org = await get_or_create_org(db, name)
+    return await create_api_key(db.for_org(org.id), key_name)
+
+
 async def insert_api_key(db: OrgDb, name: str, permissions: str, key: str) -> int:
     """Store the hash of ``key`` (made by the caller: a fresh key, or a proxy key); its id."""
     key_id = await db.scalar(

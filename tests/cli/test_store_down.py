@@ -170,3 +170,32 @@ async def test_a_worker_restarted_during_an_outage_waits_quietly(tmp_path: Path)
             server.stop()
     text = stderr.read_text()
     assert "Traceback" not in text, text
+
+
+async def test_sigterm_stops_a_worker_that_waits_for_the_store(tmp_path: Path) -> None:
+    # Told to stop while its startup waits, a worker stops then: it used to wait on until its
+    # supervisor killed it, HELIOSCOPE_SHUTDOWN_DRAIN_SECONDS + 15 s later.
+    with throwaway_postgres() as cluster:
+        await _prepare(cluster.url)
+        server, proc, stderr = _serve(cluster.url, tmp_path, "--workers", "2")
+        try:
+            await _until(lambda: _answers(server), 60, "the workers never came up")
+
+            async def both_up() -> bool:
+                return stderr.read_text().count("Application startup complete") == 2
+
+            await _until(both_up, 60, stderr.read_text)
+            cluster.stop()
+            os.kill(_pid_of(server, _children(server)[0]), signal.SIGKILL)
+
+            async def waiting() -> bool:
+                return "waiting for it" in stderr.read_text()
+
+            await _until(waiting, 30, "the restarted worker never said it waits")
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(proc.wait, 60) == 0
+        finally:
+            server.stop()
+    text = stderr.read_text()
+    assert text.count("stopped while starting") == 1, text
+    assert "Traceback" not in text, text

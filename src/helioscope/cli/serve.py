@@ -94,12 +94,30 @@ def _server(
                 await freeze_startup(prices=prices)
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            # Readiness answers 503 from now on (api/health), while the calls in flight finish.
             app: Any = self.config.app
-            app.state.services.stopping = True
+            services = app.state.services
+            if not self.started and not services.is_running:
+                _stop_while_starting()
+            # Readiness answers 503 from now on (api/health), while the calls in flight finish.
+            services.stopping = True
             super().handle_exit(sig, frame)
 
     return Server(config)
+
+
+def _stop_while_starting() -> None:
+    """Exit at once: told to stop before the app's startup finished (waiting for the store).
+
+    uvicorn only notes the signal and lets the startup run on, so a worker of ``--workers``
+    that waited for a store still down went on waiting until its supervisor killed it
+    (``HELIOSCOPE_SHUTDOWN_DRAIN_SECONDS`` + 15 s later). Nothing of it needs draining yet: it
+    accepts calls only once started, its writer has journalled nothing of its own, and what
+    the writer stored is committed with its journal position. Ending the startup another way
+    (an exception, a cancellation) has uvicorn print it as a failed startup, with a traceback.
+    """
+    print("helioscope: stopped while starting", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def _claim_journal(

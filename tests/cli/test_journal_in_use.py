@@ -7,11 +7,15 @@ appending to, and every call the first answered afterwards was lost (a rolling r
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from helioscope.ingest._journal_locks import WORKER_LOCK
 from tests.cli.test_workers import _calls
 from tests.ingest.test_crash_drills import Server, _free_port, _prepare, _stored, fake_provider
 
@@ -60,3 +64,44 @@ async def test_a_second_server_on_a_journal_in_use_says_so_and_the_first_loses_n
                 await asyncio.sleep(0.2)
         finally:
             first.stop()
+
+
+async def test_a_supervisor_whose_restarted_worker_finds_its_journal_taken_stops(
+    tmp_path: Path,
+) -> None:
+    # Restarting a worker whose journal directory another process took in the meantime cannot
+    # help: the worker exits 78, and its supervisor stops every worker and exits 78 too, rather
+    # than restarting it again and again.
+    database_url = f"sqlite:///{tmp_path / 'helioscope.db'}"
+    await _prepare(database_url)
+    with fake_provider() as upstream:
+        server = Server(database_url, upstream, tmp_path, "--workers", "2")
+        server.start()
+        assert server.proc is not None
+        lock = tmp_path / "journal" / "1" / WORKER_LOCK
+        fd = os.open(lock, os.O_RDWR)
+        try:
+            worker = next(pid for pid in _child_pids(server) if _worker_id(pid) == "1")
+            os.kill(worker, signal.SIGKILL)
+            # Taken as soon as the killed worker's lock is let go: before the supervisor, which
+            # looks every 0.2 s, has started another worker 1 (it takes a second to import).
+            await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+            assert await asyncio.to_thread(server.proc.wait, 90) == 78
+        finally:
+            os.close(fd)
+            server.stop()
+
+
+def _child_pids(server: Server) -> list[int]:
+    assert server.proc is not None
+    return [
+        int(pid)
+        for task in Path(f"/proc/{server.proc.pid}/task").iterdir()
+        for pid in (task / "children").read_text().split()
+    ]
+
+
+def _worker_id(pid: int) -> str:
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    found = [v for v in environ if v.startswith(b"HELIOSCOPE_WORKER_ID=")]
+    return found[0].split(b"=", 1)[1].decode() if found else ""

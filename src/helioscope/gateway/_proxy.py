@@ -37,7 +37,7 @@ from helioscope.gateway._incoming import (
 )
 from helioscope.gateway._inflight import InflightCaps
 from helioscope.gateway._prompts import PromptApplier
-from helioscope.gateway._relay import relay
+from helioscope.gateway._relay import had_whole_stream, relay
 from helioscope.gateway.ai import AiGateway, AiRoute
 from helioscope.gateway.controls import (
     Controls,
@@ -149,7 +149,8 @@ class Gateway:
             if not watcher.client_gone:
                 raise
             watcher.absorb_cancel()
-            call.capture.completed, call.capture.status = False, STATUS_CLIENT_CANCELLED
+            if not had_whole_stream(call):  # (a stream read to its end is an answered call)
+                call.capture.completed, call.capture.status = False, STATUS_CLIENT_CANCELLED
         finally:
             watcher.stop()  # journals the call if its last message did not
             self.inflight.leave(org_id)

@@ -48,6 +48,26 @@ def _headers(response: UpstreamResponse, drop: frozenset[bytes], call: Call) -> 
     return headers
 
 
+# The last event of an OpenAI-format stream: a client that has it has the whole answer.
+_DONE = b"data: [DONE]"
+
+
+def had_whole_stream(call: Call) -> bool:
+    """Whether the client of a stream was sent its last event (``data: [DONE]``).
+
+    OpenAI's synchronous SDK stops reading at that event and closes the connection without
+    waiting for the body's end (its ``Stream.__stream__``), so a hang-up after it is the end
+    of an answered call, not a cancelled one. (Checked once, when the client has gone: the
+    event was handed to the server, which may not have written it if the client went away for
+    another reason at that very moment; the log then holds the whole answer all the same.)
+    """
+    capture = call.capture
+    if not capture.is_stream or (call.client_chunks is None and capture.content_encoding):
+        return False  # (a compressed stream's bytes say nothing without decoding them)
+    tail = b"".join(call.answered_chunks()[-2:])[-64:]  # (an event may span two reads)
+    return tail.rstrip().endswith(_DONE)
+
+
 def relay(
     response: UpstreamResponse, mapping: Mapping | None, call: Call, send: Send
 ) -> Awaitable[None]:

@@ -142,3 +142,23 @@ async def test_a_full_disk_is_logged_once_an_episode_and_leaves_no_torn_frame(
         report = await _caught_up(writer)
     assert report["torn_frames_skipped"] == 0 and report["corrupt_frames_skipped"] == 0
     assert await count_rows(store, org) == 2
+
+
+async def test_stored_records_do_not_count_against_a_journal_bound_below_a_segment(
+    store: Store, tmp_path: Path
+) -> None:
+    """With ``HELIOSCOPE_JOURNAL_MAX_BYTES`` below the segment size (64 MiB by default), the
+    records already stored stayed in the open segment (deleted only once sealed) and counted
+    against the bound: with the store up and nothing waiting, every body was dropped once the
+    stored ones had filled it (a new user, 5 MB bound and 900 KB bodies: 337 of 342)."""
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    journal_dir = tmp_path / "journal"
+    async with writer_for(store, journal_dir, max_bytes=200_000) as writer:
+        for _ in range(30):  # 30 x 20 KB: three times the bound, stored as they come
+            writer._disk_checked = -float("inf")  # (the once-a-second look is now)
+            writer.enqueue(row(org, request_body="x" * 20_000))
+            await writer.flush()
+        report = await writer.report()
+    assert report["bodies_dropped"] == 0, report
+    assert report["journal_bytes"] < 200_000
+    assert await count_rows(store, org) == 30

@@ -37,6 +37,8 @@ logger = logging.getLogger("helioscope.ingest")
 
 Position = tuple[str, int]
 _MIB = 1 << 20
+# The smallest segment a small journal bound makes (not one a record: each is a file).
+_MIN_SEGMENT_BYTES = 64 * 1024
 
 
 class _BatchFailed(Exception):
@@ -73,6 +75,10 @@ class LogWriter:
         self.root = journal_dir
         self.guard = guard
         self.tail = tail
+        # A segment is deleted once stored and sealed: records stored in the open one still
+        # take their room, so a segment as large as the bound (64 MiB against a bound set
+        # small) would fill it with stored records and drop every body with nothing waiting.
+        segment_bytes = min(segment_bytes, max(max_bytes // 8, _MIN_SEGMENT_BYTES))
         self.journal = journal.Journal(
             journal_dir, worker, segment_bytes=segment_bytes, fsync_ms=fsync_ms, drains=tail
         )
@@ -171,8 +177,8 @@ class LogWriter:
             self._disk_bytes = journal.disk_bytes(self.root)[0]
             spare = journal.spare_bytes(self.root)  # appends use it as they grow _disk_bytes
             self._disk_limit = min(self.max_bytes, self._disk_bytes + spare)
-            if spare < 0:  # what is stored then frees its space (sealed: deleted)
-                self.journal.seal()
+            if spare < 0 or self._disk_bytes >= self.max_bytes:
+                self.journal.seal()  # what is stored then frees its room (sealed: deleted)
         return self._disk_bytes + size > self._disk_limit
 
     def _to_row(self, item: LogRow | Captured) -> LogRow:

@@ -39,6 +39,9 @@ Position = tuple[str, int]
 _MIB = 1 << 20
 # The smallest segment a small journal bound makes (not one a record: each is a file).
 _MIN_SEGMENT_BYTES = 64 * 1024
+# How soon the journal's size is looked at again when a record would lose its bodies (a look:
+# directory listings and a statvfs, ~100 us; a full journal asks at most 20 times a second).
+_RELOOK_SECONDS = 0.05
 
 
 class _BatchFailed(Exception):
@@ -172,14 +175,19 @@ class LogWriter:
     def _journal_full(self, size: int) -> bool:
         """Whether ``size`` more bytes of bodies pass ``max_bytes`` or the disk's reserve."""
         now = time.monotonic()
-        if now - self._disk_checked > 1.0:  # other workers append, the writer deletes
+        full = self._disk_bytes + size > self._disk_limit
+        # Once a second (other workers append, the writer deletes), and again before a body is
+        # dropped: the estimate grows by each append and never by what the writer deleted, so
+        # more bodies a second than the bound would be dropped with nothing waiting.
+        if now - self._disk_checked > (_RELOOK_SECONDS if full else 1.0):
             self._disk_checked = now
             self._disk_bytes = journal.disk_bytes(self.root)[0]
             spare = journal.spare_bytes(self.root)  # appends use it as they grow _disk_bytes
             self._disk_limit = min(self.max_bytes, self._disk_bytes + spare)
             if spare < 0 or self._disk_bytes >= self.max_bytes:
                 self.journal.seal()  # what is stored then frees its room (sealed: deleted)
-        return self._disk_bytes + size > self._disk_limit
+            full = self._disk_bytes + size > self._disk_limit
+        return full
 
     def _to_row(self, item: LogRow | Captured) -> LogRow:
         if isinstance(item, LogRow):

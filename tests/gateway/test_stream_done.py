@@ -77,9 +77,7 @@ async def test_a_stream_the_sdk_read_to_done_is_logged_answered_not_cancelled(
         writer.close()
 
     async with raw_upstream(serve) as upstream, through(settings, upstream) as hs:
-        request_id, text = await asyncio.to_thread(
-            _stream_read_to_done, f"{hs.url}/oai/v1", hs.key
-        )
+        request_id, text = await asyncio.to_thread(_stream_read_to_done, f"{hs.url}/oai/v1", hs.key)
         assert text == "Hi"  # the client had its whole answer
         row = await stored(hs, request_id)
     assert row["status"] == 200, row["status"]

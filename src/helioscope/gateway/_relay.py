@@ -14,7 +14,7 @@ from collections.abc import Awaitable
 from helioscope._asgi import BODY_FOLLOWS, PARSED_HEADERS, Send, http_date
 from helioscope.gateway._call import Call
 from helioscope.gateway.upstream import UpstreamError, UpstreamResponse
-from helioscope.ingest import STATUS_TIMEOUT, CallCapture
+from helioscope.ingest import STATUS_CLIENT_CANCELLED, STATUS_TIMEOUT, CallCapture
 from helioscope.providers.chat_parts import MappingError
 from helioscope.providers.mapping import Mapping, StreamMapper
 
@@ -52,7 +52,13 @@ def _headers(response: UpstreamResponse, drop: frozenset[bytes], call: Call) -> 
 _DONE = b"data: [DONE]"
 
 
-def had_whole_stream(call: Call) -> bool:
+def hung_up(call: Call) -> None:
+    """Log a call whose client went away as cancelled, unless it had its whole stream."""
+    if not _had_whole_stream(call):
+        call.capture.completed, call.capture.status = False, STATUS_CLIENT_CANCELLED
+
+
+def _had_whole_stream(call: Call) -> bool:
     """Whether the client of a stream was sent its last event (``data: [DONE]``).
 
     OpenAI's synchronous SDK stops reading at that event and closes the connection without

@@ -54,7 +54,7 @@ async def test_a_disk_short_of_its_reserve_keeps_records_without_their_bodies(
         roomy = row(org, request_body="x" * 2000)
         writer.enqueue(roomy)
         spare["bytes"] = -1  # into the reserve, says statvfs at the next look (once a second)
-        writer._disk_checked = -float("inf")  # (that look is now)
+        writer.room.checked = -float("inf")  # (that look is now)
         cramped = row(org, request_body="x" * 2000, response_body="y")
         writer.enqueue(cramped)
         await writer.flush()
@@ -156,7 +156,7 @@ async def test_stored_records_do_not_count_against_a_journal_bound_below_a_segme
     journal_dir = tmp_path / "journal"
     async with writer_for(store, journal_dir, max_bytes=200_000) as writer:
         for _ in range(30):  # 30 x 20 KB: three times the bound, stored as they come
-            writer._disk_checked = -float("inf")  # (the once-a-second look is now)
+            writer.room.checked = -float("inf")  # (the once-a-second look is now)
             writer.enqueue(row(org, request_body="x" * 20_000))
             await writer.flush()
         report = await writer.report()

@@ -29,6 +29,7 @@ from helioscope.ingest import _journal as journal
 from helioscope.ingest import _records as records
 from helioscope.ingest._health import WriterHealth, dead_letter, left_behind, replaying
 from helioscope.ingest._pause import collector_paused
+from helioscope.ingest._room import Room
 from helioscope.ingest._shared import SharedState, own_counts, report
 from helioscope.ingest.capture import CallCapture, Captured, build_log_row, minimal_log_row
 from helioscope.store import LogRow, Store, is_transient
@@ -37,11 +38,6 @@ logger = logging.getLogger("helioscope.ingest")
 
 Position = tuple[str, int]
 _MIB = 1 << 20
-# The smallest segment a small journal bound makes (not one a record: each is a file).
-_MIN_SEGMENT_BYTES = 64 * 1024
-# How soon the journal's size is looked at again when a record would lose its bodies (a look:
-# directory listings and a statvfs, ~100 us; a full journal asks at most 20 times a second).
-_RELOOK_SECONDS = 0.05
 
 
 class _BatchFailed(Exception):
@@ -78,13 +74,11 @@ class LogWriter:
         self.root = journal_dir
         self.guard = guard
         self.tail = tail
-        # A segment is deleted once stored and sealed: records stored in the open one still
-        # take their room, so a segment as large as the bound (64 MiB against a bound set
-        # small) would fill it with stored records and drop every body with nothing waiting.
-        segment_bytes = min(segment_bytes, max(max_bytes // 8, _MIN_SEGMENT_BYTES))
+        segment_bytes = journal.segment_size(segment_bytes, max_bytes)  # (an 8th of the bound)
         self.journal = journal.Journal(
             journal_dir, worker, segment_bytes=segment_bytes, fsync_ms=fsync_ms, drains=tail
         )
+        self.room = Room(journal_dir, self.journal, max_bytes)
         self.max_bytes = max_bytes
         self.memory_bytes = memory_bytes
         self.batch_size = batch_size
@@ -101,8 +95,6 @@ class LogWriter:
         self._positions: dict[str, Position] | None = None  # committed; None until read
         self._committed = asyncio.Event()  # set at each commit, for flush()
         self._wake = asyncio.Event()
-        self._disk_bytes = self._disk_limit = 0  # (the limit: also the disk's free space)
-        self._disk_checked = -float("inf")  # (the first append looks)
         self._task: asyncio.Task[None] | None = None
         self._turn, self._id, self._batch_failed = 0, "", False  # (the batch: failed once)
 
@@ -154,7 +146,7 @@ class LogWriter:
 
     def _append(self, items: Sequence[LogRow | CallCapture], *, together: bool) -> None:
         try:
-            if self._journal_full(sum(map(records.body_bytes, items))):
+            if self.room.full(sum(map(records.body_bytes, items))):
                 items = [records.without_bodies(self._to_row(item)) for item in items]
                 self.health.bodies_dropped += len(items)
             if together:
@@ -169,25 +161,8 @@ class LogWriter:
             return
         if self.health.journal_failing:
             self.health.journal_writable()
-        self._disk_bytes += size
+        self.room.grew(size)
         self._wake.set()
-
-    def _journal_full(self, size: int) -> bool:
-        """Whether ``size`` more bytes of bodies pass ``max_bytes`` or the disk's reserve."""
-        now = time.monotonic()
-        full = self._disk_bytes + size > self._disk_limit
-        # Once a second (other workers append, the writer deletes), and again before a body is
-        # dropped: the estimate grows by each append and never by what the writer deleted, so
-        # more bodies a second than the bound would be dropped with nothing waiting.
-        if now - self._disk_checked > (_RELOOK_SECONDS if full else 1.0):
-            self._disk_checked = now
-            self._disk_bytes = journal.disk_bytes(self.root)[0]
-            spare = journal.spare_bytes(self.root)  # appends use it as they grow _disk_bytes
-            self._disk_limit = min(self.max_bytes, self._disk_bytes + spare)
-            if spare < 0 or self._disk_bytes >= self.max_bytes:
-                self.journal.seal()  # what is stored then frees its room (sealed: deleted)
-            full = self._disk_bytes + size > self._disk_limit
-        return full
 
     def _to_row(self, item: LogRow | Captured) -> LogRow:
         if isinstance(item, LogRow):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -163,6 +164,7 @@ async def test_writer_process_stores_every_call_from_a_process_of_its_own(tmp_pa
     key = await _prepare(database_url)
     with fake_provider() as upstream:
         server = Server(database_url, upstream, tmp_path, "--writer-process")
+        server.stderr = (tmp_path / "stderr").open("wb")
         server.start()
         try:
             await _ready(server)
@@ -189,6 +191,12 @@ async def test_writer_process_stores_every_call_from_a_process_of_its_own(tmp_pa
             assert await _stored(database_url, last) == last  # the writer stopped last
         finally:
             server.stop()
+            server.stderr.close()
+    # The server said where it serves, once, and which store and journal it uses, once: the
+    # writer's process listens on a loopback port of its own, which no client is sent to.
+    said = (tmp_path / "stderr").read_text()
+    assert said.count("helioscope: store: ") == 1 and said.count("helioscope: journal: ") == 1
+    assert re.findall(r"http://[\w.:\[\]]+", said) == [server.url], said
 
 
 async def _count(client: httpx.AsyncClient, key: str, filter_: object = "all") -> int:

@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -83,12 +83,14 @@ class Server:
             "HELIOSCOPE_SHUTDOWN_DRAIN_SECONDS": "5",
         }
         self.proc: subprocess.Popen[bytes] | None = None
+        self.stderr: IO[bytes] | None = None  # where its stderr goes (None: this one's)
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "helioscope", "serve", *self.args],
             env=self.env,
             stdout=subprocess.DEVNULL,
+            stderr=self.stderr,
         )
         _wait_listening(self.port, self.proc)
 

@@ -3,6 +3,7 @@ episode (and when it ends), shows in health, and leaves the journal well-formed.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import os
@@ -53,7 +54,7 @@ async def test_a_disk_short_of_its_reserve_keeps_records_without_their_bodies(
         roomy = row(org, request_body="x" * 2000)
         writer.enqueue(roomy)
         spare["bytes"] = -1  # into the reserve, says statvfs at the next look (once a second)
-        writer._disk_checked = -float("inf")  # (that look is now)
+        writer.room.checked = -float("inf")  # (that look is now)
         cramped = row(org, request_body="x" * 2000, response_body="y")
         writer.enqueue(cramped)
         await writer.flush()
@@ -142,3 +143,40 @@ async def test_a_full_disk_is_logged_once_an_episode_and_leaves_no_torn_frame(
         report = await _caught_up(writer)
     assert report["torn_frames_skipped"] == 0 and report["corrupt_frames_skipped"] == 0
     assert await count_rows(store, org) == 2
+
+
+async def test_stored_records_do_not_count_against_a_journal_bound_below_a_segment(
+    store: Store, tmp_path: Path
+) -> None:
+    """With ``HELIOSCOPE_JOURNAL_MAX_BYTES`` below the segment size (64 MiB by default), the
+    records already stored stayed in the open segment (deleted only once sealed) and counted
+    against the bound: with the store up and nothing waiting, every body was dropped once the
+    stored ones had filled it (a new user, 5 MB bound and 900 KB bodies: 337 of 342)."""
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    journal_dir = tmp_path / "journal"
+    async with writer_for(store, journal_dir, max_bytes=200_000) as writer:
+        for _ in range(30):  # 30 x 20 KB: three times the bound, stored as they come
+            writer.room.checked = -float("inf")  # (the once-a-second look is now)
+            writer.enqueue(row(org, request_body="x" * 20_000))
+            await writer.flush()
+        report = await writer.report()
+    assert report["bodies_dropped"] == 0, report
+    assert report["journal_bytes"] < 200_000
+    assert await count_rows(store, org) == 30
+
+
+async def test_bodies_appended_faster_than_the_bound_a_second_are_kept_once_stored(
+    store: Store, tmp_path: Path
+) -> None:
+    """The journal's size is looked at once a second and grown by each append meanwhile: what
+    the writer deleted in that second still counted, so more bodies a second than the bound
+    were dropped with nothing waiting (5 MB bound, 20 KB bodies at 250 calls/s: 449 of 2,999).
+    An append that the estimate would drop looks again (at most every 50 ms)."""
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    async with writer_for(store, tmp_path / "journal", max_bytes=200_000) as writer:
+        for _ in range(30):  # 30 x 20 KB, stored as they come, within about two seconds
+            writer.enqueue(row(org, request_body="x" * 20_000))
+            await writer.flush()
+            await asyncio.sleep(0.06)  # (past the 50 ms between two looks)
+        report = await writer.report()
+    assert report["bodies_dropped"] == 0, report

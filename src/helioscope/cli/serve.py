@@ -6,6 +6,7 @@ import asyncio
 import os
 import socket
 import sys
+from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -73,13 +74,17 @@ class _ChdbToServe:
 
 
 def _server(
-    config: uvicorn.Config, *, prices: bool, chdb: _ChdbToServe | None = None
+    config: uvicorn.Config,
+    *,
+    prices: bool,
+    chdb: _ChdbToServe | None = None,
+    quiet: bool = False,
 ) -> uvicorn.Server:
     """A server that freezes startup's objects once it is up (``cli._gc``).
 
     With ``chdb``, it also starts serving its embedded ClickHouse then: after the app's
     startup has migrated the log, so that the other workers, whose first queries wait in the
-    socket's backlog, find it current.
+    socket's backlog, find it current. ``quiet``: without uvicorn's "running on" line.
     """
     import uvicorn
 
@@ -92,6 +97,10 @@ def _server(
                 if chdb is not None:
                     chdb.start()
                 await freeze_startup(prices=prices)
+
+        def _log_started_message(self, listeners: Sequence[socket.SocketType]) -> None:
+            if not quiet:
+                super()._log_started_message(listeners)
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             app: Any = self.config.app
@@ -188,7 +197,12 @@ def serve(
         loopback = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
         loopback = f"[{loopback}]" if ":" in loopback else loopback
         settings = settings.model_copy(update={"self_url": f"http://{loopback}:{settings.port}"})
-    if fd is None and clickhouse_fd is None:
+    from helioscope.cli._workers import WRITER_ID
+
+    # The writer's own process (``--writer-process``) listens where no client is sent: its
+    # supervisor has said where the server is and which store and journal it uses.
+    writer_apart = settings.worker_id == WRITER_ID
+    if fd is None and clickhouse_fd is None and not writer_apart:
         try:
             asyncio.run(_announce(settings, migrate=workers > 1 or writer_process))
         except KeyboardInterrupt:  # Ctrl-C while it waits for the store
@@ -218,7 +232,7 @@ def serve(
     # client's delayed ACK (~40 ms a call with --workers).
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
     chdb = None if clickhouse_fd is None else _ChdbToServe(settings.clickhouse_url, clickhouse_fd)
-    server = _server(config, prices=settings.log_writer, chdb=chdb)
+    server = _server(config, prices=settings.log_writer, chdb=chdb, quiet=writer_apart)
     try:
         server.run(sockets=sockets)
     finally:

@@ -37,7 +37,7 @@ from helioscope.gateway._incoming import (
 )
 from helioscope.gateway._inflight import InflightCaps
 from helioscope.gateway._prompts import PromptApplier
-from helioscope.gateway._relay import relay
+from helioscope.gateway._relay import hung_up, relay
 from helioscope.gateway.ai import AiGateway, AiRoute
 from helioscope.gateway.controls import (
     Controls,
@@ -49,7 +49,6 @@ from helioscope.gateway.controls import (
 )
 from helioscope.gateway.upstream import Header, ParsedHeader, UpstreamClient, UpstreamError
 from helioscope.ingest import (
-    STATUS_CLIENT_CANCELLED,
     STATUS_TIMEOUT,
     CallCapture,
     HeliconeHeaders,
@@ -149,7 +148,7 @@ class Gateway:
             if not watcher.client_gone:
                 raise
             watcher.absorb_cancel()
-            call.capture.completed, call.capture.status = False, STATUS_CLIENT_CANCELLED
+            hung_up(call)
         finally:
             watcher.stop()  # journals the call if its last message did not
             self.inflight.leave(org_id)

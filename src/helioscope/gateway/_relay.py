@@ -14,7 +14,7 @@ from collections.abc import Awaitable
 from helioscope._asgi import BODY_FOLLOWS, PARSED_HEADERS, Send, http_date
 from helioscope.gateway._call import Call
 from helioscope.gateway.upstream import UpstreamError, UpstreamResponse
-from helioscope.ingest import STATUS_TIMEOUT, CallCapture
+from helioscope.ingest import STATUS_CLIENT_CANCELLED, STATUS_TIMEOUT, CallCapture
 from helioscope.providers.chat_parts import MappingError
 from helioscope.providers.mapping import Mapping, StreamMapper
 
@@ -46,6 +46,32 @@ def _headers(response: UpstreamResponse, drop: frozenset[bytes], call: Call) -> 
     if call.controls is not None:  # the cache stores the headers as the client gets them
         call.stored_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
     return headers
+
+
+# The last event of an OpenAI-format stream: a client that has it has the whole answer.
+_DONE = b"data: [DONE]"
+
+
+def hung_up(call: Call) -> None:
+    """Log a call whose client went away as cancelled, unless it had its whole stream."""
+    if not _had_whole_stream(call):
+        call.capture.completed, call.capture.status = False, STATUS_CLIENT_CANCELLED
+
+
+def _had_whole_stream(call: Call) -> bool:
+    """Whether the client of a stream was sent its last event (``data: [DONE]``).
+
+    OpenAI's synchronous SDK stops reading at that event and closes the connection without
+    waiting for the body's end (its ``Stream.__stream__``), so a hang-up after it is the end
+    of an answered call, not a cancelled one. (Checked once, when the client has gone: the
+    event was handed to the server, which may not have written it if the client went away for
+    another reason at that very moment; the log then holds the whole answer all the same.)
+    """
+    capture = call.capture
+    if not capture.is_stream or (call.client_chunks is None and capture.content_encoding):
+        return False  # (a compressed stream's bytes say nothing without decoding them)
+    tail = b"".join(call.answered_chunks()[-2:])[-64:]  # (an event may span two reads)
+    return tail.rstrip().endswith(_DONE)
 
 
 def relay(

@@ -75,6 +75,17 @@ def workers(root: Path) -> list[str]:
         return []
 
 
+def segment_size(segment_bytes: int, max_bytes: int) -> int:
+    """The segment size for a journal bounded by ``max_bytes``: at most an eighth of it.
+
+    A segment is deleted once stored and sealed: records stored in the open one still take
+    their room, so a segment as large as the bound (64 MiB against a bound set small) filled it
+    with stored records, and every body was dropped with nothing waiting. (At least 64 KiB:
+    not a file a record.)
+    """
+    return min(segment_bytes, max(max_bytes // 8, 64 * 1024))
+
+
 def reserve_bytes(filesystem_bytes: int) -> int:
     """Free space the journal leaves on its filesystem before it stops journalling bodies.
 

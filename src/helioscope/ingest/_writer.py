@@ -29,6 +29,7 @@ from helioscope.ingest import _journal as journal
 from helioscope.ingest import _records as records
 from helioscope.ingest._health import WriterHealth, dead_letter, left_behind, replaying
 from helioscope.ingest._pause import collector_paused
+from helioscope.ingest._room import Room
 from helioscope.ingest._shared import SharedState, own_counts, report
 from helioscope.ingest.capture import CallCapture, Captured, build_log_row, minimal_log_row
 from helioscope.store import LogRow, Store, is_transient
@@ -73,9 +74,11 @@ class LogWriter:
         self.root = journal_dir
         self.guard = guard
         self.tail = tail
+        segment_bytes = journal.segment_size(segment_bytes, max_bytes)  # (an 8th of the bound)
         self.journal = journal.Journal(
             journal_dir, worker, segment_bytes=segment_bytes, fsync_ms=fsync_ms, drains=tail
         )
+        self.room = Room(journal_dir, self.journal, max_bytes)
         self.max_bytes = max_bytes
         self.memory_bytes = memory_bytes
         self.batch_size = batch_size
@@ -92,8 +95,6 @@ class LogWriter:
         self._positions: dict[str, Position] | None = None  # committed; None until read
         self._committed = asyncio.Event()  # set at each commit, for flush()
         self._wake = asyncio.Event()
-        self._disk_bytes = self._disk_limit = 0  # (the limit: also the disk's free space)
-        self._disk_checked = -float("inf")  # (the first append looks)
         self._task: asyncio.Task[None] | None = None
         self._turn, self._id, self._batch_failed = 0, "", False  # (the batch: failed once)
 
@@ -145,7 +146,7 @@ class LogWriter:
 
     def _append(self, items: Sequence[LogRow | CallCapture], *, together: bool) -> None:
         try:
-            if self._journal_full(sum(map(records.body_bytes, items))):
+            if self.room.full(sum(map(records.body_bytes, items))):
                 items = [records.without_bodies(self._to_row(item)) for item in items]
                 self.health.bodies_dropped += len(items)
             if together:
@@ -160,20 +161,8 @@ class LogWriter:
             return
         if self.health.journal_failing:
             self.health.journal_writable()
-        self._disk_bytes += size
+        self.room.grew(size)
         self._wake.set()
-
-    def _journal_full(self, size: int) -> bool:
-        """Whether ``size`` more bytes of bodies pass ``max_bytes`` or the disk's reserve."""
-        now = time.monotonic()
-        if now - self._disk_checked > 1.0:  # other workers append, the writer deletes
-            self._disk_checked = now
-            self._disk_bytes = journal.disk_bytes(self.root)[0]
-            spare = journal.spare_bytes(self.root)  # appends use it as they grow _disk_bytes
-            self._disk_limit = min(self.max_bytes, self._disk_bytes + spare)
-            if spare < 0:  # what is stored then frees its space (sealed: deleted)
-                self.journal.seal()
-        return self._disk_bytes + size > self._disk_limit
 
     def _to_row(self, item: LogRow | Captured) -> LogRow:
         if isinstance(item, LogRow):

@@ -1,0 +1,48 @@
+"""The journal's room for bodies: whether a record may keep them, or is journalled without.
+
+Records keep their bodies while the journal holds less than ``max_bytes``
+(``HELIOSCOPE_JOURNAL_MAX_BYTES``) and its filesystem has room past a reserve
+(``_journal.reserve_bytes``). Its size on disk is looked at once a second (other workers
+append, the writer deletes) and grown by each append meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from helioscope.ingest import _journal as journal
+
+# How soon the size is looked at again before a body is dropped (a look: ~100 us). The
+# estimate grows by each append and never by a deletion: without a second look, more bodies
+# a second than the bound were dropped with the writer caught up and nothing waiting.
+_RELOOK_SECONDS = 0.05
+
+
+class Room:
+    """What one process knows of its journal directory's size against the bound."""
+
+    def __init__(self, root: Path, journal_: journal.Journal, max_bytes: int) -> None:
+        self.root = root
+        self.journal = journal_
+        self.max_bytes = max_bytes
+        self.bytes = self.limit = 0  # (the limit: also the disk's free space)
+        self.checked = -float("inf")  # when it was last looked at (the first append looks)
+
+    def grew(self, size: int) -> None:
+        """``size`` bytes were appended."""
+        self.bytes += size
+
+    def full(self, size: int) -> bool:
+        """Whether ``size`` more bytes of bodies pass ``max_bytes`` or the disk's reserve."""
+        now = time.monotonic()
+        full = self.bytes + size > self.limit
+        if now - self.checked > (_RELOOK_SECONDS if full else 1.0):
+            self.checked = now
+            self.bytes = journal.disk_bytes(self.root)[0]
+            spare = journal.spare_bytes(self.root)  # appends use it as they grow ``bytes``
+            self.limit = min(self.max_bytes, self.bytes + spare)
+            if spare < 0 or self.bytes >= self.max_bytes:
+                self.journal.seal()  # what is stored then frees its room (sealed: deleted)
+            full = self.bytes + size > self.limit
+        return full

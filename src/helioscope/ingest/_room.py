@@ -28,6 +28,7 @@ class Room:
         self.max_bytes = max_bytes
         self.bytes = self.limit = 0  # (the limit: also the disk's free space)
         self.checked = -float("inf")  # when it was last looked at (the first append looks)
+        self.sealed = -float("inf")  # when the disk's reserve last had the segment sealed
 
     def grew(self, size: int) -> None:
         """``size`` bytes were appended."""
@@ -42,7 +43,12 @@ class Room:
             self.bytes = journal.disk_bytes(self.root)[0]
             spare = journal.spare_bytes(self.root)  # appends use it as they grow ``bytes``
             self.limit = min(self.max_bytes, self.bytes + spare)
-            if spare < 0 or self.bytes >= self.max_bytes:
-                self.journal.seal()  # what is stored then frees its room (sealed: deleted)
+            # What is stored then frees its room (sealed: deleted). Once a second at most:
+            # sealed at every look (20 a second while full), a store down with the disk short
+            # of room made a segment file of a few records each 50 ms. (Past max_bytes alone
+            # no seal is needed: a segment is at most an eighth of it, _journal.segment_size.)
+            if spare < 0 and now - self.sealed > 1.0:
+                self.sealed = now
+                self.journal.seal()
             full = self.bytes + size > self.limit
         return full

@@ -25,7 +25,7 @@ from tests.cli.runner import helioscope
 from tests.cli.test_workers import _children, _pid_of
 from tests.ingest.test_crash_drills import Server, _prepare
 from tests.store.test_store_timeouts import silent_listener
-from tests.throwaway_postgres import throwaway_postgres
+from tests.throwaway_postgres import ThrowawayPostgres, throwaway_postgres
 
 
 def _closed_port() -> int:
@@ -136,25 +136,32 @@ async def test_serve_started_during_an_outage_comes_up_with_the_store(tmp_path: 
     assert "ConnectionRefusedError" in text
 
 
+async def _worker_restarted_in_an_outage(
+    cluster: ThrowawayPostgres, server: Server, stderr: Path
+) -> None:
+    """Once both workers are up, stop the store and kill one: the restarted one waits."""
+    await _until(lambda: _answers(server), 60, "the workers never came up")
+
+    async def both_up() -> bool:  # not one still starting: it would wait for the store itself
+        return stderr.read_text().count("Application startup complete") == 2
+
+    await _until(both_up, 60, stderr.read_text)
+    worker = _children(server)[0]  # a serving worker (they share one command line)
+    cluster.stop()
+    os.kill(_pid_of(server, worker), signal.SIGKILL)
+
+    async def waiting() -> bool:
+        return "waiting for it" in stderr.read_text()
+
+    await _until(waiting, 30, "the restarted worker never said it waits")
+
+
 async def test_a_worker_restarted_during_an_outage_waits_quietly(tmp_path: Path) -> None:
     with throwaway_postgres() as cluster:
         await _prepare(cluster.url)
-        server, proc, stderr = _serve(cluster.url, tmp_path, "--workers", "2")
+        server, _, stderr = _serve(cluster.url, tmp_path, "--workers", "2")
         try:
-            await _until(lambda: _answers(server), 60, "the workers never came up")
-
-            async def both_up() -> bool:  # not one still starting: it would wait for the store
-                return stderr.read_text().count("Application startup complete") == 2
-
-            await _until(both_up, 60, stderr.read_text)
-            worker = _children(server)[0]  # a serving worker (they share one command line)
-            cluster.stop()
-            os.kill(_pid_of(server, worker), signal.SIGKILL)
-
-            async def waiting() -> bool:
-                return "waiting for it" in stderr.read_text()
-
-            await _until(waiting, 30, "the restarted worker never said it waits")
+            await _worker_restarted_in_an_outage(cluster, server, stderr)
             await asyncio.sleep(3)  # restarted once, waiting: not restarted again and again
             text = stderr.read_text()
             assert text.count("restarting it") == 1, text
@@ -179,19 +186,7 @@ async def test_sigterm_stops_a_worker_that_waits_for_the_store(tmp_path: Path) -
         await _prepare(cluster.url)
         server, proc, stderr = _serve(cluster.url, tmp_path, "--workers", "2")
         try:
-            await _until(lambda: _answers(server), 60, "the workers never came up")
-
-            async def both_up() -> bool:
-                return stderr.read_text().count("Application startup complete") == 2
-
-            await _until(both_up, 60, stderr.read_text)
-            cluster.stop()
-            os.kill(_pid_of(server, _children(server)[0]), signal.SIGKILL)
-
-            async def waiting() -> bool:
-                return "waiting for it" in stderr.read_text()
-
-            await _until(waiting, 30, "the restarted worker never said it waits")
+            await _worker_restarted_in_an_outage(cluster, server, stderr)
             proc.send_signal(signal.SIGTERM)
             assert await asyncio.to_thread(proc.wait, 60) == 0
         finally:

@@ -156,41 +156,34 @@ async def _worker_restarted_in_an_outage(
     await _until(waiting, 30, "the restarted worker never said it waits")
 
 
-async def test_a_worker_restarted_during_an_outage_waits_quietly(tmp_path: Path) -> None:
-    with throwaway_postgres() as cluster:
-        await _prepare(cluster.url)
-        server, _, stderr = _serve(cluster.url, tmp_path, "--workers", "2")
-        try:
-            await _worker_restarted_in_an_outage(cluster, server, stderr)
-            await asyncio.sleep(3)  # restarted once, waiting: not restarted again and again
-            text = stderr.read_text()
-            assert text.count("restarting it") == 1, text
-            cluster.start()
+@pytest.mark.parametrize("then", ["store back", "SIGTERM"])
+async def test_a_worker_restarted_during_an_outage_waits_quietly(tmp_path: Path, then: str) -> None:
+    """It waits, restarted once, until the store is back; or it stops on SIGTERM.
 
-            async def back() -> bool:
-                return "reachable after" in stderr.read_text()
-
-            await _until(
-                back, 60, lambda: f"the worker never saw the store back: {stderr.read_text()}"
-            )
-        finally:
-            server.stop()
-    text = stderr.read_text()
-    assert "Traceback" not in text, text
-
-
-async def test_sigterm_stops_a_worker_that_waits_for_the_store(tmp_path: Path) -> None:
-    # Told to stop while its startup waits, a worker stops then: it used to wait on until its
-    # supervisor killed it, HELIOSCOPE_SHUTDOWN_DRAIN_SECONDS + 15 s later.
+    Told to stop while its startup waited, it used to wait on until its supervisor killed it,
+    HELIOSCOPE_SHUTDOWN_DRAIN_SECONDS + 15 s later.
+    """
     with throwaway_postgres() as cluster:
         await _prepare(cluster.url)
         server, proc, stderr = _serve(cluster.url, tmp_path, "--workers", "2")
         try:
             await _worker_restarted_in_an_outage(cluster, server, stderr)
-            proc.send_signal(signal.SIGTERM)
-            assert await asyncio.to_thread(proc.wait, 60) == 0
+            if then == "SIGTERM":
+                proc.send_signal(signal.SIGTERM)
+                assert await asyncio.to_thread(proc.wait, 60) == 0
+                assert stderr.read_text().count("stopped while starting") == 1
+            else:
+                await asyncio.sleep(3)  # restarted once, waiting: not restarted again and again
+                assert stderr.read_text().count("restarting it") == 1, stderr.read_text()
+                cluster.start()
+
+                async def back() -> bool:
+                    return "reachable after" in stderr.read_text()
+
+                await _until(
+                    back, 60, lambda: f"the worker never saw the store back: {stderr.read_text()}"
+                )
         finally:
             server.stop()
     text = stderr.read_text()
-    assert text.count("stopped while starting") == 1, text
     assert "Traceback" not in text, text

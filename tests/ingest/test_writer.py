@@ -464,6 +464,26 @@ async def test_a_process_that_only_journals_tells_the_writer_alive_by_its_heartb
         assert (await journalling.report())["running"] is False
 
 
+async def test_a_writer_waiting_on_a_locked_store_still_runs_in_the_others_eyes(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
+    # It beat only between batches: waiting on a lock (SQLite waits up to 30 s) it went stale,
+    # and the other workers' readiness said the log writer was not running.
+    if store.clickhouse is not None:
+        pytest.skip("the lock is the relational log's")
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    async with writer_for(store, tmp_path, worker="1", tail=False) as journalling:
+        journalling.shared.STALE_SECONDS = 1.5
+        async with writer_for(store, tmp_path, worker="0") as tailing:
+            async with locked_log_table(database_url):
+                tailing.enqueue(row(org))
+                await asyncio.sleep(3)  # waiting on the lock, twice as long as a stale state
+                report = await journalling.report()
+                assert report["running"] is True and report["lag_records"] == 1, report
+            await tailing.flush()
+    assert await count_rows(store, org) == 1
+
+
 async def test_rows_enqueued_together_are_one_frame_and_all_stored(
     store: Store, tmp_path: Path
 ) -> None:

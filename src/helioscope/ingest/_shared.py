@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,30 @@ class SharedState:
             if len(data) != self._size:
                 os.ftruncate(self._fd, len(data))
                 self._size = len(data)
+
+    @contextlib.asynccontextmanager
+    async def beating(
+        self, health: WriterHealth, positions: dict[str, Position] | None
+    ) -> AsyncIterator[None]:
+        """Beat once a second meanwhile: the writer waits on a store call, alive.
+
+        A call the store's own timeouts bound (a locked SQLite waits up to 30 s, a PostgreSQL
+        statement as long): beating only from its loop, the writer went stale in the other
+        processes' eyes within seconds, and their readiness said it was not running.
+        """
+
+        async def beat_on() -> None:
+            while True:
+                await asyncio.sleep(1.0)
+                self.beat(health, positions)
+
+        task = asyncio.create_task(beat_on(), name="helioscope-state-while-storing")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def start(self, health: WriterHealth) -> None:
         """Beat once a second from a task of its own, unless the tailing writer beats itself.

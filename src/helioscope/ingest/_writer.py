@@ -319,7 +319,8 @@ class LogWriter:
         behind = frames >= self.batch_size or budget <= 0
         with collector_paused():  # rows, columns, sums: ~2.5 us a record otherwise (_pause)
             rows = await self._build(payloads, 0.005 if behind else 0.0005)
-            stored = await self._store(rows, moved)
+            async with self.shared.beating(self.health, self._positions):
+                stored = await self._store(rows, moved)
             self._positions.update(moved)
             self._committed.set()
             for path in finished:

@@ -263,16 +263,31 @@ async def test_workers_share_an_embedded_clickhouse_through_the_writer(tmp_path:
             assert server.proc.wait(60) == 0
         finally:
             server.stop()
-        # The next start (one process) opens the same chdb and finds every call there.
-        server = Server(database_url, upstream, tmp_path)
-        server.env["HELIOSCOPE_CLICKHOUSE_URL"] = f"chdb://{tmp_path / 'clickhouse'}"
-        server.start()
-        try:
-            await _ready(server)
-            async with httpx.AsyncClient(base_url=server.url) as client:
-                assert await _count(client, key) == len(answered)
-        finally:
-            server.stop()
+        await _one_process_finds(tmp_path, database_url, upstream, key, len(answered))
+
+
+async def _one_process_finds(
+    tmp_path: Path, database_url: str, upstream: str, key: str, answered: int
+) -> None:
+    """The next start (one process) opens the same chdb and finds every call there.
+
+    It names the store of organizations and keys, and the ClickHouse the log is in.
+    """
+    server = Server(database_url, upstream, tmp_path)
+    server.env["HELIOSCOPE_CLICKHOUSE_URL"] = f"chdb://{tmp_path / 'clickhouse'}"
+    server.stderr = (tmp_path / "stderr").open("wb")
+    server.start()
+    try:
+        await _ready(server)
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            assert await _count(client, key) == answered
+    finally:
+        server.stop()
+        server.stderr.close()
+    said = (tmp_path / "stderr").read_text().splitlines()
+    assert f"helioscope: store: SQLite file {tmp_path / 'workers.db'}" in said, said
+    chdb = f"chdb://{tmp_path / 'clickhouse'}?database=helioscope"
+    assert f"helioscope: log: ClickHouse {chdb}" in said, said
 
 
 def test_the_supervisor_names_its_address_and_its_children() -> None:

@@ -41,6 +41,11 @@ async def _announce(settings: Settings, *, migrate: bool) -> None:
             # Started during an outage (or meeting one here), the server comes up when the
             # store does.
             await through_outages(store, steps, note)
+            if settings.clickhouse_url is not None:  # the log is there, not in the store above
+                # Imported here: ClickHouse's client is an extra (helioscope[clickhouse]).
+                from helioscope.store.clickhouse._url import ClickHouseUrl
+
+                note(f"log: ClickHouse {ClickHouseUrl.parse(settings.clickhouse_url).redacted()}")
             # Named absolute: by default it is relative to the cwd for PostgreSQL and ClickHouse.
             note(f"journal: {journal_dir(settings, store).resolve()}")
     finally:

@@ -43,20 +43,21 @@ def _chunk(data: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(data), data)
 
 
-def _stream_read_to_done(base_url: str, key: str) -> tuple[str, str]:
-    """The SDK's stream read as a user does (to its end); its Helicone-Id and its text."""
+def _stream_read_to_done(base_url: str, key: str) -> tuple[str, str, str]:
+    """The SDK's stream read as a user does (to its end), the gateway cache on: its
+    Helicone-Id, its text and whether it came from the cache."""
     client = OpenAI(
         base_url=base_url,
         api_key="sk-provider",
         max_retries=0,
-        default_headers={"Helicone-Auth": f"Bearer {key}"},
+        default_headers={"Helicone-Auth": f"Bearer {key}", "Helicone-Cache-Enabled": "true"},
     )
     with client:
         raw = client.chat.completions.with_raw_response.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
         )
         text = "".join(c.choices[0].delta.content or "" for c in raw.parse() if c.choices)
-        return raw.headers["helicone-id"], text
+        return raw.headers["helicone-id"], text, raw.headers["helicone-cache"]
 
 
 async def test_a_stream_the_sdk_read_to_done_is_logged_answered_not_cancelled(
@@ -77,9 +78,16 @@ async def test_a_stream_the_sdk_read_to_done_is_logged_answered_not_cancelled(
         writer.close()
 
     async with raw_upstream(serve) as upstream, through(settings, upstream) as hs:
-        request_id, text = await asyncio.to_thread(_stream_read_to_done, f"{hs.url}/oai/v1", hs.key)
-        assert text == "Hi"  # the client had its whole answer
+        url = f"{hs.url}/oai/v1"
+        request_id, text, cache = await asyncio.to_thread(_stream_read_to_done, url, hs.key)
+        assert (text, cache) == ("Hi", "MISS")  # the client had its whole answer
         row = await stored(hs, request_id)
+        # An answered call, cached as any other (and its cents booked: controls.after).
+        controls = hs.services.started.gateway.controls
+        assert controls is not None
+        await controls.settle()
+        _, replayed, cache = await asyncio.to_thread(_stream_read_to_done, url, hs.key)
+        assert (replayed, cache) == ("Hi", "HIT")
     assert row["status"] == 200, row["status"]
     assert row["is_stream"] is True
     assert row["completion_tokens"] == 1  # the usage before [DONE] is read, as for any stream

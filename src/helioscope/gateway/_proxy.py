@@ -148,7 +148,7 @@ class Gateway:
             if not watcher.client_gone:
                 raise
             watcher.absorb_cancel()
-            hung_up(call)
+            hung_up(call, controls)
         finally:
             watcher.stop()  # journals the call if its last message did not
             self.inflight.leave(org_id)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 
 from helioscope._asgi import BODY_FOLLOWS, PARSED_HEADERS, Send, http_date
 from helioscope.gateway._call import Call
+from helioscope.gateway.controls import GatewayControls
 from helioscope.gateway.upstream import UpstreamError, UpstreamResponse
 from helioscope.ingest import STATUS_CLIENT_CANCELLED, STATUS_TIMEOUT, CallCapture
 from helioscope.providers.chat_parts import MappingError
@@ -52,10 +53,16 @@ def _headers(response: UpstreamResponse, drop: frozenset[bytes], call: Call) -> 
 _DONE = b"data: [DONE]"
 
 
-def hung_up(call: Call) -> None:
-    """Log a call whose client went away as cancelled, unless it had its whole stream."""
+def hung_up(call: Call, controls: GatewayControls | None) -> None:
+    """Log a call whose client went away as cancelled, unless it had its whole stream.
+
+    One that had is an answered call: cached and its cents booked, as any other (before the
+    call is journalled: its cents are expected first).
+    """
     if not _had_whole_stream(call):
         call.capture.completed, call.capture.status = False, STATUS_CLIENT_CANCELLED
+    elif controls is not None:
+        controls.after(call)
 
 
 def _had_whole_stream(call: Call) -> bool:

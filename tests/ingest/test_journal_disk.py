@@ -3,10 +3,10 @@ episode (and when it ends), shows in health, and leaves the journal well-formed.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import logging
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -165,6 +165,27 @@ async def test_stored_records_do_not_count_against_a_journal_bound_below_a_segme
     assert await count_rows(store, org) == 30
 
 
+async def test_a_look_that_finds_the_bound_reached_seals_this_workers_segment(
+    store: Store, tmp_path: Path
+) -> None:
+    """Each process's open segment, up to an eighth of the bound, holds stored records until
+    it is sealed: with several processes on a directory, open segments alone could fill the
+    bound with nothing waiting. A look that finds the bound reached seals this process's."""
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    journal_dir = tmp_path / "journal"
+    options: dict[str, Any] = {"max_bytes": 300_000, "worker": "1", "tail": False}
+    async with writer_for(store, journal_dir, **options) as writer:
+        writer.enqueue(row(org, request_body="x" * 20_000))
+        before = segment_files(journal_dir)
+        (journal_dir / "0").mkdir()  # another worker's journal, at the bound
+        (journal_dir / "0" / _journal.segment_name(1)).write_bytes(b"\0" * 300_000)
+        writer.room.checked = -float("inf")  # (the once-a-second look is now)
+        writer.enqueue(row(org, request_body="x" * 20_000))
+        after = segment_files(journal_dir)
+    assert writer.health.bodies_dropped == 1
+    assert len([p for p in after if p.parent.name == "1"]) == 2, (before, after)
+
+
 async def test_bodies_appended_faster_than_the_bound_a_second_are_kept_once_stored(
     store: Store, tmp_path: Path
 ) -> None:
@@ -174,9 +195,12 @@ async def test_bodies_appended_faster_than_the_bound_a_second_are_kept_once_stor
     An append that the estimate would drop looks again (at most every 50 ms)."""
     org = (await store.write(keys.get_or_create_org, "acme")).id
     async with writer_for(store, tmp_path / "journal", max_bytes=200_000) as writer:
-        for _ in range(30):  # 30 x 20 KB, stored as they come, within about two seconds
+        for _ in range(30):  # 30 x 20 KB, stored as they come
             writer.enqueue(row(org, request_body="x" * 20_000))
             await writer.flush()
-            await asyncio.sleep(0.06)  # (past the 50 ms between two looks)
+            # What the once-a-second look would go on from: the estimate at the bound, grown
+            # by appends since a look 60 ms ago that found room (past the 50 ms between looks).
+            writer.room.bytes = writer.room.limit = 200_000
+            writer.room.checked, writer.room.looked_full = time.monotonic() - 0.06, False
         report = await writer.report()
     assert report["bodies_dropped"] == 0, report

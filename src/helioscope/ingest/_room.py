@@ -13,7 +13,7 @@ from pathlib import Path
 
 from helioscope.ingest import _journal as journal
 
-# How soon the size is looked at again before a body is dropped (a look: ~100 us). The
+# How soon the size is looked at again before a body is dropped (a look lists the segments). The
 # estimate grows by each append and never by a deletion: without a second look, more bodies
 # a second than the bound were dropped with the writer caught up and nothing waiting.
 _RELOOK_SECONDS = 0.05
@@ -28,7 +28,8 @@ class Room:
         self.max_bytes = max_bytes
         self.bytes = self.limit = 0  # (the limit: also the disk's free space)
         self.checked = -float("inf")  # when it was last looked at (the first append looks)
-        self.sealed = -float("inf")  # when the disk's reserve last had the segment sealed
+        self.looked_full = False  # whether that look found the bound (or the reserve) reached
+        self.sealed = -float("inf")  # when a full journal last had this segment sealed
 
     def grew(self, size: int) -> None:
         """``size`` bytes were appended."""
@@ -38,16 +39,21 @@ class Room:
         """Whether ``size`` more bytes of bodies pass ``max_bytes`` or the disk's reserve."""
         now = time.monotonic()
         full = self.bytes + size > self.limit
-        if now - self.checked > (_RELOOK_SECONDS if full else 1.0):
+        # Soon again only when the estimate alone grew past the bound: a look that found it
+        # full stands for a second (a look lists and stats every worker's segments, on the
+        # event loop of every worker, which would do it 20 times a second during an outage).
+        soon = full and not self.looked_full
+        if now - self.checked > (_RELOOK_SECONDS if soon else 1.0):
             self.checked = now
             self.bytes = journal.disk_bytes(self.root)[0]
             spare = journal.spare_bytes(self.root)  # appends use it as they grow ``bytes``
             self.limit = min(self.max_bytes, self.bytes + spare)
-            # What is stored then frees its room (sealed: deleted). Once a second at most:
-            # sealed at every look (20 a second while full), a store down with the disk short
-            # of room made a segment file of a few records each 50 ms. (Past max_bytes alone
-            # no seal is needed: a segment is at most an eighth of it, _journal.segment_size.)
-            if spare < 0 and now - self.sealed > 1.0:
+            self.looked_full = self.bytes >= self.limit
+            # What is stored then frees its room (sealed: deleted): each process's open
+            # segment holds stored records until it is sealed, and with N workers N segments
+            # do (an eighth of the bound each: _journal.segment_size). Every 5 s at most: with
+            # the store down, sealing at every look made a file of a few records each time.
+            if self.looked_full and now - self.sealed > 5.0:
                 self.sealed = now
                 self.journal.seal()
             full = self.bytes + size > self.limit

@@ -166,6 +166,7 @@ async def through_outages(
     """
     if store.sqlite_file is not None:
         return await steps()
+    pause = 0.5  # between attempts the store answered but cut short: doubled up to 10 s
     while True:
         await wait_until_reachable(store.ping, store.location, say)
         try:
@@ -179,7 +180,11 @@ async def through_outages(
                 continue  # down: waited for above, saying so once (or raised, if not waitable)
             if not _lost(exc):
                 raise  # the store answers, on the connection that failed: not an outage
-            say(f"store {store.location}: {cause(exc)}; trying again")
+            say(f"store {store.location}: {cause(exc)}; trying again in {pause:g} s")
+            # (Not at once: a store, or a proxy before it, that cuts every attempt short would
+            # be asked again and again, and a line written for each.)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 10.0)
 
 
 def _lost(exc: BaseException) -> bool:

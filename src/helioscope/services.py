@@ -85,6 +85,9 @@ class Services:
         # Set once the server is told to stop (cli/serve.py): readiness answers 503 from then
         # on, so that a load balancer sends nothing more while the calls in flight finish.
         self.stopping = False
+        # While startup migrates and bootstraps (waiting for the store, maybe): nothing runs yet
+        # that a stop would need to drain (cli/serve.py exits at once if told to stop then).
+        self.preparing = False
         self.bootstrap_key: NewApiKey | None = None
 
     @property
@@ -127,7 +130,11 @@ class Services:
             # the store with one line, rather than failing its startup with a traceback, again
             # at every restart. These are startup's only calls to the store: the parts started
             # below meet an outage while they run, and each logs and retries on its own.
-            await through_outages(self.store, self._prepare_store, logger.warning)
+            self.preparing = True
+            try:
+                await through_outages(self.store, self._prepare_store, logger.warning)
+            finally:
+                self.preparing = False
             watching = asyncio.create_task(self.changes.watch(), name="helioscope-change-feed")
             stack.push_async_callback(_stop, watching)
             stack.push_async_callback(self.changes.settle)

@@ -66,6 +66,7 @@ async def test_serve_waits_for_a_store_that_stops_while_it_starts(
     text = stderr.read_text()
     assert "Traceback" not in text and "restarting it" not in text, text
     assert text.count("waiting for it") == 1 and text.count("reachable after") == 1, text
+    assert text.count("helioscope: store: ") == 1, text  # (not again at each attempt)
     said = (tmp_path / "stdout").read_text()
     assert said.count("Helioscope created organization 'default'") == 1, said
     assert [org.name for org in orgs] == ["default"]

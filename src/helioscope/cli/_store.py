@@ -23,9 +23,13 @@ def note(message: str) -> None:
     typer.echo(f"helioscope: {message}", err=True)
 
 
-async def announce(store: Store, *, creating: bool = True) -> bool:
-    """Say which store this is; warn if it holds no Helioscope tables. True if initialised."""
-    note(f"store: {store.location}")
+async def announce(store: Store, *, creating: bool = True, named: bool = True) -> bool:
+    """Say which store this is; warn if it holds no Helioscope tables. True if initialised.
+
+    ``named=False``: the caller said which store it is already (once, before retrying this).
+    """
+    if named:
+        note(f"store: {store.location}")
     initialised = await store.is_initialised()
     if not initialised and creating:
         note(

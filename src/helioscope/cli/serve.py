@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
@@ -31,11 +32,12 @@ if TYPE_CHECKING:  # imported when serving: the other commands start faster with
 async def _announce(settings: Settings, *, migrate: bool) -> None:
     store = Store.open(settings.database_url)
 
-    async def steps() -> None:
-        await announce(store)
+    async def steps() -> None:  # (run again after an outage: the store is named once, before)
+        await announce(store, named=False)
         if migrate:  # before the workers start, so that they do not race to migrate
             await store.migrate()
 
+    note(f"store: {store.location}")
     try:
         with store_errors(store):
             # Started during an outage (or meeting one here), the server comes up when the
@@ -110,7 +112,7 @@ def _server(
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             app: Any = self.config.app
             services = app.state.services
-            if not self.started and not services.is_running:
+            if services.preparing:
                 _stop_while_starting()
             # Readiness answers 503 from now on (api/health), while the calls in flight finish.
             services.stopping = True
@@ -120,17 +122,20 @@ def _server(
 
 
 def _stop_while_starting() -> None:
-    """Exit at once: told to stop before the app's startup finished (waiting for the store).
+    """Exit at once: told to stop while startup migrates and bootstraps (waiting for the store).
 
     uvicorn only notes the signal and lets the startup run on, so a worker of ``--workers``
     that waited for a store still down went on waiting until its supervisor killed it
-    (``HELIOSCOPE_SHUTDOWN_DRAIN_SECONDS`` + 15 s later). Nothing of it needs draining yet: it
-    accepts calls only once started, its writer has journalled nothing of its own, and what
-    the writer stored is committed with its journal position. Ending the startup another way
-    (an exception, a cancellation) has uvicorn print it as a failed startup, with a traceback.
+    (``HELIOSCOPE_SHUTDOWN_DRAIN_SECONDS`` + 15 s later). Nothing of it needs draining then:
+    it accepts calls only once started, and its writer, webhooks and the rest start after
+    this step (``Services.running``). Ending the startup another way (an exception, a
+    cancellation) has uvicorn print it as a failed startup, with a traceback.
     """
-    print("helioscope: stopped while starting", file=sys.stderr, flush=True)
-    sys.stdout.flush()
+    # In a signal handler: os.write, not print (a handler that interrupted a write to stderr
+    # would raise "reentrant call" there); stdout flushed if it can be (a bootstrap key).
+    os.write(2, b"helioscope: stopped while starting\n")
+    with contextlib.suppress(RuntimeError):
+        sys.stdout.flush()
     os._exit(0)
 
 

@@ -81,7 +81,7 @@ async def test_a_supervisor_whose_restarted_worker_finds_its_journal_taken_stops
         lock = tmp_path / "journal" / "1" / WORKER_LOCK
         fd = os.open(lock, os.O_RDWR)
         try:
-            worker = next(pid for pid in _child_pids(server) if _worker_id(pid) == "1")
+            worker = await _worker_pid(server, "1")
             os.kill(worker, signal.SIGKILL)
             # Taken as soon as the killed worker's lock is let go: before the supervisor, which
             # looks every 0.2 s, has started another worker 1 (it takes a second to import).
@@ -90,6 +90,17 @@ async def test_a_supervisor_whose_restarted_worker_finds_its_journal_taken_stops
         finally:
             os.close(fd)
             server.stop()
+
+
+async def _worker_pid(server: Server, worker: str) -> int:
+    """The pid of the supervisor's child for ``worker`` (it listens before it starts them)."""
+    deadline = time.monotonic() + 60
+    while True:
+        found = [pid for pid in _child_pids(server) if _worker_id(pid) == worker]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, f"no worker {worker}"
+        await asyncio.sleep(0.1)
 
 
 def _child_pids(server: Server) -> list[int]:

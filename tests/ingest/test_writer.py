@@ -473,11 +473,14 @@ async def test_a_writer_waiting_on_a_locked_store_still_runs_in_the_others_eyes(
         pytest.skip("the lock is the relational log's")
     org = (await store.write(keys.get_or_create_org, "acme")).id
     async with writer_for(store, tmp_path, worker="1", tail=False) as journalling:
-        journalling.shared.STALE_SECONDS = 1.5
         async with writer_for(store, tmp_path, worker="0") as tailing:
+            state = tailing.shared.path
             async with locked_log_table(database_url):
                 tailing.enqueue(row(org))
-                await asyncio.sleep(3)  # waiting on the lock, twice as long as a stale state
+                await asyncio.sleep(1.5)  # the writer now waits on the lock
+                beaten = orjson.loads(state.read_bytes())["at"]
+                await asyncio.sleep(2.5)  # two beats' time, and more
+                assert orjson.loads(state.read_bytes())["at"] > beaten  # it beat meanwhile
                 report = await journalling.report()
                 assert report["running"] is True and report["lag_records"] == 1, report
             await tailing.flush()

@@ -134,7 +134,7 @@ def _stop_while_starting() -> None:
     # In a signal handler: os.write, not print (a handler that interrupted a write to stderr
     # would raise "reentrant call" there); stdout flushed if it can be (a bootstrap key).
     os.write(2, b"helioscope: stopped while starting\n")
-    with contextlib.suppress(RuntimeError):
+    with contextlib.suppress(Exception):  # (reentrant, or a pipe closed: exit all the same)
         sys.stdout.flush()
     os._exit(0)
 

@@ -93,6 +93,19 @@ def silent_listener() -> Iterator[int]:
 
 
 @pytest.mark.usefixtures("short_bounds")
+async def test_a_clickhouse_server_that_never_answers_is_bounded_too() -> None:
+    # clickhouse-connect waits 300 s for an answer by default: the writer's batch and every
+    # API query hung as long.
+    from helioscope.store.clickhouse._client import ClickHouse, ClickHouseUnavailable
+
+    with silent_listener() as port:
+        started = time.monotonic()
+        with pytest.raises(ClickHouseUnavailable):
+            await asyncio.wait_for(ClickHouse.connect(f"http://127.0.0.1:{port}/helioscope"), 20)
+        assert time.monotonic() - started < 10
+
+
+@pytest.mark.usefixtures("short_bounds")
 async def test_connecting_to_a_store_that_never_answers_is_bounded() -> None:
     with silent_listener() as port:
         store = Store(create_engine(f"postgresql://postgres@127.0.0.1:{port}/helioscope"))

@@ -25,6 +25,7 @@ from clickhouse_connect.driver import options as _driver_options
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError, OperationalError
 
+from helioscope.store import _engine
 from helioscope.store.clickhouse._url import ClickHouseUrl
 
 _T = TypeVar("_T")
@@ -192,6 +193,10 @@ def _open_client(url: ClickHouseUrl) -> Client:
             username=url.username,
             password=url.password,
             secure=url.secure,
+            # A server that accepts and never answers is bounded as PostgreSQL is (the same
+            # bounds: store/_engine), not by clickhouse-connect's 300 s wait for an answer.
+            connect_timeout=_engine.CONNECT_SECONDS,
+            send_receive_timeout=_engine.STATEMENT_SECONDS,
             # Queries run concurrently from several threads: a shared session would make the
             # server refuse all but one ("session is locked").
             autogenerate_session_id=False,

@@ -4,9 +4,7 @@ still finds a spool in the directory its removed setting named."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import uuid
 from pathlib import Path
 
 import orjson
@@ -16,19 +14,12 @@ from helioscope import Settings
 from helioscope.ingest import adopt_old_spool
 from helioscope.store import LogRow
 from helioscope.store.log import requests
+from tests.ingest.test_writer import row
 from tests.running import running
 
 
 def _row(org: str) -> LogRow:
-    return LogRow(
-        request_id=str(uuid.uuid4()),
-        organization_id=org,
-        request_created_at=dt.datetime.now(dt.UTC),
-        status=200,
-        provider="OPENAI",
-        model="gpt-4o-mini",
-        request_body='{"a": 1}',
-    )
+    return row(org, request_body='{"a": 1}')
 
 
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -46,7 +37,10 @@ async def test_a_torn_spool_in_a_custom_directory_is_moved_and_its_dead_letters_
     monkeypatch.setenv("HELIOSCOPE_LOG_SPOOL_DIR", str(spool))
     monkeypatch.setenv("HELIOSCOPE_LOG_QUEUE_SIZE", "5000")
     org = "org-old-spool"
-    first, second = [_row(org) for _ in range(100)], [_row(org) for _ in range(50)]
+    first, second = (
+        [_row(org) for _ in range(100)],
+        [_row(org) for _ in range(50)],
+    )
     (spool / "segment-00000000000000000001-1.jsonl").write_bytes(
         b"".join(orjson.dumps(r) + b"\n" for r in first)
     )

@@ -5,43 +5,16 @@ the live processes, and each process's own counts apart."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from helioscope._guard import InternalErrorGuard
 from helioscope.ingest import LogWriter
-from helioscope.store import LogRow, Store, keys
-
-
-def _writer(store: Store, root: Path, worker: str, **options: Any) -> LogWriter:
-    return LogWriter(
-        store,
-        journal_dir=root,
-        guard=InternalErrorGuard(reraise=True),
-        worker=worker,
-        retry_seconds=0.05,
-        max_retry_seconds=0.2,
-        linger_seconds=0.01,
-        **options,
-    )
-
-
-def _row(org: str) -> LogRow:
-    return LogRow(
-        request_id=str(uuid.uuid4()),
-        organization_id=org,
-        request_created_at=dt.datetime.now(dt.UTC),
-        status=200,
-        provider="OPENAI",
-        model="gpt-4o-mini",
-        request_body='{"messages": []}',
-    )
+from helioscope.store import Store, keys
+from tests.ingest.test_writer import row, writer_for
 
 
 async def _settled(writers: list[LogWriter], stored: int) -> list[dict[str, Any]]:
@@ -61,14 +34,14 @@ async def test_every_worker_reports_the_writers_totals_and_its_own_counts(
     org = (await store.write(keys.get_or_create_org, "shared")).id
     root = tmp_path / "journal"
     async with (
-        _writer(store, root, "0") as tailing,
+        writer_for(store, root, worker="0") as tailing,
         # A full journal (max_bytes=1): worker 1 journals its records without their bodies.
-        _writer(store, root, "1", tail=False, max_bytes=1) as journalling,
+        writer_for(store, root, worker="1", tail=False, max_bytes=1) as journalling,
     ):
         for _ in range(3):
-            tailing.enqueue(_row(org))
+            tailing.enqueue(row(org, request_body='{"messages": []}'))
         for _ in range(4):
-            journalling.enqueue(_row(org))
+            journalling.enqueue(row(org, request_body='{"messages": []}'))
         first, second = await _settled([tailing, journalling], 7)
 
         # The store down (the tailing writer has its positions): the journalling worker's
@@ -95,10 +68,10 @@ async def test_every_worker_reports_the_writers_totals_and_its_own_counts(
 
 async def test_a_stopped_processs_counts_no_longer_count(store: Store, tmp_path: Path) -> None:
     root = tmp_path / "journal"
-    async with _writer(store, root, "0") as tailing:
-        async with _writer(store, root, "1", tail=False, max_bytes=1) as journalling:
+    async with writer_for(store, root, worker="0") as tailing:
+        async with writer_for(store, root, worker="1", tail=False, max_bytes=1) as journalling:
             org = (await store.write(keys.get_or_create_org, "gone")).id
-            journalling.enqueue(_row(org))
+            journalling.enqueue(row(org, request_body='{"messages": []}'))
             await asyncio.sleep(1.2)  # its next beat carries the count
             assert (await tailing.report())["bodies_dropped"] == 1
         state = journalling.shared.path
@@ -113,7 +86,7 @@ async def test_the_state_file_is_written_over_in_place(store: Store, tmp_path: P
     """Once written it takes no new blocks (a full disk must not stop it): the same inode,
     padded to the same size, whatever the counters."""
     root = tmp_path / "journal"
-    async with _writer(store, root, "1", tail=False) as journalling:
+    async with writer_for(store, root, worker="1", tail=False) as journalling:
         path = journalling.shared.path
         await asyncio.sleep(0.1)
         before = path.stat()

@@ -8,7 +8,7 @@ import msgspec
 import orjson
 
 from helioscope.providers.sse import SseEvent, json_events
-from helioscope.providers.usage import Count, ParsedResponse, Usage, as_int, parse_json, typed
+from helioscope.providers.usage import Count, ParsedResponse, Usage, as_int, raw_parser
 
 
 def read_usage(usage: Any) -> Usage:
@@ -58,33 +58,20 @@ class _Body(msgspec.Struct, gc=False):
     usage: _RawUsage | None = None
 
 
-# Only the model and usage are built, the content skipped; a body this shape does not admit
-# (not an object, a count that is a string…) fails validation and is read whole instead.
-_decode = msgspec.json.Decoder(_Body).decode
-
-
-def parse_raw(raw: bytes) -> ParsedResponse:
-    """Model and usage of a non-streamed response's raw bytes: ``parse_body``'s, body left None.
-
-    A byte that is not UTF-8, or a number out of range, in a value skipped here does not cost
-    the model and usage (orjson refused such a body whole).
-    """
-    body = typed(_decode, raw)
-    if body is None:
-        return parse_json(raw, parse_body)
-    model, usage = body.model, body.usage
+def _read(body: _Body) -> tuple[Any, Usage]:
+    usage = body.usage
     if usage is None:
-        return ParsedResponse(model if isinstance(model, str) else None, Usage(), None)
+        return body.model, Usage()
     # read_usage's sums, from the same values (ints or None: as_int would leave them as they are)
     uncached, output = usage.input_tokens, usage.output_tokens
     read, write = usage.cache_read_input_tokens, usage.cache_creation_input_tokens
     prompt = None if uncached is None else uncached + (read or 0) + (write or 0)
     total = None if prompt is None and output is None else (prompt or 0) + (output or 0)
-    return ParsedResponse(
-        model if isinstance(model, str) else None,
-        Usage(prompt, output, total, read, write),
-        None,
-    )
+    return body.model, Usage(prompt, output, total, read, write)
+
+
+# Only the model and usage are built, the content skipped.
+parse_raw = raw_parser(_Body, _read, parse_body)
 
 
 def parse_stream(events: list[SseEvent]) -> ParsedResponse:

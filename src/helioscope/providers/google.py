@@ -8,7 +8,7 @@ import msgspec
 
 from helioscope.providers import openai
 from helioscope.providers.sse import SseEvent, json_events
-from helioscope.providers.usage import Count, ParsedResponse, Usage, as_int, parse_json, typed
+from helioscope.providers.usage import Count, ParsedResponse, Usage, as_int, raw_parser
 
 
 def read_usage(meta: Any) -> Usage:
@@ -57,46 +57,29 @@ class _Body(msgspec.Struct, gc=False):
     model: Any = None  # an OpenAI-compatible body's
 
 
-# Only the model and usage are built, the candidates skipped; a body this shape does not admit
-# (not an object, a count that is a string…) fails validation and is read whole instead.
-_decode = msgspec.json.Decoder(_Body).decode
-
-
-def parse_raw(raw: bytes) -> ParsedResponse:
-    """Model and usage of a non-streamed response's raw bytes: ``parse_body``'s, body left None.
-
-    A byte that is not UTF-8, or a number out of range, in a value skipped here does not cost
-    the model and usage (orjson refused such a body whole).
-    """
-    body = typed(_decode, raw)
-    if body is None:
-        return parse_json(raw, parse_body)
+def _read(body: _Body) -> tuple[Any, Usage]:
     meta, usage = body.usageMetadata, body.usage
     if meta is msgspec.UNSET and usage is not msgspec.UNSET:  # OpenAI-compatible, as parse_body
-        model = body.model
-        return ParsedResponse(
-            model if isinstance(model, str) else None, openai.read_raw_usage(usage), None
-        )
-    model = body.modelVersion
+        return body.model, openai.read_raw_usage(usage)
     if not isinstance(meta, _RawUsage):  # absent or null
-        return ParsedResponse(model if isinstance(model, str) else None, Usage(), None)
+        return body.modelVersion, Usage()
     # read_usage's counts, from the same values (ints or None: as_int would leave them as they are)
     prompt, completion, total = (
         meta.promptTokenCount,
         meta.candidatesTokenCount,
         meta.totalTokenCount,
     )
-    return ParsedResponse(
-        model if isinstance(model, str) else None,
-        Usage(
-            prompt_tokens=prompt,
-            completion_tokens=completion,
-            total_tokens=total if total is not None else (prompt or 0) + (completion or 0),
-            prompt_cache_read_tokens=meta.cachedContentTokenCount,
-            reasoning_tokens=meta.thoughtsTokenCount,
-        ),
-        None,
+    return body.modelVersion, Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=total if total is not None else (prompt or 0) + (completion or 0),
+        prompt_cache_read_tokens=meta.cachedContentTokenCount,
+        reasoning_tokens=meta.thoughtsTokenCount,
     )
+
+
+# Only the model and usage are built, the candidates skipped.
+parse_raw = raw_parser(_Body, _read, parse_body)
 
 
 def parse_stream(events: list[SseEvent]) -> ParsedResponse:

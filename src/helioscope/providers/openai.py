@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from helioscope.providers.sse import SseEvent, json_events
-from helioscope.providers.usage import Count, ParsedResponse, Usage, as_int, parse_json, sub, typed
+from helioscope.providers.usage import Count, ParsedResponse, Usage, as_int, raw_parser, sub
 
 
 def read_usage(usage: Any) -> Usage:
@@ -99,25 +99,8 @@ class _Body(msgspec.Struct, gc=False):
     usage: RawUsage | None = None
 
 
-# Only the model and usage are built; the choices (most of an answer) are skipped, not made into
-# dicts and strings. A body this shape does not admit (not an object, a count that is a string,
-# a details value that is not an object…) fails validation and is read whole instead.
-_decode = msgspec.json.Decoder(_Body).decode
-
-
-def parse_raw(raw: bytes) -> ParsedResponse:
-    """Model and usage of a non-streamed response's raw bytes: ``parse_body``'s, body left None.
-
-    A byte that is not UTF-8, or a number out of range, in a value skipped here does not cost
-    the model and usage (orjson refused such a body whole: the row had neither).
-    """
-    body = typed(_decode, raw)
-    if body is None:
-        return parse_json(raw, parse_body)
-    model = body.model
-    return ParsedResponse(
-        model if isinstance(model, str) else None, read_raw_usage(body.usage), None
-    )
+def _read(body: _Body) -> tuple[Any, Usage]:
+    return body.model, read_raw_usage(body.usage)
 
 
 def read_raw_usage(usage: RawUsage | None) -> Usage:
@@ -150,6 +133,10 @@ def read_raw_usage(usage: RawUsage | None) -> Usage:
         None if asked is None else asked.audio_tokens,
         None if answered is None else answered.audio_tokens,
     )
+
+
+# Only the model and usage are built; the choices (most of an answer) are skipped.
+parse_raw = raw_parser(_Body, _read, parse_body)
 
 
 def parse_stream(events: list[SseEvent]) -> ParsedResponse:

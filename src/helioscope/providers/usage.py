@@ -76,16 +76,31 @@ Count = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)] | None
 _T = TypeVar("_T")
 
 
-def typed(decode: Callable[[bytes], _T], raw: bytes) -> _T | None:
-    """A provider's typed decode of a raw body (``parse_raw``'s first step), or None.
+def raw_parser(
+    body_type: type[_T],
+    read: Callable[[_T], tuple[Any, Usage]],
+    parse_body: Callable[[Any], ParsedResponse],
+) -> Callable[[bytes], ParsedResponse]:
+    """A provider's ``parse_raw``: model and usage of a non-streamed answer's raw bytes.
 
-    None where the decode does not take the body (not JSON, not the shape it admits): the body
-    is then read whole (``parse_json``). A decoder's type is a struct, never null.
+    ``parse_body``'s, with the body left None. Only ``body_type`` (a struct of the model and
+    usage) is built, the rest of the answer skipped; ``read`` gives its model (kept when a
+    string) and usage. A body the struct does not admit (not JSON, not an object, a count
+    that is a string…) is read whole by ``parse_body`` instead (``parse_json``). A byte that
+    is not UTF-8, or a number out of range, in a value skipped does not cost the model and
+    usage (orjson refused such a body whole: the row had neither).
     """
-    try:
-        return decode(raw)
-    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
-        return None
+    decode = msgspec.json.Decoder(body_type).decode
+
+    def parse_raw(raw: bytes) -> ParsedResponse:
+        try:
+            body = decode(raw)
+        except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+            return parse_json(raw, parse_body)
+        model, usage = read(body)
+        return ParsedResponse(model if isinstance(model, str) else None, usage, None)
+
+    return parse_raw
 
 
 def parse_json(raw: bytes, parse_body: Callable[[Any], ParsedResponse]) -> ParsedResponse:

@@ -386,13 +386,14 @@ def next_good_frame(path: Path, offset: int) -> int | None:
             found = chunk.find(MAGIC)
             while found != -1 and found <= _SCAN_CHUNK:
                 candidate = start + found
-                if _intact_at(path, candidate):
+                if intact_at(path, candidate):
                     return candidate
                 found = chunk.find(MAGIC, found + 1)
             start += _SCAN_CHUNK
 
 
-def _intact_at(path: Path, offset: int) -> bool:
+def intact_at(path: Path, offset: int) -> bool:
+    """Whether a whole frame, its checksum right, starts at ``offset``."""
     read = read_frames(path, offset, max_bytes=1, max_count=1)
     return bool(read.payloads)
 

@@ -15,7 +15,6 @@ left stays in the journal for the next start.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,10 +30,9 @@ from helioscope.ingest._health import WriterHealth, dead_letter, left_behind, re
 from helioscope.ingest._pause import collector_paused
 from helioscope.ingest._room import Room
 from helioscope.ingest._shared import SharedState, own_counts, report
+from helioscope.ingest._tail_read import read_worker
 from helioscope.ingest.capture import CallCapture, Captured, build_log_row, minimal_log_row
 from helioscope.store import LogRow, Store, is_transient
-
-logger = logging.getLogger("helioscope.ingest")
 
 Position = tuple[str, int]
 _MIB = 1 << 20
@@ -299,10 +297,15 @@ class LogWriter:
         for worker in names[self._turn :] + names[: self._turn]:
             if frames >= self.batch_size or budget <= 0:
                 break
-            read = await asyncio.to_thread(
-                self._read_worker, worker, self.batch_size - frames, budget
+            position, read_payloads, done, spent = await asyncio.to_thread(
+                read_worker,
+                self.root / worker,
+                self._positions.get(self._key(worker)),
+                max_count=self.batch_size - frames,
+                max_bytes=budget,
+                grace_seconds=self.torn_grace_seconds,
+                health=self.health,
             )
-            position, read_payloads, done, spent = read
             payloads += read_payloads
             frames += len(read_payloads)
             budget -= spent
@@ -332,68 +335,6 @@ class LogWriter:
             full = len(rows) >= self.batch_size  # (an OTLP frame holds many rows)
             del rows, stored  # before the collector resumes: it traversed them all (~2.5%)
         return behind or full
-
-    def _read_worker(
-        self, worker: str, max_count: int, max_bytes: int
-    ) -> tuple[Position, list[bytes], list[Path], int]:
-        """From one worker's journal: the new position, payloads, sealed segments read through."""
-        assert self._positions is not None
-        directory = self.root / worker
-        names = journal.segments(directory)
-        segment, offset = self._positions.get(self._key(worker), (names[0] if names else "", 0))
-        payloads: list[bytes] = []
-        finished: list[Path] = []
-        spent = 0
-        for index, name in enumerate(names):
-            if name < segment:  # stored, but its deletion was interrupted
-                finished.append(directory / name)
-                continue
-            if name > segment:
-                segment, offset = name, 0
-            path = directory / name
-            sealed = index < len(names) - 1
-            while len(payloads) < max_count and spent < max_bytes:
-                read = journal.read_frames(
-                    path, offset, max_bytes=max_bytes - spent, max_count=max_count - len(payloads)
-                )
-                payloads.extend(read.payloads)
-                spent += read.bytes
-                offset = read.offset
-                if not read.bad:
-                    break
-                skip_to = self._past_bad_frame(path, offset, sealed)
-                if skip_to is None:
-                    return (segment, offset), payloads, finished, spent
-                offset = skip_to
-            if offset < path.stat().st_size or not sealed:
-                break
-            finished.append(path)
-        return (segment, offset), payloads, finished, spent
-
-    def _past_bad_frame(self, path: Path, offset: int, sealed: bool) -> int | None:
-        """Where to go on after a bad frame at ``offset``; None to wait for it to complete."""
-        stale = time.time() - path.stat().st_mtime > self.torn_grace_seconds
-        following = journal.next_good_frame(path, offset)
-        if following is not None:
-            self.health.corrupt_frames_skipped += 1
-            logger.warning(
-                "journal %s: corrupt frame at byte %d; skipped %d bytes to the next intact frame",
-                path,
-                offset,
-                following - offset,
-            )
-            return following
-        if not (sealed or stale):
-            return None  # the last frame may still be being written
-        size = path.stat().st_size
-        self.health.torn_frames_skipped += 1
-        logger.warning(
-            "journal %s: torn last frame at byte %d (%d bytes, from a crash); skipped",
-            path,
-            offset,
-            size - offset,
-        )
-        return size
 
     async def _build(self, payloads: list[bytes], turn: float) -> list[LogRow]:
         """Rows from payloads, each payload let go as soon as its rows are built."""

@@ -58,7 +58,9 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
     port = sock.getsockname()[1]
     sock.close()
     subprocess.run(
-        _as_postgres("initdb", "-D", str(directory / "data"), "-A", "trust", "-U", "postgres"),
+        _as_postgres(
+            "initdb", "--no-sync", "-D", str(directory / "data"), "-A", "trust", "-U", "postgres"
+        ),
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 import pytest
 from openai import AsyncOpenAI
 from pydantic import SecretStr
@@ -36,7 +35,7 @@ async def store_key(
     hs: Running, provider: str, key: str, config: dict[str, str] | None = None
 ) -> str:
     """Store a provider key through Helicone's provider-key route; its id."""
-    async with httpx.AsyncClient(base_url=hs.url) as http:
+    async with hs.http() as http:
         response = await http.post(
             "/v1/api-keys/provider-key",
             json={

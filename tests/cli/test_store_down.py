@@ -24,6 +24,7 @@ from helioscope.testing._server import loopback_socket
 from tests.cli.runner import helioscope
 from tests.cli.test_workers import _children, _pid_of
 from tests.ingest.test_crash_drills import Server, _prepare
+from tests.running import loopback_client
 from tests.store.test_store_timeouts import silent_listener
 from tests.throwaway_postgres import ThrowawayPostgres, throwaway_postgres
 
@@ -106,7 +107,7 @@ async def _until(predicate: object, seconds: float, what: str | Callable[[], str
 
 async def _answers(server: Server) -> bool:
     try:
-        async with httpx.AsyncClient(base_url=server.url, timeout=2) as client:
+        async with loopback_client(server.url, timeout=2) as client:
             return (await client.get("/health")).status_code == 200
     except httpx.HTTPError:
         return False

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from tests.conftest import Running
 from tests.gateway.clients import openai_client, stored
+from tests.running import loopback_client
 
 
 async def log_call(hs: Running, content: str = "one two three", **headers: str) -> str:
@@ -26,8 +25,8 @@ class Api:
 
     def __init__(self, hs: Running, key: str | None = None) -> None:
         # Over the socket: experiment runs call the gateway back at the URL the API was called on.
-        self.http = httpx.AsyncClient(
-            base_url=hs.url,
+        self.http = loopback_client(
+            hs.url,
             headers={"authorization": f"Bearer {key or hs.key}"},
             timeout=30,
         )

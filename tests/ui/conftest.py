@@ -29,6 +29,7 @@ from helioscope.store import LogRow, keys
 from helioscope.testing import FakeProvider, serve
 from tests.conftest import Running
 from tests.gateway.clients import openai_client
+from tests.running import loopback_client
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -343,9 +344,7 @@ async def open_requests(page: Any) -> None:
 
 async def api(world: World, method: str, path: str, body: Any = None, key: str = "") -> Any:
     """Call the REST API as the test's organization; return ``data``."""
-    import httpx
-
-    async with httpx.AsyncClient(base_url=world.hs.url, timeout=30) as http:
+    async with loopback_client(world.hs.url, timeout=30) as http:
         response = await http.request(
             method, path, json=body, headers={"authorization": f"Bearer {key or world.hs.key}"}
         )

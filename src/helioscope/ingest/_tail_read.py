@@ -73,16 +73,16 @@ def past_bad_frame(
     path: Path, offset: int, *, sealed: bool, grace_seconds: float, health: WriterHealth
 ) -> int | None:
     """Where to go on after a bad frame at ``offset``; None to wait for it to complete."""
+    if journal.intact_at(path, offset):
+        # Met half written, as its append was copying it in: whole now, so read it. (Skipped
+        # as corrupt once the next frame followed, it was a record lost: 1 in 10,000 under
+        # bench/cpu_ab.py's load, with the writer in its own process.)
+        return offset
     stale = time.time() - path.stat().st_mtime > grace_seconds
     following = journal.next_good_frame(path, offset)
     if following is not None:
-        # Frames are appended one after another, each in one write: once a later frame is
-        # there, this one is as whole as it will ever be. A read that met it half written, as
-        # its append was copying it in, finds it whole now and goes on from it. (Skipped as
-        # corrupt, it was a record lost: 1 in 10,000 under bench/cpu_ab.py's load, with the
-        # writer in its own process.)
-        if journal.intact_at(path, offset):
-            return offset
+        # Frames are appended one after another, each in one write: with a later frame there,
+        # this one is as whole as it will ever be, and it is not.
         health.corrupt_frames_skipped += 1
         logger.warning(
             "journal %s: corrupt frame at byte %d; skipped %d bytes to the next intact frame",

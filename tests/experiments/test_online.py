@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from pathlib import Path
 from typing import cast
+
+import pytest
 
 from helioscope.experiments._evaluate import Evaluations
 from helioscope.experiments._online import OnlineEvaluators
@@ -31,3 +34,16 @@ async def test_rows_of_an_organization_known_to_have_no_online_evaluator_are_pas
     for task in list(online.tasks):
         task.cancel()
     await asyncio.gather(*online.tasks, return_exceptions=True)
+
+
+async def test_a_store_that_does_not_answer_leaves_the_calls_unevaluated_not_a_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A store whose SQLite file cannot be opened: every read fails as an outage would.
+    store = Store.open(f"sqlite:///{tmp_path / 'missing' / 'helioscope.db'}")
+    online = OnlineEvaluators(store, cast(Evaluations, object()), asyncio.Semaphore(1))
+    online.observe([_row("org-1", n) for n in range(3)])
+    (task,) = online.tasks
+    await task  # finished without an exception
+    assert any("3 stored calls not evaluated" in r.getMessage() for r in caplog.records)
+    await store.close()

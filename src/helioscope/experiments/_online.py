@@ -19,7 +19,7 @@ from typing import Any
 
 from helioscope.errors import BadRequest, HelioscopeError
 from helioscope.experiments._evaluate import EvaluationFailed, Evaluations
-from helioscope.store import LogRow, Store
+from helioscope.store import LogRow, Store, is_transient
 from helioscope.store.experiments import evaluators
 from helioscope.store.log import requests
 
@@ -124,6 +124,17 @@ class OnlineEvaluators:
         return configs
 
     async def _consider(self, rows: list[_Candidate]) -> None:
+        try:
+            await self._consider_rows(rows)
+        except Exception as exc:
+            # A store outage must not surface as a task's unretrieved exception (a traceback
+            # in the server's log): these calls go unevaluated, said once a batch. A bug
+            # still raises.
+            if not is_transient(exc):
+                raise
+            logger.warning("online evaluators: %d stored calls not evaluated: %r", len(rows), exc)
+
+    async def _consider_rows(self, rows: list[_Candidate]) -> None:
         for row in rows:
             for online in await self._configs_of(row.organization_id):
                 config = online["config"] or {}

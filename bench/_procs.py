@@ -52,7 +52,12 @@ def is_writer_process(pid: int) -> bool:
 
 
 def wait_healthy(port: int, timeout: float = 60) -> None:
-    """Wait until the server answers /health (its workers are up)."""
+    """Wait until the server answers /health (its workers are up).
+
+    A 404 is an answer too: a version from before /health (the round's starting code, which
+    ``bench/cpu_ab.py --a-src`` compares against) serves in one process, up once it listens.
+    """
+    import urllib.error
     import urllib.request
 
     deadline = time.monotonic() + timeout
@@ -61,6 +66,9 @@ def wait_healthy(port: int, timeout: float = 60) -> None:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
                 if r.status == 200:
                     return
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return
         except OSError:
             pass
         time.sleep(0.1)

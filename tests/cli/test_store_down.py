@@ -65,13 +65,18 @@ def test_a_hung_store_is_one_line_too(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_ctrl_c_while_serve_waits_is_no_traceback(tmp_path: Path) -> None:
     url = f"postgresql://helio:s3cret@127.0.0.1:{_closed_port()}/logs"
     _, proc, stderr = _serve(url, tmp_path)
-    deadline = time.monotonic() + 30
-    while "waiting for it" not in stderr.read_text():
-        assert time.monotonic() < deadline and proc.poll() is None, stderr.read_text()
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(10) == 130
-    assert "Traceback" not in stderr.read_text(), stderr.read_text()
+    try:
+        deadline = time.monotonic() + 30
+        while "waiting for it" not in stderr.read_text():
+            assert time.monotonic() < deadline and proc.poll() is None, stderr.read_text()
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 130, stderr.read_text()
+        assert "Traceback" not in stderr.read_text(), stderr.read_text()
+    finally:  # a failed check must not leave the server running (it outlived the suite)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def _serve(

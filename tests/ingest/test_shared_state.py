@@ -13,6 +13,8 @@ import orjson
 import pytest
 
 from helioscope.ingest import LogWriter
+from helioscope.ingest._health import WriterHealth
+from helioscope.ingest._shared import SharedState
 from helioscope.store import Store, keys
 from tests.ingest.test_writer import row, writer_for
 
@@ -64,6 +66,25 @@ async def test_every_worker_reports_the_writers_totals_and_its_own_counts(
         "journal_failing": False,
     }
     assert journalling.own_counts()["bodies_dropped"] == 4
+
+
+async def test_a_writer_that_has_not_read_its_positions_yet_reports_the_stores(
+    store: Store, tmp_path: Path
+) -> None:
+    # A writer restarted by the supervisor beats before it has read its positions from the
+    # store: the others' lag must come from the store, not count the whole journal as behind.
+    org = (await store.write(keys.get_or_create_org, "restarted")).id
+    root = tmp_path / "journal"
+    async with writer_for(store, root, worker="1", tail=False) as journalling:
+        async with writer_for(store, root, worker="0") as tailing:
+            for _ in range(3):
+                tailing.enqueue(row(org))
+            for _ in range(4):
+                journalling.enqueue(row(org))
+            await _settled([tailing, journalling], 7)
+        SharedState(root, "0", tail=True).beat(WriterHealth(), None)  # (its first beat)
+        report = await journalling.report()
+    assert report["running"] and report["lag_records"] == 0, report
 
 
 async def test_a_stopped_processs_counts_no_longer_count(store: Store, tmp_path: Path) -> None:

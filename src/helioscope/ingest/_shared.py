@@ -168,7 +168,12 @@ async def report(
         if writers:  # the freshest (two writers on a directory is an error of their own)
             state = writers[-1]
             writer, running = state.get("health", {}), True
-            positions = {k: (str(s), int(o)) for k, (s, o) in state.get("positions", {}).items()}
+            stated = state.get("positions")
+            # None: a writer just started (restarted) beats before it has read its positions
+            # from the store; the store's are the lag then, not the whole journal (a false
+            # alarm of thousands of records behind on an idle server).
+            if stated is not None:
+                positions = {k: (str(s), int(o)) for k, (s, o) in stated.items()}
             age = round(max(0.0, time.time() - float(state["at"])), 3)
     if positions is None:
         try:

@@ -298,19 +298,25 @@ async def test_full_journal_keeps_every_field_but_the_bodies(
     assert report["bodies_dropped"] == 1
 
 
-async def test_a_bad_row_cannot_block_the_others(store: Store, tmp_path: Path) -> None:
+async def test_a_bad_row_cannot_block_the_others(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     guard = InternalErrorGuard(reraise=False)  # production behaviour: report and carry on
     journal_dir = tmp_path / "journal"
     async with writer_for(store, journal_dir, guard=guard) as writer:
         writer.enqueue(row("org-3"))
-        writer.enqueue(row("org-3", status=None))  # violates NOT NULL
+        # Violates NOT NULL: kept aside whole, its body with it.
+        writer.enqueue(row("org-3", status=None, request_body='{"secret": "s3cret words"}'))
         writer.enqueue(row("org-3"))
         await writer.flush()
         report = await writer.report()
     assert await count_rows(store, "org-3") == 2
     assert guard.count == 1
     assert report["dead_lettered"] == 1 and report["lag_records"] == 0
-    assert (journal_dir / "dead-letter.jsonl").read_bytes().count(b"\n") == 1
+    dead = journal_dir / "dead-letter.jsonl"
+    assert dead.read_bytes().count(b"\n") == 1 and b"s3cret words" in dead.read_bytes()
+    assert dead.stat().st_mode & 0o777 == 0o600  # (whole bodies: the server's user alone)
+    assert str(dead) in caplog.text  # the log says where the row is kept
 
 
 async def test_a_value_the_column_cannot_hold_is_set_aside_not_retried(

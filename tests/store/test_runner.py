@@ -4,7 +4,8 @@ an organization's function unscoped."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from helioscope.store import Db, OrgDb, Store, keys
 from helioscope.store.tables.keys import api_key
@@ -63,3 +64,19 @@ async def test_db_reads_the_same_on_both_engines(store: Store) -> None:
     assert rows == [{"id": new.id, "api_key_name": "one"}] and first == rows[0]
     assert none is None and no_scalar is None
     assert tuples == [(new.id, "one")] and count == 1 and names == ["one"]
+
+
+async def test_a_failed_statement_names_its_sql_never_its_parameters(
+    store: Store, engine_name: str
+) -> None:
+    # Parameters are bodies, key hashes, users' words: a refused statement's error (logged by
+    # the writer, shown in /health/ready's last error) must not carry them.
+    failing = (
+        "SELECT 1 / (length(CAST(:v AS TEXT)) - 6)"  # division by zero: 's3cret' is 6 long
+        if engine_name == "postgresql"
+        else "SELECT json(:v)"  # malformed JSON
+    )
+    with pytest.raises(DBAPIError) as raised:
+        async with store.engine.connect() as conn:
+            await conn.execute(text(failing), {"v": "s3cret"})
+    assert "[SQL: SELECT" in str(raised.value) and "s3cret" not in str(raised.value)

@@ -17,13 +17,18 @@ logger = logging.getLogger("helioscope.ingest")
 
 
 def dead_letter(root: Path, row: object, reason: str) -> None:
-    """Append a row the store refused, with the reason, to ``root/dead-letter.jsonl``."""
+    """Append a row the store refused, with the reason, to ``root/dead-letter.jsonl``.
+
+    The file holds whole bodies: readable by the server's user alone, as the journal is.
+    """
+    path = root / "dead-letter.jsonl"
     entry = orjson.dumps({"reason": reason, "row": row}) + b"\n"
-    fd = os.open(root / "dead-letter.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         os.write(fd, entry)
     finally:
         os.close(fd)
+    logger.warning("the store refused a log row (%s); it is kept in %s", reason, path)
 
 
 def replaying(records: int, oldest_ms: int | None) -> None:

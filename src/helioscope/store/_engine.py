@@ -70,6 +70,7 @@ def create_engine(raw_url: str | URL, *, statement_bound: bool = True) -> AsyncE
             # write lock up front.
             connect_args={"timeout": 30, "isolation_level": None},
             insertmanyvalues_page_size=_ROWS_PER_STATEMENT,
+            hide_parameters=True,  # (see below)
             json_serializer=_json_text,
             json_deserializer=_json_value,
             **_last_returned_first(url),
@@ -91,6 +92,9 @@ def create_engine(raw_url: str | URL, *, statement_bound: bool = True) -> AsyncE
         max_overflow=10,
         pool_pre_ping=True,
         insertmanyvalues_page_size=_ROWS_PER_STATEMENT,
+        # A statement's error names its SQL, never its parameters: a log row's are request and
+        # response bodies, and an API key's its hash, which must not reach the server's log.
+        hide_parameters=True,
         json_serializer=_json_text,
         json_deserializer=orjson.loads,
     )

@@ -108,3 +108,14 @@ def test_a_killed_process_leaves_no_stale_lock(tmp_path: Path) -> None:
             holder.wait(10)
     os.close(hold(root / WRITER_LOCK, root))
     os.close(hold(root / "0" / WORKER_LOCK, root))
+
+
+def test_the_refusal_names_the_directory_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default journal directory with PostgreSQL is relative (./helioscope-journal): the
+    # message names the one meant, wherever the reader stands.
+    monkeypatch.chdir(tmp_path)
+    assert f"directory {tmp_path / 'helioscope-journal'} is in use" in str(
+        JournalInUse(Path("helioscope-journal"))
+    )

@@ -46,7 +46,7 @@ def left_behind(size: int, root: Path) -> None:
     logger.warning(
         "log store still behind at shutdown: %.1f MB of journal stay under %s for the next start",
         size / 1e6,
-        root,
+        root.resolve(),  # (the default directory is relative to where the server started)
     )
 
 

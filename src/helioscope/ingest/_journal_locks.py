@@ -23,7 +23,7 @@ class JournalInUse(Exception):
 
     def __init__(self, root: Path) -> None:
         super().__init__(
-            f"the journal directory {root} is in use by another process (another "
+            f"the journal directory {root.resolve()} is in use by another process (another "
             "`helioscope serve` on it?): stop that one, or give this one a journal directory "
             "of its own with HELIOSCOPE_JOURNAL_DIR"
         )

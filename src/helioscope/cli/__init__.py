@@ -1,6 +1,7 @@
 """The ``helioscope`` command: one module per command.
 
-``serve``, ``migrate``, ``keys create``, ``demo``, ``import helicone`` and ``export``. Each
+``serve``, ``migrate``, ``keys create``, ``demo``, ``import helicone``, ``export`` and
+``journal forget``. Each
 command that opens the store says which one on stderr, and warns when it creates one.
 """
 
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from helioscope.cli.demo import demo
 from helioscope.cli.export import export
 from helioscope.cli.import_helicone import import_app
+from helioscope.cli.journal import journal_app
 from helioscope.cli.keys import keys_app
 from helioscope.cli.migrate import migrate
 from helioscope.cli.serve import serve
@@ -25,6 +27,7 @@ app.command()(demo)
 app.command()(export)
 app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
+app.add_typer(journal_app, name="journal")
 
 
 def main() -> None:

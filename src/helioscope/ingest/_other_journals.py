@@ -35,7 +35,8 @@ async def warn_of_other_journals(store: Store, root: Path) -> list[str]:
             "server's earlier journal directory (HELIOSCOPE_JOURNAL_DIR changed, or the server "
             "started from another directory: the default is ./helioscope-journal), it may "
             "still hold records not stored (that cannot be told from here): start the server "
-            "once with HELIOSCOPE_JOURNAL_DIR set to it until /health/ready shows no lag.",
+            "once with HELIOSCOPE_JOURNAL_DIR set to it until /health/ready shows no lag. Once "
+            "one is drained or gone, `helioscope journal forget JOURNAL-ID` stops this warning.",
             len(others),
             "y" if len(others) == 1 else "ies",
             ", ".join(others),

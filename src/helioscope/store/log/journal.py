@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from helioscope.store._runner import Db
 from helioscope.store.tables.log import journal_position
@@ -38,4 +38,12 @@ async def save_positions(db: Db, positions: Mapping[str, Position]) -> None:
             {"worker": w, "segment": s, "offset": o, "updated_at": now}
             for w, (s, o) in positions.items()
         ],
+    )
+
+
+async def forget_journal(db: Db, journal_id: str) -> int:
+    """Forget one journal directory's positions (each of its workers'); how many there were."""
+    jp = journal_position
+    return await db.execute(
+        delete(jp).where(jp.c.worker.startswith(f"{journal_id}:", autoescape=True))
     )

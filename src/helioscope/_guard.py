@@ -8,7 +8,7 @@ proxied call carries on; with ``raise_internal_errors`` (set by the test suite) 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 logger = logging.getLogger("helioscope.internal")
@@ -22,12 +22,21 @@ class InternalErrorGuard:
         self.count = 0
 
     @contextmanager
-    def internal_errors(self, what: str) -> Iterator[None]:
-        """Run the body; report (or re-raise under tests) any exception it raises."""
+    def internal_errors(
+        self, what: str, summary: Callable[[BaseException], str] | None = None
+    ) -> Iterator[None]:
+        """Run the body; report (or re-raise under tests) any exception it raises.
+
+        ``summary``: report it as that one line, without its traceback, for an error whose chain
+        carries values that must not reach the log (a refused log row's, in the driver's detail).
+        """
         try:
             yield
-        except Exception:
+        except Exception as exc:
             self.count += 1
-            logger.exception("internal error while %s", what)
+            if summary is None:
+                logger.exception("internal error while %s", what)
+            else:
+                logger.error("internal error while %s: %s", what, summary(exc))
             if self.reraise:
                 raise

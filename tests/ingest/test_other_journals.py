@@ -13,6 +13,7 @@ from helioscope import Settings
 from helioscope.ingest import warn_of_other_journals
 from helioscope.ingest._journal import journal_id
 from helioscope.store import Store
+from helioscope.store.log.journal import forget_journal
 from tests.running import running
 
 
@@ -60,3 +61,19 @@ async def test_the_writer_warns_at_start(
     async with running(settings):
         pass
     assert sum("journal-id elsewhere" in m for m in _warnings(caplog)) == 1
+
+
+async def test_forgetting_a_journal_matches_its_id_exactly(store: Store) -> None:
+    # Not SQLite's LIKE: it ignores case (another id in capitals would take this one's), and
+    # '%' or '_' would match every id.
+    await store._commit_positions(
+        {
+            "ab12:0": ("000000000001.journal", 1),
+            "ab12:1": ("000000000001.journal", 2),
+            "ab123:0": ("000000000001.journal", 3),
+        }
+    )
+    for other in ("AB12", "%", "a_12", "ab1"):
+        assert await store.write(forget_journal, other) == 0, other
+    assert await store.write(forget_journal, "ab12") == 2
+    assert set(await store.journal_positions()) == {"ab123:0"}

@@ -303,20 +303,25 @@ async def test_a_bad_row_cannot_block_the_others(
 ) -> None:
     guard = InternalErrorGuard(reraise=False)  # production behaviour: report and carry on
     journal_dir = tmp_path / "journal"
+    dead = journal_dir / "dead-letter.jsonl"
+    journal_dir.mkdir()
+    dead.touch(mode=0o644)  # (made by an earlier version, readable by all)
     async with writer_for(store, journal_dir, guard=guard) as writer:
         writer.enqueue(row("org-3"))
-        # Violates NOT NULL: kept aside whole, its body with it.
-        writer.enqueue(row("org-3", status=None, request_body='{"secret": "s3cret words"}'))
+        # Violates NOT NULL: kept aside whole. PostgreSQL's error details the failing row's
+        # values, which must not reach the server's log.
+        secrets = {"user_id": "s3cret-user", "properties": {"p": "s3cret-prop"}}
+        writer.enqueue(row("org-3", status=None, request_body="s3cret words", **secrets))
         writer.enqueue(row("org-3"))
         await writer.flush()
         report = await writer.report()
     assert await count_rows(store, "org-3") == 2
     assert guard.count == 1
     assert report["dead_lettered"] == 1 and report["lag_records"] == 0
-    dead = journal_dir / "dead-letter.jsonl"
     assert dead.read_bytes().count(b"\n") == 1 and b"s3cret words" in dead.read_bytes()
     assert dead.stat().st_mode & 0o777 == 0o600  # (whole bodies: the server's user alone)
-    assert str(dead) in caplog.text  # the log says where the row is kept
+    assert "s3cret" not in caplog.text and "s3cret" not in str(report)
+    assert str(dead.resolve()) in caplog.text  # the log says where the row is kept
 
 
 async def test_a_value_the_column_cannot_hold_is_set_aside_not_retried(

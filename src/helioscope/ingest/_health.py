@@ -16,19 +16,21 @@ from helioscope._outage import cause as describe
 logger = logging.getLogger("helioscope.ingest")
 
 
-def dead_letter(root: Path, row: object, reason: str) -> None:
-    """Append a row the store refused, with the reason, to ``root/dead-letter.jsonl``.
+def dead_letter(root: Path, row: object, reason: str) -> Path:
+    """Append a row the store refused, with the reason, to ``root/dead-letter.jsonl``; its path.
 
-    The file holds whole bodies: readable by the server's user alone, as the journal is.
+    The file holds whole bodies: readable by the server's user alone, as the journal is (one an
+    earlier version made is narrowed too).
     """
-    path = root / "dead-letter.jsonl"
+    path = (root / "dead-letter.jsonl").resolve()
     entry = orjson.dumps({"reason": reason, "row": row}) + b"\n"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
+        os.fchmod(fd, 0o600)
         os.write(fd, entry)
     finally:
         os.close(fd)
-    logger.warning("the store refused a log row (%s); it is kept in %s", reason, path)
+    return path
 
 
 def replaying(records: int, oldest_ms: int | None) -> None:

@@ -374,8 +374,10 @@ class LogWriter:
                 if is_transient(exc):
                     raise
                 self.health.dead_lettered += 1  # kept for a human, with the reason; never retried
-                dead_letter(self.root, row, describe(exc))
-                with self.guard.internal_errors("writing a log row"):
+                kept = dead_letter(self.root, row, describe(exc))
+                # One line, no traceback: PostgreSQL's detail ("Failing row contains (...)")
+                # would put the row's values (user, properties) in the server's log.
+                with self.guard.internal_errors(f"writing a log row (kept in {kept})", describe):
                     raise
         await self.store.log.write_batch([], positions=positions)
         return stored

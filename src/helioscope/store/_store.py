@@ -23,12 +23,7 @@ from helioscope.store._location import describe_url
 from helioscope.store._runner import Runner
 from helioscope.store.gateway_cache import GatewayCache
 from helioscope.store.log import LogStore
-from helioscope.store.log.journal import (
-    Position,
-    forget_journal,
-    read_positions,
-    save_positions,
-)
+from helioscope.store.log.journal import Position, read_positions, save_positions
 from helioscope.store.prompts import PromptStore
 
 if TYPE_CHECKING:
@@ -78,10 +73,6 @@ class Store(Runner):
     async def journal_positions(self) -> dict[str, Position]:
         """Where the log writer stopped in each worker's journal (kept here on every engine)."""
         return await self.read(read_positions)
-
-    async def forget_journal(self, journal_id: str) -> int:
-        """Forget a journal directory's positions (``helioscope journal forget``); how many."""
-        return await self.write(forget_journal, journal_id)
 
     async def _key_hashes(self, org_id: str) -> dict[int, str]:
         return await self.org(org_id).read(keys.api_key_hashes)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from helioscope.store._runner import Db
 from helioscope.store.tables.log import journal_position
@@ -44,6 +44,7 @@ async def save_positions(db: Db, positions: Mapping[str, Position]) -> None:
 async def forget_journal(db: Db, journal_id: str) -> int:
     """Forget one journal directory's positions (each of its workers'); how many there were."""
     jp = journal_position
-    return await db.execute(
-        delete(jp).where(jp.c.worker.startswith(f"{journal_id}:", autoescape=True))
-    )
+    prefix = f"{journal_id}:"
+    # An exact prefix: SQLite's LIKE ignores the case of ASCII letters (another id, in capitals,
+    # would match this server's own), and a LIKE pattern has wildcards to escape.
+    return await db.execute(delete(jp).where(func.substr(jp.c.worker, 1, len(prefix)) == prefix))

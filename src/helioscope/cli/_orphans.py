@@ -56,7 +56,8 @@ def _parent_death_signal(signum: int) -> bool:
         return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        done: int = libc.prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signum), 0, 0, 0)
+        args = (ctypes.c_ulong(signum), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+        done: int = libc.prctl(_PR_SET_PDEATHSIG, *args)  # (unsigned longs, as the kernel reads)
     except (OSError, AttributeError):  # no prctl in this C library
         return False
     return done == 0

@@ -6,6 +6,8 @@ runs the log writer that drains them all (SQLite keeps one writer). A child that
 started again. SIGTERM (or SIGINT) drains: the other workers stop first (they stop accepting and
 finish their calls), then worker 0, whose writer catches up within
 ``HELIOSCOPE_SHUTDOWN_DRAIN_SECONDS``; whatever is left stays in the journals for the next start.
+A supervisor killed outright (``kill -9``) has each child stop as under SIGTERM by itself
+(``cli._orphans``), so that none serves on unsupervised, holding its journal's lock.
 
 With ``--writer-process`` the log writer runs in a process of its own that serves no calls (it
 listens on an ephemeral loopback port only), and every serving worker only journals: building
@@ -32,6 +34,7 @@ import time
 from dataclasses import dataclass
 from types import FrameType
 
+from helioscope.cli._orphans import SUPERVISOR_PID
 from helioscope.config import Settings
 
 logger = logging.getLogger("helioscope")
@@ -98,6 +101,7 @@ def _start(
         "HELIOSCOPE_WORKER_ID": WRITER_ID if worker == WRITER else str(worker),
         "HELIOSCOPE_LOG_WRITER": "true" if writes else "false",
         "HELIOSCOPE_SELF_URL": settings.self_url or "",
+        SUPERVISOR_PID: str(os.getpid()),  # it stops when this one is gone (``cli._orphans``)
     }
     if worker != 0:  # worker 0 alone may create the default organization and print its key
         env["HELIOSCOPE_BOOTSTRAP_DEFAULT_ORG"] = "false"

@@ -200,6 +200,10 @@ def serve(
     settings = Settings()
     # A child of ``serve --workers`` (an inherited socket, or the writer's own process).
     child = fd is not None or settings.worker_id != "0"
+    if child:  # it stops when its supervisor is gone, even by SIGKILL
+        from helioscope.cli._orphans import stop_with_supervisor
+
+        stop_with_supervisor()
     log_to_stderr(settings.worker_id if child else None)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)

@@ -56,6 +56,23 @@ def test_one_shot_commands_exit_with_one_line_naming_the_store() -> None:
         assert ran.stdout == b""
 
 
+def test_a_clickhouse_server_down_is_named_in_that_line(tmp_path: Path) -> None:
+    # It was named as the SQLite file beside it, with urllib3's 400-character message.
+    port = _closed_port()
+    env: dict[str, str | None] = {
+        "HELIOSCOPE_DATABASE_URL": _sqlite(tmp_path),
+        CLICKHOUSE: served_url(port, "s3cret", "hs"),
+    }
+    ran = helioscope("keys", "create", "--org", "acme", env=env)
+    assert ran.code == 1 and ran.stdout == b"", ran.stderr
+    assert ran.stderr == (
+        f"helioscope: error: cannot use the store ClickHouse http://{SERVED_USER}@127.0.0.1:"
+        f"{port}/hs (ClickHouseUnavailable: ConnectionRefusedError: [Errno 111] Connection "
+        "refused)\n"
+    )
+    assert not (tmp_path / "helioscope.db").exists()  # nothing created for a command that failed
+
+
 def test_a_hung_store_is_one_line_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine_module, "CONNECT_SECONDS", 1.0)
     with silent_listener() as port:

@@ -1,7 +1,9 @@
 """A store that is down when a command starts: one line that names it, never a traceback.
 
 ``keys create`` and ``migrate`` exit 1 with it; ``serve`` waits (saying so once) and comes up
-when the store does, and so does a ``--workers`` worker restarted during the outage.
+when the store does, and so does a ``--workers`` worker restarted during the outage. A
+ClickHouse server that keeps the log is such a store too (its tests talk to this process's
+chdb through ClickHouse's HTTP interface: ``store/clickhouse/_serve``).
 """
 
 from __future__ import annotations

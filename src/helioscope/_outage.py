@@ -161,22 +161,26 @@ async def through_outages(
     that it tries again). ``steps`` must be safe to run again: each write one transaction, or
     idempotent. An error that is no outage is raised as it was: one that waiting cannot mend
     (a wrong password), or a failing statement on a connection that the store kept and while
-    it answers (a bug of ours). A SQLite file is never down (and probing one creates it before
-    ``migrate`` made its directory): its steps run once.
+    it answers (a bug of ours).
+
+    Each part of the store that can be down is waited for (``Store.probes``): PostgreSQL, and
+    a ClickHouse server that keeps the log (one down at start crashed the server). A SQLite
+    file and an embedded chdb are never down (and probing a SQLite file creates it before
+    ``migrate`` made its directory): with neither of the others, the steps run once.
     """
-    if store.sqlite_file is not None:
+    parts = store.probes()
+    if not parts:
         return await steps()
     pause = 0.5  # between attempts the store answered but cut short: doubled up to 10 s
     while True:
-        await wait_until_reachable(store.ping, store.location, say)
+        for where, probe in parts:
+            await wait_until_reachable(probe, where, say)
         try:
             return await steps()
         except Exception as exc:
             if not _waitable(exc):
                 raise
-            try:
-                await store.ping()
-            except Exception:
+            if not await _all_reachable(parts):
                 continue  # down: waited for above, saying so once (or raised, if not waitable)
             if not _lost(exc):
                 raise  # the store answers, on the connection that failed: not an outage
@@ -185,6 +189,15 @@ async def through_outages(
             # be asked again and again, and a line written for each.)
             await asyncio.sleep(pause)
             pause = min(pause * 2, 10.0)
+
+
+async def _all_reachable(parts: list[tuple[str, Probe]]) -> bool:
+    for _, probe in parts:
+        try:
+            await probe()
+        except Exception:
+            return False
+    return True
 
 
 def _lost(exc: BaseException) -> bool:

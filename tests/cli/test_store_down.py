@@ -1,7 +1,9 @@
 """A store that is down when a command starts: one line that names it, never a traceback.
 
 ``keys create`` and ``migrate`` exit 1 with it; ``serve`` waits (saying so once) and comes up
-when the store does, and so does a ``--workers`` worker restarted during the outage.
+when the store does, and so does a ``--workers`` worker restarted during the outage. A
+ClickHouse server that keeps the log is such a store too (its tests talk to this process's
+chdb through ClickHouse's HTTP interface: ``store/clickhouse/_serve``).
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +25,8 @@ import httpx
 import pytest
 
 from helioscope.store import _engine as engine_module
+from helioscope.store.clickhouse._serve import ChdbServer
+from helioscope.store.clickhouse._url import SERVED_USER, served_url
 from helioscope.testing._server import loopback_socket
 from tests.cli.runner import helioscope
 from tests.cli.test_workers import _children, _pid_of
@@ -27,6 +34,8 @@ from tests.ingest.test_crash_drills import Server, _prepare
 from tests.running import loopback_client
 from tests.store.test_store_timeouts import silent_listener
 from tests.throwaway_postgres import ThrowawayPostgres, throwaway_postgres
+
+CLICKHOUSE = "HELIOSCOPE_CLICKHOUSE_URL"
 
 
 def _closed_port() -> int:
@@ -49,6 +58,23 @@ def test_one_shot_commands_exit_with_one_line_naming_the_store() -> None:
         assert ran.stdout == b""
 
 
+def test_a_clickhouse_server_down_is_named_in_that_line(tmp_path: Path) -> None:
+    # It was named as the SQLite file beside it, with urllib3's 400-character message.
+    port = _closed_port()
+    env: dict[str, str | None] = {
+        "HELIOSCOPE_DATABASE_URL": _sqlite(tmp_path),
+        CLICKHOUSE: served_url(port, "s3cret", "hs"),
+    }
+    ran = helioscope("keys", "create", "--org", "acme", env=env)
+    assert ran.code == 1 and ran.stdout == b"", ran.stderr
+    assert ran.stderr == (
+        f"helioscope: error: cannot use the store ClickHouse http://{SERVED_USER}@127.0.0.1:"
+        f"{port}/hs (ClickHouseUnavailable: ConnectionRefusedError: [Errno 111] Connection "
+        "refused)\n"
+    )
+    assert not (tmp_path / "helioscope.db").exists()  # nothing created for a command that failed
+
+
 def test_a_hung_store_is_one_line_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine_module, "CONNECT_SECONDS", 1.0)
     with silent_listener() as port:
@@ -62,9 +88,13 @@ def test_a_hung_store_is_one_line_too(monkeypatch: pytest.MonkeyPatch) -> None:
     ), ran.stderr
 
 
-def test_ctrl_c_while_serve_waits_is_no_traceback(tmp_path: Path) -> None:
-    url = f"postgresql://helio:s3cret@127.0.0.1:{_closed_port()}/logs"
-    _, proc, stderr = _serve(url, tmp_path)
+@pytest.mark.parametrize("down", ["PostgreSQL", "ClickHouse"])
+def test_ctrl_c_while_serve_waits_is_no_traceback(tmp_path: Path, down: str) -> None:
+    if down == "PostgreSQL":
+        url, env = f"postgresql://helio:s3cret@127.0.0.1:{_closed_port()}/logs", {}
+    else:
+        url, env = _sqlite(tmp_path), {CLICKHOUSE: f"http://u:pw@127.0.0.1:{_closed_port()}/hs"}
+    _, proc, stderr = _serve(url, tmp_path, env=env)
     try:
         deadline = time.monotonic() + 30
         while "waiting for it" not in stderr.read_text():
@@ -79,16 +109,25 @@ def test_ctrl_c_while_serve_waits_is_no_traceback(tmp_path: Path) -> None:
             proc.wait()
 
 
+def _sqlite(workdir: Path) -> str:
+    return f"sqlite:///{workdir / 'helioscope.db'}"
+
+
 def _serve(
-    url: str, workdir: Path, *args: str, bootstrap: bool = False
+    url: str,
+    workdir: Path,
+    *args: str,
+    bootstrap: bool = False,
+    env: dict[str, str] | None = None,
 ) -> tuple[Server, subprocess.Popen[bytes], Path]:
     """``helioscope serve ARGS`` started without waiting for it to listen; its stderr's file.
 
     Its stdout is ``workdir / "stdout"``; with ``bootstrap`` an empty store gets the default
-    organization and its key.
+    organization and its key; ``env`` adds to its environment.
     """
     server = Server(url, "http://127.0.0.1:9", workdir, *args)
     server.env["HELIOSCOPE_BOOTSTRAP_DEFAULT_ORG"] = str(bootstrap).lower()
+    server.env.update(env or {})
     stderr = workdir / "stderr"
     with stderr.open("wb") as err, (workdir / "stdout").open("wb") as out:
         proc = subprocess.Popen(
@@ -140,6 +179,44 @@ async def test_serve_started_during_an_outage_comes_up_with_the_store(tmp_path: 
     assert "Traceback" not in text, text
     assert text.count("waiting for it") == 1 and text.count("reachable after") == 1, text
     assert "ConnectionRefusedError" in text
+
+
+@pytest.mark.parametrize("args", [(), ("--workers", "2")], ids=["one", "workers"])
+async def test_serve_waits_for_a_clickhouse_server_down_at_start(
+    tmp_path: Path, chdb_path: Path, args: tuple[str, ...]
+) -> None:
+    """The log's ClickHouse server is waited for as the store is, and named (no password).
+
+    Down at start, it failed the startup with a traceback (exit 3), and ``--workers`` had its
+    workers restarted 6 times in 12 s, each with one.
+    """
+    port, password = _closed_port(), secrets.token_urlsafe(16)
+    database = f"wait_{uuid.uuid4().hex[:12]}"
+    env = {CLICKHOUSE: served_url(port, password, database)}
+    server, proc, stderr = _serve(_sqlite(tmp_path), tmp_path, *args, env=env)
+    chdb: ChdbServer | None = None
+    try:
+
+        async def waiting() -> bool:
+            assert proc.poll() is None, stderr.read_text()
+            return "waiting for it" in stderr.read_text()
+
+        await _until(waiting, 30, "serve never said it waits")
+        await asyncio.sleep(2)  # retrying, quietly
+        assert proc.poll() is None, stderr.read_text()
+        # The port answers now: ClickHouse's HTTP interface, in front of this process's chdb.
+        chdb = ChdbServer(str(chdb_path), socket.create_server(("127.0.0.1", port)), password)
+        await _until(lambda: _answers(server), 60, stderr.read_text)
+    finally:
+        server.stop()
+        if chdb is not None:
+            chdb.close()
+    text = stderr.read_text()
+    assert "Traceback" not in text and "Unexpected Http Driver" not in text, text
+    assert password not in text and "restarting it" not in text, text
+    where = f"store ClickHouse http://{SERVED_USER}@127.0.0.1:{port}/{database}"
+    assert f"{where} unreachable (ClickHouseUnavailable: ConnectionRefusedError:" in text, text
+    assert text.count("waiting for it") == 1 and text.count("reachable after") == 1, text
 
 
 async def _worker_restarted_in_an_outage(

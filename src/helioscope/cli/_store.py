@@ -41,18 +41,19 @@ async def announce(store: Store, *, creating: bool = True, named: bool = True) -
 
 
 @contextmanager
-def store_errors(store: Store) -> Iterator[None]:
+def store_errors(store: Store, where: str | None = None) -> Iterator[None]:
     """A store that cannot be reached or used ends the command with one line and status 1.
 
     Not a traceback (a command run during a PostgreSQL outage printed 550 lines): the line
-    names the store (without its password) and the driver's cause.
+    names the store (without its password), or ``where`` (the part of it that failed), and
+    the driver's cause.
     """
     try:
         yield
     except Exception as exc:
         if not store_failure(exc):
             raise
-        note(f"error: cannot use the store {store.location} ({cause(exc)})")
+        note(f"error: cannot use the store {where or store.location} ({cause(exc)})")
         raise typer.Exit(1) from None
 
 
@@ -65,9 +66,12 @@ async def open_store(settings: Settings, *, create: bool = True) -> AsyncIterato
     """
     store = configured_store(settings)
     try:
+        # Each part that can be down, named if it is (a ClickHouse server down was named as
+        # the SQLite file beside it); a hung one's error says how long it waited.
+        for where, probe in store.probes():
+            with store_errors(store, where):
+                await probe()
         with store_errors(store):
-            if store.sqlite_file is None:  # a hung store's error says how long it waited
-                await store.ping()
             initialised = await announce(store, creating=create)
             if not initialised and not create:
                 note(f"error: no Helioscope store at {store.location}; set HELIOSCOPE_DATABASE_URL")

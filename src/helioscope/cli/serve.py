@@ -30,7 +30,12 @@ if TYPE_CHECKING:  # imported when serving: the other commands start faster with
 
 
 async def _announce(settings: Settings, *, migrate: bool) -> None:
-    store = Store.open(settings.database_url)
+    store = Store.open(
+        settings.database_url,
+        _clickhouse_server(settings),  # (migrated with the store, as a worker would)
+        clickhouse_cluster=settings.clickhouse_cluster,
+        log_retention_days=settings.log_retention_days,
+    )
 
     async def steps() -> None:  # (run again after an outage: the store is named once, before)
         await announce(store, named=False)
@@ -52,6 +57,22 @@ async def _announce(settings: Settings, *, migrate: bool) -> None:
             note(f"journal: {journal_dir(settings, store).resolve()}")
     finally:
         await store.close()
+
+
+def _clickhouse_server(settings: Settings) -> str | None:
+    """The ClickHouse server that keeps the log, if one does (to wait for it, as for the store).
+
+    Waited for here, before the server or its workers start: down at start, it failed each
+    worker's startup with a traceback, and ``--workers`` restarted them again and again. An
+    embedded chdb is never down, and is opened by the process that serves (one process may).
+    """
+    if settings.clickhouse_url is None:
+        return None
+    # Imported here: ClickHouse's client is an extra (helioscope[clickhouse]).
+    from helioscope.store.clickhouse._url import ClickHouseUrl
+
+    url = settings.clickhouse_url
+    return url if ClickHouseUrl.parse(url).kind == "http" else None
 
 
 class _ChdbToServe:

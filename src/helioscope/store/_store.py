@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,6 +110,18 @@ class Store(Runner):
     def location(self) -> str:
         """Where this store keeps its data: the SQLite file, or the URL without its password."""
         return describe_url(self.engine.url)
+
+    def probes(self) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+        """The parts of this store that can be down, each named and with a round trip to it.
+
+        PostgreSQL and a ClickHouse server; a SQLite file and an embedded chdb are never down.
+        """
+        parts: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        if self.sqlite_file is None:
+            parts.append((self.location, self.ping))
+        if self.clickhouse is not None and (server := self.clickhouse.server) is not None:
+            parts.append((f"ClickHouse {server}", self.clickhouse.ping))
+        return parts
 
     async def is_initialised(self) -> bool:
         """True when the database holds Helioscope's tables (False: migrating creates them).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +38,15 @@ _T = TypeVar("_T")
 # for DataFrames: resolve the lazy attribute as "no pandas" before the client ever looks.
 if "pd" not in vars(_driver_options):
     vars(_driver_options).update(pd=None, pd_time_test=None)  # what its resolver sets
+
+# clickhouse-connect 1.13 warns "Unexpected Http Driver Exception" (on the last-resort handler:
+# a bare line on stderr) before raising each request that could not reach the server. That
+# error is this store's to report, once an outage (``_outage``): a server waiting for
+# ClickHouse at startup wrote the line at every probe, and the log writer at every retry.
+_DRIVER_WARNING = "Unexpected Http Driver Exception"
+logging.getLogger("clickhouse_connect.driver._backend.http_sync").addFilter(
+    lambda record: record.getMessage() != _DRIVER_WARNING
+)
 
 # Server codes that say "not now" rather than "never": limits, timeouts, replicas, Keeper, and
 # a schema that is not there yet (the writer keeps its rows until a migration creates it).
@@ -93,10 +103,24 @@ class ClickHouseRejected(ValueError):
 
 def _sorted_error(exc: Exception) -> Exception:
     if isinstance(exc, OperationalError) or isinstance(exc, OSError):
-        return ClickHouseUnavailable(str(exc))
+        return ClickHouseUnavailable(_network_cause(exc) or str(exc))
     if isinstance(exc, DatabaseError) and exc.code in TRANSIENT_CODES:
         return ClickHouseUnavailable(str(exc))
     return ClickHouseRejected(str(exc))
+
+
+def _network_cause(exc: BaseException) -> str | None:
+    """The socket's error under the driver's (refused, timed out), or None.
+
+    clickhouse-connect's message for it is urllib3's, three errors deep, with the request's
+    query id: a line that named an outage was 400 characters, and different at each attempt.
+    """
+    seen = exc.__cause__ or exc.__context__
+    while seen is not None:
+        if isinstance(seen, OSError):
+            return f"{type(seen).__name__}: {seen}"
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 @dataclass(frozen=True, slots=True)

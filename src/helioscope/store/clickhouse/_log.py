@@ -32,6 +32,7 @@ from helioscope.store.clickhouse._insert import insert_log_rows
 from helioscope.store.clickhouse._migrate import migrate
 from helioscope.store.clickhouse._reads import READS
 from helioscope.store.clickhouse._sql import DIALECT, compile_statement
+from helioscope.store.clickhouse._url import ClickHouseUrl
 from helioscope.store.records import LogRow
 
 P = ParamSpec("P")
@@ -224,12 +225,33 @@ class ClickHouseLog:
             raise RuntimeError("the ClickHouse log is not started (Store.migrate starts it)")
         return self._clickhouse
 
-    async def start(self) -> None:
-        """Connect (for chdb: start the engine) if need be, and bring the tables up to date."""
+    @property
+    def server(self) -> str | None:
+        """The ClickHouse server's URL, without its password; None for an embedded chdb.
+
+        chdb runs in this process: it is never down, so nothing waits for it (``_outage``).
+        """
+        if self._clickhouse is not None:
+            url = self._clickhouse.url
+        else:
+            assert self._url is not None
+            url = ClickHouseUrl.parse(self._url)
+        return None if url.kind == "chdb" else url.redacted()
+
+    async def _connect(self) -> ClickHouse:
         if self._clickhouse is None:
             assert self._url is not None
             self._clickhouse = await ClickHouse.connect(self._url)
+        return self._clickhouse
+
+    async def start(self) -> None:
+        """Connect (for chdb: start the engine) if need be, and bring the tables up to date."""
+        await self._connect()
         await self.migrate(self.cluster, self.retention_days)
+
+    async def ping(self) -> None:
+        """One round trip to ClickHouse (connecting first if it has not yet)."""
+        await (await self._connect()).query("SELECT 1")
 
     def db(self, org_id: str) -> ClickHouseDb:
         """One organization's ``OrgDb`` on ClickHouse (what ``OrgDb.log`` hands other areas)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 import time
 from pathlib import Path
 from typing import cast
@@ -41,9 +42,16 @@ async def test_a_store_that_does_not_answer_leaves_the_calls_unevaluated_not_a_t
 ) -> None:
     # A store whose SQLite file cannot be opened: every read fails as an outage would.
     store = Store.open(f"sqlite:///{tmp_path / 'missing' / 'helioscope.db'}")
+    before = set(threading.enumerate())
     online = OnlineEvaluators(store, cast(Evaluations, object()), asyncio.Semaphore(1))
     online.observe([_row("org-1", n) for n in range(3)])
     (task,) = online.tasks
     await task  # finished without an exception
     assert any("3 stored calls not evaluated" in r.getMessage() for r in caplog.records)
     await store.close()
+    # After a failed connect aiosqlite stops the connection's thread without waiting for it:
+    # one still stopping once this test's loop has closed raised "Event loop is closed" in
+    # its thread, failing whichever test ran next (a CI run under load).
+    for thread in set(threading.enumerate()) - before:
+        if "_connection_worker_thread" in thread.name:
+            await asyncio.to_thread(thread.join, 10)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from helioscope.ingest._journal_locks import WORKER_LOCK
 from tests.cli.test_workers import _calls
-from tests.ingest.test_crash_drills import Server, _free_port, _prepare, _stored, fake_provider
+from tests.ingest.test_crash_drills import Server, _free_port, _prepare, fake_provider, until_stored
 
 
 def _refused(server: Server, *args: str) -> tuple[int, str]:
@@ -58,10 +58,7 @@ async def test_a_second_server_on_a_journal_in_use_says_so_and_the_first_loses_n
             after = await _calls(first, key, 20)
             answered = {r.headers["helicone-id"] for r in before + after if r.status_code == 200}
             assert len(answered) == 40
-            deadline = time.monotonic() + 30
-            while await _stored(database_url, answered) != answered:
-                assert time.monotonic() < deadline, "answered calls were never stored"
-                await asyncio.sleep(0.2)
+            await until_stored(database_url, answered, 30)
         finally:
             first.stop()
 

@@ -17,7 +17,7 @@ import pytest
 
 from helioscope.cli._orphans import watch_parent
 from tests.cli.test_workers import _calls, _ready
-from tests.ingest.test_crash_drills import Server, _prepare, _stored, fake_provider
+from tests.ingest.test_crash_drills import Server, _prepare, fake_provider, until_stored
 
 
 def _children(pid: int) -> set[int]:
@@ -66,10 +66,7 @@ async def test_workers_stop_with_a_killed_supervisor_and_a_restart_finds_every_c
             server.args = ()
             server.start()
             await _ready(server)
-            deadline = time.monotonic() + 15
-            while await _stored(database_url, answered) != answered:
-                assert time.monotonic() < deadline, "answered calls were never stored"
-                await asyncio.sleep(0.1)
+            await until_stored(database_url, answered, 15)
         finally:
             server.stop()
             for pid in children:  # orphans the fix failed to stop: not left to the next test

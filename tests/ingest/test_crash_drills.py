@@ -124,6 +124,14 @@ async def _stored(database_url: str, ids: set[str]) -> set[str]:
     return ids & found
 
 
+async def until_stored(database_url: str, ids: set[str], seconds: float) -> None:
+    """Wait until every one of ``ids`` is in the log (an assertion past ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while await _stored(database_url, ids) != ids:
+        assert time.monotonic() < deadline, "answered calls were never stored"
+        await asyncio.sleep(0.2)
+
+
 async def _call(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
 ) -> tuple[int, str]:
@@ -207,10 +215,7 @@ async def _drill(
                 answered = await _load(server, key, on_answered)
             assert killed.is_set() and len(answered) >= KILL_AFTER
             server.start()
-            deadline = time.monotonic() + 90
-            while await _stored(database_url, answered) != answered:
-                assert time.monotonic() < deadline, "answered calls were never stored"
-                await asyncio.sleep(0.5)
+            await until_stored(database_url, answered, 90)
             async with httpx.AsyncClient(base_url=server.url) as client:
                 ready = (await client.get("/health/ready")).json()
             assert ready["status"] == "ready"

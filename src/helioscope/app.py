@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from helioscope import __version__
 from helioscope._asgi import with_date
 from helioscope._client_timeouts import timed_protocol
-from helioscope.api import DECLARED, install_api
+from helioscope.api import DECLARED, error_schemas, install_api
 from helioscope.config import Settings
 from helioscope.gateway import AI_ROUTES, AiRoute, Route
 from helioscope.providers import ANTHROPIC, OPENAI
@@ -179,6 +179,7 @@ class HelioscopeApp(FastAPI):
         """FastAPI's document, with the raw routes described from their declaration."""
         if HelioscopeApp._document is None:
             schema = super().openapi()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(error_schemas())
             for path, operations in DECLARED.raw_operations.items():
                 schema["paths"].setdefault(path, operations)
             HelioscopeApp._document = schema

@@ -121,3 +121,30 @@ async def test_an_unexpected_error_is_a_500_envelope_that_closes_the_connection(
         assert response.headers["connection"] == "close"
         for _ in range(3):  # the next calls on the same client are unaffected
             assert (await http.get("/v1/request/nope")).status_code == 401
+
+
+def _references(node: object) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_references(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_references(v) for v in node))
+    return set()
+
+
+def test_every_route_documents_its_errors_as_the_envelope() -> None:
+    """Each operation lists the error statuses it can answer, each as ``ErrorBody``, and every
+    reference in the document resolves (a client generator refuses a dangling one)."""
+    components = DOCUMENT["components"]["schemas"]
+    assert components["ErrorBody"]["required"] == ["error"]
+    assert set(components["ErrorBody"]["properties"]) == {"data", "error"}
+    for method, path in api_routes():
+        if (method, path) in OPEN:  # the health probes: no input, no key, no error to answer
+            continue
+        responses = DOCUMENT["paths"][path][method.lower()]["responses"]
+        for status in ("400", "401", "403", "404", "413", "503"):
+            schema = responses[status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)
+    prefix = "#/components/schemas/"
+    dangling = {r for r in _references(DOCUMENT) if r.removeprefix(prefix) not in components}
+    assert not dangling

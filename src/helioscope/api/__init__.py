@@ -37,7 +37,7 @@ from helioscope.api import (
 )
 from helioscope.api.access import SCOPE_EXTENSION, Declared, Need, Operations, declare
 from helioscope.api.dataset import experiment_dataset, helicone_dataset
-from helioscope.api.envelope import install_error_handlers
+from helioscope.api.envelope import error_schemas, install_error_handlers
 from helioscope.api.experiment import evaluators, v1, v1_query, v1_table, v2, v2_runs
 from helioscope.api.helioscope import datasets, experiments, requests, sessions
 from helioscope.api.log import feedback, trace, worker
@@ -136,4 +136,4 @@ def install_api(app: FastAPI) -> None:
     app.router.routes.extend(DECLARED.routes)
 
 
-__all__ = ["API", "DECLARED", "SCOPE_EXTENSION", "Need", "install_api"]
+__all__ = ["API", "DECLARED", "SCOPE_EXTENSION", "Need", "error_schemas", "install_api"]

@@ -31,7 +31,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from helioscope._asgi import send_error
-from helioscope.api.envelope import ERROR_RESPONSES
+from helioscope.api.envelope import ERROR_CONTENT, ERROR_RESPONSES
 from helioscope.auth import ALL, READ, WRITE, api_key_text
 from helioscope.errors import HelioscopeError, PayloadTooLarge
 from helioscope.store import ApiKey
@@ -267,9 +267,8 @@ def declare(table: tuple[tuple[Operations, Need], ...]) -> Declared:
 
 
 def _raw_operation(route: RawRoute, tag: str, need: Need) -> dict[str, Any]:
-    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
     errors = {
-        str(status): {"description": response["description"], "content": error_body}
+        str(status): {"description": response["description"], "content": ERROR_CONTENT}
         for status, response in ERROR_RESPONSES.items()
     }
     operation = route.operation

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
-from helioscope.store import UNAVAILABLE_ERRORS, Store, is_transient
+from helioscope.store import UNAVAILABLE_ERRORS, Store, is_refused, is_transient
 
 logger = logging.getLogger("helioscope")
 
@@ -39,10 +39,9 @@ def store_failure(exc: BaseException) -> bool:
 
 
 def _waitable(exc: BaseException) -> bool:
-    # A refused login (SQLSTATE class 28) or a missing database (3D) is no outage: waiting
-    # would only hide it.
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    return is_transient(exc) and not (isinstance(code, str) and code[:2] in ("28", "3D"))
+    # A refused login, a read-only user or a missing database is no outage: waiting would
+    # only hide it (a ClickHouse user without the right to write was waited for forever).
+    return is_transient(exc) and not is_refused(exc)
 
 
 class Outage:
@@ -184,7 +183,7 @@ async def through_outages(
                 continue  # down: waited for above, saying so once (or raised, if not waitable)
             if not _lost(exc):
                 raise  # the store answers, on the connection that failed: not an outage
-            say(f"store {store.location}: {cause(exc)}; trying again in {pause:g} s")
+            say(f"store {store.part_of(exc)}: {cause(exc)}; trying again in {pause:g} s")
             # (Not at once: a store, or a proxy before it, that cuts every attempt short would
             # be asked again and again, and a line written for each.)
             await asyncio.sleep(pause)

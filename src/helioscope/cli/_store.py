@@ -46,14 +46,14 @@ def store_errors(store: Store, where: str | None = None) -> Iterator[None]:
 
     Not a traceback (a command run during a PostgreSQL outage printed 550 lines): the line
     names the store (without its password), or ``where`` (the part of it that failed), and
-    the driver's cause.
+    the driver's cause. An error of the ClickHouse that keeps the log names it.
     """
     try:
         yield
     except Exception as exc:
         if not store_failure(exc):
             raise
-        note(f"error: cannot use the store {where or store.location} ({cause(exc)})")
+        note(f"error: cannot use the store {where or store.part_of(exc)} ({cause(exc)})")
         raise typer.Exit(1) from None
 
 

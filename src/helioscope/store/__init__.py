@@ -6,7 +6,13 @@ Callers run query functions through the store's runners (see ``_store.Store``):
 """
 
 from helioscope.store._runner import Db, OrgDb, OrgRunner, Runner
-from helioscope.store._store import UNAVAILABLE_ERRORS, Store, is_transient
+from helioscope.store._store import (
+    UNAVAILABLE_ERRORS,
+    Store,
+    StoreRefused,
+    is_refused,
+    is_transient,
+)
 from helioscope.store.cost import NANO_USD
 from helioscope.store.keys import hash_api_key
 from helioscope.store.log.pages import LogCursor, LogPageQuery
@@ -64,9 +70,11 @@ __all__ = [
     "SessionQuery",
     "StoredProviderKey",
     "Store",
+    "StoreRefused",
     "TimeWindow",
     "UserQuery",
     "hash_api_key",
+    "is_refused",
     "is_transient",
     "UNAVAILABLE_ERRORS",
 ]

@@ -119,9 +119,19 @@ class Store(Runner):
         parts: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         if self.sqlite_file is None:
             parts.append((self.location, self.ping))
-        if self.clickhouse is not None and (server := self.clickhouse.server) is not None:
-            parts.append((f"ClickHouse {server}", self.clickhouse.ping))
+        if self.clickhouse is not None and self.clickhouse.server is not None:
+            parts.append((self.clickhouse.name, self.clickhouse.ping))
         return parts
+
+    def part_of(self, exc: BaseException) -> str:
+        """The part of this store that raised ``exc``, named for a message (no password).
+
+        The ClickHouse that keeps the log, or else the relational store: a wrong ClickHouse
+        password was reported as the SQLite file's error.
+        """
+        if self.clickhouse is not None and self.clickhouse.raised(exc):
+            return self.clickhouse.name
+        return self.location
 
     async def is_initialised(self) -> bool:
         """True when the database holds Helioscope's tables (False: migrating creates them).
@@ -166,6 +176,27 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     TimeoutError,
     PoolTimeout,  # every pooled connection is held by a call the store has not answered
 )
+
+
+class StoreRefused(ConnectionError):
+    """The store answered, and refused this user: a wrong password, no right to write.
+
+    Transient to the log writer (its rows are not at fault: it keeps them until someone mends
+    the settings), but no outage (``is_refused``): a command or a server starting says so at
+    once, and exits, rather than waiting for what waiting cannot mend.
+    """
+
+
+def is_refused(exc: BaseException) -> bool:
+    """True when the store refused this user or database: waiting will not mend it.
+
+    PostgreSQL's refused login or missing database (SQLSTATE classes 28 and 3D), and a
+    ``StoreRefused`` (ClickHouse's wrong password, read-only user, missing grant).
+    """
+    if isinstance(exc, StoreRefused):
+        return True
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(code, str) and code[:2] in ("28", "3D")
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -6,6 +6,7 @@
 
 from helioscope.store.clickhouse._client import (
     ClickHouse,
+    ClickHouseRefused,
     ClickHouseRejected,
     ClickHouseUnavailable,
     Rows,
@@ -26,6 +27,7 @@ __all__ = [
     "ClickHouse",
     "ClickHouseDb",
     "ClickHouseLog",
+    "ClickHouseRefused",
     "ClickHouseRejected",
     "ClickHouseSqlDialect",
     "ClickHouseUnavailable",

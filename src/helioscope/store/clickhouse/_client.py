@@ -8,6 +8,8 @@ HTTP, whose client is thread-safe once it stops sending a session id.
 Errors come out as one of two kinds, the split the writer retries on (``store.is_transient``):
 ``ClickHouseUnavailable`` (a ``ConnectionError``: the server, the network or a limit; retry
 later) and ``ClickHouseRejected`` (a ``ValueError``: the statement or its rows are at fault).
+A ``ClickHouseRefused`` is unavailable to the writer, but no outage: the server refused this
+user (a wrong password, a read-only user), and startup says so rather than waiting.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,9 +27,15 @@ import clickhouse_connect
 from clickhouse_connect.datatypes.base import ClickHouseType
 from clickhouse_connect.driver import options as _driver_options
 from clickhouse_connect.driver.client import Client
-from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError, OperationalError
+from clickhouse_connect.driver.exceptions import (
+    ClickHouseError,
+    DatabaseError,
+    OperationalError,
+    ProgrammingError,
+)
 
 from helioscope.store import _engine
+from helioscope.store._store import StoreRefused
 from helioscope.store.clickhouse._url import ClickHouseUrl
 
 _T = TypeVar("_T")
@@ -57,7 +66,6 @@ TRANSIENT_CODES = frozenset(
         60,  # UNKNOWN_TABLE
         81,  # UNKNOWN_DATABASE
         159,  # TIMEOUT_EXCEEDED
-        164,  # READONLY
         202,  # TOO_MANY_SIMULTANEOUS_QUERIES
         203,  # NO_FREE_CONNECTION
         209,  # SOCKET_TIMEOUT
@@ -74,6 +82,28 @@ TRANSIENT_CODES = frozenset(
         999,  # KEEPER_EXCEPTION
     }
 )
+
+# Server codes by which it refuses this user, whatever the statement: waiting mends none of
+# them (a server starting waited forever for a read-only user), though the rows are not at
+# fault either.
+REFUSED_CODES = frozenset(
+    {
+        164,  # READONLY
+        192,  # UNKNOWN_USER
+        193,  # WRONG_PASSWORD
+        194,  # REQUIRED_PASSWORD
+        497,  # ACCESS_DENIED
+        516,  # AUTHENTICATION_FAILED
+    }
+)
+
+# clickhouse-connect 1.13 refuses, before sending anything, to send a setting that
+# system.settings says this user may not change: what a user of a read-only profile
+# (readonly=1) meets at connect, since every query here sends SESSION_SETTINGS.
+_READONLY_SETTING = re.compile(r"^Setting \w+ is readonly$")
+# What clickhouse-connect wraps the server's own message in, and the server's version trailer.
+_DRIVER_WRAPPING = re.compile(r"^.*?server response:\s*|\s*\(for url [^)]*\)\s*$", re.S)
+_VERSION_TRAILER = re.compile(r"\s*\(version [^()]*(?:\([^()]*\))?\)\s*$")
 
 # Session settings every query runs with:
 # - join_use_nulls: a LEFT JOIN's missing side reads NULL, as in SQL (not the type's default);
@@ -101,12 +131,35 @@ class ClickHouseRejected(ValueError):
     """ClickHouse refused the statement or its data: the same call fails the same way again."""
 
 
+class ClickHouseRefused(ClickHouseUnavailable, StoreRefused):
+    """ClickHouse refused this user (a wrong password, a read-only user, a missing grant).
+
+    Unavailable to the log writer, which keeps its rows (they are not at fault), but no
+    outage: a command or a server starting says so, and exits (``store.is_refused``).
+    """
+
+
 def _sorted_error(exc: Exception) -> Exception:
+    if isinstance(exc, DatabaseError) and exc.code in REFUSED_CODES:
+        # (Before OperationalError: clickhouse-connect raises one for a refusal it retried.)
+        return ClickHouseRefused(_server_message(exc))
+    if isinstance(exc, ProgrammingError) and _READONLY_SETTING.match(str(exc)):
+        return ClickHouseRefused(f"{exc}: the user is read-only (readonly=1), and may not write")
     if isinstance(exc, OperationalError) or isinstance(exc, OSError):
         return ClickHouseUnavailable(_network_cause(exc) or str(exc))
     if isinstance(exc, DatabaseError) and exc.code in TRANSIENT_CODES:
         return ClickHouseUnavailable(str(exc))
     return ClickHouseRejected(str(exc))
+
+
+def _server_message(exc: Exception) -> str:
+    """The server's own message, on one line ("Code: 516. DB::Exception: …").
+
+    Without clickhouse-connect's wrapping ("Received ClickHouse exception, code: 516, server
+    response: …  (for url …)") or the server's version.
+    """
+    text = _VERSION_TRAILER.sub("", _DRIVER_WRAPPING.sub("", str(exc)))
+    return " ".join(text.split())
 
 
 def _network_cause(exc: BaseException) -> str | None:

@@ -25,7 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from helioscope.store._runner import OrgDb
 from helioscope.store.clickhouse import _hourly as hourly
-from helioscope.store.clickhouse._client import ClickHouse, ClickHouseRejected
+from helioscope.store.clickhouse._client import (
+    ClickHouse,
+    ClickHouseRejected,
+    ClickHouseUnavailable,
+)
 from helioscope.store.clickhouse._dialect import KEY_HASHES, KEY_IDS, ClickHouseSqlDialect
 from helioscope.store.clickhouse._edits import EDITS
 from helioscope.store.clickhouse._insert import insert_log_rows
@@ -226,17 +230,30 @@ class ClickHouseLog:
         return self._clickhouse
 
     @property
+    def _parsed_url(self) -> ClickHouseUrl:
+        if self._clickhouse is not None:
+            return self._clickhouse.url
+        assert self._url is not None
+        return ClickHouseUrl.parse(self._url)
+
+    @property
     def server(self) -> str | None:
         """The ClickHouse server's URL, without its password; None for an embedded chdb.
 
         chdb runs in this process: it is never down, so nothing waits for it (``_outage``).
         """
-        if self._clickhouse is not None:
-            url = self._clickhouse.url
-        else:
-            assert self._url is not None
-            url = ClickHouseUrl.parse(self._url)
+        url = self._parsed_url
         return None if url.kind == "chdb" else url.redacted()
+
+    @property
+    def name(self) -> str:
+        """Its name in messages: "ClickHouse" and its URL, without the password."""
+        return f"ClickHouse {self._parsed_url.redacted()}"
+
+    @staticmethod
+    def raised(exc: BaseException) -> bool:
+        """Whether ``exc`` is ClickHouse's (not the relational store's beside it)."""
+        return isinstance(exc, ClickHouseUnavailable | ClickHouseRejected)
 
     async def _connect(self) -> ClickHouse:
         if self._clickhouse is None:

@@ -68,6 +68,10 @@ _INSERT_NATIVE = re.compile(rb"^\s*(INSERT\s+INTO\s+.+?\s+FORMAT\s+Native)\s*\n"
 _SETTING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CODE = re.compile(r"Code: (\d+)")
 AUTHENTICATION_FAILED = 516  # ClickHouse's code for a wrong user or password
+_AUTHENTICATION_FAILED = (
+    "Code: 516. DB::Exception: {user}: Authentication failed: password is incorrect, or there "
+    "is no user with such name. (AUTHENTICATION_FAILED)\n"
+)
 
 
 def _decoded(body: bytes, encoding: str | None) -> bytes:
@@ -107,8 +111,10 @@ class _Engine:
     default: no request sees another's.
     """
 
-    def __init__(self, path: str, spool: Path) -> None:
+    def __init__(self, path: str, spool: Path, readonly: int = 0) -> None:
         self.conn = chdb.connect(path)
+        if readonly:  # (ChdbServer's ``readonly``)
+            self.conn.query(f"SET readonly = {int(readonly)}", "TabSeparated")
         self.spool = spool
         self._database: str | None = None
         self._settings: dict[str, str] = {}
@@ -162,9 +168,10 @@ class _Engines:
     2.8 s behind a 3 s query); chdb runs separate connections to one path in parallel.
     """
 
-    def __init__(self, path: str, size: int = 4) -> None:
+    def __init__(self, path: str, size: int = 4, readonly: int = 0) -> None:
         self.path = path
         self.size = size
+        self.readonly = readonly
         self.spool = Path(tempfile.mkdtemp(prefix="helioscope-chdb-"))
         self.closed = False
         self._idle: queue.LifoQueue[_Engine] = queue.LifoQueue()
@@ -194,7 +201,7 @@ class _Engines:
                 pass
             if self._made < self.size:
                 self._made += 1
-                return _Engine(self.path, self.spool)
+                return _Engine(self.path, self.spool, self.readonly)
         engine = self._idle.get()
         if self.closed:
             engine.conn.close()
@@ -225,17 +232,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._answer()
 
-    def _authorised(self) -> bool:
+    def _credentials(self) -> str:
+        """``user:password`` as the request gives them ("" if it gives none that can be read)."""
         given = self.headers.get("Authorization", "")
         if given.startswith("Basic "):
             try:
-                given = base64.b64decode(given[6:], validate=True).decode()
+                return base64.b64decode(given[6:], validate=True).decode()
             except (binascii.Error, UnicodeDecodeError):
-                return False
-        else:
-            given = f"{self.headers.get('X-ClickHouse-User', '')}:"
-            given += self.headers.get("X-ClickHouse-Key", "")
-        return hmac.compare_digest(given.encode(), self.authorization.encode())
+                return ""
+        user = self.headers.get("X-ClickHouse-User", "")
+        return f"{user}:{self.headers.get('X-ClickHouse-Key', '')}"
 
     def _body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
@@ -261,9 +267,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         url = urlsplit(self.path)
-        if not self._authorised():
+        given = self._credentials()
+        if not hmac.compare_digest(given.encode(), self.authorization.encode()):
             self.close_connection = True  # without reading the body: it is not ours to take
-            self._error(403, AUTHENTICATION_FAILED, "Code: 516. helioscope: wrong password")
+            # As a ClickHouse server answers (403, code 516, naming the user), so that a client
+            # meets a wrong password here as it would there.
+            user = given.partition(":")[0] or "default"
+            self._error(403, AUTHENTICATION_FAILED, _AUTHENTICATION_FAILED.format(user=user))
             return
         body = _decoded(self._body(), self.headers.get("Content-Encoding"))
         if url.path == "/ping":
@@ -305,10 +315,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class ChdbServer:
-    """chdb at ``path`` answering ClickHouse's HTTP interface on ``sock`` (already listening)."""
+    """chdb at ``path`` answering ClickHouse's HTTP interface on ``sock`` (already listening).
 
-    def __init__(self, path: str, sock: socket.socket, password: str) -> None:
-        self._engines = _Engines(path)
+    ``readonly`` (0, 1 or 2) is ClickHouse's setting of that name on every session: the served
+    user is then what a server's read-only user is (1: no writes and no settings changed; 2:
+    no writes), refused by chdb itself with ClickHouse's own errors (code 164, READONLY). No
+    ClickHouse server can be run here: it is how tests meet such a user.
+    """
+
+    def __init__(self, path: str, sock: socket.socket, password: str, *, readonly: int = 0) -> None:
+        self._engines = _Engines(path, readonly=readonly)
 
         class Handler(_Handler):
             engines = self._engines

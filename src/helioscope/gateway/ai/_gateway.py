@@ -134,6 +134,8 @@ class AiGateway:
             raw, expanded = await self.prompts.apply(api_key.organization_id, helicone, raw, fmt)
             body = expanded if expanded is not None else body
         check_body(route.api, body)
+        if route.api is Api.CHAT and not native_only and body.get("stream") is True:
+            _ask_for_usage(body)
         keys = await self.vault.keys(api_key.organization_id)
         if key_text is not None and key_text.startswith(PROXY_KEY_PREFIX):
             keys = _bound(keys, api_key.id)
@@ -240,6 +242,20 @@ def _bound(keys: OrgKeys, api_key_id: int) -> OrgKeys:
         raise Unauthorized("this proxy key's provider key was deleted")
     by_provider = {**keys.by_provider, credential.provider: credential}
     return OrgKeys(keys.by_id, by_provider, keys.bindings, keys.loaded)
+
+
+def _ask_for_usage(body: dict[str, Any]) -> None:
+    """Have a chat stream end with its usage, as Helicone's AI Gateway does for every stream.
+
+    Without it an OpenAI-format provider streams no token counts and the call is logged with
+    neither tokens nor cost (Helicone's ``SimpleAIGateway`` sets ``include_usage`` on each
+    streamed ``OPENAI``-mapped body, so its callers get the usage chunk too).
+    """
+    options = body.get("stream_options")
+    body["stream_options"] = {
+        **(options if isinstance(options, dict) else {}),
+        "include_usage": True,
+    }
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:

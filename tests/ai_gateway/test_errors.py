@@ -12,6 +12,7 @@ from helioscope.store import keys
 from helioscope.testing import FakeProvider
 from tests.ai_gateway.conftest import ai_client
 from tests.conftest import Running
+from tests.gateway.clients import stored
 
 # The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
 pytestmark = pytest.mark.one_engine
@@ -122,6 +123,10 @@ async def test_a_gemini_error_comes_back_in_openai_shape(
             await client.chat.completions.create(model="gemini-2.0-flash/google", messages=HELLO)
     body: Any = caught.value.body
     assert body["code"] == "resource_exhausted"
+    # Neither Gemini's body nor its error names the model: the log has it all the same.
+    row = await stored(keyed, caught.value.response.headers["helicone-id"])
+    assert (row["status"], row["provider"]) == (429, "GOOGLE")
+    assert (row["model"], row["request_model"]) == ("gemini-2.0-flash", "gemini-2.0-flash")
 
 
 async def test_keys_and_scopes(keyed: Running, fake: FakeProvider) -> None:

@@ -21,6 +21,8 @@ def banner(url: str) -> str:
         f"Fake LLM provider listening on {url}\n"
         f"  OpenAI:    POST {url}/v1/chat/completions  (HELIOSCOPE_OPENAI_BASE_URL={url})\n"
         f"  Anthropic: POST {url}/v1/messages  (HELIOSCOPE_ANTHROPIC_BASE_URL={url})\n"
+        f"  Gemini:    POST {url}/v1beta/models/<model>:generateContent"
+        f"  (HELIOSCOPE_GOOGLE_BASE_URL={url})\n"
         "Any API key is accepted. Press Ctrl-C to stop."
     )
 

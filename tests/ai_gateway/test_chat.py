@@ -95,6 +95,21 @@ async def test_chat_to_gemini(keyed: Running, fake: FakeProvider) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "model", ["gpt-4o-mini/openai", "claude-sonnet-4/anthropic", "gemini-2.0-flash/google"]
+)
+async def test_the_body_user_is_the_logged_user_whichever_provider_answers(
+    keyed: Running, model: str
+) -> None:
+    # Only OpenAI's format has ``user``: the log reads it from the client's request.
+    async with ai_client(keyed) as client:
+        raw = await client.chat.completions.with_raw_response.create(
+            model=model, messages=HELLO, user="alice"
+        )
+    row = await stored(keyed, raw.headers["helicone-id"])
+    assert row["user_id"] == "alice"
+
+
 async def _stream_text(keyed: Running, model: str, **options: Any) -> tuple[str, list[Any], str]:
     async with ai_client(keyed) as client:
         raw = await client.chat.completions.with_raw_response.create(

@@ -229,10 +229,19 @@ class _Plan:
             log_format(target.spec),
             moves_on=retryable,
             mapping=mapping,
-            request_json=provider_body,
+            request_json=provider_body if mapping.native else _log_hints(target, body),
             label=target.spec.id,
             vetted=True,  # the catalog's address, or the organization's own provider's
         )
+
+
+def _log_hints(target: Target, body: dict[str, Any]) -> dict[str, Any]:
+    """What the log reads of a mapped call's request: its model and its user.
+
+    The provider's body may name neither (Gemini's names no model, and only OpenAI's format
+    has ``user``), so both come from the client's request, the model under the provider's name.
+    """
+    return {"model": target.model, "user": body.get("user")}
 
 
 def _bound(keys: OrgKeys, api_key_id: int) -> OrgKeys:

@@ -57,6 +57,10 @@ BAD_MODELS: list[tuple[Any, str]] = [
     ("mistral-large-latest", "no provider key for any of them"),
     ("llama3/ollama", "no provider key for ollama"),
     ("gpt-4o/openai,grok-3/xai", "no provider key for xai"),
+    ("gpt-4o,!", "write an excluded provider as !<provider>"),
+    ("!openai", "name a model besides the providers it excludes"),
+    ("gpt-4o,!nosuchprovider", "!nosuchprovider excludes an unknown provider"),
+    ("gpt-4o-mini/openai,!OpenAI", "every provider it names is excluded"),
 ]
 BAD_BODIES: list[tuple[Any, str]] = [
     (b"{not json", "the body is not valid JSON"),

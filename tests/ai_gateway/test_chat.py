@@ -95,6 +95,21 @@ async def test_chat_to_gemini(keyed: Running, fake: FakeProvider) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "model", ["gpt-4o-mini/openai", "claude-sonnet-4/anthropic", "gemini-2.0-flash/google"]
+)
+async def test_the_body_user_is_the_logged_user_whichever_provider_answers(
+    keyed: Running, model: str
+) -> None:
+    # Only OpenAI's format has ``user``: the log reads it from the client's request.
+    async with ai_client(keyed) as client:
+        raw = await client.chat.completions.with_raw_response.create(
+            model=model, messages=HELLO, user="alice"
+        )
+    row = await stored(keyed, raw.headers["helicone-id"])
+    assert row["user_id"] == "alice"
+
+
 async def _stream_text(keyed: Running, model: str, **options: Any) -> tuple[str, list[Any], str]:
     async with ai_client(keyed) as client:
         raw = await client.chat.completions.with_raw_response.create(
@@ -126,10 +141,20 @@ async def test_anthropic_stream_arrives_as_chat_chunks(keyed: Running, fake: Fak
     assert row["time_to_first_token"] is not None
 
 
-async def test_without_include_usage_no_usage_chunk_is_sent(keyed: Running) -> None:
-    _, chunks, _ = await _stream_text(keyed, "claude-3-5-sonnet-20241022/anthropic")
-    assert all(c.choices for c in chunks)
-    assert all(c.usage is None for c in chunks)
+@pytest.mark.parametrize("model", ["gpt-4o-mini/openai", "claude-3-5-sonnet-20241022/anthropic"])
+async def test_every_stream_carries_its_usage_as_on_helicone(
+    keyed: Running, fake: FakeProvider, model: str
+) -> None:
+    # Helicone's AI Gateway asks every provider for a stream's usage, asked for or not: without
+    # it an OpenAI-format stream is logged with neither tokens nor cost.
+    _, chunks, request_id = await _stream_text(keyed, model, stream_options={"foo": 1})
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens == 5
+    if fake.last.path == "/v1/chat/completions":
+        assert fake.last.json()["stream_options"] == {"foo": 1, "include_usage": True}
+    row = await stored(keyed, request_id)
+    assert row["completion_tokens"] == 5
+    assert row["cost"] is not None and row["cost"] > 0
 
 
 async def test_gemini_stream(keyed: Running, fake: FakeProvider) -> None:

@@ -12,6 +12,7 @@ from helioscope.store import keys
 from helioscope.testing import FakeProvider
 from tests.ai_gateway.conftest import ai_client
 from tests.conftest import Running
+from tests.gateway.clients import stored
 
 # The gateway in front of the store: its assertions hold on any engine (tests/conftest.py).
 pytestmark = pytest.mark.one_engine
@@ -56,6 +57,10 @@ BAD_MODELS: list[tuple[Any, str]] = [
     ("mistral-large-latest", "no provider key for any of them"),
     ("llama3/ollama", "no provider key for ollama"),
     ("gpt-4o/openai,grok-3/xai", "no provider key for xai"),
+    ("gpt-4o,!", "write an excluded provider as !<provider>"),
+    ("!openai", "name a model besides the providers it excludes"),
+    ("gpt-4o,!nosuchprovider", "!nosuchprovider excludes an unknown provider"),
+    ("gpt-4o-mini/openai,!OpenAI", "every provider it names is excluded"),
 ]
 BAD_BODIES: list[tuple[Any, str]] = [
     (b"{not json", "the body is not valid JSON"),
@@ -122,6 +127,10 @@ async def test_a_gemini_error_comes_back_in_openai_shape(
             await client.chat.completions.create(model="gemini-2.0-flash/google", messages=HELLO)
     body: Any = caught.value.body
     assert body["code"] == "resource_exhausted"
+    # Neither Gemini's body nor its error names the model: the log has it all the same.
+    row = await stored(keyed, caught.value.response.headers["helicone-id"])
+    assert (row["status"], row["provider"]) == (429, "GOOGLE")
+    assert (row["model"], row["request_model"]) == ("gemini-2.0-flash", "gemini-2.0-flash")
 
 
 async def test_keys_and_scopes(keyed: Running, fake: FakeProvider) -> None:

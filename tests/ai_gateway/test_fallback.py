@@ -46,6 +46,16 @@ async def test_the_next_entry_answers_when_the_first_fails(
     assert row["target_url"].endswith("/v1/messages")
 
 
+async def test_an_excluded_provider_is_tried_for_no_entry(
+    keyed: Running, fake: FakeProvider
+) -> None:
+    # Helicone's global ignore: ``!openai`` anywhere in the chain skips OpenAI for every entry.
+    response = await _chat(keyed, f"{CHAIN},gpt-4o-mini,!openai")
+    assert response.status_code == 200, response.text
+    assert [c.path for c in fake.calls] == ["/v1/messages"]
+    assert response.headers["helicone-provider"] == "anthropic"
+
+
 async def test_a_client_error_is_not_a_reason_to_fall_back(
     keyed: Running, fake: FakeProvider
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import openai
 import pytest
 
 from helioscope.testing import FakeProvider
@@ -31,6 +32,26 @@ async def test_responses_to_openai_pass_through(keyed: Running, fake: FakeProvid
     row = await stored(keyed, raw.headers["helicone-id"])
     assert (row["provider"], row["path"]) == ("OPENAI", "/v1/responses")
     assert row["completion_tokens"] == 5
+
+
+@pytest.mark.parametrize(
+    "state",
+    [{"previous_response_id": "resp_1"}, {"conversation": "conv_1"}],
+    ids=["previous_response_id", "conversation"],
+)
+async def test_a_stored_conversation_is_refused_for_a_chat_provider(
+    keyed: Running, fake: FakeProvider, state: dict[str, Any]
+) -> None:
+    """Anthropic has none of the turns OpenAI stored: an answer without them would be wrong."""
+    async with ai_client(keyed) as client:
+        with pytest.raises(openai.BadRequestError) as caught:
+            await client.responses.create(
+                model="claude-sonnet-4/anthropic", input="And then?", **state
+            )
+    assert f"{next(iter(state))}: the conversations it names are stored by OpenAI" in (
+        caught.value.message
+    )
+    assert fake.calls == []
 
 
 @pytest.mark.parametrize("model", ["claude-sonnet-4/anthropic", "gemini-2.0-flash/google"])

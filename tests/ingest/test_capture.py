@@ -83,6 +83,25 @@ def test_the_request_body_gives_the_row_its_model_and_user(
     )
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent",
+        "http://fake/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse",
+        "https://x-aiplatform.googleapis.com/v1/projects/p/locations/l/publishers/google/models/"
+        "gemini-2.0-flash:generateContent",
+    ],
+    ids=["gemini", "stream", "vertex"],
+)
+def test_a_gemini_call_has_the_model_its_url_names(url: str) -> None:
+    """A Gemini body names no model; an error answer names none either: the URL does."""
+    capture = _capture(b'{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}', None)
+    capture.provider, capture.target_url, capture.status = BY_NAME["GOOGLE"], url, 429
+    capture.request_body = b'{"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}'
+    row = build_log_row(capture)
+    assert (row.request_model, row.model) == ("gemini-2.0-flash", "gemini-2.0-flash")
+
+
 def test_an_answer_is_read_for_its_model_and_usage_only() -> None:
     """A byte that is not UTF-8 in the answer's content does not cost the row its tokens.
 

@@ -45,7 +45,9 @@ class Attempt:
     provider: ProviderFormat  # reads the answer for the log (usage, model, cost)
     moves_on: Callable[[int], bool] = _never  # this status sends the call to the next attempt
     mapping: Mapping | None = None  # AI Gateway: maps the answer to the client's API
-    request_json: Any = None  # ``body`` parsed, when the gateway made it
+    # ``body`` parsed, when the gateway made it; for a mapped AI Gateway attempt, only what the
+    # log reads of the client's request (model and user: the provider's body may lack them).
+    request_json: Any = None
     label: str = ""  # how response headers name the attempt (AI Gateway: the provider)
     # The URL's origin was configured (a provider route's base URL, the AI Gateway's catalog or
     # an organization's provider key), not named by the caller: the egress policy lets it be.

@@ -20,6 +20,7 @@ import orjson
 from helioscope.ingest.headers import HeliconeHeaders
 from helioscope.ingest.pricing import cost_nano_usd
 from helioscope.providers import ParsedResponse, ProviderFormat, Usage, parse_sse
+from helioscope.providers.google import model_in_url
 from helioscope.store import LogRow
 
 # Helicone's status codes for calls that did not finish normally.
@@ -189,6 +190,8 @@ def build_log_row(capture: Captured) -> LogRow:
     parsed, response_text = _parse_response(capture, raw)
     request_model, asked_user = _model_and_user(capture)
     request_model = request_model if isinstance(request_model, str) else None
+    if request_model is None:  # a Gemini body names no model: its URL does
+        request_model = model_in_url(capture.target_url)
     h = capture.helicone
     model = h.model_override or parsed.model or request_model or ""
     user = h.user_id

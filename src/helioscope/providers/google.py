@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -9,6 +10,16 @@ import msgspec
 from helioscope.providers import openai
 from helioscope.providers.sse import SseEvent, json_events
 from helioscope.providers.usage import Count, ParsedResponse, Usage, as_int, raw_parser
+
+# Gemini names the model in the URL, not the body: ``…/models/gemini-2.0-flash:generateContent``
+# (Vertex AI's ``…/publishers/google/models/<model>:streamGenerateContent`` too).
+_URL_MODEL = re.compile(r"/models/([^/:?]+):(?:stream)?[Gg]enerateContent")
+
+
+def model_in_url(url: str) -> str | None:
+    """The model a ``generateContent`` URL names, or None for any other URL."""
+    found = _URL_MODEL.search(url)
+    return found.group(1) if found else None
 
 
 def read_usage(meta: Any) -> Usage:

@@ -84,8 +84,19 @@ def _tools(tools: Any) -> list[dict[str, Any]]:
     return out
 
 
+# What points at a conversation OpenAI stores: another provider has none of its turns, and
+# answering without them would look right and be wrong.
+_STORED_STATE = ("previous_response_id", "conversation")
+
+
 def responses_to_chat(body: dict[str, Any]) -> dict[str, Any]:
     """A Responses request as a chat completion request."""
+    for key in _STORED_STATE:
+        if body.get(key) is not None:
+            raise MappingError(
+                f"{key}: the conversations it names are stored by OpenAI only; send the "
+                "earlier turns in input instead"
+            )
     chat: dict[str, Any] = {"model": body.get("model"), "messages": _messages(body)}
     for source, target in (
         ("max_output_tokens", "max_tokens"),

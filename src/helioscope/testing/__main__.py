@@ -21,6 +21,8 @@ def banner(url: str) -> str:
         f"Fake LLM provider listening on {url}\n"
         f"  OpenAI:    POST {url}/v1/chat/completions  (HELIOSCOPE_OPENAI_BASE_URL={url})\n"
         f"  Anthropic: POST {url}/v1/messages  (HELIOSCOPE_ANTHROPIC_BASE_URL={url})\n"
+        f"  Gemini:    POST {url}/v1beta/models/<model>:generateContent"
+        f"  (HELIOSCOPE_GOOGLE_BASE_URL={url})\n"
         "Any API key is accepted. Press Ctrl-C to stop."
     )
 
@@ -30,7 +32,12 @@ async def _serve(host: str, port: int) -> None:
     provider.record = False  # long runs (benchmarks) keep memory flat
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:  # a port in use, an address not of this machine: one line, no trace
+        sock.close()
+        message = f"helioscope.testing: cannot listen on {host}:{port}: {exc.strerror}"
+        raise SystemExit(message) from None
     config = uvicorn.Config(provider.app, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -134,6 +134,8 @@ class AiGateway:
             raw, expanded = await self.prompts.apply(api_key.organization_id, helicone, raw, fmt)
             body = expanded if expanded is not None else body
         check_body(route.api, body)
+        if route.api is Api.CHAT and not native_only and body.get("stream") is True:
+            _ask_for_usage(body)
         keys = await self.vault.keys(api_key.organization_id)
         if key_text is not None and key_text.startswith(PROXY_KEY_PREFIX):
             keys = _bound(keys, api_key.id)
@@ -227,10 +229,19 @@ class _Plan:
             log_format(target.spec),
             moves_on=retryable,
             mapping=mapping,
-            request_json=provider_body,
+            request_json=provider_body if mapping.native else _log_hints(target, body),
             label=target.spec.id,
             vetted=True,  # the catalog's address, or the organization's own provider's
         )
+
+
+def _log_hints(target: Target, body: dict[str, Any]) -> dict[str, Any]:
+    """What the log reads of a mapped call's request: its model and its user.
+
+    The provider's body may name neither (Gemini's names no model, and only OpenAI's format
+    has ``user``), so both come from the client's request, the model under the provider's name.
+    """
+    return {"model": target.model, "user": body.get("user")}
 
 
 def _bound(keys: OrgKeys, api_key_id: int) -> OrgKeys:
@@ -240,6 +251,20 @@ def _bound(keys: OrgKeys, api_key_id: int) -> OrgKeys:
         raise Unauthorized("this proxy key's provider key was deleted")
     by_provider = {**keys.by_provider, credential.provider: credential}
     return OrgKeys(keys.by_id, by_provider, keys.bindings, keys.loaded)
+
+
+def _ask_for_usage(body: dict[str, Any]) -> None:
+    """Have a chat stream end with its usage, as Helicone's AI Gateway does for every stream.
+
+    Without it an OpenAI-format provider streams no token counts and the call is logged with
+    neither tokens nor cost (Helicone's ``SimpleAIGateway`` sets ``include_usage`` on each
+    streamed ``OPENAI``-mapped body, so its callers get the usage chunk too).
+    """
+    options = body.get("stream_options")
+    body["stream_options"] = {
+        **(options if isinstance(options, dict) else {}),
+        "include_usage": True,
+    }
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Model strings as Helicone writes them, resolved to the providers that will be tried.
 
 ``gpt-4o-mini`` (every provider that serves it, in the registry's order), ``gpt-4o-mini/openai``
-(that provider), and comma-separated chains of either, tried in order. Only providers the
+(that provider), and comma-separated chains of either, tried in order; an entry ``!provider``
+excludes that provider from the whole chain (Helicone's global ignore). Only providers the
 organization holds a usable key for are tried; an entry that names its provider must have one.
 A name after the last slash that is not a provider leaves the slash to the model
 (``meta-llama/Llama-3.3-70B/together`` is a model of Together's).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from helioscope.errors import BadRequest, ServiceUnavailable
 from helioscope.providers import ProviderFormat
@@ -49,26 +51,40 @@ class Target:
     credential: Credential
 
 
-def parse_model_string(value: object) -> list[tuple[str, str | None]]:
-    """The entries of a model string: ``(model, provider or None)``; ``BadRequest`` if malformed."""
+class ModelChain(NamedTuple):
+    """A parsed model string: its entries in order, and the providers it excludes."""
+
+    entries: list[tuple[str, str | None]]  # (model, provider or None)
+    excluded: list[str]  # the providers of its ``!provider`` entries, as written
+
+
+def parse_model_string(value: object) -> ModelChain:
+    """The entries of a model string and its exclusions; ``BadRequest`` if malformed."""
     if not isinstance(value, str) or not value.strip():
         raise BadRequest(
             "model is required: a model (gpt-4o-mini), a model and its provider "
             "(claude-sonnet-4/anthropic), or a comma-separated chain of them"
         )
-    entries: list[tuple[str, str | None]] = []
+    chain = ModelChain([], [])
     for raw in value.split(","):
         entry = raw.strip()
         if not entry:
             raise BadRequest(f"model {value!r}: an entry of the comma-separated chain is empty")
+        if entry.startswith("!"):
+            if not entry[1:].strip():
+                raise BadRequest(f"model {value!r}: write an excluded provider as !<provider>")
+            chain.excluded.append(entry[1:].strip())
+            continue
         model, slash, provider = entry.rpartition("/")
         if not slash:
-            entries.append((entry, None))
+            chain.entries.append((entry, None))
         elif not model.strip() or not provider.strip():
             raise BadRequest(f"model {entry!r}: write it as <model>/<provider>, both non-empty")
         else:
-            entries.append((model.strip(), provider.strip()))
-    return entries
+            chain.entries.append((model.strip(), provider.strip()))
+    if not chain.entries:
+        raise BadRequest(f"model {value!r}: name a model besides the providers it excludes")
+    return chain
 
 
 class Router:
@@ -79,14 +95,29 @@ class Router:
 
     def resolve(self, model_string: object, keys: OrgKeys) -> list[Target]:
         """The providers to try, in order; ``BadRequest`` naming what is wrong."""
+        chain = parse_model_string(model_string)
+        excluded = self._excluded(chain.excluded, keys)
         targets: list[Target] = []
-        for model, provider in parse_model_string(model_string):
+        for model, provider in chain.entries:
             if provider is not None and self._is_provider(provider, keys):
-                targets.append(self._explicit(model, provider, keys))
+                if canonical_name(provider) not in excluded:
+                    targets.append(self._explicit(model, provider, keys))
             else:
                 whole = model if provider is None else f"{model}/{provider}"
                 targets += self._implicit(whole, provider, keys)
+        targets = [t for t in targets if t.spec.id not in excluded]
+        if not targets:
+            raise BadRequest(f"model {model_string!r}: every provider it names is excluded")
         return targets
+
+    def _excluded(self, names: list[str], keys: OrgKeys) -> set[str]:
+        for name in names:
+            if not self._is_provider(name, keys):
+                raise BadRequest(
+                    f"model: !{name} excludes an unknown provider (known: {PROVIDER_IDS}, and "
+                    "the providers of this organization's keys)"
+                )
+        return {canonical_name(name) for name in names}
 
     def _is_provider(self, name: str, keys: OrgKeys) -> bool:
         canonical = canonical_name(name)

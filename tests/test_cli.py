@@ -170,3 +170,33 @@ def test_a_bad_setting_is_one_line_naming_its_variable(tmp_path: Path) -> None:
         "helioscope: HELIOSCOPE_LOG_MEMORY_BYTES: Input should be greater than or equal to 1048576",
     ]
     assert not (tmp_path / "never.db").exists()
+
+
+def test_serve_on_a_port_in_use_says_so_before_making_a_store_or_a_key(tmp_path: Path) -> None:
+    """A first start that cannot listen used to create the store and print the bootstrap key,
+    which no later start prints again, before uvicorn failed to bind."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        for extra in ([], ["--workers", "2"]):
+            database = tmp_path / f"never{len(extra)}.db"
+            env = {
+                **os.environ,
+                "HELIOSCOPE_DATABASE_URL": f"sqlite:///{database}",
+                "HELIOSCOPE_PORT": str(port),
+                "HELIOSCOPE_HOST": "127.0.0.1",
+            }
+            env.pop("HELIOSCOPE_BOOTSTRAP_DEFAULT_ORG", None)
+            ran = subprocess.run(
+                [*HELIOSCOPE, "serve", *extra], env=env, capture_output=True, text=True, timeout=60
+            )
+            assert ran.returncode == 1, ran.stderr
+            assert ran.stderr.splitlines() == [
+                f"helioscope: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+            ]
+            assert ran.stdout == ""
+            assert not database.exists()
+    finally:
+        taken.close()

@@ -40,14 +40,26 @@ from helioscope.config import Settings
 logger = logging.getLogger("helioscope")
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def bound(host: str, port: int, *, inheritable: bool = True) -> socket.socket:
+    """A TCP socket bound to the port, not listening yet.
+
+    Until it listens, a client that connects is refused at once rather than left waiting in
+    the backlog (while the server waits for its store, say). ``inheritable``: for the workers;
+    else no child process (an evaluator's sandbox) holds the port after the server is gone.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(inheritable)
     return sock
+
+
+_BACKLOG = 2048  # uvicorn's default
 
 
 WRITER = -1  # the log writer's own process (``--writer-process``)
@@ -78,7 +90,8 @@ class _ServedChdb:
         url = ClickHouseUrl.parse(clickhouse_url)
         if url.kind != "chdb":
             return None
-        sock = _listen("127.0.0.1", 0)
+        sock = bound("127.0.0.1", 0)
+        sock.listen(_BACKLOG)
         password = secrets.token_urlsafe(24)
         return cls(sock, password, served_url(sock.getsockname()[1], password, url.database))
 
@@ -132,12 +145,14 @@ def named(worker: int) -> str:
     return "the log writer process" if worker == WRITER else f"worker {worker}"
 
 
-def supervise(settings: Settings, workers: int, *, writer_apart: bool = False) -> None:
-    """Run ``workers`` server processes until SIGTERM or SIGINT, then drain them.
+def supervise(
+    settings: Settings, workers: int, sock: socket.socket, *, writer_apart: bool = False
+) -> None:
+    """Run ``workers`` server processes on ``sock`` until SIGTERM or SIGINT, then drain them.
 
     With ``writer_apart``, one more process runs the log writer alone.
     """
-    sock = _listen(settings.host, settings.port)
+    sock.listen(_BACKLOG)  # (the workers' servers listen on it again: no harm)
     chdb = _ServedChdb.listen(settings.clickhouse_url)
     names = [*range(workers), *([WRITER] if writer_apart else [])]
     children = {worker: _start(worker, sock, settings, writer_apart, chdb) for worker in names}

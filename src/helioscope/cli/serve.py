@@ -142,6 +142,20 @@ def _server(
     return Server(config)
 
 
+def _listen(settings: Settings, *, inheritable: bool) -> socket.socket:
+    """The server's socket, bound (the server listens on it).
+
+    One line and exit 1 when the port cannot be had.
+    """
+    from helioscope.cli._workers import bound
+
+    try:
+        return bound(settings.host, settings.port, inheritable=inheritable)
+    except OSError as exc:
+        note(f"error: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+        raise typer.Exit(1) from None
+
+
 def _stop_while_starting() -> None:
     """Exit at once: told to stop while startup migrates and bootstraps (waiting for the store).
 
@@ -237,7 +251,11 @@ def serve(
     # The writer's own process (``--writer-process``) listens where no client is sent: its
     # supervisor has said where the server is and which store and journal it uses.
     writer_apart = settings.worker_id == WRITER_ID
+    listener = None
     if fd is None and clickhouse_fd is None and not writer_apart:
+        # The port first: a server that cannot listen must not create a store, or print the
+        # bootstrap key that no later start prints again, before it says so.
+        listener = _listen(settings, inheritable=workers > 1 or writer_process)
         try:
             asyncio.run(_announce(settings, migrate=workers > 1 or writer_process))
         except KeyboardInterrupt:  # Ctrl-C while it waits for the store
@@ -247,7 +265,8 @@ def serve(
         from helioscope.services import Services
 
         _claim_journal(Services(settings), settings, worker_ids(workers, writer_process))
-        supervise(settings, workers, writer_apart=writer_process)
+        assert listener is not None  # (a supervisor is no child: it bound the port above)
+        supervise(settings, workers, listener, writer_apart=writer_process)
         return
     tune_malloc()
     app = create_app(settings)
@@ -266,6 +285,7 @@ def serve(
     # for its TCP connections, so every response's body waited behind its head for the
     # client's delayed ACK (~40 ms a call with --workers).
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
+    sockets = [listener] if listener is not None else sockets
     chdb = None if clickhouse_fd is None else _ChdbToServe(settings.clickhouse_url, clickhouse_fd)
     server = _server(config, prices=settings.log_writer, chdb=chdb, quiet=writer_apart)
     try:

@@ -7,7 +7,9 @@ Without the secret the vault refuses to store keys and says so. Clear keys exist
 process's memory, on their way upstream or to an all-scopes API caller; they are never logged.
 
 The gateway reads an organization's keys from a cache loaded on its first call and refreshed
-in the background, so a warm gateway makes no database round trip for them.
+in the background, so a warm gateway makes no database round trip for them. A call that finds
+its key missing there reads them again (``reread``): another worker of ``serve --workers`` may
+have just added it, and this one hears of it only at its next poll of the change counter.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ _NO_SECRET = (
     "with; set it (for example to the output of `openssl rand -base64 32`) and restart"
 )
 PROXY_KEY_PREFIX = "sk-helicone-proxy-"
+# How often calls that find no key for them may have an organization's keys read again: a
+# client calling a provider the organization has no key for has them read once a second.
+_REREAD_SECONDS = 1.0
 
 
 class Cipher:
@@ -110,6 +115,8 @@ class Vault:
         self._ttl = ttl
         self.on_change: Callable[[], None] | None = None  # tells the other workers
         self._orgs: dict[str, OrgKeys] = {}
+        # (organization, what a call missed) -> when its keys were read again for it, the read.
+        self._rereads: dict[tuple[str, str], tuple[float, asyncio.Task[OrgKeys]]] = {}
         self._refreshing: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -208,6 +215,32 @@ class Vault:
             raise ServiceUnavailable(
                 "the key store is unavailable, so no provider key can be read; retry shortly"
             ) from exc
+
+    async def reread(self, org_id: str, missing: str) -> OrgKeys | None:
+        """The organization's keys read again, for a call that found ``missing`` not in them.
+
+        A key (or a proxy key's binding) added through another worker is in the store before
+        this worker's cache hears of it. ``missing`` names what the call looked for (a model
+        string, a proxy key): concurrent calls for it share one read, and it is read again at
+        most once every ``_REREAD_SECONDS``. None when it was read again lately, or cannot be
+        read now: the cached keys answer the call.
+        """
+        now = time.monotonic()
+        wanted = (org_id, missing)
+        last = self._rereads.get(wanted)
+        if last is None or (last[1].done() and now - last[0] >= _REREAD_SECONDS):
+            if len(self._rereads) > 10_000:
+                self._rereads.clear()
+            task = asyncio.get_running_loop().create_task(self._load(org_id))
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
+            last = self._rereads[wanted] = (now, task)
+        elif last[1].done():
+            return None
+        try:
+            return await asyncio.shield(last[1])
+        except Exception as exc:  # the store is down: the cached keys answer
+            logger.warning("could not read provider keys again: %r", exc)
+            return None
 
     async def _load(self, org_id: str) -> OrgKeys:
         org = self.store.org(org_id)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from helioscope.cli._workers import WRITER, listening, named
+from helioscope.cli._workers import WRITER, listening, named, rate_limit_caveat
 from helioscope.config import Settings
 from helioscope.store import Store, keys
 from tests.ingest.test_crash_drills import Server, _prepare, _stored, fake_provider
@@ -197,6 +197,8 @@ async def test_writer_process_stores_every_call_from_a_process_of_its_own(tmp_pa
     said = (tmp_path / "stderr").read_text()
     assert said.count("helioscope: store: ") == 1 and said.count("helioscope: journal: ") == 1
     assert re.findall(r"http://[\w.:\[\]]+", said) == [server.url], said
+    # The writer's process prices the calls: the serving worker's u=cents bookings are not its.
+    assert "helioscope: warning: u=cents rate limits charge no call\n" in said, said
 
 
 async def _count(client: httpx.AsyncClient, key: str, filter_: object = "all") -> int:
@@ -298,3 +300,16 @@ def test_the_supervisor_names_its_address_and_its_children() -> None:
     )
     assert named(WRITER) == "the log writer process"
     assert named(1) == "worker 1"
+
+
+def test_the_supervisor_says_what_rate_limits_do_across_its_processes() -> None:
+    alone, shared = Settings(), Settings(redis_url="redis://127.0.0.1:6379/0")
+    assert rate_limit_caveat(alone, 3, False) == (
+        "each of the 3 workers keeps its own rate-limit buckets (set HELIOSCOPE_REDIS_URL to "
+        "share them): a policy allows up to 3 times its quota; u=cents rate limits charge only "
+        "the calls that worker 0 serves"
+    )
+    assert rate_limit_caveat(shared, 3, False) == (
+        "u=cents rate limits charge only the calls that worker 0 serves"
+    )
+    assert rate_limit_caveat(shared, 1, True) == "u=cents rate limits charge no call"

@@ -3,8 +3,9 @@
 The parent binds the port, migrates the store once, and starts N children that accept on the
 inherited socket; each appends to its own journal (``HELIOSCOPE_WORKER_ID``), and worker 0 also
 runs the log writer that drains them all (SQLite keeps one writer). A child that dies is
-started again. SIGTERM (or SIGINT) drains: the other workers stop first (they stop accepting and
-finish their calls), then worker 0, whose writer catches up within
+started again. SIGTERM (or SIGINT) drains: every worker stops accepting at once and finishes its
+calls (worker 0 is told with ``QUIESCE``, and its readiness answers 503 from then on, as the
+others' does), the others exit first, then worker 0, whose writer catches up within
 ``HELIOSCOPE_SHUTDOWN_DRAIN_SECONDS``; whatever is left stays in the journals for the next start.
 A supervisor killed outright (``kill -9``) has each child stop as under SIGTERM by itself
 (``cli._orphans``), so that none serves on unsupervised, holding its journal's lock.
@@ -70,6 +71,10 @@ JOURNAL_IN_USE = 78
 # How the parent hands the chdb server's password to the process that serves it (not argv:
 # any local user can read a command line).
 CHDB_PASSWORD = "HELIOSCOPE_CHDB_PASSWORD"
+# Told to worker 0 when the server stops, while the other workers drain: stop taking calls, but
+# keep the log writer running until they have exited (SIGTERM then). Ignored until a worker
+# installs its handler (``cli.serve``): the parent ignores it, and children inherit that.
+QUIESCE = signal.SIGUSR1
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +145,25 @@ def listening(settings: Settings, workers: int, writer_apart: bool) -> str:
     return f"{workers} workers{apart} on http://{host}:{settings.port}"
 
 
+def rate_limit_caveat(settings: Settings, workers: int, writer_apart: bool) -> str | None:
+    """What rate limits do differently under these processes, to say at start (or None).
+
+    Buckets live in each process unless Redis holds them; a ``u=cents`` charge is booked by the
+    process that served the call and settled by the log writer's when it prices the row, so
+    only calls served beside the writer are charged (``gateway.controls._cents``).
+    """
+    said = []
+    if workers > 1 and settings.redis_url is None:
+        said.append(
+            f"each of the {workers} workers keeps its own rate-limit buckets (set "
+            f"HELIOSCOPE_REDIS_URL to share them): a policy allows up to {workers} times its quota"
+        )
+    if workers > 1 or writer_apart:
+        served = "no call" if writer_apart else "only the calls that worker 0 serves"
+        said.append(f"u=cents rate limits charge {served}")
+    return "; ".join(said) or None
+
+
 def named(worker: int) -> str:
     """A child's name in the supervisor's messages."""
     return "the log writer process" if worker == WRITER else f"worker {worker}"
@@ -153,10 +177,14 @@ def supervise(
     With ``writer_apart``, one more process runs the log writer alone.
     """
     sock.listen(_BACKLOG)  # (the workers' servers listen on it again: no harm)
+    signal.signal(QUIESCE, signal.SIG_IGN)  # (a child told it before it listens for it)
     chdb = _ServedChdb.listen(settings.clickhouse_url)
     names = [*range(workers), *([WRITER] if writer_apart else [])]
     children = {worker: _start(worker, sock, settings, writer_apart, chdb) for worker in names}
     print(f"helioscope: {listening(settings, workers, writer_apart)}", file=sys.stderr, flush=True)
+    caveat = rate_limit_caveat(settings, workers, writer_apart)
+    if caveat is not None:
+        print(f"helioscope: warning: {caveat}", file=sys.stderr, flush=True)
     stopping: list[int] = []
 
     def on_signal(signum: int, _: FrameType | None) -> None:
@@ -184,7 +212,13 @@ def supervise(
 
 
 def _stop(children: dict[int, subprocess.Popen[bytes]], writer: int, wait: float) -> None:
-    """SIGTERM every child, the writer last, so that it stores what the others journalled."""
+    """SIGTERM every child, the writer last, so that it stores what the others journalled.
+
+    A writer that serves calls (worker 0) stops taking them with the others (``QUIESCE``): it
+    went on accepting, and answering ready, while they finished their calls.
+    """
+    if writer != WRITER and children[writer].poll() is None:
+        children[writer].send_signal(QUIESCE)
     for phase in ([w for w in children if w != writer], [writer]):
         for worker in phase:
             if children[worker].poll() is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -101,23 +102,61 @@ class _ChdbToServe:
             self.server.close()
 
 
+class _Quiesce:
+    """Whether the supervisor of ``--workers`` said to stop taking calls (``cli._workers``)."""
+
+    def __init__(self) -> None:
+        from helioscope.cli._workers import QUIESCE
+
+        self.asked = False
+        self.done = False
+        signal.signal(QUIESCE, self._ask)
+
+    def _ask(self, signum: int, frame: FrameType | None) -> None:
+        self.asked = True
+
+    def follow(self, server: uvicorn.Server) -> None:
+        """Once asked: readiness answers 503, and ``server`` takes no more calls.
+
+        uvicorn's shutdown's first steps: stop accepting (the listening socket is closed once
+        no process has it open, so connections are refused, not held in its backlog), and
+        close idle keep-alive connections (busy ones close after their response).
+        """
+        if not self.asked or self.done:
+            return
+        self.done = True
+        app: Any = server.config.app
+        app.state.services.stopping = True
+        for listening in server.servers:
+            listening.close()
+        for connection in list(server.server_state.connections):
+            connection.shutdown()
+
+
 def _server(
     config: uvicorn.Config,
     *,
     prices: bool,
     chdb: _ChdbToServe | None = None,
     quiet: bool = False,
+    quiesce: _Quiesce | None = None,
 ) -> uvicorn.Server:
     """A server that freezes startup's objects once it is up (``cli._gc``).
 
     With ``chdb``, it also starts serving its embedded ClickHouse then: after the app's
     startup has migrated the log, so that the other workers, whose first queries wait in the
-    socket's backlog, find it current. ``quiet``: without uvicorn's "running on" line.
+    socket's backlog, find it current. ``quiet``: without uvicorn's "running on" line. Once
+    ``quiesce`` is asked, it takes no more calls, as uvicorn's shutdown would, but runs on.
     """
     import uvicorn
 
     class Server(uvicorn.Server):
         """uvicorn's server, then ``freeze_startup`` once it has started."""
+
+        async def on_tick(self, counter: int) -> bool:
+            if quiesce is not None:
+                quiesce.follow(self)
+            return await super().on_tick(counter)
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
@@ -235,10 +274,12 @@ def serve(
     settings = Settings()
     # A child of ``serve --workers`` (an inherited socket, or the writer's own process).
     child = fd is not None or settings.worker_id != "0"
+    quiesce = None
     if child:  # it stops when its supervisor is gone, even by SIGKILL
         from helioscope.cli._orphans import stop_with_supervisor
 
         stop_with_supervisor()
+        quiesce = _Quiesce()
     log_to_stderr(settings.worker_id if child else None)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)
@@ -287,7 +328,9 @@ def serve(
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
     sockets = [listener] if listener is not None else sockets
     chdb = None if clickhouse_fd is None else _ChdbToServe(settings.clickhouse_url, clickhouse_fd)
-    server = _server(config, prices=settings.log_writer, chdb=chdb, quiet=writer_apart)
+    server = _server(
+        config, prices=settings.log_writer, chdb=chdb, quiet=writer_apart, quiesce=quiesce
+    )
     try:
         server.run(sockets=sockets)
     finally:

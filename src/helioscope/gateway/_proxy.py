@@ -282,6 +282,10 @@ class Gateway:
         assert self.vault is not None
         keys = await self.vault.keys(api_key.organization_id)
         credential = keys.by_id.get(keys.bindings.get(api_key.id, ""))
+        if credential is None:  # a proxy key another worker has just made, maybe: read again
+            again = await self.vault.reread(api_key.organization_id, f"proxy key {api_key.id}")
+            if again is not None:
+                credential = again.by_id.get(again.bindings.get(api_key.id, ""))
         if credential is None or credential.key is None:
             raise Unauthorized("this proxy key's provider key was deleted or cannot be decrypted")
         header = {"ANTHROPIC": "x-api-key", "GOOGLE": "x-goog-api-key"}.get(provider.name)

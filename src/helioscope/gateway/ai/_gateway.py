@@ -136,10 +136,18 @@ class AiGateway:
         check_body(route.api, body)
         if route.api is Api.CHAT and not native_only and body.get("stream") is True:
             _ask_for_usage(body)
+        proxy_key = key_text is not None and key_text.startswith(PROXY_KEY_PREFIX)
         keys = await self.vault.keys(api_key.organization_id)
-        if key_text is not None and key_text.startswith(PROXY_KEY_PREFIX):
-            keys = _bound(keys, api_key.id)
-        targets = self.router.resolve(body.get("model"), keys)
+        try:
+            keys, targets = self._targets(body, keys, api_key.id if proxy_key else None)
+        except (BadRequest, Unauthorized):
+            # The key may be one another worker has just added: read the keys again, once.
+            model = str(body.get("model"))[:200]  # (a key of the vault's, kept a while)
+            missing = f"proxy key {api_key.id}" if proxy_key else f"model {model}"
+            again = await self.vault.reread(api_key.organization_id, missing)
+            if again is None:
+                raise
+            keys, targets = self._targets(body, again, api_key.id if proxy_key else None)
         first = targets[0]
         capture = CallCapture(
             request_id=helicone.request_id or new_request_id(),
@@ -163,6 +171,14 @@ class AiGateway:
         call.screenable = route.api is Api.CHAT
         call.moderation = self._moderation(keys)
         return call
+
+    def _targets(
+        self, body: dict[str, Any], keys: OrgKeys, proxy_key_id: int | None
+    ) -> tuple[OrgKeys, list[Target]]:
+        """The keys a call uses (a proxy key's own for its provider) and the providers to try."""
+        if proxy_key_id is not None:
+            keys = _bound(keys, proxy_key_id)
+        return keys, self.router.resolve(body.get("model"), keys)
 
     def _moderation(self, keys: OrgKeys) -> tuple[str, Sequence[Header]] | None:
         """Where moderation calls go: OpenAI, with the organization's OpenAI key."""

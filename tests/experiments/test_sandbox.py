@@ -195,6 +195,40 @@ async def test_a_fork_bomb_is_capped_and_nothing_outlives_the_evaluation() -> No
     assert none_allowed.error is not None and "BlockingIOError" in none_allowed.error
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="another user's process needs root to start")
+async def test_another_users_process_ending_does_not_raise_the_cap() -> None:
+    """The cap counted every process of the evaluation's real user, then nobody, whoever's:
+    another of them ending mid-evaluation let it start one process more than its cap."""
+    code = (
+        "PIPE = None\n"
+        + SPAWN.replace("    r, w = os.pipe()\n", "    r, w = PIPE\n")
+        + (
+            "PIPE = os.pipe()\n"  # (one pipe for every attempt: a pipe each ran out of descriptors)
+            "pids, deadline = [], time.monotonic() + 1.0\n"
+            "while time.monotonic() < deadline:\n"
+            "    try:\n"
+            "        pids.append(spawn())\n"
+            "    except BlockingIOError:\n"
+            "        time.sleep(0.02)\n"
+            "print(' '.join(map(str, pids)) or 0)\n"
+        )
+    )
+    other = subprocess.Popen(["sleep", "30"], user=65534, group=65534)  # nobody's
+    try:
+        task = asyncio.ensure_future(
+            run_code(code, request_body="", response_body="", limits=WITH_PROCESSES)
+        )
+        await asyncio.sleep(0.5)  # the evaluation has its cap, and tries for more for 1 s
+    finally:
+        other.kill()
+        other.wait()
+    result = await task
+    assert result.error is None, result
+    pids = [int(p) for p in (result.output or "").split()]
+    assert len(pids) == WITH_PROCESSES.processes, result
+    assert not [pid for pid in pids if _alive(pid)]
+
+
 async def test_the_result_cannot_be_forged_on_stdout() -> None:
     forged = '{"output": "0.99", "traces": [], "error": null, "isolation": "landlock-abi-9"}'
     for code in (

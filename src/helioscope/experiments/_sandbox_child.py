@@ -13,8 +13,9 @@ pipe are only its own output.
 
 The evaluator locks itself down in this order, before any untrusted line runs:
 
-1. Privileges: started as root, its real user becomes ``nobody`` and it drops every
-   capability (``RLIMIT_NPROC`` binds: the kernel does not enforce it for root).
+1. Privileges: started as root, its real user becomes one of its own (an unused uid, made
+   from its pid) and it drops every capability (``RLIMIT_NPROC`` binds: the kernel does not
+   enforce it for root, and counts every process of the real user).
 2. Resource limits (``setrlimit``): address space (memory), CPU seconds, no file writes
    (``RLIMIT_FSIZE`` 0), at most ``processes`` new processes (``RLIMIT_NPROC``), few file
    descriptors, no core.
@@ -54,7 +55,11 @@ _READ = (1 << 0) | (1 << 2) | (1 << 3)  # execute, read file, read dir
 _SYS_CREATE, _SYS_ADD_RULE, _SYS_RESTRICT = 444, 445, 446  # same number on every arch
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_CHILD_SUBREAPER = 36
-_NOBODY = 65534
+# Real uids of evaluations: this plus the evaluator's pid (unique among live processes), a
+# range no account uses. RLIMIT_NPROC counts every process of the real user: under a shared
+# one (nobody), the cap was set relative to the processes other evaluations ran then, and one
+# of those ending let this evaluation start one process more than its ``processes``.
+_EVALUATION_UIDS = 0x40000000
 _MAX_REPORT = 1 << 20
 REFUSED = (
     "Python evaluators are refused on this server: the kernel does not provide Landlock "
@@ -72,7 +77,7 @@ def readable_roots() -> list[str]:
 
 
 def _drop_root() -> None:
-    """Started as root: take ``nobody`` as the real user and drop every capability.
+    """Started as root: take a real user of this evaluation's own, and drop every capability.
 
     The kernel never applies ``RLIMIT_NPROC`` to a real uid of 0 or to a process holding
     ``CAP_SYS_RESOURCE``/``CAP_SYS_ADMIN``. The effective uid stays 0 without any capability
@@ -90,7 +95,7 @@ def _drop_root() -> None:
         _fields_ = [(n, ctypes.c_uint32) for n in ("effective", "permitted", "inheritable")]
 
     os.setgroups([])
-    os.setresuid(_NOBODY, 0, 0)
+    os.setresuid(_EVALUATION_UIDS + os.getpid(), 0, 0)
     nothing = (_Data * 2)()  # _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set, all 0
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.capset(ctypes.byref(_Header(0x20080522, 0)), nothing) != 0:

@@ -8,8 +8,8 @@ What is guaranteed (see ``_sandbox_child`` for how):
   process group or session (``setsid``): a supervisor process, the *child subreaper* of the
   evaluation, inherits and kills them all, after a timeout and after a normal end alike.
 - **Processes**: at most ``processes`` new ones (``RLIMIT_NPROC``, 0 by default; under a root
-  server the evaluator runs as real user ``nobody`` without capabilities, so that the limit
-  binds), so a fork bomb stops at the cap.
+  server the evaluator runs as a real user of its own without capabilities, so that the limit
+  binds and counts its own processes only), so a fork bomb stops at the cap.
 - **Memory**: its address space is capped (``RLIMIT_AS``); an allocation past the cap fails
   and is reported as "memory limit of N MB exceeded".
 - **No secrets, no database**: it starts with an empty environment (no ``HELIOSCOPE_*``

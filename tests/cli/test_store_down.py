@@ -157,18 +157,23 @@ async def _answers(server: Server) -> bool:
         return False
 
 
+async def _until_it_waits(proc: subprocess.Popen[bytes] | None, stderr: Path, who: str) -> None:
+    """Until the server says it waits for the store (``proc``, if given, still running)."""
+
+    async def waiting() -> bool:
+        assert proc is None or proc.poll() is None, stderr.read_text()
+        return "waiting for it" in stderr.read_text()
+
+    await _until(waiting, 30, f"{who} never said it waits")
+
+
 async def test_serve_started_during_an_outage_comes_up_with_the_store(tmp_path: Path) -> None:
     with throwaway_postgres() as cluster:
         await _prepare(cluster.url)
         cluster.stop()
         server, proc, stderr = _serve(cluster.url, tmp_path)
         try:
-
-            async def waiting() -> bool:
-                assert proc.poll() is None, stderr.read_text()
-                return "waiting for it" in stderr.read_text()
-
-            await _until(waiting, 30, "serve never said it waits")
+            await _until_it_waits(proc, stderr, "serve")
             await asyncio.sleep(1.5)  # retrying, quietly
             assert proc.poll() is None
             cluster.start()
@@ -196,12 +201,7 @@ async def test_serve_waits_for_a_clickhouse_server_down_at_start(
     server, proc, stderr = _serve(_sqlite(tmp_path), tmp_path, *args, env=env)
     chdb: ChdbServer | None = None
     try:
-
-        async def waiting() -> bool:
-            assert proc.poll() is None, stderr.read_text()
-            return "waiting for it" in stderr.read_text()
-
-        await _until(waiting, 30, "serve never said it waits")
+        await _until_it_waits(proc, stderr, "serve")
         await asyncio.sleep(2)  # retrying, quietly
         assert proc.poll() is None, stderr.read_text()
         # The port answers now: ClickHouse's HTTP interface, in front of this process's chdb.
@@ -233,10 +233,7 @@ async def _worker_restarted_in_an_outage(
     cluster.stop()
     os.kill(_pid_of(server, worker), signal.SIGKILL)
 
-    async def waiting() -> bool:
-        return "waiting for it" in stderr.read_text()
-
-    await _until(waiting, 30, "the restarted worker never said it waits")
+    await _until_it_waits(None, stderr, "the restarted worker")
 
 
 @pytest.mark.parametrize("then", ["store back", "SIGTERM"])

@@ -109,7 +109,6 @@ class _Quiesce:
         from helioscope.cli._workers import QUIESCE
 
         self.asked = False
-        self.done = False
         signal.signal(QUIESCE, self._ask)
 
     def _ask(self, signum: int, frame: FrameType | None) -> None:
@@ -122,9 +121,9 @@ class _Quiesce:
         no process has it open, so connections are refused, not held in its backlog), and
         close idle keep-alive connections (busy ones close after their response).
         """
-        if not self.asked or self.done:
+        if not self.asked:
             return
-        self.done = True
+        self.asked = False  # (done: asked again, it would find nothing more to stop)
         app: Any = server.config.app
         app.state.services.stopping = True
         for listening in server.servers:
@@ -193,6 +192,19 @@ def _listen(settings: Settings, *, inheritable: bool) -> socket.socket:
     except OSError as exc:
         note(f"error: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
         raise typer.Exit(1) from None
+
+
+def _sockets(listener: socket.socket | None, fd: int | None) -> list[socket.socket] | None:
+    """What uvicorn serves on: the socket bound before the store, or the inherited one.
+
+    An inherited socket is handed over as a socket object whose family is read from the fd:
+    uvicorn's own ``fd=`` takes it for a Unix socket, and the event loop then leaves Nagle on
+    for its TCP connections, so every response's body waited behind its head for the client's
+    delayed ACK (~40 ms a call with --workers). None: uvicorn binds (the writer's own process).
+    """
+    if listener is not None:
+        return [listener]
+    return None if fd is None else [socket.socket(fileno=fd)]
 
 
 def _stop_while_starting() -> None:
@@ -321,12 +333,7 @@ def serve(
         timeout_graceful_shutdown=int(settings.shutdown_drain_seconds) + 5,
         **server_options(settings),
     )
-    # An inherited socket is handed over as a socket object whose family is read from the fd:
-    # uvicorn's own ``fd=`` takes it for a Unix socket, and the event loop then leaves Nagle on
-    # for its TCP connections, so every response's body waited behind its head for the
-    # client's delayed ACK (~40 ms a call with --workers).
-    sockets = [socket.socket(fileno=fd)] if fd is not None else None
-    sockets = [listener] if listener is not None else sockets
+    sockets = _sockets(listener, fd)
     chdb = None if clickhouse_fd is None else _ChdbToServe(settings.clickhouse_url, clickhouse_fd)
     server = _server(
         config, prices=settings.log_writer, chdb=chdb, quiet=writer_apart, quiesce=quiesce

@@ -4,7 +4,7 @@ The parent binds the port, migrates the store once, and starts N children that a
 inherited socket; each appends to its own journal (``HELIOSCOPE_WORKER_ID``), and worker 0 also
 runs the log writer that drains them all (SQLite keeps one writer). A child that dies is
 started again. SIGTERM (or SIGINT) drains: every worker stops accepting at once and finishes its
-calls (worker 0 is told with ``QUIESCE``, and its readiness answers 503 from then on, as the
+calls (worker 0 is told through ``QUIESCE_FD``, and its readiness answers 503 from then on, as the
 others' does), the others exit first, then worker 0, whose writer catches up within
 ``HELIOSCOPE_SHUTDOWN_DRAIN_SECONDS``; whatever is left stays in the journals for the next start.
 A supervisor killed outright (``kill -9``) has each child stop as under SIGTERM by itself
@@ -71,10 +71,12 @@ JOURNAL_IN_USE = 78
 # How the parent hands the chdb server's password to the process that serves it (not argv:
 # any local user can read a command line).
 CHDB_PASSWORD = "HELIOSCOPE_CHDB_PASSWORD"
-# Told to worker 0 when the server stops, while the other workers drain: stop taking calls, but
-# keep the log writer running until they have exited (SIGTERM then). Ignored until a worker
-# installs its handler (``cli.serve``): the parent ignores it, and children inherit that.
-QUIESCE = signal.SIGUSR1
+# How the parent tells worker 0, when the server stops, to stop taking calls while the other
+# workers drain, but to keep its log writer running until they have exited (SIGTERM then): it
+# closes its end of a pipe whose other end worker 0 holds (that end's number in this variable).
+# A closed pipe stays closed, so a worker 0 that was still starting then finds it once it serves;
+# a signal sent then was lost (ignored until the child had installed its handler).
+QUIESCE_FD = "HELIOSCOPE_QUIESCE_FD"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,9 @@ def _start(
     settings: Settings,
     writer_apart: bool,
     chdb: _ServedChdb | None,
+    quiesce: int,
 ) -> subprocess.Popen[bytes]:
+    """Start one child; ``quiesce``: the end of the ``QUIESCE_FD`` pipe that worker 0 holds."""
     writes = worker == WRITER or (worker == 0 and not writer_apart)
     env = {
         **os.environ,
@@ -135,6 +139,9 @@ def _start(
         command += ["--host", "127.0.0.1", "--port", "0"]
         return subprocess.Popen(command, env=env, pass_fds=fds)
     fds += (sock.fileno(),)
+    if writes:  # worker 0, which serves calls and writes the log
+        env[QUIESCE_FD] = str(quiesce)
+        fds += (quiesce,)
     return subprocess.Popen([*command, "--fd", str(sock.fileno())], env=env, pass_fds=fds)
 
 
@@ -177,10 +184,14 @@ def supervise(
     With ``writer_apart``, one more process runs the log writer alone.
     """
     sock.listen(_BACKLOG)  # (the workers' servers listen on it again: no harm)
-    signal.signal(QUIESCE, signal.SIG_IGN)  # (a child told it before it listens for it)
+    quiesce, quiesced = os.pipe()  # (QUIESCE_FD: worker 0 holds the first, this one the other)
     chdb = _ServedChdb.listen(settings.clickhouse_url)
     names = [*range(workers), *([WRITER] if writer_apart else [])]
-    children = {worker: _start(worker, sock, settings, writer_apart, chdb) for worker in names}
+
+    def start(worker: int) -> subprocess.Popen[bytes]:
+        return _start(worker, sock, settings, writer_apart, chdb, quiesce)
+
+    children = {worker: start(worker) for worker in names}
     print(f"helioscope: {listening(settings, workers, writer_apart)}", file=sys.stderr, flush=True)
     caveat = rate_limit_caveat(settings, workers, writer_apart)
     if caveat is not None:
@@ -203,22 +214,18 @@ def supervise(
                     file=sys.stderr,
                     flush=True,
                 )
-                children[worker] = _start(worker, sock, settings, writer_apart, chdb)
+                children[worker] = start(worker)
         time.sleep(0.2)
     sock.close()  # the chdb socket stays open: the writer, stopping last, serves to the end
+    os.close(quiesced)  # worker 0 stops taking calls with the others (QUIESCE_FD)
     _stop(children, WRITER if writer_apart else 0, settings.shutdown_drain_seconds + 15)
+    os.close(quiesce)
     if JOURNAL_IN_USE in stopping:
         sys.exit(JOURNAL_IN_USE)
 
 
 def _stop(children: dict[int, subprocess.Popen[bytes]], writer: int, wait: float) -> None:
-    """SIGTERM every child, the writer last, so that it stores what the others journalled.
-
-    A writer that serves calls (worker 0) stops taking them with the others (``QUIESCE``): it
-    went on accepting, and answering ready, while they finished their calls.
-    """
-    if writer != WRITER and children[writer].poll() is None:
-        children[writer].send_signal(QUIESCE)
+    """SIGTERM every child, the writer last, so that it stores what the others journalled."""
     for phase in ([w for w in children if w != writer], [writer]):
         for worker in phase:
             if children[worker].poll() is None:

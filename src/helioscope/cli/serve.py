@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -103,16 +102,35 @@ class _ChdbToServe:
 
 
 class _Quiesce:
-    """Whether the supervisor of ``--workers`` said to stop taking calls (``cli._workers``)."""
+    """Whether the supervisor of ``--workers`` said to stop taking calls (``cli._workers``).
 
-    def __init__(self) -> None:
-        from helioscope.cli._workers import QUIESCE
+    It says so by closing its end of a pipe whose other end this process inherited.
+    """
 
-        self.asked = False
-        signal.signal(QUIESCE, self._ask)
+    def __init__(self, fd: int) -> None:
+        os.set_blocking(fd, False)
+        self.fd: int | None = fd
 
-    def _ask(self, signum: int, frame: FrameType | None) -> None:
-        self.asked = True
+    @classmethod
+    def inherited(cls) -> _Quiesce | None:
+        """The pipe's end this process was given (worker 0 of ``serve --workers``), if any."""
+        from helioscope.cli._workers import QUIESCE_FD
+
+        fd = os.environ.pop(QUIESCE_FD, None)  # (not handed on to what the server runs)
+        return None if fd is None else cls(int(fd))
+
+    def _asked(self) -> bool:
+        """Closed by the supervisor, now or before (or the supervisor is gone)."""
+        if self.fd is None:
+            return False  # (asked before, and done)
+        try:
+            ended = os.read(self.fd, 1) == b""
+        except BlockingIOError:  # open, and nothing written: not asked
+            return False
+        if ended:
+            os.close(self.fd)
+            self.fd = None
+        return ended
 
     def follow(self, server: uvicorn.Server) -> None:
         """Once asked: readiness answers 503, and ``server`` takes no more calls.
@@ -121,9 +139,8 @@ class _Quiesce:
         no process has it open, so connections are refused, not held in its backlog), and
         close idle keep-alive connections (busy ones close after their response).
         """
-        if not self.asked:
+        if not self._asked():
             return
-        self.asked = False  # (done: asked again, it would find nothing more to stop)
         app: Any = server.config.app
         app.state.services.stopping = True
         for listening in server.servers:
@@ -291,7 +308,7 @@ def serve(
         from helioscope.cli._orphans import stop_with_supervisor
 
         stop_with_supervisor()
-        quiesce = _Quiesce()
+        quiesce = _Quiesce.inherited()
     log_to_stderr(settings.worker_id if child else None)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = settings.model_copy(update=updates)

@@ -184,8 +184,8 @@ class Services:
                 detector=settings.prompt_injection_detector,
                 enqueue=writer.enqueue,
             )
-            after_writer.append(controls.settle)  # cache writes, and cents charged by the writer
-            writer.listeners.append(controls.cents.on_rows)  # u=cents, from the row's cost
+            # Cache writes and cents charges end before the Redis client closes (pushed after it).
+            stack.push_async_callback(controls.settle)
             prompts = PromptApplier(self.store.prompts, self.guard)
             gateway = Gateway(
                 keys=self.keys,

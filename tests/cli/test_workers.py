@@ -197,8 +197,8 @@ async def test_writer_process_stores_every_call_from_a_process_of_its_own(tmp_pa
     said = (tmp_path / "stderr").read_text()
     assert said.count("helioscope: store: ") == 1 and said.count("helioscope: journal: ") == 1
     assert re.findall(r"http://[\w.:\[\]]+", said) == [server.url], said
-    # The writer's process prices the calls: the serving worker's u=cents bookings are not its.
-    assert "helioscope: warning: u=cents rate limits charge no call\n" in said, said
+    # Nothing to warn of: the serving worker charges its own calls' u=cents costs.
+    assert "helioscope: warning:" not in said, said
 
 
 async def _count(client: httpx.AsyncClient, key: str, filter_: object = "all") -> int:
@@ -304,12 +304,10 @@ def test_the_supervisor_names_its_address_and_its_children() -> None:
 
 def test_the_supervisor_says_what_rate_limits_do_across_its_processes() -> None:
     alone, shared = Settings(), Settings(redis_url="redis://127.0.0.1:6379/0")
-    assert rate_limit_caveat(alone, 3, False) == (
+    assert rate_limit_caveat(alone, 3) == (
         "each of the 3 workers keeps its own rate-limit buckets (set HELIOSCOPE_REDIS_URL to "
-        "share them): a policy allows up to 3 times its quota; u=cents rate limits charge only "
-        "the calls that worker 0 serves"
+        "share them): a policy allows up to 3 times its quota"
     )
-    assert rate_limit_caveat(shared, 3, False) == (
-        "u=cents rate limits charge only the calls that worker 0 serves"
-    )
-    assert rate_limit_caveat(shared, 1, True) == "u=cents rate limits charge no call"
+    # Every worker charges u=cents for the calls it serves: nothing else to say.
+    assert rate_limit_caveat(shared, 3) is None
+    assert rate_limit_caveat(alone, 1) is None

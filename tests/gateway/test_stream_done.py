@@ -82,7 +82,7 @@ async def test_a_stream_the_sdk_read_to_done_is_logged_answered_not_cancelled(
         request_id, text, cache = await asyncio.to_thread(_stream_read_to_done, url, hs.key)
         assert (text, cache) == ("Hi", "MISS")  # the client had its whole answer
         row = await stored(hs, request_id)
-        # An answered call, cached as any other (and its cents booked: controls.after).
+        # An answered call, cached as any other (and its cents charged: controls.after).
         controls = hs.services.started.gateway.controls
         assert controls is not None
         await controls.settle()

@@ -67,10 +67,9 @@ def settings(settings: Settings, redis_prefix: str | None) -> Settings:
 
 
 async def settle(hs: Running) -> None:
-    """Wait until background cache writes and cents charges are done.
-
-    Cents are charged once the writer has stored (and priced) the call, so flush it first.
-    """
+    """Wait until the calls so far are stored and background cache writes and cents charges are
+    done (the serving process charges cents itself: the writer's flush is for the tests that
+    read the stored rows)."""
     controls = hs.services.started.gateway.controls
     assert controls is not None
     await hs.flush()

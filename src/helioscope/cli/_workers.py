@@ -152,23 +152,18 @@ def listening(settings: Settings, workers: int, writer_apart: bool) -> str:
     return f"{workers} workers{apart} on http://{host}:{settings.port}"
 
 
-def rate_limit_caveat(settings: Settings, workers: int, writer_apart: bool) -> str | None:
+def rate_limit_caveat(settings: Settings, workers: int) -> str | None:
     """What rate limits do differently under these processes, to say at start (or None).
 
-    Buckets live in each process unless Redis holds them; a ``u=cents`` charge is booked by the
-    process that served the call and settled by the log writer's when it prices the row, so
-    only calls served beside the writer are charged (``gateway.controls._cents``).
+    Buckets live in each process unless Redis holds them. (Whichever process serves a call
+    charges its ``u=cents`` cost, to the bucket it checked: ``gateway.controls._cents``.)
     """
-    said = []
     if workers > 1 and settings.redis_url is None:
-        said.append(
+        return (
             f"each of the {workers} workers keeps its own rate-limit buckets (set "
             f"HELIOSCOPE_REDIS_URL to share them): a policy allows up to {workers} times its quota"
         )
-    if workers > 1 or writer_apart:
-        served = "no call" if writer_apart else "only the calls that worker 0 serves"
-        said.append(f"u=cents rate limits charge {served}")
-    return "; ".join(said) or None
+    return None
 
 
 def named(worker: int) -> str:
@@ -193,7 +188,7 @@ def supervise(
 
     children = {worker: start(worker) for worker in names}
     print(f"helioscope: {listening(settings, workers, writer_apart)}", file=sys.stderr, flush=True)
-    caveat = rate_limit_caveat(settings, workers, writer_apart)
+    caveat = rate_limit_caveat(settings, workers)
     if caveat is not None:
         print(f"helioscope: warning: {caveat}", file=sys.stderr, flush=True)
     stopping: list[int] = []

@@ -9,7 +9,7 @@ writer. A plain call (no control header) skips the controls and makes one upstre
 The hot path per call: one pass over the headers, one cached key lookup, the upstream request,
 and a relay loop that forwards each upstream chunk to the client as-is (no copy, no
 re-encoding) while keeping a reference to it for the log. Parsing and pricing happen later, in
-the writer.
+the writer (and, for a call under a ``u=cents`` rate limit, in a background charge here).
 """
 
 from __future__ import annotations

@@ -56,8 +56,7 @@ _DONE = b"data: [DONE]"
 def hung_up(call: Call, controls: GatewayControls | None) -> None:
     """Log a call whose client went away as cancelled, unless it had its whole stream.
 
-    One that had is an answered call: cached and its cents booked, as any other (before the
-    call is journalled: its cents are expected first).
+    One that had is an answered call: cached and its cents charged, as any other.
     """
     if not _had_whole_stream(call):
         call.capture.completed, call.capture.status = False, STATUS_CLIENT_CANCELLED

@@ -13,6 +13,7 @@ from helioscope.ingest.capture import (
     STATUS_TIMEOUT,
     CallCapture,
     build_log_row,
+    call_cost_nano_usd,
 )
 from helioscope.ingest.headers import HeliconeHeaders, is_valid_request_id
 from helioscope.ingest.webhooks import WebhookDispatcher, check_destination
@@ -29,6 +30,7 @@ __all__ = [
     "WebhookDispatcher",
     "adopt_old_spool",
     "build_log_row",
+    "call_cost_nano_usd",
     "check_destination",
     "check_free",
     "claim_journal",

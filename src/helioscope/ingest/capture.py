@@ -300,6 +300,15 @@ if tuple(f.name for f in dataclasses.fields(LogRow)) != _ROW_FIELDS:
     raise ImportError("LogRow's fields changed: update build_log_row and _ROW_FIELDS together")
 
 
+def call_cost_nano_usd(capture: Captured) -> int | None:
+    """The cost the log writer gives this ended call (USD x 1e9), or None when unknown.
+
+    For a gateway that must know it before the writer has stored the call (``u=cents`` rate
+    limits): it is the row's own cost, built the writer's way, so that the two never differ.
+    """
+    return build_log_row(capture).cost
+
+
 def minimal_log_row(capture: Captured, error: str) -> LogRow:
     """A row with only what needs no parsing: used when ``build_log_row`` fails."""
     raw = b"".join(capture.chunks)

@@ -1,59 +1,45 @@
-"""``u=cents`` rate limits: each call's cost charged to its bucket once the writer has priced it.
+"""``u=cents`` rate limits: each call's real cost charged to its bucket by the serving process.
 
-The cost of a call is known only after its response is parsed and priced, which the log writer
-does anyway, off the request's path. So the gateway books the charge when the call ends
-(``expect``), and a listener on the writer (``on_rows``) charges each booked row's cost as the
-row is stored: the cost is computed once, by the writer.
+A call's cost is known once its whole response is in (a stream's usage comes in its last
+events). When the call ends, the serving process prices it (``call_cost_nano_usd``: the log
+writer's own computation, run once more) and charges the bucket, in the background.
 
-The listener runs where the writer runs. With the writer in this process (the default) every
-booking is settled. A writer in another process would not see this process's bookings: with
-several workers, ``u=cents`` needs the writer beside the gateway or Redis-shared buckets
-charged by that writer's own listener.
+Why the serving process, and not the log writer as it stores the row: under ``serve --workers
+N`` (or ``--writer-process``) one process writes the log for all, and it cannot reach another
+worker's in-process buckets, so a writer-side charge left every call served elsewhere uncharged
+without Redis. Here each worker charges the bucket it checked, which is the shared one when Redis
+holds them, and each call is charged once: the writer charges nothing. The charge also no longer
+waits for the writer's batch, nor for a store that is down. Only calls under a ``u=cents``
+policy are priced twice; every other call's path is untouched.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 
 from helioscope._guard import InternalErrorGuard
 from helioscope.gateway.controls._ratelimit import Buckets, RatePolicy
-from helioscope.ingest import CallCapture
-from helioscope.store import NANO_USD, LogRow
-
-MAX_BOOKED = 100_000  # a row that is never stored (dead-lettered) must not pin its booking
+from helioscope.ingest import CallCapture, call_cost_nano_usd
+from helioscope.store import NANO_USD
 
 
 class CentsCharges:
-    """Bookings of calls under a ``u=cents`` policy, settled from the writer's rows."""
+    """The background charges of calls under a ``u=cents`` policy."""
 
     def __init__(self, buckets: Buckets, guard: InternalErrorGuard) -> None:
         self.buckets = buckets
         self.guard = guard
-        self._booked: OrderedDict[tuple[str, str], tuple[RatePolicy, str]] = OrderedDict()
         self.tasks: set[asyncio.Task[None]] = set()
 
-    def expect(self, capture: CallCapture, policy: RatePolicy, bucket: str) -> None:
-        """Book a charge for a call about to be handed to the writer."""
-        self._booked[(capture.organization_id, capture.request_id)] = (policy, bucket)
-        while len(self._booked) > MAX_BOOKED:
-            self._booked.popitem(last=False)
+    def charge(self, capture: CallCapture, policy: RatePolicy, bucket: str) -> None:
+        """Price the ended call and charge its cost to ``bucket`` (in the background)."""
+        task = asyncio.get_running_loop().create_task(self._charge(capture, policy, bucket))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
-    def on_rows(self, rows: list[LogRow]) -> None:
-        """The writer's listener: charge the booked rows of a stored batch (in the background)."""
-        if not self._booked:
-            return
-        for row in rows:
-            booked = self._booked.pop((row.organization_id, row.request_id), None)
-            if booked is None or not row.cost:
-                continue
-            policy, bucket = booked
-            task = asyncio.get_running_loop().create_task(
-                self._charge(policy, bucket, row.cost * 100 / NANO_USD)  # the store's unit
-            )
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-
-    async def _charge(self, policy: RatePolicy, bucket: str, cents: float) -> None:
+    async def _charge(self, capture: CallCapture, policy: RatePolicy, bucket: str) -> None:
         with self.guard.internal_errors("charging a cents bucket"):
-            await self.buckets.step(bucket, policy.quota, policy.window, "charge", cents)
+            cost = call_cost_nano_usd(capture)
+            if cost:  # unknown (None) or free: nothing to charge
+                cents = cost * 100 / NANO_USD  # the store's unit, USD x 1e9
+                await self.buckets.step(bucket, policy.quota, policy.window, "charge", cents)

@@ -2,8 +2,8 @@
 
 ``before`` reads the cache, draws from the rate-limit bucket, screens the prompt and fits it to
 the model's context; it answers the call itself (a hit, a 429, a refused prompt) or lets it
-proceed. ``after`` saves the answer to the cache and books a ``u=cents`` charge, which the log
-writer settles once it has priced the call (``CentsCharges``).
+proceed. ``after`` saves the answer to the cache and charges a ``u=cents`` bucket the call's
+cost, priced in this process once its whole response is in (``CentsCharges``).
 
 The gateway calls them only when a call carries a control header; everything here is off the
 path of a plain call.
@@ -110,7 +110,7 @@ class GatewayControls:
         return False
 
     def after(self, call: Call) -> None:
-        """Save the answer to the cache and book the call's cents (in the background)."""
+        """Save the answer to the cache and charge the call's cents (in the background)."""
         controls, capture = call.controls, call.capture
         assert controls is not None
         settings = controls.cache
@@ -129,7 +129,7 @@ class GatewayControls:
             )
         policy = controls.rate_limit
         if policy is not None and call.bucket is not None and policy.unit == "cents":
-            self.cents.expect(capture, policy, call.bucket)
+            self.cents.charge(capture, policy, call.bucket)
 
     async def _from_cache(self, controls: Controls, call: Call, send: Send) -> bool:
         """Answer from the cache when every bucket is filled; else note the free keys."""

@@ -39,7 +39,9 @@ class CentsCharges:
 
     async def _charge(self, capture: CallCapture, policy: RatePolicy, bucket: str) -> None:
         with self.guard.internal_errors("charging a cents bucket"):
-            cost = call_cost_nano_usd(capture)
+            # In a thread: a stream's whole body is parsed, and a worker that does not write the
+            # log loads the price table (~0.3 s) at its first cents call; the loop relays on.
+            cost = await asyncio.to_thread(call_cost_nano_usd, capture)
             if cost:  # unknown (None) or free: nothing to charge
                 cents = cost * 100 / NANO_USD  # the store's unit, USD x 1e9
                 await self.buckets.step(bucket, policy.quota, policy.window, "charge", cents)

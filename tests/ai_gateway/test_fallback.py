@@ -204,9 +204,9 @@ async def test_a_bare_model_passes_over_a_provider_that_cannot_take_the_body(
 ) -> None:
     await store_key(keyed, "openrouter", "sk-or-1", {"baseUrl": other_fake.url})
     headers = {"Helicone-Gateway-Body-Mapping": "NO_MAPPING"}
-    async with ai_client(keyed, **headers) as client:
+    async with ai_client(keyed) as client:
         raw = await client.chat.completions.with_raw_response.create(
-            model="claude-3-5-haiku,gpt-4o-mini/openai", messages=HELLO
+            model="claude-3-5-haiku,gpt-4o-mini/openai", messages=HELLO, extra_headers=headers
         )
     # Anthropic cannot take an OpenAI body unchanged; OpenRouter (OpenAI's format) can.
     assert raw.headers["helicone-provider"] == "openrouter"

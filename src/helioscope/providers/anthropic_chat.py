@@ -207,12 +207,9 @@ def anthropic_to_chat(body: Any, created: int, json_tool: str | None = None) -> 
     if thinking:
         message["reasoning_content"] = thinking
     finish = STOP_REASONS.get(str(body.get("stop_reason")), "stop")
-    choice = {
-        "index": 0,
-        "message": message,
-        "logprobs": None,
-        "finish_reason": "stop" if answers and not calls else finish,
-    }
+    if answers and not calls and finish == "tool_calls":
+        finish = "stop"  # the answer came whole (a cut one keeps its "length")
+    choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
     return {
         "id": body.get("id"),
         "object": "chat.completion",

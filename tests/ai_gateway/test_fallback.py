@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from helioscope import Settings
@@ -134,3 +135,79 @@ async def test_a_timeout_falls_back_and_streams_from_the_next(
         text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
     assert text == "Hello from the fake provider."
     assert fake.last.path == "/v1/messages"
+
+
+AUDIO: Any = [
+    {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "What is said here?"},
+            {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
+        ],
+    }
+]
+
+
+async def test_an_entry_without_a_provider_key_is_passed_over(
+    keyed: Running, fake: FakeProvider
+) -> None:
+    """No xAI key is stored: Helicone tries the next entry rather than refusing the call."""
+    async with ai_client(keyed) as client:
+        raw = await client.chat.completions.with_raw_response.create(
+            model="grok-3/xai,claude-sonnet-4/anthropic", messages=HELLO
+        )
+    assert raw.parse().choices[0].message.content == "Hello from the fake provider."
+    assert [c.path for c in fake.calls] == ["/v1/messages"]
+    assert raw.headers["helicone-provider"] == "anthropic"
+    row = await stored(keyed, raw.headers["helicone-id"])
+    assert (row["status"], row["provider"]) == (200, "ANTHROPIC")  # the entry that answered
+
+
+async def test_an_entry_that_cannot_express_the_body_is_passed_over(
+    keyed: Running, fake: FakeProvider
+) -> None:
+    """Anthropic takes no audio input: the chain goes on to OpenAI, which does."""
+    async with ai_client(keyed) as client:
+        raw = await client.chat.completions.with_raw_response.create(
+            model="claude-sonnet-4/anthropic,gpt-4o-audio-preview/openai", messages=AUDIO
+        )
+    assert raw.parse().choices[0].message.content == "Hello from the fake provider."
+    assert [c.path for c in fake.calls] == [OPENAI_PATH]
+    assert fake.last.json()["messages"] == AUDIO  # OpenAI's own format, unchanged
+    assert raw.headers["helicone-provider"] == "openai"
+    row = await stored(keyed, raw.headers["helicone-id"])
+    assert (row["status"], row["provider"]) == (200, "OPENAI")
+
+
+async def test_a_chain_no_entry_of_which_can_be_used_names_each_and_why(
+    keyed: Running, fake: FakeProvider
+) -> None:
+    async with ai_client(keyed) as client:
+        with pytest.raises(openai.BadRequestError) as caught:
+            await client.chat.completions.create(
+                model="claude-sonnet-4,grok-3/xai,gemini-2.0-flash/google",
+                messages=AUDIO,
+            )
+    message = caught.value.message
+    assert "no entry of the chain can be used" in message
+    # A bare model's entry is named with the provider it was to go to.
+    assert "[1] claude-sonnet-4 (anthropic): " in message and "'input_audio'" in message
+    assert "[2] grok-3/xai: " in message and "no provider key for xai" in message
+    assert "[3] gemini-2.0-flash/google: " in message and "cannot go to Gemini" in message
+    assert fake.calls == []
+    row = await stored(keyed, caught.value.response.headers["helicone-id"])
+    assert row["status"] == 400
+
+
+async def test_a_bare_model_passes_over_a_provider_that_cannot_take_the_body(
+    keyed: Running, fake: FakeProvider, other_fake: FakeProvider
+) -> None:
+    await store_key(keyed, "openrouter", "sk-or-1", {"baseUrl": other_fake.url})
+    headers = {"Helicone-Gateway-Body-Mapping": "NO_MAPPING"}
+    async with ai_client(keyed) as client:
+        raw = await client.chat.completions.with_raw_response.create(
+            model="claude-3-5-haiku,gpt-4o-mini/openai", messages=HELLO, extra_headers=headers
+        )
+    # Anthropic cannot take an OpenAI body unchanged; OpenRouter (OpenAI's format) can.
+    assert raw.headers["helicone-provider"] == "openrouter"
+    assert fake.calls == []

@@ -1,11 +1,14 @@
 """OpenAI chat completions to Anthropic's Messages API and back, streams included.
 
-Requests: system and developer messages become ``system``; tool calls become ``tool_use``
-blocks and tool results ``tool_result`` blocks in a user turn (consecutive turns of one role
-merge, as Anthropic wants them alternating); images become image blocks; ``max_tokens`` is
-required by Anthropic, so a call without one gets ``DEFAULT_MAX_TOKENS``.
+Requests: system and developer messages become ``system``; function tools become tools (a
+malformed one is refused, naming it); tool calls become ``tool_use`` blocks and tool results
+``tool_result`` blocks in a user turn (consecutive turns of one role merge, as Anthropic wants
+them alternating); images become image blocks; ``max_tokens`` is required by Anthropic, so a
+call without one gets ``DEFAULT_MAX_TOKENS``; ``response_format`` is asked for as
+``response_format`` explains.
 
-Responses: text and ``tool_use`` blocks become the message and its ``tool_calls``; the stop
+Responses: text and ``tool_use`` blocks become the message and its ``tool_calls`` (the input of
+a ``response_format``'s tool, the message's content: see ``response_format``); the stop
 reason becomes a finish reason; usage counts cache reads and writes inside ``prompt_tokens``
 (OpenAI's convention). A stream is mapped event by event as it arrives (``AnthropicChunks``).
 """
@@ -22,11 +25,19 @@ from helioscope.providers.chat_parts import (
     Turn,
     chat_usage,
     fold_turns,
+    function_tools,
     image_source,
     text_of,
     tool_calls,
 )
 from helioscope.providers.errors import from_anthropic
+from helioscope.providers.response_format import (
+    JSON_INSTRUCTION,
+    JSON_TOOL,
+    ResponseFormat,
+    anthropic_json_tool,
+    response_format,
+)
 
 DEFAULT_MAX_TOKENS = 4096
 STOP_REASONS = {
@@ -99,6 +110,35 @@ def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
     return mapped
 
 
+def _tools(chat: dict[str, Any], body: dict[str, Any]) -> ResponseFormat | None:
+    """Set the request's tools and tool choice, the JSON answer's tool among them.
+
+    The JSON format wanted, when it could not be asked for with a tool (no schema).
+    """
+    tools = [
+        {
+            "name": f["name"],
+            "description": f.get("description", ""),
+            "input_schema": f.get("parameters") or {"type": "object", "properties": {}},
+        }
+        for f in function_tools(chat, "Anthropic")
+    ]
+    wanted = response_format(chat)
+    json_tool = anthropic_json_tool(wanted) if wanted is not None else None
+    choice = _tool_choice(chat.get("tool_choice"), chat.get("parallel_tool_calls"))
+    if json_tool is not None:
+        if any(t["name"] == JSON_TOOL for t in tools):
+            raise MappingError(f"tools: the name {JSON_TOOL!r} is the gateway's, for JSON answers")
+        if not tools:  # the JSON tool alone: the model must answer with it
+            choice = {"type": "tool", "name": JSON_TOOL}
+        tools.append(json_tool)
+    if tools:
+        body["tools"] = tools
+        if choice is not None:
+            body["tool_choice"] = choice
+    return wanted if json_tool is None else None
+
+
 def chat_to_anthropic(chat: dict[str, Any], model: str) -> dict[str, Any]:
     """A chat completion request as a Messages API request for ``model``."""
     system, turns = fold_turns(chat["messages"], "content", _turn)
@@ -109,6 +149,8 @@ def chat_to_anthropic(chat: dict[str, Any], model: str) -> dict[str, Any]:
         or chat.get("max_tokens")
         or DEFAULT_MAX_TOKENS,
     }
+    if _tools(chat, body) is not None:  # JSON wanted, and no schema to make a tool of
+        system.append(JSON_INSTRUCTION)
     if system:
         body["system"] = "\n\n".join(system)
     if isinstance(chat.get("temperature"), int | float):
@@ -119,20 +161,6 @@ def chat_to_anthropic(chat: dict[str, Any], model: str) -> dict[str, Any]:
     stop = chat.get("stop")
     if stop:
         body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
-    tools = [t.get("function") for t in chat.get("tools") or [] if isinstance(t, dict)]
-    if tools:
-        body["tools"] = [
-            {
-                "name": f.get("name"),
-                "description": f.get("description", ""),
-                "input_schema": f.get("parameters") or {"type": "object", "properties": {}},
-            }
-            for f in tools
-            if isinstance(f, dict)
-        ]
-        choice = _tool_choice(chat.get("tool_choice"), chat.get("parallel_tool_calls"))
-        if choice is not None:
-            body["tool_choice"] = choice
     if isinstance(chat.get("user"), str):
         body["metadata"] = {"user_id": chat["user"]}
     return body
@@ -146,12 +174,20 @@ def _usage(usage: Any) -> dict[str, Any]:
     return chat_usage(prompt, int(usage.get("output_tokens") or 0), cached=read)
 
 
-def anthropic_to_chat(body: Any, created: int) -> dict[str, Any]:
-    """A Messages API response as a chat completion."""
+def anthropic_to_chat(body: Any, created: int, json_tool: str | None = None) -> dict[str, Any]:
+    """A Messages API response as a chat completion.
+
+    ``json_tool``: the tool a ``response_format`` answer was asked for in; its input is the
+    message's content, and its call no tool call.
+    """
     if not isinstance(body, dict):
         raise MappingError("Anthropic answered a body that is not a message")
     blocks = [b for b in body.get("content") or [] if isinstance(b, dict)]
     text = "".join(str(b.get("text", "")) for b in blocks if b.get("type") == "text")
+    uses = [b for b in blocks if b.get("type") == "tool_use"]
+    answers = [b for b in uses if json_tool is not None and b.get("name") == json_tool]
+    if answers:  # the JSON answer (the model writes no text beside a forced tool)
+        text = "".join(orjson.dumps(b.get("input", {})).decode() for b in answers)
     message: dict[str, Any] = {"role": "assistant", "content": text or None, "refusal": None}
     calls = [
         {
@@ -162,20 +198,18 @@ def anthropic_to_chat(body: Any, created: int) -> dict[str, Any]:
                 "arguments": orjson.dumps(b.get("input", {})).decode(),
             },
         }
-        for b in blocks
-        if b.get("type") == "tool_use"
+        for b in uses
+        if b not in answers
     ]
     if calls:
         message["tool_calls"] = calls
     thinking = "".join(str(b.get("thinking", "")) for b in blocks if b.get("type") == "thinking")
     if thinking:
         message["reasoning_content"] = thinking
-    choice = {
-        "index": 0,
-        "message": message,
-        "logprobs": None,
-        "finish_reason": STOP_REASONS.get(str(body.get("stop_reason")), "stop"),
-    }
+    finish = STOP_REASONS.get(str(body.get("stop_reason")), "stop")
+    if answers and not calls and finish == "tool_calls":
+        finish = "stop"  # the answer came whole (a cut one keeps its "length")
+    choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
     return {
         "id": body.get("id"),
         "object": "chat.completion",
@@ -189,10 +223,12 @@ def anthropic_to_chat(body: Any, created: int) -> dict[str, Any]:
 class AnthropicChunks(ChatChunks):
     """Messages API stream events to ``chat.completion.chunk`` objects, one event at a time."""
 
-    def __init__(self, include_usage: bool, created: int) -> None:
+    def __init__(self, include_usage: bool, created: int, json_tool: str | None = None) -> None:
         super().__init__(include_usage, created)
         self._tool_index: dict[int, int] = {}  # content block index -> tool call index
         self._usage: dict[str, Any] = {}
+        self._json_tool = json_tool  # its blocks' input streams as the message's content
+        self._json_blocks: set[int] = set()
 
     def feed(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         """The chunks one event stands for."""
@@ -211,6 +247,8 @@ class AnthropicChunks(ChatChunks):
                 {k: v for k, v in (event.get("usage") or {}).items() if v is not None}
             )
             stop = (event.get("delta") or {}).get("stop_reason")
+            if stop == "tool_use" and self._json_blocks and not self._tool_index:
+                stop = "end_turn"  # only the JSON answer's tool was used: a plain answer
             return [self.chunk({}, STOP_REASONS.get(stop, "stop"))] if stop else []
         if kind == "message_stop":
             return [self.usage_chunk(_usage(self._usage))] if self.include_usage else []
@@ -220,6 +258,9 @@ class AnthropicChunks(ChatChunks):
 
     def _block_start(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         block = event.get("content_block") or {}
+        if block.get("type") == "tool_use" and self._is_json_tool(block.get("name")):
+            self._json_blocks.add(int(event.get("index", 0)))
+            return []
         if block.get("type") == "tool_use":
             index = self._tool_index[int(event.get("index", 0))] = len(self._tool_index)
             call = {
@@ -233,11 +274,16 @@ class AnthropicChunks(ChatChunks):
             return [self.chunk({"content": block["text"]})]
         return []
 
+    def _is_json_tool(self, name: Any) -> bool:
+        return self._json_tool is not None and name == self._json_tool
+
     def _delta(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         delta = event.get("delta") or {}
         kind = delta.get("type")
         if kind == "text_delta":
             return [self.chunk({"content": delta.get("text", "")})]
+        if kind == "input_json_delta" and int(event.get("index", 0)) in self._json_blocks:
+            return [self.chunk({"content": delta.get("partial_json", "")})]
         if kind == "input_json_delta":
             index = self._tool_index.get(int(event.get("index", 0)), 0)
             piece = {"index": index, "function": {"arguments": delta.get("partial_json", "")}}

@@ -64,6 +64,33 @@ def tool_calls(message: dict[str, Any], where: str) -> list[tuple[Any, Any, Any]
     return calls
 
 
+def function_tools(chat: dict[str, Any], provider: str) -> list[dict[str, Any]]:
+    """The request's function tools (their ``function`` objects); ``MappingError`` names a bad one.
+
+    A tool the provider's format cannot express is refused rather than dropped: a model
+    called without a tool its caller relies on answers something else, and nobody is told.
+    """
+    functions: list[dict[str, Any]] = []
+    for index, tool in enumerate(chat.get("tools") or []):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        where = f"tools[{index}]" + (f" ({name!r})" if isinstance(name, str) else "")
+        if not isinstance(tool, dict) or tool.get("type", "function") != "function":
+            kind = tool.get("type") if isinstance(tool, dict) else None
+            raise MappingError(
+                f"{where}: only function tools can go to {provider}, got type {kind!r}"
+            )
+        if not isinstance(function, dict):
+            raise MappingError(f"{where}: a function tool needs a function object")
+        if not isinstance(name, str) or not name:
+            raise MappingError(f"{where}: function.name must be a non-empty string")
+        parameters = function.get("parameters")
+        if parameters is not None and not isinstance(parameters, dict):
+            raise MappingError(f"{where}: function.parameters must be a JSON schema object")
+        functions.append(function)
+    return functions
+
+
 Turn = tuple[str, list[dict[str, Any]]]  # a provider role, and the pieces of its content
 
 
@@ -112,9 +139,11 @@ class ChatChunks(ABC):
         self.id = ""
         self.model = ""
 
-    def chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        """A chunk with one choice."""
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+    def chunk(
+        self, delta: dict[str, Any], finish: str | None = None, index: int = 0
+    ) -> dict[str, Any]:
+        """A chunk with one choice (``index``: which, when the call asked for several)."""
+        choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
         return {
             "id": self.id,
             "object": "chat.completion.chunk",

@@ -4,9 +4,11 @@ Requests: system and developer messages become ``systemInstruction``; user turns
 contents and assistant turns ``model`` contents; tool calls become ``functionCall`` parts and
 tool results ``functionResponse`` parts (Gemini names the function, so the name is found from
 the call the result answers); images become ``inlineData`` (data URLs) or ``fileData``.
-Function parameters lose the JSON-schema keys Gemini rejects.
+Function parameters lose the JSON-schema keys Gemini rejects; ``n`` becomes ``candidateCount``
+and ``response_format`` ``responseMimeType`` (and ``responseJsonSchema``).
 
-Responses: text parts become the message, ``functionCall`` parts its ``tool_calls``;
+Responses: each candidate becomes a choice (in index order): its text parts the message, its
+``functionCall`` parts the ``tool_calls``;
 ``finishReason`` becomes a finish reason; ``usageMetadata`` becomes usage, with cached and
 thinking tokens. A stream (``alt=sse``) is mapped chunk by chunk (``GeminiChunks``).
 """
@@ -23,11 +25,13 @@ from helioscope.providers.chat_parts import (
     Turn,
     chat_usage,
     fold_turns,
+    function_tools,
     image_source,
     text_of,
     tool_calls,
 )
 from helioscope.providers.errors import from_gemini
+from helioscope.providers.response_format import gemini_fields
 
 FINISH_REASONS = {
     "STOP": "stop",
@@ -138,6 +142,7 @@ def _generation_config(chat: dict[str, Any]) -> dict[str, Any]:
     stop = chat.get("stop")
     if stop:
         config["stopSequences"] = [stop] if isinstance(stop, str) else list(stop)
+    config.update(gemini_fields(chat))
     return config
 
 
@@ -150,11 +155,9 @@ def chat_to_gemini(chat: dict[str, Any]) -> dict[str, Any]:
     config = _generation_config(chat)
     if config:
         body["generationConfig"] = config
-    functions = [t.get("function") for t in chat.get("tools") or [] if isinstance(t, dict)]
     declarations = [
         {k: _schema(v) for k, v in f.items() if k in ("name", "description", "parameters")}
-        for f in functions
-        if isinstance(f, dict)
+        for f in function_tools(chat, "Gemini")
     ]
     if declarations:
         body["tools"] = [{"functionDeclarations": declarations}]
@@ -175,9 +178,18 @@ def _usage(meta: Any) -> dict[str, Any]:
     )
 
 
-def _parts(body: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
-    candidates = body.get("candidates") or [{}]
-    candidate = candidates[0] if isinstance(candidates[0], dict) else {}
+def _candidates(body: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """``(index, candidate)`` of each candidate, in index order (``n`` > 1 asks for several)."""
+    found = [c for c in body.get("candidates") or [] if isinstance(c, dict)]
+    # Google may leave out an index of 0 (proto3's JSON omits defaults): then it is the position.
+    indexed = [
+        (c["index"] if isinstance(c.get("index"), int) else position, c)
+        for position, c in enumerate(found)
+    ]
+    return sorted(indexed, key=lambda pair: pair[0]) or [(0, {})]
+
+
+def _parts(candidate: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
     parts = (candidate.get("content") or {}).get("parts") or []
     return [p for p in parts if isinstance(p, dict)], candidate.get("finishReason")
 
@@ -200,11 +212,8 @@ def _text(parts: list[dict[str, Any]]) -> str:
     return "".join(str(p.get("text", "")) for p in parts if "text" in p and not p.get("thought"))
 
 
-def gemini_to_chat(body: Any, created: int) -> dict[str, Any]:
-    """A ``generateContent`` response as a chat completion."""
-    if not isinstance(body, dict):
-        raise MappingError("Gemini answered a body that is not a response")
-    parts, finish = _parts(body)
+def _choice(index: int, candidate: dict[str, Any]) -> dict[str, Any]:
+    parts, finish = _parts(candidate)
     message: dict[str, Any] = {
         "role": "assistant",
         "content": _text(parts) or None,
@@ -214,23 +223,35 @@ def gemini_to_chat(body: Any, created: int) -> dict[str, Any]:
     if calls:
         message["tool_calls"] = calls
     reason = "tool_calls" if calls else FINISH_REASONS.get(str(finish), "stop")
+    return {"index": index, "message": message, "logprobs": None, "finish_reason": reason}
+
+
+def gemini_to_chat(body: Any, created: int) -> dict[str, Any]:
+    """A ``generateContent`` response as a chat completion: a choice per candidate."""
+    if not isinstance(body, dict):
+        raise MappingError("Gemini answered a body that is not a response")
     return {
         "id": body.get("responseId") or "gemini",
         "object": "chat.completion",
         "created": created,
         "model": body.get("modelVersion"),
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": reason}],
+        "choices": [_choice(index, c) for index, c in _candidates(body)],
+        # The candidates' tokens together, as Gemini counts them (OpenAI's do too).
         "usage": _usage(body.get("usageMetadata")),
     }
 
 
 class GeminiChunks(ChatChunks):
-    """``streamGenerateContent`` chunks to ``chat.completion.chunk`` objects."""
+    """``streamGenerateContent`` chunks to ``chat.completion.chunk`` objects.
+
+    Each Gemini chunk holds a piece of each candidate still going, under its ``index``: a piece
+    becomes a chunk of that choice.
+    """
 
     def __init__(self, include_usage: bool, created: int) -> None:
         super().__init__(include_usage, created)
         self._started = False
-        self._calls = 0
+        self._calls: dict[int, int] = {}  # choice index -> tool calls it has streamed
         self._usage: Any = None
 
     def feed(self, event: dict[str, Any]) -> list[dict[str, Any]]:
@@ -243,20 +264,29 @@ class GeminiChunks(ChatChunks):
             self.id = str(event.get("responseId") or "gemini")
             self.model = str(event.get("modelVersion") or "")
             out.append(self.chunk({"role": "assistant", "content": ""}))
-        parts, finish = _parts(event)
-        text = _text(parts)
-        if text:
-            out.append(self.chunk({"content": text}))
-        calls = _calls(parts, self._calls)
-        if calls:
-            indexed = [{"index": self._calls + n, **call} for n, call in enumerate(calls)]
-            self._calls += len(calls)
-            out.append(self.chunk({"tool_calls": indexed}))
+        for index, candidate in _candidates(event):
+            out += self._piece(index, candidate)
         if event.get("usageMetadata") is not None:
             self._usage = event["usageMetadata"]
+        return out
+
+    def _piece(self, index: int, candidate: dict[str, Any]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if index and index not in self._calls:  # a further choice opens with its role too
+            out.append(self.chunk({"role": "assistant", "content": ""}, index=index))
+        made = self._calls.setdefault(index, 0)
+        parts, finish = _parts(candidate)
+        text = _text(parts)
+        if text:
+            out.append(self.chunk({"content": text}, index=index))
+        calls = _calls(parts, made)
+        if calls:
+            indexed = [{"index": made + n, **call} for n, call in enumerate(calls)]
+            self._calls[index] = made + len(calls)
+            out.append(self.chunk({"tool_calls": indexed}, index=index))
         if finish is not None:
-            reason = "tool_calls" if self._calls else FINISH_REASONS.get(str(finish), "stop")
-            out.append(self.chunk({}, reason))
+            reason = "tool_calls" if self._calls[index] else FINISH_REASONS.get(str(finish), "stop")
+            out.append(self.chunk({}, reason, index))
         return out
 
     def close(self) -> list[dict[str, Any]]:

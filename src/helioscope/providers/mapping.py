@@ -25,6 +25,7 @@ from helioscope.providers.anthropic_chat import (
 from helioscope.providers.catalog import ProviderSpec, Wire
 from helioscope.providers.chat_parts import ChatChunks, MappingError
 from helioscope.providers.gemini_chat import GeminiChunks, chat_to_gemini, gemini_to_chat
+from helioscope.providers.response_format import json_tool_of
 from helioscope.providers.responses_chat import chat_to_responses, responses_to_chat
 from helioscope.providers.responses_stream import ResponsesEvents
 from helioscope.providers.sse import SSE_DONE, SseDecoder, sse_data
@@ -94,12 +95,16 @@ class Mapping:
         if status >= 400:
             return orjson.dumps(self._error(body, status))
         if self.spec.wire is Wire.ANTHROPIC:
-            body = anthropic_to_chat(body, self.created)
+            body = anthropic_to_chat(body, self.created, self._json_tool())
         elif self.spec.wire is Wire.GEMINI:
             body = gemini_to_chat(body, self.created)
         if self.api is Api.RESPONSES:
             body = chat_to_responses(body, self.request, self.created)
         return orjson.dumps(body)
+
+    def _json_tool(self) -> str | None:
+        """The tool Anthropic answers a chat's ``response_format`` in (Responses sets none)."""
+        return json_tool_of(self.request) if self.api is Api.CHAT else None
 
     def _error(self, body: Any, status: int) -> dict[str, Any]:
         if self.spec.wire is Wire.ANTHROPIC:
@@ -121,7 +126,7 @@ class Mapping:
 
     def _chunks(self, include_usage: bool) -> ChatChunks | None:
         if self.spec.wire is Wire.ANTHROPIC:
-            return AnthropicChunks(include_usage, self.created)
+            return AnthropicChunks(include_usage, self.created, self._json_tool())
         if self.spec.wire is Wire.GEMINI:
             return GeminiChunks(include_usage, self.created)
         return None  # the provider streams chat chunks already

@@ -3,14 +3,18 @@
 A gateway that translates OpenAI calls into these formats is only proven by a provider that
 rejects what the real one rejects. These checks cover the rules a translation can get wrong:
 Anthropic's required ``max_tokens``, its user/assistant alternation, system prompts outside the
-messages and ``tool_result`` blocks answering the ``tool_use`` blocks just before them; Gemini's
-``user``/``model`` roles and parts that hold exactly one kind of data.
+messages, ``tool_result`` blocks answering the ``tool_use`` blocks just before them, tool names
+and a ``tool_choice`` naming one of the tools; Gemini's ``user``/``model`` roles, parts that
+hold exactly one kind of data, ``candidateCount`` (1 to 8) and a response schema only with
+``responseMimeType: application/json``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _ANTHROPIC_BLOCKS = {"text", "image", "document", "tool_use", "tool_result", "thinking"}
 _GEMINI_PART_KINDS = (
     ("text",),
@@ -74,9 +78,24 @@ def anthropic_problem(data: dict[str, Any]) -> str | None:
     system = data.get("system")
     if system is not None and not isinstance(system, str | list):
         return "system: must be a string or a list of text blocks"
+    return _anthropic_tools(data)
+
+
+def _anthropic_tools(data: dict[str, Any]) -> str | None:
+    names = []
     for tool in data.get("tools") or []:
         if not isinstance(tool, dict) or not isinstance(tool.get("input_schema"), dict):
             return "tools: each tool needs a name and an input_schema object"
+        if not _TOOL_NAME.fullmatch(str(tool.get("name"))):
+            return f"tools.name: {tool.get('name')!r} does not match ^[a-zA-Z0-9_-]{{1,64}}$"
+        names.append(tool["name"])
+    choice = data.get("tool_choice")
+    if (
+        isinstance(choice, dict)
+        and choice.get("type") == "tool"
+        and choice.get("name") not in names
+    ):
+        return f"tool_choice: tool {choice.get('name')!r} not found in tools"
     return None
 
 
@@ -91,11 +110,26 @@ def _gemini_part(where: str, part: Any) -> str | None:
     return None
 
 
+def _generation_config(config: dict[str, Any]) -> str | None:
+    count = config.get("candidateCount", 1)
+    if not isinstance(count, int) or not 1 <= count <= 8:
+        return "generationConfig.candidateCount: must be between 1 and 8"
+    schemas = [k for k in ("responseSchema", "responseJsonSchema") if k in config]
+    if len(schemas) > 1:
+        return "generationConfig: responseSchema and responseJsonSchema cannot both be set"
+    if schemas and config.get("responseMimeType") != "application/json":
+        return f"generationConfig.{schemas[0]}: needs responseMimeType application/json"
+    return None
+
+
 def gemini_problem(data: dict[str, Any]) -> str | None:
     """Why Gemini would refuse ``data``, or None."""
     contents = data.get("contents")
     if not isinstance(contents, list) or not contents:
         return "contents: must not be empty"
+    problem = _generation_config(data.get("generationConfig") or {})
+    if problem is not None:
+        return problem
     for index, content in enumerate(contents):
         where = f"contents[{index}]"
         if not isinstance(content, dict) or content.get("role") not in ("user", "model"):

@@ -2,7 +2,8 @@
 
 OpenAI chat completions (JSON and SSE, tool calls), completions, embeddings and the Responses
 API; Anthropic Messages (JSON and SSE, ``tool_use``); Google Gemini ``generateContent`` and
-``streamGenerateContent``. It answers deterministically, so tests can assert exact tokens and
+``streamGenerateContent`` (several candidates, JSON answers: ``_wire_gemini``). It answers
+deterministically, so tests can assert exact tokens and
 bodies, and refuses malformed Anthropic and Gemini bodies as those providers do (``_checks``).
 Any OpenAI-compatible provider is the same fake under another URL (Azure OpenAI's deployment
 paths included).
@@ -52,7 +53,6 @@ from helioscope.testing._server import serve
 from helioscope.testing._tools import (
     chosen_anthropic_tool,
     chosen_function,
-    chosen_gemini_function,
     chosen_responses_function,
     openai_tool_call,
     openai_tool_stream,
@@ -297,14 +297,8 @@ class FakeProvider:
         prompt = sum(wire.count_words(c.get("parts")) for c in data["contents"]) + wire.count_words(
             system
         )
-        function = chosen_gemini_function(data)
         override = request.headers.get("x-fake-tool-arguments")
-        if function is not None:
-            answer = gemini.gemini_function_call(model, prompt, function, override)
-            chunks = [answer]
-        else:
-            answer = gemini.gemini_body(model, prompt, knobs.cache_read)
-            chunks = gemini.gemini_stream(model, prompt, knobs.cache_read)
+        answer, chunks = gemini.gemini_answer(data, model, prompt, knobs.cache_read, override)
         if method == "streamGenerateContent":
             if request.query_params.get("alt") != "sse":  # without it Google streams a JSON array
                 return json_response(

@@ -45,6 +45,12 @@ def _value(schema: dict[str, Any], n: int) -> Any:
     if kind in ("number", "integer"):
         low, high = int(schema.get("minimum", 0)), int(schema.get("maximum", 10))
         return low + n % (high - low + 1)
+    if kind == "object":
+        properties = schema.get("properties") or {}
+        return {k: _value(v, n) for k, v in properties.items() if isinstance(v, dict)}
+    if kind == "array":
+        items = schema.get("items")
+        return [_value(items, n)] if isinstance(items, dict) else []
     return "fake"
 
 

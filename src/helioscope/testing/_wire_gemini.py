@@ -1,7 +1,9 @@
 """Google Gemini's ``generateContent`` wire format: bodies, stream chunks, errors, function calls.
 
 ``streamGenerateContent?alt=sse`` sends each chunk as an SSE ``data:`` line holding a partial
-``GenerateContentResponse``; the last one carries ``finishReason`` and the usage totals.
+``GenerateContentResponse``; the last one carries ``finishReason`` and the usage totals. With
+``candidateCount`` > 1 each chunk holds a piece of every candidate, told apart by ``index``;
+with ``responseMimeType: application/json`` the text is JSON (following ``responseJsonSchema``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from helioscope.testing._tools import Function
+from helioscope.testing._tools import Function, chosen_gemini_function
 from helioscope.testing._wire import COMPLETION_TOKENS, REPLY, REPLY_PIECES
 
 _STATUS_NAMES = {
@@ -47,12 +49,16 @@ def _usage(prompt: int, cache_read: int, output: int) -> dict[str, Any]:
     return usage
 
 
-def _response(model: str, parts: list[Any], finish: str | None, usage: Any) -> dict[str, Any]:
-    candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
+def _candidate(index: int, parts: list[Any], finish: str | None) -> dict[str, Any]:
+    candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": index}
     if finish is not None:
         candidate["finishReason"] = finish
+    return candidate
+
+
+def _response(model: str, candidates: list[Any], usage: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "candidates": [candidate],
+        "candidates": candidates,
         "modelVersion": model,
         "responseId": "fake-gemini-response",
     }
@@ -61,25 +67,51 @@ def _response(model: str, parts: list[Any], finish: str | None, usage: Any) -> d
     return body
 
 
-def gemini_body(model: str, prompt: int, cache_read: int) -> dict[str, Any]:
-    """A ``generateContent`` response."""
-    usage = _usage(prompt, cache_read, COMPLETION_TOKENS)
-    return _response(model, [{"text": REPLY}], "STOP", usage)
+def _json_text(config: dict[str, Any], prompt: int, override: str | None) -> str:
+    """A JSON answer: one that follows the response schema when there is one."""
+    schema = config.get("responseJsonSchema") or config.get("responseSchema")
+    if isinstance(schema, dict):
+        return Function("response", schema).arguments(prompt, override)
+    return override or orjson.dumps({"reply": REPLY}).decode()
 
 
-def gemini_stream(model: str, prompt: int, cache_read: int) -> list[Any]:
-    """``streamGenerateContent`` chunks: one per piece of the reply, the last with usage."""
+def _pieces(config: dict[str, Any], prompt: int, override: str | None, index: int) -> list[str]:
+    """How candidate ``index``'s text streams (each further candidate a different reply)."""
+    if config.get("responseMimeType") == "application/json":
+        text = _json_text(config, prompt + index, override)
+        return [text[: len(text) // 2], text[len(text) // 2 :]]
+    if index == 0:
+        return REPLY_PIECES
+    return [*REPLY_PIECES[:-1], f" provider, take {index + 1}."]
+
+
+def gemini_answer(
+    data: dict[str, Any], model: str, prompt: int, cache_read: int, override: str | None
+) -> tuple[dict[str, Any], list[Any]]:
+    """A ``generateContent`` response and the same as ``streamGenerateContent`` chunks.
+
+    ``generationConfig.candidateCount`` candidates, each with its ``index``; the text is JSON
+    when ``responseMimeType`` asks for it; a forced function is called in each candidate. The
+    usage counts every candidate's tokens; the last chunk carries it.
+    """
+    config = data.get("generationConfig") or data.get("generation_config") or {}
+    count = int(config.get("candidateCount") or 1)
+    function = chosen_gemini_function(data)
+    if function is not None:
+        call = {"name": function.name, "args": orjson.loads(function.arguments(prompt, override))}
+        usage = _usage(prompt, 0, 7 * count)
+        candidates = [_candidate(i, [{"functionCall": call}], "STOP") for i in range(count)]
+        return _response(model, candidates, usage), [_response(model, candidates, usage)]
+    pieces = [_pieces(config, prompt, override, i) for i in range(count)]
+    usage = _usage(prompt, cache_read, COMPLETION_TOKENS * count)
+    whole = [_candidate(i, [{"text": "".join(p)}], "STOP") for i, p in enumerate(pieces)]
     chunks: list[Any] = []
-    for index, piece in enumerate(REPLY_PIECES):
-        last = index == len(REPLY_PIECES) - 1
-        usage = _usage(prompt, cache_read, COMPLETION_TOKENS) if last else None
-        chunks.append(_response(model, [{"text": piece}], "STOP" if last else None, usage))
-    return chunks
-
-
-def gemini_function_call(
-    model: str, prompt: int, function: Function, override: str | None
-) -> dict[str, Any]:
-    """A response whose only part calls ``function``."""
-    call = {"name": function.name, "args": orjson.loads(function.arguments(prompt, override))}
-    return _response(model, [{"functionCall": call}], "STOP", _usage(prompt, 0, 7))
+    for number in range(max(len(p) for p in pieces)):
+        last = number == max(len(p) for p in pieces) - 1
+        candidates = [
+            _candidate(i, [{"text": p[number]}], "STOP" if number == len(p) - 1 else None)
+            for i, p in enumerate(pieces)
+            if number < len(p)
+        ]
+        chunks.append(_response(model, candidates, usage if last else None))
+    return _response(model, whole, usage), chunks

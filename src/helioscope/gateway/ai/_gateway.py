@@ -6,8 +6,10 @@ formats; ``POST /v1/messages`` takes Anthropic's and passes it through (Helicone
 Bearer``, ``Helicone-Auth`` or, from Anthropic's SDK, ``x-api-key``); the provider key comes
 from the organization's vault. The model string picks the providers (``_routing``); each is an
 attempt of the call, its body mapped to the provider's format, tried in order on 429, 5xx,
-timeouts and connection errors. Everything else is the gateway's usual sequence (controls,
-relay, log), so Helicone's headers work here as on the proxy routes.
+timeouts and connection errors. An entry that cannot be used for this call (no key for its
+provider, a body its format cannot express) is passed over before anything is sent
+(``_chain``). Everything else is the gateway's usual sequence (controls, relay, log), so
+Helicone's headers work here as on the proxy routes.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from helioscope.gateway._call import (
 from helioscope.gateway._incoming import Incoming, read_headers
 from helioscope.gateway._prompts import PromptApplier
 from helioscope.gateway.ai._bodies import check_body
-from helioscope.gateway.ai._routing import Router, Target, log_format
+from helioscope.gateway.ai._chain import Skipped, refusal
+from helioscope.gateway.ai._routing import Resolved, Router, Target, log_format
 from helioscope.gateway.controls import parse_controls
 from helioscope.gateway.upstream import Header, header_name
 from helioscope.ingest import CallCapture, HeliconeHeaders, new_request_id
@@ -139,7 +142,7 @@ class AiGateway:
         proxy_key = key_text is not None and key_text.startswith(PROXY_KEY_PREFIX)
         keys = await self.vault.keys(api_key.organization_id)
         try:
-            keys, targets = self._targets(body, keys, api_key.id if proxy_key else None)
+            keys, resolved = self._targets(body, keys, api_key.id if proxy_key else None)
         except (BadRequest, Unauthorized):
             # The key may be one another worker has just added: read the keys again, once.
             model = str(body.get("model"))[:200]  # (a key of the vault's, kept a while)
@@ -147,8 +150,8 @@ class AiGateway:
             again = await self.vault.reread(api_key.organization_id, missing)
             if again is None:
                 raise
-            keys, targets = self._targets(body, again, api_key.id if proxy_key else None)
-        first = targets[0]
+            keys, resolved = self._targets(body, again, api_key.id if proxy_key else None)
+        first = resolved.targets[0]
         capture = CallCapture(
             request_id=helicone.request_id or new_request_id(),
             organization_id=api_key.organization_id,
@@ -163,7 +166,7 @@ class AiGateway:
             started=started[1],
             request_referrer=REFERRER,
         )
-        plan = _Plan(self.router, route.api, native_only, capture, keys, incoming, targets)
+        plan = _Plan(self.router, route.api, native_only, capture, keys, incoming, resolved)
         call = Call(
             "POST", capture, plan, controls, route.errors, cache_url=f"{REFERRER}:{route.path}"
         )
@@ -174,7 +177,7 @@ class AiGateway:
 
     def _targets(
         self, body: dict[str, Any], keys: OrgKeys, proxy_key_id: int | None
-    ) -> tuple[OrgKeys, list[Target]]:
+    ) -> tuple[OrgKeys, Resolved]:
         """The keys a call uses (a proxy key's own for its provider) and the providers to try."""
         if proxy_key_id is not None:
             keys = _bound(keys, proxy_key_id)
@@ -201,7 +204,7 @@ class _Plan:
         capture: CallCapture,
         keys: OrgKeys,
         incoming: Incoming,
-        targets: list[Target],
+        resolved: Resolved,
     ) -> None:
         self.router = router
         self.api = api
@@ -210,15 +213,24 @@ class _Plan:
         self.keys = keys
         self.forward = [h for h in incoming.forward if h[0] in _FORWARDED_ANTHROPIC]
         self.model = capture.request_json.get("model")
-        self.targets = targets  # resolved from ``model`` when the call was accepted
+        self.resolved = resolved  # from ``model`` when the call was accepted
 
     def __call__(self) -> list[Attempt]:
         body = self.capture.request_json
         created = int(time.time())
-        targets = self.targets
+        resolved = self.resolved
         if body.get("model") != self.model:  # a control changed it (token-limit fallback)
-            targets = self.router.resolve(body.get("model"), self.keys)
-        return [self._attempt(t, body, created) for t in targets]
+            resolved = self.router.resolve(body.get("model"), self.keys)
+        attempts: list[Attempt] = []
+        skipped = list(resolved.skipped)
+        for target in resolved.targets:
+            try:
+                attempts.append(self._attempt(target, body, created))
+            except BadRequest as exc:  # this provider cannot take the body: the next may
+                skipped.append(Skipped(target.position, target.entry, target.spec.id, exc))
+        if not attempts:
+            raise refusal(body.get("model"), skipped)
+        return attempts
 
     def _attempt(self, target: Target, body: dict[str, Any], created: int) -> Attempt:
         mapping = Mapping(self.api, target.spec, {**body, "model": target.model}, created)

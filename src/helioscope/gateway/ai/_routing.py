@@ -3,18 +3,21 @@
 ``gpt-4o-mini`` (every provider that serves it, in the registry's order), ``gpt-4o-mini/openai``
 (that provider), and comma-separated chains of either, tried in order; an entry ``!provider``
 excludes that provider from the whole chain (Helicone's global ignore). Only providers the
-organization holds a usable key for are tried; an entry that names its provider must have one.
+organization holds a usable key for are tried: an entry without one is passed over (``_chain``),
+and the call refused only when no entry is left. A malformed string, or one naming an unknown
+model or provider, is refused whole: that is a typo to fix, not a provider to do without.
 A name after the last slash that is not a provider leaves the slash to the model
 (``meta-llama/Llama-3.3-70B/together`` is a model of Together's).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import NamedTuple
 
 from helioscope.errors import BadRequest, ServiceUnavailable
+from helioscope.gateway.ai._chain import Skipped, refusal
 from helioscope.providers import ProviderFormat
 from helioscope.providers import anthropic as anthropic_wire
 from helioscope.providers import google as gemini_wire
@@ -49,6 +52,18 @@ class Target:
     model: str  # the provider's name for the model
     base_url: str
     credential: Credential
+    position: int = 0  # of its entry in the model string
+
+
+class Unusable(BadRequest):
+    """An entry this organization cannot use: no key for its provider, or no address for it."""
+
+
+class Resolved(NamedTuple):
+    """The providers to try, in order, and the entries passed over."""
+
+    targets: list[Target]
+    skipped: list[Skipped]
 
 
 class ModelChain(NamedTuple):
@@ -93,22 +108,36 @@ class Router:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
 
-    def resolve(self, model_string: object, keys: OrgKeys) -> list[Target]:
-        """The providers to try, in order; ``BadRequest`` naming what is wrong."""
+    def resolve(self, model_string: object, keys: OrgKeys) -> Resolved:
+        """The providers to try and the entries passed over; ``HelioscopeError`` if none is left."""
         chain = parse_model_string(model_string)
         excluded = self._excluded(chain.excluded, keys)
-        targets: list[Target] = []
-        for model, provider in chain.entries:
-            if provider is not None and self._is_provider(provider, keys):
-                if canonical_name(provider) not in excluded:
-                    targets.append(self._explicit(model, provider, keys))
-            else:
-                whole = model if provider is None else f"{model}/{provider}"
-                targets += self._implicit(whole, provider, keys)
-        targets = [t for t in targets if t.spec.id not in excluded]
-        if not targets:
+        resolved = Resolved([], [])
+        for position, (model, provider) in enumerate(chain.entries):
+            entry = model if provider is None else f"{model}/{provider}"
+            try:
+                found = self._entry(model, provider, keys, excluded)
+            except (Unusable, ServiceUnavailable) as exc:
+                resolved.skipped.append(Skipped(position, entry, None, exc))
+                continue
+            # (The first entry's targets are made at position 0: no copy for a one-entry string.)
+            resolved.targets.extend(replace(t, position=position) if position else t for t in found)
+        targets = [t for t in resolved.targets if t.spec.id not in excluded]
+        if not targets and not resolved.skipped:
             raise BadRequest(f"model {model_string!r}: every provider it names is excluded")
-        return targets
+        if not targets:
+            raise refusal(model_string, resolved.skipped)
+        return Resolved(targets, resolved.skipped)
+
+    def _entry(
+        self, model: str, provider: str | None, keys: OrgKeys, excluded: set[str]
+    ) -> list[Target]:
+        if provider is not None and self._is_provider(provider, keys):
+            if canonical_name(provider) in excluded:
+                return []
+            return [self._explicit(model, provider, keys)]
+        whole = model if provider is None else f"{model}/{provider}"
+        return self._implicit(whole, provider, keys)
 
     def _excluded(self, names: list[str], keys: OrgKeys) -> set[str]:
         for name in names:
@@ -127,7 +156,7 @@ class Router:
         canonical = canonical_name(provider)
         credential = keys.by_provider.get(canonical)
         if credential is None:
-            raise BadRequest(
+            raise Unusable(
                 f"model {model}/{provider}: this organization has no provider key for "
                 f"{canonical}; add one with POST /v1/vault/add (provider: {canonical})"
             )
@@ -153,7 +182,7 @@ class Router:
                 f"model {model!r}: no known provider serves it; write it as {model}/<provider> "
                 f"(providers: {PROVIDER_IDS})"
             )
-        raise BadRequest(
+        raise Unusable(
             f"model {model!r} is served by {', '.join(served)}, and this organization has no "
             "provider key for any of them; add one with POST /v1/vault/add"
         )
@@ -167,7 +196,7 @@ class Router:
             )
         base = self.catalog.base_url(spec, credential.config)
         if base is None:
-            raise BadRequest(
+            raise Unusable(
                 f"provider {spec.id} has no fixed address: give its key a config.baseUrl"
             )
         return Target(entry, spec, provider_model_name(model, spec.id), base, credential)

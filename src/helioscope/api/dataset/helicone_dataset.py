@@ -207,8 +207,10 @@ async def count_helicone_dataset_rows(
 async def update_helicone_dataset_request(
     datasetId: str, requestId: str, body: EditedBodies, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
-    """Keep edited bodies for one row, named by its id (as Helicone) or its request's id (the
-    logged request itself is not changed)."""
+    """Keep edited bodies for one row (the logged request itself is not changed).
+
+    The row is named by its own id, as Helicone names it, or by its logged request's id.
+    """
     await store.org(key.organization_id).write(
         datasets.edit_row,
         datasetId,

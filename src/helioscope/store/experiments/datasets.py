@@ -100,9 +100,11 @@ async def create_dataset(
 
 
 def _rows_named(ids: Sequence[str]) -> ColumnElement[bool]:
-    """The rows named by these ids: a row's own id, as Helicone's UI and API name a row to
-    remove or edit (its web app sends the ``id`` that ``/query`` returned), or the logged
-    request's id, which names every row made from that request."""
+    """The rows named by these ids: a row's own id, or a logged request's id.
+
+    Helicone's UI and API name a row to remove or edit by the ``id`` that ``/query`` returned;
+    a logged request's id names every row made from that request.
+    """
     return or_(row_t.c.id.in_(list(ids)), row_t.c.origin_request_id.in_(list(ids)))
 
 
@@ -110,9 +112,7 @@ async def mutate(db: OrgDb, dataset_id: str, add: Sequence[str], remove: Sequenc
     """Add logged requests and remove rows (by row id or request id), in one transaction."""
     await live_dataset(db, dataset_id)
     if remove:
-        await db.execute(
-            delete(row_t).where(row_t.c.dataset_id == dataset_id, _rows_named(remove))
-        )
+        await db.execute(delete(row_t).where(row_t.c.dataset_id == dataset_id, _rows_named(remove)))
     await _add_rows(db, dataset_id, add)
 
 
@@ -189,8 +189,10 @@ async def list_datasets(
 async def edit_row(
     db: OrgDb, dataset_id: str, request_id: str, request: str, response: str
 ) -> None:
-    """Keep edited copies of a row's bodies (the logged request is left untouched); the row is
-    named by its own id or its logged request's id."""
+    """Keep edited copies of a row's bodies (the logged request is left untouched).
+
+    The row is named by its own id or its logged request's id.
+    """
     await live_dataset(db, dataset_id)
     changed = await db.execute(
         update(row_t)

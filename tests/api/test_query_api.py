@@ -198,7 +198,9 @@ async def test_feedback_property_and_scores(helioscope: Running, data: Any) -> N
     row = await helioscope.services.store.log.org(helioscope.org_id).read(
         requests.get_request, "r2"
     )
-    assert row is not None and row["scores"] == {"accuracy": 7, "helpful-hcone-bool": 1}
+    # The rating is the score helicone-score-feedback too, as in Helicone.
+    expected = {"helicone-score-feedback": 1, "accuracy": 7, "helpful-hcone-bool": 1}
+    assert row is not None and row["scores"] == expected
 
     for node in (
         {"feedback": {"rating": {"equals": True}}},

@@ -40,7 +40,7 @@ class TimeFilterMs(BaseModel):
 class SessionQueryParams(BaseModel):
     """Body of ``POST /v1/session/query``."""
 
-    search: str = ""
+    search: str = Field("", max_length=400)
     timeFilter: TimeFilterMs | None = None
     nameEquals: str | None = None
     timezoneDifference: float = Field(0, ge=-MAX_TZ_MINUTES, le=MAX_TZ_MINUTES)
@@ -52,7 +52,7 @@ class SessionQueryParams(BaseModel):
 class SessionNameQueryParams(BaseModel):
     """Body of ``POST /v1/session/name/query`` and ``/v1/session/metrics/query``."""
 
-    nameContains: str = ""
+    nameContains: str = Field("", max_length=400)
     timezoneDifference: float = Field(0, ge=-MAX_TZ_MINUTES, le=MAX_TZ_MINUTES)
     pSize: Literal["p50", "p75", "p95", "p99", "p99.9"] | None = None
     useInterquartile: bool = False

@@ -15,6 +15,7 @@ from helioscope.api.envelope import ERROR_RESPONSES, JsonResponse, Result
 from helioscope.errors import BadRequest, NotFound
 from helioscope.store import MAX_PAGE, RequestQuery
 from helioscope.store.log import requests
+from helioscope.store.log.scores import FEEDBACK_SCORE
 
 reads = APIRouter(prefix="/v1/request", tags=["Request"], responses=ERROR_RESPONSES)
 writes = APIRouter(prefix="/v1/request", tags=["Request"], responses=ERROR_RESPONSES)
@@ -81,7 +82,10 @@ BOOL_SCORE_SUFFIX = "-hcone-bool"
 
 
 def score_values(scores: dict[str, float | bool | None]) -> dict[str, float]:
-    """Helicone's stored form: a boolean score ``k`` becomes ``k-hcone-bool`` = 1 or 0."""
+    """Helicone's stored form: a boolean score ``k`` becomes ``k-hcone-bool`` = 1 or 0.
+
+    The feedback score keeps its bare key, where Helicone reads the rating.
+    """
     out: dict[str, float] = {}
     for key, value in scores.items():
         if not key or len(key) > 200:
@@ -89,7 +93,7 @@ def score_values(scores: dict[str, float | bool | None]) -> dict[str, float]:
         if value is None:
             continue
         if isinstance(value, bool):
-            out[f"{key}{BOOL_SCORE_SUFFIX}"] = 1 if value else 0
+            out[key if key == FEEDBACK_SCORE else f"{key}{BOOL_SCORE_SUFFIX}"] = 1 if value else 0
         else:
             out[key] = int(value) if float(value).is_integer() else value
     return out

@@ -70,7 +70,7 @@ async def test_a_stopped_copy_resumes_and_ends_verified(
         "request_response": 170,
         "feedback": 1,
         "session_tag": 1,
-        "score_value": 1,
+        "score_value": 2,  # the score, and the rating's (helicone-score-feedback)
         "hidden_property_key": 1,
     }
 

@@ -39,7 +39,7 @@ class NewHeliconeDatasetParams(BaseModel):
 
 
 class MutateParams(BaseModel):
-    """Rows to add and remove, by request id."""
+    """Requests to add (by request id); rows to remove (by row id, as Helicone, or request id)."""
 
     addRequests: Ids = Field(max_length=MAX_PAGE * 10)
     removeRequests: Ids = Field(max_length=MAX_PAGE * 10)
@@ -207,7 +207,10 @@ async def count_helicone_dataset_rows(
 async def update_helicone_dataset_request(
     datasetId: str, requestId: str, body: EditedBodies, key: ApiKeyDep, store: StoreDep
 ) -> Result[None]:
-    """Keep edited bodies for one row (the logged request itself is not changed)."""
+    """Keep edited bodies for one row (the logged request itself is not changed).
+
+    The row is named by its own id, as Helicone names it, or by its logged request's id.
+    """
     await store.org(key.organization_id).write(
         datasets.edit_row,
         datasetId,

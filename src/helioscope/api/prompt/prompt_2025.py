@@ -81,7 +81,7 @@ class EnvironmentParams(BaseModel):
 class QueryParams(BaseModel):
     """Body of ``POST /v1/prompt-2025/query``."""
 
-    search: str = ""
+    search: str = Field("", max_length=400)
     tagsFilter: list[str] = Field(default_factory=list)
     page: Count = 0
     pageSize: int = Field(100, ge=1, le=1000)

@@ -23,6 +23,7 @@ from helioscope.store.clickhouse._properties import Logged, ticks
 from helioscope.store.filters._values import check_text
 from helioscope.store.log import properties, requests
 from helioscope.store.log import sessions as log_sessions
+from helioscope.store.log.scores import FEEDBACK_SCORE
 
 _SELECT_ROW = (
     f"SELECT {', '.join(COLUMN_NAMES)} FROM request_response FINAL "
@@ -83,7 +84,10 @@ async def set_property(
 async def add_scores(
     clickhouse: ClickHouse, org_id: str, request_id: str, scores: Mapping[str, float]
 ) -> None:
-    """Merge scores into a request's map, and one ``score_value`` row per key."""
+    """Merge scores into a request's map, and one ``score_value`` row per key.
+
+    The score ``helicone-score-feedback`` also records the rating (non-zero: positive).
+    """
     row = await _row(clickhouse, org_id, request_id)
     row["scores"] = {**row["scores"], **{k: float(v) for k, v in scores.items()}}
     await _put_row(clickhouse, row)
@@ -100,11 +104,16 @@ async def add_scores(
             [now] * len(keys),
         ],
     )
+    if FEEDBACK_SCORE in scores:
+        await _put_feedback(clickhouse, org_id, request_id, bool(scores[FEEDBACK_SCORE]))
 
 
 async def set_feedback(clickhouse: ClickHouse, org_id: str, request_id: str, rating: bool) -> None:
-    """Record (or replace) a request's rating."""
-    await _row(clickhouse, org_id, request_id)
+    """Record (or replace) a request's rating, and its score (1 or 0)."""
+    await add_scores(clickhouse, org_id, request_id, {FEEDBACK_SCORE: 1 if rating else 0})
+
+
+async def _put_feedback(clickhouse: ClickHouse, org_id: str, request_id: str, rating: bool) -> None:
     now = dt.datetime.now(dt.UTC)
     # An id that grows with time, as SQL's autoincrement does (ClickHouse has none).
     feedback_id = int(now.timestamp() * 1_000_000)

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
 from helioscope.errors import BadRequest, NotFound
 from helioscope.store._runner import OrgDb
@@ -99,15 +99,20 @@ async def create_dataset(
     return dataset_id
 
 
+def _rows_named(ids: Sequence[str]) -> ColumnElement[bool]:
+    """The rows named by these ids: a row's own id, or a logged request's id.
+
+    Helicone's UI and API name a row to remove or edit by the ``id`` that ``/query`` returned;
+    a logged request's id names every row made from that request.
+    """
+    return or_(row_t.c.id.in_(list(ids)), row_t.c.origin_request_id.in_(list(ids)))
+
+
 async def mutate(db: OrgDb, dataset_id: str, add: Sequence[str], remove: Sequence[str]) -> None:
-    """Add and remove logged requests, in one transaction."""
+    """Add logged requests and remove rows (by row id or request id), in one transaction."""
     await live_dataset(db, dataset_id)
     if remove:
-        await db.execute(
-            delete(row_t).where(
-                row_t.c.dataset_id == dataset_id, row_t.c.origin_request_id.in_(list(remove))
-            )
-        )
+        await db.execute(delete(row_t).where(row_t.c.dataset_id == dataset_id, _rows_named(remove)))
     await _add_rows(db, dataset_id, add)
 
 
@@ -184,15 +189,14 @@ async def list_datasets(
 async def edit_row(
     db: OrgDb, dataset_id: str, request_id: str, request: str, response: str
 ) -> None:
-    """Keep edited copies of a row's bodies (the logged request is left untouched)."""
+    """Keep edited copies of a row's bodies (the logged request is left untouched).
+
+    The row is named by its own id or its logged request's id.
+    """
     await live_dataset(db, dataset_id)
     changed = await db.execute(
         update(row_t)
-        .where(
-            db.in_org(row_t),
-            row_t.c.dataset_id == dataset_id,
-            row_t.c.origin_request_id == request_id,
-        )
+        .where(db.in_org(row_t), row_t.c.dataset_id == dataset_id, _rows_named([request_id]))
         .values(request_body=request, response_body=response)
     )
     if changed == 0:

@@ -24,7 +24,14 @@ from sqlalchemy import (
 
 from helioscope.errors import InvalidFilter
 from helioscope.store._dialects import SqlDialect, UtcDateTime
-from helioscope.store.filters._values import Kind, as_bool, as_number, as_text, as_timestamp
+from helioscope.store.filters._values import (
+    Kind,
+    as_bool,
+    as_number,
+    as_text,
+    as_timestamp,
+    check_pattern,
+)
 
 Expr = ColumnElement[Any]
 Cond = ColumnElement[bool]
@@ -67,6 +74,7 @@ OPERATORS: dict[str, Operator] = {
     "lt": Operator(_kinds(NUMBER, TIME, TIME_TEXT), lambda _d, c, v: c < _bind(v)),
     "lte": Operator(_kinds(NUMBER, TIME, TIME_TEXT), lambda _d, c, v: c <= _bind(v)),
 }
+_PATTERNS = frozenset(("like", "ilike", "contains", "not-contains"))
 
 
 def _special(op: str, col: Expr, value: Any, kind: Kind) -> Cond | None:
@@ -119,7 +127,10 @@ def compile_condition(
         except InvalidFilter:
             return false()  # a string that names no time: no row is before or after it
         return operator.build(d, col, converted)
-    return operator.build(d, col, _converted(kind, value, scale, path))
+    converted = _converted(kind, value, scale, path)
+    if op in _PATTERNS:
+        check_pattern(converted, path)
+    return operator.build(d, col, converted)
 
 
 def all_of(conditions: list[Cond]) -> Cond | None:

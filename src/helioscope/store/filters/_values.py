@@ -23,6 +23,24 @@ class Kind(Enum):
     VECTOR = "vector"  # body search: only `contains`
 
 
+# The longest text a pattern operator (`like`, `ilike`, `contains`, `not-contains`) takes. SQLite
+# refuses a LIKE or GLOB pattern past 50,000 bytes with the error an outage raises, which made one
+# client's long pattern a 503 and the server's outage state; 10,000 characters stay under it
+# however they are encoded and escaped (4 bytes a character at most), and the limit is the same
+# on every engine.
+MAX_PATTERN_CHARS = 10_000
+
+
+def check_pattern(value: str, path: str) -> str:
+    """A pattern operator's text, refused past ``MAX_PATTERN_CHARS``."""
+    if len(value) > MAX_PATTERN_CHARS:
+        raise InvalidFilter(
+            f"{path}: a pattern of {len(value)} characters is longer than the limit of "
+            f"{MAX_PATTERN_CHARS}"
+        )
+    return value
+
+
 def check_text(value: str, path: str) -> str:
     """A string the database can hold (PostgreSQL text cannot hold a NUL character)."""
     if "\x00" in value:

@@ -16,7 +16,7 @@ from helioscope.store.cost import usd
 from helioscope.store.filters import compile_filter, property_value, where_or_true
 from helioscope.store.filters._values import check_text
 from helioscope.store.log import _session_summary as session_summary
-from helioscope.store.log.scores import put_scores
+from helioscope.store.log.scores import FEEDBACK_SCORE, put_scores
 from helioscope.store.tables.log import feedback, request_body
 from helioscope.store.tables.log import request_response as rr
 
@@ -256,7 +256,10 @@ async def set_property(db: OrgDb, request_id: str, key: str, value: str) -> None
 
 
 async def add_scores(db: OrgDb, request_id: str, scores: Mapping[str, float]) -> None:
-    """Merge scores into a logged request's scores (the caller has named boolean keys)."""
+    """Merge scores into a logged request's scores (the caller has named boolean keys).
+
+    The score ``helicone-score-feedback`` also records the rating (non-zero: positive).
+    """
     row = await _locked_row(db, request_id)
     merged = {**(row["scores"] or {}), **scores}
     await db.execute(
@@ -265,11 +268,16 @@ async def add_scores(db: OrgDb, request_id: str, scores: Mapping[str, float]) ->
         .values(scores=merged, updated_at=dt.datetime.now(dt.UTC))
     )
     await put_scores(db, request_id, scores)
+    if FEEDBACK_SCORE in scores:
+        await _put_feedback(db, request_id, bool(scores[FEEDBACK_SCORE]))
 
 
 async def set_feedback(db: OrgDb, request_id: str, rating: bool) -> None:
-    """Record (or replace) the rating of a logged request."""
-    await _locked_row(db, request_id)
+    """Record (or replace) the rating of a logged request, and its score (1 or 0)."""
+    await add_scores(db, request_id, {FEEDBACK_SCORE: 1 if rating else 0})
+
+
+async def _put_feedback(db: OrgDb, request_id: str, rating: bool) -> None:
     stmt = db.dialect.upsert(feedback, ("organization_id", "request_id"))
     await db.execute(
         stmt,

@@ -21,6 +21,9 @@ from helioscope.store.tables.log import request_response as rr
 from helioscope.store.tables.log import score_value as sv
 
 BOOL_SUFFIX = "-hcone-bool"
+# A request's rating is also this score, 1 or 0 under the bare key (Helicone's request table,
+# drawer and dashboards read it there); scoring it records the rating too.
+FEEDBACK_SCORE = "helicone-score-feedback"
 _BUCKETS = 10
 
 

@@ -66,9 +66,14 @@ export function visibleProperties(map, showInternal = false) {
 
 export const BOOL_SUFFIX = "-hcone-bool";
 
+// The rating is also this score (as in Helicone); it is shown as feedback, not among the scores.
+const FEEDBACK_SCORE = "helicone-score-feedback";
+
 /** Scores as people read them: a stored "x-hcone-bool" = 1 is "x: true". */
 export function scoreEntries(map) {
-  return Object.entries(map || {}).map(([k, v]) =>
-    k.endsWith(BOOL_SUFFIX) ? [k.slice(0, -BOOL_SUFFIX.length), Number(v) ? "true" : "false"] : [k, decimal(v)],
-  );
+  return Object.entries(map || {})
+    .filter(([k]) => k !== FEEDBACK_SCORE)
+    .map(([k, v]) =>
+      k.endsWith(BOOL_SUFFIX) ? [k.slice(0, -BOOL_SUFFIX.length), Number(v) ? "true" : "false"] : [k, decimal(v)],
+    );
 }

@@ -252,8 +252,11 @@ class FakeProvider:
         model = str(data.get("model", "gpt-4o-mini"))
         prompt = wire.count_words(data.get("input")) + wire.count_words(data.get("instructions"))
         function = chosen_responses_function(data)
+        override = request.headers.get("x-fake-tool-arguments")
+        if function is not None and data.get("stream"):
+            events = tool_use.responses_function_call_stream(model, prompt, function, override)
+            return knobs.stream(sse(events))
         if function is not None:
-            override = request.headers.get("x-fake-tool-arguments")
             return await knobs.json(
                 tool_use.responses_function_call(model, prompt, function, override)
             )

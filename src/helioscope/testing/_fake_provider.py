@@ -1,7 +1,7 @@
 """A fake LLM provider on loopback that speaks each provider's wire format for real.
 
 OpenAI chat completions (JSON and SSE, tool calls), completions, embeddings and the Responses
-API; Anthropic Messages (JSON and SSE, ``tool_use``); Google Gemini ``generateContent`` and
+API (function calls streamed too); Anthropic Messages (JSON and SSE, ``tool_use``); Google Gemini ``generateContent`` and
 ``streamGenerateContent`` (several candidates, JSON answers: ``_wire_gemini``). It answers
 deterministically, so tests can assert exact tokens and
 bodies, and refuses malformed Anthropic and Gemini bodies as those providers do (``_checks``).

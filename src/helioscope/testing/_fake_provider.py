@@ -1,9 +1,9 @@
 """A fake LLM provider on loopback that speaks each provider's wire format for real.
 
 OpenAI chat completions (JSON and SSE, tool calls), completions, embeddings and the Responses
-API (function calls streamed too); Anthropic Messages (JSON and SSE, ``tool_use``); Google Gemini ``generateContent`` and
-``streamGenerateContent`` (several candidates, JSON answers: ``_wire_gemini``). It answers
-deterministically, so tests can assert exact tokens and
+API (function calls streamed too); Anthropic Messages (JSON and SSE, ``tool_use``); Google
+Gemini ``generateContent`` and ``streamGenerateContent`` (several candidates, JSON answers:
+``_wire_gemini``). It answers deterministically, so tests can assert exact tokens and
 bodies, and refuses malformed Anthropic and Gemini bodies as those providers do (``_checks``).
 Any OpenAI-compatible provider is the same fake under another URL (Azure OpenAI's deployment
 paths included).

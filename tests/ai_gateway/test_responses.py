@@ -126,3 +126,50 @@ async def test_a_function_call_through_responses(keyed: Running) -> None:
             tools=[tool],
         )
     assert follow.output_text == "Hello from the fake provider."
+
+
+# OpenAI's events for a streamed function call, in order (a mapped stream sends the same).
+FUNCTION_CALL_EVENTS = [
+    "response.created",
+    "response.in_progress",
+    "response.output_item.added",
+    "response.function_call_arguments.delta",
+    "response.function_call_arguments.delta",
+    "response.function_call_arguments.done",
+    "response.output_item.done",
+    "response.completed",
+]
+
+
+@pytest.mark.parametrize("model", ["gpt-4o-mini/openai", "claude-sonnet-4/anthropic"])
+async def test_a_streamed_function_call(keyed: Running, fake: FakeProvider, model: str) -> None:
+    """OpenAI's stream passes through; Anthropic's ``tool_use`` stream is mapped to the same."""
+    tool: Any = {
+        "type": "function",
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        "strict": None,
+    }
+    async with ai_client(keyed) as client:
+        async with client.responses.stream(
+            model=model, input="Weather in Paris?", tools=[tool], tool_choice="required"
+        ) as stream:
+            events: list[Any] = [event async for event in stream]
+            final = await stream.get_final_response()
+    assert [e.type for e in events] == FUNCTION_CALL_EVENTS
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    # The SDK assembled the arguments from the deltas, as it read them.
+    snapshots = [e.snapshot for e in events if e.type == "response.function_call_arguments.delta"]
+    assert snapshots[-1] == '{"city":"fake"}' and snapshots[0] != snapshots[-1]
+    done = events[-3]
+    assert (done.name, done.arguments) == ("get_weather", '{"city":"fake"}')
+    [call] = final.output
+    assert call.type == "function_call"
+    assert (call.name, call.status) == ("get_weather", "completed")
+    assert call.arguments == '{"city":"fake"}'
+    assert call.call_id and call.id == events[2].item.id == done.item_id
+    sent = fake.last
+    if model.endswith("/openai"):
+        assert sent.path == "/v1/responses" and sent.json()["stream"] is True
+    else:
+        assert sent.path == "/v1/messages" and sent.json()["tool_choice"] == {"type": "any"}

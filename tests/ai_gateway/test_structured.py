@@ -115,22 +115,71 @@ async def test_anthropic_json_object_asks_for_json_in_the_system_prompt(
     assert "tools" not in sent
 
 
-async def test_a_json_schema_beside_the_callers_tools(keyed: Running, fake: FakeProvider) -> None:
-    """The caller's tools stay callable: the JSON tool joins them, and nothing is forced."""
-    weather: Any = {"type": "function", "function": {"name": "get_weather", "parameters": {}}}
+class GetWeather(BaseModel):
+    """A caller's own tool, strict as the SDK's ``parse`` wants its tools."""
+
+    city: str
+
+
+@pytest.mark.parametrize(
+    ("choice", "parallel", "sent_choice"),
+    [
+        (None, None, {"type": "any"}),
+        ("auto", None, {"type": "any"}),
+        ("required", False, {"type": "any", "disable_parallel_tool_use": True}),
+        ("none", None, {"type": "tool", "name": "json_tool_call"}),
+        (
+            {"type": "function", "function": {"name": "GetWeather"}},
+            None,
+            {"type": "tool", "name": "GetWeather"},
+        ),
+    ],
+    ids=["unset", "auto", "required-one-at-a-time", "none", "named"],
+)
+async def test_a_json_schema_beside_the_callers_tools_makes_the_model_use_a_tool(
+    keyed: Running, fake: FakeProvider, choice: Any, parallel: Any, sent_choice: Any
+) -> None:
+    """Not prose (outside the schema), and not the JSON tool alone (the caller's never called)."""
+    options: Any = {} if choice is None else {"tool_choice": choice}
+    if parallel is not None:
+        options["parallel_tool_calls"] = parallel
     async with ai_client(keyed) as client:
-        await client.chat.completions.create(
+        await client.chat.completions.parse(
             model=CLAUDE,
             messages=ASK,
-            tools=[weather],
-            response_format={
-                "type": "json_schema",
-                "json_schema": {"name": "weather", "schema": Weather.model_json_schema()},
-            },
+            tools=[openai.pydantic_function_tool(GetWeather)],
+            response_format=Weather,
+            **options,
         )
     sent = fake.last.json()
-    assert [t["name"] for t in sent["tools"]] == ["get_weather", "json_tool_call"]
-    assert "tool_choice" not in sent
+    assert [t["name"] for t in sent["tools"]] == ["GetWeather", "json_tool_call"]
+    assert sent["tool_choice"] == sent_choice
+
+
+async def test_the_callers_tool_is_called_then_the_answer_comes_in_the_schema(
+    keyed: Running, fake: FakeProvider
+) -> None:
+    """The tool loop works as on OpenAI: a tool call first, then, with its result, the answer."""
+    tools = [openai.pydantic_function_tool(GetWeather)]
+    async with ai_client(keyed) as client:
+        first = await client.chat.completions.parse(
+            model=CLAUDE, messages=ASK, tools=tools, response_format=Weather
+        )
+        asked = first.choices[0]
+        assert asked.finish_reason == "tool_calls" and asked.message.content is None
+        [call] = asked.message.tool_calls or []
+        assert call.function.name == "GetWeather"
+        assert call.function.parsed_arguments == GetWeather(city="fake")
+        result: Any = {"role": "tool", "tool_call_id": call.id, "content": "21C"}
+        second = await client.chat.completions.parse(
+            model=CLAUDE,
+            messages=[*ASK, asked.message.model_dump(exclude_none=True), result],
+            tools=tools,
+            response_format=Weather,
+        )
+    answer = second.choices[0]
+    assert answer.finish_reason == "stop" and not answer.message.tool_calls
+    assert answer.message.parsed is not None and answer.message.parsed.city == "fake"
 
 
 @pytest.mark.parametrize(

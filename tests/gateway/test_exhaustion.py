@@ -203,6 +203,7 @@ async def test_one_org_past_its_in_flight_cap_gets_429_while_another_gets_throug
         row = await stored(hs, refused.headers["helicone-id"])
     assert refused.status_code == 429
     assert "in flight" in refused.json()["message"]  # Helicone's rate-limit shape
+    assert row["response_body"] == refused.text  # logged as the client got it
     assert other.status_code == 200
     assert [response.status_code for response in done] == [200, 200]
     assert again.status_code == 200

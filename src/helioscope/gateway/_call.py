@@ -8,11 +8,14 @@ after the controls have run, because they may change the body (token limits).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from helioscope._asgi import Send, send_error, send_json
+import orjson
+
+from helioscope._asgi import Send, send_json, send_json_body
 from helioscope.gateway.upstream import Header
 from helioscope.ingest import CallCapture
 from helioscope.providers import ProviderFormat
@@ -62,8 +65,8 @@ class ErrorStyle:
         return {"data": None, "error": message}
 
     async def send(self, send: Send, status: int, message: str, headers: Headers) -> None:
-        """Answer with an error."""
-        await send_error(send, status, message, headers)
+        """Answer with an error (before a call was accepted: ``Call.fail`` logs one after)."""
+        await send_json(send, status, self.body(status, message), headers)
 
 
 class OpenAiErrors(ErrorStyle):
@@ -72,10 +75,6 @@ class OpenAiErrors(ErrorStyle):
     def body(self, status: int, message: str) -> Any:
         """The error body."""
         return openai_error(message, status)
-
-    async def send(self, send: Send, status: int, message: str, headers: Headers) -> None:
-        """Answer with an error."""
-        await send_json(send, status, self.body(status, message), headers)
 
 
 class AnthropicErrors(OpenAiErrors):
@@ -122,6 +121,40 @@ class Call:
         """
         self.extra.append((b"helicone-id", self.capture.request_id.encode()))
         self.checked_extra = 1
+
+    async def fail(self, send: Send, status: int, message: str) -> None:
+        """Answer with the gateway's own error, logged as the call's response.
+
+        The log gets the body the client gets: without it, a call refused after it was
+        accepted (a chain none of whose entries can take the body, an upstream that timed
+        out) would be a row with a status and an empty response. The logged status is the
+        caller's to set when it is Helicone's own (-1 for a timeout answered 504); unset, it
+        is the one sent.
+        """
+        self.capture.error = self.capture.error or message
+        await self.answer(send, status, self.error_body(status, message))
+
+    def error_body(self, status: int, message: str) -> bytes:
+        """The gateway's own error, in the shape the caller's SDK reads."""
+        return orjson.dumps(self.errors.body(status, message))
+
+    async def answer(self, send: Send, status: int, body: bytes) -> None:
+        """Send a JSON answer of the gateway's own, recorded in the capture first.
+
+        First, because the call is journalled just before its last message goes out
+        (``gateway._disconnect``).
+        """
+        self.record(status, body)
+        await send_json_body(send, status, body, self.extra)
+
+    def record(self, status: int, body: bytes) -> None:
+        """Log ``body`` as the response (a provider's unreadable one gives way to it)."""
+        capture = self.capture
+        capture.status = capture.status or status
+        capture.chunks = [body]
+        capture.is_stream, capture.content_encoding = False, None
+        capture.ended = capture.ended or time.perf_counter()
+        self.client_chunks = None
 
     def answered_chunks(self) -> list[bytes]:
         """The response as the client received it (for the cache)."""

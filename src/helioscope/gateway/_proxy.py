@@ -143,7 +143,7 @@ class Gateway:
                 controls.after(call)
         except HelioscopeError as exc:  # before a byte was sent: from the controls or the plan
             call.capture.status, call.capture.error = exc.status, exc.message
-            await call.errors.send(send, exc.status, exc.message, call.extra)
+            await call.fail(send, exc.status, exc.message)
         except asyncio.CancelledError:
             if not watcher.client_gone:
                 raise
@@ -171,12 +171,14 @@ class Gateway:
         """
         capture = call.capture
         capture.status, capture.error = status, self.inflight.refusal(status)
+        body = (
+            orjson.dumps({"message": capture.error})
+            if status == 429
+            else call.error_body(status, capture.error)
+        )
+        call.record(status, body)
         self._journal(capture)  # before the answer: see _journal
-        if status == 429:
-            body = orjson.dumps({"message": capture.error})
-            await send_json_body(send, 429, body, call.extra)
-        else:
-            await call.errors.send(send, status, capture.error, call.extra)
+        await send_json_body(send, status, body, call.extra)
 
     async def _open(self, call: Call, send: Send) -> Opened | None:
         """The upstream response the call goes on with; None when none could be had (answered)."""
@@ -194,12 +196,12 @@ class Gateway:
                 opened = await open_attempts(self.upstream, attempts, retry)
         except TimeoutError:
             capture.status, capture.error = STATUS_TIMEOUT, "upstream timed out"
-            await call.errors.send(send, 504, f"upstream {attempts[-1].url} timed out", call.extra)
+            await call.fail(send, 504, f"upstream {attempts[-1].url} timed out")
             return None
         except (UpstreamError, OSError) as exc:
             capture.status = 502
             capture.error = f"could not reach upstream {attempts[-1].url}: {exc}"
-            await call.errors.send(send, 502, capture.error, call.extra)
+            await call.fail(send, 502, capture.error)
             return None
         _answered_by(call, opened, len(attempts))
         return opened

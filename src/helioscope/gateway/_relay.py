@@ -248,4 +248,4 @@ async def _answer_broken_body(call: Call, exc: Exception, send: Send) -> None:
     status = 504
     if not isinstance(exc, TimeoutError):
         status = call.capture.status = 502
-    await call.errors.send(send, status, call.capture.error or "", call.extra)
+    await call.fail(send, status, call.capture.error or "")

@@ -110,6 +110,28 @@ def _tool_choice(choice: Any, parallel: Any) -> dict[str, Any] | None:
     return mapped
 
 
+def _answer_choice(choice: dict[str, Any] | None, callers_tools: bool) -> dict[str, Any]:
+    """The tool choice of a call whose answer comes in the JSON tool.
+
+    Alone, the JSON tool is named. Beside the caller's tools, naming it would keep the model
+    from ever calling them (LiteLLM names it all the same: its PR #35637, "preserve tools with
+    structured output", is about that), and leaving the choice free would let it answer in
+    prose, outside the schema (what this gateway did before). So the model must
+    use a tool, any of them (``any``): the JSON tool's call is the answer (the content), the
+    others are tool calls, as OpenAI answers a call with tools and a schema. A choice naming
+    one of the caller's tools stands; ``none`` of the caller's leaves the JSON tool alone.
+    """
+    if choice is not None and choice["type"] == "tool":
+        return choice
+    kind = choice["type"] if choice is not None else "auto"
+    forced: dict[str, Any] = (
+        {"type": "any"} if callers_tools and kind != "none" else {"type": "tool", "name": JSON_TOOL}
+    )
+    if choice is not None and "disable_parallel_tool_use" in choice:
+        forced["disable_parallel_tool_use"] = True
+    return forced
+
+
 def _tools(chat: dict[str, Any], body: dict[str, Any]) -> ResponseFormat | None:
     """Set the request's tools and tool choice, the JSON answer's tool among them.
 
@@ -129,8 +151,7 @@ def _tools(chat: dict[str, Any], body: dict[str, Any]) -> ResponseFormat | None:
     if json_tool is not None:
         if any(t["name"] == JSON_TOOL for t in tools):
             raise MappingError(f"tools: the name {JSON_TOOL!r} is the gateway's, for JSON answers")
-        if not tools:  # the JSON tool alone: the model must answer with it
-            choice = {"type": "tool", "name": JSON_TOOL}
+        choice = _answer_choice(choice, bool(tools))
         tools.append(json_tool)
     if tools:
         body["tools"] = tools

@@ -25,7 +25,7 @@ from helioscope.providers.anthropic_chat import (
 from helioscope.providers.catalog import ProviderSpec, Wire
 from helioscope.providers.chat_parts import ChatChunks, MappingError
 from helioscope.providers.gemini_chat import GeminiChunks, chat_to_gemini, gemini_to_chat
-from helioscope.providers.response_format import json_tool_of
+from helioscope.providers.response_format import chat_response_format, json_tool_of
 from helioscope.providers.responses_chat import chat_to_responses, responses_to_chat
 from helioscope.providers.responses_stream import ResponsesEvents
 from helioscope.providers.sse import SSE_DONE, SseDecoder, sse_data
@@ -103,8 +103,14 @@ class Mapping:
         return orjson.dumps(body)
 
     def _json_tool(self) -> str | None:
-        """The tool Anthropic answers a chat's ``response_format`` in (Responses sets none)."""
-        return json_tool_of(self.request) if self.api is Api.CHAT else None
+        """The tool Anthropic answers a ``response_format`` (Responses: ``text.format``) in."""
+        if self.api is Api.CHAT:
+            return json_tool_of(self.request)
+        try:
+            wanted = chat_response_format(self.request.get("text"))
+        except MappingError:
+            return None  # (such a request was refused before it was sent)
+        return json_tool_of({"response_format": wanted}) if wanted is not None else None
 
     def _error(self, body: Any, status: int) -> dict[str, Any]:
         if self.spec.wire is Wire.ANTHROPIC:

@@ -4,10 +4,15 @@ Gemini has its own: ``generationConfig.responseMimeType: "application/json"`` as
 and ``responseJsonSchema`` (a JSON schema, as OpenAI's) constrains it.
 
 Anthropic has none. A ``json_schema`` becomes one tool, ``JSON_TOOL``, whose input schema is
-the schema, and which the call is made to use (``tool_choice`` naming it): the model's
+the schema, and which the call is made to use (``tool_choice`` naming it; beside the caller's
+own tools, ``any`` of them: ``anthropic_chat._answer_choice`` says why): the model's
 ``tool_use`` input is then the JSON answer, and comes back as the message's ``content`` with
 finish reason ``stop`` (what LiteLLM's users get). ``json_object``, or a ``json_schema``
 without a schema, can give Anthropic no schema: it asks for JSON in the system prompt.
+
+The Responses API asks the same in ``text.format`` (the schema's fields flat, beside its
+``type``): ``chat_response_format`` turns it into chat's ``response_format``, so both APIs reach
+a provider through this one mapping.
 """
 
 from __future__ import annotations
@@ -54,6 +59,24 @@ def response_format(chat: dict[str, Any]) -> ResponseFormat | None:
         raise MappingError("response_format.json_schema.schema must be a JSON schema object")
     description = spec.get("description")
     return ResponseFormat(schema or None, description if isinstance(description, str) else None)
+
+
+def chat_response_format(text: Any) -> dict[str, Any] | None:
+    """A Responses request's ``text.format`` as chat's ``response_format`` (None for text)."""
+    if text is None:
+        return None
+    if not isinstance(text, dict):
+        raise MappingError("text must be an object (format, verbosity)")
+    value = text.get("format")
+    if value is None:
+        return None
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind not in _KINDS:
+        raise MappingError(f"text.format.type must be one of {', '.join(_KINDS)}, got {kind!r}")
+    if kind != "json_schema":
+        return {"type": kind}
+    spec = {k: value[k] for k in ("name", "schema", "description", "strict") if k in value}
+    return {"type": "json_schema", "json_schema": spec}
 
 
 def gemini_fields(chat: dict[str, Any]) -> dict[str, Any]:

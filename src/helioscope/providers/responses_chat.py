@@ -1,9 +1,10 @@
 """OpenAI's Responses API in terms of chat completions, for providers that only speak chat.
 
 A Responses request becomes a chat request (``instructions`` the system message, ``input``
-items the messages, function tools and their calls and outputs mapped one to one); the chat
-answer becomes a ``response`` object, and a chat stream becomes the Responses event sequence
-(``response.created`` … ``response.completed``) that OpenAI's SDKs consume.
+items the messages, function tools and their calls and outputs mapped one to one,
+``text.format`` the ``response_format``); the chat answer becomes a ``response`` object, and a
+chat stream becomes the Responses event sequence (``response.created`` …
+``response.completed``) that OpenAI's SDKs consume.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from helioscope.providers.chat_parts import MappingError, text_of
+from helioscope.providers.response_format import chat_response_format
 
 _INPUT_PARTS = {"input_text": "text", "output_text": "text", "text": "text"}
 
@@ -115,6 +117,9 @@ def responses_to_chat(body: dict[str, Any]) -> dict[str, Any]:
         chat["tool_choice"] = {"type": "function", "function": {"name": choice.get("name")}}
     elif isinstance(choice, str):
         chat["tool_choice"] = choice
+    wanted = chat_response_format(body.get("text"))
+    if wanted is not None:  # the providers read it as they read a chat call's
+        chat["response_format"] = wanted
     if chat.get("stream"):
         chat["stream_options"] = {"include_usage": True}  # response.completed carries usage
     return chat
@@ -180,6 +185,7 @@ def response_object(
         "parallel_tool_calls": request.get("parallel_tool_calls", True),
         "temperature": request.get("temperature"),
         "tool_choice": request.get("tool_choice", "auto"),
+        "text": request.get("text") or {"format": {"type": "text"}},
         "tools": request.get("tools") or [],
         "top_p": request.get("top_p"),
         "usage": None,

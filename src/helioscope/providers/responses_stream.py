@@ -157,6 +157,7 @@ class ResponsesEvents:
                     "response.function_call_arguments.done",
                     item_id=item["id"],
                     output_index=call.output_index,
+                    name=call.name,
                     arguments=call.arguments,
                 ),
                 self._event("response.output_item.done", output_index=call.output_index, item=item),

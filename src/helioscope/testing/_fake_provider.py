@@ -1,9 +1,9 @@
 """A fake LLM provider on loopback that speaks each provider's wire format for real.
 
 OpenAI chat completions (JSON and SSE, tool calls), completions, embeddings and the Responses
-API; Anthropic Messages (JSON and SSE, ``tool_use``); Google Gemini ``generateContent`` and
-``streamGenerateContent`` (several candidates, JSON answers: ``_wire_gemini``). It answers
-deterministically, so tests can assert exact tokens and
+API (function calls streamed too); Anthropic Messages (JSON and SSE, ``tool_use``); Google
+Gemini ``generateContent`` and ``streamGenerateContent`` (several candidates, JSON answers:
+``_wire_gemini``). It answers deterministically, so tests can assert exact tokens and
 bodies, and refuses malformed Anthropic and Gemini bodies as those providers do (``_checks``).
 Any OpenAI-compatible provider is the same fake under another URL (Azure OpenAI's deployment
 paths included).
@@ -252,8 +252,11 @@ class FakeProvider:
         model = str(data.get("model", "gpt-4o-mini"))
         prompt = wire.count_words(data.get("input")) + wire.count_words(data.get("instructions"))
         function = chosen_responses_function(data)
+        override = request.headers.get("x-fake-tool-arguments")
+        if function is not None and data.get("stream"):
+            events = tool_use.responses_function_call_stream(model, prompt, function, override)
+            return knobs.stream(sse(events))
         if function is not None:
-            override = request.headers.get("x-fake-tool-arguments")
             return await knobs.json(
                 tool_use.responses_function_call(model, prompt, function, override)
             )

@@ -8,7 +8,7 @@ and ``maximum`` is ``minimum + n mod (maximum - minimum + 1)``, a string is ``"f
 Each wire format says "call a tool" its own way (OpenAI's ``tool_choice``, Anthropic's
 ``{"type": "any" | "tool"}``, Gemini's ``functionCallingConfig``); ``chosen_*`` read them into
 one ``Function`` (name and parameter schema). With tools offered but not forced the fake answers
-in text, as a model may.
+in text, as a model may; made to use any tool, it calls one it has not called yet.
 """
 
 from __future__ import annotations
@@ -88,8 +88,25 @@ def chosen_responses_function(data: dict[str, Any]) -> Function | None:
     return functions[0] if choice == "required" else None
 
 
+def _called(messages: Any) -> set[str]:
+    """The tools an Anthropic conversation's assistant turns have called already."""
+    called: set[str] = set()
+    for message in messages if isinstance(messages, list) else []:
+        if not isinstance(message, dict) or message.get("role") != "assistant":
+            continue
+        content = message.get("content")
+        for block in content if isinstance(content, list) else []:
+            if isinstance(block, dict) and block.get("type") == "tool_use":
+                called.add(str(block.get("name")))
+    return called
+
+
 def chosen_anthropic_tool(data: dict[str, Any]) -> Function | None:
-    """Anthropic: ``tool_choice`` of type ``any`` (the first tool) or ``tool`` (by name)."""
+    """Anthropic: ``tool_choice`` of type ``any`` or ``tool`` (by name).
+
+    With ``any``, the first tool the conversation has not called yet (a model that has a
+    tool's result moves on to another), else the first.
+    """
     functions = [
         Function(str(t.get("name", "tool")), t.get("input_schema") or {})
         for t in data.get("tools") or []
@@ -100,7 +117,10 @@ def chosen_anthropic_tool(data: dict[str, Any]) -> Function | None:
         return None
     if choice.get("type") == "tool":
         return _pick(functions, choice.get("name"))
-    return functions[0] if choice.get("type") == "any" else None
+    if choice.get("type") != "any":
+        return None
+    called = _called(data.get("messages"))
+    return next((f for f in functions if f.name not in called), functions[0])
 
 
 def chosen_gemini_function(data: dict[str, Any]) -> Function | None:

@@ -1,7 +1,8 @@
 """Tool calls in Anthropic's Messages format (``tool_use`` blocks) and OpenAI's Responses API.
 
 Streamed, an Anthropic tool call is a ``content_block_start`` of type ``tool_use`` followed by
-``input_json_delta`` pieces of its arguments, as Anthropic sends it.
+``input_json_delta`` pieces of its arguments, as Anthropic sends it; a Responses API one is a
+``function_call`` output item and its ``response.function_call_arguments.*`` events.
 """
 
 from __future__ import annotations
@@ -89,3 +90,44 @@ def responses_function_call(
         }
     ]
     return body
+
+
+def responses_function_call_stream(
+    model: str, prompt: int, function: Function, override: str | None
+) -> list[tuple[str, Any]]:
+    """The same response as Responses API stream events, in OpenAI's order.
+
+    ``response.created`` and ``response.in_progress``; the ``function_call`` item opened by
+    ``response.output_item.added`` (empty arguments, ``in_progress``), its arguments in two
+    ``response.function_call_arguments.delta`` pieces, ``.done`` with the whole, and the item
+    closed by ``response.output_item.done``; then ``response.completed``. Every event carries
+    its ``sequence_number``; there is no ``[DONE]``.
+    """
+    final = responses_function_call(model, prompt, function, override)
+    item = final["output"][0]
+    arguments = item["arguments"]
+    half = len(arguments) // 2
+    start = {**final, "status": "in_progress", "output": [], "usage": None}
+    where = {"item_id": item["id"], "output_index": 0}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": start},
+        {"type": "response.in_progress", "response": start},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {**item, "arguments": "", "status": "in_progress"},
+        },
+        *(
+            {"type": "response.function_call_arguments.delta", **where, "delta": piece}
+            for piece in (arguments[:half], arguments[half:])
+        ),
+        {
+            "type": "response.function_call_arguments.done",
+            **where,
+            "name": item["name"],
+            "arguments": arguments,
+        },
+        {"type": "response.output_item.done", "output_index": 0, "item": item},
+        {"type": "response.completed", "response": final},
+    ]
+    return [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(events)]

@@ -316,7 +316,7 @@ export async function renderRequests(main, ctx) {
     else if (e.key === "k") step(-1);
     else if (e.key === "Escape") closePane();
   }
-  document.addEventListener("keydown", onKey);
+  document.addEventListener("keydown", onKey, { signal: ctx.signal });
 
   const selectionBar = h("div", {
     class: "selection-bar card row",
@@ -360,6 +360,7 @@ export async function renderRequests(main, ctx) {
     }
   };
   const live = liveControl({
+    signal: ctx.signal,
     on: state.live,
     onToggle: (on) => {
       state.live = on;

@@ -72,10 +72,11 @@ function metricsCharts(charts, state) {
     .catch(() => charts.replaceChildren());
 }
 
-export async function renderSessions(main, { params }) {
+export async function renderSessions(main, { params, signal }) {
   const charts = h("div", { class: "chart-grid", id: "session-metrics" });
   let page = null;
   const live = liveControl({
+    signal,
     on: params.get("live") === "1",
     onToggle: (on) => setParams({ live: on ? "1" : "" }),
     filter: () => ({ request_response_rmt: { properties: { "Helicone-Session-Id": { "not-equals": "" } } } }),

@@ -109,6 +109,33 @@ async def test_custom_time_range_and_saved_views(world: World, page: Any) -> Non
     await page.get_by_text("1 request", exact=True).wait_for()
 
 
+async def test_the_views_menu_redrawing_keeps_the_name_and_the_save_press(
+    world: World, page: Any
+) -> None:
+    # The menu redraws its list on its toggle event, which a loaded machine (CI) delivers late:
+    # here while the name is typed and while Save is held down. Neither may be lost.
+    await sign_in(page, world.hs.url, world.hs.key)
+    await open_requests(page)
+    menu = page.locator("details", has=page.get_by_text("Views", exact=True))
+    late_toggle = "d => d.dispatchEvent(new Event('toggle'))"
+    await page.get_by_text("Views", exact=True).click()
+    await page.get_by_label("Save as").click()
+    await page.keyboard.type("last")
+    await menu.evaluate(late_toggle)
+    await page.keyboard.type(" week")
+    save = await page.get_by_role("button", name="Save view").bounding_box()
+    assert save is not None
+    await page.mouse.move(save["x"] + save["width"] / 2, save["y"] + save["height"] / 2)
+    await page.mouse.down()
+    await menu.evaluate(late_toggle)
+    await page.mouse.up()
+    await menu.get_by_role("link", name="last week", exact=True).wait_for()
+    # It closes like the Columns menu: Escape, focus back on its button.
+    await page.get_by_label("Save as").press("Escape")
+    await menu.get_by_role("link", name="last week").wait_for(state="hidden")
+    assert await page.evaluate("() => document.activeElement.textContent") == "Views"
+
+
 async def test_j_and_k_walk_requests_and_long_values_wrap(world: World, page: Any) -> None:
     long = "x" * 400
     await world.hs.services.store.log.write_batch(

@@ -163,11 +163,12 @@ export async function renderRequests(main, ctx) {
   let controller = null;
   async function load({ quiet = false } = {}) {
     controller?.abort();
-    controller = new AbortController();
+    const mine = new AbortController();
+    controller = mine;
     if (!quiet) loading(results);
     const body = { filter: effective(state), offset: state.offset, limit: state.limit, sort: state.sort, count: true };
     try {
-      const page = await post("/v1/helioscope/requests/query", body, { signal: controller.signal });
+      const page = await post("/v1/helioscope/requests/query", body, { signal: mine.signal });
       rows = page.requests;
       total = page.total;
       for (const r of rows) for (const k of Object.keys(r.properties || {})) propertyKeys.add(k);
@@ -177,7 +178,8 @@ export async function renderRequests(main, ctx) {
       if (err.name === "AbortError") return;
       failure(results, err, () => load());
     } finally {
-      results.setAttribute("aria-busy", "false");
+      // An aborted load ends after its successor started: the page is still busy with that one.
+      if (controller === mine) results.setAttribute("aria-busy", "false");
     }
   }
 

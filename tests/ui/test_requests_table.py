@@ -196,3 +196,29 @@ async def test_open_in_playground_replays_the_request_with_edits(world: World, p
     await world.hs.flush()
     await page.get_by_role("link", name="Open the logged request").click()
     await page.locator(".detail-pane").get_by_text("hello from the playground").first.wait_for()
+
+
+async def test_the_pane_position_follows_a_sort(world: World, page: Any) -> None:
+    await sign_in(page, world.hs.url, world.hs.key)
+    await open_requests(page)
+    await page.get_by_role("row", name=re.compile("req-trip-plan")).click()
+    position = page.locator(".detail-pane .pane-head").get_by_text(re.compile(r"^\d+ of 12$"))
+
+    async def where() -> str:
+        ids = await page.locator("table.data tbody tr").evaluate_all(
+            "rows => rows.map(r => r.dataset.id)"
+        )
+        return f"{ids.index('req-trip-plan') + 1} of 12"
+
+    assert await position.inner_text() == await where()
+    # Sorted by latency, the open request moves: the pane says where it is now, and J walks
+    # from there.
+    await page.get_by_role("button", name="Latency", exact=True).click()
+    await page.locator('.results[aria-busy=false] th[aria-sort="descending"]').wait_for()
+    assert await position.inner_text() == await where()
+    ids = await page.locator("table.data tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.id)"
+    )
+    following = ids[ids.index("req-trip-plan") + 1]
+    await page.locator(".detail-pane").get_by_role("button", name="Next request (J)").click()
+    await page.wait_for_url(re.compile(f"/requests/{following}"))

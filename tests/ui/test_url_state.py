@@ -6,7 +6,7 @@ import asyncio
 import re
 from typing import Any
 
-from tests.ui.conftest import SESSION_LOOP, World, open_requests, sign_in, watch
+from tests.ui.conftest import SESSION_LOOP, World, api, open_requests, sign_in, watch
 
 pytestmark = SESSION_LOOP
 
@@ -117,3 +117,38 @@ async def test_a_page_left_while_loading_stops_listening(world: World, page: Any
     await page.keyboard.press("Escape")
     assert page.url.endswith("#/sessions"), page.url
     assert await page.get_by_role("heading", name="Sessions").is_visible()
+
+
+async def test_a_page_left_while_loading_leaves_the_next_pages_url_alone(
+    world: World, page: Any
+) -> None:
+    # Properties and a prompt are left before their data arrives (held here); arriving, it
+    # must not choose a key or versions in the URL of the page now shown.
+    prompt = await api(
+        world,
+        "POST",
+        "/v1/prompt-2025",
+        {"name": "Left early", "promptBody": {"model": "gpt-4o-mini", "messages": []}},
+    )
+    held = asyncio.Event()
+
+    async def hold(route: Any) -> None:
+        await held.wait()
+        await route.continue_()
+
+    await sign_in(page, world.hs.url, world.hs.key)
+    await page.route("**/v1/property/query", hold)
+    await page.route("**/v1/prompt-2025/query/versions", hold)
+    base = f"{world.hs.url}/ui/#"
+    await page.goto(f"{base}/properties")
+    await page.goto(f"{base}/prompts/{prompt['id']}")
+    await page.goto(f"{base}/requests?r=24h")
+    await page.locator(".results[aria-busy=false] tbody tr").first.wait_for()
+    async with (
+        page.expect_response("**/v1/property/query"),
+        page.expect_response("**/v1/prompt-2025/query/versions"),
+    ):
+        held.set()
+    await page.wait_for_timeout(300)  # what the left pages would write, they have by now
+    query = page.url.split("?", 1)[1]
+    assert "r=24h" in query and not re.search(r"(^|&)(k|v|a|b)=", query), query

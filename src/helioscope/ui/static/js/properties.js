@@ -174,6 +174,9 @@ export async function renderProperties(main, { params }) {
       list.setAttribute("aria-busy", "false");
       return;
     }
+    // Left before the keys came: choosing one now would write k= (and drop r=) in the next
+    // page's URL.
+    if (!list.isConnected) return;
     list.setAttribute("aria-busy", "false");
     if (!keys.length) {
       list.replaceChildren(emptyState("No properties yet. Send Helicone-Property-<Name> headers to add some."));

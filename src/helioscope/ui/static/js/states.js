@@ -48,7 +48,9 @@ const newest = new WeakMap();
 
 /**
  * Show loading, then render(data) or an error with Retry. Aborted loads leave the element be,
- * and so does a load overtaken by a newer one into the same element.
+ * and so does a load overtaken by a newer one into the same element, or one whose element
+ * left the page meanwhile (the user moved on: its drawing would write its state, such as a
+ * prompt's chosen versions, into the next page's URL).
  */
 export async function loadInto(el, fetcher, render, { quiet = false } = {}) {
   const mine = {};
@@ -56,7 +58,7 @@ export async function loadInto(el, fetcher, render, { quiet = false } = {}) {
   if (!quiet) loading(el);
   try {
     const data = await fetcher();
-    if (newest.get(el) !== mine) return;
+    if (newest.get(el) !== mine || !el.isConnected) return;
     clear(el);
     await render(data);
   } catch (err) {

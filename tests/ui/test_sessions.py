@@ -30,6 +30,14 @@ async def test_session_list_sorts_and_counts_errors(world: World, page: Any) -> 
     await page.get_by_role("button", name="Search").click()
     await trip.wait_for(state="detached")
     await shot(page, "sessions")
+    # Searched by id, the charts describe the one session listed (Support chat: 1 request).
+    await page.get_by_label("Search sessions").fill("chat-9")
+    await page.get_by_role("button", name="Search").click()
+    await page.locator("#session-results[aria-busy=false]").get_by_text("chat-9").wait_for()
+    metrics = page.locator("#session-metrics")
+    await metrics.get_by_text("Requests per session").wait_for()
+    await metrics.get_by_text("average 1", exact=True).wait_for()
+    assert await metrics.get_by_text("No sessions.").count() == 0
 
 
 async def test_a_session_is_one_aligned_trace_with_detail_beside_it(

@@ -40,18 +40,23 @@ const COLUMNS = [
   { id: "users", title: "Users", cell: (s) => (s.user_ids || []).join(", ") || "–" },
 ];
 
+let newestMetrics = 0; // the charts of the newest search, range or page, whichever answers last
+
 function metricsCharts(charts, state) {
+  const mine = ++newestMetrics;
   const { start, end } = windowOf(state.range);
   const timeFilter = start ? { startTimeUnixMs: start.getTime(), endTimeUnixMs: end.getTime() } : undefined;
   // The histograms are a summary; a failure there should not hide the list. Helicone's route
   // answers the histograms only; ours adds their averages.
+  // The list's own search (name or id), so the charts describe the sessions listed.
   post("/v1/helioscope/sessions/metrics", {
-    nameContains: state.search,
+    search: state.search,
     filter: "all",
     timezoneDifference: 0,
     ...(timeFilter ? { timeFilter } : {}),
   })
     .then((m) => {
+      if (mine !== newestMetrics) return;
       const avg = (name) => (m.session_count.length ? (m.average?.[name]?.[0]?.average ?? 0) : 0);
       charts.replaceChildren(
         histogram({
@@ -69,7 +74,7 @@ function metricsCharts(charts, state) {
         histogram({ title: "Session cost", buckets: m.session_cost, average: avg("session_cost"), format: usd }),
       );
     })
-    .catch(() => charts.replaceChildren());
+    .catch(() => mine === newestMetrics && charts.replaceChildren());
 }
 
 export async function renderSessions(main, { params, signal }) {

@@ -68,6 +68,9 @@ async def test_a_session_is_one_aligned_trace_with_detail_beside_it(
     await pane.get_by_text("lookup_city").wait_for()
     assert "span=req-trip-hotel" in page.url
     assert await page.get_by_role("dialog").count() == 0 and await trace.is_visible()
+    await page.keyboard.press("Control+k")  # the browser's shortcut, not the page's K
+    await page.wait_for_timeout(100)
+    assert "span=req-trip-hotel" in page.url
     await page.keyboard.press("j")
     await page.wait_for_url(re.compile("span=req-trip-flight"))
     await shot(page, "session")

@@ -313,7 +313,9 @@ export async function renderSession(main, { parts, params }) {
     );
   }
   const onKey = (e) => {
-    if (!selected || e.target.closest?.("input, textarea, select")) return;
+    // As on Requests: Ctrl/Alt/Meta+J or K are the browser's shortcuts, not the page's.
+    if (!selected || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.target.closest?.("input, textarea, select, [contenteditable]")) return;
     const at = spans.findIndex((r) => r.request.request_id === selected);
     if (e.key === "j" && spans[at + 1]) select(spans[at + 1].request.request_id, { push: false });
     else if (e.key === "k" && at > 0) select(spans[at - 1].request.request_id, { push: false });

@@ -342,6 +342,16 @@ async def test_session_names_metrics_feedback_tags_and_trace(
     assert ours["session_count"] == metrics["session_count"]
     assert ours["average"]["session_count"] == [{"average": 2.0}]
     assert ours["average"]["session_duration"] == [{"average": 60.0}]
+    # The UI's route also takes the session list's search, which matches a name or an id.
+    by_id = (
+        await post(
+            helioscope,
+            "/v1/helioscope/sessions/metrics",
+            {"search": "s2", "timezoneDifference": 0},
+        )
+    ).json()["data"]
+    assert sum(b["value"] for b in by_id["session_count"]) == 1
+    assert by_id["average"]["session_count"] == [{"average": 1.0}]
 
     async with helioscope.http() as http:
         auth = {"authorization": f"Bearer {helioscope.key}"}

@@ -30,6 +30,14 @@ async def test_session_list_sorts_and_counts_errors(world: World, page: Any) -> 
     await page.get_by_role("button", name="Search").click()
     await trip.wait_for(state="detached")
     await shot(page, "sessions")
+    # Searched by id, the charts describe the one session listed (Support chat: 1 request).
+    await page.get_by_label("Search sessions").fill("chat-9")
+    await page.get_by_role("button", name="Search").click()
+    await page.locator("#session-results[aria-busy=false]").get_by_text("chat-9").wait_for()
+    metrics = page.locator("#session-metrics")
+    await metrics.get_by_text("Requests per session").wait_for()
+    await metrics.get_by_text("average 1", exact=True).wait_for()
+    assert await metrics.get_by_text("No sessions.").count() == 0
 
 
 async def test_a_session_is_one_aligned_trace_with_detail_beside_it(
@@ -60,6 +68,9 @@ async def test_a_session_is_one_aligned_trace_with_detail_beside_it(
     await pane.get_by_text("lookup_city").wait_for()
     assert "span=req-trip-hotel" in page.url
     assert await page.get_by_role("dialog").count() == 0 and await trace.is_visible()
+    await page.keyboard.press("Control+k")  # the browser's shortcut, not the page's K
+    await page.wait_for_timeout(100)
+    assert "span=req-trip-hotel" in page.url
     await page.keyboard.press("j")
     await page.wait_for_url(re.compile("span=req-trip-flight"))
     await shot(page, "session")

@@ -81,3 +81,25 @@ async def test_the_csp_loads_no_remote_image(world: World) -> None:
     )
     assert policy["img-src"] == "'self' data: blob:"
     assert policy["script-src"] == "'self'"
+
+
+async def test_the_table_stays_busy_until_its_newest_load_answers(world: World, page: Any) -> None:
+    # A load replaced by another (Refresh pressed twice) is aborted; ending, it must not mark
+    # the table loaded while the newer one is still on its way.
+    await sign_in(page, world.hs.url, world.hs.key)
+    await open_requests(page)
+    held = asyncio.Event()
+
+    async def slow(route: Any) -> None:
+        await held.wait()
+        await route.continue_()
+
+    await page.route("**/v1/helioscope/requests/query", slow)
+    refresh = page.get_by_role("button", name="Refresh")
+    await refresh.click()
+    await refresh.click()
+    await page.wait_for_timeout(200)
+    results = page.locator(".results")
+    assert await results.get_attribute("aria-busy") == "true"
+    held.set()
+    await page.locator(".results[aria-busy=false] tbody tr").first.wait_for()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
-from tests.ui.conftest import SESSION_LOOP, World, open_requests, sign_in, watch
+from tests.ui.conftest import SESSION_LOOP, World, api, open_requests, sign_in, watch
 
 pytestmark = SESSION_LOOP
 
@@ -90,3 +91,64 @@ async def test_every_thing_is_addressable(world: World, page: Any) -> None:
     await page.goto(f"{base}/properties?k=env&r=30d")
     await page.locator("#prop-detail").get_by_role("heading", name="env").wait_for()
     assert await page.get_by_label("Time range").input_value() == "30d"
+
+
+async def test_a_page_left_while_loading_stops_listening(world: World, page: Any) -> None:
+    # The Requests page with a request open is left for Sessions before its list has loaded
+    # (held here, as a slow server would): its J/Esc keys must not act on the next page.
+    held = asyncio.Event()
+
+    async def hold(route: Any) -> None:
+        await held.wait()
+        await route.continue_()
+
+    await sign_in(page, world.hs.url, world.hs.key)
+    await page.route("**/v1/helioscope/requests/query", hold)
+    await page.goto(f"{world.hs.url}/ui/#/requests/req-trip-plan")
+    await page.locator(".results[aria-busy=true]").wait_for()
+    await page.get_by_role("link", name="Sessions").click()
+    await page.locator("#session-results table tbody tr").first.wait_for()
+    await page.keyboard.press("Escape")  # while the left page is still loading
+    assert page.url.endswith("#/sessions")
+    async with page.expect_response("**/v1/helioscope/requests/query"):
+        held.set()
+    await page.locator("#session-results table tbody tr").first.wait_for()
+    await page.keyboard.press("j")
+    await page.keyboard.press("Escape")
+    assert page.url.endswith("#/sessions"), page.url
+    assert await page.get_by_role("heading", name="Sessions").is_visible()
+
+
+async def test_a_page_left_while_loading_leaves_the_next_pages_url_alone(
+    world: World, page: Any
+) -> None:
+    # Properties and a prompt are left before their data arrives (held here); arriving, it
+    # must not choose a key or versions in the URL of the page now shown.
+    prompt = await api(
+        world,
+        "POST",
+        "/v1/prompt-2025",
+        {"name": "Left early", "promptBody": {"model": "gpt-4o-mini", "messages": []}},
+    )
+    held = asyncio.Event()
+
+    async def hold(route: Any) -> None:
+        await held.wait()
+        await route.continue_()
+
+    await sign_in(page, world.hs.url, world.hs.key)
+    await page.route("**/v1/property/query", hold)
+    await page.route("**/v1/prompt-2025/query/versions", hold)
+    base = f"{world.hs.url}/ui/#"
+    await page.goto(f"{base}/properties")
+    await page.goto(f"{base}/prompts/{prompt['id']}")
+    await page.goto(f"{base}/requests?r=24h")
+    await page.locator(".results[aria-busy=false] tbody tr").first.wait_for()
+    async with (
+        page.expect_response("**/v1/property/query"),
+        page.expect_response("**/v1/prompt-2025/query/versions"),
+    ):
+        held.set()
+    await page.wait_for_timeout(300)  # what the left pages would write, they have by now
+    query = page.url.split("?", 1)[1]
+    assert "r=24h" in query and not re.search(r"(^|&)(k|v|a|b)=", query), query

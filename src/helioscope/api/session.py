@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter
 
 from helioscope.api._request_shape import HeliconeRequest, to_helicone_request
@@ -89,10 +91,13 @@ async def get_metrics(
 
 
 async def session_metrics(
-    params: SessionNameQueryParams, organization_id: str, store: Store
+    params: SessionNameQueryParams, organization_id: str, store: Store, search: str = ""
 ) -> SessionMetricsWithAverages:
-    """The histograms and their averages (Helioscope's UI route answers both)."""
-    query = _session_query(params)
+    """The histograms and their averages (Helioscope's UI route answers both).
+
+    ``search`` matches a session's name or id, as the session list's search does.
+    """
+    query = replace(_session_query(params), search=search)
     if params.nameContains:
         query = SessionQuery(
             filter={
@@ -104,6 +109,7 @@ async def session_metrics(
                     }
                 },
             },
+            search=search,
             start=query.start,
             end=query.end,
         )

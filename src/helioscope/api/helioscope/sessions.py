@@ -83,12 +83,25 @@ async def query_sessions(body: SessionPageQuery, key: ApiKeyDep, store: StoreDep
     return Result(data=SessionPageResult(sessions=sessions, total=found["total"]))
 
 
+class SessionMetricsQuery(SessionNameQueryParams):
+    """Body of ``POST /v1/helioscope/sessions/metrics``: Helicone's, and the list's search.
+
+    ``search`` matches a session's name or id, as ``/v1/helioscope/sessions/query`` does, so
+    the histograms above the list describe the sessions listed (``nameContains`` alone left
+    them empty while the list showed the session searched for by id).
+    """
+
+    search: Annotated[str, Field(max_length=400)] = ""
+
+
 @reads.post("/metrics", response_model=Result[SessionMetricsWithAverages])
 async def get_session_metrics(
-    params: SessionNameQueryParams, key: ApiKeyDep, store: StoreDep
+    params: SessionMetricsQuery, key: ApiKeyDep, store: StoreDep
 ) -> Result[SessionMetricsWithAverages]:
     """Helicone's session histograms (``/v1/session/metrics/query``) and their averages."""
-    return Result(data=await session_metrics(params, key.organization_id, store))
+    return Result(
+        data=await session_metrics(params, key.organization_id, store, search=params.search)
+    )
 
 
 @reads.get("/{sessionId}", response_model=Result[SessionTrace])

@@ -252,6 +252,7 @@ async def session_rows(db: OrgDb, query: SessionQuery) -> list[dict[str, Any]]:
     """Per-session request count, duration (s) and cost (USD), for histograms."""
     query = SessionQuery(
         filter=query.filter,
+        search=query.search,
         start=query.start,
         end=query.end,
         limit=METRICS_SESSION_LIMIT,

@@ -3,7 +3,7 @@
 // this browser.
 import { scopeId } from "./auth.js";
 import { textPreview } from "./chat.js";
-import { h } from "./dom.js";
+import { closesLikeAMenu, h } from "./dom.js";
 import { ms, num, scoreEntries, shortTime, statusClass, time, truncate, usd, visibleProperties } from "./format.js";
 
 const chips = (entries, cls = "") =>
@@ -267,19 +267,5 @@ export function columnChooser(chosen, propertyKeys, onChange) {
   draw();
   const popover = h("details", { class: "popover" }, h("summary", { class: "button ghost" }, "Columns"), box);
   popover.addEventListener("toggle", () => popover.open && draw()); // property keys arrive later
-  // Closes like a menu: Escape (focus back on its button) or a click elsewhere.
-  popover.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && popover.open) {
-      e.stopPropagation();
-      popover.open = false;
-      popover.querySelector("summary").focus();
-    }
-  });
-  const onDocumentClick = (e) => {
-    if (!popover.isConnected) document.removeEventListener("click", onDocumentClick);
-    // The path as dispatched: a button the menu redrew is detached, but was inside it.
-    else if (popover.open && !e.composedPath().includes(popover)) popover.open = false;
-  };
-  document.addEventListener("click", onDocumentClick);
-  return popover;
+  return closesLikeAMenu(popover);
 }

@@ -252,7 +252,7 @@ function render(body, d) {
   );
 }
 
-export async function renderDashboard(main, { params }) {
+export async function renderDashboard(main, { params, signal }) {
   const state = { range: rangeFromParams(params, "24h") };
   const body = h("div", { id: "dash-body" });
   const load = ({ quiet = false } = {}) => {
@@ -265,6 +265,7 @@ export async function renderDashboard(main, { params }) {
     );
   };
   const live = liveControl({
+    signal,
     on: params.get("live") === "1",
     onToggle: (on) => setParams({ live: on ? "1" : "" }),
     filter: () => "all",

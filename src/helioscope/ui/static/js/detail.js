@@ -206,7 +206,7 @@ export function requestDetail(req, nav) {
         "header",
         { class: "pane-head" },
         h("h2", { id: "pane-title", tabindex: "-1" }, `${req.model || "Request"} · ${time(req.request_created_at)}`),
-        nav.position ? h("span", { class: "muted small" }, nav.position) : "",
+        h("span", { class: "muted small pane-position" }, nav.position || ""),
         h(
           "button",
           {
@@ -215,7 +215,9 @@ export function requestDetail(req, nav) {
             "aria-label": "Previous request (K)",
             title: "Previous (K)",
             disabled: !nav.onPrev,
-            onclick: nav.onPrev,
+            dataset: { nav: "prev" },
+            // Looked up at the click: the page may move the request (a sort, a live refresh).
+            onclick: () => nav.onPrev?.(),
           },
           "↑",
         ),
@@ -227,7 +229,8 @@ export function requestDetail(req, nav) {
             "aria-label": "Next request (J)",
             title: "Next (J)",
             disabled: !nav.onNext,
-            onclick: nav.onNext,
+            dataset: { nav: "next" },
+            onclick: () => nav.onNext?.(),
           },
           "↓",
         ),

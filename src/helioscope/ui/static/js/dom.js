@@ -58,3 +58,24 @@ export function uid(prefix = "id") {
   idCounter += 1;
   return `${prefix}-${idCounter}`;
 }
+
+/**
+ * A <details> popover that closes like a menu: Escape (focus back on its button) or a click
+ * elsewhere. Returns the popover.
+ */
+export function closesLikeAMenu(popover) {
+  popover.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && popover.open) {
+      e.stopPropagation();
+      popover.open = false;
+      popover.querySelector("summary").focus();
+    }
+  });
+  const onDocumentClick = (e) => {
+    if (!popover.isConnected) document.removeEventListener("click", onDocumentClick);
+    // The path as dispatched: a button the menu redrew is detached, but was inside it.
+    else if (popover.open && !e.composedPath().includes(popover)) popover.open = false;
+  };
+  document.addEventListener("click", onDocumentClick);
+  return popover;
+}

@@ -11,9 +11,10 @@ export const POLL_MS = 2000;
 
 /**
  * A "Live" toggle. filter(): the filter tree to watch; refresh(): reload the view; paused():
- * true while the user scrolls or selects (new rows wait, counted). Returns {element, stop}.
+ * true while the user scrolls or selects (new rows wait, counted); signal: the page's, which
+ * stops polling when the page is left. Returns {element, stop}.
  */
-export function liveControl({ on, onToggle, filter, refresh, paused }) {
+export function liveControl({ on, onToggle, filter, refresh, paused, signal }) {
   const status = h("span", { class: "live-status muted", "aria-live": "polite" });
   const button = h(
     "button",
@@ -71,6 +72,8 @@ export function liveControl({ on, onToggle, filter, refresh, paused }) {
     onToggle(next);
   });
   if (on) start();
+  // The page was left (even mid-load): polling stops with it.
+  signal?.addEventListener("abort", stop);
   return {
     element: h("span", { class: "live row inline" }, button, status),
     stop,

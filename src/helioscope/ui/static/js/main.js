@@ -82,6 +82,7 @@ async function route(force = false) {
     if (mounted.handle.update(ctx) !== false) return;
   }
   mounted?.handle?.teardown?.();
+  mounted?.stop.abort();
   mounted = null;
   const main = clear(document.getElementById("main"));
   const topbar = document.getElementById("topbar");
@@ -93,10 +94,17 @@ async function route(force = false) {
   renderOrgSwitch();
   renderNav(page.path);
   document.title = `${page.title} · Helioscope`;
-  const entry = { page, detail, handle: null };
+  // ctx.signal aborts when the page is replaced, even while it is still loading: a page that
+  // listens on document passes it, so a page left mid-load stops hearing keys at once.
+  const entry = { page, detail, handle: null, stop: new AbortController() };
   mounted = entry;
-  const result = await (detail ? page.detail(main, ctx) : page.render(main, ctx));
-  entry.handle = typeof result === "function" ? { teardown: result } : result || null;
+  const pageCtx = { ...ctx, signal: entry.stop.signal };
+  const result = await (detail ? page.detail(main, pageCtx) : page.render(main, pageCtx));
+  const handle = typeof result === "function" ? { teardown: result } : result || null;
+  // The user moved on before this page finished loading: its teardown is due now, or its
+  // listeners and timers would act on the next page (J on Sessions rewrote the URL to a request).
+  if (mounted === entry) entry.handle = handle;
+  else handle?.teardown?.();
 }
 
 function start() {

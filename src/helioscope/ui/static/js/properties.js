@@ -89,7 +89,9 @@ export async function renderProperties(main, { params }) {
     h("div", { class: "prop-layout" }, list, detail),
   );
 
+  let newest = 0; // the key shown last wins, whichever answer arrives last
   async function showKey(k) {
+    const mine = ++newest;
     state.key = k;
     save();
     for (const b of list.querySelectorAll("button.link")) b.setAttribute("aria-current", String(b.dataset.key === k));
@@ -111,6 +113,7 @@ export async function renderProperties(main, { params }) {
           timeZoneDifference: end.getTimezoneOffset(),
         }),
       ]);
+      if (mine !== newest) return;
       // One stacked series per value (the five busiest), bucketed by time.
       const top = counts
         .filter((c) => c.value !== "Other")
@@ -153,9 +156,9 @@ export async function renderProperties(main, { params }) {
         ),
       );
     } catch (err) {
-      detail.replaceChildren(errorState(err, () => showKey(k)));
+      if (mine === newest) detail.replaceChildren(errorState(err, () => showKey(k)));
     } finally {
-      detail.setAttribute("aria-busy", "false");
+      if (mine === newest) detail.setAttribute("aria-busy", "false");
     }
   }
 
@@ -171,6 +174,9 @@ export async function renderProperties(main, { params }) {
       list.setAttribute("aria-busy", "false");
       return;
     }
+    // Left before the keys came: choosing one now would write k= (and drop r=) in the next
+    // page's URL.
+    if (!list.isConnected) return;
     list.setAttribute("aria-busy", "false");
     if (!keys.length) {
       list.replaceChildren(emptyState("No properties yet. Send Helicone-Property-<Name> headers to add some."));

@@ -163,21 +163,24 @@ export async function renderRequests(main, ctx) {
   let controller = null;
   async function load({ quiet = false } = {}) {
     controller?.abort();
-    controller = new AbortController();
+    const mine = new AbortController();
+    controller = mine;
     if (!quiet) loading(results);
     const body = { filter: effective(state), offset: state.offset, limit: state.limit, sort: state.sort, count: true };
     try {
-      const page = await post("/v1/helioscope/requests/query", body, { signal: controller.signal });
+      const page = await post("/v1/helioscope/requests/query", body, { signal: mine.signal });
       rows = page.requests;
       total = page.total;
       for (const r of rows) for (const k of Object.keys(r.properties || {})) propertyKeys.add(k);
       countEl.textContent = `${num(total)} request${total === 1 ? "" : "s"}`;
       drawTable();
+      placeInRows();
     } catch (err) {
       if (err.name === "AbortError") return;
       failure(results, err, () => load());
     } finally {
-      results.setAttribute("aria-busy", "false");
+      // An aborted load ends after its successor started: the page is still busy with that one.
+      if (controller === mine) results.setAttribute("aria-busy", "false");
     }
   }
 
@@ -240,22 +243,37 @@ export async function renderRequests(main, ctx) {
 
   // The split pane: the open request beside the table, J/K to walk, Esc or Back to close.
   let paneToken = 0;
+  let paneNav = null; // the open pane's nav, kept in step with the rows shown
+  // Where the open request sits among the rows shown; again after each load (a sort, a filter,
+  // a live refresh moves it), so its position and its ↑/↓ never describe an older list.
+  function placeInRows() {
+    if (!paneNav) return;
+    const at = rows.findIndex((r) => r.request_id === state.open);
+    paneNav.onPrev = at > 0 ? () => step(-1) : null;
+    paneNav.onNext = at >= 0 && at < rows.length - 1 ? () => step(1) : null;
+    paneNav.position = at >= 0 ? `${state.offset + at + 1} of ${num(total)}` : "";
+    const position = pane.querySelector(".pane-position");
+    if (position) position.textContent = paneNav.position;
+    for (const [which, go] of [
+      ["prev", paneNav.onPrev],
+      ["next", paneNav.onNext],
+    ]) {
+      const button = pane.querySelector(`[data-nav="${which}"]`);
+      if (button) button.disabled = !go;
+    }
+  }
   async function showPane() {
     const id = state.open;
     pane.hidden = !id;
     layout.classList.toggle("with-pane", Boolean(id));
     for (const tr of results.querySelectorAll("tbody tr"))
       tr.setAttribute("aria-current", String(tr.dataset.id === id));
+    paneNav = id ? { onClose: closePane } : null;
     if (!id) return;
     const token = ++paneToken;
     const preloaded = rows.find((r) => r.request_id === id);
-    const at = rows.findIndex((r) => r.request_id === id);
-    const nav = {
-      onClose: closePane,
-      onPrev: at > 0 ? () => step(-1) : null,
-      onNext: at >= 0 && at < rows.length - 1 ? () => step(1) : null,
-      position: at >= 0 ? `${state.offset + at + 1} of ${num(total)}` : "",
-    };
+    const nav = paneNav;
+    placeInRows();
     if (preloaded) pane.replaceChildren(requestDetail(preloaded, nav));
     else loading(pane);
     try {
@@ -316,7 +334,7 @@ export async function renderRequests(main, ctx) {
     else if (e.key === "k") step(-1);
     else if (e.key === "Escape") closePane();
   }
-  document.addEventListener("keydown", onKey);
+  document.addEventListener("keydown", onKey, { signal: ctx.signal });
 
   const selectionBar = h("div", {
     class: "selection-bar card row",
@@ -360,6 +378,7 @@ export async function renderRequests(main, ctx) {
     }
   };
   const live = liveControl({
+    signal: ctx.signal,
     on: state.live,
     onToggle: (on) => {
       state.live = on;

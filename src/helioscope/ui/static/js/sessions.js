@@ -40,18 +40,23 @@ const COLUMNS = [
   { id: "users", title: "Users", cell: (s) => (s.user_ids || []).join(", ") || "–" },
 ];
 
+let newestMetrics = 0; // the charts of the newest search, range or page, whichever answers last
+
 function metricsCharts(charts, state) {
+  const mine = ++newestMetrics;
   const { start, end } = windowOf(state.range);
   const timeFilter = start ? { startTimeUnixMs: start.getTime(), endTimeUnixMs: end.getTime() } : undefined;
   // The histograms are a summary; a failure there should not hide the list. Helicone's route
   // answers the histograms only; ours adds their averages.
+  // The list's own search (name or id), so the charts describe the sessions listed.
   post("/v1/helioscope/sessions/metrics", {
-    nameContains: state.search,
+    search: state.search,
     filter: "all",
     timezoneDifference: 0,
     ...(timeFilter ? { timeFilter } : {}),
   })
     .then((m) => {
+      if (mine !== newestMetrics) return;
       const avg = (name) => (m.session_count.length ? (m.average?.[name]?.[0]?.average ?? 0) : 0);
       charts.replaceChildren(
         histogram({
@@ -69,13 +74,14 @@ function metricsCharts(charts, state) {
         histogram({ title: "Session cost", buckets: m.session_cost, average: avg("session_cost"), format: usd }),
       );
     })
-    .catch(() => charts.replaceChildren());
+    .catch(() => mine === newestMetrics && charts.replaceChildren());
 }
 
-export async function renderSessions(main, { params }) {
+export async function renderSessions(main, { params, signal }) {
   const charts = h("div", { class: "chart-grid", id: "session-metrics" });
   let page = null;
   const live = liveControl({
+    signal,
     on: params.get("live") === "1",
     onToggle: (on) => setParams({ live: on ? "1" : "" }),
     filter: () => ({ request_response_rmt: { properties: { "Helicone-Session-Id": { "not-equals": "" } } } }),
@@ -307,7 +313,9 @@ export async function renderSession(main, { parts, params }) {
     );
   }
   const onKey = (e) => {
-    if (!selected || e.target.closest?.("input, textarea, select")) return;
+    // As on Requests: Ctrl/Alt/Meta+J or K are the browser's shortcuts, not the page's.
+    if (!selected || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.target.closest?.("input, textarea, select, [contenteditable]")) return;
     const at = spans.findIndex((r) => r.request.request_id === selected);
     if (e.key === "j" && spans[at + 1]) select(spans[at + 1].request.request_id, { push: false });
     else if (e.key === "k" && at > 0) select(spans[at - 1].request.request_id, { push: false });

@@ -42,17 +42,29 @@ export function emptyState(text, ...more) {
   return h("div", { class: "empty" }, h("p", {}, text), more);
 }
 
-/** Show loading, then render(data) or an error with Retry. Aborted loads leave the element be. */
+// Each element's newest load: an older one answering later (a slower search, a wider range)
+// must not paint over it.
+const newest = new WeakMap();
+
+/**
+ * Show loading, then render(data) or an error with Retry. Aborted loads leave the element be,
+ * and so does a load overtaken by a newer one into the same element, or one whose element
+ * left the page meanwhile (the user moved on: its drawing would write its state, such as a
+ * prompt's chosen versions, into the next page's URL).
+ */
 export async function loadInto(el, fetcher, render, { quiet = false } = {}) {
+  const mine = {};
+  newest.set(el, mine);
   if (!quiet) loading(el);
   try {
     const data = await fetcher();
+    if (newest.get(el) !== mine || !el.isConnected) return;
     clear(el);
     await render(data);
   } catch (err) {
-    if (err?.name === "AbortError") return;
+    if (err?.name === "AbortError" || newest.get(el) !== mine) return;
     failure(el, err, () => loadInto(el, fetcher, render));
   } finally {
-    el.setAttribute("aria-busy", "false");
+    if (newest.get(el) === mine) el.setAttribute("aria-busy", "false");
   }
 }

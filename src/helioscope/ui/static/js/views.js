@@ -1,7 +1,7 @@
 // Saved views of the Requests page: a name for a filter, a time range and columns (the page's
 // URL), kept in this browser for the signed-in organization.
 import { scopeId } from "./auth.js";
-import { h, toast } from "./dom.js";
+import { closesLikeAMenu, h, toast } from "./dom.js";
 
 const key = () => `helioscope.views.${scopeId()}`;
 
@@ -20,17 +20,19 @@ function save(list) {
 
 /** The Views menu: open a saved view, save the current one under a name, delete one. */
 export function viewsMenu(currentHash) {
-  const box = h("div", { class: "columns-box views-box", role: "group", "aria-label": "Saved views" });
   const name = h("input", {
     type: "text",
     id: "view-name",
     maxlength: "80",
     placeholder: "e.g. slow production calls",
   });
-  const draw = () => {
+  // Only the list is redrawn (on opening: another tab may have saved a view). The form is built
+  // once: the toggle event comes late on a loaded machine, and rebuilding the form then took
+  // the focus out of the name being typed, or the Save button from under a press.
+  const list = h("div", {});
+  const drawList = () => {
     const views = savedViews();
-    box.replaceChildren(
-      h("p", { class: "legend" }, "Saved views"),
+    list.replaceChildren(
       views.length
         ? h(
             "ul",
@@ -48,7 +50,8 @@ export function viewsMenu(currentHash) {
                     "aria-label": `Delete view ${v.name}`,
                     onclick: () => {
                       save(savedViews().filter((x) => x.name !== v.name));
-                      draw();
+                      drawList();
+                      name.focus(); // the pressed button is gone: keep the focus in the menu
                     },
                   },
                   "Delete",
@@ -57,28 +60,35 @@ export function viewsMenu(currentHash) {
             ),
           )
         : h("p", { class: "muted small" }, "None yet."),
-      h(
-        "form",
-        {
-          class: "row",
-          onsubmit: (e) => {
-            e.preventDefault();
-            const label = name.value.trim();
-            if (!label) return name.focus();
-            save([...savedViews().filter((x) => x.name !== label), { name: label, hash: currentHash() }]);
-            toast(`Saved view “${label}”`);
-            name.value = "";
-            draw();
-          },
-        },
-        h("label", { for: "view-name" }, "Save as"),
-        name,
-        h("button", { type: "submit", class: "ghost small" }, "Save view"),
-      ),
     );
   };
-  draw();
+  const form = h(
+    "form",
+    {
+      class: "row",
+      onsubmit: (e) => {
+        e.preventDefault();
+        const label = name.value.trim();
+        if (!label) return name.focus();
+        save([...savedViews().filter((x) => x.name !== label), { name: label, hash: currentHash() }]);
+        toast(`Saved view “${label}”`);
+        name.value = "";
+        drawList();
+      },
+    },
+    h("label", { for: "view-name" }, "Save as"),
+    name,
+    h("button", { type: "submit", class: "ghost small" }, "Save view"),
+  );
+  const box = h(
+    "div",
+    { class: "columns-box views-box", role: "group", "aria-label": "Saved views" },
+    h("p", { class: "legend" }, "Saved views"),
+    list,
+    form,
+  );
+  drawList();
   const popover = h("details", { class: "popover" }, h("summary", { class: "button ghost" }, "Views"), box);
-  popover.addEventListener("toggle", () => popover.open && draw());
-  return popover;
+  popover.addEventListener("toggle", () => popover.open && drawList());
+  return closesLikeAMenu(popover);
 }

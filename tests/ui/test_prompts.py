@@ -189,3 +189,54 @@ async def test_experiment_grid_scores_and_rename(world: World, page: Any) -> Non
     experiment_id = page.url.rsplit("/", 1)[1]
     assert (await api(world, "GET", f"/v2/experiment/{experiment_id}"))["name"] == "Shouting test"
     await shot(page, "experiment")
+
+
+async def test_an_evaluator_that_fails_says_so_on_the_experiment(world: World, page: Any) -> None:
+    template = {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": 'About <helicone-prompt-input key="city" />.'}],
+    }
+    created = await api(
+        world, "POST", "/v1/prompt/create", {"userDefinedId": "fails", "prompt": template}
+    )
+    experiment = await api(
+        world,
+        "POST",
+        "/v2/experiment/new",
+        {"name": "failing", "originalPromptVersion": created["prompt_version_id"]},
+    )
+    experiment_id = experiment["experimentId"]
+    row = await api(
+        world,
+        "POST",
+        f"/v2/experiment/{experiment_id}/add-manual-row",
+        {"inputs": {"city": "Paris"}},
+    )
+    details = await api(world, "GET", f"/v2/experiment/{experiment_id}")
+    await api(
+        world,
+        "POST",
+        f"/v2/experiment/{experiment_id}/run-hypothesis",
+        {"inputRecordId": row, "promptVersionId": details["copied_original_prompt_version"]},
+    )
+    broken = {
+        "name": "Broken",
+        "scoring_type": "NUMERIC",
+        "code_template": "def evaluate(request, response, inputs):\n    raise ValueError('no')\n",
+    }
+    evaluator = await api(world, "POST", "/v1/evaluator", broken)
+    await api(
+        world,
+        "POST",
+        f"/v2/experiment/{experiment_id}/evaluators",
+        {"evaluatorId": evaluator["id"]},
+    )
+    await sign_in(page, world.hs.url, world.hs.key)
+    await page.goto(f"{world.hs.url}/ui/#/experiments/{experiment_id}")
+    await page.get_by_role("button", name="Detach Broken").wait_for()
+    assert await page.locator("#evaluator-errors").count() == 0
+    await page.get_by_role("button", name="Run evaluators").click()
+    errors = page.locator("#evaluator-errors")
+    await errors.get_by_text("1 evaluation failed in the last run").wait_for()
+    assert "Broken on " in await errors.inner_text()
+    assert "ValueError" in await errors.inner_text()

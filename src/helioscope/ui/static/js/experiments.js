@@ -172,10 +172,30 @@ function newVersionForm(experimentId, base, reload) {
   );
 }
 
+// What the last evaluators' run could not score, and why (the run status keeps it): an
+// evaluator whose code fails left its outputs unscored with no sign on the page.
+function evaluatorErrors(errors) {
+  if (!errors.length) return "";
+  const n = errors.length;
+  return h(
+    "div",
+    { class: "form-error", role: "alert", id: "evaluator-errors" },
+    h("p", {}, `${n} evaluation${n === 1 ? "" : "s"} failed in the last run; those outputs stay unscored:`),
+    h(
+      "ul",
+      {},
+      errors.slice(0, 20).map((e) => h("li", {}, truncate(e, 400))),
+    ),
+    n > 20 ? h("p", {}, `and ${n - 20} more`) : "",
+  );
+}
+
 async function evaluatorsPanel(experimentId, reload) {
-  const [attached, all] = await Promise.all([
-    get(`/v2/experiment/${encodeURIComponent(experimentId)}/evaluators`),
+  const enc = encodeURIComponent(experimentId);
+  const [attached, all, status] = await Promise.all([
+    get(`/v2/experiment/${enc}/evaluators`),
     post("/v1/evaluator/query", {}),
+    get(`/v2/experiment/${enc}/run/status`),
   ]);
   const free = all.filter((e) => !attached.some((a) => a.id === e.id));
   const pick = h(
@@ -251,8 +271,11 @@ async function evaluatorsPanel(experimentId, reload) {
             onclick: async (e) => {
               e.target.disabled = true;
               try {
-                await post(`/v2/experiment/${encodeURIComponent(experimentId)}/evaluators/run`, {});
-                toast("Scored");
+                await post(`/v2/experiment/${enc}/evaluators/run`, {});
+                const after = await get(`/v2/experiment/${enc}/run/status`);
+                const failed = after.evaluatorErrors.length;
+                if (failed) toast(`${failed} evaluation${failed === 1 ? "" : "s"} failed`, "error");
+                else toast("Scored");
                 await reload();
               } catch (err) {
                 toast(err.message, "error");
@@ -263,11 +286,14 @@ async function evaluatorsPanel(experimentId, reload) {
           "Run evaluators",
         )
       : "",
+    evaluatorErrors(status.evaluatorErrors),
   );
 }
 
-async function waitForRun(experimentId, status) {
+// Polls until the run is done; null once the page is left (``signal``): it polled on before.
+async function waitForRun(experimentId, status, signal) {
   for (;;) {
+    if (signal?.aborted) return null;
     const s = await get(`/v2/experiment/${encodeURIComponent(experimentId)}/run/status`);
     status.textContent = `${s.succeeded} done, ${s.failed} failed, ${s.pending + s.inProgress} to go`;
     if (!s.running && s.pending === 0 && s.inProgress === 0) return s;
@@ -275,7 +301,7 @@ async function waitForRun(experimentId, status) {
   }
 }
 
-export async function renderExperiment(main, { parts }) {
+export async function renderExperiment(main, { parts, signal }) {
   const id = parts[0];
   const enc = encodeURIComponent(id);
   main.append(h("p", {}, h("a", { href: "#/experiments" }, "← All experiments")));
@@ -303,7 +329,8 @@ export async function renderExperiment(main, { parts }) {
       const status = h("span", { class: "muted", "aria-live": "polite", id: "run-status" }, lastRun);
       const runCells = async (payload) => {
         await post(`/v2/experiment/${enc}/run`, payload);
-        const done = await waitForRun(id, status);
+        const done = await waitForRun(id, status, signal);
+        if (!done) return;
         lastRun = `Run finished: ${done.succeeded} succeeded, ${done.failed} failed`;
         await load();
       };

@@ -3,6 +3,7 @@ import { call, get, post } from "./api.js";
 import { addKey, currentKey } from "./auth.js";
 import { clear, h, toast } from "./dom.js";
 import { decimal, time, usd } from "./format.js";
+import { confirmButton, table } from "./sections.js";
 import { errorState } from "./states.js";
 
 // The scopes as the API enforces them (helioscope.api.access): w changes state but reads nothing.
@@ -11,56 +12,6 @@ const SCOPES = [
   ["r", "Read only"],
   ["w", "Write only: proxy, log and change, without reading"],
 ];
-
-// A destructive button asks once more in place (no window.confirm, which blocks the page).
-function confirmButton(text, confirmText, label, action) {
-  const btn = h("button", { type: "button", class: "ghost small danger", "aria-label": label }, text);
-  let armed = false;
-  btn.addEventListener("click", async () => {
-    if (!armed) {
-      armed = true;
-      btn.textContent = confirmText;
-      btn.setAttribute("aria-label", `${confirmText}: ${label}`);
-      setTimeout(() => {
-        armed = false;
-        btn.textContent = text;
-        btn.setAttribute("aria-label", label);
-      }, 5000);
-      return;
-    }
-    btn.disabled = true;
-    try {
-      await action();
-    } catch (err) {
-      toast(err.message, "error");
-      btn.disabled = false;
-    }
-  });
-  return btn;
-}
-
-function table(caption, head, rows, empty) {
-  if (!rows.length) return h("p", { class: "muted" }, empty);
-  return h(
-    "div",
-    { class: "table-wrap" },
-    h(
-      "table",
-      { class: "data compact" },
-      h("caption", { class: "visually-hidden" }, caption),
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          head.map((t) => h("th", { scope: "col" }, t)),
-        ),
-      ),
-      h("tbody", {}, rows),
-    ),
-  );
-}
 
 async function keysSection(section) {
   const keys = await get("/v1/api-keys");

@@ -1,8 +1,9 @@
-// Settings: API keys (create with a scope, rename, revoke), webhooks and alerts.
+// Settings: API keys (create with a scope, rename, revoke), provider keys, webhooks and alerts.
 import { call, get, post } from "./api.js";
 import { addKey, currentKey } from "./auth.js";
 import { clear, h, toast } from "./dom.js";
 import { decimal, time, usd } from "./format.js";
+import { providerKeysSection } from "./providerkeys.js";
 import { confirmButton, table } from "./sections.js";
 import { errorState } from "./states.js";
 
@@ -377,9 +378,10 @@ async function alertsSection(section, hooks) {
 
 export async function renderSettings(main) {
   const keys = h("section", { class: "card settings-section", id: "keys" });
+  const providerKeys = h("section", { class: "card settings-section", id: "provider-keys" });
   const hooks = h("section", { class: "card settings-section", id: "webhooks" });
   const alerts = h("section", { class: "card settings-section", id: "alerts" });
-  main.append(h("div", { class: "page-head" }, h("h1", {}, "Settings")), keys, hooks, alerts);
+  main.append(h("div", { class: "page-head" }, h("h1", {}, "Settings")), keys, providerKeys, hooks, alerts);
   const guard = (section) => (err) => {
     // Managing keys and hooks needs a read-and-write key; say so instead of an empty page.
     clear(section).append(
@@ -390,6 +392,7 @@ export async function renderSettings(main) {
     );
   };
   await keysSection(keys).catch(guard(keys));
+  await providerKeysSection(providerKeys).catch(guard(providerKeys));
   const onHooksChanged = async () => {
     const select = alerts.querySelector("#alert-hook");
     if (select) setHookOptions(select, await get("/v1/webhooks"));

@@ -53,6 +53,7 @@ PIXEL = (
 )
 TRACKER = "https://attacker.example/track.png"
 EXPERIMENT_KEY = "sk-experiment-ui"
+VAULT_SECRET = "ui-test-secret-for-the-vault-0123456789"
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -175,6 +176,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
             log_retry_seconds=0.05,
             shutdown_drain_seconds=5,
             experiment_openai_api_key=SecretStr(EXPERIMENT_KEY),
+            secret_key=SecretStr(VAULT_SECRET),  # so that Settings can store provider keys
             evaluator_memory_mb=128,
         )
         app = create_app(settings)

@@ -45,7 +45,7 @@ async def test_keys_webhooks_and_alerts(world: World, page: Any) -> None:
     await page.locator('tr[data-key="dashboards"]').wait_for(state="detached")
     assert await status_with(world, new_key) == 401
 
-    await page.get_by_label("URL").fill("https://hooks.example.com/helioscope")
+    await page.get_by_label("URL", exact=True).fill("https://hooks.example.com/helioscope")
     await page.get_by_label("Sample %").fill("50")
     await page.get_by_role("button", name="Add webhook").click()
     await page.locator("#webhooks").get_by_text("https://hooks.example.com/helioscope").wait_for()

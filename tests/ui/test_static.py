@@ -9,6 +9,7 @@ import re
 
 import httpx
 
+from helioscope.providers.catalog import PROVIDERS
 from helioscope.ui import STATIC_DIR
 from tests.conftest import Running
 
@@ -63,3 +64,12 @@ async def test_ui_is_served_with_its_headers(helioscope: Running) -> None:
         # The API's own 404 stays the API's envelope.
         api = await http.get("/v1/does-not-exist")
         assert api.json() == {"data": None, "error": "Not Found"}
+
+
+def test_settings_offers_the_providers_the_api_accepts() -> None:
+    # The provider-key form's list is a copy of the catalog (the UI has no build step to share
+    # it): this keeps the copy true.
+    source = (STATIC_DIR / "js" / "providerkeys.js").read_text()
+    listed = re.search(r"export const PROVIDERS = \[(.*?)\];", source, re.S)
+    assert listed is not None
+    assert re.findall(r'"([^"]+)"', listed[1]) == [spec.id for spec in PROVIDERS]

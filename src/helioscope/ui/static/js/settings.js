@@ -1,8 +1,10 @@
-// Settings: API keys (create with a scope, rename, revoke), webhooks and alerts.
+// Settings: API keys (create with a scope, rename, revoke), provider keys, webhooks and alerts.
 import { call, get, post } from "./api.js";
 import { addKey, currentKey } from "./auth.js";
 import { clear, h, toast } from "./dom.js";
 import { decimal, time, usd } from "./format.js";
+import { providerKeysSection } from "./providerkeys.js";
+import { confirmButton, table } from "./sections.js";
 import { errorState } from "./states.js";
 
 // The scopes as the API enforces them (helioscope.api.access): w changes state but reads nothing.
@@ -11,56 +13,6 @@ const SCOPES = [
   ["r", "Read only"],
   ["w", "Write only: proxy, log and change, without reading"],
 ];
-
-// A destructive button asks once more in place (no window.confirm, which blocks the page).
-function confirmButton(text, confirmText, label, action) {
-  const btn = h("button", { type: "button", class: "ghost small danger", "aria-label": label }, text);
-  let armed = false;
-  btn.addEventListener("click", async () => {
-    if (!armed) {
-      armed = true;
-      btn.textContent = confirmText;
-      btn.setAttribute("aria-label", `${confirmText}: ${label}`);
-      setTimeout(() => {
-        armed = false;
-        btn.textContent = text;
-        btn.setAttribute("aria-label", label);
-      }, 5000);
-      return;
-    }
-    btn.disabled = true;
-    try {
-      await action();
-    } catch (err) {
-      toast(err.message, "error");
-      btn.disabled = false;
-    }
-  });
-  return btn;
-}
-
-function table(caption, head, rows, empty) {
-  if (!rows.length) return h("p", { class: "muted" }, empty);
-  return h(
-    "div",
-    { class: "table-wrap" },
-    h(
-      "table",
-      { class: "data compact" },
-      h("caption", { class: "visually-hidden" }, caption),
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          head.map((t) => h("th", { scope: "col" }, t)),
-        ),
-      ),
-      h("tbody", {}, rows),
-    ),
-  );
-}
 
 async function keysSection(section) {
   const keys = await get("/v1/api-keys");
@@ -426,9 +378,10 @@ async function alertsSection(section, hooks) {
 
 export async function renderSettings(main) {
   const keys = h("section", { class: "card settings-section", id: "keys" });
+  const providerKeys = h("section", { class: "card settings-section", id: "provider-keys" });
   const hooks = h("section", { class: "card settings-section", id: "webhooks" });
   const alerts = h("section", { class: "card settings-section", id: "alerts" });
-  main.append(h("div", { class: "page-head" }, h("h1", {}, "Settings")), keys, hooks, alerts);
+  main.append(h("div", { class: "page-head" }, h("h1", {}, "Settings")), keys, providerKeys, hooks, alerts);
   const guard = (section) => (err) => {
     // Managing keys and hooks needs a read-and-write key; say so instead of an empty page.
     clear(section).append(
@@ -439,6 +392,7 @@ export async function renderSettings(main) {
     );
   };
   await keysSection(keys).catch(guard(keys));
+  await providerKeysSection(providerKeys).catch(guard(providerKeys));
   const onHooksChanged = async () => {
     const select = alerts.querySelector("#alert-hook");
     if (select) setHookOptions(select, await get("/v1/webhooks"));

@@ -39,14 +39,20 @@ class ResponseFormat:
     description: str | None = None
 
 
+def _kind(value: Any, where: str) -> str:
+    """The ``type`` of a response format, one of ``_KINDS``; ``MappingError`` naming ``where``."""
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind not in _KINDS:
+        raise MappingError(f"{where}.type must be one of {', '.join(_KINDS)}, got {kind!r}")
+    return str(kind)
+
+
 def response_format(chat: dict[str, Any]) -> ResponseFormat | None:
     """The JSON a chat request asks for, or None for text; ``MappingError`` if malformed."""
     value = chat.get("response_format")
     if value is None:
         return None
-    kind = value.get("type") if isinstance(value, dict) else None
-    if kind not in _KINDS:
-        raise MappingError(f"response_format.type must be one of {', '.join(_KINDS)}, got {kind!r}")
+    kind = _kind(value, "response_format")
     if kind == "text":
         return None
     if kind == "json_object":
@@ -70,9 +76,7 @@ def chat_response_format(text: Any) -> dict[str, Any] | None:
     value = text.get("format")
     if value is None:
         return None
-    kind = value.get("type") if isinstance(value, dict) else None
-    if kind not in _KINDS:
-        raise MappingError(f"text.format.type must be one of {', '.join(_KINDS)}, got {kind!r}")
+    kind = _kind(value, "text.format")
     if kind != "json_schema":
         return {"type": kind}
     spec = {k: value[k] for k in ("name", "schema", "description", "strict") if k in value}

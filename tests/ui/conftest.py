@@ -10,6 +10,7 @@ cover PostgreSQL. Playwright's own browser downloads are never used: without
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import uuid
@@ -335,6 +336,19 @@ async def sign_in(
     # races the page's own navigation to the dashboard). The wait is a Python predicate on the
     # URL: a JavaScript one would be evaluated by string, which the UI's CSP refuses.
     await page.wait_for_url(lambda url: "#/signin" not in url)
+
+
+async def hold(page: Any, *patterns: str) -> asyncio.Event:
+    """Hold the page's requests to these URLs, as a slow server would, until the event is set."""
+    released = asyncio.Event()
+
+    async def held(route: Any) -> None:
+        await released.wait()
+        await route.continue_()
+
+    for pattern in patterns:
+        await page.route(pattern, held)
+    return released
 
 
 async def open_requests(page: Any) -> None:

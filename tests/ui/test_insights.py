@@ -6,7 +6,7 @@ import asyncio
 import re
 from typing import Any
 
-from tests.ui.conftest import SESSION_LOOP, World, row, shot, sign_in
+from tests.ui.conftest import SESSION_LOOP, World, hold, row, shot, sign_in
 
 pytestmark = SESSION_LOOP
 
@@ -81,14 +81,8 @@ async def test_the_property_chosen_last_is_the_one_shown(world: World, page: Any
     await world.hs.services.store.log.write_batch(
         [row(world.hs.org_id, "req-team", 3, properties={"team": "search"})]
     )
-    held = asyncio.Event()
-
-    async def env_is_slow(route: Any) -> None:
-        await held.wait()
-        await route.continue_()
-
     await sign_in(page, world.hs.url, world.hs.key)
-    await page.route("**/v1/property/env/top-requests/query", env_is_slow)
+    held = await hold(page, "**/v1/property/env/top-requests/query")
     await page.get_by_role("link", name="Properties").click()
     keys = page.locator("nav.prop-list")
     await keys.get_by_role("button", name="team", exact=True).wait_for()

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.ui.conftest import SESSION_LOOP, TRACKER, World, open_requests, shot, sign_in
+from tests.ui.conftest import SESSION_LOOP, TRACKER, World, hold, open_requests, shot, sign_in
 
 pytestmark = SESSION_LOOP
 
@@ -88,13 +88,7 @@ async def test_the_table_stays_busy_until_its_newest_load_answers(world: World, 
     # the table loaded while the newer one is still on its way.
     await sign_in(page, world.hs.url, world.hs.key)
     await open_requests(page)
-    held = asyncio.Event()
-
-    async def slow(route: Any) -> None:
-        await held.wait()
-        await route.continue_()
-
-    await page.route("**/v1/helioscope/requests/query", slow)
+    held = await hold(page, "**/v1/helioscope/requests/query")
     refresh = page.get_by_role("button", name="Refresh")
     await refresh.click()
     await refresh.click()

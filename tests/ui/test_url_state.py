@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
-from tests.ui.conftest import SESSION_LOOP, World, api, open_requests, sign_in, watch
+from tests.ui.conftest import SESSION_LOOP, World, api, hold, open_requests, sign_in, watch
 
 pytestmark = SESSION_LOOP
 
@@ -96,14 +95,8 @@ async def test_every_thing_is_addressable(world: World, page: Any) -> None:
 async def test_a_page_left_while_loading_stops_listening(world: World, page: Any) -> None:
     # The Requests page with a request open is left for Sessions before its list has loaded
     # (held here, as a slow server would): its J/Esc keys must not act on the next page.
-    held = asyncio.Event()
-
-    async def hold(route: Any) -> None:
-        await held.wait()
-        await route.continue_()
-
     await sign_in(page, world.hs.url, world.hs.key)
-    await page.route("**/v1/helioscope/requests/query", hold)
+    held = await hold(page, "**/v1/helioscope/requests/query")
     await page.goto(f"{world.hs.url}/ui/#/requests/req-trip-plan")
     await page.locator(".results[aria-busy=true]").wait_for()
     await page.get_by_role("link", name="Sessions").click()
@@ -130,15 +123,8 @@ async def test_a_page_left_while_loading_leaves_the_next_pages_url_alone(
         "/v1/prompt-2025",
         {"name": "Left early", "promptBody": {"model": "gpt-4o-mini", "messages": []}},
     )
-    held = asyncio.Event()
-
-    async def hold(route: Any) -> None:
-        await held.wait()
-        await route.continue_()
-
     await sign_in(page, world.hs.url, world.hs.key)
-    await page.route("**/v1/property/query", hold)
-    await page.route("**/v1/prompt-2025/query/versions", hold)
+    held = await hold(page, "**/v1/property/query", "**/v1/prompt-2025/query/versions")
     base = f"{world.hs.url}/ui/#"
     await page.goto(f"{base}/properties")
     await page.goto(f"{base}/prompts/{prompt['id']}")

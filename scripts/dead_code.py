@@ -30,6 +30,7 @@ IGNORE_DECORATORS = [
     "@*.command",
     "@pytest.fixture",
     "@model_validator",
+    "@field_validator",
 ]
 IGNORE_NAMES = ["pytest_*", "pytestmark", *CALLED_BY_NAME]
 

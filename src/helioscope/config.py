@@ -6,9 +6,11 @@ there is no module-global one.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -346,6 +348,29 @@ class Settings(BaseSettings):
         ),
     )
 
+    # A malformed URL is refused here, as one line naming the setting (``cli.main``): found
+    # later, by the driver, it ended a command with a traceback (and its message quoted the
+    # URL, password included). Only the shape is checked: reaching the store is the store's.
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, url: str) -> str:
+        schemes = {"sqlite": "", "postgresql": "", "postgres": ""}
+        return _checked_url(url, schemes, "sqlite:///path.db or postgresql://user:pass@host/db")
+
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _clickhouse_url_shape(cls, url: str | None) -> str | None:
+        extra = "clickhouse_connect"  # (chdb:// needs chdb as well, from the same extra)
+        needs = {"chdb": "chdb", "http": extra, "https": extra}
+        shape = "chdb:///dir or http(s)://user:pass@host:8123/db"
+        return None if url is None else _checked_url(url, needs, shape)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_shape(cls, url: str | None) -> str | None:
+        schemes = {"redis": "", "rediss": "", "unix": ""}
+        return None if url is None else _checked_url(url, schemes, "redis://host:6379/0")
+
     def egress_allowed(self) -> list[str]:
         """The origins the egress policy allows whatever their address: the configured ones."""
         listed = [origin.strip() for origin in self.allowed_private_targets.split(",")]
@@ -353,3 +378,25 @@ class Settings(BaseSettings):
         if self.self_url:
             configured.append(self.self_url)
         return [origin for origin in configured + listed if origin]
+
+
+def _checked_url(url: str, schemes: dict[str, str], shape: str) -> str:
+    """``url`` if its scheme is one of ``schemes`` and its port a number; else ValueError.
+
+    ``schemes`` maps each to the module it needs (an extra: ``helioscope[clickhouse]``), or
+    "". The message never quotes the URL (it may hold a password), but ``shape``, an example.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.split("+")[0]  # (a driver named: postgresql+asyncpg://)
+    if scheme not in schemes or "://" not in url:
+        raise ValueError(f"not a URL of the form {shape}")
+    try:
+        parts.port  # noqa: B018 (parsed when read)
+    except ValueError:
+        raise ValueError(f"its port is not a number from 0 to 65535 (the form: {shape})") from None
+    module = schemes[scheme]
+    if module and importlib.util.find_spec(module) is None:
+        raise ValueError(
+            f"{scheme}:// needs {module}, not installed: pip install 'helioscope[clickhouse]'"
+        )
+    return url

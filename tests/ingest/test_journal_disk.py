@@ -3,6 +3,7 @@ episode (and when it ends), shows in health, and leaves the journal well-formed.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import os
@@ -143,6 +144,37 @@ async def test_a_full_disk_is_logged_once_an_episode_and_leaves_no_torn_frame(
         report = await _caught_up(writer)
     assert report["torn_frames_skipped"] == 0 and report["corrupt_frames_skipped"] == 0
     assert await count_rows(store, org) == 2
+
+
+async def test_a_disk_full_of_stored_records_is_freed_without_a_call(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal filled the disk during an outage, and the store then took every record: they
+    stayed in the open segment (deleted only once sealed), only an append sealed it, and none
+    came, since readiness answered 503 (a kill -9 drill on a 400 KB tmpfs: 503 for good)."""
+    org = (await store.write(keys.get_or_create_org, "acme")).id
+    journal_dir = tmp_path / "journal"
+    disk = _FullDisk(monkeypatch)
+    async with writer_for(store, journal_dir) as writer:
+        disk.fd = writer.journal._fd
+        for _ in range(3):
+            writer.enqueue(row(org))
+        await writer.flush()  # stored, and still on the disk
+        disk.full = True
+        writer.enqueue(row(org))  # lost: the disk is full
+        disk.full = False
+        probe = writer.journal.writable  # room once no segment holds a record any more
+
+        def room() -> bool:
+            return not any(p.stat().st_size for p in segment_files(journal_dir)) and probe()
+
+        monkeypatch.setattr(writer.journal, "writable", room)
+        deadline = time.monotonic() + 5
+        while (report := await writer.report())["journal_failing"]:  # a balancer's polls
+            assert time.monotonic() < deadline, report
+            await asyncio.sleep(0.1)
+    assert report["journal_errors"] == 1 and report["stored"] == 3
+    assert await count_rows(store, org) == 3
 
 
 async def test_stored_records_do_not_count_against_a_journal_bound_below_a_segment(

@@ -43,7 +43,8 @@ def main() -> None:
 def settings_error(exc: ValidationError) -> str:
     """One line per bad setting, by its environment variable (not a traceback of field names)."""
     lines = [
-        f"helioscope: {'HELIOSCOPE_' + '_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+        f"helioscope: {'HELIOSCOPE_' + '_'.join(map(str, e['loc'])).upper()}: "
+        + e["msg"].removeprefix("Value error, ")  # (a validator's own message says it all)
         for e in exc.errors()
     ]
     return "\n".join(lines)

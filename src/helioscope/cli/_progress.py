@@ -53,3 +53,9 @@ class ProgressBar:
         """Move the current bar on."""
         if self._task is not None and count:
             self._progress.advance(self._task, count)
+
+    def retrying(self, message: str) -> None:
+        """A line above the bar: a source down or failing is said, not waited out in silence."""
+        self._progress.console.print(
+            f"helioscope: {message}", markup=False, highlight=False, soft_wrap=True
+        )

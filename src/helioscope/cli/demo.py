@@ -224,7 +224,9 @@ async def _run(options: DemoOptions, browse: bool) -> None:
 
 
 def demo(
-    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8585,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")
+    ] = 8585,
     calls: Annotated[
         int, typer.Option(min=1, max=100_000, help="Calls to send through the gateway.")
     ] = 300,

@@ -59,11 +59,20 @@ async def _export(
             sys.stdout.buffer.flush()
         else:
             # Written beside the target and renamed at the end: a cut-short export never
-            # passes for a complete one.
+            # passes for a complete one (and none is left behind by a failed one).
             partial = output.with_name(output.name + ".partial")
-            with partial.open("wb") as sink:
-                written = await _write(store, organization.id, query, fmt, sink, total)
-            os.replace(partial, output)
+            if output.exists() and not output.is_file():  # /dev/stdout, a FIFO: written as is
+                partial = output  # (renamed over, the device or pipe became a regular file)
+            try:
+                with partial.open("wb") as sink:
+                    written = await _write(store, organization.id, query, fmt, sink, total)
+                if partial != output:
+                    os.replace(partial, output)
+            except OSError as exc:  # no such directory, not writable, a full disk
+                if partial != output:
+                    partial.unlink(missing_ok=True)
+                note(f"error: cannot write {exc.filename or output}: {exc.strerror or exc}")
+                raise typer.Exit(1) from None
         note(f"exported {written} requests" + (f" to {output}" if output else ""))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -72,6 +73,9 @@ def import_helicone(
     Resumable (a checkpoint file records progress) and idempotent (running it again adds
     nothing twice); rate limits (429) are waited out.
     """
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:  # (it was a traceback)
+        raise typer.BadParameter(f"--base-url must be an http(s):// URL, got {base_url!r}")
     options = ImportOptions(
         api_key=api_key,
         base_url=base_url,

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # imported when serving: the other commands start faster with
     from helioscope.store.clickhouse._serve import ChdbServer
 
 
-async def _announce(settings: Settings, *, migrate: bool) -> None:
+async def _announce(settings: Settings) -> None:
     store = Store.open(
         settings.database_url,
         _clickhouse_server(settings),  # (migrated with the store, as a worker would)
@@ -39,8 +39,10 @@ async def _announce(settings: Settings, *, migrate: bool) -> None:
 
     async def steps() -> None:  # (run again after an outage: the store is named once, before)
         await announce(store, named=False)
-        if migrate:  # before the workers start, so that they do not race to migrate
-            await store.migrate()
+        # Before the workers start, so that they do not race to migrate; and before the app,
+        # so that a store that cannot be created or opened is told in one line here, not as
+        # the app's failed startup (a traceback).
+        await store.migrate()
 
     note(f"store: {store.location}")
     try:
@@ -264,11 +266,22 @@ def _claim_journal(
     except JournalInUse as exc:
         print(f"helioscope: {exc}", file=sys.stderr, flush=True)
         sys.exit(JOURNAL_IN_USE)
+    except OSError as exc:  # not a directory, not writable, on a full or read-only disk
+        # One line, and the status that tells a supervisor not to restart it: it was a
+        # traceback, and nothing a restart changes would mend it.
+        print(
+            f"helioscope: error: cannot use the journal directory {root.absolute()}: "
+            f"{exc.strerror or exc} ({exc.filename}); set HELIOSCOPE_JOURNAL_DIR to a "
+            "writable directory",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.exit(JOURNAL_IN_USE)
 
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(min=0, max=65535, help="Port to listen on.")] = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -327,7 +340,7 @@ def serve(
         # bootstrap key that no later start prints again, before it says so.
         listener = _listen(settings, inheritable=workers > 1 or writer_process)
         try:
-            asyncio.run(_announce(settings, migrate=workers > 1 or writer_process))
+            asyncio.run(_announce(settings))
         except KeyboardInterrupt:  # Ctrl-C while it waits for the store
             raise typer.Exit(130) from None
     if workers > 1 or writer_process:

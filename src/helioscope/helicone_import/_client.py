@@ -62,6 +62,7 @@ class HeliconeClient:
         first_delay: float = 1.0,
         max_delay: float = 60.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        retrying: Callable[[str], None] = lambda message: None,
     ) -> None:
         self._session = session
         self.base_url = base_url.rstrip("/")
@@ -70,6 +71,9 @@ class HeliconeClient:
         self.first_delay = first_delay
         self.max_delay = max_delay
         self._sleep = sleep
+        # Told of each retry but a 429's (those are expected, and counted): the backoff of a
+        # source that refuses connections adds up to two minutes, which passed without a word.
+        self._retrying = retrying
         self.throttled = 0  # 429 answers waited out
 
     async def post(self, path: str, body: Any) -> Any:
@@ -126,13 +130,19 @@ class HeliconeClient:
                     if resp.status not in _RETRIED or last:
                         return resp.status, raw
                     wait = retry_after_seconds(resp.headers.get("retry-after"))
+                    failure = None if resp.status == 429 else f"HTTP {resp.status}"
                     if resp.status == 429:
                         self.throttled += 1
             except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+                failure = f"{type(exc).__name__}: {exc}"
                 if last:
-                    raise SourceError(f"{method} {url.split('?')[0]}: {exc!r}") from exc
+                    raise SourceError(f"{method} {url.split('?')[0]}: {failure}") from exc
                 wait = None
-            await self._sleep(
-                min(self.max_delay, wait) if wait is not None else self._backoff(attempt)
-            )
+            delay = min(self.max_delay, wait) if wait is not None else self._backoff(attempt)
+            if failure is not None:
+                self._retrying(
+                    f"{method} {url.split('?')[0]}: {failure}; trying again in {delay:.0f} s "
+                    f"(attempt {attempt + 2} of {self.max_attempts})"
+                )
+            await self._sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")

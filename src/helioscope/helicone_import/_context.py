@@ -26,6 +26,10 @@ class Progress(Protocol):
         """``count`` more items of the current step are done."""
         ...
 
+    def retrying(self, message: str) -> None:
+        """A call failed and will be tried again: what failed, and when it is tried."""
+        ...
+
 
 class SilentProgress:
     """Progress that shows nothing."""
@@ -34,6 +38,9 @@ class SilentProgress:
         """Nothing."""
 
     def advance(self, count: int) -> None:
+        """Nothing."""
+
+    def retrying(self, message: str) -> None:
         """Nothing."""
 
 

@@ -81,6 +81,7 @@ async def run_import(
     path = options.checkpoint or Checkpoint.default_path(key)
     checkpoint = Checkpoint.load(path, key)
     timeout = aiohttp.ClientTimeout(total=300, connect=30)
+    progress = progress or SilentProgress()
     async with aiohttp.ClientSession(timeout=timeout) as session:
         client = HeliconeClient(
             session,
@@ -88,10 +89,9 @@ async def run_import(
             options.api_key,
             first_delay=options.retry_seconds,
             max_attempts=options.max_attempts,
+            retrying=progress.retrying,
         )
-        ctx = Context(
-            client, store, org_id, progress or SilentProgress(), options.since, options.until
-        )
+        ctx = Context(client, store, org_id, progress, options.since, options.until)
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             (
                 "requests",

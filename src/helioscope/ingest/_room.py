@@ -53,8 +53,19 @@ class Room:
             # segment holds stored records until it is sealed, and with N workers N segments
             # do (an eighth of the bound each: _journal.segment_size). Every 5 s at most: with
             # the store down, sealing at every look made a file of a few records each time.
-            if self.looked_full and now - self.sealed > 5.0:
-                self.sealed = now
-                self.journal.seal()
+            if self.looked_full:
+                self.release()
             full = self.bytes + size > self.limit
         return full
+
+    def release(self) -> None:
+        """Seal the open segment (every 5 s at most), so that what of it is stored is deleted.
+
+        Also asked by readiness while appends fail: on a disk the journal itself filled, its
+        open segment held records stored long since, no append could succeed to seal it, and
+        readiness, which keeps calls away, answered 503 for good after the store was back.
+        """
+        now = time.monotonic()
+        if now - self.sealed > 5.0:
+            self.sealed = now
+            self.journal.seal()

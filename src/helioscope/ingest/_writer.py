@@ -216,10 +216,24 @@ class LogWriter:
         except TimeoutError:
             pass
 
+    async def _stored_all(self) -> bool:
+        """Whether every record this process journalled is stored (False: cannot tell now)."""
+        try:
+            positions = self._positions if self.tail else await self.store.journal_positions()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            return False  # (the store is down: nothing is freed by sealing)
+        done = None if positions is None else positions.get(self._key(self.journal.worker))
+        return done is not None and done >= self.journal.end()
+
     async def report(self) -> dict[str, Any]:
         """Lag, journal size and counters, for /health/ready: every worker's (``_shared``)."""
-        if self.health.journal_failing and await asyncio.to_thread(self.journal.writable):
-            self.health.journal_writable()  # (a server out of rotation gets no append to tell)
+        if self.health.journal_failing:  # (a server out of rotation gets no append to tell)
+            if await asyncio.to_thread(self.journal.writable):
+                self.health.journal_writable()
+            elif await self._stored_all():  # the disk full of records stored: free it
+                self.room.release()
         return await report(
             self.shared,
             self.health,

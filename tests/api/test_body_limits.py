@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import AsyncIterator, Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from helioscope import Settings
-from tests.api.inprocess import InProcess, Org, in_process
+from tests.api.inprocess import InProcess, Org
 
 API_LIMIT = 4096
 LOG_LIMIT = 64 * 1024
@@ -27,12 +27,6 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={"max_api_body_bytes": API_LIMIT, "max_request_body_bytes": LOG_LIMIT}
     )
-
-
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[InProcess]:
-    async with in_process(settings) as running:
-        yield running
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ from pydantic import SecretStr
 
 from helioscope import Settings
 from helioscope.store.prompts import legacy_versions
-from tests.api.inprocess import InProcess, Org, in_process
+from tests.api.inprocess import InProcess, Org
 from tests.api.org_seed import seed
 
 HUGE = 1089398646227959152672320403199  # past 64 bits (the find)
@@ -19,12 +18,6 @@ HUGE = 1089398646227959152672320403199  # past 64 bits (the issue's find)
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"secret_key": SecretStr("bounded-" + "s" * 32)})
-
-
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[InProcess]:
-    async with in_process(settings) as running:
-        yield running
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ exactly as they were.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from helioscope.api import Need
 from helioscope.api.access import SCOPE_EXTENSION
 from helioscope.store import Db
 from helioscope.store.tables import metadata
-from tests.api.inprocess import InProcess, fill, in_process, operations
+from tests.api.inprocess import InProcess, fill, operations
 from tests.api.org_seed import MARK, seed
 
 
@@ -31,12 +30,6 @@ def settings(settings: Settings) -> Settings:
     # A's rows change by B only; a secret key, so that provider keys are stored and swept too.
     update = {"alert_check_seconds": 0, "secret_key": SecretStr("cross-org-" + "s" * 32)}
     return settings.model_copy(update=update)
-
-
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[InProcess]:
-    async with in_process(settings) as running:
-        yield running
 
 
 async def org_rows(db: Db, org_id: str) -> dict[str, list[dict[str, Any]]]:

@@ -7,14 +7,13 @@ in its outage state (readiness ``degraded``) on one client's bad input.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
 from helioscope import Settings
-from tests.api.inprocess import InProcess, Org, in_process
+from tests.api.inprocess import InProcess, Org
 from tests.api.org_seed import seed
 
 LONG = "%" * 60_000  # within the body limit; past SQLite's LIKE pattern limit in any escaping
@@ -25,12 +24,6 @@ WINDOW = {"startTimeUnixMs": 0, "endTimeUnixMs": 4_000_000_000_000}
 def settings(settings: Settings) -> Settings:
     # The seed stores a provider key, which needs a key to encrypt it with.
     return settings.model_copy(update={"secret_key": SecretStr("patterns-" + "s" * 32)})
-
-
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[InProcess]:
-    async with in_process(settings) as running:
-        yield running
 
 
 @pytest.fixture

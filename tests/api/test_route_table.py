@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from helioscope.api import API, DECLARED, Need
 from helioscope.api.access import SCOPE_EXTENSION, RawRoutes
 from helioscope.api.deps import ApiKeyDep
 from helioscope.app import HelioscopeApp
-from tests.api.inprocess import InProcess, Org, fill, in_process, operations
+from tests.api.inprocess import InProcess, Org, fill, operations
 
 # What a 403 says each need is missing.
 SCOPE_WORDS = {
@@ -39,12 +38,6 @@ NUMBERS = {"apiKeyId": "999999", "rowIndex": "999999"}
 @pytest.fixture(scope="module")
 def app() -> HelioscopeApp:
     return create_app(Settings(database_url="sqlite:///:memory:"))
-
-
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[InProcess]:
-    async with in_process(settings) as running:
-        yield running
 
 
 def test_every_operation_declares_its_need(app: HelioscopeApp) -> None:

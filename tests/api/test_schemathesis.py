@@ -9,7 +9,6 @@ Hypothesis draws integers of any size and strings of any code point, which is wh
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from schemathesis.core.result import Err
 from schemathesis.generation.case import Case
 
 from helioscope import Settings
-from tests.api.inprocess import InProcess, in_process
+from tests.api.inprocess import InProcess
 from tests.api.org_seed import seed
 
 CASES_PER_OPERATION = 2
@@ -32,12 +31,6 @@ SEED = 16  # the issue's number: the same cases on every run
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"secret_key": SecretStr("schemathesis-" + "s" * 32)})
-
-
-@pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[InProcess]:
-    async with in_process(settings) as running:
-        yield running
 
 
 def _cases(operation: Any, path_parameters: dict[str, str] | None) -> list[Case[Any]]:
